@@ -1,0 +1,1 @@
+"""The `sendwell` command line: formatting only, over the services."""

@@ -1,0 +1,154 @@
+"""Settings from sendwell.toml, SENDWELL_* environment variables and flags, in one object passed in.
+
+Precedence: flag > environment > sendwell.toml > default. Every key is documented in docs/config.md.
+Environment variables are named SENDWELL_<SECTION>_<KEY> (e.g. SENDWELL_LIMIT_START=500), plus the
+short forms SENDWELL_DATABASE_URL and SENDWELL_SMTP_URL.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+
+class ConfigError(ValueError):
+    """A bad configuration value; the message names the key."""
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    url: str = "sqlite:///sendwell.db"
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    # One or more relay URLs: smtp://host:port, smtp+starttls://user:pass@host:587, smtps://host:465
+    urls: tuple[str, ...] = ()
+    connections: int = 4  # concurrent connections per sending process
+    timeout: float = 30.0  # seconds, for every SMTP step
+    messages_per_connection: int = 100
+    helo_name: str = ""
+    rest_seconds: float = 30.0  # how long a failing relay is left alone
+
+
+@dataclass(frozen=True)
+class SendingSettings:
+    bounce_domain: str = "bounces.localhost.localdomain"
+    public_url: str = ""  # e.g. https://mail.example.com; enables RFC 8058 one-click unsubscribe
+    secret: str = ""  # HMAC key for VERP and unsubscribe tokens; generated and stored if empty
+    retry_schedule: tuple[float, ...] = (2, 5, 15, 60, 300, 900, 3600)  # seconds between attempts
+    retry_horizon_hours: float = 72.0  # give up on a deferred recipient after this long
+    batch_size: int = 200
+    lease_seconds: float = 120.0
+    auto_blacklist_hard_errors: bool = True
+
+
+@dataclass(frozen=True)
+class LimitSettings:
+    start: int = 1000  # the first day's limit, and the floor
+    cap: int = 1_000_000
+    timezone: str = "UTC"
+    window: str = "day"  # "day" (calendar day in `timezone`) or "rolling" (last 24 hours)
+    grow_below: float = 0.02  # error rate under which a well-used day doubles the limit
+    shrink_above: float = 0.05  # error rate over which the next day's limit halves
+    warn_error_rate: float = 0.05  # over the last `window_sends` sends
+    pause_error_rate: float = 0.10
+    window_sends: int = 500
+    warn_complaint_rate: float = 0.001
+    pause_complaint_rate: float = 0.003
+
+
+@dataclass(frozen=True)
+class VerifySettings:
+    max_age_days: float = 30.0
+    skip: tuple[str, ...] = ("invalid",)
+    dns_timeout: float = 5.0
+    dns_concurrency: int = 200
+    smtp_probe: bool = False
+
+
+@dataclass(frozen=True)
+class BounceSettings:
+    soft_score_step: float = 0.5
+    soft_threshold: float = 3.0
+    soft_window_days: float = 15.0
+    soft_stale_days: float = 7.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    smtp: SmtpSettings = field(default_factory=SmtpSettings)
+    sending: SendingSettings = field(default_factory=SendingSettings)
+    limit: LimitSettings = field(default_factory=LimitSettings)
+    verify: VerifySettings = field(default_factory=VerifySettings)
+    bounces: BounceSettings = field(default_factory=BounceSettings)
+
+
+def _coerce(section: str, key: str, current: Any, value: Any) -> Any:
+    name = f"[{section}] {key}"
+    try:
+        if isinstance(current, bool):
+            if isinstance(value, str):
+                if value.lower() in ("1", "true", "yes", "on"):
+                    return True
+                if value.lower() in ("0", "false", "no", "off"):
+                    return False
+                raise ValueError(value)
+            return bool(value)
+        if isinstance(current, tuple):
+            if isinstance(value, str):
+                value = [v.strip() for v in value.split(",") if v.strip()]
+            items = tuple(value)
+            if current and isinstance(current[0], (int, float)):
+                items = tuple(float(v) for v in items)
+            return items
+        if isinstance(current, int):
+            return int(value)
+        if isinstance(current, float):
+            return float(value)
+        return str(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{name}: cannot use {value!r}") from None
+
+
+def load_settings(config_path: str | os.PathLike | None = None, env: dict[str, str] | None = None,
+                  database_url: str | None = None) -> Settings:
+    env = dict(os.environ if env is None else env)
+    data: dict[str, dict[str, Any]] = {}
+    path = Path(config_path) if config_path else Path("sendwell.toml")
+    if config_path and not path.exists():
+        raise ConfigError(f"{path}: no such configuration file")
+    if path.exists():
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as err:
+            raise ConfigError(f"{path}: {err}") from None
+    if "SENDWELL_DATABASE_URL" in env:
+        data.setdefault("database", {})["url"] = env["SENDWELL_DATABASE_URL"]
+    if "SENDWELL_SMTP_URL" in env:
+        data.setdefault("smtp", {})["urls"] = env["SENDWELL_SMTP_URL"]
+    if database_url:
+        data.setdefault("database", {})["url"] = database_url
+    settings = Settings()
+    sections = {}
+    for sec in fields(Settings):
+        current = getattr(settings, sec.name)
+        given = dict(data.get(sec.name, {}))
+        if sec.name == "smtp" and "url" in given:
+            given["urls"] = given.pop("url")
+        for f in fields(current):
+            env_key = f"SENDWELL_{sec.name.upper()}_{f.name.upper()}"
+            if env_key in env:
+                given[f.name] = env[env_key]
+        unknown = set(given) - {f.name for f in fields(current)}
+        if unknown:
+            raise ConfigError(f"[{sec.name}] unknown key(s): {', '.join(sorted(unknown))}")
+        changes = {k: _coerce(sec.name, k, getattr(current, k), v) for k, v in given.items()}
+        sections[sec.name] = replace(current, **changes)
+    for key in set(data) - set(sections):
+        raise ConfigError(f"unknown section [{key}] in {path}")
+    return Settings(**sections)

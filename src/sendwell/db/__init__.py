@@ -1,0 +1,1 @@
+"""Storage: the schema, the engine (SQLite WAL or PostgreSQL) and Alembic migrations."""

@@ -1,0 +1,225 @@
+"""Every table, in SQLAlchemy Core. Addresses are stored by their normalized key (`email`)."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+# Stable constraint names so migrations behave the same on SQLite and PostgreSQL.
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+Id = BigInteger().with_variant(Integer, "sqlite")  # SQLite only auto-increments INTEGER PRIMARY KEY
+Stamp = DateTime(timezone=True)
+
+contacts = Table(
+    "contacts",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("email", String(320), nullable=False, unique=True),
+    Column("display", String(320), nullable=False),
+    Column("domain", String(255), nullable=False),
+    Column("fields", JSON, nullable=False, default=dict),
+    Column("created_at", Stamp, nullable=False),
+    Column("updated_at", Stamp, nullable=False),
+    Column("verdict", String(16)),
+    Column("verdict_reasons", JSON),
+    Column("suggestion", String(320)),
+    Column("verified_at", Stamp),
+)
+
+blacklist = Table(
+    "blacklist",
+    metadata,
+    Column("email", String(320), primary_key=True),
+    Column("display", String(320), nullable=False),
+    Column("reason", String(32), nullable=False),
+    Column("source", String(200), nullable=False, default=""),
+    Column("note", Text, nullable=False, default=""),
+    Column("actor", String(200), nullable=False, default=""),
+    Column("created_at", Stamp, nullable=False),
+    Column("event_id", Id, ForeignKey("events.id", ondelete="SET NULL")),
+)
+
+# Every add and remove, so a suppression can be explained and reversed.
+blacklist_history = Table(
+    "blacklist_history",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("email", String(320), nullable=False, index=True),
+    Column("action", String(16), nullable=False),  # added | removed
+    Column("reason", String(32), nullable=False),
+    Column("source", String(200), nullable=False, default=""),
+    Column("note", Text, nullable=False, default=""),
+    Column("actor", String(200), nullable=False, default=""),
+    Column("at", Stamp, nullable=False),
+)
+
+segments = Table(
+    "segments",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("description", Text, nullable=False, default=""),
+    Column("created_at", Stamp, nullable=False),
+)
+
+# A segment is a custom recipient list of addresses; members need not be contacts (an exclusion
+# list must never create contacts that a later "all contacts" campaign would mail).
+segment_members = Table(
+    "segment_members",
+    metadata,
+    Column("segment_id", Id, ForeignKey("segments.id", ondelete="CASCADE"), primary_key=True),
+    Column("email", String(320), primary_key=True),
+    Column("display", String(320), nullable=False),
+    Column("added_at", Stamp, nullable=False),
+)
+
+campaigns = Table(
+    "campaigns",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("subject", Text, nullable=False),
+    Column("from_addr", String(400), nullable=False),
+    Column("reply_to", String(400)),
+    Column("html", Text),
+    Column("text", Text),
+    Column("state", String(16), nullable=False),
+    Column("skip_verdicts", JSON, nullable=False, default=list),
+    Column("track", JSON, nullable=False, default=list),
+    Column("all_contacts", Boolean, nullable=False, default=False),
+    Column("created_at", Stamp, nullable=False),
+    Column("started_at", Stamp),
+    Column("finished_at", Stamp),
+    Column("server_problem", Text),  # the last relay/server problem, shown prominently
+    Column("server_problem_at", Stamp),
+)
+
+campaign_segments = Table(
+    "campaign_segments",
+    metadata,
+    Column("campaign_id", Id, ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True),
+    Column("segment_id", Id, ForeignKey("segments.id", ondelete="RESTRICT"), primary_key=True),
+    Column("mode", String(8), nullable=False),  # include | exclude
+)
+
+# The ledger: one row per recipient of a started campaign.
+recipients = Table(
+    "recipients",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("campaign_id", Id, ForeignKey("campaigns.id", ondelete="CASCADE"), nullable=False),
+    Column("email", String(320), nullable=False),
+    Column("display", String(320), nullable=False),
+    Column("contact_id", Id, ForeignKey("contacts.id", ondelete="SET NULL")),
+    Column("status", String(16), nullable=False),
+    Column("kind", String(24)),
+    Column("reason", String(64)),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("smtp_code", Integer),
+    Column("enhanced_code", String(16)),
+    Column("smtp_answer", Text),
+    Column("message_id", String(400)),
+    Column("queued_at", Stamp, nullable=False),
+    Column("next_attempt_at", Stamp),
+    Column("lease_owner", String(64)),
+    Column("lease_until", Stamp),
+    Column("sent_at", Stamp),
+    Column("updated_at", Stamp),
+    Column("opened_at", Stamp),
+    Column("clicked_at", Stamp),
+    UniqueConstraint("campaign_id", "email", name="uq_recipients_campaign_email"),
+    Index("ix_recipients_claim", "campaign_id", "status", "next_attempt_at"),
+    Index("ix_recipients_email", "email"),
+    Index("ix_recipients_message_id", "message_id"),
+)
+
+# Bounces, complaints, unsubscribes, deferrals: recorded first, acted on by policy (hygiene).
+events = Table(
+    "events",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("at", Stamp, nullable=False),
+    Column("type", String(24), nullable=False),  # bounce | complaint | unsubscribe | ...
+    Column("email", String(320), index=True),
+    Column("campaign_id", Id, ForeignKey("campaigns.id", ondelete="SET NULL")),
+    Column("recipient_id", Id, ForeignKey("recipients.id", ondelete="SET NULL")),
+    Column("hard", Boolean),
+    Column("status_code", String(16)),
+    Column("reason", String(32)),
+    Column("detail", Text),
+    Column("source", String(64)),
+    Column("dedup_key", String(128), unique=True),
+    Column("raw", LargeBinary),  # the evidence (a bounce message, a webhook payload)
+)
+
+# Per-address soft-bounce score (decays; see hygiene).
+address_scores = Table(
+    "address_scores",
+    metadata,
+    Column("email", String(320), primary_key=True),
+    Column("score", Float, nullable=False, default=0.0),
+    Column("last_bounce_at", Stamp),
+    Column("first_bounce_at", Stamp),
+)
+
+# One row per day of the daily limit's history.
+daily_usage = Table(
+    "daily_usage",
+    metadata,
+    Column("day", String(10), primary_key=True),  # YYYY-MM-DD in the configured time zone
+    Column("limit", Integer, nullable=False),
+    Column("sent", Integer, nullable=False, default=0),
+    Column("address_errors", Integer, nullable=False, default=0),
+    Column("complaints", Integer, nullable=False, default=0),
+)
+
+# Small key-value state shared by all processes (the circuit breaker, secrets generated once).
+state = Table(
+    "state",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("updated_at", Stamp, nullable=False),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("token_hash", String(128), nullable=False, unique=True),
+    Column("created_at", Stamp, nullable=False),
+    Column("revoked_at", Stamp),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("username", String(200), nullable=False, unique=True),
+    Column("password_hash", String(400), nullable=False),
+    Column("created_at", Stamp, nullable=False),
+)

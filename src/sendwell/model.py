@@ -1,0 +1,101 @@
+"""Enums and small frozen values that cross layers; imports nothing of sendwell."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class RecipientStatus(StrEnum):
+    """Where one recipient of one campaign stands (see docs/statuses.md)."""
+
+    QUEUED = "queued"
+    SENT = "sent"  # accepted by the relay
+    DEFERRED = "deferred"  # temporary problem, will be retried
+    ERROR = "error"  # the address is bad (5xx for the recipient, or a hard bounce)
+    FAILED = "failed"  # permanent, but not the address's fault (policy, retries exhausted)
+    SKIPPED = "skipped"  # blacklisted, excluded or invalid at send time
+    READ = "read"
+    CLICKED = "clicked"
+
+
+FINAL_STATUSES = frozenset(
+    {RecipientStatus.SENT, RecipientStatus.ERROR, RecipientStatus.FAILED, RecipientStatus.SKIPPED,
+     RecipientStatus.READ, RecipientStatus.CLICKED}
+)
+
+
+class FailureKind(StrEnum):
+    """Who is to blame for a non-delivery; only RECIPIENT counts as an address error."""
+
+    RECIPIENT = "recipient"  # the mailbox or domain does not exist
+    MAILBOX_FULL = "mailbox_full"
+    SERVER = "server"  # our relay or the network: connection, 421, auth, TLS, timeout
+    POLICY = "policy"  # our message was refused for spam/policy/content
+    THROTTLED = "throttled"
+    BLACKLISTED = "blacklisted"
+    EXCLUDED = "excluded"
+    INVALID = "invalid"
+    OTHER = "other"
+
+
+class CampaignState(StrEnum):
+    DRAFT = "draft"
+    SENDING = "sending"
+    PAUSED = "paused"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class BlacklistReason(StrEnum):
+    MANUAL = "manual"
+    HARD_BOUNCE = "hard_bounce"
+    SOFT_BOUNCE = "soft_bounce"
+    COMPLAINT = "complaint"
+    UNSUBSCRIBE = "unsubscribe"
+    INVALID = "invalid"
+
+
+class Verdict(StrEnum):
+    VALID = "valid"
+    RISKY = "risky"
+    INVALID = "invalid"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    """A syntactically valid address: `key` is what we compare on, `display` what the user typed."""
+
+    key: str  # local part lower-cased @ IDNA (ASCII) domain lower-cased
+    display: str  # the original spelling, trimmed
+    domain: str  # ASCII (IDNA) domain, lower-cased
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """An input line that could not be used, and why."""
+
+    line: int
+    text: str
+    reason: str
+
+
+@dataclass(slots=True)
+class ImportReport:
+    """What an import did: counts plus every rejected line."""
+
+    read: int = 0
+    imported: int = 0  # new rows
+    merged: int = 0  # rows that updated an existing entry
+    blacklisted: int = 0  # imported but suppressed by the black list
+    rejected: list[Rejected] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {
+            "read": self.read,
+            "imported": self.imported,
+            "merged": self.merged,
+            "blacklisted": self.blacklisted,
+            "rejected": [{"line": r.line, "text": r.text, "reason": r.reason} for r in self.rejected],
+        }
