@@ -90,6 +90,7 @@ class ImportReport:
     merged: int = 0  # rows that updated an existing entry
     blacklisted: int = 0  # imported but suppressed by the black list
     rejected: list[Rejected] = field(default_factory=list)
+    suppressed: list[Rejected] = field(default_factory=list)  # good rows that are blacklisted
 
     def as_dict(self) -> dict:
         return {
@@ -98,4 +99,5 @@ class ImportReport:
             "merged": self.merged,
             "blacklisted": self.blacklisted,
             "rejected": [{"line": r.line, "text": r.text, "reason": r.reason} for r in self.rejected],
+            "suppressed": [{"line": r.line, "text": r.text, "reason": r.reason} for r in self.suppressed],
         }

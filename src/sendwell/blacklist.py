@@ -1,0 +1,203 @@
+"""The black list (suppression list): addresses never mailed again, with reasons, evidence and history.
+
+Every add and remove is also written to blacklist_history, so a suppression can be explained
+(who, why, from which campaign or bounce) and reversed without losing the trail.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import IO, Any
+
+from sqlalchemy import Connection, Engine, bindparam, func, select, text
+
+from sendwell.addresses import AddressError, parse_address
+from sendwell.db import bulk
+from sendwell.db.engine import utcnow
+from sendwell.db.schema import blacklist, blacklist_history, events
+from sendwell.errors import NotFound, UserError
+from sendwell.model import BlacklistReason, ImportReport, Rejected
+from sendwell.readers import read_rows
+
+BATCH = 20_000
+
+
+def add_entries(conn: Connection, entries: Iterable[tuple[str, str]], *, reason: BlacklistReason | str,
+                source: str, note: str = "", actor: str = "", event_id: int | None = None) -> int:
+    """Blacklist (key, display) pairs inside the caller's transaction; returns how many were new."""
+    bulk.create_stage(conn)
+    added = 0
+    batch: list[tuple] = []
+    for key, display in entries:
+        batch.append((0, key, display, "", ""))
+        if len(batch) >= BATCH:
+            added += _merge(conn, batch, str(BlacklistReason(reason)), source, note, actor, event_id)
+            batch = []
+    added += _merge(conn, batch, str(BlacklistReason(reason)), source, note, actor, event_id)
+    return added
+
+
+def _merge(conn: Connection, batch: list[tuple], reason: str, source: str, note: str, actor: str,
+           event_id: int | None) -> int:
+    if not batch:
+        return 0
+    bulk.load_stage(conn, batch)
+    added = _merge_stage(conn, reason, source, note, actor, event_id)
+    bulk.clear_stage(conn)
+    return added
+
+
+def _merge_stage(conn: Connection, reason: str, source: str, note: str, actor: str,
+                 event_id: int | None) -> int:
+    """Move the staged addresses onto the black list; returns how many were new."""
+    params = {"reason": reason, "source": source, "note": note, "actor": actor, "at": utcnow(), "ev": event_id}
+    # Only addresses not yet suppressed get a history row; the first reason stays the entry's reason.
+    fresh = (f"FROM (SELECT email, MIN(display) AS display FROM {bulk.STAGE} GROUP BY email) s "
+             "WHERE NOT EXISTS (SELECT 1 FROM blacklist b WHERE b.email = s.email)")
+    conn.execute(text("INSERT INTO blacklist_history (email, action, reason, source, note, actor, at) "
+                      f"SELECT s.email, 'added', :reason, :source, :note, :actor, :at {fresh}"), params)
+    return conn.execute(text("INSERT INTO blacklist (email, display, reason, source, note, actor, created_at, "
+                             f"event_id) SELECT s.email, s.display, :reason, :source, :note, :actor, :at, :ev "
+                             f"{fresh}"), params).rowcount
+
+
+def add(engine: Engine, addresses: Iterable[str], *, reason: BlacklistReason | str = BlacklistReason.MANUAL,
+        source: str = "cli", note: str = "", actor: str = "") -> ImportReport:
+    """Blacklist addresses typed or pasted by a person; bad ones are reported, good ones added."""
+    report = ImportReport()
+    good: list[tuple[str, str]] = []
+    for i, raw in enumerate(addresses, start=1):
+        report.read += 1
+        try:
+            a = parse_address(raw.strip())
+        except AddressError as err:
+            report.rejected.append(Rejected(i, raw, str(err)))
+            continue
+        good.append((a.key, a.display))
+    with engine.begin() as conn:
+        report.imported = add_entries(conn, good, reason=reason, source=source, note=note, actor=actor)
+    report.merged = len(good) - report.imported
+    return report
+
+
+def import_file(engine: Engine, stream: IO[bytes], *, name: str = "<input>",
+                reason: BlacklistReason | str = BlacklistReason.MANUAL, note: str = "", actor: str = "",
+                on_read: Callable[[int], None] | None = None) -> ImportReport:
+    """Blacklist every address of a CSV (email column) or a pasted list; report bad lines."""
+    report = ImportReport()
+
+    def good() -> Iterable[tuple[str, str]]:
+        for row in read_rows(stream, name, on_read):
+            report.read += 1
+            if row.address is None:
+                report.rejected.append(Rejected(row.line, row.text, row.error or "invalid"))
+            else:
+                yield row.address.key, row.address.display
+
+    with engine.begin() as conn:
+        report.imported = add_entries(conn, good(), reason=reason, source=f"import:{name}", note=note,
+                                      actor=actor)
+    report.merged = report.read - len(report.rejected) - report.imported
+    return report
+
+
+def add_from_campaign(engine: Engine, campaign_id: int, statuses: Iterable[str], *, note: str = "",
+                      actor: str = "", reason: BlacklistReason | str = BlacklistReason.MANUAL) -> int:
+    """Blacklist every recipient of a campaign in the given statuses, in one statement set."""
+    statuses = list(statuses)
+    with engine.begin() as conn:
+        bulk.create_stage(conn)
+        conn.execute(text(f"INSERT INTO {bulk.STAGE} (line, email, display, domain, fields) "
+                          "SELECT 0, email, display, '', '' FROM recipients "
+                          "WHERE campaign_id = :cid AND status IN :statuses")
+                     .bindparams(bindparam("statuses", expanding=True)), {"cid": campaign_id, "statuses": statuses})
+        added = _merge_stage(conn, str(BlacklistReason(reason)), f"campaign:{campaign_id}", note, actor, None)
+        bulk.clear_stage(conn)
+    return added
+
+
+def remove(engine: Engine, addresses: Iterable[str], *, note: str = "", actor: str = "") -> ImportReport:
+    """Lift suppressions; the history keeps who removed them and why."""
+    report = ImportReport()
+    with engine.begin() as conn:
+        for i, raw in enumerate(addresses, start=1):
+            report.read += 1
+            try:
+                key = parse_address(raw.strip()).key
+            except AddressError as err:
+                report.rejected.append(Rejected(i, raw, str(err)))
+                continue
+            entry = conn.execute(select(blacklist).where(blacklist.c.email == key)).first()
+            if entry is None:
+                report.rejected.append(Rejected(i, raw, "not on the black list"))
+                continue
+            conn.execute(blacklist.delete().where(blacklist.c.email == key))
+            conn.execute(blacklist_history.insert().values(
+                email=key, action="removed", reason=entry.reason, source="manual", note=note, actor=actor,
+                at=utcnow()))
+            report.imported += 1
+    return report
+
+
+def is_blacklisted(engine: Engine, address: str) -> bool:
+    key = parse_address(address.strip()).key
+    with engine.connect() as conn:
+        return conn.execute(select(blacklist.c.email).where(blacklist.c.email == key)).first() is not None
+
+
+def count(engine: Engine, reason: str | None = None) -> int:
+    q = select(func.count()).select_from(blacklist)
+    if reason:
+        q = q.where(blacklist.c.reason == reason)
+    with engine.connect() as conn:
+        return conn.execute(q).scalar_one()
+
+
+def list_entries(engine: Engine, *, reason: str | None = None, search: str | None = None,
+                 limit: int | None = 100, offset: int = 0) -> list[dict[str, Any]]:
+    q = select(blacklist).order_by(blacklist.c.created_at.desc(), blacklist.c.email).offset(offset)
+    if limit is not None:
+        q = q.limit(limit)
+    if reason:
+        q = q.where(blacklist.c.reason == reason)
+    if search:
+        q = q.where(blacklist.c.email.contains(search.lower()))
+    with engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(q)]
+
+
+def iter_entries(engine: Engine, batch: int = 5000) -> Iterable[dict[str, Any]]:
+    """All entries in address order, streamed by keyset pagination."""
+    last = ""
+    while True:
+        with engine.connect() as conn:
+            rows = conn.execute(select(blacklist).where(blacklist.c.email > last)
+                                .order_by(blacklist.c.email).limit(batch)).all()
+        if not rows:
+            return
+        for r in rows:
+            yield dict(r._mapping)
+        last = rows[-1].email
+
+
+def show(engine: Engine, address: str) -> dict[str, Any]:
+    """The entry (if any), its whole history and the events (bounces, complaints) kept as evidence."""
+    try:
+        key = parse_address(address.strip()).key
+    except AddressError as err:
+        raise UserError(f"{address!r}: {err}") from None
+    with engine.connect() as conn:
+        entry = conn.execute(select(blacklist).where(blacklist.c.email == key)).first()
+        history = conn.execute(select(blacklist_history).where(blacklist_history.c.email == key)
+                               .order_by(blacklist_history.c.id)).all()
+        evidence = conn.execute(select(events.c.id, events.c.at, events.c.type, events.c.reason,
+                                       events.c.status_code, events.c.detail, events.c.campaign_id, events.c.raw)
+                                .where(events.c.email == key).order_by(events.c.at)).all()
+    if entry is None and not history:
+        raise NotFound(f"{address}: not on the black list and never was")
+    return {
+        "email": key,
+        "entry": dict(entry._mapping) if entry else None,
+        "history": [dict(h._mapping) for h in history],
+        "events": [{**dict(e._mapping), "raw": (e.raw or b"").decode("utf-8", "replace")} for e in evidence],
+    }

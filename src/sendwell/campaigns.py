@@ -1,0 +1,216 @@
+"""Campaigns: create, edit while draft, delete, and start (materialize the audience into the ledger)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from email.utils import formataddr, parseaddr
+from typing import Any
+
+import jinja2
+from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy.exc import IntegrityError
+
+from sendwell import audience
+from sendwell.addresses import AddressError, parse_address
+from sendwell.db.engine import utcnow
+from sendwell.db.schema import campaign_segments, campaigns, recipients, segments
+from sendwell.errors import NotFound, UserError
+from sendwell.model import CampaignState, Verdict
+
+TRACK_OPTIONS = ("reads", "clicks")
+EDITABLE = ("subject", "from_addr", "reply_to", "html", "text", "skip_verdicts", "track")
+
+
+def _check_header(field: str, value: str) -> str:
+    if any(c in value for c in "\r\n\x00"):
+        raise UserError(f"{field}: must be a single line (no line breaks)")
+    return value.strip()
+
+
+def _check_mailbox(field: str, value: str) -> str:
+    """`Name <addr>` or `addr`, validated, returned in canonical form."""
+    _check_header(field, value)
+    name, addr = parseaddr(value)
+    try:
+        parse_address(addr)
+    except AddressError as err:
+        raise UserError(f"{field}: {value!r}: {err}") from None
+    return formataddr((name, addr)) if name else addr
+
+
+def _check_template(field: str, source: str | None) -> str | None:
+    if source is None:
+        return None
+    try:
+        jinja2.Environment().parse(source)
+    except jinja2.TemplateSyntaxError as err:
+        raise UserError(f"{field}: template error on line {err.lineno}: {err.message}") from None
+    return source
+
+
+def _check_options(skip_verdicts: Iterable[str], track: Iterable[str]) -> tuple[list[str], list[str]]:
+    skip = sorted({s.strip() for s in skip_verdicts if s.strip()})
+    for s in skip:
+        if s not in {v.value for v in Verdict} or s == Verdict.VALID:
+            raise UserError(f"--skip: {s!r} is not one of invalid, risky, unknown")
+    tr = sorted({t.strip() for t in track if t.strip()})
+    for t in tr:
+        if t not in TRACK_OPTIONS:
+            raise UserError(f"--track: {t!r} is not one of {', '.join(TRACK_OPTIONS)}")
+    return skip, tr
+
+
+def _segment_ids(conn: Connection, names: Sequence[str], option: str) -> list[int]:
+    ids = []
+    for name in names:
+        sid = conn.execute(select(segments.c.id).where(segments.c.name == name)).scalar()
+        if sid is None:
+            raise UserError(f"{option} {name!r}: no such segment (see `sendwell segments list`)")
+        ids.append(sid)
+    return ids
+
+
+def create_campaign(engine: Engine, *, name: str, subject: str, from_addr: str, html: str | None = None,
+                    text: str | None = None, reply_to: str | None = None, include: Sequence[str] = (),
+                    exclude: Sequence[str] = (), skip_verdicts: Iterable[str] = ("invalid",),
+                    track: Iterable[str] = ()) -> int:
+    name = name.strip()
+    if not name:
+        raise UserError("campaign name: must not be empty")
+    if not subject.strip():
+        raise UserError("--subject: must not be empty")
+    if html is None and text is None:
+        raise UserError("give a body: --html FILE and/or --text FILE")
+    both = set(include) & set(exclude)
+    if both:
+        raise UserError(f"segment(s) {', '.join(sorted(both))} both included and excluded")
+    skip, tr = _check_options(skip_verdicts, track)
+    values = {
+        "name": name, "subject": _check_template("--subject", _check_header("--subject", subject)),
+        "from_addr": _check_mailbox("--from", from_addr),
+        "reply_to": _check_mailbox("--reply-to", reply_to) if reply_to else None,
+        "html": _check_template("--html", html), "text": _check_template("--text", text),
+        "state": CampaignState.DRAFT.value, "skip_verdicts": skip, "track": tr,
+        "all_contacts": not include, "created_at": utcnow(),
+    }
+    try:
+        with engine.begin() as conn:
+            inc, exc = _segment_ids(conn, include, "--segment"), _segment_ids(conn, exclude, "--exclude")
+            cid = conn.execute(campaigns.insert().values(**values)).inserted_primary_key[0]
+            rows = [{"campaign_id": cid, "segment_id": s, "mode": "include"} for s in inc]
+            rows += [{"campaign_id": cid, "segment_id": s, "mode": "exclude"} for s in exc]
+            if rows:
+                conn.execute(campaign_segments.insert(), rows)
+            return cid
+    except IntegrityError:
+        raise UserError(f"campaign {name!r} already exists") from None
+
+
+def _campaign_row(conn: Connection, name_or_id: str | int):  # noqa: ANN202 - a Row
+    q = select(campaigns)
+    if isinstance(name_or_id, int) or str(name_or_id).isdigit():
+        row = conn.execute(q.where(campaigns.c.id == int(name_or_id))).first()
+        if row is not None:
+            return row
+    row = conn.execute(q.where(campaigns.c.name == str(name_or_id))).first()
+    if row is None:
+        raise NotFound(f"campaign {name_or_id!r} does not exist (see `sendwell campaigns list`)")
+    return row
+
+
+def get_campaign(engine: Engine, name_or_id: str | int) -> dict[str, Any]:
+    with engine.connect() as conn:
+        row = _campaign_row(conn, name_or_id)
+        segs = conn.execute(select(segments.c.name, campaign_segments.c.mode)
+                            .join(segments, segments.c.id == campaign_segments.c.segment_id)
+                            .where(campaign_segments.c.campaign_id == row.id).order_by(segments.c.name)).all()
+        total = conn.execute(select(func.count()).select_from(recipients)
+                             .where(recipients.c.campaign_id == row.id)).scalar_one()
+    data = dict(row._mapping)
+    data["include"] = [s.name for s in segs if s.mode == "include"]
+    data["exclude"] = [s.name for s in segs if s.mode == "exclude"]
+    data["recipients"] = total
+    return data
+
+
+def list_campaigns(engine: Engine) -> list[dict[str, Any]]:
+    counts = (select(recipients.c.campaign_id, func.count().label("recipients"))
+              .group_by(recipients.c.campaign_id).subquery())
+    q = (select(campaigns.c.id, campaigns.c.name, campaigns.c.subject, campaigns.c.state, campaigns.c.created_at,
+                campaigns.c.started_at, func.coalesce(counts.c.recipients, 0).label("recipients"))
+         .select_from(campaigns.outerjoin(counts, counts.c.campaign_id == campaigns.c.id))
+         .order_by(campaigns.c.id))
+    with engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(q)]
+
+
+def edit_campaign(engine: Engine, name_or_id: str | int, *, include: Sequence[str] | None = None,
+                  exclude: Sequence[str] | None = None, **changes: Any) -> None:
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        raise UserError(f"cannot edit {', '.join(sorted(unknown))}")
+    changes = {k: v for k, v in changes.items() if v is not None}
+    if "subject" in changes:
+        changes["subject"] = _check_template("--subject", _check_header("--subject", changes["subject"]))
+    if "from_addr" in changes:
+        changes["from_addr"] = _check_mailbox("--from", changes["from_addr"])
+    if changes.get("reply_to"):
+        changes["reply_to"] = _check_mailbox("--reply-to", changes["reply_to"])
+    for f in ("html", "text"):
+        if f in changes:
+            _check_template(f"--{f}", changes[f])
+    if "skip_verdicts" in changes or "track" in changes:
+        skip, tr = _check_options(changes.get("skip_verdicts", ()), changes.get("track", ()))
+        if "skip_verdicts" in changes:
+            changes["skip_verdicts"] = skip
+        if "track" in changes:
+            changes["track"] = tr
+    with engine.begin() as conn:
+        row = _campaign_row(conn, name_or_id)
+        if row.state != CampaignState.DRAFT:
+            raise UserError(f"campaign {row.name!r} is {row.state}; only a draft can be edited")
+        if changes:
+            conn.execute(campaigns.update().where(campaigns.c.id == row.id).values(**changes))
+        for mode, names, option in (("include", include, "--segment"), ("exclude", exclude, "--exclude")):
+            if names is None:
+                continue
+            ids = _segment_ids(conn, names, option)
+            conn.execute(campaign_segments.delete().where(campaign_segments.c.campaign_id == row.id,
+                                                          campaign_segments.c.mode == mode))
+            if ids:
+                conn.execute(campaign_segments.insert(),
+                             [{"campaign_id": row.id, "segment_id": s, "mode": mode} for s in ids])
+            if mode == "include":
+                conn.execute(campaigns.update().where(campaigns.c.id == row.id).values(all_contacts=not ids))
+
+
+def delete_campaign(engine: Engine, name_or_id: str | int) -> None:
+    with engine.begin() as conn:
+        row = _campaign_row(conn, name_or_id)
+        if row.state == CampaignState.SENDING:
+            raise UserError(f"campaign {row.name!r} is sending; pause or cancel it first")
+        conn.execute(recipients.delete().where(recipients.c.campaign_id == row.id))
+        conn.execute(campaign_segments.delete().where(campaign_segments.c.campaign_id == row.id))
+        conn.execute(campaigns.delete().where(campaigns.c.id == row.id))
+
+
+def start_campaign(engine: Engine, campaign_id: int) -> int:
+    """Resolve the audience into the ledger (once) and mark the campaign as sending."""
+    with engine.begin() as conn:
+        q = select(campaigns).where(campaigns.c.id == campaign_id)
+        if engine.dialect.name == "postgresql":
+            q = q.with_for_update()
+        row = conn.execute(q).first()
+        if row is None:
+            raise NotFound(f"campaign {campaign_id} does not exist")
+        if row.state != CampaignState.DRAFT:
+            raise UserError(f"campaign {row.name!r} was already started ({row.state})")
+        segs = conn.execute(select(campaign_segments).where(campaign_segments.c.campaign_id == campaign_id)).all()
+        now = utcnow()
+        count = audience.resolve(
+            conn, campaign_id, include=[s.segment_id for s in segs if s.mode == "include"],
+            exclude=[s.segment_id for s in segs if s.mode == "exclude"], all_contacts=row.all_contacts,
+            skip_verdicts=row.skip_verdicts or [], now=now)
+        conn.execute(campaigns.update().where(campaigns.c.id == campaign_id)
+                     .values(state=CampaignState.SENDING.value, started_at=now))
+    return count

@@ -1,0 +1,188 @@
+"""Segments: custom recipient lists (pasted, imported, or taken from a campaign's results)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from typing import IO, Any
+
+from sqlalchemy import Connection, Engine, bindparam, func, select, text
+from sqlalchemy.exc import IntegrityError
+
+from sendwell.addresses import AddressError, parse_address
+from sendwell.db import bulk
+from sendwell.db.engine import utcnow
+from sendwell.db.schema import campaign_segments, campaigns, segment_members, segments
+from sendwell.errors import NotFound, UserError
+from sendwell.model import ImportReport, Rejected
+from sendwell.readers import read_rows
+
+BATCH = 20_000
+
+
+def segment_id(conn: Connection, name: str) -> int:
+    sid = conn.execute(select(segments.c.id).where(segments.c.name == name)).scalar()
+    if sid is None:
+        raise NotFound(f"segment {name!r} does not exist (see `sendwell segments list`)")
+    return sid
+
+
+def create(engine: Engine, name: str, description: str = "") -> int:
+    name = name.strip()
+    if not name:
+        raise UserError("segment name: must not be empty")
+    try:
+        with engine.begin() as conn:
+            return conn.execute(segments.insert().values(name=name, description=description,
+                                                         created_at=utcnow())).inserted_primary_key[0]
+    except IntegrityError:
+        raise UserError(f"segment {name!r} already exists") from None
+
+
+def _merge_stage(conn: Connection, sid: int) -> int:
+    """Add the staged addresses to the segment; returns how many were new members."""
+    return conn.execute(text(
+        "INSERT INTO segment_members (segment_id, email, display, added_at) "
+        f"SELECT :sid, s.email, MIN(s.display), :at FROM {bulk.STAGE} s "
+        "WHERE NOT EXISTS (SELECT 1 FROM segment_members m WHERE m.segment_id = :sid AND m.email = s.email) "
+        "GROUP BY s.email"), {"sid": sid, "at": utcnow()}).rowcount
+
+
+def import_members(engine: Engine, name: str, stream: IO[bytes], *, source_name: str = "<input>",
+                   on_read: Callable[[int], None] | None = None) -> ImportReport:
+    """Add every address of a CSV or pasted list to the segment; bad lines are reported."""
+    report = ImportReport()
+    with engine.begin() as conn:
+        sid = segment_id(conn, name)
+        bulk.create_stage(conn)
+        batch: list[tuple] = []
+        for row in read_rows(stream, source_name, on_read):
+            report.read += 1
+            if row.address is None:
+                report.rejected.append(Rejected(row.line, row.text, row.error or "invalid"))
+                continue
+            batch.append((row.line, row.address.key, row.address.display, row.address.domain, ""))
+            if len(batch) >= BATCH:
+                report.imported += _flush(conn, sid, batch)
+                batch = []
+        report.imported += _flush(conn, sid, batch)
+    report.merged = report.read - len(report.rejected) - report.imported
+    return report
+
+
+def _flush(conn: Connection, sid: int, batch: list[tuple]) -> int:
+    if not batch:
+        return 0
+    bulk.load_stage(conn, batch)
+    added = _merge_stage(conn, sid)
+    bulk.clear_stage(conn)
+    return added
+
+
+def add(engine: Engine, name: str, addresses: Iterable[str]) -> ImportReport:
+    report = ImportReport()
+    good: list[tuple] = []
+    for i, raw in enumerate(addresses, start=1):
+        report.read += 1
+        try:
+            a = parse_address(raw.strip())
+        except AddressError as err:
+            report.rejected.append(Rejected(i, raw, str(err)))
+            continue
+        good.append((i, a.key, a.display, a.domain, ""))
+    with engine.begin() as conn:
+        sid = segment_id(conn, name)
+        bulk.create_stage(conn)
+        report.imported = _flush(conn, sid, good)
+    report.merged = len(good) - report.imported
+    return report
+
+
+def remove(engine: Engine, name: str, addresses: Iterable[str]) -> ImportReport:
+    report = ImportReport()
+    keys: list[str] = []
+    for i, raw in enumerate(addresses, start=1):
+        report.read += 1
+        try:
+            keys.append(parse_address(raw.strip()).key)
+        except AddressError as err:
+            report.rejected.append(Rejected(i, raw, str(err)))
+    with engine.begin() as conn:
+        sid = segment_id(conn, name)
+        report.imported = conn.execute(segment_members.delete().where(
+            segment_members.c.segment_id == sid, segment_members.c.email.in_(keys))).rowcount
+    return report
+
+
+def create_from_campaign(engine: Engine, name: str, campaign_id: int, statuses: Iterable[str],
+                         description: str = "") -> int:
+    """A segment of the recipients of a campaign in the given statuses (e.g. every `error`)."""
+    statuses = list(statuses)
+    description = description or f"recipients of campaign {campaign_id} in status {', '.join(statuses)}"
+    try:
+        with engine.begin() as conn:
+            sid = conn.execute(segments.insert().values(name=name.strip(), description=description,
+                                                        created_at=utcnow())).inserted_primary_key[0]
+            return conn.execute(text(
+                "INSERT INTO segment_members (segment_id, email, display, added_at) SELECT :sid, email, display, "
+                ":at FROM recipients WHERE campaign_id = :cid AND status IN :statuses")
+                .bindparams(bindparam("statuses", expanding=True)),
+                {"sid": sid, "at": utcnow(), "cid": campaign_id, "statuses": statuses}).rowcount
+    except IntegrityError:
+        raise UserError(f"segment {name!r} already exists") from None
+
+
+def list_segments(engine: Engine) -> list[dict[str, Any]]:
+    members = (select(segment_members.c.segment_id, func.count().label("members"))
+               .group_by(segment_members.c.segment_id).subquery())
+    q = (select(segments.c.id, segments.c.name, segments.c.description, segments.c.created_at,
+                func.coalesce(members.c.members, 0).label("members"))
+         .select_from(segments.outerjoin(members, members.c.segment_id == segments.c.id))
+         .order_by(segments.c.name))
+    with engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(q)]
+
+
+def show(engine: Engine, name: str, *, limit: int = 100, offset: int = 0) -> dict[str, Any]:
+    with engine.connect() as conn:
+        sid = segment_id(conn, name)
+        seg = conn.execute(select(segments).where(segments.c.id == sid)).one()
+        total = conn.execute(select(func.count()).select_from(segment_members)
+                             .where(segment_members.c.segment_id == sid)).scalar_one()
+        members = conn.execute(select(segment_members.c.email, segment_members.c.display,
+                                      segment_members.c.added_at)
+                               .where(segment_members.c.segment_id == sid)
+                               .order_by(segment_members.c.email).limit(limit).offset(offset)).all()
+        used = conn.execute(select(campaigns.c.name, campaign_segments.c.mode)
+                            .join(campaigns, campaigns.c.id == campaign_segments.c.campaign_id)
+                            .where(campaign_segments.c.segment_id == sid)).all()
+    return {**dict(seg._mapping), "members": total, "shown": [dict(m._mapping) for m in members],
+            "campaigns": [{"campaign": u.name, "mode": u.mode} for u in used]}
+
+
+def iter_members(engine: Engine, name: str, batch: int = 5000) -> Iterator[dict[str, Any]]:
+    with engine.connect() as conn:
+        sid = segment_id(conn, name)
+    last = ""
+    while True:
+        with engine.connect() as conn:
+            rows = conn.execute(select(segment_members.c.email, segment_members.c.display,
+                                       segment_members.c.added_at)
+                                .where(segment_members.c.segment_id == sid, segment_members.c.email > last)
+                                .order_by(segment_members.c.email).limit(batch)).all()
+        if not rows:
+            return
+        for r in rows:
+            yield dict(r._mapping)
+        last = rows[-1].email
+
+
+def delete(engine: Engine, name: str) -> None:
+    with engine.begin() as conn:
+        sid = segment_id(conn, name)
+        used = conn.execute(select(campaigns.c.name).join(campaign_segments,
+                                                          campaigns.c.id == campaign_segments.c.campaign_id)
+                            .where(campaign_segments.c.segment_id == sid)).scalars().all()
+        if used:
+            raise UserError(f"segment {name!r} is used by campaign(s) {', '.join(used)}; delete those first")
+        conn.execute(segment_members.delete().where(segment_members.c.segment_id == sid))
+        conn.execute(segments.delete().where(segments.c.id == sid))
