@@ -58,8 +58,7 @@ def _merge_sql(dialect: str) -> str:
                          "WHERE true ORDER BY s.line")
     merged = bulk.json_merge(dialect, "contacts.fields", "excluded.fields")
     return (f"INSERT INTO contacts (email, display, domain, fields, created_at, updated_at) {select_stage} "
-            f"ON CONFLICT (email) DO UPDATE SET fields = {merged}, "
-            "display = excluded.display, updated_at = excluded.updated_at")
+            f"ON CONFLICT (email) DO UPDATE SET fields = {merged}, updated_at = excluded.updated_at")
 
 
 def _flush(conn, batch: list[tuple], merge: str, report: ImportReport) -> None:  # noqa: ANN001

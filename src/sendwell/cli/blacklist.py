@@ -1,5 +1,138 @@
-"""`sendwell blacklist`."""
+"""`sendwell blacklist`: the suppression list — add, import, list, show, export, remove."""
+
+from __future__ import annotations
+
+from typing import Annotated
 
 import typer
 
-app = typer.Typer(help="blacklist", no_args_is_help=True)
+from sendwell.cli.common import (
+    byte_progress,
+    console,
+    ctx_obj,
+    open_input,
+    output_text,
+    print_json,
+    show_report,
+    table,
+    write_csv,
+)
+
+app = typer.Typer(help="The black list: addresses that are never mailed again.", no_args_is_help=True)
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output")]
+NoteOpt = Annotated[str, typer.Option(help="Why (kept in the history)")]
+ActorOpt = Annotated[str, typer.Option(help="Who (kept in the history)", envvar="USER")]
+COLUMNS = ["email", "display", "reason", "source", "note", "actor", "created_at"]
+
+
+@app.command()
+def add(ctx: typer.Context, addresses: Annotated[list[str] | None, typer.Argument()] = None,
+        from_campaign: Annotated[str | None, typer.Option(help="Blacklist recipients of this campaign")] = None,
+        status: Annotated[str, typer.Option(help="…in these statuses (comma-separated)")] = "error",
+        reason: Annotated[str, typer.Option(help="manual, hard_bounce, complaint, unsubscribe, invalid")] = "manual",
+        note: NoteOpt = "", actor: ActorOpt = "", as_json: JsonOpt = False) -> None:
+    """Add addresses, or every recipient of a campaign in a status (e.g. --from-campaign C --status error)."""
+    from sendwell import blacklist, campaigns
+    from sendwell.errors import UserError
+    from sendwell.model import BlacklistReason
+
+    try:
+        reason = BlacklistReason(reason)
+    except ValueError:
+        raise UserError(f"--reason: {reason!r} is not one of {', '.join(r.value for r in BlacklistReason)}") from None
+    engine = ctx_obj(ctx).engine
+    if from_campaign:
+        camp = campaigns.get_campaign(engine, from_campaign)
+        statuses = [s.strip() for s in status.split(",") if s.strip()]
+        n = blacklist.add_from_campaign(engine, camp["id"], statuses, note=note, actor=actor, reason=reason)
+        if as_json:
+            print_json({"added": n})
+        else:
+            console.print(f"{n} address(es) added to the black list from campaign {camp['name']!r} ({status})")
+        return
+    if not addresses:
+        raise UserError("give addresses, or --from-campaign C")
+    show_report(blacklist.add(engine, addresses, reason=reason, note=note, actor=actor), as_json, "address(es)",
+                verb="blacklisted")
+
+
+@app.command("import")
+def import_(ctx: typer.Context, path: Annotated[str, typer.Argument(help="CSV or list file, or - for stdin")],
+            reason: str = "manual", note: NoteOpt = "", actor: ActorOpt = "", as_json: JsonOpt = False) -> None:
+    """Blacklist every address of a file: a CSV with an email column (e.g. an exported error list) or a list."""
+    from sendwell import blacklist
+
+    engine = ctx_obj(ctx).engine
+    with open_input(path) as (name, stream), byte_progress(name, path, "importing") as on_read:
+        report = blacklist.import_file(engine, stream, name=name, reason=reason, note=note, actor=actor,
+                                       on_read=on_read)
+    show_report(report, as_json, "address(es)", verb="blacklisted")
+
+
+@app.command("list")
+def list_(ctx: typer.Context, reason: Annotated[str | None, typer.Option()] = None,
+          search: Annotated[str | None, typer.Option()] = None, limit: int = 100, offset: int = 0,
+          as_json: JsonOpt = False) -> None:
+    """List black-list entries, newest first."""
+    from sendwell import blacklist
+
+    rows = blacklist.list_entries(ctx_obj(ctx).engine, reason=reason, search=search, limit=limit, offset=offset)
+    if as_json:
+        print_json(rows)
+    else:
+        table(rows, ["display", "reason", "source", "note", "created_at"])
+
+
+@app.command()
+def count(ctx: typer.Context, reason: Annotated[str | None, typer.Option()] = None, as_json: JsonOpt = False) -> None:
+    """How many addresses are suppressed."""
+    from sendwell import blacklist
+
+    n = blacklist.count(ctx_obj(ctx).engine, reason)
+    print_json({"count": n}) if as_json else console.print(n)
+
+
+@app.command()
+def show(ctx: typer.Context, address: str, as_json: JsonOpt = False) -> None:
+    """An address's entry, its whole history and the evidence (bounces, complaints)."""
+    from sendwell import blacklist
+
+    data = blacklist.show(ctx_obj(ctx).engine, address)
+    if as_json:
+        print_json(data)
+        return
+    entry = data["entry"]
+    if entry:
+        console.print(f"[bold]{entry['display']}[/bold] is blacklisted: {entry['reason']} "
+                      f"(source {entry['source'] or '-'}, {entry['created_at']}) {entry['note']}", highlight=False)
+    else:
+        console.print(f"[bold]{data['email']}[/bold] is not blacklisted now", highlight=False)
+    for h in data["history"]:
+        console.print(f"  {h['at']}  {h['action']:<7} {h['reason']:<12} by {h['actor'] or '-'} via {h['source']}"
+                      f"  {h['note']}", highlight=False, markup=False)
+    for e in data["events"]:
+        console.print(f"  evidence #{e['id']} {e['at']} {e['type']} {e['reason'] or ''} {e['status_code'] or ''}: "
+                      f"{e['detail'] or ''}", highlight=False, markup=False)
+
+
+@app.command()
+def export(ctx: typer.Context,
+           output: Annotated[str, typer.Option("-o", "--output", help="File (default stdout)")] = "-") -> None:
+    """Export the black list as CSV."""
+    from sendwell import blacklist
+
+    with output_text(output) as out:
+        n = write_csv(blacklist.iter_entries(ctx_obj(ctx).engine), COLUMNS, out)
+    if output != "-":
+        console.print(f"{n} entr(ies) written to {output}")
+
+
+@app.command()
+def remove(ctx: typer.Context, addresses: list[str], note: NoteOpt = "", actor: ActorOpt = "",
+           as_json: JsonOpt = False) -> None:
+    """Lift suppressions (the history keeps who and why)."""
+    from sendwell import blacklist
+
+    show_report(blacklist.remove(ctx_obj(ctx).engine, addresses, note=note, actor=actor), as_json,
+                "address(es)", verb="removed")

@@ -1,5 +1,119 @@
-"""`sendwell campaigns`."""
+"""`sendwell campaigns`: create, list, show, edit, delete (sending commands live in cli/sending.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
-app = typer.Typer(help="campaigns", no_args_is_help=True)
+from sendwell.cli.common import console, ctx_obj, print_json, table
+from sendwell.errors import UserError
+
+app = typer.Typer(help="Campaigns: what to send, to which segments, excluding which.", no_args_is_help=True)
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output")]
+
+
+def _read(option: str, path: str | None) -> str | None:
+    if path is None:
+        return None
+    p = Path(path)
+    if not p.is_file():
+        raise UserError(f"{option} {path}: no such file")
+    try:
+        return p.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise UserError(f"{option} {path}: not UTF-8 text (byte {err.start})") from None
+
+
+def _split(values: list[str] | None) -> list[str]:
+    return [v.strip() for item in values or [] for v in item.split(",") if v.strip()]
+
+
+@app.command()
+def create(
+    ctx: typer.Context,
+    name: str,
+    subject: Annotated[str, typer.Option(help="Subject line (a template: {{ first_name }})")],
+    from_: Annotated[str, typer.Option("--from", help="Sender, e.g. 'Shop <news@shop.example>'")],
+    html: Annotated[str | None, typer.Option(help="HTML body template file")] = None,
+    text: Annotated[str | None, typer.Option(help="Plain-text body template file")] = None,
+    reply_to: Annotated[str | None, typer.Option()] = None,
+    segment: Annotated[list[str] | None, typer.Option(help="Send to this segment (repeatable; none: all contacts)")]
+    = None,
+    exclude: Annotated[list[str] | None, typer.Option(help="Never send to members of this segment (repeatable)")]
+    = None,
+    skip: Annotated[str, typer.Option(help="Skip contacts with these verification verdicts")] = "invalid",
+    track: Annotated[str, typer.Option(help="Opt-in tracking: reads,clicks")] = "",
+    as_json: JsonOpt = False,
+) -> None:
+    """Create a draft campaign."""
+    from sendwell import campaigns
+
+    cid = campaigns.create_campaign(
+        ctx_obj(ctx).engine, name=name, subject=subject, from_addr=from_, html=_read("--html", html),
+        text=_read("--text", text), reply_to=reply_to, include=_split(segment), exclude=_split(exclude),
+        skip_verdicts=skip.split(","), track=track.split(","))
+    if as_json:
+        print_json({"id": cid, "name": name})
+    else:
+        console.print(f"campaign {name!r} created (id {cid}), draft", highlight=False)
+
+
+@app.command("list")
+def list_(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """All campaigns."""
+    from sendwell import campaigns
+
+    rows = campaigns.list_campaigns(ctx_obj(ctx).engine)
+    print_json(rows) if as_json else table(rows, ["id", "name", "state", "recipients", "subject", "created_at"])
+
+
+@app.command()
+def show(ctx: typer.Context, campaign: str, as_json: JsonOpt = False) -> None:
+    """A campaign's settings, segments and state."""
+    from sendwell import campaigns
+
+    data = campaigns.get_campaign(ctx_obj(ctx).engine, campaign)
+    if as_json:
+        print_json(data)
+        return
+    for k in ("id", "name", "state", "subject", "from_addr", "reply_to", "include", "exclude", "all_contacts",
+              "skip_verdicts", "track", "recipients", "created_at", "started_at", "finished_at", "server_problem"):
+        console.print(f"[bold]{k}[/bold]: {data[k]}", highlight=False)
+
+
+@app.command()
+def edit(
+    ctx: typer.Context,
+    campaign: str,
+    subject: Annotated[str | None, typer.Option()] = None,
+    from_: Annotated[str | None, typer.Option("--from")] = None,
+    reply_to: Annotated[str | None, typer.Option()] = None,
+    html: Annotated[str | None, typer.Option(help="HTML body template file")] = None,
+    text: Annotated[str | None, typer.Option(help="Plain-text body template file")] = None,
+    segment: Annotated[list[str] | None, typer.Option(help="Replace the included segments")] = None,
+    exclude: Annotated[list[str] | None, typer.Option(help="Replace the excluded segments")] = None,
+    skip: Annotated[str | None, typer.Option()] = None,
+    track: Annotated[str | None, typer.Option()] = None,
+) -> None:
+    """Change a draft campaign."""
+    from sendwell import campaigns
+
+    campaigns.edit_campaign(
+        ctx_obj(ctx).engine, campaign, subject=subject, from_addr=from_, reply_to=reply_to,
+        html=_read("--html", html), text=_read("--text", text),
+        include=_split(segment) if segment is not None else None,
+        exclude=_split(exclude) if exclude is not None else None,
+        skip_verdicts=skip.split(",") if skip is not None else None,
+        track=track.split(",") if track is not None else None)
+    console.print(f"campaign {campaign!r} updated", highlight=False)
+
+
+@app.command()
+def delete(ctx: typer.Context, campaign: str) -> None:
+    """Delete a campaign and its recipient ledger (not while sending)."""
+    from sendwell import campaigns
+
+    campaigns.delete_campaign(ctx_obj(ctx).engine, campaign)
+    console.print(f"campaign {campaign!r} deleted", highlight=False)

@@ -65,3 +65,79 @@ def open_input(path: str) -> Iterator[tuple[str, IO[bytes]]]:
 
 def text_input(data: str) -> IO[bytes]:
     return io.BytesIO(data.encode("utf-8"))
+
+
+PROGRESS_MIN_BYTES = 256 * 1024  # a few thousand rows
+
+
+@contextmanager
+def byte_progress(name: str, path: str, label: str) -> Iterator[Any]:
+    """A progress bar over the bytes of a file (when it is big enough to be worth one)."""
+    size = Path(path).stat().st_size if path != "-" and Path(path).is_file() else 0
+    if size < PROGRESS_MIN_BYTES:
+        yield None
+        return
+    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+
+    with Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),
+                  TimeRemainingColumn(), console=err_console, transient=True) as progress:
+        task = progress.add_task(f"{label} {name}", total=size)
+        yield lambda n: progress.advance(task, n)
+
+
+def show_report(report: Any, as_json: bool, noun: str, *, verb: str = "imported") -> None:
+    """Print an ImportReport: counts, then every rejected line (to stderr), then suppressed ones."""
+    if as_json:
+        print_json(report.as_dict())
+        return
+    good = report.read - len(report.rejected)
+    merged = f", {report.merged} already there (merged)" if report.merged else ""
+    console.print(f"{report.read} read, {good} good: {report.imported} {noun} {verb}{merged}", highlight=False)
+    if report.blacklisted:
+        console.print(f"[yellow]{report.blacklisted} address(es) are on the black list and stay suppressed[/yellow]")
+        for r in report.suppressed[:20]:
+            console.print(f"  line {r.line}: {r.text} ({r.reason})", highlight=False, markup=False)
+        if len(report.suppressed) > 20:
+            console.print(f"  … and {report.blacklisted - 20} more (use --json for all)")
+    if report.rejected:
+        err_console.print(f"[red]{len(report.rejected)} line(s) rejected:[/red]")
+        for r in report.rejected:
+            err_console.print(f"  line {r.line}: {r.text!r}: {r.reason}", highlight=False, markup=False)
+
+
+def table(rows: list[dict[str, Any]], columns: list[str], title: str | None = None) -> None:
+    from rich.table import Table
+
+    t = Table(title=title)
+    for c in columns:
+        t.add_column(c)
+    for r in rows:
+        t.add_row(*("" if r.get(c) is None else str(r.get(c)) for c in columns))
+    console.print(t)
+
+
+def write_csv(rows: Any, columns: list[str], out: IO[str]) -> int:
+    """Stream dict rows as CSV; nested dicts under 'fields' become their own columns."""
+    import csv
+
+    writer = csv.writer(out)
+    writer.writerow(columns)
+    n = 0
+    for r in rows:
+        writer.writerow(["" if r.get(c) is None else r.get(c) for c in columns])
+        n += 1
+    return n
+
+
+@contextmanager
+def output_text(output: str) -> Iterator[IO[str]]:
+    """A text stream for FILE, or stdout for '-'; CSV-friendly (no newline translation)."""
+    if output == "-":
+        yield sys.stdout
+        return
+    try:
+        fh = open(output, "w", newline="", encoding="utf-8")  # noqa: SIM115
+    except OSError as err:
+        raise UserError(f"{output}: cannot write ({err.strerror})") from None
+    with fh:
+        yield fh

@@ -1,5 +1,98 @@
-"""`sendwell contacts`."""
+"""`sendwell contacts`: import, list, count, show, remove, export."""
+
+from __future__ import annotations
+
+from typing import Annotated
 
 import typer
 
-app = typer.Typer(help="contacts", no_args_is_help=True)
+from sendwell.cli.common import (
+    byte_progress,
+    console,
+    ctx_obj,
+    open_input,
+    output_text,
+    print_json,
+    show_report,
+    table,
+    write_csv,
+)
+
+app = typer.Typer(help="Contacts: import CSV or pasted lists, list, show, remove, export.", no_args_is_help=True)
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output")]
+
+
+@app.command("import")
+def import_(ctx: typer.Context, path: Annotated[str, typer.Argument(help="CSV or list file, or - for stdin")],
+            as_json: JsonOpt = False) -> None:
+    """Import contacts from a CSV (header with an `email` column) or a list of addresses."""
+    from sendwell import contacts
+
+    engine = ctx_obj(ctx).engine
+    with open_input(path) as (name, stream), byte_progress(name, path, "importing") as on_read:
+        report = contacts.import_contacts(engine, stream, name=name, on_read=on_read)
+    show_report(report, as_json, "contact(s)")
+
+
+@app.command("list")
+def list_(ctx: typer.Context, search: Annotated[str | None, typer.Option(help="Part of the address")] = None,
+          limit: int = 100, offset: int = 0, as_json: JsonOpt = False) -> None:
+    """List contacts (paged)."""
+    from sendwell import contacts
+
+    rows = contacts.list_contacts(ctx_obj(ctx).engine, search=search, limit=limit, offset=offset)
+    if as_json:
+        print_json(rows)
+    else:
+        table(rows, ["id", "display", "verdict", "blacklisted", "fields"])
+
+
+@app.command()
+def count(ctx: typer.Context, search: Annotated[str | None, typer.Option()] = None, as_json: JsonOpt = False) -> None:
+    """How many contacts there are."""
+    from sendwell import contacts
+
+    n = contacts.count(ctx_obj(ctx).engine, search)
+    print_json({"count": n}) if as_json else console.print(n)
+
+
+@app.command()
+def show(ctx: typer.Context, address: str, as_json: JsonOpt = False) -> None:
+    """One contact with its fields, verdict and black-list entry."""
+    from sendwell import contacts
+
+    data = contacts.get_contact(ctx_obj(ctx).engine, address)
+    if as_json:
+        print_json(data)
+        return
+    for k, v in data.items():
+        console.print(f"[bold]{k}[/bold]: {v}", highlight=False)
+
+
+@app.command()
+def remove(ctx: typer.Context, addresses: list[str], as_json: JsonOpt = False) -> None:
+    """Remove contacts (their black-list entries, if any, stay)."""
+    from sendwell import contacts
+
+    n = contacts.remove_contacts(ctx_obj(ctx).engine, addresses)
+    print_json({"removed": n}) if as_json else console.print(f"{n} contact(s) removed")
+
+
+@app.command()
+def export(ctx: typer.Context,
+           output: Annotated[str, typer.Option("-o", "--output", help="File (default stdout)")] = "-") -> None:
+    """Export every contact as CSV (email, then one column per field)."""
+    from sendwell import contacts
+
+    engine = ctx_obj(ctx).engine
+    keys: list[str] = []
+    for c in contacts.iter_contacts(engine):  # first pass: the union of field names, kept small
+        for k in c["fields"] or {}:
+            if k not in keys:
+                keys.append(k)
+    rows = ({"email": c["display"], **(c["fields"] or {})} for c in contacts.iter_contacts(engine))
+    with output_text(output) as out:
+        n = write_csv(rows, ["email", *keys], out)
+    if output != "-":
+        console.print(f"{n} contact(s) written to {output}")
