@@ -50,12 +50,17 @@ def import_contacts(engine: Engine, stream: IO[bytes], *, name: str = "<input>",
 
 def _merge_sql(dialect: str) -> str:
     now = "CURRENT_TIMESTAMP"
-    fields = "s.fields::json" if dialect == "postgresql" else "s.fields"
-    select_stage = (f"SELECT DISTINCT ON (s.email) s.email, s.display, s.domain, {fields}, {now}, {now} "
-                    f"FROM {bulk.STAGE} s ORDER BY s.email, s.line DESC"
-                    if dialect == "postgresql"
-                    else f"SELECT s.email, s.display, s.domain, {fields}, {now}, {now} FROM {bulk.STAGE} s "
-                         "WHERE true ORDER BY s.line")
+    if dialect == "postgresql":
+        # One row per address even when the batch repeats it (ON CONFLICT may touch a row only once):
+        # the first spelling is kept, fields merge in line order.
+        select_stage = (
+            f"SELECT a.email, a.display, a.domain, COALESCE(f.fields, '{{}}'::jsonb)::json, {now}, {now} FROM "
+            f"(SELECT DISTINCT ON (email) email, display, domain FROM {bulk.STAGE} ORDER BY email, line) a "
+            f"LEFT JOIN (SELECT s.email, jsonb_object_agg(e.key, e.value ORDER BY s.line) AS fields "
+            f"FROM {bulk.STAGE} s, jsonb_each(s.fields::jsonb) e GROUP BY s.email) f ON f.email = a.email")
+    else:
+        select_stage = (f"SELECT s.email, s.display, s.domain, s.fields, {now}, {now} FROM {bulk.STAGE} s "
+                        "WHERE true ORDER BY s.line")
     merged = bulk.json_merge(dialect, "contacts.fields", "excluded.fields")
     return (f"INSERT INTO contacts (email, display, domain, fields, created_at, updated_at) {select_stage} "
             f"ON CONFLICT (email) DO UPDATE SET fields = {merged}, updated_at = excluded.updated_at")

@@ -19,7 +19,7 @@ from sendwell.model import Address
 
 SAMPLE_BYTES = 64 * 1024
 EMAIL_HEADERS = ("email", "e-mail", "email address", "e-mail address", "mail", "emailaddress", "address")
-_FIELD_NAME = re.compile(r"[^0-9a-z]+")
+_FIELD_NAME = re.compile(r"\W+")
 csv.field_size_limit(1 << 20)
 
 
@@ -61,11 +61,10 @@ def detect_encoding(sample: bytes) -> str:
     if len(sample) >= 4 and sample[1:4:2] == b"\x00\x00" and sample[0:3:2] != b"\x00\x00":
         return "utf-16-le"  # UTF-16 without BOM (Excel "Unicode text")
     try:
-        sample.decode("utf-8")
+        # final=False: a character cut at the sample's end is not an error
+        codecs.getincrementaldecoder("utf-8")().decode(sample, final=len(sample) < SAMPLE_BYTES)
         return "utf-8"
-    except UnicodeDecodeError as err:
-        if err.start > len(sample) - 4:  # a character cut at the sample's end
-            return "utf-8"
+    except UnicodeDecodeError:
         return "cp1252"  # Excel's default on Western Windows; every byte decodes
 
 
@@ -108,6 +107,8 @@ def read_rows(stream: IO[bytes], name: str = "<input>",
     if not first:
         return
     delimiter = _sniff_delimiter(first)
+    if delimiter is None and first.strip().strip('"').lower() in EMAIL_HEADERS:
+        delimiter = ","  # a one-column CSV: just an "email" header
     if delimiter:
         headers = next(csv.reader([first], delimiter=delimiter))
         column = _email_column(headers)
