@@ -28,12 +28,13 @@ WHERE NOT EXISTS (SELECT 1 FROM segment_members x WHERE x.segment_id IN :exclude
 """
 _ALL_CONTACTS = "SELECT email, display FROM contacts"
 _SEGMENTS = "SELECT email, MIN(display) AS display FROM segment_members WHERE segment_id IN :include GROUP BY email"
+_ONE_SEGMENT = "SELECT email, display FROM segment_members WHERE segment_id IN :include"  # no duplicates to fold
 
 
 def resolve(conn: Connection, campaign_id: int, *, include: Sequence[int], exclude: Sequence[int],
             all_contacts: bool, skip_verdicts: Sequence[str], now: datetime) -> int:
     """Materialize the audience into `recipients`; returns the number of rows written."""
-    source = _ALL_CONTACTS if all_contacts else _SEGMENTS
+    source = _ALL_CONTACTS if all_contacts else _ONE_SEGMENT if len(include) == 1 else _SEGMENTS
     stmt = text(_RESOLVE.format(source=source)).bindparams(
         bindparam("skip", expanding=True), bindparam("exclude", expanding=True),
         *([] if all_contacts else [bindparam("include", expanding=True)]))

@@ -16,6 +16,7 @@ from sendwell.model import ImportReport, Rejected
 from sendwell.readers import read_rows
 
 BATCH = 20_000
+_to_json = json.JSONEncoder(ensure_ascii=False).encode  # built once: json.dumps(..., ensure_ascii=False) rebuilds it
 MAX_SUPPRESSED_LISTED = 10_000  # keep the report bounded on huge imports
 
 
@@ -35,8 +36,7 @@ def import_contacts(engine: Engine, stream: IO[bytes], *, name: str = "<input>",
                 report.rejected.append(Rejected(row.line, row.text, row.error or "invalid"))
                 continue
             a = row.address
-            fields = json.dumps(row.fields or {}, ensure_ascii=False)
-            batch.append((row.line, a.key, a.display, a.domain, fields))
+            batch.append((row.line, a.key, a.display, a.domain, _to_json(row.fields) if row.fields else "{}"))
             if len(batch) >= BATCH:
                 _flush(conn, batch, merge, report)
                 batch = []

@@ -11,8 +11,7 @@ import csv
 import io
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from typing import IO
+from typing import IO, NamedTuple
 
 from sendwell.addresses import AddressError, parse_address, tokens_of_line
 from sendwell.model import Address
@@ -23,8 +22,7 @@ _FIELD_NAME = re.compile(r"\W+")
 csv.field_size_limit(1 << 20)
 
 
-@dataclass(frozen=True, slots=True)
-class Row:
+class Row(NamedTuple):
     """One candidate: a parsed address with its fields, or the reason it was refused."""
 
     line: int
@@ -121,30 +119,32 @@ def read_rows(stream: IO[bytes], name: str = "<input>",
 def _csv_rows(text: IO[str], headers: list[str], column: int, delimiter: str,
               offset: int) -> Iterator[Row]:
     names = [field_name(h) for h in headers]
+    others = [(i, names[i]) for i in range(len(names)) if i != column]
     reader = csv.reader(text, delimiter=delimiter)
     width = len(headers)
     line = offset + 1  # the header's line; it was read outside the reader
     for values in reader:
         start, line = line + 1, offset + 1 + reader.line_num
-        if not values or not any(v.strip() for v in values):
-            continue
-        raw = values[column].strip() if column < len(values) else ""
-        while len(values) > width and not values[-1].strip():
-            values.pop()  # trailing empty cells (a spreadsheet's extra delimiters) are harmless
         if len(values) != width:
-            yield Row(start, delimiter.join(values), None,
-                      error=f"{len(values)} fields where the header has {width}")
-            continue
+            if not values or not any(v.strip() for v in values):
+                continue
+            while len(values) > width and not values[-1].strip():
+                values.pop()  # trailing empty cells (a spreadsheet's extra delimiters) are harmless
+            if len(values) != width:
+                yield Row(start, delimiter.join(values), None,
+                          error=f"{len(values)} fields where the header has {width}")
+                continue
+        raw = values[column].strip()
         if not raw:
-            yield Row(start, delimiter.join(values), None, error="empty email field")
+            if any(v.strip() for v in values):
+                yield Row(start, delimiter.join(values), None, error="empty email field")
             continue
         try:
             address = parse_address(raw)
         except AddressError as err:
             yield Row(start, raw, None, error=str(err))
             continue
-        fields = {names[i]: v.strip() for i, v in enumerate(values) if i != column and v.strip()}
-        yield Row(start, raw, address, fields)
+        yield Row(start, raw, address, {name: v for i, name in others if (v := values[i].strip())})
 
 
 def _list_rows(first: str, text: IO[str], offset: int) -> Iterator[Row]:

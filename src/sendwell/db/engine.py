@@ -37,6 +37,8 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001 - DB-API conne
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute("PRAGMA temp_store=MEMORY")  # staging tables of bulk imports
+    cur.execute("PRAGMA cache_size=-65536")  # 64 MiB: big indexes (1M addresses) stay in memory
     cur.close()
 
 
