@@ -127,12 +127,8 @@ def load_settings(config_path: str | os.PathLike | None = None, env: dict[str, s
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as err:
             raise ConfigError(f"{path}: {err}") from None
-    if "SENDWELL_DATABASE_URL" in env:
-        data.setdefault("database", {})["url"] = env["SENDWELL_DATABASE_URL"]
     if "SENDWELL_SMTP_URL" in env:
         data.setdefault("smtp", {})["urls"] = env["SENDWELL_SMTP_URL"]
-    if database_url:
-        data.setdefault("database", {})["url"] = database_url
     settings = Settings()
     sections = {}
     for sec in fields(Settings):
@@ -151,4 +147,6 @@ def load_settings(config_path: str | os.PathLike | None = None, env: dict[str, s
         sections[sec.name] = replace(current, **changes)
     for key in set(data) - set(sections):
         raise ConfigError(f"unknown section [{key}] in {path}")
+    if database_url:  # the --database flag beats everything
+        sections["database"] = replace(sections["database"], url=database_url)
     return Settings(**sections)
