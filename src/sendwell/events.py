@@ -1,0 +1,172 @@
+"""Record bounces, complaints and unsubscribes as events, then apply the hygiene policy to them.
+
+Idempotent: each event has a dedup key (the message digest and the address), so ingesting the same
+bounce twice changes nothing. Every event is kept, matched to a campaign recipient or not.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from sendwell import blacklist, hygiene
+from sendwell.addresses import AddressError, parse_address
+from sendwell.config import Settings
+from sendwell.db.engine import as_utc, utcnow
+from sendwell.db.schema import address_scores, events, recipients
+from sendwell.model import RecipientStatus
+
+MATCH_BY_ADDRESS_DAYS = 30  # a bounce with no token or Message-ID matches the address's latest send this recent
+# A late bounce may overturn these; `error` and `skipped` are final either way.
+_OVERTURNABLE = (RecipientStatus.SENT.value, RecipientStatus.DEFERRED.value, RecipientStatus.QUEUED.value,
+                 RecipientStatus.FAILED.value, RecipientStatus.READ.value, RecipientStatus.CLICKED.value)
+
+
+@dataclass
+class Applied:
+    """What one event did, for logs and tests."""
+
+    event_id: int | None
+    email: str
+    campaign_id: int | None = None
+    recipient_id: int | None = None
+    duplicate: bool = False
+    status: str | None = None
+    blacklisted: str | None = None  # the black-list reason, when the address was suppressed now
+    notes: list[str] = field(default_factory=list)
+
+
+def dedup_key(raw: bytes, email: str, kind: str) -> str:
+    return hashlib.sha256(raw + b"\0" + email.encode() + b"\0" + kind.encode()).hexdigest()
+
+
+def _insert_event(conn: Connection, values: dict[str, Any]) -> int | None:
+    """Insert unless the dedup key is known; returns the new id or None for a duplicate."""
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(events).values(**values).on_conflict_do_nothing(index_elements=["dedup_key"])
+    result = conn.execute(stmt.returning(events.c.id))
+    row = result.first()
+    return row[0] if row else None
+
+
+def find_recipient(conn: Connection, email: str, *, campaign_id: int | None = None, recipient_id: int | None = None,
+                   message_id: str | None = None, now: datetime | None = None) -> Any:
+    """The campaign recipient a report is about: by signed token, else Message-ID, else a recent send."""
+    cols = select(recipients.c.id, recipients.c.campaign_id, recipients.c.email, recipients.c.status)
+    if recipient_id is not None:
+        row = conn.execute(cols.where(recipients.c.id == recipient_id,
+                                      recipients.c.campaign_id == campaign_id)).first()
+        if row is not None:
+            return row
+    if message_id:
+        row = conn.execute(cols.where(recipients.c.message_id == message_id.strip())).first()
+        if row is not None:
+            return row
+    if email:
+        since = (now or utcnow()) - timedelta(days=MATCH_BY_ADDRESS_DAYS)
+        return conn.execute(cols.where(recipients.c.email == email, recipients.c.sent_at >= since)
+                            .order_by(recipients.c.sent_at.desc()).limit(1)).first()
+    return None
+
+
+def _key(address: str) -> str:
+    try:
+        return parse_address(address.strip().strip("<>")).key
+    except AddressError:
+        return address.strip().strip("<>").lower()
+
+
+def record_bounce(engine: Engine, settings: Settings, *, email: str, reason: str, status_code: str, hard: bool,
+                  detail: str, raw: bytes, source: str, campaign_id: int | None = None,
+                  recipient_id: int | None = None, message_id: str | None = None,
+                  at: datetime | None = None) -> Applied:
+    """Record one failed recipient of a bounce and act on it (status, black list, soft score)."""
+    now = at or utcnow()
+    key = _key(email)
+    decision = hygiene.decide_bounce(reason, status_code, hard)
+    with engine.begin() as conn:
+        target = find_recipient(conn, key, campaign_id=campaign_id, recipient_id=recipient_id,
+                                message_id=message_id, now=now)
+        applied = Applied(None, key, target.campaign_id if target else None, target.id if target else None)
+        event_id = _insert_event(conn, {
+            "at": now, "type": "bounce", "email": key, "campaign_id": applied.campaign_id,
+            "recipient_id": applied.recipient_id, "hard": decision.action is hygiene.AddressAction.SUPPRESS,
+            "status_code": status_code, "reason": reason, "detail": detail[:4000], "source": source,
+            "dedup_key": dedup_key(raw, key, "bounce"), "raw": raw})
+        if event_id is None:
+            applied.duplicate = True
+            return applied
+        applied.event_id = event_id
+        if target is not None and decision.status is not None and target.status in _OVERTURNABLE:
+            conn.execute(update(recipients).where(recipients.c.id == target.id).values(
+                status=decision.status.value, kind=decision.kind.value if decision.kind else None, reason=reason,
+                enhanced_code=status_code or None, smtp_answer=detail[:2000], updated_at=now))
+            applied.status = decision.status.value
+        if decision.action is hygiene.AddressAction.SUPPRESS and decision.blacklist_reason:
+            if blacklist.add_entries(conn, [(key, email.strip().strip("<>"))], reason=decision.blacklist_reason,
+                                     source=_source(applied, source), note=f"{status_code} {reason}".strip(),
+                                     actor="sendwell", event_id=event_id):
+                applied.blacklisted = decision.blacklist_reason.value
+        elif decision.action is hygiene.AddressAction.SCORE and _score(conn, key, now, settings):
+            blacklist.add_entries(conn, [(key, email.strip().strip("<>"))], reason="soft_bounce",
+                                  source=_source(applied, source),
+                                  note=f"soft-bounce score reached {settings.bounces.soft_threshold}",
+                                  actor="sendwell", event_id=event_id)
+            applied.blacklisted = "soft_bounce"
+    return applied
+
+
+def _source(applied: Applied, source: str) -> str:
+    return f"campaign:{applied.campaign_id}" if applied.campaign_id else source
+
+
+def _score(conn: Connection, key: str, now: datetime, settings: Settings) -> bool:
+    row = conn.execute(select(address_scores).where(address_scores.c.email == key)).first()
+    previous = (hygiene.Score(row.score, as_utc(row.first_bounce_at), as_utc(row.last_bounce_at)) if row
+                else hygiene.Score(0.0, None, None))
+    score, suppress = hygiene.add_soft_bounce(previous, now, settings.bounces)
+    values = {"score": score.value, "first_bounce_at": score.first_bounce_at, "last_bounce_at": score.last_bounce_at}
+    if row:
+        conn.execute(address_scores.update().where(address_scores.c.email == key).values(**values))
+    else:
+        conn.execute(address_scores.insert().values(email=key, **values))
+    return suppress
+
+
+def clean_delivery(conn: Connection, keys: list[str]) -> None:
+    """Delivered without a bounce: soft-bounce scores start again."""
+    if keys:
+        conn.execute(address_scores.delete().where(address_scores.c.email.in_(keys)))
+
+
+def record_suppression(engine: Engine, *, kind: str, email: str, raw: bytes, source: str, detail: str = "",
+                       campaign_id: int | None = None, recipient_id: int | None = None,
+                       message_id: str | None = None, at: datetime | None = None) -> Applied:
+    """A complaint or an unsubscribe: recorded, and the address blacklisted with that reason."""
+    decision = hygiene.COMPLAINT if kind == "complaint" else hygiene.UNSUBSCRIBE
+    now = at or utcnow()
+    key = _key(email)
+    with engine.begin() as conn:
+        target = find_recipient(conn, key, campaign_id=campaign_id, recipient_id=recipient_id,
+                                message_id=message_id, now=now)
+        if target is not None and not key:
+            key = target.email
+        applied = Applied(None, key, target.campaign_id if target else None, target.id if target else None)
+        event_id = _insert_event(conn, {
+            "at": now, "type": kind, "email": key, "campaign_id": applied.campaign_id,
+            "recipient_id": applied.recipient_id, "detail": detail[:4000], "source": source,
+            "dedup_key": dedup_key(raw, key, kind), "raw": raw})
+        if event_id is None:
+            applied.duplicate = True
+            return applied
+        applied.event_id = event_id
+        if key and blacklist.add_entries(conn, [(key, email or key)], reason=decision.blacklist_reason,
+                                         source=_source(applied, source), note=detail[:200], actor="sendwell",
+                                         event_id=event_id):
+            applied.blacklisted = decision.blacklist_reason.value
+    return applied
