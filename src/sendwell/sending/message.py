@@ -1,0 +1,243 @@
+"""Personalised messages: a campaign's MIME skeleton is built once, each recipient's parts filled in.
+
+Building every message with `email.message` + `as_bytes()` costs about 1 ms; here the standard
+`email` package (policy SMTP, CRLF) builds the skeleton once per campaign with placeholder bodies,
+and each recipient costs a Jinja2 render, a quoted-printable encoding in C and a byte join (~0.1 ms).
+`build_message` is the plain, slow construction the fast one is tested against.
+
+Header values are never taken raw from user data: merge fields and names are flattened to a single
+line (CR, LF and other control characters become spaces) before they reach a header, so a contact
+field cannot inject a `Bcc:`.
+"""
+
+from __future__ import annotations
+
+import binascii
+import re
+import secrets
+from dataclasses import dataclass, field
+from email import policy
+from email.header import Header
+from email.message import EmailMessage
+from email.utils import formataddr, formatdate, parseaddr
+from functools import lru_cache
+from typing import Any
+
+import jinja2
+import jinja2.meta
+
+from sendwell.sending import verp
+
+UNSUBSCRIBE_PATH = "/unsubscribe/"  # {public_url}/unsubscribe/<token>: GET shows a page, POST unsubscribes (RFC 8058)
+_PLACEHOLDER = {"text": b"SENDWELLxTEXTxPLACEHOLDER", "html": b"SENDWELLxHTMLxPLACEHOLDER"}
+_CTE_QP = b"Content-Transfer-Encoding: quoted-printable"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+_ENV_TEXT = jinja2.Environment(autoescape=False, keep_trailing_newline=True)
+_ENV_HTML = jinja2.Environment(autoescape=True, keep_trailing_newline=True)
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignContent:
+    """What a campaign sends; the three text fields are Jinja2 templates over contact fields."""
+
+    id: int
+    subject: str
+    from_addr: str
+    html: str | None = None
+    text: str | None = None
+    reply_to: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Personal:
+    """One recipient: the ledger row id, the address and the contact's fields for the templates."""
+
+    recipient_id: int
+    email: str
+    fields: dict[str, Any] = field(default_factory=dict)
+    name: str = ""  # display name; taken from fields (name, or first_name + last_name) when empty
+
+
+@dataclass(frozen=True, slots=True)
+class Links:
+    """Per-installation settings that go into every message."""
+
+    secret: str
+    bounce_domain: str
+    public_url: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    envelope_from: str  # the VERP bounce address
+    rcpt: str
+    data: bytes
+    message_id: str
+
+
+def one_line(value: Any) -> str:
+    """A value safe to put in a header: control characters (CR, LF, …) flattened to one space."""
+    return _CONTROL.sub(" ", str(value)).strip()
+
+
+def display_name(p: Personal) -> str:
+    if p.name:
+        return one_line(p.name)
+    f = p.fields or {}
+    if f.get("name"):
+        return one_line(f["name"])
+    return one_line(" ".join(str(f[k]) for k in ("first_name", "last_name") if f.get(k)))
+
+
+def _context(p: Personal, unsubscribe_url: str) -> dict[str, Any]:
+    ctx = dict(p.fields or {})
+    ctx.update(email=p.email, name=display_name(p), unsubscribe_url=unsubscribe_url)
+    return ctx
+
+
+def _domain_of(addr: str) -> str:
+    return parseaddr(addr)[1].rpartition("@")[2] or "localhost"
+
+
+def _unsubscribe(links: Links, cid: int, rid: int) -> tuple[str, str, str | None]:
+    """(List-Unsubscribe value, the https URL or mailto for templates, List-Unsubscribe-Post or None)."""
+    token = verp.unsubscribe_token(links.secret, cid, rid)
+    mailto = f"mailto:{verp.UNSUBSCRIBE_PREFIX}{token}@{links.bounce_domain}?subject=unsubscribe"
+    if links.public_url:
+        url = f"{links.public_url.rstrip('/')}{UNSUBSCRIBE_PATH}{token}"
+        return f"<{url}>, <{mailto}>", url, "List-Unsubscribe=One-Click"
+    return f"<{mailto}>", mailto, None
+
+
+@lru_cache(maxsize=4096)
+def _subject_header(subject: str) -> bytes:
+    if subject.isascii() and len(subject) < 990:
+        return b"Subject: " + subject.encode() + b"\r\n"
+    return ("Subject: " + Header(subject, "utf-8", header_name="Subject").encode(linesep="\r\n") + "\r\n").encode()
+
+
+@lru_cache(maxsize=4096)
+def _to_header(name: str, addr: str) -> bytes:
+    return ("To: " + formataddr((name, addr), charset="utf-8") + "\r\n").encode("ascii", "backslashreplace")
+
+
+_B64_LINE = 76
+
+
+def _encode(body: str) -> tuple[bytes, bytes]:
+    """(Content-Transfer-Encoding, body bytes with CRLF line ends).
+
+    ASCII with short lines goes as 7bit (readable, free); anything else as base64. Both cost ~50 µs
+    for 10 KB, where quoted-printable through binascii costs ~140 µs.
+    """
+    if body.isascii():
+        lines = body.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+        if max(map(len, lines)) < 990:
+            if not lines[-1]:
+                lines.pop()  # the skeleton already ends the body with CRLF
+            return b"7bit", "\r\n".join(lines).encode("ascii")
+    crlf = body.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\r\n")
+    data = binascii.b2a_base64(crlf.encode("utf-8"), newline=False)
+    return b"base64", b"\r\n".join([data[i:i + _B64_LINE] for i in range(0, len(data), _B64_LINE)])
+
+
+class _Template:
+    """A Jinja2 template that renders once when it uses no variables."""
+
+    def __init__(self, env: jinja2.Environment, source: str) -> None:
+        self.template = env.from_string(source)
+        self.static = None if jinja2.meta.find_undeclared_variables(env.parse(source)) else self.template.render()
+
+    def render(self, ctx: dict[str, Any]) -> str:
+        return self.static if self.static is not None else self.template.render(ctx)
+
+
+class PreparedCampaign:
+    """A campaign ready to personalise: skeleton bytes cut at the bodies, templates compiled."""
+
+    def __init__(self, content: CampaignContent, links: Links) -> None:
+        if content.html is None and content.text is None:
+            raise ValueError("a campaign needs an HTML or a text body")
+        self.content, self.links = content, links
+        self.subject = _Template(_ENV_TEXT, one_line(content.subject))
+        self.bodies = {k: _Template(_ENV_HTML if k == "html" else _ENV_TEXT, src)
+                       for k, src in (("text", content.text), ("html", content.html)) if src is not None}
+        self.msgid_domain = _domain_of(content.from_addr)
+        skeleton = _skeleton(content).as_bytes(policy=policy.SMTP)
+        # Cut the skeleton at each part's encoding and body: static bytes, then (slot, kind) pairs.
+        self.pieces: list[bytes | tuple[int, str]] = [skeleton]
+        for kind, marker in _PLACEHOLDER.items():
+            if kind in self.bodies:
+                last = self.pieces.pop()
+                assert isinstance(last, bytes)
+                before, after = last.split(marker, 1)
+                head, cte_line, between = before.rpartition(_CTE_QP)
+                assert cte_line, "the skeleton names each part's transfer encoding"
+                self.pieces += [head + b"Content-Transfer-Encoding: ", (0, kind), between, (1, kind), after]
+        self._date = ("", 0.0)
+
+    def _date_header(self) -> str:
+        import time
+
+        now = int(time.time())
+        if self._date[1] != now:  # formatdate costs microseconds; one per second is enough
+            self._date = (formatdate(now, usegmt=True), now)
+        return self._date[0]
+
+    def render(self, p: Personal) -> Rendered:
+        cid, rid = self.content.id, p.recipient_id
+        unsub, unsub_url, unsub_post = _unsubscribe(self.links, cid, rid)
+        ctx = _context(p, unsub_url)
+        message_id = f"<{cid}.{rid}.{secrets.token_hex(6)}@{self.msgid_domain}>"
+        head = [
+            _to_header(display_name(p), p.email),
+            _subject_header(one_line(self.subject.render(ctx))),
+            f"Date: {self._date_header()}\r\nMessage-ID: {message_id}\r\nList-Unsubscribe: {unsub}\r\n".encode(),
+        ]
+        if unsub_post:
+            head.append(f"List-Unsubscribe-Post: {unsub_post}\r\n".encode())
+        encoded = {kind: _encode(t.render(ctx)) for kind, t in self.bodies.items()}
+        parts = [piece if isinstance(piece, bytes) else encoded[piece[1]][piece[0]] for piece in self.pieces]
+        return Rendered(verp.bounce_address(self.links.secret, cid, rid, self.links.bounce_domain), p.email,
+                        b"".join(head + parts), message_id)
+
+
+def _skeleton(content: CampaignContent) -> EmailMessage:
+    msg = EmailMessage(policy=policy.SMTP)
+    msg["From"] = content.from_addr
+    if content.reply_to:
+        msg["Reply-To"] = content.reply_to
+    first = True
+    for kind, source in (("text", content.text), ("html", content.html)):
+        if source is None:
+            continue
+        add = msg.set_content if first else msg.add_alternative
+        add(_PLACEHOLDER[kind].decode(), subtype="plain" if kind == "text" else "html", charset="utf-8",
+            cte="quoted-printable")
+        first = False
+    return msg
+
+
+def build_message(content: CampaignContent, p: Personal, links: Links, message_id: str) -> EmailMessage:
+    """The same message built the plain way (the reference the prepared bytes are tested against)."""
+    unsub, unsub_url, unsub_post = _unsubscribe(links, content.id, p.recipient_id)
+    ctx = _context(p, unsub_url)
+    msg = EmailMessage(policy=policy.SMTP)
+    msg["From"] = content.from_addr
+    msg["To"] = formataddr((display_name(p), p.email))
+    msg["Subject"] = one_line(_ENV_TEXT.from_string(one_line(content.subject)).render(ctx))
+    msg["Message-ID"] = message_id
+    msg["List-Unsubscribe"] = unsub
+    if unsub_post:
+        msg["List-Unsubscribe-Post"] = unsub_post
+    if content.reply_to:
+        msg["Reply-To"] = content.reply_to
+    if content.text is not None:
+        msg.set_content(_ENV_TEXT.from_string(content.text).render(ctx), charset="utf-8")
+    if content.html is not None:
+        html = _ENV_HTML.from_string(content.html).render(ctx)
+        if content.text is not None:
+            msg.add_alternative(html, subtype="html", charset="utf-8")
+        else:
+            msg.set_content(html, subtype="html", charset="utf-8")
+    return msg

@@ -1,0 +1,222 @@
+"""SMTP relays: parse relay URLs, pick one round-robin (resting those that fail), deliver over aiosmtplib.
+
+Each delivery reports an `outcome.Reply` (stage, code, enhanced code, text, or a connection problem)
+and never raises for SMTP trouble, so the engine has one path for every result. A connection sends
+many messages; after a refused transaction it sends RSET so the next message starts clean.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import ssl
+import time
+from dataclasses import dataclass
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import aiosmtplib
+
+from sendwell.errors import UserError
+from sendwell.sending.outcome import Problem, Reply, Stage
+
+_ENHANCED = re.compile(r"^\s*([245]\.\d{1,3}\.\d{1,3})\b")
+SCHEMES = {"smtp": ("plain", 25), "smtp+starttls": ("starttls", 587), "smtps": ("tls", 465)}
+
+
+@dataclass(frozen=True, slots=True)
+class Relay:
+    url: str  # as given, for messages (password hidden by `label`)
+    host: str
+    port: int
+    security: str  # plain | starttls | tls
+    username: str | None = None
+    password: str | None = None
+    verify: bool = True  # check the relay's certificate (turn off with ?verify=no for test relays)
+
+    @property
+    def label(self) -> str:
+        return f"{self.host}:{self.port}"
+
+
+def parse_relay(url: str) -> Relay:
+    """smtp://host:port, smtp+starttls://user:pass@host:587, smtps://host:465 (?verify=no)."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in SCHEMES:
+        raise UserError(f"[smtp] url {url!r}: scheme must be one of {', '.join(SCHEMES)}")
+    if not parts.hostname:
+        raise UserError(f"[smtp] url {url!r}: no host")
+    security, default_port = SCHEMES[parts.scheme]
+    try:
+        port = parts.port or default_port
+    except ValueError:
+        raise UserError(f"[smtp] url {url!r}: bad port") from None
+    verify = parse_qs(parts.query).get("verify", ["yes"])[0].lower() not in ("no", "0", "false")
+    return Relay(url=url, host=parts.hostname, port=port, security=security,
+                 username=unquote(parts.username) if parts.username else None,
+                 password=unquote(parts.password) if parts.password else None, verify=verify)
+
+
+def parse_relays(urls: tuple[str, ...] | list[str]) -> list[Relay]:
+    items = [u for url in urls for u in url.split(",") if u.strip()]
+    if not items:
+        raise UserError("no SMTP relay configured: set SENDWELL_SMTP_URL or [smtp] urls in sendwell.toml")
+    return [parse_relay(u) for u in items]
+
+
+class RelayPool:
+    """Round-robin over the relays, skipping any that failed within the last `rest_seconds`."""
+
+    def __init__(self, relays: list[Relay], rest_seconds: float, clock=time.monotonic) -> None:  # noqa: ANN001
+        self.relays, self.rest_seconds, self.clock = relays, rest_seconds, clock
+        self.resting: dict[Relay, float] = {}
+        self._next = 0
+
+    def pick(self) -> Relay:
+        """The next relay not resting; when all rest, the one whose rest ends first (the engine's
+        global back-off, not the pool, decides when to try again)."""
+        now = self.clock()
+        for _ in range(len(self.relays)):
+            relay = self.relays[self._next % len(self.relays)]
+            self._next += 1
+            if self.resting.get(relay, 0.0) <= now:
+                return relay
+        return min(self.relays, key=lambda r: self.resting.get(r, 0.0))
+
+    def rest(self, relay: Relay) -> None:
+        self.resting[relay] = self.clock() + self.rest_seconds
+
+    def ok(self, relay: Relay) -> None:
+        self.resting.pop(relay, None)
+
+
+def _enhanced(text: str) -> str | None:
+    m = _ENHANCED.match(text)
+    return m.group(1) if m else None
+
+
+def _reply(stage: Stage, code: int, message: str) -> Reply:
+    text = " ".join(message.split())[:1000]
+    if not 200 <= code <= 599:  # aiosmtplib's -1: the answer was not SMTP at all
+        return Reply(stage, None, None, text, Problem.PROTOCOL)
+    return Reply(stage, code, _enhanced(text), text)
+
+
+def _problem(stage: Stage, err: BaseException) -> Reply:
+    """A failure without an SMTP answer, named by what went wrong."""
+    if isinstance(err, (aiosmtplib.SMTPTimeoutError, TimeoutError, asyncio.TimeoutError)):
+        problem = Problem.TIMEOUT
+    elif isinstance(err, ssl.SSLError) or isinstance(err.__cause__, ssl.SSLError) or "[SSL" in str(err) or (
+            stage is Stage.STARTTLS and isinstance(err, aiosmtplib.SMTPException)):
+        problem = Problem.TLS
+    elif isinstance(err, ConnectionRefusedError) or isinstance(err.__cause__, ConnectionRefusedError) or (
+            isinstance(err, aiosmtplib.SMTPConnectError) and ("refused" in str(err) or "Errno 111" in str(err))):
+        problem = Problem.REFUSED
+    elif isinstance(err, (ConnectionError, aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPConnectError, OSError)):
+        problem = Problem.RESET
+    else:
+        problem = Problem.PROTOCOL
+    return Reply(stage, None, None, " ".join(f"{type(err).__name__}: {err}".split())[:1000], problem)
+
+
+async def _login(smtp: aiosmtplib.SMTP, username: str, password: str) -> None:
+    """One AUTH attempt with the best plain mechanism: aiosmtplib's login() retries every method
+    offered, and a wrong password then ends in a timeout instead of the server's 535."""
+    methods = smtp.supported_auth_methods
+    for name, method in (("plain", smtp.auth_plain), ("login", smtp.auth_login)):
+        if name in methods:
+            await method(username, password)
+            return
+    await smtp.login(username, password)
+
+
+class Connection:
+    """One SMTP session to one relay; `send` delivers one message to one recipient."""
+
+    def __init__(self, relay: Relay, *, timeout: float, helo_name: str = "") -> None:
+        self.relay, self.timeout = relay, timeout
+        self.helo_name = helo_name or None
+        self.smtp: aiosmtplib.SMTP | None = None
+        self.sent = 0  # messages accepted on this session
+
+    @property
+    def is_open(self) -> bool:
+        return self.smtp is not None and self.smtp.is_connected
+
+    async def open(self) -> Reply | None:
+        """Connect, greet, STARTTLS and log in as the URL says; None when ready, else what failed."""
+        r = self.relay
+        context = None
+        if r.security != "plain" and not r.verify:
+            context = ssl.create_default_context()
+            context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+        smtp = aiosmtplib.SMTP(hostname=r.host, port=r.port, timeout=self.timeout, use_tls=r.security == "tls",
+                               start_tls=False, validate_certs=r.verify, tls_context=context,
+                               local_hostname=self.helo_name)
+        stage = Stage.CONNECT
+        try:
+            try:
+                await smtp.connect()
+            except aiosmtplib.SMTPConnectResponseError as err:
+                return _reply(Stage.CONNECT, err.code, err.message)
+            stage = Stage.HELO
+            await smtp.ehlo()
+            if r.security == "starttls":
+                stage = Stage.STARTTLS
+                await smtp.starttls(tls_context=context)
+                stage = Stage.HELO
+                await smtp.ehlo()
+            if r.username is not None:
+                stage = Stage.AUTH
+                await _login(smtp, r.username, r.password or "")
+        except aiosmtplib.SMTPResponseException as err:
+            smtp.close()
+            return _reply(stage, err.code, err.message)
+        except (aiosmtplib.SMTPException, OSError, ssl.SSLError, TimeoutError) as err:
+            smtp.close()
+            return _problem(stage, err)
+        self.smtp, self.sent = smtp, 0
+        return None
+
+    async def send(self, envelope_from: str, rcpt: str, data: bytes) -> Reply:
+        """Deliver one message; the Reply says where and why it stopped, or EOD 250 when accepted."""
+        smtp = self.smtp
+        if smtp is None or not smtp.is_connected:
+            return Reply(Stage.MAIL, None, None, "connection closed", Problem.RESET)
+        stage = Stage.MAIL
+        try:
+            await smtp.mail(envelope_from)
+            stage = Stage.RCPT
+            await smtp.rcpt(rcpt)
+            stage = Stage.DATA
+            response = await smtp.data(data)
+        except aiosmtplib.SMTPResponseException as err:
+            await self._reset()
+            return _reply(stage, err.code, err.message)
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as err:
+            self.abort()
+            return _problem(stage, err)
+        self.sent += 1
+        return _reply(Stage.EOD, response.code, response.message)
+
+    async def _reset(self) -> None:
+        """RSET after a refused transaction; a session that cannot reset is dropped."""
+        if self.smtp is None or not self.smtp.is_connected:
+            self.abort()
+            return
+        try:
+            await self.smtp.rset()
+        except (aiosmtplib.SMTPException, OSError, TimeoutError):
+            self.abort()
+
+    def abort(self) -> None:
+        if self.smtp is not None:
+            self.smtp.close()
+        self.smtp = None
+
+    async def close(self) -> None:
+        smtp, self.smtp = self.smtp, None
+        if smtp is not None and smtp.is_connected:
+            try:
+                await smtp.quit()
+            except (aiosmtplib.SMTPException, OSError, TimeoutError):
+                smtp.close()

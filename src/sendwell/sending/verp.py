@@ -1,0 +1,58 @@
+"""Signed tokens naming one campaign recipient: the VERP bounce address and the unsubscribe link.
+
+A token is `<campaign>.<recipient>.<signature>` in lower-case letters and digits only, because
+some mail systems lower-case or mangle local parts; the signature is a truncated HMAC-SHA256 so a
+forged bounce or unsubscribe request cannot name someone else's row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+
+SIG_CHARS = 20  # hex digits of the HMAC kept: 80 bits
+_TOKEN = re.compile(r"^(\d+)\.(\d+)\.([0-9a-f]{" + str(SIG_CHARS) + r"})$")
+BOUNCE_PREFIX = "bounces+"
+UNSUBSCRIBE_PREFIX = "unsubscribe+"
+
+
+def _sig(secret: str, purpose: str, campaign_id: int, recipient_id: int) -> str:
+    mac = hmac.new(secret.encode(), f"{purpose}:{campaign_id}:{recipient_id}".encode(), hashlib.sha256)
+    return mac.hexdigest()[:SIG_CHARS]
+
+
+def encode(secret: str, campaign_id: int, recipient_id: int, purpose: str = "bounce") -> str:
+    return f"{campaign_id}.{recipient_id}.{_sig(secret, purpose, campaign_id, recipient_id)}"
+
+
+def decode(secret: str, token: str, purpose: str = "bounce") -> tuple[int, int] | None:
+    """(campaign id, recipient id) when the token is genuine, else None."""
+    m = _TOKEN.match(token.strip().lower())
+    if not m:
+        return None
+    cid, rid = int(m.group(1)), int(m.group(2))
+    if not hmac.compare_digest(m.group(3), _sig(secret, purpose, cid, rid)):
+        return None
+    return cid, rid
+
+
+def bounce_address(secret: str, campaign_id: int, recipient_id: int, domain: str) -> str:
+    """The envelope sender (Return-Path) for one message: bounces+<token>@<bounce domain>."""
+    return f"{BOUNCE_PREFIX}{encode(secret, campaign_id, recipient_id)}@{domain}"
+
+
+def decode_address(secret: str, address: str) -> tuple[int, int] | None:
+    """Find the recipient a bounce was addressed to (bounces+<token>@…), or None."""
+    local = address.strip().strip("<>").rsplit("@", 1)[0].lower()
+    if not local.startswith(BOUNCE_PREFIX):
+        return None
+    return decode(secret, local[len(BOUNCE_PREFIX):])
+
+
+def unsubscribe_token(secret: str, campaign_id: int, recipient_id: int) -> str:
+    return encode(secret, campaign_id, recipient_id, purpose="unsubscribe")
+
+
+def decode_unsubscribe(secret: str, token: str) -> tuple[int, int] | None:
+    return decode(secret, token, purpose="unsubscribe")
