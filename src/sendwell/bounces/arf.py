@@ -1,0 +1,43 @@
+"""Complaints: RFC 5965 feedback reports, plus the non-standard ones (Hotmail's JMRP, Apple's unsubscribe)."""
+
+from __future__ import annotations
+
+import re
+
+from sendwell.bounces import text as T
+from sendwell.bounces.found import Hit, Mail, Partial
+from sendwell.bounces.report import MessageKind, Reason
+
+_HOTMAIL_RECIPIENT = re.compile(r"^x-hmxmroriginalrecipient:\s*(\S+)", re.IGNORECASE | re.MULTILINE)
+_TO = re.compile(r"^to:\s*(.+)$", re.IGNORECASE | re.MULTILINE)
+
+
+def _complaint(address: str, feedback_type: str, mail: Mail) -> Partial:
+    hits = [Hit(address=address, reason=Reason.FEEDBACK, status="", diagnostic=feedback_type)] if address else []
+    return Partial(format="arf", hits=hits, kind=MessageKind.COMPLAINT, feedback_type=feedback_type,
+                   original=mail.original)
+
+
+def detect(mail: Mail) -> Partial | None:
+    for part in mail.parts:
+        if part.get_content_type() == "message/feedback-report":
+            blocks = T.parse_fields(T.message_text(part))
+            fields = blocks[0] if blocks else {}
+            address = ""
+            for name in ("original-rcpt-to", "removal-recipient"):
+                address = T.clean_address(fields.get(name, ""))
+                if address:
+                    break
+            if not address:
+                m = _TO.search(mail.original)
+                address = T.clean_address(m.group(1)) if m else ""
+            return _complaint(address, fields.get("feedback-type", "abuse").strip().lower() or "abuse", mail)
+    # Hotmail/Outlook.com JMRP: an attached message carrying the complainer's address in a header.
+    original = mail.original
+    if original and "x-hmxmroriginalrecipient" in original.lower():
+        m = _HOTMAIL_RECIPIENT.search(original)
+        return _complaint(T.clean_address(m.group(1)) if m else "", "abuse", mail)
+    # Apple Mail's "unsubscribe" button: a message from the subscriber to the List-Unsubscribe mailto.
+    if mail.header("X-Apple-Unsubscribe").strip().lower() == "true":
+        return _complaint(T.clean_address(mail.header("From")), "opt-out", mail)
+    return None

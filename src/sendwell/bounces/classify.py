@@ -1,0 +1,168 @@
+"""Raw message bytes → BounceReport: the one entry point of the bounce classifier; pure, never raises."""
+
+from __future__ import annotations
+
+import email
+import re
+from email.policy import compat32
+
+from sendwell.bounces import arf, autoreply, dsn, reasons, scan
+from sendwell.bounces import text as T
+from sendwell.bounces.formats import FORMATS
+from sendwell.bounces.found import Hit, Mail, Partial
+from sendwell.bounces.report import BounceReport, FailedRecipient, MessageKind, OriginalMessage, Reason, is_hard
+
+# A bounce quotes the original message; beyond this size the rest is attachments we never need.
+MAX_BYTES = 2 * 1024 * 1024
+
+# A message with no known format is read as a bounce only when its sender or subject says so.
+BOUNCE_SENDER = re.compile(r"mailer-daemon|postmaster|mail delivery|mail-daemon|mailerdaemon|"
+                           r"delivery (sub)?system|bounce|daemon@|returned mail|notification", re.IGNORECASE)
+BOUNCE_SUBJECT = re.compile(r"undeliver|undelivered|delivery (status|failure|failed|notification|problem|report)|"
+                            r"returned mail|return(ed)? to sender|failure notice|non-?delivery|could not be delivered|"
+                            r"mail delivery|bounce|delivery error|not delivered|failed delivery|mail error|"
+                            r"rejected|warning: could not send|delayed mail|delivery delayed|"
+                            r"mail system error|error sending|nondeliverable|\u4e0d\u9054|\u30a8\u30e9\u30fc",
+                            re.IGNORECASE)
+_URL = re.compile(r"\b(?:https?|ftp)://\S+", re.IGNORECASE)
+_DELAY_ACTIONS = {"delayed"}
+_HEADER = re.compile(r"^(message-id|return-path|to|x-sendwell-[\w-]+):[ \t]*(.*(?:\n[ \t]+.*)*)",
+                     re.IGNORECASE | re.MULTILINE)
+
+
+def classify(raw: bytes) -> BounceReport:
+    """What this message is and, for a bounce, each failed recipient with its status, reason and evidence."""
+    try:
+        return _classify(raw)
+    except Exception:  # a classifier that crashes loses the message; an unreadable one is "other"
+        return BounceReport(kind=MessageKind.OTHER, format="unreadable")
+
+
+def parse(raw: bytes) -> Mail:
+    if len(raw) > MAX_BYTES:
+        raw = raw[:MAX_BYTES]
+    return Mail(email.message_from_bytes(raw, policy=compat32))
+
+
+def find(mail: Mail) -> Partial | None:
+    """The first parser that recognizes the message (complaint, DSN, known format, generic bounce, auto-reply)."""
+    found = arf.detect(mail)
+    if found is not None:
+        return found
+    report = dsn.detect(mail)
+    if report is not None and report.kind is MessageKind.DELIVERED:
+        return report
+    for fmt in FORMATS:
+        partial = fmt.detect(mail)
+        if partial is not None and partial.hits:
+            return _merge(report, partial) if report is not None else partial
+    if report is not None:
+        return report
+    if looks_like_bounce(mail):
+        hits = scan.scan(mail.body, excluded(mail))
+        if hits:
+            return Partial(format="text", hits=hits, context=mail.body, original=mail.original)
+    return autoreply.detect(mail)
+
+
+def looks_like_bounce(mail: Mail) -> bool:
+    return bool(BOUNCE_SENDER.search(mail.sender) or BOUNCE_SUBJECT.search(mail.subject)
+                or mail.msg.get_content_type() == "multipart/report")
+
+
+def excluded(mail: Mail) -> set[str]:
+    """Addresses that are the bounce's own sender or receiver, and the original's sender."""
+    out = set()
+    for name in ("From", "To", "Return-Path", "Reply-To", "Sender"):
+        addr = T.clean_address(mail.header(name))
+        if addr:
+            out.add(addr)
+    return out
+
+
+def _merge(report: Partial, partial: Partial) -> Partial:
+    """A DSN's recipients, with the format's diagnostic where the DSN gave none and its forced reasons."""
+    by_addr = {h.address: h for h in partial.hits}
+    for hit in report.hits:
+        other = by_addr.get(hit.address)
+        if other is None and len(partial.hits) == 1 and len(report.hits) == 1:
+            other = partial.hits[0]
+        if other is None:
+            continue
+        if not hit.diagnostic or (other.diagnostic and other.reason is not None):
+            hit.diagnostic = other.diagnostic or hit.diagnostic
+        hit.reason = other.reason or hit.reason
+        hit.status = hit.status or other.status
+        hit.command = hit.command or other.command
+    report.format = partial.format
+    return report
+
+
+def mask(text: str) -> str:
+    """The diagnostic without addresses or URLs, whose words ("filtered@", "/reason/#blocked") would mislead."""
+    if "@" in text:
+        text = T.ADDRESS.sub(" <addr> ", text)
+    if "://" in text:
+        text = _URL.sub(" <url> ", text)
+    return text
+
+
+def finish(hit: Hit, context: str) -> FailedRecipient:
+    """Decide the status, reason and hard flag of one recipient from what its parser found."""
+    diag = hit.diagnostic.strip()
+    status = hit.status or T.enhanced_status(diag)
+    reason = hit.reason
+    if reason is None:
+        text = mask(diag)
+        reason = reasons.decide(status, text, hit.command or T.smtp_command(text))
+        if reason in (Reason.ONHOLD, Reason.UNDEFINED) and context:
+            ctx = mask(context)
+            by_context = reasons.from_text(reasons.normalize(ctx), status)
+            if by_context is not None:
+                reason = by_context
+            elif not status:
+                status = T.enhanced_status(ctx)
+                reason = reasons.decide(status, "", hit.command or T.smtp_command(ctx))
+        if hit.action in _DELAY_ACTIONS and reason in (Reason.ONHOLD, Reason.UNDEFINED, Reason.NETWORKERROR,
+                                                      Reason.SYSTEMERROR):
+            reason = Reason.EXPIRED
+    if not status and reason not in (Reason.FEEDBACK, Reason.VACATION):
+        code = T.smtp_code(diag)
+        status = reasons.pseudo_status(reason, permanent=not code.startswith("4"))
+    return FailedRecipient(address=hit.address, status=status, reason=reason, hard=is_hard(reason, status),
+                           diagnostic=" ".join(diag.split())[:1000], action=hit.action, remote_mta=hit.remote_mta)
+
+
+def original_headers(text: str) -> OriginalMessage:
+    """Message-ID, Return-Path, To and X-Sendwell-* of the returned message."""
+    if not text:
+        return OriginalMessage()
+    values: dict[str, str] = {}
+    extra: dict[str, str] = {}
+    for m in _HEADER.finditer(text[:200_000]):
+        name = m.group(1).lower()
+        value = " ".join(m.group(2).split())
+        if name.startswith("x-sendwell-"):
+            extra.setdefault(name, value)
+        else:
+            values.setdefault(name, value)
+    return OriginalMessage(message_id=values.get("message-id", "").strip(),
+                           return_path=T.clean_address(values.get("return-path", "")),
+                           to=T.clean_address(values.get("to", "")), headers=extra)
+
+
+def _classify(raw: bytes) -> BounceReport:
+    if not raw or not raw.strip():
+        return BounceReport(kind=MessageKind.OTHER, format="empty")
+    mail = parse(raw)
+    partial = find(mail)
+    if partial is None:
+        return BounceReport(kind=MessageKind.OTHER, original=original_headers(mail.original))
+    context = partial.context or mail.body
+    recipients = tuple(finish(h, context) for h in partial.hits)
+    kind = partial.kind
+    if kind is MessageKind.DELIVERED:
+        recipients = tuple(FailedRecipient(r.address, r.status, Reason.DELIVERED, False, r.diagnostic, r.action,
+                                           r.remote_mta) for r in recipients)
+    return BounceReport(kind=kind, recipients=recipients, original=original_headers(partial.original or mail.original),
+                        feedback_type=partial.feedback_type, format=partial.format)

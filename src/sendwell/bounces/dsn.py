@@ -1,0 +1,54 @@
+"""RFC 3464 delivery status notifications: the per-recipient fields of message/delivery-status parts."""
+
+from __future__ import annotations
+
+import re
+
+from sendwell.bounces import text as T
+from sendwell.bounces.found import Hit, Mail, Partial
+from sendwell.bounces.report import MessageKind
+
+DSN_TYPES = ("message/delivery-status", "message/global-delivery-status", "text/delivery-status")
+_SUCCESS = {"delivered", "relayed", "expanded", "deliverable"}
+_TYPE_PREFIX = re.compile(r"^\s*[\w-]+\s*;\s*")
+
+
+def _diagnostic(value: str) -> str:
+    """Diagnostic-Code without its type (`smtp;`, `X-Postfix;`)."""
+    return _TYPE_PREFIX.sub("", value).strip()
+
+
+def hits_from_fields(blocks: list[dict[str, str]]) -> list[Hit]:
+    hits: list[Hit] = []
+    for block in blocks:
+        address = ""
+        for name in ("final-recipient", "original-recipient", "x-actual-recipient"):
+            if block.get(name):
+                address = T.clean_address(block[name])
+                if address:
+                    break
+        if not address:
+            continue
+        diag = _diagnostic(block.get("diagnostic-code", ""))
+        status = T.enhanced_status(diag) or T.enhanced_status(block.get("status", ""))
+        hits.append(Hit(address=address, diagnostic=diag, status=status,
+                        action=block.get("action", "").strip().lower().split(" ")[0],
+                        remote_mta=_diagnostic(block.get("remote-mta", "")),
+                        command=T.smtp_command(diag)))
+    return hits
+
+
+def detect(mail: Mail) -> Partial | None:
+    """Recipients from every delivery-status part; None when the message has none."""
+    hits: list[Hit] = []
+    for part in mail.parts:
+        if part.get_content_type() in DSN_TYPES:
+            hits.extend(hits_from_fields(T.parse_fields(T.message_text(part))))
+    if not hits:
+        return None
+    kind = MessageKind.BOUNCE
+    if all(h.action in _SUCCESS for h in hits):
+        kind = MessageKind.DELIVERED
+    else:
+        hits = [h for h in hits if h.action not in _SUCCESS]
+    return Partial(format="rfc3464", hits=hits, kind=kind, context=mail.body, original=mail.original)

@@ -1,0 +1,112 @@
+"""What a format parser hands back before the reason is decided: recipients with their raw evidence."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from email.message import Message
+from functools import cached_property
+
+from sendwell.bounces import text as T
+from sendwell.bounces.report import MessageKind, Reason
+
+
+@dataclass(slots=True)
+class Hit:
+    """One recipient as a parser found it; empty fields are filled by classify()."""
+
+    address: str
+    diagnostic: str = ""
+    status: str = ""
+    reason: Reason | None = None  # set only when the format itself names the cause
+    command: str = ""  # the SMTP command the remote refused: CONN, HELO, MAIL, RCPT, DATA
+    action: str = ""
+    remote_mta: str = ""
+
+
+@dataclass(slots=True)
+class Partial:
+    """A parser's answer: the recipients it found and, when it saw one, the returned message's headers."""
+
+    format: str
+    hits: list[Hit] = field(default_factory=list)
+    kind: MessageKind = MessageKind.BOUNCE
+    feedback_type: str = ""
+    original: str = ""  # the returned message (headers at least), as text
+    context: str = ""  # the bounce's own words, used when a recipient has no diagnostic of its own
+
+
+class Mail:
+    """A parsed message plus the views every format needs, each computed once."""
+
+    __slots__ = ("msg", "__dict__")
+
+    def __init__(self, msg: Message) -> None:
+        self.msg = msg
+
+    def header(self, name: str) -> str:
+        value = self.msg.get(name)
+        if value is None:
+            return ""
+        try:
+            return str(value)
+        except Exception:  # an undecodable header: keep what can be kept
+            return ""
+
+    @cached_property
+    def subject(self) -> str:
+        return T.decode_header(self.header("Subject"))
+
+    @cached_property
+    def sender(self) -> str:
+        return self.header("From").lower()
+
+    @cached_property
+    def parts(self) -> list[Message]:
+        """Every part of the bounce itself: attached messages are one part, never descended into."""
+        out: list[Message] = []
+        stack = [self.msg]
+        while stack and len(out) < 200:  # a pathological nesting is cut short, not followed
+            part = stack.pop()
+            out.append(part)
+            if part.get_content_maintype() == "message":
+                continue
+            payload = part.get_payload() if part.is_multipart() else None
+            if isinstance(payload, list):
+                stack.extend(reversed([p for p in payload if isinstance(p, Message)]))
+        return out
+
+    @cached_property
+    def texts(self) -> tuple[str, str]:
+        """(the bounce's own text, the returned message as text) from the message's parts."""
+        own: list[str] = []
+        original: list[str] = []
+        for part in self.parts:
+            ctype = part.get_content_type()
+            if ctype in ("message/rfc822", "text/rfc822-headers", "message/rfc822-headers", "text/rfc822",
+                         "message/partial", "message/global", "message/global-headers"):
+                original.append(T.message_text(part))
+            elif ctype.startswith("message/"):  # delivery-status, feedback-report: fields as text
+                own.append(T.message_text(part))
+            elif part.is_multipart():
+                continue
+            elif ctype == "text/plain" or (ctype == "text/html" and not self.has_plain):
+                text = T.part_text(part)
+                if ctype == "text/html":
+                    text = T.html_to_text(text)
+                mine, quoted = T.split_original(text.replace("\r\n", "\n").replace("\r", "\n"))
+                own.append(mine)
+                if quoted:
+                    original.append(quoted)
+        return "\n".join(own), "\n".join(original)
+
+    @cached_property
+    def has_plain(self) -> bool:
+        return any(p.get_content_type() == "text/plain" for p in self.parts)
+
+    @property
+    def body(self) -> str:
+        return self.texts[0]
+
+    @property
+    def original(self) -> str:
+        return self.texts[1]

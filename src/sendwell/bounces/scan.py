@@ -1,0 +1,83 @@
+"""The plain-text fallback: find failed addresses in a bounce's own words and the lines that explain each."""
+
+from __future__ import annotations
+
+import re
+
+from sendwell.bounces import text as T
+from sendwell.bounces.found import Hit
+
+# An address in these contexts is the sender or a header of ours, never a failed recipient.
+_SENDER_CONTEXT = re.compile(r"(mail from:?|envelope-from|^from:|^sender:|^return-path:|^reply-to:|"
+                             r"^message-id:|^in-reply-to:|^references:|smtp\.mailfrom=|header\.from=|"
+                             r"sent by|sender address|^x-[\w-]+:|^to:|^cc:|^date:)\s*\S*\s*<?$",
+                             re.IGNORECASE)
+MAX_BLOCK_LINES = 14
+
+
+def _is_sender_context(line: str, start: int) -> bool:
+    return bool(_SENDER_CONTEXT.search(line[:start]))
+
+
+def occurrences(body: str, exclude: set[str]) -> list[tuple[int, str]]:
+    """(line number, address) for every mention of a possible recipient."""
+    found: list[tuple[int, str]] = []
+    lines = body.split("\n")
+    for i, line in enumerate(lines):
+        if "@" not in line:
+            continue
+        for m in T.ADDRESS.finditer(line):
+            addr = m.group(0).strip(".-'").lower()
+            local, _, domain = addr.partition("@")
+            if not local or "." not in domain or addr in exclude or T.NOT_RECIPIENT.match(addr):
+                continue
+            if _is_sender_context(line, m.start()):
+                exclude.add(addr)
+                continue
+            before = line[max(0, m.start() - 10):m.start()].lower()
+            if "://" in line[:m.start()] and " " not in line[line.rfind("://", 0, m.start()):m.start()]:
+                continue  # inside a URL
+            if before.endswith(("msgid=", "id=<", "id <")):
+                continue
+            found.append((i, addr))
+    return [(i, a) for i, a in found if a not in exclude]
+
+
+def explain(lines: list[str]) -> str:
+    """The lines of a block that carry an SMTP answer (with their continuations), else the whole block."""
+    keep: list[str] = []
+    for i, line in enumerate(lines):
+        if T.SMTP_REPLY.search(line) or T.ENHANCED.search(line):
+            keep.append(line.strip())
+            keep.extend(x.strip() for x in lines[i + 1:i + 4] if x.strip() and not T.ADDRESS.fullmatch(x.strip()))
+            break
+    text = " ".join(keep) if keep else " ".join(x.strip() for x in lines if x.strip())
+    return text[:1000]
+
+
+def scan(body: str, exclude: set[str]) -> list[Hit]:
+    """One Hit per failed address found in the text, with the lines after each mention as its diagnostic."""
+    occ = occurrences(body, exclude)
+    if not occ:
+        return []
+    lines = body.split("\n")
+    blocks: dict[str, list[str]] = {}
+    for k, (i, addr) in enumerate(occ):
+        end = len(lines)
+        for j, other in occ[k + 1:]:
+            if other != addr and j > i:
+                end = j
+                break
+        end = min(end, i + MAX_BLOCK_LINES)
+        block = list(lines[i:end])
+        if block:  # the address line itself: keep only what follows the address
+            first = block[0]
+            pos = first.lower().find(addr)
+            block[0] = first[pos + len(addr):].lstrip(">:;,) \t") if pos >= 0 else first
+        blocks.setdefault(addr, []).extend(block)
+    hits = []
+    for addr, block in blocks.items():
+        diag = explain(block)
+        hits.append(Hit(address=addr, diagnostic=diag, status=T.enhanced_status(diag),
+                        command=T.smtp_command(" ".join(block))))
+    return hits

@@ -1,0 +1,215 @@
+"""Text helpers shared by every format: decoding parts, finding addresses, status codes and the returned message."""
+
+from __future__ import annotations
+
+import re
+from email.message import Message
+
+# Markers after which a bounce quotes the original message (checked on lower-cased lines).
+ORIGINAL_MARKERS = re.compile(
+    r"^\s*(-{2,}|={2,}|\*{2,})?\s*("
+    r"below this line is a copy of the message|this is a copy of the message|"
+    r"original message (follows|headers?|was|is)|(un-?sent|returned|original|rejected) message( follows|:| --|$)|"
+    r"the (original|returned) message|message headers follow|headers of the original message|"
+    r"header of the original message|copy of (the )?(original )?message|original message header|"
+    r"forwarded message|the header of the original|original header|message header follows|"
+    r"content of the message|"
+    r"original message\b|message text follows|body of (the )?message|"
+    r"this is the (header|beginning) of (the|your) (original )?message|"
+    r"start of returned message|begin forwarded message|"
+    r"included is a copy of the message header|"
+    r"the first \d+ lines of the message|your message (headers )?follows?"
+    r")",
+    re.IGNORECASE,
+)
+HEADER_LINE = re.compile(r"^(received|return-path|message-id|from|to|subject|date|mime-version|x-[\w-]+|"
+                         r"content-type|reply-to|delivered-to|dkim-signature|sender):\s", re.IGNORECASE)
+
+ADDRESS = re.compile(r"[A-Za-z0-9_%+=.'-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+                     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+")
+# An RFC 3463 code, not part of an IP address or version number.
+ENHANCED = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d.]*\d)")
+SMTP_REPLY = re.compile(r"(?<![\d.:/-])([245]\d\d)(?:[ -]|$)")
+# Addresses that never are a failed recipient.
+NOT_RECIPIENT = re.compile(r"^(mailer-daemon|postmaster|mail-daemon|mailerdaemon|daemon|root|noreply|no-reply|"
+                           r"double-bounce|abuse|bounce|bounces|nobody)@", re.IGNORECASE)
+
+
+def part_text(part: Message) -> str:
+    """The decoded text of one non-multipart part, whatever its declared charset or encoding."""
+    try:
+        raw = part.get_payload(decode=True)
+    except Exception:  # a broken transfer encoding: fall back to the undecoded text
+        raw = None
+    if raw is None:
+        payload = part.get_payload()
+        return payload if isinstance(payload, str) else ""
+    charset = part.get_content_charset() or "utf-8"
+    try:
+        return raw.decode(charset, errors="replace")
+    except (LookupError, TypeError):  # an unknown charset name
+        return raw.decode("utf-8", errors="replace")
+
+
+_TAGS = re.compile(r"<(script|style)\b.*?</\1>|<br\s*/?>|</?(p|div|tr|li|table)\b[^>]*>|<[^>]+>",
+                   re.IGNORECASE | re.DOTALL)
+_ENTITIES = {"&lt;": "<", "&gt;": ">", "&amp;": "&", "&nbsp;": " ", "&quot;": '"', "&#39;": "'"}
+
+
+def html_to_text(html: str) -> str:
+    def repl(m: re.Match[str]) -> str:
+        return "" if m.group(0)[1:2] == "/" and m.group(2) is None else "\n" if m.group(1) is None and (
+            m.group(0).lower().startswith(("<br", "<p", "<div", "<tr", "<li", "</p", "</div", "</tr"))) else ""
+
+    text = _TAGS.sub(repl, html)
+    for k, v in _ENTITIES.items():
+        text = text.replace(k, v)
+    return text
+
+
+def split_original(text: str) -> tuple[str, str]:
+    """(the bounce's own words, the quoted original message) of a plain-text bounce."""
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        if len(line) < 120 and ORIGINAL_MARKERS.match(line):
+            return "\n".join(lines[:i]), "\n".join(lines[i + 1:])
+    # No marker: the original starts at the first block of at least three header lines.
+    run = 0
+    for i, line in enumerate(lines):
+        if HEADER_LINE.match(line):
+            run += 1
+            if run >= 3:
+                start = i - 2
+                return "\n".join(lines[:start]), "\n".join(lines[start:])
+        elif not line.startswith((" ", "\t")):
+            run = 0
+    return text, ""
+
+
+def addresses(text: str) -> list[str]:
+    """Addresses in order of appearance, without duplicates, lower-cased."""
+    seen: dict[str, None] = {}
+    for m in ADDRESS.finditer(text):
+        addr = m.group(0).strip(".-'").lower()
+        local, _, domain = addr.partition("@")
+        if not local or "." not in domain:
+            continue
+        seen.setdefault(addr, None)
+    return list(seen)
+
+
+def enhanced_status(text: str) -> str:
+    """The first RFC 3463 code in the text, or ''."""
+    m = ENHANCED.search(text)
+    if m is None:
+        return ""
+    return f"{m.group(1)}.{int(m.group(2))}.{int(m.group(3))}"
+
+
+def smtp_code(text: str) -> str:
+    """The first basic SMTP reply code (e.g. 550), or ''."""
+    m = SMTP_REPLY.search(text)
+    return m.group(1) if m else ""
+
+
+def clean_address(value: str) -> str:
+    """An address from a DSN field or header value: drop `rfc822;`, brackets and comments."""
+    value = value.strip()
+    if ";" in value:
+        value = value.split(";", 1)[1]
+    m = ADDRESS.search(value)
+    return m.group(0).strip(".").lower() if m else ""
+
+
+def decode_header(value: str) -> str:
+    """A header value with RFC 2047 encoded words decoded; never raises."""
+    if "=?" not in value:
+        return value
+    from email.header import decode_header as _decode
+
+    try:
+        out = []
+        for chunk, charset in _decode(value):
+            if isinstance(chunk, bytes):
+                try:
+                    out.append(chunk.decode(charset or "ascii", errors="replace"))
+                except LookupError:
+                    out.append(chunk.decode("utf-8", errors="replace"))
+            else:
+                out.append(chunk)
+        return "".join(out)
+    except Exception:  # malformed encoded words: the raw value is still useful
+        return value
+
+
+def message_headers(msg: Message) -> str:
+    """The header block of an attached message, as text."""
+    lines = []
+    for name, value in msg.items():
+        try:
+            lines.append(f"{name}: {value}")
+        except Exception:  # an undecodable header value
+            continue
+    return "\n".join(lines)
+
+
+def message_text(part: Message) -> str:
+    """The text of a message/* part: the header blocks of the parsed message(s), or the raw text."""
+    payload = part.get_payload()
+    if isinstance(payload, list):
+        return "\n\n".join(message_headers(p) for p in payload if isinstance(p, Message))
+    return part_text(part)
+
+
+# The SMTP command the remote answered, as MTAs word it ("in reply to RCPT TO command", ">>> MAIL From:").
+_COMMANDS = (
+    (re.compile(r"(in reply to|after|did not like our|while sending|in response to|>>>|error on)\s*"
+                r"(the )?(end of )?(rcpt|mail|data|helo|ehlo|starttls|auth|message|initial connection|connect)",
+                re.IGNORECASE), 4),
+)
+_COMMAND_NAMES = {"rcpt": "RCPT", "mail": "MAIL", "data": "DATA", "helo": "HELO", "ehlo": "HELO",
+                  "starttls": "STARTTLS", "auth": "AUTH", "message": "DATA", "initial connection": "CONN",
+                  "connect": "CONN"}
+
+
+def smtp_command(text: str) -> str:
+    """The SMTP command named as the one refused (RCPT, MAIL, DATA, HELO, CONN...), or ''."""
+    for pattern, group in _COMMANDS:
+        m = pattern.search(text)
+        if m:
+            return _COMMAND_NAMES.get(m.group(group).lower(), "")
+    return ""
+
+
+_FIELD = re.compile(r"^([A-Za-z][A-Za-z0-9-]*):[ \t]*(.*)$")
+
+
+def parse_fields(text: str) -> list[dict[str, str]]:
+    """RFC 3464 field blocks (separated by blank lines) as dicts with lower-cased names; folded lines joined."""
+    blocks: list[dict[str, str]] = []
+    current: dict[str, str] = {}
+    last = ""
+    for line in text.replace("\r\n", "\n").split("\n"):
+        if not line.strip():
+            if current:
+                blocks.append(current)
+                current, last = {}, ""
+            continue
+        if line[:1] in " \t" and last:
+            current[last] += " " + line.strip()
+            continue
+        m = _FIELD.match(line)
+        if m:
+            last = m.group(1).lower()
+            if last in current:  # a repeated field starts a new recipient block in sloppy reports
+                if last in ("final-recipient", "original-recipient"):
+                    blocks.append(current)
+                    current = {}
+                else:
+                    continue
+            current[last] = m.group(2).strip()
+        else:
+            last = ""
+    if current:
+        blocks.append(current)
+    return blocks
