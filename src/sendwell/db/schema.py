@@ -18,6 +18,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 # Stable constraint names so migrations behave the same on SQLite and PostgreSQL.
@@ -153,7 +154,9 @@ recipients = Table(
     UniqueConstraint("campaign_id", "email", name="uq_recipients_campaign_email"),
     Index("ix_recipients_claim", "campaign_id", "status", "next_attempt_at"),
     Index("ix_recipients_email", "email"),
-    Index("ix_recipients_message_id", "message_id"),
+    # partial: rows get a Message-ID only when sent, so resolving an audience pays nothing for it
+    Index("ix_recipients_message_id", "message_id", sqlite_where=text("message_id IS NOT NULL"),
+          postgresql_where=text("message_id IS NOT NULL")),
 )
 
 # Bounces, complaints, unsubscribes, deferrals: recorded first, acted on by policy (hygiene).

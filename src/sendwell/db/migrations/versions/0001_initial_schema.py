@@ -149,7 +149,10 @@ def upgrade() -> None:
     with op.batch_alter_table('recipients', schema=None) as batch_op:
         batch_op.create_index('ix_recipients_claim', ['campaign_id', 'status', 'next_attempt_at'], unique=False)
         batch_op.create_index('ix_recipients_email', ['email'], unique=False)
-        batch_op.create_index('ix_recipients_message_id', ['message_id'], unique=False)
+        # partial: rows get a Message-ID only when sent, so resolving an audience pays nothing for it
+        batch_op.create_index('ix_recipients_message_id', ['message_id'], unique=False,
+                              sqlite_where=sa.text('message_id IS NOT NULL'),
+                              postgresql_where=sa.text('message_id IS NOT NULL'))
 
     op.create_table('segment_members',
     sa.Column('segment_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
