@@ -1,0 +1,39 @@
+"""`sendwell bounces ingest`: read bounces, complaints and mailto unsubscribes and act on them."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from sendwell.cli.common import console, ctx_obj, err_console, print_json
+
+
+def ingest(ctx: typer.Context,
+           paths: Annotated[list[str], typer.Argument(help=".eml files, mbox files, Maildirs, or - (one message "
+                                                      "on stdin, as an MTA pipe delivers it)")],
+           as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Process bounce messages: mark recipients, blacklist dead addresses, record complaints."""
+    from sendwell.bounces import ingest as service
+
+    obj = ctx_obj(ctx)
+    summary = service.ingest(obj.engine, obj.settings, paths)
+    if as_json:
+        print_json(summary.as_dict())
+        return
+    kinds = ", ".join(f"{n} {k}" for k, n in summary.kinds.most_common()) or "none"
+    console.print(f"{summary.messages} message(s): {kinds}", highlight=False)
+    console.print(f"{summary.errors_marked} recipient(s) marked error, {summary.blacklisted} address(es) "
+                  f"blacklisted, {summary.unmatched} unmatched (kept), {summary.duplicates} already processed",
+                  highlight=False)
+    for p in summary.problems:
+        err_console.print(f"[yellow]warning:[/yellow] {p}", highlight=False, markup=False)
+
+
+def register(app: typer.Typer) -> None:
+    try:
+        from sendwell.cli.bounces import app as bounces_app
+    except ImportError:
+        bounces_app = typer.Typer(help="Bounces: classify and ingest.", no_args_is_help=True)
+        app.add_typer(bounces_app, name="bounces")
+    bounces_app.command("ingest")(ingest)
