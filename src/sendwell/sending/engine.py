@@ -1,0 +1,396 @@
+"""The sending loop: limit → claim → black list → build → relay → outcome → record, for one process.
+
+One asyncio loop runs the relay connections and builds messages; one database thread claims
+batches and commits outcomes. Every outcome is committed before its connection sends the next
+message (outcomes of all connections share a commit), so a killed worker repeats at most the
+message each connection had on the wire. Server problems (kind `server`) defer the recipient and
+pause every connection for the next step of the retry schedule (2 s, 5 s, 15 s, 1 min, …).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import secrets
+import socket
+from collections import deque
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Engine, select, update
+
+from sendwell.config import Settings
+from sendwell.db.engine import utcnow
+from sendwell.db.schema import campaigns
+from sendwell.model import BlacklistReason, CampaignState, FailureKind, RecipientStatus
+from sendwell.sending import limit, outcome, queue, usage
+from sendwell.sending.message import CampaignContent, Links, Personal, PreparedCampaign
+from sendwell.sending.relay import Connection as SmtpConnection
+from sendwell.sending.relay import Relay, RelayPool, parse_relays
+
+log = logging.getLogger("sendwell.sending")
+S, K = RecipientStatus, FailureKind
+
+
+@dataclass
+class RunReport:
+    """What one run did and why it stopped."""
+
+    counts: dict[str, int] = field(default_factory=lambda: {s: 0 for s in ("sent", "error", "deferred", "failed",
+                                                                            "skipped")})
+    stopped: str = ""  # done | idle | limit | breaker | paused | server | interrupted
+    message: str = ""
+    warnings: list[str] = field(default_factory=list)
+    server_problem: str | None = None
+
+
+def retry_at(job: queue.Job, now: datetime, settings: Settings) -> datetime | None:
+    """When a deferred recipient is tried again, or None when its retry horizon has passed."""
+    schedule = settings.sending.retry_schedule or (60.0,)
+    delay = schedule[min(job.attempts, len(schedule) - 1)]
+    when = now + timedelta(seconds=delay)
+    if when - job.queued_at > timedelta(hours=settings.sending.retry_horizon_hours):
+        return None
+    return when
+
+
+def result_for(job: queue.Job, reply: outcome.Reply, verdict: outcome.Outcome, message_id: str | None,
+               now: datetime, settings: Settings) -> queue.Result:
+    status, kind = verdict.status, verdict.kind
+    next_at = None
+    if status is S.DEFERRED:
+        next_at = retry_at(job, now, settings)
+        if next_at is None:
+            status, kind = outcome.exhausted(kind)
+    reason = reply.problem.value if reply.problem else (reply.enhanced or (str(reply.code) if reply.code else None))
+    return queue.Result(job.id, status, kind, f"{reply.stage.value}: {reason or verdict.why}"[:64], reply.code,
+                        reply.enhanced, reply.text or None, message_id, next_at, sent=status is S.SENT)
+
+
+class Sender:
+    """Sends the due recipients of the sending campaigns (or of `campaign_ids`) until there is nothing
+    left to do soon (foreground) or forever (the worker)."""
+
+    def __init__(self, engine: Engine, settings: Settings, *, campaign_ids: Sequence[int] | None = None,
+                 owner: str | None = None, clock: Callable[[], datetime] = utcnow, linger: float = 60.0,
+                 forever: bool = False, on_progress: Callable[[RunReport], None] | None = None,
+                 relays: list[Relay] | None = None) -> None:
+        self.engine, self.settings, self.clock = engine, settings, clock
+        self.campaign_ids = list(campaign_ids) if campaign_ids else None
+        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+        self.linger, self.forever, self.on_progress = linger, forever, on_progress
+        self.relays = relays if relays is not None else parse_relays(settings.smtp.urls)
+        self.pool = RelayPool(self.relays, settings.smtp.rest_seconds)
+        self.report = RunReport()
+        self.states: dict[int, str] = {}
+        self.prepared: dict[int, PreparedCampaign] = {}
+        self.names: dict[int, str] = {}
+        self.held: set[int] = set()
+        self.backoff_until = datetime.min.replace(tzinfo=clock().tzinfo)
+        self.backoff_step = 0
+        self.window: deque[bool] = deque(maxlen=max(1, settings.limit.window_sends))
+        self._executor = ThreadPoolExecutor(1, thread_name_prefix="sendwell-db")
+        self._pending: list[tuple[queue.Job, queue.Result, asyncio.Future]] = []
+        self._stop = False
+        self._secret = ""
+
+    # -- plumbing -------------------------------------------------------------------------------
+
+    async def _db(self, fn: Callable[..., Any], *args: Any) -> Any:
+        def run() -> Any:
+            with self.engine.begin() as conn:
+                return fn(conn, *args)
+        return await asyncio.get_running_loop().run_in_executor(self._executor, run)
+
+    def _finish(self, why: str, message: str = "") -> None:
+        if not self._stop:
+            self._stop = True
+            self.report.stopped, self.report.message = why, message
+
+    # -- the run --------------------------------------------------------------------------------
+
+    def run(self) -> RunReport:
+        """Run the loop in this thread until it stops; returns the report."""
+        try:
+            return asyncio.run(self.run_async())
+        finally:
+            self._executor.shutdown(wait=True)
+
+    async def run_async(self) -> RunReport:
+        from sendwell.keys import app_secret
+
+        self._secret = await asyncio.get_running_loop().run_in_executor(
+            self._executor, app_secret, self.engine, self.settings)
+        self.window.extend(await self._db(usage.last_error_window, self.settings.limit))
+        size = self.settings.sending.batch_size
+        self.jobs: asyncio.Queue[queue.Job | None] = asyncio.Queue()
+        self._wake = asyncio.Event()
+        workers = [asyncio.create_task(self._deliver()) for _ in range(max(1, self.settings.smtp.connections))]
+        recorder = asyncio.create_task(self._recorder())
+        renewer = asyncio.create_task(self._renew())
+        try:
+            await self._feed(size)
+        finally:
+            self._stop = True
+            released = []
+            while not self.jobs.empty():
+                job = self.jobs.get_nowait()
+                if job is not None:
+                    released.append(job.id)
+            for _ in workers:
+                self.jobs.put_nowait(None)
+            await asyncio.gather(*workers, return_exceptions=True)
+            self._wake.set()
+            await recorder
+            renewer.cancel()
+            self.held.update(released)
+            if self.held:
+                await self._db(queue.release, list(self.held))
+                self.held.clear()
+        return self.report
+
+    async def _feed(self, size: int) -> None:
+        idle_checks = 0
+        while not self._stop:
+            now = self.clock()
+            if now < self.backoff_until:
+                wait = (self.backoff_until - now).total_seconds()
+                if not self.forever and wait > self.linger:
+                    self._finish("server", f"the relay keeps failing ({self.report.server_problem}); "
+                                           f"next try in {wait:.0f} s: run `sendwell worker` or send again")
+                    break
+                await asyncio.sleep(min(wait, 0.5))
+                continue
+            check = await self._db(self._check, now)
+            if check["breaker"]:
+                if self.forever:
+                    await asyncio.sleep(5)
+                    continue
+                self._finish("breaker", check["breaker"])
+                break
+            active = [cid for cid, st in self.states.items() if st == CampaignState.SENDING]
+            if not active:
+                if self.forever:
+                    await asyncio.sleep(1)
+                    continue
+                states = set(self.states.values())
+                self._finish("done" if states <= {CampaignState.DONE} else "paused",
+                             "" if states <= {CampaignState.DONE} else f"campaign is {', '.join(sorted(states))}")
+                break
+            allowance = check["remaining"] - len(self.held)
+            if allowance <= 0:
+                if self.forever:
+                    await asyncio.sleep(min(60.0, max(1.0, (limit.next_day_start(now, self.settings.limit)
+                                                            - now).total_seconds())))
+                    continue
+                if not self.held:
+                    self._finish("limit", f"daily limit of {check['limit']} reached; the rest waits until "
+                                          f"{limit.next_day_start(now, self.settings.limit):%Y-%m-%d %H:%M %Z}")
+                    break
+                await asyncio.sleep(0.05)
+                continue
+            room = 2 * size - self.jobs.qsize()
+            if room < size:
+                await asyncio.sleep(0.002)
+                continue
+            n = min(size, allowance)
+            jobs = await self._db(self._claim, active, n, now)
+            if jobs:
+                idle_checks = 0
+                for job in jobs:
+                    self.held.add(job.id)
+                    self.jobs.put_nowait(job)
+                continue
+            if self.held:  # still sending what we have: outcomes may open new work (retries)
+                await asyncio.sleep(0.05)
+                continue
+            soon = await self._db(self._idle, active, now)
+            idle_checks += 1
+            if not self.forever and soon == 0:
+                self._finish("done" if all(s == CampaignState.DONE for s in self.states.values()) else "idle")
+                break
+            await asyncio.sleep(0.2 if soon else 1.0)
+
+    def _check(self, conn: Connection, now: datetime) -> dict[str, Any]:
+        """Campaign states, the breaker, today's allowance (and complaint rate) before a claim."""
+        self.states = queue.sending_campaigns(conn, self.campaign_ids)
+        for cid in self.states:
+            if cid not in self.prepared:
+                self._prepare(conn, cid)
+        tripped = usage.breaker(conn)
+        day, stats = usage.today(conn, self.settings.limit, now)
+        remaining = max(0, stats.limit - usage.used(conn, self.settings.limit, now))
+        since = now - timedelta(days=7)
+        judged = limit.judge_complaints(usage.complaints_since(conn, since),
+                                        usage.sent_since(conn, self.settings.limit, since), self.settings.limit)
+        if judged.level is limit.Level.PAUSE and not tripped:
+            usage.trip(conn, judged.message, now)
+            tripped = usage.breaker(conn)
+        elif judged.level is limit.Level.WARN and judged.message not in self.report.warnings:
+            self.report.warnings.append(judged.message)
+        return {"breaker": tripped["reason"] if tripped else None, "remaining": remaining, "limit": stats.limit}
+
+    def _prepare(self, conn: Connection, cid: int) -> None:
+        row = conn.execute(select(campaigns).where(campaigns.c.id == cid)).first()
+        content = CampaignContent(row.id, row.subject, row.from_addr, row.html, row.text, row.reply_to)
+        links = Links(self._secret, self.settings.sending.bounce_domain, self.settings.sending.public_url)
+        self.prepared[cid] = PreparedCampaign(content, links)
+        self.names[cid] = row.name
+
+    def _claim(self, conn: Connection, active: list[int], n: int, now: datetime) -> list[queue.Job]:
+        jobs: list[queue.Job] = []
+        for cid in active:
+            got, skipped = queue.claim(conn, campaign_id=cid, owner=self.owner, limit=n - len(jobs),
+                                       lease_seconds=self.settings.sending.lease_seconds, now=now)
+            self.report.counts["skipped"] += skipped
+            jobs += got
+            if len(jobs) >= n:
+                break
+        return jobs
+
+    def _idle(self, conn: Connection, active: list[int], now: datetime) -> int:
+        """Close finished campaigns; count recipients due within `linger` seconds."""
+        soon = 0
+        for cid in active:
+            if queue.finish_if_done(conn, cid, now):
+                self.states[cid] = CampaignState.DONE
+                continue
+            soon += queue.open_count(conn, cid, due_before=now + timedelta(seconds=self.linger))
+        return soon
+
+    async def _renew(self) -> None:
+        every = max(1.0, self.settings.sending.lease_seconds / 3)
+        while True:
+            await asyncio.sleep(every)
+            if self.held:
+                until = self.clock() + timedelta(seconds=self.settings.sending.lease_seconds)
+                await self._db(queue.renew, list(self.held), self.owner, until)
+
+    # -- delivery -------------------------------------------------------------------------------
+
+    async def _deliver(self) -> None:
+        conn: SmtpConnection | None = None
+        try:
+            while True:
+                job = await self.jobs.get()
+                if job is None:
+                    break
+                while self.clock() < self.backoff_until and not self._stop:
+                    await asyncio.sleep(min(0.2, (self.backoff_until - self.clock()).total_seconds()))
+                if self._stop or self.states.get(job.campaign_id) != CampaignState.SENDING:
+                    await self._db(queue.release, [job.id])
+                    self.held.discard(job.id)
+                    continue
+                conn = await self._send_one(job, conn)
+        finally:
+            if conn is not None:
+                await conn.close()
+
+    async def _send_one(self, job: queue.Job, conn: SmtpConnection | None) -> SmtpConnection | None:
+        rendered = self.prepared[job.campaign_id].render(Personal(job.id, job.email, job.fields))
+        if conn is None or not conn.is_open:
+            relay = self.pool.pick()
+            conn = SmtpConnection(relay, timeout=self.settings.smtp.timeout, helo_name=self.settings.smtp.helo_name)
+            reply = await conn.open()
+            if reply is None:
+                reply = await conn.send(rendered.envelope_from, rendered.rcpt, rendered.data)
+        else:
+            reply = await conn.send(rendered.envelope_from, rendered.rcpt, rendered.data)
+        verdict = outcome.classify(reply)
+        now = self.clock()
+        if verdict.kind is K.SERVER:
+            self.pool.rest(conn.relay)
+            conn.abort()
+            self._server_problem(now, reply, conn.relay)
+        elif verdict.status is S.SENT:
+            self.pool.ok(conn.relay)
+            self.backoff_step = 0
+        result = result_for(job, reply, verdict, rendered.message_id if verdict.status is S.SENT else None,
+                            now, self.settings)
+        await self._record(job, result)
+        if conn.is_open and conn.sent >= self.settings.smtp.messages_per_connection:
+            await conn.close()
+        return conn
+
+    def _server_problem(self, now: datetime, reply: outcome.Reply, relay: Relay) -> None:
+        code = f"{reply.code} {reply.enhanced or ''}".strip() if reply.code else (reply.problem or "")
+        self.report.server_problem = f"{relay.label} at {reply.stage.value}: {code} {reply.text}".strip()[:500]
+        if now >= self.backoff_until:  # one step per round of failures, not one per connection
+            schedule = self.settings.sending.retry_schedule or (60.0,)
+            delay = schedule[min(self.backoff_step, len(schedule) - 1)]
+            self.backoff_step += 1
+            self.backoff_until = now + timedelta(seconds=delay)
+            log.warning("server problem: %s; all connections wait %.0f s", self.report.server_problem, delay)
+
+    # -- recording ------------------------------------------------------------------------------
+
+    async def _record(self, job: queue.Job, result: queue.Result) -> None:
+        """Queue the outcome for the next commit and wait for it: the connection sends nothing until then."""
+        fut = asyncio.get_running_loop().create_future()
+        self._pending.append((job, result, fut))
+        self._wake.set()
+        await fut
+
+    async def _recorder(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            batch, self._pending = self._pending, []
+            if batch:
+                try:
+                    await self._db(self._flush, [(j, r) for j, r, _ in batch], self.clock())
+                except Exception as err:  # noqa: BLE001 - hand the failure to every waiting connection
+                    for _, _, fut in batch:
+                        fut.set_exception(err)
+                    self._finish("error", f"could not record outcomes: {err}")
+                    continue
+                for job, result, fut in batch:
+                    self.held.discard(job.id)
+                    self.report.counts[result.status.value] = self.report.counts.get(result.status.value, 0) + 1
+                    if result.status in (S.SENT, S.ERROR) and (result.status is S.SENT or result.kind is K.RECIPIENT):
+                        self.window.append(result.status is S.ERROR)
+                    fut.set_result(None)
+                await self._judge_window()
+                if self.on_progress:
+                    self.on_progress(self.report)
+            elif self._stop and not self._pending:
+                return
+
+    def _flush(self, conn: Connection, items: list[tuple[queue.Job, queue.Result]], now: datetime) -> None:
+        results = [r for _, r in items]
+        queue.record(conn, results, now)
+        sent = sum(1 for r in results if r.status is S.SENT)
+        bad = [(j, r) for j, r in items if r.status is S.ERROR and r.kind is K.RECIPIENT]
+        usage.add(conn, self.settings.limit, now, sent=sent, address_errors=len(bad))
+        server = {j.campaign_id for j, r in items if r.kind is K.SERVER}
+        for cid in server:
+            conn.execute(update(campaigns).where(campaigns.c.id == cid)
+                         .values(server_problem=self.report.server_problem, server_problem_at=now))
+        if bad and self.settings.sending.auto_blacklist_hard_errors:
+            from sendwell import blacklist
+
+            by_campaign: dict[int, list[tuple[str, str]]] = {}
+            for j, _ in bad:
+                by_campaign.setdefault(j.campaign_id, []).append((j.email, j.display))
+            for cid, entries in by_campaign.items():
+                blacklist.add_entries(conn, entries, reason=BlacklistReason.HARD_BOUNCE,
+                                      source=f"campaign {self.names.get(cid, cid)}",
+                                      note="refused at RCPT TO as a bad address", actor="sendwell")
+
+    async def _judge_window(self) -> None:
+        judged = limit.judge_errors(list(self.window), self.settings.limit)
+        if judged.level is limit.Level.PAUSE:
+            await self._db(usage.trip, judged.message, self.clock())
+            if not self.forever:
+                self._finish("breaker", judged.message)
+        elif judged.level is limit.Level.WARN and judged.message.split(" is ")[0] not in " ".join(self.report.warnings):
+            self.report.warnings.append(judged.message)
+
+
+def send(engine: Engine, settings: Settings, campaign_ids: Sequence[int] | None = None, **kwargs: Any) -> RunReport:
+    """Send now, in this process, until nothing is due within `linger` seconds (see Sender)."""
+    return Sender(engine, settings, campaign_ids=campaign_ids, **kwargs).run()

@@ -1,0 +1,173 @@
+"""The per-recipient ledger: claim due rows with a lease, record each outcome, release what was not sent.
+
+A claim sets `lease_owner`/`lease_until` on a batch in one statement (PostgreSQL: `FOR UPDATE SKIP
+LOCKED`, so workers never wait on each other; SQLite: the write lock of BEGIN IMMEDIATE). A worker
+that dies leaves its lease to expire, and the rows become claimable again: nothing is lost, and the
+only repeats are the messages that were on the wire when it died, because every outcome is committed
+before the connection that produced it sends its next message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, and_, bindparam, case, or_, select, update
+
+from sendwell.db.engine import as_utc
+from sendwell.db.schema import blacklist, campaigns, contacts, recipients
+from sendwell.model import CampaignState, FailureKind, RecipientStatus
+
+R = recipients
+OPEN = (RecipientStatus.QUEUED.value, RecipientStatus.DEFERRED.value)
+
+
+@dataclass(slots=True)
+class Job:
+    """A claimed recipient, with what the message needs."""
+
+    id: int
+    campaign_id: int
+    email: str
+    display: str
+    attempts: int
+    queued_at: datetime
+    fields: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Result:
+    """What to write back for one job."""
+
+    id: int
+    status: RecipientStatus
+    kind: FailureKind | None
+    reason: str | None
+    smtp_code: int | None = None
+    enhanced_code: str | None = None
+    smtp_answer: str | None = None
+    message_id: str | None = None
+    next_attempt_at: datetime | None = None
+    sent: bool = False
+
+
+def _due(now: datetime):  # noqa: ANN202 - a SQL expression
+    return and_(
+        or_(R.c.status == RecipientStatus.QUEUED.value,
+            and_(R.c.status == RecipientStatus.DEFERRED.value, R.c.next_attempt_at <= now)),
+        or_(R.c.next_attempt_at.is_(None), R.c.next_attempt_at <= now),
+        or_(R.c.lease_until.is_(None), R.c.lease_until < now),
+    )
+
+
+def claim(conn: Connection, *, campaign_id: int, owner: str, limit: int, lease_seconds: float,
+          now: datetime) -> tuple[list[Job], int]:
+    """Lease up to `limit` due recipients of one campaign; blacklisted ones are marked skipped on the way.
+
+    Returns (jobs to send, how many were skipped as blacklisted).
+    """
+    if limit <= 0:
+        return [], 0
+    picked = (select(R.c.id).where(R.c.campaign_id == campaign_id, _due(now)).limit(limit)
+              .with_for_update(skip_locked=True))
+    rows = conn.execute(
+        update(R).where(R.c.id.in_(picked.scalar_subquery()))
+        .values(lease_owner=owner, lease_until=now + timedelta(seconds=lease_seconds))
+        .returning(R.c.id, R.c.campaign_id, R.c.email, R.c.display, R.c.contact_id, R.c.attempts, R.c.queued_at)
+    ).all()
+    if not rows:
+        return [], 0
+    banned = skip_blacklisted(conn, [(r.id, r.email) for r in rows], now)
+    ids = [r.contact_id for r in rows if r.contact_id is not None and r.id not in banned]
+    fields = {}
+    if ids:
+        fields = dict(conn.execute(select(contacts.c.id, contacts.c.fields).where(contacts.c.id.in_(ids))).all())
+    jobs = [Job(r.id, r.campaign_id, r.email, r.display, r.attempts, as_utc(r.queued_at),
+                fields.get(r.contact_id) or {}) for r in rows if r.id not in banned]
+    return jobs, len(banned)
+
+
+def skip_blacklisted(conn: Connection, rows: Sequence[tuple[int, str]], now: datetime) -> set[int]:
+    """Mark as skipped/blacklisted those of (recipient id, email) now on the black list; returns their ids."""
+    if not rows:
+        return set()
+    listed = set(conn.execute(select(blacklist.c.email)
+                              .where(blacklist.c.email.in_({email for _, email in rows}))).scalars())
+    banned = {rid for rid, email in rows if email in listed}
+    if banned:
+        conn.execute(update(R).where(R.c.id.in_(banned)).values(
+            status=RecipientStatus.SKIPPED.value, kind=FailureKind.BLACKLISTED.value, reason="on the black list",
+            lease_owner=None, lease_until=None, updated_at=now))
+    return banned
+
+
+_RECORD = (
+    update(R).where(R.c.id == bindparam("rid")).values(
+        status=bindparam("status"), kind=bindparam("kind"), reason=bindparam("reason"),
+        attempts=R.c.attempts + 1, smtp_code=bindparam("code"), enhanced_code=bindparam("enhanced"),
+        smtp_answer=bindparam("answer"), message_id=bindparam("message_id"),
+        next_attempt_at=bindparam("next_at"), sent_at=case((bindparam("sent"), bindparam("now")), else_=R.c.sent_at),
+        updated_at=bindparam("now"), lease_owner=None, lease_until=None)
+)
+
+
+def record(conn: Connection, results: Iterable[Result], now: datetime) -> None:
+    """Write outcomes (one executemany) and drop their leases."""
+    params = [{"rid": r.id, "status": r.status.value, "kind": r.kind.value if r.kind else None,
+               "reason": (r.reason or "")[:64] or None, "code": r.smtp_code, "enhanced": r.enhanced_code,
+               "answer": r.smtp_answer, "message_id": r.message_id, "next_at": r.next_attempt_at,
+               "sent": r.sent, "now": now} for r in results]
+    if params:
+        conn.execute(_RECORD, params)
+
+
+def release(conn: Connection, ids: Iterable[int]) -> None:
+    """Give back leases of rows that were claimed but not sent (pause, shutdown, back-off)."""
+    ids = list(ids)
+    for i in range(0, len(ids), 500):
+        conn.execute(update(R).where(R.c.id.in_(ids[i:i + 500]), R.c.status.in_(OPEN))
+                     .values(lease_owner=None, lease_until=None))
+
+
+def renew(conn: Connection, ids: Iterable[int], owner: str, until: datetime) -> None:
+    ids = list(ids)
+    for i in range(0, len(ids), 500):
+        conn.execute(update(R).where(R.c.id.in_(ids[i:i + 500]), R.c.lease_owner == owner, R.c.status.in_(OPEN))
+                     .values(lease_until=until))
+
+
+def open_count(conn: Connection, campaign_id: int, *, due_before: datetime | None = None) -> int:
+    """Recipients not yet final; with `due_before`, only those whose next try comes before it."""
+    from sqlalchemy import func
+
+    q = select(func.count()).select_from(R).where(R.c.campaign_id == campaign_id, R.c.status.in_(OPEN))
+    if due_before is not None:
+        q = q.where(or_(R.c.next_attempt_at.is_(None), R.c.next_attempt_at <= due_before))
+    return conn.execute(q).scalar_one()
+
+
+def next_due(conn: Connection, campaign_id: int) -> datetime | None:
+    """When the earliest deferred recipient of the campaign is due."""
+    from sqlalchemy import func
+
+    value = conn.execute(select(func.min(R.c.next_attempt_at)).where(
+        R.c.campaign_id == campaign_id, R.c.status == RecipientStatus.DEFERRED.value)).scalar()
+    return as_utc(value)
+
+
+def finish_if_done(conn: Connection, campaign_id: int, now: datetime) -> bool:
+    """Mark a sending campaign done when no recipient is left open."""
+    if open_count(conn, campaign_id):
+        return False
+    return conn.execute(update(campaigns).where(campaigns.c.id == campaign_id,
+                                                campaigns.c.state == CampaignState.SENDING.value)
+                        .values(state=CampaignState.DONE.value, finished_at=now)).rowcount > 0
+
+
+def sending_campaigns(conn: Connection, only: Sequence[int] | None = None) -> dict[int, str]:
+    """{campaign id: state} of the campaigns to look at (all sending ones, or the given ids)."""
+    q = select(campaigns.c.id, campaigns.c.state)
+    q = q.where(campaigns.c.id.in_(list(only))) if only else q.where(campaigns.c.state == CampaignState.SENDING.value)
+    return {r.id: r.state for r in conn.execute(q)}

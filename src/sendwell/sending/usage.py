@@ -1,0 +1,140 @@
+"""The daily limit's database side: one `daily_usage` row per day, rolling-hour counts and the breaker in `state`.
+
+Counts are written in the same transaction as the outcomes they count, so a crash cannot make the
+limit forget a message. The policy (how a new day's limit is set, when the breaker trips) is in
+sending/limit.py.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from sendwell.config import LimitSettings
+from sendwell.db.engine import as_utc
+from sendwell.db.schema import daily_usage, events, state
+from sendwell.sending import limit
+
+BREAKER = "breaker"
+ROLLING = "usage_rolling"  # {"<hour ISO>": sends} for the rolling 24-hour window
+D = daily_usage
+
+
+def get_state(conn: Connection, key: str) -> Any:
+    value = conn.execute(select(state.c.value).where(state.c.key == key)).scalar()
+    return None if value is None else json.loads(value)
+
+
+def set_state(conn: Connection, key: str, value: Any, now: datetime) -> None:
+    text = json.dumps(value)
+    if conn.execute(update(state).where(state.c.key == key).values(value=text, updated_at=now)).rowcount == 0:
+        try:
+            with conn.begin_nested():
+                conn.execute(state.insert().values(key=key, value=text, updated_at=now))
+        except IntegrityError:  # another process wrote it first
+            conn.execute(update(state).where(state.c.key == key).values(value=text, updated_at=now))
+
+
+def _row(conn: Connection, day: str) -> limit.DayStats | None:
+    r = conn.execute(select(D.c.limit, D.c.sent, D.c.address_errors).where(D.c.day == day)).first()
+    return None if r is None else limit.DayStats(r.limit, r.sent, r.address_errors)
+
+
+def today(conn: Connection, settings: LimitSettings, now: datetime) -> tuple[str, limit.DayStats]:
+    """Today's row, created from the last recorded day by the growth policy when the day begins."""
+    day = limit.day_of(now, settings)
+    stats = _row(conn, day)
+    if stats is not None:
+        return day, stats
+    prev = conn.execute(select(D.c.day).where(D.c.day < day).order_by(D.c.day.desc()).limit(1)).scalar()
+    new_limit = limit.next_limit(_row(conn, prev) if prev else None, settings)
+    try:
+        with conn.begin_nested():
+            conn.execute(D.insert().values(day=day, limit=new_limit, sent=0, address_errors=0, complaints=0))
+    except IntegrityError:
+        pass  # another worker created it
+    stats = _row(conn, day)
+    assert stats is not None
+    return day, stats
+
+
+def used(conn: Connection, settings: LimitSettings, now: datetime) -> int:
+    """Messages counted against today's limit: the calendar day, or the last 24 hours."""
+    if settings.window != "rolling":
+        return today(conn, settings, now)[1].used
+    buckets = get_state(conn, ROLLING) or {}
+    since = now - timedelta(hours=24)
+    return sum(n for hour, n in buckets.items() if datetime.fromisoformat(hour) > since)
+
+
+def remaining(conn: Connection, settings: LimitSettings, now: datetime) -> int:
+    return max(0, today(conn, settings, now)[1].limit - used(conn, settings, now))
+
+
+def add(conn: Connection, settings: LimitSettings, now: datetime, *, sent: int, address_errors: int) -> None:
+    """Count messages that reached a recipient (accepted, or refused as a bad address)."""
+    if not sent and not address_errors:
+        return
+    day, _ = today(conn, settings, now)
+    conn.execute(update(D).where(D.c.day == day).values(sent=D.c.sent + sent,
+                                                        address_errors=D.c.address_errors + address_errors))
+    if settings.window == "rolling":
+        buckets = get_state(conn, ROLLING) or {}
+        hour = now.replace(minute=0, second=0, microsecond=0).isoformat()
+        buckets[hour] = buckets.get(hour, 0) + sent + address_errors
+        since = now - timedelta(hours=25)
+        set_state(conn, ROLLING, {h: n for h, n in buckets.items() if datetime.fromisoformat(h) > since}, now)
+
+
+def history(conn: Connection, days: int = 30) -> list[dict[str, Any]]:
+    rows = conn.execute(select(D).order_by(D.c.day.desc()).limit(days)).all()
+    return [{"day": r.day, "limit": r.limit, "sent": r.sent, "address_errors": r.address_errors,
+             "error_rate": round(limit.rate(r.address_errors, r.sent + r.address_errors), 4),
+             "complaints": r.complaints} for r in rows]
+
+
+def complaints_since(conn: Connection, since: datetime) -> int:
+    return conn.execute(select(func.count()).select_from(events)
+                        .where(events.c.type == "complaint", events.c.at >= since)).scalar_one()
+
+
+def sent_since(conn: Connection, settings: LimitSettings, since: datetime) -> int:
+    first = limit.day_of(since, settings)
+    return conn.execute(select(func.coalesce(func.sum(D.c.sent), 0)).where(D.c.day >= first)).scalar_one()
+
+
+def breaker(conn: Connection) -> dict[str, Any] | None:
+    """The tripped circuit breaker ({"reason", "at"}) or None when sending may go on."""
+    value = get_state(conn, BREAKER)
+    return value if value and value.get("paused") else None
+
+
+def trip(conn: Connection, reason: str, now: datetime) -> None:
+    set_state(conn, BREAKER, {"paused": True, "reason": reason, "at": now.isoformat()}, now)
+
+
+def reset(conn: Connection, now: datetime, actor: str = "") -> bool:
+    """Resume after the breaker tripped; True when it was tripped."""
+    was = breaker(conn) is not None
+    set_state(conn, BREAKER, {"paused": False, "resumed_at": now.isoformat(), "actor": actor}, now)
+    return was
+
+
+def last_error_window(conn: Connection, settings: LimitSettings) -> list[bool]:
+    """The last `window_sends` sends as address-error flags, oldest first (seeds a worker's window)."""
+    from sendwell.db.schema import recipients as R
+    from sendwell.model import FailureKind, RecipientStatus
+
+    rows = conn.execute(select(R.c.status, R.c.kind).where(R.c.status.in_(
+        [RecipientStatus.SENT.value, RecipientStatus.ERROR.value])).where(R.c.updated_at.is_not(None))
+        .order_by(R.c.updated_at.desc()).limit(settings.window_sends)).all()
+    return [r.status == RecipientStatus.ERROR.value and r.kind == FailureKind.RECIPIENT.value
+            for r in reversed(rows)]
+
+
+def as_time(value: str | None) -> datetime | None:
+    return as_utc(datetime.fromisoformat(value)) if value else None
