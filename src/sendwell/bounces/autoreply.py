@@ -27,7 +27,12 @@ SUBJECT_SIGNS = re.compile(
 SUBJECT_ANYWHERE = re.compile(r"out of (the )?office|auto(matic)?[ -]?reply|autoreply|vacation", re.IGNORECASE)
 
 
+_DAEMON = re.compile(r"mailer-daemon|postmaster|mail delivery", re.IGNORECASE)
+
+
 def is_autoreply(mail: Mail) -> bool:
+    if _DAEMON.search(mail.sender):  # bounces often carry Auto-Submitted: auto-replied too
+        return False
     for name, pattern in HEADER_SIGNS:
         value = mail.header(name)
         if value and re.search(pattern, value.lower()):

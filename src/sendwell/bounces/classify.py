@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import re
+from email.message import Message
 from email.policy import compat32
 
 from sendwell.bounces import arf, autoreply, dsn, reasons, scan
@@ -44,7 +45,7 @@ def parse(raw: bytes) -> Mail:
     return Mail(email.message_from_bytes(raw, policy=compat32))
 
 
-def find(mail: Mail) -> Partial | None:
+def find(mail: Mail, depth: int = 0) -> Partial | None:
     """The first parser that recognizes the message (complaint, DSN, known format, generic bounce, auto-reply)."""
     found = arf.detect(mail)
     if found is not None:
@@ -59,15 +60,63 @@ def find(mail: Mail) -> Partial | None:
     if report is not None:
         return report
     if looks_like_bounce(mail):
-        hits = scan.scan(mail.body, excluded(mail))
-        if hits:
-            return Partial(format="text", hits=hits, context=mail.body, original=mail.original)
+        return generic(mail, depth)
     return autoreply.detect(mail)
+
+
+_QUOTE = re.compile(r"^[ \t]*>[ \t]?", re.MULTILINE)
+
+
+def generic(mail: Mail, depth: int = 0) -> Partial | None:
+    """A bounce in no known format: X-Failed-Recipients, else addresses in its text (a forwarded one too)."""
+    exclude = excluded(mail)
+    hits = scan.scan(mail.body, set(exclude))
+    failed = [T.clean_address(a) for a in mail.header("X-Failed-Recipients").split(",")]
+    failed = [a for a in failed if a]
+    if failed:
+        known = {h.address for h in hits}
+        hits.extend(Hit(address=a) for a in failed if a not in known)
+    if not hits and depth < 3:  # a bounce attached to another message
+        for part in mail.parts:
+            if part.get_content_type() == "message/rfc822" and isinstance(part.get_payload(), list):
+                inner = part.get_payload()[0]
+                if isinstance(inner, Message):
+                    found = find(Mail(inner), depth + 1)
+                    if found is not None and found.kind is MessageKind.BOUNCE and found.hits:
+                        return found
+    quoted_text = mail.body + "\n" + mail.original
+    if not hits and len(_QUOTE.findall(quoted_text)) >= 3:  # a bounce forwarded by a person, quoted
+        quoted = _QUOTE.sub("", quoted_text).lstrip("\n")
+        lines = quoted.split("\n")
+        start = 0
+        while start < len(lines) and (T.HEADER_LINE.match(lines[start]) or lines[start][:1] in " \t"):
+            start += 1  # the forwarded bounce's own headers
+        body, _ = T.split_original("\n".join(lines[start:]))
+        hits = scan.scan(body, exclude)
+    if not hits:  # nothing names the recipient but the returned message itself
+        m = _TO.search(mail.original)
+        address = T.clean_address(m.group(1)) if m else ""
+        if address and address not in exclude:
+            hits = [Hit(address=address)]
+    if not hits:
+        return None
+    return Partial(format="text", hits=hits, context=mail.body, original=mail.original)
+
+
+_TO = re.compile(r"^to:[ \t]*(.+)$", re.IGNORECASE | re.MULTILINE)
+
+
+BOUNCE_BODY = re.compile(r"could not be delivered|undeliverable|delivery (has )?failed|permanent (fatal )?errors?|"
+                         r"error message below|not be delivered|delivery to the following|following address|"
+                         r"unable to deliver|failed to deliver|returned to sender|delivery status notification|"
+                         r"message delivery failed|wasn't delivered|was not delivered|delivery problem|"
+                         r"non-delivery|rejected your message|mailbox is full|invalid (user|recipient|address)",
+                         re.IGNORECASE)
 
 
 def looks_like_bounce(mail: Mail) -> bool:
     return bool(BOUNCE_SENDER.search(mail.sender) or BOUNCE_SUBJECT.search(mail.subject)
-                or mail.msg.get_content_type() == "multipart/report")
+                or mail.msg.get_content_type() == "multipart/report" or BOUNCE_BODY.search(mail.body[:4000]))
 
 
 def excluded(mail: Mail) -> set[str]:

@@ -89,7 +89,8 @@ class Mail:
                 own.append(T.message_text(part))
             elif part.is_multipart():
                 continue
-            elif ctype == "text/plain" or (ctype == "text/html" and not self.has_plain):
+            elif ctype == "text/plain" or (ctype == "text/html" and not self.has_plain) or (
+                    part.get_content_maintype() == "multipart"):  # a multipart whose boundary never came
                 text = T.part_text(part)
                 if ctype == "text/html":
                     text = T.html_to_text(text)

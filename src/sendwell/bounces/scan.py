@@ -8,9 +8,11 @@ from sendwell.bounces import text as T
 from sendwell.bounces.found import Hit
 
 # An address in these contexts is the sender or a header of ours, never a failed recipient.
-_SENDER_CONTEXT = re.compile(r"(mail from:?|envelope-from|^from:|^sender:|^return-path:|^reply-to:|"
-                             r"^message-id:|^in-reply-to:|^references:|smtp\.mailfrom=|header\.from=|"
-                             r"sent by|sender address|^x-[\w-]+:|^to:|^cc:|^date:)\s*\S*\s*<?$",
+_SENDER_CONTEXT = re.compile(r"(mail from:?|envelope-from|^\s*from:|^sender:|^return-path:|^reply-to:|"
+                             r"smtp\.mailfrom=|header\.from=|sent by|sender address)\s*\S*\s*<?$",
+                             re.IGNORECASE)
+# An address in a header line of a quoted message is skipped where it stands (it may be the recipient elsewhere).
+_HEADER_CONTEXT = re.compile(r"^(message-id|in-reply-to|references|x-[\w-]+|to|cc|date|subject|received)\s*:",
                              re.IGNORECASE)
 MAX_BLOCK_LINES = 14
 
@@ -33,6 +35,8 @@ def occurrences(body: str, exclude: set[str]) -> list[tuple[int, str]]:
                 continue
             if _is_sender_context(line, m.start()):
                 exclude.add(addr)
+                continue
+            if _HEADER_CONTEXT.match(line):
                 continue
             before = line[max(0, m.start() - 10):m.start()].lower()
             if "://" in line[:m.start()] and " " not in line[line.rfind("://", 0, m.start()):m.start()]:

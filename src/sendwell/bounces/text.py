@@ -5,25 +5,21 @@ from __future__ import annotations
 import re
 from email.message import Message
 
-# Markers after which a bounce quotes the original message (checked on lower-cased lines).
+# Markers after which a bounce quotes the original message: a dashed rule naming it, or a known phrase.
 ORIGINAL_MARKERS = re.compile(
-    r"^\s*(-{2,}|={2,}|\*{2,})?\s*("
-    r"below this line is a copy of the message|this is a copy of the message|"
-    r"original message (follows|headers?|was|is)|(un-?sent|returned|original|rejected) message( follows|:| --|$)|"
-    r"the (original|returned) message|message headers follow|headers of the original message|"
-    r"header of the original message|copy of (the )?(original )?message|original message header|"
-    r"forwarded message|the header of the original|original header|message header follows|"
-    r"content of the message|"
-    r"original message\b|message text follows|body of (the )?message|"
-    r"this is the (header|beginning) of (the|your) (original )?message|"
-    r"start of returned message|begin forwarded message|"
-    r"included is a copy of the message header|"
-    r"the first \d+ lines of the message|your message (headers )?follows?"
-    r")",
+    r"^\s*(?:[-=*_#]{2,}\s*.*\b(original|returned|unsent|undelivered|rejected|copy of|headers? of|"
+    r"message (text )?follows|your message)|"
+    r"below this line is a copy of the message|this is a copy of the message|original message (follows|headers)|"
+    r"message headers follow|(un-?sent|returned|rejected) message follows|the header of the original|"
+    r"header of the original message|original message header|included is a copy of the message header|"
+    r"start of returned message|begin forwarded message|content-type: message/rfc822|"
+    r"the first \d+ lines of the message|your message (headers )?follows?|original-message:|"
+    r"message headers:|message that could not be delivered:?$|"
+    r"^\s*-+ ?(original|forwarded) message ?-+)",
     re.IGNORECASE,
 )
 HEADER_LINE = re.compile(r"^(received|return-path|message-id|from|to|subject|date|mime-version|x-[\w-]+|"
-                         r"content-type|reply-to|delivered-to|dkim-signature|sender):\s", re.IGNORECASE)
+                         r"content-type|reply-to|delivered-to|dkim-signature|sender):", re.IGNORECASE)
 
 ADDRESS = re.compile(r"[A-Za-z0-9_%+=.'-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
                      r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+")

@@ -12,7 +12,9 @@ from types import ModuleType
 
 from sendwell.bounces.found import Mail, Partial
 
-_NAMES: tuple[str, ...] = ()
+_NAMES: tuple[str, ...] = (
+    "amazonses",
+)
 
 
 def _load() -> tuple[ModuleType, ...]:
