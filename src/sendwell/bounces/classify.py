@@ -25,7 +25,7 @@ BOUNCE_SUBJECT = re.compile(r"undeliver|undelivered|delivery (status|failure|fai
                             r"rejected|warning: could not send|delayed mail|delivery delayed|"
                             r"mail system error|error sending|nondeliverable|\u4e0d\u9054|\u30a8\u30e9\u30fc",
                             re.IGNORECASE)
-_URL = re.compile(r"\b(?:https?|ftp)://\S+", re.IGNORECASE)
+_URL_FRAGMENT = re.compile(r"(\b(?:https?|ftp)://[^\s#]+)#\S*", re.IGNORECASE)
 _DELAY_ACTIONS = {"delayed"}
 _HEADER = re.compile(r"^(message-id|return-path|to|x-sendwell-[\w-]+):[ \t]*(.*(?:\n[ \t]+.*)*)",
                      re.IGNORECASE | re.MULTILINE)
@@ -148,11 +148,11 @@ def _merge(report: Partial, partial: Partial) -> Partial:
 
 
 def mask(text: str) -> str:
-    """The diagnostic without addresses or URLs, whose words ("filtered@", "/reason/#blocked") would mislead."""
+    """The diagnostic without addresses or URL fragments, whose words ("filtered@", "#blocked") would mislead."""
     if "@" in text:
         text = T.ADDRESS.sub(" <addr> ", text)
     if "://" in text:
-        text = _URL.sub(" <url> ", text)
+        text = _URL_FRAGMENT.sub(r"\1", text)
     return text
 
 
@@ -163,7 +163,13 @@ def finish(hit: Hit, context: str) -> FailedRecipient:
     reason = hit.reason
     if reason is None:
         text = mask(diag)
-        reason = reasons.decide(status, text, hit.command or T.smtp_command(text))
+        command = hit.command or T.smtp_command(text) or T.smtp_command(context)
+        reason = reasons.decide(status, text, command)
+        if hit.action in _DELAY_ACTIONS and reasons.from_text(reasons.normalize(text), status) is None:
+            reason = Reason.EXPIRED
+        # Accepted at RCPT TO, refused after the data: a filter speaking, unless the code says 5.1.x.
+        if reason is Reason.USERUNKNOWN and command == "DATA" and not status.startswith("5.1."):
+            reason = Reason.FILTERED
         if reason in (Reason.ONHOLD, Reason.UNDEFINED) and context:
             ctx = mask(context)
             by_context = reasons.from_text(reasons.normalize(ctx), status)

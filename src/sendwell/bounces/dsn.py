@@ -30,7 +30,11 @@ def hits_from_fields(blocks: list[dict[str, str]]) -> list[Hit]:
         if not address:
             continue
         diag = _diagnostic(block.get("diagnostic-code", ""))
+        if block.get("diagnostic-code", "").lower().startswith("x-unix"):
+            diag = "X-Unix; " + diag  # a local program's exit code: the type is the evidence
         status = T.enhanced_status(diag) or T.enhanced_status(block.get("status", ""))
+        if not diag and "(" in block.get("status", ""):  # "5.1.10 (host/domain does not accept mail)"
+            diag = block["status"].split("(", 1)[1].rstrip(")")
         hits.append(Hit(address=address, diagnostic=diag, status=status,
                         action=block.get("action", "").strip().lower().split(" ")[0],
                         remote_mta=_diagnostic(block.get("remote-mta", "")),

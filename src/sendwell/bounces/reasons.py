@@ -42,7 +42,11 @@ TEXT_RULES: tuple[TextRule, ...] = (
              r"ip name (lookup|possibly forged)|no (valid )?reverse|client host .* (lacks|has no|without) .*name|"
              r"not have a valid hostname|unresolvable (ip|host|address)|hostname .* (does not|doesn't) resolve|"
              r"resolve your address|client host rejected: cannot find your"),
-    TextRule(R.AUTHFAILURE, r"dmarc|\bspf\b|sender policy framework|\bdkim\b|domainkeys|"
+    TextRule(R.NOTCOMPLIANTRFC, r"duplicate header|multiple .*addresses in from|rfc ?(5322|2822)|\brfc 822\b|"
+             r"not (rfc|standards?) complian|malformed (header|message)|missing (required |mandatory )?header|"
+             r"header (is )?(invalid|missing|malformed)|invalid header|too many .*headers"),
+    TextRule(R.AUTHFAILURE, r"dmarc|spf (check|fail|validation|softfail)|(fail(ed|s)?|failing) spf|spf=(fail|softfail)|"
+             r"sender policy framework|dkim (signature )?(fail|invalid|verification)|(fail(ed|s)?|invalid) dkim|"
              r"(does not have|lacks) authentication information|fails? to pass authentication|"
              r"authentication checks? (did not|failed)|not authenticated .* (sender|domain)|unauthenticated email"),
     TextRule(R.BADREPUTATION, r"(low|poor|bad) reputation|reputation of (the|your) (sending )?ip|"
@@ -55,16 +59,12 @@ TEXT_RULES: tuple[TextRule, ...] = (
              r"\bube\b|unsolicited|bulk (e-?)?mail|junk mail|message content rejected|looks like spam|"
              r"considered (as )?spam|spamassassin|detected as spam|identified as spam|rejected as spam|"
              r"suspected spam|content filter rejection"),
-    TextRule(R.NOTCOMPLIANTRFC, r"duplicate header|multiple .*addresses in from|rfc ?(5322|2822|822|1123)|"
-             r"not (rfc|standards?) complian|malformed (header|message)|missing (required |mandatory )?header|"
-             r"header (is )?(invalid|missing|malformed)|invalid header|message-id header|"
-             r"too many .*headers"),
     TextRule(R.CONTENTERROR, r"8-?bit data|improper use of|(content|attachment|file( type)?|extension) "
              r"(is )?(not allowed|prohibited|rejected|blocked)|illegal attachment|bad content|"
              r"invalid (mime|content|character)|message (body )?contains|content error|"
              r"message (was )?rejected (due to|because of) (its )?content"),
     TextRule(R.POLICYVIOLATION, r"polic(y|ies)|message not allowed|not allowed by|content presents a potential|"
-             r"prohibited|violat|acceptable use|\baup\b|network not allowed|terms of service"),
+             r"prohibited|violat|acceptable use|network not allowed|terms of service|header error"),
     # The sending IP or host is refused.
     TextRule(R.TOOMANYCONN, r"too many (concurrent |simultaneous )?(connections|sessions|smtp sessions)|"
              r"connection (rate|frequency|count) (limit|limited|exceeded)|connection limit|"
@@ -73,20 +73,22 @@ TEXT_RULES: tuple[TextRule, ...] = (
              r"(temporarily )?(deferred|throttled) due to|throttl|slow down|too fast"),
     TextRule(R.BLOCKED, r"blocked using|black ?list|block ?list|blocklisted|blacklisted|spamhaus|spamcop|"
              r"\bdnsbl\b|\brbl\b|\bsbl\b|\bxbl\b|\bpbl\b|sorbs|barracudacentral|listed (at|in|on|by)|"
-             r"client host (\S+ )?(rejected|blocked|refused)|(ip|address|host|sender ip) .*"
-             r"(is |has been )?(blocked|banned|blacklisted|refused|rejected)|your ip|"
+             r"client host (\S+ )?(rejected|blocked|refused)|\b(ip|ip address|client|host|sender ip) (address )?\S* ?"
+             r"(is |has been )?(blocked|banned|blacklisted)|your ip|smtp server of your isp|relay quota|"
              r"(connection|access) (refused|denied|rejected) (from|for|to) .*\d+\.\d+\.\d+|"
              r"not accepting connections|service refused|service refuse|my name was rejected|"
              r"refused to talk to me|(helo|ehlo)|banned|poor ip|connection (was )?(refused|rejected) by|"
              r"dialup|dynamic ip|residential|\(bl\)|has been blocked|hostname (is )?blocked|"
              r"you are not allowed to connect|"
-             r"access denied .*ip|blocked by"),
+             r"access denied .*\bip\b"),
+    # Microsoft's "Recipient address rejected: Access denied" is its answer for an unknown recipient.
+    TextRule(R.USERUNKNOWN, r"recipient address rejected: access denied"),
     # The recipient's mailbox.
     TextRule(R.MAILBOXFULL, r"mailbox (is )?full|mail ?box full|full mailbox|over ?quota|quota (exceeded|full)|"
              r"exceeded (its |the )?(storage|quota)|(insufficient|not enough) (disk )?(space|storage)|"
              r"out of storage|mailbox size limit|disk quota|storage (space|limit|quota)|too much mail|"
              r"mail ?folder is full|mailbox (has )?exceeded|(user|account) is over|inbox is full|"
-             r"is full|exceeds? (the )?(mailbox|quota)|quota"),
+             r"is full|exceeds? (the )?(mailbox|quota)|(mailbox|disk|storage|user|account)('s)? quota"),
     TextRule(R.EXCEEDLIMIT, r"recipsizelimit|too large for this recipient|exceeds? (the )?size limit (for|of) (this )?"
              r"recipient|recipient size limit"),
     TextRule(R.MESGTOOBIG, r"message (size |length )?(is )?too (big|large|long)|(size|length) (of (the )?message )?"
@@ -107,6 +109,8 @@ TEXT_RULES: tuple[TextRule, ...] = (
              r"from address rejected|purported responsible address|envelope sender|return ?path|"
              r"\bmail from:? \S* (rejected|refused|denied)|sender is not|address not verified|"
              r"(your|sender's?) domain (does not|doesn't) exist|message from .* rejected"),
+    TextRule(R.NETWORKERROR, r"host not found, try again|dns (query|lookup) (failed|error)|dns error|"
+             r"temporary (dns|lookup|name) (failure|error)"),
     TextRule(R.HOSTUNKNOWN, r"host (or domain name )?not found|domain (name )?not found|unknown (host|domain)|"
              r"host unknown|no such (domain|host)|domain (does not|doesn't) exist|unrouteable (mail )?domain|"
              r"name service error|nxdomain|domain is not reachable|no mx|illegal host|host name lookup failure|"
@@ -117,7 +121,7 @@ TEXT_RULES: tuple[TextRule, ...] = (
              r"no such (user|mailbox|recipient|address|account|person|local)|(does not|doesn't|not) exist|"
              r"recip(ient)? ?not ?found|user (was )?not found|mailbox not found|address (not found|unknown)|"
              r"(invalid|bad|unknown|illegal|unrouteable) (recipient|mailbox|address|user|alias|destination)|"
-             r"recipient (address )?rejected|address rejected|mailbox unavailable|mailbox (is )?not available|"
+             r"mailbox (is )?not available|"
              r"not a valid (mailbox|recipient|user|address)|no (mailbox|account)( here)?|"
              r"doesn't have an? .* account|(is|was) not (a )?(valid|known)|no longer (valid|available|exists)|"
              r"unknown or illegal|not (found|listed) in|couldn't be found|could not be found|"
@@ -126,7 +130,8 @@ TEXT_RULES: tuple[TextRule, ...] = (
              r"mailbox (does not|doesn't) exist|unknown$|unknown addr|not a known user|"
              r"no mail ?box|dd this user|user .* not (here|found)|no such"),
     # The message sat too long or the network failed.
-    TextRule(R.EXPIRED, r"(delivery|retry) time (expired|exceeded|limit)|message expired|queue too long|"
+    TextRule(R.EXPIRED, r"did not accept our requests to connect|"
+             r"(delivery|retry) time (expired|exceeded|limit)|message expired|queue too long|"
              r"in the queue too long|too long in (the )?queue|retry timeout exceeded|could not be delivered within|"
              r"giving up|gave up|timed? ?out|timeout|expired|no (more )?retries|delivery attempts? (have )?"
              r"(failed|expired)|has not been delivered .* (hours|days)|unable to deliver .* (hours|days)"),
@@ -151,8 +156,14 @@ TEXT_RULES: tuple[TextRule, ...] = (
              r"i/o error|system (is )?not available|routing (error|failure)"),
     TextRule(R.SYNTAXERROR, r"syntax error|command (not )?(recogni[sz]ed|unrecogni[sz]ed|unknown)|"
              r"bad (command )?sequence|invalid command|unrecognized command|line too long"),
-    TextRule(R.FILTERED, r"rejected|refused|denied|not accepted|blocked"),
+    TextRule(R.USERUNKNOWN, r"recipient (address )?rejected|address rejected"),
+    TextRule(R.FILTERED, r"mailbox unavailable", "5.0,5.2,5.7,4"),
+    TextRule(R.BLOCKED, r"\bblocked\b"),
 )
+
+# A bare refusal ("550 Rejected"): who was refused depends on the command that was answered.
+REFUSAL = re.compile(r"rejected|refused|denied|not accepted")
+REFUSAL_BY_COMMAND: dict[str, R] = {"MAIL": R.REJECTED, "DATA": R.FILTERED, "RCPT": R.FILTERED}
 
 
 # Codes whose meaning beats any wording around them.
@@ -183,7 +194,7 @@ TEXT_OVER_STATUS = (R.FILTERED, R.MAILBOXFULL, R.SUSPEND, R.NORELAYING, R.HASMOV
 STATUS_RULES: dict[str, R] = {
     "5.1.0": R.USERUNKNOWN, "5.1.1": R.USERUNKNOWN, "5.1.2": R.HOSTUNKNOWN, "5.1.3": R.USERUNKNOWN,
     "5.1.4": R.USERUNKNOWN, "5.1.5": R.USERUNKNOWN, "5.1.6": R.HASMOVED, "5.1.7": R.REJECTED,
-    "5.1.8": R.REJECTED, "5.1.9": R.USERUNKNOWN, "5.1.10": R.NOTACCEPT,
+    "5.1.8": R.REJECTED, "5.1.9": R.USERUNKNOWN, "5.1.10": R.USERUNKNOWN,
     "4.1.8": R.REJECTED, "4.1.7": R.REJECTED, "4.1.2": R.HOSTUNKNOWN,
     "5.2.0": R.FILTERED, "5.2.1": R.SUSPEND, "4.2.1": R.SUSPEND, "5.2.2": R.MAILBOXFULL,
     "4.2.2": R.MAILBOXFULL, "5.2.3": R.EXCEEDLIMIT, "5.2.4": R.SYSTEMERROR,
@@ -247,7 +258,7 @@ def from_text(text: str, status: str = "") -> R | None:
     if not text:
         return None
     for reason, pattern, statuses in _COMPILED:
-        if statuses and not status.startswith(statuses):
+        if statuses and status and not status.startswith(statuses):
             continue
         if pattern.search(text):
             return reason
@@ -276,6 +287,8 @@ def decide(status: str, text: str, command: str = "") -> R:
         return first
     if by_text is not None:
         return by_text
+    if REFUSAL.search(norm):
+        return REFUSAL_BY_COMMAND.get(command.upper(), R.BLOCKED)
     by_status = from_status(status)
     if by_status is not None:
         return by_status

@@ -52,8 +52,7 @@ def explain(lines: list[str]) -> str:
     keep: list[str] = []
     for i, line in enumerate(lines):
         if T.SMTP_REPLY.search(line) or T.ENHANCED.search(line):
-            keep.append(line.strip())
-            keep.extend(x.strip() for x in lines[i + 1:i + 4] if x.strip() and not T.ADDRESS.fullmatch(x.strip()))
+            keep.extend(x.strip() for x in lines[:i + 4] if x.strip() and not T.ADDRESS.fullmatch(x.strip()))
             break
     text = " ".join(keep) if keep else " ".join(x.strip() for x in lines if x.strip())
     return text[:1000]

@@ -14,6 +14,8 @@ from sendwell.bounces.found import Mail, Partial
 
 _NAMES: tuple[str, ...] = (
     "amazonses",
+    "googlegroups",
+    "gmail",
 )
 
 
