@@ -18,7 +18,7 @@ from sendwell import blacklist, hygiene
 from sendwell.addresses import AddressError, parse_address
 from sendwell.config import Settings
 from sendwell.db.engine import as_utc, utcnow
-from sendwell.db.schema import address_scores, events, recipients
+from sendwell.db.schema import address_scores, daily_usage, events, recipients
 from sendwell.model import RecipientStatus
 
 MATCH_BY_ADDRESS_DAYS = 30  # a bounce with no token or Message-ID matches the address's latest send this recent
@@ -57,7 +57,8 @@ def _insert_event(conn: Connection, values: dict[str, Any]) -> int | None:
 def find_recipient(conn: Connection, email: str, *, campaign_id: int | None = None, recipient_id: int | None = None,
                    message_id: str | None = None, now: datetime | None = None) -> Any:
     """The campaign recipient a report is about: by signed token, else Message-ID, else a recent send."""
-    cols = select(recipients.c.id, recipients.c.campaign_id, recipients.c.email, recipients.c.status)
+    cols = select(recipients.c.id, recipients.c.campaign_id, recipients.c.email, recipients.c.status,
+                  recipients.c.kind, recipients.c.sent_at)
     if recipient_id is not None:
         row = conn.execute(cols.where(recipients.c.id == recipient_id,
                                       recipients.c.campaign_id == campaign_id)).first()
@@ -103,10 +104,13 @@ def record_bounce(engine: Engine, settings: Settings, *, email: str, reason: str
             return applied
         applied.event_id = event_id
         if target is not None and decision.status is not None and target.status in _OVERTURNABLE:
+            code = int(detail[:3]) if detail[:3].isdigit() and detail[0] in "45" else None
             conn.execute(update(recipients).where(recipients.c.id == target.id).values(
                 status=decision.status.value, kind=decision.kind.value if decision.kind else None, reason=reason,
-                enhanced_code=status_code or None, smtp_answer=detail[:2000], updated_at=now))
+                smtp_code=code, enhanced_code=status_code or None, smtp_answer=detail[:2000], updated_at=now))
             applied.status = decision.status.value
+            if decision.status is RecipientStatus.ERROR and target.status == RecipientStatus.SENT:
+                _recount(conn, settings, target.sent_at, sent=-1, address_errors=1)
         if decision.action is hygiene.AddressAction.SUPPRESS and decision.blacklist_reason:
             if blacklist.add_entries(conn, [(key, email.strip().strip("<>"))], reason=decision.blacklist_reason,
                                      source=_source(applied, source), note=f"{status_code} {reason}".strip(),
@@ -119,6 +123,18 @@ def record_bounce(engine: Engine, settings: Settings, *, email: str, reason: str
                                   actor="sendwell", event_id=event_id)
             applied.blacklisted = "soft_bounce"
     return applied
+
+
+def _recount(conn: Connection, settings: Settings, sent_at: datetime | None, **delta: int) -> None:
+    """A late verdict moves a message between the daily counters of the day it was sent, so the
+    daily limit's error rate counts late bounces and complaints too."""
+    if sent_at is None:
+        return
+    from sendwell.sending.limit import day_of
+
+    day = day_of(as_utc(sent_at), settings.limit)
+    conn.execute(update(daily_usage).where(daily_usage.c.day == day).values(
+        **{k: getattr(daily_usage.c, k) + v for k, v in delta.items()}))
 
 
 def _source(applied: Applied, source: str) -> str:
@@ -146,7 +162,8 @@ def clean_delivery(conn: Connection, keys: list[str]) -> None:
 
 def record_suppression(engine: Engine, *, kind: str, email: str, raw: bytes, source: str, detail: str = "",
                        campaign_id: int | None = None, recipient_id: int | None = None,
-                       message_id: str | None = None, at: datetime | None = None) -> Applied:
+                       message_id: str | None = None, at: datetime | None = None,
+                       settings: Settings | None = None) -> Applied:
     """A complaint or an unsubscribe: recorded, and the address blacklisted with that reason."""
     decision = hygiene.COMPLAINT if kind == "complaint" else hygiene.UNSUBSCRIBE
     now = at or utcnow()
@@ -165,6 +182,8 @@ def record_suppression(engine: Engine, *, kind: str, email: str, raw: bytes, sou
             applied.duplicate = True
             return applied
         applied.event_id = event_id
+        if kind == "complaint" and target is not None:
+            _recount(conn, settings or Settings(), target.sent_at, complaints=1)
         if key and blacklist.add_entries(conn, [(key, email or key)], reason=decision.blacklist_reason,
                                          source=_source(applied, source), note=detail[:200], actor="sendwell",
                                          event_id=event_id):

@@ -80,3 +80,24 @@ def test_complaint_and_unsubscribe_blacklist(engine):
     b = events.record_suppression(engine, kind="unsubscribe", email="", raw=b"post", source="one-click",
                                   campaign_id=cid, recipient_id=ids["bye@example.com"])
     assert b.blacklisted == "unsubscribe" and b.email == "bye@example.com"
+
+
+def test_late_hard_bounce_moves_a_send_to_the_address_errors_of_its_day(engine):
+    from sendwell.db.schema import daily_usage
+    from sendwell.sending.limit import day_of
+
+    settings = Settings()
+    cid, ids = sent_campaign(engine, ["late@example.com"])
+    with engine.begin() as conn:
+        sent_at = conn.execute(select(recipients.c.sent_at)).scalar_one()
+        from sendwell.db.engine import as_utc
+
+        day = day_of(as_utc(sent_at), settings.limit)
+        conn.execute(daily_usage.insert().values(day=day, limit=1000, sent=10, address_errors=0, complaints=0))
+    events.record_bounce(engine, settings, email="late@example.com", reason="userunknown", status_code="5.1.1",
+                         hard=True, detail="550 5.1.1 unknown", raw=b"z", source="test",
+                         campaign_id=cid, recipient_id=ids["late@example.com"])
+    with engine.connect() as conn:
+        r = conn.execute(select(daily_usage).where(daily_usage.c.day == day)).one()
+        code = conn.execute(select(recipients.c.smtp_code)).scalar_one()
+    assert (r.sent, r.address_errors) == (9, 1) and code == 550

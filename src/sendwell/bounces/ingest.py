@@ -126,7 +126,7 @@ def process(engine: Engine, settings: Settings, raw: bytes, source: str, secret:
                     email = _recipient_email(engine, *ids)
                     a = events.record_suppression(engine, kind="unsubscribe", email=email or "", raw=raw,
                                                   source="mailto", campaign_id=ids[0], recipient_id=ids[1],
-                                                  detail="List-Unsubscribe mailto")
+                                                  detail="List-Unsubscribe mailto", settings=settings)
                     return Outcome(source, "unsubscribe", [a], matched=a.recipient_id is not None)
         report = classify(raw)
     except Exception as err:  # noqa: BLE001 - one bad message must not stop the mailbox
@@ -145,7 +145,8 @@ def process(engine: Engine, settings: Settings, raw: bytes, source: str, secret:
         outcome.applied.append(events.record_suppression(
             engine, kind="complaint", email=email, raw=raw, source="arf",
             campaign_id=ids[0] if ids else None, recipient_id=ids[1] if ids else None,
-            message_id=report.original.message_id or None, detail=f"feedback-type {report.feedback_type}"))
+            message_id=report.original.message_id or None, detail=f"feedback-type {report.feedback_type}",
+            settings=settings))
     elif report.kind.value == "bounce":
         single = len(report.recipients) == 1
         for r in report.recipients:
