@@ -1,85 +1,169 @@
-"""Parse, normalize and split addresses: one normalization used everywhere (pure, no I/O).
+"""Parse, normalize and split addresses: the one syntax policy and normalization used everywhere (pure).
 
-email-validator judges the syntax (RFC 5321 + RFC 6531, no DNS). It costs ~20 µs a call, so the
-domain half is validated once per distinct domain and plain ASCII local parts take a regex fast path;
-anything unusual goes through email-validator whole.
+The policy (docs/verify.md) is "may a careful bulk sender put this string, as given, in RCPT TO on the
+public internet?": RFC 5321 dot-atom local parts with RFC 6531 UTF-8, at a host name of two or more
+labels. email-validator judges the grammar (we write none of our own); a few stricter rules are checked
+on the raw input first (no white space, specials, quoting, literals, special-use names, octet limits).
+email-validator costs ~20-60 µs a call, so the domain half is judged once per distinct domain and the
+local part goes through email-validator's own local-part check, whose ASCII dot-atom path is one regex.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Iterator
-from functools import lru_cache
 
-from email_validator import EmailNotValidError, validate_email
+from email_validator import EmailNotValidError
+from email_validator.rfc_constants import DOT_ATOM_TEXT as _ASCII_DOT_ATOM
+from email_validator.syntax import validate_email_domain_name, validate_email_local_part
 
 from sendwell.model import Address
 
-# RFC 5321 dot-atom over ASCII atext: the common case, checked without email-validator.
-_ASCII_LOCAL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*\Z")
-# RFC 6761/6762/7686 special-use names never receive public mail.
-_SPECIAL_USE_TLDS = frozenset({"arpa", "invalid", "local", "localhost", "onion", "test"})
-_TLD_OK = re.compile(r"(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})\Z")
+MAX_LOCAL_OCTETS = 64  # RFC 5321 4.5.3.1.1
+MAX_ADDRESS_OCTETS = 254  # RFC 5321 4.5.3.1.3 (path minus the angle brackets), RFC 3696 erratum 1690
+
+# RFC 6761/6762/7686 special-use names never receive public mail (`example.*` is a fine stand-in).
+SPECIAL_USE_TLDS = frozenset({"arpa", "invalid", "local", "localhost", "onion", "test"})
+
+# Rejected in the raw input wherever they stand, even where Unicode normalization would absorb them
+# (`<` + U+0338 composes to `≮`): white space, ASCII controls, and the RFC 5322 specials that only
+# quoting, comments, literals or display names use.
+_RAW_FORBIDDEN = re.compile(r'[\x00-\x20\x7f()<>\[\]\\,;:"]')
+# Unicode categories that are never part of an address: controls, format (bidi, zero-width),
+# surrogates, private use, unassigned, and every kind of space or line separator.
+_UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zs", "Zl", "Zp"})
+_TLD_OK = re.compile(r"[a-z]{2,63}\Z")
 
 
 class AddressError(ValueError):
     """The text is not an address we may send to; str(err) says why, for a person."""
 
 
-@lru_cache(maxsize=200_000)
-def _domain(raw_domain: str) -> str:
-    """Validate a domain once and return its lower-case ASCII (IDNA) form, or raise AddressError."""
+def _reason(err: EmailNotValidError) -> str:
+    text = str(err).strip().rstrip(".")
+    return text[0].lower() + text[1:] if text else "invalid address"
+
+
+def _check_raw(text: str) -> None:
+    """The rules judged on the string as given, before any normalization."""
+    bad = _RAW_FORBIDDEN.search(text)
+    if bad:
+        char = bad.group()
+        what = "white space" if char == " " else "a control character" if char < " " or char == "\x7f" \
+            else f"'{char}'"
+        raise AddressError(f"{what} is not allowed in an address (no quoting, comments, literals or names)")
+    if not text.isascii():
+        for char in text:
+            if char >= "\x80" and unicodedata.category(char) in _UNSAFE_CATEGORIES:
+                raise AddressError(f"unsafe character U+{ord(char):04X} in address")
+
+
+# --- domain: judged once per distinct spelling -----------------------------------------------------
+
+_DOMAIN_CACHE: dict[str, str | AddressError] = {}
+_DOMAIN_CACHE_MAX = 500_000
+
+
+def _judge_domain(raw_domain: str) -> str:
     if not raw_domain:
         raise AddressError("missing domain after '@'")
-    if raw_domain.startswith("["):
-        raise AddressError("IP address literals are not accepted")
     try:
-        info = validate_email("a@" + raw_domain, check_deliverability=False, allow_smtputf8=True,
-                              allow_quoted_local=False, allow_domain_literal=False,
-                              allow_display_name=False, globally_deliverable=True)
+        info = validate_email_domain_name(raw_domain, test_environment=False, globally_deliverable=True)
     except EmailNotValidError as err:
         raise AddressError(_reason(err)) from None
-    ascii_domain = (info.ascii_domain or info.domain).lower()
+    ascii_domain = info["ascii_domain"].lower()
     labels = ascii_domain.split(".")
     if len(labels) < 2:
         raise AddressError("the domain needs a dot (e.g. example.com)")
     tld = labels[-1]
-    if tld in _SPECIAL_USE_TLDS:
+    if tld in SPECIAL_USE_TLDS:
         raise AddressError(f"'.{tld}' is a special-use name that receives no public mail")
-    if not _TLD_OK.match(tld):
-        raise AddressError(f"'.{tld}' is not a valid top-level domain")
+    if tld.startswith("xn--"):
+        _check_a_label(tld)
+    elif not _TLD_OK.match(tld):
+        raise AddressError(f"'.{tld}' is not a valid top-level domain (letters only, 2 or more)")
     return ascii_domain
 
 
-def _reason(err: EmailNotValidError) -> str:
-    text = str(err).strip()
-    return text[0].lower() + text[1:] if text else "invalid address"
+def _check_a_label(label: str) -> None:
+    import idna  # only for the rare punycode TLD
+
+    try:
+        idna.decode(label)
+    except (idna.IDNAError, UnicodeError) as err:
+        raise AddressError(f"'.{label}' is not a valid internationalized top-level domain ({err})") from None
+
+
+def ascii_domain(raw_domain: str) -> str:
+    """The lower-case ASCII (IDNA) form of a domain, judged by the policy; raises AddressError."""
+    cached = _DOMAIN_CACHE.get(raw_domain)
+    if cached is None:
+        try:
+            cached = _judge_domain(raw_domain)
+        except AddressError as err:
+            cached = err
+        if len(_DOMAIN_CACHE) >= _DOMAIN_CACHE_MAX:
+            _DOMAIN_CACHE.clear()  # a run over millions of distinct domains: start over, stay bounded
+        _DOMAIN_CACHE[raw_domain] = cached
+    if isinstance(cached, AddressError):
+        raise AddressError(str(cached))
+    return cached
+
+
+# --- local part ------------------------------------------------------------------------------------
+
+def _local_key(local: str) -> str:
+    """The comparison form of a local part (NFC, lower-cased), or raise AddressError."""
+    if _ASCII_DOT_ATOM.match(local):  # the common case; email-validator would take the same path
+        if len(local) > MAX_LOCAL_OCTETS:
+            raise AddressError(f"the part before '@' is longer than {MAX_LOCAL_OCTETS} octets")
+        return local.lower()
+    try:
+        validate_email_local_part(local, allow_smtputf8=True, quoted_local_part=False, strict=True)
+        nfc = unicodedata.normalize("NFC", local)
+        if nfc != local:
+            validate_email_local_part(nfc, allow_smtputf8=True, quoted_local_part=False, strict=True)
+    except EmailNotValidError as err:
+        raise AddressError(_reason(err)) from None
+    for form in (local, nfc):
+        if len(form.encode()) > MAX_LOCAL_OCTETS:
+            raise AddressError(f"the part before '@' is longer than {MAX_LOCAL_OCTETS} octets (UTF-8)")
+        for atom in form.split("."):
+            # A combining mark opening an atom would combine with the dot before it.
+            if unicodedata.category(atom[0])[0] == "M":
+                raise AddressError(f"an atom cannot start with the combining mark U+{ord(atom[0]):04X}")
+    return nfc.lower()
 
 
 def parse_address(text: str) -> Address:
     """Return the normalized Address for `text` (judged as given: no trimming), or raise AddressError."""
     if not text:
         raise AddressError("empty address")
-    local, at, raw_domain = text.rpartition("@")
+    _check_raw(text)
+    local, at, raw_domain = text.partition("@")
     if not at:
         raise AddressError("no '@' in address")
+    if "@" in raw_domain:
+        raise AddressError("more than one '@' (quoted local parts are not accepted)")
     if not local:
         raise AddressError("missing local part before '@'")
-    domain = _domain(raw_domain)
-    if local.isascii() and _ASCII_LOCAL.match(local) and len(local) <= 64:
-        key_local = local.lower()
-    else:
-        try:
-            info = validate_email(text, check_deliverability=False, allow_smtputf8=True,
-                                  allow_quoted_local=False, allow_domain_literal=False,
-                                  allow_display_name=False)
-        except EmailNotValidError as err:
-            raise AddressError(_reason(err)) from None
-        key_local = info.local_part.lower()
+    domain = ascii_domain(raw_domain)
+    key_local = _local_key(local)
     key = f"{key_local}@{domain}"
-    if len(key.encode()) > 254 or len(text.encode()) > 254:
-        raise AddressError("address longer than 254 octets")
+    if len(key) > MAX_ADDRESS_OCTETS or not text.isascii():
+        for form in (text, unicodedata.normalize("NFC", text), key):
+            if len(form.encode()) > MAX_ADDRESS_OCTETS:
+                raise AddressError(f"address longer than {MAX_ADDRESS_OCTETS} octets")
     return Address(key=key, display=text, domain=domain)
+
+
+def is_valid(text: str) -> bool:
+    try:
+        parse_address(text)
+    except AddressError:
+        return False
+    return True
 
 
 def normalize(text: str) -> str:

@@ -1,0 +1,1 @@
+"""Address verification before sending: syntax, mail domain (DNS), disposable, role, typo, SMTP probe."""
