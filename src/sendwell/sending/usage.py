@@ -11,7 +11,7 @@ import json
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, Engine, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from sendwell.config import LimitSettings
@@ -138,3 +138,35 @@ def last_error_window(conn: Connection, settings: LimitSettings) -> list[bool]:
 
 def as_time(value: str | None) -> datetime | None:
     return as_utc(datetime.fromisoformat(value)) if value else None
+
+
+def limit_report(engine: Engine, settings: LimitSettings, now: datetime | None = None) -> dict[str, Any]:
+    """What `sendwell limit` shows: today's allowance, the breaker, the policy and the history."""
+    from sendwell.db.engine import utcnow
+
+    now = now or utcnow()
+    with engine.begin() as conn:
+        day, stats = today(conn, settings, now)
+        spent = used(conn, settings, now)
+        tripped = breaker(conn)
+        past = history(conn)
+    return {
+        "today": {"day": day, "limit": stats.limit, "used": spent, "remaining": max(0, stats.limit - spent),
+                  "sent": stats.sent, "address_errors": stats.address_errors,
+                  "error_rate": round(stats.error_rate, 4)},
+        "window": "rolling 24 hours" if settings.window == "rolling" else f"calendar day in {settings.timezone}",
+        "next_reset": limit.next_day_start(now, settings).isoformat(),
+        "breaker": tripped,
+        "policy": (f"start {settings.start}, cap {settings.cap}; next day doubles when at least half was used with "
+                   f"under {settings.grow_below:.0%} address errors, halves above {settings.shrink_above:.0%}; "
+                   f"pause above {settings.pause_error_rate:.0%} errors over the last {settings.window_sends} "
+                   f"sends or {settings.pause_complaint_rate:.1%} complaints"),
+        "history": past,
+    }
+
+
+def resume_breaker(engine: Engine, actor: str = "cli") -> bool:
+    from sendwell.db.engine import utcnow
+
+    with engine.begin() as conn:
+        return reset(conn, utcnow(), actor)

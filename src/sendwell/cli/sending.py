@@ -1,0 +1,297 @@
+"""`sendwell campaigns send|pause|resume|cancel|resend|stats|recipients`, `sendwell limit`, `sendwell worker`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated, Any
+
+import typer
+
+from sendwell.cli.common import console, ctx_obj, err_console, output_text, print_json, write_csv
+from sendwell.errors import UserError
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output")]
+
+
+def _fmt_time(value: Any) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S %Z").strip() if value else "-"
+
+
+def _show_stats(data: dict[str, Any]) -> None:
+    s = data["by_status"]
+    console.print(f"[bold]{data['name']}[/bold] (id {data['id']}): {data['state']}, {data['recipients']} recipients",
+                  highlight=False)
+    console.print("  " + "  ".join(f"{k} {s[k]}" for k in s if s[k] or k in ("sent", "error")), highlight=False)
+    console.print(f"  address-error rate {data['error_rate']:.1%} ({data['address_errors']} bad addresses)",
+                  highlight=False)
+    for e in data["top_errors"]:
+        code = f"{e['smtp_code'] or ''} {e['enhanced_code'] or ''}".strip()
+        console.print(f"    {e['count']:>6} × {code}: {e['example'] or ''}"[:160], highlight=False, markup=False)
+    if data["top_other"]:
+        console.print("  not delivered, not the address's fault:")
+        for e in data["top_other"]:
+            code = f"{e['smtp_code'] or ''} {e['enhanced_code'] or ''}".strip()
+            console.print(f"    {e['count']:>6} × {e['status']}/{e['kind']} {code}: {e['example'] or ''}"[:160],
+                          highlight=False, markup=False)
+    sp = data["server_problems"]
+    if sp["last"] or sp["deferred"] or sp["failed"]:
+        console.print(f"  [bold yellow]server problems[/bold yellow] (not counted as address errors): "
+                      f"{sp['deferred']} deferred, {sp['failed']} failed; last at {_fmt_time(sp['at'])}: "
+                      f"{sp['last'] or '-'}", highlight=False)
+    if s.get("deferred"):
+        console.print(f"  next retry: {_fmt_time(data['next_retry_at'])}", highlight=False)
+
+
+def send(
+    ctx: typer.Context,
+    campaign: str,
+    background: Annotated[bool, typer.Option("--background", help="Hand the campaign to a worker process and "
+                                                                   "return at once")] = False,
+    connections: Annotated[int | None, typer.Option(help="Concurrent SMTP connections ([smtp] connections)")]
+    = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Send a campaign (a draft is started); returns when every recipient is final or waits for a later retry."""
+    from dataclasses import replace
+
+    from sendwell.sending import control, engine
+    from sendwell.sending.relay import parse_relays
+    from sendwell.stats import campaign_stats
+
+    obj = ctx_obj(ctx)
+    settings = obj.settings
+    if connections is not None:
+        if connections < 1:
+            raise UserError("--connections: must be at least 1")
+        settings = replace(settings, smtp=replace(settings.smtp, connections=connections))
+    parse_relays(settings.smtp.urls)  # fail early, with the configuration key named
+    c, queued = control.prepare_send(obj.engine, campaign)
+    if queued is not None and not as_json:
+        console.print(f"campaign {c['name']!r} started: {queued} recipients queued", highlight=False)
+    if background:
+        pid, log = _spawn_worker(settings, c["id"])
+        if as_json:
+            print_json({"id": c["id"], "worker_pid": pid, "log": log})
+        else:
+            console.print(f"sending in the background (worker pid {pid}, log {log}); "
+                          f"see `sendwell campaigns stats {c['name']}`", highlight=False)
+        return
+    before = campaign_stats(obj.engine, c["id"])
+    todo = before["by_status"]["queued"] + before["by_status"]["deferred"]
+    report = _run_with_progress(obj.engine, settings, c["id"], todo, quiet=as_json, runner=engine.send)
+    data = campaign_stats(obj.engine, c["id"])
+    if as_json:
+        print_json({"stopped": report.stopped, "message": report.message, "warnings": report.warnings,
+                    "this_run": report.counts, "stats": data})
+    else:
+        _show_stats(data)
+        for w in report.warnings:
+            err_console.print(f"[yellow]warning:[/yellow] {w}", highlight=False)
+        if report.message:
+            colour = "red" if report.stopped in ("breaker", "error") else "yellow"
+            err_console.print(f"[{colour}]{report.stopped}:[/{colour}] {report.message}", highlight=False)
+        elif report.stopped == "idle" and data["by_status"]["deferred"]:
+            console.print(f"{data['by_status']['deferred']} deferred recipient(s) wait for a later retry (next at "
+                          f"{_fmt_time(data['next_retry_at'])}): keep `sendwell worker` running, or send again then",
+                          highlight=False)
+    if report.stopped in ("breaker", "error"):
+        raise typer.Exit(3)
+
+
+def _run_with_progress(engine: Any, settings: Any, cid: int, total: int, *, quiet: bool, runner: Any) -> Any:
+    if quiet or not sys.stderr.isatty():
+        return runner(engine, settings, [cid])
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+                  TimeRemainingColumn(), console=err_console, transient=True) as progress:
+        task = progress.add_task("sending", total=total or None)
+
+        def update(report: Any) -> None:
+            c = report.counts
+            done = c["sent"] + c["error"] + c["failed"] + c["skipped"]
+            progress.update(task, completed=done, description=f"sent {c['sent']} error {c['error']} "
+                                                              f"deferred {c['deferred']}")
+        return runner(engine, settings, [cid], on_progress=update)
+
+
+def _spawn_worker(settings: Any, cid: int) -> tuple[int, str]:
+    import os
+    import subprocess
+    import tempfile
+
+    fd, log = tempfile.mkstemp(prefix=f"sendwell-campaign-{cid}-", suffix=".log")
+    env = {**os.environ, "SENDWELL_DATABASE_URL": settings.database.url}
+    if settings.smtp.urls:
+        env["SENDWELL_SMTP_URL"] = ",".join(settings.smtp.urls)
+    env["SENDWELL_SMTP_CONNECTIONS"] = str(settings.smtp.connections)
+    proc = subprocess.Popen([sys.executable, "-m", "sendwell.cli", "worker", "--campaign", str(cid), "--until-done"],
+                            stdout=fd, stderr=fd, stdin=subprocess.DEVNULL, env=env, start_new_session=True)
+    os.close(fd)
+    return proc.pid, log
+
+
+def pause(ctx: typer.Context, campaign: str) -> None:
+    """Stop sending a campaign (workers finish the message in hand); `resume` continues."""
+    from sendwell.sending import control
+
+    control.pause(ctx_obj(ctx).engine, campaign)
+    console.print(f"campaign {campaign!r} paused", highlight=False)
+
+
+def resume(ctx: typer.Context, campaign: str) -> None:
+    """Let a paused campaign send again (a running `sendwell worker` picks it up, or run `send`)."""
+    from sendwell.sending import control
+
+    control.resume(ctx_obj(ctx).engine, campaign)
+    console.print(f"campaign {campaign!r} is sending again: `sendwell campaigns send {campaign}` or a running "
+                  "`sendwell worker` delivers it", highlight=False)
+
+
+def cancel(ctx: typer.Context, campaign: str) -> None:
+    """Cancel a campaign for good; recipients not yet sent are marked skipped."""
+    from sendwell.sending import control
+
+    n = control.cancel(ctx_obj(ctx).engine, campaign)
+    console.print(f"campaign {campaign!r} cancelled; {n} unsent recipients skipped", highlight=False)
+
+
+def resend(
+    ctx: typer.Context,
+    campaign: str,
+    status: Annotated[str, typer.Option(help="Which recipients to send again: deferred,failed")] = "deferred,failed",
+    as_json: JsonOpt = False,
+) -> None:
+    """Send again to the recipients left deferred or failed (never to sent or error ones)."""
+    from sendwell.sending import control, engine
+    from sendwell.sending.relay import parse_relays
+    from sendwell.stats import campaign_stats
+
+    obj = ctx_obj(ctx)
+    statuses = control.parse_statuses(status, ["queued", "sent", "deferred", "error", "failed", "skipped"])
+    parse_relays(obj.settings.smtp.urls)
+    n = control.resend(obj.engine, campaign, statuses)
+    if n == 0:
+        if as_json:
+            print_json({"requeued": 0})
+        else:
+            console.print(f"no recipient of {campaign!r} is {' or '.join(statuses)}: nothing to send", highlight=False)
+        return
+    if not as_json:
+        console.print(f"{n} recipients queued again", highlight=False)
+    cid = campaign_stats(obj.engine, campaign)["id"]
+    report = _run_with_progress(obj.engine, obj.settings, cid, n, quiet=as_json, runner=engine.send)
+    data = campaign_stats(obj.engine, cid)
+    if as_json:
+        print_json({"requeued": n, "stopped": report.stopped, "this_run": report.counts, "stats": data})
+    else:
+        _show_stats(data)
+        if report.message:
+            err_console.print(f"[yellow]{report.stopped}:[/yellow] {report.message}", highlight=False)
+
+
+def stats(ctx: typer.Context, campaign: str, as_json: JsonOpt = False) -> None:
+    """Counts by status, address-error rate, top error codes, server problems (apart)."""
+    from sendwell.stats import campaign_stats
+
+    data = campaign_stats(ctx_obj(ctx).engine, campaign)
+    if as_json:
+        print_json(data)
+    else:
+        _show_stats(data)
+
+
+def recipients(
+    ctx: typer.Context,
+    campaign: str,
+    status: Annotated[str, typer.Option(help="Statuses to export, e.g. error or deferred,failed")] = "error",
+    fmt: Annotated[str, typer.Option("--format", help="csv or json")] = "csv",
+    output: Annotated[str, typer.Option("-o", "--output", help="File to write ('-' for stdout)")] = "-",
+) -> None:
+    """Export the recipients in a status with SMTP code, answer, time and contact fields."""
+    from sendwell.sending import control
+    from sendwell.stats import STATUSES, iter_recipients
+
+    if fmt not in ("csv", "json"):
+        raise UserError(f"--format {fmt}: choose csv or json")
+    statuses = control.parse_statuses(status, [*STATUSES, "read", "clicked"])
+    columns, rows = iter_recipients(ctx_obj(ctx).engine, campaign, statuses)
+    with output_text(output) as out:
+        if fmt == "csv":
+            n = write_csv(rows, columns, out)
+        else:
+            n = 0
+            out.write("[")
+            for row in rows:
+                out.write(("\n" if n == 0 else ",\n") + json.dumps(row, default=str, ensure_ascii=False))
+                n += 1
+            out.write("\n]\n")
+    if output != "-":
+        err_console.print(f"{n} recipients written to {output}", highlight=False)
+
+
+def limit(
+    ctx: typer.Context,
+    as_json: JsonOpt = False,
+    resume: Annotated[bool, typer.Option("--resume", help="Resume sending after the circuit breaker paused it")]
+    = False,
+) -> None:
+    """Today's daily limit, used, remaining, error rate, the circuit breaker and the history."""
+    from sendwell.sending.usage import limit_report, resume_breaker
+
+    obj = ctx_obj(ctx)
+    if resume:
+        was = resume_breaker(obj.engine)
+        if not as_json:
+            console.print("sending resumed" if was else "the circuit breaker was not tripped", highlight=False)
+    data = limit_report(obj.engine, obj.settings.limit)
+    if as_json:
+        print_json(data)
+        return
+    t = data["today"]
+    console.print(f"today {t['day']} ({data['window']}): limit {t['limit']}, used {t['used']}, remaining "
+                  f"{t['remaining']}, address-error rate {t['error_rate']:.1%}", highlight=False)
+    if data["breaker"]:
+        console.print(f"[bold red]sending paused by the circuit breaker[/bold red] since {data['breaker']['at']}: "
+                      f"{data['breaker']['reason']}", highlight=False)
+    console.print(f"policy: {data['policy']}", highlight=False)
+    from sendwell.cli.common import table
+
+    table(data["history"], ["day", "limit", "sent", "address_errors", "error_rate", "complaints"], title="history")
+
+
+def worker(
+    ctx: typer.Context,
+    campaign: Annotated[list[str] | None, typer.Option(help="Only these campaigns (repeatable)")] = None,
+    until_done: Annotated[bool, typer.Option("--until-done", help="Exit when nothing is due soon")] = False,
+) -> None:
+    """Run the sending loop as a service: every sending campaign, retries, the daily limit."""
+    import logging
+
+    from sendwell.campaigns import get_campaign
+    from sendwell.sending.engine import Sender
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    obj = ctx_obj(ctx)
+    ids = [get_campaign(obj.engine, c)["id"] for c in campaign or []]
+    last = {"n": 0}
+
+    def progress(report: Any) -> None:
+        n = sum(report.counts.values())
+        if n - last["n"] >= 1000:
+            last["n"] = n
+            logging.info("progress %s", report.counts)
+
+    report = Sender(obj.engine, obj.settings, campaign_ids=ids or None, forever=not until_done,
+                    on_progress=progress).run()
+    logging.info("stopped (%s) %s %s", report.stopped, report.counts, report.message)
+
+
+def register(app: typer.Typer) -> None:
+    from sendwell.cli.campaigns import app as campaigns_app
+
+    for fn in (send, pause, resume, cancel, resend, stats, recipients):
+        campaigns_app.command(fn.__name__)(fn)
+    app.command("limit")(limit)
+    app.command("worker")(worker)

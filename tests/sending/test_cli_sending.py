@@ -1,0 +1,90 @@
+"""The sending commands as a user runs them, against a real SMTP server: send, stats, export, resend, limit."""
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from .smtpd import Script, ScriptedServer
+
+SENDWELL = [sys.executable, "-m", "sendwell.cli"]
+
+
+@pytest.fixture
+def smtp():
+    with ScriptedServer(Script(rcpt={"dead@x.org": "550 5.1.1 no such user",
+                                     "full@x.org": "452 4.2.2 mailbox full"})) as srv:
+        yield srv
+
+
+@pytest.fixture
+def run(tmp_path, smtp):
+    env = {**os.environ, "SENDWELL_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}", "COLUMNS": "200",
+           "SENDWELL_SMTP_URL": smtp.url, "SENDWELL_SENDING_RETRY_SCHEDULE": "3600", "SENDWELL_SENDING_SECRET": "k"}
+
+    def _run(*args):
+        return subprocess.run([*SENDWELL, *args], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60)
+    return _run
+
+
+def test_send_stats_export_resend(run, smtp, tmp_path):
+    (tmp_path / "c.csv").write_text("email,first_name\nann@x.org,Ann\nbob@x.org,Bob\ndead@x.org,Dee\n"
+                                    "full@x.org,Flo\n")
+    (tmp_path / "b.html").write_text("<p>Hi {{ first_name }}</p>")
+    assert run("contacts", "import", "c.csv").returncode == 0
+    assert run("campaigns", "create", "spring", "--subject", "Hi {{ first_name }}", "--from", "Shop <n@shop.example>",
+               "--html", "b.html").returncode == 0
+    r = run("campaigns", "send", "spring", "--json")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["stats"]["by_status"] == {"queued": 0, "sent": 2, "deferred": 1, "error": 1, "failed": 0, "skipped": 0}
+    assert smtp.counts() == {"ann@x.org": 1, "bob@x.org": 1}
+
+    stats = json.loads(run("campaigns", "stats", "spring", "--json").stdout)
+    assert stats["error_rate"] == pytest.approx(1 / 3, abs=1e-3)
+    assert stats["top_errors"][0]["enhanced_code"] == "5.1.1"
+    assert stats["server_problems"]["deferred"] == 0
+
+    r = run("campaigns", "recipients", "spring", "--status", "error", "-o", "errors.csv")
+    assert r.returncode == 0, r.stderr
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "errors.csv").read_text())))
+    assert [(x["email"], x["smtp_code"], x["enhanced_code"], x["first_name"]) for x in rows] == [
+        ("dead@x.org", "550", "5.1.1", "Dee")]
+    assert "no such user" in rows[0]["smtp_answer"] and rows[0]["updated_at"]
+
+    r = run("campaigns", "recipients", "spring", "--status", "deferred", "--format", "json")
+    assert [x["email"] for x in json.loads(r.stdout)] == ["full@x.org"]
+
+    r = run("campaigns", "resend", "spring", "--status", "sent")
+    assert r.returncode == 2 and "only deferred, failed" in r.stderr and "Traceback" not in r.stderr
+
+    smtp.script.rcpt.pop("full@x.org")
+    r = run("campaigns", "resend", "spring", "--status", "deferred", "--json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["stats"]["by_status"]["sent"] == 3
+    assert smtp.counts() == {"ann@x.org": 1, "bob@x.org": 1, "full@x.org": 1}  # nobody twice, dead never
+
+    limit = json.loads(run("limit", "--json").stdout)
+    assert limit["today"]["limit"] == 1000 and limit["today"]["used"] == 4
+    assert limit["today"]["remaining"] == 996 and limit["breaker"] is None
+
+
+def test_pause_resume_cancel_and_mistakes(run, tmp_path):
+    (tmp_path / "b.txt").write_text("Hi")
+    (tmp_path / "c.csv").write_text("email\nann@x.org\n")
+    run("contacts", "import", "c.csv")
+    run("campaigns", "create", "c", "--subject", "s", "--from", "n@shop.example", "--text", "b.txt")
+    r = run("campaigns", "pause", "c")
+    assert r.returncode == 2 and "is draft" in r.stderr
+    r = run("campaigns", "stats", "ghost")
+    assert r.returncode == 2 and "ghost" in r.stderr and "Traceback" not in r.stderr
+    r = run("campaigns", "recipients", "c", "--status", "bogus")
+    assert r.returncode == 2 and "--status" in r.stderr
+    r = run("campaigns", "cancel", "c")
+    assert r.returncode == 0
+    r = run("campaigns", "send", "c")
+    assert r.returncode == 2 and "cancelled" in r.stderr
