@@ -25,6 +25,8 @@ BOUNCE_SUBJECT = re.compile(r"undeliver|undelivered|delivery (status|failure|fai
                             r"rejected|warning: could not send|delayed mail|delivery delayed|"
                             r"mail system error|error sending|nondeliverable|\u4e0d\u9054|\u30a8\u30e9\u30fc",
                             re.IGNORECASE)
+# The explanation of a bounce is at its top; the rest of a long text only slows the patterns down.
+CONTEXT_CHARS = 3000
 _URL_FRAGMENT = re.compile(r"(\b(?:https?|ftp)://[^\s#]+)#\S*", re.IGNORECASE)
 _DELAY_ACTIONS = {"delayed"}
 _HEADER = re.compile(r"^(message-id|return-path|to|x-sendwell-[\w-]+):[ \t]*(.*(?:\n[ \t]+.*)*)",
@@ -163,15 +165,15 @@ def finish(hit: Hit, context: str) -> FailedRecipient:
     reason = hit.reason
     if reason is None:
         text = mask(diag)
-        command = hit.command or T.smtp_command(text) or T.smtp_command(context)
-        reason = reasons.decide(status, text, command)
-        if hit.action in _DELAY_ACTIONS and reasons.from_text(reasons.normalize(text), status) is None:
+        command = hit.command or T.smtp_command(text) or T.smtp_command(context[:CONTEXT_CHARS])
+        reason, by_text = reasons.decide_normalized(status, reasons.normalize(text), command)
+        if hit.action in _DELAY_ACTIONS and by_text is None:
             reason = Reason.EXPIRED
         # Accepted at RCPT TO, refused after the data: a filter speaking, unless the code says 5.1.x.
         if reason is Reason.USERUNKNOWN and command == "DATA" and not status.startswith("5.1."):
             reason = Reason.FILTERED
         if reason in (Reason.ONHOLD, Reason.UNDEFINED) and context:
-            ctx = mask(context)
+            ctx = mask(context[:CONTEXT_CHARS])
             by_context = reasons.from_text(reasons.normalize(ctx), status)
             if by_context is not None:
                 reason = by_context

@@ -50,6 +50,15 @@ def detect(mail: Mail) -> Partial | None:
             hits.extend(hits_from_fields(T.parse_fields(T.message_text(part))))
     if not hits:
         return None
+    if any(not h.diagnostic for h in hits):  # the human-readable part may say what the fields do not
+        from sendwell.bounces import scan
+
+        told = {h.address: h for h in scan.scan(mail.body, set())}
+        for hit in hits:
+            other = told.get(hit.address)
+            if not hit.diagnostic and other is not None:
+                hit.diagnostic = other.diagnostic
+                hit.command = hit.command or other.command
     kind = MessageKind.BOUNCE
     if all(h.action in _SUCCESS for h in hits):
         kind = MessageKind.DELIVERED

@@ -34,7 +34,8 @@ TEXT_RULES: tuple[TextRule, ...] = (
     # The destination has moved or accepts no mail at all.
     TextRule(R.HASMOVED, r"no longer on (this )?server|address has (been )?changed|recipient has moved|"
              r"user has moved|has moved to|mailbox has moved"),
-    TextRule(R.NOTACCEPT, r"null mx|doesn't receive email|does not receive (e-?)?mail|accepts no mail|"
+    TextRule(R.NOTACCEPT, r"null mx|doesn't receive email|not accepting network messages|does not receive (e-?)?mail|"
+             r"accepts no mail|"
              r"does not accept (e-?)?mail|not accepting (e-?)?mail for|domain does not accept"),
     # Authentication of our mail (SPF / DKIM / DMARC) and our IP's standing.
     TextRule(R.REQUIREPTR, r"reverse dns|rdns|\bptr\b|reverse (host ?name|lookup|mapping)|"
@@ -81,13 +82,16 @@ TEXT_RULES: tuple[TextRule, ...] = (
              r"dialup|dynamic ip|residential|\(bl\)|has been blocked|hostname (is )?blocked|"
              r"you are not allowed to connect|"
              r"access denied .*\bip\b"),
+    TextRule(R.MAILERERROR, r"x-unix|procmail|mailer error|pipe to |command (died|failed|output)|"
+             r"exit (code|status)|local delivery failed|unknown mailer|mail(er)? (program|command) failed|"
+             r"delivery to (a )?(program|pipe|file) failed|service unavailable \(mailer\)"),
     # Microsoft's "Recipient address rejected: Access denied" is its answer for an unknown recipient.
     TextRule(R.USERUNKNOWN, r"recipient address rejected: access denied"),
     # The recipient's mailbox.
     TextRule(R.MAILBOXFULL, r"mailbox (is )?full|mail ?box full|full mailbox|over ?quota|quota (exceeded|full)|"
              r"exceeded (its |the )?(storage|quota)|(insufficient|not enough) (disk )?(space|storage)|"
              r"out of storage|mailbox size limit|disk quota|storage (space|limit|quota)|too much mail|"
-             r"mail ?folder is full|mailbox (has )?exceeded|(user|account) is over|inbox is full|"
+             r"mail ?folder is full|mailbox (has )?exceed(ed|s)|(user|account) is over|inbox is full|"
              r"is full|exceeds? (the )?(mailbox|quota)|(mailbox|disk|storage|user|account)('s)? quota"),
     TextRule(R.EXCEEDLIMIT, r"recipsizelimit|too large for this recipient|exceeds? (the )?size limit (for|of) (this )?"
              r"recipient|recipient size limit"),
@@ -107,7 +111,8 @@ TEXT_RULES: tuple[TextRule, ...] = (
              r"domain of sender|sender (domain |address )?(does not exist|not found|unknown|invalid)|"
              r"(invalid|bad|unknown|unverified|unroutable) sender|sender verif|mail from (address )?(rejected|refused)|"
              r"from address rejected|purported responsible address|envelope sender|return ?path|"
-             r"\bmail from:? \S* (rejected|refused|denied)|sender is not|address not verified|"
+             r"\bmail from:? \S* (rejected|refused|denied)|(from|sender):? (domain|address) is invalid|"
+             r"sender is not|address not verified|"
              r"(your|sender's?) domain (does not|doesn't) exist|message from .* rejected"),
     TextRule(R.NETWORKERROR, r"host not found, try again|dns (query|lookup) (failed|error)|dns error|"
              r"temporary (dns|lookup|name) (failure|error)"),
@@ -130,7 +135,7 @@ TEXT_RULES: tuple[TextRule, ...] = (
              r"mailbox (does not|doesn't) exist|unknown$|unknown addr|not a known user|"
              r"no mail ?box|dd this user|user .* not (here|found)|no such"),
     # The message sat too long or the network failed.
-    TextRule(R.EXPIRED, r"did not accept our requests to connect|"
+    TextRule(R.EXPIRED, r"did not accept our requests to connect|failed \d+ attempts|(delivered|delivery) within|"
              r"(delivery|retry) time (expired|exceeded|limit)|message expired|queue too long|"
              r"in the queue too long|too long in (the )?queue|retry timeout exceeded|could not be delivered within|"
              r"giving up|gave up|timed? ?out|timeout|expired|no (more )?retries|delivery attempts? (have )?"
@@ -143,9 +148,6 @@ TEXT_RULES: tuple[TextRule, ...] = (
     TextRule(R.TOOMANYCONN, r"too many"),
     TextRule(R.SYSTEMFULL, r"insufficient system storage|system (is )?full|disk (is )?full|out of disk|"
              r"no space left|spool (is )?full"),
-    TextRule(R.MAILERERROR, r"x-unix|procmail|mailer error|pipe to |command (died|failed|output)|"
-             r"exit (code|status)|local delivery failed|unknown mailer|mail(er)? (program|command) failed|"
-             r"delivery to (a )?(program|pipe|file) failed|service unavailable \(mailer\)"),
     TextRule(R.SECURITYERROR, r"authentication (is )?required|auth(entication)? (failed|error|required)|"
              r"must (authenticate|be authenticated)|access denied|not authori[sz]ed|unauthori[sz]ed|"
              r"permission denied|security (policy|error)|certificate|you are not allowed|insecure"),
@@ -225,6 +227,18 @@ COMMAND_RULES: dict[str, R] = {
     "DATA": R.FILTERED,
 }
 
+# (refused command, reason from the words) → what it really means.
+COMMAND_OVERRIDES: dict[tuple[str, R], R] = {
+    ("MAIL", R.USERUNKNOWN): R.REJECTED,
+    ("MAIL", R.HOSTUNKNOWN): R.REJECTED,
+    ("CONN", R.SECURITYERROR): R.BLOCKED,
+    ("CONN", R.REJECTED): R.BLOCKED,
+    ("CONN", R.USERUNKNOWN): R.BLOCKED,
+    ("HELO", R.SECURITYERROR): R.BLOCKED,
+    ("HELO", R.HOSTUNKNOWN): R.BLOCKED,
+    ("HELO", R.USERUNKNOWN): R.BLOCKED,
+}
+
 # A status for reports that carry none (Sisimai's X.0.9NN pseudo codes).
 PSEUDO_STATUS: dict[R, str] = {
     R.UNDEFINED: "0.900", R.REQUIREPTR: "0.901", R.AUTHFAILURE: "0.902", R.BADREPUTATION: "0.903",
@@ -280,14 +294,24 @@ def from_status(status: str) -> R | None:
 
 def decide(status: str, text: str, command: str = "") -> R:
     """The reason for one recipient from its status code, the diagnostic text and the refused SMTP command."""
-    norm = normalize(text)
+    return decide_normalized(status, normalize(text), command)[0]
+
+
+def decide_normalized(status: str, norm: str, command: str = "") -> tuple[R, R | None]:
+    """decide() on normalized text; also returns what the words alone said (None: nothing known)."""
     by_text = from_text(norm, status)
+    return _decide(status, norm, command, by_text), by_text
+
+
+def _decide(status: str, norm: str, command: str, by_text: R | None) -> R:
     first = STATUS_FIRST.get(status)
     if first is not None and (by_text is None or by_text not in TEXT_OVER_STATUS):
         return first
     if by_text is not None:
-        return by_text
-    if REFUSAL.search(norm):
+        # The same words name someone else at another step: an unknown "user" at MAIL FROM is our sender,
+        # a refusal right after connecting is about our IP.
+        return COMMAND_OVERRIDES.get((command.upper(), by_text), by_text)
+    if by_text is None and REFUSAL.search(norm):
         return REFUSAL_BY_COMMAND.get(command.upper(), R.BLOCKED)
     by_status = from_status(status)
     if by_status is not None:

@@ -65,6 +65,8 @@ def scan(body: str, exclude: set[str]) -> list[Hit]:
         return []
     lines = body.split("\n")
     blocks: dict[str, list[str]] = {}
+    before: dict[str, list[str]] = {}
+    previous = -1
     for k, (i, addr) in enumerate(occ):
         end = len(lines)
         for j, other in occ[k + 1:]:
@@ -77,10 +79,17 @@ def scan(body: str, exclude: set[str]) -> list[Hit]:
             first = block[0]
             pos = first.lower().find(addr)
             block[0] = first[pos + len(addr):].lstrip(">:;,) \t") if pos >= 0 else first
+            # Some MTAs put the error first ("User mailbox exceeds allowed size: addr").
+            lead = [x for x in lines[max(previous + 1, i - 3):i] if x.strip()]
+            lead.append(first[:pos] if pos >= 0 else "")
+            before.setdefault(addr, []).extend(lead)
+        previous = i
         blocks.setdefault(addr, []).extend(block)
     hits = []
     for addr, block in blocks.items():
         diag = explain(block)
+        if not T.SMTP_REPLY.search(diag) and not T.ENHANCED.search(diag):
+            diag = " ".join(x.strip() for x in before.get(addr, []) if x.strip()) + " " + diag
         hits.append(Hit(address=addr, diagnostic=diag, status=T.enhanced_status(diag),
                         command=T.smtp_command(" ".join(block))))
     return hits

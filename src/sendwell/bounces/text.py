@@ -95,17 +95,24 @@ def addresses(text: str) -> list[str]:
 
 
 def enhanced_status(text: str) -> str:
-    """The first RFC 3463 code in the text, or ''."""
-    m = ENHANCED.search(text)
-    if m is None:
-        return ""
-    return f"{m.group(1)}.{int(m.group(2))}.{int(m.group(3))}"
+    """The first RFC 3463 failure code in the text (a success code only when there is none), or ''."""
+    success = ""
+    for m in ENHANCED.finditer(text):
+        code = f"{m.group(1)}.{int(m.group(2))}.{int(m.group(3))}"
+        if m.group(1) != "2":
+            return code
+        success = success or code
+    return success
 
 
 def smtp_code(text: str) -> str:
     """The first basic SMTP reply code (e.g. 550), or ''."""
-    m = SMTP_REPLY.search(text)
-    return m.group(1) if m else ""
+    success = ""
+    for m in SMTP_REPLY.finditer(text):
+        if m.group(1)[0] != "2":
+            return m.group(1)
+        success = success or m.group(1)
+    return success
 
 
 def clean_address(value: str) -> str:

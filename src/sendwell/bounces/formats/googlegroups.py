@@ -10,7 +10,9 @@ from sendwell.bounces.report import Reason
 def detect(mail: Mail) -> Partial | None:
     failed = [T.clean_address(a) for a in mail.header("X-Failed-Recipients").split(",")]
     failed = [a for a in failed if a]
-    if not failed or "groups.google.com" not in mail.body and not any("googlegroups" in a for a in failed):
+    if not failed or "groups.google.com" not in mail.body:
+        return None
+    if any(p.get_content_type() == "message/delivery-status" for p in mail.parts):
         return None
     diagnostic = " ".join(mail.body.split())[:500]
     hits = [Hit(address=a, diagnostic=diagnostic, reason=Reason.REJECTED) for a in failed]
