@@ -97,6 +97,8 @@ class Sender:
         self._pending: list[tuple[queue.Job, queue.Result, asyncio.Future]] = []
         self._stop = False
         self._secret = ""
+        self._tripped = False
+        self._complaints_checked = datetime.min.replace(tzinfo=clock().tzinfo)
 
     # -- plumbing -------------------------------------------------------------------------------
 
@@ -222,16 +224,23 @@ class Sender:
             if cid not in self.prepared:
                 self._prepare(conn, cid)
         tripped = usage.breaker(conn)
-        day, stats = usage.today(conn, self.settings.limit, now)
+        if self._tripped and not tripped:  # the operator resumed: start a fresh error window
+            self.window.clear()
+        self._tripped = tripped is not None
+        _, stats = usage.today(conn, self.settings.limit, now)
         remaining = max(0, stats.limit - usage.used(conn, self.settings.limit, now))
-        since = now - timedelta(days=7)
-        judged = limit.judge_complaints(usage.complaints_since(conn, since),
-                                        usage.sent_since(conn, self.settings.limit, since), self.settings.limit)
-        if judged.level is limit.Level.PAUSE and not tripped:
-            usage.trip(conn, judged.message, now)
-            tripped = usage.breaker(conn)
-        elif judged.level is limit.Level.WARN and judged.message not in self.report.warnings:
-            self.report.warnings.append(judged.message)
+        if now >= self._complaints_checked + timedelta(seconds=30):  # a scan of events: not on every claim
+            self._complaints_checked = now
+            since = max(now - timedelta(days=7), usage.as_time((usage.get_state(conn, usage.BREAKER) or {})
+                                                               .get("resumed_at")) or now - timedelta(days=7))
+            judged = limit.judge_complaints(usage.complaints_since(conn, since),
+                                            usage.sent_since(conn, self.settings.limit, since), self.settings.limit)
+            if judged.level is limit.Level.PAUSE and not tripped:
+                usage.trip(conn, judged.message, now)
+                tripped = usage.breaker(conn)
+                self._tripped = True
+            elif judged.level is limit.Level.WARN and judged.message not in self.report.warnings:
+                self.report.warnings.append(judged.message)
         return {"breaker": tripped["reason"] if tripped else None, "remaining": remaining, "limit": stats.limit}
 
     def _prepare(self, conn: Connection, cid: int) -> None:

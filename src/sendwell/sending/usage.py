@@ -129,9 +129,12 @@ def last_error_window(conn: Connection, settings: LimitSettings) -> list[bool]:
     from sendwell.db.schema import recipients as R
     from sendwell.model import FailureKind, RecipientStatus
 
-    rows = conn.execute(select(R.c.status, R.c.kind).where(R.c.status.in_(
+    q = select(R.c.status, R.c.kind).where(R.c.status.in_(
         [RecipientStatus.SENT.value, RecipientStatus.ERROR.value])).where(R.c.updated_at.is_not(None))
-        .order_by(R.c.updated_at.desc()).limit(settings.window_sends)).all()
+    resumed = as_time((get_state(conn, BREAKER) or {}).get("resumed_at"))
+    if resumed is not None:  # the operator resumed: judge only what was sent since
+        q = q.where(R.c.updated_at > resumed)
+    rows = conn.execute(q.order_by(R.c.updated_at.desc()).limit(settings.window_sends)).all()
     return [r.status == RecipientStatus.ERROR.value and r.kind == FailureKind.RECIPIENT.value
             for r in reversed(rows)]
 

@@ -1,0 +1,119 @@
+"""The daily limit and the circuit breaker: the pure policy, then the engine stopping and resuming on it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from sendwell.config import LimitSettings
+from sendwell.db.engine import utcnow
+from sendwell.db.schema import daily_usage, events, recipients
+from sendwell.sending import limit, usage
+from sendwell.sending.engine import send
+from sendwell.sending.limit import DayStats, Level
+
+from .conftest import make_campaign, sender_settings
+
+S = LimitSettings(start=1000, cap=8000)
+
+
+@pytest.mark.parametrize(("day", "expected"), [
+    (None, 1000),  # first day: the start value
+    (DayStats(1000, 500, 5), 2000),  # half used, 1% errors: doubles
+    (DayStats(1000, 1000, 0), 2000),
+    (DayStats(1000, 499, 0), 1000),  # less than half used: keeps
+    (DayStats(1000, 970, 30), 1000),  # 3% errors: keeps
+    (DayStats(4000, 3000, 300), 2000),  # 9% errors: halves
+    (DayStats(1000, 900, 100), 1000),  # halves, but never below start
+    (DayStats(8000, 8000, 0), 8000),  # doubles, but never above cap
+])
+def test_growth_policy(day, expected):
+    assert limit.next_limit(day, S) == expected
+
+
+@pytest.mark.parametrize(("errors", "level"), [(0, Level.OK), (25, Level.OK), (26, Level.WARN), (50, Level.WARN),
+                                               (51, Level.PAUSE)])
+def test_breaker_over_the_last_500_sends(errors, level):
+    window = [True] * errors + [False] * (500 - errors)
+    assert limit.judge_errors([False] * 300 + window, LimitSettings()).level is level
+
+
+def test_breaker_waits_for_a_full_window():
+    assert limit.judge_errors([True] * 499, LimitSettings()).level is Level.OK
+
+
+@pytest.mark.parametrize(("complaints", "level"), [(1, Level.OK), (2, Level.WARN), (4, Level.PAUSE)])
+def test_complaint_rate(complaints, level):
+    assert limit.judge_complaints(complaints, 1000, LimitSettings()).level is level
+
+
+def test_day_boundary_in_the_configured_zone():
+    now = datetime(2026, 3, 1, 23, 30, tzinfo=UTC)
+    berlin = LimitSettings(timezone="Europe/Berlin")
+    assert limit.day_of(now, berlin) == "2026-03-02"
+    assert limit.next_day_start(now, berlin) == datetime(2026, 3, 2, 23, 0, tzinfo=UTC)
+    assert limit.day_of(now, LimitSettings()) == "2026-03-01"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.offset = timedelta()
+
+    def __call__(self) -> datetime:
+        return utcnow() + self.offset
+
+
+def test_limit_holds_mail_until_the_next_day_and_then_grows(engine, server):
+    cid = make_campaign(engine, [f"r{i}@x.org" for i in range(12)])
+    clock = Clock()
+    settings = sender_settings(server.url, start=5, cap=100)
+    report = send(engine, settings, [cid], clock=clock, linger=0.5)
+    assert report.stopped == "limit" and report.counts["sent"] == 5
+    assert sum(server.counts().values()) == 5
+    with engine.connect() as conn:
+        assert conn.execute(select(recipients.c.status).where(recipients.c.status == "queued")).all().__len__() == 7
+    report = send(engine, settings, [cid], clock=clock, linger=0.5)  # same day: nothing more
+    assert report.stopped == "limit" and report.counts["sent"] == 0
+
+    clock.offset = timedelta(days=1)
+    report = send(engine, settings, [cid], clock=clock, linger=0.5)
+    assert report.stopped == "done" and report.counts["sent"] == 7
+    assert server.counts() == {f"r{i}@x.org": 1 for i in range(12)}
+    with engine.connect() as conn:
+        days = conn.execute(select(daily_usage.c.limit, daily_usage.c.sent).order_by(daily_usage.c.day)).all()
+    assert [tuple(d) for d in days] == [(5, 5), (10, 7)]  # a full clean day doubled the next day's limit
+
+
+def test_breaker_pauses_all_sending_until_resumed(engine, server):
+    dead = {f"d{i}@x.org" for i in range(15)}
+    server.script.rcpt = {a: "550 5.1.1 no such user" for a in dead}
+    cid = make_campaign(engine, sorted(dead | {f"ok{i}@x.org" for i in range(45)}))
+    settings = sender_settings(server.url, window_sends=10)
+    report = send(engine, settings, [cid], linger=0.5)
+    assert report.stopped == "breaker" and "address-error rate" in report.message
+    with engine.connect() as conn:
+        assert usage.breaker(conn) is not None
+        left = conn.execute(select(recipients.c.id).where(recipients.c.status == "queued")).all()
+    assert left, "the breaker stopped the campaign before its end"
+
+    again = send(engine, settings, [cid], linger=0.5)
+    assert again.stopped == "breaker" and sum(again.counts.values()) == 0  # stays paused
+
+    assert usage.resume_breaker(engine)
+    server.script.rcpt = {}
+    done = send(engine, settings, [cid], linger=0.5)
+    assert done.stopped == "done"
+
+
+def test_complaints_above_threshold_pause_sending(engine, server):
+    cid = make_campaign(engine, ["a@x.org"])
+    now = utcnow()
+    with engine.begin() as conn:
+        usage.today(conn, LimitSettings(), now)
+        conn.execute(daily_usage.update().values(sent=1000))
+        conn.execute(events.insert(), [{"at": now, "type": "complaint", "email": f"c{i}@x.org"} for i in range(4)])
+    report = send(engine, sender_settings(server.url), [cid], linger=0.5)
+    assert report.stopped == "breaker" and "complaint rate" in report.message
+    assert server.counts() == {}
