@@ -90,7 +90,7 @@ def generic(mail: Mail, depth: int = 0) -> Partial | None:
     if not hits and len(_QUOTE.findall(quoted_text)) >= 3:  # a bounce forwarded by a person, quoted
         quoted = _QUOTE.sub("", quoted_text).lstrip("\n")
         lines = quoted.split("\n")
-        start = 0
+        start = next((i for i, line in enumerate(lines) if T.HEADER_LINE.match(line)), 0)
         while start < len(lines) and (T.HEADER_LINE.match(lines[start]) or lines[start][:1] in " \t"):
             start += 1  # the forwarded bounce's own headers
         body, _ = T.split_original("\n".join(lines[start:]))

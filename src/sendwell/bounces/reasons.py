@@ -73,7 +73,7 @@ TEXT_RULES: tuple[TextRule, ...] = (
     TextRule(R.SPEEDING, r"rate limit|too many (messages|mails|emails)|sending rate|exceeded .* rate|"
              r"(temporarily )?(deferred|throttled) due to|throttl|slow down|too fast"),
     TextRule(R.BLOCKED, r"blocked using|black ?list|block ?list|blocklisted|blacklisted|spamhaus|spamcop|"
-             r"\bdnsbl\b|\brbl\b|\bsbl\b|\bxbl\b|\bpbl\b|sorbs|barracudacentral|listed (at|in|on|by)|"
+             r"\bdnsbl\b|\brbl\b|\bsbl\b|\bxbl\b|\bpbl\b|sorbs|barracudacentral|(?<!not )listed (at|in|on|by)|"
              r"client host (\S+ )?(rejected|blocked|refused)|\b(ip|ip address|client|host|sender ip) (address )?\S* ?"
              r"(is |has been )?(blocked|banned|blacklisted)|your ip|smtp server of your isp|relay quota|"
              r"(connection|access) (refused|denied|rejected) (from|for|to) .*\d+\.\d+\.\d+|"
@@ -189,7 +189,7 @@ STATUS_FIRST: dict[str, R] = {
 }
 
 # Rules whose wording overrides STATUS_FIRST because it says precisely who refused: a person's filter.
-TEXT_OVER_STATUS = (R.FILTERED, R.MAILBOXFULL, R.SUSPEND, R.NORELAYING, R.HASMOVED, R.SPAMDETECTED,
+TEXT_OVER_STATUS = (R.FILTERED, R.MAILBOXFULL, R.NORELAYING, R.HASMOVED, R.SPAMDETECTED,
                     R.POLICYVIOLATION)
 
 # RFC 3463: class.subject.detail; a full code is tried before its subject ("5.1.1" then "x.1").
