@@ -25,22 +25,24 @@ def import_contacts(engine: Engine, stream: IO[bytes], *, name: str = "<input>",
     """Import every good row; report each rejected line and each blacklisted address."""
     report = ImportReport()
     dialect = engine.dialect.name
-    merge = _merge_sql(dialect)
+    merge, merge_unique = _merge_sql(dialect, repeats=True), _merge_sql(dialect, repeats=False)
     with engine.begin() as conn:
         before = conn.execute(select(func.count()).select_from(contacts)).scalar_one()
         bulk.create_stage(conn)
         batch: list[tuple] = []
+        keys: set[str] = set()  # a batch without repeated addresses takes the simpler merge
         for row in read_rows(stream, name, on_read):
             report.read += 1
             if row.address is None:
                 report.rejected.append(Rejected(row.line, row.text, row.error or "invalid"))
                 continue
             a = row.address
+            keys.add(a.key)
             batch.append((row.line, a.key, a.display, a.domain, _to_json(row.fields) if row.fields else "{}"))
             if len(batch) >= BATCH:
-                _flush(conn, batch, merge, report)
-                batch = []
-        _flush(conn, batch, merge, report)
+                _flush(conn, batch, merge if len(keys) < len(batch) else merge_unique, report)
+                batch, keys = [], set()
+        _flush(conn, batch, merge if len(keys) < len(batch) else merge_unique, report)
         after = conn.execute(select(func.count()).select_from(contacts)).scalar_one()
     good = report.read - len(report.rejected)
     report.imported = after - before
@@ -48,9 +50,9 @@ def import_contacts(engine: Engine, stream: IO[bytes], *, name: str = "<input>",
     return report
 
 
-def _merge_sql(dialect: str) -> str:
+def _merge_sql(dialect: str, repeats: bool) -> str:
     now = "CURRENT_TIMESTAMP"
-    if dialect == "postgresql":
+    if dialect == "postgresql" and repeats:
         # One row per address even when the batch repeats it (ON CONFLICT may touch a row only once):
         # the first spelling is kept, fields merge in line order.
         select_stage = (
@@ -59,7 +61,8 @@ def _merge_sql(dialect: str) -> str:
             f"LEFT JOIN (SELECT s.email, jsonb_object_agg(e.key, e.value ORDER BY s.line) AS fields "
             f"FROM {bulk.STAGE} s, jsonb_each(s.fields::jsonb) e GROUP BY s.email) f ON f.email = a.email")
     else:
-        select_stage = (f"SELECT s.email, s.display, s.domain, s.fields, {now}, {now} FROM {bulk.STAGE} s "
+        fields = "s.fields::json" if dialect == "postgresql" else "s.fields"
+        select_stage = (f"SELECT s.email, s.display, s.domain, {fields}, {now}, {now} FROM {bulk.STAGE} s "
                         "WHERE true ORDER BY s.line")
     merged = bulk.json_merge(dialect, "contacts.fields", "excluded.fields")
     return (f"INSERT INTO contacts (email, display, domain, fields, created_at, updated_at) {select_stage} "
