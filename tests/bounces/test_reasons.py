@@ -1,0 +1,83 @@
+"""The reason table: MTA wording and status codes map to the documented vocabulary."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from sendwell.bounces import reasons
+from sendwell.bounces.report import Reason, is_hard
+
+# (status, diagnostic, refused command) → reason
+CASES = [
+    ("5.1.1", "550 5.1.1 <a@example.org>... User Unknown", "RCPT", Reason.USERUNKNOWN),
+    ("", "550 No such user here", "", Reason.USERUNKNOWN),
+    ("5.1.10", "550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup", "",
+     Reason.USERUNKNOWN),
+    ("", "Host or domain name not found. Name service error for name=x.example type=MX: Host not found", "",
+     Reason.HOSTUNKNOWN),
+    ("", "Name service error for domain example.com: Host not found, try again", "", Reason.NETWORKERROR),
+    ("5.2.2", "552 5.2.2 Over quota", "", Reason.MAILBOXFULL),
+    ("", "User mailbox exceeds allowed size", "", Reason.MAILBOXFULL),
+    ("5.2.3", "552 5.2.3 Message size exceeds fixed maximum message size", "", Reason.EXCEEDLIMIT),
+    ("", "552 Message is too big for this system", "", Reason.MESGTOOBIG),
+    ("5.2.1", "550 5.2.1 The email account that you tried to reach is disabled.", "", Reason.SUSPEND),
+    ("5.7.1", "554 5.7.1 Client host rejected: blocked using zen.spamhaus.org", "", Reason.BLOCKED),
+    ("5.7.1", "550 5.7.1 Message rejected as spam by Content Filtering", "", Reason.SPAMDETECTED),
+    ("5.7.26", "550-5.7.26 Unauthenticated email is not accepted due to domain's DMARC policy", "",
+     Reason.AUTHFAILURE),
+    ("5.7.1", "550 5.7.1 Reverse DNS lookup for host 203.0.113.22 failed permanently", "MAIL", Reason.REQUIREPTR),
+    ("5.7.1", "554 5.7.1 <a@example.org>: Relay access denied", "", Reason.NORELAYING),
+    ("5.1.8", "553 5.1.8 Domain of sender address does not exist", "MAIL", Reason.REJECTED),
+    ("", "550 5.1.7 No such domain neko.example.com", "MAIL", Reason.REJECTED),
+    ("4.4.7", "", "", Reason.EXPIRED),
+    ("", "connect to mx.example.org[192.0.2.1]:25: Connection timed out", "", Reason.EXPIRED),
+    ("5.4.6", "554 5.4.6 Too many hops", "", Reason.NETWORKERROR),
+    ("4.3.2", "452 4.3.2 Connection rate limit exceeded", "", Reason.TOOMANYCONN),
+    ("5.1.6", "550 5.1.6 recipient no longer on server", "", Reason.HASMOVED),
+    ("", "The domain example.org doesn't receive email according to the administrator: returned Null MX", "",
+     Reason.NOTACCEPT),
+    ("5.6.9", "550 5.6.9 improper use of 8-bit data in message header", "", Reason.CONTENTERROR),
+    ("", "554 Transaction failed: Duplicate header 'DKIM-Signature'", "", Reason.NOTCOMPLIANTRFC),
+    ("", "550 Rejected", "MAIL", Reason.REJECTED),
+    ("", "550 Access denied", "CONN", Reason.BLOCKED),
+    ("5.0.0", "", "", Reason.ONHOLD),
+    ("", "", "", Reason.UNDEFINED),
+]
+
+
+@pytest.mark.parametrize(("status", "text", "command", "expected"), CASES, ids=[c[3].value + ":" + c[1][:30]
+                                                                              for c in CASES])
+def test_reason_table(status, text, command, expected):
+    assert reasons.decide(status, text, command) is expected
+
+
+def test_unknown_user_after_the_data_is_a_filter_not_a_bad_address():
+    from sendwell.bounces.classify import finish
+    from sendwell.bounces.found import Hit
+
+    got = finish(Hit(address="a@example.org", diagnostic="550 : User unknown (in reply to end of DATA command)"), "")
+    assert got.reason is Reason.FILTERED
+    assert got.hard is False
+
+
+def test_only_a_bad_address_is_hard():
+    assert is_hard(Reason.USERUNKNOWN, "5.1.1")
+    assert is_hard(Reason.HOSTUNKNOWN, "5.0.912")
+    assert is_hard(Reason.NOTACCEPT, "5.1.10")
+    assert not is_hard(Reason.NOTACCEPT, "4.0.0")
+    for soft in (Reason.BLOCKED, Reason.SPAMDETECTED, Reason.POLICYVIOLATION, Reason.MAILBOXFULL, Reason.FILTERED):
+        assert not is_hard(soft, "5.7.1")
+
+
+def test_pseudo_status_when_the_mta_gave_none():
+    assert reasons.pseudo_status(Reason.USERUNKNOWN) == "5.0.911"
+    assert reasons.pseudo_status(Reason.MAILBOXFULL, permanent=False) == "4.0.922"
+
+
+def test_every_reason_is_documented():
+    doc = (Path(__file__).parents[2] / "docs" / "bounces.md").read_text(encoding="utf-8")
+    documented = set(re.findall(r"^\| `(\w+)` \|", doc, re.MULTILINE))
+    assert {r.value for r in Reason} <= documented
