@@ -145,10 +145,12 @@ def is_blacklisted(engine: Engine, address: str) -> bool:
         return conn.execute(select(blacklist.c.email).where(blacklist.c.email == key)).first() is not None
 
 
-def count(engine: Engine, reason: str | None = None) -> int:
+def count(engine: Engine, reason: str | None = None, *, search: str | None = None) -> int:
     q = select(func.count()).select_from(blacklist)
     if reason:
         q = q.where(blacklist.c.reason == reason)
+    if search:  # the same filter as list_entries, so a page count matches the rows
+        q = q.where(blacklist.c.email.contains(search.lower()))
     with engine.connect() as conn:
         return conn.execute(q).scalar_one()
 

@@ -26,6 +26,19 @@ def segment_id(conn: Connection, name: str) -> int:
     return sid
 
 
+def name_of(engine: Engine, name_or_id: str | int) -> str:
+    """The name of the segment with this id, or else with this name (URLs and APIs may use either)."""
+    with engine.connect() as conn:
+        if isinstance(name_or_id, int) or str(name_or_id).isdigit():
+            found = conn.execute(select(segments.c.name).where(segments.c.id == int(name_or_id))).scalar()
+            if found is not None:
+                return found
+        found = conn.execute(select(segments.c.name).where(segments.c.name == str(name_or_id))).scalar()
+    if found is None:
+        raise NotFound(f"segment {name_or_id!r} does not exist (see `sendwell segments list`)")
+    return found
+
+
 def create(engine: Engine, name: str, description: str = "") -> int:
     name = name.strip()
     if not name:

@@ -1,0 +1,118 @@
+"""`sendwell serve` (API and web UI), `sendwell tokens` (API tokens) and `sendwell users` (web UI logins)."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from sendwell.cli.common import console, ctx_obj, err_console, print_json, table
+
+tokens_app = typer.Typer(help="API tokens: `Authorization: Bearer TOKEN` for /api/v1.", no_args_is_help=True)
+users_app = typer.Typer(help="Users of the web UI (argon2-hashed passwords).", no_args_is_help=True)
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output")]
+
+
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on")] = 8025,
+    max_upload_mb: Annotated[int, typer.Option(help="Largest accepted upload, in MB",
+                                               envvar="SENDWELL_WEB_MAX_UPLOAD_MB")] = 50,
+) -> None:
+    """Run the HTTP API (/api/v1, spec at /openapi.json) and the web UI."""
+    import uvicorn
+
+    from sendwell.auth import list_users
+    from sendwell.web import create_app
+
+    obj = ctx_obj(ctx)
+    engine = obj.engine
+    if not list_users(engine):
+        err_console.print("no web UI user yet: create one with `sendwell users create NAME`", highlight=False)
+    app = create_app(obj.settings, engine, max_upload=max_upload_mb * 1024 * 1024)
+    console.print(f"sendwell on http://{host}:{port}/ (API: /api/v1, spec: /openapi.json)", highlight=False)
+    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=True)
+
+
+@tokens_app.command("create")
+def tokens_create(ctx: typer.Context, name: str, as_json: JsonOpt = False) -> None:
+    """Make an API token; it is printed once and only its hash is kept."""
+    from sendwell.auth import create_token
+
+    tid, token = create_token(ctx_obj(ctx).engine, name)
+    if as_json:
+        print_json({"id": tid, "name": name, "token": token})
+        return
+    err_console.print(f"token {tid} ({name}) created; it is shown only this once:", highlight=False)
+    sys.stdout.write(token + "\n")
+
+
+@tokens_app.command("list")
+def tokens_list(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """Every token (never the token itself)."""
+    from dataclasses import asdict
+
+    from sendwell.auth import list_tokens
+
+    rows = [asdict(t) for t in list_tokens(ctx_obj(ctx).engine)]
+    print_json(rows) if as_json else table(rows, ["id", "name", "created_at", "revoked_at"])
+
+
+@tokens_app.command("revoke")
+def tokens_revoke(ctx: typer.Context, token: Annotated[str, typer.Argument(help="Token id or name")]) -> None:
+    """Revoke a token (by id, or every live token of that name)."""
+    from sendwell.auth import revoke_token
+
+    n = revoke_token(ctx_obj(ctx).engine, token)
+    console.print(f"{n} token(s) revoked", highlight=False)
+
+
+def _password(password_stdin: bool) -> str:
+    from sendwell.errors import UserError
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if not password:
+        raise UserError("password: must not be empty")
+    return password
+
+
+StdinOpt = Annotated[bool, typer.Option("--password-stdin", help="Read the password from the first line of stdin")]
+
+
+@users_app.command("create")
+def users_create(ctx: typer.Context, name: str, password_stdin: StdinOpt = False) -> None:
+    """Add a web UI user (prompts for the password unless --password-stdin)."""
+    from sendwell.auth import create_user
+
+    engine = ctx_obj(ctx).engine
+    create_user(engine, name, _password(password_stdin))
+    console.print(f"user {name!r} created", highlight=False)
+
+
+@users_app.command("passwd")
+def users_passwd(ctx: typer.Context, name: str, password_stdin: StdinOpt = False) -> None:
+    """Change a web UI user's password."""
+    from sendwell.auth import set_password
+
+    set_password(ctx_obj(ctx).engine, name, _password(password_stdin))
+    console.print(f"password of {name!r} changed", highlight=False)
+
+
+@users_app.command("list")
+def users_list(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """Every web UI user."""
+    from sendwell.auth import list_users
+
+    rows = list_users(ctx_obj(ctx).engine)
+    print_json(rows) if as_json else table(rows, ["id", "username", "created_at"])
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve)
+    app.add_typer(tokens_app, name="tokens")
+    app.add_typer(users_app, name="users")

@@ -1,0 +1,127 @@
+"""Input and output shapes of the API (separate, so a response never echoes what a client may set)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from sendwell.model import BlacklistReason, RecipientStatus
+
+MAX_PAGE = 1000
+
+
+class Problem(BaseModel):
+    detail: str
+    field: str | None = None
+
+
+class RejectedOut(BaseModel):
+    line: int
+    text: str
+    reason: str
+
+
+class ReportOut(BaseModel):
+    """What an import or a bulk change did: counts plus every rejected line."""
+
+    read: int
+    imported: int
+    merged: int
+    blacklisted: int
+    rejected: list[RejectedOut]
+    suppressed: list[RejectedOut]
+
+
+class Page(BaseModel):
+    total: int
+    limit: int
+    offset: int
+    items: list[dict[str, Any]]
+
+
+class Addresses(BaseModel):
+    addresses: list[str] = Field(min_length=1, max_length=100_000, description="Addresses as typed or pasted")
+
+
+class BlacklistAdd(Addresses):
+    reason: BlacklistReason = BlacklistReason.MANUAL
+    note: str = Field("", max_length=10_000)
+
+
+class BlacklistRemove(Addresses):
+    note: str = Field("", max_length=10_000)
+
+
+class FromCampaign(BaseModel):
+    campaign: str = Field(min_length=1, description="Campaign id or name")
+    statuses: list[RecipientStatus] = Field(default=[RecipientStatus.ERROR], min_length=1)
+
+
+class BlacklistFromCampaign(FromCampaign):
+    note: str = Field("", max_length=10_000)
+
+
+class Added(BaseModel):
+    added: int
+
+
+class SegmentIn(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    description: str = Field("", max_length=10_000)
+
+
+class SegmentFromCampaign(FromCampaign):
+    name: str = Field(min_length=1, max_length=200)
+    description: str = Field("", max_length=10_000)
+
+
+class SegmentOut(BaseModel):
+    id: int
+    name: str
+    description: str
+    created_at: datetime
+    members: int
+
+
+class SegmentCreated(BaseModel):
+    id: int
+    name: str
+    members: int = 0
+
+
+class CampaignIn(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    subject: str = Field(min_length=1, max_length=2000)
+    from_addr: str = Field(min_length=1, max_length=400, description="'Name <addr>' or 'addr'")
+    reply_to: str | None = Field(None, max_length=400)
+    html: str | None = None
+    text: str | None = None
+    include: list[str] = Field(default_factory=list, description="Segments to send to (none: all contacts)")
+    exclude: list[str] = Field(default_factory=list, description="Segments never to send to")
+    skip_verdicts: list[str] = Field(default_factory=lambda: ["invalid"])
+    track: list[str] = Field(default_factory=list)
+
+
+class CampaignEdit(BaseModel):
+    """Only the fields given change; `include`/`exclude` replace the segment lists."""
+
+    subject: str | None = Field(None, min_length=1, max_length=2000)
+    from_addr: str | None = Field(None, min_length=1, max_length=400)
+    reply_to: str | None = Field(None, max_length=400)
+    html: str | None = None
+    text: str | None = None
+    include: list[str] | None = None
+    exclude: list[str] | None = None
+    skip_verdicts: list[str] | None = None
+    track: list[str] | None = None
+
+
+class CampaignCreated(BaseModel):
+    id: int
+    name: str
+
+
+class Deleted(BaseModel):
+    deleted: int

@@ -1,0 +1,47 @@
+"""The app factory: API under /api/v1, the UI at /, static assets; nothing is opened until a request needs it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Engine
+
+from sendwell.config import Settings
+from sendwell.web.state import DEFAULT_MAX_UPLOAD, WebState
+
+STATIC = Path(__file__).parent / "ui" / "static"
+
+
+def create_app(settings: Settings, engine: Engine | None = None, *, max_upload: int = DEFAULT_MAX_UPLOAD) -> FastAPI:
+    """Build the app; `engine` is shared when given, else opened from settings on the first request."""
+    from sendwell.web import errors
+    from sendwell.web.api import router as api_router
+    from sendwell.web.limits import BodyLimit
+    from sendwell.web.security import SessionMiddleware
+    from sendwell.web.ui import router as ui_router
+
+    state = WebState(settings=settings, engine_=engine, max_upload=max_upload)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        state.close()
+
+    app = FastAPI(
+        title="sendwell", version="1", lifespan=lifespan, openapi_url="/openapi.json", docs_url="/api/docs",
+        redoc_url=None,
+        description="Email campaigns that never keep mailing addresses that do not exist. "
+                    "Authenticate with `Authorization: Bearer TOKEN` (`sendwell tokens create NAME`).",
+    )
+    app.state.web = state
+    errors.install(app)
+    app.include_router(api_router)
+    app.include_router(ui_router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.add_middleware(SessionMiddleware)
+    app.add_middleware(BodyLimit, max_bytes=max_upload)  # outermost: refuse before anything reads the body
+    return app

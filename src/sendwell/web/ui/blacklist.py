@@ -1,0 +1,69 @@
+"""Black list pages: paste or upload addresses, list and search, show an entry with history and evidence, remove."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi.responses import Response
+from sqlalchemy import Engine
+
+from sendwell import blacklist
+from sendwell.errors import UserError
+from sendwell.model import BlacklistReason
+from sendwell.web.csvout import csv_response
+from sendwell.web.security import require_user
+from sendwell.web.state import get_engine
+from sendwell.web.ui.forms import actor, pasted_or_file, see_other
+from sendwell.web.ui.render import Pager, render
+
+router = APIRouter(prefix="/blacklist")
+EXPORT_COLUMNS = ["email", "display", "reason", "source", "note", "actor", "created_at"]
+
+
+def _page(request: Request, engine: Engine, q: str = "", reason: str = "", page: int = 1, status: int = 200,
+          **extra: Any) -> Response:
+    pager = Pager(page, blacklist.count(engine, reason or None, search=q or None))
+    rows = blacklist.list_entries(engine, reason=reason or None, search=q or None, limit=pager.size,
+                                  offset=pager.offset)
+    return render(request, "blacklist.html", status=status, rows=rows, pager=pager, q=q, reason=reason,
+                  reasons=[r.value for r in BlacklistReason], **{"report": None, "error": None, **extra})
+
+
+@router.get("")
+def blacklist_page(request: Request, q: str = Query("", max_length=320), reason: BlacklistReason | None = None,
+                   page: int = Query(1, ge=1, le=10**9), engine: Engine = Depends(get_engine)) -> Response:
+    return _page(request, engine, q, reason.value if reason else "", page)
+
+
+@router.post("/add")
+def add(request: Request, text: str = Form(""), file: UploadFile | None = File(None),
+        note: str = Form("", max_length=10_000), engine: Engine = Depends(get_engine),
+        user: str = Depends(require_user)) -> Response:
+    """Paste a list or upload a file: both go through the same import (CSV with an email column, or a list)."""
+    try:
+        name, stream = pasted_or_file(text, file)
+        report = blacklist.import_file(engine, stream, name=f"{name} (web)", note=note, actor=actor(user))
+    except UserError as err:
+        return _page(request, engine, status=400, error=str(err))
+    return _page(request, engine, report=report, report_noun="addresses blacklisted")
+
+
+@router.get("/export.csv")
+def export(engine: Engine = Depends(get_engine)) -> Response:
+    return csv_response(blacklist.iter_entries(engine), EXPORT_COLUMNS, "blacklist.csv")
+
+
+@router.get("/entry")
+def entry(request: Request, email: str = Query(..., max_length=320), engine: Engine = Depends(get_engine)) -> Response:
+    return render(request, "blacklist_entry.html", data=blacklist.show(engine, email), error=None)
+
+
+@router.post("/remove")
+def remove(email: str = Form(..., max_length=320), note: str = Form("", max_length=10_000),
+           engine: Engine = Depends(get_engine), user: str = Depends(require_user)) -> Response:
+    report = blacklist.remove(engine, [email], note=note, actor=actor(user))
+    if report.rejected:
+        raise UserError(f"{email}: {report.rejected[0].reason}")
+    return see_other(f"/blacklist/entry?email={quote(email)}")

@@ -1,0 +1,43 @@
+"""Helpers the UI's form handlers share: pasted text or an uploaded file as one stream, who acted, redirects."""
+
+from __future__ import annotations
+
+import io
+from typing import IO
+
+from fastapi import UploadFile
+from fastapi.responses import RedirectResponse
+
+from sendwell.web.api.common import upload_name
+from sendwell.web.errors import FieldError
+
+
+def given(upload: UploadFile | None) -> bool:
+    # A form's empty file input still sends a part, with no filename.
+    return upload is not None and bool(upload.filename)
+
+
+def pasted_or_file(text: str, upload: UploadFile | None, *, required: bool = True) -> tuple[str, IO[bytes]] | None:
+    """(name, stream) of the uploaded file, else of the pasted text."""
+    if given(upload):
+        return upload_name(upload), upload.file
+    if text.strip():
+        return "pasted", io.BytesIO(text.encode("utf-8"))
+    if required:
+        raise FieldError("paste some addresses or choose a file", "text")
+    return None
+
+
+def actor(user: str) -> str:
+    return f"web:{user}"
+
+
+def see_other(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+def local_path(target: str | None) -> str:
+    """Only redirect within this site after login (no open redirect to //evil.example)."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/"

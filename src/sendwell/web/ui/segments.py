@@ -1,0 +1,101 @@
+"""Segment pages: create from a pasted list or a file, show, add or remove members, export, delete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi.responses import Response
+from sqlalchemy import Engine
+
+from sendwell import segments
+from sendwell.errors import UserError
+from sendwell.readers import read_text
+from sendwell.web.csvout import csv_response
+from sendwell.web.state import get_engine
+from sendwell.web.ui.forms import pasted_or_file, see_other
+from sendwell.web.ui.render import Pager, render
+
+router = APIRouter(prefix="/segments")
+EXPORT_COLUMNS = ["email", "display", "added_at"]
+
+
+def _list(request: Request, engine: Engine, status: int = 200, **extra: Any) -> Response:
+    return render(request, "segments.html", status=status, segments=segments.list_segments(engine),
+                  **{"error": None, "form": {}, **extra})
+
+
+def _show(request: Request, engine: Engine, sid: int, page: int = 1, status: int = 200, **extra: Any) -> Response:
+    name = segments.name_of(engine, sid)
+    total = segments.show(engine, name, limit=1)["members"]
+    pager = Pager(page, total)
+    data = segments.show(engine, name, limit=pager.size, offset=pager.offset)
+    return render(request, "segment.html", status=status, seg=data, pager=pager,
+                  **{"report": None, "error": None, **extra})
+
+
+def _name(engine: Engine, sid: int) -> str:
+    return segments.name_of(engine, sid)  # NotFound (a 404 page) for an unknown id
+
+
+@router.get("")
+def segments_page(request: Request, engine: Engine = Depends(get_engine)) -> Response:
+    return _list(request, engine)
+
+
+@router.post("")
+def create(request: Request, name: str = Form(..., max_length=200), description: str = Form("", max_length=10_000),
+           text: str = Form(""), file: UploadFile | None = File(None),
+           engine: Engine = Depends(get_engine)) -> Response:
+    """A new segment, filled from the pasted custom recipient list and/or the uploaded file."""
+    form = {"name": name, "description": description, "text": text}
+    try:
+        source = pasted_or_file(text, file, required=False)
+        sid = segments.create(engine, name, description)
+    except UserError as err:
+        return _list(request, engine, status=400, error=str(err), form=form)
+    report = None
+    if source is not None:
+        try:
+            report = segments.import_members(engine, name.strip(), source[1], source_name=source[0])
+        except UserError as err:
+            return _show(request, engine, sid, status=400, error=str(err))
+    return _show(request, engine, sid, report=report)
+
+
+@router.get("/{sid}")
+def show(request: Request, sid: int, page: int = Query(1, ge=1, le=10**9),
+         engine: Engine = Depends(get_engine)) -> Response:
+    return _show(request, engine, sid, page)
+
+
+@router.post("/{sid}/add")
+def add(request: Request, sid: int, text: str = Form(""), file: UploadFile | None = File(None),
+        engine: Engine = Depends(get_engine)) -> Response:
+    name = _name(engine, sid)
+    try:
+        source_name, stream = pasted_or_file(text, file)
+        report = segments.import_members(engine, name, stream, source_name=source_name)
+    except UserError as err:
+        return _show(request, engine, sid, status=400, error=str(err))
+    return _show(request, engine, sid, report=report)
+
+
+@router.post("/{sid}/remove")
+def remove(request: Request, sid: int, text: str = Form(...), engine: Engine = Depends(get_engine)) -> Response:
+    name = _name(engine, sid)
+    addresses = [row.text for row in read_text(text)]
+    report = segments.remove(engine, name, addresses)
+    return _show(request, engine, sid, report=report, report_noun="members removed")
+
+
+@router.get("/{sid}/export.csv")
+def export(sid: int, engine: Engine = Depends(get_engine)) -> Response:
+    name = _name(engine, sid)
+    return csv_response(segments.iter_members(engine, name), EXPORT_COLUMNS, f"segment-{name}.csv")
+
+
+@router.post("/{sid}/delete")
+def delete(sid: int, engine: Engine = Depends(get_engine)) -> Response:
+    segments.delete(engine, _name(engine, sid))
+    return see_other("/segments")

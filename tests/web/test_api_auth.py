@@ -1,0 +1,56 @@
+"""API authentication: every /api/v1 route wants a live token; the spec itself is public."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from sendwell.auth import create_token, revoke_token
+
+ROUTES = [("get", "/api/v1/contacts"), ("post", "/api/v1/contacts/import"), ("get", "/api/v1/blacklist"),
+          ("get", "/api/v1/blacklist/export.csv"), ("get", "/api/v1/segments"), ("get", "/api/v1/campaigns"),
+          ("delete", "/api/v1/campaigns/1"), ("patch", "/api/v1/campaigns/1")]
+
+
+@pytest.mark.parametrize(("method", "path"), ROUTES)
+def test_no_token_is_refused_with_a_bearer_challenge(app, method: str, path: str) -> None:  # noqa: ANN001
+    with TestClient(app) as client:
+        r = getattr(client, method)(path)
+    assert r.status_code == 401
+    assert r.headers["www-authenticate"] == "Bearer"
+    assert "sendwell tokens create" in r.json()["detail"]
+
+
+def test_bad_token_is_refused(app, token: str) -> None:  # noqa: ANN001
+    with TestClient(app) as client:
+        for header in (f"Bearer {token}x", "Bearer sw_nonsense", "Bearer ", f"Basic {token}", token):
+            r = client.get("/api/v1/contacts", headers={"Authorization": header})
+            assert r.status_code == 401, header
+            assert r.json()["detail"]
+
+
+def test_revoked_token_stops_working_at_once(app, web_engine) -> None:  # noqa: ANN001
+    tid, token = create_token(web_engine, "ci")
+    with TestClient(app, headers={"Authorization": f"Bearer {token}"}) as client:
+        assert client.get("/api/v1/contacts").status_code == 200
+        revoke_token(web_engine, tid)
+        r = client.get("/api/v1/contacts")
+    assert r.status_code == 401
+    assert r.json() == {"detail": "invalid or revoked API token", "field": None}
+
+
+def test_session_cookie_does_not_open_the_api(ui) -> None:  # noqa: ANN001
+    # The API authenticates each request by its token, so a logged-in browser cannot be tricked into API calls.
+    assert ui.client.get("/api/v1/contacts").status_code == 401
+
+
+def test_openapi_spec_is_public_and_lists_every_noun(app) -> None:  # noqa: ANN001
+    with TestClient(app) as client:
+        spec = client.get("/openapi.json").json()
+    assert spec["openapi"].startswith("3.")
+    paths = set(spec["paths"])
+    for p in ("/api/v1/contacts", "/api/v1/blacklist", "/api/v1/segments", "/api/v1/campaigns",
+              "/api/v1/contacts/import", "/api/v1/blacklist/export.csv", "/api/v1/segments/{segment}/export.csv"):
+        assert p in paths
+    assert not any(p.startswith(("/login", "/contacts")) for p in paths)  # UI pages stay out of the spec
+    assert spec["components"]["securitySchemes"]["HTTPBearer"]["scheme"] == "bearer"

@@ -1,0 +1,103 @@
+"""/api/v1/contacts over a real database: upload import, paging and search, show, delete, export, bad uploads."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+MAX_UPLOAD = 256 * 1024  # as in conftest.py
+
+
+def _csv(n: int, start: int = 0) -> bytes:
+    rows = ["email,first name"] + [f"user{i:03d}@example.com,User {i}" for i in range(start, start + n)]
+    return ("\n".join(rows) + "\n").encode()
+
+
+def test_upload_import_reports_each_bad_row(api) -> None:  # noqa: ANN001
+    data = b"email,first name\nann@example.com,Ann\nnot-an-address,Bob\nann@example.com,Annie\n,\nx@,Y,Z\n"
+    r = api.post("/api/v1/contacts/import", files={"file": ("people.csv", data, "text/csv")})
+    assert r.status_code == 200, r.text
+    report = r.json()
+    assert report["imported"] == 1 and report["merged"] == 1
+    assert {(x["line"], x["text"]) for x in report["rejected"]} >= {(3, "not-an-address")}
+    assert len(report["rejected"]) == 2  # the bad address and the row with too many fields
+    shown = api.get("/api/v1/contacts/ann@example.com").json()
+    assert shown["fields"] == {"first_name": "Annie"}
+
+
+def test_list_pages_and_search(api) -> None:  # noqa: ANN001
+    api.post("/api/v1/contacts/import", files={"file": ("a.csv", _csv(7))})
+    page = api.get("/api/v1/contacts", params={"limit": 3, "offset": 3}).json()
+    assert page["total"] == 7 and page["limit"] == 3 and page["offset"] == 3
+    assert [c["email"] for c in page["items"]] == ["user003@example.com", "user004@example.com", "user005@example.com"]
+    last = api.get("/api/v1/contacts", params={"limit": 3, "offset": 6}).json()
+    assert len(last["items"]) == 1
+    found = api.get("/api/v1/contacts", params={"search": "USER00"}).json()
+    assert found["total"] == 7
+    found = api.get("/api/v1/contacts", params={"search": "user005"}).json()
+    assert found["total"] == 1 and found["items"][0]["email"] == "user005@example.com"
+
+
+def test_paging_limits_are_checked(api) -> None:  # noqa: ANN001
+    for params in ({"limit": 0}, {"limit": 1001}, {"offset": -1}, {"limit": "many"}):
+        r = api.get("/api/v1/contacts", params=params)
+        assert r.status_code == 422
+        assert r.json()["field"] in ("limit", "offset")
+
+
+def test_show_and_delete(api) -> None:  # noqa: ANN001
+    api.post("/api/v1/contacts/import", files={"file": ("a.csv", b"email\nBob@Example.COM\n")})
+    assert api.get("/api/v1/contacts/bob@example.com").json()["display"] == "Bob@Example.COM"
+    assert api.delete("/api/v1/contacts/bob@example.com").json() == {"deleted": 1}
+    r = api.get("/api/v1/contacts/bob@example.com")
+    assert r.status_code == 404 and "no such contact" in r.json()["detail"]
+    assert api.delete("/api/v1/contacts/bob@example.com").status_code == 404
+    r = api.get("/api/v1/contacts/not an address")
+    assert r.status_code == 400 and r.json()["field"] == "email"
+
+
+def test_export_streams_every_contact_as_csv(api) -> None:  # noqa: ANN001
+    api.post("/api/v1/contacts/import", files={"file": ("a.csv", _csv(1200))})
+    r = api.get("/api/v1/contacts/export.csv")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    assert "attachment" in r.headers["content-disposition"]
+    rows = list(csv.DictReader(io.StringIO(r.text)))
+    assert len(rows) == 1200 and rows[0]["email"] == "user000@example.com"
+    assert '"first_name": "User 0"' in rows[0]["fields"]
+
+
+def test_too_large_upload_is_refused_with_413(api) -> None:  # noqa: ANN001
+    big = _csv(MAX_UPLOAD // 20 + 100)
+    assert len(big) > MAX_UPLOAD
+    r = api.post("/api/v1/contacts/import", files={"file": ("big.csv", big)})
+    assert r.status_code == 413
+    assert r.json()["field"] == "file" and "too large" in r.json()["detail"]
+    assert api.get("/api/v1/contacts").json()["total"] == 0
+
+
+def test_too_large_streamed_upload_without_length_is_refused(api) -> None:  # noqa: ANN001
+    boundary = "xyz"
+    head = (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.csv"\r\n'
+            "Content-Type: text/csv\r\n\r\n").encode()
+
+    def chunks():  # noqa: ANN202 - no Content-Length: the limit must be enforced while reading
+        yield head
+        for _ in range(MAX_UPLOAD // 1000 + 10):
+            yield b"a@example.com\n" * 70
+        yield f"\r\n--{boundary}--\r\n".encode()
+
+    r = api.post("/api/v1/contacts/import", content=chunks(),
+                 headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    assert r.status_code == 413
+    assert api.get("/api/v1/contacts").json()["total"] == 0
+
+
+def test_binary_upload_is_a_clear_400(api) -> None:  # noqa: ANN001
+    r = api.post("/api/v1/contacts/import", files={"file": ("photo.png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" * 20)})
+    assert r.status_code == 400
+    assert r.json() == {"detail": "photo.png: looks like a binary file, not CSV or text", "field": "file"}
+
+
+def test_missing_file_is_a_422_naming_it(api) -> None:  # noqa: ANN001
+    r = api.post("/api/v1/contacts/import", data={"x": "y"})
+    assert r.status_code == 422 and r.json()["field"] == "file"
