@@ -1,0 +1,442 @@
+"""Watch an IMAP bounce mailbox: each new message goes through ingest.process, then is moved or flagged, never deleted.
+
+What happens to a message is a table (DISPOSITIONS) from what ingest.process found: recorded bounces,
+complaints and unsubscribes go to the done folder; anything else (a reply, a vacation notice) stays
+where it is, or goes to the folder the operator names; a message we could not read stays and gets a
+keyword so it is not read again at every poll. Messages are addressed by UID, fetched with BODY.PEEK
+(reading does not mark them \\Seen) and only the first `max_bytes` of a huge message are read.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import imaplib
+import logging
+import re
+import ssl
+import threading
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from sendwell.errors import UserError
+
+log = logging.getLogger(__name__)
+
+KEYWORD_DONE = "$SendwellDone"  # recorded, when moving is off (with \Seen)
+KEYWORD_CHECKED = "$SendwellChecked"  # read, not ours to act on: left for a person, still unseen
+KEYWORD_UNREADABLE = "$SendwellUnreadable"  # could not be read: left in place, not retried
+# Connection trouble: the socket or TLS layer failed, or the server hung up (imaplib's abort).
+DROPPED = (imaplib.IMAP4.abort, OSError, EOFError)
+BACKOFF_START = 1.0  # seconds before the first reconnection attempt; doubles up to BACKOFF_MAX
+BACKOFF_MAX = 300.0
+
+
+class Tls(StrEnum):
+    IMPLICIT = "implicit"  # imaps://, port 993
+    STARTTLS = "starttls"  # imap:// upgraded with STARTTLS, port 143
+    NONE = "none"  # plain text: only for a server on the same host or tests
+
+
+class Disposition(StrEnum):
+    DONE = "done"  # recorded: moved to the done folder (or flagged \Seen + KEYWORD_DONE)
+    OTHER = "other"  # not a bounce: left in place with KEYWORD_CHECKED, or moved to the operator's folder
+    UNREADABLE = "unreadable"  # left in place with KEYWORD_UNREADABLE
+    RETRY = "retry"  # our side failed (database down): untouched, read again at the next poll
+
+
+# ingest.Outcome.kind → what becomes of the message (a bounce with nothing recorded counts as OTHER).
+DISPOSITIONS: dict[str, Disposition] = {
+    "bounce": Disposition.DONE,
+    "complaint": Disposition.DONE,
+    "unsubscribe": Disposition.DONE,
+    "autoreply": Disposition.OTHER,
+    "delivered": Disposition.OTHER,
+    "other": Disposition.OTHER,
+    "unreadable": Disposition.UNREADABLE,
+}
+
+
+@dataclass(frozen=True)
+class MailboxUrl:
+    """Where to watch; never holds the password (that comes from the environment)."""
+
+    host: str
+    port: int
+    user: str
+    folder: str = "INBOX"
+    tls: Tls = Tls.IMPLICIT
+
+    def __str__(self) -> str:
+        scheme = "imaps" if self.tls is Tls.IMPLICIT else "imap"
+        return f"{scheme}://{self.user}@{self.host}:{self.port}/{self.folder}"
+
+
+def parse_url(url: str, *, starttls: bool = False, no_tls: bool = False) -> tuple[MailboxUrl, str | None]:
+    """imaps://user@host[:port]/FOLDER → (MailboxUrl, password given in the URL or None)."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("imap", "imaps"):
+        raise UserError(f"--imap {url}: use imaps://user@host/INBOX (or imap:// with --starttls or --no-tls)")
+    if starttls and no_tls:
+        raise UserError("--starttls and --no-tls cannot be used together")
+    if parts.scheme == "imaps" and (starttls or no_tls):
+        raise UserError(f"--imap {url}: imaps:// is TLS from the start; use imap:// with --starttls or --no-tls")
+    if not parts.hostname or not parts.username:
+        raise UserError(f"--imap {url}: the URL needs a user and a host (imaps://user@host/INBOX)")
+    tls = Tls.IMPLICIT if parts.scheme == "imaps" else (Tls.NONE if no_tls else Tls.STARTTLS)
+    try:
+        port = parts.port or (993 if tls is Tls.IMPLICIT else 143)
+    except ValueError:
+        raise UserError(f"--imap {url}: the port is not a number") from None
+    folder = unquote(parts.path.lstrip("/")) or "INBOX"
+    password = unquote(parts.password) if parts.password else None
+    return MailboxUrl(parts.hostname, port, unquote(parts.username), folder, tls), password
+
+
+def quote(name: str) -> str:
+    """A mailbox name as an IMAP quoted string, non-ASCII in modified UTF-7 (RFC 3501 5.1.3)."""
+    encoded = _utf7(name)
+    return '"' + encoded.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _utf7(name: str) -> str:
+    out, pending = [], []
+
+    def flush() -> None:
+        if pending:
+            raw = "".join(pending).encode("utf-16-be")
+            out.append("&" + base64.b64encode(raw).decode().rstrip("=").replace("/", ",") + "-")
+            pending.clear()
+
+    for ch in name:
+        if 0x20 <= ord(ch) <= 0x7E:
+            flush()
+            out.append("&-" if ch == "&" else ch)
+        else:
+            pending.append(ch)
+    flush()
+    return "".join(out)
+
+
+@dataclass(frozen=True)
+class WatchOptions:
+    done_folder: str | None = "Processed"  # None: flag recorded messages \Seen + KEYWORD_DONE instead
+    other_folder: str | None = None  # None: leave non-bounces where they are
+    max_bytes: int = 2_000_000  # bounces are small; of a bigger message only this much is read
+    timeout: float = 60.0  # seconds for any one network operation
+
+
+@dataclass
+class WatchStats:
+    """What a watcher did since it started."""
+
+    messages: int = 0
+    kinds: Counter[str] = field(default_factory=Counter)
+    dispositions: Counter[str] = field(default_factory=Counter)
+    blacklisted: int = 0
+    errors_marked: int = 0
+    connections: int = 0
+    drops: int = 0
+    passes: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"messages": self.messages, "kinds": dict(self.kinds), "dispositions": dict(self.dispositions),
+                "blacklisted": self.blacklisted, "errors_marked": self.errors_marked,
+                "connections": self.connections, "drops": self.drops, "passes": self.passes,
+                "problems": self.problems}
+
+
+Processor = Callable[[bytes, str], Any]  # (raw, source) → ingest.Outcome
+
+
+class Watcher:
+    """Polls one folder; `run` reconnects with back-off after a dropped connection."""
+
+    def __init__(self, mailbox: MailboxUrl, password: str, process: Processor, options: WatchOptions | None = None,
+                 *, ssl_context: ssl.SSLContext | None = None) -> None:
+        self.mailbox = mailbox
+        self.password = password
+        self.process = process
+        self.options = options or WatchOptions()
+        self.ssl_context = ssl_context or ssl.create_default_context()
+        self.stats = WatchStats()
+        self.conn: imaplib.IMAP4 | None = None
+        self._capabilities: frozenset[str] = frozenset()
+        self._keywords = True  # the server keeps our own keywords (PERMANENTFLAGS has \*)
+        self._folders: set[str] = set()  # known to exist
+        self._handled: set[tuple[str, int]] = set()  # (UIDVALIDITY, UID) left untouched, when keywords are not kept
+        self._uidvalidity = ""
+        self._delimiter = "/"
+
+    # -- connection -------------------------------------------------------------------------------
+    def connect(self) -> imaplib.IMAP4:
+        m, t = self.mailbox, self.options.timeout
+        if m.tls is Tls.IMPLICIT:
+            conn: imaplib.IMAP4 = imaplib.IMAP4_SSL(m.host, m.port, ssl_context=self.ssl_context, timeout=t)
+        else:
+            conn = imaplib.IMAP4(m.host, m.port, timeout=t)
+            if m.tls is Tls.STARTTLS:
+                conn.starttls(ssl_context=self.ssl_context)
+        try:
+            conn.login(m.user, self.password)
+        except imaplib.IMAP4.error as err:
+            _close(conn)
+            text = str(err)
+            if "UNAVAILABLE" in text.upper():  # the server's authentication back end is down: try again later
+                raise imaplib.IMAP4.abort(f"login: {text}") from None
+            raise UserError(f"{m}: login refused ({text}); check the user and the password variable") from None
+        typ, data = conn.capability()
+        self._capabilities = frozenset(data[0].decode().upper().split()) if typ == "OK" and data[0] else frozenset()
+        self._delimiter = _delimiter(conn)
+        typ, data = conn.select(quote(m.folder))
+        if typ != "OK":
+            _close(conn)
+            raise UserError(f"{m}: cannot open folder {m.folder!r} ({_text(data)})")
+        flags = _text(conn.response("PERMANENTFLAGS")[1])
+        self._keywords = "\\*" in flags
+        self._uidvalidity = _text(conn.response("UIDVALIDITY")[1])
+        self.stats.connections += 1
+        self.conn = conn
+        return conn
+
+    def close(self) -> None:
+        if self.conn is not None:
+            _close(self.conn)
+            self.conn = None
+
+    # -- one pass ---------------------------------------------------------------------------------
+    def poll(self) -> int:
+        """Process every new message once; returns how many were read. Connection errors propagate."""
+        conn = self.conn or self.connect()
+        criteria = ["UNSEEN"]
+        if self._keywords:
+            criteria += ["UNKEYWORD", KEYWORD_CHECKED, "UNKEYWORD", KEYWORD_UNREADABLE]
+        typ, data = conn.uid("SEARCH", None, *criteria)
+        if typ != "OK":
+            raise imaplib.IMAP4.abort(f"UID SEARCH failed: {_text(data)}")
+        uids = [int(u) for u in b" ".join(d for d in data if d).split()]
+        uids = [u for u in uids if (self._uidvalidity, u) not in self._handled]
+        if not uids:
+            self.stats.passes += 1
+            return 0
+        sizes = self._sizes(conn, uids)
+        for uid in uids:
+            self._one(conn, uid, sizes.get(uid, 0))
+        self.stats.passes += 1
+        return len(uids)
+
+    def _sizes(self, conn: imaplib.IMAP4, uids: list[int]) -> dict[int, int]:
+        typ, data = conn.uid("FETCH", ",".join(map(str, uids)), "(RFC822.SIZE)")
+        sizes = {}
+        for item in data:
+            text = item.decode() if isinstance(item, bytes) else ""
+            uid, size = re.search(r"UID (\d+)", text), re.search(r"RFC822\.SIZE (\d+)", text)
+            if uid and size:
+                sizes[int(uid.group(1))] = int(size.group(1))
+        return sizes
+
+    def _fetch(self, conn: imaplib.IMAP4, uid: int, size: int) -> bytes | None:
+        part = "BODY.PEEK[]" if size <= self.options.max_bytes else f"BODY.PEEK[]<0.{self.options.max_bytes}>"
+        typ, data = conn.uid("FETCH", str(uid), f"({part})")
+        if typ != "OK":
+            raise imaplib.IMAP4.abort(f"UID FETCH {uid} failed: {_text(data)}")
+        for item in data:
+            if isinstance(item, tuple) and len(item) == 2:
+                return item[1]
+        return None  # expunged by someone else meanwhile
+
+    def _one(self, conn: imaplib.IMAP4, uid: int, size: int) -> None:
+        where = f"{self.mailbox} UID {uid}"
+        raw = self._fetch(conn, uid, size)
+        if raw is None:
+            return
+        if size > self.options.max_bytes:
+            log.info("%s: %s bytes; reading only its first %s", where, f"{size:,}", f"{self.options.max_bytes:,}")
+        error = None
+        try:
+            outcome = self.process(raw, where)
+        except DROPPED:
+            raise
+        except Exception as err:  # noqa: BLE001 - a message or a bug must not stop the watcher
+            outcome, error = None, err
+        disposition, kind, detail = self._decide(outcome, error)
+        self.stats.messages += 1
+        self.stats.kinds[kind] += 1
+        self.stats.dispositions[disposition.value] += 1
+        if disposition is Disposition.RETRY:
+            log.warning("%s: could not record it (%s); will try again at the next poll", where, detail)
+            self.stats.problems.append(f"{where}: {detail}")
+            return
+        place = self._apply(conn, uid, disposition)
+        if disposition is Disposition.UNREADABLE:
+            log.warning("%s: could not read message: %s; %s", where, detail, place)
+            self.stats.problems.append(f"{where}: {detail}")
+        else:
+            log.info("%s: %s%s; %s", where, kind, f" ({detail})" if detail else "", place)
+
+    def _decide(self, outcome: Any, error: Exception | None) -> tuple[Disposition, str, str]:
+        if error is not None:
+            if _is_database_error(error):
+                return Disposition.RETRY, "retry", f"{type(error).__name__}: {error}".splitlines()[0]
+            return Disposition.UNREADABLE, "unreadable", f"{type(error).__name__}: {error}".splitlines()[0]
+        kind = outcome.kind
+        disposition = DISPOSITIONS.get(kind, Disposition.OTHER)
+        applied = list(outcome.applied)
+        if disposition is Disposition.DONE and not applied:
+            disposition = Disposition.OTHER  # a bounce naming nobody we could record: a person should look
+        for a in applied:
+            self.stats.blacklisted += bool(a.blacklisted)
+            self.stats.errors_marked += a.status == "error"
+        if disposition is Disposition.UNREADABLE:
+            return disposition, kind, outcome.error or "unreadable"
+        notes = []
+        for a in applied[:5]:
+            bits = [a.email or "?"]
+            if a.duplicate:
+                bits.append("already recorded")
+            if a.status:
+                bits.append(f"recipient {a.status}")
+            if a.blacklisted:
+                bits.append(f"blacklisted {a.blacklisted}")
+            if a.recipient_id is None and not a.duplicate:
+                bits.append("unmatched, kept")
+            notes.append(" ".join(bits))
+        return disposition, kind, "; ".join(notes)
+
+    # -- what becomes of a message ----------------------------------------------------------------
+    def _apply(self, conn: imaplib.IMAP4, uid: int, disposition: Disposition) -> str:
+        o = self.options
+        if disposition is Disposition.DONE:
+            if o.done_folder and self._move(conn, uid, o.done_folder):
+                return f"moved to {o.done_folder}"
+            self._flag(conn, uid, "\\Seen", KEYWORD_DONE)
+            return f"flagged \\Seen {KEYWORD_DONE}" if self._keywords else "flagged \\Seen"
+        if disposition is Disposition.OTHER:
+            if o.other_folder and self._move(conn, uid, o.other_folder):
+                return f"moved to {o.other_folder}"
+            self._flag(conn, uid, KEYWORD_CHECKED)
+            return f"left in {self.mailbox.folder}"
+        self._flag(conn, uid, KEYWORD_UNREADABLE)
+        return f"left in {self.mailbox.folder}, flagged {KEYWORD_UNREADABLE}"
+
+    def _flag(self, conn: imaplib.IMAP4, uid: int, *flags: str) -> None:
+        if not self._keywords:
+            self._handled.add((self._uidvalidity, uid))  # remembered for this run instead
+            flags = tuple(f for f in flags if f.startswith("\\"))
+        if flags:
+            typ, data = conn.uid("STORE", str(uid), "+FLAGS.SILENT", "(" + " ".join(flags) + ")")
+            if typ != "OK":
+                raise imaplib.IMAP4.abort(f"UID STORE {uid} failed: {_text(data)}")
+
+    def _move(self, conn: imaplib.IMAP4, uid: int, folder: str) -> bool:
+        """Move one message by UID; False when the server can only move by expunging others' deletions too."""
+        folder = self.server_name(folder)
+        self._ensure_folder(conn, folder)
+        if "MOVE" in self._capabilities:
+            typ, data = conn.uid("MOVE", str(uid), quote(folder))
+        elif "UIDPLUS" in self._capabilities:  # COPY, then expunge exactly this UID
+            typ, data = conn.uid("COPY", str(uid), quote(folder))
+            if typ == "OK":
+                conn.uid("STORE", str(uid), "+FLAGS.SILENT", "(\\Deleted)")
+                typ, data = conn.uid("EXPUNGE", str(uid))
+        else:
+            log.warning("%s: the server has neither MOVE nor UIDPLUS; flagging instead of moving", self.mailbox)
+            return False
+        if typ != "OK":
+            raise imaplib.IMAP4.abort(f"moving UID {uid} to {folder} failed: {_text(data)}")
+        return True
+
+    def server_name(self, folder: str) -> str:
+        """The operator writes sub-folders with '/'; the server may separate them with '.' (Maildir++)."""
+        return folder.replace("/", self._delimiter) if self._delimiter else folder
+
+    def _ensure_folder(self, conn: imaplib.IMAP4, folder: str) -> None:
+        if folder in self._folders:
+            return
+        typ, data = conn.list('""', quote(folder))
+        if typ != "OK" or not [d for d in data if d]:
+            typ, data = conn.create(quote(folder))
+            if typ != "OK" and "ALREADYEXISTS" not in _text(data).upper():
+                raise UserError(f"{self.mailbox}: cannot create folder {folder!r} ({_text(data)})")
+            conn.subscribe(quote(folder))
+            log.info("%s: created folder %s", self.mailbox, folder)
+        self._folders.add(folder)
+
+    # -- the loop ---------------------------------------------------------------------------------
+    def run(self, interval: float = 60.0, *, once: bool = False, stop: threading.Event | None = None,
+            max_failures: int | None = None, backoff_start: float = BACKOFF_START) -> WatchStats:
+        """Poll until `stop` is set (or one complete pass with `once`); reconnect after drops with back-off.
+
+        `max_failures` consecutive failed attempts end the run with a UserError (None: keep trying).
+        """
+        stop = stop or threading.Event()
+        failures, backoff = 0, backoff_start
+        while not stop.is_set():
+            try:
+                self.poll()
+            except DROPPED as err:
+                self.close()
+                failures += 1
+                self.stats.drops += 1
+                if max_failures is not None and failures >= max_failures:
+                    raise UserError(f"{self.mailbox}: connection failed {failures} times, last: {_reason(err)}") \
+                        from None
+                log.warning("%s: connection lost (%s); reconnecting in %.0f s", self.mailbox, _reason(err), backoff)
+                stop.wait(backoff)
+                backoff = min(backoff * 2, BACKOFF_MAX)
+                continue
+            failures, backoff = 0, backoff_start
+            if once:
+                break
+            stop.wait(interval)
+        if once:
+            self.close()
+        return self.stats
+
+
+def _close(conn: imaplib.IMAP4) -> None:
+    try:
+        conn.logout()
+    except Exception:  # noqa: BLE001 - already gone is fine
+        with contextlib.suppress(Exception):
+            conn.shutdown()
+
+
+def _delimiter(conn: imaplib.IMAP4) -> str:
+    """The hierarchy delimiter from LIST "" "" (e.g. '(\\Noselect) "." ""'); '/' when the server is vague."""
+    typ, data = conn.list('""', '""')
+    found = re.search(r'\)\s+"((?:\\.|[^"])*)"', _text(data)) if typ == "OK" else None
+    return found.group(1).replace("\\\\", "\\") if found else "/"
+
+
+def _text(data: Any) -> str:
+    if not data:
+        return ""
+    items = data if isinstance(data, list) else [data]
+    return " ".join(i.decode("utf-8", "replace") if isinstance(i, bytes) else str(i) for i in items if i is not None)
+
+
+def _reason(err: BaseException) -> str:
+    return str(err) or type(err).__name__
+
+
+def _is_database_error(err: Exception) -> bool:
+    try:
+        from sqlalchemy.exc import DBAPIError, OperationalError
+    except ImportError:  # pragma: no cover
+        return False
+    return isinstance(err, (OperationalError, DBAPIError))
+
+
+def ingest_processor(engine: Any, settings: Any) -> Processor:
+    """The real processor: ingest.process on the installation's database, the HMAC secret read once."""
+    from sendwell.bounces import ingest
+    from sendwell.keys import app_secret
+
+    secret = app_secret(engine, settings)
+    return lambda raw, source: ingest.process(engine, settings, raw, source, secret)
