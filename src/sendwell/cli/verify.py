@@ -145,20 +145,24 @@ def _show(results: list, as_json: bool, as_jsonl: bool, as_csv: bool) -> None:
 def contacts_verify(
     ctx: typer.Context,
     segment: Annotated[str | None, typer.Option(help="Only the contacts of this segment")] = None,
+    dns_server: Annotated[str | None, typer.Option(help="Resolver HOST[:PORT] (default: the system's)")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output")] = False,
 ) -> None:
     """Verify stored contacts not checked within [verify] max_age_days; store verdict, reasons, suggestion."""
     from sendwell.cli.common import console, ctx_obj, err_console, print_json
+    from sendwell.verify.run import VerifyOptions
     from sendwell.verify.store import verify_contacts
 
     obj = ctx_obj(ctx)
+    nameservers, port = _parse_server(dns_server)
+    options = VerifyOptions.from_settings(obj.settings, nameservers=nameservers, dns_port=port)
     show = err_console.is_terminal and not as_json
 
     def progress(done: int, total: int) -> None:
         if show:
             err_console.print(f"verified {done}/{total}", end="\r", highlight=False)
 
-    summary = verify_contacts(obj.engine, obj.settings, segment=segment, progress=progress)
+    summary = verify_contacts(obj.engine, obj.settings, segment=segment, progress=progress, options=options)
     if as_json:
         print_json(summary)
     else:

@@ -86,12 +86,14 @@ class Prober:
         self._last_session: dict[str, float] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self._slots: asyncio.Semaphore | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self.sessions = 0
 
     async def probe(self, domain: str, mx_hosts: Iterable[str], addresses: list[str]) -> dict[str, ProbeOutcome]:
         """An outcome for every address (all of `domain`), using its MX hosts in preference order."""
-        if self._slots is None:
-            self._slots = asyncio.Semaphore(self.options.sessions)
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop or self._slots is None:  # asyncio primitives belong to one loop
+            self._loop, self._slots, self._locks = loop, asyncio.Semaphore(self.options.sessions), {}
         lock = self._locks.setdefault(domain, asyncio.Lock())
         hosts = list(mx_hosts)[:3]
         outcomes: dict[str, ProbeOutcome] = {}
