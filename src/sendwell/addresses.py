@@ -140,7 +140,9 @@ def parse_address(text: str) -> Address:
     """Return the normalized Address for `text` (judged as given: no trimming), or raise AddressError."""
     if not text:
         raise AddressError("empty address")
-    _check_raw(text)
+    ascii_text = text.isascii()
+    if not ascii_text or _RAW_FORBIDDEN.search(text):
+        _check_raw(text)
     local, at, raw_domain = text.partition("@")
     if not at:
         raise AddressError("no '@' in address")
@@ -148,10 +150,14 @@ def parse_address(text: str) -> Address:
         raise AddressError("more than one '@' (quoted local parts are not accepted)")
     if not local:
         raise AddressError("missing local part before '@'")
-    domain = ascii_domain(raw_domain)
-    key_local = _local_key(local)
-    key = f"{key_local}@{domain}"
-    if len(key) > MAX_ADDRESS_OCTETS or not text.isascii():
+    domain = _DOMAIN_CACHE.get(raw_domain)
+    if domain is None or domain.__class__ is not str:
+        domain = ascii_domain(raw_domain)
+    if ascii_text and len(local) <= MAX_LOCAL_OCTETS and _ASCII_DOT_ATOM.match(local):
+        key = f"{local.lower()}@{domain}"  # the common case, settled by email-validator's own dot-atom regex
+    else:
+        key = f"{_local_key(local)}@{domain}"
+    if len(key) > MAX_ADDRESS_OCTETS or not ascii_text:
         for form in (text, unicodedata.normalize("NFC", text), key):
             if len(form.encode()) > MAX_ADDRESS_OCTETS:
                 raise AddressError(f"address longer than {MAX_ADDRESS_OCTETS} octets")

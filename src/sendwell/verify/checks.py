@@ -8,10 +8,12 @@ from __future__ import annotations
 import os
 
 from sendwell.addresses import AddressError, ascii_domain, parse_address
-from sendwell.model import Address
+from sendwell.model import Address, Verdict
 from sendwell.verify.lists import DisposableList, is_role
 from sendwell.verify.typos import suggest_domain
 from sendwell.verify.verdict import Reason, Result, combine
+
+_CLEAN: tuple[Reason | None, str | None] = (None, None)  # most domains: not disposable, no typo
 
 
 def check_syntax(text: str) -> tuple[Address | None, str]:
@@ -27,7 +29,7 @@ def check_disposable(domain: str, disposable: DisposableList) -> Reason | None:
 
 
 def check_role(address: Address) -> Reason | None:
-    return Reason.ROLE if is_role(address.key.rpartition("@")[0]) else None
+    return Reason.ROLE if is_role(address.key[:-len(address.domain) - 1]) else None
 
 
 def check_typo(text: str) -> str | None:
@@ -55,27 +57,28 @@ class OfflineChecker:
             except AddressError:
                 disposable = None
             typo = suggest_domain(raw_domain.lower())
-            facts = (disposable, typo)
+            facts = _CLEAN if disposable is None and typo is None else (disposable, typo)
             if len(self._by_domain) > 500_000:
                 self._by_domain.clear()
             self._by_domain[raw_domain] = facts
         return facts
 
     def check(self, text: str) -> Result:
-        address, why = check_syntax(text)
-        local, at, raw_domain = text.rpartition("@")
-        if address is None:
+        try:
+            address = parse_address(text)
+        except AddressError as err:
+            local, at, raw_domain = text.rpartition("@")
             fixed = self._domain_facts(raw_domain)[1] if at and local and raw_domain else None
-            return combine(text, None, (Reason.SYNTAX,), f"{local}@{fixed}" if fixed else None, why)
-        disposable, fixed = self._domain_facts(raw_domain)
-        reasons = []
-        if disposable:
-            reasons.append(disposable)
+            return combine(text, None, (Reason.SYNTAX,), f"{local}@{fixed}" if fixed else None, str(err))
+        raw_domain = text[text.index("@") + 1:]
+        facts = self._by_domain.get(raw_domain) or self._domain_facts(raw_domain)
         role = check_role(address)
-        if role:
-            reasons.append(role)
+        if facts is _CLEAN and role is None:
+            return Result(text, address.key, Verdict.VALID)  # the common case, without combine()
+        disposable, fixed = facts
+        reasons = [r for r in (disposable, role) if r is not None]
         suggestion = None
         if fixed:
             reasons.append(Reason.TYPO_SUSPECTED)
-            suggestion = f"{local}@{fixed}"
+            suggestion = f"{text[:text.index('@')]}@{fixed}"
         return combine(text, address.key, reasons, suggestion)
