@@ -19,19 +19,18 @@ def _complaint(address: str, feedback_type: str, mail: Mail) -> Partial:
 
 
 def detect(mail: Mail) -> Partial | None:
-    for part in mail.parts:
-        if part.get_content_type() == "message/feedback-report":
-            blocks = T.parse_fields(T.message_text(part))
-            fields = blocks[0] if blocks else {}
-            address = ""
-            for name in ("original-rcpt-to", "removal-recipient"):
-                address = T.clean_address(fields.get(name, ""))
-                if address:
-                    break
-            if not address:
-                m = _TO.search(mail.original)
-                address = T.clean_address(m.group(1)) if m else ""
-            return _complaint(address, fields.get("feedback-type", "abuse").strip().lower() or "abuse", mail)
+    for part in mail.parts_of("message/feedback-report"):
+        blocks = T.parse_fields(T.message_text(part))
+        fields = blocks[0] if blocks else {}
+        address = ""
+        for name in ("original-rcpt-to", "removal-recipient"):
+            address = T.clean_address(fields.get(name, ""))
+            if address:
+                break
+        if not address:
+            m = _TO.search(mail.original)
+            address = T.clean_address(m.group(1)) if m else ""
+        return _complaint(address, fields.get("feedback-type", "abuse").strip().lower() or "abuse", mail)
     # Hotmail/Outlook.com JMRP: an attached message carrying the complainer's address in a header.
     original = mail.original
     if original and "x-hmxmroriginalrecipient" in original.lower():

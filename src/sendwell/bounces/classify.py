@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import email
 import re
-from email.message import Message
-from email.policy import compat32
 
-from sendwell.bounces import arf, autoreply, dsn, reasons, scan
+from sendwell.bounces import arf, autoreply, dsn, mime, reasons, scan
 from sendwell.bounces import text as T
 from sendwell.bounces.formats import FORMATS
 from sendwell.bounces.found import Hit, Mail, Partial
@@ -44,7 +41,7 @@ def classify(raw: bytes) -> BounceReport:
 def parse(raw: bytes) -> Mail:
     if len(raw) > MAX_BYTES:
         raw = raw[:MAX_BYTES]
-    return Mail(email.message_from_bytes(raw, policy=compat32))
+    return Mail(mime.load(raw))
 
 
 def find(mail: Mail, depth: int = 0) -> Partial | None:
@@ -79,13 +76,10 @@ def generic(mail: Mail, depth: int = 0) -> Partial | None:
         known = {h.address for h in hits}
         hits.extend(Hit(address=a) for a in failed if a not in known)
     if not hits and depth < 3:  # a bounce attached to another message
-        for part in mail.parts:
-            if part.get_content_type() == "message/rfc822" and isinstance(part.get_payload(), list):
-                inner = part.get_payload()[0]
-                if isinstance(inner, Message):
-                    found = find(Mail(inner), depth + 1)
-                    if found is not None and found.kind is MessageKind.BOUNCE and found.hits:
-                        return found
+        for part in mail.parts_of("message/rfc822"):
+            found = find(Mail(mime.load_text(T.part_text(part))), depth + 1)
+            if found is not None and found.kind is MessageKind.BOUNCE and found.hits:
+                return found
     quoted_text = mail.body + "\n" + mail.original
     if not hits and len(_QUOTE.findall(quoted_text)) >= 3:  # a bounce forwarded by a person, quoted
         quoted = _QUOTE.sub("", quoted_text).lstrip("\n")
@@ -118,7 +112,7 @@ BOUNCE_BODY = re.compile(r"could not be delivered|undeliverable|delivery (has )?
 
 def looks_like_bounce(mail: Mail) -> bool:
     return bool(BOUNCE_SENDER.search(mail.sender) or BOUNCE_SUBJECT.search(mail.subject)
-                or mail.msg.get_content_type() == "multipart/report" or BOUNCE_BODY.search(mail.body[:4000]))
+                or mail.typed[0][0] == "multipart/report" or BOUNCE_BODY.search(mail.body[:4000]))
 
 
 def excluded(mail: Mail) -> set[str]:

@@ -45,9 +45,8 @@ def hits_from_fields(blocks: list[dict[str, str]]) -> list[Hit]:
 def detect(mail: Mail) -> Partial | None:
     """Recipients from every delivery-status part; None when the message has none."""
     hits: list[Hit] = []
-    for part in mail.parts:
-        if part.get_content_type() in DSN_TYPES:
-            hits.extend(hits_from_fields(T.parse_fields(T.message_text(part))))
+    for part in mail.parts_of(*DSN_TYPES):
+        hits.extend(hits_from_fields(T.parse_fields(T.message_text(part))))
     if not hits:
         return None
     if any(not h.diagnostic for h in hits):  # the human-readable part may say what the fields do not

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from email.message import Message
 from functools import cached_property
 
+from sendwell.bounces import mime
 from sendwell.bounces import text as T
 from sendwell.bounces.report import MessageKind, Reason
 
@@ -61,36 +62,43 @@ class Mail:
         return self.header("From").lower()
 
     @cached_property
-    def parts(self) -> list[Message]:
-        """Every part of the bounce itself: attached messages are one part, never descended into."""
-        out: list[Message] = []
+    def typed(self) -> list[tuple[str, Message]]:
+        """(content type, part) for every part of the bounce itself; attached messages are not descended into."""
+        out: list[tuple[str, Message]] = []
         stack = [self.msg]
-        while stack and len(out) < 200:  # a pathological nesting is cut short, not followed
+        while stack and len(out) < mime.MAX_PARTS:
             part = stack.pop()
-            out.append(part)
-            if part.get_content_maintype() == "message":
-                continue
-            payload = part.get_payload() if part.is_multipart() else None
-            if isinstance(payload, list):
-                stack.extend(reversed([p for p in payload if isinstance(p, Message)]))
+            ctype = part.get_content_type()
+            if ctype.startswith("multipart/"):
+                children = mime.subparts(part)
+                if children is None:  # a multipart whose boundary never came: read it as text
+                    ctype = "text/plain"
+                else:
+                    stack.extend(reversed(children))
+            out.append((ctype, part))
         return out
+
+    @property
+    def parts(self) -> list[Message]:
+        return [part for _, part in self.typed]
+
+    def parts_of(self, *ctypes: str) -> list[Message]:
+        return [part for ctype, part in self.typed if ctype in ctypes]
 
     @cached_property
     def texts(self) -> tuple[str, str]:
         """(the bounce's own text, the returned message as text) from the message's parts."""
         own: list[str] = []
         original: list[str] = []
-        for part in self.parts:
-            ctype = part.get_content_type()
+        for ctype, part in self.typed:
             if ctype in ("message/rfc822", "text/rfc822-headers", "message/rfc822-headers", "text/rfc822",
                          "message/partial", "message/global", "message/global-headers"):
                 original.append(T.message_text(part))
             elif ctype.startswith("message/"):  # delivery-status, feedback-report: fields as text
                 own.append(T.message_text(part))
-            elif part.is_multipart():
+            elif ctype.startswith("multipart/"):
                 continue
-            elif ctype == "text/plain" or (ctype == "text/html" and not self.has_plain) or (
-                    part.get_content_maintype() == "multipart"):  # a multipart whose boundary never came
+            elif ctype == "text/plain" or (ctype == "text/html" and not self.has_plain):
                 text = T.part_text(part)
                 if ctype == "text/html":
                     text = T.html_to_text(text)
@@ -102,7 +110,7 @@ class Mail:
 
     @cached_property
     def has_plain(self) -> bool:
-        return any(p.get_content_type() == "text/plain" for p in self.parts)
+        return any(ctype == "text/plain" for ctype, _ in self.typed)
 
     @property
     def body(self) -> str:

@@ -161,15 +161,14 @@ def message_text(part: Message) -> str:
     payload = part.get_payload()
     if isinstance(payload, list):
         return "\n\n".join(message_headers(p) for p in payload if isinstance(p, Message))
-    return part_text(part)
+    return part_text(part).replace("\r\n", "\n")
 
 
 # The SMTP command the remote answered, as MTAs word it ("in reply to RCPT TO command", ">>> MAIL From:").
-_COMMANDS = (
-    (re.compile(r"(in reply to|after|did not like our|while sending|in response to|>>>|error on)\s*"
-                r"(the )?(end of )?(rcpt|mail|data|helo|ehlo|starttls|auth|message|initial connection|connect)",
-                re.IGNORECASE), 4),
-)
+_COMMAND = re.compile(r"(?:in reply to|after|did not like our|while sending|in response to|>>>|error on)\s*"
+                      r"(?:the )?(?:end of )?(rcpt|mail|data|helo|ehlo|starttls|auth|message|initial connection|"
+                      r"connect)")
+_COMMAND_HINTS = ("reply", "after", "like our", "while sending", "response", ">>>", "error on")
 _COMMAND_NAMES = {"rcpt": "RCPT", "mail": "MAIL", "data": "DATA", "helo": "HELO", "ehlo": "HELO",
                   "starttls": "STARTTLS", "auth": "AUTH", "message": "DATA", "initial connection": "CONN",
                   "connect": "CONN"}
@@ -177,11 +176,11 @@ _COMMAND_NAMES = {"rcpt": "RCPT", "mail": "MAIL", "data": "DATA", "helo": "HELO"
 
 def smtp_command(text: str) -> str:
     """The SMTP command named as the one refused (RCPT, MAIL, DATA, HELO, CONN...), or ''."""
-    for pattern, group in _COMMANDS:
-        m = pattern.search(text)
-        if m:
-            return _COMMAND_NAMES.get(m.group(group).lower(), "")
-    return ""
+    low = text.lower()
+    if not any(h in low for h in _COMMAND_HINTS):
+        return ""
+    m = _COMMAND.search(low)
+    return _COMMAND_NAMES.get(m.group(1), "") if m else ""
 
 
 _FIELD = re.compile(r"^([A-Za-z][A-Za-z0-9-]*):[ \t]*(.*)$")

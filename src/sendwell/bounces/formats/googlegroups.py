@@ -12,7 +12,7 @@ def detect(mail: Mail) -> Partial | None:
     failed = [a for a in failed if a]
     if not failed or "groups.google.com" not in mail.body:
         return None
-    if any(p.get_content_type() == "message/delivery-status" for p in mail.parts):
+    if mail.parts_of("message/delivery-status"):
         return None
     diagnostic = " ".join(mail.body.split())[:500]
     hits = [Hit(address=a, diagnostic=diagnostic, reason=Reason.REJECTED) for a in failed]

@@ -1,0 +1,122 @@
+"""Classify the shared bounce corpus repeated 20x: sendwell's classifier against flufl.bounce, in emails/s.
+
+Two figures per tool: steady state inside one process (files read from disk, as a mailbox
+scan does), and a whole run of a fresh process fed the 4,780 paths on stdin (process start
+included: `sendwell bounces classify` for sendwell, the equivalent loop for flufl.bounce).
+flufl.bounce is optional (`pip install flufl.bounce` in .venv); without it only sendwell is measured.
+Skips (exit 0) when ../shared/bounces is absent.
+
+    python bench/bench_bounces.py [--corpus ../shared/bounces] [--repeat 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import report  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+FLUFL_LOOP = (
+    "import sys, email\n"
+    "from flufl.bounce import all_failures\n"
+    "n = 0\n"
+    "for line in sys.stdin:\n"
+    "    with open(line.strip(), 'rb') as fh:\n"
+    "        msg = email.message_from_binary_file(fh)\n"
+    "    try:\n"
+    "        all_failures(msg)\n"
+    "    except Exception:\n"
+    "        pass\n"
+    "    n += 1\n"
+    "print(n)\n"
+)
+
+
+def flufl_available() -> bool:
+    try:
+        import flufl.bounce  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def in_process_sendwell(paths: list[str]) -> float:
+    from sendwell.bounces import classify
+
+    t0 = time.perf_counter()
+    for p in paths:
+        with open(p, "rb") as fh:
+            classify(fh.read())
+    return time.perf_counter() - t0
+
+
+def in_process_flufl(paths: list[str]) -> float:
+    import email
+
+    from flufl.bounce import all_failures
+
+    t0 = time.perf_counter()
+    for p in paths:
+        with open(p, "rb") as fh:
+            msg = email.message_from_binary_file(fh)
+        with contextlib.suppress(Exception):  # flufl.bounce raises on some malformed messages: count it as done
+            all_failures(msg)
+    return time.perf_counter() - t0
+
+
+def whole_run(cmd: list[str], paths: list[str]) -> float:
+    stdin = "".join(p + "\n" for p in paths)
+    t0 = time.perf_counter()
+    subprocess.run(cmd, input=stdin, text=True, capture_output=True, check=True)
+    return time.perf_counter() - t0
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--corpus", default=str(ROOT.parent / "shared" / "bounces"))
+    ap.add_argument("--repeat", type=int, default=20)
+    args, _ = ap.parse_known_args()  # bench/run.py passes every benchmark the same arguments
+    corpus = Path(args.corpus)
+    files = sorted(str(p) for p in corpus.glob("*.eml")) if corpus.is_dir() else []
+    if not files:
+        print(f"skipped: no bounce corpus at {corpus} (it lives in ../shared/bounces beside the repository)")
+        return
+    paths = files * args.repeat
+    n = len(paths)
+    # Warm the page cache and the imports so both tools start from the same state.
+    in_process_sendwell(files)
+    tools = [("sendwell", in_process_sendwell)]
+    have_flufl = flufl_available()
+    if have_flufl:
+        in_process_flufl(files)
+        tools.append(("flufl.bounce", in_process_flufl))
+    rows = []
+    for name, fn in tools:
+        seconds = min(fn(paths) for _ in range(2))
+        rows.append({"tool": name, "mode": "one process, steady state", "emails": n, "seconds": seconds,
+                     "emails/s": n / seconds})
+    sendwell_cli = shutil.which("sendwell", path=str(Path(sys.executable).parent)) or shutil.which("sendwell")
+    if sendwell_cli:
+        seconds = whole_run([sendwell_cli, "bounces", "classify"], paths)
+        rows.append({"tool": "sendwell", "mode": "`sendwell bounces classify`, start included", "emails": n,
+                     "seconds": seconds, "emails/s": n / seconds})
+    if have_flufl:
+        seconds = whole_run([sys.executable, "-c", FLUFL_LOOP], paths)
+        rows.append({"tool": "flufl.bounce", "mode": "python loop, start included", "emails": n,
+                     "seconds": seconds, "emails/s": n / seconds})
+    else:
+        print("flufl.bounce not installed: measuring sendwell only (pip install flufl.bounce to compare)")
+    print(f"corpus: {corpus} ({len(files)} emails x {args.repeat}), {os.cpu_count()} cores")
+    report("bounces", rows, ["tool", "mode", "emails", "seconds", "emails/s"])
+
+
+if __name__ == "__main__":
+    main()
