@@ -1,0 +1,70 @@
+"""`sendwell domain check D`: is the domain set up to send bulk mail (MX, SPF, DKIM, DMARC, reverse DNS, bounces)?"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from sendwell.cli.common import console, ctx_obj, print_json
+
+app = typer.Typer(help="Check a sending domain's DNS set-up.", no_args_is_help=True)
+
+_STYLE = {"ok": ("green", "ok   "), "warn": ("yellow", "warn "), "error": ("red", "error")}
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="domain")
+
+
+@app.command("check")
+def check_command(
+    ctx: typer.Context,
+    domain: Annotated[str, typer.Argument(help="The From domain of your campaigns, e.g. example.com")],
+    selector: Annotated[list[str] | None, typer.Option("--selector", "-s", help="DKIM selector to check (repeat); "
+                                                       "default: the selectors of the stored keys")] = None,
+    relay_ip: Annotated[str | None, typer.Option("--relay-ip", help="Public IP address your relay sends from "
+                                                 "(checks SPF authorization and reverse DNS)")] = None,
+    bounce_domain: Annotated[str | None, typer.Option("--bounce-domain", help="VERP bounce domain (MAIL FROM); "
+                                                      "default: [sending] bounce_domain")] = None,
+    nameserver: Annotated[str | None, typer.Option("--nameserver", help="Ask only this DNS server (IP or IP:PORT) "
+                                                   "instead of the system resolver")] = None,
+    timeout: Annotated[float, typer.Option("--timeout", help="Seconds per DNS question")] = 5.0,
+    directory: Annotated[str | None, typer.Option("--dir", help="DKIM key directory (default: SENDWELL_DKIM_DIR "
+                                                  "or ./dkim)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
+) -> None:
+    """Check MX, SPF (include chain, 10-lookup limit), DKIM, DMARC and alignment, reverse DNS and the bounce MX.
+
+    Exits with 1 when there is an error to fix, 0 otherwise.
+    """
+    from sendwell.domaincheck.checks import check_domain
+    from sendwell.domaincheck.lookup import Dns, make_resolver, parse_nameserver
+    from sendwell.errors import UserError
+
+    if nameserver:
+        try:
+            host, port = parse_nameserver(nameserver)
+        except ValueError:
+            raise UserError(f"--nameserver {nameserver!r}: give an IP address, optionally with :PORT") from None
+        resolver = make_resolver(host, port, timeout)
+    else:
+        resolver = make_resolver(timeout=timeout)
+    if bounce_domain is None and ctx.obj is not None:
+        bounce_domain = ctx_obj(ctx).settings.sending.bounce_domain
+    report = check_domain(domain, dns=Dns(resolver), selectors=selector or (), relay_ip=relay_ip,
+                          bounce_domain=bounce_domain, keys_dir=directory)
+    if as_json:
+        print_json(report.as_dict())
+    else:
+        console.print(f"Domain check for {report.domain}", style="bold", highlight=False)
+        for f in report.findings:
+            color, label = _STYLE[f.level.value]
+            console.print(f"[{color}]{label}[/{color}] {f.check.value:<10} ", end="", highlight=False)
+            console.print(f.message, markup=False, highlight=False, soft_wrap=True)
+            if f.fix and f.level.value != "ok":
+                console.print(f"{'':17}fix: {f.fix}", markup=False, highlight=False, soft_wrap=True)
+        counts = report.as_dict()["counts"]
+        console.print(f"{counts['error']} error(s), {counts['warn']} warning(s), {counts['ok']} ok", highlight=False)
+    if report.worst.value == "error":
+        raise typer.Exit(1)
