@@ -155,6 +155,8 @@ def mask(text: str) -> str:
 def finish(hit: Hit, context: str) -> FailedRecipient:
     """Decide the status, reason and hard flag of one recipient from what its parser found."""
     diag = hit.diagnostic.strip()
+    if not diag and context and hit.reason is None:  # named only in a header: the bounce's words explain it
+        diag = scan.explain(context[:CONTEXT_CHARS].split("\n"), lead=True)
     status = hit.status or T.enhanced_status(diag)
     reason = hit.reason
     if reason is None:

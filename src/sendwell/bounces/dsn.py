@@ -10,6 +10,7 @@ from sendwell.bounces.report import MessageKind
 
 DSN_TYPES = ("message/delivery-status", "message/global-delivery-status", "text/delivery-status")
 _SUCCESS = {"delivered", "relayed", "expanded", "deliverable"}
+_INLINE = re.compile(r"^(final|original)-recipient:", re.IGNORECASE | re.MULTILINE)
 _TYPE_PREFIX = re.compile(r"^\s*[\w-]+\s*;\s*")
 
 
@@ -47,6 +48,8 @@ def detect(mail: Mail) -> Partial | None:
     hits: list[Hit] = []
     for part in mail.parts_of(*DSN_TYPES):
         hits.extend(hits_from_fields(T.parse_fields(T.message_text(part))))
+    if not hits and _INLINE.search(mail.body):  # DSN fields pasted into a plain-text bounce
+        hits = hits_from_fields(T.parse_fields(mail.body[_INLINE.search(mail.body).start():]))
     if not hits:
         return None
     if any(not h.diagnostic for h in hits):  # the human-readable part may say what the fields do not

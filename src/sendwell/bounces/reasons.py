@@ -85,6 +85,8 @@ TEXT_RULES: tuple[TextRule, ...] = (
     TextRule(R.MAILERERROR, r"x-unix|procmail|mailer error|pipe to |command (died|failed|output)|"
              r"exit (code|status)|local delivery failed|unknown mailer|mail(er)? (program|command) failed|"
              r"delivery to (a )?(program|pipe|file) failed|service unavailable \(mailer\)"),
+    # KDDI (ezweb.ne.jp, au.com) answers "550 : User unknown", naming nobody, when the recipient's filter refused us.
+    TextRule(R.FILTERED, r"\b550:? : user unknown"),
     # Microsoft's "Recipient address rejected: Access denied" is its answer for an unknown recipient.
     TextRule(R.USERUNKNOWN, r"recipient address rejected: access denied"),
     # The recipient's mailbox.

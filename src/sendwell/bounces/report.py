@@ -68,6 +68,14 @@ def is_hard(reason: Reason, status: str) -> bool:
     return reason is Reason.NOTACCEPT and status.startswith("5")
 
 
+# The reason a report without any recipient stands for (a complaint that names nobody is still a complaint).
+KIND_REASONS: dict[MessageKind, str] = {
+    MessageKind.COMPLAINT: Reason.FEEDBACK.value,
+    MessageKind.AUTOREPLY: Reason.VACATION.value,
+    MessageKind.DELIVERED: Reason.DELIVERED.value,
+}
+
+
 @dataclass(frozen=True, slots=True)
 class FailedRecipient:
     """One recipient named in a report and what happened to it."""
@@ -116,7 +124,7 @@ class BounceReport:
             "kind": self.kind.value,
             "recipients": [r.address for r in self.recipients],
             "status": first.status if first else "",
-            "reason": first.reason.value if first else None,
+            "reason": first.reason.value if first else KIND_REASONS.get(self.kind),
             "hard": first.hard if first else False,
             "format": self.format,
             "feedback_type": self.feedback_type or None,

@@ -47,12 +47,16 @@ def occurrences(body: str, exclude: set[str]) -> list[tuple[int, str]]:
     return [(i, a) for i, a in found if a not in exclude]
 
 
-def explain(lines: list[str]) -> str:
-    """The lines of a block that carry an SMTP answer (with their continuations), else the whole block."""
+def explain(lines: list[str], lead: bool = False) -> str:
+    """The lines of a block that carry an SMTP answer (with their continuations), else the whole block.
+
+    With `lead`, only the two lines before the answer are kept (the block is a whole bounce, not one recipient's).
+    """
     keep: list[str] = []
     for i, line in enumerate(lines):
         if T.SMTP_REPLY.search(line) or T.ENHANCED.search(line):
-            keep.extend(x.strip() for x in lines[:i + 4] if x.strip() and not T.ADDRESS.fullmatch(x.strip()))
+            first = max(0, i - 2) if lead else 0
+            keep.extend(x.strip() for x in lines[first:i + 4] if x.strip() and not T.ADDRESS.fullmatch(x.strip()))
             break
     text = " ".join(keep) if keep else " ".join(x.strip() for x in lines if x.strip())
     return text[:1000]
