@@ -1,0 +1,111 @@
+"""Webhook test helpers: fixture payloads, a self-made SNS signing certificate, a campaign to match against."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, update
+
+from sendwell import campaigns, segments
+from sendwell.db.engine import utcnow
+from sendwell.db.schema import recipients
+
+FIXTURES = Path(__file__).parent / "fixtures"
+CERT_URL = "https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-0000000000000000000000.pem"
+TOPIC = "arn:aws:sns:eu-west-1:123456789012:ses-bounces"
+
+
+def fixture_text(name: str, **fill: str) -> str:
+    text = (FIXTURES / name).read_text()
+    for key, value in fill.items():
+        text = text.replace("{{" + key + "}}", value)
+    return text
+
+
+class SnsSigner:
+    """Plays Amazon SNS: a private key and its certificate, served by an offline fetcher."""
+
+    def __init__(self) -> None:
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import rsa
+        from cryptography.x509.oid import NameOID
+
+        self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sns.amazonaws.com")])
+        now = datetime.now(UTC)
+        cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(self.key.public_key())
+                .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(days=1))
+                .not_valid_after(now + timedelta(days=30)).sign(self.key, hashes.SHA256()))
+        self.pem = cert.public_bytes(serialization.Encoding.PEM)
+        self.fetched: list[str] = []
+
+    def fetch(self, url: str) -> bytes:
+        self.fetched.append(url)
+        if url == CERT_URL:
+            return self.pem
+        return b"<ConfirmSubscriptionResponse/>"
+
+    def sign(self, message: dict, version: str = "1") -> dict:
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import padding
+
+        from sendwell.bounces.webhooks.ses import string_to_sign
+
+        message = {**message, "SignatureVersion": version, "SigningCertURL": CERT_URL}
+        digest = hashes.SHA1() if version == "1" else hashes.SHA256()
+        message["Signature"] = base64.b64encode(self.key.sign(string_to_sign(message), padding.PKCS1v15(),
+                                                              digest)).decode()
+        return message
+
+
+@pytest.fixture(scope="session")
+def sns() -> SnsSigner:
+    return SnsSigner()
+
+
+def notification(ses_message: str, **extra: str) -> dict:
+    return {"Type": "Notification", "MessageId": "22b80b92-fdea-4c2c-8f9d-bdfb0c7bf324", "TopicArn": TOPIC,
+            "Message": ses_message, "Timestamp": "2026-11-28T23:51:10.123Z",
+            "UnsubscribeURL": "https://sns.eu-west-1.amazonaws.com/?Action=Unsubscribe&SubscriptionArn=" + TOPIC,
+            **extra}
+
+
+def body(doc: object) -> bytes:
+    return json.dumps(doc).encode()
+
+
+def setup_campaign(engine, addrs: list[str], message_ids: dict[str, str] | None = None):
+    """A started campaign whose recipients were all sent five minutes ago; {email: recipient id}."""
+    segments.create(engine, "s")
+    segments.add(engine, "s", addrs)
+    cid = campaigns.create_campaign(engine, name="c", subject="s", from_addr="news@news.example.org", text="t",
+                                    include=["s"])
+    campaigns.start_campaign(engine, cid)
+    with engine.begin() as conn:
+        conn.execute(update(recipients).values(status="sent", sent_at=utcnow() - timedelta(minutes=5)))
+        for email, mid in (message_ids or {}).items():
+            conn.execute(update(recipients).where(recipients.c.email == email).values(message_id=mid))
+        rows = conn.execute(select(recipients.c.id, recipients.c.email)).all()
+    return cid, {r.email: r.id for r in rows}
+
+
+def status_of(engine, rid: int) -> str:
+    with engine.connect() as conn:
+        return conn.execute(select(recipients.c.status).where(recipients.c.id == rid)).scalar_one()
+
+
+def listed_as(engine, email: str) -> str | None:
+    """The black-list reason for an address, or None when it is not listed."""
+    from sendwell.blacklist import show
+    from sendwell.errors import NotFound
+
+    try:
+        entry = show(engine, email)["entry"]
+    except NotFound:
+        return None
+    return entry["reason"] if entry else None

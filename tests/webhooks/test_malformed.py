@@ -1,0 +1,54 @@
+"""Whatever arrives at a webhook URL, the answer is a list of reports or one clear WebhookError: never a crash."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sendwell.bounces import webhooks
+
+BODIES = [b"", b"{", b"\xff\xfe", b"null", b"42", b'"text"', b"[]", b"{}", b"[1, null, {}]",
+          b'{"Type": "Notification"}', b'{"RecordType": 7}', b'{"signature": "x", "event-data": []}']
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
+        st.sampled_from(["event", "email", "status", "reason", "type", "RecordType", "Type", "Email", "Details",
+                         "SuppressSending", "SuppressionReason", "Recipient", "smtp-id", "x"]), inner, max_size=6),
+    max_leaves=20)
+
+
+@pytest.mark.parametrize("provider", sorted(webhooks.PROVIDERS))
+@pytest.mark.parametrize("raw", BODIES)
+def test_malformed_bodies_give_one_clear_error(provider, raw):
+    try:
+        result = webhooks.parse(provider, raw, {}, fetch=_no_fetch, env={"SENDWELL_WEBHOOK_MAILGUN_KEY": "k"})
+    except webhooks.WebhookError as err:
+        assert str(err).startswith(f"{provider} webhook:") and "\n" not in str(err)
+    else:
+        assert result == []
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(events=st.lists(json_values, max_size=5), provider=st.sampled_from(["sendgrid", "postmark"]))
+def test_any_json_shape_is_parsed_or_refused_cleanly(events, provider):
+    doc = events if provider == "sendgrid" else (events[0] if events else {})
+    if provider == "postmark" and isinstance(doc, dict):
+        doc = {"RecordType": "Bounce", **doc}
+    try:
+        reports = webhooks.parse(provider, json.dumps(doc).encode(), {}, fetch=_no_fetch, env={})
+    except webhooks.MalformedPayload:
+        return
+    for r in reports:
+        assert "@" in r.email and r.kind in webhooks.report.EventKind
+
+
+def test_unknown_provider():
+    with pytest.raises(webhooks.UnknownProvider, match="known: mailgun, postmark, sendgrid, ses"):
+        webhooks.parse("mandrill", b"[]", {}, env={})
+
+
+def _no_fetch(url: str) -> bytes:
+    raise AssertionError(f"nothing should be fetched for a malformed body ({url})")

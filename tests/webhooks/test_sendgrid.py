@@ -1,0 +1,86 @@
+"""SendGrid's Event Webhook: each event kind lands where it should; a configured key makes signatures mandatory."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from sendwell.bounces import webhooks
+from sendwell.config import Settings
+
+from .conftest import fixture_text, listed_as, setup_campaign, status_of
+
+ADDRS = ["ok@example.com", "dead@example.com", "policy@example.com", "was-bounced@example.com", "left@example.com",
+         "angry@example.com", "bye@example.com", "group@example.com", "slow@example.com"]
+
+
+def payload() -> bytes:
+    return fixture_text("sendgrid_events.json", MSGID_OK="ok.1@news.example.org",
+                        MSGID_DEAD="<dead.1@news.example.org>").encode()
+
+
+def keypair() -> tuple[object, str]:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    public = key.public_key().public_bytes(serialization.Encoding.DER,
+                                           serialization.PublicFormat.SubjectPublicKeyInfo)
+    return key, base64.b64encode(public).decode()  # the form SendGrid's settings page shows
+
+
+def signed_headers(key, raw: bytes, timestamp: str = "1795910200") -> dict[str, str]:
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    signature = key.sign(timestamp.encode() + raw, ec.ECDSA(hashes.SHA256()))
+    return {"X-Twilio-Email-Event-Webhook-Signature": base64.b64encode(signature).decode(),
+            "X-Twilio-Email-Event-Webhook-Timestamp": timestamp, "Content-Type": "application/json"}
+
+
+def test_each_event_kind_is_recorded_as_what_it_means(engine):
+    settings = Settings()
+    _, ids = setup_campaign(engine, ADDRS, {"dead@example.com": "<dead.1@news.example.org>"})
+    key, public = keypair()
+    raw = payload()
+    applied = webhooks.handle(engine, settings, "sendgrid", raw, signed_headers(key, raw),
+                              env={"SENDWELL_WEBHOOK_SENDGRID_KEY": public})
+    assert sorted(a.email for a in applied) == sorted(
+        ["dead@example.com", "policy@example.com", "was-bounced@example.com", "left@example.com",
+         "angry@example.com", "bye@example.com", "group@example.com"])
+    assert status_of(engine, ids["dead@example.com"]) == "error"
+    assert listed_as(engine, "dead@example.com") == "hard_bounce"
+    assert status_of(engine, ids["policy@example.com"]) == "failed"  # refused for our reputation: not the address
+    assert listed_as(engine, "policy@example.com") is None
+    assert listed_as(engine, "left@example.com") == "unsubscribe"
+    assert listed_as(engine, "bye@example.com") == "unsubscribe"
+    assert listed_as(engine, "group@example.com") == "unsubscribe"
+    assert listed_as(engine, "angry@example.com") == "complaint"
+    assert status_of(engine, ids["ok@example.com"]) == "sent" and status_of(engine, ids["slow@example.com"]) == "sent"
+
+
+def test_forged_or_unsigned_batches_are_refused_when_a_key_is_set(engine):
+    key, public = keypair()
+    env = {"SENDWELL_WEBHOOK_SENDGRID_KEY": public}
+    raw = payload()
+    headers = signed_headers(key, raw)
+    forged = raw.replace(b"angry@example.com", b"ceo@example.com")
+    with pytest.raises(webhooks.WebhookRejected, match="does not match"):
+        webhooks.handle(engine, Settings(), "sendgrid", forged, headers, env=env)
+    with pytest.raises(webhooks.WebhookRejected, match="unsigned"):
+        webhooks.handle(engine, Settings(), "sendgrid", raw, {}, env=env)
+    other, _ = keypair()
+    with pytest.raises(webhooks.WebhookRejected, match="does not match"):
+        webhooks.handle(engine, Settings(), "sendgrid", raw, signed_headers(other, raw), env=env)
+    with pytest.raises(webhooks.WebhookRejected, match="does not match"):  # replayed with a new timestamp
+        webhooks.handle(engine, Settings(), "sendgrid", raw, {**headers, "X-Twilio-Email-Event-Webhook-Timestamp":
+                                                               "1795999999"}, env=env)
+    with pytest.raises(webhooks.WebhookRejected, match="not a public key"):
+        webhooks.handle(engine, Settings(), "sendgrid", raw, headers, env={"SENDWELL_WEBHOOK_SENDGRID_KEY": "abc"})
+
+
+def test_without_a_key_unsigned_batches_are_accepted(engine):
+    setup_campaign(engine, ["angry@example.com"])
+    applied = webhooks.handle(engine, Settings(), "sendgrid", payload(), {}, env={})
+    assert listed_as(engine, "angry@example.com") == "complaint" and len(applied) == 7

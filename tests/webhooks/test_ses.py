@@ -1,0 +1,106 @@
+"""Amazon SES through SNS: only SNS-signed messages count; bounces and complaints reach the black list."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from sqlalchemy import func, select
+
+from sendwell.bounces import webhooks
+from sendwell.config import Settings
+from sendwell.db.schema import events
+from sendwell.keys import app_secret
+from sendwell.sending import verp
+
+from .conftest import CERT_URL, TOPIC, body, fixture_text, listed_as, notification, setup_campaign, status_of
+
+
+def event_count(engine) -> int:
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(events)).scalar_one()
+
+
+@pytest.mark.parametrize("version", ["1", "2"])
+def test_signed_permanent_bounce_marks_error_and_blacklists(engine, sns, version):
+    settings = Settings()
+    cid, ids = setup_campaign(engine, ["dead@example.com", "ok@example.com"])
+    source = verp.bounce_address(app_secret(engine, settings), cid, ids["dead@example.com"], "bounces.example.org")
+    message = fixture_text("ses_bounce_permanent.json", SOURCE=source, MESSAGE_ID="<x@example.org>")
+    request = sns.sign(notification(message, Subject="Amazon SES Bounce"), version)
+    applied = webhooks.handle(engine, settings, "ses", body(request), {"x-amz-sns-message-type": "Notification"},
+                              fetch=sns.fetch, env={})
+    assert [(a.email, a.recipient_id, a.status, a.blacklisted) for a in applied] == [
+        ("dead@example.com", ids["dead@example.com"], "error", "hard_bounce")]
+    assert status_of(engine, ids["ok@example.com"]) == "sent"
+    assert CERT_URL in sns.fetched
+    again = webhooks.handle(engine, settings, "ses", body(request), {}, fetch=sns.fetch, env={})
+    assert again[0].duplicate  # SNS retries: recorded once
+
+
+def test_transient_bounce_is_not_blacklisted_and_complaint_is(engine, sns):
+    settings = Settings()
+    _, ids = setup_campaign(engine, ["full@example.com", "angry@example.com"])
+    for name in ("ses_bounce_transient.json", "ses_complaint.json"):
+        request = sns.sign(notification(fixture_text(name)), "2")
+        webhooks.handle(engine, settings, "ses", body(request), {}, fetch=sns.fetch, env={})
+    assert status_of(engine, ids["full@example.com"]) == "failed"
+    assert listed_as(engine, "full@example.com") is None
+    assert listed_as(engine, "angry@example.com") == "complaint"
+
+
+def _forge(request: dict) -> dict:
+    return {**request, "Message": request["Message"].replace("dead@example.com", "ceo@example.com")}
+
+
+@pytest.mark.parametrize("tamper, words", [
+    (_forge, "does not match"),
+    (lambda r: {k: v for k, v in r.items() if k != "Signature"}, "Signature"),
+    (lambda r: {**r, "SignatureVersion": "3"}, "SignatureVersion"),
+    (lambda r: {**r, "SigningCertURL": CERT_URL.replace("https:", "http:")}, "not https"),
+    (lambda r: {**r, "SigningCertURL": "https://evil-bucket.s3.amazonaws.com/cert.pem"}, "SNS amazonaws.com"),
+    (lambda r: {**r, "SigningCertURL": "https://sns.eu-west-1.amazonaws.com.evil.example/cert.pem"}, "SNS"),
+    (lambda r: {**r, "TopicArn": "arn:aws:sns:eu-west-1:999999999999:other"}, "does not match"),
+])
+def test_unsigned_or_forged_messages_are_refused(engine, sns, tamper, words):
+    settings = Settings()
+    setup_campaign(engine, ["dead@example.com", "ceo@example.com"])
+    message = fixture_text("ses_bounce_permanent.json", SOURCE="news@news.example.org", MESSAGE_ID="<m@x>")
+    request = tamper(sns.sign(notification(message), "1"))
+    sns.fetched.clear()
+    with pytest.raises(webhooks.WebhookRejected, match=words):
+        webhooks.handle(engine, settings, "ses", body(request), {}, fetch=sns.fetch, env={})
+    assert event_count(engine) == 0
+    assert all(url == CERT_URL for url in sns.fetched)  # nothing fetched from a URL we do not trust
+
+
+def test_a_certificate_from_someone_else_is_refused(engine, sns):
+    from .conftest import SnsSigner
+
+    impostor = SnsSigner()
+    request = impostor.sign(notification(fixture_text("ses_complaint.json")), "2")
+    with pytest.raises(webhooks.WebhookRejected, match="does not match"):
+        webhooks.handle(engine, Settings(), "ses", body(request), {}, fetch=sns.fetch, env={})
+
+
+def test_subscription_is_confirmed_only_for_a_listed_topic(engine, sns, caplog):
+    confirm = sns.sign({"Type": "SubscriptionConfirmation", "MessageId": "165545c9-2a5c-472c-8df2-7ff2be2b3b1b",
+                        "Token": "2336412f37fb687f5d51e6e2425f004aed5c8d0f5ee9b1c2", "TopicArn": TOPIC,
+                        "Message": "You have chosen to subscribe to the topic " + TOPIC,
+                        "SubscribeURL": "https://sns.eu-west-1.amazonaws.com/?Action=ConfirmSubscription&Token=23",
+                        "Timestamp": "2026-11-28T23:00:00.000Z"}, "1")
+    sns.fetched.clear()
+    with caplog.at_level(logging.WARNING):
+        assert webhooks.handle(engine, Settings(), "ses", body(confirm), {}, fetch=sns.fetch, env={}) == []
+    assert confirm["SubscribeURL"] not in sns.fetched
+    assert any(confirm["SubscribeURL"] in r.getMessage() for r in caplog.records)  # for a person to open
+    env = {"SENDWELL_WEBHOOK_SES_TOPICS": TOPIC}
+    assert webhooks.handle(engine, Settings(), "ses", body(confirm), {}, fetch=sns.fetch, env=env) == []
+    assert confirm["SubscribeURL"] in sns.fetched
+
+
+def test_a_topic_outside_the_list_is_refused(engine, sns):
+    request = sns.sign(notification(fixture_text("ses_complaint.json")), "1")
+    env = {"SENDWELL_WEBHOOK_SES_TOPICS": "arn:aws:sns:eu-west-1:123456789012:another"}
+    with pytest.raises(webhooks.WebhookRejected, match="not in SENDWELL_WEBHOOK_SES_TOPICS"):
+        webhooks.handle(engine, Settings(), "ses", body(request), {}, fetch=sns.fetch, env=env)
