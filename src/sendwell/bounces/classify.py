@@ -68,7 +68,7 @@ _QUOTE = re.compile(r"^[ \t]*>[ \t]?", re.MULTILINE)
 
 def generic(mail: Mail, depth: int = 0) -> Partial | None:
     """A bounce in no known format: X-Failed-Recipients, else addresses in its text (a forwarded one too)."""
-    exclude = excluded(mail)
+    exclude = set(mail.own_addresses)
     hits = scan.scan(mail.body, set(exclude))
     failed = [T.clean_address(a) for a in mail.header("X-Failed-Recipients").split(",")]
     failed = [a for a in failed if a]
@@ -113,16 +113,6 @@ BOUNCE_BODY = re.compile(r"could not be delivered|undeliverable|delivery (has )?
 def looks_like_bounce(mail: Mail) -> bool:
     return bool(BOUNCE_SENDER.search(mail.sender) or BOUNCE_SUBJECT.search(mail.subject)
                 or mail.typed[0][0] == "multipart/report" or BOUNCE_BODY.search(mail.body[:4000]))
-
-
-def excluded(mail: Mail) -> set[str]:
-    """Addresses that are the bounce's own sender or receiver, and the original's sender."""
-    out = set()
-    for name in ("From", "To", "Return-Path", "Reply-To", "Sender"):
-        addr = T.clean_address(mail.header(name))
-        if addr:
-            out.add(addr)
-    return out
 
 
 def _merge(report: Partial, partial: Partial) -> Partial:

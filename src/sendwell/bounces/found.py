@@ -54,6 +54,12 @@ class Mail:
             return ""
 
     @cached_property
+    def own_addresses(self) -> frozenset[str]:
+        """The bounce's own sender and receiver: never a failed recipient."""
+        found = (T.clean_address(self.header(name)) for name in ("From", "To", "Return-Path", "Reply-To", "Sender"))
+        return frozenset(a for a in found if a)
+
+    @cached_property
     def subject(self) -> str:
         return T.decode_header(self.header("Subject"))
 

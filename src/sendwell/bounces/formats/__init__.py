@@ -16,6 +16,18 @@ _NAMES: tuple[str, ...] = (
     "amazonses",
     "googlegroups",
     "gmail",
+    "exchange",
+    "exchange2003",
+    "qmail",
+    "yahoo",
+    "dragonfly",
+    "opensmtpd",
+    "domino",
+    "courier",
+    "japan",
+    "exim",
+    "postfix",
+    "sendmail",
 )
 
 
