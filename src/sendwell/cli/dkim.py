@@ -53,10 +53,10 @@ def generate_command(
                     "dns_strings": dkim.split_txt(value)})
         return
     console.print(f"Created {entry.algorithm.value} key {folder / entry.file} (mode 0600) for {entry.domain}, "
-                  f"selector {entry.selector}.", highlight=False, markup=False)
+                  f"selector {entry.selector}.", highlight=False, markup=False, soft_wrap=True)
     _show_record(name, value, dkim.zone_line(entry, value))
     console.print(f"Then check it: sendwell domain check {entry.domain} --selector {entry.selector}",
-                  highlight=False, markup=False)
+                  highlight=False, markup=False, soft_wrap=True)
 
 
 @app.command("list")

@@ -104,7 +104,8 @@ def check_spf(report: Report, dns: Dns, domain: str, check: Check, role: str) ->
     detail = {"record": top.record, "lookups": a.lookups}
     for loop in a.loops:
         usable = False
-        report.add(check, ERROR, f"SPF include loop: {loop}; receivers give up with permerror",
+        report.add(check, ERROR, f"SPF include loop: {loop}; a receiver that gets that far gives up with "
+                   "permerror, and SPF fails",
                    "remove the include/redirect that points back to a domain already in the chain", **detail)
     for broken in a.broken:
         usable = False
@@ -286,7 +287,7 @@ def check_dmarc(report: Report, dns: Dns, domain: str) -> dmarc.Policy | None:
         return None
     if not records:
         report.add(Check.DMARC, ERROR, f"no DMARC record at _dmarc.{domain}: since February 2024 Gmail and Yahoo "
-                   "refuse bulk mail from domains without one",
+                   "reject or junk bulk mail from domains without one",
                    f'publish a TXT record at _dmarc.{domain}: "v=DMARC1; p=none; rua=mailto:dmarc@{domain}", then '
                    "move to p=quarantine once the reports show all your mail passing")
         return None
@@ -344,9 +345,10 @@ def check_alignment(report: Report, domain: str, dkim_domains: Sequence[str], en
     elif spf_ok:
         report.add(Check.ALIGNMENT, OK, f"SPF domain {envelope} is aligned with {domain} ({mode[aspf]})")
     if not dkim_aligned and not (spf_aligned and spf_ok):
-        report.add(Check.ALIGNMENT, ERROR, f"neither a valid DKIM signature nor SPF is aligned with {domain}: "
-                   "DMARC fails for every message", "publish a DKIM key for the From domain and check again; "
-                   "DKIM alignment is the one that survives forwarding")
+        spf_part = f"the SPF of {envelope} does not pass" if spf_aligned else f"SPF ({envelope}) is not aligned"
+        report.add(Check.ALIGNMENT, ERROR, f"no DKIM key verifiable for {domain}, and {spf_part}: DMARC fails for "
+                   "every message", "publish the DKIM record for the From domain (see the dkim findings) and check "
+                   "again; DKIM alignment is the one that survives forwarding")
 
 
 # --------------------------------------------------------------------------- the relay's reverse DNS, the bounce MX

@@ -252,7 +252,6 @@ def _check(dns: Dns, addr, domain: str, state: dict[str, int], chain: tuple[str,
     except SpfSyntaxError as err:
         return "permerror", "", f"{domain}: {err}"
     family = "A" if addr.version == 4 else "AAAA"
-    where = " ← ".join((domain, *reversed(chain))) if chain else domain
     try:
         for t in terms:
             if t.modifier:
@@ -290,9 +289,9 @@ def _check(dns: Dns, addr, domain: str, state: dict[str, int], chain: tuple[str,
                     return "permerror", t.text, why or f"{target} has no SPF record"
                 match = sub == "pass"
                 if match:
-                    return QUALIFIERS[t.qualifier], f"{matched} (via {t.text} in {where})", why
+                    return QUALIFIERS[t.qualifier], f"{matched}, via {t.text}", why
             if match:
-                return QUALIFIERS[t.qualifier], f"{t.text} in {where}", ""
+                return QUALIFIERS[t.qualifier], f"{t.text} in {domain}", ""
     except DnsFailure as err:
         return "temperror", "", str(err)
     redirect = next((t for t in terms if t.modifier and t.name == "redirect"), None)
