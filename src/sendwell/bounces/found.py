@@ -54,6 +54,11 @@ class Mail:
             return ""
 
     @cached_property
+    def head(self) -> str:
+        """Sender, subject and the start of the body, lower-cased: where formats look for their signature."""
+        return f"{self.sender}\n{self.subject}\n{self.body[:3000]}".lower()
+
+    @cached_property
     def own_addresses(self) -> frozenset[str]:
         """The bounce's own sender and receiver: never a failed recipient."""
         found = (T.clean_address(self.header(name)) for name in ("From", "To", "Return-Path", "Reply-To", "Sender"))

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from sendwell.bounces import text as T
 from sendwell.bounces.report import Reason as R
 
 
@@ -257,56 +258,9 @@ PSEUDO_STATUS: dict[R, str] = {
 # Reasons that are never permanent by nature: their pseudo code starts with 4 unless the MTA said 5xx.
 TRANSIENT_BY_NATURE = frozenset({R.EXPIRED})
 
-def _required_words(pattern: str) -> tuple[str, ...] | None:
-    """Literal strings one of which every match of the pattern contains, or None when there are none.
-
-    Searching ~45 alternations over every diagnostic is the classifier's main cost; `word in text`
-    is a fast necessary test, so a rule whose words are all absent is skipped without running it.
-    """
-    from re import _parser
-
-    try:
-        return _required(list(_parser.parse(pattern)))
-    except Exception:  # an unusual pattern: always run it
-        return None
-
-
-def _required(seq: list) -> tuple[str, ...] | None:
-    """For a parsed sequence: a literal run it always contains, or the words of a group it always contains."""
-    from re import _constants as C  # noqa: N812
-
-    best, run = "", ""
-    groups: list[tuple[str, ...]] = []
-    for op, arg in seq:
-        if op is C.LITERAL:
-            run += chr(arg)
-            best = max(best, run, key=len)
-            continue
-        run = ""
-        if op is C.BRANCH:
-            words: list[str] = []
-            for branch in arg[1]:
-                sub = _required(list(branch))
-                if sub is None:
-                    words = []
-                    break
-                words.extend(sub)
-            if words:
-                groups.append(tuple(words))
-        elif op is C.SUBPATTERN:
-            sub = _required(list(arg[3]))
-            if sub is not None:
-                groups.append(sub)
-    if len(best) >= 4 or (best and not groups):
-        return (best,) if len(best) >= 2 else None
-    if groups:
-        return min(groups, key=len)
-    return None
-
-
 _COMPILED: tuple[tuple[R, re.Pattern[str], tuple[str, ...], tuple[str, ...] | None], ...] = tuple(
     (rule.reason, re.compile(rule.pattern), tuple(s for s in rule.statuses.split(",") if s),
-     _required_words(rule.pattern))
+     T.required_words(rule.pattern))
     for rule in TEXT_RULES
 )
 _SPACES = re.compile(r"\s+")

@@ -215,3 +215,50 @@ def parse_fields(text: str) -> list[dict[str, str]]:
     if current:
         blocks.append(current)
     return blocks
+
+
+def required_words(pattern: str) -> tuple[str, ...] | None:
+    """Literal strings one of which every match of the pattern contains, or None when there are none.
+
+    Searching long alternations over every bounce is the classifier's main cost; `word in text`
+    is a fast necessary test, so a pattern whose words are all absent need not run.
+    """
+    from re import _parser
+
+    try:
+        return _required(list(_parser.parse(pattern)))
+    except Exception:  # an unusual pattern: always run it
+        return None
+
+
+def _required(seq: list) -> tuple[str, ...] | None:
+    """For a parsed sequence: a literal run it always contains, or the words of a group it always contains."""
+    from re import _constants as C  # noqa: N812
+
+    best, run = "", ""
+    groups: list[tuple[str, ...]] = []
+    for op, arg in seq:
+        if op is C.LITERAL:
+            run += chr(arg)
+            best = max(best, run, key=len)
+            continue
+        run = ""
+        if op is C.BRANCH:
+            words: list[str] = []
+            for branch in arg[1]:
+                sub = _required(list(branch))
+                if sub is None:
+                    words = []
+                    break
+                words.extend(sub)
+            if words:
+                groups.append(tuple(words))
+        elif op is C.SUBPATTERN:
+            sub = _required(list(arg[3]))
+            if sub is not None:
+                groups.append(sub)
+    if len(best) >= 4 or (best and not groups):
+        return (best,) if len(best) >= 2 else None
+    if groups:
+        return min(groups, key=len)
+    return None

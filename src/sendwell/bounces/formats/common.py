@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 from sendwell.bounces import scan
+from sendwell.bounces import text as T
 from sendwell.bounces.found import Mail, Partial
 from sendwell.bounces.report import Reason
 
@@ -18,14 +19,24 @@ class TextFormat:
     (or anywhere) and before `end` (or the end of the bounce's own text)."""
 
     name: str
-    sign: re.Pattern[str]  # searched in "sender\nsubject\n" + the start of the body
+    sign: re.Pattern[str]  # lower-case pattern, searched in Mail.head (sender, subject, start of the body)
     start: re.Pattern[str] | None = None
     end: re.Pattern[str] | None = None
     hints: tuple[tuple[re.Pattern[str], Reason], ...] = ()  # the format's own phrases that name the reason
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_words", T.required_words(self.sign.pattern))
+
+    def signed(self, mail: Mail) -> bool:
+        head = mail.head
+        words = self._words  # type: ignore[attr-defined]
+        if words is not None and not any(w in head for w in words):
+            return False
+        return self.sign.search(head) is not None
+
     def detect(self, mail: Mail) -> Partial | None:
         body = mail.body
-        if not self.sign.search(f"{mail.sender}\n{mail.subject}\n{body[:3000]}"):
+        if not self.signed(mail):
             return None
         region = body
         if self.start is not None:
@@ -50,3 +61,8 @@ class TextFormat:
 
 def rx(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern, FLAGS)
+
+
+def sign(pattern: str) -> re.Pattern[str]:
+    """A signature pattern: written in lower case, matched on lower-cased text (much faster than IGNORECASE)."""
+    return re.compile(pattern, re.MULTILINE)

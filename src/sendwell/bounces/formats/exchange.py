@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 
-from sendwell.bounces.formats.common import TextFormat, rx
+from sendwell.bounces.formats.common import TextFormat, rx, sign
 from sendwell.bounces.found import Mail, Partial
 
 FORMAT = TextFormat(
     name="exchange",
-    sign=rx(r"delivery has failed to these recipients|rejected your message to the following e-?mail addresses|"
+    sign=sign(r"delivery has failed to these recipients|rejected your message to the following e-?mail addresses|"
             r"diagnostic information for administrators|your message (couldn't|could not|wasn't) be delivered|"
             r"microsoft exchange|office ?365"),
     start=rx(r"delivery has failed to these recipients or (groups|distribution lists):?|"

@@ -7,15 +7,14 @@ import re
 from sendwell.bounces import scan
 from sendwell.bounces.found import Mail, Partial
 
-_SIGN = re.compile(r"technical details of (permanent|temporary) failure", re.IGNORECASE)
 _REMOTE = re.compile(r"the (error|response) (that )?the other server returned was:?\s*(.+)", re.IGNORECASE | re.DOTALL)
 _DETAILS = re.compile(r"technical details of (permanent|temporary) failure:?\s*(.+)", re.IGNORECASE | re.DOTALL)
 
 
 def detect(mail: Mail) -> Partial | None:
-    body = mail.body
-    if "google" not in mail.sender and not _SIGN.search(body):
+    if "technical details of" not in mail.head:
         return None
+    body = mail.body
     m = _DETAILS.search(body)
     if m is None:
         return None
