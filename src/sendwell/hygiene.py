@@ -33,6 +33,7 @@ _HARD = Decision(RecipientStatus.ERROR, FailureKind.RECIPIENT, AddressAction.SUP
 _FULL = Decision(RecipientStatus.FAILED, FailureKind.MAILBOX_FULL, AddressAction.SCORE)
 _POLICY = Decision(RecipientStatus.FAILED, FailureKind.POLICY, AddressAction.NONE)
 _TRANSIENT = Decision(RecipientStatus.FAILED, FailureKind.OTHER, AddressAction.SCORE)
+_THROTTLED = Decision(RecipientStatus.FAILED, FailureKind.THROTTLED, AddressAction.NONE)  # our sending pace
 _IGNORE = Decision(None, None, AddressAction.NONE)
 
 # Bounce reason (Sisimai's vocabulary, docs/bounces.md) -> decision. Only a bad address is suppressed
@@ -50,8 +51,8 @@ BOUNCE_POLICY: dict[str, Decision] = {
     "networkerror": _TRANSIENT,
     "systemerror": _TRANSIENT,
     "mailererror": _TRANSIENT,
-    "toomanyconn": _TRANSIENT,
-    "speeding": _TRANSIENT,
+    "toomanyconn": _THROTTLED,
+    "speeding": _THROTTLED,
     "suppressed": _TRANSIENT,
     "onhold": _TRANSIENT,
     "undefined": _TRANSIENT,

@@ -56,3 +56,12 @@ def test_threshold_outside_the_window_does_not_suppress():
     s = Score(2.5, T0, T0 + timedelta(days=14))
     s, out = add_soft_bounce(s, T0 + timedelta(days=16), policy)
     assert s.value == 3.0 and not out
+
+
+def test_docs_list_every_reason_with_its_decision():
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "hygiene.md").read_text()
+    for reason, d in BOUNCE_POLICY.items():
+        status = d.status.value if d.status else "—"
+        assert f"| `{reason}` | {status} |" in doc, reason
