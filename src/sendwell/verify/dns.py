@@ -55,7 +55,8 @@ class DnsChecker:
         if nameservers is not None:
             self.resolver.nameservers = list(nameservers)
         self.resolver.port = port
-        self.resolver.timeout = timeout
+        # A lost UDP packet is retried within the lifetime instead of eating all of it.
+        self.resolver.timeout = min(timeout, max(0.5, timeout / 3))
         self.resolver.lifetime = timeout
         self.resolver.cache = None  # our own cache is per run and also holds negative answers
         self.concurrency = concurrency

@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import dns.exception
 import dns.flags
 import dns.message
 import dns.name
@@ -22,6 +23,16 @@ import dns.rdatatype
 import dns.rrset
 
 Entry = Mapping[str, Any] | str
+_SILENT = b""
+
+
+def _question(wire: bytes) -> tuple[str, str]:
+    """(lower-case name, type) of a query's first question, read straight from the packet."""
+    labels, i = [], 12
+    while wire[i]:
+        labels.append(wire[i + 1:i + 1 + wire[i]].decode("ascii", "replace").lower())
+        i += 1 + wire[i]
+    return ".".join(labels), dns.rdatatype.to_text(int.from_bytes(wire[i + 1:i + 3], "big"))
 
 
 class LocalDnsServer:
@@ -33,6 +44,8 @@ class LocalDnsServer:
         self.resolve = resolve or zone.get
         self.host, self.port, self.delay, self.ttl = host, port, delay, ttl
         self.queries: Counter[tuple[str, str]] = Counter()
+        self._replies: dict[bytes, bytes] = {}
+        self._rdatas: dict[tuple[str, str], list] = {}
         self.pending = 0
         self.max_pending = 0
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -41,14 +54,26 @@ class LocalDnsServer:
 
     # --- answering ---------------------------------------------------------------------------------
     def answer(self, wire: bytes) -> bytes | None:
+        """The reply to one query packet (None: stay silent, like a server that timed out)."""
+        # Replies depend only on the question (and the client's EDNS options): build each once with
+        # dnspython, then reuse its bytes with the new query id. Keeps the server out of the way of
+        # clients that keep hundreds of queries in flight.
+        name, rdtype = _question(wire)
+        self.queries[(name, rdtype)] += 1
+        key = wire[2:]
+        cached = self._replies.get(key)
+        if cached is None:
+            cached = self._build(wire)
+            if len(self._replies) < 100_000:
+                self._replies[key] = cached
+        return None if cached is _SILENT else wire[:2] + cached[2:]
+
+    def _build(self, wire: bytes) -> bytes:
         query = dns.message.from_wire(wire)
         question = query.question[0]
-        name = question.name.to_text(omit_final_dot=True).lower()
-        rdtype = dns.rdatatype.to_text(question.rdtype)
-        self.queries[(name, rdtype)] += 1
-        entry = self.resolve(name)
+        entry = self.resolve(question.name.to_text(omit_final_dot=True).lower())
         if entry == "timeout":
-            return None
+            return _SILENT
         response = dns.message.make_response(query)
         response.flags |= dns.flags.AA
         if entry is None:
@@ -56,7 +81,7 @@ class LocalDnsServer:
         elif entry == "servfail":
             response.set_rcode(dns.rcode.SERVFAIL)
         else:
-            for rrset in self._records(question.name, rdtype, entry):
+            for rrset in self._records(question.name, dns.rdatatype.to_text(question.rdtype), entry):
                 response.answer.append(rrset)
         return response.to_wire()
 
@@ -71,11 +96,16 @@ class LocalDnsServer:
         values = entry.get(rdtype)
         if not values:
             return []
-        if rdtype == "MX":
-            texts = [f"{pref} {host.rstrip('.') + '.' if host != '.' else '.'}" for pref, host in values]
-        else:
-            texts = [str(v) for v in values]
-        return [dns.rrset.from_text(qname, self.ttl, "IN", rdtype, *texts)]
+        key = (rdtype, repr(values))
+        rdatas = self._rdatas.get(key)
+        if rdatas is None:  # parsing record text is the slow part of answering: once per distinct record set
+            if rdtype == "MX":
+                texts = [f"{pref} {host.rstrip('.') + '.' if host != '.' else '.'}" for pref, host in values]
+            else:
+                texts = [str(v) for v in values]
+            rdatas = list(dns.rrset.from_text(qname, self.ttl, "IN", rdtype, *texts))
+            self._rdatas[key] = rdatas
+        return [dns.rrset.from_rdata_list(qname, self.ttl, rdatas)]
 
     # --- serving -----------------------------------------------------------------------------------
     def start(self) -> LocalDnsServer:
@@ -97,7 +127,7 @@ class LocalDnsServer:
             def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
                 try:
                     reply = server.answer(data)
-                except Exception:  # noqa: BLE001 - a malformed packet must not stop the server
+                except (ValueError, IndexError, dns.exception.DNSException):  # noqa: BLE001 - a malformed packet must not stop the server
                     return
                 if reply is None:
                     return

@@ -124,20 +124,26 @@ def _split(domain: str) -> tuple[str, str]:
 
 
 _TARGETS = tuple(d for d in POPULAR_DOMAINS if len(_split(d)[0]) >= MIN_TARGET_NAME)
+_TARGET_PARTS = tuple(_split(d) for d in _TARGETS)
+# SymSpell: a name within 2 edits of a provider's name shares a "2 deletions" string with it. Indexing
+# the names (not whole domains) keeps the per-domain work to a few dozen dictionary look-ups.
 _INDEX: dict[str, list[int]] = {}
-for _rank, _target in enumerate(_TARGETS):
-    for _key in _deletes(_target, 2):
+for _rank, (_name, _) in enumerate(_TARGET_PARTS):
+    for _key in _deletes(_name, 2):
         _INDEX.setdefault(_key, []).append(_rank)
+_LONGEST_NAME = max(len(name) for name, _ in _TARGET_PARTS)
 _POPULAR = frozenset(POPULAR_DOMAINS)
 
 
 def _popular_typo(domain: str) -> str | None:
     name, suffix = _split(domain)
-    ranks = {r for key in _deletes(domain, 2) for r in _INDEX.get(key, ())}
+    if not name or len(name) > _LONGEST_NAME + 2:
+        return None
+    ranks = {r for key in _deletes(name, 2) for r in _INDEX.get(key, ())}
     best: tuple[int, int] | None = None
     for rank in ranks:
         target = _TARGETS[rank]
-        t_name, t_suffix = _split(target)
+        t_name, t_suffix = _TARGET_PARTS[rank]
         allowed = 2 if len(t_name) >= LONG_NAME else 1
         dist = distance(domain, target, allowed + 1)
         if dist > allowed:
@@ -154,7 +160,9 @@ def _suffix_exists(suffix: str) -> bool:
     return tld in REAL_TLDS and ("." not in suffix or suffix in KNOWN_SECOND_LEVELS or tld not in STRUCTURED_CCTLDS)
 
 
+@lru_cache(maxsize=50_000)
 def _closest_suffix(text: str, candidates: tuple[str, ...], allowed: int) -> tuple[int, int] | None:
+    """(distance, rank) of the candidate suffix closest to `text`; cached: suffixes repeat a lot."""
     best: tuple[int, int] | None = None
     for rank, suffix in enumerate(candidates):
         dist = distance(text, suffix, allowed + 1)
@@ -179,8 +187,8 @@ def _suffix_typo(domain: str) -> str | None:
         return None
     best: tuple[int, int, str] | None = None  # (distance, -labels replaced, rank) wins
     for k in (2, 1):
-        if len(labels) <= k:
-            continue
+        if len(labels) <= k or (k == 2 and len(labels[-2]) > 3):
+            continue  # two labels only when the first looks like a second level (co.u, com.brr)
         text = ".".join(labels[-k:])
         if len(text) < 2:
             continue  # `x.c`: too short to tell .com from .co, .ca, .ch ...
