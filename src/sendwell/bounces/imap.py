@@ -186,7 +186,7 @@ class Watcher:
             conn.login(m.user, self.password)
         except imaplib.IMAP4.error as err:
             _close(conn)
-            text = str(err)
+            text = _text(list(err.args))
             if "UNAVAILABLE" in text.upper():  # the server's authentication back end is down: try again later
                 raise imaplib.IMAP4.abort(f"login: {text}") from None
             raise UserError(f"{m}: login refused ({text}); check the user and the password variable") from None
@@ -296,16 +296,16 @@ class Watcher:
             return disposition, kind, outcome.error or "unreadable"
         notes = []
         for a in applied[:5]:
-            bits = [a.email or "?"]
+            bits = []
             if a.duplicate:
                 bits.append("already recorded")
             if a.status:
                 bits.append(f"recipient {a.status}")
             if a.blacklisted:
-                bits.append(f"blacklisted {a.blacklisted}")
+                bits.append(f"blacklisted ({a.blacklisted})")
             if a.recipient_id is None and not a.duplicate:
-                bits.append("unmatched, kept")
-            notes.append(" ".join(bits))
+                bits.append("no campaign recipient matched, event kept")
+            notes.append(f"{a.email or '?'}: {', '.join(bits) or 'recorded'}")
         return disposition, kind, "; ".join(notes)
 
     # -- what becomes of a message ----------------------------------------------------------------
@@ -377,6 +377,7 @@ class Watcher:
         stop = stop or threading.Event()
         failures, backoff = 0, backoff_start
         while not stop.is_set():
+            connected = self.conn is not None
             try:
                 self.poll()
             except DROPPED as err:
@@ -386,7 +387,8 @@ class Watcher:
                 if max_failures is not None and failures >= max_failures:
                     raise UserError(f"{self.mailbox}: connection failed {failures} times, last: {_reason(err)}") \
                         from None
-                log.warning("%s: connection lost (%s); reconnecting in %.0f s", self.mailbox, _reason(err), backoff)
+                log.warning("%s: %s (%s); trying again in %g s", self.mailbox,
+                            "connection lost" if connected else "cannot connect", _reason(err), backoff)
                 stop.wait(backoff)
                 backoff = min(backoff * 2, BACKOFF_MAX)
                 continue

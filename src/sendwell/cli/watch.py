@@ -60,17 +60,18 @@ def watch(
     if not once:
         err_console.print(f"watching {mailbox} every {interval:g} s (Ctrl-C to stop)", highlight=False)
     try:
-        stats = watcher.run(interval, once=once, stop=stop, max_failures=5 if once else None)
+        stats = watcher.run(interval, once=once, stop=stop, max_failures=3 if once else None)
     finally:
         watcher.close()
     if as_json:
         print_json(stats.as_dict())
         return
     kinds = ", ".join(f"{n} {k}" for k, n in stats.kinds.most_common()) or "none"
-    console.print(f"{stats.messages} message(s): {kinds}", highlight=False)
+    console.print(f"{stats.messages} message(s): {kinds}", highlight=False, soft_wrap=True)
     console.print(f"{stats.errors_marked} recipient(s) marked error, {stats.blacklisted} address(es) blacklisted; "
                   f"{stats.dispositions.get('done', 0)} filed, {stats.dispositions.get('other', 0)} left for a "
-                  f"person, {stats.dispositions.get('unreadable', 0)} unreadable (left in place)", highlight=False)
+                  f"person, {stats.dispositions.get('unreadable', 0)} unreadable (left in place)", highlight=False,
+                  soft_wrap=True)
     for p in stats.problems:
         err_console.print(f"[yellow]warning:[/yellow] {p}", highlight=False, markup=False)
 
