@@ -166,8 +166,7 @@ def finish(hit: Hit, context: str) -> FailedRecipient:
             elif not status:
                 status = T.enhanced_status(ctx)
                 reason = reasons.decide(status, "", hit.command or T.smtp_command(ctx))
-        if hit.action in _DELAY_ACTIONS and reason in (Reason.ONHOLD, Reason.UNDEFINED, Reason.NETWORKERROR,
-                                                      Reason.SYSTEMERROR):
+        if hit.action in _DELAY_ACTIONS and reason in (Reason.ONHOLD, Reason.UNDEFINED):
             reason = Reason.EXPIRED
     if not status and reason not in (Reason.FEEDBACK, Reason.VACATION):
         code = T.smtp_code(diag)

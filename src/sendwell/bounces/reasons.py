@@ -122,7 +122,8 @@ TEXT_RULES: tuple[TextRule, ...] = (
     TextRule(R.HOSTUNKNOWN, r"host (or domain name )?not found|domain (name )?not found|unknown (host|domain)|"
              r"host unknown|no such (domain|host)|domain (does not|doesn't) exist|unrouteable (mail )?domain|"
              r"name service error|nxdomain|domain is not reachable|no mx|illegal host|host name lookup failure|"
-             r"domain (name )?(is )?(invalid|unknown)|unable to route|no route to (domain|host) for|"
+             r"domain (name )?(is )?(invalid|unknown)|unable to route|unrouteable address|"
+             r"mx records? point to non-?existent|no route to (domain|host) for|"
              r"invalid domain|domain .* not (exist|found)|no valid (mx|host)|mx record|"
              r"name or service not known|bad destination (system|host)"),
     TextRule(R.USERUNKNOWN, r"user ?unknown|unknown (user|recipient|local|address|mailbox|account|e-?mail)|"
@@ -138,6 +139,7 @@ TEXT_RULES: tuple[TextRule, ...] = (
              r"mailbox (does not|doesn't) exist|unknown$|unknown addr|not a known user|"
              r"no mail ?box|dd this user|user .* not (here|found)|no such"),
     # The message sat too long or the network failed.
+    TextRule(R.NETWORKERROR, r"no route to host|network (is )?unreachable|host (is )?unreachable"),
     TextRule(R.EXPIRED, r"did not accept our requests to connect|failed \d+ attempts|(delivered|delivery) within|"
              r"(delivery|retry) time (expired|exceeded|limit)|message expired|queue too long|"
              r"in the queue too long|too long in (the )?queue|retry timeout exceeded|could not be delivered within|"
@@ -320,6 +322,8 @@ def _decide(status: str, norm: str, command: str, by_text: R | None) -> R:
     if by_text is not None:
         # The same words name someone else at another step: an unknown "user" at MAIL FROM is our sender,
         # a refusal right after connecting is about our IP.
+        if by_text is R.USERUNKNOWN and status.startswith("5.7.") and "access denied" not in norm:
+            return R.FILTERED  # "user unknown" under a policy code: the recipient's filter refused us
         return COMMAND_OVERRIDES.get((command.upper(), by_text), by_text)
     if by_text is None and REFUSAL.search(norm):
         return REFUSAL_BY_COMMAND.get(command.upper(), R.BLOCKED)
