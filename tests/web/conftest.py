@@ -3,32 +3,32 @@ and a UI client logged in through the real login form."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
-from dataclasses import replace
 
 import pytest
+from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
+from sendwell import auth
 from sendwell.auth import create_token, create_user
-from sendwell.config import Settings
-from sendwell.db.engine import open_database
+from sendwell.db.engine import make_engine
 from sendwell.web import create_app
 
-MAX_UPLOAD = 256 * 1024  # small, so the 413 path is cheap to test
-PASSWORD = "correct horse battery"
-CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+from .helpers import MAX_UPLOAD, PASSWORD, UI, settings_for
 
 
-def settings_for(url: str) -> Settings:
-    s = Settings()
-    return replace(s, database=replace(s.database, url=url))
+@pytest.fixture(autouse=True)
+def cheap_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Real argon2, with the smallest cost: the default (64 MiB, 3 passes) takes ~1 s here on a busy machine.
+    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    monkeypatch.setattr(auth, "_hasher", cheap)
+    monkeypatch.setattr(auth, "_DUMMY_HASH", cheap.hash("not a password of anyone"))
 
 
 @pytest.fixture
 def web_engine(db_url: str) -> Iterator[Engine]:
-    eng = open_database(db_url)
+    eng = make_engine(db_url)  # db_url has migrated the schema already
     yield eng
     eng.dispose()
 
@@ -47,30 +47,6 @@ def token(web_engine: Engine) -> str:
 def api(app, token: str) -> Iterator[TestClient]:  # noqa: ANN001
     with TestClient(app, headers={"Authorization": f"Bearer {token}"}) as client:
         yield client
-
-
-def csrf_of(html: str) -> str:
-    found = CSRF.search(html)
-    assert found, "no CSRF field on the page"
-    return found.group(1)
-
-
-class UI:
-    """A browser-like client: remembers the session cookie and the page's CSRF token."""
-
-    def __init__(self, client: TestClient) -> None:
-        self.client = client
-        self.csrf = ""
-
-    def get(self, url: str, **kw):  # noqa: ANN003, ANN201
-        r = self.client.get(url, **kw)
-        found = CSRF.search(r.text)
-        if found:
-            self.csrf = found.group(1)
-        return r
-
-    def post(self, url: str, data: dict | None = None, **kw):  # noqa: ANN003, ANN201
-        return self.client.post(url, data={"csrf": self.csrf, **(data or {})}, **kw)
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
-MAX_UPLOAD = 256 * 1024  # as in conftest.py
+from .helpers import MAX_UPLOAD
 
 
 def _csv(n: int, start: int = 0) -> bytes:

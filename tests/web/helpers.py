@@ -1,0 +1,43 @@
+"""Helpers for the web tests: settings for a database URL, and a browser-like UI client."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from fastapi.testclient import TestClient
+
+from sendwell.config import Settings
+
+MAX_UPLOAD = 256 * 1024  # small, so the 413 path is cheap to test
+PASSWORD = "correct horse battery"
+CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+def settings_for(url: str) -> Settings:
+    s = Settings()
+    return replace(s, database=replace(s.database, url=url))
+
+
+def csrf_of(html: str) -> str:
+    found = CSRF.search(html)
+    assert found, "no CSRF field on the page"
+    return found.group(1)
+
+
+class UI:
+    """A browser-like client: remembers the session cookie and the page's CSRF token."""
+
+    def __init__(self, client: TestClient) -> None:
+        self.client = client
+        self.csrf = ""
+
+    def get(self, url: str, **kw):  # noqa: ANN003, ANN201
+        r = self.client.get(url, **kw)
+        found = CSRF.search(r.text)
+        if found:
+            self.csrf = found.group(1)
+        return r
+
+    def post(self, url: str, data: dict | None = None, **kw):  # noqa: ANN003, ANN201
+        return self.client.post(url, data={"csrf": self.csrf, **(data or {})}, **kw)

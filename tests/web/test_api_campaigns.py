@@ -1,0 +1,62 @@
+"""/api/v1/campaigns: create with segments to include and exclude, show, list, edit while draft, delete."""
+
+from __future__ import annotations
+
+from sendwell import campaigns
+
+BODY = {"name": "spring", "subject": "Hello {{ first_name }}", "from_addr": "Shop <news@shop.example>",
+        "text": "Hi!"}
+
+
+def test_create_show_by_id_and_name_and_list(api) -> None:  # noqa: ANN001
+    api.post("/api/v1/segments", json={"name": "buyers"})
+    api.post("/api/v1/segments", json={"name": "bounced"})
+    r = api.post("/api/v1/campaigns", json={**BODY, "include": ["buyers"], "exclude": ["bounced"]})
+    assert r.status_code == 201
+    cid = r.json()["id"]
+    by_id, by_name = api.get(f"/api/v1/campaigns/{cid}").json(), api.get("/api/v1/campaigns/spring").json()
+    assert by_id == by_name
+    assert by_id["include"] == ["buyers"] and by_id["exclude"] == ["bounced"] and by_id["state"] == "draft"
+    assert [c["name"] for c in api.get("/api/v1/campaigns").json()] == ["spring"]
+
+
+def test_errors_name_the_field_at_fault(api) -> None:  # noqa: ANN001
+    cases = [({"from_addr": "nobody"}, "from_addr"), ({"exclude": ["ghost"]}, "exclude"),
+             ({"include": ["ghost"]}, "include"), ({"subject": "{{ broken"}, "subject"),
+             ({"text": None}, "html"), ({"track": ["everything"]}, "track"), ({"skip_verdicts": ["valid"]},
+                                                                              "skip_verdicts")]
+    for change, field in cases:
+        r = api.post("/api/v1/campaigns", json={**BODY, **change})
+        assert r.status_code == 400, change
+        assert r.json()["field"] == field, r.json()
+    api.post("/api/v1/segments", json={"name": "s"})
+    r = api.post("/api/v1/campaigns", json={**BODY, "include": ["s"], "exclude": ["s"]})
+    assert r.status_code == 400 and r.json()["field"] == "exclude"
+    api.post("/api/v1/campaigns", json=BODY)
+    r = api.post("/api/v1/campaigns", json=BODY)
+    assert r.status_code == 400 and r.json() == {"detail": "campaign 'spring' already exists", "field": "name"}
+    r = api.post("/api/v1/campaigns", json={"name": "x"})
+    assert r.status_code == 422 and r.json()["field"] in ("subject", "from_addr")
+
+
+def test_edit_while_draft_then_refused_once_started(api, web_engine) -> None:  # noqa: ANN001
+    api.post("/api/v1/segments", json={"name": "blocked"})
+    cid = api.post("/api/v1/campaigns", json=BODY).json()["id"]
+    r = api.patch(f"/api/v1/campaigns/{cid}", json={"subject": "New subject", "exclude": ["blocked"]})
+    assert r.status_code == 200
+    assert r.json()["subject"] == "New subject" and r.json()["exclude"] == ["blocked"]
+    assert r.json()["text"] == "Hi!"  # untouched fields stay
+    r = api.patch(f"/api/v1/campaigns/{cid}", json={"exclude": []})
+    assert r.json()["exclude"] == []
+    campaigns.start_campaign(web_engine, cid)
+    r = api.patch(f"/api/v1/campaigns/{cid}", json={"subject": "Too late"})
+    assert r.status_code == 400 and "only a draft can be edited" in r.json()["detail"]
+
+
+def test_delete_and_404(api) -> None:  # noqa: ANN001
+    cid = api.post("/api/v1/campaigns", json=BODY).json()["id"]
+    assert api.delete(f"/api/v1/campaigns/{cid}").json() == {"deleted": 1}
+    for method in ("get", "delete"):
+        r = getattr(api, method)(f"/api/v1/campaigns/{cid}")
+        assert r.status_code == 404 and "does not exist" in r.json()["detail"]
+    assert api.patch("/api/v1/campaigns/nope", json={"subject": "x"}).status_code == 404
