@@ -322,7 +322,7 @@ def _decide(status: str, norm: str, command: str, by_text: R | None) -> R:
     if by_text is not None:
         # The same words name someone else at another step: an unknown "user" at MAIL FROM is our sender,
         # a refusal right after connecting is about our IP.
-        if by_text is R.USERUNKNOWN and status.startswith("5.7.") and "access denied" not in norm:
+        if by_text is R.USERUNKNOWN and status.startswith("5.7.") and "user unknown" in norm:
             return R.FILTERED  # "user unknown" under a policy code: the recipient's filter refused us
         return COMMAND_OVERRIDES.get((command.upper(), by_text), by_text)
     if by_text is None and REFUSAL.search(norm):
