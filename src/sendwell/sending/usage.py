@@ -79,9 +79,12 @@ def add(conn: Connection, settings: LimitSettings, now: datetime, *, sent: int, 
     """Count messages that reached a recipient (accepted, or refused as a bad address)."""
     if not sent and not address_errors:
         return
-    day, _ = today(conn, settings, now)
-    conn.execute(update(D).where(D.c.day == day).values(sent=D.c.sent + sent,
-                                                        address_errors=D.c.address_errors + address_errors))
+    day = limit.day_of(now, settings)
+    bump = update(D).where(D.c.day == day).values(sent=D.c.sent + sent,
+                                                  address_errors=D.c.address_errors + address_errors)
+    if conn.execute(bump).rowcount == 0:  # the first count of a new day creates its row
+        today(conn, settings, now)
+        conn.execute(bump)
     if settings.window == "rolling":
         buckets = get_state(conn, ROLLING) or {}
         hour = now.replace(minute=0, second=0, microsecond=0).isoformat()
