@@ -43,6 +43,14 @@ OVERSIGN: tuple[bytes, ...] = (b"from",)
 DNS_STRING_MAX = 255  # one character-string of a TXT record
 
 
+class KeyState(StrEnum):
+    """A key signs only once it is active: a second key for a domain waits until its record is published."""
+
+    ACTIVE = "active"
+    PENDING = "pending"  # generated while another key of its algorithm signs; `sendwell dkim activate` switches
+    RETIRED = "retired"  # replaced by a newer key; keep its record published a few days for mail in flight
+
+
 class Algorithm(StrEnum):
     RSA = "rsa"
     ED25519 = "ed25519"
@@ -65,6 +73,7 @@ class KeyEntry:
     algorithm: Algorithm
     file: str  # relative to the key directory
     created: str  # ISO 8601, UTC
+    state: KeyState = KeyState.ACTIVE
 
     @property
     def dns_name(self) -> str:
@@ -85,8 +94,8 @@ def load_index(directory: Path) -> list[KeyEntry]:
         return []
     try:
         rows = json.loads(path.read_text(encoding="utf-8"))["keys"]
-        return [KeyEntry(r["domain"], r["selector"], Algorithm(r["algorithm"]), r["file"], r["created"])
-                for r in rows]
+        return [KeyEntry(r["domain"], r["selector"], Algorithm(r["algorithm"]), r["file"], r["created"],
+                         KeyState(r.get("state", "active"))) for r in rows]
     except (ValueError, KeyError, TypeError) as err:
         raise UserError(f"{path}: not a sendwell DKIM key index ({err})") from None
 
@@ -139,10 +148,35 @@ def generate_key(domain: str, selector: str, algorithm: Algorithm = Algorithm.RS
     fd = os.open(folder / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as fh:
         fh.write(pem)
-    entry = KeyEntry(domain, selector, algorithm, name, datetime.now(UTC).replace(microsecond=0).isoformat())
+    # The first key of its algorithm signs at once (unsigned mail has nothing to lose); a further one
+    # would break every signature until its record is published, so it waits for `dkim activate`.
+    signing = any(e.domain == domain and e.algorithm is algorithm and e.state is KeyState.ACTIVE for e in entries)
+    entry = KeyEntry(domain, selector, algorithm, name, datetime.now(UTC).replace(microsecond=0).isoformat(),
+                     KeyState.PENDING if signing else KeyState.ACTIVE)
     _save_index(folder, [*entries, entry])
     clear_cache()
     return entry
+
+
+def activate_key(domain: str, selector: str, directory: str | os.PathLike | None = None) -> KeyEntry:
+    """Sign with this key from now on; the key it replaces (same domain and algorithm) becomes retired."""
+    from dataclasses import replace
+
+    folder = keys_dir(directory)
+    domain, entries = domain.lower().rstrip("."), load_index(folder)
+    target = next((e for e in entries if e.domain == domain and e.selector == selector), None)
+    if target is None:
+        raise UserError(f"{domain}: no DKIM key with selector {selector!r} in {folder} (see `sendwell dkim list`)")
+    updated = []
+    for e in entries:
+        if e is target:
+            e = replace(e, state=KeyState.ACTIVE)
+        elif e.domain == domain and e.algorithm is target.algorithm and e.state is KeyState.ACTIVE:
+            e = replace(e, state=KeyState.RETIRED)
+        updated.append(e)
+    _save_index(folder, updated)
+    clear_cache()
+    return replace(target, state=KeyState.ACTIVE)
 
 
 def load_private_key(directory: Path, entry: KeyEntry) -> Any:
@@ -199,17 +233,19 @@ def domain_of(from_addr: str) -> str:
     return parseaddr(from_addr)[1].rpartition("@")[2].strip().rstrip(".").lower()
 
 
-def keys_for_domain(domain: str, entries: Sequence[KeyEntry]) -> list[KeyEntry]:
-    """The newest key of each algorithm for `domain`, else for its nearest parent domain.
+def keys_for_domain(domain: str, entries: Sequence[KeyEntry], states: Iterable[KeyState] = (KeyState.ACTIVE,)
+                    ) -> list[KeyEntry]:
+    """The newest active key of each algorithm for `domain`, else for its nearest parent domain.
 
     A parent's key (d=example.com on mail from news.example.com) still passes DMARC's default relaxed
     alignment, so it is used when the sub-domain has none of its own.
     """
     domain = domain.lower().rstrip(".")
     labels = domain.split(".")
+    wanted = frozenset(states)
     for i in range(len(labels) - 1):
         candidate = ".".join(labels[i:])
-        found = [e for e in entries if e.domain == candidate]
+        found = [e for e in entries if e.domain == candidate and e.state in wanted]
         if found:
             newest: dict[Algorithm, KeyEntry] = {}
             for e in sorted(found, key=lambda e: e.created):

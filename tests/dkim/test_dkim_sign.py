@@ -190,3 +190,18 @@ def test_txt_record_split_into_255_byte_strings(keys):
     strings = sd.split_txt(value)
     assert len(strings) == 2 and all(len(s) <= 255 for s in strings) and "".join(strings) == value
     assert sd.zone_line(entry, value).startswith('rsa1._domainkey.shop.example. 3600 IN TXT ( "v=DKIM1; k=rsa; ')
+
+
+def test_second_key_waits_until_activated(tmp_path):
+    first = sd.generate_key("shop.example", "s1", sd.Algorithm.RSA, directory=tmp_path, bits=1024)
+    second = sd.generate_key("shop.example", "s2", sd.Algorithm.RSA, directory=tmp_path, bits=1024)
+    assert (first.state, second.state) == (sd.KeyState.ACTIVE, sd.KeyState.PENDING)
+    signer = sd.Signer.for_from_domain("shop.example", tmp_path)
+    assert signer is not None and [k.selector for k in signer.keys] == ["s1"]  # s2's record may not be out yet
+    sd.activate_key("shop.example", "s2", tmp_path)
+    assert {e.selector: e.state for e in sd.load_index(tmp_path)} == {"s1": sd.KeyState.RETIRED,
+                                                                     "s2": sd.KeyState.ACTIVE}
+    signer = sd.Signer.for_from_domain("shop.example", tmp_path)
+    assert signer is not None and [k.selector for k in signer.keys] == ["s2"]
+    with pytest.raises(UserError, match="no DKIM key with selector 's9'"):
+        sd.activate_key("shop.example", "s9", tmp_path)

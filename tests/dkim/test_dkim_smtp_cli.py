@@ -114,3 +114,17 @@ def test_cli_sign_writes_a_verifiable_message(tmp_path):
     assert result.exit_code == 0
     with ZoneServer({name: {"TXT": [value]}}) as dns:
         assert dkimpy.verify(result.stdout_bytes, dnsfunc=dns.txt)
+
+
+def test_cli_rotation_generate_then_activate(tmp_path):
+    folder = str(tmp_path)
+    for sel in ("s1", "s2"):
+        result = runner.invoke(app, ["dkim", "generate", "--domain", "shop.example", "--selector", sel, "--bits",
+                                     "1024", "--dir", folder])
+        assert result.exit_code == 0, result.output
+    assert "already signs with another rsa key" in result.output and "dkim activate shop.example" in result.output
+    result = runner.invoke(app, ["dkim", "activate", "shop.example", "--selector", "s2", "--dir", folder])
+    assert result.exit_code == 0 and "now signs rsa with selector s2" in result.output
+    states = [json.loads(line)["state"] for line in runner.invoke(app, ["dkim", "list", "--dir", folder, "--json"])
+              .output.splitlines()]
+    assert states == ["retired", "active"]

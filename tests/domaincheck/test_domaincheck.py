@@ -256,3 +256,16 @@ def test_cli_json_and_exit_codes(keys):
         assert "error dmarc" in result.output and "fix: publish a TXT record at _dmarc.shop.example" in result.output
     bad_ns = runner.invoke(app, ["domain", "check", "shop.example", "--nameserver", "dns.example"])
     assert bad_ns.exit_code != 0 and "--nameserver" in str(bad_ns.exception)
+
+
+def test_pending_key_is_checked_but_not_counted_for_alignment(tmp_path):
+    dkim.generate_key("shop.example", "s1", dkim.Algorithm.RSA, directory=tmp_path, bits=1024)
+    dkim.generate_key("shop.example", "s2", dkim.Algorithm.RSA, directory=tmp_path, bits=1024)
+    zone = good_zone(tmp_path)  # publishes s1 only
+    report = run(zone, tmp_path)
+    by_selector = {f.detail["selector"]: f for f in report.of(Check.DKIM)}
+    assert by_selector["s2"].level is Level.WARN and "dkim activate shop.example --selector s2" in by_selector["s2"].fix
+    zone["s2._domainkey.shop.example"] = {"TXT": [dkim.dns_record(tmp_path, dkim.load_index(tmp_path)[1])[1]]}
+    report = run(zone, tmp_path)
+    assert "not signing yet" in messages(report, Check.DKIM, Level.OK)
+    assert "d=shop.example is aligned" in messages(report, Check.ALIGNMENT)  # through s1, the active key

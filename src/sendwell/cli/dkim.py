@@ -49,14 +49,20 @@ def generate_command(
     name, value = dkim.dns_record(folder, entry)
     if as_json:
         print_json({"domain": entry.domain, "selector": entry.selector, "algorithm": entry.algorithm.value,
-                    "file": str(folder / entry.file), "dns_name": name, "dns_value": value,
+                    "state": entry.state.value, "file": str(folder / entry.file), "dns_name": name, "dns_value": value,
                     "dns_strings": dkim.split_txt(value)})
         return
     console.print(f"Created {entry.algorithm.value} key {folder / entry.file} (mode 0600) for {entry.domain}, "
                   f"selector {entry.selector}.", highlight=False, markup=False, soft_wrap=True)
     _show_record(name, value, dkim.zone_line(entry, value))
-    console.print(f"Then check it: sendwell domain check {entry.domain} --selector {entry.selector}",
-                  highlight=False, markup=False, soft_wrap=True)
+    if entry.state is dkim.KeyState.PENDING:
+        console.print(f"{entry.domain} already signs with another {entry.algorithm.value} key, so this one waits: "
+                      f"publish the record, check it (sendwell domain check {entry.domain} --selector "
+                      f"{entry.selector}), then switch: sendwell dkim activate {entry.domain} --selector "
+                      f"{entry.selector}", highlight=False, markup=False, soft_wrap=True)
+    else:
+        console.print(f"Then check it: sendwell domain check {entry.domain} --selector {entry.selector}",
+                      highlight=False, markup=False, soft_wrap=True)
 
 
 @app.command("list")
@@ -70,7 +76,7 @@ def list_command(
 
     folder = dkim.keys_dir(directory)
     entries = dkim.load_index(folder)
-    rows = [{"domain": e.domain, "selector": e.selector, "algorithm": e.algorithm.value,
+    rows = [{"domain": e.domain, "selector": e.selector, "algorithm": e.algorithm.value, "state": e.state.value,
              "file": str(folder / e.file), "dns_name": e.dns_name, "created": e.created} for e in entries]
     if as_json:
         for r in rows:
@@ -80,7 +86,22 @@ def list_command(
         console.print(f"No DKIM keys in {folder}. Create one: sendwell dkim generate --domain example.com "
                       "--selector s1", highlight=False, markup=False)
         return
-    table(rows, ["domain", "selector", "algorithm", "file", "dns_name", "created"])
+    table(rows, ["domain", "selector", "algorithm", "state", "file", "dns_name", "created"])
+
+
+@app.command("activate")
+def activate_command(
+    domain: Annotated[str, typer.Argument(help="Domain of the key")],
+    selector: Annotated[str, typer.Option("--selector", help="Selector of the key to sign with from now on")],
+    directory: DirOption = None,
+) -> None:
+    """Sign with this key from now on (after publishing its record); the key it replaces is retired."""
+    from sendwell import dkim
+
+    entry = dkim.activate_key(domain, selector, directory)
+    console.print(f"{entry.domain} now signs {entry.algorithm.value} with selector {entry.selector}. Keep the old "
+                  "selector's record published for a few days: mail already sent is checked against it.",
+                  highlight=False, markup=False, soft_wrap=True)
 
 
 @app.command("record")

@@ -191,7 +191,9 @@ def _rsa_bits(p: str) -> int | None:
 def check_dkim(report: Report, dns: Dns, domain: str, selectors: Sequence[str], entries: Sequence[dkim.KeyEntry],
                folder: Path) -> list[str]:
     """Findings for each selector's record; returns the d= domains whose published key matches ours."""
-    ours = dkim.keys_for_domain(domain, entries)
+    live = (dkim.KeyState.ACTIVE, dkim.KeyState.PENDING)
+    key_domains = {e.domain for e in dkim.keys_for_domain(domain, entries, live)}
+    ours = [e for e in entries if e.domain in key_domains and e.state in live]
     wanted: list[tuple[str, str]] = []  # (selector, d=)
     for sel in selectors:
         entry = next((e for e in entries if e.selector == sel and (e.domain == domain or domain.endswith(
@@ -213,6 +215,12 @@ def check_dkim(report: Report, dns: Dns, domain: str, selectors: Sequence[str], 
             records = [t for t in (dns.txt(name) or []) if "p=" in t]
         except DnsFailure as err:
             _failed(report, Check.DKIM, err)
+            continue
+        pending = entry is not None and entry.state is dkim.KeyState.PENDING
+        if not records and pending:
+            report.add(Check.DKIM, WARN, f"the new key {sel} (not signing yet) has no record at {name}",
+                       f"publish the TXT record printed by {show}, wait for the DNS TTL, then run "
+                       f"`sendwell dkim activate {d} --selector {sel}`", selector=sel)
             continue
         if not records:
             fix = f"publish the TXT record printed by {show}" if entry else \
@@ -270,6 +278,10 @@ def check_dkim(report: Report, dns: Dns, domain: str, selectors: Sequence[str], 
                        f"key for selector {sel} in {folder}, so it cannot sign with it",
                        f"copy the key here or generate one: sendwell dkim generate --domain {d} --selector <new>",
                        selector=sel)
+            continue
+        if pending:
+            report.add(Check.DKIM, OK, f"DKIM key at {name} matches {folder / entry.file} ({size}); it is not "
+                       f"signing yet: run `sendwell dkim activate {d} --selector {sel}`", selector=sel)
             continue
         report.add(Check.DKIM, OK, f"DKIM key at {name} matches {folder / entry.file} ({size})", selector=sel)
         good.append(d)

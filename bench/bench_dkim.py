@@ -1,0 +1,107 @@
+"""DKIM signatures per second for a 10 KB HTML+text campaign message: dkimpy against sendwell's signer.
+
+Each message is built by the sending code (PreparedCampaign.render, personalised per recipient), so
+the "build only" row is the unsigned cost the signature adds to. "cost at 3,000 msg/s" is the share
+of one core the signing alone would take at the sending target (3,000 messages a second).
+Rates are per second of this process's CPU time, so other work on a shared machine does not count.
+
+    .venv/bin/python bench/bench_dkim.py [--seconds 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import report  # noqa: E402
+
+from sendwell import dkim as sd  # noqa: E402
+from sendwell.sending.message import CampaignContent, Links, Personal, PreparedCampaign  # noqa: E402
+
+HEADERS = [h.decode() for h in sd.SIGN_HEADERS]
+TARGET = 3000  # messages a second, the sending target
+
+
+def campaign() -> PreparedCampaign:
+    para = ("<p>Hello {{ first_name }}, this week in the shop: new arrivals, the autumn sale and a few words "
+            "from the team about how we pack your orders.</p>\n")
+    html = "<html><body>\n" + para * 42 + '<p><a href="{{ unsubscribe_url }}">Unsubscribe</a></p></body></html>\n'
+    text = ("Hello {{ first_name }}, this week in the shop: new arrivals, the autumn sale and a few words.\n" * 36
+            + "Unsubscribe: {{ unsubscribe_url }}\n")
+    content = CampaignContent(1, "News for {{ first_name }}", "Shop <news@shop.example>", html=html, text=text)
+    return PreparedCampaign(content, Links("bench-secret", "bounces.shop.example", "https://mail.shop.example"))
+
+
+def rate(fn, seconds: float) -> float:
+    """Calls per second of this process's CPU time (the machine is shared: wall time would count others' work)."""
+    n, start = 0, time.process_time()
+    deadline = start + seconds
+    while True:
+        for _ in range(20):
+            fn()
+        n += 20
+        now = time.process_time()
+        if now >= deadline:
+            return n / (now - start)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seconds", type=float, default=2.0)
+    args = ap.parse_args()
+    import dkim  # dkimpy
+
+    prepared = campaign()
+    messages = [prepared.render(Personal(i, f"user{i}@example.org", {"first_name": f"Ann{i}"})).data
+                for i in range(200)]
+    size = sum(map(len, messages)) // len(messages)
+    folder = Path(tempfile.mkdtemp())
+    rows = []
+    i = 0
+
+    def next_message() -> bytes:
+        nonlocal i
+        i = (i + 1) % len(messages)
+        return messages[i]
+
+    build = rate(lambda: prepared.render(Personal(7, "user7@example.org", {"first_name": "Ann"})), args.seconds)
+    rows.append({"signer": "build only (unsigned)", "algorithm": "-", "msg/s": build, "µs/msg": 1e6 / build})
+    for algorithm in (sd.Algorithm.ED25519, sd.Algorithm.RSA):
+        entry = sd.generate_key("shop.example", f"b{algorithm.value}", algorithm, directory=folder)
+        key = sd.load_private_key(folder, entry)
+        signer = sd.Signer([sd.SigningKey("shop.example", entry.selector, algorithm, key)])
+        if algorithm is sd.Algorithm.RSA:
+            privkey = (folder / entry.file).read_bytes()
+        else:  # dkimpy takes the 32-byte Ed25519 seed in base64
+            from cryptography.hazmat.primitives import serialization
+
+            privkey = base64.b64encode(key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
+                                                         serialization.NoEncryption()))
+        a_tag = algorithm.tag
+
+        def with_dkimpy(privkey=privkey, a_tag=a_tag, sel=entry.selector.encode()) -> bytes:
+            return dkim.sign(next_message(), sel, b"shop.example", privkey, canonicalize=(b"relaxed", b"relaxed"),
+                             signature_algorithm=a_tag, include_headers=HEADERS[:-1] + ["content-type"])
+
+        for name, fn in (("dkimpy " + dkim.__version__ if hasattr(dkim, "__version__") else "dkimpy", with_dkimpy),
+                         ("sendwell Signer", lambda signer=signer: signer.sign(next_message()))):
+            r = rate(fn, args.seconds if "sendwell" in name else min(args.seconds, 2.0))
+            rows.append({"signer": name, "algorithm": a_tag.decode(), "msg/s": r, "µs/msg": 1e6 / r,
+                         "cost at 3,000 msg/s": f"{TARGET / r:.0%} of a core"})
+        build_and_sign = rate(lambda signer=signer: signer.sign(
+            prepared.render(Personal(7, "user7@example.org", {"first_name": "Ann"})).data), args.seconds)
+        rows.append({"signer": "build + sendwell Signer", "algorithm": a_tag.decode(), "msg/s": build_and_sign,
+                     "µs/msg": 1e6 / build_and_sign,
+                     "cost at 3,000 msg/s": f"{TARGET / build_and_sign - TARGET / build:.0%} of a core"})
+    print(f"message size: {size:,} bytes (multipart/alternative, HTML + text, personalised)")
+    report("dkim", rows, ["signer", "algorithm", "msg/s", "µs/msg", "cost at 3,000 msg/s"])
+
+
+if __name__ == "__main__":
+    main()
