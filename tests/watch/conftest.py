@@ -60,9 +60,10 @@ class Dovecot:
         return subprocess.run(["doveadm", "-c", str(self.conf), *args], capture_output=True, text=True, timeout=20)
 
 
-def _config(root: Path, port: int, run_as: str | None) -> str:
+def _config(root: Path, port: int, run_as: tuple[str, str] | None) -> str:
     # Running as root, Dovecot keeps its own service users; as anyone else, everything runs as that user.
-    users = "" if run_as is None else f"default_login_user = {run_as}\ndefault_internal_user = {run_as}\n"
+    users = "" if run_as is None else (f"default_login_user = {run_as[0]}\ndefault_internal_user = {run_as[0]}\n"
+                                       f"default_internal_group = {run_as[1]}\n")
     no_chroot = "" if run_as is None else "service anvil {\n  chroot =\n}\n"
     login_chroot = "" if run_as is None else "  chroot =\n"
     return f"""# written by tests/watch/conftest.py
@@ -111,7 +112,8 @@ def dovecot() -> Iterator[Dovecot]:
         uid, gid, run_as = pwd.getpwnam("nobody").pw_uid, grp.getgrnam("nogroup").gr_gid, None
         os.chown(root / "mail", uid, gid)
     else:
-        uid, gid, run_as = os.getuid(), os.getgid(), pwd.getpwuid(os.getuid()).pw_name
+        uid, gid = os.getuid(), os.getgid()
+        run_as = (pwd.getpwuid(uid).pw_name, grp.getgrgid(gid).gr_name)
     port = _free_port()
     conf = root / "dovecot.conf"
     conf.write_text(_config(root, port, run_as))
