@@ -17,6 +17,40 @@ _HEAD_END = re.compile(r"\n[ \t]*\n")
 MAX_PARTS = 200  # a pathological message is cut short, not followed
 
 
+class Part(Message):
+    """A compat32 Message whose header look-ups go through an index built once the part is loaded.
+
+    `Message.get` lower-cases and compares every header name on each call; the classifier asks
+    for a few headers many times, and never changes a loaded part (any change drops the index).
+    """
+
+    _index: dict[str, str] | None = None
+
+    def get(self, name, failobj=None):  # type: ignore[no-untyped-def, override]
+        index = self._index
+        if index is None:
+            return super().get(name, failobj)
+        value = index.get(name.lower())
+        if value is None:
+            return failobj
+        return self.policy.header_fetch_parse(name, value)
+
+    def freeze(self) -> None:
+        self._index = {k.lower(): v for k, v in reversed(self._headers)}
+
+    def __setitem__(self, name, val):  # type: ignore[no-untyped-def]
+        self._index = None
+        super().__setitem__(name, val)
+
+    def __delitem__(self, name):  # type: ignore[no-untyped-def]
+        self._index = None
+        super().__delitem__(name)
+
+    def replace_header(self, _name, _value):  # type: ignore[no-untyped-def]
+        self._index = None
+        super().replace_header(_name, _value)
+
+
 def load(raw: bytes) -> Message:
     """The message with its headers parsed and its body (all parts together) as its payload."""
     return load_text(raw.decode("ascii", "surrogateescape"))
@@ -26,12 +60,12 @@ def load_text(text: str) -> Message:
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     if text.startswith("\n"):  # no headers at all: the whole text is the body
-        msg = Message()
+        msg = Part()
         msg.set_payload(text[1:])
         return msg
     m = _HEAD_END.search(text)
     head, body = (text[:m.start() + 1], text[m.end():]) if m else (text, "")
-    msg = Message()
+    msg = Part()
     name, value = "", ""
     lines = head.split("\n")
     for i, line in enumerate(lines):
@@ -52,6 +86,7 @@ def load_text(text: str) -> Message:
     if name:
         msg[name] = value
     msg.set_payload(body)
+    msg.freeze()
     return msg
 
 
