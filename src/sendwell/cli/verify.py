@@ -59,6 +59,7 @@ def verify(
     probe: Annotated[bool | None, typer.Option("--probe/--no-probe", help="Ask the MX with RCPT TO (default: "
                                                 "[verify] smtp_probe)")] = None,
     dns_server: Annotated[str | None, typer.Option(help="Resolver HOST[:PORT] (default: the system's)")] = None,
+    dns_timeout: Annotated[float | None, typer.Option(help="Seconds per domain ([verify] dns_timeout)")] = None,
     probe_port: Annotated[int, typer.Option(help="MX port for the probe")] = 25,
     probe_from: Annotated[str, typer.Option(help="MAIL FROM of the probe (default: the null sender <>)")] = "",
     disposable_file: Annotated[str | None, typer.Option(help="Override file: `domain` adds, `!domain` "
@@ -83,15 +84,21 @@ def verify(
                 return
             results = list(results)
         else:
-            results = _online(list(lines), settings, probe, dns_server, probe_port, probe_from, disposable_file)
+            results = _online(list(lines), settings, probe, dns_server, dns_timeout, probe_port, probe_from,
+                              disposable_file)
     _show(results, as_json, as_jsonl, as_csv)
 
 
-def _online(texts: list[str], settings, probe, dns_server, probe_port, probe_from, disposable_file) -> list:  # noqa: ANN001
+def _online(texts: list[str], settings, probe, dns_server, dns_timeout, probe_port, probe_from,  # noqa: ANN001
+            disposable_file) -> list:  # noqa: ANN001
+    from dataclasses import replace
+
     from sendwell.cli.common import err_console
     from sendwell.verify.run import VerifyOptions, verify_texts
 
     nameservers, port = _parse_server(dns_server)
+    if dns_timeout is not None:
+        settings = replace(settings, verify=replace(settings.verify, dns_timeout=dns_timeout))
     options = VerifyOptions.from_settings(settings, nameservers=nameservers, dns_port=port,
                                           probe=probe, probe_port=probe_port, probe_from=probe_from,
                                           disposable_overrides=disposable_file)
