@@ -236,3 +236,27 @@ def test_parse_url_refuses_what_it_cannot_use(url, flags):
 def test_folder_names_use_modified_utf7():
     assert imap.quote("~peter/mail/台北/日本語") == '"~peter/mail/&U,BTFw-/&ZeVnLIqe-"'
     assert imap.quote('A&B "x"') == '"A&-B \\"x\\""'
+
+
+def test_a_drop_between_recording_and_filing_loses_nothing_and_counts_nothing_twice(engine, account):
+    settings = Settings()
+    cid, ids = setup_campaign(engine, ["one@example.com", "two@example.com"])
+    for rcpt in ("one@example.com", "two@example.com"):
+        account.append(dsn_for(engine, settings, cid, ids[rcpt], rcpt, subject=f"bounce for {rcpt}"))
+    real = imap.ingest_processor(engine, settings)
+    kicked = []
+
+    def reader(raw: bytes, source: str):
+        outcome = real(raw, source)
+        if not kicked:  # the server goes away after the first bounce is recorded, before it is moved
+            kicked.append(account.server.doveadm("kick", account.user).returncode)
+        return outcome
+
+    mailbox, _ = imap.parse_url(account.url, no_tls=True)
+    stats = imap.Watcher(mailbox, PASSWORD, reader).run(once=True, backoff_start=0.05)
+    assert kicked == [0] and stats.drops == 1 and stats.connections == 2
+    assert account.subjects("INBOX") == []
+    assert account.subjects("Processed") == ["bounce for one@example.com", "bounce for two@example.com"]
+    with engine.connect() as conn:
+        assert len(conn.execute(select(events.c.id)).all()) == 2  # the re-read bounce was a duplicate
+    assert status_of(engine, ids["one@example.com"]) == status_of(engine, ids["two@example.com"]) == "error"

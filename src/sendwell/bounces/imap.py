@@ -34,6 +34,7 @@ KEYWORD_UNREADABLE = "$SendwellUnreadable"  # could not be read: left in place, 
 DROPPED = (imaplib.IMAP4.abort, OSError, EOFError)
 BACKOFF_START = 1.0  # seconds before the first reconnection attempt; doubles up to BACKOFF_MAX
 BACKOFF_MAX = 300.0
+FETCH_BATCH = 500  # UIDs per size query: a command line of a few KB whatever the backlog
 
 
 class Tls(StrEnum):
@@ -224,9 +225,11 @@ class Watcher:
         if not uids:
             self.stats.passes += 1
             return 0
-        sizes = self._sizes(conn, uids)
-        for uid in uids:
-            self._one(conn, uid, sizes.get(uid, 0))
+        for start in range(0, len(uids), FETCH_BATCH):
+            batch = uids[start:start + FETCH_BATCH]
+            sizes = self._sizes(conn, batch)
+            for uid in batch:
+                self._one(conn, uid, sizes.get(uid, 0))
         self.stats.passes += 1
         return len(uids)
 
