@@ -34,10 +34,13 @@ TEXT_RULES: tuple[TextRule, ...] = (
              r"relay not authori[sz]ed|email address is not verified|relaying mail to .* is not allowed"),
     # The destination has moved or accepts no mail at all.
     TextRule(R.HASMOVED, r"no longer on (this )?server|address has (been )?changed|recipient has moved|"
-             r"user has moved|has moved to|mailbox has moved"),
+             r"user has moved|has moved to|mailbox has moved|address has moved"),
+    TextRule(R.SUPPRESSED, r"suppression list|address is suppressed|(on|in) (the|our|a) suppress|"
+             r"suppressed (address|recipient)"),
     TextRule(R.NOTACCEPT, r"null mx|doesn't receive email|not accepting network messages|does not receive (e-?)?mail|"
              r"accepts no mail|"
-             r"does not accept (e-?)?mail|not accepting (e-?)?mail for|domain does not accept"),
+             r"does not accept (e-?)?mail|not accepting (e-?)?mail for|domain does not accept|"
+             r"(not|never) accepts? any (e-?)?mail"),
     # Authentication of our mail (SPF / DKIM / DMARC) and our IP's standing.
     TextRule(R.REQUIREPTR, r"reverse dns|rdns|\bptr\b|reverse (host ?name|lookup|mapping)|"
              r"(cannot|can't|could not|unable to) (find|resolve) your (host ?name|domain)|"
@@ -97,7 +100,7 @@ TEXT_RULES: tuple[TextRule, ...] = (
              r"mail ?folder is full|mailbox (has )?exceed(ed|s)|(user|account) is over|inbox is full|"
              r"is full|exceeds? (the )?(mailbox|quota)|(mailbox|disk|storage|user|account)('s)? quota"),
     TextRule(R.EXCEEDLIMIT, r"recipsizelimit|too large for this recipient|exceeds? (the )?size limit (for|of) (this )?"
-             r"recipient|recipient size limit"),
+             r"recipient|recipient size limit|exceed(s|ed)? (a |the |its )?limit\b"),
     TextRule(R.MESGTOOBIG, r"message (size |length )?(is )?too (big|large|long)|(size|length) (of (the )?message )?"
              r"exceeds?|exceeds? (the )?(maximum|max|fixed|allowed|size)|message size|too large|too big|"
              r"size limit"),
