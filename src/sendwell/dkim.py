@@ -421,8 +421,7 @@ class Signer:
 
     def sign(self, message: bytes) -> bytes:
         """The message with its DKIM-Signature header(s) prepended."""
-        if message.count(b"\n") != message.count(b"\r"):  # one-byte counts are twice as fast as b"\r\n"
-            message = _BARE_LF.sub(b"\r\n", message)
+        message = crlf(message)
         return b"".join(self.signature_headers(message)) + message
 
 
@@ -438,3 +437,73 @@ def _signer_for(domain: str, directory: str) -> Signer | None:
 def clear_cache() -> None:
     """Forget loaded keys (after `dkim generate`, or in tests that change the key directory)."""
     _signer_for.cache_clear()
+
+
+# --------------------------------------------------------------------------- signing on more cores
+
+_pool_signer: Signer | None = None
+
+
+def _pool_init(domain: str, directory: str) -> None:
+    global _pool_signer
+    _pool_signer = Signer.for_from_domain(domain, directory)
+
+
+def _pool_sign(messages: list[bytes]) -> list[bytes]:
+    assert _pool_signer is not None, "worker started without a key"
+    return [b"".join(_pool_signer.signature_headers(m)) for m in messages]
+
+
+def crlf(message: bytes) -> bytes:
+    """The message with bare LFs made CRLF (what SMTP carries and what is signed)."""
+    # Two one-byte counts cost half of one count of b"\r\n"; a lone CR only sends us the slow way, harmlessly.
+    return _BARE_LF.sub(b"\r\n", message) if message.count(b"\n") != message.count(b"\r") else message
+
+
+class SigningPool:
+    """A From domain's signer run in worker processes, for batches of messages.
+
+    An RSA-2048 signature costs ~1 ms of CPU and `cryptography` holds the GIL meanwhile, so one process
+    signs ~1,000 messages a second; 3,000 a second need about three cores. Each worker loads the key
+    itself (it is never pickled). Messages go in chunks: one task per message costs the parent more CPU
+    than signing with Ed25519 inline, a chunk of 32 costs it ~30 µs per message.
+    """
+
+    def __init__(self, domain: str, directory: str | os.PathLike | None = None, *, processes: int | None = None,
+                 chunk: int = 32) -> None:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        folder = str(keys_dir(directory).resolve())
+        if Signer.for_from_domain(domain, folder) is None:
+            raise UserError(f"{domain}: no DKIM key in {folder}")
+        self.chunk = max(1, chunk)
+        # spawn, not fork: the sending process has threads (the database one) that fork would copy mid-work
+        self._pool = ProcessPoolExecutor(processes or os.cpu_count() or 1, mp_context=multiprocessing.get_context(
+            "spawn"), initializer=_pool_init, initargs=(domain, folder))
+
+    def _chunks(self, messages: Sequence[bytes]) -> list[list[bytes]]:
+        return [list(messages[i:i + self.chunk]) for i in range(0, len(messages), self.chunk)]
+
+    def sign_many(self, messages: Sequence[bytes]) -> list[bytes]:
+        messages = [crlf(m) for m in messages]
+        headers = [h for part in self._pool.map(_pool_sign, self._chunks(messages)) for h in part]
+        return [h + m for h, m in zip(headers, messages, strict=True)]
+
+    async def sign_batch(self, messages: Sequence[bytes]) -> list[bytes]:
+        """`sign_many` for an asyncio loop: the loop keeps running while the workers sign."""
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        messages = [crlf(m) for m in messages]
+        parts = await asyncio.gather(*(loop.run_in_executor(self._pool, _pool_sign, c) for c in self._chunks(messages)))
+        return [h + m for h, m in zip((h for part in parts for h in part), messages, strict=True)]
+
+    def close(self) -> None:
+        self._pool.shutdown()
+
+    def __enter__(self) -> SigningPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
