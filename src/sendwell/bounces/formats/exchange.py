@@ -10,8 +10,7 @@ from sendwell.bounces.found import Mail, Partial
 FORMAT = TextFormat(
     name="exchange",
     sign=sign(r"delivery has failed to these recipients|rejected your message to the following e-?mail addresses|"
-            r"diagnostic information for administrators|your message (couldn't|could not|wasn't) be delivered|"
-            r"microsoft exchange|office ?365"),
+            r"diagnostic information for administrators|microsoft exchange|office ?365"),
     start=rx(r"delivery has failed to these recipients or (groups|distribution lists):?|"
              r"rejected your message to the following e-?mail addresses:?"),
     end=rx(r"^\s*diagnostic information for administrators|^_{8,}"),
