@@ -26,6 +26,10 @@ BOUNCE_SUBJECT = re.compile(r"undeliver|undelivered|delivery (status|failure|fai
 CONTEXT_CHARS = 3000
 _URL_FRAGMENT = re.compile(r"(\b(?:https?|ftp)://[^\s#]+)#\S*", re.IGNORECASE)
 _DELAY_ACTIONS = {"delayed"}
+# A warning that delivery is still being tried: whatever failed so far is transient.
+DELAY_NOTICE = re.compile(r"will be retried|warning message only|this is a warning|delivery attempts will continue|"
+                          r"will (continue to )?(try|retry|attempt)|still (trying|being retried)|has been delayed|"
+                          r"is delayed|not yet been delivered|delivery (is )?delayed|temporary failure report")
 _HEADER = re.compile(r"^(message-id|return-path|to|x-sendwell-[\w-]+):[ \t]*(.*(?:\n[ \t]+.*)*)",
                      re.IGNORECASE | re.MULTILINE)
 
@@ -142,8 +146,9 @@ def mask(text: str) -> str:
     return text
 
 
-def finish(hit: Hit, context: str) -> FailedRecipient:
+def finish(hit: Hit, context: str, delay_notice: bool = False) -> FailedRecipient:
     """Decide the status, reason and hard flag of one recipient from what its parser found."""
+    delayed = hit.action in _DELAY_ACTIONS or (delay_notice and hit.action not in ("failed", "delivered"))
     diag = hit.diagnostic.strip()
     if not diag and context and hit.reason is None:  # named only in a header: the bounce's words explain it
         diag = scan.explain(context[:CONTEXT_CHARS].split("\n"), lead=True)
@@ -153,7 +158,7 @@ def finish(hit: Hit, context: str) -> FailedRecipient:
         text = mask(diag)
         command = hit.command or T.smtp_command(text) or T.smtp_command(context[:CONTEXT_CHARS])
         reason, by_text = reasons.decide_normalized(status, reasons.normalize(text), command)
-        if hit.action in _DELAY_ACTIONS and by_text is None:
+        if delayed and by_text is None:
             reason = Reason.EXPIRED
         # Accepted at RCPT TO, refused after the data: a filter speaking, unless the code says 5.1.x.
         if reason is Reason.USERUNKNOWN and command == "DATA" and not status.startswith("5.1."):
@@ -166,11 +171,11 @@ def finish(hit: Hit, context: str) -> FailedRecipient:
             elif not status:
                 status = T.enhanced_status(ctx)
                 reason = reasons.decide(status, "", hit.command or T.smtp_command(ctx))
-        if hit.action in _DELAY_ACTIONS and reason in (Reason.ONHOLD, Reason.UNDEFINED):
+        if delayed and reason in (Reason.ONHOLD, Reason.UNDEFINED):
             reason = Reason.EXPIRED
     if not status and reason not in (Reason.FEEDBACK, Reason.VACATION):
         code = T.smtp_code(diag)
-        status = reasons.pseudo_status(reason, permanent=not code.startswith("4"))
+        status = reasons.pseudo_status(reason, permanent=not (code.startswith("4") or delayed))
     return FailedRecipient(address=hit.address, status=status, reason=reason, hard=is_hard(reason, status),
                            diagnostic=" ".join(diag.split())[:1000], action=hit.action, remote_mta=hit.remote_mta)
 
@@ -201,7 +206,8 @@ def _classify(raw: bytes) -> BounceReport:
     if partial is None:
         return BounceReport(kind=MessageKind.OTHER, original=original_headers(mail.original))
     context = partial.context or mail.body
-    recipients = tuple(finish(h, context) for h in partial.hits)
+    notice = bool(DELAY_NOTICE.search(context[:CONTEXT_CHARS].lower()))
+    recipients = tuple(finish(h, context, notice) for h in partial.hits)
     kind = partial.kind
     if kind is MessageKind.DELIVERED:
         recipients = tuple(FailedRecipient(r.address, r.status, Reason.DELIVERED, False, r.diagnostic, r.action,

@@ -46,7 +46,7 @@ TEXT_RULES: tuple[TextRule, ...] = (
              r"(cannot|can't|could not|unable to) (find|resolve) your (host ?name|domain)|"
              r"ip name (lookup|possibly forged)|no (valid )?reverse|client host .* (lacks|has no|without) .*name|"
              r"not have a valid hostname|unresolvable (ip|host|address)|hostname .* (does not|doesn't) resolve|"
-             r"resolve your address|client host rejected: cannot find your"),
+             r"resolve your address|client host rejected: cannot find your|unverif(y|i)able sending ip"),
     TextRule(R.NOTCOMPLIANTRFC, r"duplicate header|multiple .*addresses in from|rfc ?(5322|2822)|\brfc 822\b|"
              r"not (rfc|standards?) complian|malformed (header|message)|missing (required |mandatory )?header|"
              r"header (is )?(invalid|missing|malformed)|invalid header|too many .*headers"),
@@ -260,9 +260,6 @@ PSEUDO_STATUS: dict[R, str] = {
     R.ONHOLD: "0.901",
 }
 
-# Reasons that are never permanent by nature: their pseudo code starts with 4 unless the MTA said 5xx.
-TRANSIENT_BY_NATURE = frozenset({R.EXPIRED})
-
 _COMPILED: tuple[tuple[R, re.Pattern[str], tuple[str, ...], tuple[str, ...] | None], ...] = tuple(
     (rule.reason, re.compile(rule.pattern), tuple(s for s in rule.statuses.split(",") if s),
      T.required_words(rule.pattern))
@@ -340,8 +337,5 @@ def _decide(status: str, norm: str, command: str, by_text: R | None) -> R:
 
 
 def pseudo_status(reason: R, permanent: bool = True) -> str:
-    """A status for a report that gave none: X.0.9NN, with 4 for delays and transient reasons."""
-    cls = "5" if permanent and reason not in TRANSIENT_BY_NATURE else "4"
-    if reason is R.EXPIRED and permanent:
-        cls = "5"
-    return f"{cls}.{PSEUDO_STATUS.get(reason, '0.900')}"
+    """A status for a report that gave none: X.0.9NN, with 4 when the failure is not final (a 4xx, a delay)."""
+    return f"{'5' if permanent else '4'}.{PSEUDO_STATUS.get(reason, '0.900')}"
