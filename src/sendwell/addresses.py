@@ -157,6 +157,7 @@ def parse_address(text: str) -> Address:
         key = f"{local.lower()}@{domain}"  # the common case, settled by email-validator's own dot-atom regex
     else:
         key = f"{_local_key(local)}@{domain}"
+    # As given, NFC-normalized, and with the A-label domain that a server without SMTPUTF8 would need.
     if len(key) > MAX_ADDRESS_OCTETS or not ascii_text:
         for form in (text, unicodedata.normalize("NFC", text), key):
             if len(form.encode()) > MAX_ADDRESS_OCTETS:
