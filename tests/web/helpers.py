@@ -41,3 +41,10 @@ class UI:
 
     def post(self, url: str, data: dict | None = None, **kw):  # noqa: ANN003, ANN201
         return self.client.post(url, data={"csrf": self.csrf, **(data or {})}, **kw)
+
+
+def sending_settings(url: str, relay: str) -> Settings:
+    """Settings that deliver to a test relay at once (short retries, small batches)."""
+    s = settings_for(url)
+    return replace(s, smtp=replace(s.smtp, urls=(relay,), connections=2, timeout=5.0, rest_seconds=0.5),
+                   sending=replace(s.sending, secret="web-test-secret", retry_schedule=(0.2,), batch_size=50))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -20,20 +20,54 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on")] = 8025,
     max_upload_mb: Annotated[int, typer.Option(help="Largest accepted upload, in MB",
                                                envvar="SENDWELL_WEB_MAX_UPLOAD_MB")] = 50,
+    worker: Annotated[bool, typer.Option("--worker/--no-worker", help="Also run the sending worker in this "
+                                         "process (with PostgreSQL, workers may run elsewhere: `sendwell worker`)")]
+    = True,
 ) -> None:
-    """Run the HTTP API (/api/v1, spec at /openapi.json) and the web UI."""
+    """Run the HTTP API (/api/v1, spec at /openapi.json), the web UI and, by default, a sending worker."""
     import uvicorn
 
     from sendwell.auth import list_users
+    from sendwell.errors import UserError
     from sendwell.web import create_app
 
+    if max_upload_mb < 1:
+        raise UserError("--max-upload-mb: must be at least 1")
     obj = ctx_obj(ctx)
     engine = obj.engine
     if not list_users(engine):
         err_console.print("no web UI user yet: create one with `sendwell users create NAME`", highlight=False)
+    if worker:
+        _start_worker(engine, obj.settings)
     app = create_app(obj.settings, engine, max_upload=max_upload_mb * 1024 * 1024)
     console.print(f"sendwell on http://{host}:{port}/ (API: /api/v1, spec: /openapi.json)", highlight=False)
     uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=True)
+
+
+def _start_worker(engine: Any, settings: Any) -> None:
+    """The sending loop in a daemon thread with its own event loop. Stopping the server ends it mid-batch,
+    which is safe: leased recipients return to the queue when their lease expires."""
+    import logging
+    import threading
+
+    from sendwell.errors import UserError
+    from sendwell.sending.engine import Sender
+
+    try:
+        sender = Sender(engine, settings, forever=True)
+    except UserError as err:  # no relay configured: the UI still works, sending waits for one
+        err_console.print(f"[yellow]no sending worker:[/yellow] {err}", highlight=False)
+        return
+
+    def run() -> None:
+        try:
+            report = sender.run()
+            logging.getLogger("sendwell.worker").info("worker stopped: %s %s", report.stopped, report.message)
+        except Exception:  # a crash of the worker must not take the UI down with it; log it loudly
+            logging.getLogger("sendwell.worker").exception("sending worker crashed")
+
+    threading.Thread(target=run, name="sendwell-worker", daemon=True).start()
+    console.print(f"sending worker running ({settings.smtp.connections} connection(s))", highlight=False)
 
 
 @tokens_app.command("create")

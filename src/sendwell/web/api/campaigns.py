@@ -1,15 +1,24 @@
-"""/api/v1/campaigns: create, list, show, edit while draft (segments to include and exclude), delete."""
+"""/api/v1/campaigns: create, list, show, edit while draft (segments to include and exclude), delete;
+send, pause, resume, cancel; statistics and recipients by status (JSON pages or streamed CSV)."""
 
 from __future__ import annotations
 
-from typing import Any
+from itertools import islice
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import StreamingResponse
 from sqlalchemy import Engine
 
-from sendwell import campaigns
-from sendwell.web.api.schemas import CampaignCreated, CampaignEdit, CampaignIn, Deleted
+from sendwell import campaigns, stats
+from sendwell.model import RecipientStatus
+from sendwell.sending import control
+from sendwell.web.api.common import Limit, Offset
+from sendwell.web.api.schemas import CampaignCreated, CampaignEdit, CampaignIn, Deleted, SendStarted, StateChange
+from sendwell.web.csvout import csv_response
 from sendwell.web.state import get_engine
+
+Statuses = Annotated[list[RecipientStatus], Query(description="Recipient statuses (repeat the parameter)")]
 
 router = APIRouter(prefix="/campaigns", tags=["campaigns"])
 CampaignRef = str  # a campaign's id or its name (an id wins)
@@ -43,3 +52,66 @@ def edit(campaign: CampaignRef, body: CampaignEdit, engine: Engine = Depends(get
 def delete(campaign: CampaignRef, engine: Engine = Depends(get_engine)) -> dict[str, int]:
     campaigns.delete_campaign(engine, campaign)
     return {"deleted": 1}
+
+
+@router.post("/{campaign}/send", response_model=SendStarted, status_code=202)
+def send(campaign: CampaignRef, engine: Engine = Depends(get_engine)) -> dict[str, Any]:
+    """Start a draft (its audience is resolved into the recipient ledger now) or confirm a sending one.
+
+    The messages are delivered by the sending worker (`sendwell serve` runs one, or `sendwell worker`);
+    follow the progress with GET .../stats.
+    """
+    camp, queued = control.prepare_send(engine, campaign)
+    return {"id": camp["id"], "name": camp["name"], "state": camp["state"], "queued": queued}
+
+
+def _changed(engine: Engine, campaign: str, skipped: int | None = None) -> dict[str, Any]:
+    camp = campaigns.get_campaign(engine, campaign)
+    return {"id": camp["id"], "name": camp["name"], "state": camp["state"], "skipped": skipped}
+
+
+@router.post("/{campaign}/pause", response_model=StateChange)
+def pause(campaign: CampaignRef, engine: Engine = Depends(get_engine)) -> dict[str, Any]:
+    control.pause(engine, campaign)
+    return _changed(engine, campaign)
+
+
+@router.post("/{campaign}/resume", response_model=StateChange)
+def resume(campaign: CampaignRef, engine: Engine = Depends(get_engine)) -> dict[str, Any]:
+    control.resume(engine, campaign)
+    return _changed(engine, campaign)
+
+
+@router.post("/{campaign}/cancel", response_model=StateChange)
+def cancel(campaign: CampaignRef, engine: Engine = Depends(get_engine)) -> dict[str, Any]:
+    """Cancel for good: recipients not yet sent become skipped."""
+    skipped = control.cancel(engine, campaign)
+    return _changed(engine, campaign, skipped)
+
+
+@router.get("/{campaign}/stats")
+def campaign_stats(campaign: CampaignRef, engine: Engine = Depends(get_engine)) -> dict[str, Any]:
+    """Counts by status, the address-error rate, the top error answers, server problems (apart)."""
+    return stats.campaign_stats(engine, campaign)
+
+
+@router.get("/{campaign}/recipients")
+def recipients(campaign: CampaignRef, status: Statuses = [RecipientStatus.ERROR],  # noqa: B006 - FastAPI default
+               limit: Limit = 100, offset: Offset = 0, engine: Engine = Depends(get_engine)) -> dict[str, Any]:
+    """One page of the recipients in these statuses, with their server's answer and the contact's fields."""
+    wanted = [s.value for s in status]
+    by_status = stats.campaign_stats(engine, campaign)["by_status"]
+    columns, rows = stats.iter_recipients(engine, campaign, wanted, batch=min(5000, offset + limit))
+    return {"total": sum(by_status.get(s, 0) for s in wanted), "limit": limit, "offset": offset,
+            "columns": columns, "items": list(islice(rows, offset, offset + limit))}
+
+
+@router.get("/{campaign}/recipients.csv", response_class=StreamingResponse,
+            responses={200: {"content": {"text/csv": {}}}})
+def recipients_csv(campaign: CampaignRef, status: Statuses = [RecipientStatus.ERROR],  # noqa: B006
+                   engine: Engine = Depends(get_engine)) -> StreamingResponse:
+    """Every recipient in these statuses as CSV, streamed (e.g. the errors, to blacklist or fix)."""
+    wanted = [s.value for s in status]
+    columns, rows = stats.iter_recipients(engine, campaign, wanted)
+    name = campaigns.get_campaign(engine, campaign)["name"]
+    return csv_response(rows, columns, f"{name}-{'-'.join(wanted)}.csv")

@@ -125,3 +125,21 @@ class CampaignCreated(BaseModel):
 
 class Deleted(BaseModel):
     deleted: int
+
+
+class SendStarted(BaseModel):
+    id: int
+    name: str
+    state: str
+    queued: int | None = Field(None, description="Recipients queued now (when a draft was started), else null")
+
+
+class StateChange(BaseModel):
+    id: int
+    name: str
+    state: str
+    skipped: int | None = Field(None, description="Unsent recipients skipped (cancel only)")
+
+
+class Resumed(BaseModel):
+    resumed: bool

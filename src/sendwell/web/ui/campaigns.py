@@ -1,20 +1,27 @@
-"""Campaign pages: list, create or edit a draft (segments to send to and to exclude, picked from lists), show."""
+"""Campaign pages: list, create or edit a draft (segments to send to and to exclude, picked from lists), show with
+live statistics; send, pause, resume, cancel; the recipients in a status with their server's answers, as CSV too."""
 
 from __future__ import annotations
 
+from itertools import islice
 from typing import Any
+from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import Response
 from sqlalchemy import Engine
 
-from sendwell import campaigns, segments
+from sendwell import blacklist, campaigns, segments, stats
 from sendwell.errors import UserError
-from sendwell.model import CampaignState
+from sendwell.model import CampaignState, RecipientStatus
+from sendwell.sending import control
+from sendwell.web.csvout import csv_response
 from sendwell.web.errors import describe
+from sendwell.web.security import require_user
 from sendwell.web.state import get_engine
-from sendwell.web.ui.forms import see_other
-from sendwell.web.ui.render import render
+from sendwell.web.ui.charts import status_bars
+from sendwell.web.ui.forms import actor, see_other
+from sendwell.web.ui.render import Pager, render
 
 router = APIRouter(prefix="/campaigns")
 FORM_FIELDS = ("name", "subject", "from_addr", "reply_to", "text", "html")
@@ -57,10 +64,91 @@ def create(request: Request, name: str = Form(""), subject: str = Form(""), from
     return see_other(f"/campaigns/{cid}")
 
 
+def _stats_context(engine: Engine, cid: int) -> dict[str, Any]:
+    data = stats.campaign_stats(engine, cid)
+    return {"stats": data, "bars": status_bars(data["by_status"]), "live": data["state"] == CampaignState.SENDING}
+
+
 @router.get("/{cid}")
 def show(request: Request, cid: int, engine: Engine = Depends(get_engine)) -> Response:
     camp = campaigns.get_campaign(engine, cid)
-    return render(request, "campaign.html", campaign=camp, draft=camp["state"] == CampaignState.DRAFT)
+    return render(request, "campaign.html", campaign=camp, draft=camp["state"] == CampaignState.DRAFT,
+                  **_stats_context(engine, cid))
+
+
+@router.get("/{cid}/progress")
+def progress(request: Request, cid: int, engine: Engine = Depends(get_engine)) -> Response:
+    """The statistics block alone, polled by htmx while the campaign sends (it stops polling when done)."""
+    return render(request, "_campaign_stats.html", **_stats_context(engine, cid))
+
+
+@router.post("/{cid}/send")
+def send(cid: int, engine: Engine = Depends(get_engine)) -> Response:
+    """Start the draft (its audience goes into the ledger now); the worker of `sendwell serve` delivers it."""
+    control.prepare_send(engine, cid)
+    return see_other(f"/campaigns/{cid}")
+
+
+@router.post("/{cid}/pause")
+def pause(cid: int, engine: Engine = Depends(get_engine)) -> Response:
+    control.pause(engine, cid)
+    return see_other(f"/campaigns/{cid}")
+
+
+@router.post("/{cid}/resume")
+def resume(cid: int, engine: Engine = Depends(get_engine)) -> Response:
+    control.resume(engine, cid)
+    return see_other(f"/campaigns/{cid}")
+
+
+@router.post("/{cid}/cancel")
+def cancel(cid: int, engine: Engine = Depends(get_engine)) -> Response:
+    control.cancel(engine, cid)
+    return see_other(f"/campaigns/{cid}")
+
+
+def _statuses(status: list[str]) -> list[str]:
+    return control.parse_statuses(status or ["error"], [s.value for s in RecipientStatus], "status")
+
+
+@router.get("/{cid}/recipients")
+def recipients(request: Request, cid: int, status: list[str] = Query(["error"]),
+               page: int = Query(1, ge=1, le=10**9), engine: Engine = Depends(get_engine)) -> Response:
+    """The recipients in a status with their server's answer: where a click on a statistic leads."""
+    wanted = _statuses(status)
+    data = stats.campaign_stats(engine, cid)
+    pager = Pager(page, sum(data["by_status"].get(s, 0) for s in wanted))
+    columns, rows = stats.iter_recipients(engine, cid, wanted, batch=min(5000, pager.offset + pager.size))
+    shown = list(islice(rows, pager.offset, pager.offset + pager.size))
+    query = "&".join(f"status={quote(s)}" for s in wanted)
+    return render(request, "recipients.html", stats=data, statuses=wanted, rows=shown, pager=pager,
+                  field_columns=columns[len(stats.EXPORT_COLUMNS):], status_query=query,
+                  segment_name=f"{data['name']} {'+'.join(wanted)}", notice=request.query_params.get("notice"))
+
+
+@router.get("/{cid}/recipients.csv")
+def recipients_csv(cid: int, status: list[str] = Query(["error"]), engine: Engine = Depends(get_engine)) -> Response:
+    wanted = _statuses(status)
+    columns, rows = stats.iter_recipients(engine, cid, wanted)
+    name = campaigns.get_campaign(engine, cid)["name"]
+    return csv_response(rows, columns, f"{name}-{'-'.join(wanted)}.csv")
+
+
+@router.post("/{cid}/recipients/blacklist")
+def blacklist_recipients(cid: int, status: list[str] = Form(["error"]), note: str = Form("", max_length=10_000),
+                         engine: Engine = Depends(get_engine), user: str = Depends(require_user)) -> Response:
+    wanted = _statuses(status)
+    n = blacklist.add_from_campaign(engine, cid, wanted, note=note, actor=actor(user))
+    query = "&".join(f"status={quote(s)}" for s in wanted)
+    return see_other(f"/campaigns/{cid}/recipients?{query}&notice={quote(f'{n} address(es) added to the black list')}")
+
+
+@router.post("/{cid}/recipients/segment")
+def segment_of_recipients(cid: int, name: str = Form(..., min_length=1, max_length=200),
+                          status: list[str] = Form(["error"]), engine: Engine = Depends(get_engine)) -> Response:
+    wanted = _statuses(status)
+    segments.create_from_campaign(engine, name, cid, wanted)
+    return see_other(f"/segments/{segments.show(engine, name.strip(), limit=1)['id']}")
 
 
 @router.get("/{cid}/edit")
