@@ -104,3 +104,11 @@ def test_a_topic_outside_the_list_is_refused(engine, sns):
     env = {"SENDWELL_WEBHOOK_SES_TOPICS": "arn:aws:sns:eu-west-1:123456789012:another"}
     with pytest.raises(webhooks.WebhookRejected, match="not in SENDWELL_WEBHOOK_SES_TOPICS"):
         webhooks.handle(engine, Settings(), "ses", body(request), {}, fetch=sns.fetch, env=env)
+
+
+def test_the_certificate_is_fetched_once_per_process(engine, sns):
+    sns.fetched.clear()
+    for name in ("ses_complaint.json", "ses_bounce_transient.json"):
+        request = sns.sign(notification(fixture_text(name)), "1")
+        webhooks.handle(engine, Settings(), "ses", body(request), {}, fetch=sns.fetch, env={})
+    assert sns.fetched.count(CERT_URL) <= 1

@@ -9,6 +9,7 @@ otherwise the confirmation URL is logged for a person to open, so no stranger's 
 from __future__ import annotations
 
 import base64
+import functools
 import logging
 import re
 from collections.abc import Mapping
@@ -68,7 +69,6 @@ def string_to_sign(message: Mapping[str, Any]) -> bytes:
 
 def verify(message: Mapping[str, Any], fetch: Fetcher, now: datetime | None = None) -> None:
     """Raise WebhookRejected unless SNS signed this message."""
-    from cryptography import x509
     from cryptography.exceptions import InvalidSignature
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import padding, rsa
@@ -87,7 +87,7 @@ def verify(message: Mapping[str, Any], fetch: Fetcher, now: datetime | None = No
     if not signature:
         raise WebhookRejected("ses webhook: the Signature is missing or not base64; refused")
     try:
-        cert = x509.load_pem_x509_certificate(fetch(cert_url))
+        cert = _certificate(fetch, cert_url)
     except Exception as err:  # noqa: BLE001 - network or a bad certificate: either way, not proven
         raise WebhookRejected(f"ses webhook: cannot get the signing certificate {cert_url} ({err})") from None
     moment = now or datetime.now(UTC)
@@ -101,6 +101,14 @@ def verify(message: Mapping[str, Any], fetch: Fetcher, now: datetime | None = No
         key.verify(signature, string_to_sign(message), padding.PKCS1v15(), digest)
     except InvalidSignature:
         raise WebhookRejected("ses webhook: the SNS signature does not match the message; refused") from None
+
+
+@functools.lru_cache(maxsize=32)
+def _certificate(fetch: Fetcher, url: str) -> Any:
+    """SNS signs with few certificates: fetch each once per process (validity is checked at every use)."""
+    from cryptography import x509
+
+    return x509.load_pem_x509_certificate(fetch(url))
 
 
 def parse(body: bytes, headers: Mapping[str, str], *, key: str | None, fetch: Fetcher,
