@@ -273,7 +273,7 @@ _WSP_RUN = re.compile(rb"[ \t]+")
 _WSP_EOL = re.compile(rb"[ \t]+\r\n")
 _FOLD = re.compile(rb"\r?\n")
 _BARE_LF = re.compile(rb"(?<!\r)\n")
-_HEADER_NAME = re.compile(rb"([\x21-\x39\x3b-\x7e]+)[ \t]*:")
+_HEADER_NAME = re.compile(rb"[\x21-\x39\x3b-\x7e]+")  # printable, no colon (RFC 5322 ftext)
 
 
 def relaxed_body(body: bytes) -> tuple[bytes, int]:
@@ -312,10 +312,11 @@ def split_message(message: bytes) -> tuple[list[tuple[bytes, bytes]], bytes, byt
             name, value = headers[-1]
             headers[-1] = (name, value + b"\r\n" + line)
             continue
-        m = _HEADER_NAME.match(line)
-        if m is None:
+        name, colon, value = line.partition(b":")
+        name = name.rstrip(b" \t")
+        if not colon or not name or not _HEADER_NAME.fullmatch(name):
             raise ValueError(f"not a header line: {line[:60]!r}")
-        headers.append((m.group(1).lower(), line[m.end():]))
+        headers.append((name.lower(), value))
     return headers, head, body
 
 
