@@ -370,7 +370,12 @@ class Signer:
         """The signer for mail From `domain` (or an address), or None when no key covers it."""
         if "@" in domain:
             domain = domain_of(domain)
-        return _signer_for(domain.lower().rstrip("."), str(keys_dir(directory).resolve()))
+        folder = keys_dir(directory).resolve()
+        try:  # the index's mtime is part of the cache key: `dkim activate` in another process is seen at once
+            stamp = (folder / INDEX_NAME).stat().st_mtime_ns
+        except FileNotFoundError:
+            stamp = 0
+        return _signer_for(domain.lower().rstrip("."), str(folder), stamp)
 
     @property
     def domain(self) -> str:
@@ -427,7 +432,7 @@ class Signer:
 
 
 @lru_cache(maxsize=256)
-def _signer_for(domain: str, directory: str) -> Signer | None:
+def _signer_for(domain: str, directory: str, stamp: int) -> Signer | None:
     folder = Path(directory)
     entries = keys_for_domain(domain, load_index(folder))
     if not entries:

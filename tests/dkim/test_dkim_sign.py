@@ -207,3 +207,18 @@ def test_second_key_waits_until_activated(tmp_path):
     assert signer is not None and [k.selector for k in signer.keys] == ["s2"]
     with pytest.raises(UserError, match="no DKIM key with selector 's9'"):
         sd.activate_key("shop.example", "s9", tmp_path)
+
+
+def test_signer_sees_activation_by_another_process(tmp_path):
+    import json
+
+    sd.generate_key("shop.example", "s1", sd.Algorithm.ED25519, directory=tmp_path)
+    sd.generate_key("shop.example", "s2", sd.Algorithm.ED25519, directory=tmp_path)
+    assert sd.Signer.for_from_domain("shop.example", tmp_path).keys[0].selector == "s1"
+    index = tmp_path / sd.INDEX_NAME  # rewritten the way `sendwell dkim activate` in another process does
+    data = json.loads(index.read_text())
+    data["keys"][0]["state"], data["keys"][1]["state"] = "retired", "active"
+    mtime = index.stat().st_mtime_ns
+    index.write_text(json.dumps(data))
+    os.utime(index, ns=(mtime + 10**9, mtime + 10**9))  # a later mtime even on coarse-grained file systems
+    assert sd.Signer.for_from_domain("shop.example", tmp_path).keys[0].selector == "s2"

@@ -156,9 +156,12 @@ def test_dkim_selector_without_our_key_and_revoked_key(keys):
     zone = good_zone(keys)
     zone["old._domainkey.shop.example"] = {"TXT": ["v=DKIM1; k=rsa; p="]}
     zone["esp._domainkey.shop.example"] = zone["s1._domainkey.shop.example"]
-    report = run(zone, keys, selectors=["old", "esp", "s1"])
+    zone["web._domainkey.shop.example"] = {"TXT": ["v=DKIM1; k=rsa; h=sha1; " + zone["esp._domainkey.shop.example"]
+                                                   ["TXT"][0].split("; ", 2)[2]]}
+    report = run(zone, keys, selectors=["old", "esp", "web", "s1"])
     texts = [(f.level, f.detail.get("selector")) for f in report.of(Check.DKIM)]
-    assert texts == [(Level.ERROR, "old"), (Level.WARN, "esp"), (Level.OK, "s1")]
+    assert texts == [(Level.ERROR, "old"), (Level.WARN, "esp"), (Level.ERROR, "web"), (Level.OK, "s1")]
+    assert "excludes sha256" in messages(report, Check.DKIM, Level.ERROR)
 
 
 def test_no_key_at_all(keys, tmp_path):

@@ -241,6 +241,10 @@ def check_dkim(report: Report, dns: Dns, domain: str, selectors: Sequence[str], 
         problems = []
         if tags.get("v", "DKIM1") != "DKIM1":
             problems.append(f"v={tags['v']} (must be DKIM1)")
+        if "h" in tags and "sha256" not in tags["h"].lower().split(":"):
+            problems.append(f"h={tags['h']} excludes sha256, the only hash sendwell signs with")
+        if "s" in tags and not {"*", "email"} & set(tags["s"].lower().split(":")):
+            problems.append(f"s={tags['s']}: the key is not for email")
         if entry is not None:
             try:
                 mine = dkim.public_key_b64(dkim.load_private_key(folder, entry))
