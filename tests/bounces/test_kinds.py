@@ -63,6 +63,15 @@ def test_arf_complaint_names_the_complainer_and_type():
     assert report.first.reason is Reason.FEEDBACK and not report.first.hard
 
 
+def test_feedback_fields_in_a_plain_text_report_are_a_complaint():
+    body = ("This is an email abuse report for an email message received from IP 192.0.2.1.\n\n"
+            "Feedback-Type: abuse\nUser-Agent: SomeProvider/1.0\nVersion: 0.1\n"
+            "Original-Rcpt-To: kim@example.org\n")
+    report = classify(_message("Abuse report", body, From="feedback@isp.example"))
+    assert report.kind is MessageKind.COMPLAINT
+    assert [r.address for r in report.recipients] == ["kim@example.org"]
+
+
 def test_dsn_gives_recipient_status_and_the_original_headers_for_matching():
     fields = ("Reporting-MTA: dns; mx.example.net\n\nFinal-Recipient: rfc822; kim@example.org\nAction: failed\n"
               "Status: 5.1.1\nDiagnostic-Code: smtp; 550 5.1.1 <kim@example.org>: Recipient address rejected: "

@@ -9,6 +9,7 @@ from sendwell.bounces.found import Hit, Mail, Partial
 from sendwell.bounces.report import MessageKind, Reason
 
 _HOTMAIL_RECIPIENT = re.compile(r"^x-hmxmroriginalrecipient:\s*(\S+)", re.IGNORECASE | re.MULTILINE)
+_INLINE = re.compile(r"^feedback-type:[ \t]*[\w-]+[ \t]*$", re.IGNORECASE | re.MULTILINE)
 _TO = re.compile(r"^to:\s*(.+)$", re.IGNORECASE | re.MULTILINE)
 
 
@@ -19,8 +20,12 @@ def _complaint(address: str, feedback_type: str, mail: Mail) -> Partial:
 
 
 def detect(mail: Mail) -> Partial | None:
-    for part in mail.parts_of("message/feedback-report"):
-        blocks = T.parse_fields(T.message_text(part))
+    reports = [T.message_text(part) for part in mail.parts_of("message/feedback-report")]
+    inline = _INLINE.search(mail.body) if not reports else None
+    if inline is not None:  # feedback fields pasted into a text part by a provider that skips the MIME type
+        reports.append(mail.body[inline.start():])
+    for report in reports:
+        blocks = T.parse_fields(report)
         fields = blocks[0] if blocks else {}
         address = ""
         for name in ("original-rcpt-to", "removal-recipient"):
