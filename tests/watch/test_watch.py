@@ -260,3 +260,27 @@ def test_a_drop_between_recording_and_filing_loses_nothing_and_counts_nothing_tw
     with engine.connect() as conn:
         assert len(conn.execute(select(events.c.id)).all()) == 2  # the re-read bounce was a duplicate
     assert status_of(engine, ids["one@example.com"]) == status_of(engine, ids["two@example.com"]) == "error"
+
+
+def test_without_move_only_our_own_uids_are_expunged(engine, account):
+    """On a server without MOVE, COPY + UID EXPUNGE must not take a person's \\Deleted messages with it."""
+    settings = Settings()
+    cid, ids = setup_campaign(engine, ["dead@example.com"])
+    account.append(HUMAN_REPLY)
+    conn = account.client()
+    conn.select("INBOX")
+    conn.uid("STORE", "1", "+FLAGS", "(\\Deleted \\Seen)")  # someone marked it for deletion, not yet expunged
+    conn.logout()
+    account.append(dsn_for(engine, settings, cid, ids["dead@example.com"], "dead@example.com"))
+
+    class WithoutMove(imap.Watcher):
+        def connect(self):
+            conn = super().connect()
+            self._capabilities -= {"MOVE"}
+            return conn
+
+    mailbox, _ = imap.parse_url(account.url, no_tls=True)
+    stats = WithoutMove(mailbox, PASSWORD, imap.ingest_processor(engine, settings)).run(once=True)
+    assert stats.dispositions == {"done": 1}
+    assert account.subjects("Processed") == ["Undelivered Mail Returned to Sender"]
+    assert account.subjects("INBOX") == ["Re: our news"]  # still there, still \Deleted: the owner's call
