@@ -39,10 +39,15 @@ class LocalDnsServer:
     """Run with `with LocalDnsServer(zone) as server:` and point a resolver at 127.0.0.1:server.port."""
 
     def __init__(self, zone: Mapping[str, Entry] | None = None, *, resolve: Callable[[str], Entry | None] | None = None,
-                 host: str = "127.0.0.1", port: int = 0, delay: float = 0.0, ttl: int = 300) -> None:
+                 host: str = "127.0.0.1", port: int = 0, delay: float = 0.0, ttl: int = 300,
+                 release_at: int = 0) -> None:
         zone = {k.lower().rstrip("."): v for k, v in (zone or {}).items()}
         self.resolve = resolve or zone.get
         self.host, self.port, self.delay, self.ttl = host, port, delay, ttl
+        # Hold every reply until this many queries wait at once: proves a client's concurrency
+        # without depending on timing.
+        self.release_at = release_at
+        self._held: list[tuple[bytes, tuple[str, int]]] = []
         self.queries: Counter[tuple[str, str]] = Counter()
         self._replies: dict[bytes, bytes] = {}
         self._rdatas: dict[tuple[str, str], list] = {}
@@ -131,7 +136,9 @@ class LocalDnsServer:
                     return
                 if reply is None:
                     return
-                if server.delay:
+                if server.release_at:
+                    server._hold(reply, addr)
+                elif server.delay:
                     server.pending += 1
                     server.max_pending = max(server.max_pending, server.pending)
                     loop.call_later(server.delay, server._send, reply, addr)
@@ -148,6 +155,16 @@ class LocalDnsServer:
         self._transport.close()  # type: ignore[union-attr]
         loop.run_until_complete(asyncio.sleep(0))
         loop.close()
+
+    def _hold(self, reply: bytes, addr: tuple[str, int]) -> None:
+        self._held.append((reply, addr))
+        self.pending += 1
+        self.max_pending = max(self.max_pending, self.pending)
+        if self.pending >= self.release_at:
+            self.release_at = 0
+            held, self._held = self._held, []
+            for waiting_reply, waiting_addr in held:
+                self._send(waiting_reply, waiting_addr)
 
     def _send(self, reply: bytes, addr: tuple[str, int], pending: bool = True) -> None:
         if pending:
