@@ -53,6 +53,14 @@ def test_ordinary_reply_is_other():
     assert report.recipients == ()
 
 
+def test_a_person_mentioning_addresses_is_not_a_bounce():
+    body = ("Hi! Please send the invoice to the following address: billing@example.org, not to me.\n"
+            "My old mailbox is full anyway.\n-- \nKim <kim@example.org>")
+    report = classify(_message("Re: Our news", body))
+    assert report.kind is MessageKind.OTHER
+    assert not report.is_bounce
+
+
 def test_arf_complaint_names_the_complainer_and_type():
     fields = ("Feedback-Type: abuse\nUser-Agent: SomeGenerator/1.0\nVersion: 1\n"
               "Original-Mail-From: <bounces+7.42.x@sender.example>\nOriginal-Rcpt-To: <kim@example.org>\n")

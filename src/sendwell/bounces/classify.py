@@ -13,15 +13,26 @@ from sendwell.bounces.report import BounceReport, FailedRecipient, MessageKind, 
 # A bounce quotes the original message; beyond this size the rest is attachments we never need.
 MAX_BYTES = 2 * 1024 * 1024
 
-# A message with no known format is read as a bounce only when its sender or subject says so.
+# A message in no known format is read as a bounce only when its sender, subject or (from a machine) body says so.
 BOUNCE_SENDER = re.compile(r"mailer-daemon|postmaster|mail delivery|mail-daemon|mailerdaemon|"
                            r"delivery (sub)?system|bounce|daemon@|returned mail|notification", re.IGNORECASE)
 BOUNCE_SUBJECT = re.compile(r"undeliver|undelivered|delivery (status|failure|failed|notification|problem|report)|"
                             r"returned mail|return(ed)? to sender|failure notice|non-?delivery|could not be delivered|"
                             r"mail delivery|bounce|delivery error|not delivered|failed delivery|mail error|"
-                            r"rejected|warning: could not send|delayed mail|delivery delayed|"
+                            r"message rejected|warning: could not send|delayed mail|delivery delayed|"
                             r"mail system error|error sending|nondeliverable|\u4e0d\u9054|\u30a8\u30e9\u30fc",
                             re.IGNORECASE)
+BOUNCE_BODY = re.compile(r"could not be delivered|undeliverable|delivery (has )?failed|permanent (fatal )?errors?|"
+                         r"error message below|not be delivered|delivery to the following|following address|"
+                         r"unable to deliver|failed to deliver|returned to sender|delivery status notification|"
+                         r"message delivery failed|wasn't delivered|was not delivered|delivery problem|"
+                         r"non-delivery|rejected your message|mailbox is full|invalid (user|recipient|address)",
+                         re.IGNORECASE)
+# Words in the body count only from a sender that is a machine, never from a person's reply.
+AUTOMATED_SENDER = re.compile(r"no-?reply|do-?not-?reply|post_?master|mailer|daemon|sysadmin|admin@|root@|"
+                              r"system|notification|bounce|delivery", re.IGNORECASE)
+_QUOTE = re.compile(r"^[ \t]*>[ \t]?", re.MULTILINE)
+_TO = re.compile(r"^to:[ \t]*(.+)$", re.IGNORECASE | re.MULTILINE)
 # The explanation of a bounce is at its top; the rest of a long text only slows the patterns down.
 CONTEXT_CHARS = 3000
 _URL_FRAGMENT = re.compile(r"(\b(?:https?|ftp)://[^\s#]+)#\S*", re.IGNORECASE)
@@ -67,9 +78,6 @@ def find(mail: Mail, depth: int = 0) -> Partial | None:
     return autoreply.detect(mail)
 
 
-_QUOTE = re.compile(r"^[ \t]*>[ \t]?", re.MULTILINE)
-
-
 def generic(mail: Mail, depth: int = 0) -> Partial | None:
     """A bounce in no known format: X-Failed-Recipients, else addresses in its text (a forwarded one too)."""
     exclude = set(mail.own_addresses)
@@ -103,20 +111,13 @@ def generic(mail: Mail, depth: int = 0) -> Partial | None:
     return Partial(format="text", hits=hits, context=mail.body, original=mail.original)
 
 
-_TO = re.compile(r"^to:[ \t]*(.+)$", re.IGNORECASE | re.MULTILINE)
-
-
-BOUNCE_BODY = re.compile(r"could not be delivered|undeliverable|delivery (has )?failed|permanent (fatal )?errors?|"
-                         r"error message below|not be delivered|delivery to the following|following address|"
-                         r"unable to deliver|failed to deliver|returned to sender|delivery status notification|"
-                         r"message delivery failed|wasn't delivered|was not delivered|delivery problem|"
-                         r"non-delivery|rejected your message|mailbox is full|invalid (user|recipient|address)",
-                         re.IGNORECASE)
-
-
 def looks_like_bounce(mail: Mail) -> bool:
-    return bool(BOUNCE_SENDER.search(mail.sender) or BOUNCE_SUBJECT.search(mail.subject)
-                or mail.typed[0][0] == "multipart/report" or BOUNCE_BODY.search(mail.body[:4000]))
+    if BOUNCE_SENDER.search(mail.sender) or BOUNCE_SUBJECT.search(mail.subject):
+        return True
+    if mail.typed[0][0] == "multipart/report":
+        return True
+    automated = AUTOMATED_SENDER.search(mail.sender) or mail.header("Auto-Submitted").lower().startswith("auto-gen")
+    return bool(automated and BOUNCE_BODY.search(mail.body[:4000]))
 
 
 def _merge(report: Partial, partial: Partial) -> Partial:
