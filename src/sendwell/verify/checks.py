@@ -33,7 +33,7 @@ def check_role(address: Address) -> Reason | None:
 
 
 def check_typo(text: str) -> str | None:
-    """The corrected address if the domain looks mistyped; judged on the text as given."""
+    """The corrected address if the domain looks mistyped (OfflineChecker asks once per domain)."""
     local, at, domain = text.rpartition("@")
     if not at or not local or not domain:
         return None
@@ -64,12 +64,12 @@ class OfflineChecker:
         return facts
 
     def check(self, text: str) -> Result:
-        try:
-            address = parse_address(text)
-        except AddressError as err:
+        """The offline verdict on one address as given; the typo suggestion is offered even when invalid."""
+        address, why = check_syntax(text)
+        if address is None:
             local, at, raw_domain = text.rpartition("@")
             fixed = self._domain_facts(raw_domain)[1] if at and local and raw_domain else None
-            return combine(text, None, (Reason.SYNTAX,), f"{local}@{fixed}" if fixed else None, str(err))
+            return combine(text, None, (Reason.SYNTAX,), f"{local}@{fixed}" if fixed else None, why)
         raw_domain = text[text.index("@") + 1:]
         facts = self._by_domain.get(raw_domain) or self._domain_facts(raw_domain)
         role = check_role(address)
