@@ -113,6 +113,8 @@ TEXT_RULES: tuple[TextRule, ...] = (
              r"rejected by (the )?recipient|filtered|filter(ed)? (rule|policy)|does not (want|accept) (to receive )?"
              r"(mail|messages) from|not accepting (messages|mail) from|sender (is )?blocked by (the )?recipient|"
              r"blocked by (the )?(user|recipient)|denied by (the )?recipient"),
+    TextRule(R.SECURITYERROR, r"unauthenticated senders?|(smtp )?authentication (is )?required|"
+             r"must (authenticate|be authenticated)|requires? (smtp )?authentication"),
     TextRule(R.REJECTED, r"sender (address |domain )?(rejected|refused|denied|blocked|not (allowed|accepted|verified))|"
              r"domain of sender|sender (domain |address )?(does not exist|not found|unknown|invalid)|"
              r"(invalid|bad|unknown|unverified|unroutable) sender|sender verif|mail from (address )?(rejected|refused)|"
