@@ -77,7 +77,7 @@ def test_plain_text_format(fmt, sender, subject, body, reason, status):
 
 def test_a_mailer_daemon_in_no_known_format_is_still_read():
     body = ("Your message could not be delivered to the following recipient:\n\n  kim@example.org\n\n"
-            "Reason: 550 Requested action not taken: no such user here\n")
+            "Reason: 550 No such user here\n")
     report = classify(_bounce("postmaster@mail.example.net", "Undeliverable mail", body))
     assert report.format == "text"
     assert [r.address for r in report.recipients] == ["kim@example.org"]

@@ -54,6 +54,8 @@ CASES = [
     ("", "Recipient address rejected: Email address has moved", "RCPT", Reason.HASMOVED),
     ("", "connect to mx.example.org[192.0.2.1]:25: No route to host", "", Reason.NETWORKERROR),
     ("", "Unrouteable address", "", Reason.HOSTUNKNOWN),
+    ("", "550 Requested action not taken: mailbox unavailable", "", Reason.FILTERED),
+    ("5.1.1", "550 5.1.1 Requested action not taken: mailbox unavailable", "", Reason.USERUNKNOWN),
     ("5.0.0", "", "", Reason.ONHOLD),
     ("", "", "", Reason.UNDEFINED),
 ]

@@ -91,6 +91,9 @@ TEXT_RULES: tuple[TextRule, ...] = (
              r"delivery to (a )?(program|pipe|file) failed|service unavailable \(mailer\)"),
     # KDDI (ezweb.ne.jp, au.com) answers "550 : User unknown", naming nobody, when the recipient's filter refused us.
     TextRule(R.FILTERED, r"\b550:? : user unknown"),
+    # RFC 5321's stock text for 550 says the mailbox is unavailable, not that it does not exist; without a
+    # 5.1.x code it is read as a refusal by the recipient's side, which never blacklists the address.
+    TextRule(R.FILTERED, r"requested action not taken:? (mailbox unavailable|no such user here)", "5.0,5.2,5.7,4"),
     # Microsoft's "Recipient address rejected: Access denied" is its answer for an unknown recipient.
     TextRule(R.USERUNKNOWN, r"recipient address rejected: access denied"),
     # The recipient's mailbox.
