@@ -60,37 +60,50 @@ def generate(n: int, seed: int = 5) -> list[str]:
 
 
 def bench_offline(addresses: list[str], ev_sample: int) -> list[dict]:
+    """Ours on every address, bare email-validator on a sample, interleaved chunk by chunk so both see
+    the same machine load; rates are per CPU second of this process (wall-clock rates in the note)."""
+    from email_validator import EmailNotValidError, validate_email
+
     from sendwell.verify.checks import OfflineChecker
 
     started = time.perf_counter()
     checker = OfflineChecker()
     setup = time.perf_counter() - started
-    started = time.perf_counter()
     verdicts: dict[str, int] = {}
-    for text in addresses:
-        v = checker.check(text).verdict.value
-        verdicts[v] = verdicts.get(v, 0) + 1
-    ours = time.perf_counter() - started
+    every = max(1, len(addresses) // max(1, ev_sample))
+    ours_cpu = ours_wall = bare_cpu = bare_wall = 0.0
+    bare_count = 0
+    chunk = 20_000
+    for start in range(0, len(addresses), chunk):
+        part = addresses[start:start + chunk]
+        wall, cpu = time.perf_counter(), time.process_time()
+        for text in part:
+            v = checker.check(text).verdict.value
+            verdicts[v] = verdicts.get(v, 0) + 1
+        ours_cpu += time.process_time() - cpu
+        ours_wall += time.perf_counter() - wall
+        sample = part[::every]
+        wall, cpu = time.perf_counter(), time.process_time()
+        for text in sample:
+            try:  # noqa: SIM105 - contextlib.suppress would slow the baseline down, flattering us
+                validate_email(text, check_deliverability=False)
+            except EmailNotValidError:
+                pass
+        bare_cpu += time.process_time() - cpu
+        bare_wall += time.perf_counter() - wall
+        bare_count += len(sample)
     distinct = len({a.rpartition("@")[2] for a in addresses})
-
-    from email_validator import EmailNotValidError, validate_email
-
-    sample = random.Random(1).sample(addresses, min(ev_sample, len(addresses)))
-    started = time.perf_counter()
-    for text in sample:
-        try:  # noqa: SIM105 - contextlib.suppress would slow the baseline down, flattering us
-            validate_email(text, check_deliverability=False)
-        except EmailNotValidError:
-            pass
-    bare = time.perf_counter() - started
-    ours_rate, bare_rate = len(addresses) / ours, len(sample) / bare
+    ours_rate, bare_rate = len(addresses) / ours_cpu, bare_count / bare_cpu
     return [
         {"what": "offline checks (syntax, disposable, role, typo)", "addresses": len(addresses),
-         "seconds": ours, "per_second": ours_rate,
-         "note": f"{distinct:,} distinct domains; lists loaded in {setup:.2f}s; {verdicts}"},
-        {"what": "bare email-validator syntax check", "addresses": len(sample), "seconds": bare,
-         "per_second": bare_rate, "note": "validate_email(check_deliverability=False), same mix"},
-        {"what": "ratio ours / email-validator", "per_second": ours_rate / bare_rate, "note": "target >= 2"},
+         "seconds": ours_cpu, "per_second": ours_rate,
+         "note": f"CPU s; wall {len(addresses) / ours_wall:,.0f}/s; {distinct:,} distinct domains; "
+                 f"lists loaded in {setup:.2f}s; {verdicts}"},
+        {"what": "bare email-validator syntax check", "addresses": bare_count, "seconds": bare_cpu,
+         "per_second": bare_rate, "note": f"CPU s; wall {bare_count / bare_wall:,.0f}/s; validate_email("
+                                          "check_deliverability=False) on every Nth address of the same mix"},
+        {"what": "ratio ours / email-validator", "per_second": ours_rate / bare_rate,
+         "note": f"target >= 2 (wall-clock ratio {(len(addresses) / ours_wall) / (bare_count / bare_wall):.2f})"},
     ]
 
 
