@@ -57,9 +57,9 @@ def verify(
     as_csv: Annotated[bool, typer.Option("--csv", help="CSV with a header")] = False,
     offline: Annotated[bool, typer.Option("--offline", help="No DNS: syntax, disposable, role and typo only")] = False,
     probe: Annotated[bool | None, typer.Option("--probe/--no-probe", help="Ask the MX with RCPT TO (default: "
-                                                "[verify] smtp_probe)")] = None,
+                                                "setting verify.smtp_probe)")] = None,
     dns_server: Annotated[str | None, typer.Option(help="Resolver HOST[:PORT] (default: the system's)")] = None,
-    dns_timeout: Annotated[float | None, typer.Option(help="Seconds per domain ([verify] dns_timeout)")] = None,
+    dns_timeout: Annotated[float | None, typer.Option(help="Seconds per domain (setting verify.dns_timeout)")] = None,
     probe_port: Annotated[int, typer.Option(help="MX port for the probe")] = 25,
     probe_from: Annotated[str, typer.Option(help="MAIL FROM of the probe (default: the null sender <>)")] = "",
     disposable_file: Annotated[str | None, typer.Option(help="Override file: `domain` adds, `!domain` "
@@ -155,7 +155,7 @@ def contacts_verify(
     dns_server: Annotated[str | None, typer.Option(help="Resolver HOST[:PORT] (default: the system's)")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output")] = False,
 ) -> None:
-    """Verify stored contacts not checked within [verify] max_age_days; store verdict, reasons, suggestion."""
+    """Verify stored contacts not checked within verify.max_age_days days; store verdict, reasons, suggestion."""
     from sendwell.cli.common import console, ctx_obj, err_console, print_json
     from sendwell.verify.run import VerifyOptions
     from sendwell.verify.store import verify_contacts
@@ -182,4 +182,6 @@ def register(app: typer.Typer) -> None:
     app.command("verify")(verify)
     from sendwell.cli.contacts import app as contacts_app
 
-    contacts_app.command("verify")(contacts_verify)
+    names = {c.name or (c.callback.__name__ if c.callback else "") for c in contacts_app.registered_commands}
+    if "verify" not in names:  # the contacts group may come to define it itself
+        contacts_app.command("verify")(contacts_verify)
