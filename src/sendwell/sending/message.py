@@ -141,15 +141,30 @@ def _encode(body: str) -> tuple[bytes, bytes]:
     return b"base64", b"\r\n".join([data[i:i + _B64_LINE] for i in range(0, len(data), _B64_LINE)])
 
 
-class _Template:
-    """A Jinja2 template that renders once when it uses no variables."""
+_SPLIT = "\x00sendwell-part\x00"
 
-    def __init__(self, env: jinja2.Environment, source: str) -> None:
-        self.template = env.from_string(source)
-        self.static = None if jinja2.meta.find_undeclared_variables(env.parse(source)) else self.template.render()
 
-    def render(self, ctx: dict[str, Any]) -> str:
-        return self.static if self.static is not None else self.template.render(ctx)
+class _Templates:
+    """Subject, text and HTML compiled into one Jinja2 template, so a recipient costs one render (a
+    Jinja2 context costs more than a small template); the text parts are not HTML-escaped."""
+
+    def __init__(self, subject: str, text: str | None, html: str | None) -> None:
+        self.sources = (subject, text or "", html or "")
+        source = "{% autoescape false %}" + subject + _SPLIT + (text or "") + "{% endautoescape %}" + _SPLIT + (
+            html or "")
+        self.template = _ENV_HTML.from_string(source)
+        used = jinja2.meta.find_undeclared_variables(_ENV_HTML.parse(source))
+        self.static = None if used else self.template.render().split(_SPLIT)
+
+    def render(self, ctx: dict[str, Any]) -> list[str]:
+        """[subject, text, html]"""
+        if self.static is not None:
+            return self.static
+        parts = self.template.render(ctx).split(_SPLIT)
+        if len(parts) != 3:  # a merge field contained the separator: render the parts one by one
+            envs = (_ENV_TEXT, _ENV_TEXT, _ENV_HTML)
+            parts = [env.from_string(src).render(ctx) for env, src in zip(envs, self.sources, strict=True)]
+        return parts
 
 
 class PreparedCampaign:
@@ -159,9 +174,8 @@ class PreparedCampaign:
         if content.html is None and content.text is None:
             raise ValueError("a campaign needs an HTML or a text body")
         self.content, self.links = content, links
-        self.subject = _Template(_ENV_TEXT, one_line(content.subject))
-        self.bodies = {k: _Template(_ENV_HTML if k == "html" else _ENV_TEXT, src)
-                       for k, src in (("text", content.text), ("html", content.html)) if src is not None}
+        self.templates = _Templates(one_line(content.subject), content.text, content.html)
+        self.bodies = [k for k, src in (("text", content.text), ("html", content.html)) if src is not None]
         self.msgid_domain = _domain_of(content.from_addr)
         skeleton = _skeleton(content).as_bytes(policy=policy.SMTP)
         # Cut the skeleton at each part's encoding and body: static bytes, then (slot, kind) pairs.
@@ -187,16 +201,16 @@ class PreparedCampaign:
     def render(self, p: Personal) -> Rendered:
         cid, rid = self.content.id, p.recipient_id
         unsub, unsub_url, unsub_post = _unsubscribe(self.links, cid, rid)
-        ctx = _context(p, unsub_url)
+        subject, text, html = self.templates.render(_context(p, unsub_url))
         message_id = f"<{cid}.{rid}.{secrets.token_hex(6)}@{self.msgid_domain}>"
         head = [
             _to_header(display_name(p), p.email),
-            _subject_header(one_line(self.subject.render(ctx))),
+            _subject_header(one_line(subject)),
             f"Date: {self._date_header()}\r\nMessage-ID: {message_id}\r\nList-Unsubscribe: {unsub}\r\n".encode(),
         ]
         if unsub_post:
             head.append(f"List-Unsubscribe-Post: {unsub_post}\r\n".encode())
-        encoded = {kind: _encode(t.render(ctx)) for kind, t in self.bodies.items()}
+        encoded = {kind: _encode(text if kind == "text" else html) for kind in self.bodies}
         parts = [piece if isinstance(piece, bytes) else encoded[piece[1]][piece[0]] for piece in self.pieces]
         return Rendered(verp.bounce_address(self.links.secret, cid, rid, self.links.bounce_domain), p.email,
                         b"".join(head + parts), message_id)

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, case, or_, select, update
+from sqlalchemy import Connection, and_, or_, select, update
 
 from sendwell.db.engine import as_utc
-from sendwell.db.schema import blacklist, campaigns, contacts, recipients
+from sendwell.db.schema import Stamp, blacklist, campaigns, contacts, recipients
 from sendwell.model import CampaignState, FailureKind, RecipientStatus
 
 R = recipients
@@ -103,24 +103,27 @@ def skip_blacklisted(conn: Connection, rows: Sequence[tuple[int, str]], now: dat
     return banned
 
 
-_RECORD = (
-    update(R).where(R.c.id == bindparam("rid")).values(
-        status=bindparam("status"), kind=bindparam("kind"), reason=bindparam("reason"),
-        attempts=R.c.attempts + 1, smtp_code=bindparam("code"), enhanced_code=bindparam("enhanced"),
-        smtp_answer=bindparam("answer"), message_id=bindparam("message_id"),
-        next_attempt_at=bindparam("next_at"), sent_at=case((bindparam("sent"), bindparam("now")), else_=R.c.sent_at),
-        updated_at=bindparam("now"), lease_owner=None, lease_until=None)
-)
+_RECORD = ("UPDATE recipients SET status = {m}, kind = {m}, reason = {m}, attempts = attempts + 1, smtp_code = {m}, "
+           "enhanced_code = {m}, smtp_answer = {m}, message_id = {m}, next_attempt_at = {m}, "
+           "sent_at = COALESCE({m}, sent_at), updated_at = {m}, lease_owner = NULL, lease_until = NULL WHERE id = {m}")
 
 
 def record(conn: Connection, results: Iterable[Result], now: datetime) -> None:
-    """Write outcomes (one executemany) and drop their leases."""
-    params = [{"rid": r.id, "status": r.status.value, "kind": r.kind.value if r.kind else None,
-               "reason": (r.reason or "")[:64] or None, "code": r.smtp_code, "enhanced": r.enhanced_code,
-               "answer": r.smtp_answer, "message_id": r.message_id, "next_at": r.next_attempt_at,
-               "sent": r.sent, "now": now} for r in results]
+    """Write outcomes (one executemany) and drop their leases.
+
+    Plain DB-API SQL: this runs for every message, and SQLAlchemy's statement handling cost more
+    than the database itself did.
+    """
+    dialect = conn.dialect
+    stamp = Stamp.dialect_impl(dialect).bind_processor(dialect) or (lambda v: v)
+    at = stamp(now)
+    params = [(r.status.value, r.kind.value if r.kind else None, (r.reason or "")[:64] or None, r.smtp_code,
+               r.enhanced_code, r.smtp_answer, r.message_id,
+               stamp(r.next_attempt_at) if r.next_attempt_at else None, at if r.sent else None, at, r.id)
+              for r in results]
     if params:
-        conn.execute(_RECORD, params)
+        mark = "?" if dialect.paramstyle == "qmark" else "%s"
+        conn.exec_driver_sql(_RECORD.format(m=mark), params)
 
 
 def release(conn: Connection, ids: Iterable[int]) -> None:

@@ -19,6 +19,7 @@ import aiosmtplib
 from sendwell.errors import UserError
 from sendwell.sending.outcome import Problem, Reply, Stage
 
+_STAGES = list(Stage)
 _ENHANCED = re.compile(r"^\s*([245]\.\d{1,3}\.\d{1,3})\b")
 SCHEMES = {"smtp": ("plain", 25), "smtp+starttls": ("starttls", 587), "smtps": ("tls", 465)}
 
@@ -94,6 +95,11 @@ def _enhanced(text: str) -> str | None:
     return m.group(1) if m else None
 
 
+def _is_crlf(data: bytes) -> bool:
+    """Every line ends in CRLF (our prepared messages do), so the body can be written as it is."""
+    return data.count(b"\n") == data.count(b"\r\n")
+
+
 def _reply(stage: Stage, code: int, message: str) -> Reply:
     text = " ".join(message.split())[:1000]
     if not 200 <= code <= 599:  # aiosmtplib's -1: the answer was not SMTP at all
@@ -137,6 +143,7 @@ class Connection:
         self.helo_name = helo_name or None
         self.smtp: aiosmtplib.SMTP | None = None
         self.sent = 0  # messages accepted on this session
+        self.stage = Stage.CONNECT  # where the current transaction is (for failures without an answer)
 
     @property
     def is_open(self) -> bool:
@@ -182,32 +189,78 @@ class Connection:
         smtp = self.smtp
         if smtp is None or not smtp.is_connected:
             return Reply(Stage.MAIL, None, None, "connection closed", Problem.RESET)
-        stage = Stage.MAIL
+        stage = self.stage = Stage.MAIL
         try:
-            if envelope_from.isascii() and rcpt.isascii():
-                # MAIL and RCPT by hand: aiosmtplib's mail()/rcpt() re-parse each address with
-                # email.utils (~100 µs a message); ours are validated already.
-                response = await smtp.execute_command(b"MAIL", b"FROM:<" + envelope_from.encode() + b">")
+            if smtp.protocol is not None and envelope_from.isascii() and rcpt.isascii() and _is_crlf(data):
+                stage, response = await self._pipelined(smtp, envelope_from, rcpt, data)
                 if response.code != 250:
-                    raise aiosmtplib.SMTPResponseException(response.code, response.message)
-                stage = Stage.RCPT
-                response = await smtp.execute_command(b"RCPT", b"TO:<" + rcpt.encode() + b">")
-                if response.code not in (250, 251):
                     raise aiosmtplib.SMTPResponseException(response.code, response.message)
             else:
                 await smtp.mail(envelope_from, options=["SMTPUTF8"] if smtp.supports_extension("smtputf8") else None)
                 stage = Stage.RCPT
                 await smtp.rcpt(rcpt)
-            stage = Stage.DATA
-            response = await smtp.data(data)
+                stage = Stage.DATA
+                response = await smtp.data(data)
         except aiosmtplib.SMTPResponseException as err:
             await self._reset()
             return _reply(stage, err.code, err.message)
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as err:
             self.abort()
-            return _problem(stage, err)
+            return _problem(max(stage, self.stage, key=_STAGES.index), err)
         self.sent += 1
         return _reply(Stage.EOD, response.code, response.message)
+
+    async def _pipelined(self, smtp: aiosmtplib.SMTP, envelope_from: str, rcpt: str,
+                         data: bytes) -> tuple[Stage, aiosmtplib.SMTPResponse]:
+        """MAIL, RCPT and DATA in one write when the relay offers PIPELINING (RFC 2920), then the body.
+
+        Written straight to aiosmtplib's protocol: its mail()/rcpt()/data() re-parse every address and
+        run two regular expressions over every message (~300 µs of CPU a message, most of the cost).
+        Returns the stage and the answer that ended the transaction (250 at EOD when accepted).
+        """
+        proto = smtp.protocol
+        assert proto is not None
+        commands = [(Stage.MAIL, b"MAIL FROM:<" + envelope_from.encode() + b">\r\n"),
+                    (Stage.RCPT, b"RCPT TO:<" + rcpt.encode() + b">\r\n"), (Stage.DATA, b"DATA\r\n")]
+        # aiosmtplib's protocol keeps one parsed answer per read; the others of a pipelined burst stay
+        # in its buffer, where _answer() picks them up (only when that private buffer exists).
+        pipelining = smtp.supports_extension("pipelining") and hasattr(proto, "_read_response_from_buffer")
+        if pipelining:
+            proto.write(b"".join(c for _, c in commands))
+        answers = []
+        for stage, command in commands:
+            self.stage = stage
+            if not pipelining:
+                proto.write(command)
+            answers.append(await self._answer(proto))
+            if not pipelining and answers[-1].code >= 300:
+                break
+        for (stage, _), answer in zip(commands, answers, strict=False):
+            if answer.code == 421:
+                smtp.close()
+                return stage, answer
+            if stage is not Stage.DATA and answer.code not in (250, 251):
+                if answers[-1].code == 354:  # DATA accepted after all: end an empty message (RFC 2920)
+                    proto.write(b".\r\n")
+                    await self._answer(proto)
+                return stage, answer
+            if stage is Stage.DATA and answer.code != 354:
+                return stage, answer
+        # Dot-stuffing: a line that starts with "." gets a second one (RFC 5321 4.5.2).
+        body = data.replace(b"\r\n.", b"\r\n..")
+        if body.startswith(b"."):
+            body = b"." + body
+        self.stage = Stage.EOD
+        proto.write(body + (b".\r\n" if body.endswith(b"\r\n") else b"\r\n.\r\n"))
+        return Stage.DATA, await proto.read_response(timeout=self.timeout)
+
+    async def _answer(self, proto: aiosmtplib.protocol.SMTPProtocol) -> aiosmtplib.SMTPResponse:
+        """The next answer: one already buffered from a pipelined burst, or the next to arrive."""
+        if getattr(proto, "_buffer", None):
+            answer = proto._read_response_from_buffer()
+            if answer is not None:
+                return answer
+        return await proto.read_response(timeout=self.timeout)
 
     async def _reset(self) -> None:
         """RSET after a refused transaction; a session that cannot reset is dropped."""

@@ -80,11 +80,11 @@ def add(conn: Connection, settings: LimitSettings, now: datetime, *, sent: int, 
     if not sent and not address_errors:
         return
     day = limit.day_of(now, settings)
-    bump = update(D).where(D.c.day == day).values(sent=D.c.sent + sent,
-                                                  address_errors=D.c.address_errors + address_errors)
-    if conn.execute(bump).rowcount == 0:  # the first count of a new day creates its row
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    bump = f"UPDATE daily_usage SET sent = sent + {mark}, address_errors = address_errors + {mark} WHERE day = {mark}"
+    if conn.exec_driver_sql(bump, (sent, address_errors, day)).rowcount == 0:  # a new day: create its row
         today(conn, settings, now)
-        conn.execute(bump)
+        conn.exec_driver_sql(bump, (sent, address_errors, day))
     if settings.window == "rolling":
         buckets = get_state(conn, ROLLING) or {}
         hour = now.replace(minute=0, second=0, microsecond=0).isoformat()
