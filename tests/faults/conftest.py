@@ -39,14 +39,14 @@ def make_campaign(engine: Engine, addresses: list[str], *, name: str = "c1") -> 
 
 def fault_settings(url: str, *, connections: int = 2, timeout: float = 1.0,
                    retry_schedule: tuple[float, ...] = (0.2, 0.5, 1.0), horizon_hours: float = 72.0,
-                   batch_size: int = 50) -> Settings:
+                   batch_size: int = 50, lease_seconds: float = 30.0) -> Settings:
     """Short timeouts and a fast retry schedule, so every fault test is over in seconds."""
     s = Settings()
     return replace(
         s,
         smtp=replace(SmtpSettings(), urls=(url,), connections=connections, timeout=timeout, rest_seconds=0.2),
         sending=replace(SendingSettings(), retry_schedule=retry_schedule, retry_horizon_hours=horizon_hours,
-                        secret="fault-secret", batch_size=batch_size, lease_seconds=30.0),
+                        secret="fault-secret", batch_size=batch_size, lease_seconds=lease_seconds),
     )
 
 

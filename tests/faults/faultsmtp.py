@@ -74,6 +74,7 @@ class FaultServer:
 
     faults: list[Fault] = field(default_factory=list)
     stall_seconds: float = 30.0  # a stalled connection is closed after this (or at stop)
+    latency: float = 0.0  # seconds before each end-of-data answer: a slow but healthy server
     accepted: list[Received] = field(default_factory=list)
     unacked: list[Received] = field(default_factory=list)
     connections: int = 0
@@ -86,6 +87,8 @@ class FaultServer:
         self._server: asyncio.base_events.Server | None = None
         self._tasks: set[asyncio.Task] = set()
         self._thread: threading.Thread | None = None
+        self._held = threading.Event()  # set: end-of-data answers wait (see hold)
+        self.waiting = 0  # sessions waiting at end of data while held
 
     # -- control from the test's thread -----------------------------------------------------------
 
@@ -94,6 +97,13 @@ class FaultServer:
         with self.lock:
             self.faults = list(faults)
             self.armed_at = time.monotonic()
+
+    def hold(self) -> None:
+        """Keep every message's end-of-data answer until `release`: the client sits waiting on SMTP."""
+        self._held.set()
+
+    def release(self) -> None:
+        self._held.clear()
 
     def counts(self) -> Counter:
         with self.lock:
@@ -263,6 +273,15 @@ class FaultServer:
                     return
                 got = Received(mail_from or "", list(rcpts), body, conn_id)
                 mail_from, rcpts = None, []
+                if self.latency:
+                    await asyncio.sleep(self.latency)
+                if self._held.is_set():
+                    with self.lock:
+                        self.waiting += 1
+                    while self._held.is_set():
+                        await asyncio.sleep(0.01)
+                    with self.lock:
+                        self.waiting -= 1
                 fault = self._fault(Stage.EOD, got.rcpts)
                 if fault is None or fault.startswith("2"):
                     with self.lock:
