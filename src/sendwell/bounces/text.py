@@ -47,20 +47,15 @@ def part_text(part: Message) -> str:
         return raw.decode("utf-8", errors="replace")
 
 
-_TAGS = re.compile(r"<(script|style)\b.*?</\1>|<br\s*/?>|</?(p|div|tr|li|table)\b[^>]*>|<[^>]+>",
-                   re.IGNORECASE | re.DOTALL)
-_ENTITIES = {"&lt;": "<", "&gt;": ">", "&amp;": "&", "&nbsp;": " ", "&quot;": '"', "&#39;": "'"}
+_BLOCK_TAGS = re.compile(r"<(br|p|div|tr|li|table|h\d)\b[^>]*>|</(p|div|tr|li|table|h\d)>", re.IGNORECASE)
+_OTHER_TAGS = re.compile(r"<(script|style)\b.*?</\1>|<[^>]+>", re.IGNORECASE | re.DOTALL)
 
 
-def html_to_text(html: str) -> str:
-    def repl(m: re.Match[str]) -> str:
-        return "" if m.group(0)[1:2] == "/" and m.group(2) is None else "\n" if m.group(1) is None and (
-            m.group(0).lower().startswith(("<br", "<p", "<div", "<tr", "<li", "</p", "</div", "</tr"))) else ""
+def html_to_text(markup: str) -> str:
+    """Rough text of an HTML part (some MTAs send only HTML): block tags become line breaks."""
+    import html
 
-    text = _TAGS.sub(repl, html)
-    for k, v in _ENTITIES.items():
-        text = text.replace(k, v)
-    return text
+    return html.unescape(_OTHER_TAGS.sub("", _BLOCK_TAGS.sub("\n", markup)))
 
 
 def split_original(text: str) -> tuple[str, str]:
