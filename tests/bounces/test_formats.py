@@ -91,3 +91,15 @@ def test_a_bounce_forwarded_by_a_person_is_read_from_the_quote():
     report = classify(_bounce("Pat <pat@sender.example>", "Fwd: Undelivered Mail Returned to Sender", body))
     assert [r.address for r in report.recipients] == ["kim@example.org"]
     assert report.first.reason is Reason.USERUNKNOWN
+
+
+def test_an_html_only_bounce_is_read_as_text():
+    raw = (b"From: Microsoft Outlook <postmaster@outlook.com>\nTo: bounces+1.2.abc@sender.example\n"
+           b"Subject: Undeliverable: news\nContent-Type: text/html; charset=utf-8\n\n"
+           b"<html><body><p><b>Delivery has failed to these recipients or groups:</b></p>"
+           b"<p><a href=\"mailto:kim@example.org\">kim@example.org</a><br>The email address couldn&#39;t be found."
+           b"</p><p>Diagnostic information for administrators:</p><p>Remote Server returned '550 5.1.1 "
+           b"RESOLVER.ADR.RecipNotFound; not found'</p></body></html>\n")
+    report = classify(raw)
+    assert [r.address for r in report.recipients] == ["kim@example.org"]
+    assert report.first.reason is Reason.USERUNKNOWN and report.first.status == "5.1.1"
