@@ -7,17 +7,19 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
-from sqlalchemy import Engine
 
 from sendwell.config import Settings
 from sendwell.errors import UserError
+
+if TYPE_CHECKING:  # sqlalchemy costs ~0.4 s to import: only commands that use the database pay it
+    from sqlalchemy import Engine
 
 console = Console()
 err_console = Console(stderr=True)
@@ -26,7 +28,6 @@ err_console = Console(stderr=True)
 @dataclass
 class Context:
     settings: Settings
-    _engine: Engine | None = field(default=None, repr=False)
 
     @cached_property
     def engine(self) -> Engine:
