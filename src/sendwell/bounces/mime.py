@@ -66,6 +66,7 @@ def load_text(text: str) -> Message:
     m = _HEAD_END.search(text)
     head, body = (text[:m.start() + 1], text[m.end():]) if m else (text, "")
     msg = Part()
+    headers = msg._headers  # compat32 stores (name, raw value) as read, exactly what we append
     name, value = "", ""
     lines = head.split("\n")
     for i, line in enumerate(lines):
@@ -81,10 +82,10 @@ def load_text(text: str) -> Message:
             body = "\n".join(lines[i:]) + ("\n" + body if body else "")  # no header: the body starts here
             break
         if name:
-            msg[name] = value
+            headers.append((name, value))
         name, value = line[:colon], line[colon + 1:].lstrip(" \t")
     if name:
-        msg[name] = value
+        headers.append((name, value))
     msg.set_payload(body)
     msg.freeze()
     return msg

@@ -31,6 +31,9 @@ NOT_RECIPIENT = re.compile(r"^(mailer-daemon|postmaster|mail-daemon|mailerdaemon
                            r"double-bounce|abuse|bounce|bounces|nobody)@", re.IGNORECASE)
 
 
+_CHARSET = re.compile(r"charset\s*=\s*[\"']?([^\"';\s]+)", re.IGNORECASE)
+
+
 def part_text(part: Message) -> str:
     """The decoded text of one non-multipart part, whatever its declared charset or encoding."""
     try:
@@ -40,7 +43,8 @@ def part_text(part: Message) -> str:
     if raw is None:
         payload = part.get_payload()
         return payload if isinstance(payload, str) else ""
-    charset = part.get_content_charset() or "utf-8"
+    m = _CHARSET.search(part.get("Content-Type", ""))
+    charset = m.group(1).lower() if m else "utf-8"
     try:
         return raw.decode(charset, errors="replace")
     except (LookupError, TypeError):  # an unknown charset name
