@@ -79,7 +79,10 @@ def show(request: Request, cid: int, engine: Engine = Depends(get_engine)) -> Re
 @router.get("/{cid}/progress")
 def progress(request: Request, cid: int, engine: Engine = Depends(get_engine)) -> Response:
     """The statistics block alone, polled by htmx while the campaign sends (it stops polling when done)."""
-    return render(request, "_campaign_stats.html", **_stats_context(engine, cid))
+    context = _stats_context(engine, cid)
+    # Once it stops sending, reload the whole page so the state badge and the buttons follow.
+    headers = {} if context["live"] else {"HX-Refresh": "true"}
+    return render(request, "_campaign_stats.html", headers=headers, **context)
 
 
 @router.post("/{cid}/send")

@@ -41,9 +41,11 @@ def daily_chart(history: list[dict[str, Any]], today: str, days: int = 30, width
                      "errors": r["address_errors"], "sent_y": sent_y, "sent_h": round(height - sent_y, 1),
                      "err_y": err_y, "err_h": round(sent_y - err_y, 1), "limit": r["limit"],
                      "rate": r["error_rate"], "label": r["day"][5:] if i % 5 == 0 or i == days - 1 else ""})
-        centre = round(i * step + step / 2, 1)
-        if r["limit"] is not None:
-            limit_points.append(f"{centre},{y(r['limit'])}")
-        rate_points.append(f"{centre},{round(height - height * r['error_rate'] / top_rate, 1)}")
-    return {"bars": bars, "limit_points": " ".join(limit_points), "rate_points": " ".join(rate_points),
+        if r["limit"] is not None:  # a step per day, so a single day's limit still shows
+            limit_points += [f"{round(i * step, 1)},{y(r['limit'])}", f"{round((i + 1) * step, 1)},{y(r['limit'])}"]
+        if r["sent"] + r["address_errors"]:  # no rate on a day without sending (not a 0% day)
+            rate_points.append({"x": round(i * step + step / 2, 1),
+                                "y": round(height - height * r["error_rate"] / top_rate, 1)})
+    return {"bars": bars, "limit_points": " ".join(limit_points),
+            "rate_points": " ".join(f"{p['x']},{p['y']}" for p in rate_points), "rate_dots": rate_points,
             "width": width, "height": height, "top": top, "top_rate": top_rate}

@@ -41,7 +41,7 @@ def import_contacts(request: Request, file: UploadFile | None = File(None),
         report = contacts.import_contacts(engine, file.file, name=upload_name(file))
     except UserError as err:
         return _page(request, engine, "", 1, status=400, error=str(err))
-    return _page(request, engine, "", 1, report=report, report_noun="contacts")
+    return _page(request, engine, "", 1, report=report, report_noun="contacts imported")
 
 
 @router.get("/show")
