@@ -18,8 +18,8 @@ from sendwell.auth import TokenInfo
 COOKIE = "sendwell_session"
 SESSION_SECONDS = 12 * 3600
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-# Paths that carry no session at all (the API authenticates each request by its token).
-NO_SESSION = ("/api/", "/static/", "/openapi.json", "/docs", "/redoc")
+# Paths that carry no session at all (the API and the unsubscribe link authenticate each request by a token).
+NO_SESSION = ("/api/", "/static/", "/openapi.json", "/unsubscribe/")
 
 bearer = HTTPBearer(auto_error=False, description="An API token from `sendwell tokens create NAME`")
 

@@ -1,14 +1,16 @@
-"""The web UI: server-rendered pages; every page but the login asks for a session, every form for its CSRF token."""
+"""The web UI: server-rendered pages; every page but the login and the public unsubscribe link asks for a session,
+every form for its CSRF token."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
 from sendwell.web.security import check_csrf, require_user
-from sendwell.web.ui import blacklist, campaigns, contacts, dashboard, login, segments
+from sendwell.web.ui import blacklist, campaigns, contacts, dashboard, login, segments, unsubscribe
 
 router = APIRouter(include_in_schema=False)
 router.include_router(login.router)
+router.include_router(unsubscribe.router)  # public: the signed token is the credential
 protected = APIRouter(dependencies=[Depends(require_user), Depends(check_csrf)])
 for module in (dashboard, contacts, blacklist, segments, campaigns):
     protected.include_router(module.router)

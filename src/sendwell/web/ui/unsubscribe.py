@@ -1,0 +1,47 @@
+"""The public unsubscribe endpoint behind every message's link: GET shows a page, POST unsubscribes (RFC 8058
+one-click, so mail clients may POST without cookies). The signed token is the only credential needed."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+from sqlalchemy import Engine
+
+from sendwell import events
+from sendwell.sending import verp
+from sendwell.web.state import get_engine, web_state
+from sendwell.web.ui.render import render
+
+router = APIRouter(prefix="/unsubscribe")
+GONE = "This link no longer works. Reply to the email and ask to be removed; we will do it by hand."
+
+
+def _recipient(request: Request, engine: Engine, token: str) -> tuple[int, int] | None:
+    found = verp.decode_unsubscribe(web_state(request).secret, token)
+    if found is None:
+        return None
+    with engine.connect() as conn:
+        return found if events.find_recipient(conn, "", campaign_id=found[0], recipient_id=found[1]) else None
+
+
+@router.get("/{token}")
+def page(request: Request, token: str, engine: Engine = Depends(get_engine)) -> Response:
+    if _recipient(request, engine, token) is None:
+        return render(request, "unsubscribe.html", status=404, done=False, error=GONE, token=token)
+    return render(request, "unsubscribe.html", done=False, error=None, token=token)
+
+
+@router.post("/{token}")
+async def unsubscribe(request: Request, token: str, engine: Engine = Depends(get_engine)) -> Response:
+    from starlette.concurrency import run_in_threadpool
+
+    body = (await request.body())[:1000]  # "List-Unsubscribe=One-Click" from a mail client, or our form
+    found = await run_in_threadpool(_recipient, request, engine, token)
+    if found is None:
+        return render(request, "unsubscribe.html", status=404, done=False, error=GONE, token=token)
+    # The same click twice is one event (the evidence is the request line and body).
+    raw = f"POST {verp.UNSUBSCRIBE_PREFIX}{token}\n".encode() + body
+    await run_in_threadpool(lambda: events.record_suppression(
+        engine, kind="unsubscribe", email="", raw=raw, source="web unsubscribe link", campaign_id=found[0],
+        recipient_id=found[1], settings=web_state(request).settings))
+    return render(request, "unsubscribe.html", done=True, error=None, token=token)

@@ -1,0 +1,57 @@
+"""The public unsubscribe link: a page, then RFC 8058 one-click POST without any cookie; idempotent; forged
+tokens are refused."""
+
+from __future__ import annotations
+
+import io
+
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from sendwell import blacklist, campaigns, contacts
+from sendwell.db.schema import events, recipients
+from sendwell.keys import app_secret
+from sendwell.sending import verp
+
+from .helpers import settings_for
+
+
+def _token(engine, db_url: str) -> str:  # noqa: ANN001
+    contacts.import_contacts(engine, io.BytesIO(b"email\nreader@example.com\n"))
+    cid = campaigns.create_campaign(engine, name="news", subject="Hi", from_addr="shop@example.com", text="t")
+    campaigns.start_campaign(engine, cid)
+    with engine.connect() as conn:
+        rid = conn.execute(select(recipients.c.id)).scalar_one()
+    return verp.unsubscribe_token(app_secret(engine, settings_for(db_url)), cid, rid)
+
+
+def test_one_click_unsubscribe_blacklists_once(app, web_engine, db_url) -> None:  # noqa: ANN001
+    token = _token(web_engine, db_url)
+    with TestClient(app) as client:
+        page = client.get(f"/unsubscribe/{token}")
+        assert page.status_code == 200 and "Stop receiving these emails?" in page.text
+        assert "set-cookie" not in page.headers
+        for _ in range(2):  # a mail client's one-click POST, then a second click
+            r = client.post(f"/unsubscribe/{token}", content=b"List-Unsubscribe=One-Click",
+                            headers={"Content-Type": "application/x-www-form-urlencoded"})
+            assert r.status_code == 200 and 'id="unsubscribed"' in r.text
+    entry = blacklist.show(web_engine, "reader@example.com")
+    assert entry["entry"]["reason"] == "unsubscribe"
+    with web_engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(events)).scalar_one() == 1
+
+
+def test_forged_or_stale_tokens_are_refused(app, web_engine, db_url) -> None:  # noqa: ANN001
+    token = _token(web_engine, db_url)
+    cid, rid, sig = token.split(".")
+    with TestClient(app) as client:
+        for bad in (f"{cid}.{int(rid) + 1}.{sig}", "1.1.0000000000000000", "nonsense"):
+            assert client.get(f"/unsubscribe/{bad}").status_code == 404
+            assert client.post(f"/unsubscribe/{bad}").status_code == 404
+        from sendwell.sending import control
+
+        control.cancel(web_engine, int(cid))
+        campaigns.delete_campaign(web_engine, int(cid))
+        r = client.post(f"/unsubscribe/{token}")
+        assert r.status_code == 404 and "no longer works" in r.text
+    assert blacklist.count(web_engine) == 0
