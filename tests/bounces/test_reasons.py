@@ -56,6 +56,12 @@ CASES = [
     ("", "Unrouteable address", "", Reason.HOSTUNKNOWN),
     ("", "550 Requested action not taken: mailbox unavailable", "", Reason.FILTERED),
     ("5.1.1", "550 5.1.1 Requested action not taken: mailbox unavailable", "", Reason.USERUNKNOWN),
+    ("5.2.2", "554 5.2.2 mailbox full; STOREDRV.Deliver.Exception:QuotaExceededException", "", Reason.MAILBOXFULL),
+    ("", "550 STOREDRV.Deliver.Exception:QuotaExceededException.MapiExceptionShutoffQuotaExceeded", "",
+     Reason.MAILBOXFULL),
+    ("5.3.4", "552 5.3.4 RESOLVER.RST.SendSizeLimit.Org; message too large for this organization", "",
+     Reason.MESGTOOBIG),
+    ("5.7.606", "550 5.7.606 Access denied, banned sending IP [192.0.2.1]", "", Reason.BLOCKED),
     ("5.0.0", "", "", Reason.ONHOLD),
     ("", "", "", Reason.UNDEFINED),
 ]

@@ -101,11 +101,12 @@ TEXT_RULES: tuple[TextRule, ...] = (
              r"exceeded (its |the )?(storage|quota)|(insufficient|not enough) (disk )?(space|storage)|"
              r"out of storage|mailbox size limit|disk quota|storage (space|limit|quota)|too much mail|"
              r"mail ?folder is full|mailbox (has )?exceed(ed|s)|(user|account) is over|inbox is full|"
-             r"is full|exceeds? (the )?(mailbox|quota)|(mailbox|disk|storage|user|account)('s)? quota"),
+             r"is full|exceeds? (the )?(mailbox|quota)|(mailbox|disk|storage|user|account)('s)? quota|quotaexceeded"),
     TextRule(R.EXCEEDLIMIT, r"recipsizelimit|too large for this recipient|exceeds? (the )?size limit (for|of) (this )?"
              r"recipient|recipient size limit|exceed(s|ed)? (a |the |its )?limit\b"),
-    TextRule(R.MESGTOOBIG, r"message (size |length )?(is )?too (big|large|long)|(size|length) (of (the )?message )?"
-             r"exceeds?|exceeds? (the )?(maximum|max|fixed|allowed|size)|message size|too large|too big|"
+    TextRule(R.MESGTOOBIG, r"sendsizelimit|message (size |length )?(is )?too (big|large|long)|"
+             r"(size|length) (of (the )?message )?exceeds?|exceeds? (the )?(maximum|max|fixed|allowed|size)|"
+             r"message size|too large|too big|"
              r"size limit"),
     TextRule(R.SUSPEND, r"\bdisabled|suspend|inactive|deactivated|frozen|not active|discontinued|"
              r"account (has been |is )?(closed|locked|expired|blocked)|mailbox (is )?(locked|closed|unavailable "
