@@ -80,6 +80,8 @@ class Mail:
         while stack and len(out) < mime.MAX_PARTS:
             part = stack.pop()
             ctype = part.get_content_type()
+            if " " in ctype or "\n" in ctype:  # "text/plain\n charset=..." with its semicolon missing
+                ctype = ctype.split()[0]
             if ctype.startswith("multipart/"):
                 children = mime.subparts(part)
                 if children is None:  # a multipart whose boundary never came: read it as text
