@@ -5,7 +5,10 @@ the "build only" row is the unsigned cost the signature adds to. "cost at 3,000 
 of one core the signing alone would take at the sending target (3,000 messages a second).
 Rates are per second of this process's CPU time, so other work on a shared machine does not count.
 
-    .venv/bin/python bench/bench_dkim.py [--seconds 2]
+A second table sends through Postfix's smtp-sink over 16 of the sending engine's relay connections
+(render → sign → send, no database), unsigned beside signed, to show what signing costs the sending loop itself.
+
+    .venv/bin/python bench/bench_dkim.py [--seconds 2] [--messages 3000] [--connections 16]
 """
 
 from __future__ import annotations
@@ -54,6 +57,8 @@ def rate(fn, seconds: float) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=2.0)
+    ap.add_argument("--messages", type=int, default=3000, help="messages per SMTP run")
+    ap.add_argument("--connections", type=int, default=16)
     args = ap.parse_args()
     import dkim  # dkimpy
 
@@ -107,6 +112,96 @@ def main() -> None:
     report("dkim", rows, ["signer", "algorithm", "msg/s", "µs/msg", "cost at 3,000 msg/s"])
     print("SigningPool rows: msg/s is wall-clock throughput of the workers, µs/msg the sending process's own CPU "
           "per message (what the pool costs the core that sends)")
+    smtp_table(prepared, args.messages, args.connections)
+
+
+def smtp_table(prepared: PreparedCampaign, messages: int, connections: int) -> None:
+    import asyncio
+    import os
+    import shutil
+    import socket
+    import subprocess
+
+    sink_tool = shutil.which("smtp-sink") or ("/usr/sbin/smtp-sink" if os.path.exists("/usr/sbin/smtp-sink") else None)
+    if sink_tool is None:
+        print("\nSMTP table skipped: smtp-sink not found (apt-get install -y postfix; no daemon needed)")
+        return
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    sink = subprocess.Popen([sink_tool, *(["-u", "nobody"] if os.geteuid() == 0 else []), f"127.0.0.1:{port}",
+                             "1024"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(0.3)
+    rows = []
+    try:
+        for label, algorithm, pooled in (("unsigned", None, False), ("Signer inline", sd.Algorithm.ED25519, False),
+                                         ("Signer inline", sd.Algorithm.RSA, False),
+                                         ("SigningPool", sd.Algorithm.ED25519, True),
+                                         ("SigningPool", sd.Algorithm.RSA, True)):
+            folder = Path(tempfile.mkdtemp())
+            signer = pool = None
+            if algorithm is not None:
+                sd.generate_key("shop.example", "s", algorithm, directory=folder)
+                signer = sd.Signer.for_from_domain("shop.example", folder)
+                pool = sd.SigningPool("shop.example", folder, chunk=16) if pooled else None
+            try:
+                if pool is not None:
+                    pool.sign_many([b"From: a@shop.example\r\n\r\nwarm-up\r\n"] * 4)
+                cpu0, wall0 = time.process_time(), time.perf_counter()
+                asyncio.run(_send_all(prepared, port, messages, connections, signer, pool))
+                cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+            finally:
+                if pool is not None:
+                    pool.close()
+            rows.append({"run": label, "algorithm": algorithm.tag.decode() if algorithm else "-",
+                         "msg/s (wall)": messages / wall, "sender CPU µs/msg": 1e6 * cpu / messages,
+                         "one-core ceiling msg/s": messages / cpu})
+    finally:
+        sink.terminate()
+        sink.wait()
+    base = rows[0]["one-core ceiling msg/s"]
+    for r in rows:
+        r["ceiling vs unsigned"] = f"{r['one-core ceiling msg/s'] / base:.0%}"
+    print(f"\nrender → sign → send through smtp-sink, {connections} connections, {messages:,} messages, no database")
+    print("(one-core ceiling = messages per second of the sending process's CPU; the pool's workers use other cores):")
+    report("dkim_smtp", rows, ["run", "algorithm", "msg/s (wall)", "sender CPU µs/msg", "one-core ceiling msg/s",
+                               "ceiling vs unsigned"])
+
+
+async def _send_all(prepared: PreparedCampaign, port: int, messages: int, connections: int,
+                    signer: sd.Signer | None, pool: sd.SigningPool | None) -> None:
+    import asyncio
+
+    from sendwell.sending.relay import Connection, parse_relay
+
+    ids = iter(range(messages))
+    relay = parse_relay(f"smtp://127.0.0.1:{port}")
+
+    async def connection() -> None:
+        conn = Connection(relay, timeout=30)  # the sending engine's relay connection (pipelined)
+        if await conn.open() is not None:
+            raise SystemExit("cannot connect to smtp-sink")
+        try:
+            while True:
+                batch = [i for _, i in zip(range(16), ids, strict=False)]  # 16 at a time in every run
+                if not batch:
+                    return
+                rendered = [prepared.render(Personal(i, f"user{i}@example.org", {"first_name": f"Ann{i}"}))
+                            for i in batch]
+                if pool is not None:
+                    data = await pool.sign_batch([r.data for r in rendered])
+                elif signer is not None:
+                    data = [signer.sign(r.data) for r in rendered]
+                else:
+                    data = [r.data for r in rendered]
+                for r, d in zip(rendered, data, strict=True):
+                    reply = await conn.send(r.envelope_from, r.rcpt, d)
+                    if reply.code != 250:
+                        raise SystemExit(f"smtp-sink refused a message: {reply}")
+        finally:
+            await conn.close()
+
+    await asyncio.gather(*(connection() for _ in range(connections)))
 
 
 def _private_key_op(key, algorithm):
