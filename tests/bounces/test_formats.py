@@ -103,3 +103,11 @@ def test_an_html_only_bounce_is_read_as_text():
     report = classify(raw)
     assert [r.address for r in report.recipients] == ["kim@example.org"]
     assert report.first.reason is Reason.USERUNKNOWN and report.first.status == "5.1.1"
+
+
+def test_a_mailing_list_refusing_a_non_member_is_a_sender_rejection():
+    body = ("You are not a member of this mailing list <news-list@lists.example.org>.\n\n"
+            "If you know the general guide of this list, please send mail with the body 'guide'.\n")
+    report = classify(_bounce("news-list-admin@lists.example.org", "You are not member (news-list ML)", body))
+    assert [r.address for r in report.recipients] == ["news-list@lists.example.org"]
+    assert report.first.reason is Reason.REJECTED and not report.first.hard

@@ -25,6 +25,7 @@ _NAMES: tuple[str, ...] = (
     "domino",
     "courier",
     "japan",
+    "mailinglist",
     "exim",
     "postfix",
     "sendmail",
