@@ -44,8 +44,12 @@ class Dovecot:
     passwd: Path
     uid: int
     gid: int
-
+    tls_port: int
     accounts: int = 0
+
+    @property
+    def cafile(self) -> str:
+        return str(self.root / "cert.pem")
 
     def write_users(self, count: int) -> None:
         # All written before start: Dovecot re-reads the file on a new mtime, which a fast test can outrun.
@@ -60,7 +64,33 @@ class Dovecot:
         return subprocess.run(["doveadm", "-c", str(self.conf), *args], capture_output=True, text=True, timeout=20)
 
 
-def _config(root: Path, port: int, run_as: tuple[str, str] | None) -> str:
+def _certificate(root: Path) -> None:
+    """A self-signed certificate for 127.0.0.1 (cert.pem doubles as the CA file clients trust)."""
+    import ipaddress
+    from datetime import UTC, datetime, timedelta
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.now(UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(days=1))
+            .not_valid_after(now + timedelta(days=2))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                           critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    (root / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (root / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                     serialization.NoEncryption()))
+    (root / "key.pem").chmod(0o600)
+
+
+def _config(root: Path, port: int, tls_port: int, run_as: tuple[str, str] | None) -> str:
     # Running as root, Dovecot keeps its own service users; as anyone else, everything runs as that user.
     users = "" if run_as is None else (f"default_login_user = {run_as[0]}\ndefault_internal_user = {run_as[0]}\n"
                                        f"default_internal_group = {run_as[1]}\n")
@@ -72,7 +102,9 @@ listen = 127.0.0.1
 base_dir = {root}/run
 state_dir = {root}/state
 log_path = {root}/dovecot.log
-ssl = no
+ssl = yes
+ssl_cert = <{root}/cert.pem
+ssl_key = <{root}/key.pem
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 mail_location = maildir:{root}/mail/%u
@@ -90,7 +122,8 @@ service imap-login {{
     port = {port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {tls_port}
   }}
 }}
 {no_chroot}"""
@@ -114,17 +147,19 @@ def dovecot() -> Iterator[Dovecot]:
     else:
         uid, gid = os.getuid(), os.getgid()
         run_as = (pwd.getpwuid(uid).pw_name, grp.getgrgid(gid).gr_name)
-    port = _free_port()
+    port, tls_port = _free_port(), _free_port()
+    _certificate(root)
     conf = root / "dovecot.conf"
-    conf.write_text(_config(root, port, run_as))
-    server = Dovecot(root, port, conf, root / "passwd", uid, gid)
+    conf.write_text(_config(root, port, tls_port, run_as))
+    server = Dovecot(root, port, conf, root / "passwd", uid, gid, tls_port)
     server.write_users(MAX_ACCOUNTS)
     proc = subprocess.Popen([binary, "-F", "-c", str(conf)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 15
         while True:
             try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                for p in (port, tls_port):
+                    socket.create_connection(("127.0.0.1", p), timeout=1).close()
                 break
             except OSError:
                 if proc.poll() is not None or time.monotonic() > deadline:

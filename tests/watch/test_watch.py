@@ -284,3 +284,42 @@ def test_without_move_only_our_own_uids_are_expunged(engine, account):
     assert stats.dispositions == {"done": 1}
     assert account.subjects("Processed") == ["Undelivered Mail Returned to Sender"]
     assert account.subjects("INBOX") == ["Re: our news"]  # still there, still \Deleted: the owner's call
+
+
+@pytest.mark.parametrize("scheme", ["imaps", "starttls"])
+def test_tls_with_a_trusted_certificate_and_refusal_of_an_untrusted_one(account, scheme):
+    import ssl
+
+    server = account.server
+    if scheme == "imaps":
+        url, flags = f"imaps://{account.user}@127.0.0.1:{server.tls_port}/INBOX", {}
+    else:
+        url, flags = f"imap://{account.user}@127.0.0.1:{server.port}/INBOX", {"starttls": True}
+    mailbox, _ = imap.parse_url(url, **flags)
+    account.append(HUMAN_REPLY)
+    trusted = ssl.create_default_context(cafile=server.cafile)
+    stats = imap.Watcher(mailbox, PASSWORD, lambda raw, source: _Other(), ssl_context=trusted).run(once=True)
+    assert stats.messages == 1 and stats.connections == 1
+    with pytest.raises(UserError, match="TLS certificate is not trusted"):
+        imap.Watcher(mailbox, PASSWORD, lambda raw, source: _Other()).run(once=True)
+
+
+class _Other:
+    kind = "other"
+    applied: list = []
+    error = None
+
+
+def test_cli_over_imaps_with_a_private_ca(sqlite_engine, account, monkeypatch, tmp_path):
+    from sendwell.cli.app import app
+
+    monkeypatch.setenv("SENDWELL_IMAP_PASSWORD", PASSWORD)
+    account.append(VACATION)
+    url = f"imaps://{account.user}@127.0.0.1:{account.server.tls_port}/INBOX"
+    database = str(sqlite_engine.url)
+    result = CliRunner().invoke(app, ["--database", database, "bounces", "watch", "--imap", url,
+                                      "--ca-file", account.server.cafile, "--once", "-q"])
+    assert result.exit_code == 0, result.output
+    assert "1 message(s): 1 autoreply" in result.stdout
+    result = CliRunner().invoke(app, ["--database", database, "bounces", "watch", "--imap", url, "--once"])
+    assert result.exit_code != 0 and "TLS certificate is not trusted" in str(result.exception)

@@ -179,12 +179,22 @@ class Watcher:
     # -- connection -------------------------------------------------------------------------------
     def connect(self) -> imaplib.IMAP4:
         m, t = self.mailbox, self.options.timeout
-        if m.tls is Tls.IMPLICIT:
-            conn: imaplib.IMAP4 = imaplib.IMAP4_SSL(m.host, m.port, ssl_context=self.ssl_context, timeout=t)
-        else:
-            conn = imaplib.IMAP4(m.host, m.port, timeout=t)
-            if m.tls is Tls.STARTTLS:
-                conn.starttls(ssl_context=self.ssl_context)
+        try:
+            if m.tls is Tls.IMPLICIT:
+                conn: imaplib.IMAP4 = imaplib.IMAP4_SSL(m.host, m.port, ssl_context=self.ssl_context, timeout=t)
+            else:
+                conn = imaplib.IMAP4(m.host, m.port, timeout=t)
+                if m.tls is Tls.STARTTLS:
+                    conn.starttls(ssl_context=self.ssl_context)
+        except ssl.SSLCertVerificationError as err:  # a set-up problem, not a passing network fault
+            raise UserError(f"{m}: the server's TLS certificate is not trusted ({err.verify_message}); "
+                            "give its CA with --ca-file") from None
+        except imaplib.IMAP4.error as err:
+            if isinstance(err, imaplib.IMAP4.abort):
+                raise
+            text = _text(list(err.args))
+            hint = " (use imaps:// if the server only offers TLS from the start)" if "TLS" in text else ""
+            raise UserError(f"{m}: {text}{hint}") from None
         try:
             conn.login(m.user, self.password)
         except imaplib.IMAP4.error as err:

@@ -30,6 +30,8 @@ def watch(
                                            "for imap://)")] = False,
     no_tls: Annotated[bool, typer.Option("--no-tls", help="imap:// in plain text (a local server or tests "
                                          "only)")] = False,
+    ca_file: Annotated[str | None, typer.Option("--ca-file", help="Trust the CA (or self-signed certificate) in "
+                                                "this PEM file for the server's TLS certificate")] = None,
     max_bytes: Annotated[int, typer.Option("--max-bytes", min=10_000, help="Read at most this much of one "
                                            "message")] = 2_000_000,
     as_json: Annotated[bool, typer.Option("--json", help="Print the totals as JSON at the end")] = False,
@@ -53,7 +55,16 @@ def watch(
     obj = ctx_obj(ctx)
     options = service.WatchOptions(done_folder=None if no_move else done_folder, other_folder=other_folder,
                                    max_bytes=max_bytes)
-    watcher = service.Watcher(mailbox, password, service.ingest_processor(obj.engine, obj.settings), options)
+    context = None
+    if ca_file:
+        import ssl
+
+        try:
+            context = ssl.create_default_context(cafile=ca_file)
+        except (OSError, ssl.SSLError) as err:
+            raise UserError(f"--ca-file {ca_file}: cannot use it ({err})") from None
+    watcher = service.Watcher(mailbox, password, service.ingest_processor(obj.engine, obj.settings), options,
+                              ssl_context=context)
     stop = threading.Event()
     if threading.current_thread() is threading.main_thread():  # SIGTERM (systemd stop) ends the current pass
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
