@@ -80,3 +80,10 @@ def test_nameserver_option_parsing():
     assert parse_nameserver("192.0.2.1") == ("192.0.2.1", 53)
     with pytest.raises(ValueError):
         parse_nameserver("dns.example")
+
+
+def test_more_than_two_void_lookups_is_a_permerror():
+    zone = {"v.example": {"TXT": ["v=spf1 a:gone1.v.example a:gone2.v.example a:gone3.v.example ip4:192.0.2.1 -all"]}}
+    with ZoneServer(zone) as server:
+        verdict = spf.check_host(Dns(server.resolver(timeout=1.0)), "192.0.2.1", "v.example")
+    assert verdict.result == "permerror" and "void" in verdict.why

@@ -15,6 +15,7 @@ from sendwell.domaincheck.lookup import Dns, DnsFailure
 
 LOOKUP_LIMIT = 10  # RFC 7208 §4.6.4: include, a, mx, ptr, exists and redirect each cost one
 MX_ADDRESS_LIMIT = 10  # §4.6.4: an mx term may look up at most ten host names
+VOID_LIMIT = 2  # §4.6.4: more than two lookups that find nothing is a permerror
 MECHANISMS = frozenset({"all", "include", "a", "mx", "ptr", "ip4", "ip6", "exists"})
 COUNTED = frozenset({"include", "a", "mx", "ptr", "exists"})
 QUALIFIERS = {"+": "pass", "-": "fail", "~": "softfail", "?": "neutral"}
@@ -198,7 +199,7 @@ def analyze(dns: Dns, domain: str, max_nodes: int = 40) -> Analysis:
 
 
 class _Limit(Exception):
-    pass
+    """Evaluation stops with permerror; the argument says why."""
 
 
 @dataclass
@@ -212,18 +213,26 @@ class Verdict:
 def check_host(dns: Dns, ip: str, domain: str) -> Verdict:
     """What a receiver concludes for mail from `ip` whose envelope domain is `domain`."""
     addr = ipaddress.ip_address(ip)
-    state = {"lookups": 0}
+    state = {"lookups": 0, "void": 0}
     try:
         result, matched, why = _check(dns, addr, domain.lower().rstrip("."), state, ())
-    except _Limit:
-        result, matched, why = "permerror", "", f"more than {LOOKUP_LIMIT} DNS lookups"
+    except _Limit as stop:
+        result, matched, why = "permerror", "", str(stop)
     return Verdict(result, matched, why, state["lookups"])
 
 
 def _count(state: dict[str, int]) -> None:
     state["lookups"] += 1
     if state["lookups"] > LOOKUP_LIMIT:
-        raise _Limit
+        raise _Limit(f"more than {LOOKUP_LIMIT} DNS lookups")
+
+
+def _void(state: dict[str, int], found: list) -> list:
+    if not found:
+        state["void"] += 1
+        if state["void"] > VOID_LIMIT:
+            raise _Limit(f"more than {VOID_LIMIT} lookups found nothing (void lookups)")
+    return found
 
 
 def _in(addr: ipaddress.IPv4Address | ipaddress.IPv6Address, ips: list[str], c4: int | None, c6: int | None) -> bool:
@@ -267,14 +276,14 @@ def _check(dns: Dns, addr, domain: str, state: dict[str, int], chain: tuple[str,
                 net = ipaddress.ip_network(t.value, strict=False)
                 match = net.version == addr.version and addr in net
             elif t.name == "a":
-                match = _in(addr, dns.addresses(target, family), t.cidr4, t.cidr6)
+                match = _in(addr, _void(state, dns.addresses(target, family)), t.cidr4, t.cidr6)
             elif t.name == "mx":
-                hosts = [h for _, h in (dns.mx(target) or [])]
+                hosts = _void(state, [h for _, h in (dns.mx(target) or [])])
                 if len(hosts) > MX_ADDRESS_LIMIT:
                     return "permerror", t.text, f"{target} has more than {MX_ADDRESS_LIMIT} MX hosts"
                 match = any(_in(addr, dns.addresses(h, family), t.cidr4, t.cidr6) for h in hosts if h)
             elif t.name == "exists":
-                match = bool(dns.addresses(target, "A"))
+                match = bool(_void(state, dns.addresses(target, "A")))
             elif t.name == "ptr":
                 names = dns.ptr(str(addr)) or []
                 match = any((n == target or n.endswith("." + target)) and str(addr) in dns.addresses(n, family)
