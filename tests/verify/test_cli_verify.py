@@ -54,7 +54,7 @@ def test_scorer_contract_one_json_line_per_input_in_order(run):
 
 def test_offline_json_csv_and_table(invoke, tmp_path):
     f = tmp_path / "list.txt"
-    f.write_text("ann@example.com\r\npostmaster@example.com\r\nbroken@\r\n")
+    f.write_bytes(b"\xef\xbb\xbfann@example.com\r\npostmaster@example.com\r\nbroken@\r\n")  # BOM, CRLF
     r = invoke("verify", str(f), "--offline", "--json")
     assert [o["verdict"] for o in json.loads(r.stdout)] == ["valid", "risky", "invalid"]
     r = invoke("verify", str(f), "--offline", "--csv")

@@ -25,6 +25,8 @@ def _lines(stream: IO[bytes], name: str, on_read=None) -> Iterator[str]:  # noqa
                 pending = 0
         if raw.endswith(b"\n"):
             raw = raw[:-2] if raw.endswith(b"\r\n") else raw[:-1]
+        if number == 1 and raw.startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte-order mark is encoding, not address
+            raw = raw[3:]
         try:
             yield raw.decode("utf-8")
         except UnicodeDecodeError:
