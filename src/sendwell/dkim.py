@@ -401,7 +401,7 @@ class Signer:
             hasher.update(b"\r\n")
         bh = b" bh=" + base64.b64encode(hasher.digest()) + b";"
         h_tag, names = self._h_tag(tuple(name for name, _ in headers))
-        # Each name in h= takes the lowest instance not yet taken (RFC 6376 §5.4.2); absent ones add nothing.
+        # Each name in h= takes the bottom-most instance not yet taken (RFC 6376 §5.4.2); absent ones add nothing.
         by_name: dict[bytes, list[bytes]] = {}
         for name, value in headers:
             if name in self._wanted:
