@@ -80,6 +80,11 @@ def test_rejected_with_a_reason(text, why):
     assert why.lower() in str(err.value).lower()
 
 
+def test_the_key_of_an_accepted_address_is_itself_accepted():
+    text = "İ" * 30 + "@example.com"  # lower-casing İ takes 3 octets instead of 2
+    assert parse_address(parse_address(text).key).key == parse_address(text).key
+
+
 def test_a_domain_judged_once_is_judged_the_same_again():
     for _ in range(2):
         with pytest.raises(AddressError, match="special-use"):

@@ -133,7 +133,9 @@ def _local_key(local: str) -> str:
             # A combining mark opening an atom would combine with the dot before it.
             if unicodedata.category(atom[0])[0] == "M":
                 raise AddressError(f"an atom cannot start with the combining mark U+{ord(atom[0]):04X}")
-    return nfc.lower()
+    key = nfc.lower()
+    # Lower-casing can lengthen a few letters (İ -> i + U+0307); the key must stay a valid local part.
+    return key if len(key.encode()) <= MAX_LOCAL_OCTETS else nfc
 
 
 def parse_address(text: str) -> Address:
