@@ -323,3 +323,9 @@ def test_cli_over_imaps_with_a_private_ca(sqlite_engine, account, monkeypatch, t
     assert "1 message(s): 1 autoreply" in result.stdout
     result = CliRunner().invoke(app, ["--database", database, "bounces", "watch", "--imap", url, "--once"])
     assert result.exit_code != 0 and "TLS certificate is not trusted" in str(result.exception)
+
+
+def test_a_missing_folder_is_one_clear_error(account):
+    mailbox, _ = imap.parse_url(account.url.replace("/INBOX", "/Bounces"), no_tls=True)
+    with pytest.raises(UserError, match="cannot open folder 'Bounces'"):
+        imap.Watcher(mailbox, PASSWORD, lambda raw, source: None).run(once=True)

@@ -32,6 +32,8 @@ KEYWORD_CHECKED = "$SendwellChecked"  # read, not ours to act on: left for a per
 KEYWORD_UNREADABLE = "$SendwellUnreadable"  # could not be read: left in place, not retried
 # Connection trouble: the socket or TLS layer failed, or the server hung up (imaplib's abort).
 DROPPED = (imaplib.IMAP4.abort, OSError, EOFError)
+# What `run` survives by reconnecting: the above, and a server answering BAD/NO where it should not.
+RECOVERABLE = (imaplib.IMAP4.error, OSError, EOFError)
 BACKOFF_START = 1.0  # seconds before the first reconnection attempt; doubles up to BACKOFF_MAX
 BACKOFF_MAX = 300.0
 FETCH_BATCH = 500  # UIDs per size query: a command line of a few KB whatever the backlog
@@ -203,6 +205,18 @@ class Watcher:
             if "UNAVAILABLE" in text.upper():  # the server's authentication back end is down: try again later
                 raise imaplib.IMAP4.abort(f"login: {text}") from None
             raise UserError(f"{m}: login refused ({text}); check the user and the password variable") from None
+        try:
+            self._select(conn)
+        except BaseException:
+            _close(conn)
+            raise
+        self.stats.connections += 1
+        self.conn = conn
+        return conn
+
+    def _select(self, conn: imaplib.IMAP4) -> None:
+        """Learn what the server can do, then open the folder."""
+        m = self.mailbox
         typ, data = conn.capability()
         self._capabilities = frozenset(data[0].decode().upper().split()) if typ == "OK" and data[0] else frozenset()
         self._can_move = bool({"MOVE", "UIDPLUS"} & self._capabilities)
@@ -211,14 +225,10 @@ class Watcher:
         self._delimiter = _delimiter(conn)
         typ, data = conn.select(quote(m.folder))
         if typ != "OK":
-            _close(conn)
             raise UserError(f"{m}: cannot open folder {m.folder!r} ({_text(data)})")
         flags = _text(conn.response("PERMANENTFLAGS")[1])
         self._keywords = "\\*" in flags
         self._uidvalidity = _text(conn.response("UIDVALIDITY")[1])
-        self.stats.connections += 1
-        self.conn = conn
-        return conn
 
     def close(self) -> None:
         self._pending.clear()  # not sent: those messages are read again after reconnecting
@@ -412,15 +422,16 @@ class Watcher:
             connected = self.conn is not None
             try:
                 self.poll()
-            except DROPPED as err:
+            except RECOVERABLE as err:
                 self.close()
                 failures += 1
                 self.stats.drops += 1
                 if max_failures is not None and failures >= max_failures:
                     raise UserError(f"{self.mailbox}: connection failed {failures} times, last: {_reason(err)}") \
                         from None
-                log.warning("%s: %s (%s); trying again in %g s", self.mailbox,
-                            "connection lost" if connected else "cannot connect", _reason(err), backoff)
+                what = ("cannot connect" if not connected else "connection lost" if isinstance(err, DROPPED)
+                        else "server error")
+                log.warning("%s: %s (%s); trying again in %g s", self.mailbox, what, _reason(err), backoff)
                 stop.wait(backoff)
                 backoff = min(backoff * 2, BACKOFF_MAX)
                 continue
@@ -456,6 +467,8 @@ def _text(data: Any) -> str:
 
 
 def _reason(err: BaseException) -> str:
+    if isinstance(err, imaplib.IMAP4.error) and err.args:
+        return _text(list(err.args))
     return str(err) or type(err).__name__
 
 
