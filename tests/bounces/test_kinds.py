@@ -47,6 +47,12 @@ def test_out_of_office_subject_alone_is_recognized():
     assert classify(_message("Out of Office", "Back next week.")).kind is MessageKind.AUTOREPLY
 
 
+def test_auto_replies_in_other_languages_are_recognized():
+    for subject in ("Automatische Antwort: Our news", "Réponse automatique : Our news", "Auto: Our news",
+                    "Respuesta automática: Our news", "Autosvar: Our news"):
+        assert classify(_message(subject, "Back soon.")).kind is MessageKind.AUTOREPLY, subject
+
+
 def test_ordinary_reply_is_other():
     report = classify(_message("Re: Our news", "Thanks, that was interesting!"))
     assert report.kind is MessageKind.OTHER

@@ -21,9 +21,11 @@ HEADER_SIGNS: tuple[tuple[str, str], ...] = (
     ("X-Vacation", r"."),
 )
 SUBJECT_SIGNS = re.compile(
-    r"^\s*(auto(matic)?[ -]?(reply|response|antwort|respuesta)|autoreply|out of (the )?office|"
+    r"^\s*(auto(matic)?[ -]?(reply|response|antwort|respuesta)|autoreply|auto:|out of (the )?office|"
     r"r[ée]ponse automatique|abwesenheit|absence|vacation|on vacation|away from|i am away|"
-    r"\u81ea\u52d5\u5fdc\u7b54|\u4e0d\u5728)", re.IGNORECASE)
+    r"automatische antwort|automatisch antwoord|respuesta autom[áa]tica|risposta automatica|"
+    r"resposta autom[áa]tica|autosvar|automaattinen vastaus|odpowied[źz] automatyczna|"
+    r"\u81ea\u52d5\u5fdc\u7b54|\u81ea\u52d5\u8fd4\u4fe1|\u4e0d\u5728)", re.IGNORECASE)
 SUBJECT_ANYWHERE = re.compile(r"out of (the )?office|auto(matic)?[ -]?reply|autoreply|vacation", re.IGNORECASE)
 
 
