@@ -42,11 +42,12 @@ class Receiver:
 CONNECTIONS = 4
 
 
-def worker(db_url: str, smtp_url: str, *extra: str) -> subprocess.Popen:
+def worker(db_url: str, smtp_url: str, *extra: str, until_done: bool = True) -> subprocess.Popen:
     env = {**os.environ, "SENDWELL_DATABASE_URL": db_url, "SENDWELL_SMTP_URL": smtp_url,
            "SENDWELL_SMTP_CONNECTIONS": str(CONNECTIONS), "SENDWELL_SENDING_LEASE_SECONDS": "2",
            "SENDWELL_SENDING_SECRET": "k", "SENDWELL_SENDING_BATCH_SIZE": "100", "SENDWELL_LIMIT_START": "100000"}
-    return subprocess.Popen([sys.executable, "-m", "sendwell.cli", "worker", "--until-done", *extra], env=env,
+    args = [sys.executable, "-m", "sendwell.cli", "worker", *(["--until-done"] if until_done else []), *extra]
+    return subprocess.Popen(args, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
 
@@ -93,3 +94,21 @@ def test_two_workers_on_one_database_never_send_twice(engine, db_url):
         counts = srv.counts()
     assert counts == dict.fromkeys(addrs, 1)
     assert statuses(engine) == {"sent": 1500}
+
+
+def test_sigterm_stops_a_worker_cleanly_and_releases_its_leases(engine, db_url):
+    from .smtpd import Script
+
+    make_campaign(engine, [f"r{i}@x.org" for i in range(300)])
+    with ScriptedServer(Script(delay=0.02)) as srv:
+        proc = worker(db_url, srv.url, until_done=False)  # the service: runs until stopped
+        wait_for(lambda: len(srv.accepted) >= 20, 60)
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=30)
+        assert proc.returncode == 0, err
+        delivered = srv.counts()
+    with engine.connect() as conn:
+        rows = conn.execute(select(recipients.c.email, recipients.c.status, recipients.c.lease_owner)).all()
+    assert all(r.lease_owner is None for r in rows)
+    assert {r.email for r in rows if r.status == "sent"} == set(delivered)
+    assert {r.status for r in rows} == {"sent", "queued"}

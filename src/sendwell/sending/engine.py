@@ -10,9 +10,11 @@ pause every connection for the next step of the retry schedule (2 s, 5 s, 15 s, 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import secrets
+import signal
 import socket
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -96,6 +98,7 @@ class Sender:
         self._stop = False
         self._secret = ""
         self._tripped = False
+        self._stopped: asyncio.Event | None = None
         self._complaints_checked = datetime.min.replace(tzinfo=clock().tzinfo)
 
     # -- plumbing -------------------------------------------------------------------------------
@@ -111,6 +114,14 @@ class Sender:
         if not self._stop:
             self._stop = True
             self.report.stopped, self.report.message = why, message
+            if self._stopped is not None:
+                self._stopped.set()
+
+    async def _nap(self, seconds: float) -> None:
+        """Sleep, but wake at once when the run is stopped (a signal, the breaker)."""
+        if self._stopped is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopped.wait(), seconds)
 
     # -- the run --------------------------------------------------------------------------------
 
@@ -126,6 +137,11 @@ class Sender:
         size = self.settings.sending.batch_size
         self.jobs: asyncio.Queue[queue.Job | None] = asyncio.Queue()
         self._wake = asyncio.Event()
+        self._stopped = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):  # stop cleanly: finish messages in hand, release leases
+            with contextlib.suppress(ValueError, NotImplementedError, RuntimeError):  # not the main thread
+                loop.add_signal_handler(sig, self._finish, "interrupted", f"stopped by {sig.name}")
         workers = [asyncio.create_task(self._deliver()) for _ in range(max(1, self.settings.smtp.connections))]
         recorder = asyncio.create_task(self._recorder())
         renewer = asyncio.create_task(self._renew())
@@ -155,7 +171,7 @@ class Sender:
         while not self._stop:
             now = self.clock()
             if self.jobs.qsize() >= size and now - checked < timedelta(seconds=1):
-                await asyncio.sleep(0.005)  # enough work queued; look again at states once a second
+                await self._nap(0.005)  # enough work queued; look again at states once a second
                 continue
             if now < self.backoff_until:
                 wait = (self.backoff_until - now).total_seconds()
@@ -163,20 +179,20 @@ class Sender:
                     self._finish("server", f"the relay keeps failing ({self.report.server_problem}); "
                                            f"next try in {wait:.0f} s: run `sendwell worker` or send again")
                     break
-                await asyncio.sleep(min(wait, 0.5))
+                await self._nap(min(wait, 0.5))
                 continue
             check = await self._db(self._check, now)
             checked = now
             if check["breaker"]:
                 if self.forever:
-                    await asyncio.sleep(5)
+                    await self._nap(5)
                     continue
                 self._finish("breaker", check["breaker"])
                 break
             active = [cid for cid, st in self.states.items() if st == CampaignState.SENDING]
             if not active:
                 if self.forever:
-                    await asyncio.sleep(1)
+                    await self._nap(1)
                     continue
                 states = set(self.states.values())
                 self._finish("done" if states <= {CampaignState.DONE} else "paused",
@@ -185,14 +201,14 @@ class Sender:
             allowance = check["remaining"] - len(self.held)
             if allowance <= 0:
                 if self.forever:
-                    await asyncio.sleep(min(60.0, max(1.0, (limit.next_day_start(now, self.settings.limit)
+                    await self._nap(min(60.0, max(1.0, (limit.next_day_start(now, self.settings.limit)
                                                             - now).total_seconds())))
                     continue
                 if not self.held:
                     self._finish("limit", f"daily limit of {check['limit']} reached; the rest waits until "
                                           f"{limit.next_day_start(now, self.settings.limit):%Y-%m-%d %H:%M %Z}")
                     break
-                await asyncio.sleep(0.05)
+                await self._nap(0.05)
                 continue
             if self.jobs.qsize() >= size:
                 continue
@@ -204,13 +220,13 @@ class Sender:
                     self.jobs.put_nowait(job)
                 continue
             if self.held:  # still sending what we have: outcomes may open new work (retries)
-                await asyncio.sleep(0.1)
+                await self._nap(0.1)
                 continue
             soon = await self._db(self._idle, active, now)
             if not self.forever and soon == 0:
                 self._finish("done" if all(s == CampaignState.DONE for s in self.states.values()) else "idle")
                 break
-            await asyncio.sleep(0.2 if soon else 1.0)
+            await self._nap(0.2 if soon else 1.0)
 
     def _check(self, conn: Connection, now: datetime) -> dict[str, Any]:
         """Campaign states, the breaker, today's allowance (and complaint rate) before a claim."""
