@@ -45,6 +45,23 @@ def test_any_json_shape_is_parsed_or_refused_cleanly(events, provider):
         assert "@" in r.email and r.kind in webhooks.report.EventKind
 
 
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(doc=json_values, wrap=st.sampled_from(["bounce", "complaint", "mail", None]))
+def test_any_signed_ses_or_mailgun_content_is_parsed_or_refused_cleanly(doc, wrap):
+    """Past the signature check the content is trusted to be the provider's, not to be well-formed."""
+    from sendwell.bounces.webhooks import mailgun, ses
+
+    ses_doc = {"notificationType": (wrap or "bounce").title(), **({wrap: doc} if wrap else {})}
+    for call in (lambda: ses.reports(json.dumps(ses_doc)), lambda: ses.reports(json.dumps(doc)),
+                 lambda: mailgun._one(doc if isinstance(doc, dict) else {"event": "failed", "recipient": doc})):
+        try:
+            reports = call()
+        except webhooks.MalformedPayload:
+            continue
+        reports = reports if isinstance(reports, list) else [reports] if reports else []
+        assert all("@" in r.email for r in reports)
+
+
 def test_unknown_provider():
     with pytest.raises(webhooks.UnknownProvider, match="known: mailgun, postmark, sendgrid, ses"):
         webhooks.parse("mandrill", b"[]", {}, env={})

@@ -38,11 +38,12 @@ def test_signed_permanent_bounce_marks_error_and_blacklists(engine, sns, version
     assert again[0].duplicate  # SNS retries: recorded once
 
 
-def test_transient_bounce_is_not_blacklisted_and_complaint_is(engine, sns):
+@pytest.mark.parametrize("field", ["notificationType", "eventType"])  # identity notifications, event publishing
+def test_transient_bounce_is_not_blacklisted_and_complaint_is(engine, sns, field):
     settings = Settings()
     _, ids = setup_campaign(engine, ["full@example.com", "angry@example.com"])
     for name in ("ses_bounce_transient.json", "ses_complaint.json"):
-        request = sns.sign(notification(fixture_text(name)), "2")
+        request = sns.sign(notification(fixture_text(name).replace('"notificationType"', f'"{field}"')), "2")
         webhooks.handle(engine, settings, "ses", body(request), {}, fetch=sns.fetch, env={})
     assert status_of(engine, ids["full@example.com"]) == "failed"
     assert listed_as(engine, "full@example.com") is None
