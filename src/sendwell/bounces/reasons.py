@@ -135,7 +135,8 @@ TEXT_RULES: tuple[TextRule, ...] = (
              r"mx records? point to non-?existent|no route to (domain|host) for|"
              r"invalid domain|domain .* not (exist|found)|no valid (mx|host)|mx record|"
              r"name or service not known|bad destination (system|host)"),
-    TextRule(R.USERUNKNOWN, r"user ?unknown|unknown (user|recipient|local|address|mailbox|account|e-?mail)|"
+    TextRule(R.USERUNKNOWN, r"user ?unknown|addressee unknown|"
+             r"unknown (user|recipient|local|address|mailbox|account|e-?mail)|"
              r"no such (user|mailbox|recipient|address|account|person|local)|(does not|doesn't|not) exist|"
              r"recip(ient)? ?not ?found|user (was )?not found|mailbox not found|address (not found|unknown)|"
              r"(invalid|bad|unknown|illegal|unrouteable) (recipient|mailbox|address|user|alias|destination)|"
@@ -150,6 +151,7 @@ TEXT_RULES: tuple[TextRule, ...] = (
     # The message sat too long or the network failed.
     TextRule(R.NETWORKERROR, r"no route to host|network (is )?unreachable|host (is )?unreachable"),
     TextRule(R.EXPIRED, r"did not accept our requests to connect|failed \d+ attempts|(delivered|delivery) within|"
+             r"(could not be|not been|wasn't|was not) delivered for \d+|"
              r"(delivery|retry) time (expired|exceeded|limit)|message expired|queue too long|"
              r"in the queue too long|too long in (the )?queue|retry timeout exceeded|could not be delivered within|"
              r"giving up|gave up|timed? ?out|timeout|expired|no (more )?retries|delivery attempts? (have )?"
@@ -166,6 +168,7 @@ TEXT_RULES: tuple[TextRule, ...] = (
              r"must (authenticate|be authenticated)|access denied|not authori[sz]ed|unauthori[sz]ed|"
              r"permission denied|security (policy|error)|certificate|you are not allowed|insecure"),
     TextRule(R.SYSTEMERROR, r"system (config(uration)? )?error|internal (server )?error|local error|"
+             r"service not available|"
              r"server error|service (is )?(currently )?unavailable|transaction failed|mail system|"
              r"misconfigur|configuration error|temporary (local )?problem|resources? (temporarily )?unavailable|"
              r"server (is )?(busy|too busy)|try (again )?later|could not be processed|processing error|"
