@@ -147,7 +147,7 @@ TEXT_RULES: tuple[TextRule, ...] = (
              r"undeliverable address|no valid recipients|address (is )?invalid|invalid address|"
              r"recipient (is )?not (local|valid)|not our customer|user (is )?unavailable|"
              r"mailbox (does not|doesn't) exist|unknown$|unknown addr|not a known user|"
-             r"no mail ?box|dd this user|user .* not (here|found)|no such"),
+             r"no mail ?box|dd this user|user .* not (here|found)|no such (user|mailbox|person|recipient)"),
     # The message sat too long or the network failed.
     TextRule(R.NETWORKERROR, r"no route to host|network (is )?unreachable|host (is )?unreachable"),
     TextRule(R.EXPIRED, r"did not accept our requests to connect|failed \d+ attempts|(delivered|delivery) within|"
