@@ -36,7 +36,9 @@ def test_no_generated_request_makes_a_server_error(db_url: str) -> None:
     headers = {"Authorization": f"Bearer {create_token(engine, 'schemathesis')[1]}"}
     app = create_app(settings_for(db_url), engine, max_upload=MAX_UPLOAD)
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
-    operations = [result.ok() for result in schema.get_all_operations()]
+    # /verify looks domains up in the DNS by default: tested offline in test_api_verify.py, not fuzzed here.
+    operations = [op for op in (result.ok() for result in schema.get_all_operations())
+                  if op.path != "/api/v1/verify"]
     assert len(operations) >= 25
     tried, seen = [], Counter()
     try:

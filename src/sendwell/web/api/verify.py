@@ -1,0 +1,40 @@
+"""/api/v1/verify: verify an uploaded or pasted list without importing it (syntax, disposable and role
+addresses, typos, and — unless dns=false — the domain's mail servers)."""
+
+from __future__ import annotations
+
+import io
+from collections import Counter
+from typing import Any
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+
+from sendwell.readers import read_rows
+from sendwell.web.api.common import upload_name
+from sendwell.web.errors import FieldError, blame
+
+router = APIRouter(prefix="/verify", tags=["verification"])
+MAX_ADDRESSES = 100_000  # one answer holds every result; bigger lists go through `sendwell verify`
+
+
+@router.post("")
+def verify_list(request: Request, file: UploadFile | None = File(None, description="CSV or list"),
+                text: str | None = Form(None, description="Pasted addresses"),
+                dns: bool = Form(True, description="Also look up each domain's mail servers")) -> dict[str, Any]:
+    """Every address with its verdict (valid, risky, invalid, unknown), the reasons and a suggested fix."""
+    from sendwell.verify.run import VerifyOptions, verify_texts
+
+    if (file is None) == (text is None):
+        raise FieldError("give either a file or pasted text", "file" if file is None else "text")
+    stream, name, field = ((file.file, upload_name(file), "file") if file is not None
+                           else (io.BytesIO(text.encode("utf-8")), "pasted", "text"))
+    texts: list[str] = []
+    with blame(field):
+        for row in read_rows(stream, name):
+            texts.append(row.text)
+            if len(texts) > MAX_ADDRESSES:
+                raise FieldError(f"{name}: more than {MAX_ADDRESSES} addresses; split the list or use "
+                                 "`sendwell verify`", field)
+    options = VerifyOptions.from_settings(request.app.state.web.settings, dns=dns)
+    results = [r.as_dict() for r in verify_texts(texts, options)]
+    return {"total": len(results), "counts": dict(Counter(r["verdict"] for r in results)), "results": results}
