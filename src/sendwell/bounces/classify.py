@@ -164,7 +164,8 @@ def finish(hit: Hit, context: str, delay_notice: bool = False) -> FailedRecipien
         # Accepted at RCPT TO, refused after the data: a filter speaking, unless the code says 5.1.x.
         if reason is Reason.USERUNKNOWN and command == "DATA" and not status.startswith("5.1."):
             reason = Reason.FILTERED
-        if reason in (Reason.ONHOLD, Reason.UNDEFINED) and context:
+        # Only a diagnostic without the remote's own answer is explained by the rest of the bounce.
+        if reason in (Reason.ONHOLD, Reason.UNDEFINED) and context and not T.SMTP_REPLY.search(diag):
             ctx = mask(context[:CONTEXT_CHARS])
             by_context = reasons.from_text(reasons.normalize(ctx), status)
             if by_context is not None:

@@ -25,6 +25,8 @@ ADDRESS = re.compile(r"[A-Za-z0-9_%+=.'-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9
                      r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+")
 # An RFC 3463 code, not part of an IP address or version number.
 ENHANCED = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d.]*\d)")
+# A reply code followed by its enhanced code: "550 5.1.1", "550-5.7.1", "550-'5.7.1", "554 #5.1.0".
+_REPLY_WITH_CODE = re.compile(r"(?<![\d.:/-])[45]\d\d[ -]['\"#]?([45])\.(\d{1,3})\.(\d{1,3})(?![\d.]*\d)")
 SMTP_REPLY = re.compile(r"(?<![\d.:/-])([245]\d\d)(?:[ -]|$)")
 # Addresses that never are a failed recipient.
 NOT_RECIPIENT = re.compile(r"^(mailer-daemon|postmaster|mail-daemon|mailerdaemon|daemon|root|noreply|no-reply|"
@@ -94,7 +96,11 @@ def addresses(text: str) -> list[str]:
 
 
 def enhanced_status(text: str) -> str:
-    """The first RFC 3463 failure code in the text (a success code only when there is none), or ''."""
+    """The RFC 3463 code of the remote's answer ("550 5.1.1 ..."), else the first failure code in the text
+    (a success code only when there is none), or ''."""
+    m = _REPLY_WITH_CODE.search(text)
+    if m is not None:
+        return f"{m.group(1)}.{int(m.group(2))}.{int(m.group(3))}"
     success = ""
     for m in ENHANCED.finditer(text):
         code = f"{m.group(1)}.{int(m.group(2))}.{int(m.group(3))}"
