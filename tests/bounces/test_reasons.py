@@ -62,6 +62,10 @@ CASES = [
     ("5.3.4", "552 5.3.4 RESOLVER.RST.SendSizeLimit.Org; message too large for this organization", "",
      Reason.MESGTOOBIG),
     ("5.7.606", "550 5.7.606 Access denied, banned sending IP [192.0.2.1]", "", Reason.BLOCKED),
+    ("", "Connected to 192.0.2.1 but sender was rejected. Remote host said: 553 sorry", "", Reason.REJECTED),
+    ("", "Connected to 192.0.2.1 but greeting failed.", "", Reason.BLOCKED),
+    ("5.1.2", "Sorry, I couldn't find any host named example.org. (#5.1.2)", "", Reason.HOSTUNKNOWN),
+    ("5.4.6", "This message is looping: it already has my Delivered-To line. (#5.4.6)", "", Reason.NETWORKERROR),
     ("5.0.0", "", "", Reason.ONHOLD),
     ("", "", "", Reason.UNDEFINED),
 ]

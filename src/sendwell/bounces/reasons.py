@@ -81,7 +81,7 @@ TEXT_RULES: tuple[TextRule, ...] = (
              r"client host (\S+ )?(rejected|blocked|refused)|\b(ip|ip address|client|host|sender ip) (address )?\S* ?"
              r"(is |has been )?(blocked|banned|blacklisted)|your ip|smtp server of your isp|relay quota|"
              r"(connection|access) (refused|denied|rejected) (from|for|to) .*\d+\.\d+\.\d+|"
-             r"not accepting connections|service refused|service refuse|my name was rejected|"
+             r"not accepting connections|service refused|service refuse|my name was rejected|greeting failed|"
              r"refused to talk to me|(helo|ehlo)|banned|poor ip|connection (was )?(refused|rejected) by|"
              r"dialup|dynamic ip|residential|\(bl\)|has been blocked|hostname (is )?blocked|"
              r"you are not allowed to connect|"
@@ -119,7 +119,8 @@ TEXT_RULES: tuple[TextRule, ...] = (
              r"blocked by (the )?(user|recipient)|denied by (the )?recipient"),
     TextRule(R.SECURITYERROR, r"unauthenticated senders?|(smtp )?authentication (is )?required|"
              r"must (authenticate|be authenticated)|requires? (smtp )?authentication"),
-    TextRule(R.REJECTED, r"sender (address |domain )?(rejected|refused|denied|blocked|not (allowed|accepted|verified))|"
+    TextRule(R.REJECTED, r"sender (address |domain )?(was )?"
+             r"(rejected|refused|denied|blocked|not (allowed|accepted|verified))|"
              r"domain of sender|sender (domain |address )?(does not exist|not found|unknown|invalid)|"
              r"(invalid|bad|unknown|unverified|unroutable) sender|sender verif|mail from (address )?(rejected|refused)|"
              r"from address rejected|purported responsible address|envelope sender|return ?path|"
@@ -160,6 +161,8 @@ TEXT_RULES: tuple[TextRule, ...] = (
              r"dropped)|too many hops|(mail|routing) loop|loops back to myself|hop count|dns (error|failure|problem)|"
              r"lookup (failed|error)|temporary (dns|lookup|name) (failure|error)|name server|"
              r"unable to connect|could not connect|can't connect|connect to .* failed|no answer from host|"
+             r"connection died|"
+             r"message is looping|"
              r"lost connection|host (is )?unreachable"),
     TextRule(R.TOOMANYCONN, r"too many"),
     TextRule(R.SYSTEMFULL, r"insufficient system storage|system (is )?full|disk (is )?full|out of disk|"
