@@ -120,6 +120,14 @@ def list_users(engine: Engine) -> list[dict[str, Any]]:
                                                        .order_by(users.c.username))]
 
 
+def session_stamp(engine: Engine, username: str) -> str | None:
+    """A short digest of the user's password hash, or None when the user is gone: a session keeps it, so
+    changing the password or deleting the user ends every session made before."""
+    with engine.connect() as conn:
+        stored = conn.execute(select(users.c.password_hash).where(users.c.username == username)).scalar()
+    return None if stored is None else hashlib.sha256(stored.encode("utf-8")).hexdigest()[:16]
+
+
 def verify_user(engine: Engine, username: str, password: str) -> bool:
     """True when the password is right; upgrades the stored hash when argon2's parameters changed."""
     with engine.connect() as conn:

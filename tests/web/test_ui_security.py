@@ -51,6 +51,21 @@ def test_logout_ends_the_session(ui) -> None:  # noqa: ANN001
     assert ui.client.get("/", follow_redirects=False).status_code == 303
 
 
+def test_changing_the_password_or_removing_the_user_ends_sessions(ui, web_engine) -> None:  # noqa: ANN001
+    from sendwell.auth import set_password
+    from sendwell.db.schema import users
+
+    assert ui.get("/", follow_redirects=False).status_code == 200
+    set_password(web_engine, "admin", "a brand new password")
+    assert ui.client.get("/", follow_redirects=False).status_code == 303
+    ui.get("/login")
+    r = ui.post("/login", {"username": "admin", "password": "a brand new password"}, follow_redirects=False)
+    assert r.status_code == 303 and ui.client.get("/", follow_redirects=False).status_code == 200
+    with web_engine.begin() as conn:
+        conn.execute(users.delete())
+    assert ui.client.get("/", follow_redirects=False).status_code == 303
+
+
 def test_forged_session_cookie_is_ignored(app, web_engine) -> None:  # noqa: ANN001
     with TestClient(app) as client:
         client.cookies.set("sendwell_session", "eyJ1c2VyIjoiYWRtaW4ifQ.forged.sig")

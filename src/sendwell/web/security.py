@@ -103,8 +103,14 @@ def current_user(request: Request) -> str | None:
 
 
 def require_user(request: Request) -> str:
+    from sendwell.auth import session_stamp
+
     user = current_user(request)
     if not user:
+        raise LoginRequired
+    stamp = session_stamp(request.app.state.web.engine, user)
+    if stamp is None or not hmac.compare_digest(stamp, str(request.session.get("stamp", ""))):
+        log_out(request)  # the password changed or the user was removed since this session began
         raise LoginRequired
     return user
 
@@ -123,9 +129,10 @@ async def check_csrf(request: Request) -> None:
         raise HTTPException(403, "the form's security token is missing or stale: reload the page and try again")
 
 
-def log_in(request: Request, username: str) -> None:
+def log_in(request: Request, username: str, stamp: str) -> None:
     request.session.clear()
-    request.session.update({"user": username, "csrf": secrets.token_urlsafe(32)})  # a new token per login
+    # A new CSRF token per login; the stamp ties the session to the password it was opened with.
+    request.session.update({"user": username, "csrf": secrets.token_urlsafe(32), "stamp": stamp})
 
 
 def log_out(request: Request) -> None:

@@ -24,12 +24,13 @@ def login_page(request: Request, next: str = "/") -> Response:
 @router.post("/login", dependencies=[Depends(check_csrf)])
 def login(request: Request, username: str = Form(..., max_length=200), password: str = Form(..., max_length=1000),
           next: str = Form("/"), engine: Engine = Depends(get_engine)) -> Response:
-    from sendwell.auth import verify_user
+    from sendwell.auth import session_stamp, verify_user
 
-    if not verify_user(engine, username, password):
+    stamp = session_stamp(engine, username.strip()) if verify_user(engine, username, password) else None
+    if stamp is None:
         return render(request, "login.html", status=401, next=local_path(next),
                       error="wrong user name or password")
-    log_in(request, username.strip())
+    log_in(request, username.strip(), stamp)
     return see_other(local_path(next))
 
 
