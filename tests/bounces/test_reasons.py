@@ -66,6 +66,10 @@ CASES = [
     ("", "Connected to 192.0.2.1 but greeting failed.", "", Reason.BLOCKED),
     ("5.1.2", "Sorry, I couldn't find any host named example.org. (#5.1.2)", "", Reason.HOSTUNKNOWN),
     ("5.4.6", "This message is looping: it already has my Delivered-To line. (#5.4.6)", "", Reason.NETWORKERROR),
+    ("4.0.0", "Cannot send message for 5 days", "", Reason.EXPIRED),
+    ("", "all hosts for 'example.org' have been failing for a long time (and retry time not reached)", "",
+     Reason.EXPIRED),
+    ("", "Too many \"Received\" headers - suspected mail loop", "", Reason.NETWORKERROR),
     ("5.0.0", "", "", Reason.ONHOLD),
     ("", "", "", Reason.UNDEFINED),
 ]

@@ -49,7 +49,7 @@ TEXT_RULES: tuple[TextRule, ...] = (
              r"resolve your address|client host rejected: cannot find your|unverif(y|i)able sending ip"),
     TextRule(R.NOTCOMPLIANTRFC, r"duplicate header|multiple .*addresses in from|rfc ?(5322|2822)|\brfc 822\b|"
              r"not (rfc|standards?) complian|malformed (header|message)|missing (required |mandatory )?header|"
-             r"header (is )?(invalid|missing|malformed)|invalid header|too many .*headers"),
+             r"header (is )?(invalid|missing|malformed)|invalid header|too many headers"),
     TextRule(R.AUTHFAILURE, r"dmarc|spf (check|fail|validation|softfail)|(fail(ed|s)?|failing) spf|spf=(fail|softfail)|"
              r"sender policy framework|dkim (signature )?(fail|invalid|verification)|(fail(ed|s)?|invalid) dkim|"
              r"(does not have|lacks) authentication information|fails? to pass authentication|"
@@ -82,7 +82,7 @@ TEXT_RULES: tuple[TextRule, ...] = (
              r"(is |has been )?(blocked|banned|blacklisted)|your ip|smtp server of your isp|relay quota|"
              r"(connection|access) (refused|denied|rejected) (from|for|to) .*\d+\.\d+\.\d+|"
              r"not accepting connections|service refused|service refuse|my name was rejected|greeting failed|"
-             r"refused to talk to me|(helo|ehlo)|banned|poor ip|connection (was )?(refused|rejected) by|"
+             r"refused to talk to me|(helo|ehlo)|banned|poor ip|"
              r"dialup|dynamic ip|residential|\(bl\)|has been blocked|hostname (is )?blocked|"
              r"you are not allowed to connect|"
              r"access denied .*\bip\b"),
@@ -153,6 +153,8 @@ TEXT_RULES: tuple[TextRule, ...] = (
     TextRule(R.NETWORKERROR, r"no route to host|network (is )?unreachable|host (is )?unreachable"),
     TextRule(R.EXPIRED, r"did not accept our requests to connect|failed \d+ attempts|(delivered|delivery) within|"
              r"(could not be|not been|wasn't|was not) delivered for \d+|"
+             r"(could not|cannot|couldn't) (send|deliver) (the )?message for (the )?(past )?\d+|"
+             r"have been failing for a long time|retry time not reached|"
              r"(delivery|retry) time (expired|exceeded|limit)|message expired|queue too long|"
              r"in the queue too long|too long in (the )?queue|retry timeout exceeded|could not be delivered within|"
              r"giving up|gave up|timed? ?out|timeout|expired|no (more )?retries|delivery attempts? (have )?"
@@ -161,7 +163,7 @@ TEXT_RULES: tuple[TextRule, ...] = (
              r"dropped)|too many hops|(mail|routing) loop|loops back to myself|hop count|dns (error|failure|problem)|"
              r"lookup (failed|error)|temporary (dns|lookup|name) (failure|error)|name server|"
              r"unable to connect|could not connect|can't connect|connect to .* failed|no answer from host|"
-             r"connection died|"
+             r"connection died|closed connection|"
              r"message is looping|"
              r"lost connection|host (is )?unreachable"),
     TextRule(R.TOOMANYCONN, r"too many"),
