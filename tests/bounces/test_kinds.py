@@ -101,6 +101,15 @@ def test_dsn_gives_recipient_status_and_the_original_headers_for_matching():
     assert report.original.headers == {"x-sendwell-campaign": "7", "x-sendwell-recipient": "42"}
 
 
+def test_a_forwarded_recipient_keeps_the_address_we_sent_to():
+    fields = ("Reporting-MTA: dns; mx.example.net\n\nOriginal-Recipient: rfc822; kim@example.org\n"
+              "Final-Recipient: rfc822; kim.forward@elsewhere.example\nAction: failed\nStatus: 5.1.1\n"
+              "Diagnostic-Code: smtp; 550 5.1.1 User unknown\n")
+    first = classify(_report("delivery-status", fields, ORIGINAL)).first
+    assert first.address == "kim.forward@elsewhere.example"
+    assert first.original_recipient == "kim@example.org"
+
+
 def test_success_dsn_is_delivered_not_a_bounce():
     fields = "Reporting-MTA: dns; mx.example.net\n\nFinal-Recipient: rfc822; kim@example.org\nAction: delivered\n" \
              "Status: 2.0.0\n"

@@ -179,7 +179,8 @@ def finish(hit: Hit, context: str, delay_notice: bool = False) -> FailedRecipien
         code = T.smtp_code(diag)
         status = reasons.pseudo_status(reason, permanent=not (code.startswith("4") or delayed))
     return FailedRecipient(address=hit.address, status=status, reason=reason, hard=is_hard(reason, status),
-                           diagnostic=" ".join(diag.split())[:1000], action=hit.action, remote_mta=hit.remote_mta)
+                           diagnostic=" ".join(diag.split())[:1000], action=hit.action, remote_mta=hit.remote_mta,
+                           original_recipient=hit.original_recipient)
 
 
 def original_headers(text: str) -> OriginalMessage:
@@ -213,6 +214,6 @@ def _classify(raw: bytes) -> BounceReport:
     kind = partial.kind
     if kind is MessageKind.DELIVERED:
         recipients = tuple(FailedRecipient(r.address, r.status, Reason.DELIVERED, False, r.diagnostic, r.action,
-                                           r.remote_mta) for r in recipients)
+                                           r.remote_mta, r.original_recipient) for r in recipients)
     return BounceReport(kind=kind, recipients=recipients, original=original_headers(partial.original or mail.original),
                         feedback_type=partial.feedback_type, format=partial.format)

@@ -36,7 +36,9 @@ def hits_from_fields(blocks: list[dict[str, str]]) -> list[Hit]:
         status = T.enhanced_status(diag) or T.enhanced_status(block.get("status", ""))
         if not diag and "(" in block.get("status", ""):  # "5.1.10 (host/domain does not accept mail)"
             diag = block["status"].split("(", 1)[1].rstrip(")")
+        original = T.clean_address(block.get("original-recipient", ""))
         hits.append(Hit(address=address, diagnostic=diag, status=status,
+                        original_recipient=original if original != address else "",
                         action=block.get("action", "").strip().lower().split(" ")[0],
                         remote_mta=_diagnostic(block.get("remote-mta", "")),
                         command=T.smtp_command(diag)))

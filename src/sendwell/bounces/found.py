@@ -22,6 +22,7 @@ class Hit:
     command: str = ""  # the SMTP command the remote refused: CONN, HELO, MAIL, RCPT, DATA
     action: str = ""
     remote_mta: str = ""
+    original_recipient: str = ""
 
 
 @dataclass(slots=True)

@@ -87,6 +87,7 @@ class FailedRecipient:
     diagnostic: str = ""  # the remote MTA's answer (or the reporting MTA's explanation)
     action: str = ""  # DSN Action: failed, delayed, delivered, ...
     remote_mta: str = ""
+    original_recipient: str = ""  # DSN Original-Recipient when it differs: the address we sent to, before forwarding
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +131,8 @@ class BounceReport:
             "feedback_type": self.feedback_type or None,
             "details": [
                 {"address": r.address, "status": r.status, "reason": r.reason.value, "hard": r.hard,
-                 "diagnostic": r.diagnostic, "action": r.action, "remote_mta": r.remote_mta}
+                 "diagnostic": r.diagnostic, "action": r.action, "remote_mta": r.remote_mta,
+                 "original_recipient": r.original_recipient or None}
                 for r in self.recipients
             ],
             "original": {"message_id": self.original.message_id, "return_path": self.original.return_path,
