@@ -31,6 +31,11 @@ def test_empty_and_blank_input():
     assert classify(b"\r\n\r\n  ").kind is MessageKind.OTHER
 
 
+def test_text_instead_of_bytes_is_accepted():
+    report = classify(EXIM.decode())  # type: ignore[arg-type]
+    assert [r.address for r in report.recipients] == ["kim@example.org"]
+
+
 def test_binary_garbage():
     report = classify(os.urandom(64 * 1024))
     assert report.kind in set(MessageKind)

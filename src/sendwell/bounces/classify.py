@@ -202,6 +202,8 @@ def original_headers(text: str) -> OriginalMessage:
 
 
 def _classify(raw: bytes) -> BounceReport:
+    if isinstance(raw, str):  # a caller holding text already: accept it rather than call it unreadable
+        raw = raw.encode("utf-8", "surrogateescape")
     if not raw or not raw.strip():
         return BounceReport(kind=MessageKind.OTHER, format="empty")
     mail = parse(raw)
