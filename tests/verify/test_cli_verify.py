@@ -52,6 +52,20 @@ def test_scorer_contract_one_json_line_per_input_in_order(run):
                       "suggestion": None, "normalized": "bob@example.com", "detail": ""}
 
 
+@pytest.mark.parametrize("text", ["Bob@Example.com", "o'hara+x@example.com", "müller@bücher.de", "a/b|c{d}@x.org",
+                                  "😀@gmail.com"])
+def test_the_fast_jsonl_line_is_the_json_of_the_result(text):
+    from json.encoder import encode_basestring
+
+    from sendwell.cli.verify import VALID_LINE
+    from sendwell.verify.checks import OfflineChecker
+
+    result = OfflineChecker().check(text)
+    line = VALID_LINE % (encode_basestring(result.address), encode_basestring(result.key))
+    assert result.verdict.value == "valid" and not result.reasons
+    assert line == json.dumps(result.as_dict(), ensure_ascii=False)
+
+
 def test_offline_json_csv_and_table(invoke, tmp_path):
     f = tmp_path / "list.txt"
     f.write_bytes(b"\xef\xbb\xbfann@example.com\r\npostmaster@example.com\r\nbroken@\r\n")  # BOM, CRLF

@@ -118,13 +118,25 @@ def _online(texts: list[str], settings, probe, dns_server, dns_timeout, probe_po
         return verify_texts(texts, options, progress=progress)
 
 
+# Result.as_dict() of a plain valid address, as text: encoding a dict per line would cost more than
+# checking the address. tests/verify/test_cli_verify.py compares the two.
+VALID_LINE = ('{"address": %s, "valid": true, "verdict": "valid", "reasons": [], "suggestion": null, '
+              '"normalized": %s, "detail": ""}')
+
+
 def _write_jsonl(results) -> None:  # noqa: ANN001
     import json
+    from json.encoder import encode_basestring
+
+    from sendwell.model import Verdict
 
     out = sys.stdout
     dumps = json.JSONEncoder(ensure_ascii=False).encode
     buffer: list[str] = []
     for r in results:
+        if r.verdict is Verdict.VALID and not r.reasons and r.suggestion is None and not r.detail:
+            buffer.append(VALID_LINE % (encode_basestring(r.address), encode_basestring(r.key)))
+            continue
         buffer.append(dumps(r.as_dict()))
         if len(buffer) >= 4096:
             out.write("\n".join(buffer) + "\n")
