@@ -110,6 +110,24 @@ def test_a_forwarded_recipient_keeps_the_address_we_sent_to():
     assert first.original_recipient == "kim@example.org"
 
 
+def test_base64_encoded_and_utf8_delivery_status_parts_are_read():
+    import base64
+
+    fields = ("Reporting-MTA: dns; mx.example.net\n\nFinal-Recipient: utf-8; jürgen@example.org\n"
+              "Original-Recipient: rfc822; kim@example.org\nAction: failed\nStatus: 5.2.2\n"
+              "Diagnostic-Code: smtp; 552 5.2.2 Mailbox full\n")
+    encoded = base64.encodebytes(fields.encode()).decode()
+    raw = ("From: MAILER-DAEMON@mx.example.net\nTo: bounces@sender.example\nSubject: Report\nMIME-Version: 1.0\n"
+           "Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\n\n"
+           "--B\nContent-Type: text/plain\n\nexplanation\n\n"
+           "--B\nContent-Type: message/global-delivery-status\nContent-Transfer-Encoding: base64\n\n"
+           f"{encoded}\n--B--\n").encode()
+    first = classify(raw).first
+    assert first is not None and first.reason is Reason.MAILBOXFULL and first.status == "5.2.2"
+    assert first.address == "jürgen@example.org"
+    assert first.original_recipient == "kim@example.org"
+
+
 def test_success_dsn_is_delivered_not_a_bounce():
     fields = "Reporting-MTA: dns; mx.example.net\n\nFinal-Recipient: rfc822; kim@example.org\nAction: delivered\n" \
              "Status: 2.0.0\n"

@@ -21,8 +21,10 @@ ORIGINAL_MARKERS = re.compile(
 HEADER_LINE = re.compile(r"^(received|return-path|message-id|from|to|subject|date|mime-version|x-[\w-]+|"
                          r"content-type|reply-to|delivered-to|dkim-signature|sender):", re.IGNORECASE)
 
-ADDRESS = re.compile(r"[A-Za-z0-9_%+=.'-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
-                     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+")
+# Latin, Greek and Cyrillic letters may appear in internationalized addresses (RFC 6531); CJK text often runs
+# into an address without a space, so those scripts are left out rather than glued onto the address.
+_L = "A-Za-z0-9\u00c0-\u024f\u0370-\u03ff\u0400-\u04ff"
+ADDRESS = re.compile(rf"[{_L}_%+=.'-]+@[{_L}](?:[{_L}-]*[{_L}])?(?:\.[{_L}](?:[{_L}-]*[{_L}])?)+")
 # An RFC 3463 code, not part of an IP address or version number.
 ENHANCED = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d.]*\d)")
 # A reply code followed by its enhanced code: "550 5.1.1", "550-5.7.1", "550-'5.7.1", "554 #5.1.0".
