@@ -142,3 +142,18 @@ def test_paused_campaign_sends_nothing(engine, server):
     assert report.stopped == "paused" and server.counts() == {}
     assert {r.status for r in rows(engine, cid).values()} == {"queued"}
     assert all(r.lease_owner is None for r in rows(engine, cid).values())
+
+
+def test_a_template_failing_for_one_contact_fails_only_that_recipient(engine, server):
+    from sendwell import campaigns as camp
+
+    from .conftest import add_contacts
+
+    add_contacts(engine, ["a@x.org", "b@x.org"], {"a@x.org": {"n": 2}, "b@x.org": {"n": 0}})
+    cid = camp.create_campaign(engine, name="t", subject="s", from_addr="n@shop.example", text="{{ 10 // n }}")
+    camp.start_campaign(engine, cid)
+    report = send(engine, sender_settings(server.url), [cid], linger=0.5)
+    assert report.stopped == "done"
+    b = rows(engine, cid)["b@x.org"]
+    assert (b.status, b.kind) == ("failed", "other") and "ZeroDivisionError" in b.smtp_answer
+    assert server.counts() == {"a@x.org": 1}

@@ -306,12 +306,22 @@ class Sender:
                     self.held.discard(job.id)
                     continue
                 conn = await self._send_one(job, conn)
+        except Exception as err:
+            # A bug must stop the run (leases are released below), not leave a connection short and
+            # the foreground `send` waiting forever on a queue nobody empties.
+            log.exception("sending stopped by an internal error")
+            self._finish("error", f"internal error: {type(err).__name__}: {err}")
         finally:
             if conn is not None:
                 await conn.close()
 
     async def _send_one(self, job: queue.Job, conn: SmtpConnection | None) -> SmtpConnection | None:
-        rendered = self.prepared[job.campaign_id].render(Personal(job.id, job.email, job.fields))
+        try:
+            rendered = self.prepared[job.campaign_id].render(Personal(job.id, job.email, job.fields))
+        except Exception as err:  # noqa: BLE001 - a template that fails for this contact's fields
+            text = f"the message could not be built: {type(err).__name__}: {err}"[:1000]
+            await self._record(job, queue.Result(job.id, S.FAILED, K.OTHER, "template error", smtp_answer=text))
+            return conn
         if conn is None or not conn.is_open:
             relay = self.pool.pick()
             conn = SmtpConnection(relay, timeout=self.settings.smtp.timeout, helo_name=self.settings.smtp.helo_name)
