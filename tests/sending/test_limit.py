@@ -117,3 +117,16 @@ def test_complaints_above_threshold_pause_sending(engine, server):
     report = send(engine, sender_settings(server.url), [cid], linger=0.5)
     assert report.stopped == "breaker" and "complaint rate" in report.message
     assert server.counts() == {}
+
+
+def test_rolling_window_counts_the_last_24_hours(engine, server):
+    cid = make_campaign(engine, [f"r{i}@x.org" for i in range(8)])
+    clock = Clock()
+    settings = sender_settings(server.url, start=5, cap=5, window="rolling")
+    assert send(engine, settings, [cid], clock=clock, linger=0.5).counts["sent"] == 5
+    clock.offset = timedelta(hours=23)  # the five are still inside the window
+    assert send(engine, settings, [cid], clock=clock, linger=0.5).stopped == "limit"
+    clock.offset = timedelta(hours=25)
+    report = send(engine, settings, [cid], clock=clock, linger=0.5)
+    assert report.stopped == "done" and report.counts["sent"] == 3
+    assert sum(server.counts().values()) == 8
