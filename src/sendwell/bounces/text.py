@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 from email.message import Message
+from re import _constants as C  # noqa: N812  (the parser's opcodes, for required_words)
+from re import _parser
 
 # Markers after which a bounce quotes the original message: a dashed rule naming it, or a known phrase.
 ORIGINAL_MARKERS = re.compile(
@@ -230,8 +232,6 @@ def required_words(pattern: str) -> tuple[str, ...] | None:
     Searching long alternations over every bounce is the classifier's main cost; `word in text`
     is a fast necessary test, so a pattern whose words are all absent need not run.
     """
-    from re import _parser
-
     try:
         return _required(list(_parser.parse(pattern)))
     except Exception:  # an unusual pattern: always run it
@@ -240,8 +240,6 @@ def required_words(pattern: str) -> tuple[str, ...] | None:
 
 def _required(seq: list) -> tuple[str, ...] | None:
     """For a parsed sequence: a literal run it always contains, or the words of a group it always contains."""
-    from re import _constants as C  # noqa: N812
-
     best, run = "", ""
     groups: list[tuple[str, ...]] = []
     for op, arg in seq:
