@@ -14,8 +14,12 @@ SIGN = sign(r"not a member of (this|the) (mailing )?list|are not (a )?member|pos
 _LIST = re.compile(r"(?:mailing list|list)\s*<?([^\s<>]+@[^\s<>]+?)>?[.,;]?\s*$", re.IGNORECASE | re.MULTILINE)
 
 
+_WORDS = T.required_words(SIGN.pattern) or ()
+
+
 def detect(mail: Mail) -> Partial | None:
-    if SIGN.search(mail.head) is None:
+    head = mail.head
+    if not any(w in head for w in _WORDS) or SIGN.search(head) is None:
         return None
     m = _LIST.search(mail.body[:3000])
     address = T.clean_address(m.group(1)) if m else ""
