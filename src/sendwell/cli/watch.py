@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import sys
 from typing import Annotated
 
 import typer
@@ -39,7 +41,6 @@ def watch(
                                         "message")] = False,
 ) -> None:
     """Watch a bounce mailbox: record bounces, complaints and unsubscribes; never delete a message."""
-    import logging
     import signal
     import threading
 
@@ -87,13 +88,23 @@ def watch(
         err_console.print(f"[yellow]warning:[/yellow] {p}", highlight=False, markup=False)
 
 
+class _Stderr(logging.StreamHandler):
+    """Writes to whatever sys.stderr is when a line is logged (a test runner swaps it), not when it was made."""
+
+    @property  # type: ignore[override]
+    def stream(self):  # noqa: ANN202
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:  # noqa: ANN001
+        pass
+
+
 def _log_to_stderr(level: int) -> None:
     """One plain line per event on stderr, for a terminal or a service journal."""
-    import logging
-
     logger = logging.getLogger("sendwell.bounces")
     if not any(getattr(h, "_sendwell_watch", False) for h in logger.handlers):
-        handler = logging.StreamHandler()
+        handler = _Stderr()
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s", "%Y-%m-%d %H:%M:%S"))
         handler._sendwell_watch = True  # type: ignore[attr-defined]
         logger.addHandler(handler)
