@@ -70,6 +70,9 @@ CASES = [
     ("", "all hosts for 'example.org' have been failing for a long time (and retry time not reached)", "",
      Reason.EXPIRED),
     ("", "Too many \"Received\" headers - suspected mail loop", "", Reason.NETWORKERROR),
+    ("5.0.0", "550 'a@example.org' is not a registered gateway user", "", Reason.REJECTED),
+    ("", "550 5.7.1 BATV failed to verify", "", Reason.REJECTED),
+    ("", "550 This address no longer accepts mail", "", Reason.SUSPEND),
     ("5.0.0", "", "", Reason.ONHOLD),
     ("", "", "", Reason.UNDEFINED),
 ]

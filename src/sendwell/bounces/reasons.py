@@ -109,6 +109,7 @@ TEXT_RULES: tuple[TextRule, ...] = (
              r"message size|too large|too big|"
              r"size limit"),
     TextRule(R.SUSPEND, r"\bdisabled|suspend|inactive|deactivated|frozen|not active|discontinued|"
+             r"no longer accepts (e-?)?mail|"
              r"account (has been |is )?(closed|locked|expired|blocked)|mailbox (is )?(locked|closed|unavailable "
              r"for policy)|temporarily (disabled|unavailable)|user (account )?is (not available|unavailable)|"
              r"recipient (is )?(suspended|inactive)|mailbox (has been |is )?(deleted|expired|removed)",
@@ -119,7 +120,9 @@ TEXT_RULES: tuple[TextRule, ...] = (
              r"blocked by (the )?(user|recipient)|denied by (the )?recipient"),
     TextRule(R.SECURITYERROR, r"unauthenticated senders?|(smtp )?authentication (is )?required|"
              r"must (authenticate|be authenticated)|requires? (smtp )?authentication"),
-    TextRule(R.REJECTED, r"sender (address |domain )?(was )?"
+    TextRule(R.REJECTED, r"not a registered gateway user|\bbatv\b|empty envelope senders?|unroutable sender|"
+             r"no third-party dsns|bogus mail from|returned mail not accepted|mail from not owned|"
+             r"sender (address |domain )?(was )?"
              r"(rejected|refused|denied|blocked|not (allowed|accepted|verified))|"
              r"domain of sender|sender (domain |address )?(does not exist|not found|unknown|invalid)|"
              r"(invalid|bad|unknown|unverified|unroutable) sender|sender verif|mail from (address )?(rejected|refused)|"
