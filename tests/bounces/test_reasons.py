@@ -73,6 +73,7 @@ CASES = [
     ("5.0.0", "550 'a@example.org' is not a registered gateway user", "", Reason.REJECTED),
     ("", "550 5.7.1 BATV failed to verify", "", Reason.REJECTED),
     ("", "550 This address no longer accepts mail", "", Reason.SUSPEND),
+    ("5.7.1", "553 sorry, that domain isn't in my list of allowed rcpthosts (#5.7.1)", "", Reason.NORELAYING),
     ("5.0.0", "", "", Reason.ONHOLD),
     ("", "", "", Reason.UNDEFINED),
 ]

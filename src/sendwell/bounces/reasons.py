@@ -31,7 +31,8 @@ TEXT_RULES: tuple[TextRule, ...] = (
     # Our sending identity or relay set-up is at fault.
     TextRule(R.NORELAYING, r"relay(ing)? (access )?(denied|not permitted|not allowed|prohibited)|"
              r"(unable|not permitted|not allowed) to relay|we do not relay|no relaying|not a (mail )?gateway|"
-             r"relay not authori[sz]ed|email address is not verified|relaying mail to .* is not allowed"),
+             r"relay not authori[sz]ed|email address is not verified|relaying mail to .* is not allowed|"
+             r"allowed rcpthosts|not in my list of (allowed|local)"),
     # The destination has moved or accepts no mail at all.
     TextRule(R.HASMOVED, r"no longer on (this )?server|address has (been )?changed|recipient has moved|"
              r"user has moved|has moved to|mailbox has moved|address has moved"),
