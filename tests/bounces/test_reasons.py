@@ -74,6 +74,8 @@ CASES = [
     ("", "550 5.7.1 BATV failed to verify", "", Reason.REJECTED),
     ("", "550 This address no longer accepts mail", "", Reason.SUSPEND),
     ("5.7.1", "553 sorry, that domain isn't in my list of allowed rcpthosts (#5.7.1)", "", Reason.NORELAYING),
+    ("4.2.1", "450-4.2.1 The user you are trying to contact is receiving mail at a rate that prevents additional "
+     "messages from being delivered", "", Reason.SPEEDING),
     ("5.0.0", "", "", Reason.ONHOLD),
     ("", "", "", Reason.UNDEFINED),
 ]

@@ -75,7 +75,8 @@ TEXT_RULES: tuple[TextRule, ...] = (
     TextRule(R.TOOMANYCONN, r"too many (concurrent |simultaneous )?(connections|sessions|smtp sessions)|"
              r"connection (rate|frequency|count) (limit|limited|exceeded)|connection limit|"
              r"too many (recipients|rcpt)|exceeded (the )?(maximum )?number of connections"),
-    TextRule(R.SPEEDING, r"rate limit|too many (messages|mails|emails)|sending rate|exceeded .* rate|"
+    TextRule(R.SPEEDING, r"receiving mail (at|too) (a )?(rate|fast)|"
+             r"rate limit|too many (messages|mails|emails)|sending rate|exceeded .* rate|"
              r"(temporarily )?(deferred|throttled) due to|throttl|slow down|too fast"),
     TextRule(R.BLOCKED, r"blocked using|black ?list|block ?list|blocklisted|blacklisted|spamhaus|spamcop|"
              r"\bdnsbl\b|\brbl\b|\bsbl\b|\bxbl\b|\bpbl\b|sorbs|barracudacentral|(?<!not )listed (at|in|on|by)|"
