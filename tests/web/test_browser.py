@@ -139,6 +139,10 @@ def test_the_seed_story_in_a_browser(page, tmp_path: Path, relay: SimulatedServe
     expect(page.locator("#rejected")).to_contain_text("not-an-address")
     expect(page.get_by_text("<script>alert(1)</script>")).to_be_visible()  # shown as text, not run
     shot(page, "02-contacts-imported")
+    page.fill("input[name=q]", "good3")  # search as you type: htmx swaps the rows in place
+    expect(page.locator("#rows")).not_to_contain_text("good4@example.com")
+    expect(page.locator("#rows")).to_contain_text("good3@example.com")
+    assert "q=good3" in page.url  # and the URL follows, so the search can be bookmarked
 
     # Black list by pasting.
     page.goto("/blacklist")
