@@ -68,6 +68,7 @@ class VerifySettings:
     dns_timeout: float = 5.0
     dns_concurrency: int = 200
     smtp_probe: bool = False
+    disposable_file: str = ""  # override file: one domain per line, "!domain" removes one
 
 
 @dataclass(frozen=True)
