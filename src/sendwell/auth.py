@@ -19,6 +19,7 @@ from sendwell.errors import NotFound, UserError
 
 TOKEN_PREFIX = "sw_"
 MIN_PASSWORD = 8
+NAME_MAX = 200  # the width of api_tokens.name and users.username
 _hasher = PasswordHasher()
 # Verifying an unknown user still costs one argon2 check, so timing does not reveal which names exist.
 _DUMMY_HASH = _hasher.hash("not a password of anyone")
@@ -42,8 +43,8 @@ def _digest(token: str) -> str:
 def create_token(engine: Engine, name: str) -> tuple[int, str]:
     """Make a token; returns (id, token). Only the hash is stored, so the token cannot be shown again."""
     name = name.strip()
-    if not name:
-        raise UserError("token name: must not be empty")
+    if not name or len(name) > NAME_MAX:
+        raise UserError(f"token name: must be 1 to {NAME_MAX} characters")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with engine.begin() as conn:
         tid = conn.execute(api_tokens.insert().values(name=name, token_hash=_digest(token),
@@ -94,8 +95,8 @@ def _check_password(password: str) -> None:
 
 def create_user(engine: Engine, username: str, password: str) -> int:
     username = username.strip()
-    if not username:
-        raise UserError("user name: must not be empty")
+    if not username or len(username) > NAME_MAX:
+        raise UserError(f"user name: must be 1 to {NAME_MAX} characters")
     _check_password(password)
     try:
         with engine.begin() as conn:

@@ -22,8 +22,9 @@ def test_tokens_are_stored_hashed_and_revocable(web_engine) -> None:  # noqa: AN
     assert auth.list_tokens(web_engine)[0].revoked_at is not None
     with pytest.raises(NotFound):
         auth.revoke_token(web_engine, "robot")
-    with pytest.raises(UserError, match="token name"):
-        auth.create_token(web_engine, "  ")
+    for bad in ("  ", "x" * 201):
+        with pytest.raises(UserError, match="token name"):
+            auth.create_token(web_engine, bad)
 
 
 def test_passwords_are_argon2_hashed_and_checked(web_engine) -> None:  # noqa: ANN001

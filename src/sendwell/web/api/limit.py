@@ -23,4 +23,4 @@ def show(request: Request, engine: Engine = Depends(get_engine)) -> dict[str, An
 @router.post("/resume", response_model=Resumed)
 def resume(engine: Engine = Depends(get_engine), token: Any = Depends(require_token)) -> dict[str, bool]:
     """Let sending go on after the circuit breaker paused it (an operator's decision, recorded)."""
-    return {"resumed": usage.resume_breaker(engine, actor=f"api:{token.name}")}
+    return {"resumed": usage.resume_breaker(engine, actor=f"api:{token.name}"[:200])}
