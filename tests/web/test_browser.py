@@ -107,6 +107,8 @@ def page(server: str) -> Iterator:  # noqa: ANN201
         pg.alerts = []
         # Confirm dialogs (send, blacklist) are accepted; any alert() would be an XSS that ran.
         pg.on("dialog", lambda d: (pg.alerts.append(d.message) if d.type == "alert" else None, d.accept()))
+        pg.csp_violations = []  # the pages must work under their own Content-Security-Policy
+        pg.on("console", lambda m: pg.csp_violations.append(m.text) if "Content Security Policy" in m.text else None)
         yield pg
         context.close()
         browser.close()
@@ -222,3 +224,4 @@ def test_the_seed_story_in_a_browser(page, tmp_path: Path, relay: SimulatedServe
     page.goto("/blacklist")
     shot(page, "10-blacklist")
     assert page.alerts == []  # no injected script ever ran
+    assert page.csp_violations == []

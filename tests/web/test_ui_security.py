@@ -139,6 +139,15 @@ def test_attacker_text_renders_as_text_everywhere(ui, web_engine, db_url) -> Non
     assert "onerror=alert(5)" in r.text  # the rejected text is shown, as text
 
 
+def test_pages_forbid_inline_script_and_framing(ui) -> None:  # noqa: ANN001
+    for path in PAGES:
+        r = ui.get(path)
+        policy = r.headers["content-security-policy"]
+        assert "script-src 'self'" in policy and "'unsafe-inline'" not in policy, path
+        assert r.headers["x-frame-options"] == "DENY" and r.headers["x-content-type-options"] == "nosniff"
+        assert " on" + "submit=" not in r.text and "javascript:" not in r.text, path  # no inline handlers to allow
+
+
 def test_error_pages_escape_the_input_they_name(ui) -> None:  # noqa: ANN001
     r = ui.get("/contacts/show?email=" + "<script>alert(1)</script>@example.com")
     assert r.status_code in (400, 404)

@@ -20,6 +20,7 @@ def create_app(settings: Settings, engine: Engine | None = None, *, max_upload: 
     """Build the app; `engine` is shared when given, else opened from settings on the first request."""
     from sendwell.web import errors
     from sendwell.web.api import router as api_router
+    from sendwell.web.headers import SecurityHeaders
     from sendwell.web.limits import BodyLimit
     from sendwell.web.security import SessionMiddleware
     from sendwell.web.ui import router as ui_router
@@ -43,5 +44,6 @@ def create_app(settings: Settings, engine: Engine | None = None, *, max_upload: 
     app.include_router(ui_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(SessionMiddleware)
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(BodyLimit, max_bytes=max_upload)  # outermost: refuse before anything reads the body
     return app
