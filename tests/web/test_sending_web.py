@@ -50,6 +50,10 @@ def test_send_then_stats_recipients_and_csv_through_the_api(api, web_engine, db_
     assert r.status_code == 422 and r.json()["field"] == "status.0"
     r = api.post(f"/api/v1/campaigns/{cid}/send")
     assert r.json()["queued"] is None  # already started: nothing queued again
+    r = api.post(f"/api/v1/campaigns/{cid}/resend", json={"statuses": ["error"]})
+    assert r.status_code == 400 and "only deferred, failed" in r.json()["detail"]
+    r = api.post(f"/api/v1/campaigns/{cid}/resend", json={})
+    assert r.status_code == 200 and r.json()["requeued"] == 0 and r.json()["state"] == "done"
 
 
 def test_pause_resume_cancel_follow_the_state_machine(api, web_engine) -> None:  # noqa: ANN001

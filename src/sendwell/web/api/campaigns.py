@@ -14,7 +14,15 @@ from sendwell import campaigns, stats
 from sendwell.model import RecipientStatus
 from sendwell.sending import control
 from sendwell.web.api.common import Limit, Offset
-from sendwell.web.api.schemas import CampaignCreated, CampaignEdit, CampaignIn, Deleted, SendStarted, StateChange
+from sendwell.web.api.schemas import (
+    CampaignCreated,
+    CampaignEdit,
+    CampaignIn,
+    Deleted,
+    Resend,
+    SendStarted,
+    StateChange,
+)
 from sendwell.web.csvout import csv_response
 from sendwell.web.state import get_engine
 
@@ -87,6 +95,13 @@ def cancel(campaign: CampaignRef, engine: Engine = Depends(get_engine)) -> dict[
     """Cancel for good: recipients not yet sent become skipped."""
     skipped = control.cancel(engine, campaign)
     return _changed(engine, campaign, skipped)
+
+
+@router.post("/{campaign}/resend", response_model=StateChange)
+def resend(campaign: CampaignRef, body: Resend, engine: Engine = Depends(get_engine)) -> dict[str, Any]:
+    """Queue again the recipients left `deferred` or `failed` (never `sent` or `error` ones); the worker sends."""
+    requeued = control.resend(engine, campaign, [s.value for s in body.statuses])
+    return {**_changed(engine, campaign), "requeued": requeued}
 
 
 @router.get("/{campaign}/stats")

@@ -139,6 +139,12 @@ class StateChange(BaseModel):
     name: str
     state: str
     skipped: int | None = Field(None, description="Unsent recipients skipped (cancel only)")
+    requeued: int | None = Field(None, description="Recipients queued again (resend only)")
+
+
+class Resend(BaseModel):
+    statuses: list[RecipientStatus] = Field(default=[RecipientStatus.DEFERRED, RecipientStatus.FAILED],
+                                            min_length=1, description="deferred and/or failed")
 
 
 class Resumed(BaseModel):
