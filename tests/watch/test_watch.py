@@ -329,3 +329,22 @@ def test_a_missing_folder_is_one_clear_error(account):
     mailbox, _ = imap.parse_url(account.url.replace("/INBOX", "/Bounces"), no_tls=True)
     with pytest.raises(UserError, match="cannot open folder 'Bounces'"):
         imap.Watcher(mailbox, PASSWORD, lambda raw, source: None).run(once=True)
+
+
+def test_stopping_mid_pass_files_what_was_recorded_and_leaves_the_rest(engine, account):
+    settings = Settings()
+    cid, ids = setup_campaign(engine, ["one@example.com", "two@example.com"])
+    for rcpt in ("one@example.com", "two@example.com"):
+        account.append(dsn_for(engine, settings, cid, ids[rcpt], rcpt, subject=f"bounce for {rcpt}"))
+    real, stop = imap.ingest_processor(engine, settings), threading.Event()
+
+    def reader(raw: bytes, source: str):
+        stop.set()  # SIGTERM arrives while the first message is being read
+        return real(raw, source)
+
+    mailbox, _ = imap.parse_url(account.url, no_tls=True)
+    stats = imap.Watcher(mailbox, PASSWORD, reader).run(interval=0.1, stop=stop)
+    assert stats.messages == 1
+    assert account.subjects("Processed") == ["bounce for one@example.com"]
+    assert account.subjects("INBOX") == ["bounce for two@example.com"]
+    assert status_of(engine, ids["two@example.com"]) == "sent"

@@ -177,6 +177,7 @@ class Watcher:
         self._delimiter = "/"
         self._can_move = True  # MOVE, or COPY + expunging exactly our UIDs (UIDPLUS)
         self._pending: dict[tuple[str, str], list[int]] = {}  # (move|flag, folder|flags) → UIDs, sent per batch
+        self._stop = threading.Event()
 
     # -- connection -------------------------------------------------------------------------------
     def connect(self) -> imaplib.IMAP4:
@@ -255,6 +256,8 @@ class Watcher:
             batch = uids[start:start + FETCH_BATCH]
             sizes = self._sizes(conn, batch)
             for uid in batch:
+                if self._stop.is_set():  # asked to stop: file what is done, leave the rest for next time
+                    break
                 self._one(conn, uid, sizes.get(uid, 0))
             self._flush(conn)
         self.stats.passes += 1
@@ -416,7 +419,7 @@ class Watcher:
 
         `max_failures` consecutive failed attempts end the run with a UserError (None: keep trying).
         """
-        stop = stop or threading.Event()
+        stop = self._stop = stop or threading.Event()
         failures, backoff = 0, backoff_start
         while not stop.is_set():
             connected = self.conn is not None
@@ -439,8 +442,7 @@ class Watcher:
             if once:
                 break
             stop.wait(interval)
-        if once:
-            self.close()
+        self.close()
         return self.stats
 
 
