@@ -9,6 +9,7 @@ from fastapi import Request
 from sqlalchemy import Engine
 
 from sendwell.config import Settings
+from sendwell.web.throttle import LoginThrottle
 
 DEFAULT_MAX_UPLOAD = 50 * 1024 * 1024
 
@@ -20,6 +21,7 @@ class WebState:
     max_upload: int = DEFAULT_MAX_UPLOAD
     secret_: str | None = None
     owns_engine: bool = False
+    logins: LoginThrottle = field(default_factory=LoginThrottle)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
