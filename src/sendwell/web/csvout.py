@@ -11,13 +11,15 @@ from typing import Any
 from fastapi.responses import StreamingResponse
 
 CHUNK_ROWS = 1000
+_to_json = json.JSONEncoder(ensure_ascii=False).encode  # built once: json.dumps(...) rebuilds it per call
+_NESTED = (dict, list)
 
 
 def _cell(value: Any) -> Any:
     if value is None:
         return ""
-    if isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False)
+    if value.__class__ in _NESTED:
+        return _to_json(value)
     return value
 
 
@@ -25,12 +27,16 @@ def csv_chunks(rows: Iterable[dict[str, Any]], columns: list[str]) -> Iterator[s
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(columns)
-    for n, row in enumerate(rows, start=1):
-        writer.writerow([_cell(row.get(c)) for c in columns])
-        if n % CHUNK_ROWS == 0:
+    batch: list[list[Any]] = []
+    for row in rows:
+        batch.append([_cell(row.get(c)) for c in columns])
+        if len(batch) == CHUNK_ROWS:
+            writer.writerows(batch)
+            batch.clear()
             yield buffer.getvalue()
             buffer.seek(0)
             buffer.truncate()
+    writer.writerows(batch)
     yield buffer.getvalue()
 
 
