@@ -7,7 +7,7 @@ from email.utils import formataddr, parseaddr
 from typing import Any
 
 import jinja2
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Connection, Engine, bindparam, func, select, text
 from sqlalchemy.exc import IntegrityError
 
 from sendwell import audience
@@ -182,6 +182,35 @@ def edit_campaign(engine: Engine, name_or_id: str | int, *, include: Sequence[st
                              [{"campaign_id": row.id, "segment_id": s, "mode": mode} for s in ids])
             if mode == "include":
                 conn.execute(campaigns.update().where(campaigns.c.id == row.id).values(all_contacts=not ids))
+
+
+_PREVIEW = """
+SELECT COUNT(*),
+       COALESCE(SUM(CASE WHEN EXISTS (SELECT 1 FROM segment_members x WHERE x.segment_id IN :exclude
+                                      AND x.email = a.email) THEN 1 ELSE 0 END), 0),
+       COALESCE(SUM(CASE WHEN NOT EXISTS (SELECT 1 FROM segment_members x WHERE x.segment_id IN :exclude
+                                          AND x.email = a.email)
+                          AND EXISTS (SELECT 1 FROM blacklist b WHERE b.email = a.email) THEN 1 ELSE 0 END), 0)
+FROM ({source}) a
+"""
+
+
+def audience_preview(engine: Engine, name_or_id: str | int) -> dict[str, int]:
+    """What starting the campaign now would do: the candidates (included segments, or all contacts), how many
+    the excluded segments and the black list take away, and how many remain (the same rules as audience)."""
+    with engine.connect() as conn:
+        row = _campaign_row(conn, name_or_id)
+        segs = conn.execute(select(campaign_segments).where(campaign_segments.c.campaign_id == row.id)).all()
+        include = [s.segment_id for s in segs if s.mode == "include"] or [-1]
+        exclude = [s.segment_id for s in segs if s.mode == "exclude"] or [-1]
+        source = ("SELECT email FROM contacts" if row.all_contacts
+                  else "SELECT DISTINCT email FROM segment_members WHERE segment_id IN :include")
+        stmt = text(_PREVIEW.format(source=source)).bindparams(
+            bindparam("exclude", expanding=True), *([] if row.all_contacts else [bindparam("include", expanding=True)]))
+        params = {"exclude": exclude} | ({} if row.all_contacts else {"include": include})
+        candidates, excluded, blacklisted = conn.execute(stmt, params).one()
+    return {"candidates": candidates, "excluded": excluded, "blacklisted": blacklisted,
+            "to_send": candidates - excluded - blacklisted}
 
 
 def delete_campaign(engine: Engine, name_or_id: str | int) -> None:

@@ -20,6 +20,17 @@ def test_create_show_by_id_and_name_and_list(api) -> None:  # noqa: ANN001
     assert [c["name"] for c in api.get("/api/v1/campaigns").json()] == ["spring"]
 
 
+def test_audience_preview_counts_exclusions_and_the_black_list(api) -> None:  # noqa: ANN001
+    api.post("/api/v1/segments", json={"name": "all"})
+    api.post("/api/v1/segments/all/members", json={"addresses": ["a@example.com", "b@example.com", "c@example.com"]})
+    api.post("/api/v1/segments", json={"name": "skip"})
+    api.post("/api/v1/segments/skip/members", json={"addresses": ["b@example.com", "z@example.com"]})
+    api.post("/api/v1/blacklist", json={"addresses": ["b@example.com", "c@example.com"]})
+    api.post("/api/v1/campaigns", json={**BODY, "include": ["all"], "exclude": ["skip"]})
+    assert api.get("/api/v1/campaigns/spring/audience").json() == {
+        "candidates": 3, "excluded": 1, "blacklisted": 1, "to_send": 1}
+
+
 def test_errors_name_the_field_at_fault(api) -> None:  # noqa: ANN001
     cases = [({"from_addr": "nobody"}, "from_addr"), ({"exclude": ["ghost"]}, "exclude"),
              ({"include": ["ghost"]}, "include"), ({"subject": "{{ broken"}, "subject"),

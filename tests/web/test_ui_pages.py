@@ -79,6 +79,8 @@ def test_campaign_with_segments_to_send_to_and_to_exclude(ui, web_engine) -> Non
     cid = int(r.headers["location"].rsplit("/", 1)[1])
     page = ui.get(f"/campaigns/{cid}").text
     assert 'id="campaign-include">customers<' in page and 'id="campaign-exclude">bounced last time<' in page
+    assert 'id="audience-excluded">1<' in page and 'id="audience-blacklisted">1<' in page
+    assert 'id="audience-to-send">1<' in page
     # What the campaign will reach: customers minus the excluded segment minus the black list.
     assert campaigns.start_campaign(web_engine, cid) == 1
 

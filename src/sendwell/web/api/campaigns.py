@@ -49,6 +49,12 @@ def show(campaign: CampaignRef, engine: Engine = Depends(get_engine)) -> dict[st
     return campaigns.get_campaign(engine, campaign)
 
 
+@router.get("/{campaign}/audience")
+def audience(campaign: CampaignRef, engine: Engine = Depends(get_engine)) -> dict[str, int]:
+    """Who sending now would reach: candidates, minus the excluded segments, minus the black list."""
+    return campaigns.audience_preview(engine, campaign)
+
+
 @router.patch("/{campaign}")
 def edit(campaign: CampaignRef, body: CampaignEdit, engine: Engine = Depends(get_engine)) -> dict[str, Any]:
     """Change a draft; `include`/`exclude` replace the segment lists. Returns the campaign as it now is."""

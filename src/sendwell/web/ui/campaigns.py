@@ -72,7 +72,9 @@ def _stats_context(engine: Engine, cid: int) -> dict[str, Any]:
 @router.get("/{cid}")
 def show(request: Request, cid: int, engine: Engine = Depends(get_engine)) -> Response:
     camp = campaigns.get_campaign(engine, cid)
-    return render(request, "campaign.html", campaign=camp, draft=camp["state"] == CampaignState.DRAFT,
+    draft = camp["state"] == CampaignState.DRAFT
+    preview = campaigns.audience_preview(engine, cid) if draft else None
+    return render(request, "campaign.html", campaign=camp, draft=draft, preview=preview,
                   **_stats_context(engine, cid))
 
 
