@@ -70,6 +70,28 @@ def test_pause_resume_cancel_follow_the_state_machine(api, web_engine) -> None: 
     assert api.post("/api/v1/campaigns/nope/cancel").status_code == 404
 
 
+def test_ui_pause_resume_cancel_and_resend(ui, web_engine) -> None:  # noqa: ANN001
+    from sendwell.db.schema import recipients
+
+    cid = _campaign(web_engine)
+    ui.post(f"/campaigns/{cid}/send")
+    assert ui.post(f"/campaigns/{cid}/pause", follow_redirects=False).status_code == 303
+    assert campaigns.get_campaign(web_engine, cid)["state"] == "paused"
+    assert "Resume" in ui.get(f"/campaigns/{cid}").text
+    ui.post(f"/campaigns/{cid}/resume")
+    assert campaigns.get_campaign(web_engine, cid)["state"] == "sending"
+    with web_engine.begin() as conn:  # as if the relay had failed them for good
+        conn.execute(recipients.update().where(recipients.c.campaign_id == cid).values(status="failed"))
+    assert 'id="resend"' in ui.get(f"/campaigns/{cid}").text
+    ui.post(f"/campaigns/{cid}/resend")
+    with web_engine.connect() as conn:
+        assert {r.status for r in conn.execute(recipients.select())} == {"queued"}
+    ui.post(f"/campaigns/{cid}/cancel")
+    assert campaigns.get_campaign(web_engine, cid)["state"] == "cancelled"
+    r = ui.post(f"/campaigns/{cid}/pause")
+    assert r.status_code == 400 and "cannot pause" in r.text
+
+
 def test_limit_report_and_resume(api) -> None:  # noqa: ANN001
     data = api.get("/api/v1/limit").json()
     assert data["today"]["limit"] == 1000 and data["breaker"] is None

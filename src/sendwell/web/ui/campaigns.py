@@ -106,6 +106,13 @@ def resume(cid: int, engine: Engine = Depends(get_engine)) -> Response:
     return see_other(f"/campaigns/{cid}")
 
 
+@router.post("/{cid}/resend")
+def resend(cid: int, engine: Engine = Depends(get_engine)) -> Response:
+    """Queue the deferred and failed recipients again (never sent or error ones); the worker sends them."""
+    control.resend(engine, cid, control.RESENDABLE)
+    return see_other(f"/campaigns/{cid}")
+
+
 @router.post("/{cid}/cancel")
 def cancel(cid: int, engine: Engine = Depends(get_engine)) -> Response:
     control.cancel(engine, cid)
