@@ -368,6 +368,7 @@ class Sender:
     async def _recorder(self) -> None:
         while True:
             await self._wake.wait()
+            await asyncio.sleep(0)  # one loop turn: answers already on the sockets join this commit
             self._wake.clear()
             batch, self._pending = self._pending, []
             if batch:
