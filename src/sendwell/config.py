@@ -80,6 +80,13 @@ class BounceSettings:
 
 
 @dataclass(frozen=True)
+class WebhookSettings:
+    sendgrid_key: str = ""  # SendGrid's ECDSA public key (Event Webhook signature verification)
+    mailgun_key: str = ""  # Mailgun's HTTP webhook signing key; Mailgun requests are refused while empty
+    ses_topics: tuple[str, ...] = ()  # SNS topic ARNs whose subscriptions are confirmed automatically
+
+
+@dataclass(frozen=True)
 class Settings:
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
@@ -87,6 +94,7 @@ class Settings:
     limit: LimitSettings = field(default_factory=LimitSettings)
     verify: VerifySettings = field(default_factory=VerifySettings)
     bounces: BounceSettings = field(default_factory=BounceSettings)
+    webhook: WebhookSettings = field(default_factory=WebhookSettings)
 
 
 def _coerce(section: str, key: str, current: Any, value: Any) -> Any:

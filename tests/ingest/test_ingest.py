@@ -95,3 +95,16 @@ def test_mailto_unsubscribe_blacklists(engine):
     assert blacklist.show(engine, "bye@example.com")["entry"]["reason"] == "unsubscribe"
     forged = raw.replace(token[-4:].encode(), b"0000")
     assert ingest.process(engine, settings, forged, "test").kind != "unsubscribe"
+
+
+def test_cli_exits_75_when_the_database_is_down_so_the_mta_retries(tmp_path):
+    import subprocess
+    import sys
+
+    eml = tmp_path / "b.eml"
+    eml.write_bytes(AUTOREPLY)
+    r = subprocess.run([sys.executable, "-m", "sendwell.cli", "--database",
+                        "postgresql+psycopg://nobody@127.0.0.1:1/none", "bounces", "ingest", str(eml)],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 75, r.stderr
+    assert "database unavailable" in r.stderr and "Traceback" not in r.stderr

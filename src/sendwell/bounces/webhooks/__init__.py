@@ -63,6 +63,10 @@ def parse(provider: str, body: bytes, headers: Mapping[str, str], *, fetch: Fetc
 def handle(engine: Engine, settings: Settings, provider: str, body: bytes, headers: Mapping[str, str], *,
            fetch: Fetcher | None = None, env: Mapping[str, str] | None = None) -> list[events.Applied]:
     """Verify, parse and record one webhook request; raises WebhookRejected, MalformedPayload or UnknownProvider."""
+    if env is None:  # the keys from the [webhook] settings (sendwell.toml or SENDWELL_WEBHOOK_* variables)
+        env = {"SENDWELL_WEBHOOK_SENDGRID_KEY": settings.webhook.sendgrid_key,
+               "SENDWELL_WEBHOOK_MAILGUN_KEY": settings.webhook.mailgun_key,
+               "SENDWELL_WEBHOOK_SES_TOPICS": ",".join(settings.webhook.ses_topics)}
     reports = parse(provider, body, headers, fetch=fetch, env=env)
     secret = None
     applied = []

@@ -1,4 +1,5 @@
-"""Where the webhook signing keys come from: SENDWELL_WEBHOOK_<PROVIDER>_KEY for now (config.py grows them later)."""
+"""Where the webhook signing keys come from: the [webhook] settings, handed over by handle() in the shape of
+the SENDWELL_WEBHOOK_* variables (which also work alone, for parse() without settings)."""
 
 from __future__ import annotations
 
