@@ -7,7 +7,6 @@ forged bounce or unsubscribe request cannot name someone else's row.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import re
 
@@ -18,8 +17,8 @@ UNSUBSCRIBE_PREFIX = "unsubscribe+"
 
 
 def _sig(secret: str, purpose: str, campaign_id: int, recipient_id: int) -> str:
-    mac = hmac.new(secret.encode(), f"{purpose}:{campaign_id}:{recipient_id}".encode(), hashlib.sha256)
-    return mac.hexdigest()[:SIG_CHARS]
+    # hmac.digest is the one-shot C path: a few µs, paid twice per message.
+    return hmac.digest(secret.encode(), f"{purpose}:{campaign_id}:{recipient_id}".encode(), "sha256").hex()[:SIG_CHARS]
 
 
 def encode(secret: str, campaign_id: int, recipient_id: int, purpose: str = "bounce") -> str:
