@@ -232,3 +232,16 @@ def test_fault_server_recovers_after_n_faults_and_after_t_seconds():
             assert smtp.mail("a@example.org")[0] == 451
             time.sleep(0.4)
             assert smtp.mail("a@example.org")[0] == 250
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="sending/relay.py Connection.send()/_pipelined(): a 250 answer to the DATA command "
+                          "(354 is due) is taken as the message accepted: the body is never sent, the recipient "
+                          "is marked sent")
+def test_a_2xx_answer_to_data_is_not_taken_as_delivery(sqlite_engine, fault_server):
+    cid = make_campaign(sqlite_engine, ADDRS[:3])
+    fault_server.arm(Fault(Stage.DATA, "250 2.0.0 ok", times=1))
+    send(sqlite_engine, fault_settings(fault_server.url, connections=1), [cid], linger=3)
+    got = ledger(sqlite_engine, cid)
+    sent = {a for a, s in got.items() if s == ("sent", None)}
+    assert set(fault_server.counts()) == sent, "every recipient marked sent was accepted by the server"
