@@ -12,7 +12,7 @@ import pytest
 from sendwell.sending.message import CampaignContent, Links, Personal, PreparedCampaign
 from sendwell.tracking import tokens
 from sendwell.tracking.answers import NEUTRAL_PAGE, click_answer, open_answer, open_pixel
-from sendwell.tracking.rewrite import CLICK_PATH, campaign_links, rewrite_html
+from sendwell.tracking.rewrite import CLICK_PATH, campaign_links, tracked_template, tracking_context
 
 from .conftest import BASE, HTML, LINKS, SECRET, recipient, send_campaign
 
@@ -104,34 +104,48 @@ def test_links_redirect_only_to_the_campaigns_own_urls(engine):
         assert r.status_code == 404 and r.content == NEUTRAL_PAGE and "location" not in r.headers
 
 
-def test_a_sent_message_rewritten_per_recipient_clicks_through_to_its_own_links(engine):
-    """The builder's real output, rewritten as message.py will (docs/tracking.md), then clicked over HTTP."""
-    sent = send_campaign(engine, name="e2e")
-    prepared = PreparedCampaign(CampaignContent(sent.campaign_id, "News", "news@shop.example", html=HTML),
+def render_html(prepared: PreparedCampaign, rid: int, addr: str, fields: dict) -> str:
+    msg = email.message_from_bytes(prepared.render(Personal(rid, addr, fields)).data, policy=policy.default)
+    return msg.get_body(("html",)).get_content()
+
+
+def wired(campaign_id: int, track: tuple[str, ...]) -> tuple[PreparedCampaign, callable]:
+    """The builder as message.py will wire it (docs/tracking.md): the template rewritten once, the two
+    template functions added to each recipient's context (here through the fields, which the context holds)."""
+    html = tracked_template(HTML, base_url=BASE, reads="reads" in track, clicks="clicks" in track)
+    prepared = PreparedCampaign(CampaignContent(campaign_id, "News", "news@shop.example", html=html),
                                 Links(SECRET, "bounces.shop.example", BASE))
+
+    def fields_for(rid: int, fields: dict) -> dict:
+        if not track:
+            return fields
+        return {**fields, **tracking_context(secret=SECRET, campaign_id=campaign_id, recipient_id=rid)}
+
+    return prepared, fields_for
+
+
+def test_sent_messages_click_through_to_their_own_links(engine):
+    """The builder's real output with tracking built in, then every link clicked over HTTP."""
+    sent = send_campaign(engine, name="e2e")
+    prepared, fields_for = wired(sent.campaign_id, ("clicks", "reads"))
     client = app_for(engine)
     for addr, uid, first in (("ann@example.com", "a1", "Ann"), ("cid@example.com", "c3", "Cid")):
         rid = sent.ids[addr]
-        msg = email.message_from_bytes(
-            prepared.render(Personal(rid, addr, {"first_name": first, "uid": uid})).data, policy=policy.default)
-        html = msg.get_body(("html",)).get_content()
-        original = campaign_links(html)
-        tracked = rewrite_html(html, base_url=BASE, campaign_id=sent.campaign_id, recipient_id=rid, secret=SECRET,
-                               reads=True, clicks=True)
-        assert f"{BASE}/unsubscribe/" in tracked  # the unsubscribe link is left alone
-        hrefs = [h for h in campaign_links(tracked) if CLICK_PATH in h]
-        assert len(hrefs) == len(original) == 3
+        html = render_html(prepared, rid, addr, fields_for(rid, {"first_name": first, "uid": uid}))
+        assert f"{BASE}/unsubscribe/" in html and f"Hello {first}," in html  # unsubscribe left alone
+        hrefs = [h for h in campaign_links(html) if CLICK_PATH in h]
+        assert len(hrefs) == 3 and html.count("/t/o/") == 1
         targets = [client.get(h.removeprefix(BASE), headers=AGENT).headers["location"] for h in hrefs]
-        assert targets == original == [u.format(uid=uid) for u in LINKS]
+        assert targets == [u.format(uid=uid) for u in LINKS]
+        pixel = html.split(f'src="{BASE}')[1].split('"')[0]
+        assert client.get(pixel, headers=AGENT).content == open_pixel()
 
 
 def test_without_tracking_a_message_carries_no_tracking_url(engine):
     sent = send_campaign(engine, track=())
-    prepared = PreparedCampaign(CampaignContent(sent.campaign_id, "News", "news@shop.example", html=HTML),
-                                Links(SECRET, "bounces.shop.example", BASE))
+    prepared, fields_for = wired(sent.campaign_id, ())
     rid = sent.ids["ann@example.com"]
-    html = email.message_from_bytes(prepared.render(Personal(rid, "ann@example.com", {"uid": "a1"})).data,
-                                    policy=policy.default).get_body(("html",)).get_content()
-    out = rewrite_html(html, base_url=BASE, campaign_id=sent.campaign_id, recipient_id=rid, secret=SECRET,
-                       reads=False, clicks=False)
-    assert out == html and "/t/o/" not in out and "/t/c/" not in out
+    html = render_html(prepared, rid, "ann@example.com", fields_for(rid, {"uid": "a1"}))
+    assert "/t/o/" not in html and "/t/c/" not in html
+    assert campaign_links(html) == [u.format(uid="a1") for u in LINKS]
+    assert tracked_template(HTML, base_url=BASE, reads=False, clicks=False) is HTML

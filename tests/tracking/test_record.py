@@ -165,4 +165,4 @@ def test_stats_count_people_and_machines_apart_with_clicks_per_link(engine, sent
     assert s["clicks"]["human"] == 3 and s["clicks"]["machine"] == 1
     assert s["clicks"]["human_recipients"] == 2
     assert [(link["url"], link["clicks"], link["people"], link["machine_clicks"]) for link in s["links"]] == [
-        (LINKS[0], 2, 2, 0), (LINKS[1].format(uid=""), 1, 1, 0), (LINKS[2], 0, 0, 1)]
+        (LINKS[0], 2, 2, 0), (LINKS[1].format(uid="{{ uid }}"), 1, 1, 0), (LINKS[2], 0, 0, 1)]

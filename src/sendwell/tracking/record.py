@@ -21,7 +21,7 @@ from sendwell.db.engine import as_utc, utcnow
 from sendwell.db.schema import campaigns, contacts, events, recipients
 from sendwell.model import RecipientStatus
 from sendwell.tracking import machine, tokens
-from sendwell.tracking.links import links_for
+from sendwell.tracking.links import link_count, link_for
 from sendwell.tracking.machine import Hit, Source, Why
 
 # Statuses tracking may move between; the others are the sending's or the bounces' verdict.
@@ -146,13 +146,13 @@ def click(engine: Engine, token: str, user_agent: str | None, ip: str | None, at
         fields = None
         if row.contact_id is not None:
             fields = conn.execute(select(contacts.c.fields).where(contacts.c.id == row.contact_id)).scalar()
-        links = links_for(row.html, rid, row.email, fields)
-        if link >= len(links):
+        url = link_for(row.html, link, rid, row.email, fields)
+        if url is None:
             return None
         if TRACK_OPTION[Hit.CLICK] not in (row.track or []):
-            return Recorded(cid, rid, Hit.CLICK, None, link=link, url=links[link])
-        source, why, dup = _hit(conn, row, cid, Hit.CLICK, link, user_agent, ip, at, len(links))
-    return Recorded(cid, rid, Hit.CLICK, source, why, dup, link, links[link])
+            return Recorded(cid, rid, Hit.CLICK, None, link=link, url=url)
+        source, why, dup = _hit(conn, row, cid, Hit.CLICK, link, user_agent, ip, at, link_count(row.html))
+    return Recorded(cid, rid, Hit.CLICK, source, why, dup, link, url)
 
 
 def record_click(engine: Engine, token: str, user_agent: str | None, ip: str | None, at: datetime | None = None,

@@ -1,20 +1,25 @@
-"""Put tracking into one recipient's HTML: links through `/t/c/<token>`, a 1×1 image before `</body>`; pure.
+"""Put tracking into HTML: links through `/t/c/<token>`, a 1×1 image before `</body>`; pure.
 
-The HTML is read with the standard `html.parser` (comments, scripts, attribute quoting and character
-references are its business, not a regular expression's). Only the tags that change are rewritten
-from their parsed attributes; every other byte is kept. A link's index is its position among the
-trackable links, so `campaign_links` on the same rendered HTML names the URL a click token points to:
-the redirect target always comes from our stored campaign, never from the request.
+One plan serves two uses. `tracked_template` rewrites a campaign's Jinja2 HTML template once per
+campaign: each trackable link becomes `{base}/t/c/{{ sendwell_click(N) }}` and the image calls
+`sendwell_open()`, so each recipient costs only the render the message builder does anyway plus
+its HMACs (`tracking_context` gives those two functions). `rewrite_html` does the same to HTML that
+is already final. Either way a link's index N is its position among the trackable links of the
+string the plan was made from, and `campaign_links` of that same string names it: a click's target
+comes from our stored campaign, never from the request.
 
-Parsing costs far more than filling tokens, so the plan (static pieces and token slots) is cached by
-HTML text: a campaign whose HTML has no merge fields is parsed once, every recipient then costs only
-its HMACs and a join.
+The HTML is read with the standard `html.parser`; in a rewritten tag only the href value is replaced
+(located with html.parser's own attribute pattern), every other byte is kept. In a template, a link
+whose tag carries template code outside attribute values, whose scheme or host is not written out,
+or that sits in a `{% for %}` loop (one index, many URLs) is left untracked.
 """
 
 from __future__ import annotations
 
+import html.parser as _hp
+import re
+from collections.abc import Callable
 from functools import lru_cache
-from html import escape
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
@@ -27,11 +32,15 @@ NO_TRACK_ATTR = "data-sendwell-notrack"  # <a href=… data-sendwell-notrack> is
 # Never rewritten: an unsubscribe link must work without us and must not count as a click; a
 # scanner following it through our redirect would unsubscribe people (RFC 8058 wants a POST anyway).
 _UNTRACKED_PATH_WORDS = ("unsubscribe",)
-_PIXEL = '<img src="{src}" width="1" height="1" alt="" border="0" style="width:1px;height:1px;border:0">'
+_PIXEL = ('<img src="{base}' + OPEN_PATH + '{slot}" width="1" height="1" alt="" border="0" '
+          'style="width:1px;height:1px;border:0">')
+_JINJA = ("{{", "{%", "{#")
+_LOOP = re.compile(r"\{%-?\s*(for|endfor|raw|endraw)\b")  # Jinja2 statements, in text between tags
+_TAG_NAME, _ATTR = _hp.tagfind_tolerant, _hp.attrfind_tolerant  # how html.parser itself reads a start tag
 
 
 def trackable_url(href: str | None) -> str | None:
-    """The URL a link would be tracked for: absolute http(s), not an unsubscribe link; else None."""
+    """The URL a link is tracked for: absolute http(s) with a written-out host, not an unsubscribe link."""
     if not href:
         return None
     url = href.strip()
@@ -43,14 +52,29 @@ def trackable_url(href: str | None) -> str | None:
         return None
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
         return None
-    path = parts.path.lower()
-    if any(word in path for word in _UNTRACKED_PATH_WORDS):
+    if any(mark in parts.scheme + parts.netloc for mark in ("{", "}", "%}")):  # host from a merge field
+        return None
+    if any(word in parts.path.lower() for word in _UNTRACKED_PATH_WORDS):
         return None
     return url
 
 
+def _href_span(raw: str) -> tuple[int, int] | None:
+    """Where the first href value (quotes included) lies in a start tag's text."""
+    m = _TAG_NAME.match(raw, 1)
+    k = m.end() if m else len(raw)
+    while k < len(raw):
+        m = _ATTR.match(raw, k)
+        if not m or m.end() == k:
+            return None
+        if m.group(1).lower() == "href" and m.group(3) is not None:
+            return m.span(3)
+        k = m.end()
+    return None
+
+
 class _Scan(HTMLParser):
-    """Collects the trackable link tags (where, and their attributes) and where the last </body> starts."""
+    """The trackable link tags (span of the href value, URL) and where the last </body> starts."""
 
     def __init__(self, html: str) -> None:
         super().__init__(convert_charrefs=True)
@@ -59,8 +83,9 @@ class _Scan(HTMLParser):
         while at >= 0:
             self.line_starts.append(at + 1)
             at = html.find("\n", at + 1)
-        self.links: list[tuple[int, int, str, list[tuple[str, str | None]], str, bool]] = []
+        self.links: list[tuple[int, int, str]] = []  # value start, value end, URL (or URL template)
         self.body_end: int | None = None
+        self.blocked = 0  # inside Jinja2 {% for %} or {% raw %}
         self.feed(html)
         self.close()
 
@@ -68,24 +93,26 @@ class _Scan(HTMLParser):
         line, col = self.getpos()
         return self.line_starts[line - 1] + col
 
+    def handle_data(self, data: str) -> None:
+        if "{%" in data:
+            for m in _LOOP.finditer(data):
+                self.blocked += -1 if m.group(1).startswith("end") else 1
+
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self._link(tag, attrs, closed=False)
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self._link(tag, attrs, closed=True)
-
-    def _link(self, tag: str, attrs: list[tuple[str, str | None]], closed: bool) -> None:
-        if tag not in LINK_TAGS:
+        if tag not in LINK_TAGS or self.blocked > 0:
             return
         names = [name for name, _ in attrs]
-        if "href" not in names or NO_TRACK_ATTR in names:
+        if "href" not in names or NO_TRACK_ATTR in names or any(c in n for n in names for c in "{}%#"):
             return
         url = trackable_url(attrs[names.index("href")][1])
         raw = self.get_starttag_text()
-        if url is None or raw is None:
+        span = _href_span(raw) if url and raw else None
+        if span is None:
             return
         start = self._offset()
-        self.links.append((start, start + len(raw), tag, attrs, url, closed))
+        self.links.append((start + span[0], start + span[1], url))
+
+    handle_startendtag = handle_starttag
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "body":
@@ -93,38 +120,27 @@ class _Scan(HTMLParser):
 
 
 def campaign_links(html: str) -> list[str]:
-    """The trackable URLs of a rendered HTML body in document order; a click token's index points into this."""
-    return [link[4] for link in _Scan(html).links]
+    """The trackable links of an HTML body or template in document order: a click token's index points here.
+
+    From a template, a link may still hold merge fields (`https://shop.example/?id={{ uid }}`).
+    """
+    return [url for _s, _e, url in _Scan(html).links]
 
 
-def _tag_head(tag: str, attrs: list[tuple[str, str | None]]) -> tuple[str, str]:
-    """The rewritten start tag cut where the token goes: `<a …href="<base>/t/c/` and `" …>`."""
-    before, after, seen = [f"<{tag}"], [], False
-    for name, value in attrs:
-        if name == "href" and not seen:
-            seen = True
-            before.append(' href="')
-            continue
-        text = f" {name}" if value is None else f' {name}="{escape(value, quote=True)}"'
-        (after if seen else before).append(text)
-    return "".join(before), '"' + "".join(after)
-
-
-Plan = tuple[tuple[tuple[str, int], ...], str]  # ((text before, slot), …), text after; slot -1 is the pixel
+Plan = tuple[tuple[tuple[str, int], ...], str]  # ((text before, slot), …), text after; slot -1 is the image
 
 
 @lru_cache(maxsize=64)
 def _plan(html: str, base: str, reads: bool, clicks: bool) -> Plan:
     scan = _Scan(html)
-    cuts: list[tuple[int, int, str, str, int]] = []  # start, end, text up to the token, text after, slot
+    cuts: list[tuple[int, int, str, str, int]] = []  # start, end, text up to the slot, text after, slot
     if clicks:
-        for index, (start, end, tag, attrs, _url, closed) in enumerate(scan.links):
-            head, tail = _tag_head(tag, attrs)
-            cuts.append((start, end, head + base + CLICK_PATH, tail + ("/>" if closed else ">"), index))
+        for index, (start, end, _url) in enumerate(scan.links):
+            cuts.append((start, end, '"' + base + CLICK_PATH, '"', index))
     if reads:
         at = len(html) if scan.body_end is None else scan.body_end
-        head, tail = _PIXEL.split("{src}")
-        cuts.append((at, at, head + base + OPEN_PATH, tail, -1))
+        head, tail = _PIXEL.replace("{base}", base).split("{slot}")
+        cuts.append((at, at, head, tail, -1))
         cuts.sort(key=lambda c: c[0])  # a link after </body> stays after the image
     pairs, done, pending = [], 0, ""
     for start, end, head, tail, slot in cuts:
@@ -133,20 +149,41 @@ def _plan(html: str, base: str, reads: bool, clicks: bool) -> Plan:
     return tuple(pairs), pending + html[done:]
 
 
-def rewrite_html(html: str, *, base_url: str, campaign_id: int, recipient_id: int, secret: str,
-                 reads: bool, clicks: bool) -> str:
-    """The HTML with trackable links sent through `{base_url}/t/c/<token>` (clicks) and a 1×1 image
-    `{base_url}/t/o/<token>` before the last `</body>`, or at the end (reads).
-
-    Returned unchanged when neither is asked for, or without a base URL (nothing could serve them).
-    """
-    if not (reads or clicks) or not base_url:
-        return html
-    pairs, after = _plan(html, base_url.rstrip("/"), reads, clicks)
+def _fill(plan: Plan, slot_text: Callable[[int], str]) -> str:
+    pairs, after = plan
     out = []
     for text, slot in pairs:
         out.append(text)
-        out.append(open_token(secret, campaign_id, recipient_id) if slot < 0
-                   else click_token(secret, campaign_id, recipient_id, slot))
+        out.append(slot_text(slot))
     out.append(after)
     return "".join(out)
+
+
+def rewrite_html(html: str, *, base_url: str, campaign_id: int, recipient_id: int, secret: str,
+                 reads: bool, clicks: bool) -> str:
+    """Final HTML with trackable links sent through `{base_url}/t/c/<token>` (clicks) and a 1×1 image
+    `{base_url}/t/o/<token>` before the last `</body>`, or at the end (reads).
+
+    Returned unchanged when neither is asked for, or without a base URL (nothing could serve them).
+    The plan is cached by HTML text: the same HTML for many recipients is parsed once.
+    """
+    if not (reads or clicks) or not base_url:
+        return html
+    plan = _plan(html, base_url.rstrip("/"), reads, clicks)
+    return _fill(plan, lambda slot: open_token(secret, campaign_id, recipient_id) if slot < 0
+                 else click_token(secret, campaign_id, recipient_id, slot))
+
+
+def tracked_template(template: str, *, base_url: str, reads: bool, clicks: bool) -> str:
+    """A campaign's Jinja2 HTML template with tracking built in (once per campaign); render it with
+    `tracking_context(...)` added to each recipient's context. Unchanged when nothing is tracked."""
+    if not (reads or clicks) or not base_url:
+        return template
+    plan = _plan(template, base_url.rstrip("/"), reads, clicks)
+    return _fill(plan, lambda slot: "{{ sendwell_open() }}" if slot < 0 else f"{{{{ sendwell_click({slot}) }}}}")
+
+
+def tracking_context(*, secret: str, campaign_id: int, recipient_id: int) -> dict[str, Callable[..., str]]:
+    """The two template functions `tracked_template` calls, for one recipient."""
+    return {"sendwell_open": lambda: open_token(secret, campaign_id, recipient_id),
+            "sendwell_click": lambda index: click_token(secret, campaign_id, recipient_id, int(index))}
