@@ -41,7 +41,8 @@ def sender_settings(url: str | tuple[str, ...], **changes) -> Settings:
     s = Settings()
     return replace(
         s,
-        smtp=replace(SmtpSettings(), urls=urls, connections=changes.pop("connections", 2), timeout=2.0,
+        smtp=replace(SmtpSettings(), urls=urls, connections=changes.pop("connections", 2),
+                     timeout=changes.pop("timeout", 2.0),
                      rest_seconds=0.5),
         sending=replace(SendingSettings(), retry_schedule=changes.pop("retry_schedule", (0.2, 0.5, 1.0)),
                         secret="test-secret", batch_size=changes.pop("batch_size", 50),

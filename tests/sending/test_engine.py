@@ -157,3 +157,12 @@ def test_a_template_failing_for_one_contact_fails_only_that_recipient(engine, se
     b = rows(engine, cid)["b@x.org"]
     assert (b.status, b.kind) == ("failed", "other") and "ZeroDivisionError" in b.smtp_answer
     assert server.counts() == {"a@x.org": 1}
+
+
+def test_a_relay_that_stops_answering_times_out_as_a_server_problem(engine, server):
+    server.script = Script(delay=1.5)  # RCPT TO answered after 1.5 s; our timeout is 0.3 s
+    cid = make_campaign(engine, ["a@x.org"])
+    report = send(engine, sender_settings(server.url, timeout=0.3, retry_schedule=(5.0,)), [cid], linger=0.5)
+    a = rows(engine, cid)["a@x.org"]
+    assert (a.status, a.kind, a.reason) == ("deferred", "server", "rcpt: timeout")
+    assert report.stopped == "server"
