@@ -166,3 +166,18 @@ def test_a_relay_that_stops_answering_times_out_as_a_server_problem(engine, serv
     a = rows(engine, cid)["a@x.org"]
     assert (a.status, a.kind, a.reason) == ("deferred", "server", "rcpt: timeout")
     assert report.stopped == "server"
+
+
+def test_a_worker_serves_several_campaigns_in_turn(engine, server):
+    from sendwell import campaigns as camp
+
+    from .conftest import add_contacts
+
+    add_contacts(engine, [f"r{i}@x.org" for i in range(40)])
+    ids = [camp.create_campaign(engine, name=f"c{k}", subject="s", from_addr="n@shop.example", text="hi")
+           for k in range(2)]
+    for cid in ids:
+        camp.start_campaign(engine, cid)
+    send(engine, sender_settings(server.url, batch_size=10), None, linger=0.5)  # every sending campaign
+    assert server.counts() == {f"r{i}@x.org": 2 for i in range(40)}  # each campaign once per address
+    assert all(campaign_state(engine, cid).state == CampaignState.DONE for cid in ids)

@@ -98,6 +98,7 @@ class Sender:
         self._stop = False
         self._secret = ""
         self._tripped = False
+        self._turn = 0
         self._stopped: asyncio.Event | None = None
         self._complaints_checked = datetime.min.replace(tzinfo=clock().tzinfo)
 
@@ -263,7 +264,9 @@ class Sender:
 
     def _claim(self, conn: Connection, active: list[int], n: int, now: datetime) -> list[queue.Job]:
         jobs: list[queue.Job] = []
-        for cid in active:
+        self._turn += 1  # campaigns take turns at being claimed from first, so none starves the others
+        k = self._turn % len(active)
+        for cid in active[k:] + active[:k]:
             got, skipped = queue.claim(conn, campaign_id=cid, owner=self.owner, limit=n - len(jobs),
                                        lease_seconds=self.settings.sending.lease_seconds, now=now)
             self.report.counts["skipped"] += skipped
