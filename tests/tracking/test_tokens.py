@@ -69,3 +69,10 @@ def test_precomputed_hmac_is_hmac_sha256():
 def test_random_tokens_never_decode(text):
     assert tokens.decode_open(SECRET, text) is None
     assert tokens.decode_click(SECRET, text) is None
+
+
+def test_a_recipients_tokens_are_the_plain_ones():
+    mine = tokens.RecipientTokens(SECRET, 3, 300)
+    assert mine.open() == tokens.open_token(SECRET, 3, 300)
+    assert [mine.click(i) for i in (0, 127, 128, 5000)] == [tokens.click_token(SECRET, 3, 300, i)
+                                                             for i in (0, 127, 128, 5000)]

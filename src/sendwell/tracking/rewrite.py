@@ -23,7 +23,7 @@ from functools import lru_cache
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
-from sendwell.tracking.tokens import click_token, open_token
+from sendwell.tracking.tokens import RecipientTokens
 
 OPEN_PATH = "/t/o/"  # {base_url}/t/o/<token>: the 1×1 image
 CLICK_PATH = "/t/c/"  # {base_url}/t/c/<token>: 302 to the link
@@ -170,8 +170,8 @@ def rewrite_html(html: str, *, base_url: str, campaign_id: int, recipient_id: in
     if not (reads or clicks) or not base_url:
         return html
     plan = _plan(html, base_url.rstrip("/"), reads, clicks)
-    return _fill(plan, lambda slot: open_token(secret, campaign_id, recipient_id) if slot < 0
-                 else click_token(secret, campaign_id, recipient_id, slot))
+    mine = RecipientTokens(secret, campaign_id, recipient_id)
+    return _fill(plan, lambda slot: mine.open() if slot < 0 else mine.click(slot))
 
 
 def tracked_template(template: str, *, base_url: str, reads: bool, clicks: bool) -> str:
@@ -185,5 +185,5 @@ def tracked_template(template: str, *, base_url: str, reads: bool, clicks: bool)
 
 def tracking_context(*, secret: str, campaign_id: int, recipient_id: int) -> dict[str, Callable[..., str]]:
     """The two template functions `tracked_template` calls, for one recipient."""
-    return {"sendwell_open": lambda: open_token(secret, campaign_id, recipient_id),
-            "sendwell_click": lambda index: click_token(secret, campaign_id, recipient_id, int(index))}
+    mine = RecipientTokens(secret, campaign_id, recipient_id)
+    return {"sendwell_open": mine.open, "sendwell_click": mine.click}

@@ -83,10 +83,13 @@ def _tag(secret: str, purpose: bytes, payload: bytes) -> bytes:
     return _keys(secret)[0].digest(purpose + payload)[:TAG_BYTES]
 
 
-def _encode(secret: str, purpose: bytes, numbers: tuple[int, ...]) -> str:
-    payload = _varints(numbers)
+def _seal(secret: str, purpose: bytes, payload: bytes) -> str:
     tag = _tag(secret, purpose, payload)
     return base64.urlsafe_b64encode(tag + _mask(secret, tag, payload)).rstrip(b"=").decode("ascii")
+
+
+def _encode(secret: str, purpose: bytes, numbers: tuple[int, ...]) -> str:
+    return _seal(secret, purpose, _varints(numbers))
 
 
 def _decode(secret: str, purpose: bytes, token: str, count: int) -> tuple[int, ...] | None:
@@ -115,6 +118,21 @@ def open_token(secret: str, campaign_id: int, recipient_id: int) -> str:
 
 def click_token(secret: str, campaign_id: int, recipient_id: int, link: int) -> str:
     return _encode(secret, _CLICK, (campaign_id, recipient_id, link))
+
+
+class RecipientTokens:
+    """One recipient's tokens, the shared part packed once (a message asks for one per link)."""
+
+    __slots__ = ("secret", "prefix")
+
+    def __init__(self, secret: str, campaign_id: int, recipient_id: int) -> None:
+        self.secret, self.prefix = secret, _varints((campaign_id, recipient_id))
+
+    def open(self) -> str:
+        return _seal(self.secret, _OPEN, self.prefix)
+
+    def click(self, link: int) -> str:
+        return _seal(self.secret, _CLICK, self.prefix + (bytes((link,)) if 0 <= link < 0x80 else _varints((link,))))
 
 
 def decode_open(secret: str, token: str) -> tuple[int, int] | None:
