@@ -159,3 +159,9 @@ def test_template_links_whose_target_is_not_written_out_stay_untracked():
                 '<a href="https://s.example/g">g</a></body>')
     assert campaign_links(template) == ["https://s.example/g"]
     assert tracked(template).count("sendwell_click(") == 1
+
+
+def test_template_code_with_quotes_inside_a_link_is_left_alone():
+    template = '<body><a href="https://s.example/{{ a|replace("x", "y") }}">q</a></body>'
+    assert campaign_links(template) == []
+    assert "{{ a|replace(" in tracked(template)

@@ -59,6 +59,10 @@ def trackable_url(href: str | None) -> str | None:
     return url
 
 
+def _balanced(text: str) -> bool:
+    return text.count("{{") == text.count("}}") and text.count("{%") == text.count("%}")
+
+
 def _href_span(raw: str) -> tuple[int, int] | None:
     """Where the first href value (quotes included) lies in a start tag's text."""
     m = _TAG_NAME.match(raw, 1)
@@ -96,7 +100,7 @@ class _Scan(HTMLParser):
     def handle_data(self, data: str) -> None:
         if "{%" in data:
             for m in _LOOP.finditer(data):
-                self.blocked += -1 if m.group(1).startswith("end") else 1
+                self.blocked = max(0, self.blocked + (-1 if m.group(1).startswith("end") else 1))
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag not in LINK_TAGS or self.blocked > 0:
@@ -105,6 +109,8 @@ class _Scan(HTMLParser):
         if "href" not in names or NO_TRACK_ATTR in names or any(c in n for n in names for c in "{}%#"):
             return
         url = trackable_url(attrs[names.index("href")][1])
+        if url and not _balanced(url):  # quotes inside template code cut the value short: not what renders
+            return
         raw = self.get_starttag_text()
         span = _href_span(raw) if url and raw else None
         if span is None:
