@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, or_, select, update
+from sqlalchemy import Connection, or_, select, update
 
 from sendwell.db.engine import as_utc
 from sendwell.db.schema import Stamp, blacklist, campaigns, contacts, recipients
@@ -53,30 +53,31 @@ class Result:
     sent: bool = False
 
 
-def _due(now: datetime):  # noqa: ANN202 - a SQL expression
-    return and_(
-        or_(R.c.status == RecipientStatus.QUEUED.value,
-            and_(R.c.status == RecipientStatus.DEFERRED.value, R.c.next_attempt_at <= now)),
-        or_(R.c.next_attempt_at.is_(None), R.c.next_attempt_at <= now),
-        or_(R.c.lease_until.is_(None), R.c.lease_until < now),
-    )
-
-
 def claim(conn: Connection, *, campaign_id: int, owner: str, limit: int, lease_seconds: float,
           now: datetime) -> tuple[list[Job], int]:
     """Lease up to `limit` due recipients of one campaign; blacklisted ones are marked skipped on the way.
 
     Returns (jobs to send, how many were skipped as blacklisted).
     """
-    if limit <= 0:
-        return [], 0
-    picked = (select(R.c.id).where(R.c.campaign_id == campaign_id, _due(now)).limit(limit)
-              .with_for_update(skip_locked=True))
-    rows = conn.execute(
-        update(R).where(R.c.id.in_(picked.scalar_subquery()))
-        .values(lease_owner=owner, lease_until=now + timedelta(seconds=lease_seconds))
-        .returning(R.c.id, R.c.campaign_id, R.c.email, R.c.display, R.c.contact_id, R.c.attempts, R.c.queued_at)
-    ).all()
+    rows: list = []
+    # Due retries first, then fresh rows. Each is one range of ix_recipients_claim (campaign, status,
+    # next_attempt_at), read in index order: without the ORDER BY, PostgreSQL seq-scans past every
+    # row already sent (100 ms a claim at 250,000 sent rows, growing with the campaign).
+    for status, due in ((RecipientStatus.DEFERRED.value, R.c.next_attempt_at <= now),
+                        (RecipientStatus.QUEUED.value, or_(R.c.next_attempt_at.is_(None), R.c.next_attempt_at <= now))):
+        if len(rows) >= limit:
+            break
+        picked = (select(R.c.id)
+                  .where(R.c.campaign_id == campaign_id, R.c.status == status, due,
+                         or_(R.c.lease_until.is_(None), R.c.lease_until < now))
+                  .order_by(R.c.campaign_id, R.c.status, R.c.next_attempt_at)
+                  .limit(limit - len(rows)).with_for_update(skip_locked=True))
+        rows += conn.execute(
+            update(R).where(R.c.id.in_(picked.scalar_subquery()))
+            .values(lease_owner=owner, lease_until=now + timedelta(seconds=lease_seconds))
+            .returning(R.c.id, R.c.campaign_id, R.c.email, R.c.display, R.c.contact_id, R.c.attempts,
+                       R.c.queued_at)
+        ).all()
     if not rows:
         return [], 0
     banned = skip_blacklisted(conn, [(r.id, r.email) for r in rows], now)
