@@ -56,3 +56,11 @@ def test_no_generated_request_makes_a_server_error(db_url: str) -> None:
         engine.dispose()
     assert len(tried) == len(operations)
     assert seen[2] > 50 and seen[4] > 50, seen  # both valid and refused requests were really made
+
+
+def test_the_openapi_spec_validates() -> None:
+    from sendwell.config import Settings
+
+    spec = create_app(Settings()).openapi()
+    schemathesis.openapi.from_dict(spec).validate()  # raises on a spec that breaks the OpenAPI 3 schema
+    assert spec["paths"] and all(p.startswith("/api/v1/") for p in spec["paths"])
