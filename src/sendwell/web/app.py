@@ -18,7 +18,7 @@ STATIC = Path(__file__).parent / "ui" / "static"
 
 def create_app(settings: Settings, engine: Engine | None = None, *, max_upload: int = DEFAULT_MAX_UPLOAD) -> FastAPI:
     """Build the app; `engine` is shared when given, else opened from settings on the first request."""
-    from sendwell.web import errors, webhooks
+    from sendwell.web import errors, tracking, webhooks
     from sendwell.web.api import router as api_router
     from sendwell.web.headers import SecurityHeaders
     from sendwell.web.limits import BodyLimit
@@ -43,6 +43,7 @@ def create_app(settings: Settings, engine: Engine | None = None, *, max_upload: 
     app.include_router(api_router)
     app.include_router(ui_router)
     app.include_router(webhooks.router)
+    app.include_router(tracking.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(SessionMiddleware)
     app.add_middleware(SecurityHeaders)

@@ -18,9 +18,9 @@ from sendwell.auth import TokenInfo
 COOKIE = "sendwell_session"
 SESSION_SECONDS = 12 * 3600
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-# Paths that carry no session at all: the API, the unsubscribe link and the webhooks authenticate each request
-# by a token or a signature.
-NO_SESSION = ("/api/", "/static/", "/openapi.json", "/unsubscribe/", "/webhooks/")
+# Paths that carry no session at all: the API, the unsubscribe and tracking links and the webhooks authenticate
+# each request by a token or a signature.
+NO_SESSION = ("/api/", "/static/", "/openapi.json", "/unsubscribe/", "/webhooks/", "/t/")
 
 bearer = HTTPBearer(auto_error=False, description="An API token from `sendwell tokens create NAME`")
 

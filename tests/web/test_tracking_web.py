@@ -1,0 +1,38 @@
+"""The tracking URLs through the app: a genuine open is recorded; every token gets the same pixel; a click
+token that names no link gets the neutral page; no cookie is ever set."""
+
+from __future__ import annotations
+
+import io
+
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from sendwell import campaigns, contacts
+from sendwell.db.schema import events, recipients
+from sendwell.keys import app_secret
+from sendwell.tracking import tokens
+
+from .helpers import settings_for
+
+
+def test_pixel_and_click_urls(app, web_engine, db_url) -> None:  # noqa: ANN001
+    contacts.import_contacts(web_engine, io.BytesIO(b"email\nreader@example.com\n"))
+    cid = campaigns.create_campaign(web_engine, name="news", subject="Hi", from_addr="shop@example.com",
+                                    html='<p><a href="https://shop.example/sale">Sale</a></p>', track=["reads"])
+    campaigns.start_campaign(web_engine, cid)
+    with web_engine.connect() as conn:
+        rid = conn.execute(select(recipients.c.id)).scalar_one()
+    secret = app_secret(web_engine, settings_for(db_url))
+    with TestClient(app, follow_redirects=False) as client:
+        genuine = client.get(f"/t/o/{tokens.open_token(secret, cid, rid)}",
+                             headers={"User-Agent": "Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Firefox/125.0"})
+        forged = client.get("/t/o/AAAAAAAAAAAAAAAAAAAAAAAA")
+        assert genuine.status_code == forged.status_code == 200
+        assert genuine.content == forged.content and genuine.content.startswith(b"GIF89a")
+        assert genuine.headers["content-type"] == "image/gif" and "no-store" in genuine.headers["cache-control"]
+        assert "set-cookie" not in genuine.headers
+        r = client.get("/t/c/AAAAAAAAAAAAAAAAAAAAAAAA")
+        assert r.status_code == 404 and "This link is not available" in r.text
+    with web_engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(events).where(events.c.type == "open")).scalar_one() == 1
