@@ -36,3 +36,22 @@ def test_pixel_and_click_urls(app, web_engine, db_url) -> None:  # noqa: ANN001
         assert r.status_code == 404 and "This link is not available" in r.text
     with web_engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(events).where(events.c.type == "open")).scalar_one() == 1
+
+
+def test_tracking_choice_in_the_form_and_its_statistics(ui, api, web_engine, db_url) -> None:  # noqa: ANN001
+    contacts.import_contacts(web_engine, io.BytesIO(b"email\nreader@example.com\n"))
+    r = ui.post("/campaigns/new", {"name": "tracked", "subject": "Hi", "from_addr": "shop@example.com",
+                                   "html": '<a href="https://shop.example/">Shop</a>', "track": ["reads", "clicks"]},
+                follow_redirects=False)
+    cid = int(r.headers["location"].rsplit("/", 1)[1])
+    assert campaigns.get_campaign(web_engine, cid)["track"] == ["clicks", "reads"]
+    ui.post(f"/campaigns/{cid}/send")
+    with web_engine.connect() as conn:
+        rid = conn.execute(select(recipients.c.id)).scalar_one()
+    secret = app_secret(web_engine, settings_for(db_url))
+    ui.client.get(f"/t/o/{tokens.open_token(secret, cid, rid)}", headers={"User-Agent": "Mozilla/5.0 Firefox/125.0"})
+    data = api.get(f"/api/v1/campaigns/{cid}/tracking").json()
+    assert data["track"] == ["clicks", "reads"] and data["opens"]["human"] + data["opens"]["machine"] == 1
+    assert data["links"][0]["url"] == "https://shop.example/"
+    page = ui.get(f"/campaigns/{cid}").text
+    assert 'id="tracking"' in page and "https://shop.example/" in page

@@ -116,6 +116,14 @@ def campaign_stats(campaign: CampaignRef, engine: Engine = Depends(get_engine)) 
     return stats.campaign_stats(engine, campaign)
 
 
+@router.get("/{campaign}/tracking")
+def tracking(campaign: CampaignRef, engine: Engine = Depends(get_engine)) -> dict[str, Any]:
+    """Reads and clicks (people's, machines' apart) and clicks per link, for a campaign that tracks them."""
+    from sendwell.tracking.report import tracking_stats
+
+    return tracking_stats(engine, campaigns.get_campaign(engine, campaign)["id"])
+
+
 @router.get("/{campaign}/recipients")
 def recipients(campaign: CampaignRef, status: Statuses = [RecipientStatus.ERROR],  # noqa: B006 - FastAPI default
                limit: Limit = 100, offset: Offset = 0, engine: Engine = Depends(get_engine)) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from sendwell import blacklist, campaigns, segments, stats
 from sendwell.errors import UserError
 from sendwell.model import CampaignState, RecipientStatus
 from sendwell.sending import control
+from sendwell.tracking.report import tracking_stats
 from sendwell.web.csvout import csv_response
 from sendwell.web.errors import describe
 from sendwell.web.security import require_user
@@ -50,14 +51,14 @@ def new_form(request: Request, engine: Engine = Depends(get_engine)) -> Response
 @router.post("/new")
 def create(request: Request, name: str = Form(""), subject: str = Form(""), from_addr: str = Form(""),
            reply_to: str = Form(""), text: str = Form(""), html: str = Form(""),
-           include: list[str] = Form([]), exclude: list[str] = Form([]),
+           include: list[str] = Form([]), exclude: list[str] = Form([]), track: list[str] = Form([]),
            engine: Engine = Depends(get_engine)) -> Response:
     values = {"name": name, "subject": subject, "from_addr": from_addr, "reply_to": reply_to, "text": text,
-              "html": html, "include": include, "exclude": exclude}
+              "html": html, "include": include, "exclude": exclude, "track": track}
     try:
         cid = campaigns.create_campaign(engine, name=name, subject=subject, from_addr=from_addr,
                                         reply_to=_blank_to_none(reply_to), text=_blank_to_none(text),
-                                        html=_blank_to_none(html), include=include, exclude=exclude)
+                                        html=_blank_to_none(html), include=include, exclude=exclude, track=track)
     except UserError as err:
         message, field = describe(err)
         return _form(request, engine, values, status=400, error=message, field=field)
@@ -74,7 +75,8 @@ def show(request: Request, cid: int, engine: Engine = Depends(get_engine)) -> Re
     camp = campaigns.get_campaign(engine, cid)
     draft = camp["state"] == CampaignState.DRAFT
     preview = campaigns.audience_preview(engine, cid) if draft else None
-    return render(request, "campaign.html", campaign=camp, draft=draft, preview=preview,
+    tracked = tracking_stats(engine, cid) if camp.get("track") and not draft else None
+    return render(request, "campaign.html", campaign=camp, draft=draft, preview=preview, tracked=tracked,
                   **_stats_context(engine, cid))
 
 
@@ -166,21 +168,22 @@ def segment_of_recipients(cid: int, name: str = Form(..., min_length=1, max_leng
 @router.get("/{cid}/edit")
 def edit_form(request: Request, cid: int, engine: Engine = Depends(get_engine)) -> Response:
     camp = campaigns.get_campaign(engine, cid)
-    values = {k: camp.get(k) or "" for k in FORM_FIELDS} | {"include": camp["include"], "exclude": camp["exclude"]}
+    values = {k: camp.get(k) or "" for k in FORM_FIELDS} | {"include": camp["include"], "exclude": camp["exclude"],
+                                                             "track": camp.get("track") or []}
     return _form(request, engine, values, campaign=camp)
 
 
 @router.post("/{cid}/edit")
 def edit(request: Request, cid: int, subject: str = Form(""), from_addr: str = Form(""), reply_to: str = Form(""),
          text: str = Form(""), html: str = Form(""), include: list[str] = Form([]), exclude: list[str] = Form([]),
-         engine: Engine = Depends(get_engine)) -> Response:
+         track: list[str] = Form([]), engine: Engine = Depends(get_engine)) -> Response:
     camp = campaigns.get_campaign(engine, cid)
     values = {"name": camp["name"], "subject": subject, "from_addr": from_addr, "reply_to": reply_to, "text": text,
-              "html": html, "include": include, "exclude": exclude}
+              "html": html, "include": include, "exclude": exclude, "track": track}
     try:
         campaigns.edit_campaign(engine, cid, subject=subject, from_addr=from_addr, reply_to=_blank_to_none(reply_to),
                                 text=_blank_to_none(text), html=_blank_to_none(html), include=include,
-                                exclude=exclude)
+                                exclude=exclude, track=track)
     except UserError as err:
         message, field = describe(err)
         return _form(request, engine, values, campaign=camp, status=400, error=message, field=field)
