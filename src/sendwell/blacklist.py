@@ -194,7 +194,8 @@ def show(engine: Engine, address: str) -> dict[str, Any]:
                                .order_by(blacklist_history.c.id)).all()
         evidence = conn.execute(select(events.c.id, events.c.at, events.c.type, events.c.reason,
                                        events.c.status_code, events.c.detail, events.c.campaign_id, events.c.raw)
-                                .where(events.c.email == key).order_by(events.c.at)).all()
+                                .where(events.c.email == key, events.c.type.not_in(("open", "click")))
+                                .order_by(events.c.at)).all()
     if entry is None and not history:
         raise NotFound(f"{address}: not on the black list and never was")
     return {

@@ -21,6 +21,7 @@ from sendwell.db.engine import as_utc, utcnow
 from sendwell.db.schema import address_scores, daily_usage, events, recipients
 from sendwell.model import RecipientStatus
 
+_COUNTED_AS_SENT = (RecipientStatus.SENT.value, RecipientStatus.READ.value, RecipientStatus.CLICKED.value)
 MATCH_BY_ADDRESS_DAYS = 30  # a bounce with no token or Message-ID matches the address's latest send this recent
 # A late bounce may overturn these; `error` and `skipped` are final either way.
 _OVERTURNABLE = (RecipientStatus.SENT.value, RecipientStatus.DEFERRED.value, RecipientStatus.QUEUED.value,
@@ -109,7 +110,7 @@ def record_bounce(engine: Engine, settings: Settings, *, email: str, reason: str
                 status=decision.status.value, kind=decision.kind.value if decision.kind else None, reason=reason,
                 smtp_code=code, enhanced_code=status_code or None, smtp_answer=detail[:2000], updated_at=now))
             applied.status = decision.status.value
-            if decision.status is RecipientStatus.ERROR and target.status == RecipientStatus.SENT:
+            if decision.status is RecipientStatus.ERROR and target.status in _COUNTED_AS_SENT:
                 _recount(conn, settings, target.sent_at, sent=-1, address_errors=1)
         if decision.action is hygiene.AddressAction.SUPPRESS and decision.blacklist_reason:
             if blacklist.add_entries(conn, [(key, email.strip().strip("<>"))], reason=decision.blacklist_reason,

@@ -176,6 +176,7 @@ events = Table(
     Column("source", String(64)),
     Column("dedup_key", String(128), unique=True),
     Column("raw", LargeBinary),  # the evidence (a bounce message, a webhook payload)
+    Index("ix_events_campaign_type", "campaign_id", "type"),  # campaign statistics (tracking, complaints)
 )
 
 # Per-address soft-bounce score (decays; see hygiene).
