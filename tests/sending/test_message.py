@@ -99,3 +99,12 @@ def test_list_unsubscribe_mailto_and_one_click():
     assert verp.decode_unsubscribe("test-secret", url.rsplit("/", 1)[1]) == (9, 3)
     assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert msg.get_content().strip() == url
+
+
+def test_long_names_are_folded_and_encoded_word_lookalikes_stay_text():
+    prepared = PreparedCampaign(content(subject="Hi {{ first_name }}"), LINKS)
+    r = prepared.render(Personal(1, "a@example.com", {"first_name": "=?utf-8?q?=0D=0ABcc:_x?="}, name="N" * 3000))
+    assert max(len(line) for line in r.data.split(b"\r\n\r\n", 1)[0].split(b"\r\n")) <= 998
+    msg = parse(r.data)
+    assert str(msg["Subject"]) == "Hi =?utf-8?q?=0D=0ABcc:_x?=" and msg["Bcc"] is None
+    assert msg["To"].addresses[0].display_name == "N" * 3000

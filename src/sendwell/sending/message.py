@@ -109,16 +109,32 @@ def _unsubscribe(links: Links, cid: int, rid: int) -> tuple[str, str, str | None
     return f"<{mailto}>", mailto, None
 
 
+def _plain(text: str, limit: int) -> bool:
+    """Safe to send as is: ASCII, short, and nothing a mail reader would decode as an encoded-word."""
+    return text.isascii() and len(text) < limit and "=?" not in text
+
+
+def _encoded(text: str, name: str) -> str:
+    """RFC 2047 encoded-words folded to short lines: for non-ASCII, long or encoded-word-like text."""
+    return Header(text, "utf-8", header_name=name).encode(linesep="\r\n")
+
+
 @lru_cache(maxsize=4096)
 def _subject_header(subject: str) -> bytes:
-    if subject.isascii() and len(subject) < 990:
+    if _plain(subject, 900):
         return b"Subject: " + subject.encode() + b"\r\n"
-    return ("Subject: " + Header(subject, "utf-8", header_name="Subject").encode(linesep="\r\n") + "\r\n").encode()
+    return ("Subject: " + _encoded(subject, "Subject") + "\r\n").encode()
 
 
 @lru_cache(maxsize=4096)
 def _to_header(name: str, addr: str) -> bytes:
-    return ("To: " + formataddr((name, addr), charset="utf-8") + "\r\n").encode("ascii", "backslashreplace")
+    if not addr.isascii():
+        # Not supported yet (RFC 6531/6532 SMTPUTF8): formataddr raises UnicodeEncodeError and the
+        # recipient ends failed/other ("the message could not be built"), never with a mangled address.
+        return ("To: " + formataddr((name, addr), charset="utf-8") + "\r\n").encode("ascii")
+    if not name or _plain(name, 200):
+        return ("To: " + formataddr((name, addr)) + "\r\n").encode("ascii", "backslashreplace")
+    return ("To: " + _encoded(name, "To") + " <" + addr + ">\r\n").encode("ascii", "backslashreplace")
 
 
 _B64_LINE = 76

@@ -193,7 +193,7 @@ class Connection:
         try:
             if smtp.protocol is not None and envelope_from.isascii() and rcpt.isascii() and _is_crlf(data):
                 stage, response = await self._pipelined(smtp, envelope_from, rcpt, data)
-                if response.code != 250:
+                if stage is not Stage.EOD or response.code != 250:  # only 250 after the body is delivery
                     raise aiosmtplib.SMTPResponseException(response.code, response.message)
             else:
                 await smtp.mail(envelope_from, options=["SMTPUTF8"] if smtp.supports_extension("smtputf8") else None)
@@ -202,7 +202,10 @@ class Connection:
                 stage = Stage.DATA
                 response = await smtp.data(data)
         except aiosmtplib.SMTPResponseException as err:
-            await self._reset()
+            if err.code < 400:  # an answer out of turn (e.g. 250 to DATA): the session cannot be trusted
+                self.abort()
+            else:
+                await self._reset()
             return _reply(stage, err.code, err.message)
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as err:
             self.abort()
@@ -252,7 +255,7 @@ class Connection:
             body = b"." + body
         self.stage = Stage.EOD
         proto.write(body + (b".\r\n" if body.endswith(b"\r\n") else b"\r\n.\r\n"))
-        return Stage.DATA, await proto.read_response(timeout=self.timeout)
+        return Stage.EOD, await proto.read_response(timeout=self.timeout)
 
     async def _answer(self, proto: aiosmtplib.protocol.SMTPProtocol) -> aiosmtplib.SMTPResponse:
         """The next answer: one already buffered from a pipelined burst, or the next to arrive."""
