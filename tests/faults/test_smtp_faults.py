@@ -234,10 +234,6 @@ def test_fault_server_recovers_after_n_faults_and_after_t_seconds():
             assert smtp.mail("a@example.org")[0] == 250
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="sending/relay.py Connection.send()/_pipelined(): a 250 answer to the DATA command "
-                          "(354 is due) is taken as the message accepted: the body is never sent, the recipient "
-                          "is marked sent")
 def test_a_2xx_answer_to_data_is_not_taken_as_delivery(sqlite_engine, fault_server):
     cid = make_campaign(sqlite_engine, ADDRS[:3])
     fault_server.arm(Fault(Stage.DATA, "250 2.0.0 ok", times=1))
