@@ -44,6 +44,7 @@ SERVER_FAULTS = [
     (Stage.DATA, Action.RESET),
     (Stage.BODY, Action.CUT),
     (Stage.BODY, Action.RESET),
+    (Stage.BODY, Action.STALL),
     (Stage.EOD, "421 4.3.0 queue write failed"),
     (Stage.EOD, Action.DROP),
     (Stage.EOD, Action.RESET),
