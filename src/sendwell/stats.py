@@ -18,6 +18,7 @@ from sendwell.model import FailureKind, RecipientStatus
 
 R = recipients
 STATUSES = ("queued", "sent", "deferred", "error", "failed", "skipped")
+TRACKED = ("read", "clicked")  # listed too when the campaign tracks reads or clicks
 EXPORT_COLUMNS = ["email", "display", "status", "kind", "reason", "smtp_code", "enhanced_code", "smtp_answer",
                   "attempts", "queued_at", "sent_at", "updated_at", "next_attempt_at", "message_id"]
 
@@ -42,7 +43,7 @@ def campaign_stats(engine: Engine, name_or_id: str | int, top: int = 10) -> dict
             .order_by(func.count().desc()).limit(top)).all()
         next_retry = conn.execute(select(func.min(R.c.next_attempt_at)).where(
             R.c.campaign_id == cid, R.c.status == RecipientStatus.DEFERRED.value)).scalar()
-    by_status = dict.fromkeys(STATUSES, 0)
+    by_status = dict.fromkeys(STATUSES + (TRACKED if c.get("track") else ()), 0)
     by_kind: dict[str, dict[str, int]] = {}
     for status, kind, n in by_sk:
         by_status[status] = by_status.get(status, 0) + n
@@ -66,7 +67,14 @@ def campaign_stats(engine: Engine, name_or_id: str | int, top: int = 10) -> dict
                        "example": ans} for st, kind, code, enh, n, ans in top_other],
         "server_problems": server,
         "next_retry_at": as_utc(next_retry),
+        "tracking": _tracking(engine, cid) if c.get("track") else None,
     }
+
+
+def _tracking(engine: Engine, campaign_id: int) -> dict[str, Any]:
+    from sendwell.tracking.report import tracking_stats
+
+    return tracking_stats(engine, campaign_id)
 
 
 def iter_recipients(engine: Engine, name_or_id: str | int, statuses: Iterable[str],

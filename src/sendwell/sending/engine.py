@@ -257,7 +257,8 @@ class Sender:
 
     def _prepare(self, conn: Connection, cid: int) -> None:
         row = conn.execute(select(campaigns).where(campaigns.c.id == cid)).first()
-        content = CampaignContent(row.id, row.subject, row.from_addr, row.html, row.text, row.reply_to)
+        content = CampaignContent(row.id, row.subject, row.from_addr, row.html, row.text, row.reply_to,
+                                  tuple(row.track or ()))
         links = Links(self._secret, self.settings.sending.bounce_domain, self.settings.sending.public_url)
         self.prepared[cid] = PreparedCampaign(content, links)
         self.names[cid] = row.name

@@ -27,6 +27,7 @@ import jinja2
 import jinja2.meta
 
 from sendwell.sending import verp
+from sendwell.tracking.rewrite import tracked_template, tracking_context
 
 UNSUBSCRIBE_PATH = "/unsubscribe/"  # {public_url}/unsubscribe/<token>: GET shows a page, POST unsubscribes (RFC 8058)
 _PLACEHOLDER = {"text": b"SENDWELLxTEXTxPLACEHOLDER", "html": b"SENDWELLxHTMLxPLACEHOLDER"}
@@ -46,6 +47,7 @@ class CampaignContent:
     html: str | None = None
     text: str | None = None
     reply_to: str | None = None
+    track: tuple[str, ...] = ()  # campaigns.track: "reads" and/or "clicks"
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +95,14 @@ def _context(p: Personal, unsubscribe_url: str) -> dict[str, Any]:
     ctx = dict(p.fields or {})
     ctx.update(email=p.email, name=display_name(p), unsubscribe_url=unsubscribe_url)
     return ctx
+
+
+def _tracked_html(content: CampaignContent, links: Links) -> tuple[str | None, bool]:
+    """The HTML template with tracking built in (once per campaign), and whether it needs the token functions."""
+    reads, clicks = "reads" in content.track, "clicks" in content.track
+    if content.html is None or not links.public_url or not (reads or clicks):
+        return content.html, False
+    return tracked_template(content.html, base_url=links.public_url, reads=reads, clicks=clicks), True
 
 
 def _domain_of(addr: str) -> str:
@@ -190,7 +200,8 @@ class PreparedCampaign:
         if content.html is None and content.text is None:
             raise ValueError("a campaign needs an HTML or a text body")
         self.content, self.links = content, links
-        self.templates = _Templates(one_line(content.subject), content.text, content.html)
+        html, self.tracking = _tracked_html(content, links)
+        self.templates = _Templates(one_line(content.subject), content.text, html)
         self.bodies = [k for k, src in (("text", content.text), ("html", content.html)) if src is not None]
         self.msgid_domain = _domain_of(content.from_addr)
         skeleton = _skeleton(content).as_bytes(policy=policy.SMTP)
@@ -217,7 +228,10 @@ class PreparedCampaign:
     def render(self, p: Personal) -> Rendered:
         cid, rid = self.content.id, p.recipient_id
         unsub, unsub_url, unsub_post = _unsubscribe(self.links, cid, rid)
-        subject, text, html = self.templates.render(_context(p, unsub_url))
+        ctx = _context(p, unsub_url)
+        if self.tracking:
+            ctx.update(tracking_context(secret=self.links.secret, campaign_id=cid, recipient_id=rid))
+        subject, text, html = self.templates.render(ctx)
         message_id = f"<{cid}.{rid}.{secrets.token_hex(6)}@{self.msgid_domain}>"
         head = [
             _to_header(display_name(p), p.email),
@@ -252,6 +266,9 @@ def build_message(content: CampaignContent, p: Personal, links: Links, message_i
     """The same message built the plain way (the reference the prepared bytes are tested against)."""
     unsub, unsub_url, unsub_post = _unsubscribe(links, content.id, p.recipient_id)
     ctx = _context(p, unsub_url)
+    html_source, tracking = _tracked_html(content, links)
+    if tracking:
+        ctx.update(tracking_context(secret=links.secret, campaign_id=content.id, recipient_id=p.recipient_id))
     msg = EmailMessage(policy=policy.SMTP)
     msg["From"] = content.from_addr
     msg["To"] = formataddr((display_name(p), p.email))
@@ -265,7 +282,7 @@ def build_message(content: CampaignContent, p: Personal, links: Links, message_i
     if content.text is not None:
         msg.set_content(_ENV_TEXT.from_string(content.text).render(ctx), charset="utf-8")
     if content.html is not None:
-        html = _ENV_HTML.from_string(content.html).render(ctx)
+        html = _ENV_HTML.from_string(html_source).render(ctx)
         if content.text is not None:
             msg.add_alternative(html, subtype="html", charset="utf-8")
         else:
