@@ -18,7 +18,7 @@ import signal
 import socket
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -89,6 +89,7 @@ class Sender:
         self.report = RunReport()
         self.states: dict[int, str] = {}
         self.prepared: dict[int, PreparedCampaign] = {}
+        self.signers: dict[int, Any] = {}  # campaign -> dkim.Signer or None
         self.names: dict[int, str] = {}
         self.held: set[int] = set()
         self.backoff_until = datetime.min.replace(tzinfo=clock().tzinfo)
@@ -262,6 +263,13 @@ class Sender:
         links = Links(self._secret, self.settings.sending.bounce_domain, self.settings.sending.public_url)
         self.prepared[cid] = PreparedCampaign(content, links)
         self.names[cid] = row.name
+        from sendwell import dkim
+
+        self.signers[cid] = dkim.Signer.for_from_domain(row.from_addr)
+        if self.signers[cid] is None:
+            warning = dkim.missing_key_warning(row.from_addr)
+            if warning and warning not in self.report.warnings:
+                self.report.warnings.append(warning)
 
     def _claim(self, conn: Connection, active: list[int], n: int, now: datetime) -> list[queue.Job]:
         jobs: list[queue.Job] = []
@@ -326,6 +334,9 @@ class Sender:
             text = f"the message could not be built: {type(err).__name__}: {err}"[:1000]
             await self._record(job, queue.Result(job.id, S.FAILED, K.OTHER, "template error", smtp_answer=text))
             return conn
+        signer = self.signers.get(job.campaign_id)
+        if signer is not None:  # DKIM: the key of the From domain (see docs/authentication.md)
+            rendered = replace(rendered, data=signer.sign(rendered.data))
         if conn is None or not conn.is_open:
             relay = self.pool.pick()
             conn = SmtpConnection(relay, timeout=self.settings.smtp.timeout, helo_name=self.settings.smtp.helo_name)
