@@ -169,6 +169,14 @@ def edit_campaign(engine: Engine, name_or_id: str | int, *, include: Sequence[st
         row = _campaign_row(conn, name_or_id)
         if row.state != CampaignState.DRAFT:
             raise UserError(f"campaign {row.name!r} is {row.state}; only a draft can be edited")
+        if include is not None or exclude is not None:
+            current = conn.execute(select(segments.c.name, campaign_segments.c.mode)
+                                   .join(segments, segments.c.id == campaign_segments.c.segment_id)
+                                   .where(campaign_segments.c.campaign_id == row.id)).all()
+            inc = set(include) if include is not None else {n for n, m in current if m == "include"}
+            exc = set(exclude) if exclude is not None else {n for n, m in current if m == "exclude"}
+            if inc & exc:
+                raise UserError(f"segment(s) {', '.join(sorted(inc & exc))} both included and excluded")
         if changes:
             conn.execute(campaigns.update().where(campaigns.c.id == row.id).values(**changes))
         for mode, names, option in (("include", include, "--segment"), ("exclude", exclude, "--exclude")):

@@ -84,6 +84,7 @@ class WebhookSettings:
     sendgrid_key: str = ""  # SendGrid's ECDSA public key (Event Webhook signature verification)
     mailgun_key: str = ""  # Mailgun's HTTP webhook signing key; Mailgun requests are refused while empty
     ses_topics: tuple[str, ...] = ()  # SNS topic ARNs whose subscriptions are confirmed automatically
+    postmark_key: str = ""  # "user:password" of the basic auth set on Postmark's webhook URL
 
 
 @dataclass(frozen=True)

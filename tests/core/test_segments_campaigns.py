@@ -70,3 +70,13 @@ def test_edit_only_while_draft(engine):
         campaigns.edit_campaign(engine, "c", subject="late")
     with pytest.raises(UserError, match="already started"):
         campaigns.start_campaign(engine, cid)
+
+
+def test_edit_refuses_a_segment_both_included_and_excluded(engine):
+    segments.create(engine, "a")
+    segments.create(engine, "b")
+    campaigns.create_campaign(engine, name="c", subject="s", from_addr="me@example.com", text="t", include=["a"])
+    with pytest.raises(UserError, match="both included and excluded"):
+        campaigns.edit_campaign(engine, "c", exclude=["a"])
+    campaigns.edit_campaign(engine, "c", exclude=["b"])
+    assert campaigns.get_campaign(engine, "c")["exclude"] == ["b"]
