@@ -16,6 +16,7 @@ from sendwell.model import ImportReport, Rejected
 from sendwell.readers import read_rows
 
 BATCH = 20_000
+BATCH_BYTES = 4 << 20  # wide rows (1 KB of fields and more) flush sooner: memory stays flat whatever the width
 _to_json = json.JSONEncoder(ensure_ascii=False).encode  # built once: json.dumps(..., ensure_ascii=False) rebuilds it
 MAX_SUPPRESSED_LISTED = 10_000  # keep the report bounded on huge imports
 
@@ -31,6 +32,7 @@ def import_contacts(engine: Engine, stream: IO[bytes], *, name: str = "<input>",
         bulk.create_stage(conn)
         batch: list[tuple] = []
         keys: set[str] = set()  # a batch without repeated addresses takes the simpler merge
+        size = 0
         for row in read_rows(stream, name, on_read):
             report.read += 1
             if row.address is None:
@@ -38,10 +40,12 @@ def import_contacts(engine: Engine, stream: IO[bytes], *, name: str = "<input>",
                 continue
             a = row.address
             keys.add(a.key)
-            batch.append((row.line, a.key, a.display, a.domain, _to_json(row.fields) if row.fields else "{}"))
-            if len(batch) >= BATCH:
+            fields = _to_json(row.fields) if row.fields else "{}"
+            batch.append((row.line, a.key, a.display, a.domain, fields))
+            size += len(fields) + 2 * len(a.key)
+            if len(batch) >= BATCH or size >= BATCH_BYTES:
                 _flush(conn, batch, merge if len(keys) < len(batch) else merge_unique, report)
-                batch, keys = [], set()
+                batch, keys, size = [], set(), 0
         _flush(conn, batch, merge if len(keys) < len(batch) else merge_unique, report)
         after = conn.execute(select(func.count()).select_from(contacts)).scalar_one()
     good = report.read - len(report.rejected)

@@ -151,10 +151,6 @@ def test_300mb_csv_blacklist_import_stays_under_200mb(csv_300mb, tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="contacts.py import_contacts() batches BATCH=20,000 rows whatever their width (plus an "
-                          "in-memory staging table): 217 MB peak for 300 MB of 1 KB rows, 552 MB for 150 MB of "
-                          "10 KB rows; batches should be bounded in bytes")
 def test_300mb_csv_contacts_import_stays_under_200mb(csv_300mb, tmp_path):
     path, rows = csv_300mb
     code, out, err, peak = run_child(["-m", "sendwell.cli", "--database", f"sqlite:///{tmp_path / 'c.db'}",

@@ -120,10 +120,6 @@ BROKEN_HEADERS = {
 }
 
 
-@pytest.mark.xfail(strict=True, reason="bounces/mime.py subparts() and bounces/text.py part_text() run a regex on "
-                                       "msg.get('Content-Type'), which is an email.header.Header (TypeError) when "
-                                       "the header has 8-bit bytes; part_text's decode(charset) raises ValueError "
-                                       "on a NUL in the charset: the bounce comes out 'unreadable'")
 @pytest.mark.parametrize("name", list(BROKEN_HEADERS))
 def test_broken_content_type_headers_still_give_the_failed_recipient(name):
     report = _classify_in_time(BROKEN_HEADERS[name])
@@ -139,16 +135,11 @@ def _repeated_blocks(n: int) -> bytes:
             "Content-Type: text/plain\r\n\r\nDelivery to the following recipient failed.\r\n\r\n" + blocks).encode()
 
 
-@pytest.mark.xfail(strict=True, reason="bounces/dsn.py hits_from_fields()/detect() keep one hit per repeated "
-                                       "Final-Recipient block: the report lists the same address n times")
 def test_an_address_named_in_many_blocks_is_reported_once():
     report = _classify_in_time(_repeated_blocks(40))
     assert [r.address for r in report.recipients] == ["kim@example.jp"]
 
 
-@pytest.mark.xfail(strict=True, reason="bounces/scan.py scan(): the lead text before each mention ('before') is "
-                                       "joined for every mention, uncapped (explain() caps only the block), and "
-                                       "dsn.detect copies it to every hit: quadratic, a 72 KB bounce takes ~70 s")
 def test_diagnostic_text_per_address_stays_bounded():
     raw = _repeated_blocks(200)
     hits = scan.scan(raw.decode(), set())

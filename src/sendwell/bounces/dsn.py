@@ -21,6 +21,7 @@ def _diagnostic(value: str) -> str:
 
 def hits_from_fields(blocks: list[dict[str, str]]) -> list[Hit]:
     hits: list[Hit] = []
+    seen: set[str] = set()
     for block in blocks:
         address = ""
         for name in ("final-recipient", "original-recipient", "x-actual-recipient"):
@@ -28,8 +29,9 @@ def hits_from_fields(blocks: list[dict[str, str]]) -> list[Hit]:
                 address = T.clean_address(block[name])
                 if address:
                     break
-        if not address:
+        if not address or address in seen:  # a broken MTA may repeat one recipient's block many times
             continue
+        seen.add(address)
         diag = _diagnostic(block.get("diagnostic-code", ""))
         if block.get("diagnostic-code", "").lower().startswith("x-unix"):
             diag = "X-Unix; " + diag  # a local program's exit code: the type is the evidence

@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from email.message import Message
 
+from sendwell.bounces.text import header_str
+
 _BAD_NAME = re.compile(r"[\s\x00-\x1f\x7f]")  # a header name has no white space or control characters
 _HEAD_END = re.compile(r"\n[ \t]*\n")
 _BOUNDARY = re.compile(r"boundary\s*=\s*(?:\"([^\"]*)\"|([^;\s]+))", re.IGNORECASE)
@@ -96,7 +98,7 @@ def subparts(msg: Message) -> list[Message] | None:
     """The parts of a multipart, or None when it is not one or its boundary never appears."""
     if msg.get_content_maintype() != "multipart":
         return None
-    m = _BOUNDARY.search(msg.get("Content-Type", ""))
+    m = _BOUNDARY.search(header_str(msg, "Content-Type"))
     boundary = (m.group(1) if m.group(1) is not None else m.group(2)).strip() if m else ""
     body = msg.get_payload()
     if not boundary or not isinstance(body, str):

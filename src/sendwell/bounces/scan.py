@@ -86,14 +86,17 @@ def scan(body: str, exclude: set[str]) -> list[Hit]:
             # Some MTAs put the error first ("User mailbox exceeds allowed size: addr").
             lead = [x for x in lines[max(previous + 1, i - 3):i] if x.strip()]
             lead.append(first[:pos] if pos >= 0 else "")
-            before.setdefault(addr, []).extend(lead)
+            if len(before.setdefault(addr, [])) < MAX_BLOCK_LINES:  # an address repeated 1,000 times
+                before[addr].extend(lead)                          # must not make the text grow with it
         previous = i
-        blocks.setdefault(addr, []).extend(block)
+        if len(blocks.setdefault(addr, [])) < 2 * MAX_BLOCK_LINES:
+            blocks[addr].extend(block)
     hits = []
     for addr, block in blocks.items():
         diag = explain(block)
         if not T.SMTP_REPLY.search(diag) and not T.ENHANCED.search(diag):
-            diag = " ".join(x.strip() for x in before.get(addr, []) if x.strip()) + " " + diag
+            lead_text = " ".join(x.strip() for x in before.get(addr, []) if x.strip())
+            diag = (lead_text[-1000:] + " " + diag)[:2000]
         hits.append(Hit(address=addr, diagnostic=diag, status=T.enhanced_status(diag),
                         command=T.smtp_command(" ".join(block))))
     return hits

@@ -49,12 +49,18 @@ def part_text(part: Message) -> str:
     if raw is None:
         payload = part.get_payload()
         return payload if isinstance(payload, str) else ""
-    m = _CHARSET.search(part.get("Content-Type", ""))
+    m = _CHARSET.search(header_str(part, "Content-Type"))
     charset = m.group(1).lower() if m else "utf-8"
     try:
         return raw.decode(charset, errors="replace")
-    except (LookupError, TypeError):  # an unknown charset name
+    except (LookupError, TypeError, ValueError):  # an unknown charset name, or one with a NUL in it
         return raw.decode("utf-8", errors="replace")
+
+
+def header_str(msg: Message, name: str) -> str:
+    """A header as text: with 8-bit bytes in it the email package hands back a Header object, not a str."""
+    value = msg.get(name, "")
+    return value if isinstance(value, str) else str(value)
 
 
 _BLOCK_TAGS = re.compile(r"<(br|p|div|tr|li|table|h\d)\b[^>]*>|</(p|div|tr|li|table|h\d)>", re.IGNORECASE)
