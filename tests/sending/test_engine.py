@@ -181,3 +181,15 @@ def test_a_worker_serves_several_campaigns_in_turn(engine, server):
     send(engine, sender_settings(server.url, batch_size=10), None, linger=0.5)  # every sending campaign
     assert server.counts() == {f"r{i}@x.org": 2 for i in range(40)}  # each campaign once per address
     assert all(campaign_state(engine, cid).state == CampaignState.DONE for cid in ids)
+
+
+def test_server_problem_text_names_the_code_once(sqlite_engine):
+    from sendwell.db.engine import utcnow
+    from sendwell.sending.engine import Sender
+    from sendwell.sending.outcome import Reply, Stage
+    from sendwell.sending.relay import parse_relay
+
+    sender = Sender(sqlite_engine, sender_settings("smtp://127.0.0.1:1"))
+    sender._server_problem(utcnow(), Reply(Stage.MAIL, 421, "4.3.2", "4.3.2 Service not available"),
+                           parse_relay("smtp://127.0.0.1:1"))
+    assert sender.report.server_problem.endswith("at mail: 421 4.3.2 Service not available")

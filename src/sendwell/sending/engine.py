@@ -363,7 +363,10 @@ class Sender:
 
     def _server_problem(self, now: datetime, reply: outcome.Reply, relay: Relay) -> None:
         code = f"{reply.code} {reply.enhanced or ''}".strip() if reply.code else (reply.problem or "")
-        self.report.server_problem = f"{relay.label} at {reply.stage.value}: {code} {reply.text}".strip()[:500]
+        text = reply.text
+        if reply.enhanced and text.startswith(reply.enhanced):  # servers repeat the code in their text
+            text = text[len(reply.enhanced):].lstrip()
+        self.report.server_problem = f"{relay.label} at {reply.stage.value}: {code} {text}".strip()[:500]
         if now >= self.backoff_until:  # one step per round of failures, not one per connection
             schedule = self.settings.sending.retry_schedule or (60.0,)
             delay = schedule[min(self.backoff_step, len(schedule) - 1)]
