@@ -17,7 +17,7 @@ from sendwell.db.engine import utcnow
 from sendwell.db.schema import blacklist, blacklist_history, events
 from sendwell.errors import NotFound, UserError
 from sendwell.model import BlacklistReason, ImportReport, Rejected
-from sendwell.readers import read_rows
+from sendwell.readers import read_rows, typed
 
 BATCH = 20_000
 
@@ -65,15 +65,7 @@ def add(engine: Engine, addresses: Iterable[str], *, reason: BlacklistReason | s
         source: str = "cli", note: str = "", actor: str = "") -> ImportReport:
     """Blacklist addresses typed or pasted by a person; bad ones are reported, good ones added."""
     report = ImportReport()
-    good: list[tuple[str, str]] = []
-    for i, raw in enumerate(addresses, start=1):
-        report.read += 1
-        try:
-            a = parse_address(raw.strip())
-        except AddressError as err:
-            report.rejected.append(Rejected(i, raw, str(err)))
-            continue
-        good.append((a.key, a.display))
+    good = [(a.key, a.display) for _, a in typed(addresses, report)]
     with engine.begin() as conn:
         report.imported = add_entries(conn, good, reason=reason, source=source, note=note, actor=actor)
     report.merged = len(good) - report.imported
@@ -120,16 +112,11 @@ def remove(engine: Engine, addresses: Iterable[str], *, note: str = "", actor: s
     """Lift suppressions; the history keeps who removed them and why."""
     report = ImportReport()
     with engine.begin() as conn:
-        for i, raw in enumerate(addresses, start=1):
-            report.read += 1
-            try:
-                key = parse_address(raw.strip()).key
-            except AddressError as err:
-                report.rejected.append(Rejected(i, raw, str(err)))
-                continue
+        for i, a in typed(addresses, report):
+            key = a.key
             entry = conn.execute(select(blacklist).where(blacklist.c.email == key)).first()
             if entry is None:
-                report.rejected.append(Rejected(i, raw, "not on the black list"))
+                report.rejected.append(Rejected(i, a.display, "not on the black list"))
                 continue
             conn.execute(blacklist.delete().where(blacklist.c.email == key))
             conn.execute(blacklist_history.insert().values(

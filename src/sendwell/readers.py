@@ -10,11 +10,11 @@ import codecs
 import csv
 import io
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import IO, NamedTuple
 
 from sendwell.addresses import AddressError, parse_address, tokens_of_line
-from sendwell.model import Address
+from sendwell.model import Address, ImportReport, Rejected
 
 SAMPLE_BYTES = 64 * 1024
 EMAIL_HEADERS = ("email", "e-mail", "email address", "e-mail address", "mail", "emailaddress", "address")
@@ -165,6 +165,17 @@ def _list_rows(first: str, text: IO[str], offset: int) -> Iterator[Row]:
 def _chain(first: str, rest: IO[str]) -> Iterator[str]:
     yield first
     yield from rest
+
+
+def typed(addresses: Iterable[str], report: ImportReport) -> Iterator[tuple[int, Address]]:
+    """(position, address) of each good address typed or passed as arguments; each bad one goes into
+    `report.rejected` with its position, and every one is counted in `report.read`."""
+    for i, raw in enumerate(addresses, start=1):
+        report.read += 1
+        try:
+            yield i, parse_address(raw.strip())
+        except AddressError as err:
+            report.rejected.append(Rejected(i, raw, str(err)))
 
 
 def read_text(data: str) -> Iterator[Row]:

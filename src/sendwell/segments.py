@@ -8,13 +8,12 @@ from typing import IO, Any
 from sqlalchemy import Connection, Engine, bindparam, func, select, text
 from sqlalchemy.exc import IntegrityError
 
-from sendwell.addresses import AddressError, parse_address
 from sendwell.db import bulk
 from sendwell.db.engine import utcnow
 from sendwell.db.schema import campaign_segments, campaigns, segment_members, segments
 from sendwell.errors import NotFound, UserError
 from sendwell.model import ImportReport, Rejected
-from sendwell.readers import read_rows
+from sendwell.readers import read_rows, typed
 
 BATCH = 20_000
 
@@ -93,15 +92,7 @@ def _flush(conn: Connection, sid: int, batch: list[tuple]) -> int:
 
 def add(engine: Engine, name: str, addresses: Iterable[str]) -> ImportReport:
     report = ImportReport()
-    good: list[tuple] = []
-    for i, raw in enumerate(addresses, start=1):
-        report.read += 1
-        try:
-            a = parse_address(raw.strip())
-        except AddressError as err:
-            report.rejected.append(Rejected(i, raw, str(err)))
-            continue
-        good.append((i, a.key, a.display, a.domain, ""))
+    good = [(i, a.key, a.display, a.domain, "") for i, a in typed(addresses, report)]
     with engine.begin() as conn:
         sid = segment_id(conn, name)
         bulk.create_stage(conn)
@@ -112,13 +103,7 @@ def add(engine: Engine, name: str, addresses: Iterable[str]) -> ImportReport:
 
 def remove(engine: Engine, name: str, addresses: Iterable[str]) -> ImportReport:
     report = ImportReport()
-    keys: list[str] = []
-    for i, raw in enumerate(addresses, start=1):
-        report.read += 1
-        try:
-            keys.append(parse_address(raw.strip()).key)
-        except AddressError as err:
-            report.rejected.append(Rejected(i, raw, str(err)))
+    keys = [a.key for _, a in typed(addresses, report)]
     with engine.begin() as conn:
         sid = segment_id(conn, name)
         report.imported = conn.execute(segment_members.delete().where(
