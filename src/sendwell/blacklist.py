@@ -17,7 +17,7 @@ from sendwell.db.engine import utcnow
 from sendwell.db.schema import blacklist, blacklist_history, events
 from sendwell.errors import NotFound, UserError
 from sendwell.model import BlacklistReason, ImportReport, Rejected
-from sendwell.readers import read_rows, typed
+from sendwell.readers import good_rows, typed
 
 BATCH = 20_000
 
@@ -79,12 +79,8 @@ def import_file(engine: Engine, stream: IO[bytes], *, name: str = "<input>",
     report = ImportReport()
 
     def good() -> Iterable[tuple[str, str]]:
-        for row in read_rows(stream, name, on_read):
-            report.read += 1
-            if row.address is None:
-                report.rejected.append(Rejected(row.line, row.text, row.error or "invalid"))
-            else:
-                yield row.address.key, row.address.display
+        for row in good_rows(stream, name, report, on_read):
+            yield row.address.key, row.address.display
 
     with engine.begin() as conn:
         report.imported = add_entries(conn, good(), reason=reason, source=f"import:{name}", note=note,

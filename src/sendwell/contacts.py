@@ -13,7 +13,7 @@ from sendwell.db import bulk
 from sendwell.db.schema import blacklist, contacts
 from sendwell.errors import NotFound, UserError
 from sendwell.model import ImportReport, Rejected
-from sendwell.readers import read_rows
+from sendwell.readers import good_rows
 
 BATCH = 20_000
 BATCH_BYTES = 4 << 20  # wide rows (1 KB of fields and more) flush sooner: memory stays flat whatever the width
@@ -33,11 +33,7 @@ def import_contacts(engine: Engine, stream: IO[bytes], *, name: str = "<input>",
         batch: list[tuple] = []
         keys: set[str] = set()  # a batch without repeated addresses takes the simpler merge
         size = 0
-        for row in read_rows(stream, name, on_read):
-            report.read += 1
-            if row.address is None:
-                report.rejected.append(Rejected(row.line, row.text, row.error or "invalid"))
-                continue
+        for row in good_rows(stream, name, report, on_read):
             a = row.address
             keys.add(a.key)
             fields = _to_json(row.fields) if row.fields else "{}"

@@ -167,6 +167,17 @@ def _chain(first: str, rest: IO[str]) -> Iterator[str]:
     yield from rest
 
 
+def good_rows(stream: IO[bytes], name: str, report: ImportReport,
+              on_read: Callable[[int], None] | None = None) -> Iterator[Row]:
+    """The rows of `stream` with a usable address; the others go into `report.rejected` with their line."""
+    for row in read_rows(stream, name, on_read):
+        report.read += 1
+        if row.address is None:
+            report.rejected.append(Rejected(row.line, row.text, row.error or "invalid"))
+        else:
+            yield row
+
+
 def typed(addresses: Iterable[str], report: ImportReport) -> Iterator[tuple[int, Address]]:
     """(position, address) of each good address typed or passed as arguments; each bad one goes into
     `report.rejected` with its position, and every one is counted in `report.read`."""

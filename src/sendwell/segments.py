@@ -12,8 +12,8 @@ from sendwell.db import bulk
 from sendwell.db.engine import utcnow
 from sendwell.db.schema import campaign_segments, campaigns, segment_members, segments
 from sendwell.errors import NotFound, UserError
-from sendwell.model import ImportReport, Rejected
-from sendwell.readers import read_rows, typed
+from sendwell.model import ImportReport
+from sendwell.readers import good_rows, typed
 
 BATCH = 20_000
 
@@ -67,11 +67,7 @@ def import_members(engine: Engine, name: str, stream: IO[bytes], *, source_name:
         sid = segment_id(conn, name)
         bulk.create_stage(conn)
         batch: list[tuple] = []
-        for row in read_rows(stream, source_name, on_read):
-            report.read += 1
-            if row.address is None:
-                report.rejected.append(Rejected(row.line, row.text, row.error or "invalid"))
-                continue
+        for row in good_rows(stream, source_name, report, on_read):
             batch.append((row.line, row.address.key, row.address.display, row.address.domain, ""))
             if len(batch) >= BATCH:
                 report.imported += _flush(conn, sid, batch)
