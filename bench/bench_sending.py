@@ -1,20 +1,33 @@
 """End-to-end sending throughput into Postfix's smtp-sink, against `smtp-source -d` into the same sink.
 
-Each run is the whole path: ledger claim (SQLite) → personalised ~15 KB HTML + text message →
-aiosmtplib relay connection → outcome recorded. Every configuration sends a fresh SQLite ledger
-from fresh processes, so peak memory (max RSS) is its own; the last one splits the connections over
-several processes sharing the ledger, as several `sendwell worker`s would.
+Each row is the whole path: ledger claim → personalised HTML + text message (≈10 KB on the wire) →
+aiosmtplib relay connection → outcome recorded, for a fresh ledger sent by fresh processes (so each
+row's peak RSS is its own). Rows: the SQLite ledger with 1/4/16/64 connections in one process;
+16 connections split over several processes sharing the SQLite file; the PostgreSQL ledger (a
+database of its own, created and dropped) with 16 connections split over 1, 2 and 4 worker
+processes. Each row gives msg/s, its ratio to the `smtp-source -d` ceiling (16 sessions, same
+message size, same sink), the sending processes' CPU per message (and for PostgreSQL the server
+backends' CPU per message), and the largest peak RSS of its sending processes.
 
-    .venv/bin/python bench/bench_sending.py [--recipients 20000] [--connections 1,4,16] [--processes 2]
-                                            [--json out.json]
+`--memory 10000,100000,1000000` instead sends campaigns of those sizes (SQLite, 16 connections, one
+process) and reports the peak RSS of each: it must stay flat as the list grows. 1M recipients takes
+about a quarter of an hour. The ledger is filled with set-based SQL, not the CSV import.
+Diagnostics: `--sqlite-cache-mb N` overrides the senders' `PRAGMA cache_size`; `--tracemalloc`
+reports the Python heap of each sender (slow: for finding growth, not for throughput).
 
-Needs /usr/sbin/smtp-sink and smtp-source (`apt-get install postfix`; no daemon needed); skips
-with a message when they are missing.
+    .venv/bin/python bench/bench_sending.py [--recipients 20000] [--connections 1,4,16,64] [--split 2]
+        [--pg-processes 1,2,4] [--memory 10000,100000,1000000] [--json out.json]
+
+Writes bench/results/sending.json (and sending_memory.json). The senders use 10,000 messages per
+connection and claim batches of 500. Needs /usr/sbin/smtp-sink and smtp-source (`apt-get install
+postfix`; no daemon needed) and skips with a message when they are missing; PostgreSQL rows are
+skipped with a message when the server (SENDWELL_TEST_PG_URL or --pg-url) is not reachable.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import resource
@@ -24,7 +37,14 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import load, report  # noqa: E402
+
+PG_ADMIN = os.environ.get("SENDWELL_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+CEILING_SESSIONS = 16
 
 
 def tool(name: str) -> str | None:
@@ -51,77 +71,137 @@ def start_sink(port: int) -> subprocess.Popen:
     raise SystemExit("smtp-sink did not start")
 
 
+# ≈10 KB on the wire on average: 9.2 KB in 7bit, 12.4 KB for the third of contacts whose city (Köln)
+# makes the text part base64.
 HTML = ("<html><body><h1>Hello {{ first_name }}!</h1>\n<p>Our spring news for {{ city }}.</p>\n"
-        + "<p>Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor.</p>\n" * 80
+        + "<p>Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor.</p>\n" * 64
         + '<p><a href="{{ unsubscribe_url }}">unsubscribe</a></p></body></html>\n')
 TEXT = ("Hello {{ first_name }}!\n\nOur spring news for {{ city }}.\n\n"
-        + "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor.\n" * 40
+        + "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor.\n" * 32
         + "Unsubscribe: {{ unsubscribe_url }}\n")
+SUBJECT = "News for {{ first_name }}"
+FROM = "Bench <news@bench.example>"
+
+
+def message_size() -> int:
+    """Average size of the messages sent, for smtp-source's -l (10 KB if the builder's API moved)."""
+    try:
+        from sendwell.sending.message import CampaignContent, Links, Personal, PreparedCampaign
+
+        prepared = PreparedCampaign(CampaignContent(1, SUBJECT, FROM, HTML, TEXT), Links("bench", "b.example"))
+        sizes = [len(prepared.render(Personal(i, f"r{i}@bench.example", contact_fields(i))).data) for i in range(3)]
+        return sum(sizes) // len(sizes)
+    except Exception:  # noqa: BLE001 - only the ceiling's message size depends on it
+        return 10_240
+
+
+def contact_fields(i: int) -> dict[str, str]:
+    return {"first_name": f"Name{i}", "city": "Köln" if i % 3 == 0 else "Paris"}
+
+
+# -- children: fill a ledger, send it --------------------------------------------------------------
+
+_FILL_SQLITE = """
+INSERT INTO contacts (email, display, domain, fields, created_at, updated_at)
+WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < :n)
+SELECT 'r' || i || '@bench.example', 'r' || i || '@bench.example', 'bench.example',
+       json_object('first_name', 'Name' || i, 'city', CASE WHEN i % 3 = 0 THEN 'Köln' ELSE 'Paris' END), :now, :now
+FROM n
+"""
+_FILL_PG = """
+INSERT INTO contacts (email, display, domain, fields, created_at, updated_at)
+SELECT 'r' || i || '@bench.example', 'r' || i || '@bench.example', 'bench.example',
+       json_build_object('first_name', 'Name' || i, 'city', CASE WHEN i % 3 = 0 THEN 'Köln' ELSE 'Paris' END),
+       :now, :now
+FROM generate_series(0, :n - 1) AS i
+"""
 
 
 def fill(db_url: str, recipients: int) -> int:
-    """A fresh ledger: `recipients` contacts with fields, one started campaign; returns its id."""
+    """A fresh ledger: `recipients` contacts with fields (one set-based INSERT), one started campaign."""
+    from sqlalchemy import bindparam, text
+
     from sendwell import campaigns
-    from sendwell.db.engine import open_database, utcnow
-    from sendwell.db.schema import contacts
+    from sendwell.db.engine import is_postgres, open_database, utcnow
+    from sendwell.db.schema import Stamp
 
     engine = open_database(db_url)
-    now = utcnow()
+    stmt = text(_FILL_PG if is_postgres(engine) else _FILL_SQLITE).bindparams(bindparam("now", type_=Stamp))
     with engine.begin() as conn:
-        for start in range(0, recipients, 20_000):
-            conn.execute(contacts.insert(), [
-                {"email": f"r{i}@bench.example", "display": f"r{i}@bench.example", "domain": "bench.example",
-                 "fields": {"first_name": f"Name{i}", "city": "Köln" if i % 3 == 0 else "Paris"},
-                 "created_at": now, "updated_at": now} for i in range(start, min(recipients, start + 20_000))])
-    cid = campaigns.create_campaign(engine, name="bench", subject="News for {{ first_name }}",
-                                    from_addr="Bench <news@bench.example>", html=HTML, text=TEXT)
+        conn.execute(stmt, {"n": recipients, "now": utcnow()})
+    if is_postgres(engine):
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("VACUUM ANALYZE contacts")
+    cid = campaigns.create_campaign(engine, name="bench", subject=SUBJECT, from_addr=FROM, html=HTML, text=TEXT)
     campaigns.start_campaign(engine, cid)
+    if is_postgres(engine):  # as autovacuum would soon after a big start; the claim plans depend on it
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("VACUUM ANALYZE recipients")
+    engine.dispose()
     return cid
 
 
-def run(db_url: str, cid: int, connections: int, port: int, recipients: int) -> dict:
-    """One sending process (the same engine `sendwell worker` runs) until the campaign is done."""
+def _proc_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a live process has used, from /proc; 0 when it is gone or unreadable."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run(db_url: str, cid: int, connections: int, port: int, recipients: int, *, cache_mb: int | None = None,
+        trace: bool = False) -> dict:
+    """One sending process (the engine `sendwell worker` runs) until the campaign is done."""
     from dataclasses import replace
 
+    from sqlalchemy import event
+
     from sendwell.config import Settings
-    from sendwell.db.engine import open_database
+    from sendwell.db.engine import is_postgres, open_database
     from sendwell.sending.engine import send
 
     engine = open_database(db_url)
+    backends: set[int] = set()
+    engine.dispose()  # the listeners below apply to the connections the sender opens
+    if is_postgres(engine):
+        @event.listens_for(engine, "connect")
+        def _backend(dbapi_conn, _record) -> None:  # noqa: ANN001 - DB-API connection
+            cur = dbapi_conn.cursor()
+            cur.execute("SELECT pg_backend_pid()")
+            backends.add(cur.fetchone()[0])
+            cur.close()
+            dbapi_conn.rollback()
+    elif cache_mb is not None:
+        event.listen(engine, "connect", lambda c, _r: c.execute(f"PRAGMA cache_size=-{cache_mb * 1024}"))
     s = Settings()
     settings = replace(s, smtp=replace(s.smtp, urls=(f"smtp://127.0.0.1:{port}",), connections=connections,
                                        messages_per_connection=10_000),
                        sending=replace(s.sending, secret="bench", batch_size=500),
                        limit=replace(s.limit, start=10 * recipients, cap=10 * recipients))
-    started = time.time()
+    if trace:
+        import tracemalloc
+
+        tracemalloc.start(5)
+        before = tracemalloc.take_snapshot()
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    db_cpu = {pid: _proc_cpu(pid) for pid in backends}
+    cpu, started = time.process_time(), time.time()
     report = send(engine, settings, [cid], linger=0)
-    return {"start": started, "end": time.time(), "sent": report.counts["sent"], "stopped": report.stopped,
-            "max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
-
-
-def configuration(recipients: int, connections: int, processes: int, port: int) -> dict:
-    """Fill a fresh SQLite ledger, then send it with `processes` processes sharing `connections`."""
-    tmp = Path(tempfile.mkdtemp(prefix="sendwell-bench-"))
-    db_url = f"sqlite:///{tmp / 'bench.db'}"
-    try:
-        cid = int(_child(["--fill", "--db", db_url, "--recipients", str(recipients)]))
-        procs = [subprocess.Popen([sys.executable, __file__, "--run", "--db", db_url, "--cid", str(cid),
-                                   "--connections", str(connections // processes), "--port", str(port),
-                                   "--recipients", str(recipients)], stdout=subprocess.PIPE, text=True)
-                 for _ in range(processes)]
-        outs = []
-        for p in procs:
-            out, _ = p.communicate()
-            if p.returncode != 0:
-                raise SystemExit(f"sender process failed ({p.returncode})")
-            outs.append(json.loads(out.strip().splitlines()[-1]))
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    elapsed = max(o["end"] for o in outs) - min(o["start"] for o in outs)
-    sent = sum(o["sent"] for o in outs)
-    return {"connections": connections, "processes": processes, "recipients": recipients, "sent": sent,
-            "seconds": round(elapsed, 2), "msg_per_s": round(sent / elapsed, 1),
-            "max_rss_mb": max(o["max_rss_mb"] for o in outs)}
+    ended, cpu = time.time(), time.process_time() - cpu
+    out = {"start": started, "end": ended, "sent": report.counts["sent"], "stopped": report.stopped,
+           "cpu_s": cpu, "db_cpu_s": sum(_proc_cpu(pid) - db_cpu.get(pid, 0.0) for pid in backends),
+           "rss_before_mb": round(rss_before / 1024, 1),
+           "max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+    if trace:
+        current, peak = tracemalloc.get_traced_memory()
+        diff = tracemalloc.take_snapshot().compare_to(before, "traceback")
+        out.update(heap_now_mb=round(current / 2**20, 2), heap_peak_mb=round(peak / 2**20, 2),
+                   heap_growth=[f"{d.size_diff / 1024:+.0f} KiB in {d.count_diff:+} blocks at "
+                                + " < ".join(f"{Path(f.filename).name}:{f.lineno}" for f in d.traceback)
+                                for d in diff[:8]])
+    engine.dispose()
+    return out
 
 
 def _child(args: list[str]) -> str:
@@ -131,61 +211,209 @@ def _child(args: list[str]) -> str:
     return out.stdout.strip().splitlines()[-1]
 
 
-def ceiling(recipients: int, port: int, size: int) -> dict:
+# -- the parent: ledgers, configurations, the ceiling ------------------------------------------------
+
+@contextlib.contextmanager
+def sqlite_ledger() -> Iterator[str]:
+    tmp = Path(tempfile.mkdtemp(prefix="sendwell-bench-"))
+    try:
+        yield f"sqlite:///{tmp / 'bench.db'}"
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+_pg_databases = 0
+
+
+@contextlib.contextmanager
+def pg_ledger(admin_url: str) -> Iterator[str]:
+    """A database of our own for one configuration, dropped afterwards."""
+    from sqlalchemy import create_engine
+
+    global _pg_databases
+    _pg_databases += 1
+    name = f"sendwell_bench_{os.getpid()}_{_pg_databases}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as c:
+            c.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        yield admin_url.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with admin.connect() as c:
+            c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+def pg_reachable(admin_url: str) -> str | None:
+    """None when we can create databases there, else why not."""
+    try:
+        with pg_ledger(admin_url):
+            return None
+    except Exception as err:  # noqa: BLE001 - reported, and the PostgreSQL rows are skipped
+        return f"{type(err).__name__}: {str(err).splitlines()[0]}"
+
+
+def configuration(db_url: str, recipients: int, connections: int, processes: int, port: int,
+                  extra: list[str]) -> dict:
+    """Fill the ledger, then send it with `processes` fresh processes sharing `connections`."""
+    cid = int(_child(["--fill", "--db", db_url, "--recipients", str(recipients)]))
+    shares = [connections // processes + (1 if k < connections % processes else 0) for k in range(processes)]
+    procs = [subprocess.Popen([sys.executable, __file__, "--run", "--db", db_url, "--cid", str(cid),
+                               "--connections", str(share), "--port", str(port), "--recipients", str(recipients),
+                               *extra], stdout=subprocess.PIPE, text=True)
+             for share in shares]
+    outs = []
+    for p in procs:
+        out, _ = p.communicate()
+        if p.returncode != 0:
+            raise SystemExit(f"sender process failed ({p.returncode})")
+        outs.append(json.loads(out.strip().splitlines()[-1]))
+    elapsed = max(o["end"] for o in outs) - min(o["start"] for o in outs)
+    sent = sum(o["sent"] for o in outs)
+    per_msg = 1000 / max(1, sent)
+    row = {"procs": processes, "conns": connections, "sent": sent, "seconds": round(elapsed, 2),
+           "msg_per_s": round(sent / elapsed, 1), "cpu_ms_per_msg": round(per_msg * sum(o["cpu_s"] for o in outs), 3),
+           "db_cpu_ms_per_msg": round(per_msg * sum(o["db_cpu_s"] for o in outs), 3) if "postgres" in db_url else None,
+           "peak_rss_mb": max(o["max_rss_mb"] for o in outs), "rss_at_start_mb": max(o["rss_before_mb"] for o in outs)}
+    if sent != recipients:
+        row["note"] = f"{recipients - sent} not sent; stopped: {', '.join(sorted({o['stopped'] for o in outs}))}"
+    for key in ("heap_now_mb", "heap_peak_mb", "heap_growth"):
+        if key in outs[0]:
+            row[key] = [o[key] for o in outs] if processes > 1 else outs[0][key]
+    return row
+
+
+def ceiling(messages: int, port: int, size: int) -> dict:
+    """`smtp-source -d` (a fresh SMTP transaction per message, pipelined) into the same sink."""
+    cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    subprocess.run([tool("smtp-source"), "-d", "-s", "16", "-m", str(recipients), "-l", str(size),
+    subprocess.run([tool("smtp-source"), "-d", "-s", str(CEILING_SESSIONS), "-m", str(messages), "-l", str(size),
                     "-f", "news@bench.example", "-t", "r@bench.example", f"127.0.0.1:{port}"], check=True,
                    stdout=subprocess.DEVNULL)
     elapsed = time.perf_counter() - started
-    return {"recipients": recipients, "seconds": round(elapsed, 2), "msg_per_s": round(recipients / elapsed, 1)}
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    used = after.ru_utime + after.ru_stime - cpu.ru_utime - cpu.ru_stime
+    return {"ledger": "smtp-source -d", "procs": 1, "conns": CEILING_SESSIONS, "sent": messages,
+            "seconds": round(elapsed, 2), "msg_per_s": round(messages / elapsed, 1),
+            "cpu_ms_per_msg": round(1000 * used / messages, 3)}
+
+
+def _ints(value: str) -> list[int]:
+    return [int(x) for x in value.split(",") if x.strip()]
+
+
+COLUMNS = ["ledger", "procs", "conns", "sent", "seconds", "msg_per_s", "ratio", "cpu_ms_per_msg",
+           "db_cpu_ms_per_msg", "peak_rss_mb", "note"]
+MEMORY_COLUMNS = ["recipients", "sent", "seconds", "msg_per_s", "cpu_ms_per_msg", "rss_at_start_mb", "peak_rss_mb",
+                  "heap_peak_mb", "note"]
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--recipients", type=int, default=20_000)
-    ap.add_argument("--connections", default="1,4,16", help="one sending process with each of these")
-    ap.add_argument("--processes", type=int, default=2,
-                    help="also run the largest connection count split over this many processes (0: no)")
+    ap.add_argument("--recipients", type=int, default=20_000, help="per configuration (default 20000)")
+    ap.add_argument("--connections", default="1,4,16,64", help="SQLite, one sending process with each of these")
+    ap.add_argument("--split", default="2", help="SQLite, 16 connections split over each of these process counts")
+    ap.add_argument("--pg-processes", default="1,2,4",
+                    help="PostgreSQL, 16 connections split over each of these process counts ('' for none)")
+    ap.add_argument("--pg-url", default=PG_ADMIN, help="PostgreSQL server where a bench database may be created")
+    ap.add_argument("--memory", default="",
+                    help="instead: peak RSS per campaign size, e.g. 10000,100000,1000000 (SQLite, 16 connections)")
+    ap.add_argument("--sqlite-cache-mb", type=int, help="diagnostic: the senders' SQLite page cache size")
+    ap.add_argument("--tracemalloc", action="store_true", help="diagnostic: the senders' Python heap (slow)")
     ap.add_argument("--json", help="also write the results to this file")
     for hidden in ("--fill", "--run"):
         ap.add_argument(hidden, action="store_true", help=argparse.SUPPRESS)
     for hidden in ("--port", "--cid"):
         ap.add_argument(hidden, type=int, help=argparse.SUPPRESS)
-    ap.add_argument("--db", help=argparse.SUPPRESS)
+    ap.add_argument("--db", help=argparse.SUPPRESS)  # a child's ledger URL
     args = ap.parse_args()
     if args.fill:
         print(fill(args.db, args.recipients))
         return
     if args.run:
-        print(json.dumps(run(args.db, args.cid, int(args.connections), args.port, args.recipients)))
+        print(json.dumps(run(args.db, args.cid, int(args.connections), args.port, args.recipients,
+                             cache_mb=args.sqlite_cache_mb, trace=args.tracemalloc)))
         return
     if not (tool("smtp-sink") and tool("smtp-source")):
         print("skipped: smtp-sink/smtp-source not found (apt-get install -y postfix; no daemon needed)")
         return
+    extra = ([f"--sqlite-cache-mb={args.sqlite_cache_mb}"] if args.sqlite_cache_mb is not None else []) + (
+        ["--tracemalloc"] if args.tracemalloc else [])
+    print(f"load before: {load()}", flush=True)
     port = free_port()
     sink = start_sink(port)
-    results = []
     try:
-        counts = [int(x) for x in args.connections.split(",")]
-        plan = [(c, 1) for c in counts] + ([(max(counts), args.processes)] if args.processes > 1 else [])
-        for c, procs in plan:
-            r = configuration(args.recipients, c, procs, port)
-            results.append(r)
-            print(f"sendwell  {c:>2} connection(s) in {procs} process(es): {r['msg_per_s']:>8.1f} msg/s  "
-                  f"({r['sent']} in {r['seconds']} s, max RSS {r['max_rss_mb']} MB)", flush=True)
-        top = ceiling(args.recipients, port, 10_240)
-        print(f"smtp-source -d, 16 sessions:              {top['msg_per_s']:>8.1f} msg/s  (the ceiling)")
+        if args.memory:
+            memory(_ints(args.memory), port, extra, args.json)
+        else:
+            table(args, port, extra)
     finally:
         sink.terminate()
         sink.wait()
-    best = max(results, key=lambda r: r["msg_per_s"])
-    ratio = best["msg_per_s"] / top["msg_per_s"]
-    print(f"best: {best['msg_per_s']:.0f} msg/s with {best['connections']} connections in {best['processes']} "
-          f"process(es) = {ratio:.2f} of the ceiling (target >= 3,000 msg/s and >= 0.25: "
-          f"{'met' if best['msg_per_s'] >= 3000 else 'NOT met'})")
+    print(f"load after: {load()}")
+
+
+def table(args: argparse.Namespace, port: int, extra: list[str]) -> None:
+    size, n = message_size(), args.recipients
+    messages = max(n, 20_000)  # a shorter run of smtp-source is over in a blink: too noisy
+    tops = [ceiling(messages, port, size)]
+    print(f"smtp-source -d, {CEILING_SESSIONS} sessions, {size:,}-byte messages: {tops[0]['msg_per_s']:,.0f} msg/s",
+          flush=True)
+    rows: list[dict] = []
+
+    def add(ledger: str, url: str, conns: int, procs: int) -> None:
+        row = {"ledger": ledger, **configuration(url, n, conns, procs, port, extra)}
+        rows.append(row)
+        print(f"{ledger:<10} {conns:>2} connection(s) in {procs} process(es): {row['msg_per_s']:>8,.0f} msg/s, "
+              f"{row['cpu_ms_per_msg']:.3f} ms CPU/msg, peak RSS {row['peak_rss_mb']} MB {row.get('note', '')}",
+              flush=True)
+
+    plan = [(c, 1) for c in _ints(args.connections)] + [(16, p) for p in _ints(args.split) if p > 1]
+    for conns, procs in plan:
+        with sqlite_ledger() as url:
+            add("SQLite", url, conns, procs)
+    pg_procs = _ints(args.pg_processes)
+    why = pg_reachable(args.pg_url) if pg_procs else None
+    if why:
+        print(f"PostgreSQL rows skipped: {why}")
+    for procs in pg_procs if not why else []:
+        with pg_ledger(args.pg_url) as url:
+            add("PostgreSQL", url, 16, procs)
+    tops.append(ceiling(messages, port, size))  # again: the machine is shared, take the better of the two
+    top = max(tops, key=lambda r: r["msg_per_s"])
+    for r in rows:
+        r["ratio"] = round(r["msg_per_s"] / top["msg_per_s"], 3)
+    runs = ", ".join(f"{t['msg_per_s']:,.0f}" for t in tops)
+    top = {**top, "ratio": 1.0, "note": f"ceiling, {size:,}-byte messages (runs: {runs} msg/s)"}
+    print()
+    report("sending", [*rows, top], COLUMNS, extra={"recipients": n, "message_bytes": size, "ceilings": tops,
+                                                      "load": load()})
+    best = max((r for r in rows if r["ledger"] == "SQLite" and r["conns"] == 16), key=lambda r: r["msg_per_s"],
+               default=None)
+    if best:
+        verdict = "met" if best["msg_per_s"] >= 3000 and best["ratio"] >= 0.25 else "NOT met"
+        print(f"\nSQLite, 16 connections in {best['procs']} process(es): {best['msg_per_s']:,.0f} msg/s = "
+              f"{best['ratio']:.2f} of the ceiling "
+              f"(target >= 3,000 msg/s and >= 0.25: {verdict})")
     if args.json:
-        Path(args.json).write_text(json.dumps({"sendwell": results, "ceiling": top, "ratio": round(ratio, 3)},
-                                              indent=2))
+        Path(args.json).write_text(json.dumps({"rows": rows, "ceiling": top}, indent=2))
+
+
+def memory(sizes: list[int], port: int, extra: list[str], json_path: str | None) -> None:
+    """Peak RSS of one sending process (16 connections, SQLite) per campaign size."""
+    rows = []
+    for n in sizes:
+        with sqlite_ledger() as url:
+            row = {"recipients": n, **configuration(url, n, 16, 1, port, extra)}
+        rows.append(row)
+        print(f"{n:>9,} recipients: {row['msg_per_s']:>7,.0f} msg/s, RSS {row['rss_at_start_mb']} MB at start, "
+              f"peak {row['peak_rss_mb']} MB {row.get('note', '')}", flush=True)
+        for line in row.get("heap_growth", []):
+            print(f"    {line}")
+    print()
+    report("sending_memory", rows, MEMORY_COLUMNS, extra={"connections": 16, "load": load()})
+    if json_path:
+        Path(json_path).write_text(json.dumps({"memory": rows}, indent=2))
 
 
 if __name__ == "__main__":

@@ -15,15 +15,23 @@ def machine() -> str:
     return f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
-def report(name: str, rows: list[dict], columns: list[str]) -> None:
-    """Print a table and write bench/results/<name>.json."""
+def load() -> str:
+    """The 1/5/15-minute load averages, as `uptime` shows them: the machine is shared."""
+    import os
+
+    return ", ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def report(name: str, rows: list[dict], columns: list[str], extra: dict | None = None) -> None:
+    """Print a table and write bench/results/<name>.json (with `extra` alongside the rows)."""
     widths = [max(len(c), *(len(_fmt(r.get(c))) for r in rows)) for c in columns]
     print(" | ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)))
     print("-+-".join("-" * w for w in widths))
     for r in rows:
         print(" | ".join(_fmt(r.get(c)).ljust(w) for c, w in zip(columns, widths, strict=True)))
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / f"{name}.json").write_text(json.dumps({"machine": machine(), "rows": rows}, indent=2, default=str))
+    out = {"machine": machine(), **(extra or {}), "rows": rows}
+    (RESULTS / f"{name}.json").write_text(json.dumps(out, indent=2, default=str))
 
 
 def _fmt(v) -> str:
