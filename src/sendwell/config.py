@@ -21,6 +21,7 @@ class ConfigError(ValueError):
 @dataclass(frozen=True)
 class DatabaseSettings:
     url: str = "sqlite:///sendwell.db"
+    reconnect_seconds: float = 300.0  # a sender waits this long for a lost database before it stops
 
 
 @dataclass(frozen=True)

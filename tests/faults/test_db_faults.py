@@ -12,10 +12,11 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import create_engine, func, make_url, select, text
 from sqlalchemy.pool import NullPool
 
 from sendwell.db.schema import blacklist, contacts
@@ -177,10 +178,6 @@ def _kill_inside_a_transaction(db_url: str, database: str, until) -> int:  # noq
 
 
 @pg_only
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="engine.Sender stops (recorder: 'could not record outcomes', or _feed raises) "
-                          "when its PostgreSQL connection dies inside a transaction; it should "
-                          "reconnect and retry")
 def test_postgres_connection_killed_inside_a_transaction_sender_reconnects_and_finishes(engine, db_url):
     """The backend is terminated while the sender's statement waits on it: the worse case of a restart."""
     addrs = [f"t{i}@example.org" for i in range(150)]
@@ -218,3 +215,49 @@ def test_postgres_connection_killed_inside_a_transaction_next_send_finishes_noth
     assert statuses(engine, cid) == {"sent": len(addrs)}
     assert set(counts) == set(addrs)
     assert sum(n - 1 for n in counts.values()) <= connections
+
+
+def _refuse_connections(db_url: str, database: str, seconds: float) -> None:
+    """The database refuses new connections and loses its current ones for `seconds`: a restart that takes time."""
+    admin = _admin(make_url(db_url).set(database="postgres"))  # a database cannot lock itself out
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS false'))
+            try:
+                _terminate_others(conn, database, set())
+                time.sleep(seconds)
+            finally:
+                conn.execute(text(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS true'))
+    finally:
+        admin.dispose()
+
+
+@pg_only
+@pytest.mark.parametrize("outage, reconnect, finished", [(2.0, 30.0, True), (3.0, 0.5, False)],
+                         ids=["outage-shorter-than-reconnect", "outage-longer-than-reconnect"])
+def test_postgres_down_for_a_while_sender_waits_or_stops_cleanly(engine, db_url, outage, reconnect, finished):
+    """While the database refuses connections the sender waits up to `database.reconnect_seconds`: a shorter
+    outage costs a pause; a longer one stops the run with a message (no traceback), and the next run finishes."""
+    addrs = [f"d{i}@example.org" for i in range(150)]
+    settings = fault_settings("", timeout=10, lease_seconds=1.0)
+    settings = replace(settings, database=replace(settings.database, reconnect_seconds=reconnect))
+    with FaultServer(latency=0.005) as srv:
+        settings = replace(settings, smtp=replace(settings.smtp, urls=(srv.url,)))
+        cid = make_campaign(engine, addrs)
+        thread, out = _send_in_thread(engine, settings, cid, linger=5)
+        _wait(lambda: sum(srv.counts().values()) >= 30 or not thread.is_alive())
+        _refuse_connections(db_url, engine.url.database, outage)
+        thread.join(60)
+        assert "raised" not in out, out
+        if finished:
+            assert out["report"].stopped == "done", out["report"]
+        else:
+            assert out["report"].stopped == "error", out["report"]
+            assert "database is unreachable" in out["report"].message
+            time.sleep(1.1)  # the leases it could not give back expire
+            assert send(engine, settings, [cid], linger=5).stopped == "done"
+        counts = srv.counts()
+
+    assert statuses(engine, cid) == {"sent": len(addrs)}
+    assert set(counts) == set(addrs)
+    assert sum(n - 1 for n in counts.values()) <= (0 if finished else settings.smtp.connections)

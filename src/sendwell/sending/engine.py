@@ -16,6 +16,8 @@ import os
 import secrets
 import signal
 import socket
+import sqlite3
+import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -23,6 +25,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from sendwell.config import Settings
 from sendwell.db.engine import utcnow
@@ -47,6 +50,21 @@ class RunReport:
     message: str = ""
     warnings: list[str] = field(default_factory=list)
     server_problem: str | None = None
+
+
+def lost_connection(err: DBAPIError) -> bool:
+    """A database error that a new connection may not have: disconnects, a server starting up or
+    shutting down, SQLite's lock wait running out. Not a bad statement or a constraint."""
+    if err.connection_invalidated:
+        return True
+    if isinstance(err, (OperationalError, InterfaceError)):
+        return not isinstance(err.orig, sqlite3.Error) or "locked" in str(err.orig)
+    return False
+
+
+def unreachable(err: DBAPIError) -> str:
+    return (f"the database is unreachable ({str(err.orig or err).splitlines()[0]}); the recipients in hand "
+            "are left to their leases, and the next run (or another worker) takes them")
 
 
 def retry_at(job: queue.Job, now: datetime, settings: Settings) -> datetime | None:
@@ -92,6 +110,7 @@ class Sender:
         self.signers: dict[int, Any] = {}  # campaign -> dkim.Signer or None
         self.names: dict[int, str] = {}
         self.held: set[int] = set()
+        self.leases: dict[int, datetime] = {}  # claimed recipient -> when our lease on it runs out
         self.backoff_until = datetime.min.replace(tzinfo=clock().tzinfo)
         self.backoff_step = 0
         self.window: deque[bool] = deque(maxlen=max(1, settings.limit.window_sends))
@@ -108,9 +127,28 @@ class Sender:
     async def _db(self, fn: Callable[..., Any], *args: Any) -> Any:
         """Run one transaction. Synchronously, in the loop's thread: a database thread would fight the
         loop for the GIL on every socket call (a convoy that cut throughput to a third), and the
-        connections wait for their outcome's commit anyway."""
-        with self.engine.begin() as conn:
-            return fn(conn, *args)
+        connections wait for their outcome's commit anyway.
+
+        A lost connection (a PostgreSQL restart, a killed backend) rolls the transaction back; it is
+        run again on a new connection until `database.reconnect_seconds` have passed, so a restart
+        costs a pause, not the run. Every transaction here may run twice: claims and outcomes are
+        keyed by recipient (only a commit lost in flight can count one batch's attempts twice)."""
+        deadline, delay = 0.0, 0.1
+        while True:
+            try:
+                with self.engine.begin() as conn:
+                    return fn(conn, *args)
+            except DBAPIError as err:
+                if not lost_connection(err):
+                    raise
+                now = time.monotonic()
+                deadline = deadline or now + self.settings.database.reconnect_seconds
+                if now >= deadline:
+                    raise
+                log.warning("database connection lost (%s); trying again in %.1f s",
+                            str(err.orig or err).splitlines()[0], delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
 
     def _finish(self, why: str, message: str = "") -> None:
         if not self._stop:
@@ -149,6 +187,10 @@ class Sender:
         renewer = asyncio.create_task(self._renew())
         try:
             await self._feed(size)
+        except DBAPIError as err:
+            if not lost_connection(err):
+                raise
+            self._finish("error", unreachable(err))
         finally:
             self._stop = True
             released = []
@@ -164,7 +206,8 @@ class Sender:
             renewer.cancel()
             self.held.update(released)
             if self.held:
-                await self._db(queue.release, list(self.held))
+                with contextlib.suppress(DBAPIError):  # unreachable: the leases expire instead
+                    await self._db(queue.release, list(self.held), self.owner)
                 self.held.clear()
         return self.report
 
@@ -217,8 +260,10 @@ class Sender:
             n = min(size, allowance)
             jobs = await self._db(self._claim, active, n, now)
             if jobs:
+                until = now + timedelta(seconds=self.settings.sending.lease_seconds)
                 for job in jobs:
                     self.held.add(job.id)
+                    self.leases[job.id] = until
                     self.jobs.put_nowait(job)
                 continue
             if self.held:  # still sending what we have: outcomes may open new work (retries)
@@ -295,12 +340,21 @@ class Sender:
         return soon
 
     async def _renew(self) -> None:
-        every = max(1.0, self.settings.sending.lease_seconds / 3)
+        every = max(0.2, self.settings.sending.lease_seconds / 3)
         while True:
             await asyncio.sleep(every)
             if self.held:
                 until = self.clock() + timedelta(seconds=self.settings.sending.lease_seconds)
-                await self._db(queue.renew, list(self.held), self.owner, until)
+                with contextlib.suppress(DBAPIError):  # the database is away: the leases run down
+                    for rid in await self._db(queue.renew, list(self.held), self.owner, until):
+                        self.leases[rid] = until
+
+    def _lease_lapsing(self, job: queue.Job) -> bool:
+        """True when our lease on the job has (nearly) run out, e.g. while the database was away: another
+        worker may have taken the recipient over, so sending it now could mail it twice. Renewals keep
+        at least two thirds of a lease ahead, so a healthy run never gets here."""
+        until = self.leases.get(job.id)
+        return until is None or self.clock() >= until - timedelta(seconds=self.settings.sending.lease_seconds / 3)
 
     # -- delivery -------------------------------------------------------------------------------
 
@@ -313,11 +367,20 @@ class Sender:
                     break
                 while self.clock() < self.backoff_until and not self._stop:
                     await asyncio.sleep(min(0.2, (self.backoff_until - self.clock()).total_seconds()))
-                if self._stop or self.states.get(job.campaign_id) != CampaignState.SENDING:
-                    await self._db(queue.release, [job.id])
+                if self._lease_lapsing(job):  # not ours any more: whoever claims it next sends it
                     self.held.discard(job.id)
+                    self.leases.pop(job.id, None)
+                    continue
+                if self._stop or self.states.get(job.campaign_id) != CampaignState.SENDING:
+                    await self._db(queue.release, [job.id], self.owner)
+                    self.held.discard(job.id)
+                    self.leases.pop(job.id, None)
                     continue
                 conn = await self._send_one(job, conn)
+        except DBAPIError as err:
+            if not lost_connection(err):
+                log.exception("sending stopped by a database error")
+            self._finish("error", unreachable(err) if lost_connection(err) else f"database error: {err}")
         except Exception as err:
             # A bug must stop the run (leases are released below), not leave a connection short and
             # the foreground `send` waiting forever on a queue nobody empties.
@@ -395,10 +458,12 @@ class Sender:
                 except Exception as err:  # noqa: BLE001 - hand the failure to every waiting connection
                     for _, _, fut in batch:
                         fut.set_exception(err)
-                    self._finish("error", f"could not record outcomes: {err}")
+                    lost = isinstance(err, DBAPIError) and lost_connection(err)
+                    self._finish("error", unreachable(err) if lost else f"could not record outcomes: {err}")
                     continue
                 for job, result, fut in batch:
                     self.held.discard(job.id)
+                    self.leases.pop(job.id, None)
                     self.report.counts[result.status.value] = self.report.counts.get(result.status.value, 0) + 1
                     if result.status in (S.SENT, S.ERROR) and (result.status is S.SENT or result.kind is K.RECIPIENT):
                         self.window.append(result.status is S.ERROR)

@@ -127,19 +127,24 @@ def record(conn: Connection, results: Iterable[Result], now: datetime) -> None:
         conn.exec_driver_sql(_RECORD.format(m=mark), params)
 
 
-def release(conn: Connection, ids: Iterable[int]) -> None:
-    """Give back leases of rows that were claimed but not sent (pause, shutdown, back-off)."""
-    ids = list(ids)
-    for i in range(0, len(ids), 500):
-        conn.execute(update(R).where(R.c.id.in_(ids[i:i + 500]), R.c.status.in_(OPEN))
-                     .values(lease_owner=None, lease_until=None))
-
-
-def renew(conn: Connection, ids: Iterable[int], owner: str, until: datetime) -> None:
+def release(conn: Connection, ids: Iterable[int], owner: str) -> None:
+    """Give back `owner`'s leases of rows claimed but not sent (pause, shutdown, back-off); a lease that
+    lapsed and was taken over is the new owner's."""
     ids = list(ids)
     for i in range(0, len(ids), 500):
         conn.execute(update(R).where(R.c.id.in_(ids[i:i + 500]), R.c.lease_owner == owner, R.c.status.in_(OPEN))
-                     .values(lease_until=until))
+                     .values(lease_owner=None, lease_until=None))
+
+
+def renew(conn: Connection, ids: Iterable[int], owner: str, until: datetime) -> set[int]:
+    """Extend `owner`'s leases on `ids`; returns the ids it still holds (a lease that lapsed may have
+    been taken over by another worker, whose message it now is)."""
+    ids, kept = list(ids), set()
+    for i in range(0, len(ids), 500):
+        kept.update(conn.execute(update(R).where(R.c.id.in_(ids[i:i + 500]), R.c.lease_owner == owner,
+                                                 R.c.status.in_(OPEN))
+                                 .values(lease_until=until).returning(R.c.id)).scalars())
+    return kept
 
 
 def open_count(conn: Connection, campaign_id: int, *, due_before: datetime | None = None) -> int:
