@@ -96,14 +96,14 @@ def test_very_long_names_are_folded_not_overlong():
     assert max(len(line) for line in header_block(r.data)) <= 998
 
 
-@pytest.mark.xfail(strict=True, raises=(UnicodeEncodeError, AssertionError),
-                   reason="sending/message.py _to_header(): a UTF-8 local part (accepted by addresses.parse_address, "
-                          "RFC 6531) cannot be written: formataddr() raises UnicodeEncodeError, so the recipient "
-                          "ends failed/other instead of being sent with SMTPUTF8")
 def test_utf8_local_part_gets_a_message():
-    r = _prepared().render(Personal(5, "jörg@example.com", {"first_name": "Jörg"}))
-    msg = email.message_from_bytes(r.data, policy=policy.default)
-    assert msg["To"].addresses[0].addr_spec == "jörg@example.com"
+    """RFC 6532: a UTF-8 local part goes in the To header as UTF-8, with or without a display name."""
+    for name, shown in (("", ""), ("Jörg Müller", "Jörg Müller"), ('Jo "JJ", Smith', 'Jo "JJ", Smith')):
+        r = _prepared().render(Personal(5, "jörg@example.com", {}, name=name))
+        msg = email.message_from_string(r.data.decode("utf-8"), policy=policy.default)  # RFC 6532 headers
+        assert msg["To"].addresses[0].addr_spec == "jörg@example.com"
+        assert msg["To"].addresses[0].display_name == shown
+        assert r.rcpt == "jörg@example.com"
 
 
 def test_encoded_word_lookalikes_in_fields_stay_text():

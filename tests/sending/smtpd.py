@@ -103,8 +103,10 @@ class _Handler:
 class ScriptedServer:
     """aiosmtpd on 127.0.0.1 with per-address answers; `accepted` logs every message taken."""
 
-    def __init__(self, script: Script | None = None, *, auth: tuple[str, str] | None = None) -> None:
+    def __init__(self, script: Script | None = None, *, auth: tuple[str, str] | None = None,
+                 smtputf8: bool = False) -> None:
         self.script = script or Script()
+        self.smtputf8 = smtputf8  # offer SMTPUTF8 (RFC 6531)
         self.port = free_port()
         self.accepted: list[Accepted] = []
         self.rcpt_answers: list[tuple[str, str]] = []
@@ -118,7 +120,8 @@ class ScriptedServer:
         return AuthResult(success=ok, handled=False)
 
     def start(self) -> ScriptedServer:
-        kwargs: dict = {"hostname": "127.0.0.1", "port": self.port, "ready_timeout": 10}
+        kwargs: dict = {"hostname": "127.0.0.1", "port": self.port, "ready_timeout": 10,
+                        "enable_SMTPUTF8": self.smtputf8}
         if self.auth:
             kwargs.update(authenticator=self._authenticator, auth_required=True, auth_require_tls=False)
         self.controller = Controller(_Handler(self), **kwargs)

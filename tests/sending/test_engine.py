@@ -193,3 +193,28 @@ def test_server_problem_text_names_the_code_once(sqlite_engine):
     sender._server_problem(utcnow(), Reply(Stage.MAIL, 421, "4.3.2", "4.3.2 Service not available"),
                            parse_relay("smtp://127.0.0.1:1"))
     assert sender.report.server_problem.endswith("at mail: 421 4.3.2 Service not available")
+
+
+def test_non_ascii_address_goes_with_smtputf8_or_fails_as_not_the_address_fault(engine):
+    """RFC 6531: a UTF-8 local part is sent with SMTPUTF8 when the relay offers it; a relay without it
+    makes the recipient `failed` (5.6.7), never `error`, and never blacklisted; ASCII ones still go."""
+    import email
+    from email import policy
+
+    addrs = ["jörg@x.org", "ann@x.org"]
+    with ScriptedServer(smtputf8=True) as srv:
+        cid = make_campaign(engine, addrs)
+        send(engine, sender_settings(srv.url), [cid], linger=0.5)
+        assert srv.counts() == {"jörg@x.org": 1, "ann@x.org": 1}
+        got = next(a for a in srv.accepted if a.rcpt == "jörg@x.org")
+        msg = email.message_from_string(got.data.decode("utf-8"), policy=policy.default)
+        assert msg["To"].addresses[0].addr_spec == "jörg@x.org"
+    assert {a: r.status for a, r in rows(engine, cid).items()} == {"jörg@x.org": "sent", "ann@x.org": "sent"}
+
+    with ScriptedServer(smtputf8=False) as srv:
+        cid2 = make_campaign(engine, [], name="c2")
+        send(engine, sender_settings(srv.url, retry_schedule=(3600,)), [cid2], linger=0.5)
+        assert srv.counts() == {"ann@x.org": 1}
+    got = {a: (r.status, r.kind, r.enhanced_code) for a, r in rows(engine, cid2).items()}
+    assert got == {"jörg@x.org": ("failed", "policy", "5.6.7"), "ann@x.org": ("sent", None, "2.0.0")}
+    assert not blacklist.is_blacklisted(engine, "jörg@x.org")

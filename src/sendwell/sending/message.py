@@ -139,9 +139,15 @@ def _subject_header(subject: str) -> bytes:
 @lru_cache(maxsize=4096)
 def _to_header(name: str, addr: str) -> bytes:
     if not addr.isascii():
-        # Not supported yet (RFC 6531/6532 SMTPUTF8): formataddr raises UnicodeEncodeError and the
-        # recipient ends failed/other ("the message could not be built"), never with a mangled address.
-        return ("To: " + formataddr((name, addr), charset="utf-8") + "\r\n").encode("ascii")
+        # RFC 6532: the address goes in the header as UTF-8 (the relay sends it with SMTPUTF8); the
+        # name stays an encoded word, which SMTPUTF8 readers still decode.
+        if not name:
+            shown = ""
+        elif _plain(name, 200):  # quoted as formataddr would, which refuses the non-ASCII address itself
+            shown = formataddr((name, "a@b"))[:-len("<a@b>")]
+        else:
+            shown = _encoded(name, "To") + " "
+        return ("To: " + shown + "<" + addr + ">\r\n").encode("utf-8")
     if not name or _plain(name, 200):
         return ("To: " + formataddr((name, addr)) + "\r\n").encode("ascii", "backslashreplace")
     return ("To: " + _encoded(name, "To") + " <" + addr + ">\r\n").encode("ascii", "backslashreplace")

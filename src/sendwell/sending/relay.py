@@ -196,9 +196,16 @@ class Connection:
                 if stage is not Stage.EOD or response.code != 250:  # only 250 after the body is delivery
                     raise aiosmtplib.SMTPResponseException(response.code, response.message)
             else:
-                await smtp.mail(envelope_from, options=["SMTPUTF8"] if smtp.supports_extension("smtputf8") else None)
+                utf8 = not (envelope_from.isascii() and rcpt.isascii())
+                if utf8 and not smtp.supports_extension("smtputf8"):
+                    # RFC 6531 3.2: a non-ASCII address needs SMTPUTF8 all the way; the relay lacks it,
+                    # which says nothing about the address (so `failed`, never `error`).
+                    return Reply(Stage.RCPT, 553, "5.6.7", "5.6.7 the relay does not offer SMTPUTF8 (RFC 6531), "
+                                                           "needed for a non-ASCII address")
+                encoding = "utf-8" if utf8 else "ascii"
+                await smtp.mail(envelope_from, options=["SMTPUTF8"] if utf8 else None, encoding=encoding)
                 stage = Stage.RCPT
-                await smtp.rcpt(rcpt)
+                await smtp.rcpt(rcpt, encoding=encoding)
                 stage = Stage.DATA
                 response = await smtp.data(data)
         except aiosmtplib.SMTPResponseException as err:
