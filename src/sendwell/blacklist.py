@@ -17,7 +17,7 @@ from sendwell.db.engine import utcnow
 from sendwell.db.schema import blacklist, blacklist_history, events
 from sendwell.errors import NotFound, UserError
 from sendwell.model import BlacklistReason, ImportReport, Rejected
-from sendwell.readers import good_rows, typed
+from sendwell.readers import good_records, typed
 
 BATCH = 20_000
 
@@ -79,8 +79,8 @@ def import_file(engine: Engine, stream: IO[bytes], *, name: str = "<input>",
     report = ImportReport()
 
     def good() -> Iterable[tuple[str, str]]:
-        for row in good_rows(stream, name, report, on_read):
-            yield row.address.key, row.address.display
+        for record in good_records(stream, name, report, on_read, fields=False):
+            yield record[1], record[2]
 
     with engine.begin() as conn:
         report.imported = add_entries(conn, good(), reason=reason, source=f"import:{name}", note=note,

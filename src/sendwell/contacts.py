@@ -6,81 +6,115 @@ import json
 from collections.abc import Callable, Iterator
 from typing import IO, Any
 
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Connection, Engine, func, select, text
 
 from sendwell.addresses import AddressError, normalize
 from sendwell.db import bulk
 from sendwell.db.schema import blacklist, contacts
 from sendwell.errors import NotFound, UserError
 from sendwell.model import ImportReport, Rejected
-from sendwell.readers import good_rows
+from sendwell.readers import good_records
 
 BATCH = 20_000
 BATCH_BYTES = 4 << 20  # wide rows (1 KB of fields and more) flush sooner: memory stays flat whatever the width
-_to_json = json.JSONEncoder(ensure_ascii=False).encode  # built once: json.dumps(..., ensure_ascii=False) rebuilds it
 MAX_SUPPRESSED_LISTED = 10_000  # keep the report bounded on huge imports
+_NOW = "CURRENT_TIMESTAMP"
+_json_array = json.JSONEncoder(ensure_ascii=False).encode
 
 
 def import_contacts(engine: Engine, stream: IO[bytes], *, name: str = "<input>",
                     on_read: Callable[[int], None] | None = None) -> ImportReport:
     """Import every good row; report each rejected line and each blacklisted address."""
     report = ImportReport()
-    dialect = engine.dialect.name
-    merge, merge_unique = _merge_sql(dialect, repeats=True), _merge_sql(dialect, repeats=False)
     with engine.begin() as conn:
         before = conn.execute(select(func.count()).select_from(contacts)).scalar_one()
-        bulk.create_stage(conn)
+        merger = _SqliteMerge(conn, report) if conn.dialect.name == "sqlite" else _StagedMerge(conn, report)
         batch: list[tuple] = []
-        keys: set[str] = set()  # a batch without repeated addresses takes the simpler merge
         size = 0
-        for row in good_rows(stream, name, report, on_read):
-            a = row.address
-            keys.add(a.key)
-            fields = _to_json(row.fields) if row.fields else "{}"
-            batch.append((row.line, a.key, a.display, a.domain, fields))
-            size += len(fields) + 2 * len(a.key)
+        for record in good_records(stream, name, report, on_read):
+            batch.append(record)
+            size += len(record[4]) + 2 * len(record[1])
             if len(batch) >= BATCH or size >= BATCH_BYTES:
-                _flush(conn, batch, merge if len(keys) < len(batch) else merge_unique, report)
-                batch, keys, size = [], set(), 0
-        _flush(conn, batch, merge if len(keys) < len(batch) else merge_unique, report)
+                merger.flush(batch)
+                batch, size = [], 0
+        merger.flush(batch)
         after = conn.execute(select(func.count()).select_from(contacts)).scalar_one()
+        if after - before >= bulk.ANALYZE_AFTER:
+            bulk.analyze(conn, "contacts")
     good = report.read - len(report.rejected)
     report.imported = after - before
     report.merged = good - report.imported
     return report
 
 
-def _merge_sql(dialect: str, repeats: bool) -> str:
-    now = "CURRENT_TIMESTAMP"
-    if dialect == "postgresql" and repeats:
+def _suppressed(report: ImportReport, found: list[tuple[int, str, str]]) -> None:
+    """Report blacklisted rows, (line, as given, reason) in line order: they stay suppressed."""
+    report.blacklisted += len(found)
+    room = MAX_SUPPRESSED_LISTED - len(report.suppressed)
+    report.suppressed.extend(Rejected(line, shown, f"blacklisted ({why})") for line, shown, why in found[:room])
+
+
+class _SqliteMerge:
+    """SQLite: one upsert per row through executemany, in line order (a repeated address merges its fields in
+    order and keeps its first spelling). A staging table would write every row twice; here the only extra
+    statement per batch looks the batch's addresses up in the black list."""
+
+    UPSERT = (f"INSERT INTO contacts (email, display, domain, fields, created_at, updated_at) "
+              f"VALUES (?2, ?3, ?4, ?5, {_NOW}, {_NOW}) ON CONFLICT (email) DO UPDATE SET "
+              f"fields = {bulk.json_merge('sqlite', 'contacts.fields', 'excluded.fields')}, "
+              "updated_at = excluded.updated_at")
+    BLACKLISTED = ("SELECT j.key, b.reason FROM json_each(?) j JOIN blacklist b ON b.email = j.value "
+                   "ORDER BY j.key")
+
+    def __init__(self, conn: Connection, report: ImportReport) -> None:
+        self.cursor = conn.connection.driver_connection.cursor()
+        self.report = report
+        # Nobody else can write while this transaction holds SQLite's write lock: an empty black list stays empty.
+        self.check = conn.execute(select(blacklist.c.email).limit(1)).first() is not None
+
+    def flush(self, batch: list[tuple]) -> None:
+        if not batch:
+            return
+        self.cursor.executemany(self.UPSERT, batch)
+        if self.check:
+            found = self.cursor.execute(self.BLACKLISTED, (_json_array([r[1] for r in batch]),)).fetchall()
+            _suppressed(self.report, [(batch[i][0], batch[i][2], why) for i, why in found])
+
+
+class _StagedMerge:
+    """PostgreSQL: COPY the batch into the stage, then one set-based statement merges it."""
+
+    def __init__(self, conn: Connection, report: ImportReport) -> None:
+        self.conn, self.report = conn, report
+        self.merge, self.merge_unique = _staged_sql(repeats=True), _staged_sql(repeats=False)
+        bulk.create_stage(conn)
+
+    def flush(self, batch: list[tuple]) -> None:
+        if not batch:
+            return
+        repeats = len({r[1] for r in batch}) < len(batch)  # a batch without repeats takes the simpler merge
+        bulk.load_stage(self.conn, batch)
+        self.conn.execute(text(self.merge if repeats else self.merge_unique))
+        _suppressed(self.report, self.conn.execute(text(
+            f"SELECT s.line, s.display, b.reason FROM {bulk.STAGE} s JOIN blacklist b ON b.email = s.email "
+            "ORDER BY s.line")).all())
+        bulk.clear_stage(self.conn)
+
+
+def _staged_sql(repeats: bool) -> str:
+    if repeats:
         # One row per address even when the batch repeats it (ON CONFLICT may touch a row only once):
         # the first spelling is kept, fields merge in line order.
         select_stage = (
-            f"SELECT a.email, a.display, a.domain, COALESCE(f.fields, '{{}}'::jsonb)::json, {now}, {now} FROM "
+            f"SELECT a.email, a.display, a.domain, COALESCE(f.fields, '{{}}'::jsonb)::json, {_NOW}, {_NOW} FROM "
             f"(SELECT DISTINCT ON (email) email, display, domain FROM {bulk.STAGE} ORDER BY email, line) a "
             f"LEFT JOIN (SELECT s.email, jsonb_object_agg(e.key, e.value ORDER BY s.line) AS fields "
             f"FROM {bulk.STAGE} s, jsonb_each(s.fields::jsonb) e GROUP BY s.email) f ON f.email = a.email")
     else:
-        fields = "s.fields::json" if dialect == "postgresql" else "s.fields"
-        select_stage = (f"SELECT s.email, s.display, s.domain, {fields}, {now}, {now} FROM {bulk.STAGE} s "
-                        "WHERE true ORDER BY s.line")
-    merged = bulk.json_merge(dialect, "contacts.fields", "excluded.fields")
+        select_stage = f"SELECT s.email, s.display, s.domain, s.fields::json, {_NOW}, {_NOW} FROM {bulk.STAGE} s"
+    merged = bulk.json_merge("postgresql", "contacts.fields", "excluded.fields")
     return (f"INSERT INTO contacts (email, display, domain, fields, created_at, updated_at) {select_stage} "
             f"ON CONFLICT (email) DO UPDATE SET fields = {merged}, updated_at = excluded.updated_at")
-
-
-def _flush(conn, batch: list[tuple], merge: str, report: ImportReport) -> None:  # noqa: ANN001
-    if not batch:
-        return
-    bulk.load_stage(conn, batch)
-    conn.execute(text(merge))
-    suppressed = conn.execute(text(
-        f"SELECT s.line, s.display, b.reason FROM {bulk.STAGE} s JOIN blacklist b ON b.email = s.email "
-        "ORDER BY s.line")).all()
-    report.blacklisted += len(suppressed)
-    room = MAX_SUPPRESSED_LISTED - len(report.suppressed)
-    report.suppressed.extend(Rejected(line, shown, f"blacklisted ({why})") for line, shown, why in suppressed[:room])
-    bulk.clear_stage(conn)
 
 
 def _key(address: str) -> str:

@@ -11,15 +11,25 @@ import csv
 import io
 import re
 from collections.abc import Callable, Iterable, Iterator
-from typing import IO, NamedTuple
+from json import JSONEncoder
+from json.encoder import encode_basestring as _json_string  # the C string encoder json.dumps uses
+from typing import IO, Any, NamedTuple
 
-from sendwell.addresses import AddressError, parse_address, tokens_of_line
+from sendwell.addresses import (
+    FAST_ADDRESS,
+    MAX_ADDRESS_OCTETS,
+    AddressError,
+    known_domain,
+    parse_address,
+    tokens_of_line,
+)
 from sendwell.model import Address, ImportReport, Rejected
 
 SAMPLE_BYTES = 64 * 1024
 EMAIL_HEADERS = ("email", "e-mail", "email address", "e-mail address", "mail", "emailaddress", "address")
 _FIELD_NAME = re.compile(r"\W+")
 csv.field_size_limit(1 << 20)
+_to_json = JSONEncoder(ensure_ascii=False).encode
 
 
 class Row(NamedTuple):
@@ -88,9 +98,26 @@ def _email_column(headers: list[str]) -> int | None:
     return None
 
 
+Record = tuple[int, str | None, str, str, Any]
+"""(line, key, text, domain, extra): a good row has its address key and the ASCII domain, `text` is the spelling
+as given and `extra` its fields (a JSON object's text, or a dict); a rejected row has key None and the reason in
+`extra`. Good rows are exactly the staging table's tuples (bulk.STAGE_COLUMNS), so an import of a million rows
+builds one tuple per row and nothing else."""
+
+
 def read_rows(stream: IO[bytes], name: str = "<input>",
               on_read: Callable[[int], None] | None = None) -> Iterator[Row]:
     """Yield every candidate address of a CSV file or a plain/pasted list."""
+    for line, key, shown, domain, extra in _records(stream, name, on_read, as_json=False):
+        if key is None:
+            yield Row(line, shown, None, error=extra)
+        else:
+            yield Row(line, shown, Address(key, shown, domain), extra)
+
+
+def _records(stream: IO[bytes], name: str, on_read: Callable[[int], None] | None, *,
+             as_json: bool | None) -> Iterator[Record]:
+    """Every candidate as a Record; fields as dicts, as JSON text (`as_json`), or not at all ("", as_json None)."""
     counting = _Counting(stream, on_read)
     buffered = io.BufferedReader(counting, buffer_size=SAMPLE_BYTES)
     sample = buffered.peek(SAMPLE_BYTES)[:SAMPLE_BYTES]
@@ -111,17 +138,39 @@ def read_rows(stream: IO[bytes], name: str = "<input>",
         headers = next(csv.reader([first], delimiter=delimiter))
         column = _email_column(headers)
         if column is not None and "@" not in headers[column]:
-            yield from _csv_rows(text, headers, column, delimiter, offset)
+            yield from _csv_records(text, headers, column, delimiter, offset, as_json)
             return
-    yield from _list_rows(first, text, offset)
+    yield from _list_records(first, text, offset, as_json)
 
 
-def _csv_rows(text: IO[str], headers: list[str], column: int, delimiter: str,
-              offset: int) -> Iterator[Row]:
+def _fields_encoder(names: list[str], others: list[int], as_json: bool | None) -> Callable[[list[str]], Any]:
+    """values -> the non-empty other cells by field name: a dict, or the text `json.dumps(dict)` would give."""
+    if as_json is None:
+        return lambda values: ""
+    if not as_json:
+        return lambda values: {name: v for i, name in zip(others, names, strict=True) if (v := values[i].strip())}
+    if not others:
+        return lambda values: "{}"
+    if len(set(names)) < len(names):  # two headers with one field name: the dict decides which value stays
+        by_dict = _fields_encoder(names, others, False)
+        return lambda values: _to_json(d) if (d := by_dict(values)) else "{}"
+    # The same text as json.dumps(..., ensure_ascii=False) without a dict and an encoder run per row.
+    prefixes = [(i, _json_string(name) + ": ") for i, name in zip(others, names, strict=True)]
+
+    def encode(values: list[str]) -> str:
+        parts = [prefix + _json_string(v) for i, prefix in prefixes if (v := values[i].strip())]
+        return "{" + ", ".join(parts) + "}" if parts else "{}"
+    return encode
+
+
+def _csv_records(text: IO[str], headers: list[str], column: int, delimiter: str, offset: int,
+                 as_json: bool | None) -> Iterator[Record]:
     names = [field_name(h) for h in headers]
-    others = [(i, names[i]) for i in range(len(names)) if i != column]
+    others = [i for i in range(len(names)) if i != column]
+    fields_of = _fields_encoder([names[i] for i in others], others, as_json)
     reader = csv.reader(text, delimiter=delimiter)
     width = len(headers)
+    fast, known = FAST_ADDRESS.match, known_domain  # parse_address's own fast path, inlined: the per-row cost
     line = offset + 1  # the header's line; it was read outside the reader
     for values in reader:
         start, line = line + 1, offset + 1 + reader.line_num
@@ -131,35 +180,47 @@ def _csv_rows(text: IO[str], headers: list[str], column: int, delimiter: str,
             while len(values) > width and not values[-1].strip():
                 values.pop()  # trailing empty cells (a spreadsheet's extra delimiters) are harmless
             if len(values) != width:
-                yield Row(start, delimiter.join(values), None,
-                          error=f"{len(values)} fields where the header has {width}")
+                yield start, None, delimiter.join(values), "", f"{len(values)} fields where the header has {width}"
                 continue
         raw = values[column].strip()
         if not raw:
             if any(v.strip() for v in values):
-                yield Row(start, delimiter.join(values), None, error="empty email field")
+                yield start, None, delimiter.join(values), "", "empty email field"
             continue
+        match = fast(raw)
+        if match is not None and (domain := known(match[2])) is not None:
+            key = f"{match[1].lower()}@{domain}"
+            if len(key) <= MAX_ADDRESS_OCTETS:
+                yield start, key, raw, domain, fields_of(values)
+                continue
         try:
-            address = parse_address(raw)
+            key, _, domain = parse_address(raw)
         except AddressError as err:
-            yield Row(start, raw, None, error=str(err))
+            yield start, None, raw, "", str(err)
             continue
-        yield Row(start, raw, address, {name: v for i, name in others if (v := values[i].strip())})
+        yield start, key, raw, domain, fields_of(values)
 
 
-def _list_rows(first: str, text: IO[str], offset: int) -> Iterator[Row]:
+def _list_records(first: str, text: IO[str], offset: int, as_json: bool | None) -> Iterator[Record]:
+    no_fields = "" if as_json is None else "{}"
     number = offset
     for line in _chain(first, text):
         number += 1
-        tokens = tokens_of_line(line)
+        bare = line.strip()
+        # One bare address on the line (a plain list) is the only token tokens_of_line would find: a fast-path
+        # address has no separator, bracket, quote or "mailto:", and a "'" only counts at its edges.
+        plain = FAST_ADDRESS.match(bare) and bare[0] != "'" and bare[-1] != "'"
+        tokens = (bare,) if plain else tokens_of_line(line)
         for token in tokens:
             if "@" not in token:
-                yield Row(number, token, None, error="no address found")
+                yield number, None, token, "", "no address found"
                 continue
             try:
-                yield Row(number, token, parse_address(token), {})
+                key, _, domain = parse_address(token)
             except AddressError as err:
-                yield Row(number, token, None, error=str(err))
+                yield number, None, token, "", str(err)
+                continue
+            yield number, key, token, domain, {} if as_json is False else no_fields
 
 
 def _chain(first: str, rest: IO[str]) -> Iterator[str]:
@@ -167,15 +228,22 @@ def _chain(first: str, rest: IO[str]) -> Iterator[str]:
     yield from rest
 
 
-def good_rows(stream: IO[bytes], name: str, report: ImportReport,
-              on_read: Callable[[int], None] | None = None) -> Iterator[Row]:
-    """The rows of `stream` with a usable address; the others go into `report.rejected` with their line."""
-    for row in read_rows(stream, name, on_read):
-        report.read += 1
-        if row.address is None:
-            report.rejected.append(Rejected(row.line, row.text, row.error or "invalid"))
-        else:
-            yield row
+def good_records(stream: IO[bytes], name: str, report: ImportReport,
+                 on_read: Callable[[int], None] | None = None, *,
+                 fields: bool = True) -> Iterator[tuple[int, str, str, str, str]]:
+    """The rows of `stream` with a usable address, as the staging table's tuples (line, key, display, domain,
+    fields as JSON text, or "" when `fields` is false); the others go into `report.rejected` with their line."""
+    read = 0
+    reject = report.rejected.append
+    try:
+        for record in _records(stream, name, on_read, as_json=True if fields else None):
+            read += 1
+            if record[1] is None:
+                reject(Rejected(record[0], record[2], record[4]))
+            else:
+                yield record
+    finally:
+        report.read += read
 
 
 def typed(addresses: Iterable[str], report: ImportReport) -> Iterator[tuple[int, Address]]:

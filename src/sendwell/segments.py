@@ -13,7 +13,7 @@ from sendwell.db.engine import utcnow
 from sendwell.db.schema import campaign_segments, campaigns, segment_members, segments
 from sendwell.errors import NotFound, UserError
 from sendwell.model import ImportReport
-from sendwell.readers import good_rows, typed
+from sendwell.readers import good_records, typed
 
 BATCH = 20_000
 
@@ -67,8 +67,8 @@ def import_members(engine: Engine, name: str, stream: IO[bytes], *, source_name:
         sid = segment_id(conn, name)
         bulk.create_stage(conn)
         batch: list[tuple] = []
-        for row in good_rows(stream, source_name, report, on_read):
-            batch.append((row.line, row.address.key, row.address.display, row.address.domain, ""))
+        for record in good_records(stream, source_name, report, on_read, fields=False):
+            batch.append(record)
             if len(batch) >= BATCH:
                 report.imported += _flush(conn, sid, batch)
                 batch = []
