@@ -174,6 +174,8 @@ def run(db_url: str, cid: int, connections: int, port: int, recipients: int, *, 
             dbapi_conn.rollback()
     elif cache_mb is not None:
         event.listen(engine, "connect", lambda c, _r: c.execute(f"PRAGMA cache_size=-{cache_mb * 1024}"))
+    commits = [0]  # transactions: outcomes of all connections share one, so fewer per message is better
+    event.listen(engine, "commit", lambda _conn: commits.__setitem__(0, commits[0] + 1))
     s = Settings()
     settings = replace(s, smtp=replace(s.smtp, urls=(f"smtp://127.0.0.1:{port}",), connections=connections,
                                        messages_per_connection=10_000),
@@ -190,7 +192,8 @@ def run(db_url: str, cid: int, connections: int, port: int, recipients: int, *, 
     report = send(engine, settings, [cid], linger=0)
     ended, cpu = time.time(), time.process_time() - cpu
     out = {"start": started, "end": ended, "sent": report.counts["sent"], "stopped": report.stopped,
-           "cpu_s": cpu, "db_cpu_s": sum(_proc_cpu(pid) - db_cpu.get(pid, 0.0) for pid in backends),
+           "cpu_s": cpu, "commits": commits[0],
+           "db_cpu_s": sum(_proc_cpu(pid) - db_cpu.get(pid, 0.0) for pid in backends),
            "rss_before_mb": round(rss_before / 1024, 1),
            "max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
     if trace:
@@ -274,6 +277,7 @@ def configuration(db_url: str, recipients: int, connections: int, processes: int
     row = {"procs": processes, "conns": connections, "sent": sent, "seconds": round(elapsed, 2),
            "msg_per_s": round(sent / elapsed, 1), "cpu_ms_per_msg": round(per_msg * sum(o["cpu_s"] for o in outs), 3),
            "db_cpu_ms_per_msg": round(per_msg * sum(o["db_cpu_s"] for o in outs), 3) if "postgres" in db_url else None,
+           "msg_per_commit": round(sent / max(1, sum(o["commits"] for o in outs)), 1),
            "peak_rss_mb": max(o["max_rss_mb"] for o in outs), "rss_at_start_mb": max(o["rss_before_mb"] for o in outs)}
     if sent != recipients:
         row["note"] = f"{recipients - sent} not sent; stopped: {', '.join(sorted({o['stopped'] for o in outs}))}"
@@ -303,7 +307,7 @@ def _ints(value: str) -> list[int]:
 
 
 COLUMNS = ["ledger", "procs", "conns", "sent", "seconds", "msg_per_s", "ratio", "cpu_ms_per_msg",
-           "db_cpu_ms_per_msg", "peak_rss_mb", "note"]
+           "db_cpu_ms_per_msg", "msg_per_commit", "peak_rss_mb", "note"]
 MEMORY_COLUMNS = ["recipients", "sent", "seconds", "msg_per_s", "cpu_ms_per_msg", "rss_at_start_mb", "peak_rss_mb",
                   "heap_peak_mb", "note"]
 
