@@ -65,6 +65,8 @@ def test_merge_fields_and_names_never_add_a_header_line(first, note, name, last)
         assert msg["To"].addresses[0].addr_spec == "bob@example.com"
         assert "\n" not in str(msg["Subject"]) and "\r" not in str(msg["Subject"])
     assert [p.get_content_type() for p in msg.walk()] == ["multipart/alternative", "text/plain", "text/html"]
+    # every line ends in CRLF: the relay writes rendered messages as they are (Connection.send(crlf=True))
+    assert r.data.count(b"\n") == r.data.count(b"\r\n") and r.data.count(b"\r") == r.data.count(b"\r\n")
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])

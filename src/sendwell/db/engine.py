@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
+import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -72,3 +76,40 @@ def is_postgres(engine: Engine) -> bool:
 def ping(engine: Engine) -> None:
     with engine.connect() as conn:
         conn.execute(text("SELECT 1"))
+
+
+_lock_files: dict[str, int] = {}
+
+
+@contextlib.contextmanager
+def write_turn(engine: Engine, patience: float = 30.0) -> Iterator[None]:
+    """Take turns with other processes at writing a SQLite file (a no-op for PostgreSQL).
+
+    SQLite makes a writer that finds the file locked sleep 1, 2, 5, 10 … ms before it looks again;
+    for a sender committing every few milliseconds that sleep is a stall of all its connections.
+    An flock on `<file>-writers` queues our own processes instead and wakes the next one as soon as
+    the lock is free. Other programs simply don't take it: SQLite's own lock still decides; after
+    `patience` seconds we go ahead and let it.
+    """
+    path = engine.url.database
+    if engine.dialect.name != "sqlite" or not path or path == ":memory:":
+        yield
+        return
+    fd = _lock_files.get(path)
+    if fd is None:
+        fd = _lock_files[path] = os.open(path + "-writers", os.O_RDWR | os.O_CREAT, 0o600)
+    deadline, pause, held = time.monotonic() + patience, 0.00005, False
+    while not held:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            held = True
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                break
+            time.sleep(pause)
+            pause = min(pause * 2, 0.002)
+    try:
+        yield
+    finally:
+        if held:
+            fcntl.flock(fd, fcntl.LOCK_UN)

@@ -28,7 +28,7 @@ from sqlalchemy import Connection, Engine, select, update
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from sendwell.config import Settings
-from sendwell.db.engine import utcnow
+from sendwell.db.engine import utcnow, write_turn
 from sendwell.db.schema import campaigns
 from sendwell.model import BlacklistReason, CampaignState, FailureKind, RecipientStatus
 from sendwell.sending import limit, outcome, queue, usage
@@ -136,7 +136,7 @@ class Sender:
         deadline, delay = 0.0, 0.1
         while True:
             try:
-                with self.engine.begin() as conn:
+                with write_turn(self.engine), self.engine.begin() as conn:
                     return fn(conn, *args)
             except DBAPIError as err:
                 if not lost_connection(err):
@@ -405,9 +405,9 @@ class Sender:
             conn = SmtpConnection(relay, timeout=self.settings.smtp.timeout, helo_name=self.settings.smtp.helo_name)
             reply = await conn.open()
             if reply is None:
-                reply = await conn.send(rendered.envelope_from, rendered.rcpt, rendered.data)
-        else:
-            reply = await conn.send(rendered.envelope_from, rendered.rcpt, rendered.data)
+                reply = await conn.send(rendered.envelope_from, rendered.rcpt, rendered.data, crlf=True)
+        else:  # rendered (and signed) messages end every line in CRLF (tests/fuzz/test_header_injection.py)
+            reply = await conn.send(rendered.envelope_from, rendered.rcpt, rendered.data, crlf=True)
         verdict = outcome.classify(reply)
         now = self.clock()
         if verdict.kind is K.SERVER:
@@ -449,7 +449,13 @@ class Sender:
     async def _recorder(self) -> None:
         while True:
             await self._wake.wait()
-            await asyncio.sleep(0)  # one loop turn: answers already on the sockets join this commit
+            # Group commit: take loop turns while outcomes keep arriving (answers already on the
+            # sockets), so one commit carries several connections' outcomes; a commit costs more
+            # than a message's rendering.
+            seen = 0
+            while len(self._pending) != seen and len(self._pending) < self.settings.smtp.connections:
+                seen = len(self._pending)
+                await asyncio.sleep(0)
             self._wake.clear()
             batch, self._pending = self._pending, []
             if batch:

@@ -7,7 +7,6 @@ many messages; after a refused transaction it sends RSET so the next message sta
 
 from __future__ import annotations
 
-import asyncio
 import re
 import ssl
 import time
@@ -18,6 +17,7 @@ import aiosmtplib
 
 from sendwell.errors import UserError
 from sendwell.sending.outcome import Problem, Reply, Stage
+from sendwell.sending.wire import ProtocolError, Wire
 
 _STAGES = list(Stage)
 _ENHANCED = re.compile(r"^\s*([245]\.\d{1,3}\.\d{1,3})\b")
@@ -109,7 +109,7 @@ def _reply(stage: Stage, code: int, message: str) -> Reply:
 
 def _problem(stage: Stage, err: BaseException) -> Reply:
     """A failure without an SMTP answer, named by what went wrong."""
-    if isinstance(err, (aiosmtplib.SMTPTimeoutError, TimeoutError, asyncio.TimeoutError)):
+    if isinstance(err, (aiosmtplib.SMTPTimeoutError, TimeoutError)):
         problem = Problem.TIMEOUT
     elif isinstance(err, ssl.SSLError) or isinstance(err.__cause__, ssl.SSLError) or "[SSL" in str(err) or (
             stage is Stage.STARTTLS and isinstance(err, aiosmtplib.SMTPException)):
@@ -136,18 +136,23 @@ async def _login(smtp: aiosmtplib.SMTP, username: str, password: str) -> None:
 
 
 class Connection:
-    """One SMTP session to one relay; `send` delivers one message to one recipient."""
+    """One SMTP session to one relay; `send` delivers one message to one recipient.
+
+    aiosmtplib opens the session (connect, EHLO, STARTTLS, AUTH); the mail transactions then go over
+    a `Wire` on the same transport.
+    """
 
     def __init__(self, relay: Relay, *, timeout: float, helo_name: str = "") -> None:
         self.relay, self.timeout = relay, timeout
         self.helo_name = helo_name or None
-        self.smtp: aiosmtplib.SMTP | None = None
+        self.wire: Wire | None = None
+        self.pipelining = self.smtputf8 = False
         self.sent = 0  # messages accepted on this session
         self.stage = Stage.CONNECT  # where the current transaction is (for failures without an answer)
 
     @property
     def is_open(self) -> bool:
-        return self.smtp is not None and self.smtp.is_connected
+        return self.wire is not None and not self.wire.closed
 
     async def open(self) -> Reply | None:
         """Connect, greet, STARTTLS and log in as the URL says; None when ready, else what failed."""
@@ -181,116 +186,101 @@ class Connection:
         except (aiosmtplib.SMTPException, OSError, ssl.SSLError, TimeoutError) as err:
             smtp.close()
             return _problem(stage, err)
-        self.smtp, self.sent = smtp, 0
+        if smtp.transport is None or smtp.transport.is_closing():
+            return Reply(stage, None, None, "connection closed", Problem.RESET)
+        self.pipelining = smtp.supports_extension("pipelining")
+        self.smtputf8 = smtp.supports_extension("smtputf8")
+        self.wire, self.sent = Wire(smtp.transport), 0  # type: ignore[arg-type]
         return None
 
-    async def send(self, envelope_from: str, rcpt: str, data: bytes) -> Reply:
-        """Deliver one message; the Reply says where and why it stopped, or EOD 250 when accepted."""
-        smtp = self.smtp
-        if smtp is None or not smtp.is_connected:
+    async def send(self, envelope_from: str, rcpt: str, data: bytes, *, crlf: bool = False) -> Reply:
+        """Deliver one message; the Reply says where and why it stopped, or EOD 250 when accepted.
+
+        `crlf` promises every line of `data` already ends in CRLF (the engine's rendered messages
+        do), which saves scanning 10 KB for bare line ends."""
+        wire = self.wire
+        if wire is None or wire.closed:
             return Reply(Stage.MAIL, None, None, "connection closed", Problem.RESET)
-        stage = self.stage = Stage.MAIL
+        utf8 = not (envelope_from.isascii() and rcpt.isascii())
+        if utf8 and not self.smtputf8:
+            # RFC 6531 3.2: a non-ASCII address needs SMTPUTF8 all the way; the relay lacks it,
+            # which says nothing about the address (so `failed`, never `error`).
+            return Reply(Stage.RCPT, 553, "5.6.7", "5.6.7 the relay does not offer SMTPUTF8 (RFC 6531), "
+                                                   "needed for a non-ASCII address")
+        if not crlf and not _is_crlf(data):
+            data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n").replace(b"\n", b"\r\n")
+        self.stage = Stage.MAIL
         try:
-            if smtp.protocol is not None and envelope_from.isascii() and rcpt.isascii() and _is_crlf(data):
-                stage, response = await self._pipelined(smtp, envelope_from, rcpt, data)
-                if stage is not Stage.EOD or response.code != 250:  # only 250 after the body is delivery
-                    raise aiosmtplib.SMTPResponseException(response.code, response.message)
-            else:
-                utf8 = not (envelope_from.isascii() and rcpt.isascii())
-                if utf8 and not smtp.supports_extension("smtputf8"):
-                    # RFC 6531 3.2: a non-ASCII address needs SMTPUTF8 all the way; the relay lacks it,
-                    # which says nothing about the address (so `failed`, never `error`).
-                    return Reply(Stage.RCPT, 553, "5.6.7", "5.6.7 the relay does not offer SMTPUTF8 (RFC 6531), "
-                                                           "needed for a non-ASCII address")
-                encoding = "utf-8" if utf8 else "ascii"
-                await smtp.mail(envelope_from, options=["SMTPUTF8"] if utf8 else None, encoding=encoding)
-                stage = Stage.RCPT
-                await smtp.rcpt(rcpt, encoding=encoding)
-                stage = Stage.DATA
-                response = await smtp.data(data)
-        except aiosmtplib.SMTPResponseException as err:
-            if err.code < 400:  # an answer out of turn (e.g. 250 to DATA): the session cannot be trusted
-                self.abort()
-            else:
-                await self._reset()
-            return _reply(stage, err.code, err.message)
-        except (aiosmtplib.SMTPException, OSError, TimeoutError) as err:
-            self.abort()
-            return _problem(max(stage, self.stage, key=_STAGES.index), err)
-        self.sent += 1
-        return _reply(Stage.EOD, response.code, response.message)
+            stage, code, text = await self._transaction(wire, envelope_from, rcpt, data, utf8)
+        except (OSError, TimeoutError, ProtocolError) as err:
+            wire.abort()
+            return _problem(self.stage, err)
+        if stage is Stage.EOD and code == 250:  # only 250 after the body is delivery
+            self.sent += 1
+        elif code < 400 or code == 421:  # an answer out of turn, or the server closing: the session is done
+            wire.abort()
+        else:
+            await self._reset()
+        return _reply(stage, code, text)
 
-    async def _pipelined(self, smtp: aiosmtplib.SMTP, envelope_from: str, rcpt: str,
-                         data: bytes) -> tuple[Stage, aiosmtplib.SMTPResponse]:
-        """MAIL, RCPT and DATA in one write when the relay offers PIPELINING (RFC 2920), then the body.
-
-        Written straight to aiosmtplib's protocol: its mail()/rcpt()/data() re-parse every address and
-        run two regular expressions over every message (~300 µs of CPU a message, most of the cost).
-        Returns the stage and the answer that ended the transaction (250 at EOD when accepted).
-        """
-        proto = smtp.protocol
-        assert proto is not None
-        commands = [(Stage.MAIL, b"MAIL FROM:<" + envelope_from.encode() + b">\r\n"),
-                    (Stage.RCPT, b"RCPT TO:<" + rcpt.encode() + b">\r\n"), (Stage.DATA, b"DATA\r\n")]
-        # aiosmtplib's protocol keeps one parsed answer per read; the others of a pipelined burst stay
-        # in its buffer, where _answer() picks them up (only when that private buffer exists).
-        pipelining = smtp.supports_extension("pipelining") and hasattr(proto, "_read_response_from_buffer")
-        if pipelining:
-            proto.write(b"".join(c for _, c in commands))
-        answers = []
+    async def _transaction(self, wire: Wire, envelope_from: str, rcpt: str, data: bytes,
+                           utf8: bool) -> tuple[Stage, int, str]:
+        """MAIL, RCPT and DATA (in one write when the relay offers PIPELINING, RFC 2920), then the body.
+        Returns the stage and the answer that ended the transaction (250 at EOD when accepted)."""
+        enc, option = ("utf-8", b" SMTPUTF8") if utf8 else ("ascii", b"")
+        commands = [(Stage.MAIL, b"MAIL FROM:<" + envelope_from.encode(enc) + b">" + option + b"\r\n"),
+                    (Stage.RCPT, b"RCPT TO:<" + rcpt.encode(enc) + b">\r\n"), (Stage.DATA, b"DATA\r\n")]
+        if self.pipelining:
+            wire.write(b"".join(c for _, c in commands))
+        answers: list[tuple[int, str]] = []
         for stage, command in commands:
             self.stage = stage
-            if not pipelining:
-                proto.write(command)
-            answers.append(await self._answer(proto))
-            if not pipelining and answers[-1].code >= 300:
+            if not self.pipelining:
+                wire.write(command)
+            answers.append(await wire.read(self.timeout))
+            if not self.pipelining and answers[-1][0] >= 400:
                 break
-        for (stage, _), answer in zip(commands, answers, strict=False):
-            if answer.code == 421:
-                smtp.close()
-                return stage, answer
-            if stage is not Stage.DATA and answer.code not in (250, 251):
-                if answers[-1].code == 354:  # DATA accepted after all: end an empty message (RFC 2920)
-                    proto.write(b".\r\n")
-                    await self._answer(proto)
-                return stage, answer
-            if stage is Stage.DATA and answer.code != 354:
-                return stage, answer
+        for (stage, _), (code, text) in zip(commands, answers, strict=False):
+            if code == 421:
+                return stage, code, text
+            if stage is not Stage.DATA and code not in (250, 251):
+                if answers[-1][0] == 354:  # DATA accepted after all: end an empty message (RFC 2920)
+                    wire.write(b".\r\n")
+                    await wire.read(self.timeout)
+                return stage, code, text
+            if stage is Stage.DATA and code != 354:
+                return stage, code, text
         # Dot-stuffing: a line that starts with "." gets a second one (RFC 5321 4.5.2).
         body = data.replace(b"\r\n.", b"\r\n..")
         if body.startswith(b"."):
             body = b"." + body
         self.stage = Stage.EOD
-        proto.write(body + (b".\r\n" if body.endswith(b"\r\n") else b"\r\n.\r\n"))
-        return Stage.EOD, await proto.read_response(timeout=self.timeout)
-
-    async def _answer(self, proto: aiosmtplib.protocol.SMTPProtocol) -> aiosmtplib.SMTPResponse:
-        """The next answer: one already buffered from a pipelined burst, or the next to arrive."""
-        if getattr(proto, "_buffer", None):
-            answer = proto._read_response_from_buffer()
-            if answer is not None:
-                return answer
-        return await proto.read_response(timeout=self.timeout)
+        wire.write(body + (b".\r\n" if body.endswith(b"\r\n") else b"\r\n.\r\n"))
+        return (Stage.EOD, *await wire.read(self.timeout))
 
     async def _reset(self) -> None:
         """RSET after a refused transaction; a session that cannot reset is dropped."""
-        if self.smtp is None or not self.smtp.is_connected:
-            self.abort()
+        wire = self.wire
+        if wire is None or wire.closed:
             return
         try:
-            await self.smtp.rset()
-        except (aiosmtplib.SMTPException, OSError, TimeoutError):
-            self.abort()
+            wire.write(b"RSET\r\n")
+            code, _ = await wire.read(self.timeout)
+        except (OSError, TimeoutError, ProtocolError):
+            code = 0
+        if code != 250:
+            wire.abort()
 
     def abort(self) -> None:
-        if self.smtp is not None:
-            self.smtp.close()
-        self.smtp = None
+        if self.wire is not None:
+            self.wire.abort()
 
     async def close(self) -> None:
-        smtp, self.smtp = self.smtp, None
-        if smtp is not None and smtp.is_connected:
+        wire, self.wire = self.wire, None
+        if wire is not None and not wire.closed:
             try:
-                await smtp.quit()
-            except (aiosmtplib.SMTPException, OSError, TimeoutError):
-                smtp.close()
+                wire.write(b"QUIT\r\n")
+                await wire.read(min(self.timeout, 5.0))
+            except (OSError, TimeoutError, ProtocolError):
+                pass
+            wire.close()
