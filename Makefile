@@ -26,4 +26,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) sendwell.db sendwell.db-wal sendwell.db-shm
+	rm -rf $(VENV) sendwell.db sendwell.db-wal sendwell.db-shm sendwell.db-writers
