@@ -85,6 +85,8 @@ def import_file(engine: Engine, stream: IO[bytes], *, name: str = "<input>",
     with engine.begin() as conn:
         report.imported = add_entries(conn, good(), reason=reason, source=f"import:{name}", note=note,
                                       actor=actor)
+        if report.imported >= bulk.ANALYZE_AFTER:
+            bulk.analyze(conn, "blacklist", "blacklist_history")
     report.merged = report.read - len(report.rejected) - report.imported
     return report
 

@@ -29,15 +29,8 @@ def import_contacts(engine: Engine, stream: IO[bytes], *, name: str = "<input>",
     with engine.begin() as conn:
         before = conn.execute(select(func.count()).select_from(contacts)).scalar_one()
         merger = _SqliteMerge(conn, report) if conn.dialect.name == "sqlite" else _StagedMerge(conn, report)
-        batch: list[tuple] = []
-        size = 0
-        for record in good_records(stream, name, report, on_read):
-            batch.append(record)
-            size += len(record[4]) + 2 * len(record[1])
-            if len(batch) >= BATCH or size >= BATCH_BYTES:
-                merger.flush(batch)
-                batch, size = [], 0
-        merger.flush(batch)
+        with bulk.Overlapped.on(conn, merger.flush) as writer:  # PostgreSQL merges a batch while the next is read
+            _read_batches(stream, name, report, on_read, writer.submit)
         after = conn.execute(select(func.count()).select_from(contacts)).scalar_one()
         if after - before >= bulk.ANALYZE_AFTER:
             bulk.analyze(conn, "contacts")
@@ -45,6 +38,19 @@ def import_contacts(engine: Engine, stream: IO[bytes], *, name: str = "<input>",
     report.imported = after - before
     report.merged = good - report.imported
     return report
+
+
+def _read_batches(stream: IO[bytes], name: str, report: ImportReport, on_read: Callable[[int], None] | None,
+                  flush: Callable[[list[tuple]], None]) -> None:
+    batch: list[tuple] = []
+    size = 0
+    for record in good_records(stream, name, report, on_read):
+        batch.append(record)
+        size += len(record[4]) + 2 * len(record[1])
+        if len(batch) >= BATCH or size >= BATCH_BYTES:
+            flush(batch)
+            batch, size = [], 0
+    flush(batch)
 
 
 def _suppressed(report: ImportReport, found: list[tuple[int, str, str]]) -> None:

@@ -6,9 +6,11 @@ stage into the real table, so per-row work stays in C and memory stays flat.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from types import TracebackType
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, bindparam, text
 
 STAGE = "import_stage"
 STAGE_COLUMNS = ("line", "email", "display", "domain", "fields")
@@ -62,3 +64,68 @@ def json_merge(dialect: str, old: str, new: str) -> str:
     if dialect == "postgresql":
         return f"({old}::jsonb || {new}::jsonb)::json"
     return f"json_patch({old}, {new})"
+
+
+def refresh_stale_statistics(conn: Connection, *tables: str) -> None:
+    """ANALYZE the tables whose rows changed by a tenth since their statistics were taken (as autovacuum would,
+    when it is off or has not come round yet) before a big statement is planned on them. PostgreSQL only."""
+    if conn.dialect.name != "postgresql":
+        return
+    stale = conn.execute(text(
+        "SELECT relname FROM pg_stat_user_tables WHERE schemaname = current_schema() AND relname IN :tables "
+        "AND n_mod_since_analyze > 0.1 * n_live_tup + 1000").bindparams(bindparam("tables", expanding=True)),
+        {"tables": list(tables)}).scalars().all()
+    if stale:
+        analyze(conn, *stale)
+
+
+class Overlapped:
+    """Runs `write(batch)` on one worker thread, a batch at a time, while the caller reads the next batch.
+
+    For PostgreSQL: the server merges a batch while Python parses the next one (psycopg releases the GIL
+    while it waits), so an import takes about the longer of the two instead of their sum. One batch is
+    written while one is read: memory stays two batches. The connection is only ever used by one thread
+    at a time: `submit` and leaving the block wait for the batch in flight first.
+
+    Not for SQLite (`threaded=False` writes in the caller's thread): its driver takes the GIL back after every
+    row, which a parsing thread holds for its whole switch interval.
+    """
+
+    def __init__(self, write: Callable[[list[tuple]], None], *, threaded: bool = True) -> None:
+        self._write = write
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sendwell-bulk") if threaded else None
+        self._pending: Future[None] | None = None
+
+    @classmethod
+    def on(cls, conn: Connection, write: Callable[[list[tuple]], None]) -> Overlapped:
+        """Overlapped on PostgreSQL, in the caller's thread on SQLite."""
+        return cls(write, threaded=conn.dialect.name == "postgresql")
+
+    def submit(self, batch: list[tuple]) -> None:
+        self.wait()
+        if not batch:
+            return
+        if self._pool is None:
+            self._write(batch)
+        else:
+            self._pending = self._pool.submit(self._write, batch)
+
+    def wait(self) -> None:
+        """Until the batch in flight is written; its error, if any, is raised here."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
+
+    def __enter__(self) -> Overlapped:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        try:
+            if kind is None:
+                self.wait()
+            elif self._pending is not None:
+                self._pending.exception()  # the caller's error wins; the connection is free again before rollback
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown()

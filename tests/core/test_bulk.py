@@ -1,0 +1,50 @@
+"""bulk.Overlapped: batches written in order on one thread, errors surface in the caller."""
+
+import threading
+
+import pytest
+
+from sendwell.db.bulk import Overlapped
+
+
+def test_batches_are_written_in_order_one_at_a_time_off_the_caller_thread():
+    written, threads, busy = [], set(), threading.Lock()
+
+    def write(batch):
+        assert busy.acquire(blocking=False), "two batches written at once"
+        threads.add(threading.get_ident())
+        written.append(batch)
+        busy.release()
+
+    with Overlapped(write) as writer:
+        for i in range(50):
+            writer.submit([(i,)])
+        writer.submit([])  # nothing to write: skipped
+    assert written == [[(i,)] for i in range(50)]
+    assert threads and threading.get_ident() not in threads
+
+
+def test_a_failed_write_is_raised_by_the_next_submit_or_at_the_end():
+    def write(batch):
+        if batch[0][0] == 1:
+            raise ValueError("bad batch")
+
+    with pytest.raises(ValueError, match="bad batch"), Overlapped(write) as writer:
+        writer.submit([(0,)])
+        writer.submit([(1,)])
+        writer.submit([(2,)])  # waits for batch 1 and raises its error
+    with pytest.raises(ValueError, match="bad batch"), Overlapped(write) as writer:
+        writer.submit([(1,)])  # last batch: raised when the block ends
+
+
+def test_the_callers_error_wins_and_the_batch_in_flight_is_finished_first():
+    done = threading.Event()
+
+    def write(batch):
+        done.wait(1)
+        raise ValueError("writer")
+
+    with pytest.raises(KeyError), Overlapped(write) as writer:
+        writer.submit([(0,)])
+        done.set()
+        raise KeyError("caller")
