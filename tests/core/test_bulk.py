@@ -48,3 +48,24 @@ def test_the_callers_error_wins_and_the_batch_in_flight_is_finished_first():
         writer.submit([(0,)])
         done.set()
         raise KeyError("caller")
+
+
+def test_big_imports_leave_the_planner_statistics_on_postgresql(engine):
+    """Without them (autovacuum off or late) PostgreSQL plans the audience as if the tables were empty."""
+    import io
+
+    from sqlalchemy import text
+
+    from sendwell import blacklist, contacts, segments
+
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite plans without statistics")
+    rows = "".join(f"u{i}@d{i % 50}.example.com\n" for i in range(12_000)).encode()
+    contacts.import_contacts(engine, io.BytesIO(rows))
+    segments.create(engine, "big")
+    segments.import_members(engine, "big", io.BytesIO(rows))
+    blacklist.import_file(engine, io.BytesIO(rows))
+    with engine.connect() as conn:
+        tuples = dict(conn.execute(text("SELECT relname, reltuples FROM pg_class "
+                                        "WHERE relname IN ('contacts', 'segment_members', 'blacklist')")).all())
+    assert tuples == {"contacts": 12_000, "segment_members": 12_000, "blacklist": 12_000}
