@@ -45,6 +45,7 @@ class SendingSettings:
     batch_size: int = 200
     lease_seconds: float = 120.0
     auto_blacklist_hard_errors: bool = True
+    signing_processes: int = 1  # worker processes that DKIM-sign; 0 signs in the sending process
 
 
 @dataclass(frozen=True)

@@ -14,21 +14,31 @@ if not hasattr(dkimpy, "DKIM"):
     pytest.skip("dkimpy is needed to verify signatures (pip install dkimpy pynacl)", allow_module_level=True)
 
 
-def test_campaign_messages_are_signed_and_verify(sqlite_engine, server, tmp_path, monkeypatch):
+@pytest.mark.parametrize("algorithm, processes", [(sd.Algorithm.RSA, 0), (sd.Algorithm.RSA, 2),
+                                                   (sd.Algorithm.ED25519, 1)],
+                         ids=["rsa-inline", "rsa-pool", "ed25519-pool"])
+def test_campaign_messages_are_signed_and_verify(sqlite_engine, server, tmp_path, monkeypatch, algorithm, processes):
+    """Signed in the sending process (signing_processes = 0) or by the pool of worker processes."""
+    from dataclasses import replace
+
     monkeypatch.setenv("SENDWELL_DKIM_DIR", str(tmp_path))
     sd.clear_cache()
-    sd.generate_key("shop.example", "s1", sd.Algorithm.RSA, directory=tmp_path)
+    sd.generate_key("shop.example", "s1", algorithm, directory=tmp_path)
     records = dict(sd.dns_record(tmp_path, e) for e in sd.load_index(tmp_path))
-    make_campaign(sqlite_engine, ["ann@example.org", "bob@example.org"])
-    report = send(sqlite_engine, sender_settings(server.url))
-    assert report.counts["sent"] == 2 and not any("DKIM" in w for w in report.warnings)
+    addrs = [f"r{i}@example.org" for i in range(150)]  # more than one claim and one pool chunk
+    make_campaign(sqlite_engine, addrs)
+    settings = sender_settings(server.url)
+    settings = replace(settings, sending=replace(settings.sending, signing_processes=processes))
+    report = send(sqlite_engine, settings)
+    assert report.counts["sent"] == len(addrs) and not any("DKIM" in w for w in report.warnings)
+    assert server.counts() == {a: 1 for a in addrs}
 
     def dnsfunc(name: bytes, timeout: int = 5) -> bytes:
         return records[name.decode().rstrip(".")].encode()
 
-    assert len(server.accepted) == 2
     for accepted in server.accepted:
         assert accepted.data.startswith(b"DKIM-Signature:")
+        assert f"a={algorithm.tag.decode()};".encode() in accepted.data.split(b"\r\n\r\n")[0].replace(b" ", b"")
         assert dkimpy.verify(accepted.data, dnsfunc=dnsfunc)
         tampered = accepted.data.replace(b"Hi ", b"Hi! ", 1)
         assert not dkimpy.verify(tampered, dnsfunc=dnsfunc)

@@ -108,6 +108,10 @@ class Sender:
         self.states: dict[int, str] = {}
         self.prepared: dict[int, PreparedCampaign] = {}
         self.signers: dict[int, Any] = {}  # campaign -> dkim.Signer or None
+        self.pools: dict[str, Any] = {}  # From domain -> dkim.SigningPool (signing_processes > 0)
+        self.signing: dict[int, Any] = {}  # campaign -> its domain's pool, when it signs in one
+        self._building: set[asyncio.Task] = set()
+        self._in_build = 0  # claimed jobs being rendered and signed ahead
         self.names: dict[int, str] = {}
         self.held: set[int] = set()
         self.leases: dict[int, datetime] = {}  # claimed recipient -> when our lease on it runs out
@@ -175,7 +179,8 @@ class Sender:
         self._secret = app_secret(self.engine, self.settings)
         self.window.extend(await self._db(usage.last_error_window, self.settings.limit))
         size = self.settings.sending.batch_size
-        self.jobs: asyncio.Queue[queue.Job | None] = asyncio.Queue()
+        # (job, its message when built ahead: rendered and signed in the pool, or why it failed)
+        self.jobs: asyncio.Queue[tuple[queue.Job, Any] | None] = asyncio.Queue()
         self._wake = asyncio.Event()
         self._stopped = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -193,17 +198,20 @@ class Sender:
             self._finish("error", unreachable(err))
         finally:
             self._stop = True
+            await asyncio.gather(*self._building, return_exceptions=True)
             released = []
             while not self.jobs.empty():
-                job = self.jobs.get_nowait()
-                if job is not None:
-                    released.append(job.id)
+                item = self.jobs.get_nowait()
+                if item is not None:
+                    released.append(item[0].id)
             for _ in workers:
                 self.jobs.put_nowait(None)
             await asyncio.gather(*workers, return_exceptions=True)
             self._wake.set()
             await recorder
             renewer.cancel()
+            for pool in self.pools.values():
+                pool.close()
             self.held.update(released)
             if self.held:
                 with contextlib.suppress(DBAPIError):  # unreachable: the leases expire instead
@@ -215,7 +223,7 @@ class Sender:
         checked = datetime.min.replace(tzinfo=self.clock().tzinfo)
         while not self._stop:
             now = self.clock()
-            if self.jobs.qsize() >= size and now - checked < timedelta(seconds=1):
+            if self.jobs.qsize() + self._in_build >= size and now - checked < timedelta(seconds=1):
                 await self._nap(0.005)  # enough work queued; look again at states once a second
                 continue
             if now < self.backoff_until:
@@ -255,16 +263,25 @@ class Sender:
                     break
                 await self._nap(0.05)
                 continue
-            if self.jobs.qsize() >= size:
+            if self.jobs.qsize() + self._in_build >= size:
                 continue
             n = min(size, allowance)
             jobs = await self._db(self._claim, active, n, now)
             if jobs:
                 until = now + timedelta(seconds=self.settings.sending.lease_seconds)
+                ahead = []
                 for job in jobs:
                     self.held.add(job.id)
                     self.leases[job.id] = until
-                    self.jobs.put_nowait(job)
+                    if job.campaign_id in self.signing:
+                        ahead.append(job)
+                    else:
+                        self.jobs.put_nowait((job, None))
+                if ahead:
+                    self._in_build += len(ahead)
+                    task = asyncio.create_task(self._build(ahead))
+                    self._building.add(task)
+                    task.add_done_callback(self._building.discard)
                 continue
             if self.held:  # still sending what we have: outcomes may open new work (retries)
                 await self._nap(0.1)
@@ -311,6 +328,11 @@ class Sender:
         from sendwell import dkim
 
         self.signers[cid] = dkim.Signer.for_from_domain(row.from_addr)
+        if self.signers[cid] is not None and self.settings.sending.signing_processes > 0:
+            domain = self.signers[cid].domain
+            if domain not in self.pools:
+                self.pools[domain] = dkim.SigningPool(domain, processes=self.settings.sending.signing_processes)
+            self.signing[cid] = self.pools[domain]
         if self.signers[cid] is None:
             warning = dkim.missing_key_warning(row.from_addr)
             if warning and warning not in self.report.warnings:
@@ -362,9 +384,10 @@ class Sender:
         conn: SmtpConnection | None = None
         try:
             while True:
-                job = await self.jobs.get()
-                if job is None:
+                item = await self.jobs.get()
+                if item is None:
                     break
+                job, built = item
                 while self.clock() < self.backoff_until and not self._stop:
                     await asyncio.sleep(min(0.2, (self.backoff_until - self.clock()).total_seconds()))
                 if self._lease_lapsing(job):  # not ours any more: whoever claims it next sends it
@@ -376,7 +399,7 @@ class Sender:
                     self.held.discard(job.id)
                     self.leases.pop(job.id, None)
                     continue
-                conn = await self._send_one(job, conn)
+                conn = await self._send_one(job, conn, built)
         except DBAPIError as err:
             if not lost_connection(err):
                 log.exception("sending stopped by a database error")
@@ -390,15 +413,48 @@ class Sender:
             if conn is not None:
                 await conn.close()
 
-    async def _send_one(self, job: queue.Job, conn: SmtpConnection | None) -> SmtpConnection | None:
+    async def _build(self, jobs: list[queue.Job]) -> None:
+        """Render claimed jobs and have their domain's pool DKIM-sign them, a chunk at a time, so the
+        loop keeps sending meanwhile; then queue them for the connections."""
         try:
-            rendered = self.prepared[job.campaign_id].render(Personal(job.id, job.email, job.fields))
-        except Exception as err:  # noqa: BLE001 - a template that fails for this contact's fields
-            text = f"the message could not be built: {type(err).__name__}: {err}"[:1000]
+            for i in range(0, len(jobs), 64):
+                chunk = jobs[i:i + 64]
+                built = [self._render(job) for job in chunk]
+                ok = [k for k, b in enumerate(built) if not isinstance(b, Exception)]
+                by_pool: dict[Any, list[int]] = {}
+                for k in ok:
+                    by_pool.setdefault(self.signing[chunk[k].campaign_id], []).append(k)
+                for pool, ks in by_pool.items():
+                    try:
+                        signed = await pool.sign_batch([built[k].data for k in ks])
+                    except Exception:  # noqa: BLE001 - a broken pool: sign in this process instead
+                        log.exception("the DKIM signing pool failed; signing in the sending process")
+                        signed = [self.signers[chunk[k].campaign_id].sign(built[k].data) for k in ks]
+                    for k, data in zip(ks, signed, strict=True):
+                        built[k] = replace(built[k], data=data)
+                for job, item in zip(chunk, built, strict=True):
+                    self.jobs.put_nowait((job, item))
+                self._in_build -= len(chunk)
+                await asyncio.sleep(0)
+        except BaseException:
+            self._in_build = 0
+            raise
+
+    def _render(self, job: queue.Job) -> Any:
+        """The job's message, or the exception its template raised for this contact's fields."""
+        try:
+            return self.prepared[job.campaign_id].render(Personal(job.id, job.email, job.fields))
+        except Exception as err:  # noqa: BLE001 - reported on the recipient's row
+            return err
+
+    async def _send_one(self, job: queue.Job, conn: SmtpConnection | None, built: Any = None) -> SmtpConnection | None:
+        rendered = built if built is not None else self._render(job)
+        if isinstance(rendered, Exception):  # a template that fails for this contact's fields
+            text = f"the message could not be built: {type(rendered).__name__}: {rendered}"[:1000]
             await self._record(job, queue.Result(job.id, S.FAILED, K.OTHER, "template error", smtp_answer=text))
             return conn
         signer = self.signers.get(job.campaign_id)
-        if signer is not None:  # DKIM: the key of the From domain (see docs/authentication.md)
+        if signer is not None and built is None:  # DKIM: the key of the From domain (docs/authentication.md)
             rendered = replace(rendered, data=signer.sign(rendered.data))
         if conn is None or not conn.is_open:
             relay = self.pool.pick()
