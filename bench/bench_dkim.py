@@ -7,8 +7,12 @@ Rates are per second of this process's CPU time, so other work on a shared machi
 
 A second table sends through Postfix's smtp-sink over 16 of the sending engine's relay connections
 (render → sign → send, no database), unsigned beside signed, to show what signing costs the sending loop itself.
+A third runs the whole sending engine (SQLite ledger → claim → render → sign → relay → outcome recorded)
+into smtp-sink, unsigned beside Ed25519 and RSA signed inline ([sending] signing_processes = 0) and by
+the engine's SigningPool (signing_processes = 1): the figure issue 8 asks for, throughput with signing
+beside the unsigned figure (target: at most 25% lower).
 
-    .venv/bin/python bench/bench_dkim.py [--seconds 2] [--messages 3000] [--connections 16]
+    .venv/bin/python bench/bench_dkim.py [--seconds 2] [--messages 3000] [--connections 16] [--recipients 10000]
 """
 
 from __future__ import annotations
@@ -59,6 +63,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=2.0)
     ap.add_argument("--messages", type=int, default=3000, help="messages per SMTP run")
     ap.add_argument("--connections", type=int, default=16)
+    ap.add_argument("--recipients", type=int, default=10_000, help="per engine run (0 skips the engine table)")
     args = ap.parse_args()
     try:
         import dkim  # dkimpy, for comparison only
@@ -117,6 +122,63 @@ def main() -> None:
     print("SigningPool rows: msg/s is wall-clock throughput of the workers, µs/msg the sending process's own CPU "
           "per message (what the pool costs the core that sends)")
     smtp_table(prepared, args.messages, args.connections)
+    if args.recipients:
+        engine_table(args.recipients, args.connections)
+
+
+def engine_table(recipients: int, connections: int) -> None:
+    """The sending engine end to end, unsigned and signed, each on a fresh SQLite ledger."""
+    import os
+    from dataclasses import replace
+
+    import bench_sending as bs  # the sending benchmark's ledger fill and sink
+
+    from sendwell.config import Settings
+    from sendwell.db.engine import open_database
+    from sendwell.sending.engine import send
+
+    if not bs.tool("smtp-sink"):
+        print("\nengine table skipped: smtp-sink not found (apt-get install -y postfix; no daemon needed)")
+        return
+    port = bs.free_port()
+    sink = bs.start_sink(port)
+    rows = []
+    try:
+        for algorithm, processes in ((None, 0), (sd.Algorithm.ED25519, 0), (sd.Algorithm.ED25519, 1),
+                                     (sd.Algorithm.RSA, 0), (sd.Algorithm.RSA, 1)):
+            folder = Path(tempfile.mkdtemp())
+            os.environ[sd.DIR_ENV] = str(folder)
+            sd.clear_cache()
+            if algorithm is not None:
+                sd.generate_key("bench.example", "s", algorithm, directory=folder)
+            with bs.sqlite_ledger() as url:
+                cid = bs.fill(url, recipients)
+                engine = open_database(url)
+                base = Settings()
+                settings = replace(base, smtp=replace(base.smtp, urls=(f"smtp://127.0.0.1:{port}",),
+                                                      connections=connections, messages_per_connection=10_000),
+                                   sending=replace(base.sending, secret="bench", batch_size=500,
+                                                   signing_processes=processes),
+                                   limit=replace(base.limit, start=10 * recipients, cap=10 * recipients))
+                cpu0, wall0 = time.process_time(), time.perf_counter()
+                result = send(engine, settings, [cid], linger=0)
+                cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+                engine.dispose()
+            sent = result.counts["sent"]
+            rows.append({"signing": "unsigned" if algorithm is None else
+                         ("inline" if processes == 0 else f"SigningPool, {processes} process"),
+                         "algorithm": algorithm.tag.decode() if algorithm else "-", "sent": sent,
+                         "msg/s": sent / wall, "sender CPU µs/msg": 1e6 * cpu / max(1, sent)})
+    finally:
+        sink.terminate()
+        sink.wait()
+        os.environ.pop(sd.DIR_ENV, None)
+    base_rate = rows[0]["msg/s"]
+    for r in rows:
+        r["vs unsigned"] = f"{r['msg/s'] / base_rate - 1:+.0%}"
+    print(f"\nthe sending engine end to end (SQLite ledger, {connections} connections, {recipients:,} recipients "
+          f"each), into smtp-sink on this {os.cpu_count()}-core machine:")
+    report("dkim_engine", rows, ["signing", "algorithm", "sent", "msg/s", "sender CPU µs/msg", "vs unsigned"])
 
 
 def smtp_table(prepared: PreparedCampaign, messages: int, connections: int) -> None:
