@@ -40,8 +40,15 @@ def test_breaker_over_the_last_500_sends(errors, level):
     assert limit.judge_errors([False] * 300 + window, LimitSettings()).level is level
 
 
-def test_breaker_waits_for_a_full_window():
-    assert limit.judge_errors([True] * 499, LimitSettings()).level is Level.OK
+@pytest.mark.parametrize(("sends", "errors", "level"), [(40, 25, Level.OK), (40, 26, Level.WARN), (60, 50, Level.WARN),
+                                                         (60, 51, Level.PAUSE), (499, 25, Level.OK)])
+def test_breaker_before_a_full_window_judges_what_the_window_can_no_longer_avoid(sends, errors, level):
+    """26 errors in the first 40 sends: the 500-send window is above 5% whatever follows."""
+    window = [True] * errors + [False] * (sends - errors)
+    judged = limit.judge_errors(window, LimitSettings())
+    assert judged.level is level
+    if level is not Level.OK:
+        assert f"{errors} address errors in the first {sends} sends" in judged.message
 
 
 @pytest.mark.parametrize(("complaints", "level"), [(1, Level.OK), (2, Level.WARN), (4, Level.PAUSE)])
@@ -92,7 +99,7 @@ def test_breaker_pauses_all_sending_until_resumed(engine, server):
     cid = make_campaign(engine, sorted(dead | {f"ok{i}@x.org" for i in range(45)}))
     settings = sender_settings(server.url, window_sends=10)
     report = send(engine, settings, [cid], linger=0.5)
-    assert report.stopped == "breaker" and "address-error rate" in report.message
+    assert report.stopped == "breaker" and "address error" in report.message.replace("address-error", "address error")
     with engine.connect() as conn:
         assert usage.breaker(conn) is not None
         left = conn.execute(select(recipients.c.id).where(recipients.c.status == "queued")).all()
@@ -130,3 +137,19 @@ def test_rolling_window_counts_the_last_24_hours(engine, server):
     report = send(engine, settings, [cid], clock=clock, linger=0.5)
     assert report.stopped == "done" and report.counts["sent"] == 3
     assert sum(server.counts().values()) == 8
+
+
+def test_a_restarted_worker_seeds_its_window_with_opened_messages_too(engine):
+    """Messages later read or clicked were delivered: they count as clean sends in the breaker's window."""
+    cid = make_campaign(engine, [f"w{i}@x.org" for i in range(8)])
+    statuses = ["sent", "read", "clicked", "clicked", "error", "read", "queued", "deferred"]
+    now = utcnow()
+    with engine.begin() as conn:
+        ids = conn.execute(select(recipients.c.id).where(recipients.c.campaign_id == cid)
+                           .order_by(recipients.c.id)).scalars().all()
+        for k, (rid, status) in enumerate(zip(ids, statuses, strict=True)):
+            conn.execute(recipients.update().where(recipients.c.id == rid).values(
+                status=status, kind="recipient" if status == "error" else None,
+                updated_at=now + timedelta(seconds=k)))
+        window = usage.last_error_window(conn, LimitSettings())
+    assert window == [False, False, False, False, True, False]

@@ -79,11 +79,21 @@ class Judgement:
 
 
 def judge_errors(window: list[bool], settings: LimitSettings) -> Judgement:
-    """Over the last `window_sends` sends (True = address error); judged only on a full window."""
-    recent = window[-settings.window_sends:]
-    r = rate(sum(recent), len(recent))
-    if len(recent) < settings.window_sends:
-        return Judgement(Level.OK, r, "")
+    """Over the last `window_sends` sends (True = address error).
+
+    Before the window is full, a rate over a few sends says little, but a count does: once the
+    errors exceed a threshold times `window_sends`, the full window will be over that threshold
+    whatever the next sends do, so a bad list trips the breaker within its first errors instead of
+    after `window_sends` messages."""
+    size = settings.window_sends
+    recent = window[-size:]
+    errors = sum(recent)
+    r = rate(errors, len(recent))
+    if len(recent) < size:
+        floor = rate(errors, size)  # the lowest rate the full window can still end at
+        return _level(floor, settings.warn_error_rate, settings.pause_error_rate,
+                      f"{errors} address errors in the first {len(recent)} sends (already {floor:.1%} of "
+                      f"a {size}-send window)")
     return _level(r, settings.warn_error_rate, settings.pause_error_rate,
                   f"address-error rate {r:.1%} over the last {len(recent)} sends")
 

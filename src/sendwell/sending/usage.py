@@ -132,8 +132,9 @@ def last_error_window(conn: Connection, settings: LimitSettings) -> list[bool]:
     from sendwell.db.schema import recipients as R
     from sendwell.model import FailureKind, RecipientStatus
 
+    delivered = [RecipientStatus.SENT.value, RecipientStatus.READ.value, RecipientStatus.CLICKED.value]
     q = select(R.c.status, R.c.kind).where(R.c.status.in_(
-        [RecipientStatus.SENT.value, RecipientStatus.ERROR.value])).where(R.c.updated_at.is_not(None))
+        [*delivered, RecipientStatus.ERROR.value])).where(R.c.updated_at.is_not(None))
     resumed = as_time((get_state(conn, BREAKER) or {}).get("resumed_at"))
     if resumed is not None:  # the operator resumed: judge only what was sent since
         q = q.where(R.c.updated_at > resumed)
