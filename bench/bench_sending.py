@@ -11,9 +11,11 @@ backends' CPU per message), and the largest peak RSS of its sending processes.
 
 `--memory 10000,100000,1000000` instead sends campaigns of those sizes (SQLite, 16 connections, one
 process) and reports the peak RSS of each: it must stay flat as the list grows. 1M recipients takes
-about a quarter of an hour. The ledger is filled with set-based SQL, not the CSV import.
-Diagnostics: `--sqlite-cache-mb N` overrides the senders' `PRAGMA cache_size`; `--tracemalloc`
-reports the Python heap of each sender (slow: for finding growth, not for throughput).
+about ten minutes on the 2-core VM. The ledger is filled with set-based SQL, not the CSV import.
+Diagnostics: `--sqlite-cache-mb N` overrides the senders' `PRAGMA cache_size` (SQLite's page cache,
+64 MiB by default, fills as the ledger grows: it is what separates peak RSS at 10k and 1M);
+`--tracemalloc` reports the Python heap of each sender and where it grew (≈13× slower: for finding
+growth, not for throughput).
 
     .venv/bin/python bench/bench_sending.py [--recipients 20000] [--connections 1,4,16,64] [--split 2]
         [--pg-processes 1,2,4] [--memory 10000,100000,1000000] [--json out.json]
