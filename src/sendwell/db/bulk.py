@@ -1,7 +1,10 @@
 """Bulk loading through a temporary staging table: executemany on SQLite, COPY on PostgreSQL.
 
 Imports stream rows into the stage in batches; one set-based statement per batch then merges the
-stage into the real table, so per-row work stays in C and memory stays flat.
+stage into the real table, so per-row work stays in C and memory stays flat. (The contact import on
+SQLite skips the stage: its upsert through executemany writes each row once instead of twice.)
+Also here: refreshing PostgreSQL's planner statistics after bulk changes, and `Overlapped`, which
+lets the server merge one batch while Python reads the next.
 """
 
 from __future__ import annotations
