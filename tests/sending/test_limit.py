@@ -153,3 +153,44 @@ def test_a_restarted_worker_seeds_its_window_with_opened_messages_too(engine):
                 updated_at=now + timedelta(seconds=k)))
         window = usage.last_error_window(conn, LimitSettings())
     assert window == [False, False, False, False, True, False]
+
+
+def test_per_relay_daily_caps_hold_mail_until_the_next_day(engine):
+    """`?daily_limit=N` on a relay URL: that relay accepts at most N a day; when every relay is at its cap
+    the rest waits for tomorrow (stopped "limit"), and `limit --json` shows each relay's count."""
+    from sendwell.sending.usage import limit_report
+
+    from .smtpd import ScriptedServer
+
+    addrs = [f"c{i}@x.org" for i in range(20)]
+    clock = Clock()
+    with ScriptedServer() as a, ScriptedServer() as b:
+        urls = (f"{a.url}?daily_limit=5", f"{b.url}?daily_limit=7")
+        settings = sender_settings(urls, start=1000)
+        cid = make_campaign(engine, addrs)
+        report = send(engine, settings, [cid], clock=clock, linger=0.5)
+        assert report.stopped == "limit" and "every relay reached its daily cap" in report.message
+        assert (sum(a.counts().values()), sum(b.counts().values())) == (5, 7)
+        caps = {f"127.0.0.1:{a.port}": 5, f"127.0.0.1:{b.port}": 7}
+        shown = limit_report(engine, settings.limit, clock(), relay_caps=caps)["relays"]
+        assert {r["relay"]: (r["sent_today"], r["remaining"]) for r in shown} == {
+            f"127.0.0.1:{a.port}": (5, 0), f"127.0.0.1:{b.port}": (7, 0)}
+
+        clock.offset = timedelta(days=1)
+        report = send(engine, settings, [cid], clock=clock, linger=0.5)
+        assert report.stopped == "done"
+        assert sum(a.counts().values()) + sum(b.counts().values()) == len(addrs)
+        assert set(a.counts()) | set(b.counts()) == set(addrs)
+        assert max(a.counts().values()) == max(b.counts().values()) == 1
+
+
+@pytest.mark.parametrize("url, words", [("smtp://h:25?daily_limit=0", "daily_limit must be a positive"),
+                                        ("smtp://h:25?daily_limit=lots", "daily_limit must be a positive"),
+                                        ("smtp://u:secret@h:25?dayly_limit=5", "unknown option dayly_limit")])
+def test_bad_relay_options_are_named(url, words):
+    from sendwell.errors import UserError
+    from sendwell.sending.relay import parse_relay
+
+    with pytest.raises(UserError, match=words) as err:
+        parse_relay(url)
+    assert "secret" not in str(err.value)

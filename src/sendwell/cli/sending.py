@@ -245,7 +245,14 @@ def limit(
         was = resume_breaker(obj.engine)
         if not as_json:
             console.print("sending resumed" if was else "the circuit breaker was not tripped", highlight=False)
-    data = limit_report(obj.engine, obj.settings.limit)
+    from sendwell.errors import UserError
+    from sendwell.sending.relay import parse_relays
+
+    try:
+        caps = {r.key: r.daily_limit for r in parse_relays(obj.settings.smtp.urls) if r.daily_limit}
+    except UserError:  # no relay configured (yet): nothing capped to show
+        caps = {}
+    data = limit_report(obj.engine, obj.settings.limit, relay_caps=caps)
     if as_json:
         print_json(data)
         return
@@ -258,6 +265,8 @@ def limit(
     console.print(f"policy: {data['policy']}", highlight=False)
     from sendwell.cli.common import table
 
+    if data["relays"]:
+        table(data["relays"], ["relay", "daily_limit", "sent_today", "remaining"], title="relays with a daily cap")
     table(data["history"], ["day", "limit", "sent", "address_errors", "error_rate", "complaints"], title="history")
 
 

@@ -200,6 +200,14 @@ daily_usage = Table(
     Column("complaints", Integer, nullable=False, default=0),
 )
 
+relay_usage = Table(
+    "relay_usage",
+    metadata,
+    Column("day", String(10), primary_key=True),  # as daily_usage.day
+    Column("relay", String(255), primary_key=True),  # Relay.key: [user@]host:port
+    Column("sent", Integer, nullable=False, default=0),
+)
+
 # Small key-value state shared by all processes (the circuit breaker, secrets generated once).
 state = Table(
     "state",

@@ -112,6 +112,9 @@ class Sender:
         self.signing: dict[int, Any] = {}  # campaign -> its domain's pool, when it signs in one
         self._building: set[asyncio.Task] = set()
         self._in_build = 0  # claimed jobs being rendered and signed ahead
+        self.relay_used: dict[str, int] = {}  # relay key -> accepted today (relays with a daily_limit)
+        self._relay_pending: dict[str, int] = {}  # relay key -> accepted since the last commit
+        self._relay_inflight: dict[str, int] = {}  # relay key -> messages on the wire now
         self.names: dict[int, str] = {}
         self.held: set[int] = set()
         self.leases: dict[int, datetime] = {}  # claimed recipient -> when our lease on it runs out
@@ -258,7 +261,8 @@ class Sender:
                                                             - now).total_seconds())))
                     continue
                 if not self.held:
-                    self._finish("limit", f"daily limit of {check['limit']} reached; the rest waits until "
+                    what = check["capped"] or f"daily limit of {check['limit']} reached"
+                    self._finish("limit", f"{what}; the rest waits until "
                                           f"{limit.next_day_start(now, self.settings.limit):%Y-%m-%d %H:%M %Z}")
                     break
                 await self._nap(0.05)
@@ -316,7 +320,38 @@ class Sender:
                 self._tripped = True
             elif judged.level is limit.Level.WARN and judged.message not in self.report.warnings:
                 self.report.warnings.append(judged.message)
-        return {"breaker": tripped["reason"] if tripped else None, "remaining": remaining, "limit": stats.limit}
+        capped = self._relay_caps(conn, now)
+        if capped:
+            remaining = 0
+        return {"breaker": tripped["reason"] if tripped else None, "remaining": remaining, "limit": stats.limit,
+                "capped": capped}
+
+    def _at_cap(self, relay: Relay) -> bool:
+        """True (and the relay marked capped) when what it accepted today plus what is on the wire to it
+        reaches its daily_limit: counting the wire keeps concurrent connections from overshooting."""
+        if not relay.daily_limit:
+            return False
+        if self.relay_used.get(relay.key, 0) + self._relay_inflight.get(relay.key, 0) >= relay.daily_limit:
+            self.pool.capped.add(relay)
+            return True
+        return False
+
+    def _relay_caps(self, conn: Connection, now: datetime) -> str | None:
+        """Mark the relays at their daily_limit (a new day frees them); a message when none is left."""
+        limited = [r for r in self.relays if r.daily_limit]
+        if not limited:
+            return None
+        counts = usage.relays_today(conn, self.settings.limit, now)
+        for relay in limited:
+            self.relay_used[relay.key] = counts.get(relay.key, 0) + self._relay_pending.get(relay.key, 0)
+            if self.relay_used[relay.key] >= relay.daily_limit:
+                self.pool.capped.add(relay)
+            else:
+                self.pool.capped.discard(relay)
+        if self.pool.available:
+            return None
+        return "every relay reached its daily cap (" + ", ".join(
+            f"{r.label} {self.relay_used[r.key]}/{r.daily_limit}" for r in limited) + ")"
 
     def _prepare(self, conn: Connection, cid: int) -> None:
         row = conn.execute(select(campaigns).where(campaigns.c.id == cid)).first()
@@ -456,14 +491,29 @@ class Sender:
         signer = self.signers.get(job.campaign_id)
         if signer is not None and built is None:  # DKIM: the key of the From domain (docs/authentication.md)
             rendered = replace(rendered, data=signer.sign(rendered.data))
-        if conn is None or not conn.is_open:
+        reply = None
+        while conn is None or not conn.is_open or self._at_cap(conn.relay):
+            if conn is not None and conn.is_open:  # its relay reached its daily cap: done for today
+                await conn.close()
+            if not self.pool.available:  # every relay at its cap: the recipient waits for tomorrow
+                await self._db(queue.release, [job.id], self.owner)
+                self.held.discard(job.id)
+                self.leases.pop(job.id, None)
+                return None
             relay = self.pool.pick()
+            if self._at_cap(relay):  # now marked capped: the next pick is another relay
+                continue
             conn = SmtpConnection(relay, timeout=self.settings.smtp.timeout, helo_name=self.settings.smtp.helo_name)
             reply = await conn.open()
-            if reply is None:
+            if reply is not None:
+                break
+        if reply is None:
+            key = conn.relay.key
+            self._relay_inflight[key] = self._relay_inflight.get(key, 0) + 1
+            try:  # rendered (and signed) messages end every line in CRLF (tests/fuzz/test_header_injection.py)
                 reply = await conn.send(rendered.envelope_from, rendered.rcpt, rendered.data, crlf=True)
-        else:  # rendered (and signed) messages end every line in CRLF (tests/fuzz/test_header_injection.py)
-            reply = await conn.send(rendered.envelope_from, rendered.rcpt, rendered.data, crlf=True)
+            finally:
+                self._relay_inflight[key] -= 1
         verdict = outcome.classify(reply)
         now = self.clock()
         if verdict.kind is K.SERVER:
@@ -473,6 +523,10 @@ class Sender:
         elif verdict.status is S.SENT:
             self.pool.ok(conn.relay)
             self.backoff_step = 0
+            key = conn.relay.key
+            self._relay_pending[key] = self._relay_pending.get(key, 0) + 1
+            if conn.relay.daily_limit:
+                self.relay_used[key] = self.relay_used.get(key, 0) + 1
         result = result_for(job, reply, verdict, rendered.message_id if verdict.status is S.SENT else None,
                             now, self.settings)
         await self._record(job, result)
@@ -516,7 +570,8 @@ class Sender:
             batch, self._pending = self._pending, []
             if batch:
                 try:
-                    await self._db(self._flush, [(j, r) for j, r, _ in batch], self.clock())
+                    relayed, self._relay_pending = self._relay_pending, {}
+                    await self._db(self._flush, [(j, r) for j, r, _ in batch], self.clock(), relayed)
                 except Exception as err:  # noqa: BLE001 - hand the failure to every waiting connection
                     for _, _, fut in batch:
                         fut.set_exception(err)
@@ -536,7 +591,8 @@ class Sender:
             elif self._stop and not self._pending:
                 return
 
-    def _flush(self, conn: Connection, items: list[tuple[queue.Job, queue.Result]], now: datetime) -> None:
+    def _flush(self, conn: Connection, items: list[tuple[queue.Job, queue.Result]], now: datetime,
+               relayed: dict[str, int]) -> None:
         if conn.dialect.name == "postgresql":
             # The commit must survive this worker, not the database server: skipping the WAL flush
             # wait is safe against a killed worker and saves a disk sync per group of outcomes.
@@ -546,6 +602,8 @@ class Sender:
         sent = sum(1 for r in results if r.status is S.SENT)
         bad = [(j, r) for j, r in items if r.status is S.ERROR and r.kind is K.RECIPIENT]
         usage.add(conn, self.settings.limit, now, sent=sent, address_errors=len(bad))
+        if any(r.daily_limit for r in self.relays):
+            usage.add_relays(conn, self.settings.limit, now, relayed)
         server = {j.campaign_id for j, r in items if r.kind is K.SERVER}
         for cid in server:
             conn.execute(update(campaigns).where(campaigns.c.id == cid)

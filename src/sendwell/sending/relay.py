@@ -33,14 +33,20 @@ class Relay:
     username: str | None = None
     password: str | None = None
     verify: bool = True  # check the relay's certificate (turn off with ?verify=no for test relays)
+    daily_limit: int | None = None  # ?daily_limit=N: the relay's own cap (e.g. a provider's 2,000 a day)
 
     @property
     def label(self) -> str:
         return f"{self.host}:{self.port}"
 
+    @property
+    def key(self) -> str:
+        """Names the relay in the per-relay daily counts: one account at one server."""
+        return f"{self.username}@{self.label}" if self.username else self.label
+
 
 def parse_relay(url: str) -> Relay:
-    """smtp://host:port, smtp+starttls://user:pass@host:587, smtps://host:465 (?verify=no)."""
+    """smtp://host:port, smtp+starttls://user:pass@host:587, smtps://host:465 (?verify=no, ?daily_limit=N)."""
     parts = urlsplit(url.strip())
     if parts.scheme not in SCHEMES:
         raise UserError(f"[smtp] url {url!r}: scheme must be one of {', '.join(SCHEMES)}")
@@ -51,10 +57,27 @@ def parse_relay(url: str) -> Relay:
         port = parts.port or default_port
     except ValueError:
         raise UserError(f"[smtp] url {url!r}: bad port") from None
-    verify = parse_qs(parts.query).get("verify", ["yes"])[0].lower() not in ("no", "0", "false")
+    query = parse_qs(parts.query)
+    unknown = set(query) - {"verify", "daily_limit"}
+    if unknown:
+        raise UserError(f"[smtp] url {_hide_password(url)!r}: unknown option {', '.join(sorted(unknown))} "
+                        "(known: verify, daily_limit)")
+    verify = query.get("verify", ["yes"])[0].lower() not in ("no", "0", "false")
+    cap = query.get("daily_limit", [None])[0]
+    if cap is not None and not (cap.isdigit() and int(cap) > 0):
+        raise UserError(f"[smtp] url {_hide_password(url)!r}: daily_limit must be a positive whole number, "
+                        f"not {cap!r}")
     return Relay(url=url, host=parts.hostname, port=port, security=security,
                  username=unquote(parts.username) if parts.username else None,
-                 password=unquote(parts.password) if parts.password else None, verify=verify)
+                 password=unquote(parts.password) if parts.password else None, verify=verify,
+                 daily_limit=int(cap) if cap is not None else None)
+
+
+def _hide_password(url: str) -> str:
+    parts = urlsplit(url.strip())
+    if parts.password is None:
+        return url
+    return url.replace(":" + parts.password + "@", ":***@", 1)
 
 
 def parse_relays(urls: tuple[str, ...] | list[str]) -> list[Relay]:
@@ -70,18 +93,24 @@ class RelayPool:
     def __init__(self, relays: list[Relay], rest_seconds: float, clock=time.monotonic) -> None:  # noqa: ANN001
         self.relays, self.rest_seconds, self.clock = relays, rest_seconds, clock
         self.resting: dict[Relay, float] = {}
+        self.capped: set[Relay] = set()  # at their daily_limit: not used again until tomorrow
         self._next = 0
+
+    @property
+    def available(self) -> list[Relay]:
+        return [r for r in self.relays if r not in self.capped]
 
     def pick(self) -> Relay:
         """The next relay not resting; when all rest, the one whose rest ends first (the engine's
         global back-off, not the pool, decides when to try again)."""
         now = self.clock()
-        for _ in range(len(self.relays)):
-            relay = self.relays[self._next % len(self.relays)]
+        relays = self.available or self.relays
+        for _ in range(len(relays)):
+            relay = relays[self._next % len(relays)]
             self._next += 1
             if self.resting.get(relay, 0.0) <= now:
                 return relay
-        return min(self.relays, key=lambda r: self.resting.get(r, 0.0))
+        return min(relays, key=lambda r: self.resting.get(r, 0.0))
 
     def rest(self, relay: Relay) -> None:
         self.resting[relay] = self.clock() + self.rest_seconds

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from sendwell.config import LimitSettings
 from sendwell.db.engine import as_utc
-from sendwell.db.schema import daily_usage, events, state
+from sendwell.db.schema import daily_usage, events, relay_usage, state
 from sendwell.sending import limit
 
 BREAKER = "breaker"
@@ -93,6 +93,26 @@ def add(conn: Connection, settings: LimitSettings, now: datetime, *, sent: int, 
         set_state(conn, ROLLING, {h: n for h, n in buckets.items() if datetime.fromisoformat(h) > since}, now)
 
 
+def add_relays(conn: Connection, settings: LimitSettings, now: datetime, sent: dict[str, int]) -> None:
+    """Count messages each relay accepted today (for relays with a daily_limit)."""
+    day = limit.day_of(now, settings)
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    bump = f"UPDATE relay_usage SET sent = sent + {mark} WHERE day = {mark} AND relay = {mark}"
+    for relay, n in sent.items():
+        if n and conn.exec_driver_sql(bump, (n, day, relay)).rowcount == 0:
+            try:
+                with conn.begin_nested():
+                    conn.execute(relay_usage.insert().values(day=day, relay=relay, sent=n))
+            except IntegrityError:  # another worker created the row meanwhile
+                conn.exec_driver_sql(bump, (n, day, relay))
+
+
+def relays_today(conn: Connection, settings: LimitSettings, now: datetime) -> dict[str, int]:
+    """{relay key: messages it accepted today}."""
+    day = limit.day_of(now, settings)
+    return dict(conn.execute(select(relay_usage.c.relay, relay_usage.c.sent).where(relay_usage.c.day == day)).all())
+
+
 def history(conn: Connection, days: int = 30) -> list[dict[str, Any]]:
     rows = conn.execute(select(D).order_by(D.c.day.desc()).limit(days)).all()
     return [{"day": r.day, "limit": r.limit, "sent": r.sent, "address_errors": r.address_errors,
@@ -147,8 +167,10 @@ def as_time(value: str | None) -> datetime | None:
     return as_utc(datetime.fromisoformat(value)) if value else None
 
 
-def limit_report(engine: Engine, settings: LimitSettings, now: datetime | None = None) -> dict[str, Any]:
-    """What `sendwell limit` shows: today's allowance, the breaker, the policy and the history."""
+def limit_report(engine: Engine, settings: LimitSettings, now: datetime | None = None,
+                 relay_caps: dict[str, int] | None = None) -> dict[str, Any]:
+    """What `sendwell limit` shows: today's allowance, the breaker, the policy, the relays with a
+    daily cap ({relay key: cap}) and the history."""
     from sendwell.db.engine import utcnow
 
     now = now or utcnow()
@@ -157,7 +179,10 @@ def limit_report(engine: Engine, settings: LimitSettings, now: datetime | None =
         spent = used(conn, settings, now)
         tripped = breaker(conn)
         past = history(conn)
+        relayed = relays_today(conn, settings, now) if relay_caps else {}
     return {
+        "relays": [{"relay": key, "daily_limit": cap, "sent_today": relayed.get(key, 0),
+                    "remaining": max(0, cap - relayed.get(key, 0))} for key, cap in (relay_caps or {}).items()],
         "today": {"day": day, "limit": stats.limit, "used": spent, "remaining": max(0, stats.limit - spent),
                   "sent": stats.sent, "address_errors": stats.address_errors,
                   "error_rate": round(stats.error_rate, 4)},
