@@ -127,6 +127,24 @@ def _coerce(section: str, key: str, current: Any, value: Any) -> Any:
         raise ConfigError(f"{name}: cannot use {value!r}") from None
 
 
+def as_env(settings: Settings) -> dict[str, str]:
+    """Every setting as its SENDWELL_<SECTION>_<KEY> variable: hands the whole configuration (file,
+    environment and flags) to a child process, which reads it back with `load_settings`."""
+    env = {}
+    for sec in fields(settings):
+        section = getattr(settings, sec.name)
+        for f in fields(section):
+            value = getattr(section, f.name)
+            if isinstance(value, bool):
+                text = "true" if value else "false"
+            elif isinstance(value, tuple):
+                text = ",".join(str(v) for v in value)
+            else:
+                text = str(value)
+            env[f"SENDWELL_{sec.name.upper()}_{f.name.upper()}"] = text
+    return env
+
+
 def load_settings(config_path: str | os.PathLike | None = None, env: dict[str, str] | None = None,
                   database_url: str | None = None) -> Settings:
     env = dict(os.environ if env is None else env)

@@ -46,3 +46,19 @@ def test_every_key_is_documented_with_its_default():
             value = documented[section.name][name]
             expected = getattr(current, name)
             assert (tuple(value) if isinstance(value, list) else value) == expected, f"[{section.name}] {name}"
+
+
+def test_settings_travel_to_a_child_process_whole(tmp_path):
+    """as_env + load_settings: what `send --processes` and `send --background` hand their workers."""
+    from dataclasses import replace
+
+    from sendwell.config import as_env
+
+    cfg = tmp_path / "sendwell.toml"
+    cfg.write_text('[limit]\nstart = 500\ntimezone = "Europe/Berlin"\n[sending]\nretry_schedule = [1, 2.5]\n'
+                   'auto_blacklist_hard_errors = false\n[verify]\nskip = []\n')
+    s = load_settings(cfg, env={}, database_url="sqlite:///flag.db")
+    s = replace(s, smtp=replace(s.smtp, urls=("smtp://a:25?daily_limit=9", "smtps://b:465"), connections=3))
+    empty = tmp_path / "empty.toml"
+    empty.write_text("")
+    assert load_settings(empty, env=as_env(s)) == s

@@ -94,3 +94,19 @@ def test_pause_resume_cancel_and_mistakes(run, tmp_path):
     assert r.returncode == 0
     r = run("campaigns", "send", "c")
     assert r.returncode == 2 and "cancelled" in r.stderr
+
+
+def test_send_with_several_processes_sends_each_recipient_once(run, smtp, tmp_path):
+    """`send --processes 2`: a second process shares the connections (and the ledger); every recipient
+    is sent exactly once and the statistics are the campaign's, whoever sent."""
+    people = {f"p{i}@x.org": f"P{i}" for i in range(300)}
+    setup_campaign(tmp_path, "split", people)
+    smtp.script.delay = 0.02  # ~3 s for this process alone: the other one surely starts meanwhile
+    r = run("campaigns", "send", "split", "--processes", "2", "--connections", "4", "--json")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["stats"]["by_status"]["sent"] == len(people)
+    assert smtp.counts() == {a: 1 for a in people}
+    assert 0 < out["this_run"]["sent"] < len(people), r.stderr  # the other process sent the rest
+    bad = run("campaigns", "send", "split", "--processes", "5", "--connections", "4")
+    assert bad.returncode == 2 and "--processes: at most one per connection" in bad.stderr

@@ -50,6 +50,8 @@ def send(
                                                                    "return at once")] = False,
     connections: Annotated[int | None, typer.Option(help="Concurrent SMTP connections ([smtp] connections)")]
     = None,
+    processes: Annotated[int, typer.Option(help="Sending processes sharing the connections (one core each: "
+                                                "past ~2,500 msg/s one process is CPU-bound)")] = 1,
     as_json: JsonOpt = False,
 ) -> None:
     """Send a campaign (a draft is started); returns when every recipient is final or waits for a later retry."""
@@ -65,6 +67,10 @@ def send(
         if connections < 1:
             raise UserError("--connections: must be at least 1")
         settings = replace(settings, smtp=replace(settings.smtp, connections=connections))
+    if processes < 1:
+        raise UserError("--processes: must be at least 1")
+    if processes > settings.smtp.connections:
+        raise UserError(f"--processes: at most one per connection ({settings.smtp.connections}; see --connections)")
     parse_relays(settings.smtp.urls)  # fail early, with the configuration key named
     c, queued = control.prepare_send(obj.engine, campaign)
     if queued is not None and not as_json:
@@ -79,7 +85,16 @@ def send(
         return
     before = campaign_stats(obj.engine, c["id"])
     todo = before["by_status"]["queued"] + before["by_status"]["deferred"]
-    report = _run_with_progress(obj.engine, settings, c["id"], todo, quiet=as_json, runner=engine.send)
+    shares = [settings.smtp.connections // processes + (k < settings.smtp.connections % processes)
+              for k in range(processes)]
+    helpers = [_spawn_worker(replace(settings, smtp=replace(settings.smtp, connections=n)), c["id"], foreground=True)
+               for n in shares[1:]]
+    mine = replace(settings, smtp=replace(settings.smtp, connections=shares[0]))
+    try:
+        report = _run_with_progress(obj.engine, mine, c["id"], todo, quiet=as_json, runner=engine.send,
+                                    shared=bool(helpers))
+    finally:
+        _join(helpers)
     data = campaign_stats(obj.engine, c["id"])
     if as_json:
         print_json({"stopped": report.stopped, "message": report.message, "warnings": report.warnings,
@@ -99,37 +114,82 @@ def send(
         raise typer.Exit(3)
 
 
-def _run_with_progress(engine: Any, settings: Any, cid: int, total: int, *, quiet: bool, runner: Any) -> Any:
+def _run_with_progress(engine: Any, settings: Any, cid: int, total: int, *, quiet: bool, runner: Any,
+                       shared: bool = False) -> Any:
+    """Run the sender with a progress bar; `shared`: other processes send too, so the bar counts the
+    campaign's rows in the database (at most twice a second) instead of this process's outcomes."""
     if quiet or not sys.stderr.isatty():
         return runner(engine, settings, [cid])
+    import time
+
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from sendwell.stats import campaign_stats
 
     with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
                   TimeRemainingColumn(), console=err_console, transient=True) as progress:
         task = progress.add_task("sending", total=total or None)
+        start = campaign_stats(engine, cid)["by_status"] if shared else None
+        shown = [0.0]
 
         def update(report: Any) -> None:
             c = report.counts
+            if start is not None:
+                if time.monotonic() - shown[0] < 0.5:
+                    return
+                shown[0] = time.monotonic()
+                now = campaign_stats(engine, cid)["by_status"]
+                c = {k: now.get(k, 0) - (0 if k == "deferred" else start.get(k, 0)) for k in now}
             done = c["sent"] + c["error"] + c["failed"] + c["skipped"]
             progress.update(task, completed=done, description=f"sent {c['sent']} error {c['error']} "
                                                               f"deferred {c['deferred']}")
         return runner(engine, settings, [cid], on_progress=update)
 
 
-def _spawn_worker(settings: Any, cid: int) -> tuple[int, str]:
+def _spawn_worker(settings: Any, cid: int, *, foreground: bool = False) -> Any:
+    """A `worker --campaign C --until-done` process with these settings: in the background (its pid and
+    log file), or as a helper of a foreground `send --processes` (the Popen; its output goes to our stderr)."""
     import os
     import subprocess
     import tempfile
 
+    from sendwell.config import as_env
+
+    env = {k: v for k, v in os.environ.items() if k != "SENDWELL_SMTP_URL"}
+    env.update(as_env(settings))  # the whole configuration, whatever file or flags it came from
+    args = [sys.executable, "-m", "sendwell.cli", "worker", "--campaign", str(cid), "--until-done"]
+    if foreground:  # its log goes to a file we read at the end: a pipe nobody reads would block it
+        log_file = tempfile.TemporaryFile("w+")  # noqa: SIM115 - closed by _join once the process ends
+        proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=log_file, stdin=subprocess.DEVNULL, env=env,
+                                text=True)
+        proc.log_file = log_file  # type: ignore[attr-defined]
+        return proc
     fd, log = tempfile.mkstemp(prefix=f"sendwell-campaign-{cid}-", suffix=".log")
-    env = {**os.environ, "SENDWELL_DATABASE_URL": settings.database.url}
-    if settings.smtp.urls:
-        env["SENDWELL_SMTP_URL"] = ",".join(settings.smtp.urls)
-    env["SENDWELL_SMTP_CONNECTIONS"] = str(settings.smtp.connections)
-    proc = subprocess.Popen([sys.executable, "-m", "sendwell.cli", "worker", "--campaign", str(cid), "--until-done"],
-                            stdout=fd, stderr=fd, stdin=subprocess.DEVNULL, env=env, start_new_session=True)
+    proc = subprocess.Popen(args, stdout=fd, stderr=fd, stdin=subprocess.DEVNULL, env=env, start_new_session=True)
     os.close(fd)
     return proc.pid, log
+
+
+def _join(helpers: list[Any]) -> None:
+    """Wait for the helper processes of `send --processes`; on an interrupt, stop them cleanly first."""
+    import signal
+
+    try:
+        for proc in helpers:
+            proc.wait()
+    except KeyboardInterrupt:
+        for proc in helpers:
+            proc.send_signal(signal.SIGTERM)
+        for proc in helpers:
+            proc.wait()
+        raise
+    for proc in helpers:
+        proc.log_file.seek(0)
+        tail = proc.log_file.read().strip().splitlines()[-3:]
+        proc.log_file.close()
+        if proc.returncode not in (0, None):
+            err_console.print(f"[yellow]warning:[/yellow] a sending process ended with exit code {proc.returncode}: "
+                              + " | ".join(tail), highlight=False)
 
 
 def pause(ctx: typer.Context, campaign: str) -> None:
