@@ -44,11 +44,16 @@ def write_list(path: Path, lo: int, hi: int, step: int = 1) -> None:
 
 
 def import_peak_rss(url: str, csv_path: Path) -> tuple[float, float, int]:
-    """Import in a fresh process; returns (seconds, CPU seconds, peak RSS in KiB)."""
-    code = ("import sys,time,resource; from sendwell.db.engine import open_database; from sendwell import contacts;"
+    """Import in a fresh process; returns (seconds, CPU seconds, peak RSS in KiB).
+
+    The peak is the child's VmHWM, not getrusage's ru_maxrss: Linux carries the maximum RSS of the process
+    that spawned it across exec, so a big parent (this script, after its in-process steps) would show instead.
+    """
+    code = ("import sys,time,re; from sendwell.db.engine import open_database; from sendwell import contacts;"
             "e=open_database(sys.argv[1]); t=time.perf_counter(); c=time.process_time();"
             "r=contacts.import_contacts(e, open(sys.argv[2],'rb')); dt=time.perf_counter()-t;"
-            "print(dt, time.process_time()-c, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, r.imported)")
+            "hwm=re.search(r'VmHWM:\\s*(\\d+)', open('/proc/self/status').read())[1];"
+            "print(dt, time.process_time()-c, hwm, r.imported)")
     out = subprocess.run([sys.executable, "-c", code, url, str(csv_path)], capture_output=True, text=True, check=True)
     dt, cpu, rss, _ = out.stdout.split()
     return float(dt), float(cpu), int(rss)
