@@ -238,7 +238,9 @@ class PreparedCampaign:
         if self.tracking:
             ctx.update(tracking_context(secret=self.links.secret, campaign_id=cid, recipient_id=rid))
         subject, text, html = self.templates.render(ctx)
-        message_id = f"<{cid}.{rid}.{secrets.token_hex(6)}@{self.msgid_domain}>"
+        # The recipient id zero-padded: a campaign's Message-IDs then sort in sending order, so the
+        # ledger's message_id index grows at one end instead of taking each one at a random page.
+        message_id = f"<{cid}.{rid:010d}.{secrets.token_hex(6)}@{self.msgid_domain}>"
         head = [
             _to_header(display_name(p), p.email),
             _subject_header(one_line(subject)),
