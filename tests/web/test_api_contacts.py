@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import functools
 import io
 
 from .helpers import MAX_UPLOAD
@@ -101,3 +102,42 @@ def test_binary_upload_is_a_clear_400(api) -> None:  # noqa: ANN001
 def test_missing_file_is_a_422_naming_it(api) -> None:  # noqa: ANN001
     r = api.post("/api/v1/contacts/import", data={"x": "y"})
     assert r.status_code == 422 and r.json()["field"] == "file"
+
+
+@functools.cache
+def _bombs() -> dict[str, bytes]:
+    """~190 KB archives (under the test's 256 KB upload limit) that expand to 192 MB of zeros."""
+    import gzip
+    import zipfile
+
+    zeros = b"\0" * (1 << 20)
+    raw = io.BytesIO()
+    with gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=9) as gz:
+        for _ in range(192):
+            gz.write(zeros)
+    packed = io.BytesIO()
+    with zipfile.ZipFile(packed, "w", zipfile.ZIP_DEFLATED) as zf, zf.open("contacts.csv", "w", force_zip64=True) as f:
+        for _ in range(192):
+            f.write(zeros)
+    return {"contacts.csv.gz": raw.getvalue(), "contacts.zip": packed.getvalue()}
+
+
+def test_zip_bomb_uploads_are_refused_without_being_expanded(api) -> None:  # noqa: ANN001
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        for name, bomb in _bombs().items():
+            assert len(bomb) < MAX_UPLOAD  # small enough to pass the size check: it is the content that must fail
+            tracemalloc.reset_peak()
+            r = api.post("/api/v1/contacts/import", files={"file": (name, bomb)})
+            assert r.status_code == 400, r.text
+            assert r.json() == {"detail": f"{name}: looks like a binary file, not CSV or text", "field": "file"}
+            # the same bytes as a gzip-encoded request body: not inflated either
+            r = api.post("/api/v1/contacts/import", content=bomb,
+                         headers={"Content-Type": "text/csv", "Content-Encoding": "gzip"})
+            assert r.status_code in (400, 415, 422), r.text
+            assert tracemalloc.get_traced_memory()[1] < 20 * 1024 * 1024  # far below the 192 MB inside
+    finally:
+        tracemalloc.stop()
+    assert api.get("/api/v1/contacts").json()["total"] == 0

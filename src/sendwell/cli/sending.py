@@ -305,14 +305,9 @@ def limit(
         was = resume_breaker(obj.engine)
         if not as_json:
             console.print("sending resumed" if was else "the circuit breaker was not tripped", highlight=False)
-    from sendwell.errors import UserError
-    from sendwell.sending.relay import parse_relays
+    from sendwell.sending.relay import daily_caps
 
-    try:
-        caps = {r.key: r.daily_limit for r in parse_relays(obj.settings.smtp.urls) if r.daily_limit}
-    except UserError:  # no relay configured (yet): nothing capped to show
-        caps = {}
-    data = limit_report(obj.engine, obj.settings.limit, relay_caps=caps)
+    data = limit_report(obj.engine, obj.settings.limit, relay_caps=daily_caps(obj.settings.smtp.urls))
     if as_json:
         print_json(data)
         return

@@ -87,6 +87,14 @@ def parse_relays(urls: tuple[str, ...] | list[str]) -> list[Relay]:
     return [parse_relay(u) for u in items]
 
 
+def daily_caps(urls: tuple[str, ...] | list[str]) -> dict[str, int]:
+    """{relay key: daily_limit} of the configured relays that have one ({} when none is configured)."""
+    try:
+        return {r.key: r.daily_limit for r in parse_relays(urls) if r.daily_limit}
+    except UserError:  # no relay configured (yet), or a bad URL that `send` reports: nothing to show
+        return {}
+
+
 class RelayPool:
     """Round-robin over the relays, skipping any that failed within the last `rest_seconds`."""
 

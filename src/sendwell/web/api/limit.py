@@ -17,7 +17,10 @@ router = APIRouter(prefix="/limit", tags=["daily limit"])
 
 @router.get("")
 def show(request: Request, engine: Engine = Depends(get_engine)) -> dict[str, Any]:
-    return usage.limit_report(engine, request.app.state.web.settings.limit)
+    from sendwell.sending.relay import daily_caps
+
+    settings = request.app.state.web.settings
+    return usage.limit_report(engine, settings.limit, relay_caps=daily_caps(settings.smtp.urls))
 
 
 @router.post("/resume", response_model=Resumed)
