@@ -50,7 +50,8 @@ def test_the_callers_error_wins_and_the_batch_in_flight_is_finished_first():
         raise KeyError("caller")
 
 
-def test_big_imports_leave_the_planner_statistics_on_postgresql(engine):
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)  # SQLite plans without statistics
+def test_big_imports_leave_the_planner_statistics_on_postgresql(engine, db_url):
     """Without them (autovacuum off or late) PostgreSQL plans the audience as if the tables were empty."""
     import io
 
@@ -58,8 +59,6 @@ def test_big_imports_leave_the_planner_statistics_on_postgresql(engine):
 
     from sendwell import blacklist, contacts, segments
 
-    if engine.dialect.name != "postgresql":
-        pytest.skip("SQLite plans without statistics")
     rows = "".join(f"u{i}@d{i % 50}.example.com\n" for i in range(12_000)).encode()
     contacts.import_contacts(engine, io.BytesIO(rows))
     segments.create(engine, "big")
