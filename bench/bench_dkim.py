@@ -145,7 +145,7 @@ def engine_table(recipients: int, connections: int) -> None:
     rows = []
     try:
         for algorithm, processes in ((None, 0), (sd.Algorithm.ED25519, 0), (sd.Algorithm.ED25519, 1),
-                                     (sd.Algorithm.RSA, 0), (sd.Algorithm.RSA, 1)):
+                                     (sd.Algorithm.RSA, 0), (sd.Algorithm.RSA, 1), (sd.Algorithm.RSA, 2)):
             folder = Path(tempfile.mkdtemp())
             os.environ[sd.DIR_ENV] = str(folder)
             sd.clear_cache()
@@ -166,7 +166,7 @@ def engine_table(recipients: int, connections: int) -> None:
                 engine.dispose()
             sent = result.counts["sent"]
             rows.append({"signing": "unsigned" if algorithm is None else
-                         ("inline" if processes == 0 else f"SigningPool, {processes} process"),
+                         ("inline" if processes == 0 else f"SigningPool, {processes} process{'es' * (processes > 1)}"),
                          "algorithm": algorithm.tag.decode() if algorithm else "-", "sent": sent,
                          "msg/s": sent / wall, "sender CPU µs/msg": 1e6 * cpu / max(1, sent)})
     finally:

@@ -236,11 +236,12 @@ class Sender:
     async def _feed(self, size: int) -> None:
         # Claim `size` more only when fewer than two per connection are waiting: a queue kept full to
         # `size` would lease a small campaign whole to the first worker while others sit idle.
-        low = min(size, 2 * max(1, self.settings.smtp.connections))
+        low = min(size, 2 * max(1, self.settings.smtp.connections))  # + a chunk in the pool when signing
         checked = datetime.min.replace(tzinfo=self.clock().tzinfo)
         while not self._stop:
             now = self.clock()
-            if self.jobs.qsize() + self._in_build >= low and now - checked < timedelta(seconds=1):
+            if self.jobs.qsize() + self._in_build >= low + 64 * bool(self.signing) and now - checked < timedelta(
+                    seconds=1):
                 await self._nap(0.005)  # enough work queued; look again at states once a second
                 continue
             if now < self.backoff_until:
@@ -281,7 +282,7 @@ class Sender:
                     break
                 await self._nap(0.05)
                 continue
-            if self.jobs.qsize() + self._in_build >= low:
+            if self.jobs.qsize() + self._in_build >= low + 64 * bool(self.signing):
                 continue
             n = min(size, allowance)
             jobs = await self._db(self._claim, active, n, now)
@@ -463,31 +464,36 @@ class Sender:
                 await conn.close()
 
     async def _build(self, jobs: list[queue.Job]) -> None:
-        """Render claimed jobs and have their domain's pool DKIM-sign them, a chunk at a time, so the
-        loop keeps sending meanwhile; then queue them for the connections."""
+        """Render claimed jobs 64 at a time and have their domain's pool DKIM-sign each chunk while the
+        next one renders (the loop keeps sending in between); queue them, in order, once signed."""
         try:
+            signing = []
             for i in range(0, len(jobs), 64):
                 chunk = jobs[i:i + 64]
-                built = [self._render(job) for job in chunk]
-                ok = [k for k, b in enumerate(built) if not isinstance(b, Exception)]
-                by_pool: dict[Any, list[int]] = {}
-                for k in ok:
-                    by_pool.setdefault(self.signing[chunk[k].campaign_id], []).append(k)
-                for pool, ks in by_pool.items():
-                    try:
-                        signed = await pool.sign_batch([built[k].data for k in ks])
-                    except Exception:  # noqa: BLE001 - a broken pool: sign in this process instead
-                        log.exception("the DKIM signing pool failed; signing in the sending process")
-                        signed = [self.signers[chunk[k].campaign_id].sign(built[k].data) for k in ks]
-                    for k, data in zip(ks, signed, strict=True):
-                        built[k] = replace(built[k], data=data)
-                for job, item in zip(chunk, built, strict=True):
+                signing.append((chunk, asyncio.ensure_future(self._sign(chunk, [self._render(j) for j in chunk]))))
+                await asyncio.sleep(0)
+            for chunk, task in signing:
+                for job, item in zip(chunk, await task, strict=True):
                     self.jobs.put_nowait((job, item))
                 self._in_build -= len(chunk)
-                await asyncio.sleep(0)
         except BaseException:
             self._in_build = 0
             raise
+
+    async def _sign(self, chunk: list[queue.Job], built: list[Any]) -> list[Any]:
+        by_pool: dict[Any, list[int]] = {}
+        for k, item in enumerate(built):
+            if not isinstance(item, Exception):
+                by_pool.setdefault(self.signing[chunk[k].campaign_id], []).append(k)
+        for pool, ks in by_pool.items():
+            try:
+                signed = await pool.sign_batch([built[k].data for k in ks])
+            except Exception:  # noqa: BLE001 - a broken pool: sign in this process instead
+                log.exception("the DKIM signing pool failed; signing in the sending process")
+                signed = [self.signers[chunk[k].campaign_id].sign(built[k].data) for k in ks]
+            for k, data in zip(ks, signed, strict=True):
+                built[k] = replace(built[k], data=data)
+        return built
 
     def _render(self, job: queue.Job) -> Any:
         """The job's message, or the exception its template raised for this contact's fields."""
