@@ -32,6 +32,7 @@ from sendwell.db.engine import utcnow, write_turn
 from sendwell.db.schema import campaigns
 from sendwell.model import BlacklistReason, CampaignState, FailureKind, RecipientStatus
 from sendwell.sending import limit, outcome, queue, usage
+from sendwell.sending.caps import RelayCaps
 from sendwell.sending.message import CampaignContent, Links, Personal, PreparedCampaign
 from sendwell.sending.relay import Connection as SmtpConnection
 from sendwell.sending.relay import Relay, RelayPool, parse_relays
@@ -104,6 +105,7 @@ class Sender:
         self.linger, self.forever, self.on_progress = linger, forever, on_progress
         self.relays = relays if relays is not None else parse_relays(settings.smtp.urls)
         self.pool = RelayPool(self.relays, settings.smtp.rest_seconds)
+        self.caps = RelayCaps(self.pool, settings.limit)
         self.report = RunReport()
         self.states: dict[int, str] = {}
         self.prepared: dict[int, PreparedCampaign] = {}
@@ -113,9 +115,6 @@ class Sender:
         self._building: set[asyncio.Task] = set()
         self._in_build = 0  # claimed jobs being rendered and signed ahead
         self._cached: set[int] = set()  # SQLite connections given the sender's page cache size
-        self.relay_used: dict[str, int] = {}  # relay key -> accepted today (relays with a daily_limit)
-        self._relay_pending: dict[str, int] = {}  # relay key -> accepted since the last commit
-        self._relay_inflight: dict[str, int] = {}  # relay key -> messages on the wire now
         self.names: dict[int, str] = {}
         self.held: set[int] = set()
         self.leases: dict[int, datetime] = {}  # claimed recipient -> when our lease on it runs out
@@ -335,38 +334,11 @@ class Sender:
                 self._tripped = True
             elif judged.level is limit.Level.WARN and judged.message not in self.report.warnings:
                 self.report.warnings.append(judged.message)
-        capped = self._relay_caps(conn, now)
+        capped = self.caps.refresh(conn, now)
         if capped:
             remaining = 0
         return {"breaker": tripped["reason"] if tripped else None, "remaining": remaining, "limit": stats.limit,
                 "capped": capped}
-
-    def _at_cap(self, relay: Relay) -> bool:
-        """True (and the relay marked capped) when what it accepted today plus what is on the wire to it
-        reaches its daily_limit: counting the wire keeps concurrent connections from overshooting."""
-        if not relay.daily_limit:
-            return False
-        if self.relay_used.get(relay.key, 0) + self._relay_inflight.get(relay.key, 0) >= relay.daily_limit:
-            self.pool.capped.add(relay)
-            return True
-        return False
-
-    def _relay_caps(self, conn: Connection, now: datetime) -> str | None:
-        """Mark the relays at their daily_limit (a new day frees them); a message when none is left."""
-        limited = [r for r in self.relays if r.daily_limit]
-        if not limited:
-            return None
-        counts = usage.relays_today(conn, self.settings.limit, now)
-        for relay in limited:
-            self.relay_used[relay.key] = counts.get(relay.key, 0) + self._relay_pending.get(relay.key, 0)
-            if self.relay_used[relay.key] >= relay.daily_limit:
-                self.pool.capped.add(relay)
-            else:
-                self.pool.capped.discard(relay)
-        if self.pool.available:
-            return None
-        return "every relay reached its daily cap (" + ", ".join(
-            f"{r.label} {self.relay_used[r.key]}/{r.daily_limit}" for r in limited) + ")"
 
     def _prepare(self, conn: Connection, cid: int) -> None:
         row = conn.execute(select(campaigns).where(campaigns.c.id == cid)).first()
@@ -512,7 +484,7 @@ class Sender:
         if signer is not None and built is None:  # DKIM: the key of the From domain (docs/authentication.md)
             rendered = replace(rendered, data=signer.sign(rendered.data))
         reply = None
-        while conn is None or not conn.is_open or self._at_cap(conn.relay):
+        while conn is None or not conn.is_open or self.caps.at_cap(conn.relay):
             if conn is not None and conn.is_open:  # its relay reached its daily cap: done for today
                 await conn.close()
             if not self.pool.available:  # every relay at its cap: the recipient waits for tomorrow
@@ -521,19 +493,18 @@ class Sender:
                 self.leases.pop(job.id, None)
                 return None
             relay = self.pool.pick()
-            if self._at_cap(relay):  # now marked capped: the next pick is another relay
+            if self.caps.at_cap(relay):  # now marked capped: the next pick is another relay
                 continue
             conn = SmtpConnection(relay, timeout=self.settings.smtp.timeout, helo_name=self.settings.smtp.helo_name)
             reply = await conn.open()
             if reply is not None:
                 break
         if reply is None:
-            key = conn.relay.key
-            self._relay_inflight[key] = self._relay_inflight.get(key, 0) + 1
+            self.caps.sending(conn.relay, +1)
             try:  # rendered (and signed) messages end every line in CRLF (tests/fuzz/test_header_injection.py)
                 reply = await conn.send(rendered.envelope_from, rendered.rcpt, rendered.data, crlf=True)
             finally:
-                self._relay_inflight[key] -= 1
+                self.caps.sending(conn.relay, -1)
         verdict = outcome.classify(reply)
         now = self.clock()
         if verdict.kind is K.SERVER:
@@ -543,10 +514,7 @@ class Sender:
         elif verdict.status is S.SENT:
             self.pool.ok(conn.relay)
             self.backoff_step = 0
-            key = conn.relay.key
-            self._relay_pending[key] = self._relay_pending.get(key, 0) + 1
-            if conn.relay.daily_limit:
-                self.relay_used[key] = self.relay_used.get(key, 0) + 1
+            self.caps.sent(conn.relay)
         result = result_for(job, reply, verdict, rendered.message_id if verdict.status is S.SENT else None,
                             now, self.settings)
         await self._record(job, result)
@@ -590,7 +558,7 @@ class Sender:
             batch, self._pending = self._pending, []
             if batch:
                 try:
-                    relayed, self._relay_pending = self._relay_pending, {}
+                    relayed = self.caps.take_pending()
                     await self._db(self._flush, [(j, r) for j, r, _ in batch], self.clock(), relayed)
                 except Exception as err:  # noqa: BLE001 - hand the failure to every waiting connection
                     for _, _, fut in batch:
@@ -622,7 +590,7 @@ class Sender:
         sent = sum(1 for r in results if r.status is S.SENT)
         bad = [(j, r) for j, r in items if r.status is S.ERROR and r.kind is K.RECIPIENT]
         usage.add(conn, self.settings.limit, now, sent=sent, address_errors=len(bad))
-        if any(r.daily_limit for r in self.relays):
+        if self.caps.limited:
             usage.add_relays(conn, self.settings.limit, now, relayed)
         server = {j.campaign_id for j, r in items if r.kind is K.SERVER}
         for cid in server:
