@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -110,3 +111,23 @@ def test_send_with_several_processes_sends_each_recipient_once(run, smtp, tmp_pa
     assert 0 < out["this_run"]["sent"] < len(people), r.stderr  # the other process sent the rest
     bad = run("campaigns", "send", "split", "--processes", "5", "--connections", "4")
     assert bad.returncode == 2 and "--processes: at most one per connection" in bad.stderr
+
+
+def test_send_in_the_background_hands_the_whole_configuration_to_the_worker(run, smtp, tmp_path):
+    """`send --background` returns at once; the worker it starts (configured like the command, here by
+    environment variables only) sends everything and exits."""
+    import time
+
+    people = {f"b{i}@x.org": f"B{i}" for i in range(40)}
+    setup_campaign(tmp_path, "later", people)
+    r = run("campaigns", "send", "later", "--background", "--json")
+    assert r.returncode == 0, r.stderr
+    started = json.loads(r.stdout)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:  # the worker is not our child: wait for the campaign instead
+        stats = json.loads(run("campaigns", "stats", "later", "--json").stdout)
+        if stats["state"] == "done":
+            break
+        time.sleep(0.2)
+    assert stats["by_status"]["sent"] == len(people), Path(started["log"]).read_text()
+    assert smtp.counts() == {a: 1 for a in people}
