@@ -261,3 +261,44 @@ def test_postgres_down_for_a_while_sender_waits_or_stops_cleanly(engine, db_url,
     assert statuses(engine, cid) == {"sent": len(addrs)}
     assert set(counts) == set(addrs)
     assert sum(n - 1 for n in counts.values()) <= (0 if finished else settings.smtp.connections)
+
+
+@pg_only
+def test_a_stop_during_a_database_outage_ends_the_run_at_once(engine, db_url):
+    """SIGTERM (here: the same stop the signal handler makes) while the database is away must not wait
+    for `reconnect_seconds`: the run ends within a few seconds and the next run finishes the campaign."""
+    import asyncio
+
+    from sendwell.sending.engine import Sender
+
+    addrs = [f"s{i}@example.org" for i in range(150)]
+    settings = fault_settings("", timeout=10, lease_seconds=1.0)
+    with FaultServer(latency=0.005) as srv:
+        settings = replace(settings, smtp=replace(settings.smtp, urls=(srv.url,)),
+                           database=replace(settings.database, reconnect_seconds=60))
+        cid = make_campaign(engine, addrs)
+        sender, box = Sender(engine, settings, campaign_ids=[cid], linger=5), {}
+
+        async def main():  # noqa: ANN202
+            box["loop"] = asyncio.get_running_loop()
+            return await sender.run_async()
+
+        thread = threading.Thread(target=lambda: box.setdefault("report", asyncio.run(main())))
+        thread.start()
+        _wait(lambda: sum(srv.counts().values()) >= 30 or not thread.is_alive())
+        outage = threading.Thread(target=_refuse_connections, args=(db_url, engine.url.database, 8.0))
+        outage.start()
+        time.sleep(1.0)  # the sender is retrying by now
+        stopped_at = time.monotonic()
+        box["loop"].call_soon_threadsafe(sender._finish, "interrupted", "stopped by SIGTERM")
+        thread.join(30)
+        took = time.monotonic() - stopped_at
+        outage.join()
+        assert not thread.is_alive() and took < 6.0, took
+        assert box["report"].stopped == "interrupted"
+        time.sleep(1.1)  # leases it could not give back expire
+        assert send(engine, settings, [cid], linger=5).stopped == "done"
+        counts = srv.counts()
+    assert statuses(engine, cid) == {"sent": len(addrs)}
+    assert set(counts) == set(addrs)
+    assert sum(n - 1 for n in counts.values()) <= settings.smtp.connections

@@ -51,3 +51,32 @@ def test_no_key_means_a_warning_and_unsigned_mail(sqlite_engine, server, tmp_pat
     report = send(sqlite_engine, sender_settings(server.url))
     assert any("no DKIM key for shop.example" in w for w in report.warnings)
     assert not server.accepted[0].data.startswith(b"DKIM-Signature:")
+
+
+def test_a_signing_failure_fails_those_recipients_and_the_run_ends(sqlite_engine, server, tmp_path, monkeypatch):
+    """A chunk that cannot be signed (here: the pool and the inline fallback both fail) must not leave
+    its recipients claimed forever: they end `failed` with the reason, and `send` returns."""
+    monkeypatch.setenv("SENDWELL_DKIM_DIR", str(tmp_path))
+    sd.clear_cache()
+    sd.generate_key("shop.example", "s1", sd.Algorithm.ED25519, directory=tmp_path)
+
+    def broken(self, messages):  # noqa: ANN001, ANN202
+        raise RuntimeError("signing is broken")
+
+    async def broken_batch(self, messages):  # noqa: ANN001, ANN202
+        raise RuntimeError("the pool is broken")
+
+    monkeypatch.setattr(sd.Signer, "sign", broken)
+    monkeypatch.setattr(sd.SigningPool, "sign_batch", broken_batch)
+    addrs = [f"f{i}@example.org" for i in range(70)]  # two chunks
+    make_campaign(sqlite_engine, addrs)
+    report = send(sqlite_engine, sender_settings(server.url), linger=0.5)
+    assert report.stopped == "done" and report.counts["failed"] == len(addrs)
+    assert server.accepted == []
+    from sqlalchemy import select
+
+    from sendwell.db.schema import recipients
+
+    with sqlite_engine.connect() as conn:
+        answers = set(conn.execute(select(recipients.c.status, recipients.c.smtp_answer)).all())
+    assert answers == {("failed", "the message could not be built: RuntimeError: signing is broken")}

@@ -115,6 +115,7 @@ class Sender:
         self._building: set[asyncio.Task] = set()
         self._in_build = 0  # claimed jobs being rendered and signed ahead
         self._cached: set[int] = set()  # SQLite connections given the sender's page cache size
+        self._outage_since = 0.0  # monotonic time the database was first found unreachable, 0 when fine
         self.names: dict[int, str] = {}
         self.held: set[int] = set()
         self.leases: dict[int, datetime] = {}  # claimed recipient -> when our lease on it runs out
@@ -140,22 +141,26 @@ class Sender:
         run again on a new connection until `database.reconnect_seconds` have passed, so a restart
         costs a pause, not the run. Every transaction here may run twice: claims and outcomes are
         keyed by recipient (only a commit lost in flight can count one batch's attempts twice)."""
-        deadline, delay = 0.0, 0.1
+        delay = 0.1
         while True:
             try:
                 with write_turn(self.engine), self.engine.begin() as conn:
                     self._small_cache(conn)
-                    return fn(conn, *args)
+                    result = fn(conn, *args)
+                self._outage_since = 0.0
+                return result
             except DBAPIError as err:
                 if not lost_connection(err):
                     raise
+                # One deadline for the whole outage (not one per call), and none of it once the run is
+                # stopping: what is left in hand is then left to its leases, as if the worker were killed.
                 now = time.monotonic()
-                deadline = deadline or now + self.settings.database.reconnect_seconds
-                if now >= deadline:
+                self._outage_since = self._outage_since or now
+                if self._stop or now >= self._outage_since + self.settings.database.reconnect_seconds:
                     raise
                 log.warning("database connection lost (%s); trying again in %.1f s",
                             str(err.orig or err).splitlines()[0], delay)
-                await asyncio.sleep(delay)
+                await self._nap(delay)  # a stop request ends the wait
                 delay = min(delay * 2, 5.0)
 
     def _small_cache(self, conn: Connection) -> None:
@@ -176,9 +181,11 @@ class Sender:
 
     async def _nap(self, seconds: float) -> None:
         """Sleep, but wake at once when the run is stopped (a signal, the breaker)."""
-        if self._stopped is not None:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopped.wait(), seconds)
+        if self._stopped is None:  # before the run has begun
+            await asyncio.sleep(seconds)
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopped.wait(), seconds)
 
     # -- the run --------------------------------------------------------------------------------
 
@@ -437,20 +444,29 @@ class Sender:
 
     async def _build(self, jobs: list[queue.Job]) -> None:
         """Render claimed jobs 64 at a time and have their domain's pool DKIM-sign each chunk while the
-        next one renders (the loop keeps sending in between); queue them, in order, once signed."""
+        next one renders (the loop keeps sending in between); queue them, in order, once signed. A chunk
+        that cannot be built or signed is queued with the error, so its recipients end `failed` instead
+        of waiting forever on leases we keep renewing."""
+        chunks = [jobs[i:i + 64] for i in range(0, len(jobs), 64)]
+        signing: list[asyncio.Future] = []
         try:
-            signing = []
-            for i in range(0, len(jobs), 64):
-                chunk = jobs[i:i + 64]
-                signing.append((chunk, asyncio.ensure_future(self._sign(chunk, [self._render(j) for j in chunk]))))
+            for chunk in chunks:
+                signing.append(asyncio.ensure_future(self._sign(chunk, [self._render(j) for j in chunk])))
                 await asyncio.sleep(0)
-            for chunk, task in signing:
-                for job, item in zip(chunk, await task, strict=True):
-                    self.jobs.put_nowait((job, item))
+        finally:
+            for k, chunk in enumerate(chunks):
+                try:
+                    built = await signing[k] if k < len(signing) else None
+                except Exception as err:  # noqa: BLE001 - recorded on each recipient of the chunk
+                    log.exception("could not build or sign %d messages", len(chunk))
+                    built = [err] * len(chunk)
+                if built is None:  # cancelled before this chunk was rendered: give the jobs back
+                    for job in chunk:
+                        self.jobs.put_nowait((job, None))
+                else:
+                    for job, item in zip(chunk, built, strict=True):
+                        self.jobs.put_nowait((job, item))
                 self._in_build -= len(chunk)
-        except BaseException:
-            self._in_build = 0
-            raise
 
     async def _sign(self, chunk: list[queue.Job], built: list[Any]) -> list[Any]:
         by_pool: dict[Any, list[int]] = {}
