@@ -194,3 +194,16 @@ def test_bad_relay_options_are_named(url, words):
     with pytest.raises(UserError, match=words) as err:
         parse_relay(url)
     assert "secret" not in str(err.value)
+
+
+def test_the_address_error_warning_is_one_line_kept_up_to_date(engine, server):
+    """30 errors in the first 100 sends: the warn band of a 500-send window. The run reports one warning
+    with the latest figures, not one per send."""
+    dead = {f"x{i}@x.org" for i in range(30)}
+    server.script.rcpt = {a: "550 5.1.1 no such user" for a in dead}
+    cid = make_campaign(engine, sorted(dead | {f"y{i}@x.org" for i in range(70)}))
+    report = send(engine, sender_settings(server.url), [cid], linger=0.5)
+    assert report.stopped == "done" and report.counts["error"] == 30
+    about_errors = [w for w in report.warnings if "address errors" in w or "address-error" in w]
+    assert about_errors == ["30 address errors in the first 100 sends (already 6.0% of a 500-send window) "
+                            "is above 5.0%"]

@@ -116,6 +116,7 @@ class Sender:
         self._in_build = 0  # claimed jobs being rendered and signed ahead
         self._cached: set[int] = set()  # SQLite connections given the sender's page cache size
         self._outage_since = 0.0  # monotonic time the database was first found unreachable, 0 when fine
+        self._error_warning: int | None = None  # where the address-error warning is in report.warnings
         self.names: dict[int, str] = {}
         self.held: set[int] = set()
         self.leases: dict[int, datetime] = {}  # claimed recipient -> when our lease on it runs out
@@ -396,9 +397,14 @@ class Sender:
             await asyncio.sleep(every)
             if self.held:
                 until = self.clock() + timedelta(seconds=self.settings.sending.lease_seconds)
+                held = list(self.held)
                 with contextlib.suppress(DBAPIError):  # the database is away: the leases run down
-                    for rid in await self._db(queue.renew, list(self.held), self.owner, until):
-                        self.leases[rid] = until
+                    kept = await self._db(queue.renew, held, self.owner, until)
+                    for rid in held:  # one not kept is another worker's now: _lease_lapsing drops it
+                        if rid in kept:
+                            self.leases[rid] = until
+                        else:
+                            self.leases.pop(rid, None)
 
     def _lease_lapsing(self, job: queue.Job) -> bool:
         """True when our lease on the job has (nearly) run out, e.g. while the database was away: another
@@ -629,8 +635,12 @@ class Sender:
             await self._db(usage.trip, judged.message, self.clock())
             if not self.forever:
                 self._finish("breaker", judged.message)
-        elif judged.level is limit.Level.WARN and judged.message.split(" is ")[0] not in " ".join(self.report.warnings):
-            self.report.warnings.append(judged.message)
+        elif judged.level is limit.Level.WARN:  # one warning, kept up to date (its figures change with each send)
+            if self._error_warning is None:
+                self._error_warning = len(self.report.warnings)
+                self.report.warnings.append(judged.message)
+            else:
+                self.report.warnings[self._error_warning] = judged.message
 
 
 def send(engine: Engine, settings: Settings, campaign_ids: Sequence[int] | None = None, **kwargs: Any) -> RunReport:

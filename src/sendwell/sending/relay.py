@@ -274,9 +274,14 @@ class Connection:
             self.stage = stage
             if not self.pipelining:
                 wire.write(command)
-            answers.append(await wire.read(self.timeout))
-            if not self.pipelining and answers[-1][0] >= 400:
-                break
+            try:
+                answers.append(await wire.read(self.timeout))
+            except (OSError, ProtocolError):
+                if answers and answers[-1][0] >= 400:  # it said why before it hung up: report that
+                    break
+                raise
+            if answers[-1][0] == 421 or (not self.pipelining and answers[-1][0] >= 400):
+                break  # 421: the server is closing; the other answers will not come
         for (stage, _), (code, text) in zip(commands, answers, strict=False):
             if code == 421:
                 return stage, code, text
