@@ -90,11 +90,12 @@ def send(
     helpers = [_spawn_worker(replace(settings, smtp=replace(settings.smtp, connections=n)), c["id"], foreground=True)
                for n in shares[1:]]
     mine = replace(settings, smtp=replace(settings.smtp, connections=shares[0]))
+    report = None
     try:
         report = _run_with_progress(obj.engine, mine, c["id"], todo, quiet=as_json, runner=engine.send,
                                     shared=bool(helpers))
-    finally:
-        _join(helpers)
+    finally:  # stopped early (a signal, the breaker, an error): the helpers stop too
+        _join(helpers, stop=report is None or report.stopped not in ("done", "idle"))
     data = campaign_stats(obj.engine, c["id"])
     if as_json:
         print_json({"stopped": report.stopped, "message": report.message, "warnings": report.warnings,
@@ -120,7 +121,7 @@ def _run_with_progress(engine: Any, settings: Any, cid: int, total: int, *, quie
     campaign's rows in the database (at most twice a second) instead of this process's outcomes."""
     if quiet or not sys.stderr.isatty():
         return runner(engine, settings, [cid])
-    import time
+    import threading
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
@@ -129,21 +130,29 @@ def _run_with_progress(engine: Any, settings: Any, cid: int, total: int, *, quie
     with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
                   TimeRemainingColumn(), console=err_console, transient=True) as progress:
         task = progress.add_task("sending", total=total or None)
-        start = campaign_stats(engine, cid)["by_status"] if shared else None
-        shown = [0.0]
 
-        def update(report: Any) -> None:
-            c = report.counts
-            if start is not None:
-                if time.monotonic() - shown[0] < 0.5:
-                    return
-                shown[0] = time.monotonic()
-                now = campaign_stats(engine, cid)["by_status"]
-                c = {k: now.get(k, 0) - (0 if k == "deferred" else start.get(k, 0)) for k in now}
+        def show(c: dict[str, int]) -> None:
             done = c["sent"] + c["error"] + c["failed"] + c["skipped"]
             progress.update(task, completed=done, description=f"sent {c['sent']} error {c['error']} "
                                                               f"deferred {c['deferred']}")
-        return runner(engine, settings, [cid], on_progress=update)
+        if not shared:
+            return runner(engine, settings, [cid], on_progress=lambda report: show(report.counts))
+        # Other processes send too: count the campaign's rows, in a thread of its own, since a count over
+        # a big campaign would stall the sending loop's connections.
+        start = campaign_stats(engine, cid)["by_status"]
+        done = threading.Event()
+
+        def poll() -> None:
+            while not done.wait(1.0):
+                now = campaign_stats(engine, cid)["by_status"]
+                show({k: now.get(k, 0) - (0 if k == "deferred" else start.get(k, 0)) for k in now})
+        watcher = threading.Thread(target=poll, name="progress", daemon=True)
+        watcher.start()
+        try:
+            return runner(engine, settings, [cid])
+        finally:
+            done.set()
+            watcher.join()
 
 
 def _spawn_worker(settings: Any, cid: int, *, foreground: bool = False) -> Any:
@@ -170,16 +179,23 @@ def _spawn_worker(settings: Any, cid: int, *, foreground: bool = False) -> Any:
     return proc.pid, log
 
 
-def _join(helpers: list[Any]) -> None:
-    """Wait for the helper processes of `send --processes`; on an interrupt, stop them cleanly first."""
+def _join(helpers: list[Any], *, stop: bool = False) -> None:
+    """Wait for the helper processes of `send --processes`; with `stop` (or on an interrupt), ask them to
+    stop cleanly first (SIGTERM: they finish the messages in hand and give their leases back)."""
     import signal
 
+    def terminate() -> None:
+        for proc in helpers:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+
+    if stop:
+        terminate()
     try:
         for proc in helpers:
             proc.wait()
     except KeyboardInterrupt:
-        for proc in helpers:
-            proc.send_signal(signal.SIGTERM)
+        terminate()
         for proc in helpers:
             proc.wait()
         raise
@@ -187,7 +203,8 @@ def _join(helpers: list[Any]) -> None:
         proc.log_file.seek(0)
         tail = proc.log_file.read().strip().splitlines()[-3:]
         proc.log_file.close()
-        if proc.returncode not in (0, None):
+        asked = stop and proc.returncode == -signal.SIGTERM  # we stopped it: not worth a warning
+        if proc.returncode not in (0, None) and not asked:
             err_console.print(f"[yellow]warning:[/yellow] a sending process ended with exit code {proc.returncode}: "
                               + " | ".join(tail), highlight=False)
 
@@ -350,6 +367,8 @@ def worker(
     report = Sender(obj.engine, obj.settings, campaign_ids=ids or None, forever=not until_done,
                     on_progress=progress).run()
     logging.info("stopped (%s) %s %s", report.stopped, report.counts, report.message)
+    if report.stopped in ("breaker", "error"):  # as `campaigns send`: whoever started us should know
+        raise typer.Exit(3)
 
 
 def register(app: typer.Typer) -> None:
