@@ -1,8 +1,10 @@
 """Per-relay daily caps (`?daily_limit=N` on a relay URL) as one sending process sees them.
 
 What a relay accepted today is the database's count (table relay_usage, all workers) plus what this
-process sent since its last commit; messages on the wire count too, so concurrent connections never
-overshoot a cap. A relay at its cap is marked in the pool, which then picks the others.
+process sent since its last commit; messages on the wire count too, so this process's connections
+never overshoot a cap. Other workers' sends are seen at the next refresh (about once a second), so
+several workers together can overshoot by about a second of their sending (docs/sending.md). A relay
+at its cap is marked in the pool, which then picks the others.
 """
 
 from __future__ import annotations
