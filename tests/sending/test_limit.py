@@ -207,3 +207,30 @@ def test_the_address_error_warning_is_one_line_kept_up_to_date(engine, server):
     about_errors = [w for w in report.warnings if "address errors" in w or "address-error" in w]
     assert about_errors == ["30 address errors in the first 100 sends (already 6.0% of a 500-send window) "
                             "is above 5.0%"]
+
+
+def test_workers_sharing_a_capped_relay_never_exceed_its_cap_together(engine):
+    """Two senders at once on one ledger and one relay with ?daily_limit=20: they reserve the relay's
+    messages in the database, so the relay receives exactly 20, and the count says 20 (unused
+    reservations given back)."""
+    import threading
+
+    from sendwell.sending.usage import relays_today
+
+    from .smtpd import ScriptedServer
+
+    addrs = [f"w{i}@x.org" for i in range(100)]
+    with ScriptedServer() as relay:
+        settings = sender_settings(f"{relay.url}?daily_limit=20", start=1000, connections=3, batch_size=10)
+        cid = make_campaign(engine, addrs)
+        reports = []
+        workers = [threading.Thread(target=lambda: reports.append(send(engine, settings, [cid], linger=0.5)))
+                   for _ in range(2)]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join(60)
+        assert sum(relay.counts().values()) == 20
+        assert {r.stopped for r in reports} == {"limit"}
+    with engine.connect() as conn:
+        assert relays_today(conn, settings.limit, utcnow()) == {f"127.0.0.1:{relay.port}": 20}

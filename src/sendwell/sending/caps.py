@@ -1,10 +1,10 @@
-"""Per-relay daily caps (`?daily_limit=N` on a relay URL) as one sending process sees them.
+"""Per-relay daily caps (`?daily_limit=N` on a relay URL) for one sending process.
 
-What a relay accepted today is the database's count (table relay_usage, all workers) plus what this
-process sent since its last commit; messages on the wire count too, so this process's connections
-never overshoot a cap. Other workers' sends are seen at the next refresh (about once a second), so
-several workers together can overshoot by about a second of their sending (docs/sending.md). A relay
-at its cap is marked in the pool, which then picks the others.
+Before a message goes to a capped relay it takes one of the messages this process reserved in the
+database (table relay_usage counts what all workers reserved); when its reservation is used up it
+reserves another block. So workers sharing a relay never exceed its cap together. A message that is
+not sent returns its place to the block; what is left at the end of a run goes back to the database
+(a killed worker's leftovers stay counted: the relay then sends fewer that day, never more).
 """
 
 from __future__ import annotations
@@ -14,53 +14,64 @@ from datetime import datetime
 from sqlalchemy import Connection
 
 from sendwell.config import LimitSettings
-from sendwell.sending import usage
+from sendwell.sending import limit, usage
 from sendwell.sending.relay import Relay, RelayPool
+
+BLOCK = 32  # messages reserved at a time: one database transaction per block, not per message
 
 
 class RelayCaps:
     def __init__(self, pool: RelayPool, settings: LimitSettings) -> None:
         self.pool, self.settings = pool, settings
         self.limited = [r for r in pool.relays if r.daily_limit]
-        self.used: dict[str, int] = {}  # relay key -> accepted today, as far as we know
-        self.pending: dict[str, int] = {}  # relay key -> accepted since our last commit
-        self.inflight: dict[str, int] = {}  # relay key -> messages on the wire now
+        self.day = ""
+        self.quota: dict[str, int] = {}  # relay key -> reserved for `day` and not used yet
 
-    def at_cap(self, relay: Relay) -> bool:
-        """True (and the relay marked capped in the pool) when it cannot take one more message today."""
+    def take(self, relay: Relay) -> bool:
+        """Use one reserved message of `relay` (always True for a relay without a cap)."""
         if not relay.daily_limit:
-            return False
-        if self.used.get(relay.key, 0) + self.inflight.get(relay.key, 0) >= relay.daily_limit:
-            self.pool.capped.add(relay)
+            return True
+        if self.quota.get(relay.key, 0) > 0:
+            self.quota[relay.key] -= 1
             return True
         return False
 
-    def sending(self, relay: Relay, delta: int) -> None:
-        """A message goes on the wire to `relay` (+1), or its answer came back (-1)."""
-        self.inflight[relay.key] = self.inflight.get(relay.key, 0) + delta
-
-    def sent(self, relay: Relay) -> None:
-        self.pending[relay.key] = self.pending.get(relay.key, 0) + 1
+    def give_back(self, relay: Relay) -> None:
+        """The message taken for `relay` was not sent: its place serves the next one."""
         if relay.daily_limit:
-            self.used[relay.key] = self.used.get(relay.key, 0) + 1
+            self.quota[relay.key] = self.quota.get(relay.key, 0) + 1
 
-    def take_pending(self) -> dict[str, int]:
-        """The counts to write with the next commit (see usage.add_relays)."""
-        counts, self.pending = self.pending, {}
-        return counts
+    def reserve(self, conn: Connection, relay: Relay, now: datetime) -> int:
+        """Reserve the next block for `relay` (a transaction of its own); 0 marks the relay capped."""
+        day = limit.day_of(now, self.settings)
+        if day != self.day:  # a new day: yesterday's leftovers stay counted there
+            self.day, self.quota = day, {}
+        granted = usage.reserve_relay(conn, day, relay.key, BLOCK, relay.daily_limit or 0)
+        self.quota[relay.key] = self.quota.get(relay.key, 0) + granted
+        if not granted:
+            self.pool.capped.add(relay)
+        return granted
+
+    def release(self, conn: Connection) -> None:
+        """Return the unused reservations (at the end of a run)."""
+        for key, unused in self.quota.items():
+            if unused:
+                usage.return_relay(conn, self.day, key, unused)
+        self.quota = {}
 
     def refresh(self, conn: Connection, now: datetime) -> str | None:
         """Re-read today's counts (a new day frees the capped relays); a message when every relay is capped."""
         if not self.limited:
             return None
         counts = usage.relays_today(conn, self.settings, now)
+        fresh = limit.day_of(now, self.settings) != self.day
         for relay in self.limited:
-            self.used[relay.key] = counts.get(relay.key, 0) + self.pending.get(relay.key, 0)
-            if self.used[relay.key] >= relay.daily_limit:
+            left = 0 if fresh else self.quota.get(relay.key, 0)
+            if counts.get(relay.key, 0) >= (relay.daily_limit or 0) and not left:
                 self.pool.capped.add(relay)
             else:
                 self.pool.capped.discard(relay)
         if self.pool.available:
             return None
         return "every relay reached its daily cap (" + ", ".join(
-            f"{r.label} {self.used[r.key]}/{r.daily_limit}" for r in self.limited) + ")"
+            f"{r.label} {counts.get(r.key, 0)}/{r.daily_limit}" for r in self.limited) + ")"

@@ -234,6 +234,9 @@ class Sender:
             for pool in self.pools.values():
                 pool.close()
             self.held.update(released)
+            if self.caps.quota:
+                with contextlib.suppress(DBAPIError):  # unreachable: those stay counted for today
+                    await self._db(self.caps.release)
             if self.held:
                 with contextlib.suppress(DBAPIError):  # unreachable: the leases expire instead
                     await self._db(queue.release, list(self.held), self.owner)
@@ -406,6 +409,13 @@ class Sender:
                         else:
                             self.leases.pop(rid, None)
 
+    async def _slot(self, relay: Relay) -> bool:
+        """Take one of today's messages of `relay` (reserving a block in the database when ours are used
+        up); False when it has none left today (it is then marked capped)."""
+        if self.caps.take(relay):
+            return True
+        return bool(await self._db(self.caps.reserve, relay, self.clock())) and self.caps.take(relay)
+
     def _lease_lapsing(self, job: queue.Job) -> bool:
         """True when our lease on the job has (nearly) run out, e.g. while the database was away: another
         worker may have taken the recipient over, so sending it now could mail it twice. Renewals keep
@@ -506,27 +516,25 @@ class Sender:
         if signer is not None and built is None:  # DKIM: the key of the From domain (docs/authentication.md)
             rendered = replace(rendered, data=signer.sign(rendered.data))
         reply = None
-        while conn is None or not conn.is_open or self.caps.at_cap(conn.relay):
-            if conn is not None and conn.is_open:  # its relay reached its daily cap: done for today
-                await conn.close()
+        while True:
+            if conn is not None and conn.is_open:
+                if await self._slot(conn.relay):
+                    break
+                await conn.close()  # its relay reached its daily cap: done for today
             if not self.pool.available:  # every relay at its cap: the recipient waits for tomorrow
                 await self._db(queue.release, [job.id], self.owner)
                 self.held.discard(job.id)
                 self.leases.pop(job.id, None)
                 return None
             relay = self.pool.pick()
-            if self.caps.at_cap(relay):  # now marked capped: the next pick is another relay
-                continue
             conn = SmtpConnection(relay, timeout=self.settings.smtp.timeout, helo_name=self.settings.smtp.helo_name)
             reply = await conn.open()
-            if reply is not None:
+            if reply is not None:  # could not open: a server problem, handled below
                 break
-        if reply is None:
-            self.caps.sending(conn.relay, +1)
-            try:  # rendered (and signed) messages end every line in CRLF (tests/fuzz/test_header_injection.py)
-                reply = await conn.send(rendered.envelope_from, rendered.rcpt, rendered.data, crlf=True)
-            finally:
-                self.caps.sending(conn.relay, -1)
+        if reply is None:  # rendered (and signed) messages end every line in CRLF (tests/fuzz/test_header_injection.py)
+            reply = await conn.send(rendered.envelope_from, rendered.rcpt, rendered.data, crlf=True)
+            if conn.relay.daily_limit and outcome.classify(reply).status is not S.SENT:
+                self.caps.give_back(conn.relay)
         verdict = outcome.classify(reply)
         now = self.clock()
         if verdict.kind is K.SERVER:
@@ -536,7 +544,6 @@ class Sender:
         elif verdict.status is S.SENT:
             self.pool.ok(conn.relay)
             self.backoff_step = 0
-            self.caps.sent(conn.relay)
         result = result_for(job, reply, verdict, rendered.message_id if verdict.status is S.SENT else None,
                             now, self.settings)
         await self._record(job, result)
@@ -580,8 +587,7 @@ class Sender:
             batch, self._pending = self._pending, []
             if batch:
                 try:
-                    relayed = self.caps.take_pending()
-                    await self._db(self._flush, [(j, r) for j, r, _ in batch], self.clock(), relayed)
+                    await self._db(self._flush, [(j, r) for j, r, _ in batch], self.clock())
                 except Exception as err:  # noqa: BLE001 - hand the failure to every waiting connection
                     for _, _, fut in batch:
                         fut.set_exception(err)
@@ -601,8 +607,7 @@ class Sender:
             elif self._stop and not self._pending:
                 return
 
-    def _flush(self, conn: Connection, items: list[tuple[queue.Job, queue.Result]], now: datetime,
-               relayed: dict[str, int]) -> None:
+    def _flush(self, conn: Connection, items: list[tuple[queue.Job, queue.Result]], now: datetime) -> None:
         if conn.dialect.name == "postgresql":
             # The commit must survive this worker, not the database server: skipping the WAL flush
             # wait is safe against a killed worker and saves a disk sync per group of outcomes.
@@ -612,8 +617,6 @@ class Sender:
         sent = sum(1 for r in results if r.status is S.SENT)
         bad = [(j, r) for j, r in items if r.status is S.ERROR and r.kind is K.RECIPIENT]
         usage.add(conn, self.settings.limit, now, sent=sent, address_errors=len(bad))
-        if self.caps.limited:
-            usage.add_relays(conn, self.settings.limit, now, relayed)
         server = {j.campaign_id for j, r in items if r.kind is K.SERVER}
         for cid in server:
             conn.execute(update(campaigns).where(campaigns.c.id == cid)

@@ -93,22 +93,38 @@ def add(conn: Connection, settings: LimitSettings, now: datetime, *, sent: int, 
         set_state(conn, ROLLING, {h: n for h, n in buckets.items() if datetime.fromisoformat(h) > since}, now)
 
 
-def add_relays(conn: Connection, settings: LimitSettings, now: datetime, sent: dict[str, int]) -> None:
-    """Count messages each relay accepted today (for relays with a daily_limit)."""
-    day = limit.day_of(now, settings)
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    bump = f"UPDATE relay_usage SET sent = sent + {mark} WHERE day = {mark} AND relay = {mark}"
-    for relay, n in sent.items():
-        if n and conn.exec_driver_sql(bump, (n, day, relay)).rowcount == 0:
-            try:
-                with conn.begin_nested():
-                    conn.execute(relay_usage.insert().values(day=day, relay=relay, sent=n))
-            except IntegrityError:  # another worker created the row meanwhile
-                conn.exec_driver_sql(bump, (n, day, relay))
+def reserve_relay(conn: Connection, day: str, relay: str, want: int, cap: int) -> int:
+    """Reserve up to `want` of `relay`'s messages for `day` under its `cap`; returns how many were granted.
+
+    The row counts what was reserved (sent, or held by a worker to send), so workers sharing a relay
+    never go over its cap together; the row is locked while we decide (PostgreSQL: FOR UPDATE,
+    SQLite: the write lock of the transaction)."""
+    row = select(relay_usage.c.sent).where(relay_usage.c.day == day, relay_usage.c.relay == relay)
+    if conn.dialect.name == "postgresql":
+        row = row.with_for_update()
+    taken = conn.execute(row).scalar()
+    if taken is None:
+        try:
+            with conn.begin_nested():
+                conn.execute(relay_usage.insert().values(day=day, relay=relay, sent=0))
+        except IntegrityError:  # another worker created it meanwhile
+            pass
+        taken = conn.execute(row).scalar() or 0
+    grant = max(0, min(want, cap - taken))
+    if grant:
+        conn.execute(update(relay_usage).where(relay_usage.c.day == day, relay_usage.c.relay == relay)
+                     .values(sent=relay_usage.c.sent + grant))
+    return grant
+
+
+def return_relay(conn: Connection, day: str, relay: str, unused: int) -> None:
+    """Give back reserved messages this worker did not send."""
+    conn.execute(update(relay_usage).where(relay_usage.c.day == day, relay_usage.c.relay == relay)
+                 .values(sent=relay_usage.c.sent - unused))
 
 
 def relays_today(conn: Connection, settings: LimitSettings, now: datetime) -> dict[str, int]:
-    """{relay key: messages it accepted today}."""
+    """{relay key: messages reserved today (sent, or held by a worker to send)}."""
     day = limit.day_of(now, settings)
     return dict(conn.execute(select(relay_usage.c.relay, relay_usage.c.sent).where(relay_usage.c.day == day)).all())
 
