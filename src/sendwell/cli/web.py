@@ -37,8 +37,10 @@ def serve(
     engine = obj.engine
     if not list_users(engine):
         err_console.print("no web UI user yet: create one with `sendwell users create NAME`", highlight=False)
-    if worker:
-        _start_worker(engine, obj.settings)
+    if worker:  # an engine of its own: the sender's connection settings (a small SQLite cache) stay its own
+        from sendwell.db.engine import make_engine
+
+        _start_worker(make_engine(engine.url.render_as_string(hide_password=False)), obj.settings)
     app = create_app(obj.settings, engine, max_upload=max_upload_mb * 1024 * 1024)
     console.print(f"sendwell on http://{host}:{port}/ (API: /api/v1, spec: /openapi.json)", highlight=False)
     uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=True)
