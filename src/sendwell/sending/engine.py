@@ -38,6 +38,7 @@ from sendwell.sending.relay import Connection as SmtpConnection
 from sendwell.sending.relay import Relay, RelayPool, parse_relays
 
 log = logging.getLogger("sendwell.sending")
+BUILD_CHUNK = 64  # messages rendered, then signed in the DKIM pool, at a time
 S, K = RecipientStatus, FailureKind
 
 
@@ -246,12 +247,11 @@ class Sender:
     async def _feed(self, size: int) -> None:
         # Claim `size` more only when fewer than two per connection are waiting: a queue kept full to
         # `size` would lease a small campaign whole to the first worker while others sit idle.
-        low = min(size, 2 * max(1, self.settings.smtp.connections))  # + a chunk in the pool when signing
+        low = min(size, 2 * max(1, self.settings.smtp.connections))
         checked = datetime.min.replace(tzinfo=self.clock().tzinfo)
         while not self._stop:
             now = self.clock()
-            if self.jobs.qsize() + self._in_build >= low + 64 * bool(self.signing) and now - checked < timedelta(
-                    seconds=1):
+            if self._stocked(low) and now - checked < timedelta(seconds=1):
                 await self._nap(0.005)  # enough work queued; look again at states once a second
                 continue
             if now < self.backoff_until:
@@ -292,7 +292,7 @@ class Sender:
                     break
                 await self._nap(0.05)
                 continue
-            if self.jobs.qsize() + self._in_build >= low + 64 * bool(self.signing):
+            if self._stocked(low):
                 continue
             n = min(size, allowance)
             jobs = await self._db(self._claim, active, n, now)
@@ -320,6 +320,11 @@ class Sender:
                 self._finish("done" if all(s == CampaignState.DONE for s in self.states.values()) else "idle")
                 break
             await self._nap(0.2 if soon else 1.0)
+
+    def _stocked(self, low: int) -> bool:
+        """Enough jobs queued or being built; when campaigns sign, a chunk more, since it spends a while
+        in the pool before it can be sent."""
+        return self.jobs.qsize() + self._in_build >= low + BUILD_CHUNK * bool(self.signing)
 
     def _check(self, conn: Connection, now: datetime) -> dict[str, Any]:
         """Campaign states, the breaker, today's allowance (and complaint rate) before a claim."""
@@ -416,6 +421,16 @@ class Sender:
             return True
         return bool(await self._db(self.caps.reserve, relay, self.clock())) and self.caps.take(relay)
 
+    def _let_go(self, rid: int) -> None:
+        """The recipient is no longer in this worker's hands (recorded, given back, or taken over)."""
+        self.held.discard(rid)
+        self.leases.pop(rid, None)
+
+    async def _give_back(self, job: queue.Job) -> None:
+        """Release our lease on a job we will not send now, so any worker may claim it again."""
+        await self._db(queue.release, [job.id], self.owner)
+        self._let_go(job.id)
+
     def _lease_lapsing(self, job: queue.Job) -> bool:
         """True when our lease on the job has (nearly) run out, e.g. while the database was away: another
         worker may have taken the recipient over, so sending it now could mail it twice. Renewals keep
@@ -436,13 +451,10 @@ class Sender:
                 while self.clock() < self.backoff_until and not self._stop:
                     await asyncio.sleep(min(0.2, (self.backoff_until - self.clock()).total_seconds()))
                 if self._lease_lapsing(job):  # not ours any more: whoever claims it next sends it
-                    self.held.discard(job.id)
-                    self.leases.pop(job.id, None)
+                    self._let_go(job.id)
                     continue
                 if self._stop or self.states.get(job.campaign_id) != CampaignState.SENDING:
-                    await self._db(queue.release, [job.id], self.owner)
-                    self.held.discard(job.id)
-                    self.leases.pop(job.id, None)
+                    await self._give_back(job)
                     continue
                 conn = await self._send_one(job, conn, built)
         except DBAPIError as err:
@@ -459,11 +471,11 @@ class Sender:
                 await conn.close()
 
     async def _build(self, jobs: list[queue.Job]) -> None:
-        """Render claimed jobs 64 at a time and have their domain's pool DKIM-sign each chunk while the
+        """Render claimed jobs BUILD_CHUNK at a time and have their domain's pool DKIM-sign each chunk while the
         next one renders (the loop keeps sending in between); queue them, in order, once signed. A chunk
         that cannot be built or signed is queued with the error, so its recipients end `failed` instead
         of waiting forever on leases we keep renewing."""
-        chunks = [jobs[i:i + 64] for i in range(0, len(jobs), 64)]
+        chunks = [jobs[i:i + BUILD_CHUNK] for i in range(0, len(jobs), BUILD_CHUNK)]
         signing: list[asyncio.Future] = []
         try:
             for chunk in chunks:
@@ -522,9 +534,7 @@ class Sender:
                     break
                 await conn.close()  # its relay reached its daily cap: done for today
             if not self.pool.available:  # every relay at its cap: the recipient waits for tomorrow
-                await self._db(queue.release, [job.id], self.owner)
-                self.held.discard(job.id)
-                self.leases.pop(job.id, None)
+                await self._give_back(job)
                 return None
             relay = self.pool.pick()
             conn = SmtpConnection(relay, timeout=self.settings.smtp.timeout, helo_name=self.settings.smtp.helo_name)
@@ -595,8 +605,7 @@ class Sender:
                     self._finish("error", unreachable(err) if lost else f"could not record outcomes: {err}")
                     continue
                 for job, result, fut in batch:
-                    self.held.discard(job.id)
-                    self.leases.pop(job.id, None)
+                    self._let_go(job.id)
                     self.report.counts[result.status.value] = self.report.counts.get(result.status.value, 0) + 1
                     if result.status in (S.SENT, S.ERROR) and (result.status is S.SENT or result.kind is K.RECIPIENT):
                         self.window.append(result.status is S.ERROR)
