@@ -39,8 +39,9 @@ def header_names(data: bytes) -> list[bytes]:
 
 
 def part_headers(data: bytes) -> list[bytes]:
-    """Every `Name:` line at the start of a MIME part's header block."""
-    return re.findall(rb"\r\n--[^\r\n]+\r\n((?:[A-Za-z-]+: [^\r\n]*\r\n)+)", data)
+    """The header lines after each boundary line of the message (a body line "--x" is no boundary)."""
+    boundary = re.search(rb'boundary="([^"]+)"', data)[1]
+    return re.findall(rb"\r\n--" + re.escape(boundary) + rb"\r\n((?:[A-Za-z-]+: [^\r\n]*\r\n)+)", data)
 
 
 def _prepared(subject: str = "Hello {{ first_name }}") -> PreparedCampaign:
@@ -67,6 +68,18 @@ def test_merge_fields_and_names_never_add_a_header_line(first, note, name, last)
     assert [p.get_content_type() for p in msg.walk()] == ["multipart/alternative", "text/plain", "text/html"]
     # every line ends in CRLF: the relay writes rendered messages as they are (Connection.send(crlf=True))
     assert r.data.count(b"\n") == r.data.count(b"\r\n") and r.data.count(b"\r") == r.data.count(b"\r\n")
+
+
+def test_a_merge_field_holding_the_boundary_cannot_start_a_part():
+    prepared = _prepared()
+    evil = f"\r\n--{prepared.boundary}\r\nContent-Type: text/html\r\nBcc: evil@x.example\r\n\r\n<b>phish</b>"
+    r = prepared.render(Personal(2, "bob@example.com", {"first_name": "Bob", "note": evil}))
+    assert len(part_headers(r.data)) == len(part_headers(BASELINE.data))
+    msg = email.message_from_bytes(r.data, policy=policy.default)
+    assert [p.get_content_type() for p in msg.walk()] == ["multipart/alternative", "text/plain", "text/html"]
+    text_part = list(msg.walk())[1]
+    assert text_part["Content-Transfer-Encoding"] == "base64"  # the one encoding without "-"
+    assert "Bcc: evil@x.example" in text_part.get_content()  # delivered as the text it is
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -156,13 +156,15 @@ def _to_header(name: str, addr: str) -> bytes:
 _B64_LINE = 76
 
 
-def _encode(body: str) -> tuple[bytes, bytes]:
+def _encode(body: str, boundary: str | None) -> tuple[bytes, bytes]:
     """(Content-Transfer-Encoding, body bytes with CRLF line ends).
 
     ASCII with short lines goes as 7bit (readable, free); anything else as base64. Both cost ~50 µs
-    for 10 KB, where quoted-printable through binascii costs ~140 µs.
+    for 10 KB, where quoted-printable through binascii costs ~140 µs. A body holding a NUL (not allowed
+    in 7bit) or the MIME boundary (a merge field can) goes as base64 too, which has no "-": as 7bit the
+    boundary could end its part and start another.
     """
-    if body.isascii():
+    if body.isascii() and "\x00" not in body and (boundary is None or boundary not in body):
         lines = body.replace("\r\n", "\n").replace("\r", "\n").split("\n")
         if max(map(len, lines)) < 990:
             if not lines[-1]:
@@ -210,7 +212,9 @@ class PreparedCampaign:
         self.templates = _Templates(one_line(content.subject), content.text, html)
         self.bodies = [k for k, src in (("text", content.text), ("html", content.html)) if src is not None]
         self.msgid_domain = _domain_of(content.from_addr)
-        skeleton = _skeleton(content).as_bytes(policy=policy.SMTP)
+        msg = _skeleton(content)
+        skeleton = msg.as_bytes(policy=policy.SMTP)
+        self.boundary = msg.get_boundary()  # None for a single part
         # Cut the skeleton at each part's encoding and body: static bytes, then (slot, kind) pairs.
         self.pieces: list[bytes | tuple[int, str]] = [skeleton]
         for kind, marker in _PLACEHOLDER.items():
@@ -248,7 +252,7 @@ class PreparedCampaign:
         ]
         if unsub_post:
             head.append(f"List-Unsubscribe-Post: {unsub_post}\r\n".encode())
-        encoded = {kind: _encode(text if kind == "text" else html) for kind in self.bodies}
+        encoded = {kind: _encode(text if kind == "text" else html, self.boundary) for kind in self.bodies}
         parts = [piece if isinstance(piece, bytes) else encoded[piece[1]][piece[0]] for piece in self.pieces]
         return Rendered(verp.bounce_address(self.links.secret, cid, rid, self.links.bounce_domain), p.email,
                         b"".join(head + parts), message_id)
