@@ -85,7 +85,7 @@ def iter_recipients(engine: Engine, name_or_id: str | int, statuses: Iterable[st
     cond = and_(R.c.campaign_id == cid, R.c.status.in_(wanted))
     with engine.connect() as conn:
         keys: dict[str, None] = {}
-        for (fields,) in conn.execute(select(contacts.c.fields).join(R, R.c.contact_id == contacts.c.id).where(cond)):
+        for (fields,) in conn.execute(select(contacts.c.fields).join(R, R.c.email == contacts.c.email).where(cond)):
             for k in fields or {}:
                 keys.setdefault(k, None)
     field_cols = [k for k in keys if k not in EXPORT_COLUMNS]
@@ -97,7 +97,7 @@ def iter_recipients(engine: Engine, name_or_id: str | int, statuses: Iterable[st
             with engine.connect() as conn:
                 page = conn.execute(
                     select(R.c.id, *[R.c[c] for c in EXPORT_COLUMNS], contacts.c.fields)
-                    .select_from(R.outerjoin(contacts, contacts.c.id == R.c.contact_id))
+                    .select_from(R.outerjoin(contacts, contacts.c.email == R.c.email))
                     .where(cond, R.c.id > last).order_by(R.c.id).limit(batch)).all()
             if not page:
                 return

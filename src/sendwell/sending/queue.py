@@ -75,18 +75,19 @@ def claim(conn: Connection, *, campaign_id: int, owner: str, limit: int, lease_s
         rows += conn.execute(
             update(R).where(R.c.id.in_(picked.scalar_subquery()))
             .values(lease_owner=owner, lease_until=now + timedelta(seconds=lease_seconds))
-            .returning(R.c.id, R.c.campaign_id, R.c.email, R.c.display, R.c.contact_id, R.c.attempts,
+            .returning(R.c.id, R.c.campaign_id, R.c.email, R.c.display, R.c.attempts,
                        R.c.queued_at)
         ).all()
     if not rows:
         return [], 0
     banned = skip_blacklisted(conn, [(r.id, r.email) for r in rows], now)
-    ids = [r.contact_id for r in rows if r.contact_id is not None and r.id not in banned]
+    kept = [r for r in rows if r.id not in banned]
     fields = {}
-    if ids:
-        fields = dict(conn.execute(select(contacts.c.id, contacts.c.fields).where(contacts.c.id.in_(ids))).all())
+    if kept:  # by address: the ledger keeps no contact id (a removed contact simply has no fields)
+        fields = dict(conn.execute(select(contacts.c.email, contacts.c.fields)
+                                   .where(contacts.c.email.in_([r.email for r in kept]))).all())
     jobs = [Job(r.id, r.campaign_id, r.email, r.display, r.attempts, as_utc(r.queued_at),
-                fields.get(r.contact_id) or {}) for r in rows if r.id not in banned]
+                fields.get(r.email) or {}) for r in kept]
     return jobs, len(banned)
 
 

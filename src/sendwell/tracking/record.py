@@ -57,7 +57,7 @@ def _insert_event(conn: Connection, values: dict) -> int | None:
 def _recipient(conn: Connection, cid: int, rid: int):  # noqa: ANN202 - a Row
     """The recipient row, locked on PostgreSQL: a scanner's parallel clicks then see each other (burst rule)."""
     q = select(recipients.c.id, recipients.c.email, recipients.c.status, recipients.c.sent_at,
-               recipients.c.contact_id, campaigns.c.track, campaigns.c.html).join(
+               campaigns.c.track, campaigns.c.html).join(
         campaigns, campaigns.c.id == recipients.c.campaign_id).where(
         recipients.c.id == rid, recipients.c.campaign_id == cid)
     if conn.dialect.name == "postgresql":
@@ -143,9 +143,7 @@ def click(engine: Engine, token: str, user_agent: str | None, ip: str | None, at
         row = _recipient(conn, cid, rid)
         if row is None or not row.html:
             return None
-        fields = None
-        if row.contact_id is not None:
-            fields = conn.execute(select(contacts.c.fields).where(contacts.c.id == row.contact_id)).scalar()
+        fields = conn.execute(select(contacts.c.fields).where(contacts.c.email == row.email)).scalar()
         url = link_for(row.html, link, rid, row.email, fields)
         if url is None:
             return None
