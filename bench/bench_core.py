@@ -69,8 +69,8 @@ def timed(fn, *args, **kwargs) -> tuple[float, float, object]:
 
 def bench_db(kind: str, url: str, rows: int, tmp: Path, repeat: int = 3) -> list[dict]:
     from sendwell import blacklist, campaigns, segments
-    from sendwell.sending import control
     from sendwell.db.engine import open_database
+    from sendwell.sending import control
 
     results = []
     small = tmp / "small.csv"
