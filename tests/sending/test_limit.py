@@ -186,7 +186,10 @@ def test_per_relay_daily_caps_hold_mail_until_the_next_day(engine):
 
 @pytest.mark.parametrize("url, words", [("smtp://h:25?daily_limit=0", "daily_limit must be a positive"),
                                         ("smtp://h:25?daily_limit=lots", "daily_limit must be a positive"),
-                                        ("smtp://u:secret@h:25?dayly_limit=5", "unknown option dayly_limit")])
+                                        ("smtp://u:secret@h:25?dayly_limit=5", "unknown option dayly_limit"),
+                                        ("smtp://u:secret@h:port", "bad port"),
+                                        ("smpt://u:secret@h:25", "scheme must be"),
+                                        ("smtp://u:secret@:25", "no host")])
 def test_bad_relay_options_are_named(url, words):
     from sendwell.errors import UserError
     from sendwell.sending.relay import parse_relay

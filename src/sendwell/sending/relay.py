@@ -49,14 +49,14 @@ def parse_relay(url: str) -> Relay:
     """smtp://host:port, smtp+starttls://user:pass@host:587, smtps://host:465 (?verify=no, ?daily_limit=N)."""
     parts = urlsplit(url.strip())
     if parts.scheme not in SCHEMES:
-        raise UserError(f"[smtp] url {url!r}: scheme must be one of {', '.join(SCHEMES)}")
+        raise UserError(f"[smtp] url {_hide_password(url)!r}: scheme must be one of {', '.join(SCHEMES)}")
     if not parts.hostname:
-        raise UserError(f"[smtp] url {url!r}: no host")
+        raise UserError(f"[smtp] url {_hide_password(url)!r}: no host")
     security, default_port = SCHEMES[parts.scheme]
     try:
         port = parts.port or default_port
     except ValueError:
-        raise UserError(f"[smtp] url {url!r}: bad port") from None
+        raise UserError(f"[smtp] url {_hide_password(url)!r}: bad port") from None
     query = parse_qs(parts.query)
     unknown = set(query) - {"verify", "daily_limit"}
     if unknown:
