@@ -302,3 +302,30 @@ def test_a_stop_during_a_database_outage_ends_the_run_at_once(engine, db_url):
     assert statuses(engine, cid) == {"sent": len(addrs)}
     assert set(counts) == set(addrs)
     assert sum(n - 1 for n in counts.values()) <= settings.smtp.connections
+
+
+@pg_only
+def test_a_relay_reservation_lost_with_its_connection_is_not_counted_twice(engine, monkeypatch):
+    """The connection dies after the relay's block was reserved, before the commit: the transaction is rolled
+    back and run again. Only the committed reservation may count, or the worker would send past the cap."""
+    from sendwell.sending import caps
+
+    real, kills = caps.RelayCaps.reserve, []
+
+    def reserve_then_die(self, conn, *args):  # noqa: ANN001, ANN202
+        reserved = real(self, conn, *args)
+        if not kills:  # the first time only: the backend is really terminated, before the commit
+            kills.append(conn.execute(text("SELECT pg_backend_pid()")).scalar())
+            conn.execute(text("SELECT pg_terminate_backend(pg_backend_pid())"))
+        return reserved
+
+    monkeypatch.setattr(caps.RelayCaps, "reserve", reserve_then_die)
+    addrs = [f"t{i}@example.org" for i in range(100)]
+    with FaultServer() as srv:
+        cid = make_campaign(engine, addrs)
+        report = send(engine, fault_settings(srv.url + "?daily_limit=40"), [cid], linger=0)
+        counts = srv.counts()
+
+    assert kills, "the fault was injected"
+    assert sum(counts.values()) == 40, report  # 72 when the rolled-back block stayed in the quota
+    assert statuses(engine, cid) == {"sent": 40, "queued": 60}

@@ -41,22 +41,31 @@ class RelayCaps:
         if relay.daily_limit:
             self.quota[relay.key] = self.quota.get(relay.key, 0) + 1
 
-    def reserve(self, conn: Connection, relay: Relay, now: datetime) -> int:
-        """Reserve the next block for `relay` (a transaction of its own); 0 marks the relay capped."""
+    # The two database steps change nothing here: the engine may run a transaction twice (after a lost
+    # connection), and a block counted in memory by a rolled-back try would let this worker exceed the cap.
+
+    def reserve(self, conn: Connection, relay: Relay, now: datetime) -> tuple[str, int]:
+        """Reserve the next block for `relay` in the database (a transaction of its own): (day, granted).
+        Hand both to `grant` once the transaction committed."""
         day = limit.day_of(now, self.settings)
+        return day, usage.reserve_relay(conn, day, relay.key, BLOCK, relay.daily_limit or 0)
+
+    def grant(self, relay: Relay, day: str, granted: int) -> int:
+        """Add a committed reservation to this process's quota; 0 marks the relay capped."""
         if day != self.day:  # a new day: yesterday's leftovers stay counted there
             self.day, self.quota = day, {}
-        granted = usage.reserve_relay(conn, day, relay.key, BLOCK, relay.daily_limit or 0)
         self.quota[relay.key] = self.quota.get(relay.key, 0) + granted
         if not granted:
             self.pool.capped.add(relay)
         return granted
 
     def release(self, conn: Connection) -> None:
-        """Return the unused reservations (at the end of a run)."""
+        """Return the unused reservations to the database (at the end of a run); then `released`."""
         for key, unused in self.quota.items():
             if unused:
                 usage.return_relay(conn, self.day, key, unused)
+
+    def released(self) -> None:
         self.quota = {}
 
     def refresh(self, conn: Connection, now: datetime) -> str | None:

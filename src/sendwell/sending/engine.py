@@ -238,6 +238,7 @@ class Sender:
             if self.caps.quota:
                 with contextlib.suppress(DBAPIError):  # unreachable: those stay counted for today
                     await self._db(self.caps.release)
+                    self.caps.released()
             if self.held:
                 with contextlib.suppress(DBAPIError):  # unreachable: the leases expire instead
                     await self._db(queue.release, list(self.held), self.owner)
@@ -295,7 +296,8 @@ class Sender:
             if self._stocked(low):
                 continue
             n = min(size, allowance)
-            jobs = await self._db(self._claim, active, n, now)
+            jobs, skipped = await self._db(self._claim, active, n, now)
+            self.report.counts["skipped"] += skipped  # counted once committed: a transaction may run twice
             if jobs:
                 until = now + timedelta(seconds=self.settings.sending.lease_seconds)
                 ahead = []
@@ -376,18 +378,20 @@ class Sender:
             if warning and warning not in self.report.warnings:
                 self.report.warnings.append(warning)
 
-    def _claim(self, conn: Connection, active: list[int], n: int, now: datetime) -> list[queue.Job]:
+    def _claim(self, conn: Connection, active: list[int], n: int, now: datetime) -> tuple[list[queue.Job], int]:
+        """(jobs claimed, recipients skipped as blacklisted)."""
         jobs: list[queue.Job] = []
+        skipped = 0
         self._turn += 1  # campaigns take turns at being claimed from first, so none starves the others
         k = self._turn % len(active)
         for cid in active[k:] + active[:k]:
-            got, skipped = queue.claim(conn, campaign_id=cid, owner=self.owner, limit=n - len(jobs),
-                                       lease_seconds=self.settings.sending.lease_seconds, now=now)
-            self.report.counts["skipped"] += skipped
+            got, banned = queue.claim(conn, campaign_id=cid, owner=self.owner, limit=n - len(jobs),
+                                      lease_seconds=self.settings.sending.lease_seconds, now=now)
+            skipped += banned
             jobs += got
             if len(jobs) >= n:
                 break
-        return jobs
+        return jobs, skipped
 
     def _idle(self, conn: Connection, active: list[int], now: datetime) -> int:
         """Close finished campaigns; count recipients due within `linger` seconds."""
@@ -419,7 +423,8 @@ class Sender:
         up); False when it has none left today (it is then marked capped)."""
         if self.caps.take(relay):
             return True
-        return bool(await self._db(self.caps.reserve, relay, self.clock())) and self.caps.take(relay)
+        day, granted = await self._db(self.caps.reserve, relay, self.clock())
+        return bool(self.caps.grant(relay, day, granted)) and self.caps.take(relay)
 
     def _let_go(self, rid: int) -> None:
         """The recipient is no longer in this worker's hands (recorded, given back, or taken over)."""
