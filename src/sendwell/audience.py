@@ -17,9 +17,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, bindparam, text
+from sqlalchemy import Connection, bindparam, select, text
 
 from sendwell.db import bulk
+from sendwell.db.schema import contacts
 from sendwell.model import FailureKind, RecipientStatus
 
 _RESOLVE = """
@@ -47,6 +48,8 @@ def resolve(conn: Connection, campaign_id: int, *, include: Sequence[int], exclu
     bulk.refresh_stale_statistics(conn, *_READ)
     source = _ALL_CONTACTS if all_contacts else _ONE_SEGMENT if len(include) == 1 else _SEGMENTS
     skip = list(skip_verdicts)
+    if skip and conn.execute(select(contacts.c.id).where(contacts.c.verdict.in_(skip)).limit(1)).first() is None:
+        skip = []  # no contact has such a verdict (a list not verified yet): no need to look each one up
     binds = [bindparam("exclude", expanding=True)]
     params = {"cid": campaign_id, "exclude": list(exclude) or [-1], "queued": RecipientStatus.QUEUED.value,
               "now": now}

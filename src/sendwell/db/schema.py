@@ -48,9 +48,9 @@ contacts = Table(
     Column("verdict_reasons", JSON),
     Column("suggestion", String(320)),
     Column("verified_at", Stamp),
-    # only verified contacts: an audience skips those with certain verdicts by searching this small index
-    # (covering) instead of reading every candidate's contact row
-    Index("ix_contacts_verdict", "email", "verdict", sqlite_where=text("verdict IS NOT NULL"),
+    # only verified contacts: an audience finds whether any contact has a verdict it skips with one seek,
+    # and if so skips them by searching this index (covering) instead of reading each candidate's contact
+    Index("ix_contacts_verdict", "verdict", "email", sqlite_where=text("verdict IS NOT NULL"),
           postgresql_where=text("verdict IS NOT NULL")),
 )
 

@@ -30,7 +30,7 @@ def upgrade() -> None:
         batch_op.drop_column('contact_id')
         batch_op.create_unique_constraint('uq_recipients_email_campaign', ['email', 'campaign_id'])
     op.create_index('ix_events_recipient_id', 'events', ['recipient_id'], unique=False)
-    op.create_index('ix_contacts_verdict', 'contacts', ['email', 'verdict'], unique=False,
+    op.create_index('ix_contacts_verdict', 'contacts', ['verdict', 'email'], unique=False,
                     sqlite_where=_VERIFIED, postgresql_where=_VERIFIED)
 
 
