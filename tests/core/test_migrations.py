@@ -74,4 +74,36 @@ def test_rebuilding_the_ledger_keeps_its_rows_and_the_events_pointing_into_it(bl
     # and the fields of a contact reach the ledger's readers by address
     columns, rows = stats.iter_recipients(engine, cid, ["queued"])
     assert {r["email"]: r["first_name"] for r in rows} == {"a@example.com": "Ann", "b@example.com": "Bob"}
+
+    # back to 0003 (an operator rolling back a release): another rebuild, with the same care
+    migrate.downgrade(engine, "0003")
+    with engine.begin() as conn:
+        assert conn.execute(text("SELECT id, email, status FROM recipients ORDER BY id")).all() == before
+        assert conn.execute(text("SELECT recipient_id FROM events ORDER BY recipient_id")).scalars().all() == linked
+        by_email = dict(conn.execute(text("SELECT r.email, r.contact_id = c.id FROM recipients r "
+                                          "JOIN contacts c ON c.email = r.email")).all())
+        assert by_email == {"a@example.com": True, "b@example.com": True}
+    migrate.upgrade(engine)
+    with engine.connect() as conn:
+        assert MigrationContext.configure(conn).get_current_revision() == "0004"
+    engine.dispose()
+
+
+def test_references_broken_before_a_migration_do_not_stop_it(tmp_path):
+    """A row orphaned by hand (the sqlite3 shell has foreign keys off) is not the migration's doing."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    cfg = migrate._config(engine)
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0003")
+    with engine.connect() as conn:
+        conn.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+        with conn.begin():
+            conn.execute(text("INSERT INTO events (at, type, email, campaign_id) "
+                              "VALUES (CURRENT_TIMESTAMP, 'bounce', 'x@example.com', 999)"))
+        conn.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
+    migrate.upgrade(engine)
+    with engine.connect() as conn:
+        assert MigrationContext.configure(conn).get_current_revision() == "0004"
+        assert conn.execute(text("SELECT campaign_id FROM events")).scalar() == 999  # left as it was
     engine.dispose()
