@@ -189,7 +189,10 @@ def test_per_relay_daily_caps_hold_mail_until_the_next_day(engine):
                                         ("smtp://u:secret@h:25?dayly_limit=5", "unknown option dayly_limit"),
                                         ("smtp://u:secret@h:port", "bad port"),
                                         ("smpt://u:secret@h:25", "scheme must be"),
-                                        ("smtp://u:secret@:25", "no host")])
+                                        ("smtp://u:secret@:25", "no host"),
+                                        ("u:secret@mail.example.com:587", "scheme must be"),
+                                        ("smtp:/u:secret@h:25", "no host"),
+                                        ("smtp+starttls//u:secret@h:587", "scheme must be")])
 def test_bad_relay_options_are_named(url, words):
     from sendwell.errors import UserError
     from sendwell.sending.relay import parse_relay

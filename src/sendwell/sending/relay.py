@@ -74,10 +74,17 @@ def parse_relay(url: str) -> Relay:
 
 
 def _hide_password(url: str) -> str:
-    parts = urlsplit(url.strip())
-    if parts.password is None:
+    """The URL for an error message: the password masked, or, when the URL is too broken to find it (no
+    scheme, one slash), everything before the last "@"."""
+    url = url.strip()
+    parts = urlsplit(url)
+    if parts.password is not None:
+        return url.replace(":" + parts.password + "@", ":***@", 1)
+    at = url.rfind("@")
+    if at < 0:
         return url
-    return url.replace(":" + parts.password + "@", ":***@", 1)
+    cut = url.find("//", 0, at)
+    return (url[:cut + 2] if cut >= 0 else "") + "***" + url[at:]
 
 
 def parse_relays(urls: tuple[str, ...] | list[str]) -> list[Relay]:
