@@ -264,6 +264,7 @@ class Sender:
                 await self._nap(min(wait, 0.5))
                 continue
             check = await self._db(self._check, now)
+            self._checked(check, now)
             checked = now
             if check["breaker"]:
                 if self.forever:
@@ -340,23 +341,32 @@ class Sender:
         self._tripped = tripped is not None
         _, stats = usage.today(conn, self.settings.limit, now)
         remaining = max(0, stats.limit - usage.used(conn, self.settings.limit, now))
+        complaints = None
         if now >= self._complaints_checked + timedelta(seconds=30):  # a scan of events: not on every claim
-            self._complaints_checked = now
             since = max(now - timedelta(days=7), usage.as_time((usage.get_state(conn, usage.BREAKER) or {})
                                                                .get("resumed_at")) or now - timedelta(days=7))
-            judged = limit.judge_complaints(usage.complaints_since(conn, since),
-                                            usage.sent_since(conn, self.settings.limit, since), self.settings.limit)
-            if judged.level is limit.Level.PAUSE and not tripped:
-                usage.trip(conn, judged.message, now)
+            complaints = limit.judge_complaints(usage.complaints_since(conn, since),
+                                                usage.sent_since(conn, self.settings.limit, since),
+                                                self.settings.limit)
+            if complaints.level is limit.Level.PAUSE and not tripped:
+                usage.trip(conn, complaints.message, now)
                 tripped = usage.breaker(conn)
-                self._tripped = True
-            elif judged.level is limit.Level.WARN and judged.message not in self.report.warnings:
-                self.report.warnings.append(judged.message)
         capped = self.caps.refresh(conn, now)
         if capped:
             remaining = 0
         return {"breaker": tripped["reason"] if tripped else None, "remaining": remaining, "limit": stats.limit,
-                "capped": capped}
+                "capped": capped, "complaints": complaints}
+
+    def _checked(self, check: dict[str, Any], now: datetime) -> None:
+        """What `_check` found, kept once its transaction committed (it may run twice)."""
+        complaints = check["complaints"]
+        if complaints is None:
+            return
+        self._complaints_checked = now
+        if complaints.level is limit.Level.PAUSE:
+            self._tripped = True  # the breaker is set: by this check, or already before it
+        elif complaints.level is limit.Level.WARN and complaints.message not in self.report.warnings:
+            self.report.warnings.append(complaints.message)
 
     def _prepare(self, conn: Connection, cid: int) -> None:
         row = conn.execute(select(campaigns).where(campaigns.c.id == cid)).first()
