@@ -48,6 +48,15 @@ def test_all_contacts_when_no_segment_and_invalid_verdicts_skipped(engine):
                                      skip_verdicts=["invalid", "risky"])
     campaigns.start_campaign(engine, cid2)
     assert audience(engine, cid2)["c@example.com"] == "skipped"
+    with engine.connect() as conn:  # the operator sees why: kind invalid, the verdict as reason
+        why = conn.execute(text("SELECT email, kind, reason FROM recipients WHERE campaign_id = :c"), {"c": cid2}).all()
+    assert sorted(why) == [("a@example.com", None, None), ("b@example.com", "invalid", "invalid"),
+                           ("c@example.com", "invalid", "risky")]
+    # nobody verified as skipped: the campaign resolves without looking contacts up, the same rows
+    cid3 = campaigns.create_campaign(engine, name="unknowns", subject="s", from_addr="me@example.com", text="t",
+                                     skip_verdicts=["unknown"])
+    campaigns.start_campaign(engine, cid3)
+    assert audience(engine, cid3) == dict.fromkeys(["a@example.com", "b@example.com", "c@example.com"], "queued")
 
 
 def test_segment_members_need_not_be_contacts_and_exclusion_creates_no_contacts(engine):
