@@ -17,8 +17,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Connection, bindparam, select, text
+from sqlalchemy import Connection, TextClause, bindparam, select, text
 
 from sendwell.db import bulk
 from sendwell.db.schema import contacts
@@ -47,19 +48,28 @@ def resolve(conn: Connection, campaign_id: int, *, include: Sequence[int], exclu
             all_contacts: bool, skip_verdicts: Sequence[str], now: datetime) -> int:
     """Materialize the audience into `recipients`; returns the number of rows written."""
     bulk.refresh_stale_statistics(conn, *_READ)
-    source = _ALL_CONTACTS if all_contacts else _ONE_SEGMENT if len(include) == 1 else _SEGMENTS
     skip = list(skip_verdicts)
     if skip and conn.execute(select(contacts.c.id).where(contacts.c.verdict.in_(skip)).limit(1)).first() is None:
         skip = []  # no contact has such a verdict (a list not verified yet): no need to look each one up
+    stmt, params = statement(campaign_id, include=include, exclude=exclude, all_contacts=all_contacts, skip=skip,
+                             now=now)
+    return conn.execute(stmt, params).rowcount
+
+
+def statement(campaign_id: int, *, include: Sequence[int], exclude: Sequence[int], all_contacts: bool,
+              skip: Sequence[str], now: datetime) -> tuple[TextClause, dict[str, Any]]:
+    """The one INSERT … SELECT and its parameters (`skip`: the verdicts to look up; none: no contact is read)."""
+    source = _ALL_CONTACTS if all_contacts else _ONE_SEGMENT if len(include) == 1 else _SEGMENTS
     binds = [bindparam("exclude", expanding=True)]
-    params = {"cid": campaign_id, "exclude": list(exclude) or [-1], "queued": RecipientStatus.QUEUED.value,
-              "now": now}
+    params: dict[str, Any] = {"cid": campaign_id, "exclude": list(exclude) or [-1],
+                              "queued": RecipientStatus.QUEUED.value, "now": now}
     if skip:
         binds.append(bindparam("skip", expanding=True))
-        params |= {"skip": skip, "skipped": RecipientStatus.SKIPPED.value, "invalid": FailureKind.INVALID.value}
+        params |= {"skip": list(skip), "skipped": RecipientStatus.SKIPPED.value,
+                   "invalid": FailureKind.INVALID.value}
     if not all_contacts:
         binds.append(bindparam("include", expanding=True))
         params["include"] = list(include) or [-1]
     stmt = text(_RESOLVE.format(source=source, status=_SKIPPING if skip else _QUEUED,
                                 verdicts=_VERDICTS if skip else "")).bindparams(*binds)
-    return conn.execute(stmt, params).rowcount
+    return stmt, params

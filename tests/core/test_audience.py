@@ -95,3 +95,27 @@ def test_property_audience_is_include_minus_exclude_minus_blacklist(engine, incl
     base = set().union(*includes) if includes else set(people)
     expected = base - set().union(*excludes) - black
     assert set(audience(engine, cid)) == expected
+
+
+def test_the_verdict_checks_can_use_the_partial_index_of_verified_contacts(engine):
+    """The audience asks "does any contact have a skipped verdict?" and, per candidate, "has this one?":
+    both must be answerable from ix_contacts_verdict (verified contacts only) without reading the contacts
+    table. The WHERE must imply the index's `verdict IS NOT NULL`, or the planner cannot use it at all."""
+    from sqlalchemy import bindparam
+
+    from sendwell import audience as resolving
+    from sendwell.db.engine import utcnow
+
+    insert, params = resolving.statement(1, include=[1], exclude=[2], all_contacts=False, skip=["invalid", "risky"],
+                                         now=utcnow())
+    lists = [bindparam(name, expanding=True) for name in ("include", "exclude", "skip")]
+    with engine.begin() as conn:
+        postgres = conn.dialect.name == "postgresql"
+        if postgres:  # on a near-empty table a scan is cheaper: ask whether the index is usable at all
+            conn.execute(text("SET LOCAL enable_seqscan = off"))
+        explain = "EXPLAIN " if postgres else "EXPLAIN QUERY PLAN "
+        for sql, p in (("SELECT id FROM contacts WHERE verdict IN :skip LIMIT 1", {"skip": ["invalid", "risky"]}),
+                       (insert.text, params)):
+            stmt = text(explain + sql).bindparams(*[b for b in lists if b.key in p])
+            plan = " ".join(str(row[-1]) for row in conn.execute(stmt, p))
+            assert "ix_contacts_verdict" in plan, (sql, plan)
