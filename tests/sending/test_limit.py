@@ -62,6 +62,9 @@ def test_day_boundary_in_the_configured_zone():
     assert limit.day_of(now, berlin) == "2026-03-02"
     assert limit.next_day_start(now, berlin) == datetime(2026, 3, 2, 23, 0, tzinfo=UTC)
     assert limit.day_of(now, LimitSettings()) == "2026-03-01"
+    rolling = LimitSettings(timezone="Europe/Berlin", window="rolling")
+    assert limit.next_day_start(now, rolling) == datetime(2026, 3, 2, 0, 0, tzinfo=UTC)  # the next hour
+    assert limit.next_day_start(now, rolling, calendar=True) == datetime(2026, 3, 2, 23, 0, tzinfo=UTC)
 
 
 class Clock:
@@ -155,9 +158,11 @@ def test_a_restarted_worker_seeds_its_window_with_opened_messages_too(engine):
     assert window == [False, False, False, False, True, False]
 
 
-def test_per_relay_daily_caps_hold_mail_until_the_next_day(engine):
+@pytest.mark.parametrize("window", ["calendar", "rolling"])
+def test_per_relay_daily_caps_hold_mail_until_the_next_day(engine, window):
     """`?daily_limit=N` on a relay URL: that relay accepts at most N a day; when every relay is at its cap
-    the rest waits for tomorrow (stopped "limit"), and `limit --json` shows each relay's count."""
+    the rest waits for tomorrow (stopped "limit"; caps count calendar days, with a rolling daily limit too),
+    and `limit --json` shows each relay's count."""
     from sendwell.sending.usage import limit_report
 
     from .smtpd import ScriptedServer
@@ -166,10 +171,12 @@ def test_per_relay_daily_caps_hold_mail_until_the_next_day(engine):
     clock = Clock()
     with ScriptedServer() as a, ScriptedServer() as b:
         urls = (f"{a.url}?daily_limit=5", f"{b.url}?daily_limit=7")
-        settings = sender_settings(urls, start=1000)
+        settings = sender_settings(urls, start=1000, window=window)
         cid = make_campaign(engine, addrs)
         report = send(engine, settings, [cid], clock=clock, linger=0.5)
         assert report.stopped == "limit" and "every relay reached its daily cap" in report.message
+        midnight = limit.next_day_start(clock(), settings.limit, calendar=True)
+        assert f"waits until {midnight:%Y-%m-%d %H:%M}" in report.message
         assert (sum(a.counts().values()), sum(b.counts().values())) == (5, 7)
         caps = {f"127.0.0.1:{a.port}": 5, f"127.0.0.1:{b.port}": 7}
         shown = limit_report(engine, settings.limit, clock(), relay_caps=caps)["relays"]

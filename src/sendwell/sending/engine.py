@@ -283,14 +283,13 @@ class Sender:
                 break
             allowance = check["remaining"] - len(self.held)
             if allowance <= 0:
+                renewed = limit.next_day_start(now, self.settings.limit, calendar=bool(check["capped"]))
                 if self.forever:
-                    await self._nap(min(60.0, max(1.0, (limit.next_day_start(now, self.settings.limit)
-                                                            - now).total_seconds())))
+                    await self._nap(min(60.0, max(1.0, (renewed - now).total_seconds())))
                     continue
                 if not self.held:
                     what = check["capped"] or f"daily limit of {check['limit']} reached"
-                    self._finish("limit", f"{what}; the rest waits until "
-                                          f"{limit.next_day_start(now, self.settings.limit):%Y-%m-%d %H:%M %Z}")
+                    self._finish("limit", f"{what}; the rest waits until {renewed:%Y-%m-%d %H:%M %Z}")
                     break
                 await self._nap(0.05)
                 continue

@@ -121,9 +121,10 @@ def day_of(now: datetime, settings: LimitSettings) -> str:
     return now.astimezone(ZoneInfo(settings.timezone)).date().isoformat()
 
 
-def next_day_start(now: datetime, settings: LimitSettings) -> datetime:
-    """When the allowance is renewed: the next midnight in the zone (rolling: the next hour)."""
-    if settings.window == "rolling":
+def next_day_start(now: datetime, settings: LimitSettings, *, calendar: bool = False) -> datetime:
+    """When the allowance is renewed: the next midnight in the zone (rolling: the next hour). `calendar`:
+    the next midnight whatever the window (per-relay caps count calendar days)."""
+    if settings.window == "rolling" and not calendar:
         return now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
     local = now.astimezone(ZoneInfo(settings.timezone))
     midnight = (local + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
