@@ -107,3 +107,43 @@ def test_references_broken_before_a_migration_do_not_stop_it(tmp_path):
         assert MigrationContext.configure(conn).get_current_revision() == "0004"
         assert conn.execute(text("SELECT campaign_id FROM events")).scalar() == 999  # left as it was
     engine.dispose()
+
+
+def test_a_sqlite_starter_waits_for_the_process_that_migrates(tmp_path):
+    """One process migrates, the others wait on `<file>-migrate` (a big ledger rebuild outlasts SQLite's 30 s
+    busy timeout, after which a waiting BEGIN would fail with "database is locked")."""
+    import fcntl
+    import os
+    import subprocess
+    import sys
+    import time
+
+    path = tmp_path / "old.db"
+    engine = make_engine(f"sqlite:///{path}")
+    cfg = migrate._config(engine)
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0003")
+    fd = os.open(f"{path}-migrate", os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX)  # as if another process were migrating
+    child = subprocess.Popen([sys.executable, "-c", "import sys; from sendwell.db.engine import open_database; "
+                              "open_database(sys.argv[1]).dispose()", f"sqlite:///{path}"])
+    try:
+        inode = os.fstat(fd).st_ino
+        deadline = time.monotonic() + 30
+        while not _waiting_on(inode) and child.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert child.poll() is None and _waiting_on(inode), "the starter did not wait for the migrator"
+        assert migrate._revision(engine) == "0003"
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+    assert child.wait(60) == 0
+    assert migrate._revision(engine) == "0004"
+    engine.dispose()
+
+
+def _waiting_on(inode: int) -> bool:
+    """Whether some process is blocked on an flock of this file (Linux /proc/locks marks waiters with "->")."""
+    with open("/proc/locks") as f:
+        return any("->" in line and line.split()[-3].endswith(f":{inode}") for line in f)
