@@ -181,8 +181,8 @@ def raw_sqlite_baselines(path: str, campaign_id: int, into_ledger: bool = True) 
                     "INSERT INTO bench_durable "
                     + RAW_SELECT.format(cols=f"{campaign_id}, m.email, m.display, 'queued'")),
         "ledger": ("raw sqlite3 … into the recipients ledger",
-                   "INSERT INTO recipients (campaign_id, email, display, status, attempts, queued_at) "
-                   + RAW_SELECT.format(cols=f"{campaign_id}, m.email, m.display, 'queued', 0, CURRENT_TIMESTAMP")),
+                   "INSERT INTO recipients (campaign_id, email, display, status, attempts) "
+                   + RAW_SELECT.format(cols=f"{campaign_id}, m.email, NULLIF(m.display, m.email), 'queued', 0")),
     }
     out = {}
     for ref, (step, sql) in statements.items():

@@ -6,17 +6,17 @@ so the operator sees them, and are never sent.
 
 Rows go in in address order: the insert then walks the ledger's address index (email, campaign) once
 from start to end, each page in turn, instead of at random pages (on PostgreSQL a 690k audience takes a
-third less time). Contacts are read only for the
-verdicts the campaign skips, from the partial index of verified contacts; the ledger keeps no contact
-id (the contact's fields are found by address when a message is rendered). On PostgreSQL the statistics of
-the tables read are refreshed first when they are stale: planned on an "empty" segment table the
-statement takes nested loops and runs three times longer.
+third less time). Contacts are read only for the verdicts the campaign skips, from the partial index of
+verified contacts. A row holds only what is its own: no contact id (the contact's fields are found by
+address when a message is rendered), no spelling that is the address itself and no queue time (both
+NULL: readers take the address and the campaign's start). On PostgreSQL the statistics of the tables
+read are refreshed first when they are stale: planned on an "empty" segment table the statement takes
+nested loops and runs three times longer.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, TextClause, bindparam, select, text
@@ -26,8 +26,8 @@ from sendwell.db.schema import contacts
 from sendwell.model import FailureKind, RecipientStatus
 
 _RESOLVE = """
-INSERT INTO recipients (campaign_id, email, display, status, kind, reason, attempts, queued_at)
-SELECT :cid, a.email, a.display, {status}, 0, :now
+INSERT INTO recipients (campaign_id, email, display, status, kind, reason, attempts)
+SELECT :cid, a.email, NULLIF(a.display, a.email), {status}, 0
 FROM ({source}) a {verdicts}
 WHERE NOT EXISTS (SELECT 1 FROM segment_members x WHERE x.segment_id IN :exclude AND x.email = a.email)
   AND NOT EXISTS (SELECT 1 FROM blacklist b WHERE b.email = a.email)
@@ -45,24 +45,23 @@ _READ = ("contacts", "segment_members", "blacklist")
 
 
 def resolve(conn: Connection, campaign_id: int, *, include: Sequence[int], exclude: Sequence[int],
-            all_contacts: bool, skip_verdicts: Sequence[str], now: datetime) -> int:
+            all_contacts: bool, skip_verdicts: Sequence[str]) -> int:
     """Materialize the audience into `recipients`; returns the number of rows written."""
     bulk.refresh_stale_statistics(conn, *_READ)
     skip = list(skip_verdicts)
     if skip and conn.execute(select(contacts.c.id).where(contacts.c.verdict.in_(skip)).limit(1)).first() is None:
         skip = []  # no contact has such a verdict (a list not verified yet): no need to look each one up
-    stmt, params = statement(campaign_id, include=include, exclude=exclude, all_contacts=all_contacts, skip=skip,
-                             now=now)
+    stmt, params = statement(campaign_id, include=include, exclude=exclude, all_contacts=all_contacts, skip=skip)
     return conn.execute(stmt, params).rowcount
 
 
 def statement(campaign_id: int, *, include: Sequence[int], exclude: Sequence[int], all_contacts: bool,
-              skip: Sequence[str], now: datetime) -> tuple[TextClause, dict[str, Any]]:
+              skip: Sequence[str]) -> tuple[TextClause, dict[str, Any]]:
     """The one INSERT … SELECT and its parameters (`skip`: the verdicts to look up; none: no contact is read)."""
     source = _ALL_CONTACTS if all_contacts else _ONE_SEGMENT if len(include) == 1 else _SEGMENTS
     binds = [bindparam("exclude", expanding=True)]
     params: dict[str, Any] = {"cid": campaign_id, "exclude": list(exclude) or [-1],
-                              "queued": RecipientStatus.QUEUED.value, "now": now}
+                              "queued": RecipientStatus.QUEUED.value}
     if skip:
         binds.append(bindparam("skip", expanding=True))
         params |= {"skip": list(skip), "skipped": RecipientStatus.SKIPPED.value,

@@ -98,7 +98,7 @@ def add_from_campaign(engine: Engine, campaign_id: int, statuses: Iterable[str],
     with engine.begin() as conn:
         bulk.create_stage(conn)
         conn.execute(text(f"INSERT INTO {bulk.STAGE} (line, email, display, domain, fields) "
-                          "SELECT 0, email, display, '', '' FROM recipients "
+                          "SELECT 0, email, COALESCE(display, email), '', '' FROM recipients "
                           "WHERE campaign_id = :cid AND status IN :statuses")
                      .bindparams(bindparam("statuses", expanding=True)), {"cid": campaign_id, "statuses": statuses})
         added = _merge_stage(conn, str(BlacklistReason(reason)), f"campaign:{campaign_id}", note, actor, None)

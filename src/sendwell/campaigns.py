@@ -247,7 +247,7 @@ def start_campaign(engine: Engine, campaign_id: int) -> int:
         count = audience.resolve(
             conn, campaign_id, include=[s.segment_id for s in segs if s.mode == "include"],
             exclude=[s.segment_id for s in segs if s.mode == "exclude"], all_contacts=row.all_contacts,
-            skip_verdicts=row.skip_verdicts or [], now=now)
+            skip_verdicts=row.skip_verdicts or [])
         conn.execute(campaigns.update().where(campaigns.c.id == campaign_id)
                      .values(state=CampaignState.SENDING.value, started_at=now))
     return count

@@ -127,8 +127,8 @@ def create_from_campaign(engine: Engine, name: str, campaign_id: int, statuses: 
             sid = conn.execute(segments.insert().values(name=name.strip(), description=description,
                                                         created_at=utcnow())).inserted_primary_key[0]
             added = conn.execute(text(
-                "INSERT INTO segment_members (segment_id, email, display, added_at) SELECT :sid, email, display, "
-                ":at FROM recipients WHERE campaign_id = :cid AND status IN :statuses")
+                "INSERT INTO segment_members (segment_id, email, display, added_at) SELECT :sid, email, "
+                "COALESCE(display, email), :at FROM recipients WHERE campaign_id = :cid AND status IN :statuses")
                 .bindparams(bindparam("statuses", expanding=True)),
                 {"sid": sid, "at": utcnow(), "cid": campaign_id, "statuses": statuses}).rowcount
             if added >= bulk.ANALYZE_AFTER:

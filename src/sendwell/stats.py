@@ -13,7 +13,7 @@ from sqlalchemy import Engine, and_, func, select
 
 from sendwell.campaigns import get_campaign
 from sendwell.db.engine import as_utc
-from sendwell.db.schema import contacts, recipients
+from sendwell.db.schema import contacts, recipient_display, recipients
 from sendwell.model import FailureKind, RecipientStatus
 
 R = recipients
@@ -80,7 +80,8 @@ def _tracking(engine: Engine, campaign_id: int) -> dict[str, Any]:
 def iter_recipients(engine: Engine, name_or_id: str | int, statuses: Iterable[str],
                     batch: int = 5000) -> tuple[list[str], Iterator[dict[str, Any]]]:
     """(columns, rows) of a campaign's recipients in `statuses`, with the contact's fields as columns."""
-    cid = get_campaign(engine, name_or_id)["id"]
+    campaign = get_campaign(engine, name_or_id)
+    cid, started = campaign["id"], campaign["started_at"]  # the queue time of rows that hold none
     wanted = list(statuses)
     cond = and_(R.c.campaign_id == cid, R.c.status.in_(wanted))
     with engine.connect() as conn:
@@ -96,13 +97,15 @@ def iter_recipients(engine: Engine, name_or_id: str | int, statuses: Iterable[st
         while True:
             with engine.connect() as conn:
                 page = conn.execute(
-                    select(R.c.id, *[R.c[c] for c in EXPORT_COLUMNS], contacts.c.fields)
+                    select(R.c.id, *[recipient_display if c == "display" else R.c[c] for c in EXPORT_COLUMNS],
+                           contacts.c.fields)
                     .select_from(R.outerjoin(contacts, contacts.c.email == R.c.email))
                     .where(cond, R.c.id > last).order_by(R.c.id).limit(batch)).all()
             if not page:
                 return
             for r in page:
                 row = {c: getattr(r, c) for c in EXPORT_COLUMNS}
+                row["queued_at"] = row["queued_at"] or started
                 for c in ("queued_at", "sent_at", "updated_at", "next_attempt_at"):
                     row[c] = as_utc(row[c]).isoformat() if row[c] else None
                 for k in field_cols:

@@ -104,10 +104,8 @@ def test_the_verdict_checks_can_use_the_partial_index_of_verified_contacts(engin
     from sqlalchemy import bindparam
 
     from sendwell import audience as resolving
-    from sendwell.db.engine import utcnow
 
-    insert, params = resolving.statement(1, include=[1], exclude=[2], all_contacts=False, skip=["invalid", "risky"],
-                                         now=utcnow())
+    insert, params = resolving.statement(1, include=[1], exclude=[2], all_contacts=False, skip=["invalid", "risky"])
     lists = [bindparam(name, expanding=True) for name in ("include", "exclude", "skip")]
     with engine.begin() as conn:
         postgres = conn.dialect.name == "postgresql"

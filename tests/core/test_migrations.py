@@ -14,8 +14,10 @@ from sqlalchemy.exc import IntegrityError
 
 from sendwell import campaigns, contacts, stats
 from sendwell.db import migrate
-from sendwell.db.engine import make_engine
+from sendwell.db.engine import as_utc, make_engine
 from sendwell.db.schema import metadata
+
+HEAD = "0005"  # the latest revision
 
 
 def test_migrated_database_matches_the_declared_schema(engine):
@@ -53,10 +55,12 @@ def test_rebuilding_the_ledger_keeps_its_rows_and_the_events_pointing_into_it(bl
         command.upgrade(cfg, "0003")
     contacts.import_contacts(engine, io.BytesIO(b"email,first_name\na@example.com,Ann\nb@example.com,Bob\n"))
     cid = campaigns.create_campaign(engine, name="c", subject="s", from_addr="me@example.com", text="t")
-    assert campaigns.start_campaign(engine, cid) == 2
-    with engine.begin() as conn:
-        conn.execute(text("UPDATE recipients SET contact_id = (SELECT c.id FROM contacts c "
-                          "WHERE c.email = recipients.email)"))
+    with engine.begin() as conn:  # started as the code of 0003 did: every column filled, the contact linked
+        conn.execute(text("UPDATE campaigns SET state = 'sending', started_at = CURRENT_TIMESTAMP WHERE id = :c"),
+                     {"c": cid})
+        conn.execute(text("INSERT INTO recipients (campaign_id, contact_id, email, display, status, attempts, "
+                          "queued_at) SELECT :c, id, email, display, 'queued', 0, CURRENT_TIMESTAMP FROM contacts"),
+                     {"c": cid})
         before = conn.execute(text("SELECT id, email, status FROM recipients ORDER BY id")).all()
         conn.execute(text("INSERT INTO events (at, type, email, campaign_id, recipient_id) "
                           "SELECT queued_at, 'bounce', email, campaign_id, id FROM recipients"))
@@ -70,8 +74,8 @@ def test_rebuilding_the_ledger_keeps_its_rows_and_the_events_pointing_into_it(bl
         columns = {c["name"] for c in inspect(conn).get_columns("recipients")}
         assert "contact_id" not in columns
         with pytest.raises(IntegrityError), conn.begin_nested():
-            conn.execute(text("INSERT INTO recipients (campaign_id, email, display, status, attempts, queued_at) "
-                              "SELECT campaign_id, email, display, status, 0, queued_at FROM recipients LIMIT 1"))
+            conn.execute(text("INSERT INTO recipients (campaign_id, email, status, attempts) "
+                              "SELECT campaign_id, email, status, 0 FROM recipients LIMIT 1"))
     # and the fields of a contact reach the ledger's readers by address
     columns, rows = stats.iter_recipients(engine, cid, ["queued"])
     assert {r["email"]: r["first_name"] for r in rows} == {"a@example.com": "Ann", "b@example.com": "Bob"}
@@ -86,7 +90,51 @@ def test_rebuilding_the_ledger_keeps_its_rows_and_the_events_pointing_into_it(bl
         assert by_email == {"a@example.com": True, "b@example.com": True}
     migrate.upgrade(engine)
     with engine.connect() as conn:
-        assert MigrationContext.configure(conn).get_current_revision() == "0004"
+        assert MigrationContext.configure(conn).get_current_revision() == HEAD
+    engine.dispose()
+
+
+def test_a_ledger_row_holds_no_spelling_or_queue_time_that_its_readers_can_derive(blank_url):
+    """0005: `display` is NULL when it is the address, `queued_at` NULL for rows queued at the start; every
+    reader (claims, exports, segments and black-list entries from a campaign) still sees both, and a downgrade writes them back."""
+    from sendwell import blacklist, segments
+    from sendwell.sending import queue
+
+    engine = make_engine(blank_url)
+    migrate.upgrade(engine)
+    contacts.import_contacts(engine, io.BytesIO(b"email\nAnn@Example.COM\nbob@example.com\n"))
+    cid = campaigns.create_campaign(engine, name="c", subject="s", from_addr="me@example.com", text="t")
+    assert campaigns.start_campaign(engine, cid) == 2
+    started = as_utc(campaigns.get_campaign(engine, cid)["started_at"])
+    with engine.connect() as conn:
+        stored = dict(conn.execute(text("SELECT email, display FROM recipients")).all())
+        assert stored == {"ann@example.com": "Ann@Example.COM", "bob@example.com": None}
+        assert conn.execute(text("SELECT COUNT(*) FROM recipients WHERE queued_at IS NULL")).scalar() == 2
+    expected = {"ann@example.com": "Ann@Example.COM", "bob@example.com": "bob@example.com"}
+
+    _, rows = stats.iter_recipients(engine, cid, ["queued"])
+    rows = list(rows)
+    assert {r["email"]: r["display"] for r in rows} == expected
+    assert {r["queued_at"] for r in rows} == {started.isoformat()}
+    segments.create_from_campaign(engine, "again", cid, ["queued"])
+    assert {m["email"]: m["display"] for m in segments.iter_members(engine, "again")} == expected
+    with engine.begin() as conn:
+        jobs, _ = queue.claim(conn, campaign_id=cid, owner="t", limit=10, lease_seconds=60, now=started)
+    assert {j.email: j.display for j in jobs} == expected
+    assert {j.queued_at for j in jobs} == {started}
+    blacklist.add_from_campaign(engine, cid, ["queued"])  # after the claim: it would skip blacklisted rows
+    with engine.connect() as conn:
+        assert dict(conn.execute(text("SELECT email, display FROM blacklist")).all()) == expected
+
+    migrate.downgrade(engine, "0004")
+    with engine.connect() as conn:
+        assert dict(conn.execute(text("SELECT email, display FROM recipients")).all()) == expected
+        assert conn.execute(text("SELECT COUNT(*) FROM recipients WHERE queued_at IS NULL")).scalar() == 0
+        assert {c["name"]: c["nullable"] for c in inspect(conn).get_columns("recipients")
+                if c["name"] in ("display", "queued_at")} == {"display": False, "queued_at": False}
+    migrate.upgrade(engine)
+    _, rows = stats.iter_recipients(engine, cid, ["queued"])
+    assert {r["email"]: r["display"] for r in rows} == expected
     engine.dispose()
 
 
@@ -105,7 +153,7 @@ def test_references_broken_before_a_migration_do_not_stop_it(tmp_path):
         conn.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
     migrate.upgrade(engine)
     with engine.connect() as conn:
-        assert MigrationContext.configure(conn).get_current_revision() == "0004"
+        assert MigrationContext.configure(conn).get_current_revision() == HEAD
         assert conn.execute(text("SELECT campaign_id FROM events")).scalar() == 999  # left as it was
     engine.dispose()
 
@@ -140,7 +188,7 @@ def test_a_sqlite_starter_waits_for_the_process_that_migrates(tmp_path):
         fcntl.flock(fd, fcntl.LOCK_UN)
         os.close(fd)
     assert child.wait(60) == 0
-    assert migrate._revision(engine) == "0004"
+    assert migrate._revision(engine) == HEAD
     engine.dispose()
 
 

@@ -24,7 +24,7 @@ from sendwell import blacklist, campaigns, contacts, segments
 from sendwell.bounces import ingest
 from sendwell.config import Settings, load_settings
 from sendwell.db.engine import open_database
-from sendwell.db.schema import recipients
+from sendwell.db.schema import recipient_display, recipients
 from sendwell.demo.data import sample
 from sendwell.demo.server import Behaviour, SimulatedServer
 
@@ -168,10 +168,10 @@ def _show_stats(console: Console, engine: Engine, campaign_id: int, counts: dict
         console.print(f"[yellow]relay problem (not counted against any address):[/yellow] {camp['server_problem']}",
                       highlight=False)
     with engine.connect() as conn:
-        rows = conn.execute(select(recipients.c.display, recipients.c.smtp_code, recipients.c.enhanced_code,
+        rows = conn.execute(select(recipient_display, recipients.c.smtp_code, recipients.c.enhanced_code,
                                    recipients.c.smtp_answer)
                             .where(recipients.c.campaign_id == campaign_id, recipients.c.status == "error")
-                            .order_by(recipients.c.display)).all()
+                            .order_by(recipient_display)).all()
     if rows:
         t = Table(title="the errors: addresses that do not exist")
         for c in ("address", "code", "answer"):
@@ -183,7 +183,7 @@ def _show_stats(console: Console, engine: Engine, campaign_id: int, counts: dict
 
 def _export_errors(engine: Engine, campaign_id: int, path: Path) -> int:
     with engine.connect() as conn:
-        rows = conn.execute(select(recipients.c.display, recipients.c.status, recipients.c.smtp_code,
+        rows = conn.execute(select(recipient_display, recipients.c.status, recipients.c.smtp_code,
                                    recipients.c.enhanced_code, recipients.c.smtp_answer, recipients.c.updated_at)
                             .where(recipients.c.campaign_id == campaign_id, recipients.c.status == "error")).all()
     buf = io.StringIO()

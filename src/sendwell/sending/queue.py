@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, or_, select, update
 
 from sendwell.db.engine import as_utc
-from sendwell.db.schema import Stamp, blacklist, campaigns, contacts, recipients
+from sendwell.db.schema import Stamp, blacklist, campaigns, contacts, recipient_display, recipients
 from sendwell.model import CampaignState, FailureKind, RecipientStatus
 
 R = recipients
@@ -75,8 +75,7 @@ def claim(conn: Connection, *, campaign_id: int, owner: str, limit: int, lease_s
         rows += conn.execute(
             update(R).where(R.c.id.in_(picked.scalar_subquery()))
             .values(lease_owner=owner, lease_until=now + timedelta(seconds=lease_seconds))
-            .returning(R.c.id, R.c.campaign_id, R.c.email, R.c.display, R.c.attempts,
-                       R.c.queued_at)
+            .returning(R.c.id, R.c.campaign_id, R.c.email, recipient_display, R.c.attempts, R.c.queued_at)
         ).all()
     if not rows:
         return [], 0
@@ -86,7 +85,10 @@ def claim(conn: Connection, *, campaign_id: int, owner: str, limit: int, lease_s
     if kept:  # by address: the ledger keeps no contact id (a removed contact simply has no fields)
         fields = dict(conn.execute(select(contacts.c.email, contacts.c.fields)
                                    .where(contacts.c.email.in_([r.email for r in kept]))).all())
-    jobs = [Job(r.id, r.campaign_id, r.email, r.display, r.attempts, as_utc(r.queued_at),
+    started = None
+    if any(r.queued_at is None for r in kept):  # queued when the campaign started (audience.resolve)
+        started = conn.execute(select(campaigns.c.started_at).where(campaigns.c.id == campaign_id)).scalar()
+    jobs = [Job(r.id, r.campaign_id, r.email, r.display, r.attempts, as_utc(r.queued_at or started),
                 fields.get(r.email) or {}) for r in kept]
     return jobs, len(banned)
 
