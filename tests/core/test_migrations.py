@@ -96,7 +96,8 @@ def test_rebuilding_the_ledger_keeps_its_rows_and_the_events_pointing_into_it(bl
 
 def test_a_ledger_row_holds_no_spelling_or_queue_time_that_its_readers_can_derive(blank_url):
     """0005: `display` is NULL when it is the address, `queued_at` NULL for rows queued at the start; every
-    reader (claims, exports, segments and black-list entries from a campaign) still sees both, and a downgrade writes them back."""
+    reader (claims, exports, segments and black-list entries from a campaign) still sees both, and a
+    downgrade writes them back."""
     from sendwell import blacklist, segments
     from sendwell.sending import queue
 
