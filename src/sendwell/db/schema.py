@@ -138,7 +138,7 @@ recipients = Table(
     Column("id", Id, primary_key=True),
     Column("campaign_id", Id, ForeignKey("campaigns.id", ondelete="CASCADE"), nullable=False),
     Column("email", String(320), nullable=False),
-    # NULL: spelled as `email` (most rows: half the bytes of a new row are these two and queued_at)
+    # NULL when spelled as `email` (most rows); with queued_at NULL too, a new row is about half the bytes
     Column("display", String(320)),
     Column("status", String(16), nullable=False),
     Column("kind", String(24)),

@@ -29,9 +29,9 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.execute('UPDATE recipients SET display = email WHERE display IS NULL')
-    op.execute('UPDATE recipients SET queued_at = (SELECT c.started_at FROM campaigns c '
-               'WHERE c.id = recipients.campaign_id) WHERE queued_at IS NULL')
-    op.execute('UPDATE recipients SET queued_at = CURRENT_TIMESTAMP WHERE queued_at IS NULL')  # never started
+    # a campaign gets started_at in the transaction that writes its rows; CURRENT_TIMESTAMP only guards NOT NULL
+    op.execute('UPDATE recipients SET queued_at = COALESCE((SELECT c.started_at FROM campaigns c '
+               'WHERE c.id = recipients.campaign_id), CURRENT_TIMESTAMP) WHERE queued_at IS NULL')
     with op.batch_alter_table('recipients', schema=None) as batch_op:
         batch_op.alter_column('queued_at', existing_type=_STAMP, nullable=False)
         batch_op.alter_column('display', existing_type=sa.String(length=320), nullable=False)
