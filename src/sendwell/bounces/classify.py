@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from types import ModuleType
 
 from sendwell.bounces import arf, autoreply, dsn, mime, reasons, scan
 from sendwell.bounces import text as T
@@ -45,10 +47,14 @@ _HEADER = re.compile(r"^(message-id|return-path|to|x-sendwell-[\w-]+):[ \t]*(.*(
                      re.IGNORECASE | re.MULTILINE)
 
 
-def classify(raw: bytes) -> BounceReport:
-    """What this message is and, for a bounce, each failed recipient with its status, reason and evidence."""
+def classify(raw: bytes, formats: Sequence[ModuleType] | None = None) -> BounceReport:
+    """What this message is and, for a bounce, each failed recipient with its status, reason and evidence.
+
+    `formats` replaces the family-specific layouts (default: all of FORMATS); `()` leaves the generic path
+    alone, which is how docs/bounces.md measures what the generic rules are worth on their own.
+    """
     try:
-        return _classify(raw)
+        return _classify(raw, FORMATS if formats is None else formats)
     except Exception:  # a classifier that crashes loses the message; an unreadable one is "other"
         return BounceReport(kind=MessageKind.OTHER, format="unreadable")
 
@@ -59,7 +65,7 @@ def parse(raw: bytes) -> Mail:
     return Mail(mime.load(raw))
 
 
-def find(mail: Mail, depth: int = 0) -> Partial | None:
+def find(mail: Mail, depth: int = 0, formats: Sequence[ModuleType] = FORMATS) -> Partial | None:
     """The first parser that recognizes the message (complaint, DSN, known format, generic bounce, auto-reply)."""
     found = arf.detect(mail)
     if found is not None:
@@ -67,18 +73,18 @@ def find(mail: Mail, depth: int = 0) -> Partial | None:
     report = dsn.detect(mail)
     if report is not None and report.kind is MessageKind.DELIVERED:
         return report
-    for fmt in FORMATS:
+    for fmt in formats:
         partial = fmt.detect(mail)
         if partial is not None and partial.hits:
             return _merge(report, partial) if report is not None else partial
     if report is not None:
         return report
     if looks_like_bounce(mail):
-        return generic(mail, depth)
+        return generic(mail, depth, formats)
     return autoreply.detect(mail)
 
 
-def generic(mail: Mail, depth: int = 0) -> Partial | None:
+def generic(mail: Mail, depth: int = 0, formats: Sequence[ModuleType] = FORMATS) -> Partial | None:
     """A bounce in no known format: X-Failed-Recipients, else addresses in its text (a forwarded one too)."""
     exclude = set(mail.own_addresses)
     hits = scan.scan(mail.body, set(exclude))
@@ -89,7 +95,7 @@ def generic(mail: Mail, depth: int = 0) -> Partial | None:
         hits.extend(Hit(address=a) for a in failed if a not in known)
     if not hits and depth < 3:  # a bounce attached to another message
         for part in mail.parts_of("message/rfc822"):
-            found = find(Mail(mime.load_text(T.part_text(part))), depth + 1)
+            found = find(Mail(mime.load_text(T.part_text(part))), depth + 1, formats)
             if found is not None and found.kind is MessageKind.BOUNCE and found.hits:
                 return found
     quoted_text = mail.body + "\n" + mail.original
@@ -201,13 +207,13 @@ def original_headers(text: str) -> OriginalMessage:
                            to=T.clean_address(values.get("to", "")), headers=extra)
 
 
-def _classify(raw: bytes) -> BounceReport:
+def _classify(raw: bytes, formats: Sequence[ModuleType]) -> BounceReport:
     if isinstance(raw, str):  # a caller holding text already: accept it rather than call it unreadable
         raw = raw.encode("utf-8", "surrogateescape")
     if not raw or not raw.strip():
         return BounceReport(kind=MessageKind.OTHER, format="empty")
     mail = parse(raw)
-    partial = find(mail)
+    partial = find(mail, 0, formats)
     if partial is None:
         return BounceReport(kind=MessageKind.OTHER, original=original_headers(mail.original))
     context = partial.context or mail.body

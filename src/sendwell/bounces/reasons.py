@@ -38,7 +38,7 @@ TEXT_RULES: tuple[TextRule, ...] = (
              r"user has moved|has moved to|mailbox has moved|address has moved"),
     TextRule(R.SUPPRESSED, r"suppression list|address is suppressed|(on|in) (the|our|a) suppress|"
              r"suppressed (address|recipient)"),
-    TextRule(R.NOTACCEPT, r"null mx|doesn't receive email|not accepting network messages|does not receive (e-?)?mail|"
+    TextRule(R.NOTACCEPT, r"null mx|indicated no smtp service|doesn't receive email|not accepting network messages|does not receive (e-?)?mail|"
              r"accepts no mail|"
              r"does not accept (e-?)?mail|not accepting (e-?)?mail for|domain does not accept|"
              r"(not|never) accepts? any (e-?)?mail"),
@@ -133,6 +133,7 @@ TEXT_RULES: tuple[TextRule, ...] = (
              r"sender is not|address not verified|"
              r"(your|sender's?) domain (does not|doesn't) exist|message from .* rejected"),
     TextRule(R.NETWORKERROR, r"host not found, try again|dns (query|lookup) (failed|error)|dns error|"
+             r"malformed or unexpected name server reply|server ?fail|name server (failure|timeout)|"
              r"temporary (dns|lookup|name) (failure|error)"),
     TextRule(R.HOSTUNKNOWN, r"host (or domain name )?not found|domain (name )?not found|unknown (host|domain)|"
              r"host unknown|no such (domain|host)|domain (does not|doesn't) exist|unrouteable (mail )?domain|"
@@ -185,7 +186,11 @@ TEXT_RULES: tuple[TextRule, ...] = (
              r"i/o error|system (is )?not available|routing (error|failure)"),
     TextRule(R.SYNTAXERROR, r"syntax error|command (not )?(recogni[sz]ed|unrecogni[sz]ed|unknown)|"
              r"bad (command )?sequence|invalid command|unrecognized command|line too long"),
-    TextRule(R.USERUNKNOWN, r"recipient (address )?rejected|address rejected"),
+    # Postfix prefixes every RCPT restriction with "Recipient address rejected: <cause>": the cause decides,
+    # and one this table does not know is not proof of an unknown mailbox unless the code says so. Without
+    # a cause, the refusal of the address itself is.
+    TextRule(R.USERUNKNOWN, r"address rejected(?! ?:)"),
+    TextRule(R.USERUNKNOWN, r"recipient (address )?rejected|address rejected", "5.1,4.1"),
     TextRule(R.FILTERED, r"mailbox unavailable", "5.0,5.2,5.7,4"),
     TextRule(R.BLOCKED, r"\bblocked\b"),
 )
@@ -344,9 +349,12 @@ def _decide(status: str, norm: str, command: str, by_text: R | None) -> R:
         if by_text is R.USERUNKNOWN and status.startswith("5.7.") and "user unknown" in norm:
             return R.FILTERED  # "user unknown" under a policy code: the recipient's filter refused us
         return COMMAND_OVERRIDES.get((command.upper(), by_text), by_text)
-    if by_text is None and REFUSAL.search(norm):
-        return REFUSAL_BY_COMMAND.get(command.upper(), R.BLOCKED)
+    # A code with a specific subject (5.6.0 content, 5.7.x security) says more than a bare "rejected".
     by_status = from_status(status)
+    if by_status is not None and status[1:3] != ".0":
+        return by_status
+    if REFUSAL.search(norm):
+        return REFUSAL_BY_COMMAND.get(command.upper(), R.BLOCKED)
     if by_status is not None:
         return by_status
     by_command = COMMAND_RULES.get(command.upper())

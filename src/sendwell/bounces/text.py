@@ -180,10 +180,11 @@ def message_text(part: Message) -> str:
 
 
 # The SMTP command the remote answered, as MTAs word it ("in reply to RCPT TO command", ">>> MAIL From:").
-_COMMAND = re.compile(r"(?:in reply to|after|did not like our|while sending|in response to|>>>|error on)\s*"
+_COMMAND = re.compile(r"(?:in reply to|after|did not like our|while sending|in response to|>>>|error on|"
+                      r"smtp command:?)\s*"
                       r"(?:the )?(?:end of )?(rcpt|mail|data|helo|ehlo|starttls|auth|message|initial connection|"
                       r"connect)")
-_COMMAND_HINTS = ("reply", "after", "like our", "while sending", "response", ">>>", "error on")
+_COMMAND_HINTS = ("reply", "after", "like our", "while sending", "response", ">>>", "error on", "smtp command")
 _COMMAND_NAMES = {"rcpt": "RCPT", "mail": "MAIL", "data": "DATA", "helo": "HELO", "ehlo": "HELO",
                   "starttls": "STARTTLS", "auth": "AUTH", "message": "DATA", "initial connection": "CONN",
                   "connect": "CONN"}
