@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Annotated
 
 import typer
@@ -22,34 +21,7 @@ def classify_command(
                                           "message's headers")] = False,
 ) -> None:
     """Print one JSON line per message file: {"file", "kind", "recipients", "status", "reason", "hard"}."""
-    import json
+    from sendwell.cli.classify_files import classify_files
 
-    from sendwell.bounces.classify import classify
-
-    encode = json.JSONEncoder(ensure_ascii=False).encode
-    names = paths if paths else (line.strip() for line in sys.stdin)
-    out = sys.stdout
-    failed = 0
-    for name in names:
-        if not name:
-            continue
-        try:
-            with open(name, "rb") as fh:
-                raw = fh.read()
-        except OSError as err:
-            failed += 1
-            sys.stderr.write(f"error: {name}: cannot read ({err.strerror})\n")
-            continue
-        data = classify(raw).as_dict()
-        line = {"file": name, "kind": data["kind"], "recipients": data["recipients"], "status": data["status"],
-                "reason": data["reason"], "hard": data["hard"]}
-        if data["feedback_type"]:
-            line["feedback_type"] = data["feedback_type"]
-        if details:
-            line["format"] = data["format"]
-            line["details"] = data["details"]
-            line["original"] = data["original"]
-        out.write(encode(line) + "\n")
-    out.flush()
-    if failed:
+    if classify_files(paths or [], details):
         raise typer.Exit(1)
