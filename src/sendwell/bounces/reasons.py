@@ -38,7 +38,8 @@ TEXT_RULES: tuple[TextRule, ...] = (
              r"user has moved|has moved to|mailbox has moved|address has moved"),
     TextRule(R.SUPPRESSED, r"suppression list|address is suppressed|(on|in) (the|our|a) suppress|"
              r"suppressed (address|recipient)"),
-    TextRule(R.NOTACCEPT, r"null mx|indicated no smtp service|doesn't receive email|not accepting network messages|does not receive (e-?)?mail|"
+    TextRule(R.NOTACCEPT, r"null mx|indicated no smtp service|doesn't receive email|not accepting network messages|"
+             r"does not receive (e-?)?mail|"
              r"accepts no mail|"
              r"does not accept (e-?)?mail|not accepting (e-?)?mail for|domain does not accept|"
              r"(not|never) accepts? any (e-?)?mail"),
