@@ -30,6 +30,7 @@ TEXT_RULES: tuple[TextRule, ...] = (
     # Success and delays are decided from the DSN Action field, not from text.
     # Our sending identity or relay set-up is at fault.
     TextRule(R.NORELAYING, r"relay(ing)? (access )?(denied|not permitted|not allowed|prohibited)|"
+             r"not configured to relay|"
              r"(unable|not permitted|not allowed) to relay|we do not relay|no relaying|not a (mail )?gateway|"
              r"relay not authori[sz]ed|email address is not verified|relaying mail to .* is not allowed|"
              r"allowed rcpthosts|not in my list of (allowed|local)"),
@@ -56,17 +57,24 @@ TEXT_RULES: tuple[TextRule, ...] = (
              r"sender policy framework|dkim (signature )?(fail|invalid|verification)|(fail(ed|s)?|invalid) dkim|"
              r"(does not have|lacks) authentication information|fails? to pass authentication|"
              r"authentication checks? (did not|failed)|not authenticated .* (sender|domain)|unauthenticated email"),
-    TextRule(R.BADREPUTATION, r"(low|poor|bad) reputation|reputation of (the|your) (sending )?ip|"
+    TextRule(R.BADREPUTATION, r"(low|poor|bad) reputation|reputation of (the|your) (sending )?ip|user complaints|"
              r"sender ?score|ip reputation"),
     TextRule(R.FAILEDSTARTTLS, r"starttls (is )?(required|failed)|must issue a starttls|tls (is )?required|"
              r"encryption (is )?required|requires? (a )?(secure|encrypted|tls) connection"),
+    # The connection broke mid-conversation: whatever step it was at (HELO, DATA), nobody refused anything.
+    TextRule(R.NETWORKERROR, r"lost connection (with|to)|connection (was )?(reset|dropped|closed) by"),
+    # Our host or IP named as the one refused, whatever else the answer mentions (spam, a policy).
+    TextRule(R.BLOCKED, r"client host (\S+ )?(rejected|blocked|refused)|invalid ip for sending|"
+             r"\b(ip|ip address|client|sender ip) (address )?\S* ?(is |has been )?(blocked|banned|blacklisted)"),
     # Content judged unwanted.
     TextRule(R.VIRUSDETECTED, r"\bvirus|malware|infected|trojan"),
-    TextRule(R.SPAMDETECTED, r"\bspam\b|spam (message|content|score|classification|detected)|scored as spam|"
+    TextRule(R.SPAMDETECTED, r"\bspam\b|(black|block)listed (url|link|domain)s? in|\buribl\b|\bsurbl\b|"
+             r"spam (message|content|score|classification|detected)|scored as spam|"
              r"\bube\b|unsolicited|bulk (e-?)?mail|junk mail|message content rejected|looks like spam|"
              r"considered (as )?spam|spamassassin|detected as spam|identified as spam|rejected as spam|"
              r"suspected spam|content filter rejection"),
-    TextRule(R.CONTENTERROR, r"8-?bit data|improper use of|(content|attachment|file( type)?|extension) "
+    TextRule(R.CONTENTERROR, r"8-?bit data|headers? (are |is )?too (large|long|big)|improper use of|"
+             r"(content|attachment|file( type)?|extension) "
              r"(is )?(not allowed|prohibited|rejected|blocked)|illegal attachment|bad content|"
              r"invalid (mime|content|character)|message (body )?contains|content error|"
              r"message (was )?rejected (due to|because of) (its )?content"),
@@ -89,10 +97,6 @@ TEXT_RULES: tuple[TextRule, ...] = (
              r"dialup|dynamic ip|residential|\(bl\)|has been blocked|hostname (is )?blocked|"
              r"you are not allowed to connect|"
              r"access denied .*\bip\b"),
-    TextRule(R.MAILERERROR, r"x-unix|procmail|mailer error|pipe to |command (died|failed|output)|"
-             r"exit (code|status)|local delivery failed|unknown mailer|mail(er)? (program|command) failed|"
-             r"delivery to (a )?(program|pipe|file) failed|service unavailable \(mailer\)"),
-    # KDDI (ezweb.ne.jp, au.com) answers "550 : User unknown", naming nobody, when the recipient's filter refused us.
     TextRule(R.FILTERED, r"\b550:? : user unknown"),
     # RFC 5321's stock text for 550 says the mailbox is unavailable, not that it does not exist; without a
     # 5.1.x code it is read as a refusal by the recipient's side, which never blacklists the address.
@@ -100,11 +104,19 @@ TEXT_RULES: tuple[TextRule, ...] = (
     # Microsoft's "Recipient address rejected: Access denied" is its answer for an unknown recipient.
     TextRule(R.USERUNKNOWN, r"recipient address rejected: access denied"),
     # The recipient's mailbox.
+    # The server's own disk or spool, not the recipient's quota.
+    TextRule(R.SYSTEMFULL, r"insufficient system storage|system (is )?full|disk (is )?full|out of disk|"
+             r"no space left|spool (is )?full|(insufficient|not enough|no) (free )?disk space"),
     TextRule(R.MAILBOXFULL, r"mailbox (is )?full|mail ?box full|full mailbox|over ?quota|quota (exceeded|full)|"
-             r"exceeded (its |the )?(storage|quota)|(insufficient|not enough) (disk )?(space|storage)|"
+             r"exceeded (its |the )?(storage|quota)|(insufficient|not enough) (space|storage)|"
              r"out of storage|mailbox size limit|disk quota|storage (space|limit|quota)|too much mail|"
              r"mail ?folder is full|mailbox (has )?exceed(ed|s)|(user|account) is over|inbox is full|"
              r"is full|exceeds? (the )?(mailbox|quota)|(mailbox|disk|storage|user|account)('s)? quota|quotaexceeded"),
+    # A local mailer's failure (a pipe, procmail), unless its own words said the mailbox was full.
+    TextRule(R.MAILERERROR, r"x-unix|procmail|mailer error|pipe to |command (died|failed|output)|"
+             r"exit (code|status)|local delivery failed|unknown mailer|mail(er)? (program|command) failed|"
+             r"delivery to (a )?(program|pipe|file) failed|service unavailable \(mailer\)"),
+    # KDDI (ezweb.ne.jp, au.com) answers "550 : User unknown", naming nobody, when the recipient's filter refused us.
     TextRule(R.EXCEEDLIMIT, r"recipsizelimit|too large for this recipient|exceeds? (the )?size limit (for|of) (this )?"
              r"recipient|recipient size limit|exceed(s|ed)? (a |the |its )?limit\b"),
     TextRule(R.MESGTOOBIG, r"sendsizelimit|message (size |length )?(is )?too (big|large|long)|"
@@ -113,7 +125,8 @@ TEXT_RULES: tuple[TextRule, ...] = (
              r"size limit"),
     TextRule(R.SUSPEND, r"\bdisabled|suspend|inactive|deactivated|frozen|not active|discontinued|"
              r"no longer accepts (e-?)?mail|"
-             r"account (has been |is )?(closed|locked|expired|blocked)|mailbox (is )?(locked|closed|unavailable "
+             r"account (has been |is )?(closed|locked|expired|blocked)|temporar(il)?y locked|"
+             r"mailbox (is )?(locked|closed|unavailable "
              r"for policy)|temporarily (disabled|unavailable)|user (account )?is (not available|unavailable)|"
              r"recipient (is )?(suspended|inactive)|mailbox (has been |is )?(deleted|expired|removed)",
              "5,4.2"),
@@ -121,7 +134,7 @@ TEXT_RULES: tuple[TextRule, ...] = (
              r"rejected by (the )?recipient|filtered|filter(ed)? (rule|policy)|does not (want|accept) (to receive )?"
              r"(mail|messages) from|not accepting (messages|mail) from|sender (is )?blocked by (the )?recipient|"
              r"blocked by (the )?(user|recipient)|denied by (the )?recipient"),
-    TextRule(R.SECURITYERROR, r"unauthenticated senders?|(smtp )?authentication (is )?required|"
+    TextRule(R.SECURITYERROR, r"unauthenticated senders?|(smtp )?authentication (is )?required|turn on smtp auth|"
              r"must (authenticate|be authenticated)|requires? (smtp )?authentication"),
     TextRule(R.REJECTED, r"not a registered gateway user|\bbatv\b|empty envelope senders?|unroutable sender|"
              r"no third-party dsns|bogus mail from|returned mail not accepted|mail from not owned|"
@@ -133,9 +146,12 @@ TEXT_RULES: tuple[TextRule, ...] = (
              r"\bmail from:? \S* (rejected|refused|denied)|(from|sender):? (domain|address) is invalid|"
              r"sender is not|address not verified|"
              r"(your|sender's?) domain (does not|doesn't) exist|message from .* rejected"),
-    TextRule(R.NETWORKERROR, r"host not found, try again|dns (query|lookup) (failed|error)|dns error|"
+    TextRule(R.NETWORKERROR, r"host not found, try again|dns (query|lookup) (failed|error)|dns error|network error|"
              r"malformed or unexpected name server reply|server ?fail|name server (failure|timeout)|"
              r"temporary (dns|lookup|name) (failure|error)"),
+    # The domain exists but names no mail exchanger: it accepts no mail (hard, like a missing domain).
+    TextRule(R.NOTACCEPT, r"no mx (record|host)s?( found)?|(couldn't|could not|cannot|unable to) find a mail exchanger|"
+             r"no mail exchanger"),
     TextRule(R.HOSTUNKNOWN, r"host (or domain name )?not found|domain (name )?not found|unknown (host|domain)|"
              r"host unknown|no such (domain|host)|domain (does not|doesn't) exist|unrouteable (mail )?domain|"
              r"name service error|nxdomain|domain is not reachable|no mx|illegal host|host name lookup failure|"
@@ -158,7 +174,8 @@ TEXT_RULES: tuple[TextRule, ...] = (
              r"no mail ?box|dd this user|user .* not (here|found)|no such (user|mailbox|person|recipient)"),
     # The message sat too long or the network failed.
     TextRule(R.NETWORKERROR, r"no route to host|network (is )?unreachable|host (is )?unreachable"),
-    TextRule(R.EXPIRED, r"did not accept our requests to connect|failed \d+ attempts|(delivered|delivery) within|"
+    TextRule(R.EXPIRED, r"did not accept our requests to connect|aborted after [\d.]+ (hour|day|minute)|"
+             r"failed \d+ attempts|(delivered|delivery) within|"
              r"(could not be|not been|wasn't|was not) delivered for \d+|"
              r"(could not|cannot|couldn't) (send|deliver) (the )?message for (the )?(past )?\d+|"
              r"have been failing for a long time|retry time not reached|"
