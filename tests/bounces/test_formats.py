@@ -111,3 +111,23 @@ def test_a_mailing_list_refusing_a_non_member_is_a_sender_rejection():
     report = classify(_bounce("news-list-admin@lists.example.org", "You are not member (news-list ML)", body))
     assert [r.address for r in report.recipients] == ["news-list@lists.example.org"]
     assert report.first.reason is Reason.REJECTED and not report.first.hard
+
+
+def test_an_exim_alias_is_the_original_recipient_not_a_second_failure():
+    """Exim writes the address a failed one was expanded from under it; it names who we mailed, not a failure,
+    and the remote's answer below it still explains the failed address."""
+    from sendwell.bounces import classify
+
+    raw = (b"From: Mail Delivery System <Mailer-Daemon@mx.shop.example>\r\nTo: news@shop.example\r\n"
+           b"Subject: Mail delivery failed: returning message to sender\r\nX-Failed-Recipients: ann@forward.example\r\n"
+           b"\r\nThis message was created automatically by mail delivery software.\r\n\r\n"
+           b"A message that you sent could not be delivered to one or more of its\r\n"
+           b"recipients. This is a permanent error. The following address(es) failed:\r\n\r\n"
+           b"  ann@forward.example\r\n    (generated from ann.old@shop-customers.example)\r\n"
+           b"    SMTP error from remote mail server after RCPT TO:<ann@forward.example>:\r\n"
+           b"    host mx.forward.example [192.0.2.8]: 550 5.1.1 <ann@forward.example>: no mailbox by that name\r\n")
+    report = classify(raw)
+    assert [r.address for r in report.recipients] == ["ann@forward.example"]
+    failed = report.recipients[0]
+    assert failed.original_recipient == "ann.old@shop-customers.example"
+    assert failed.status == "5.1.1" and failed.hard

@@ -106,6 +106,10 @@ CASES = [
     ("5.4.4", "Sorry, I couldn't find a mail exchanger or IP address for neko.example. (#5.4.4)", "",
      Reason.NOTACCEPT),
     ("", "Delivery to a@example.org was aborted after 3.0 hour(s) of trying", "", Reason.EXPIRED),
+    ("", "host mx.neko.example [192.0.2.4]: 500 Line limit exceeded, message refused", "DATA", Reason.MESGTOOBIG),
+    ("", "<a@@example.org>: malformed address: unexpected @ in the local part", "", Reason.SYNTAXERROR),
+    ("4.4.1", "We were not able to establish an SMTP connection to any MX of neko.example", "", Reason.NETWORKERROR),
+    ("5.0.0", "550 5.0.0 <a@example.org>... User unknown 503 5.0.0 Need RCPT (recipient)", "", Reason.USERUNKNOWN),
 ]
 
 

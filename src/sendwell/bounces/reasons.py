@@ -62,7 +62,9 @@ TEXT_RULES: tuple[TextRule, ...] = (
     TextRule(R.FAILEDSTARTTLS, r"starttls (is )?(required|failed)|must issue a starttls|tls (is )?required|"
              r"encryption (is )?required|requires? (a )?(secure|encrypted|tls) connection"),
     # The connection broke mid-conversation: whatever step it was at (HELO, DATA), nobody refused anything.
-    TextRule(R.NETWORKERROR, r"lost connection (with|to)|connection (was )?(reset|dropped|closed) by"),
+    TextRule(R.NETWORKERROR, r"lost connection (with|to)|connection (was )?(reset|dropped|closed) by|"
+             r"(wasn't|was not|couldn't|could not|unable to|not) (be )?(able to )?establish(ed)? (an |the )?(smtp )?"
+             r"connection"),
     # Our host or IP named as the one refused, whatever else the answer mentions (spam, a policy).
     TextRule(R.BLOCKED, r"client host (\S+ )?(rejected|blocked|refused)|invalid ip for sending|"
              r"\b(ip|ip address|client|sender ip) (address )?\S* ?(is |has been )?(blocked|banned|blacklisted)"),
@@ -119,7 +121,8 @@ TEXT_RULES: tuple[TextRule, ...] = (
     # KDDI (ezweb.ne.jp, au.com) answers "550 : User unknown", naming nobody, when the recipient's filter refused us.
     TextRule(R.EXCEEDLIMIT, r"recipsizelimit|too large for this recipient|exceeds? (the )?size limit (for|of) (this )?"
              r"recipient|recipient size limit|exceed(s|ed)? (a |the |its )?limit\b"),
-    TextRule(R.MESGTOOBIG, r"sendsizelimit|message (size |length )?(is )?too (big|large|long)|"
+    TextRule(R.MESGTOOBIG, r"sendsizelimit|line limit exceeded|too many lines|"
+             r"message (size |length )?(is )?too (big|large|long)|"
              r"(size|length) (of (the )?message )?exceeds?|exceeds? (the )?(maximum|max|fixed|allowed|size)|"
              r"message size|too large|too big|"
              r"size limit"),
@@ -202,7 +205,8 @@ TEXT_RULES: tuple[TextRule, ...] = (
              r"misconfigur|configuration error|temporary (local )?problem|resources? (temporarily )?unavailable|"
              r"server (is )?(busy|too busy)|try (again )?later|could not be processed|processing error|"
              r"i/o error|system (is )?not available|routing (error|failure)"),
-    TextRule(R.SYNTAXERROR, r"syntax error|command (not )?(recogni[sz]ed|unrecogni[sz]ed|unknown)|"
+    TextRule(R.SYNTAXERROR, r"syntax error|malformed address|incorrectly constructed|"
+             r"command (not )?(recogni[sz]ed|unrecogni[sz]ed|unknown)|"
              r"bad (command )?sequence|invalid command|unrecognized command|line too long"),
     # Postfix prefixes every RCPT restriction with "Recipient address rejected: <cause>": the cause decides,
     # and one this table does not know is not proof of an unknown mailbox unless the code says so. Without
@@ -240,7 +244,7 @@ STATUS_FIRST: dict[str, R] = {
 
 # Rules whose wording overrides STATUS_FIRST because it says precisely who refused: a person's filter.
 TEXT_OVER_STATUS = (R.FILTERED, R.MAILBOXFULL, R.NORELAYING, R.HASMOVED, R.SPAMDETECTED,
-                    R.POLICYVIOLATION)
+                    R.POLICYVIOLATION, R.NOTACCEPT)
 
 # RFC 3463: class.subject.detail; a full code is tried before its subject ("5.1.1" then "x.1").
 STATUS_RULES: dict[str, R] = {

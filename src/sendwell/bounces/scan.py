@@ -14,6 +14,9 @@ _SENDER_CONTEXT = re.compile(r"(mail from:?|envelope-from|^\s*from:|^sender:|^re
 # An address in a header line of a quoted message is skipped where it stands (it may be the recipient elsewhere).
 _HEADER_CONTEXT = re.compile(r"^(message-id|in-reply-to|references|x-[\w-]+|to|cc|date|subject|received)\s*:",
                              re.IGNORECASE)
+# Exim names the address a failed one was expanded from (an alias, a forward) right under it.
+_ALIAS_CONTEXT = re.compile(r"generated from:?\s*<?$", re.IGNORECASE)
+_ALIAS = re.compile(r"generated from:?\s*<?([^\s<>()]+@[^\s<>()]+?)>?\)?\s*$", re.IGNORECASE | re.MULTILINE)
 MAX_BLOCK_LINES = 14
 
 
@@ -33,6 +36,8 @@ def occurrences(body: str, exclude: set[str]) -> list[tuple[int, str]]:
             local, _, domain = addr.partition("@")
             if not local or "." not in domain or addr in exclude or T.NOT_RECIPIENT.match(addr):
                 continue
+            if _ALIAS_CONTEXT.search(line[:m.start()]):
+                continue  # the address we sent to, which forwarded to the failed one: kept as original_recipient
             if _is_sender_context(line, m.start()):
                 exclude.add(addr)
                 continue
@@ -97,6 +102,8 @@ def scan(body: str, exclude: set[str]) -> list[Hit]:
         if not T.SMTP_REPLY.search(diag) and not T.ENHANCED.search(diag):
             lead_text = " ".join(x.strip() for x in before.get(addr, []) if x.strip())
             diag = (lead_text[-1000:] + " " + diag)[:2000]
+        alias = _ALIAS.search("\n".join(block[:3]))
         hits.append(Hit(address=addr, diagnostic=diag, status=T.enhanced_status(diag),
-                        command=T.smtp_command(" ".join(block))))
+                        command=T.smtp_command(" ".join(block)),
+                        original_recipient=T.clean_address(alias.group(1)) if alias else ""))
     return hits

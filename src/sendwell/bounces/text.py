@@ -184,6 +184,8 @@ _COMMAND = re.compile(r"(?:in reply to|after|did not like our|while sending|in r
                       r"smtp command:?)\s*"
                       r"(?:the )?(?:end of )?(rcpt|mail|data|helo|ehlo|starttls|auth|message|initial connection|"
                       r"connect)")
+# RFC 2920: a client that pipelines reads the RCPT replies after sending DATA, and DATA's own reply is this.
+_NO_RECIPIENTS = re.compile(r"no (valid )?recipients|need rcpt")
 _COMMAND_HINTS = ("reply", "after", "like our", "while sending", "response", ">>>", "error on", "smtp command")
 _COMMAND_NAMES = {"rcpt": "RCPT", "mail": "MAIL", "data": "DATA", "helo": "HELO", "ehlo": "HELO",
                   "starttls": "STARTTLS", "auth": "AUTH", "message": "DATA", "initial connection": "CONN",
@@ -196,7 +198,10 @@ def smtp_command(text: str) -> str:
     if not any(h in low for h in _COMMAND_HINTS):
         return ""
     m = _COMMAND.search(low)
-    return _COMMAND_NAMES.get(m.group(1), "") if m else ""
+    command = _COMMAND_NAMES.get(m.group(1), "") if m else ""
+    if command == "DATA" and _NO_RECIPIENTS.search(low):
+        return "RCPT"  # pipelined RCPT refusals read back after DATA, which then found no recipient left
+    return command
 
 
 _FIELD = re.compile(r"^([A-Za-z][A-Za-z0-9-]*):[ \t]*(.*)$")
