@@ -131,3 +131,20 @@ def test_an_exim_alias_is_the_original_recipient_not_a_second_failure():
     failed = report.recipients[0]
     assert failed.original_recipient == "ann.old@shop-customers.example"
     assert failed.status == "5.1.1" and failed.hard
+
+
+def test_a_feedback_report_names_every_original_recipient():
+    """RFC 5965 allows one Original-Rcpt-To per recipient of the reported message: each is a complaint."""
+    from sendwell.bounces import MessageKind, classify
+
+    raw = (b"From: feedback@isp.example\r\nTo: abuse@shop.example\r\nSubject: FW: complaint\r\nMIME-Version: 1.0\r\n"
+           b"Content-Type: multipart/report; report-type=feedback-report; boundary=b1\r\n\r\n"
+           b"--b1\r\nContent-Type: text/plain\r\n\r\nA complaint about a message from your network.\r\n"
+           b"--b1\r\nContent-Type: message/feedback-report\r\n\r\nFeedback-Type: abuse\r\nVersion: 1\r\n"
+           b"Original-Mail-From: news@shop.example\r\nOriginal-Rcpt-To: ann@isp.example\r\n"
+           b"Original-Rcpt-To: <bob@isp.example>\r\n\r\n"
+           b"--b1\r\nContent-Type: text/rfc822-headers\r\n\r\nFrom: news@shop.example\r\nTo: ann@isp.example\r\n"
+           b"Subject: Offers\r\n\r\n--b1--\r\n")
+    report = classify(raw)
+    assert report.kind is MessageKind.COMPLAINT
+    assert [r.address for r in report.recipients] == ["ann@isp.example", "bob@isp.example"]

@@ -10,11 +10,13 @@ from sendwell.bounces.report import MessageKind, Reason
 
 _HOTMAIL_RECIPIENT = re.compile(r"^x-hmxmroriginalrecipient:\s*(\S+)", re.IGNORECASE | re.MULTILINE)
 _INLINE = re.compile(r"^feedback-type:[ \t]*[\w-]+[ \t]*$", re.IGNORECASE | re.MULTILINE)
+_RCPT_TO = re.compile(r"^original-rcpt-to:[ \t]*(.+)$", re.IGNORECASE | re.MULTILINE)
 _TO = re.compile(r"^to:\s*(.+)$", re.IGNORECASE | re.MULTILINE)
 
 
-def _complaint(address: str, feedback_type: str, mail: Mail) -> Partial:
-    hits = [Hit(address=address, reason=Reason.FEEDBACK, status="", diagnostic=feedback_type)] if address else []
+def _complaint(address: str | list[str], feedback_type: str, mail: Mail) -> Partial:
+    addresses = [address] if isinstance(address, str) else address
+    hits = [Hit(address=a, reason=Reason.FEEDBACK, status="", diagnostic=feedback_type) for a in addresses if a]
     return Partial(format="arf", hits=hits, kind=MessageKind.COMPLAINT, feedback_type=feedback_type,
                    original=mail.original)
 
@@ -27,15 +29,14 @@ def detect(mail: Mail) -> Partial | None:
     for report in reports:
         blocks = T.parse_fields(report)
         fields = blocks[0] if blocks else {}
-        address = ""
-        for name in ("original-rcpt-to", "removal-recipient"):
-            address = T.clean_address(fields.get(name, ""))
-            if address:
-                break
-        if not address:
+        # RFC 5965 3.2: Original-Rcpt-To may appear once per recipient of the reported message.
+        addresses = list(dict.fromkeys(a for a in (T.clean_address(v) for v in _RCPT_TO.findall(report)) if a))
+        if not addresses:
+            addresses = [T.clean_address(fields.get("removal-recipient", ""))]
+        if not addresses[0]:
             m = _TO.search(mail.original)
-            address = T.clean_address(m.group(1)) if m else ""
-        return _complaint(address, fields.get("feedback-type", "abuse").strip().lower() or "abuse", mail)
+            addresses = [T.clean_address(m.group(1)) if m else ""]
+        return _complaint(addresses, fields.get("feedback-type", "abuse").strip().lower() or "abuse", mail)
     # Hotmail/Outlook.com JMRP: an attached message carrying the complainer's address in a header.
     original = mail.original
     if original and "x-hmxmroriginalrecipient" in original.lower():
