@@ -253,3 +253,13 @@ def postfix(account: Account) -> Iterator[Postfix]:
                                              mailboxes=mailboxes, downstream_port=downstream.port) as mta:
         mta.downstream = downstream
         yield mta
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[pytest.TestReport]:
+    """A failed test that ran a private Postfix shows its maillog beside the traceback."""
+    report = yield
+    mta = getattr(item, "funcargs", {}).get("postfix")
+    if report.when == "call" and report.failed and isinstance(mta, Postfix):
+        report.sections.append(("Postfix maillog", mta.log()))
+    return report
