@@ -1,7 +1,8 @@
 """A real Dovecot IMAP server for the watcher tests: started once per session from a throw-away config.
 
 Dovecot comes from Debian's packages (apt-get install dovecot-imapd). Without it the tests skip, or
-fail under CI=true. Each test gets its own mail account, seeded by IMAP APPEND.
+fail under CI=true. Each test gets its own mail account, seeded by IMAP APPEND, or by a private
+Postfix (the `postfix` fixture, apt-get install postfix) delivering its DSNs into the account's Maildir.
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from .postfix import BOUNCES, KNOWN, KNOWN_USERS, Downstream, Postfix
+from .postfix import unavailable as postfix_unavailable
 
 HINT = "Dovecot is not installed: apt-get install dovecot-imapd (the IMAP watcher tests need a real server)"
 PASSWORD = "watch-test-password"
@@ -232,3 +236,30 @@ class Account:
 @pytest.fixture
 def account(dovecot: Dovecot) -> Account:
     return Account(dovecot, dovecot.next_user())
+
+
+@pytest.fixture
+def postfix(account: Account) -> Iterator[Postfix]:
+    """A private Postfix relay whose bounce domain delivers into `account`'s Maildir (see postfix.py)."""
+    why = postfix_unavailable()
+    if why is not None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI=true but " + why)
+        pytest.skip(why)
+    server = account.server
+    mailboxes = {f"bounces@{BOUNCES}": f"{account.user}/",  # the Dovecot account's own Maildir
+                 **{f"{u}@{KNOWN}": f"{account.user}-known/{u}/" for u in KNOWN_USERS}}
+    with Downstream() as downstream, Postfix(mail=server.root / "mail", uid=server.uid, gid=server.gid,
+                                             mailboxes=mailboxes, downstream_port=downstream.port) as mta:
+        mta.downstream = downstream
+        yield mta
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[pytest.TestReport]:
+    """A failed test that ran a private Postfix shows its maillog beside the traceback."""
+    report = yield
+    mta = getattr(item, "funcargs", {}).get("postfix")
+    if report.when == "call" and report.failed and isinstance(mta, Postfix):
+        report.sections.append(("Postfix maillog", mta.log()))
+    return report
