@@ -34,7 +34,7 @@ def require_token(request: Request,
                                  "(create one with `sendwell tokens create NAME`)", headers=challenge)
     found = check_token(request.app.state.web.engine, credentials.credentials)
     if found is None:
-        raise HTTPException(401, "invalid or revoked API token", headers=challenge)
+        raise HTTPException(401, "invalid, expired or revoked API token", headers=challenge)
     return found
 
 
