@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from sendwell.cli.common import console, ctx_obj, err_console, print_json, table
+from sendwell.cli.common import console, ctx_obj, err_console, print_json, table, warn_exposed_secrets
 
 tokens_app = typer.Typer(help="API tokens: `Authorization: Bearer TOKEN` for /api/v1.", no_args_is_help=True)
 users_app = typer.Typer(help="Users of the web UI (argon2-hashed passwords).", no_args_is_help=True)
@@ -29,9 +29,10 @@ def serve(
     from sendwell.errors import UserError
     from sendwell.web import create_app
 
+    obj = ctx_obj(ctx)
+    warn_exposed_secrets(obj)
     if max_upload_mb < 1:
         raise UserError("--max-upload-mb: must be at least 1")
-    obj = ctx_obj(ctx)
     engine = obj.engine
     if not list_users(engine):
         err_console.print("no web UI user yet: create one with `sendwell users create NAME`", highlight=False)
