@@ -123,3 +123,16 @@ def test_lifetimes_come_from_the_web_settings_and_use_keeps_a_session_alive(db_u
         page.get("/login")
         r = page.post("/login", {"username": "ops", "password": PASSWORD}, follow_redirects=False)
         assert r.status_code == 303 and "Max-Age=7200;" in r.headers["set-cookie"]  # the browser forgets it too
+
+
+def test_a_copy_of_the_database_forges_no_session(app, ui, web_engine, db_url) -> None:  # noqa: ANN001
+    """Finding 8: a local user who read the database forged an admin cookie with its HMAC secret. The secret
+    still signs, but a session needs a token whose hash is stored, and the hash is not the token."""
+    signer = Signer(app_secret(web_engine, settings_for(db_url)), salt="sendwell.ui.session")
+    with web_engine.connect() as conn:
+        stored = conn.execute(select(sessions_table.c.id)).scalar_one()
+    for token in (stored, sessions.new_token(), "admin"):
+        with TestClient(app) as forger:
+            forger.cookies.set(COOKIE, signer.sign(token).decode())
+            assert forger.get("/", follow_redirects=False).status_code == 303, token
+    assert ui.client.get("/", follow_redirects=False).status_code == 200  # the real one still works
