@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -20,6 +20,8 @@ from sendwell.errors import NotFound, UserError
 TOKEN_PREFIX = "sw_"
 MIN_PASSWORD = 8
 NAME_MAX = 200  # the width of api_tokens.name and users.username
+MAX_DAYS = 3650.0  # --expires-days: ten years is "never" enough
+USE_NOTED_EVERY = timedelta(seconds=60)  # last_used_at is written at most this often, not on every call
 _hasher = PasswordHasher()
 # Verifying an unknown user still costs one argon2 check, so timing does not reveal which names exist.
 _DUMMY_HASH = _hasher.hash("not a password of anyone")
@@ -33,6 +35,8 @@ class TokenInfo:
     name: str
     created_at: datetime
     revoked_at: datetime | None
+    expires_at: datetime | None = None
+    last_used_at: datetime | None = None
 
 
 def _digest(token: str) -> str:
@@ -40,23 +44,34 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def create_token(engine: Engine, name: str) -> tuple[int, str]:
+def create_token(engine: Engine, name: str, *, expires_days: float | None = None) -> tuple[int, str]:
     """Make a token; returns (id, token). Only the hash is stored, so the token cannot be shown again."""
     name = name.strip()
     if not name or len(name) > NAME_MAX:
         raise UserError(f"token name: must be 1 to {NAME_MAX} characters")
+    if expires_days is not None and not 0 < expires_days <= MAX_DAYS:
+        raise UserError(f"--expires-days: must be more than 0 and at most {MAX_DAYS}")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    now = utcnow()
+    expires = now + timedelta(days=expires_days) if expires_days is not None else None
     with engine.begin() as conn:
-        tid = conn.execute(api_tokens.insert().values(name=name, token_hash=_digest(token),
-                                                      created_at=utcnow())).inserted_primary_key[0]
+        tid = conn.execute(api_tokens.insert().values(name=name, token_hash=_digest(token), created_at=now,
+                                                      expires_at=expires)).inserted_primary_key[0]
     return tid, token
+
+
+_INFO = (api_tokens.c.id, api_tokens.c.name, api_tokens.c.created_at, api_tokens.c.revoked_at,
+         api_tokens.c.expires_at, api_tokens.c.last_used_at)
+
+
+def _info(row: Any) -> TokenInfo:
+    return TokenInfo(row.id, row.name, as_utc(row.created_at), as_utc(row.revoked_at), as_utc(row.expires_at),
+                     as_utc(row.last_used_at))
 
 
 def list_tokens(engine: Engine) -> list[TokenInfo]:
     with engine.connect() as conn:
-        rows = conn.execute(select(api_tokens.c.id, api_tokens.c.name, api_tokens.c.created_at,
-                                   api_tokens.c.revoked_at).order_by(api_tokens.c.id)).all()
-    return [TokenInfo(r.id, r.name, as_utc(r.created_at), as_utc(r.revoked_at)) for r in rows]
+        return [_info(r) for r in conn.execute(select(*_INFO).order_by(api_tokens.c.id))]
 
 
 def revoke_token(engine: Engine, name_or_id: str | int) -> int:
@@ -75,17 +90,22 @@ def revoke_token(engine: Engine, name_or_id: str | int) -> int:
     return n
 
 
-def check_token(engine: Engine, token: str) -> TokenInfo | None:
-    """The live token matching `token`, or None (unknown or revoked)."""
+def check_token(engine: Engine, token: str, now: datetime | None = None) -> TokenInfo | None:
+    """The live token matching `token`, or None (unknown, revoked or expired); notes when it was used."""
     if not token.startswith(TOKEN_PREFIX):
         return None
+    now = now or utcnow()
     with engine.connect() as conn:
-        row = conn.execute(select(api_tokens.c.id, api_tokens.c.name, api_tokens.c.created_at,
-                                  api_tokens.c.revoked_at)
-                           .where(api_tokens.c.token_hash == _digest(token))).first()
+        row = conn.execute(select(*_INFO).where(api_tokens.c.token_hash == _digest(token))).first()
     if row is None or row.revoked_at is not None:
         return None
-    return TokenInfo(row.id, row.name, as_utc(row.created_at), None)
+    found = _info(row)
+    if found.expires_at is not None and found.expires_at <= now:
+        return None
+    if found.last_used_at is None or now - found.last_used_at >= USE_NOTED_EVERY:
+        with engine.begin() as conn:
+            conn.execute(api_tokens.update().where(api_tokens.c.id == row.id).values(last_used_at=now))
+    return found
 
 
 def _check_password(password: str) -> None:
@@ -107,10 +127,16 @@ def create_user(engine: Engine, username: str, password: str) -> int:
 
 
 def set_password(engine: Engine, username: str, password: str) -> None:
+    """Change a password and end every session opened with the old one."""
+    from sendwell.sessions import revoke_in
+
     _check_password(password)
+    username = username.strip()
     with engine.begin() as conn:
-        n = conn.execute(users.update().where(users.c.username == username.strip())
+        n = conn.execute(users.update().where(users.c.username == username)
                          .values(password_hash=_hasher.hash(password))).rowcount
+        if n:
+            revoke_in(conn, username, utcnow())
     if not n:
         raise NotFound(f"user {username!r} does not exist (use `sendwell users create`)")
 
@@ -119,14 +145,6 @@ def list_users(engine: Engine) -> list[dict[str, Any]]:
     with engine.connect() as conn:
         return [dict(r._mapping) for r in conn.execute(select(users.c.id, users.c.username, users.c.created_at)
                                                        .order_by(users.c.username))]
-
-
-def session_stamp(engine: Engine, username: str) -> str | None:
-    """A short digest of the user's password hash, or None when the user is gone: a session keeps it, so
-    changing the password or deleting the user ends every session made before."""
-    with engine.connect() as conn:
-        stored = conn.execute(select(users.c.password_hash).where(users.c.username == username)).scalar()
-    return None if stored is None else hashlib.sha256(stored.encode("utf-8")).hexdigest()[:16]
 
 
 def verify_user(engine: Engine, username: str, password: str) -> bool:

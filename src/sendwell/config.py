@@ -90,6 +90,15 @@ class WebhookSettings:
 
 
 @dataclass(frozen=True)
+class WebSettings:
+    session_idle_minutes: float = 120.0  # a UI session unused this long ends
+    session_max_hours: float = 12.0  # and every session ends this long after its login
+    # peers whose X-Forwarded-For / X-Forwarded-Proto are believed (IPs or networks); none by default, not
+    # even loopback: anyone who can reach the port could otherwise pick the address the throttle counts
+    trusted_proxies: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Settings:
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
@@ -98,6 +107,7 @@ class Settings:
     verify: VerifySettings = field(default_factory=VerifySettings)
     bounces: BounceSettings = field(default_factory=BounceSettings)
     webhook: WebhookSettings = field(default_factory=WebhookSettings)
+    web: WebSettings = field(default_factory=WebSettings)
 
 
 def _coerce(section: str, key: str, current: Any, value: Any) -> Any:

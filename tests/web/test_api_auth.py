@@ -35,7 +35,36 @@ def test_revoked_token_stops_working_at_once(app, web_engine) -> None:  # noqa: 
         revoke_token(web_engine, tid)
         r = client.get("/api/v1/contacts")
     assert r.status_code == 401
-    assert r.json() == {"detail": "invalid or revoked API token", "field": None}
+    assert r.json() == {"detail": "invalid, expired or revoked API token", "field": None}
+
+
+def test_an_expired_token_is_refused_and_the_last_use_is_shown(app, web_engine, db_url) -> None:  # noqa: ANN001
+    import json
+    from datetime import timedelta
+
+    from sqlalchemy import update
+    from typer.testing import CliRunner
+
+    from sendwell.cli.app import app as cli_app
+    from sendwell.db.engine import utcnow
+    from sendwell.db.schema import api_tokens
+
+    def listed() -> dict:
+        r = CliRunner().invoke(cli_app, ["--database", db_url, "tokens", "list", "--json"])
+        return {t["name"]: t for t in json.loads(r.stdout)}
+
+    tid, token = create_token(web_engine, "short-lived", expires_days=1)
+    before = listed()["short-lived"]
+    assert before["last_used_at"] is None and before["expires_at"] > str(utcnow() + timedelta(hours=23))
+    with TestClient(app, headers={"Authorization": f"Bearer {token}"}) as client:
+        assert client.get("/api/v1/contacts").status_code == 200
+        assert listed()["short-lived"]["last_used_at"] is not None
+        with web_engine.begin() as conn:
+            conn.execute(update(api_tokens).where(api_tokens.c.id == tid).values(expires_at=utcnow()))
+        r = client.get("/api/v1/contacts")
+    assert r.status_code == 401 and "expired" in r.json()["detail"]
+    r = CliRunner().invoke(cli_app, ["--database", db_url, "tokens", "create", "x", "--expires-days", "0"])
+    assert r.exit_code != 0 and "--expires-days" in str(r.exception)
 
 
 def test_session_cookie_does_not_open_the_api(ui) -> None:  # noqa: ANN001

@@ -155,29 +155,16 @@ def test_error_pages_escape_the_input_they_name(ui) -> None:  # noqa: ANN001
 
 
 def test_password_guessing_is_throttled_per_user_name(app, web_engine) -> None:  # noqa: ANN001
-    from sendwell.web.throttle import LIMITS
+    from sendwell.logins import USER_LIMIT
 
     create_user(web_engine, "admin", PASSWORD)
     create_user(web_engine, "other", PASSWORD)
     with TestClient(app) as client:
         page = UI(client)
         page.get("/login")
-        for _ in range(LIMITS["user"]):
+        for _ in range(USER_LIMIT):
             assert page.post("/login", {"username": "admin", "password": "guess"}).status_code == 401
         r = page.post("/login", {"username": "admin", "password": PASSWORD})
         assert r.status_code == 429 and "too many failed logins" in r.text and int(r.headers["retry-after"]) > 0
         r = page.post("/login", {"username": "other", "password": PASSWORD}, follow_redirects=False)
         assert r.status_code == 303  # another user name is not locked out
-
-
-def test_throttle_forgets_failures_after_the_window() -> None:
-    from sendwell.web.throttle import LIMITS, WINDOW_SECONDS, LoginThrottle, keys_for
-
-    now = [1000.0]
-    throttle = LoginThrottle(clock=lambda: now[0])
-    keys = keys_for("Admin", "127.0.0.1")
-    for _ in range(LIMITS["user"]):
-        throttle.failed(keys)
-    assert 0 < throttle.wait_seconds(keys) <= WINDOW_SECONDS
-    now[0] += WINDOW_SECONDS + 1
-    assert throttle.wait_seconds(keys) == 0

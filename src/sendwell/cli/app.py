@@ -27,7 +27,7 @@ def root(
                                                   "(default: SENDWELL_DATABASE_URL or ./sendwell.db)")] = None,
     config: Annotated[str | None, typer.Option("--config", "-c", help="Path to sendwell.toml")] = None,
 ) -> None:
-    ctx.obj = Context(settings=load_settings(config, database_url=database))
+    ctx.obj = Context(settings=load_settings(config, database_url=database), config_path=config)
 
 
 def _register() -> None:

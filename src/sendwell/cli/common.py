@@ -28,6 +28,7 @@ err_console = Console(stderr=True)
 @dataclass
 class Context:
     settings: Settings
+    config_path: str | None = None
 
     @cached_property
     def engine(self) -> Engine:
@@ -38,6 +39,14 @@ class Context:
 
 def ctx_obj(ctx: typer.Context) -> Context:
     return ctx.ensure_object(Context)  # type: ignore[return-value]
+
+
+def warn_exposed_secrets(obj: Context) -> None:
+    """At the start of `serve` and `send`: say which secret files others may read."""
+    from sendwell.secretfiles import exposed
+
+    for warning in exposed(obj.settings, obj.config_path):
+        err_console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False, soft_wrap=True)
 
 
 def print_json(data: Any) -> None:

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from sendwell.cli.common import console, ctx_obj, err_console, output_text, print_json, write_csv
+from sendwell.cli.common import console, ctx_obj, err_console, output_text, print_json, warn_exposed_secrets, write_csv
 from sendwell.errors import UserError
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output")]
@@ -62,6 +62,7 @@ def send(
     from sendwell.stats import campaign_stats
 
     obj = ctx_obj(ctx)
+    warn_exposed_secrets(obj)
     settings = obj.settings
     if connections is not None:
         if connections < 1:

@@ -46,10 +46,21 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001 - DB-API conne
     cur.close()
 
 
+def _create_private(path: str | None) -> None:
+    """Create a new SQLite file 0600: it holds the HMAC secret and the password hashes. SQLite gives its
+    -wal and -shm files the database file's mode, so they are private too."""
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return
+    # an existing file keeps its mode (the start-up check warns); a missing folder is SQLite's to report
+    with contextlib.suppress(FileExistsError, FileNotFoundError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
 def make_engine(url: str | None = None) -> Engine:
     url = normalize_url(url)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30})
+        _create_private(engine.url.database)
         event.listen(engine, "connect", _sqlite_pragmas)
         # pysqlite's own transaction handling defers BEGIN; take it over so writes lock predictably.
         event.listen(engine, "connect", lambda c, _r: setattr(c, "isolation_level", None))

@@ -235,6 +235,8 @@ api_tokens = Table(
     Column("token_hash", String(128), nullable=False, unique=True),
     Column("created_at", Stamp, nullable=False),
     Column("revoked_at", Stamp),
+    Column("expires_at", Stamp),  # NULL: until revoked
+    Column("last_used_at", Stamp),  # refreshed at most once a minute, so a busy client does not write per call
 )
 
 users = Table(
@@ -244,4 +246,26 @@ users = Table(
     Column("username", String(200), nullable=False, unique=True),
     Column("password_hash", String(400), nullable=False),
     Column("created_at", Stamp, nullable=False),
+)
+
+# Web UI sessions, kept here so logging out, a password change or `users revoke-sessions` ends them at once.
+# The cookie holds a random token; only its SHA-256 is stored, so a copy of the database opens no session.
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("id", String(64), primary_key=True),  # sha256 hex of the cookie's token
+    Column("user_id", Id, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("created_at", Stamp, nullable=False),
+    Column("last_seen_at", Stamp, nullable=False),
+    Column("revoked_at", Stamp),
+)
+
+# Failed logins per key (`user:NAME`, `addr:IP`, `pair:NAME|IP`) in a fixed window, counted in the database so
+# concurrent guesses and several processes share one count.
+login_failures = Table(
+    "login_failures",
+    metadata,
+    Column("key", String(320), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("window_start", Stamp, nullable=False),
 )

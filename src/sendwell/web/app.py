@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -10,7 +11,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
-from sendwell.config import Settings
+from sendwell.config import ConfigError, Settings
 from sendwell.web.state import DEFAULT_MAX_UPLOAD, WebState
 
 STATIC = Path(__file__).parent / "ui" / "static"
@@ -47,5 +48,18 @@ def create_app(settings: Settings, engine: Engine | None = None, *, max_upload: 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(SessionMiddleware)
     app.add_middleware(SecurityHeaders)
+    if settings.web.trusted_proxies:  # X-Forwarded-For/-Proto from these peers only; nobody's by default
+        from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=_proxies(settings.web.trusted_proxies))
     app.add_middleware(BodyLimit, max_bytes=max_upload)  # outermost: refuse before anything reads the body
     return app
+
+
+def _proxies(given: tuple[str, ...]) -> list[str]:
+    for value in given:
+        try:
+            ipaddress.ip_network(value, strict=False)
+        except ValueError:
+            raise ConfigError(f"[web] trusted_proxies: {value!r} is not an IP address or network") from None
+    return list(given)

@@ -1,22 +1,21 @@
-"""Who is calling: Bearer API tokens for /api, signed-cookie sessions with a CSRF token for the UI."""
+"""Who is calling: Bearer API tokens for /api; for the UI, sessions kept in the database behind a cookie,
+with a CSRF token."""
 
 from __future__ import annotations
 
+import hashlib
 import hmac
-import json
-import secrets
-from typing import Any
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+from itsdangerous import BadSignature, Signer
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sendwell.auth import TokenInfo
+from sendwell.sessions import end_session, new_token, open_session, session_user
 
 COOKIE = "sendwell_session"
-SESSION_SECONDS = 12 * 3600
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # Paths that carry no session at all: the API, the unsubscribe and tracking links and the webhooks authenticate
 # each request by a token or a signature.
@@ -35,19 +34,21 @@ def require_token(request: Request,
                                  "(create one with `sendwell tokens create NAME`)", headers=challenge)
     found = check_token(request.app.state.web.engine, credentials.credentials)
     if found is None:
-        raise HTTPException(401, "invalid or revoked API token", headers=challenge)
+        raise HTTPException(401, "invalid, expired or revoked API token", headers=challenge)
     return found
 
 
-def _serializer(secret: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(secret, salt="sendwell.ui.session")
+def _csrf(secret: str, token: str) -> str:
+    # Derived from the session token: rotates with it at login and logout, and needs no storage.
+    return hmac.new(secret.encode(), b"csrf:" + token.encode(), hashlib.sha256).hexdigest()
 
 
 class SessionMiddleware:
-    """The UI session as a signed cookie (no server-side store), so any process sharing the database serves it.
+    """The cookie holds a signed random token and nothing else; who is logged in is looked up in the
+    sessions table (sendwell.sessions) by the routes that need it, so ending a session there ends it.
 
-    The secret comes from the database (keys.app_secret), fetched on the first UI request, so building
-    the app opens nothing.
+    Without a session the token still gives the login form its CSRF token. The signing secret comes from
+    the database (keys.app_secret), fetched on the first UI request, so building the app opens nothing.
     """
 
     def __init__(self, app: ASGIApp) -> None:
@@ -57,29 +58,29 @@ class SessionMiddleware:
         if scope["type"] != "http" or scope["path"].startswith(NO_SESSION):
             await self.app(scope, receive, send)
             return
-        serializer = _serializer(scope["app"].state.web.secret)
+        web = scope["app"].state.web
+        signer = Signer(web.secret, salt="sendwell.ui.session")
         raw = _cookie(scope, COOKIE)
-        data: dict[str, Any] = {}
+        token = None
         if raw:
             try:
-                data = serializer.loads(raw, max_age=SESSION_SECONDS)
-            except BadSignature:
-                data = {}
-        if not isinstance(data, dict) or not isinstance(data.get("csrf"), str):
-            data = {"csrf": secrets.token_urlsafe(32)}
-        before = json.dumps(data, sort_keys=True)
-        scope["session"] = data
+                token = signer.unsign(raw).decode("ascii")
+            except (BadSignature, UnicodeDecodeError):
+                token = None
+        fresh = token is None
+        if token is None:
+            token = new_token()
+        scope["session"] = {"token": token, "csrf": _csrf(web.secret, token)}
         secure = scope.get("scheme") == "https"
+        max_age = int(web.lifetimes.absolute.total_seconds())
 
         async def send_with_cookie(message: Message) -> None:
             if message["type"] == "http.response.start":
-                session = scope["session"]
-                if json.dumps(session, sort_keys=True) != before or not raw:
-                    headers = MutableHeaders(scope=message)
-                    value = serializer.dumps(session)
-                    flags = f"Path=/; Max-Age={SESSION_SECONDS}; HttpOnly; SameSite=Lax"
-                    flags += "; Secure" if secure else ""
-                    headers.append("set-cookie", f"{COOKIE}={value}; {flags}")
+                now = scope["session"]["token"]
+                if fresh or now != token:
+                    flags = f"Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax" + ("; Secure" if secure else "")
+                    value = signer.sign(now).decode("ascii")
+                    MutableHeaders(scope=message).append("set-cookie", f"{COOKIE}={value}; {flags}")
             await send(message)
 
         await self.app(scope, receive, send_with_cookie)
@@ -100,18 +101,19 @@ class LoginRequired(Exception):
 
 
 def current_user(request: Request) -> str | None:
-    return request.session.get("user") if "session" in request.scope else None
+    """The user of the request's live session, looked up once per request (a database read)."""
+    session = request.scope.get("session")
+    if session is None:
+        return None
+    if "user" not in session:
+        web = request.app.state.web
+        session["user"] = session_user(web.engine, session["token"], web.lifetimes)
+    return session["user"]
 
 
 def require_user(request: Request) -> str:
-    from sendwell.auth import session_stamp
-
     user = current_user(request)
     if not user:
-        raise LoginRequired
-    stamp = session_stamp(request.app.state.web.engine, user)
-    if stamp is None or not hmac.compare_digest(stamp, str(request.session.get("stamp", ""))):
-        log_out(request)  # the password changed or the user was removed since this session began
         raise LoginRequired
     return user
 
@@ -130,12 +132,17 @@ async def check_csrf(request: Request) -> None:
         raise HTTPException(403, "the form's security token is missing or stale: reload the page and try again")
 
 
-def log_in(request: Request, username: str, stamp: str) -> None:
-    request.session.clear()
-    # A new CSRF token per login; the stamp ties the session to the password it was opened with.
-    request.session.update({"user": username, "csrf": secrets.token_urlsafe(32), "stamp": stamp})
+def _use_token(request: Request, token: str, user: str | None) -> None:
+    request.session.update({"token": token, "csrf": _csrf(request.app.state.web.secret, token), "user": user})
+
+
+def log_in(request: Request, username: str) -> None:
+    """Open a session under a new token: one an attacker planted before the login opens nothing."""
+    web = request.app.state.web
+    _use_token(request, open_session(web.engine, username, web.lifetimes), username)
 
 
 def log_out(request: Request) -> None:
-    request.session.clear()
-    request.session["csrf"] = secrets.token_urlsafe(32)
+    """End the session in the database, so a copy of the cookie is worth nothing from now on."""
+    end_session(request.app.state.web.engine, request.session["token"])
+    _use_token(request, new_token(), None)

@@ -1,4 +1,5 @@
-"""What every request of one app shares: settings, the engine (opened on first use) and the signing secret."""
+"""What every request of one app shares: settings, the engine (opened on first use), the signing secret and
+the session lifetimes."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from fastapi import Request
 from sqlalchemy import Engine
 
 from sendwell.config import Settings
-from sendwell.web.throttle import LoginThrottle
+from sendwell.sessions import Lifetimes
 
 DEFAULT_MAX_UPLOAD = 50 * 1024 * 1024
 
@@ -21,7 +22,6 @@ class WebState:
     max_upload: int = DEFAULT_MAX_UPLOAD
     secret_: str | None = None
     owns_engine: bool = False
-    logins: LoginThrottle = field(default_factory=LoginThrottle)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
@@ -35,6 +35,10 @@ class WebState:
                     self.engine_ = open_database(self.settings.database.url)
                     self.owns_engine = True
         return self.engine_
+
+    @property
+    def lifetimes(self) -> Lifetimes:
+        return Lifetimes.of(self.settings.web)
 
     @property
     def secret(self) -> str:

@@ -7,8 +7,7 @@ from fastapi.responses import Response
 from sqlalchemy import Engine
 
 from sendwell.web.security import check_csrf, current_user, log_in, log_out, require_user
-from sendwell.web.state import get_engine, web_state
-from sendwell.web.throttle import keys_for
+from sendwell.web.state import get_engine
 from sendwell.web.ui.forms import local_path, see_other
 from sendwell.web.ui.render import render
 
@@ -25,22 +24,21 @@ def login_page(request: Request, next: str = "/") -> Response:
 @router.post("/login", dependencies=[Depends(check_csrf)])
 def login(request: Request, username: str = Form(..., max_length=200), password: str = Form(..., max_length=1000),
           next: str = Form("/"), engine: Engine = Depends(get_engine)) -> Response:
-    from sendwell.auth import session_stamp, verify_user
+    from sendwell.auth import verify_user
+    from sendwell.logins import attempt_succeeded, begin_attempt, keys_for
 
-    throttle = web_state(request).logins
+    # request.client is the peer, or the X-Forwarded-For client when the peer is a trusted proxy (web/app.py)
     keys = keys_for(username, request.client.host if request.client else None)
-    wait = throttle.wait_seconds(keys)
-    if wait:
-        minutes = max(1, round(wait / 60))
-        return render(request, "login.html", status=429, headers={"Retry-After": str(int(wait) + 1)},
+    verdict = begin_attempt(engine, keys)
+    if not verdict.allowed:
+        minutes = max(1, round(verdict.retry_after / 60))
+        return render(request, "login.html", status=429, headers={"Retry-After": str(int(verdict.retry_after) + 1)},
                       next=local_path(next), error=f"too many failed logins: try again in {minutes} minute(s)")
-    stamp = session_stamp(engine, username.strip()) if verify_user(engine, username, password) else None
-    if stamp is None:
-        throttle.failed(keys)
+    if not verify_user(engine, username, password):
         return render(request, "login.html", status=401, next=local_path(next),
                       error="wrong user name or password")
-    throttle.succeeded(keys)
-    log_in(request, username.strip(), stamp)
+    attempt_succeeded(engine, keys)
+    log_in(request, username.strip())
     return see_other(local_path(next))
 
 
