@@ -216,3 +216,35 @@ def test_postmark_key_from_the_environment_goes_through_settings(db_url, web_eng
     with TestClient(create_app(settings, web_engine)) as client:
         r = client.post("/webhooks/postmark", content=body, headers={"Authorization": f"Basic {right}"})
     assert r.status_code == 200, r.text
+
+
+def test_cli_status_and_settings_page_say_which_providers_are_on(db_url, web_engine) -> None:  # noqa: ANN001
+    from typer.testing import CliRunner
+
+    from sendwell.auth import create_user
+    from sendwell.cli.app import app as cli_app
+
+    from .helpers import PASSWORD, UI
+
+    _sent_campaign(web_engine, ["angry@example.com"])
+    create_user(web_engine, "admin", PASSWORD)
+    with TestClient(create_app(_settings(db_url, mailgun_key=KEY), web_engine)) as client:
+        assert client.post("/webhooks/mailgun", content=_mailgun(KEY)).json()["handled"] == 1
+        assert client.post("/webhooks/mailgun", content=_mailgun(KEY, "stranger@example.com")).json()["ignored"] == 1
+        page = UI(client)
+        page.get("/login")
+        r = page.post("/login", {"username": "admin", "password": PASSWORD}, follow_redirects=False)
+        assert r.status_code == 303
+        html = page.get("/settings").text
+    row = {p: html.split(f'data-provider="{p}"')[1].split("</tr>")[0] for p in ("mailgun", "sendgrid", "ses")}
+    assert "<strong>on</strong>" in row["mailgun"]
+    assert '<td class="num">1</td><td class="num">1</td><td class="num">0</td>' in row["mailgun"]  # events, ignored
+    assert "<strong>on</strong>" not in row["sendgrid"] and "[webhook] sendgrid_key" in row["sendgrid"]
+    r = CliRunner().invoke(cli_app, ["--database", db_url, "webhooks", "status", "--json"],
+                           env={"SENDWELL_WEBHOOK_MAILGUN_KEY": KEY})
+    assert r.exit_code == 0, r.output
+    status = {s["provider"]: s for s in json.loads(r.stdout)}
+    assert status["mailgun"]["on"] and not status["sendgrid"]["on"] and not status["ses"]["on"]
+    assert (status["mailgun"]["events"], status["mailgun"]["ignored"]) == (1, 1)
+    r = CliRunner().invoke(cli_app, ["--database", db_url, "webhooks", "status"])
+    assert r.exit_code == 0 and "every request to /webhooks/* is refused" in r.stdout

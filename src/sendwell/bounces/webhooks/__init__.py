@@ -35,7 +35,7 @@ from sendwell.bounces.webhooks.report import (
 from sendwell.config import Settings, WebhookSettings
 
 __all__ = ["PROVIDERS", "MalformedPayload", "Outcome", "Report", "UnknownProvider", "WebhookError",
-           "WebhookRejected", "admit", "default_fetch", "handle", "max_body", "parse"]
+           "WebhookRejected", "admit", "default_fetch", "handle", "max_body", "parse", "status"]
 
 log = logging.getLogger(__name__)
 PROVIDERS: dict[str, ModuleType] = {"ses": ses, "sendgrid": sendgrid, "postmark": postmark, "mailgun": mailgun}
@@ -181,3 +181,15 @@ def _record(engine: Engine, settings: Settings, provider: str, reports: list[Rep
     store.count(engine, provider, moment, events=sum(not a.duplicate for a in outcome.applied),
                 ignored=len(outcome.ignored))
     return outcome
+
+
+def status(engine: Engine, settings: Settings) -> list[dict]:
+    """Each provider: on or off, the setting that turns it on, its URL path, what its requests did so far."""
+    seen = store.counts(engine)
+    rows = []
+    for p in keys.status(settings.webhook):
+        c = seen.get(p.provider, store.Counts())
+        rows.append({"provider": p.provider, "on": p.on, "path": f"/webhooks/{p.provider}", "setting": p.setting,
+                     "how": p.how, "max_body_kb": max_body(p.provider) // 1024, "events": c.events,
+                     "ignored": c.ignored, "replays": c.replays, "last_at": c.last_at})
+    return rows
