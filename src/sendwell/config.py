@@ -83,10 +83,12 @@ class BounceSettings:
 
 @dataclass(frozen=True)
 class WebhookSettings:
+    # A provider's webhook refuses every request until its own setting here is filled in.
     sendgrid_key: str = ""  # SendGrid's ECDSA public key (Event Webhook signature verification)
-    mailgun_key: str = ""  # Mailgun's HTTP webhook signing key; Mailgun requests are refused while empty
-    ses_topics: tuple[str, ...] = ()  # SNS topic ARNs whose subscriptions are confirmed automatically
+    mailgun_key: str = ""  # Mailgun's HTTP webhook signing key
+    ses_topics: tuple[str, ...] = ()  # the SNS topic ARNs allowed to post (their subscriptions are confirmed)
     postmark_key: str = ""  # "user:password" of the basic auth set on Postmark's webhook URL
+    max_age_seconds: float = 900.0  # a Mailgun signature older (or further ahead) than this is refused
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
+import time
+import uuid
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -11,12 +16,34 @@ import pytest
 from sqlalchemy import select, update
 
 from sendwell import campaigns, segments
+from sendwell.config import Settings
 from sendwell.db.engine import utcnow
 from sendwell.db.schema import recipients
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CERT_URL = "https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-0000000000000000000000.pem"
 TOPIC = "arn:aws:sns:eu-west-1:123456789012:ses-bounces"
+
+
+MAILGUN_KEY = "key-3ax6xnjp29jd6fds4gc373sgvjxteol0"
+POSTMARK_AUTH = "hook:s3cret-for-tests"
+
+
+def configured(**webhook: object) -> Settings:
+    """Settings with these [webhook] keys filled in (a provider is off until its key is)."""
+    s = Settings()
+    return replace(s, webhook=replace(s.webhook, **webhook))
+
+
+def mailgun_signature(key: str = MAILGUN_KEY, timestamp: int | None = None, token: str | None = None) -> dict:
+    """A fresh signature as Mailgun makes them: now, with a token never used before."""
+    ts, tok = str(int(time.time()) if timestamp is None else timestamp), token or uuid.uuid4().hex * 2
+    return {"timestamp": ts, "token": tok,
+            "signature": hmac.new(key.encode(), (ts + tok).encode(), hashlib.sha256).hexdigest()}
+
+
+def postmark_headers(credentials: str = POSTMARK_AUTH) -> dict[str, str]:
+    return {"Authorization": "Basic " + base64.b64encode(credentials.encode()).decode()}
 
 
 def fixture_text(name: str, **fill: str) -> str:
@@ -68,8 +95,15 @@ def sns() -> SnsSigner:
     return SnsSigner()
 
 
+@pytest.fixture(autouse=True)
+def fresh_certificate_cache() -> None:
+    from sendwell.bounces.webhooks.ses import CERTIFICATES
+
+    CERTIFICATES.clear()
+
+
 def notification(ses_message: str, **extra: str) -> dict:
-    return {"Type": "Notification", "MessageId": "22b80b92-fdea-4c2c-8f9d-bdfb0c7bf324", "TopicArn": TOPIC,
+    return {"Type": "Notification", "MessageId": str(uuid.uuid4()), "TopicArn": TOPIC,
             "Message": ses_message, "Timestamp": "2026-11-28T23:51:10.123Z",
             "UnsubscribeURL": "https://sns.eu-west-1.amazonaws.com/?Action=Unsubscribe&SubscriptionArn=" + TOPIC,
             **extra}

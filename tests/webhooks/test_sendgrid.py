@@ -1,4 +1,5 @@
-"""SendGrid's Event Webhook: each event kind lands where it should; a configured key makes signatures mandatory."""
+"""SendGrid's Signed Event Webhook: each event kind lands where it should; nothing is accepted without a key and a
+valid signature (issue 14, finding 1)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 from sendwell.bounces import webhooks
 from sendwell.config import Settings
 
-from .conftest import fixture_text, listed_as, setup_campaign, status_of
+from .conftest import configured, fixture_text, listed_as, setup_campaign, status_of
 
 ADDRS = ["ok@example.com", "dead@example.com", "policy@example.com", "was-bounced@example.com", "left@example.com",
          "angry@example.com", "bye@example.com", "group@example.com", "slow@example.com"]
@@ -40,12 +41,11 @@ def signed_headers(key, raw: bytes, timestamp: str = "1795910200") -> dict[str, 
 
 
 def test_each_event_kind_is_recorded_as_what_it_means(engine):
-    settings = Settings()
     _, ids = setup_campaign(engine, ADDRS, {"dead@example.com": "<dead.1@news.example.org>"})
     key, public = keypair()
     raw = payload()
-    applied = webhooks.handle(engine, settings, "sendgrid", raw, signed_headers(key, raw),
-                              env={"SENDWELL_WEBHOOK_SENDGRID_KEY": public})
+    outcome = webhooks.handle(engine, configured(sendgrid_key=public), "sendgrid", raw, signed_headers(key, raw))
+    applied = outcome.applied
     assert sorted(a.email for a in applied) == sorted(
         ["dead@example.com", "policy@example.com", "was-bounced@example.com", "left@example.com",
          "angry@example.com", "bye@example.com", "group@example.com"])
@@ -60,27 +60,33 @@ def test_each_event_kind_is_recorded_as_what_it_means(engine):
     assert status_of(engine, ids["ok@example.com"]) == "sent" and status_of(engine, ids["slow@example.com"]) == "sent"
 
 
-def test_forged_or_unsigned_batches_are_refused_when_a_key_is_set(engine):
+def test_forged_or_unsigned_batches_are_refused(engine):
     key, public = keypair()
-    env = {"SENDWELL_WEBHOOK_SENDGRID_KEY": public}
+    settings = configured(sendgrid_key=public)
     raw = payload()
     headers = signed_headers(key, raw)
     forged = raw.replace(b"angry@example.com", b"ceo@example.com")
     with pytest.raises(webhooks.WebhookRejected, match="does not match"):
-        webhooks.handle(engine, Settings(), "sendgrid", forged, headers, env=env)
+        webhooks.handle(engine, settings, "sendgrid", forged, headers)
     with pytest.raises(webhooks.WebhookRejected, match="unsigned"):
-        webhooks.handle(engine, Settings(), "sendgrid", raw, {}, env=env)
+        webhooks.handle(engine, settings, "sendgrid", raw, {})
     other, _ = keypair()
     with pytest.raises(webhooks.WebhookRejected, match="does not match"):
-        webhooks.handle(engine, Settings(), "sendgrid", raw, signed_headers(other, raw), env=env)
+        webhooks.handle(engine, settings, "sendgrid", raw, signed_headers(other, raw))
     with pytest.raises(webhooks.WebhookRejected, match="does not match"):  # replayed with a new timestamp
-        webhooks.handle(engine, Settings(), "sendgrid", raw, {**headers, "X-Twilio-Email-Event-Webhook-Timestamp":
-                                                               "1795999999"}, env=env)
+        webhooks.handle(engine, settings, "sendgrid", raw, {**headers, "X-Twilio-Email-Event-Webhook-Timestamp":
+                                                            "1795999999"})
     with pytest.raises(webhooks.WebhookRejected, match="not a public key"):
-        webhooks.handle(engine, Settings(), "sendgrid", raw, headers, env={"SENDWELL_WEBHOOK_SENDGRID_KEY": "abc"})
+        webhooks.handle(engine, configured(sendgrid_key="abc"), "sendgrid", raw, headers)
 
 
-def test_without_a_key_unsigned_batches_are_accepted(engine):
-    setup_campaign(engine, ["angry@example.com"])
-    applied = webhooks.handle(engine, Settings(), "sendgrid", payload(), {}, env={})
-    assert listed_as(engine, "angry@example.com") == "complaint" and len(applied) == 7
+def test_without_a_key_nothing_is_accepted_not_even_a_valid_signature(engine):
+    """Finding 1: unsigned SendGrid events were accepted by default and blacklisted anyone."""
+    _, ids = setup_campaign(engine, ["angry@example.com", "dead@example.com"])
+    key, _ = keypair()
+    raw = payload()
+    for headers in ({}, signed_headers(key, raw)):
+        with pytest.raises(webhooks.WebhookRejected, match=r"not enabled; set \[webhook\] sendgrid_key"):
+            webhooks.handle(engine, Settings(), "sendgrid", raw, headers)
+    assert listed_as(engine, "angry@example.com") is None and listed_as(engine, "dead@example.com") is None
+    assert status_of(engine, ids["dead@example.com"]) == "sent"

@@ -269,3 +269,24 @@ login_failures = Table(
     Column("failures", Integer, nullable=False),
     Column("window_start", Stamp, nullable=False),
 )
+
+# Webhook ids seen once (a Mailgun token, an SNS MessageId), shared by every process: a replay is
+# refused (Mailgun) or acknowledged without acting (SNS). `key` is a digest of the id; rows expire.
+webhook_nonces = Table(
+    "webhook_nonces",
+    metadata,
+    Column("provider", String(16), primary_key=True),
+    Column("key", String(64), primary_key=True),
+    Column("expires_at", Stamp, nullable=False, index=True),
+)
+
+# Per-provider counts of what the webhooks did, for `sendwell webhooks status` and the settings page.
+webhook_counts = Table(
+    "webhook_counts",
+    metadata,
+    Column("provider", String(16), primary_key=True),
+    Column("events", Integer, nullable=False, default=0),  # recorded (about an address sendwell mailed)
+    Column("ignored", Integer, nullable=False, default=0),  # about an address sendwell never mailed: logged only
+    Column("replays", Integer, nullable=False, default=0),  # a signed request seen before
+    Column("last_at", Stamp),
+)

@@ -1,19 +1,39 @@
-"""Where the webhook signing keys come from: the [webhook] settings, handed over by handle() in the shape of
-the SENDWELL_WEBHOOK_* variables (which also work alone, for parse() without settings)."""
+"""Which webhooks are on: each provider's credential in the [webhook] settings (sendwell.toml or the
+SENDWELL_WEBHOOK_* variables, both read by config.py). A provider without one refuses every request."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sendwell.config import WebhookSettings
+
+# provider → the [webhook] key that turns it on, and what to put there
+SETTING: dict[str, tuple[str, str]] = {
+    "sendgrid": ("sendgrid_key", "the verification key from SendGrid's Signed Event Webhook settings"),
+    "mailgun": ("mailgun_key", "Mailgun's HTTP webhook signing key"),
+    "postmark": ("postmark_key", "user:password, also set as basic auth on Postmark's webhook URL"),
+    "ses": ("ses_topics", "the SNS topic ARN(s) that publish your SES notifications"),
+}
 
 
-def signing_key(provider: str, env: Mapping[str, str] | None = None) -> str | None:
-    """The provider's signing key (Mailgun HMAC key, SendGrid public key), or None when not configured."""
-    value = (os.environ if env is None else env).get(f"SENDWELL_WEBHOOK_{provider.upper()}_KEY", "").strip()
-    return value or None
+@dataclass(frozen=True)
+class ProviderStatus:
+    provider: str
+    on: bool
+    setting: str  # "[webhook] mailgun_key"
+    how: str  # what to put there
 
 
-def ses_topics(env: Mapping[str, str] | None = None) -> frozenset[str]:
-    """SNS topic ARNs allowed to post (comma separated); empty: any topic whose subscription a person confirmed."""
-    value = (os.environ if env is None else env).get("SENDWELL_WEBHOOK_SES_TOPICS", "")
-    return frozenset(t.strip() for t in value.split(",") if t.strip())
+def is_on(config: WebhookSettings, provider: str) -> bool:
+    value = getattr(config, SETTING[provider][0])
+    return bool(value.strip()) if isinstance(value, str) else any(str(v).strip() for v in value)
+
+
+def status(config: WebhookSettings) -> list[ProviderStatus]:
+    return [ProviderStatus(p, is_on(config, p), f"[webhook] {key}", how) for p, (key, how) in sorted(SETTING.items())]
+
+
+def off_reason(provider: str) -> str:
+    key, how = SETTING[provider]
+    return (f"{provider} webhook: not enabled; set [webhook] {key} (SENDWELL_WEBHOOK_{key.upper()}) to {how}; "
+            "refused")

@@ -1,10 +1,15 @@
 """Postmark webhooks: Bounce, SpamComplaint and SubscriptionChange records (one JSON object per request).
 
-Postmark signs nothing; its requests are authenticated by HTTP basic auth, which the web layer checks.
+Postmark signs nothing; its requests are authenticated by HTTP basic auth on the webhook URL, compared with
+[webhook] postmark_key ("user:password") before the body is read. Postmark's retries repeat the same
+record, which events.py records once.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hmac
 from collections.abc import Mapping
 
 from sendwell.bounces.report import Reason
@@ -13,13 +18,17 @@ from sendwell.bounces.webhooks.report import (
     Fetcher,
     MalformedPayload,
     Report,
+    Verified,
+    WebhookRejected,
     bounce,
     evidence,
     load_json,
     suppression,
 )
+from sendwell.config import WebhookSettings
 
 PROVIDER = "postmark"
+MAX_BODY = 1024 * 1024  # one record per request
 # Bounce Type → (reason when the remote's status and words say nothing, permanent?) or a suppression kind.
 # Types not listed (AutoResponder, Subscribe, OpenRelayTest, ChallengeVerification, ManuallyDeactivated,
 # Unconfirmed, SMTPApiError, InboundError, TemplateRenderingFailed) are not about the address: ignored.
@@ -40,11 +49,31 @@ BOUNCE_TYPES: dict[str, tuple[Reason, bool] | EventKind] = {
 }
 
 
-def parse(body: bytes, headers: Mapping[str, str], *, key: str | None, fetch: Fetcher,
-          env: Mapping[str, str] | None = None) -> list[Report]:
+def admit(headers: Mapping[str, str], config: WebhookSettings) -> None:
+    """Raise WebhookRejected unless the request carries the configured user:password (no body needed)."""
+    expected = config.postmark_key.strip()
+    if not expected:
+        raise WebhookRejected("postmark webhook: no credentials configured ([webhook] postmark_key, "
+                              "user:password); refused")
+    scheme, _, value = headers.get("authorization", "").partition(" ")
+    try:
+        given = base64.b64decode(value.strip(), validate=True) if scheme.lower() == "basic" else b""
+    except (binascii.Error, ValueError):
+        given = b""
+    if not hmac.compare_digest(given, expected.encode()):
+        raise WebhookRejected("postmark webhook: missing or wrong basic-auth credentials; refused")
+
+
+def authenticate(body: bytes, headers: Mapping[str, str], config: WebhookSettings, fetch: Fetcher,
+                 now: float) -> Verified:
+    admit(headers, config)
     record = load_json(body, PROVIDER)
     if not isinstance(record, dict) or not isinstance(record.get("RecordType"), str):
         raise MalformedPayload("postmark webhook: expected a JSON object with a RecordType")
+    return Verified(record)
+
+
+def reports(record: dict) -> list[Report]:
     raw = evidence(record)
     kind = record["RecordType"]
     # Postmark's MessageID is its own id, not our Message-ID header: recipients are matched by address.

@@ -52,19 +52,34 @@ class Report:
     return_path: str = ""  # our VERP bounce address, when the provider hands it back
 
 
+@dataclass(frozen=True)
+class Verified:
+    """A request whose signature (or credential) checked out: its parsed content and its one-time id."""
+
+    payload: Any  # what the signature covers (or, for Mailgun, came with), parsed
+    nonce: str | None = None  # an id the provider sends once (Mailgun token, SNS MessageId)
+
+
 def load_json(body: bytes, provider: str) -> Any:
     try:
         return json.loads(body.decode("utf-8"))
     except UnicodeDecodeError:
         raise MalformedPayload(f"{provider} webhook: the body is not UTF-8 text") from None
-    except ValueError as err:
+    except RecursionError:  # '[' * 200000: deeper than any provider nests
+        raise MalformedPayload(f"{provider} webhook: the body is not JSON (nested too deeply)") from None
+    except json.JSONDecodeError as err:
         raise MalformedPayload(f"{provider} webhook: the body is not JSON ({err.msg} at line {err.lineno}, "
                                f"column {err.colno})") from None
+    except ValueError:  # an integer of more than 4300 digits
+        raise MalformedPayload(f"{provider} webhook: the body is not JSON the provider sends (a number too long)") \
+            from None
 
 
 def evidence(obj: Any) -> bytes:
     """Stable bytes for one event, so the same event delivered twice has the same dedup key."""
-    return json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    # backslashreplace: a lone surrogate ("\\ud800" in the JSON) cannot be UTF-8
+    text = json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return text.encode("utf-8", "backslashreplace")
 
 
 def lower_keys(headers: Mapping[str, str]) -> dict[str, str]:

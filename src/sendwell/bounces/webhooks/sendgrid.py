@@ -1,8 +1,9 @@
-"""SendGrid's Event Webhook: a JSON array of events, optionally signed with ECDSA (P-256, SHA-256).
+"""SendGrid's Signed Event Webhook: a JSON array of events, signed with ECDSA (P-256, SHA-256).
 
-When a verification key is configured (SENDWELL_WEBHOOK_SENDGRID_KEY: the base64 public key from
-SendGrid's settings, or a PEM), every request must carry a valid X-Twilio-Email-Event-Webhook-Signature
-over the timestamp header followed by the raw body.
+Refused until [webhook] sendgrid_key holds the verification key (the base64 public key from SendGrid's
+settings, or a PEM); then every request must carry a valid X-Twilio-Email-Event-Webhook-Signature over
+the timestamp header followed by the raw body, checked before the body is parsed. The whole body is
+signed, so a replayed batch can only repeat events already recorded once (events are idempotent).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from sendwell.bounces.webhooks.report import (
     Fetcher,
     MalformedPayload,
     Report,
+    Verified,
     WebhookRejected,
     angle,
     bounce,
@@ -24,8 +26,10 @@ from sendwell.bounces.webhooks.report import (
     load_json,
     suppression,
 )
+from sendwell.config import WebhookSettings
 
 PROVIDER = "sendgrid"
+MAX_BODY = 4 * 1024 * 1024  # SendGrid batches events into posts of at most a few hundred KB
 SIGNATURE = "x-twilio-email-event-webhook-signature"
 TIMESTAMP = "x-twilio-email-event-webhook-timestamp"
 # A `dropped` event: SendGrid did not send because of its own suppression lists.
@@ -46,36 +50,42 @@ def _public_key(key: str) -> Any:
         loaded = (load_pem_public_key(key.encode()) if "BEGIN PUBLIC KEY" in key
                   else load_der_public_key(base64.b64decode(key)))
     except ValueError:
-        raise WebhookRejected("sendgrid webhook: SENDWELL_WEBHOOK_SENDGRID_KEY is not a public key "
+        raise WebhookRejected("sendgrid webhook: [webhook] sendgrid_key is not a public key "
                               "(paste the base64 verification key from SendGrid's settings)") from None
     if not isinstance(loaded, ec.EllipticCurvePublicKey):
-        raise WebhookRejected("sendgrid webhook: SENDWELL_WEBHOOK_SENDGRID_KEY is not an ECDSA public key")
+        raise WebhookRejected("sendgrid webhook: [webhook] sendgrid_key is not an ECDSA public key")
     return loaded
 
 
 def verify(body: bytes, headers: Mapping[str, str], key: str) -> None:
+    """Raise WebhookRejected unless the key signed this timestamp and body."""
     from cryptography.exceptions import InvalidSignature
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import ec
 
-    public = _public_key(key)
     signature, timestamp = headers.get(SIGNATURE, ""), headers.get(TIMESTAMP, "")
     if not signature or not timestamp:
         raise WebhookRejected("sendgrid webhook: unsigned request (no X-Twilio-Email-Event-Webhook-Signature/"
-                              "Timestamp) while a verification key is configured; refused")
+                              "Timestamp); refused")
+    public = _public_key(key)
     try:
         public.verify(base64.b64decode(signature, validate=True), timestamp.encode() + body, ec.ECDSA(hashes.SHA256()))
     except (InvalidSignature, ValueError):
         raise WebhookRejected("sendgrid webhook: the signature does not match the body; refused") from None
 
 
-def parse(body: bytes, headers: Mapping[str, str], *, key: str | None, fetch: Fetcher,
-          env: Mapping[str, str] | None = None) -> list[Report]:
-    if key:
-        verify(body, headers, key)
+def authenticate(body: bytes, headers: Mapping[str, str], config: WebhookSettings, fetch: Fetcher,
+                 now: float) -> Verified:
+    if not config.sendgrid_key.strip():
+        raise WebhookRejected("sendgrid webhook: no verification key configured ([webhook] sendgrid_key); refused")
+    verify(body, headers, config.sendgrid_key.strip())
     batch = load_json(body, PROVIDER)
     if not isinstance(batch, list):
         raise MalformedPayload("sendgrid webhook: expected a JSON array of events")
+    return Verified(batch)
+
+
+def reports(batch: list) -> list[Report]:
     found: list[Report | None] = []
     for event in batch:
         if isinstance(event, dict):
