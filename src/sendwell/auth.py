@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from sendwell.db.engine import as_utc, utcnow
 from sendwell.db.schema import api_tokens, users
-from sendwell.errors import NotFound, UserError
+from sendwell.errors import Hint, NotFound, UserError
 
 TOKEN_PREFIX = "sw_"
 MIN_PASSWORD = 8
@@ -44,7 +44,7 @@ def create_token(engine: Engine, name: str) -> tuple[int, str]:
     """Make a token; returns (id, token). Only the hash is stored, so the token cannot be shown again."""
     name = name.strip()
     if not name or len(name) > NAME_MAX:
-        raise UserError(f"token name: must be 1 to {NAME_MAX} characters")
+        raise UserError(f"must be 1 to {NAME_MAX} characters", field="name")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with engine.begin() as conn:
         tid = conn.execute(api_tokens.insert().values(name=name, token_hash=_digest(token),
@@ -71,7 +71,7 @@ def revoke_token(engine: Engine, name_or_id: str | int) -> int:
         n = conn.execute(api_tokens.update().where(api_tokens.c.name == str(name_or_id), live)
                          .values(revoked_at=utcnow())).rowcount
     if not n:
-        raise NotFound(f"token {name_or_id!r}: no live token with this id or name (see `sendwell tokens list`)")
+        raise NotFound(f"token {name_or_id!r}: no live token with this id or name", hint=Hint.LIST_TOKENS)
     return n
 
 
@@ -90,20 +90,21 @@ def check_token(engine: Engine, token: str) -> TokenInfo | None:
 
 def _check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD:
-        raise UserError(f"password: must be at least {MIN_PASSWORD} characters")
+        raise UserError(f"must be at least {MIN_PASSWORD} characters", field="password")
 
 
 def create_user(engine: Engine, username: str, password: str) -> int:
     username = username.strip()
     if not username or len(username) > NAME_MAX:
-        raise UserError(f"user name: must be 1 to {NAME_MAX} characters")
+        raise UserError(f"must be 1 to {NAME_MAX} characters", field="username")
     _check_password(password)
     try:
         with engine.begin() as conn:
             return conn.execute(users.insert().values(username=username, password_hash=_hasher.hash(password),
                                                       created_at=utcnow())).inserted_primary_key[0]
     except IntegrityError:
-        raise UserError(f"user {username!r} already exists (use `sendwell users passwd`)") from None
+        raise UserError(f"user {username!r} already exists; change its password instead", field="username",
+                        named=True, hint=Hint.CHANGE_PASSWORD, target=username) from None
 
 
 def set_password(engine: Engine, username: str, password: str) -> None:
@@ -112,7 +113,7 @@ def set_password(engine: Engine, username: str, password: str) -> None:
         n = conn.execute(users.update().where(users.c.username == username.strip())
                          .values(password_hash=_hasher.hash(password))).rowcount
     if not n:
-        raise NotFound(f"user {username!r} does not exist (use `sendwell users create`)")
+        raise NotFound(f"user {username!r} does not exist", hint=Hint.CREATE_USER, target=username)
 
 
 def list_users(engine: Engine) -> list[dict[str, Any]]:

@@ -35,7 +35,7 @@ def test_revoked_token_stops_working_at_once(app, web_engine) -> None:  # noqa: 
         revoke_token(web_engine, tid)
         r = client.get("/api/v1/contacts")
     assert r.status_code == 401
-    assert r.json() == {"detail": "invalid or revoked API token", "field": None}
+    assert r.json() == {"detail": "invalid or revoked API token", "field": None, "pointer": None}
 
 
 def test_session_cookie_does_not_open_the_api(ui) -> None:  # noqa: ANN001
