@@ -6,6 +6,7 @@ import sys
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from sendwell.cli.common import Context, err_console
 from sendwell.cli.errors import describe
@@ -56,7 +57,7 @@ def main() -> None:
         app()
     except (UserError, ConfigError) as err:
         message = describe(err) if isinstance(err, UserError) else str(err)
-        err_console.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+        err_console.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
         sys.exit(2)
     except KeyboardInterrupt:
         err_console.print("interrupted")
