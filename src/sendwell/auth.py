@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from sendwell.db.engine import as_utc, utcnow
 from sendwell.db.schema import api_tokens, users
-from sendwell.errors import NotFound, UserError
+from sendwell.errors import Hint, NotFound, UserError
 
 TOKEN_PREFIX = "sw_"
 MIN_PASSWORD = 8
@@ -48,9 +48,9 @@ def create_token(engine: Engine, name: str, *, expires_days: float | None = None
     """Make a token; returns (id, token). Only the hash is stored, so the token cannot be shown again."""
     name = name.strip()
     if not name or len(name) > NAME_MAX:
-        raise UserError(f"token name: must be 1 to {NAME_MAX} characters")
+        raise UserError(f"must be 1 to {NAME_MAX} characters", field="name")
     if expires_days is not None and not 0 < expires_days <= MAX_DAYS:
-        raise UserError(f"--expires-days: must be more than 0 and at most {MAX_DAYS}")
+        raise UserError(f"must be more than 0 and at most {MAX_DAYS}", field="expires_days")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     now = utcnow()
     expires = now + timedelta(days=expires_days) if expires_days is not None else None
@@ -86,7 +86,7 @@ def revoke_token(engine: Engine, name_or_id: str | int) -> int:
         n = conn.execute(api_tokens.update().where(api_tokens.c.name == str(name_or_id), live)
                          .values(revoked_at=utcnow())).rowcount
     if not n:
-        raise NotFound(f"token {name_or_id!r}: no live token with this id or name (see `sendwell tokens list`)")
+        raise NotFound(f"token {name_or_id!r}: no live token with this id or name", hint=Hint.LIST_TOKENS)
     return n
 
 
@@ -110,20 +110,21 @@ def check_token(engine: Engine, token: str, now: datetime | None = None) -> Toke
 
 def _check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD:
-        raise UserError(f"password: must be at least {MIN_PASSWORD} characters")
+        raise UserError(f"must be at least {MIN_PASSWORD} characters", field="password")
 
 
 def create_user(engine: Engine, username: str, password: str) -> int:
     username = username.strip()
     if not username or len(username) > NAME_MAX:
-        raise UserError(f"user name: must be 1 to {NAME_MAX} characters")
+        raise UserError(f"must be 1 to {NAME_MAX} characters", field="username")
     _check_password(password)
     try:
         with engine.begin() as conn:
             return conn.execute(users.insert().values(username=username, password_hash=_hasher.hash(password),
                                                       created_at=utcnow())).inserted_primary_key[0]
     except IntegrityError:
-        raise UserError(f"user {username!r} already exists (use `sendwell users passwd`)") from None
+        raise UserError(f"user {username!r} already exists; change its password instead", field="username",
+                        named=True, hint=Hint.CHANGE_PASSWORD, target=username) from None
 
 
 def set_password(engine: Engine, username: str, password: str) -> None:
@@ -138,7 +139,7 @@ def set_password(engine: Engine, username: str, password: str) -> None:
         if n:
             revoke_in(conn, username, utcnow())
     if not n:
-        raise NotFound(f"user {username!r} does not exist (use `sendwell users create`)")
+        raise NotFound(f"user {username!r} does not exist", hint=Hint.CREATE_USER, target=username)
 
 
 def list_users(engine: Engine) -> list[dict[str, Any]]:

@@ -14,7 +14,7 @@ from sendwell import audience
 from sendwell.addresses import AddressError, parse_address
 from sendwell.db.engine import utcnow
 from sendwell.db.schema import campaign_segments, campaigns, recipients, segments
-from sendwell.errors import NotFound, UserError
+from sendwell.errors import Hint, NotFound, UserError
 from sendwell.model import CampaignState, Verdict
 
 TRACK_OPTIONS = ("reads", "clicks")
@@ -23,7 +23,7 @@ EDITABLE = ("subject", "from_addr", "reply_to", "html", "text", "skip_verdicts",
 
 def _check_header(field: str, value: str) -> str:
     if any(c in value for c in "\r\n\x00"):
-        raise UserError(f"{field}: must be a single line (no line breaks)")
+        raise UserError("must be a single line (no line breaks)", field=field)
     return value.strip()
 
 
@@ -34,7 +34,7 @@ def _check_mailbox(field: str, value: str) -> str:
     try:
         parse_address(addr)
     except AddressError as err:
-        raise UserError(f"{field}: {value!r}: {err}") from None
+        raise UserError(f"{value!r}: {err}", field=field) from None
     return formataddr((name, addr)) if name else addr
 
 
@@ -44,7 +44,7 @@ def _check_template(field: str, source: str | None) -> str | None:
     try:
         jinja2.Environment().parse(source)
     except jinja2.TemplateSyntaxError as err:
-        raise UserError(f"{field}: template error on line {err.lineno}: {err.message}") from None
+        raise UserError(f"template error on line {err.lineno}: {err.message}", field=field) from None
     return source
 
 
@@ -52,20 +52,20 @@ def _check_options(skip_verdicts: Iterable[str], track: Iterable[str]) -> tuple[
     skip = sorted({s.strip() for s in skip_verdicts if s.strip()})
     for s in skip:
         if s not in {v.value for v in Verdict} or s == Verdict.VALID:
-            raise UserError(f"--skip: {s!r} is not one of invalid, risky, unknown")
+            raise UserError(f"{s!r} is not one of invalid, risky, unknown", field="skip_verdicts")
     tr = sorted({t.strip() for t in track if t.strip()})
     for t in tr:
         if t not in TRACK_OPTIONS:
-            raise UserError(f"--track: {t!r} is not one of {', '.join(TRACK_OPTIONS)}")
+            raise UserError(f"{t!r} is not one of {', '.join(TRACK_OPTIONS)}", field="track")
     return skip, tr
 
 
-def _segment_ids(conn: Connection, names: Sequence[str], option: str) -> list[int]:
+def _segment_ids(conn: Connection, names: Sequence[str], field: str) -> list[int]:
     ids = []
     for name in names:
         sid = conn.execute(select(segments.c.id).where(segments.c.name == name)).scalar()
         if sid is None:
-            raise UserError(f"{option} {name!r}: no such segment (see `sendwell segments list`)")
+            raise UserError(f"{name!r}: no such segment", field=field, hint=Hint.LIST_SEGMENTS)
         ids.append(sid)
     return ids
 
@@ -76,26 +76,27 @@ def create_campaign(engine: Engine, *, name: str, subject: str, from_addr: str, 
                     track: Iterable[str] = ()) -> int:
     name = name.strip()
     if not name:
-        raise UserError("campaign name: must not be empty")
+        raise UserError("must not be empty", field="name")
     if not subject.strip():
-        raise UserError("--subject: must not be empty")
+        raise UserError("must not be empty", field="subject")
     if html is None and text is None:
-        raise UserError("give a body: --html FILE and/or --text FILE")
+        raise UserError("missing: give an HTML and/or a plain-text body", field="html")
     both = set(include) & set(exclude)
     if both:
-        raise UserError(f"segment(s) {', '.join(sorted(both))} both included and excluded")
+        raise UserError(f"segment(s) {', '.join(sorted(both))} both included and excluded", field="exclude",
+                        named=True)
     skip, tr = _check_options(skip_verdicts, track)
     values = {
-        "name": name, "subject": _check_template("--subject", _check_header("--subject", subject)),
-        "from_addr": _check_mailbox("--from", from_addr),
-        "reply_to": _check_mailbox("--reply-to", reply_to) if reply_to else None,
-        "html": _check_template("--html", html), "text": _check_template("--text", text),
+        "name": name, "subject": _check_template("subject", _check_header("subject", subject)),
+        "from_addr": _check_mailbox("from_addr", from_addr),
+        "reply_to": _check_mailbox("reply_to", reply_to) if reply_to else None,
+        "html": _check_template("html", html), "text": _check_template("text", text),
         "state": CampaignState.DRAFT.value, "skip_verdicts": skip, "track": tr,
         "all_contacts": not include, "created_at": utcnow(),
     }
     try:
         with engine.begin() as conn:
-            inc, exc = _segment_ids(conn, include, "--segment"), _segment_ids(conn, exclude, "--exclude")
+            inc, exc = _segment_ids(conn, include, "include"), _segment_ids(conn, exclude, "exclude")
             cid = conn.execute(campaigns.insert().values(**values)).inserted_primary_key[0]
             rows = [{"campaign_id": cid, "segment_id": s, "mode": "include"} for s in inc]
             rows += [{"campaign_id": cid, "segment_id": s, "mode": "exclude"} for s in exc]
@@ -103,7 +104,7 @@ def create_campaign(engine: Engine, *, name: str, subject: str, from_addr: str, 
                 conn.execute(campaign_segments.insert(), rows)
             return cid
     except IntegrityError:
-        raise UserError(f"campaign {name!r} already exists") from None
+        raise UserError(f"campaign {name!r} already exists", field="name", named=True) from None
 
 
 def _campaign_row(conn: Connection, name_or_id: str | int):  # noqa: ANN202 - a Row
@@ -114,7 +115,7 @@ def _campaign_row(conn: Connection, name_or_id: str | int):  # noqa: ANN202 - a 
             return row
     row = conn.execute(q.where(campaigns.c.name == str(name_or_id))).first()
     if row is None:
-        raise NotFound(f"campaign {name_or_id!r} does not exist (see `sendwell campaigns list`)")
+        raise NotFound(f"campaign {name_or_id!r} does not exist", hint=Hint.LIST_CAMPAIGNS)
     return row
 
 
@@ -151,14 +152,14 @@ def edit_campaign(engine: Engine, name_or_id: str | int, *, include: Sequence[st
         raise UserError(f"cannot edit {', '.join(sorted(unknown))}")
     changes = {k: v for k, v in changes.items() if v is not None}
     if "subject" in changes:
-        changes["subject"] = _check_template("--subject", _check_header("--subject", changes["subject"]))
+        changes["subject"] = _check_template("subject", _check_header("subject", changes["subject"]))
     if "from_addr" in changes:
-        changes["from_addr"] = _check_mailbox("--from", changes["from_addr"])
+        changes["from_addr"] = _check_mailbox("from_addr", changes["from_addr"])
     if changes.get("reply_to"):
-        changes["reply_to"] = _check_mailbox("--reply-to", changes["reply_to"])
+        changes["reply_to"] = _check_mailbox("reply_to", changes["reply_to"])
     for f in ("html", "text"):
         if f in changes:
-            _check_template(f"--{f}", changes[f])
+            _check_template(f, changes[f])
     if "skip_verdicts" in changes or "track" in changes:
         skip, tr = _check_options(changes.get("skip_verdicts", ()), changes.get("track", ()))
         if "skip_verdicts" in changes:
@@ -176,13 +177,14 @@ def edit_campaign(engine: Engine, name_or_id: str | int, *, include: Sequence[st
             inc = set(include) if include is not None else {n for n, m in current if m == "include"}
             exc = set(exclude) if exclude is not None else {n for n, m in current if m == "exclude"}
             if inc & exc:
-                raise UserError(f"segment(s) {', '.join(sorted(inc & exc))} both included and excluded")
+                raise UserError(f"segment(s) {', '.join(sorted(inc & exc))} both included and excluded",
+                                field="exclude", named=True)
         if changes:
             conn.execute(campaigns.update().where(campaigns.c.id == row.id).values(**changes))
-        for mode, names, option in (("include", include, "--segment"), ("exclude", exclude, "--exclude")):
+        for mode, names in (("include", include), ("exclude", exclude)):
             if names is None:
                 continue
-            ids = _segment_ids(conn, names, option)
+            ids = _segment_ids(conn, names, mode)
             conn.execute(campaign_segments.delete().where(campaign_segments.c.campaign_id == row.id,
                                                           campaign_segments.c.mode == mode))
             if ids:

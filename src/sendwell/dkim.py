@@ -27,7 +27,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sendwell.errors import UserError
+from sendwell.errors import Hint, UserError
 
 INDEX_NAME = "keys.json"
 DEFAULT_DIR = "dkim"
@@ -114,9 +114,9 @@ def _check_name(value: str, what: str) -> str:
     value = value.strip().rstrip(".").lower()
     labels = value.split(".")
     if not value or not all(_LABEL.match(label) or (what == "selector" and label == "_") for label in labels):
-        raise UserError(f"--{what} {value!r}: not a valid DNS name (letters, digits, hyphens and dots)")
+        raise UserError(f"{value!r}: not a valid DNS name (letters, digits, hyphens and dots)", field=what)
     if what == "domain" and len(labels) < 2:
-        raise UserError(f"--domain {value!r}: give the full domain, e.g. example.com")
+        raise UserError(f"{value!r}: give the full domain, e.g. example.com", field="domain")
     return value
 
 
@@ -128,7 +128,8 @@ def generate_key(domain: str, selector: str, algorithm: Algorithm = Algorithm.RS
 
     domain, selector = _check_name(domain, "domain"), _check_name(selector, "selector")
     if algorithm is Algorithm.RSA and not 1024 <= bits <= 4096:
-        raise UserError(f"--bits {bits}: use 2048 (1024 is the minimum receivers accept, 4096 the useful maximum)")
+        raise UserError(f"{bits}: use 2048 (1024 is the minimum receivers accept, 4096 the useful maximum)",
+                        field="bits")
     folder = keys_dir(directory)
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     entries = load_index(folder)
@@ -166,7 +167,7 @@ def activate_key(domain: str, selector: str, directory: str | os.PathLike | None
     domain, entries = domain.lower().rstrip("."), load_index(folder)
     target = next((e for e in entries if e.domain == domain and e.selector == selector), None)
     if target is None:
-        raise UserError(f"{domain}: no DKIM key with selector {selector!r} in {folder} (see `sendwell dkim list`)")
+        raise UserError(f"{domain}: no DKIM key with selector {selector!r} in {folder}", hint=Hint.LIST_DKIM_KEYS)
     updated = []
     for e in entries:
         if e is target:
@@ -263,8 +264,7 @@ def missing_key_warning(from_addr: str, directory: str | os.PathLike | None = No
     if keys_for_domain(domain, load_index(folder)):
         return None
     return (f"no DKIM key for {domain} in {folder}: messages will go out unsigned and Gmail, Yahoo and "
-            f"Microsoft will reject or junk bulk mail; run `sendwell dkim generate --domain {domain} "
-            f"--selector s1`, publish the record it prints, then `sendwell domain check {domain}`")
+            "Microsoft will reject or junk bulk mail; generate a key, publish its DNS record, then check the domain")
 
 
 # --------------------------------------------------------------------------- relaxed canonicalization

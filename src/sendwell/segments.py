@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sendwell.db import bulk
 from sendwell.db.engine import utcnow
 from sendwell.db.schema import campaign_segments, campaigns, segment_members, segments
-from sendwell.errors import NotFound, UserError
+from sendwell.errors import Hint, NotFound, UserError
 from sendwell.model import ImportReport
 from sendwell.readers import good_records, typed
 
@@ -21,7 +21,7 @@ BATCH = 20_000
 def segment_id(conn: Connection, name: str) -> int:
     sid = conn.execute(select(segments.c.id).where(segments.c.name == name)).scalar()
     if sid is None:
-        raise NotFound(f"segment {name!r} does not exist (see `sendwell segments list`)")
+        raise NotFound(f"segment {name!r} does not exist", hint=Hint.LIST_SEGMENTS)
     return sid
 
 
@@ -34,20 +34,20 @@ def name_of(engine: Engine, name_or_id: str | int) -> str:
                 return found
         found = conn.execute(select(segments.c.name).where(segments.c.name == str(name_or_id))).scalar()
     if found is None:
-        raise NotFound(f"segment {name_or_id!r} does not exist (see `sendwell segments list`)")
+        raise NotFound(f"segment {name_or_id!r} does not exist", hint=Hint.LIST_SEGMENTS)
     return found
 
 
 def create(engine: Engine, name: str, description: str = "") -> int:
     name = name.strip()
     if not name:
-        raise UserError("segment name: must not be empty")
+        raise UserError("must not be empty", field="name")
     try:
         with engine.begin() as conn:
             return conn.execute(segments.insert().values(name=name, description=description,
                                                          created_at=utcnow())).inserted_primary_key[0]
     except IntegrityError:
-        raise UserError(f"segment {name!r} already exists") from None
+        raise UserError(f"segment {name!r} already exists", field="name", named=True) from None
 
 
 def _merge_stage(conn: Connection, sid: int) -> int:
@@ -135,7 +135,7 @@ def create_from_campaign(engine: Engine, name: str, campaign_id: int, statuses: 
                 bulk.analyze(conn, "segment_members")
             return added
     except IntegrityError:
-        raise UserError(f"segment {name!r} already exists") from None
+        raise UserError(f"segment {name!r} already exists", field="name", named=True) from None
 
 
 def list_segments(engine: Engine) -> list[dict[str, Any]]:

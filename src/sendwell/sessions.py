@@ -13,7 +13,7 @@ from sqlalchemy import Connection, Engine, delete, func, select
 from sendwell.config import WebSettings
 from sendwell.db.engine import as_utc, utcnow
 from sendwell.db.schema import sessions, users
-from sendwell.errors import NotFound
+from sendwell.errors import Hint, NotFound
 
 TOUCH_EVERY = timedelta(seconds=60)  # last_seen_at is written at most this often: a page view is not a write
 
@@ -89,7 +89,7 @@ def revoke_sessions(engine: Engine, username: str) -> int:
     username = username.strip()
     with engine.begin() as conn:
         if conn.execute(select(users.c.id).where(users.c.username == username)).scalar() is None:
-            raise NotFound(f"user {username!r} does not exist (see `sendwell users list`)")
+            raise NotFound(f"user {username!r} does not exist", named=True, hint=Hint.LIST_USERS)
         return revoke_in(conn, username, utcnow())
 
 

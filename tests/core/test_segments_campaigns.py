@@ -48,13 +48,16 @@ def test_segment_from_campaign_errors(engine):
 
 
 def test_campaign_validation_names_the_field(engine):
-    with pytest.raises(UserError, match="--subject"):
+    with pytest.raises(UserError, match="^subject: must be a single line") as err:
         campaigns.create_campaign(engine, name="c", subject="Hi\r\nBcc: x@evil.com", from_addr="me@example.com",
                                   text="t")
-    with pytest.raises(UserError, match="--from"):
+    assert err.value.field == "subject"
+    with pytest.raises(UserError, match="^from_addr: 'not an address'") as err:
         campaigns.create_campaign(engine, name="c", subject="s", from_addr="not an address", text="t")
-    with pytest.raises(UserError, match="--html: template error on line 2"):
+    assert err.value.field == "from_addr"
+    with pytest.raises(UserError, match="^html: template error on line 2") as err:
         campaigns.create_campaign(engine, name="c", subject="s", from_addr="me@example.com", html="ok\n{% if %}")
+    assert err.value.field == "html"
     with pytest.raises(UserError, match="both included and excluded"):
         segments.create(engine, "s1")
         campaigns.create_campaign(engine, name="c", subject="s", from_addr="me@example.com", text="t",

@@ -140,6 +140,7 @@ def csv_300mb(tmp_path_factory) -> tuple[Path, int]:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)  # writing and importing 300 MB: ~30 s alone, several times that on a loaded machine
 @pytest.mark.parametrize("command", ["blacklist", "contacts"])
 def test_300mb_csv_import_stays_under_200mb(csv_300mb, tmp_path, command):
     path, rows = csv_300mb

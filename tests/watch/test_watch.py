@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import re
 import threading
 import time
 from datetime import timedelta
@@ -229,8 +230,9 @@ def test_parse_url(url, flags, expected):
 @pytest.mark.parametrize("url, flags", [("pop3://u@h/", {}), ("imaps://h/INBOX", {}),
                                         ("imaps://u@h/INBOX", {"no_tls": True}), ("imap://u@h:x/", {})])
 def test_parse_url_refuses_what_it_cannot_use(url, flags):
-    with pytest.raises(UserError, match="--"):
+    with pytest.raises(UserError, match=f"^imap: {re.escape(url)}: ") as err:
         imap.parse_url(url, **flags)
+    assert err.value.field == "imap"
 
 
 def test_folder_names_use_modified_utf7():

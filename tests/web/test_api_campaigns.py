@@ -45,7 +45,8 @@ def test_errors_name_the_field_at_fault(api) -> None:  # noqa: ANN001
     assert r.status_code == 400 and r.json()["field"] == "exclude"
     api.post("/api/v1/campaigns", json=BODY)
     r = api.post("/api/v1/campaigns", json=BODY)
-    assert r.status_code == 400 and r.json() == {"detail": "campaign 'spring' already exists", "field": "name"}
+    assert r.status_code == 400 and r.json() == {"detail": "campaign 'spring' already exists", "field": "name",
+                                                 "pointer": "/name"}
     r = api.post("/api/v1/campaigns", json={"name": "x"})
     assert r.status_code == 422 and r.json()["field"] in ("subject", "from_addr")
 

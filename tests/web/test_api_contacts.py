@@ -96,7 +96,8 @@ def test_too_large_streamed_upload_without_length_is_refused(api) -> None:  # no
 def test_binary_upload_is_a_clear_400(api) -> None:  # noqa: ANN001
     r = api.post("/api/v1/contacts/import", files={"file": ("photo.png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" * 20)})
     assert r.status_code == 400
-    assert r.json() == {"detail": "photo.png: looks like a binary file, not CSV or text", "field": "file"}
+    assert r.json() == {"detail": "photo.png: looks like a binary file, not CSV or text", "field": "file",
+                        "pointer": "/file"}
 
 
 def test_missing_file_is_a_422_naming_it(api) -> None:  # noqa: ANN001
@@ -132,7 +133,8 @@ def test_zip_bomb_uploads_are_refused_without_being_expanded(api) -> None:  # no
             tracemalloc.reset_peak()
             r = api.post("/api/v1/contacts/import", files={"file": (name, bomb)})
             assert r.status_code == 400, r.text
-            assert r.json() == {"detail": f"{name}: looks like a binary file, not CSV or text", "field": "file"}
+            assert r.json() == {"detail": f"{name}: looks like a binary file, not CSV or text", "field": "file",
+                                "pointer": "/file"}
             # the same bytes as a gzip-encoded request body: not inflated either
             r = api.post("/api/v1/contacts/import", content=bomb,
                          headers={"Content-Type": "text/csv", "Content-Encoding": "gzip"})

@@ -12,7 +12,8 @@ def test_create_and_refuse_a_duplicate_naming_the_field(api) -> None:  # noqa: A
     r = api.post("/api/v1/segments", json={"name": "vip", "description": "best"})
     assert r.status_code == 201 and r.json()["name"] == "vip"
     r = api.post("/api/v1/segments", json={"name": "vip"})
-    assert r.status_code == 400 and r.json() == {"detail": "segment 'vip' already exists", "field": "name"}
+    assert r.status_code == 400 and r.json() == {"detail": "segment 'vip' already exists", "field": "name",
+                                                 "pointer": "/name"}
     r = api.post("/api/v1/segments", json={"name": "   "})
     assert r.status_code == 400 and r.json()["field"] == "name"
 

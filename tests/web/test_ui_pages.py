@@ -88,7 +88,7 @@ def test_campaign_with_segments_to_send_to_and_to_exclude(ui, web_engine) -> Non
 def test_campaign_form_keeps_input_and_marks_the_bad_field(ui) -> None:  # noqa: ANN001
     r = ui.post("/campaigns/new", {"name": "x", "subject": "Hi <b>", "from_addr": "not an address", "text": "t"})
     assert r.status_code == 400
-    assert 'aria-invalid="true"' in r.text and "from_addr:" in r.text
+    assert 'aria-invalid="true"' in r.text and "From: &#39;not an address&#39;" in r.text
     assert 'value="Hi &lt;b&gt;"' in r.text
 
 

@@ -83,18 +83,18 @@ def parse_url(url: str, *, starttls: bool = False, no_tls: bool = False) -> tupl
     """imaps://user@host[:port]/FOLDER → (MailboxUrl, password given in the URL or None)."""
     parts = urlsplit(url.strip())
     if parts.scheme not in ("imap", "imaps"):
-        raise UserError(f"--imap {url}: use imaps://user@host/INBOX (or imap:// with --starttls or --no-tls)")
+        raise UserError(f"{url}: use imaps://user@host/INBOX (or imap:// with STARTTLS or without TLS)", field="imap")
     if starttls and no_tls:
-        raise UserError("--starttls and --no-tls cannot be used together")
+        raise UserError("STARTTLS and no TLS cannot be chosen together", field="starttls")
     if parts.scheme == "imaps" and (starttls or no_tls):
-        raise UserError(f"--imap {url}: imaps:// is TLS from the start; use imap:// with --starttls or --no-tls")
+        raise UserError(f"{url}: imaps:// is TLS from the start; use imap:// for STARTTLS or no TLS", field="imap")
     if not parts.hostname or not parts.username:
-        raise UserError(f"--imap {url}: the URL needs a user and a host (imaps://user@host/INBOX)")
+        raise UserError(f"{url}: the URL needs a user and a host (imaps://user@host/INBOX)", field="imap")
     tls = Tls.IMPLICIT if parts.scheme == "imaps" else (Tls.NONE if no_tls else Tls.STARTTLS)
     try:
         port = parts.port or (993 if tls is Tls.IMPLICIT else 143)
     except ValueError:
-        raise UserError(f"--imap {url}: the port is not a number") from None
+        raise UserError(f"{url}: the port is not a number", field="imap") from None
     folder = unquote(parts.path.lstrip("/")) or "INBOX"
     password = unquote(parts.password) if parts.password else None
     return MailboxUrl(parts.hostname, port, unquote(parts.username), folder, tls), password
@@ -191,7 +191,7 @@ class Watcher:
                     conn.starttls(ssl_context=self.ssl_context)
         except ssl.SSLCertVerificationError as err:  # a set-up problem, not a passing network fault
             raise UserError(f"{m}: the server's TLS certificate is not trusted ({err.verify_message}); "
-                            "give its CA with --ca-file") from None
+                            "give the CA that signed it", field="ca_file", named=True) from None
         except imaplib.IMAP4.error as err:
             if isinstance(err, imaplib.IMAP4.abort):
                 raise

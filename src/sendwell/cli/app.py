@@ -6,8 +6,10 @@ import sys
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from sendwell.cli.common import Context, err_console
+from sendwell.cli.errors import describe
 from sendwell.config import ConfigError, load_settings
 from sendwell.errors import UserError
 
@@ -54,7 +56,8 @@ def main() -> None:
     try:
         app()
     except (UserError, ConfigError) as err:
-        err_console.print(f"[red]error:[/red] {err}", highlight=False, soft_wrap=True)
+        message = describe(err) if isinstance(err, UserError) else str(err)
+        err_console.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
         sys.exit(2)
     except KeyboardInterrupt:
         err_console.print("interrupted")

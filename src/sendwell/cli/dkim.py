@@ -140,7 +140,7 @@ def sign_command(
 
     from sendwell import dkim
     from sendwell.cli.common import open_input
-    from sendwell.errors import UserError
+    from sendwell.errors import Hint, UserError
 
     with open_input(path) as (name, fh):
         raw = fh.read()
@@ -151,5 +151,6 @@ def sign_command(
     from_addr = from_value.decode("utf-8", "replace")
     signer = dkim.Signer.for_from_domain(dkim.domain_of(from_addr), directory)
     if signer is None:
-        raise UserError(dkim.missing_key_warning(from_addr, directory) or f"{name}: no key")
+        raise UserError(dkim.missing_key_warning(from_addr, directory) or f"{name}: no key",
+                        hint=Hint.GENERATE_DKIM_KEY, target=dkim.domain_of(from_addr) or None)
     sys.stdout.buffer.write(signer.sign(raw))

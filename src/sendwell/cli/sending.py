@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from sendwell.cli.common import console, ctx_obj, err_console, output_text, print_json, warn_exposed_secrets, write_csv
+from sendwell.cli.errors import next_step
 from sendwell.errors import UserError
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output")]
@@ -107,7 +108,8 @@ def send(
             err_console.print(f"[yellow]warning:[/yellow] {w}", highlight=False)
         if report.message:
             colour = "red" if report.stopped in ("breaker", "error") else "yellow"
-            err_console.print(f"[{colour}]{report.stopped}:[/{colour}] {report.message}", highlight=False)
+            err_console.print(f"[{colour}]{report.stopped}:[/{colour}] {report.message}{next_step(report.stopped)}",
+                              highlight=False)
         elif report.stopped == "idle" and data["by_status"]["deferred"]:
             console.print(f"{data['by_status']['deferred']} deferred recipient(s) wait for a later retry (next at "
                           f"{_fmt_time(data['next_retry_at'])}): keep `sendwell worker` running, or send again then",
@@ -266,7 +268,8 @@ def resend(
     else:
         _show_stats(data)
         if report.message:
-            err_console.print(f"[yellow]{report.stopped}:[/yellow] {report.message}", highlight=False)
+            err_console.print(f"[yellow]{report.stopped}:[/yellow] {report.message}{next_step(report.stopped)}",
+                              highlight=False)
 
 
 def stats(ctx: typer.Context, campaign: str, as_json: JsonOpt = False) -> None:
@@ -334,7 +337,7 @@ def limit(
                   f"{t['remaining']}, address-error rate {t['error_rate']:.1%}", highlight=False)
     if data["breaker"]:
         console.print(f"[bold red]sending paused by the circuit breaker[/bold red] since {data['breaker']['at']}: "
-                      f"{data['breaker']['reason']}", highlight=False)
+                      f"{data['breaker']['reason']}{next_step('breaker')}", highlight=False)
     console.print(f"policy: {data['policy']}", highlight=False)
     from sendwell.cli.common import table
 

@@ -10,7 +10,7 @@ from sqlalchemy import Connection, Engine, func, select, update
 from sendwell.campaigns import get_campaign, start_campaign
 from sendwell.db.engine import utcnow
 from sendwell.db.schema import campaigns, recipients
-from sendwell.errors import UserError
+from sendwell.errors import Hint, UserError
 from sendwell.model import CampaignState, FailureKind, RecipientStatus
 
 C, R = CampaignState, RecipientStatus
@@ -47,8 +47,8 @@ def prepare_send(engine: Engine, name_or_id: str | int) -> tuple[dict[str, Any],
         queued = start_campaign(engine, campaign["id"])
         campaign = get_campaign(engine, campaign["id"])
     if campaign["state"] == C.PAUSED:
-        raise UserError(f"campaign {campaign['name']!r} is paused: `sendwell campaigns resume {campaign['name']}` "
-                        "first")
+        raise UserError(f"campaign {campaign['name']!r} is paused: resume it first", hint=Hint.RESUME_CAMPAIGN,
+                        target=campaign["name"])
     if campaign["state"] == C.CANCELLED:
         raise UserError(f"campaign {campaign['name']!r} was cancelled")
     return campaign, queued
@@ -78,12 +78,12 @@ def cancel(engine: Engine, name_or_id: str | int) -> int:
                     next_attempt_at=None, updated_at=utcnow())).rowcount
 
 
-def parse_statuses(value: str | Iterable[str], allowed: Iterable[str], option: str = "--status") -> list[str]:
+def parse_statuses(value: str | Iterable[str], allowed: Iterable[str], field: str = "statuses") -> list[str]:
     items = [s.strip() for s in (value.split(",") if isinstance(value, str) else value) if s.strip()]
     allowed = list(allowed)
     bad = [s for s in items if s not in allowed]
     if bad or not items:
-        raise UserError(f"{option}: {', '.join(bad) or 'nothing given'}: choose from {', '.join(allowed)}")
+        raise UserError(f"{', '.join(bad) or 'nothing given'}: choose from {', '.join(allowed)}", field=field)
     return items
 
 
@@ -92,8 +92,8 @@ def resend(engine: Engine, name_or_id: str | int, statuses: Iterable[str]) -> in
     wanted = list(statuses)
     for s in wanted:
         if s not in RESENDABLE:
-            raise UserError(f"--status {s}: only {', '.join(RESENDABLE)} recipients can be sent again "
-                            "(never sent, error or skipped ones)")
+            raise UserError(f"{s}: only {', '.join(RESENDABLE)} recipients can be sent again "
+                            "(never sent, error or skipped ones)", field="statuses")
     campaign = get_campaign(engine, name_or_id)
     with engine.begin() as conn:
         n = conn.execute(select(func.count()).select_from(recipients).where(

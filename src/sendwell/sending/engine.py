@@ -259,7 +259,7 @@ class Sender:
                 wait = (self.backoff_until - now).total_seconds()
                 if not self.forever and wait > self.linger:
                     self._finish("server", f"the relay keeps failing ({self.report.server_problem}); "
-                                           f"next try in {wait:.0f} s: run `sendwell worker` or send again")
+                                           f"next try in {wait:.0f} s: run the sending worker or send again")
                     break
                 await self._nap(min(wait, 0.5))
                 continue

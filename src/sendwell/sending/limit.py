@@ -110,7 +110,7 @@ def judge_complaints(complaints: int, sent: int, settings: LimitSettings) -> Jud
 def _level(r: float, warn: float, pause: float, what: str) -> Judgement:
     if r > pause:
         return Judgement(Level.PAUSE, r, f"{what} is above {pause:.1%}: all sending paused; "
-                                         "fix the list, then `sendwell limit --resume`")
+                                         "fix the list, then resume sending")
     if r > warn:
         return Judgement(Level.WARN, r, f"{what} is above {warn:.1%}")
     return Judgement(Level.OK, r, "")

@@ -16,7 +16,8 @@ class BodyTooLarge(HTTPException):
 
 def too_large_message(limit: int) -> str:
     size = f"{limit / (1024 * 1024):g} MB" if limit >= 1024 * 1024 else f"{limit // 1024} KB"
-    return f"upload too large: the limit is {size} ({limit} bytes); split the file or raise --max-upload-mb"
+    return (f"upload too large: the limit is {size} ({limit} bytes); split the file or ask the operator to raise "
+            "the upload limit")
 
 
 class BodyLimit:

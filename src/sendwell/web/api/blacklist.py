@@ -10,12 +10,12 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy import Engine
 
 from sendwell import blacklist, campaigns
-from sendwell.errors import NotFound
+from sendwell.errors import NotFound, UserError
 from sendwell.model import BlacklistReason
 from sendwell.web.api.common import Limit, Offset, Search, upload_name
 from sendwell.web.api.schemas import Added, BlacklistAdd, BlacklistFromCampaign, BlacklistRemove, Page, ReportOut
 from sendwell.web.csvout import csv_response
-from sendwell.web.errors import FieldError, blame
+from sendwell.web.errors import blame
 from sendwell.web.security import require_token
 from sendwell.web.state import get_engine
 
@@ -49,7 +49,7 @@ def import_entries(file: UploadFile | None = File(None, description="CSV with an
                    engine: Engine = Depends(get_engine), token: Any = Depends(require_token)) -> dict:
     """Blacklist every address of an uploaded file or of pasted text (give one of `file` or `text`)."""
     if (file is None) == (text is None):
-        raise FieldError("give either a file or pasted text", "file" if file is None else "text")
+        raise UserError("give either a file or pasted text", field="file" if file is None else "text", named=True)
     if file is not None:
         with blame("file"):
             return blacklist.import_file(engine, file.file, name=upload_name(file), reason=reason, note=note,

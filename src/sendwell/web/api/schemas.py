@@ -13,8 +13,11 @@ MAX_PAGE = 1000
 
 
 class Problem(BaseModel):
+    """An error: the message, the JSON field at fault (null: the request as a whole) and a JSON pointer to it."""
+
     detail: str
     field: str | None = None
+    pointer: str | None = Field(None, description="RFC 6901 pointer to the field in the request body, e.g. /subject")
 
 
 class RejectedOut(BaseModel):

@@ -9,9 +9,10 @@ from typing import Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 
+from sendwell.errors import Hint, UserError
 from sendwell.readers import read_rows
 from sendwell.web.api.common import upload_name
-from sendwell.web.errors import FieldError, blame
+from sendwell.web.errors import blame
 
 router = APIRouter(prefix="/verify", tags=["verification"])
 MAX_ADDRESSES = 100_000  # one answer holds every result; bigger lists go through `sendwell verify`
@@ -25,7 +26,7 @@ def verify_list(request: Request, file: UploadFile | None = File(None, descripti
     from sendwell.verify.run import VerifyOptions, verify_texts
 
     if (file is None) == (text is None):
-        raise FieldError("give either a file or pasted text", "file" if file is None else "text")
+        raise UserError("give either a file or pasted text", field="file" if file is None else "text", named=True)
     stream, name, field = ((file.file, upload_name(file), "file") if file is not None
                            else (io.BytesIO(text.encode("utf-8")), "pasted", "text"))
     texts: list[str] = []
@@ -33,8 +34,8 @@ def verify_list(request: Request, file: UploadFile | None = File(None, descripti
         for row in read_rows(stream, name):
             texts.append(row.text)
             if len(texts) > MAX_ADDRESSES:
-                raise FieldError(f"{name}: more than {MAX_ADDRESSES} addresses; split the list or use "
-                                 "`sendwell verify`", field)
+                raise UserError(f"{name}: more than {MAX_ADDRESSES} addresses; split the list or verify it "
+                                "from the command line", field=field, named=True, hint=Hint.VERIFY_OFFLINE)
     options = VerifyOptions.from_settings(request.app.state.web.settings, dns=dns)
     results = [r.as_dict() for r in verify_texts(texts, options)]
     return {"total": len(results), "counts": dict(Counter(r["verdict"] for r in results)), "results": results}

@@ -17,15 +17,17 @@ from sendwell.model import CampaignState, RecipientStatus
 from sendwell.sending import control
 from sendwell.tracking.report import tracking_stats
 from sendwell.web.csvout import csv_response
-from sendwell.web.errors import describe
 from sendwell.web.security import require_user
 from sendwell.web.state import get_engine
 from sendwell.web.ui.charts import status_bars
-from sendwell.web.ui.forms import actor, see_other
+from sendwell.web.ui.forms import actor, form_error, see_other
 from sendwell.web.ui.render import Pager, render
 
 router = APIRouter(prefix="/campaigns")
 FORM_FIELDS = ("name", "subject", "from_addr", "reply_to", "text", "html")
+# A service's field → the label the form shows for it (the error names the field as the reader sees it).
+LABELS = {"name": "Name", "subject": "Subject", "from_addr": "From", "reply_to": "Reply-To", "text": "Plain-text body",
+          "html": "HTML body", "include": "Send to", "exclude": "Never send to", "track": "Tracking"}
 
 
 def _form(request: Request, engine: Engine, values: dict[str, Any], *, campaign: dict | None = None,
@@ -60,7 +62,7 @@ def create(request: Request, name: str = Form(""), subject: str = Form(""), from
                                         reply_to=_blank_to_none(reply_to), text=_blank_to_none(text),
                                         html=_blank_to_none(html), include=include, exclude=exclude, track=track)
     except UserError as err:
-        message, field = describe(err)
+        message, field = form_error(err, LABELS)
         return _form(request, engine, values, status=400, error=message, field=field)
     return see_other(f"/campaigns/{cid}")
 
@@ -185,7 +187,7 @@ def edit(request: Request, cid: int, subject: str = Form(""), from_addr: str = F
                                 text=_blank_to_none(text), html=_blank_to_none(html), include=include,
                                 exclude=exclude, track=track)
     except UserError as err:
-        message, field = describe(err)
+        message, field = form_error(err, LABELS)
         return _form(request, engine, values, campaign=camp, status=400, error=message, field=field)
     return see_other(f"/campaigns/{cid}")
 

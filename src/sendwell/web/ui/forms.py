@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping
 from typing import IO
 
 from fastapi import UploadFile
 from fastapi.responses import RedirectResponse
 
+from sendwell.errors import UserError
 from sendwell.web.api.common import upload_name
-from sendwell.web.errors import FieldError
 
 
 def given(upload: UploadFile | None) -> bool:
@@ -24,8 +25,15 @@ def pasted_or_file(text: str, upload: UploadFile | None, *, required: bool = Tru
     if text.strip():
         return "pasted", io.BytesIO(text.encode("utf-8"))
     if required:
-        raise FieldError("paste some addresses or choose a file", "text")
+        raise UserError("paste some addresses or choose a file", field="text", named=True)
     return None
+
+
+def form_error(err: UserError, labels: Mapping[str, str]) -> tuple[str, str | None]:
+    """(message as the page shows it, form field to outline): the field is called by its label on the form."""
+    if err.field is None or err.named:
+        return str(err), err.field
+    return f"{labels.get(err.field, err.field)}: {err.message}", err.field
 
 
 def actor(user: str) -> str:

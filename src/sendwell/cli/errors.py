@@ -1,0 +1,58 @@
+"""How the command line says a service's error: the field as its flag, the hint as the command to run."""
+
+from __future__ import annotations
+
+from sendwell.errors import Hint, UserError
+
+# A service's field → the option (or argument) that gives it on the command line.
+FLAGS = {
+    "subject": "--subject", "from_addr": "--from", "reply_to": "--reply-to", "html": "--html", "text": "--text",
+    "include": "--segment", "exclude": "--exclude", "skip_verdicts": "--skip", "track": "--track",
+    "statuses": "--status", "reason": "--reason",
+    "imap": "--imap", "starttls": "--starttls", "ca_file": "--ca-file",
+    "domain": "--domain", "selector": "--selector", "bits": "--bits",
+    "name": "name", "username": "user name", "password": "password", "expires_days": "--expires-days",
+}
+
+# A hint → the command that does it; {target} is the name the error carries.
+COMMANDS = {
+    Hint.LIST_CAMPAIGNS: "sendwell campaigns list",
+    Hint.LIST_SEGMENTS: "sendwell segments list",
+    Hint.LIST_TOKENS: "sendwell tokens list",
+    Hint.LIST_USERS: "sendwell users list",
+    Hint.LIST_DKIM_KEYS: "sendwell dkim list",
+    Hint.RESUME_CAMPAIGN: "sendwell campaigns resume {target}",
+    Hint.RESUME_SENDING: "sendwell limit --resume",
+    Hint.RUN_WORKER: "sendwell worker",
+    Hint.CREATE_USER: "sendwell users create {target}",
+    Hint.CHANGE_PASSWORD: "sendwell users passwd {target}",
+    Hint.GENERATE_DKIM_KEY: "sendwell dkim generate --domain {target} --selector s1",
+    Hint.VERIFY_OFFLINE: "sendwell verify FILE",
+}
+
+# Why a send run stopped (SendReport.stopped) → the next step, said after the engine's message.
+STOP_HINTS = {"breaker": Hint.RESUME_SENDING, "server": Hint.RUN_WORKER}
+
+
+def flag(field: str) -> str:
+    return FLAGS.get(field, field)
+
+
+def command(hint: Hint, target: str | None = None) -> str:
+    return COMMANDS[hint].format(target=target or "NAME")
+
+
+def next_step(stopped: str) -> str:
+    """` (`sendwell limit --resume`)` after the message of a run the breaker stopped; "" when nothing to run."""
+    hint = STOP_HINTS.get(stopped)
+    return f" (`{command(hint)}`)" if hint else ""
+
+
+def describe(err: UserError) -> str:
+    """One line: `--subject: must not be empty`, and the command to run next when the error names one."""
+    text = str(err)
+    if err.field and not err.named:
+        text = f"{flag(err.field)}: {err.message}"
+    if err.hint is not None:
+        text += f" (`{command(err.hint, err.target)}`)"
+    return text
