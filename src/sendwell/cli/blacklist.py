@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -93,13 +93,23 @@ def count(ctx: typer.Context, reason: Annotated[str | None, typer.Option()] = No
     print_json({"count": n}) if as_json else console.print(n)
 
 
+def _when(value: Any) -> str:
+    """A stored time in UTC to the second (SQLite hands back naive UTC, PostgreSQL aware)."""
+    from datetime import UTC
+
+    if not value:
+        return "-"
+    value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return value.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
 def _event_line(e: dict) -> str:
     """One event as evidence: what, why, the server's answer, from where, for which campaign, when."""
     what = " ".join(str(x) for x in (e["type"], e["reason"], e["status_code"]) if x)
     hard = " (hard)" if e["hard"] else ""
     campaign = f", campaign {e['campaign']!r} (#{e['campaign_id']})" if e["campaign_id"] else ""
     answer = f"\n      answer: {e['detail']}" if e["detail"] else ""
-    return f"#{e['id']} {what}{hard} via {e['source'] or '-'}{campaign}, {e['at']}{answer}"
+    return f"#{e['id']} {what}{hard} via {e['source'] or '-'}{campaign}, {_when(e['at'])}{answer}"
 
 
 @app.command()
@@ -115,7 +125,7 @@ def show(ctx: typer.Context, address: str, as_json: JsonOpt = False) -> None:
     say = {"highlight": False, "markup": False}
     if entry:
         console.print(f"{entry['display']} is blacklisted: {entry['reason']} (source {entry['source'] or '-'}, "
-                      f"{entry['created_at']}) {entry['note']}".rstrip(), **say)
+                      f"{_when(entry['created_at'])}) {entry['note']}".rstrip(), **say)
         if entry["event"]:
             console.print(f"  because of event {_event_line(entry['event'])}", **say)
         else:
@@ -125,7 +135,7 @@ def show(ctx: typer.Context, address: str, as_json: JsonOpt = False) -> None:
     if data["history"]:
         console.print("history:", **say)
     for h in data["history"]:
-        console.print(f"  {h['at']}  {h['action']:<7} {h['reason']:<12} by {h['actor'] or '-'} via {h['source']}"
+        console.print(f"  {_when(h['at'])}  {h['action']:<7} {h['reason']:<12} by {h['actor'] or '-'} via {h['source']}"
                       f"  {h['note']}".rstrip(), **say)
     if data["events"]:
         console.print("evidence:", **say)
