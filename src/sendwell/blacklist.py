@@ -7,14 +7,17 @@ Every add and remove is also written to blacklist_history, so a suppression can 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
 from typing import IO, Any
 
 from sqlalchemy import Connection, Engine, bindparam, func, select, text
+from sqlalchemy.dialects import postgresql, sqlite
 
 from sendwell.addresses import AddressError, parse_address
 from sendwell.db import bulk
 from sendwell.db.engine import utcnow
-from sendwell.db.schema import blacklist, blacklist_history, events
+from sendwell.db.schema import blacklist, blacklist_history, campaigns, events
 from sendwell.errors import NotFound, UserError
 from sendwell.model import BlacklistReason, ImportReport, Rejected
 from sendwell.readers import good_records, typed
@@ -59,6 +62,40 @@ def _merge_stage(conn: Connection, reason: str, source: str, note: str, actor: s
     return conn.execute(text("INSERT INTO blacklist (email, display, reason, source, note, actor, created_at, "
                              f"event_id) SELECT s.email, s.display, :reason, :source, :note, :actor, :at, :ev "
                              f"{fresh}"), params).rowcount
+
+
+@dataclass(frozen=True, slots=True)
+class Evidenced:
+    """One address to blacklist because of one recorded event."""
+
+    email: str  # the address key
+    display: str
+    reason: BlacklistReason
+    source: str  # `campaign:<id>`, or the event's own source when it matched no campaign
+    note: str
+    event_id: int
+
+
+def add_evidenced(conn: Connection, entries: list[Evidenced], *, actor: str, at: datetime) -> set[str]:
+    """Blacklist each address for its own event inside the caller's transaction; returns the keys that were new.
+
+    A few rows per call (the refusals of one group of outcomes): two multi-row inserts, no staging table.
+    An address already listed keeps its first entry; one listed meanwhile by another worker is skipped."""
+    todo: dict[str, Evidenced] = {}
+    for e in entries:
+        todo.setdefault(e.email, e)
+    if not todo:
+        return set()
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(blacklist).on_conflict_do_nothing(index_elements=["email"]).returning(blacklist.c.email)
+    added = set(conn.execute(stmt, [
+        {"email": e.email, "display": e.display, "reason": str(e.reason), "source": e.source, "note": e.note,
+         "actor": actor, "created_at": at, "event_id": e.event_id} for e in todo.values()]).scalars())
+    if added:
+        conn.execute(blacklist_history.insert(), [
+            {"email": e.email, "action": "added", "reason": str(e.reason), "source": e.source, "note": e.note,
+             "actor": actor, "at": at} for e in todo.values() if e.email in added])
+    return added
 
 
 def add(engine: Engine, addresses: Iterable[str], *, reason: BlacklistReason | str = BlacklistReason.MANUAL,
@@ -168,7 +205,11 @@ def iter_entries(engine: Engine, batch: int = 5000) -> Iterable[dict[str, Any]]:
 
 
 def show(engine: Engine, address: str) -> dict[str, Any]:
-    """The entry (if any), its whole history and the events (bounces, complaints) kept as evidence."""
+    """The entry (if any), its whole history and the events (bounces, refusals, complaints) kept as evidence.
+
+    `entry["event"]` is the event the entry was made for (None for an operator's add or import), so
+    every automatic suppression is explained by what happened: kind, reason, status code, the server's
+    answer, where it came from (`smtp:<relay>`, `mailbox:<format>`, `webhook:<provider>`...), the campaign."""
     try:
         key = parse_address(address.strip()).key
     except AddressError as err:
@@ -177,15 +218,16 @@ def show(engine: Engine, address: str) -> dict[str, Any]:
         entry = conn.execute(select(blacklist).where(blacklist.c.email == key)).first()
         history = conn.execute(select(blacklist_history).where(blacklist_history.c.email == key)
                                .order_by(blacklist_history.c.id)).all()
-        evidence = conn.execute(select(events.c.id, events.c.at, events.c.type, events.c.reason,
-                                       events.c.status_code, events.c.detail, events.c.campaign_id, events.c.raw)
+        evidence = conn.execute(select(events.c.id, events.c.at, events.c.type, events.c.reason, events.c.hard,
+                                       events.c.status_code, events.c.detail, events.c.source, events.c.campaign_id,
+                                       campaigns.c.name.label("campaign"), events.c.raw)
+                                .select_from(events.outerjoin(campaigns, campaigns.c.id == events.c.campaign_id))
                                 .where(events.c.email == key, events.c.type.not_in(("open", "click")))
-                                .order_by(events.c.at)).all()
+                                .order_by(events.c.at, events.c.id)).all()
     if entry is None and not history:
         raise NotFound(f"{address}: not on the black list and never was")
-    return {
-        "email": key,
-        "entry": dict(entry._mapping) if entry else None,
-        "history": [dict(h._mapping) for h in history],
-        "events": [{**dict(e._mapping), "raw": (e.raw or b"").decode("utf-8", "replace")} for e in evidence],
-    }
+    found = [{**dict(e._mapping), "raw": (e.raw or b"").decode("utf-8", "replace")} for e in evidence]
+    current = dict(entry._mapping) if entry else None
+    if current is not None:
+        current["event"] = next((e for e in found if e["id"] == current["event_id"]), None)
+    return {"email": key, "entry": current, "history": [dict(h._mapping) for h in history], "events": found}

@@ -1,7 +1,10 @@
 """Record bounces, complaints and unsubscribes as events, then apply the hygiene policy to them.
 
-Idempotent: each event has a dedup key (the message digest and the address), so ingesting the same
-bounce twice changes nothing. Every event is kept, matched to a campaign recipient or not.
+Every suppression starts here: a DSN or a webhook (record_bounce), a complaint or an unsubscribe
+(record_suppression), and a receiving server's live refusal at RCPT TO or after DATA, recorded by the
+sending engine in its outcome's transaction (record_answers). Idempotent: each event has a dedup key
+(the evidence and the address), so ingesting the same bounce twice changes nothing. Every event is
+kept, matched to a campaign recipient or not. Sources are named `<channel>:<detail>` (docs/hygiene.md).
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from sendwell.addresses import AddressError, parse_address
 from sendwell.config import Settings
 from sendwell.db.engine import as_utc, utcnow
 from sendwell.db.schema import address_scores, daily_usage, events, recipients
-from sendwell.model import RecipientStatus
+from sendwell.model import BlacklistReason, RecipientStatus
 
 _COUNTED_AS_SENT = (RecipientStatus.SENT.value, RecipientStatus.READ.value, RecipientStatus.CLICKED.value)
 MATCH_BY_ADDRESS_DAYS = 30  # a bounce with no token or Message-ID matches the address's latest send this recent
@@ -124,6 +127,78 @@ def record_bounce(engine: Engine, settings: Settings, *, email: str, reason: str
                                   actor="sendwell", event_id=event_id)
             applied.blacklisted = "soft_bounce"
     return applied
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A receiving server's final refusal of one campaign recipient, given live during the SMTP transaction."""
+
+    email: str  # the address key
+    display: str
+    campaign_id: int
+    recipient_id: int
+    attempt: int  # which delivery attempt of the recipient (part of the dedup key)
+    stage: str  # rcpt | data | eod (outcome.Stage)
+    relay: str  # host:port of the relay that gave (or passed on) the answer
+    answer: str  # the server's answer as given: "550 5.1.1 <a@b.org>: no such user"
+    reason: str  # bounces.report.Reason, judged as a DSN's Diagnostic-Code would be
+    status_code: str  # the enhanced code, or X.0.0 from the basic code
+    hard: bool  # the address does not exist
+
+    @property
+    def source(self) -> str:
+        return f"smtp:{self.relay}"
+
+    @property
+    def raw(self) -> bytes:
+        """The evidence: the step of the dialogue and the answer to it."""
+        asked = {"rcpt": f"RCPT TO:<{self.display}>", "data": "DATA", "eod": "(end of data)"}.get(self.stage,
+                                                                                                 self.stage)
+        return f"{asked}\r\n{self.answer}\r\n".encode()
+
+
+def record_answers(conn: Connection, settings: Settings, answers: list[Answer], now: datetime) -> list[Applied]:
+    """Record live refusals as bounce events inside the caller's transaction (the one recording the outcomes),
+    and act on them as on any bounce: blacklist, soft-bounce score, or nothing. The ledger rows were
+    written by the caller with the same judgment (sending/engine.py), so they are left alone here."""
+    if not answers:
+        return []
+    rows = [{"at": now, "type": "bounce", "email": a.email, "campaign_id": a.campaign_id,
+             "recipient_id": a.recipient_id, "hard": _decide(a).action is hygiene.AddressAction.SUPPRESS,
+             "status_code": a.status_code, "reason": a.reason, "detail": a.answer[:4000], "source": a.source,
+             "dedup_key": dedup_key(a.raw + b"\0%d\0%d" % (a.recipient_id, a.attempt), a.email, "bounce"),
+             "raw": a.raw} for a in answers]
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    stmt = (dialect.insert(events).on_conflict_do_nothing(index_elements=["dedup_key"])
+            .returning(events.c.id, events.c.dedup_key))
+    ids = {key: eid for eid, key in conn.execute(stmt, rows)}  # a repeated transaction finds its events known
+    applied, listed = [], []
+    for a, row in zip(answers, rows, strict=True):
+        event_id = ids.get(row["dedup_key"])
+        applied.append(Applied(event_id, a.email, a.campaign_id, a.recipient_id, duplicate=event_id is None))
+        decision = _decide(a)
+        if event_id is None:
+            continue
+        if decision.action is hygiene.AddressAction.SUPPRESS and decision.blacklist_reason:
+            if settings.sending.auto_blacklist_hard_errors:
+                listed.append((applied[-1], blacklist.Evidenced(a.email, a.display, decision.blacklist_reason,
+                                                               f"campaign:{a.campaign_id}",
+                                                               f"{a.status_code} {a.reason}", event_id)))
+            else:
+                applied[-1].notes.append("not blacklisted: [sending] auto_blacklist_hard_errors = false")
+        elif decision.action is hygiene.AddressAction.SCORE and _score(conn, a.email, now, settings):
+            listed.append((applied[-1], blacklist.Evidenced(
+                a.email, a.display, BlacklistReason.SOFT_BOUNCE, f"campaign:{a.campaign_id}",
+                f"soft-bounce score reached {settings.bounces.soft_threshold}", event_id)))
+    added = blacklist.add_evidenced(conn, [e for _, e in listed], actor="sendwell", at=now)
+    for a, e in listed:
+        if e.email in added:
+            a.blacklisted = str(e.reason)
+    return applied
+
+
+def _decide(answer: Answer) -> hygiene.Decision:
+    return hygiene.decide_bounce(answer.reason, answer.status_code, answer.hard)
 
 
 def _recount(conn: Connection, settings: Settings, sent_at: datetime | None, **delta: int) -> None:

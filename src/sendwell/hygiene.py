@@ -2,7 +2,8 @@
 
 A table from bounce reason to (recipient status, kind, what happens to the address), and the
 soft-bounce score. Events are recorded first (events.py) and this policy is applied to them, so
-every decision can be explained and replayed.
+every decision can be explained and replayed: DSNs, webhooks, complaints, unsubscribes and the
+receiving server's live refusals during a send alike (the engine never writes the black list).
 """
 
 from __future__ import annotations

@@ -29,17 +29,18 @@ def campaign_stats(engine: Engine, name_or_id: str | int, top: int = 10) -> dict
     with engine.connect() as conn:
         by_sk = conn.execute(select(R.c.status, R.c.kind, func.count()).where(R.c.campaign_id == cid)
                              .group_by(R.c.status, R.c.kind)).all()
+        # By reason (the bounce vocabulary, the same names as DSNs give) and code, with one answer as example.
         top_errors = conn.execute(
-            select(R.c.smtp_code, R.c.enhanced_code, func.count().label("n"), func.min(R.c.smtp_answer))
+            select(R.c.reason, R.c.smtp_code, R.c.enhanced_code, func.count().label("n"), func.min(R.c.smtp_answer))
             .where(R.c.campaign_id == cid, R.c.status == RecipientStatus.ERROR.value)
-            .group_by(R.c.smtp_code, R.c.enhanced_code).order_by(func.count().desc()).limit(top)).all()
+            .group_by(R.c.reason, R.c.smtp_code, R.c.enhanced_code).order_by(func.count().desc()).limit(top)).all()
         top_other = conn.execute(
-            select(R.c.status, R.c.kind, R.c.smtp_code, R.c.enhanced_code, func.count().label("n"),
+            select(R.c.status, R.c.kind, R.c.reason, R.c.smtp_code, R.c.enhanced_code, func.count().label("n"),
                    func.min(R.c.smtp_answer))
             .where(R.c.campaign_id == cid, R.c.status.in_([RecipientStatus.FAILED.value,
                                                            RecipientStatus.DEFERRED.value]),
                    R.c.kind != FailureKind.SERVER.value)
-            .group_by(R.c.status, R.c.kind, R.c.smtp_code, R.c.enhanced_code)
+            .group_by(R.c.status, R.c.kind, R.c.reason, R.c.smtp_code, R.c.enhanced_code)
             .order_by(func.count().desc()).limit(top)).all()
         next_retry = conn.execute(select(func.min(R.c.next_attempt_at)).where(
             R.c.campaign_id == cid, R.c.status == RecipientStatus.DEFERRED.value)).scalar()
@@ -61,10 +62,10 @@ def campaign_stats(engine: Engine, name_or_id: str | int, top: int = 10) -> dict
         "by_status": by_status, "by_kind": by_kind,
         "error_rate": round(address_errors / reached, 4) if reached else 0.0,
         "address_errors": address_errors,
-        "top_errors": [{"smtp_code": code, "enhanced_code": enh, "count": n, "example": ans}
-                       for code, enh, n, ans in top_errors],
-        "top_other": [{"status": st, "kind": kind, "smtp_code": code, "enhanced_code": enh, "count": n,
-                       "example": ans} for st, kind, code, enh, n, ans in top_other],
+        "top_errors": [{"reason": why, "smtp_code": code, "enhanced_code": enh, "count": n, "example": ans}
+                       for why, code, enh, n, ans in top_errors],
+        "top_other": [{"status": st, "kind": kind, "reason": why, "smtp_code": code, "enhanced_code": enh,
+                       "count": n, "example": ans} for st, kind, why, code, enh, n, ans in top_other],
         "server_problems": server,
         "next_retry_at": as_utc(next_retry),
         "tracking": _tracking(engine, cid) if c.get("track") else None,

@@ -57,13 +57,15 @@ def test_send_stats_export_resend(run, smtp, tmp_path):
     stats = json.loads(run("campaigns", "stats", "spring", "--json").stdout)
     assert stats["error_rate"] == pytest.approx(1 / 3, abs=1e-3)
     assert stats["top_errors"][0]["enhanced_code"] == "5.1.1"
+    assert stats["top_errors"][0]["reason"] == "userunknown"  # the name a DSN of the same answer gets
+    assert "1 × userunknown 550 5.1.1: 5.1.1 no such user" in run("campaigns", "stats", "spring").stdout
     assert stats["server_problems"]["deferred"] == 0
 
     r = run("campaigns", "recipients", "spring", "--status", "error", "-o", "errors.csv")
     assert r.returncode == 0, r.stderr
     rows = list(csv.DictReader(io.StringIO((tmp_path / "errors.csv").read_text())))
-    assert [(x["email"], x["smtp_code"], x["enhanced_code"], x["first_name"]) for x in rows] == [
-        ("dead@x.org", "550", "5.1.1", "Dee")]
+    assert [(x["email"], x["reason"], x["smtp_code"], x["enhanced_code"], x["first_name"]) for x in rows] == [
+        ("dead@x.org", "userunknown", "550", "5.1.1", "Dee")]
     assert "no such user" in rows[0]["smtp_answer"] and rows[0]["updated_at"]
 
     r = run("campaigns", "recipients", "spring", "--status", "deferred", "--format", "json")

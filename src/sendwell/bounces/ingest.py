@@ -125,7 +125,7 @@ def process(engine: Engine, settings: Settings, raw: bytes, source: str, secret:
                 if ids:
                     email = _recipient_email(engine, *ids)
                     a = events.record_suppression(engine, kind="unsubscribe", email=email or "", raw=raw,
-                                                  source="mailto", campaign_id=ids[0], recipient_id=ids[1],
+                                                  source="mailbox:mailto", campaign_id=ids[0], recipient_id=ids[1],
                                                   detail="List-Unsubscribe mailto", settings=settings)
                     return Outcome(source, "unsubscribe", [a], matched=a.recipient_id is not None)
         report = classify(raw)
@@ -143,7 +143,7 @@ def process(engine: Engine, settings: Settings, raw: bytes, source: str, secret:
         if ids and not email:
             email = _recipient_email(engine, *ids) or ""
         outcome.applied.append(events.record_suppression(
-            engine, kind="complaint", email=email, raw=raw, source="arf",
+            engine, kind="complaint", email=email, raw=raw, source="mailbox:arf",
             campaign_id=ids[0] if ids else None, recipient_id=ids[1] if ids else None,
             message_id=report.original.message_id or None, detail=f"feedback-type {report.feedback_type}",
             settings=settings))
@@ -155,7 +155,7 @@ def process(engine: Engine, settings: Settings, raw: bytes, source: str, secret:
                 email = _recipient_email(engine, *ids) or email
             outcome.applied.append(events.record_bounce(
                 engine, settings, email=email, reason=r.reason.value, status_code=r.status, hard=r.hard,
-                detail=r.diagnostic, raw=raw, source=f"bounce:{report.format}",
+                detail=r.diagnostic, raw=raw, source=f"mailbox:{report.format}",
                 campaign_id=ids[0] if ids else None, recipient_id=ids[1] if ids else None,
                 message_id=report.original.message_id or None))
     outcome.matched = any(a.recipient_id is not None for a in outcome.applied)

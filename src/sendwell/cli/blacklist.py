@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -93,9 +93,28 @@ def count(ctx: typer.Context, reason: Annotated[str | None, typer.Option()] = No
     print_json({"count": n}) if as_json else console.print(n)
 
 
+def _when(value: Any) -> str:
+    """A stored time in UTC to the second (SQLite hands back naive UTC, PostgreSQL aware)."""
+    from datetime import UTC
+
+    if not value:
+        return "-"
+    value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return value.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _event_line(e: dict) -> str:
+    """One event as evidence: what, why, the server's answer, from where, for which campaign, when."""
+    what = " ".join(str(x) for x in (e["type"], e["reason"], e["status_code"]) if x)
+    hard = " (hard)" if e["hard"] else ""
+    campaign = f", campaign {e['campaign']!r} (#{e['campaign_id']})" if e["campaign_id"] else ""
+    answer = f"\n      answer: {e['detail']}" if e["detail"] else ""
+    return f"#{e['id']} {what}{hard} via {e['source'] or '-'}{campaign}, {_when(e['at'])}{answer}"
+
+
 @app.command()
 def show(ctx: typer.Context, address: str, as_json: JsonOpt = False) -> None:
-    """An address's entry, its whole history and the evidence (bounces, complaints)."""
+    """An address's entry explained by its event, its whole history and all the evidence (bounces, complaints)."""
     from sendwell import blacklist
 
     data = blacklist.show(ctx_obj(ctx).engine, address)
@@ -103,17 +122,25 @@ def show(ctx: typer.Context, address: str, as_json: JsonOpt = False) -> None:
         print_json(data)
         return
     entry = data["entry"]
+    say = {"highlight": False, "markup": False}
     if entry:
-        console.print(f"[bold]{entry['display']}[/bold] is blacklisted: {entry['reason']} "
-                      f"(source {entry['source'] or '-'}, {entry['created_at']}) {entry['note']}", highlight=False)
+        console.print(f"{entry['display']} is blacklisted: {entry['reason']} (source {entry['source'] or '-'}, "
+                      f"{_when(entry['created_at'])}) {entry['note']}".rstrip(), **say)
+        if entry["event"]:
+            console.print(f"  because of event {_event_line(entry['event'])}", **say)
+        else:
+            console.print(f"  added by {entry['actor'] or '-'} by hand (no event)", **say)
     else:
-        console.print(f"[bold]{data['email']}[/bold] is not blacklisted now", highlight=False)
+        console.print(f"{data['email']} is not blacklisted now", **say)
+    if data["history"]:
+        console.print("history:", **say)
     for h in data["history"]:
-        console.print(f"  {h['at']}  {h['action']:<7} {h['reason']:<12} by {h['actor'] or '-'} via {h['source']}"
-                      f"  {h['note']}", highlight=False, markup=False)
+        console.print(f"  {_when(h['at'])}  {h['action']:<7} {h['reason']:<12} by {h['actor'] or '-'} via {h['source']}"
+                      f"  {h['note']}".rstrip(), **say)
+    if data["events"]:
+        console.print("evidence:", **say)
     for e in data["events"]:
-        console.print(f"  evidence #{e['id']} {e['at']} {e['type']} {e['reason'] or ''} {e['status_code'] or ''}: "
-                      f"{e['detail'] or ''}", highlight=False, markup=False)
+        console.print(f"  {_event_line(e)}", **say)
 
 
 @app.command()

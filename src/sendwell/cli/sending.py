@@ -28,12 +28,14 @@ def _show_stats(data: dict[str, Any]) -> None:
                   highlight=False)
     for e in data["top_errors"]:
         code = f"{e['smtp_code'] or ''} {e['enhanced_code'] or ''}".strip()
-        console.print(f"    {e['count']:>6} × {code}: {e['example'] or ''}"[:160], highlight=False, markup=False)
+        console.print(f"    {e['count']:>6} × {e['reason'] or '-'} {code}: {e['example'] or ''}"[:160],
+                      highlight=False, markup=False)
     if data["top_other"]:
         console.print("  not delivered, not the address's fault:")
         for e in data["top_other"]:
             code = f"{e['smtp_code'] or ''} {e['enhanced_code'] or ''}".strip()
-            console.print(f"    {e['count']:>6} × {e['status']}/{e['kind']} {code}: {e['example'] or ''}"[:160],
+            console.print(f"    {e['count']:>6} × {e['status']}/{e['kind']} {e['reason'] or '-'} {code}: "
+                          f"{e['example'] or ''}"[:160],
                           highlight=False, markup=False)
     sp = data["server_problems"]
     if sp["last"] or sp["deferred"] or sp["failed"]:

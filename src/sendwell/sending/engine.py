@@ -27,11 +27,13 @@ from typing import Any
 from sqlalchemy import Connection, Engine, select, update
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
+from sendwell import events, hygiene
+from sendwell.bounces.report import Reason
 from sendwell.config import Settings
 from sendwell.db.engine import utcnow, write_turn
 from sendwell.db.schema import campaigns
-from sendwell.model import BlacklistReason, CampaignState, FailureKind, RecipientStatus
-from sendwell.sending import limit, outcome, queue, usage
+from sendwell.model import CampaignState, FailureKind, RecipientStatus
+from sendwell.sending import limit, outcome, queue, refusal, usage
 from sendwell.sending.caps import RelayCaps
 from sendwell.sending.message import CampaignContent, Links, Personal, PreparedCampaign
 from sendwell.sending.relay import Connection as SmtpConnection
@@ -80,16 +82,37 @@ def retry_at(job: queue.Job, now: datetime, settings: Settings) -> datetime | No
 
 
 def result_for(job: queue.Job, reply: outcome.Reply, verdict: outcome.Outcome, message_id: str | None,
-               now: datetime, settings: Settings) -> queue.Result:
+               now: datetime, settings: Settings) -> tuple[queue.Result, refusal.Judgment | None]:
+    """The ledger row for one attempt, and the refusal to record as an event when the receiving side gave
+    a final answer about the recipient.
+
+    outcome.py's table decides whose side failed and whether to retry. An answer about the recipient is
+    named by the bounce rules (refusal.judge), so the ledger says `userunknown` as a DSN would; the
+    table's `error` must be confirmed by them (the address does not exist, bounces.report.is_hard),
+    else the recipient gets what the hygiene policy gives the same bounce (`failed`, scored or not)."""
     status, kind = verdict.status, verdict.kind
+    judged = refusal.judge(reply) if status is not S.SENT and kind is not K.SERVER else None
+    if status is S.SENT:
+        reason = Reason.DELIVERED.value
+    elif judged is None:  # our relay, our account or the network: the stage and what went wrong
+        what = reply.problem.value if reply.problem else (reply.enhanced or (str(reply.code) if reply.code else None))
+        reason = f"{reply.stage.value}: {what or verdict.why}"
+    else:
+        reason = judged.reason.value
+    event = None
+    if judged is not None and status in (S.ERROR, S.FAILED):
+        # Only RCPT TO names the address (the table's `error` rows); a 5.1.1 after DATA is never hard.
+        event = replace(judged, hard=judged.hard and status is S.ERROR)
+        if status is S.ERROR and not event.hard:
+            decision = hygiene.decide_bounce(reason, event.status, False)
+            status, kind = decision.status or S.FAILED, decision.kind or K.OTHER
     next_at = None
     if status is S.DEFERRED:
         next_at = retry_at(job, now, settings)
         if next_at is None:
             status, kind = outcome.exhausted(kind)
-    reason = reply.problem.value if reply.problem else (reply.enhanced or (str(reply.code) if reply.code else None))
-    return queue.Result(job.id, status, kind, f"{reply.stage.value}: {reason or verdict.why}"[:64], reply.code,
-                        reply.enhanced, reply.text or None, message_id, next_at, sent=status is S.SENT)
+    return (queue.Result(job.id, status, kind, reason[:64], reply.code, reply.enhanced, reply.text or None,
+                         message_id, next_at, sent=status is S.SENT), event)
 
 
 class Sender:
@@ -124,7 +147,8 @@ class Sender:
         self.backoff_until = datetime.min.replace(tzinfo=clock().tzinfo)
         self.backoff_step = 0
         self.window: deque[bool] = deque(maxlen=max(1, settings.limit.window_sends))
-        self._pending: list[tuple[queue.Job, queue.Result, asyncio.Future]] = []
+        # (job, its outcome, the live refusal to record as an event, the connection's relay, a future)
+        self._pending: list[tuple[queue.Job, queue.Result, refusal.Judgment | None, str, asyncio.Future]] = []
         self._stop = False
         self._secret = ""
         self._tripped = False
@@ -568,9 +592,9 @@ class Sender:
         elif verdict.status is S.SENT:
             self.pool.ok(conn.relay)
             self.backoff_step = 0
-        result = result_for(job, reply, verdict, rendered.message_id if verdict.status is S.SENT else None,
-                            now, self.settings)
-        await self._record(job, result)
+        result, refused = result_for(job, reply, verdict, rendered.message_id if verdict.status is S.SENT else None,
+                                     now, self.settings)
+        await self._record(job, result, refused, conn.relay.label)
         if conn.is_open and conn.sent >= self.settings.smtp.messages_per_connection:
             await conn.close()
         return conn
@@ -590,10 +614,11 @@ class Sender:
 
     # -- recording ------------------------------------------------------------------------------
 
-    async def _record(self, job: queue.Job, result: queue.Result) -> None:
+    async def _record(self, job: queue.Job, result: queue.Result, refused: refusal.Judgment | None = None,
+                      relay: str = "") -> None:
         """Queue the outcome for the next commit and wait for it: the connection sends nothing until then."""
         fut = asyncio.get_running_loop().create_future()
-        self._pending.append((job, result, fut))
+        self._pending.append((job, result, refused, relay, fut))
         self._wake.set()
         await fut
 
@@ -611,14 +636,14 @@ class Sender:
             batch, self._pending = self._pending, []
             if batch:
                 try:
-                    await self._db(self._flush, [(j, r) for j, r, _ in batch], self.clock())
+                    await self._db(self._flush, [item[:4] for item in batch], self.clock())
                 except Exception as err:  # noqa: BLE001 - hand the failure to every waiting connection
-                    for _, _, fut in batch:
+                    for *_, fut in batch:
                         fut.set_exception(err)
                     lost = isinstance(err, DBAPIError) and lost_connection(err)
                     self._finish("error", unreachable(err) if lost else f"could not record outcomes: {err}")
                     continue
-                for job, result, fut in batch:
+                for job, result, *_, fut in batch:
                     self._let_go(job.id)
                     self.report.counts[result.status.value] = self.report.counts.get(result.status.value, 0) + 1
                     if result.status in (S.SENT, S.ERROR) and (result.status is S.SENT or result.kind is K.RECIPIENT):
@@ -630,30 +655,27 @@ class Sender:
             elif self._stop and not self._pending:
                 return
 
-    def _flush(self, conn: Connection, items: list[tuple[queue.Job, queue.Result]], now: datetime) -> None:
+    def _flush(self, conn: Connection, items: list[tuple[queue.Job, queue.Result, refusal.Judgment | None, str]],
+               now: datetime) -> None:
         if conn.dialect.name == "postgresql":
             # The commit must survive this worker, not the database server: skipping the WAL flush
             # wait is safe against a killed worker and saves a disk sync per group of outcomes.
             conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
-        results = [r for _, r in items]
+        results = [r for _, r, _, _ in items]
         queue.record(conn, results, now)
         sent = sum(1 for r in results if r.status is S.SENT)
-        bad = [(j, r) for j, r in items if r.status is S.ERROR and r.kind is K.RECIPIENT]
-        usage.add(conn, self.settings.limit, now, sent=sent, address_errors=len(bad))
-        server = {j.campaign_id for j, r in items if r.kind is K.SERVER}
+        bad = sum(1 for r in results if r.status is S.ERROR and r.kind is K.RECIPIENT)
+        usage.add(conn, self.settings.limit, now, sent=sent, address_errors=bad)
+        server = {j.campaign_id for j, r, _, _ in items if r.kind is K.SERVER}
         for cid in server:
             conn.execute(update(campaigns).where(campaigns.c.id == cid)
                          .values(server_problem=self.report.server_problem, server_problem_at=now))
-        if bad and self.settings.sending.auto_blacklist_hard_errors:
-            from sendwell import blacklist
-
-            by_campaign: dict[int, list[tuple[str, str]]] = {}
-            for j, _ in bad:
-                by_campaign.setdefault(j.campaign_id, []).append((j.email, j.display))
-            for cid, entries in by_campaign.items():
-                blacklist.add_entries(conn, entries, reason=BlacklistReason.HARD_BOUNCE,
-                                      source=f"campaign {self.names.get(cid, cid)}",
-                                      note="refused at RCPT TO as a bad address", actor="sendwell")
+        # Refusals become events in this same transaction; the hygiene policy (not this engine) decides
+        # from them what happens to the address, as for a DSN.
+        events.record_answers(conn, self.settings, [
+            events.Answer(j.email, j.display, j.campaign_id, j.id, j.attempts + 1, r.stage, relay, r.answer,
+                          r.reason.value, r.status, r.hard)
+            for j, _, r, relay in items if r is not None], now)
 
     async def _judge_window(self) -> None:
         judged = limit.judge_errors(list(self.window), self.settings.limit)

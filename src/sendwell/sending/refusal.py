@@ -1,0 +1,54 @@
+"""A receiving server's live answer about one recipient, named in the bounce vocabulary (pure).
+
+The answer at RCPT TO or after DATA is judged by the same rules as a DSN's Diagnostic-Code
+(`bounces.reasons.decide`, `bounces.report.is_hard`), so "550 5.1.1 no such user" is `userunknown`
+whether it came back on the wire or inside a bounce. Which answers are about the recipient at all
+(not our relay, our account or the network) is outcome.py's table; this only names them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sendwell.bounces import reasons
+from sendwell.bounces.report import Reason, is_hard
+from sendwell.sending.outcome import Reply, Stage
+
+# The SMTP command each stage answers, as the bounce rules name it ("refused at DATA" ...).
+COMMANDS: dict[Stage, str] = {
+    Stage.CONNECT: "CONN", Stage.HELO: "EHLO", Stage.STARTTLS: "STARTTLS", Stage.AUTH: "AUTH",
+    Stage.MAIL: "MAIL", Stage.RCPT: "RCPT", Stage.DATA: "DATA", Stage.EOD: "DATA",
+}
+
+# Addresses in an answer say nothing of the cause, and their words mislead ("<spam@x.org>: user unknown").
+_ADDRESS = re.compile(r"<?[^\s<>@\"']+@[^\s<>\"']+>?")
+
+
+@dataclass(frozen=True, slots=True)
+class Judgment:
+    reason: Reason
+    status: str  # the enhanced code, else X.0.0 from the basic code (RFC 3463's "undefined" detail)
+    hard: bool  # the address does not exist (is_hard): what the hygiene policy suppresses
+    answer: str  # the server's answer as given: "550 5.1.1 no such user"
+    stage: str  # the step it answered: rcpt | data | eod
+
+
+def answer_text(reply: Reply) -> str:
+    """The answer as the server wrote it: the basic code, then its text (which holds the enhanced code)."""
+    return f"{reply.code} {reply.text}".strip() if reply.code else reply.text
+
+
+def judge(reply: Reply) -> Judgment | None:
+    """The reason and hard/soft judgment of an SMTP answer; None when there was no answer (a connection problem)."""
+    if reply.code is None:
+        return None
+    answer = answer_text(reply)
+    status = reply.enhanced or f"{reply.code // 100}.0.0"
+    command = COMMANDS[reply.stage]
+    reason = reasons.decide(reply.enhanced or "", _ADDRESS.sub(" <addr> ", answer), command)
+    # As bounces/classify.py reads a DSN: accepted at RCPT TO, refused after the data, is a filter
+    # speaking unless the code itself says the mailbox (5.1.x).
+    if reason is Reason.USERUNKNOWN and command == "DATA" and not status.startswith("5.1."):
+        reason = Reason.FILTERED
+    return Judgment(reason, status, is_hard(reason, status), answer, reply.stage.value)
