@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 from types import ModuleType
 
-from sendwell.bounces import arf, autoreply, dsn, mime, reasons, scan
+from sendwell.bounces import answer, arf, autoreply, dsn, mime, reasons, scan
 from sendwell.bounces import text as T
 from sendwell.bounces.formats import FORMATS
 from sendwell.bounces.found import Hit, Mail, Partial
@@ -37,7 +37,6 @@ _QUOTE = re.compile(r"^[ \t]*>[ \t]?", re.MULTILINE)
 _TO = re.compile(r"^to:[ \t]*(.+)$", re.IGNORECASE | re.MULTILINE)
 # The explanation of a bounce is at its top; the rest of a long text only slows the patterns down.
 CONTEXT_CHARS = 3000
-_URL_FRAGMENT = re.compile(r"(\b(?:https?|ftp)://[^\s#]+)#\S*", re.IGNORECASE)
 _DELAY_ACTIONS = {"delayed"}
 # A warning that delivery is still being tried: whatever failed so far is transient.
 DELAY_NOTICE = re.compile(r"will be retried|warning message only|this is a warning|delivery attempts will continue|"
@@ -144,15 +143,6 @@ def _merge(report: Partial, partial: Partial) -> Partial:
     return report
 
 
-def mask(text: str) -> str:
-    """The diagnostic without addresses or URL fragments, whose words ("filtered@", "#blocked") would mislead."""
-    if "@" in text:
-        text = T.ADDRESS.sub(" <addr> ", text)
-    if "://" in text:
-        text = _URL_FRAGMENT.sub(r"\1", text)
-    return text
-
-
 def finish(hit: Hit, context: str, delay_notice: bool = False) -> FailedRecipient:
     """Decide the status, reason and hard flag of one recipient from what its parser found."""
     delayed = hit.action in _DELAY_ACTIONS or (delay_notice and hit.action not in ("failed", "delivered"))
@@ -162,17 +152,13 @@ def finish(hit: Hit, context: str, delay_notice: bool = False) -> FailedRecipien
     status = hit.status or T.enhanced_status(diag)
     reason = hit.reason
     if reason is None:
-        text = mask(diag)
-        command = hit.command or T.smtp_command(text) or T.smtp_command(context[:CONTEXT_CHARS])
-        reason, by_text = reasons.decide_normalized(status, reasons.normalize(text), command)
+        command = hit.command or T.smtp_command(diag) or T.smtp_command(context[:CONTEXT_CHARS])
+        reason, by_text = answer.judge(status, diag, command)
         if delayed and by_text is None:
             reason = Reason.EXPIRED
-        # Accepted at RCPT TO, refused after the data: a filter speaking, unless the code says 5.1.x.
-        if reason is Reason.USERUNKNOWN and command == "DATA" and not status.startswith("5.1."):
-            reason = Reason.FILTERED
         # Only a diagnostic without the remote's own answer is explained by the rest of the bounce.
         if reason in (Reason.ONHOLD, Reason.UNDEFINED) and context and not T.SMTP_REPLY.search(diag):
-            ctx = mask(context[:CONTEXT_CHARS])
+            ctx = answer.mask(context[:CONTEXT_CHARS])
             by_context = reasons.from_text(reasons.normalize(ctx), status)
             if by_context is not None:
                 reason = by_context

@@ -1,17 +1,16 @@
 """A receiving server's live answer about one recipient, named in the bounce vocabulary (pure).
 
 The answer at RCPT TO or after DATA is judged by the same rules as a DSN's Diagnostic-Code
-(`bounces.reasons.decide`, `bounces.report.is_hard`), so "550 5.1.1 no such user" is `userunknown`
+(`bounces.answer.judge`, `bounces.report.is_hard`), so "550 5.1.1 no such user" is `userunknown`
 whether it came back on the wire or inside a bounce. Which answers are about the recipient at all
 (not our relay, our account or the network) is outcome.py's table; this only names them.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
-from sendwell.bounces import reasons
+from sendwell.bounces import answer as bounce_answer
 from sendwell.bounces.report import Reason, is_hard
 from sendwell.sending.outcome import Reply, Stage
 
@@ -21,8 +20,6 @@ COMMANDS: dict[Stage, str] = {
     Stage.MAIL: "MAIL", Stage.RCPT: "RCPT", Stage.DATA: "DATA", Stage.EOD: "DATA",
 }
 
-# Addresses in an answer say nothing of the cause, and their words mislead ("<spam@x.org>: user unknown").
-_ADDRESS = re.compile(r"<?[^\s<>@\"']+@[^\s<>\"']+>?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,9 +43,5 @@ def judge(reply: Reply) -> Judgment | None:
     answer = answer_text(reply)
     status = reply.enhanced or f"{reply.code // 100}.0.0"
     command = COMMANDS[reply.stage]
-    reason = reasons.decide(reply.enhanced or "", _ADDRESS.sub(" <addr> ", answer), command)
-    # As bounces/classify.py reads a DSN: accepted at RCPT TO, refused after the data, is a filter
-    # speaking unless the code itself says the mailbox (5.1.x).
-    if reason is Reason.USERUNKNOWN and command == "DATA" and not status.startswith("5.1."):
-        reason = Reason.FILTERED
+    reason, _ = bounce_answer.judge(reply.enhanced or "", answer, command)
     return Judgment(reason, status, is_hard(reason, status), answer, reply.stage.value)
