@@ -172,7 +172,7 @@ def count(engine: Engine, reason: str | None = None, *, search: str | None = Non
     if reason:
         q = q.where(blacklist.c.reason == reason)
     if search:  # the same filter as list_entries, so a page count matches the rows
-        q = q.where(blacklist.c.email.contains(search.lower()))
+        q = q.where(blacklist.c.email.contains(search.lower(), autoescape=True))
     with engine.connect() as conn:
         return conn.execute(q).scalar_one()
 
@@ -185,7 +185,7 @@ def list_entries(engine: Engine, *, reason: str | None = None, search: str | Non
     if reason:
         q = q.where(blacklist.c.reason == reason)
     if search:
-        q = q.where(blacklist.c.email.contains(search.lower()))
+        q = q.where(blacklist.c.email.contains(search.lower(), autoescape=True))
     with engine.connect() as conn:
         return [dict(r._mapping) for r in conn.execute(q)]
 

@@ -133,7 +133,7 @@ def _key(address: str) -> str:
 def count(engine: Engine, search: str | None = None) -> int:
     q = select(func.count()).select_from(contacts)
     if search:
-        q = q.where(contacts.c.email.contains(search.lower()))
+        q = q.where(contacts.c.email.contains(search.lower(), autoescape=True))
     with engine.connect() as conn:
         return conn.execute(q).scalar_one()
 
@@ -145,7 +145,7 @@ def list_contacts(engine: Engine, *, search: str | None = None, limit: int = 100
          .select_from(contacts.outerjoin(blacklist, blacklist.c.email == contacts.c.email))
          .order_by(contacts.c.id).limit(limit).offset(offset))
     if search:
-        q = q.where(contacts.c.email.contains(search.lower()))
+        q = q.where(contacts.c.email.contains(search.lower(), autoescape=True))
     with engine.connect() as conn:
         return [dict(r._mapping) for r in conn.execute(q)]
 

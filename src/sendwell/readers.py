@@ -23,6 +23,7 @@ from sendwell.addresses import (
     parse_address,
     tokens_of_line,
 )
+from sendwell.csvfile import restore
 from sendwell.model import Address, ImportReport, Rejected
 
 SAMPLE_BYTES = 64 * 1024
@@ -148,7 +149,8 @@ def _fields_encoder(names: list[str], others: list[int], as_json: bool | None) -
     if as_json is None:
         return lambda values: ""
     if not as_json:
-        return lambda values: {name: v for i, name in zip(others, names, strict=True) if (v := values[i].strip())}
+        return lambda values: {name: v if v[0] != "'" else restore(v)
+                               for i, name in zip(others, names, strict=True) if (v := values[i].strip())}
     if not others:
         return lambda values: "{}"
     if len(set(names)) < len(names):  # two headers with one field name: the dict decides which value stays
@@ -158,7 +160,8 @@ def _fields_encoder(names: list[str], others: list[int], as_json: bool | None) -
     prefixes = [(i, _json_string(name) + ": ") for i, name in zip(others, names, strict=True)]
 
     def encode(values: list[str]) -> str:
-        parts = [prefix + _json_string(v) for i, prefix in prefixes if (v := values[i].strip())]
+        parts = [prefix + _json_string(v if v[0] != "'" else restore(v)) for i, prefix in prefixes
+                 if (v := values[i].strip())]
         return "{" + ", ".join(parts) + "}" if parts else "{}"
     return encode
 
@@ -183,6 +186,8 @@ def _csv_records(text: IO[str], headers: list[str], column: int, delimiter: str,
                 yield start, None, delimiter.join(values), "", f"{len(values)} fields where the header has {width}"
                 continue
         raw = values[column].strip()
+        if raw[:1] == "'":  # a cell our exports kept from running as a formula ('-joe@…): read as it was
+            raw = restore(raw)
         if not raw:
             if any(v.strip() for v in values):
                 yield start, None, delimiter.join(values), "", "empty email field"

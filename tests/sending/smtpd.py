@@ -112,9 +112,13 @@ class ScriptedServer:
         self.rcpt_answers: list[tuple[str, str]] = []
         self.lock = threading.Lock()
         self.auth = auth
+        self.logins: list[str] = []  # the user name of every AUTH attempt, right or wrong
         self.controller: Controller | None = None
 
     def _authenticator(self, server, session, envelope, mechanism, auth_data):  # noqa: ANN001, ANN202
+        if isinstance(auth_data, LoginPassword):
+            with self.lock:
+                self.logins.append(auth_data.login.decode())
         ok = (isinstance(auth_data, LoginPassword) and self.auth is not None
               and (auth_data.login.decode(), auth_data.password.decode()) == self.auth)
         return AuthResult(success=ok, handled=False)

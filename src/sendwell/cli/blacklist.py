@@ -11,11 +11,10 @@ from sendwell.cli.common import (
     console,
     ctx_obj,
     open_input,
-    output_text,
     print_json,
     show_report,
     table,
-    write_csv,
+    write_export,
 )
 
 app = typer.Typer(help="The black list: addresses that are never mailed again.", no_args_is_help=True)
@@ -23,7 +22,6 @@ app = typer.Typer(help="The black list: addresses that are never mailed again.",
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output")]
 NoteOpt = Annotated[str, typer.Option(help="Why (kept in the history)")]
 ActorOpt = Annotated[str, typer.Option(help="Who (kept in the history)", envvar="USER")]
-COLUMNS = ["email", "display", "reason", "source", "note", "actor", "created_at"]
 
 
 @app.command()
@@ -147,10 +145,9 @@ def show(ctx: typer.Context, address: str, as_json: JsonOpt = False) -> None:
 def export(ctx: typer.Context,
            output: Annotated[str, typer.Option("-o", "--output", help="File (default stdout)")] = "-") -> None:
     """Export the black list as CSV."""
-    from sendwell import blacklist
+    from sendwell import exports
 
-    with output_text(output) as out:
-        n = write_csv(blacklist.iter_entries(ctx_obj(ctx).engine), COLUMNS, out)
+    n = write_export(exports.blacklist(ctx_obj(ctx).engine), output)
     if output != "-":
         console.print(f"{n} entr(ies) written to {output}")
 

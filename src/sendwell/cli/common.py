@@ -127,17 +127,12 @@ def table(rows: list[dict[str, Any]], columns: list[str], title: str | None = No
     console.print(t)
 
 
-def write_csv(rows: Any, columns: list[str], out: IO[str]) -> int:
-    """Stream dict rows as CSV; nested dicts under 'fields' become their own columns."""
-    import csv
+def write_export(export: Any, output: str) -> int:
+    """Write a sendwell.exports.Export as CSV to FILE or '-' (stdout); the number of rows."""
+    from sendwell import csvfile
 
-    writer = csv.writer(out)
-    writer.writerow(columns)
-    n = 0
-    for r in rows:
-        writer.writerow(["" if r.get(c) is None else r.get(c) for c in columns])
-        n += 1
-    return n
+    with output_text(output) as out:
+        return csvfile.write(export.rows, export.columns, out)
 
 
 @contextmanager

@@ -11,11 +11,10 @@ from sendwell.cli.common import (
     console,
     ctx_obj,
     open_input,
-    output_text,
     print_json,
     show_report,
     table,
-    write_csv,
+    write_export,
 )
 
 app = typer.Typer(help="Contacts: import CSV or pasted lists, list, show, remove, export.", no_args_is_help=True)
@@ -83,16 +82,8 @@ def remove(ctx: typer.Context, addresses: list[str], as_json: JsonOpt = False) -
 def export(ctx: typer.Context,
            output: Annotated[str, typer.Option("-o", "--output", help="File (default stdout)")] = "-") -> None:
     """Export every contact as CSV (email, then one column per field)."""
-    from sendwell import contacts
+    from sendwell import exports
 
-    engine = ctx_obj(ctx).engine
-    keys: list[str] = []
-    for c in contacts.iter_contacts(engine):  # first pass: the union of field names, kept small
-        for k in c["fields"] or {}:
-            if k not in keys:
-                keys.append(k)
-    rows = ({"email": c["display"], **(c["fields"] or {})} for c in contacts.iter_contacts(engine))
-    with output_text(output) as out:
-        n = write_csv(rows, ["email", *keys], out)
+    n = write_export(exports.contacts(ctx_obj(ctx).engine), output)
     if output != "-":
         console.print(f"{n} contact(s) written to {output}")

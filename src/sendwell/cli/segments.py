@@ -11,11 +11,10 @@ from sendwell.cli.common import (
     console,
     ctx_obj,
     open_input,
-    output_text,
     print_json,
     show_report,
     table,
-    write_csv,
+    write_export,
 )
 
 app = typer.Typer(help="Segments: custom recipient lists to send to or to exclude.", no_args_is_help=True)
@@ -109,12 +108,9 @@ def show(ctx: typer.Context, name: str, limit: int = 20, offset: int = 0, as_jso
 def export(ctx: typer.Context, name: str,
            output: Annotated[str, typer.Option("-o", "--output", help="File (default stdout)")] = "-") -> None:
     """Export a segment's members as CSV."""
-    from sendwell import segments
+    from sendwell import exports
 
-    rows = ({"email": m["display"], "added_at": m["added_at"]}
-            for m in segments.iter_members(ctx_obj(ctx).engine, name))
-    with output_text(output) as out:
-        n = write_csv(rows, ["email", "added_at"], out)
+    n = write_export(exports.segment(ctx_obj(ctx).engine, name), output)
     if output != "-":
         console.print(f"{n} member(s) written to {output}")
 

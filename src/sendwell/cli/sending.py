@@ -8,7 +8,15 @@ from typing import Annotated, Any
 
 import typer
 
-from sendwell.cli.common import console, ctx_obj, err_console, output_text, print_json, warn_exposed_secrets, write_csv
+from sendwell.cli.common import (
+    console,
+    ctx_obj,
+    err_console,
+    output_text,
+    print_json,
+    warn_exposed_secrets,
+    write_export,
+)
 from sendwell.cli.errors import next_step
 from sendwell.errors import UserError
 
@@ -293,20 +301,21 @@ def recipients(
     output: Annotated[str, typer.Option("-o", "--output", help="File to write ('-' for stdout)")] = "-",
 ) -> None:
     """Export the recipients in a status with SMTP code, answer, time and contact fields."""
+    from sendwell import exports
     from sendwell.sending import control
-    from sendwell.stats import STATUSES, iter_recipients
+    from sendwell.stats import STATUSES
 
     if fmt not in ("csv", "json"):
         raise UserError(f"--format {fmt}: choose csv or json")
     statuses = control.parse_statuses(status, [*STATUSES, "read", "clicked"])
-    columns, rows = iter_recipients(ctx_obj(ctx).engine, campaign, statuses)
-    with output_text(output) as out:
-        if fmt == "csv":
-            n = write_csv(rows, columns, out)
-        else:
+    export = exports.recipients(ctx_obj(ctx).engine, campaign, statuses)
+    if fmt == "csv":
+        n = write_export(export, output)
+    else:
+        with output_text(output) as out:
             n = 0
             out.write("[")
-            for row in rows:
+            for row in export.rows:
                 out.write(("\n" if n == 0 else ",\n") + json.dumps(row, default=str, ensure_ascii=False))
                 n += 1
             out.write("\n]\n")

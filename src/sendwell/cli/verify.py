@@ -147,14 +147,15 @@ def _write_jsonl(results) -> None:  # noqa: ANN001
 
 
 def _show(results: list, as_json: bool, as_jsonl: bool, as_csv: bool) -> None:
-    from sendwell.cli.common import console, print_json, table, write_csv
+    from sendwell import csvfile
+    from sendwell.cli.common import console, print_json, table
 
     if as_jsonl:
         _write_jsonl(results)
     elif as_json:
         print_json([r.as_dict() for r in results])
     elif as_csv:
-        write_csv(map(_row, results), COLUMNS, sys.stdout)
+        csvfile.write(map(_row, results), COLUMNS, sys.stdout)
     else:
         table([_row(r) for r in results], COLUMNS)
         counts: dict[str, int] = {}

@@ -7,8 +7,6 @@ and a custom exclusion segment → campaign 2 → zero repeated errors → the d
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
 import shutil
 import time
@@ -20,7 +18,7 @@ from rich.panel import Panel
 from rich.table import Table
 from sqlalchemy import Engine, func, select
 
-from sendwell import blacklist, campaigns, contacts, segments
+from sendwell import blacklist, campaigns, contacts, csvfile, exports, segments
 from sendwell.bounces import ingest
 from sendwell.config import Settings, load_settings
 from sendwell.db.engine import open_database
@@ -182,16 +180,9 @@ def _show_stats(console: Console, engine: Engine, campaign_id: int, counts: dict
 
 
 def _export_errors(engine: Engine, campaign_id: int, path: Path) -> int:
-    with engine.connect() as conn:
-        rows = conn.execute(select(recipient_display, recipients.c.status, recipients.c.smtp_code,
-                                   recipients.c.enhanced_code, recipients.c.smtp_answer, recipients.c.updated_at)
-                            .where(recipients.c.campaign_id == campaign_id, recipients.c.status == "error")).all()
-    buf = io.StringIO()
-    w = csv.writer(buf)
-    w.writerow(["email", "status", "smtp_code", "enhanced_code", "smtp_answer", "at"])
-    w.writerows([tuple(r) for r in rows])
-    path.write_text(buf.getvalue(), encoding="utf-8")
-    return len(rows)
+    export = exports.recipients(engine, campaign_id, ["error"])  # what `sendwell campaigns recipients` writes
+    with path.open("w", newline="", encoding="utf-8") as out:
+        return csvfile.write(export.rows, export.columns, out)
 
 
 def _was_sent(engine: Engine, campaign_id: int, address: str) -> bool:

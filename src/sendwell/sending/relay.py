@@ -22,6 +22,8 @@ from sendwell.sending.wire import ProtocolError, Wire
 _STAGES = list(Stage)
 _ENHANCED = re.compile(r"^\s*([245]\.\d{1,3}\.\d{1,3})\b")
 SCHEMES = {"smtp": ("plain", 25), "smtp+starttls": ("starttls", 587), "smtps": ("tls", 465)}
+OPTIONS = ("verify", "daily_limit", "insecure_auth")  # the relay URL's ?query options
+_YES, _NO = ("yes", "1", "true"), ("no", "0", "false")
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +48,8 @@ class Relay:
 
 
 def parse_relay(url: str) -> Relay:
-    """smtp://host:port, smtp+starttls://user:pass@host:587, smtps://host:465 (?verify=no, ?daily_limit=N)."""
+    """smtp://host:port, smtp+starttls://user:pass@host:587, smtps://host:465 (?verify=no, ?daily_limit=N,
+    ?insecure_auth=yes to let smtp://user:pass@ send its password without TLS)."""
     parts = urlsplit(url.strip())
     if parts.scheme not in SCHEMES:
         raise UserError(f"[smtp] url {_hide_password(url)!r}: scheme must be one of {', '.join(SCHEMES)}")
@@ -58,11 +61,18 @@ def parse_relay(url: str) -> Relay:
     except ValueError:
         raise UserError(f"[smtp] url {_hide_password(url)!r}: bad port") from None
     query = parse_qs(parts.query)
-    unknown = set(query) - {"verify", "daily_limit"}
+    unknown = set(query) - set(OPTIONS)
     if unknown:
         raise UserError(f"[smtp] url {_hide_password(url)!r}: unknown option {', '.join(sorted(unknown))} "
-                        "(known: verify, daily_limit)")
-    verify = query.get("verify", ["yes"])[0].lower() not in ("no", "0", "false")
+                        f"(known: {', '.join(OPTIONS)})")
+    verify = query.get("verify", ["yes"])[0].lower() not in _NO
+    insecure_auth = query.get("insecure_auth", ["no"])[0].lower()
+    if insecure_auth not in _YES + _NO:
+        raise UserError(f"[smtp] url {_hide_password(url)!r}: insecure_auth must be yes or no, not {insecure_auth!r}")
+    if security == "plain" and parts.username is not None and insecure_auth not in _YES:
+        # AUTH PLAIN/LOGIN is base64: anyone on the path reads the password. Refuse before any connection.
+        raise UserError(f"[smtp] url {_hide_password(url)!r}: a login over smtp:// sends the password unencrypted; "
+                        "use smtp+starttls:// or smtps://, or add ?insecure_auth=yes for a relay on a trusted network")
     cap = query.get("daily_limit", [None])[0]
     if cap is not None and not (cap.isdigit() and int(cap) > 0):
         raise UserError(f"[smtp] url {_hide_password(url)!r}: daily_limit must be a positive whole number, "

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, File, Form, UploadFile
 from fastapi.responses import StreamingResponse
 from sqlalchemy import Engine
 
-from sendwell import blacklist, campaigns
+from sendwell import blacklist, campaigns, exports
 from sendwell.errors import NotFound, UserError
 from sendwell.model import BlacklistReason
 from sendwell.web.api.common import Limit, Offset, Search, upload_name
@@ -20,7 +20,6 @@ from sendwell.web.security import require_token
 from sendwell.web.state import get_engine
 
 router = APIRouter(prefix="/blacklist", tags=["black list"])
-EXPORT_COLUMNS = ["email", "display", "reason", "source", "note", "actor", "created_at"]
 
 
 def _actor(token: Any) -> str:
@@ -78,7 +77,7 @@ def remove_many(body: BlacklistRemove, engine: Engine = Depends(get_engine),
 @router.get("/export.csv", response_class=StreamingResponse, responses={200: {"content": {"text/csv": {}}}})
 def export(engine: Engine = Depends(get_engine)) -> StreamingResponse:
     """The whole black list as CSV, streamed in address order."""
-    return csv_response(blacklist.iter_entries(engine), EXPORT_COLUMNS, "blacklist.csv")
+    return csv_response(exports.blacklist(engine))
 
 
 @router.get("/{email}")

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
 from sqlalchemy import Engine
 
-from sendwell import campaigns, stats
+from sendwell import campaigns, exports, stats
 from sendwell.model import RecipientStatus
 from sendwell.sending import control
 from sendwell.web.api.common import Limit, Offset
@@ -140,7 +140,4 @@ def recipients(campaign: CampaignRef, status: Statuses = [RecipientStatus.ERROR]
 def recipients_csv(campaign: CampaignRef, status: Statuses = [RecipientStatus.ERROR],  # noqa: B006
                    engine: Engine = Depends(get_engine)) -> StreamingResponse:
     """Every recipient in these statuses as CSV, streamed (e.g. the errors, to blacklist or fix)."""
-    wanted = [s.value for s in status]
-    columns, rows = stats.iter_recipients(engine, campaign, wanted)
-    name = campaigns.get_campaign(engine, campaign)["name"]
-    return csv_response(rows, columns, f"{name}-{'-'.join(wanted)}.csv")
+    return csv_response(exports.recipients(engine, campaign, [s.value for s in status]))

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, File, UploadFile
 from fastapi.responses import StreamingResponse
 from sqlalchemy import Engine
 
-from sendwell import contacts
+from sendwell import contacts, exports
 from sendwell.web.api.common import Limit, Offset, Search, upload_name
 from sendwell.web.api.schemas import Deleted, Page, ReportOut
 from sendwell.web.csvout import csv_response
@@ -16,7 +16,6 @@ from sendwell.web.errors import blame
 from sendwell.web.state import get_engine
 
 router = APIRouter(prefix="/contacts", tags=["contacts"])
-EXPORT_COLUMNS = ["email", "display", "fields", "verdict", "created_at"]
 
 
 @router.post("/import", response_model=ReportOut)
@@ -36,8 +35,8 @@ def list_contacts(search: Search = None, limit: Limit = 100, offset: Offset = 0,
 
 @router.get("/export.csv", response_class=StreamingResponse, responses={200: {"content": {"text/csv": {}}}})
 def export_contacts(engine: Engine = Depends(get_engine)) -> StreamingResponse:
-    """Every contact as CSV, streamed."""
-    return csv_response(contacts.iter_contacts(engine), EXPORT_COLUMNS, "contacts.csv")
+    """Every contact as CSV, streamed: the address as written, then one column per field."""
+    return csv_response(exports.contacts(engine))
 
 
 @router.get("/{email}")

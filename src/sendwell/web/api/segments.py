@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, File, UploadFile
 from fastapi.responses import StreamingResponse
 from sqlalchemy import Engine
 
-from sendwell import campaigns, segments
+from sendwell import campaigns, exports, segments
 from sendwell.web.api.common import Limit, Offset, upload_name
 from sendwell.web.api.schemas import (
     Addresses,
@@ -24,7 +24,6 @@ from sendwell.web.errors import blame
 from sendwell.web.state import get_engine
 
 router = APIRouter(prefix="/segments", tags=["segments"])
-EXPORT_COLUMNS = ["email", "display", "added_at"]
 SegmentRef = str  # a segment's id or its name (an id wins)
 
 
@@ -79,8 +78,7 @@ def remove_members(segment: SegmentRef, body: Addresses, engine: Engine = Depend
 @router.get("/{segment}/export.csv", response_class=StreamingResponse,
             responses={200: {"content": {"text/csv": {}}}})
 def export(segment: SegmentRef, engine: Engine = Depends(get_engine)) -> StreamingResponse:
-    name = segments.name_of(engine, segment)
-    return csv_response(segments.iter_members(engine, name), EXPORT_COLUMNS, f"segment-{name}.csv")
+    return csv_response(exports.segment(engine, segments.name_of(engine, segment)))
 
 
 @router.delete("/{segment}", response_model=Deleted)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response
 from sqlalchemy import Engine
 
-from sendwell import blacklist
+from sendwell import blacklist, exports
 from sendwell.errors import UserError
 from sendwell.model import BlacklistReason
 from sendwell.web.csvout import csv_response
@@ -19,7 +19,6 @@ from sendwell.web.ui.forms import actor, pasted_or_file, see_other
 from sendwell.web.ui.render import Pager, render
 
 router = APIRouter(prefix="/blacklist")
-EXPORT_COLUMNS = ["email", "display", "reason", "source", "note", "actor", "created_at"]
 
 
 def _page(request: Request, engine: Engine, q: str = "", reason: str = "", page: int = 1, status: int = 200,
@@ -52,7 +51,7 @@ def add(request: Request, text: str = Form(""), file: UploadFile | None = File(N
 
 @router.get("/export.csv")
 def export(engine: Engine = Depends(get_engine)) -> Response:
-    return csv_response(blacklist.iter_entries(engine), EXPORT_COLUMNS, "blacklist.csv")
+    return csv_response(exports.blacklist(engine))
 
 
 @router.get("/entry")

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import Response
 from sqlalchemy import Engine
 
-from sendwell import blacklist, campaigns, segments, stats
+from sendwell import blacklist, campaigns, exports, segments, stats
 from sendwell.errors import UserError
 from sendwell.model import CampaignState, RecipientStatus
 from sendwell.sending import control
@@ -144,10 +144,7 @@ def recipients(request: Request, cid: int, status: list[str] = Query(["error"]),
 
 @router.get("/{cid}/recipients.csv")
 def recipients_csv(cid: int, status: list[str] = Query(["error"]), engine: Engine = Depends(get_engine)) -> Response:
-    wanted = _statuses(status)
-    columns, rows = stats.iter_recipients(engine, cid, wanted)
-    name = campaigns.get_campaign(engine, cid)["name"]
-    return csv_response(rows, columns, f"{name}-{'-'.join(wanted)}.csv")
+    return csv_response(exports.recipients(engine, cid, _statuses(status)))
 
 
 @router.post("/{cid}/recipients/blacklist")

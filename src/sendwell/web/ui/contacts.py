@@ -8,9 +8,10 @@ from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response
 from sqlalchemy import Engine
 
-from sendwell import contacts
+from sendwell import contacts, exports
 from sendwell.errors import UserError
 from sendwell.web.api.common import upload_name
+from sendwell.web.csvout import csv_response
 from sendwell.web.security import require_user
 from sendwell.web.state import get_engine
 from sendwell.web.ui.forms import given, see_other
@@ -42,6 +43,11 @@ def import_contacts(request: Request, file: UploadFile | None = File(None),
     except UserError as err:
         return _page(request, engine, "", 1, status=400, error=str(err))
     return _page(request, engine, "", 1, report=report, report_noun="contacts imported")
+
+
+@router.get("/export.csv")
+def export(engine: Engine = Depends(get_engine)) -> Response:
+    return csv_response(exports.contacts(engine))
 
 
 @router.get("/show")

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response
 from sqlalchemy import Engine
 
-from sendwell import segments
+from sendwell import exports, segments
 from sendwell.errors import UserError
 from sendwell.readers import read_text
 from sendwell.web.csvout import csv_response
@@ -17,7 +17,6 @@ from sendwell.web.ui.forms import pasted_or_file, see_other
 from sendwell.web.ui.render import Pager, render
 
 router = APIRouter(prefix="/segments")
-EXPORT_COLUMNS = ["email", "display", "added_at"]
 
 
 def _list(request: Request, engine: Engine, status: int = 200, **extra: Any) -> Response:
@@ -91,8 +90,7 @@ def remove(request: Request, sid: int, text: str = Form(...), engine: Engine = D
 
 @router.get("/{sid}/export.csv")
 def export(sid: int, engine: Engine = Depends(get_engine)) -> Response:
-    name = _name(engine, sid)
-    return csv_response(segments.iter_members(engine, name), EXPORT_COLUMNS, f"segment-{name}.csv")
+    return csv_response(exports.segment(engine, _name(engine, sid)))
 
 
 @router.post("/{sid}/delete")

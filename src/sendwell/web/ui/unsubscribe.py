@@ -17,8 +17,11 @@ GONE = "This link no longer works. Reply to the email and ask to be removed; we 
 
 
 def _recipient(request: Request, engine: Engine, token: str) -> tuple[int, int] | None:
-    found = verp.decode_unsubscribe(web_state(request).secret, token)
-    if found is None:
+    secret = web_state(request).secret
+    found = verp.decode_unsubscribe(secret, token)
+    # Only the spelling we sent: the decoder forgives case, spaces and leading zeros (mail systems mangle
+    # VERP addresses), but on the web each other spelling would be another request body, another event row.
+    if found is None or token != verp.unsubscribe_token(secret, *found):
         return None
     with engine.connect() as conn:
         return found if events.find_recipient(conn, "", campaign_id=found[0], recipient_id=found[1]) else None
