@@ -34,7 +34,7 @@ class FieldCount:
     name: str
     cover: str  # none | missing | all: what the template's default()/if covers (see mergefields)
     missing: int  # recipients whose contact lacks the field (or who are no contact at all)
-    blank: int  # recipients whose field is there but empty or white space
+    blank: int  # recipients whose field is there but empty ("")
     unfilled: int  # who would see it blank in the message, once the template's cover is counted
 
 
@@ -106,11 +106,13 @@ def _value(name: str) -> ColumnElement:
 
 
 def _blank(value: ColumnElement) -> ColumnElement:
-    return and_(value.is_not(None), func.trim(value) == "")
+    """An empty string: what Jinja2 takes as false (default(x, true) and {% if %} catch it; "  " they do not)."""
+    return and_(value.is_not(None), value == "")
 
 
 def _unset(name: str) -> ColumnElement:
-    """Neither there nor filled: `name` is built from name, or first_name and last_name (message.display_name)."""
+    """Neither there nor filled: `name` is built from name, or first_name and last_name, stripped
+    (message.display_name)."""
     return or_(_value(name).is_(None), func.trim(_value(name)) == "")
 
 
