@@ -25,14 +25,17 @@ from sendwell.db import bulk
 from sendwell.db.schema import contacts
 from sendwell.model import FailureKind, RecipientStatus
 
-_RESOLVE = """
-INSERT INTO recipients (campaign_id, email, display, status, kind, reason, attempts)
-SELECT :cid, a.email, NULLIF(a.display, a.email), {status}, 0
+_AUDIENCE = """
 FROM ({source}) a {verdicts}
 WHERE NOT EXISTS (SELECT 1 FROM segment_members x WHERE x.segment_id IN :exclude AND x.email = a.email)
-  AND NOT EXISTS (SELECT 1 FROM blacklist b WHERE b.email = a.email)
+  AND NOT EXISTS (SELECT 1 FROM blacklist b WHERE b.email = a.email)"""
+_RESOLVE = """
+INSERT INTO recipients (campaign_id, email, display, status, kind, reason, attempts)
+SELECT :cid, a.email, NULLIF(a.display, a.email), {status}, 0""" + _AUDIENCE + """
 ORDER BY a.email
 """
+# Who would be sent (not skipped by verdict): the same rules, read without writing (previews, merge-field checks).
+_MEMBERS = "SELECT a.email, a.display" + _AUDIENCE + "{sent_only}"
 # v.verdict is not NULL exactly when the contact's verdict is one the campaign skips (ix_contacts_verdict)
 _VERDICTS = "LEFT JOIN contacts v ON v.email = a.email AND v.verdict IN :skip"
 _SKIPPING = ("CASE WHEN v.verdict IS NULL THEN :queued ELSE :skipped END, "
@@ -71,4 +74,21 @@ def statement(campaign_id: int, *, include: Sequence[int], exclude: Sequence[int
         params["include"] = list(include) or [-1]
     stmt = text(_RESOLVE.format(source=source, status=_SKIPPING if skip else _QUEUED,
                                 verdicts=_VERDICTS if skip else "")).bindparams(*binds)
+    return stmt, params
+
+
+def members(*, include: Sequence[int], exclude: Sequence[int], all_contacts: bool,
+            skip: Sequence[str]) -> tuple[TextClause, dict[str, Any]]:
+    """SELECT email, display of the recipients `resolve` would queue now (the skipped verdicts left out)."""
+    source = _ALL_CONTACTS if all_contacts else _ONE_SEGMENT if len(include) == 1 else _SEGMENTS
+    binds = [bindparam("exclude", expanding=True)]
+    params: dict[str, Any] = {"exclude": list(exclude) or [-1]}
+    if skip:
+        binds.append(bindparam("skip", expanding=True))
+        params["skip"] = list(skip)
+    if not all_contacts:
+        binds.append(bindparam("include", expanding=True))
+        params["include"] = list(include) or [-1]
+    stmt = text(_MEMBERS.format(source=source, verdicts=_VERDICTS if skip else "",
+                                sent_only=" AND v.verdict IS NULL" if skip else "")).bindparams(*binds)
     return stmt, params

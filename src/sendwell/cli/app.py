@@ -39,7 +39,8 @@ def _register() -> None:
     app.add_typer(blacklist.app, name="blacklist")
     app.add_typer(segments.app, name="segments")
     app.add_typer(campaigns.app, name="campaigns")
-    for module in ("verify", "bounces", "ingest", "watch", "sending", "web", "webhooks", "dkim", "domain", "demo"):
+    for module in ("verify", "bounces", "ingest", "watch", "sending", "preview", "web", "webhooks", "dkim", "domain",
+                   "demo"):
         try:
             mod = __import__(f"sendwell.cli.{module}", fromlist=["register"])
         except ModuleNotFoundError as err:

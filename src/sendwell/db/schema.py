@@ -131,6 +131,19 @@ campaign_segments = Table(
     Column("mode", String(8), nullable=False),  # include | exclude
 )
 
+# What was done to a campaign apart from its sending (test sends, …): never counted in its statistics or ledger.
+campaign_history = Table(
+    "campaign_history",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("campaign_id", Id, ForeignKey("campaigns.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("at", Stamp, nullable=False),
+    Column("action", String(32), nullable=False),  # test_send
+    Column("actor", String(200), nullable=False, default=""),
+    Column("summary", Text, nullable=False, default=""),  # one line for people
+    Column("detail", JSON, nullable=False, default=dict),  # the facts (addresses, answers, Message-ID)
+)
+
 # The ledger: one row per recipient of a started campaign.
 recipients = Table(
     "recipients",

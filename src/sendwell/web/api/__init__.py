@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
-from sendwell.web.api import blacklist, campaigns, contacts, limit, segments, verify
+from sendwell.web.api import blacklist, campaigns, contacts, limit, preview, segments, verify
 from sendwell.web.api.schemas import Problem
 from sendwell.web.security import require_token
 
 ERRORS = {400: {"model": Problem}, 401: {"model": Problem}, 404: {"model": Problem}, 413: {"model": Problem}}
 
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(require_token)], responses=ERRORS)
-for module in (contacts, blacklist, segments, campaigns, limit, verify):
+for module in (contacts, blacklist, segments, campaigns, preview, limit, verify):
     router.include_router(module.router)

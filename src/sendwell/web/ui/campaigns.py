@@ -21,6 +21,7 @@ from sendwell.web.security import require_user
 from sendwell.web.state import get_engine
 from sendwell.web.ui.charts import status_bars
 from sendwell.web.ui.forms import actor, form_error, see_other
+from sendwell.web.ui.preview import draft_context
 from sendwell.web.ui.render import Pager, render
 
 router = APIRouter(prefix="/campaigns")
@@ -78,8 +79,9 @@ def show(request: Request, cid: int, engine: Engine = Depends(get_engine)) -> Re
     draft = camp["state"] == CampaignState.DRAFT
     preview = campaigns.audience_preview(engine, cid) if draft else None
     tracked = tracking_stats(engine, cid) if camp.get("track") and not draft else None
+    shown = draft_context(request, engine, cid) if draft else {}  # the message preview and test send (ui/preview.py)
     return render(request, "campaign.html", campaign=camp, draft=draft, preview=preview, tracked=tracked,
-                  **_stats_context(engine, cid))
+                  **shown, **_stats_context(engine, cid))
 
 
 @router.get("/{cid}/progress")
