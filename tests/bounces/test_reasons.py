@@ -191,16 +191,23 @@ REQUIRED = [
     (r"x{2,3}yz|abc", ("yz", "abc")),  # braces quantify too
     (r"yz|ab+c", None),  # a one-letter run is too short to be worth a test
     (r"ab*?cd", ("cd",)),  # a lazy quantifier
-    (r"\bspam\b", ("spam",)),  # an escape ends a run
-    (r"aborted after [\d.]+ (hour|day)", ("aborted after ",)),  # so do a class and a group
-    (r"^from: .*$", ("from: ",)),  # and anchors and dots
-    (r"(?<!not )listed (at|in)", ("listed ",)),  # a lookbehind is a group: not required
+    (r"\bspam\b", ("spam",)),  # an assertion or a class escape ends a run
+    (r"\(exim \d", ("(exim ",)),  # an escaped character is itself
+    (r"\u043a \u0441\u043e", ("к со",)),  # however it is written
+    (r"aborted after [\d.]+ (hour|day)", ("aborted after ",)),  # a class and a group end a run
+    (r"^from: .*$", ("from: ",)),  # so do anchors and dots
+    (r"(?<!not )listed (at|in)", ("listed ",)),  # a lookbehind is not required
+    (r"(?=abc)x|yz", None),  # nor is a lookahead
     (r"address rejected(?! ?:)", ("address rejected",)),
     (r"[|(]ab|cd", ("ab", "cd")),  # | and ( inside a class split nothing
     (r"[]|]ab|cd", ("ab", "cd")),  # nor does a ] that opens a class
-    (r"abc\|d|ef", ("abc", "ef")),  # nor an escaped |
-    (r"(helo|ehlo) name", (" name",)),
-    (r"(helo|ehlo)", None),  # a group only: no word outside it
+    (r"abc\|d|ef", ("abc|d", "ef")),  # nor an escaped |
+    (r"(helo|ehlo) name", (" name",)),  # a long enough run beats a group
+    (r"(helo|ehlo)", ("helo", "ehlo")),  # a group the pattern cannot skip gives its words
+    (r"\b(ip|ip address|host) is blocked", (" is blocked",)),
+    (r"(?:ab|cd)e|(?P<x>fg|hi)", ("ab", "cd", "fg", "hi")),
+    (r"(ab|cd)?e", None),  # an optional group gives nothing
+    (r"(a|bc)d", None),  # nor one with a short alternative
     (r"foo|x", None),  # one alternative without a word: the pattern always runs
     (r"(?i)abc", None),  # an inline flag changes what a literal matches
 ]

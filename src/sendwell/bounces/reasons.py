@@ -706,6 +706,8 @@ PSEUDO_STATUS: dict[R, str] = {
     R.ONHOLD: "0.901",
 }
 
+
+# Each row's words are tested with `in` before its regex runs (see text.required_words).
 _COMPILED: tuple[tuple[R, re.Pattern[str], tuple[str, ...], tuple[str, ...] | None], ...] = tuple(
     (rule.reason, re.compile(rule.pattern), tuple(s for s in rule.statuses.split(",") if s),
      T.required_words(rule.pattern))

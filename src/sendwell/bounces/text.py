@@ -311,31 +311,66 @@ def required_words(pattern: str) -> tuple[str, ...] | None:
     """Literal strings one of which every match of the pattern contains, or None when there are none.
 
     Searching many patterns over every bounce is the classifier's main cost, and `word in text` is far
-    cheaper than a regex search: a pattern none of whose words is in the text need not run. So each word
-    must be in every match of its alternative: only plain characters outside any group or class, none of
-    them made optional by a quantifier. An alternative without such a run of two characters or more
-    gives None (always run the pattern).
+    cheaper than a regex search: a pattern none of whose words is in the text need not run. So each
+    alternative gives a word found in every one of its matches: its longest run of plain characters
+    outside groups and classes, none made optional by a quantifier; when that run is short, the words of
+    a group it cannot skip (`\b(rbl|dnsbl)\b` → rbl, dnsbl). An alternative with neither gives
+    None (always run the pattern). Case-sensitive patterns only: an inline flag also gives None.
     """
     if _INLINE_FLAGS.search(pattern):
         return None
-    words = []
+    words: list[str] = []
     for branch in branches(pattern):
-        word = _literal_run(branch)
-        if len(word) < 2:
+        found = _branch_words(branch)
+        if found is None:
             return None
-        words.append(word)
+        words.extend(found)
     return tuple(words)
 
 
-def _literal_run(branch: str) -> str:
-    """The longest run of characters one alternative always matches literally (outside groups, unquantified)."""
+# A group that matches what it holds: not a lookaround, a conditional or a comment.
+_PLAIN_GROUP = re.compile(r"\((?:\?:|\?P<\w+>|(?!\?))")
+_ESCAPED_CHARS = {"n": "\n", "t": "\t", "r": "\r", "f": "\f", "v": "\v", "a": "\a"}
+
+
+def _branch_words(branch: str) -> tuple[str, ...] | None:
+    """The words one of which every match of one alternative contains (see required_words)."""
     runs, run = [], ""
+    groups: list[tuple[str, ...]] = []  # the words of each group the alternative cannot skip
+    group: tuple[str, ...] | None = None  # the words of the group just read, unless a quantifier follows
     for kind, text in _tokens(branch):
-        if kind == "char":
-            run += text
+        if kind == "quantifier":  # what it quantifies may be absent (or repeated): it leaves the run
+            runs.append(run[:-1])
+            run, group = "", None
             continue
-        # A quantified character may be absent (or repeated): it leaves the run, which ends there.
-        runs.append(run[:-1] if kind == "quantifier" else run)
+        if group is not None:
+            groups.append(group)
+            group = None
+        char = text if kind == "char" else _escaped_char(text) if kind == "escape" else None
+        if char is not None:
+            run += char
+            continue
+        runs.append(run)
         run = ""
+        opening = _PLAIN_GROUP.match(text) if kind == "group" else None
+        if opening is not None and text.endswith(")"):
+            group = required_words(text[opening.end():-1])
+    if group is not None:
+        groups.append(group)
     runs.append(run)
-    return max(runs, key=len)
+    best = max(runs, key=len)
+    if len(best) >= 4 or (len(best) >= 2 and not groups):
+        return (best,)
+    return min(groups, key=len) if groups else None
+
+
+def _escaped_char(escape: str) -> str | None:
+    """The one character an escape stands for (\\. \\u043a \\n), or None for a class or an assertion (\\d \\b)."""
+    code = escape[1:]
+    if not code.isalnum():
+        return code
+    if code[0] in "xuU" and len(code) > 1:
+        return chr(int(code[1:], 16))
+    if len(code) == 3 and code.isdigit():  # octal; one or two digits are a back-reference
+        return chr(int(code, 8))
+    return _ESCAPED_CHARS.get(code)
