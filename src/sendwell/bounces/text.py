@@ -238,7 +238,7 @@ def parse_fields(text: str) -> list[dict[str, str]]:
 
 
 _QUANTIFIER = re.compile(r"[?*+]|\{\d*,?\d*\}")
-# One escape, however long: "\\u043a" is one character, not "\\u" followed by the letters "043a".
+# One escape, however long: \u043a is one character, not \u followed by the letters "043a".
 _ESCAPE = re.compile(r"\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|N\{[^}]*\}|[0-7]{3}|\d{1,2}|.)", re.DOTALL)
 # "(?i)", "(?s)"...: a flag that changes what a literal matches, so no literal is required of the pattern.
 _INLINE_FLAGS = re.compile(r"\(\?[aiLmsux-]+[):]")
