@@ -6,8 +6,11 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from sendwell.bounces import reasons
+from sendwell.bounces import text as T
 from sendwell.bounces.report import Reason, is_hard
 
 # (status, diagnostic, refused command) → reason
@@ -146,3 +149,87 @@ def test_every_reason_is_documented():
     doc = (Path(__file__).parents[2] / "docs" / "bounces.md").read_text(encoding="utf-8")
     documented = set(re.findall(r"^\| `(\w+)` \|", doc, re.MULTILINE))
     assert {r.value for r in Reason} <= documented
+
+
+def _allowed_status(rule: reasons.TextRule) -> str:
+    """A status the row accepts: its first prefix padded to a full code ("5.1" → "5.1.0"), or none."""
+    if not rule.statuses:
+        return ""
+    parts = rule.statuses.split(",")[0].split(".")
+    return ".".join(parts + ["0"] * (3 - len(parts)))
+
+
+@pytest.mark.parametrize("index", range(len(reasons.TEXT_RULES)),
+                         ids=[f"{r.reason.value}:{r.example[:30]}" for r in reasons.TEXT_RULES])
+def test_every_wording_decides_its_own_example(index):
+    rule = reasons.TEXT_RULES[index]
+    text, status = reasons.normalize(rule.example), _allowed_status(rule)
+    assert re.search(rule.pattern, text), "the row does not match its own example"
+    assert reasons.from_text(text, status) is rule.reason
+    # No earlier row takes the example, not even one of the same reason: every row decides something.
+    first = next(i for i, r in enumerate(reasons.TEXT_RULES)
+                 if not (r.statuses and status and not status.startswith(tuple(r.statuses.split(","))))
+                 and re.search(r.pattern, text))
+    assert first == index, f"row {first} ({reasons.TEXT_RULES[first].pattern!r}) takes the example first"
+
+
+def test_a_row_holds_one_wording():
+    for rule in reasons.TEXT_RULES:
+        assert T.branches(rule.pattern) == [rule.pattern], rule.pattern
+
+
+def test_row_examples_are_distinct():
+    examples = [r.example for r in reasons.TEXT_RULES]
+    assert len(examples) == len(set(examples))
+
+
+# pattern → the words one of which every match contains (None: no such words, always run the pattern)
+REQUIRED = [
+    (r"user ?unknown", ("unknown",)),  # an optional character ends the run
+    (r"e-?mail address|no mailbox", ("mail address", "no mailbox")),
+    (r"abc?d", ("ab",)),
+    (r"x{2,3}yz|abc", ("yz", "abc")),  # braces quantify too
+    (r"yz|ab+c", None),  # a one-letter run is too short to be worth a test
+    (r"ab*?cd", ("cd",)),  # a lazy quantifier
+    (r"\bspam\b", ("spam",)),  # an assertion or a class escape ends a run
+    (r"\(exim \d", ("(exim ",)),  # an escaped character is itself
+    (r"\u043a \u0441\u043e", ("к со",)),  # however it is written
+    (r"aborted after [\d.]+ (hour|day)", ("aborted after ",)),  # a class and a group end a run
+    (r"^from: .*$", ("from: ",)),  # so do anchors and dots
+    (r"(?<!not )listed (at|in)", ("listed ",)),  # a lookbehind is not required
+    (r"(?=abc)x|yz", None),  # nor is a lookahead
+    (r"address rejected(?! ?:)", ("address rejected",)),
+    (r"[|(]ab|cd", ("ab", "cd")),  # | and ( inside a class split nothing
+    (r"[]|]ab|cd", ("ab", "cd")),  # nor does a ] that opens a class
+    (r"abc\|d|ef", ("abc|d", "ef")),  # nor an escaped |
+    (r"(helo|ehlo) name", (" name",)),  # a long enough run beats a group
+    (r"(helo|ehlo)", ("helo", "ehlo")),  # a group the pattern cannot skip gives its words
+    (r"\b(ip|ip address|host) is blocked", (" is blocked",)),
+    (r"(?:ab|cd)e|(?P<x>fg|hi)", ("ab", "cd", "fg", "hi")),
+    (r"(ab|cd)?e", None),  # an optional group gives nothing
+    (r"(a|bc)d", None),  # nor one with a short alternative
+    (r"foo|x", None),  # one alternative without a word: the pattern always runs
+    (r"(?i)abc", None),  # an inline flag changes what a literal matches
+]
+
+
+@pytest.mark.parametrize(("pattern", "words"), REQUIRED, ids=[p for p, _ in REQUIRED])
+def test_required_words(pattern, words):
+    assert T.required_words(pattern) == words
+
+
+def _prefiltered_patterns() -> list[re.Pattern[str]]:
+    from sendwell.bounces.formats import FORMATS, mailinglist
+
+    signs = [m.FORMAT.sign for m in FORMATS if hasattr(m, "FORMAT")]
+    return [re.compile(r.pattern) for r in reasons.TEXT_RULES] + signs + [mailinglist.SIGN]
+
+
+@settings(max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_required_words_are_in_every_match(data):
+    """The fast `in` test never skips a pattern that would match: text made to match it holds a word."""
+    pattern = data.draw(st.sampled_from(_prefiltered_patterns()))
+    text = data.draw(st.from_regex(pattern))
+    words = T.required_words(pattern.pattern)
+    assert words is None or any(w in text for w in words), (pattern.pattern, text)

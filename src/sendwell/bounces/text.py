@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from email.message import Message
-from re import _constants as C  # noqa: N812  (the parser's opcodes, for required_words)
-from re import _parser
 
 # Markers after which a bounce quotes the original message: a dashed rule naming it, or a known phrase.
 ORIGINAL_MARKERS = re.compile(
@@ -238,44 +237,140 @@ def parse_fields(text: str) -> list[dict[str, str]]:
     return blocks
 
 
+_QUANTIFIER = re.compile(r"[?*+]|\{\d*,?\d*\}")
+# One escape, however long: \u043a is one character, not \u followed by the letters "043a".
+_ESCAPE = re.compile(r"\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|N\{[^}]*\}|[0-7]{3}|\d{1,2}|.)", re.DOTALL)
+# "(?i)", "(?s)"...: a flag that changes what a literal matches, so no literal is required of the pattern.
+_INLINE_FLAGS = re.compile(r"\(\?[aiLmsux-]+[):]")
+
+
+def _tokens(pattern: str) -> Iterator[tuple[str, str]]:
+    """The pattern's top-level pieces as (kind, text): "char", "escape", "class" ([...]), "group" ((...)),
+    "quantifier", "|", or "other" (., ^, $)."""
+    i, n = 0, len(pattern)
+    while i < n:
+        c, start = pattern[i], i
+        if c == "\\":
+            kind, i = "escape", _escape_end(pattern, i)
+        elif c == "[":
+            kind, i = "class", _class_end(pattern, i)
+        elif c == "(":
+            kind, depth = "group", 0
+            while i < n:
+                if pattern[i] == "\\":
+                    i = _escape_end(pattern, i)
+                    continue
+                if pattern[i] == "[":
+                    i = _class_end(pattern, i)
+                    continue
+                depth += {"(": 1, ")": -1}.get(pattern[i], 0)
+                i += 1
+                if depth == 0:
+                    break
+        elif (q := _QUANTIFIER.match(pattern, i)) is not None:
+            i = q.end()
+            if pattern[i:i + 1] in ("?", "+"):  # a lazy or possessive quantifier
+                i += 1
+            kind = "quantifier"
+        else:
+            kind, i = ("|" if c == "|" else "other" if c in ".^$" else "char"), i + 1
+        yield kind, pattern[start:i]
+
+
+def _escape_end(pattern: str, i: int) -> int:
+    m = _ESCAPE.match(pattern, i)
+    return m.end() if m else len(pattern)
+
+
+def _class_end(pattern: str, i: int) -> int:
+    """The end of the [...] class opening at i: a ] first in the class is a member, not its end."""
+    i += 1
+    if pattern[i:i + 1] == "^":
+        i += 1
+    if pattern[i:i + 1] == "]":
+        i += 1
+    while i < len(pattern) and pattern[i] != "]":
+        i = _escape_end(pattern, i) if pattern[i] == "\\" else i + 1
+    return i + 1
+
+
+def branches(pattern: str) -> list[str]:
+    """The pattern's top-level alternatives: split at each `|` outside (...) and [...], escapes honoured."""
+    out, current = [], ""
+    for kind, text in _tokens(pattern):
+        if kind == "|":
+            out.append(current)
+            current = ""
+        else:
+            current += text
+    out.append(current)
+    return out
+
+
 def required_words(pattern: str) -> tuple[str, ...] | None:
     """Literal strings one of which every match of the pattern contains, or None when there are none.
 
-    Searching long alternations over every bounce is the classifier's main cost; `word in text`
-    is a fast necessary test, so a pattern whose words are all absent need not run.
+    Searching many patterns over every bounce is the classifier's main cost, and `word in text` is far
+    cheaper than a regex search: a pattern none of whose words is in the text need not run. So each
+    alternative gives a word found in every one of its matches: its longest run of plain characters
+    outside groups and classes, none made optional by a quantifier; when that run is short, the words of
+    a group it cannot skip (`\b(rbl|dnsbl)\b` → rbl, dnsbl). An alternative with neither gives
+    None (always run the pattern). Case-sensitive patterns only: an inline flag also gives None.
     """
-    try:
-        return _required(list(_parser.parse(pattern)))
-    except Exception:  # an unusual pattern: always run it
+    if _INLINE_FLAGS.search(pattern):
         return None
+    words: list[str] = []
+    for branch in branches(pattern):
+        found = _branch_words(branch)
+        if found is None:
+            return None
+        words.extend(found)
+    return tuple(words)
 
 
-def _required(seq: list) -> tuple[str, ...] | None:
-    """For a parsed sequence: a literal run it always contains, or the words of a group it always contains."""
-    best, run = "", ""
-    groups: list[tuple[str, ...]] = []
-    for op, arg in seq:
-        if op is C.LITERAL:
-            run += chr(arg)
-            best = max(best, run, key=len)
+# A group that matches what it holds: not a lookaround, a conditional or a comment.
+_PLAIN_GROUP = re.compile(r"\((?:\?:|\?P<\w+>|(?!\?))")
+_ESCAPED_CHARS = {"n": "\n", "t": "\t", "r": "\r", "f": "\f", "v": "\v", "a": "\a"}
+
+
+def _branch_words(branch: str) -> tuple[str, ...] | None:
+    """The words one of which every match of one alternative contains (see required_words)."""
+    runs, run = [], ""
+    groups: list[tuple[str, ...]] = []  # the words of each group the alternative cannot skip
+    group: tuple[str, ...] | None = None  # the words of the group just read, unless a quantifier follows
+    for kind, text in _tokens(branch):
+        if kind == "quantifier":  # what it quantifies may be absent (or repeated): it leaves the run
+            runs.append(run[:-1])
+            run, group = "", None
             continue
+        if group is not None:
+            groups.append(group)
+            group = None
+        char = text if kind == "char" else _escaped_char(text) if kind == "escape" else None
+        if char is not None:
+            run += char
+            continue
+        runs.append(run)
         run = ""
-        if op is C.BRANCH:
-            words: list[str] = []
-            for branch in arg[1]:
-                sub = _required(list(branch))
-                if sub is None:
-                    words = []
-                    break
-                words.extend(sub)
-            if words:
-                groups.append(tuple(words))
-        elif op is C.SUBPATTERN:
-            sub = _required(list(arg[3]))
-            if sub is not None:
-                groups.append(sub)
-    if len(best) >= 4 or (best and not groups):
-        return (best,) if len(best) >= 2 else None
-    if groups:
-        return min(groups, key=len)
-    return None
+        opening = _PLAIN_GROUP.match(text) if kind == "group" else None
+        if opening is not None and text.endswith(")"):
+            group = required_words(text[opening.end():-1])
+    if group is not None:
+        groups.append(group)
+    runs.append(run)
+    best = max(runs, key=len)
+    if len(best) >= 4 or (len(best) >= 2 and not groups):
+        return (best,)
+    return min(groups, key=len) if groups else None
+
+
+def _escaped_char(escape: str) -> str | None:
+    """The one character an escape stands for (\\. \\u043a \\n), or None for a class or an assertion (\\d \\b)."""
+    code = escape[1:]
+    if not code.isalnum():
+        return code
+    if code[0] in "xuU" and len(code) > 1:
+        return chr(int(code[1:], 16))
+    if len(code) == 3 and code.isdigit():  # octal; one or two digits are a back-reference
+        return chr(int(code, 8))
+    return _ESCAPED_CHARS.get(code)
