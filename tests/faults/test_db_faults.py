@@ -308,18 +308,18 @@ def test_a_stop_during_a_database_outage_ends_the_run_at_once(engine, db_url):
 def test_a_relay_reservation_lost_with_its_connection_is_not_counted_twice(engine, monkeypatch):
     """The connection dies after the relay's block was reserved, before the commit: the transaction is rolled
     back and run again. Only the committed reservation may count, or the worker would send past the cap."""
-    from sendwell.sending import caps
+    from sendwell.sending import usage
 
-    real, kills = caps.RelayCaps.reserve, []
+    real, kills = usage.reserve_relay, []
 
-    def reserve_then_die(self, conn, *args):  # noqa: ANN001, ANN202
-        reserved = real(self, conn, *args)
+    def reserve_then_die(conn, *args):  # noqa: ANN001, ANN202
+        reserved = real(conn, *args)
         if not kills:  # the first time only: the backend is really terminated, before the commit
             kills.append(conn.execute(text("SELECT pg_backend_pid()")).scalar())
             conn.execute(text("SELECT pg_terminate_backend(pg_backend_pid())"))
         return reserved
 
-    monkeypatch.setattr(caps.RelayCaps, "reserve", reserve_then_die)
+    monkeypatch.setattr(usage, "reserve_relay", reserve_then_die)
     addrs = [f"t{i}@example.org" for i in range(100)]
     with FaultServer() as srv:
         cid = make_campaign(engine, addrs)

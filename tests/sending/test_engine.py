@@ -190,9 +190,9 @@ def test_server_problem_text_names_the_code_once(sqlite_engine):
     from sendwell.sending.relay import parse_relay
 
     sender = Sender(sqlite_engine, sender_settings("smtp://127.0.0.1:1"))
-    sender._server_problem(utcnow(), Reply(Stage.MAIL, 421, "4.3.2", "4.3.2 Service not available"),
-                           parse_relay("smtp://127.0.0.1:1"))
-    assert sender.report.server_problem.endswith("at mail: 421 4.3.2 Service not available")
+    sender.courier.server_problem(utcnow(), Reply(Stage.MAIL, 421, "4.3.2", "4.3.2 Service not available"),
+                                  parse_relay("smtp://127.0.0.1:1"))
+    assert sender.courier.problem.endswith("at mail: 421 4.3.2 Service not available")
 
 
 def test_non_ascii_address_goes_with_smtputf8_or_fails_as_not_the_address_fault(engine):

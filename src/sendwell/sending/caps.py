@@ -1,4 +1,5 @@
-"""Per-relay daily caps (`?daily_limit=N` on a relay URL) for one sending process.
+"""Per-relay daily caps (`?daily_limit=N` on a relay URL) for one sending process (no database: the
+engine's store reserves and returns the blocks).
 
 Before a message goes to a capped relay it takes one of the messages this process reserved in the
 database (table relay_usage counts what all workers reserved); when its reservation is used up it
@@ -9,12 +10,11 @@ not sent returns its place to the block; what is left at the end of a run goes b
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
-from sqlalchemy import Connection
-
 from sendwell.config import LimitSettings
-from sendwell.sending import limit, usage
+from sendwell.sending import limit
 from sendwell.sending.relay import Relay, RelayPool
 
 BLOCK = 32  # messages reserved at a time: one database transaction per block, not per message
@@ -41,17 +41,16 @@ class RelayCaps:
         if relay.daily_limit:
             self.quota[relay.key] = self.quota.get(relay.key, 0) + 1
 
-    # The two database steps change nothing here: the engine may run a transaction twice (after a lost
-    # connection), and a block counted in memory by a rolled-back try would let this worker exceed the cap.
+    # The database steps are the engine's (its store): a transaction may run twice after a lost
+    # connection, so nothing here changes until one has committed (`grant`, `released`), or a block
+    # counted in memory by a rolled-back try would let this worker exceed the cap.
 
-    def reserve(self, conn: Connection, relay: Relay, now: datetime) -> tuple[str, int]:
-        """Reserve the next block for `relay` in the database (a transaction of its own): (day, granted).
-        Hand both to `grant` once the transaction committed."""
-        day = limit.day_of(now, self.settings)
-        return day, usage.reserve_relay(conn, day, relay.key, BLOCK, relay.daily_limit or 0)
+    def day_of(self, now: datetime) -> str:
+        """The day the caps count in (the daily limit's day)."""
+        return limit.day_of(now, self.settings)
 
     def grant(self, relay: Relay, day: str, granted: int) -> int:
-        """Add a committed reservation to this process's quota; 0 marks the relay capped."""
+        """Add a committed reservation (of up to BLOCK messages) to this process's quota; 0 marks the relay capped."""
         if day != self.day:  # a new day: yesterday's leftovers stay counted there
             self.day, self.quota = day, {}
         self.quota[relay.key] = self.quota.get(relay.key, 0) + granted
@@ -59,21 +58,19 @@ class RelayCaps:
             self.pool.capped.add(relay)
         return granted
 
-    def release(self, conn: Connection) -> None:
-        """Return the unused reservations to the database (at the end of a run); then `released`."""
-        for key, unused in self.quota.items():
-            if unused:
-                usage.return_relay(conn, self.day, key, unused)
+    def unused(self) -> dict[str, int]:
+        """{relay key: reserved and not used} to return to the database at the end of a run; then `released`."""
+        return {key: n for key, n in self.quota.items() if n}
 
     def released(self) -> None:
         self.quota = {}
 
-    def refresh(self, conn: Connection, now: datetime) -> str | None:
-        """Re-read today's counts (a new day frees the capped relays); a message when every relay is capped."""
+    def refresh(self, counts: Mapping[str, int], now: datetime) -> str | None:
+        """Given today's counts ({relay key: reserved}), mark the capped relays (a new day frees them);
+        a message when every relay is capped."""
         if not self.limited:
             return None
-        counts = usage.relays_today(conn, self.settings, now)
-        fresh = limit.day_of(now, self.settings) != self.day
+        fresh = self.day_of(now) != self.day
         for relay in self.limited:
             left = 0 if fresh else self.quota.get(relay.key, 0)
             if counts.get(relay.key, 0) >= (relay.daily_limit or 0) and not left:

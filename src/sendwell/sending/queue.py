@@ -1,4 +1,5 @@
-"""The per-recipient ledger: claim due rows with a lease, record each outcome, release what was not sent.
+"""The per-recipient ledger: claim due rows with a lease, record each outcome, release what was not sent;
+and `Leases`, a worker's own book of the leases it holds.
 
 A claim sets `lease_owner`/`lease_until` on a batch in one statement (PostgreSQL: `FOR UPDATE SKIP
 LOCKED`, so workers never wait on each other; SQLite: the write lock of BEGIN IMMEDIATE). A worker
@@ -9,7 +10,9 @@ before the connection that produced it sends its next message.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -51,6 +54,54 @@ class Result:
     message_id: str | None = None
     next_attempt_at: datetime | None = None
     sent: bool = False
+
+
+class Leases:
+    """The recipients this worker holds, and until when its lease on each runs (the ledger has the same).
+    A renewal keeps at least two thirds of a lease ahead, so a lease found nearly out means the database
+    was away: another worker may have taken the recipient over, and sending it now could mail it twice."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.until: dict[int, datetime | None] = {}  # None: the lease was lost (not renewed)
+
+    def __len__(self) -> int:
+        return len(self.until)
+
+    def ids(self) -> list[int]:
+        return list(self.until)
+
+    def take(self, ids: Iterable[int], now: datetime) -> None:
+        until = now + timedelta(seconds=self.seconds)
+        self.until.update((rid, until) for rid in ids)
+
+    def renewed(self, ids: Iterable[int], kept: set[int], until: datetime) -> None:
+        """Of `ids` asked to run until `until`, `kept` still are ours; the others are another worker's now."""
+        for rid in ids:
+            if rid in self.until:
+                self.until[rid] = until if rid in kept else None
+
+    def lapsing(self, rid: int, now: datetime) -> bool:
+        until = self.until.get(rid)
+        return until is None or now >= until - timedelta(seconds=self.seconds / 3)
+
+    def let_go(self, rid: int) -> None:
+        """The recipient is no longer in this worker's hands (recorded, given back, or taken over)."""
+        self.until.pop(rid, None)
+
+    def clear(self) -> None:
+        self.until.clear()
+
+    async def keep(self, renew: Callable[[list[int], datetime], Awaitable[set[int]]],
+                   clock: Callable[[], datetime], away: tuple[type[Exception], ...]) -> None:
+        """Renew the leases held every third of a lease, until cancelled; `renew(ids, until)` returns the
+        ids still ours. While it raises `away` (the database is unreachable), the leases run down."""
+        while True:
+            await asyncio.sleep(max(0.2, self.seconds / 3))
+            if self.until:
+                until, held = clock() + timedelta(seconds=self.seconds), self.ids()
+                with contextlib.suppress(*away):
+                    self.renewed(held, await renew(held, until), until)
 
 
 def claim(conn: Connection, *, campaign_id: int, owner: str, limit: int, lease_seconds: float,

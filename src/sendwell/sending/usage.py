@@ -125,7 +125,11 @@ def return_relay(conn: Connection, day: str, relay: str, unused: int) -> None:
 
 def relays_today(conn: Connection, settings: LimitSettings, now: datetime) -> dict[str, int]:
     """{relay key: messages reserved today (sent, or held by a worker to send)}."""
-    day = limit.day_of(now, settings)
+    return relays_on(conn, limit.day_of(now, settings))
+
+
+def relays_on(conn: Connection, day: str) -> dict[str, int]:
+    """{relay key: messages reserved on `day`}."""
     return dict(conn.execute(select(relay_usage.c.relay, relay_usage.c.sent).where(relay_usage.c.day == day)).all())
 
 

@@ -1,0 +1,41 @@
+"""The send engine's store on a SQLite file: writers take turns (db.engine.write_turn), the sender's
+connections get a small page cache, and only a lock wait that ran out counts as a lost connection."""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
+from sendwell.config import Settings
+from sendwell.db.engine import write_turn
+from sendwell.db.sendstore import SqlSendStore
+
+SENDER_CACHE = "PRAGMA cache_size=-4096"  # KiB
+
+
+class SqliteSendStore(SqlSendStore):
+    def __init__(self, engine: Engine, settings: Settings) -> None:
+        super().__init__(engine, settings)
+        self._cached: set[int] = set()  # the connections given the sender's cache size
+
+    def lost_connection(self, err: DBAPIError) -> bool:
+        if err.connection_invalidated:
+            return True
+        if isinstance(err, (OperationalError, InterfaceError)):  # "database is locked": busy_timeout ran out
+            return not isinstance(err.orig, sqlite3.Error) or "locked" in str(err.orig)
+        return False
+
+    def turn(self) -> contextlib.AbstractContextManager[None]:
+        return write_turn(self.engine)
+
+    def tune(self, conn: Connection) -> None:
+        """A 4 MiB page cache on the sender's connections, not the 64 MiB bulk imports get: the sender
+        touches the recent end of the ledger only, and with the big cache its memory grew with the list
+        (67 MB at 10k recipients, 131 MB at 1M) for no speed."""
+        raw = id(conn.connection.dbapi_connection)
+        if raw not in self._cached:
+            conn.exec_driver_sql(SENDER_CACHE)
+            self._cached.add(raw)
