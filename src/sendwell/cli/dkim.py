@@ -13,10 +13,6 @@ app = typer.Typer(help="DKIM keys: generate, list, show the DNS record to publis
 DirOption = Annotated[str | None, typer.Option("--dir", help="Key directory (default: SENDWELL_DKIM_DIR or ./dkim)")]
 
 
-def register(root: typer.Typer) -> None:
-    root.add_typer(app, name="dkim")
-
-
 def _show_record(name: str, value: str, zone_line: str) -> None:
     console.print("Publish this DNS TXT record:", highlight=False)
     console.print(f"  name:  {name}", highlight=False, markup=False, soft_wrap=True)

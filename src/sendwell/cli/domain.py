@@ -13,10 +13,6 @@ app = typer.Typer(help="Check a sending domain's DNS set-up.", no_args_is_help=T
 _STYLE = {"ok": ("green", "ok   "), "warn": ("yellow", "warn "), "error": ("red", "error")}
 
 
-def register(root: typer.Typer) -> None:
-    root.add_typer(app, name="domain")
-
-
 @app.command("check")
 def check_command(
     ctx: typer.Context,

@@ -1,4 +1,5 @@
-"""`sendwell verify FILE|-` (one address per line) and `sendwell contacts verify`: formatting only."""
+"""`sendwell verify FILE|-` (one address per line; registered by cli/app.py) and `sendwell contacts verify`
+(registered by cli/contacts.py): formatting only."""
 
 from __future__ import annotations
 
@@ -191,12 +192,3 @@ def contacts_verify(
         counts = ", ".join(f"{n} {v}" for v, n in sorted(summary["verdicts"].items())) or "nothing to check"
         console.print(f"{summary['checked']} checked ({summary['skipped_recent']} checked recently, skipped): "
                       f"{counts}", highlight=False)
-
-
-def register(app: typer.Typer) -> None:
-    app.command("verify")(verify)
-    from sendwell.cli.contacts import app as contacts_app
-
-    names = {c.name or (c.callback.__name__ if c.callback else "") for c in contacts_app.registered_commands}
-    if "verify" not in names:  # the contacts group may come to define it itself
-        contacts_app.command("verify")(contacts_verify)
