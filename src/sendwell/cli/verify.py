@@ -66,7 +66,8 @@ def verify(
     probe_port: Annotated[int, typer.Option(help="MX port for the probe")] = 25,
     probe_from: Annotated[str, typer.Option(help="MAIL FROM of the probe (default: the null sender <>)")] = "",
     disposable_file: Annotated[str | None, typer.Option(help="Override file: `domain` adds, `!domain` "
-                                                        "removes (default: ./disposable_domains.txt)")] = None,
+                                                        "removes (default: setting verify.disposable_file, else "
+                                                        "./disposable_domains.txt)")] = None,
 ) -> None:
     """Check addresses: verdict (valid, risky, invalid, unknown), reasons and a suggested fix."""
     from sendwell.cli.common import byte_progress, ctx_obj, open_input
@@ -80,7 +81,7 @@ def verify(
         if offline:
             from sendwell.verify.checks import OfflineChecker
 
-            checker = OfflineChecker(disposable_overrides=disposable_file)
+            checker = OfflineChecker(disposable_overrides=disposable_file or settings.verify.disposable_file or None)
             results = map(checker.check, lines)
             if as_jsonl:
                 _write_jsonl(results)

@@ -27,7 +27,8 @@ def as_utc(value: datetime | None) -> datetime | None:
 
 
 def normalize_url(url: str | None) -> str:
-    url = url or os.environ.get("SENDWELL_DATABASE_URL") or DEFAULT_URL
+    """A SQLAlchemy URL from a setting (Settings.database.url: a URL or a bare SQLite path)."""
+    url = url or DEFAULT_URL
     if url.startswith("postgresql://") or url.startswith("postgres://"):
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
     if "://" not in url:  # a bare path means a SQLite file
