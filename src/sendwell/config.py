@@ -172,7 +172,7 @@ def as_env(settings: Settings) -> dict[str, str]:
     return env
 
 
-def load_settings(config_path: str | os.PathLike | None = None, env: dict[str, str] | None = None,
+def load_settings(config_path: str | os.PathLike[str] | None = None, env: dict[str, str] | None = None,
                   database_url: str | None = None) -> Settings:
     env = dict(os.environ if env is None else env)
     data: dict[str, dict[str, Any]] = {}

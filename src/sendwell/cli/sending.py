@@ -188,9 +188,9 @@ def _spawn_worker(settings: Any, cid: int, *, foreground: bool = False) -> Any:
         proc.log_file = log_file  # type: ignore[attr-defined]
         return proc
     fd, log = tempfile.mkstemp(prefix=f"sendwell-campaign-{cid}-", suffix=".log")
-    proc = subprocess.Popen(args, stdout=fd, stderr=fd, stdin=subprocess.DEVNULL, env=env, start_new_session=True)
+    child = subprocess.Popen(args, stdout=fd, stderr=fd, stdin=subprocess.DEVNULL, env=env, start_new_session=True)
     os.close(fd)
-    return proc.pid, log
+    return child.pid, log
 
 
 def _join(helpers: list[Any], *, stop: bool = False) -> None:

@@ -82,11 +82,10 @@ def verify(
             from sendwell.verify.checks import OfflineChecker
 
             checker = OfflineChecker(disposable_overrides=disposable_file or settings.verify.disposable_file or None)
-            results = map(checker.check, lines)
             if as_jsonl:
-                _write_jsonl(results)
+                _write_jsonl(map(checker.check, lines))
                 return
-            results = list(results)
+            results = list(map(checker.check, lines))
         else:
             results = _online(list(lines), settings, probe, dns_server, dns_timeout, probe_port, probe_from,
                               disposable_file)

@@ -92,7 +92,7 @@ def watch(
 class _Stderr(logging.StreamHandler):
     """Writes to whatever sys.stderr is when a line is logged (a test runner swaps it), not when it was made."""
 
-    @property  # type: ignore[override]
+    @property
     def stream(self):  # noqa: ANN202
         return sys.stderr
 

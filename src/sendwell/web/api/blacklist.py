@@ -53,7 +53,7 @@ def import_entries(file: UploadFile | None = File(None, description="CSV with an
             return blacklist.import_file(engine, file.file, name=upload_name(file), reason=reason, note=note,
                                          actor=_actor(token)).as_dict()
     with blame("text"):
-        return blacklist.import_file(engine, io.BytesIO(text.encode("utf-8")), name="pasted", reason=reason,
+        return blacklist.import_file(engine, io.BytesIO((text or "").encode("utf-8")), name="pasted", reason=reason,
                                      note=note, actor=_actor(token)).as_dict()
 
 

@@ -29,7 +29,7 @@ def verify_list(settings: SettingsDep, file: UploadFile | None = File(None, desc
     if (file is None) == (text is None):
         raise UserError("give either a file or pasted text", field="file" if file is None else "text", named=True)
     stream, name, field = ((file.file, upload_name(file), "file") if file is not None
-                           else (io.BytesIO(text.encode("utf-8")), "pasted", "text"))
+                           else (io.BytesIO((text or "").encode("utf-8")), "pasted", "text"))
     texts: list[str] = []
     with blame(field):
         for row in read_rows(stream, name):

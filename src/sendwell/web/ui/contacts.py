@@ -36,7 +36,7 @@ def contacts_page(request: Request, q: str = Query("", max_length=320), page: in
 @router.post("/import")
 def import_contacts(request: Request, file: UploadFile | None = File(None),
                     *, engine: EngineDep) -> Response:
-    if not given(file):
+    if file is None or not given(file):
         return _page(request, engine, "", 1, status=400, error="choose a CSV or list file to import")
     try:
         report = contacts.import_contacts(engine, file.file, name=upload_name(file))
