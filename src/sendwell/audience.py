@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, TextClause, bindparam, select, text
+from sqlalchemy import BindParameter, Connection, TextClause, bindparam, select, text
 
 from sendwell.db import bulk
 from sendwell.db.schema import contacts
@@ -62,7 +62,7 @@ def statement(campaign_id: int, *, include: Sequence[int], exclude: Sequence[int
               skip: Sequence[str]) -> tuple[TextClause, dict[str, Any]]:
     """The one INSERT … SELECT and its parameters (`skip`: the verdicts to look up; none: no contact is read)."""
     source = _ALL_CONTACTS if all_contacts else _ONE_SEGMENT if len(include) == 1 else _SEGMENTS
-    binds = [bindparam("exclude", expanding=True)]
+    binds: list[BindParameter[Any]] = [bindparam("exclude", expanding=True)]
     params: dict[str, Any] = {"cid": campaign_id, "exclude": list(exclude) or [-1],
                               "queued": RecipientStatus.QUEUED.value}
     if skip:

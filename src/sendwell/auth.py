@@ -13,7 +13,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
 
-from sendwell.db.engine import as_utc, utcnow
+from sendwell.db.engine import as_utc, inserted_id, utcnow
 from sendwell.db.schema import api_tokens, users
 from sendwell.errors import Hint, NotFound, UserError
 
@@ -55,8 +55,8 @@ def create_token(engine: Engine, name: str, *, expires_days: float | None = None
     now = utcnow()
     expires = now + timedelta(days=expires_days) if expires_days is not None else None
     with engine.begin() as conn:
-        tid = conn.execute(api_tokens.insert().values(name=name, token_hash=_digest(token), created_at=now,
-                                                      expires_at=expires)).inserted_primary_key[0]
+        tid = inserted_id(conn.execute(api_tokens.insert().values(name=name, token_hash=_digest(token), created_at=now,
+                                                      expires_at=expires)))
     return tid, token
 
 
@@ -120,8 +120,8 @@ def create_user(engine: Engine, username: str, password: str) -> int:
     _check_password(password)
     try:
         with engine.begin() as conn:
-            return conn.execute(users.insert().values(username=username, password_hash=_hasher.hash(password),
-                                                      created_at=utcnow())).inserted_primary_key[0]
+            return inserted_id(conn.execute(users.insert().values(
+                username=username, password_hash=_hasher.hash(password), created_at=utcnow())))
     except IntegrityError:
         raise UserError(f"user {username!r} already exists; change its password instead", field="username",
                         named=True, hint=Hint.CHANGE_PASSWORD, target=username) from None

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from sendwell import audience
 from sendwell.addresses import AddressError, parse_address
-from sendwell.db.engine import utcnow
+from sendwell.db.engine import inserted_id, utcnow
 from sendwell.db.schema import campaign_segments, campaigns, recipients, segments
 from sendwell.errors import Hint, NotFound, UserError
 from sendwell.model import CampaignState, Verdict
@@ -97,7 +97,7 @@ def create_campaign(engine: Engine, *, name: str, subject: str, from_addr: str, 
     try:
         with engine.begin() as conn:
             inc, exc = _segment_ids(conn, include, "include"), _segment_ids(conn, exclude, "exclude")
-            cid = conn.execute(campaigns.insert().values(**values)).inserted_primary_key[0]
+            cid = inserted_id(conn.execute(campaigns.insert().values(**values)))
             rows = [{"campaign_id": cid, "segment_id": s, "mode": "include"} for s in inc]
             rows += [{"campaign_id": cid, "segment_id": s, "mode": "exclude"} for s in exc]
             if rows:

@@ -1,8 +1,9 @@
 """Settings from sendwell.toml, SENDWELL_* environment variables and flags, in one object passed in.
 
 Precedence: flag > environment > sendwell.toml > default. Every key is documented in docs/config.md.
-Environment variables are named SENDWELL_<SECTION>_<KEY> (e.g. SENDWELL_LIMIT_START=500), plus the
-short forms SENDWELL_DATABASE_URL and SENDWELL_SMTP_URL.
+Environment variables are named SENDWELL_<SECTION>_<KEY> (e.g. SENDWELL_LIMIT_START=500, SENDWELL_DATABASE_URL,
+SENDWELL_DKIM_DIR), plus the short forms in SHORT_FORMS. This is the only module that reads the environment for
+settings: everything else is handed the Settings object.
 """
 
 from __future__ import annotations
@@ -74,6 +75,11 @@ class VerifySettings:
 
 
 @dataclass(frozen=True)
+class DkimSettings:
+    dir: str = "dkim"  # the key directory: private keys (mode 0600) and their index
+
+
+@dataclass(frozen=True)
 class BounceSettings:
     soft_score_step: float = 0.5
     soft_threshold: float = 3.0
@@ -108,8 +114,17 @@ class Settings:
     limit: LimitSettings = field(default_factory=LimitSettings)
     verify: VerifySettings = field(default_factory=VerifySettings)
     bounces: BounceSettings = field(default_factory=BounceSettings)
+    dkim: DkimSettings = field(default_factory=DkimSettings)
     webhook: WebhookSettings = field(default_factory=WebhookSettings)
     web: WebSettings = field(default_factory=WebSettings)
+
+
+# Older or shorter environment names: they stand in for the file's value, and the SENDWELL_<SECTION>_<KEY> name
+# beats them.
+SHORT_FORMS = {
+    "SENDWELL_SMTP_URL": ("smtp", "urls"),
+    "SENDWELL_DISPOSABLE_FILE": ("verify", "disposable_file"),
+}
 
 
 def _coerce(section: str, key: str, current: Any, value: Any) -> Any:
@@ -157,7 +172,7 @@ def as_env(settings: Settings) -> dict[str, str]:
     return env
 
 
-def load_settings(config_path: str | os.PathLike | None = None, env: dict[str, str] | None = None,
+def load_settings(config_path: str | os.PathLike[str] | None = None, env: dict[str, str] | None = None,
                   database_url: str | None = None) -> Settings:
     env = dict(os.environ if env is None else env)
     data: dict[str, dict[str, Any]] = {}
@@ -169,15 +184,16 @@ def load_settings(config_path: str | os.PathLike | None = None, env: dict[str, s
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as err:
             raise ConfigError(f"{path}: {err}") from None
-    if "SENDWELL_SMTP_URL" in env:
-        data.setdefault("smtp", {})["urls"] = env["SENDWELL_SMTP_URL"]
+    if "url" in data.get("smtp", {}):  # [smtp] url = … is a file's short form of urls
+        data["smtp"]["urls"] = data["smtp"].pop("url")
+    for name, (section, key) in SHORT_FORMS.items():
+        if name in env:
+            data.setdefault(section, {})[key] = env[name]
     settings = Settings()
     sections = {}
     for sec in fields(Settings):
         current = getattr(settings, sec.name)
         given = dict(data.get(sec.name, {}))
-        if sec.name == "smtp" and "url" in given:
-            given["urls"] = given.pop("url")
         for f in fields(current):
             env_key = f"SENDWELL_{sec.name.upper()}_{f.name.upper()}"
             if env_key in env:

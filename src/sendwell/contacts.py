@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import IO, Any
 
 from sqlalchemy import Connection, Engine, func, select, text
@@ -53,7 +53,7 @@ def _read_batches(stream: IO[bytes], name: str, report: ImportReport, on_read: C
     flush(batch)
 
 
-def _suppressed(report: ImportReport, found: list[tuple[int, str, str]]) -> None:
+def _suppressed(report: ImportReport, found: Sequence[Any]) -> None:
     """Report blacklisted rows, (line, as given, reason) in line order: they stay suppressed."""
     report.blacklisted += len(found)
     room = MAX_SUPPRESSED_LISTED - len(report.suppressed)
@@ -73,7 +73,8 @@ class _SqliteMerge:
                    "ORDER BY j.key")
 
     def __init__(self, conn: Connection, report: ImportReport) -> None:
-        self.cursor = conn.connection.driver_connection.cursor()
+        dbapi: Any = conn.connection.driver_connection
+        self.cursor = dbapi.cursor()
         self.report = report
         # Nobody else can write while this transaction holds SQLite's write lock: an empty black list stays empty.
         self.check = conn.execute(select(blacklist.c.email).limit(1)).first() is not None

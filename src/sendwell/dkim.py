@@ -7,7 +7,7 @@ leaves the private-key operation to OpenSSL through `cryptography`. Its output i
 dkimpy in the tests. An RSA-2048 signature still costs ~0.75 ms of CPU (the modular exponentiation
 depends on each message's hash, so nothing of it can be done once per campaign); Ed25519 costs ~0.05 ms.
 
-Keys live as PEM files (mode 0600) in a directory (`--dir`, SENDWELL_DKIM_DIR or ./dkim) with an
+Keys live as PEM files (mode 0600) in a directory (`--dir`, else the `[dkim] dir` setting) with an
 index `keys.json` naming each key's domain, selector and algorithm.
 """
 
@@ -84,8 +84,12 @@ class KeyEntry:
 
 
 def keys_dir(given: str | os.PathLike | None = None) -> Path:
-    """The key directory: the flag, else SENDWELL_DKIM_DIR, else ./dkim."""
-    return Path(given or os.environ.get(DIR_ENV) or DEFAULT_DIR)
+    """The key directory: the one given (`--dir`, else Settings.dkim.dir), else ./dkim."""
+    if given:
+        return Path(given)
+    # Only the send engine still calls without a directory: it reaches Settings.dkim.dir through the
+    # variable config.py reads it from (and as_env hands to workers) until its refactor passes the setting.
+    return Path(os.environ.get(DIR_ENV) or DEFAULT_DIR)
 
 
 def load_index(directory: Path) -> list[KeyEntry]:

@@ -191,9 +191,9 @@ def record_answers(conn: Connection, settings: Settings, answers: list[Answer], 
                 a.email, a.display, BlacklistReason.SOFT_BOUNCE, f"campaign:{a.campaign_id}",
                 f"soft-bounce score reached {settings.bounces.soft_threshold}", event_id)))
     added = blacklist.add_evidenced(conn, [e for _, e in listed], actor="sendwell", at=now)
-    for a, e in listed:
+    for done, e in listed:
         if e.email in added:
-            a.blacklisted = str(e.reason)
+            done.blacklisted = str(e.reason)
     return applied
 
 
@@ -260,8 +260,10 @@ def record_suppression(engine: Engine, *, kind: str, email: str, raw: bytes, sou
         applied.event_id = event_id
         if kind == "complaint" and target is not None:
             _recount(conn, settings or Settings(), target.sent_at, complaints=1)
-        if key and blacklist.add_entries(conn, [(key, email or key)], reason=decision.blacklist_reason,
+        reason = decision.blacklist_reason
+        assert reason is not None  # COMPLAINT and UNSUBSCRIBE both name one
+        if key and blacklist.add_entries(conn, [(key, email or key)], reason=reason,
                                          source=_source(applied, source), note=detail[:200], actor="sendwell",
                                          event_id=event_id):
-            applied.blacklisted = decision.blacklist_reason.value
+            applied.blacklisted = reason.value
     return applied

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 
 class RecipientStatus(StrEnum):
@@ -95,7 +95,7 @@ class ImportReport:
     rejected: list[Rejected] = field(default_factory=list)
     suppressed: list[Rejected] = field(default_factory=list)  # good rows that are blacklisted
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "read": self.read,
             "imported": self.imported,

@@ -173,17 +173,19 @@ def recipient_of(conn: Connection, camp: dict[str, Any], contact: str | None) ->
     if contact is None:
         first = conn.execute(select(m.c.email).order_by(m.c.email).limit(1), params).scalar()
         if first is None:
-            raise UserError(f"campaign {camp['name']!r} has no recipients: give --contact ADDRESS")
+            raise UserError(f"campaign {camp['name']!r} has no recipients: name a contact to preview as",
+                            field="contact", named=True)
         key, member = first, True
     else:
         try:
             key = normalize(contact)
         except AddressError as err:
-            raise UserError(f"--contact {contact!r}: {err}") from None
+            raise UserError(f"{contact!r}: {err}", field="contact") from None
         member = conn.execute(select(m.c.email).where(m.c.email == key), params).first() is not None
     fields = conn.execute(select(contacts.c.fields).where(contacts.c.email == key)).scalar()
     if not member and fields is None:
-        raise UserError(f"--contact {contact}: neither a contact nor a recipient of campaign {camp['name']!r}")
+        raise UserError(f"{contact}: neither a contact nor a recipient of campaign {camp['name']!r}",
+                        field="contact")
     rid = conn.execute(select(recipients.c.id).where(recipients.c.campaign_id == camp["id"],
                                                      recipients.c.email == key)).scalar()
     return key, rid or 0, member, dict(fields or {})

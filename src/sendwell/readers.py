@@ -246,7 +246,7 @@ def good_records(stream: IO[bytes], name: str, report: ImportReport,
             if record[1] is None:
                 reject(Rejected(record[0], record[2], record[4]))
             else:
-                yield record
+                yield record  # type: ignore[misc]  # record[1] is not None: a good record
     finally:
         report.read += read
 

@@ -24,7 +24,7 @@ def secret_files(settings: Settings, config_path: str | os.PathLike | None = Non
     if url.startswith("sqlite:///") and not url.endswith(":memory:"):
         db = url.removeprefix("sqlite:///").split("?", 1)[0]
         found += [(Path(db + suffix), "database") for suffix in ("", "-wal", "-shm")]
-    folder = keys_dir()
+    folder = keys_dir(settings.dkim.dir)
     if folder.is_dir():
         found += [(p, "dkim") for p in sorted(folder.glob("*.pem"))]
     found.append((Path(config_path or "sendwell.toml"), "config"))

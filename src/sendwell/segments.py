@@ -9,7 +9,7 @@ from sqlalchemy import Connection, Engine, bindparam, func, select, text
 from sqlalchemy.exc import IntegrityError
 
 from sendwell.db import bulk
-from sendwell.db.engine import utcnow
+from sendwell.db.engine import inserted_id, utcnow
 from sendwell.db.schema import campaign_segments, campaigns, segment_members, segments
 from sendwell.errors import Hint, NotFound, UserError
 from sendwell.model import ImportReport
@@ -44,8 +44,8 @@ def create(engine: Engine, name: str, description: str = "") -> int:
         raise UserError("must not be empty", field="name")
     try:
         with engine.begin() as conn:
-            return conn.execute(segments.insert().values(name=name, description=description,
-                                                         created_at=utcnow())).inserted_primary_key[0]
+            return inserted_id(conn.execute(segments.insert().values(name=name, description=description,
+                                                         created_at=utcnow())))
     except IntegrityError:
         raise UserError(f"segment {name!r} already exists", field="name", named=True) from None
 
@@ -124,8 +124,8 @@ def create_from_campaign(engine: Engine, name: str, campaign_id: int, statuses: 
     description = description or f"recipients of campaign {campaign_id} in status {', '.join(statuses)}"
     try:
         with engine.begin() as conn:
-            sid = conn.execute(segments.insert().values(name=name.strip(), description=description,
-                                                        created_at=utcnow())).inserted_primary_key[0]
+            sid = inserted_id(conn.execute(segments.insert().values(name=name.strip(), description=description,
+                                                        created_at=utcnow())))
             added = conn.execute(text(
                 "INSERT INTO segment_members (segment_id, email, display, added_at) SELECT :sid, email, "
                 "COALESCE(display, email), :at FROM recipients WHERE campaign_id = :cid AND status IN :statuses")

@@ -52,8 +52,9 @@ def detect(mail: Mail) -> Partial | None:
     hits: list[Hit] = []
     for part in mail.parts_of(*DSN_TYPES):
         hits.extend(hits_from_fields(T.parse_fields(T.message_text(part))))
-    if not hits and _INLINE.search(mail.body):  # DSN fields pasted into a plain-text bounce
-        hits = hits_from_fields(T.parse_fields(mail.body[_INLINE.search(mail.body).start():]))
+    inline = None if hits else _INLINE.search(mail.body)
+    if inline:  # DSN fields pasted into a plain-text bounce
+        hits = hits_from_fields(T.parse_fields(mail.body[inline.start():]))
     if not hits:
         return None
     if any(not h.diagnostic for h in hits):  # the human-readable part may say what the fields do not

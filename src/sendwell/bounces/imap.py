@@ -107,7 +107,8 @@ def quote(name: str) -> str:
 
 
 def _utf7(name: str) -> str:
-    out, pending = [], []
+    out: list[str] = []
+    pending: list[str] = []
 
     def flush() -> None:
         if pending:
@@ -244,7 +245,7 @@ class Watcher:
         criteria = ["UNSEEN"]
         if self._keywords:
             criteria += ["UNKEYWORD", KEYWORD_CHECKED, "UNKEYWORD", KEYWORD_UNREADABLE]
-        typ, data = conn.uid("SEARCH", None, *criteria)
+        typ, data = conn.uid("SEARCH", None, *criteria)  # type: ignore[arg-type]  # None: no CHARSET
         if typ != "OK":
             raise imaplib.IMAP4.abort(f"UID SEARCH failed: {_text(data)}")
         uids = [int(u) for u in b" ".join(d for d in data if d).split()]

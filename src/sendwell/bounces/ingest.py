@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from email import message_from_bytes
 from email.policy import compat32
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, select
 
@@ -82,7 +83,7 @@ def iter_messages(path: str) -> Iterator[tuple[str, bytes]]:
     if p.is_dir():
         if not (p / "cur").is_dir() and not (p / "new").is_dir():
             raise UserError(f"{path}: a directory that is not a Maildir (no cur/ or new/)")
-        box = mailbox.Maildir(str(p), factory=None, create=False)
+        box: mailbox.Mailbox[Any] = mailbox.Maildir(str(p), factory=None, create=False)
         for key in box.iterkeys():
             with box.get_file(key) as fh:
                 yield f"{path}:{key}", fh.read()

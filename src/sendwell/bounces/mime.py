@@ -29,7 +29,7 @@ class Part(Message):
 
     _index: dict[str, str] | None = None
 
-    def get(self, name, failobj=None):  # type: ignore[no-untyped-def, override]
+    def get(self, name, failobj=None):
         index = self._index
         if index is None:
             return super().get(name, failobj)
@@ -39,17 +39,17 @@ class Part(Message):
         return self.policy.header_fetch_parse(name, value)
 
     def freeze(self) -> None:
-        self._index = {k.lower(): v for k, v in reversed(self._headers)}
+        self._index = {k.lower(): v for k, v in reversed(list(self.raw_items()))}
 
-    def __setitem__(self, name, val):  # type: ignore[no-untyped-def]
+    def __setitem__(self, name, val):
         self._index = None
         super().__setitem__(name, val)
 
-    def __delitem__(self, name):  # type: ignore[no-untyped-def]
+    def __delitem__(self, name):
         self._index = None
         super().__delitem__(name)
 
-    def replace_header(self, _name, _value):  # type: ignore[no-untyped-def]
+    def replace_header(self, _name, _value):
         self._index = None
         super().replace_header(_name, _value)
 
@@ -69,7 +69,7 @@ def load_text(text: str) -> Message:
     m = _HEAD_END.search(text)
     head, body = (text[:m.start() + 1], text[m.end():]) if m else (text, "")
     msg = Part()
-    headers = msg._headers  # compat32 stores (name, raw value) as read, exactly what we append
+    add = msg.set_raw  # the parser's own entry: stores (name, raw value) as read, as the feed parser does
     name, value = "", ""
     lines = head.split("\n")
     for i, line in enumerate(lines):
@@ -85,10 +85,10 @@ def load_text(text: str) -> Message:
             body = "\n".join(lines[i:]) + ("\n" + body if body else "")  # no header: the body starts here
             break
         if name:
-            headers.append((name, value))
+            add(name, value)
         name, value = line[:colon], line[colon + 1:].lstrip(" \t")
     if name:
-        headers.append((name, value))
+        add(name, value)
     msg.set_payload(body)
     msg.freeze()
     return msg

@@ -1,4 +1,4 @@
-"""The root `sendwell` command: global options, then one sub-command group per module."""
+"""The root `sendwell` command: global options, then the command groups (one module each) and top-level commands."""
 
 from __future__ import annotations
 
@@ -8,6 +8,20 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
+from sendwell.cli import (
+    blacklist,
+    bounces,
+    campaigns,
+    contacts,
+    demo,
+    dkim,
+    domain,
+    segments,
+    sending,
+    verify,
+    web,
+    webhooks,
+)
 from sendwell.cli.common import Context, err_console
 from sendwell.cli.errors import describe
 from sendwell.config import ConfigError, load_settings
@@ -32,25 +46,23 @@ def root(
     ctx.obj = Context(settings=load_settings(config, database_url=database), config_path=config)
 
 
-def _register() -> None:
-    from sendwell.cli import blacklist, campaigns, contacts, segments
-
-    app.add_typer(contacts.app, name="contacts")
-    app.add_typer(blacklist.app, name="blacklist")
-    app.add_typer(segments.app, name="segments")
-    app.add_typer(campaigns.app, name="campaigns")
-    for module in ("verify", "bounces", "ingest", "watch", "sending", "preview", "web", "webhooks", "dkim", "domain",
-                   "demo"):
-        try:
-            mod = __import__(f"sendwell.cli.{module}", fromlist=["register"])
-        except ModuleNotFoundError as err:
-            if err.name != f"sendwell.cli.{module}":
-                raise
-            continue
-        mod.register(app)
-
-
-_register()
+# Every group and top-level command, in the order `sendwell --help` lists them. Each group is assembled in its
+# own module; a module missing here is an ImportError at start-up, not a command that silently disappears.
+app.add_typer(contacts.app, name="contacts")
+app.add_typer(blacklist.app, name="blacklist")
+app.add_typer(segments.app, name="segments")
+app.add_typer(campaigns.app, name="campaigns")
+app.command("verify")(verify.verify)
+app.add_typer(bounces.app, name="bounces")
+app.command("limit")(sending.limit)
+app.command("worker")(sending.worker)
+app.command("serve")(web.serve)
+app.add_typer(web.tokens_app, name="tokens")
+app.add_typer(web.users_app, name="users")
+app.add_typer(webhooks.app, name="webhooks")
+app.add_typer(dkim.app, name="dkim")
+app.add_typer(domain.app, name="domain")
+app.command("demo")(demo.demo)
 
 
 def main() -> None:

@@ -120,7 +120,7 @@ def show(ctx: typer.Context, address: str, as_json: JsonOpt = False) -> None:
         print_json(data)
         return
     entry = data["entry"]
-    say = {"highlight": False, "markup": False}
+    say: dict[str, Any] = {"highlight": False, "markup": False}
     if entry:
         console.print(f"{entry['display']} is blacklisted: {entry['reason']} (source {entry['source'] or '-'}, "
                       f"{_when(entry['created_at'])}) {entry['note']}".rstrip(), **say)

@@ -1,4 +1,7 @@
-"""`sendwell bounces …`: classify returned mail (ingest and watch join this group later)."""
+"""`sendwell bounces …`: the group, assembled here: classify (below), ingest (cli/ingest.py), watch (cli/watch.py).
+
+`sendwell bounces classify` with only file arguments never reaches this module: cli/entry.py runs it before Typer loads.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +9,10 @@ from typing import Annotated
 
 import typer
 
+from sendwell.cli.ingest import ingest
+from sendwell.cli.watch import watch
+
 app = typer.Typer(help="Read bounces, complaints and auto-replies.", no_args_is_help=True)
-
-
-def register(root: typer.Typer) -> None:
-    root.add_typer(app, name="bounces")
 
 
 @app.command("classify")
@@ -25,3 +27,7 @@ def classify_command(
 
     if classify_files(paths or [], details):
         raise typer.Exit(1)
+
+
+app.command("ingest")(ingest)
+app.command("watch")(watch)

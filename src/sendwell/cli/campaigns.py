@@ -1,4 +1,5 @@
-"""`sendwell campaigns`: create, list, show, edit, delete (sending commands live in cli/sending.py)."""
+"""`sendwell campaigns`: create, list, show, edit, delete; the group, assembled here with the sending commands of
+cli/sending.py."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from sendwell.cli import preview, sending
 from sendwell.cli.common import console, ctx_obj, print_json, table
 from sendwell.errors import UserError
 
@@ -117,3 +119,8 @@ def delete(ctx: typer.Context, campaign: str) -> None:
 
     campaigns.delete_campaign(ctx_obj(ctx).engine, campaign)
     console.print(f"campaign {campaign!r} deleted", highlight=False)
+
+
+for _command in (sending.send, sending.pause, sending.resume, sending.cancel, sending.resend, sending.stats,
+                 sending.recipients, preview.preview, preview.check, preview.test, preview.history):
+    app.command(_command.__name__)(_command)

@@ -39,7 +39,7 @@ class Context:
 
 
 def ctx_obj(ctx: typer.Context) -> Context:
-    return ctx.ensure_object(Context)  # type: ignore[return-value]
+    return ctx.ensure_object(Context)
 
 
 def warn_exposed_secrets(obj: Context) -> None:

@@ -1,4 +1,5 @@
-"""`sendwell contacts`: import, list, count, show, remove, export."""
+"""`sendwell contacts`: import, list, count, show, remove, export; the group, assembled here with `contacts verify`
+from cli/verify.py."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from sendwell.cli import verify
 from sendwell.cli.common import (
     byte_progress,
     console,
@@ -87,3 +89,6 @@ def export(ctx: typer.Context,
     n = write_export(exports.contacts(ctx_obj(ctx).engine), output)
     if output != "-":
         console.print(f"{n} contact(s) written to {output}")
+
+
+app.command("verify")(verify.contacts_verify)

@@ -14,7 +14,3 @@ def demo(out: Annotated[Path, typer.Option(help="Where the demo's database and e
     from sendwell.demo.story import run
 
     run(out)
-
-
-def register(app: typer.Typer) -> None:
-    app.command("demo")(demo)

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from sendwell.cli.common import console, print_json
+from sendwell.cli.common import console, ctx_obj, print_json
 
 app = typer.Typer(help="DKIM keys: generate, list, show the DNS record to publish.", no_args_is_help=True)
 
-DirOption = Annotated[str | None, typer.Option("--dir", help="Key directory (default: SENDWELL_DKIM_DIR or ./dkim)")]
+DirOption = Annotated[str | None, typer.Option("--dir", help="Key directory (default: setting dkim.dir, ./dkim)")]
 
 
-def register(root: typer.Typer) -> None:
-    root.add_typer(app, name="dkim")
+def _folder(ctx: typer.Context, directory: str | None) -> Path:
+    from sendwell import dkim
+
+    return dkim.keys_dir(directory or ctx_obj(ctx).settings.dkim.dir)
 
 
 def _show_record(name: str, value: str, zone_line: str) -> None:
@@ -27,6 +30,7 @@ def _show_record(name: str, value: str, zone_line: str) -> None:
 
 @app.command("generate")
 def generate_command(
+    ctx: typer.Context,
     domain: Annotated[str, typer.Option("--domain", help="The From domain the key signs for, e.g. example.com")],
     selector: Annotated[str, typer.Option("--selector", help="Selector, e.g. s2026 (the record goes at "
                                           "<selector>._domainkey.<domain>)")],
@@ -44,7 +48,7 @@ def generate_command(
         alg = dkim.Algorithm(algorithm.lower())
     except ValueError:
         raise UserError(f"--algorithm {algorithm!r}: use rsa or ed25519") from None
-    folder = dkim.keys_dir(directory)
+    folder = _folder(ctx, directory)
     entry = dkim.generate_key(domain, selector, alg, bits=bits, directory=folder)
     name, value = dkim.dns_record(folder, entry)
     if as_json:
@@ -67,6 +71,7 @@ def generate_command(
 
 @app.command("list")
 def list_command(
+    ctx: typer.Context,
     directory: DirOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON lines")] = False,
 ) -> None:
@@ -74,7 +79,7 @@ def list_command(
     from sendwell import dkim
     from sendwell.cli.common import table
 
-    folder = dkim.keys_dir(directory)
+    folder = _folder(ctx, directory)
     entries = dkim.load_index(folder)
     rows = [{"domain": e.domain, "selector": e.selector, "algorithm": e.algorithm.value, "state": e.state.value,
              "file": str(folder / e.file), "dns_name": e.dns_name, "created": e.created} for e in entries]
@@ -91,6 +96,7 @@ def list_command(
 
 @app.command("activate")
 def activate_command(
+    ctx: typer.Context,
     domain: Annotated[str, typer.Argument(help="Domain of the key")],
     selector: Annotated[str, typer.Option("--selector", help="Selector of the key to sign with from now on")],
     directory: DirOption = None,
@@ -98,7 +104,7 @@ def activate_command(
     """Sign with this key from now on (after publishing its record); the key it replaces is retired."""
     from sendwell import dkim
 
-    entry = dkim.activate_key(domain, selector, directory)
+    entry = dkim.activate_key(domain, selector, _folder(ctx, directory))
     console.print(f"{entry.domain} now signs {entry.algorithm.value} with selector {entry.selector}. Keep the old "
                   "selector's record published for a few days: mail already sent is checked against it.",
                   highlight=False, markup=False, soft_wrap=True)
@@ -106,6 +112,7 @@ def activate_command(
 
 @app.command("record")
 def record_command(
+    ctx: typer.Context,
     domain: Annotated[str, typer.Argument(help="Domain whose keys to show")],
     selector: Annotated[str | None, typer.Option("--selector", help="Only this selector")] = None,
     directory: DirOption = None,
@@ -115,7 +122,7 @@ def record_command(
     from sendwell import dkim
     from sendwell.errors import UserError
 
-    folder = dkim.keys_dir(directory)
+    folder = _folder(ctx, directory)
     domain = domain.lower().rstrip(".")
     entries = [e for e in dkim.load_index(folder)
                if e.domain == domain and (selector is None or e.selector == selector)]
@@ -132,6 +139,7 @@ def record_command(
 
 @app.command("sign")
 def sign_command(
+    ctx: typer.Context,
     path: Annotated[str, typer.Argument(help="Message file (.eml), or - for stdin")] = "-",
     directory: DirOption = None,
 ) -> None:
@@ -149,8 +157,9 @@ def sign_command(
     if from_value is None:
         raise UserError(f"{name}: no From header")
     from_addr = from_value.decode("utf-8", "replace")
-    signer = dkim.Signer.for_from_domain(dkim.domain_of(from_addr), directory)
+    folder = _folder(ctx, directory)
+    signer = dkim.Signer.for_from_domain(dkim.domain_of(from_addr), folder)
     if signer is None:
-        raise UserError(dkim.missing_key_warning(from_addr, directory) or f"{name}: no key",
+        raise UserError(dkim.missing_key_warning(from_addr, folder) or f"{name}: no key",
                         hint=Hint.GENERATE_DKIM_KEY, target=dkim.domain_of(from_addr) or None)
     sys.stdout.buffer.write(signer.sign(raw))

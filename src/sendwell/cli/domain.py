@@ -13,10 +13,6 @@ app = typer.Typer(help="Check a sending domain's DNS set-up.", no_args_is_help=T
 _STYLE = {"ok": ("green", "ok   "), "warn": ("yellow", "warn "), "error": ("red", "error")}
 
 
-def register(root: typer.Typer) -> None:
-    root.add_typer(app, name="domain")
-
-
 @app.command("check")
 def check_command(
     ctx: typer.Context,
@@ -30,8 +26,8 @@ def check_command(
     nameserver: Annotated[str | None, typer.Option("--nameserver", help="Ask only this DNS server (IP or IP:PORT) "
                                                    "instead of the system resolver")] = None,
     timeout: Annotated[float, typer.Option("--timeout", help="Seconds per DNS question")] = 5.0,
-    directory: Annotated[str | None, typer.Option("--dir", help="DKIM key directory (default: SENDWELL_DKIM_DIR "
-                                                  "or ./dkim)")] = None,
+    directory: Annotated[str | None, typer.Option("--dir", help="DKIM key directory (default: setting dkim.dir, "
+                                                  "./dkim)")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
 ) -> None:
     """Check MX, SPF (include chain, 10-lookup limit), DKIM, DMARC and alignment, reverse DNS and the bounce MX.
@@ -50,10 +46,11 @@ def check_command(
         resolver = make_resolver(host, port, timeout)
     else:
         resolver = make_resolver(timeout=timeout)
-    if bounce_domain is None and ctx.obj is not None:
-        bounce_domain = ctx_obj(ctx).settings.sending.bounce_domain
+    settings = ctx_obj(ctx).settings
+    if bounce_domain is None:
+        bounce_domain = settings.sending.bounce_domain
     report = check_domain(domain, dns=Dns(resolver), selectors=selector or (), relay_ip=relay_ip,
-                          bounce_domain=bounce_domain, keys_dir=directory)
+                          bounce_domain=bounce_domain, keys_dir=directory or settings.dkim.dir)
     if as_json:
         print_json(report.as_dict())
     else:

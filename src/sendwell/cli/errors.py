@@ -12,6 +12,7 @@ FLAGS = {
     "imap": "--imap", "starttls": "--starttls", "ca_file": "--ca-file",
     "domain": "--domain", "selector": "--selector", "bits": "--bits",
     "name": "name", "username": "user name", "password": "password", "expires_days": "--expires-days",
+    "contact": "--contact", "to": "--to",
 }
 
 # A hint → the command that does it; {target} is the name the error carries.

@@ -1,4 +1,5 @@
-"""`sendwell bounces ingest`: read bounces, complaints and mailto unsubscribes and act on them."""
+"""`sendwell bounces ingest` (registered by cli/bounces.py): read bounces, complaints and mailto unsubscribes;
+act on them."""
 
 from __future__ import annotations
 
@@ -38,12 +39,3 @@ def ingest(ctx: typer.Context,
                   highlight=False)
     for p in summary.problems:
         err_console.print(f"[yellow]warning:[/yellow] {p}", highlight=False, markup=False)
-
-
-def register(app: typer.Typer) -> None:
-    try:
-        from sendwell.cli.bounces import app as bounces_app
-    except ImportError:
-        bounces_app = typer.Typer(help="Bounces: classify and ingest.", no_args_is_help=True)
-        app.add_typer(bounces_app, name="bounces")
-    bounces_app.command("ingest")(ingest)

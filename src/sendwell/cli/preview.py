@@ -120,10 +120,3 @@ def history(ctx: typer.Context, campaign: str, as_json: JsonOpt = False) -> None
         print_json(rows)
     else:
         table(rows, ["at", "action", "actor", "summary"])
-
-
-def register(app: typer.Typer) -> None:
-    from sendwell.cli.campaigns import app as campaigns_app
-
-    for fn in (preview, check, test, history):
-        campaigns_app.command(fn.__name__)(fn)

@@ -1,4 +1,5 @@
-"""`sendwell campaigns send|pause|resume|cancel|resend|stats|recipients`, `sendwell limit`, `sendwell worker`."""
+"""`sendwell campaigns send|pause|resume|cancel|resend|stats|recipients` (registered by cli/campaigns.py),
+`sendwell limit`, `sendwell worker` (registered by cli/app.py)."""
 
 from __future__ import annotations
 
@@ -187,9 +188,9 @@ def _spawn_worker(settings: Any, cid: int, *, foreground: bool = False) -> Any:
         proc.log_file = log_file  # type: ignore[attr-defined]
         return proc
     fd, log = tempfile.mkstemp(prefix=f"sendwell-campaign-{cid}-", suffix=".log")
-    proc = subprocess.Popen(args, stdout=fd, stderr=fd, stdin=subprocess.DEVNULL, env=env, start_new_session=True)
+    child = subprocess.Popen(args, stdout=fd, stderr=fd, stdin=subprocess.DEVNULL, env=env, start_new_session=True)
     os.close(fd)
-    return proc.pid, log
+    return child.pid, log
 
 
 def _join(helpers: list[Any], *, stop: bool = False) -> None:
@@ -384,12 +385,3 @@ def worker(
     logging.info("stopped (%s) %s %s", report.stopped, report.counts, report.message)
     if report.stopped in ("breaker", "error"):  # as `campaigns send`: whoever started us should know
         raise typer.Exit(3)
-
-
-def register(app: typer.Typer) -> None:
-    from sendwell.cli.campaigns import app as campaigns_app
-
-    for fn in (send, pause, resume, cancel, resend, stats, recipients):
-        campaigns_app.command(fn.__name__)(fn)
-    app.command("limit")(limit)
-    app.command("worker")(worker)

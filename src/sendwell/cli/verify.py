@@ -1,4 +1,5 @@
-"""`sendwell verify FILE|-` (one address per line) and `sendwell contacts verify`: formatting only."""
+"""`sendwell verify FILE|-` (one address per line; registered by cli/app.py) and `sendwell contacts verify`
+(registered by cli/contacts.py): formatting only."""
 
 from __future__ import annotations
 
@@ -65,7 +66,8 @@ def verify(
     probe_port: Annotated[int, typer.Option(help="MX port for the probe")] = 25,
     probe_from: Annotated[str, typer.Option(help="MAIL FROM of the probe (default: the null sender <>)")] = "",
     disposable_file: Annotated[str | None, typer.Option(help="Override file: `domain` adds, `!domain` "
-                                                        "removes (default: ./disposable_domains.txt)")] = None,
+                                                        "removes (default: setting verify.disposable_file, else "
+                                                        "./disposable_domains.txt)")] = None,
 ) -> None:
     """Check addresses: verdict (valid, risky, invalid, unknown), reasons and a suggested fix."""
     from sendwell.cli.common import byte_progress, ctx_obj, open_input
@@ -79,12 +81,11 @@ def verify(
         if offline:
             from sendwell.verify.checks import OfflineChecker
 
-            checker = OfflineChecker(disposable_overrides=disposable_file)
-            results = map(checker.check, lines)
+            checker = OfflineChecker(disposable_overrides=disposable_file or settings.verify.disposable_file or None)
             if as_jsonl:
-                _write_jsonl(results)
+                _write_jsonl(map(checker.check, lines))
                 return
-            results = list(results)
+            results = list(map(checker.check, lines))
         else:
             results = _online(list(lines), settings, probe, dns_server, dns_timeout, probe_port, probe_from,
                               disposable_file)
@@ -191,12 +192,3 @@ def contacts_verify(
         counts = ", ".join(f"{n} {v}" for v, n in sorted(summary["verdicts"].items())) or "nothing to check"
         console.print(f"{summary['checked']} checked ({summary['skipped_recent']} checked recently, skipped): "
                       f"{counts}", highlight=False)
-
-
-def register(app: typer.Typer) -> None:
-    app.command("verify")(verify)
-    from sendwell.cli.contacts import app as contacts_app
-
-    names = {c.name or (c.callback.__name__ if c.callback else "") for c in contacts_app.registered_commands}
-    if "verify" not in names:  # the contacts group may come to define it itself
-        contacts_app.command("verify")(contacts_verify)

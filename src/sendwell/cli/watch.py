@@ -1,4 +1,5 @@
-"""`sendwell bounces watch --imap URL`: poll a bounce mailbox and act on what arrives; formatting only."""
+"""`sendwell bounces watch --imap URL` (registered by cli/bounces.py): poll a bounce mailbox and act on what
+arrives; formatting only."""
 
 from __future__ import annotations
 
@@ -91,7 +92,7 @@ def watch(
 class _Stderr(logging.StreamHandler):
     """Writes to whatever sys.stderr is when a line is logged (a test runner swaps it), not when it was made."""
 
-    @property  # type: ignore[override]
+    @property
     def stream(self):  # noqa: ANN202
         return sys.stderr
 
@@ -109,12 +110,3 @@ def _log_to_stderr(level: int) -> None:
         handler._sendwell_watch = True  # type: ignore[attr-defined]
         logger.addHandler(handler)
     logger.setLevel(level)
-
-
-def register(app: typer.Typer) -> None:
-    try:
-        from sendwell.cli.bounces import app as bounces_app
-    except ImportError:
-        bounces_app = typer.Typer(help="Bounces: classify, ingest and watch.", no_args_is_help=True)
-        app.add_typer(bounces_app, name="bounces")
-    bounces_app.command("watch")(watch)

@@ -190,9 +190,3 @@ def users_unlock(ctx: typer.Context, name: str) -> None:
 
     n = unlock(ctx_obj(ctx).engine, name)
     console.print(f"failed logins of {name!r} forgotten ({n} count(s))", highlight=False)
-
-
-def register(app: typer.Typer) -> None:
-    app.command("serve")(serve)
-    app.add_typer(tokens_app, name="tokens")
-    app.add_typer(users_app, name="users")

@@ -12,10 +12,6 @@ app = typer.Typer(help="Provider webhooks (SendGrid, Mailgun, Postmark, SES) at 
                   no_args_is_help=True)
 
 
-def register(root: typer.Typer) -> None:
-    root.add_typer(app, name="webhooks")
-
-
 @app.command("status")
 def status_command(
     ctx: typer.Context,

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from types import TracebackType
+from typing import Any
 
 from sqlalchemy import Connection, bindparam, text
 
@@ -34,7 +35,7 @@ def load_stage(conn: Connection, rows: Sequence[tuple]) -> None:
     """Append (line, email, display, domain, fields_json) tuples to the stage."""
     if not rows:
         return
-    dbapi = conn.connection.driver_connection
+    dbapi: Any = conn.connection.driver_connection
     if conn.dialect.name == "postgresql":
         with dbapi.cursor() as cur, cur.copy(f"COPY {STAGE} ({', '.join(STAGE_COLUMNS)}) FROM STDIN") as copy:
             for row in rows:

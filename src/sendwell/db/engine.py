@@ -9,8 +9,9 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, overload
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import CursorResult, Engine, create_engine, event, text
 
 DEFAULT_URL = "sqlite:///sendwell.db"
 
@@ -19,6 +20,10 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+@overload
+def as_utc(value: datetime) -> datetime: ...
+@overload
+def as_utc(value: None) -> None: ...
 def as_utc(value: datetime | None) -> datetime | None:
     """SQLite hands datetimes back naive; everything we store is UTC."""
     if value is None or value.tzinfo is not None:
@@ -26,8 +31,16 @@ def as_utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC)
 
 
+def inserted_id(result: CursorResult[Any]) -> int:
+    """The integer primary key of the one row an INSERT … VALUES made."""
+    key = result.inserted_primary_key
+    assert key is not None, "not a single-row INSERT"
+    return int(key[0])
+
+
 def normalize_url(url: str | None) -> str:
-    url = url or os.environ.get("SENDWELL_DATABASE_URL") or DEFAULT_URL
+    """A SQLAlchemy URL from a setting (Settings.database.url: a URL or a bare SQLite path)."""
+    url = url or DEFAULT_URL
     if url.startswith("postgresql://") or url.startswith("postgres://"):
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
     if "://" not in url:  # a bare path means a SQLite file

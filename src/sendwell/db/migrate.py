@@ -6,6 +6,7 @@ import contextlib
 import fcntl
 import os
 from collections.abc import Callable, Iterator
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -60,7 +61,7 @@ def _run(engine: Engine, step: Callable[[Config], None]) -> None:
     cfg = _config(engine)
     sqlite = engine.dialect.name == "sqlite"
     with engine.connect() as conn:
-        raw = conn.connection.driver_connection
+        raw: Any = conn.connection.driver_connection
         if sqlite:
             raw.execute("PRAGMA foreign_keys=OFF")  # not in a transaction: inside one it is ignored
             assert raw.execute("PRAGMA foreign_keys").fetchone()[0] == 0

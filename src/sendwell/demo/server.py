@@ -17,6 +17,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from email.utils import formatdate, make_msgid
 from pathlib import Path
+from typing import cast
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
@@ -61,7 +62,8 @@ class SimulatedMX:
             # Alternate the two faces of an outage: a 421 answer, and a connection simply dropped.
             if self.outage_answers % 2:
                 return "421 4.3.2 Service temporarily unavailable, closing transmission channel"
-            server.transport.close()
+            if server.transport is not None:
+                server.transport.close()
             return "421 4.4.2 Connection dropped"
         envelope.mail_from = address
         envelope.mail_options.extend(options)
@@ -88,7 +90,7 @@ class SimulatedMX:
                 self._outage_until = time.monotonic() + self.b.outage_seconds
         for rcpt in envelope.rcpt_tos:
             if rcpt.lower() in self.b.late_bounce and self.bounces is not None and envelope.mail_from:
-                self.bounces.add(self._dsn(envelope.mail_from, rcpt, envelope.content))
+                self.bounces.add(self._dsn(envelope.mail_from, rcpt, cast(bytes, envelope.content)))  # no decode_data
         return "250 2.0.0 OK: queued"
 
     def _dsn(self, return_path: str, rcpt: str, original: bytes) -> bytes:

@@ -7,6 +7,7 @@ import ipaddress
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from sendwell import dkim
 from sendwell.domaincheck import dmarc, spf
@@ -101,7 +102,7 @@ def check_spf(report: Report, dns: Dns, domain: str, check: Check, role: str) ->
                    "permerror and SPF fails for all its mail", "correct the record: " + suggestion, record=top.record)
         return False
     usable = True
-    detail = {"record": top.record, "lookups": a.lookups}
+    detail: dict[str, Any] = {"record": top.record, "lookups": a.lookups}
     for loop in a.loops:
         usable = False
         report.add(check, ERROR, f"SPF include loop: {loop}; a receiver that gets that far gives up with "
@@ -319,8 +320,8 @@ def check_dmarc(report: Report, dns: Dns, domain: str) -> dmarc.Policy | None:
     inherited = at != f"_dmarc.{domain}"
     p = policy.tags.get("sp", policy.p) if inherited else policy.p
     where = f"{at} (inherited by {domain})" if inherited else at
-    detail = {"record": policy.record, "p": p, "pct": policy.pct, "rua": policy.rua, "adkim": policy.adkim,
-              "aspf": policy.aspf}
+    detail: dict[str, Any] = {"record": policy.record, "p": p, "pct": policy.pct, "rua": policy.rua,
+                              "adkim": policy.adkim, "aspf": policy.aspf}
     if p == "none":
         report.add(Check.DMARC, WARN, f"DMARC at {where}: p=none, monitoring only. It meets the Gmail/Yahoo minimum, "
                    "but mail forged in your name is still delivered", "once the aggregate reports show your own mail "

@@ -294,6 +294,7 @@ def build_message(content: CampaignContent, p: Personal, links: Links, message_i
     if content.text is not None:
         msg.set_content(_ENV_TEXT.from_string(content.text).render(ctx), charset="utf-8")
     if content.html is not None:
+        assert html_source is not None  # _tracked_html returns the HTML it was given, tracked or not
         html = _ENV_HTML.from_string(html_source).render(ctx)
         if content.text is not None:
             msg.add_alternative(html, subtype="html", charset="utf-8")

@@ -61,14 +61,14 @@ class TestSend:
 def _addresses(to: list[str]) -> list[str]:
     found = [a.strip() for item in to for a in item.replace(";", ",").replace("\n", ",").split(",") if a.strip()]
     if not found:
-        raise UserError("--to: give at least one address to send the test to")
+        raise UserError("give at least one address to send the test to", field="to")
     if len(found) > MAX_ADDRESSES:
-        raise UserError(f"--to: at most {MAX_ADDRESSES} addresses for a test send ({len(found)} given)")
+        raise UserError(f"at most {MAX_ADDRESSES} addresses for a test send ({len(found)} given)", field="to")
     for a in found:
         try:
             normalize(a)
         except AddressError as err:
-            raise UserError(f"--to {a!r}: {err}") from None
+            raise UserError(f"{a!r}: {err}", field="to") from None
     return list(dict.fromkeys(found))
 
 

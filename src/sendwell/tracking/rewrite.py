@@ -38,7 +38,7 @@ _JINJA = ("{{", "{%", "{#")
 _LOOP = re.compile(r"\{%-?\s*(for|endfor|raw|endraw)\b")  # Jinja2 statements, in text between tags
 # How html.parser itself reads a start tag (module attributes since Python 3.2; the tests fail loudly,
 # rather than tracking silently stopping, should they ever go).
-_TAG_NAME, _ATTR = _hp.tagfind_tolerant, _hp.attrfind_tolerant
+_TAG_NAME, _ATTR = _hp.tagfind_tolerant, _hp.attrfind_tolerant  # type: ignore[attr-defined]
 
 
 def trackable_url(href: str | None) -> str | None:
@@ -115,7 +115,7 @@ class _Scan(HTMLParser):
             return
         raw = self.get_starttag_text()
         span = _href_span(raw) if url and raw else None
-        if span is None:
+        if span is None or url is None:
             return
         start = self._offset()
         self.links.append((start + span[0], start + span[1], url))

@@ -25,7 +25,6 @@ ROLE_ACCOUNTS: frozenset[str] = frozenset({
 })
 
 DEFAULT_OVERRIDE_FILE = "disposable_domains.txt"  # beside sendwell.toml; see docs/verify.md
-OVERRIDE_ENV = "SENDWELL_DISPOSABLE_FILE"
 
 
 def is_role(local_key: str) -> bool:
@@ -49,11 +48,10 @@ def parse_overrides(lines: Iterable[str]) -> tuple[set[str], set[str]]:
 
 
 def override_path(path: str | os.PathLike | None = None) -> Path | None:
-    """The override file to use: the one given, else $SENDWELL_DISPOSABLE_FILE, else ./disposable_domains.txt."""
+    """The override file to use: the one given (`--disposable-file`, else Settings.verify.disposable_file, which
+    SENDWELL_DISPOSABLE_FILE sets), else ./disposable_domains.txt."""
     if path:
         return Path(path)
-    if os.environ.get(OVERRIDE_ENV):
-        return Path(os.environ[OVERRIDE_ENV])
     default = Path(DEFAULT_OVERRIDE_FILE)
     return default if default.exists() else None
 

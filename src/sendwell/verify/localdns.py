@@ -32,7 +32,8 @@ def _question(wire: bytes) -> tuple[str, str]:
     while wire[i]:
         labels.append(wire[i + 1:i + 1 + wire[i]].decode("ascii", "replace").lower())
         i += 1 + wire[i]
-    return ".".join(labels), dns.rdatatype.to_text(int.from_bytes(wire[i + 1:i + 3], "big"))
+    rdtype = dns.rdatatype.RdataType.make(int.from_bytes(wire[i + 1:i + 3], "big"))
+    return ".".join(labels), dns.rdatatype.to_text(rdtype)
 
 
 class LocalDnsServer:
@@ -83,7 +84,7 @@ class LocalDnsServer:
         response.flags |= dns.flags.AA
         if entry is None:
             response.set_rcode(dns.rcode.NXDOMAIN)
-        elif entry == "servfail":
+        elif isinstance(entry, str):  # "servfail" (a "timeout" was answered above)
             response.set_rcode(dns.rcode.SERVFAIL)
         else:
             for rrset in self._records(question.name, dns.rdatatype.to_text(question.rdtype), entry):

@@ -37,7 +37,8 @@ class VerifyOptions:
             probe_options = replace(probe_options, port=probe_port)
         if probe_from:
             probe_options = replace(probe_options, mail_from=probe_from)
-        changes.setdefault("disposable_overrides", getattr(v, "disposable_file", None) or None)
+        if not changes.get("disposable_overrides"):  # the flag beats the setting
+            changes["disposable_overrides"] = v.disposable_file or None
         return cls(dns_timeout=v.dns_timeout, concurrency=v.dns_concurrency,
                    probe=v.smtp_probe if probe is None else probe, probe_options=probe_options, **changes)
 

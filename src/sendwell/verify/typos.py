@@ -187,7 +187,7 @@ def _suffix_typo(domain: str) -> str | None:
                 if hit:
                     return ".".join(labels[:-2] + [same_tld[hit[1]]])
         return None
-    best: tuple[int, int, str] | None = None  # (distance, -labels replaced, rank) wins
+    best: tuple[int, int, int, str] | None = None  # (distance, -labels replaced, rank) wins, then the domain
     for k in (2, 1):
         if len(labels) <= k or (k == 2 and len(labels[-2]) > 3):
             continue  # two labels only when the first looks like a second level (co.u, com.brr)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from enum import StrEnum
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sendwell.model import Verdict
 
@@ -60,7 +60,7 @@ class Result(NamedTuple):
         """Sendable as far as we know (valid, risky or unknown)."""
         return self.verdict is not Verdict.INVALID
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "address": self.address,
             "valid": self.valid,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -116,6 +117,11 @@ def require_user(request: Request) -> str:
     if not user:
         raise LoginRequired
     return user
+
+
+# Typed dependencies: the API token of the request, the logged-in UI user.
+TokenDep = Annotated[TokenInfo, Depends(require_token)]
+UserDep = Annotated[str, Depends(require_user)]
 
 
 async def check_csrf(request: Request) -> None:

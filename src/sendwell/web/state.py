@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from typing import Annotated
 
-from fastapi import Request
+from fastapi import Depends, Request
 from sqlalchemy import Engine
 
 from sendwell.config import Settings
@@ -60,3 +61,12 @@ def web_state(request: Request) -> WebState:
 
 def get_engine(request: Request) -> Engine:
     return request.app.state.web.engine
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.web.settings
+
+
+# Typed dependencies: a route says `engine: EngineDep` instead of repeating `Depends(get_engine)`.
+EngineDep = Annotated[Engine, Depends(get_engine)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]

@@ -27,6 +27,7 @@ from sendwell.bounces.webhooks.report import (
     bounce,
     evidence,
     load_json,
+    obj,
     suppression,
 )
 from sendwell.config import WebhookSettings
@@ -78,12 +79,12 @@ def reports(data: dict) -> list[Report]:
 def _one(data: dict) -> Report | None:
     name = str(data.get("event") or "").lower()
     raw = evidence(data)
-    message = data.get("message") if isinstance(data.get("message"), dict) else {}
-    message_headers = message.get("headers") if isinstance(message.get("headers"), dict) else {}
+    message = obj(data.get("message"))
+    message_headers = obj(message.get("headers"))
     message_id = angle(message_headers.get("message-id"))
     email = data.get("recipient")
     if name == "failed":
-        status = data.get("delivery-status") if isinstance(data.get("delivery-status"), dict) else {}
+        status = obj(data.get("delivery-status"))
         permanent = str(data.get("severity") or "permanent").lower() == "permanent"
         words = " ".join(str(status.get(k) or "") for k in ("code", "message", "description")).strip()
         fallback = SUPPRESSED_REASONS.get(str(data.get("reason") or "").lower())

@@ -75,6 +75,11 @@ def load_json(body: bytes, provider: str) -> Any:
             from None
 
 
+def obj(value: Any) -> dict[str, Any]:
+    """A JSON object of the payload, or {} when the provider sent anything else there."""
+    return value if isinstance(value, dict) else {}
+
+
 def evidence(obj: Any) -> bytes:
     """Stable bytes for one event, so the same event delivered twice has the same dedup key."""
     # backslashreplace: a lone surrogate ("\\ud800" in the JSON) cannot be UTF-8

@@ -32,6 +32,7 @@ from sendwell.bounces.webhooks.report import (
     angle,
     bounce,
     load_json,
+    obj,
     suppression,
 )
 from sendwell.config import WebhookSettings
@@ -199,12 +200,12 @@ def reports(text: str | None) -> list[Report]:
     if not isinstance(doc, dict):
         raise MalformedPayload("ses webhook: the SNS Message is not an SES notification object")
     kind = str(doc.get("notificationType") or doc.get("eventType") or "").lower()
-    mail = doc.get("mail") if isinstance(doc.get("mail"), dict) else {}
+    mail = obj(doc.get("mail"))
     message_id, return_path = _original(mail)
     raw = text.encode("utf-8")
     found: list[Report | None] = []
     if kind == "bounce":
-        b = doc.get("bounce") if isinstance(doc.get("bounce"), dict) else {}
+        b = obj(doc.get("bounce"))
         btype, subtype = str(b.get("bounceType", "")).lower(), str(b.get("bounceSubType", "")).lower()
         for r in _dicts(b.get("bouncedRecipients")):
             found.append(bounce(PROVIDER, r.get("emailAddress"), raw, status=r.get("status"),
@@ -212,7 +213,7 @@ def reports(text: str | None) -> list[Report]:
                                 fallback=SUBTYPES.get((btype, subtype)), message_id=message_id,
                                 return_path=return_path))
     elif kind == "complaint":
-        c = doc.get("complaint") if isinstance(doc.get("complaint"), dict) else {}
+        c = obj(doc.get("complaint"))
         feedback = str(c.get("complaintFeedbackType") or "abuse")
         # SES reports "not-spam" feedback through the same channel: that is the opposite of a complaint.
         if feedback.lower() != "not-spam":
@@ -232,7 +233,7 @@ def _original(mail: dict) -> tuple[str | None, str]:
             message_id = angle(h.get("value"))
         elif name == "return-path" and not return_path.lower().startswith("bounces+"):
             return_path = str(h.get("value") or "")
-    common = mail.get("commonHeaders") if isinstance(mail.get("commonHeaders"), dict) else {}
+    common = obj(mail.get("commonHeaders"))
     return message_id or angle(common.get("messageId")), return_path
 
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from fastapi import APIRouter, Depends, File, Form, UploadFile
+from fastapi import APIRouter, File, Form, UploadFile
 from fastapi.responses import StreamingResponse
-from sqlalchemy import Engine
 
 from sendwell import blacklist, campaigns, exports
 from sendwell.errors import NotFound, UserError
@@ -16,8 +15,8 @@ from sendwell.web.api.common import Limit, Offset, Search, upload_name
 from sendwell.web.api.schemas import Added, BlacklistAdd, BlacklistFromCampaign, BlacklistRemove, Page, ReportOut
 from sendwell.web.csvout import csv_response
 from sendwell.web.errors import blame
-from sendwell.web.security import require_token
-from sendwell.web.state import get_engine
+from sendwell.web.security import TokenDep
+from sendwell.web.state import EngineDep
 
 router = APIRouter(prefix="/blacklist", tags=["black list"])
 
@@ -28,14 +27,14 @@ def _actor(token: Any) -> str:
 
 @router.get("", response_model=Page)
 def list_entries(search: Search = None, reason: BlacklistReason | None = None, limit: Limit = 100,
-                 offset: Offset = 0, engine: Engine = Depends(get_engine)) -> dict[str, Any]:
+                 offset: Offset = 0, *, engine: EngineDep) -> dict[str, Any]:
     """Entries, newest first."""
     return {"total": blacklist.count(engine, reason, search=search), "limit": limit, "offset": offset,
             "items": blacklist.list_entries(engine, reason=reason, search=search, limit=limit, offset=offset)}
 
 
 @router.post("", response_model=ReportOut)
-def add(body: BlacklistAdd, engine: Engine = Depends(get_engine), token: Any = Depends(require_token)) -> dict:
+def add(body: BlacklistAdd, engine: EngineDep, token: TokenDep) -> dict:
     """Blacklist addresses; the bad ones are reported by position, the good ones added."""
     return blacklist.add(engine, body.addresses, reason=body.reason, source="api", note=body.note,
                          actor=_actor(token)).as_dict()
@@ -45,7 +44,7 @@ def add(body: BlacklistAdd, engine: Engine = Depends(get_engine), token: Any = D
 def import_entries(file: UploadFile | None = File(None, description="CSV with an email column, or a list"),
                    text: str | None = Form(None, description="Pasted addresses (one per line, or separated)"),
                    reason: BlacklistReason = Form(BlacklistReason.MANUAL), note: str = Form("", max_length=10_000),
-                   engine: Engine = Depends(get_engine), token: Any = Depends(require_token)) -> dict:
+                   *, engine: EngineDep, token: TokenDep) -> dict:
     """Blacklist every address of an uploaded file or of pasted text (give one of `file` or `text`)."""
     if (file is None) == (text is None):
         raise UserError("give either a file or pasted text", field="file" if file is None else "text", named=True)
@@ -54,13 +53,13 @@ def import_entries(file: UploadFile | None = File(None, description="CSV with an
             return blacklist.import_file(engine, file.file, name=upload_name(file), reason=reason, note=note,
                                          actor=_actor(token)).as_dict()
     with blame("text"):
-        return blacklist.import_file(engine, io.BytesIO(text.encode("utf-8")), name="pasted", reason=reason,
+        return blacklist.import_file(engine, io.BytesIO((text or "").encode("utf-8")), name="pasted", reason=reason,
                                      note=note, actor=_actor(token)).as_dict()
 
 
 @router.post("/from-campaign", response_model=Added)
-def add_from_campaign(body: BlacklistFromCampaign, engine: Engine = Depends(get_engine),
-                      token: Any = Depends(require_token)) -> dict[str, int]:
+def add_from_campaign(body: BlacklistFromCampaign, engine: EngineDep,
+                      token: TokenDep) -> dict[str, int]:
     """Blacklist every recipient of a campaign in the given statuses (e.g. every `error`)."""
     camp = campaigns.get_campaign(engine, body.campaign)
     return {"added": blacklist.add_from_campaign(engine, camp["id"], [s.value for s in body.statuses],
@@ -68,28 +67,28 @@ def add_from_campaign(body: BlacklistFromCampaign, engine: Engine = Depends(get_
 
 
 @router.post("/remove", response_model=ReportOut)
-def remove_many(body: BlacklistRemove, engine: Engine = Depends(get_engine),
-                token: Any = Depends(require_token)) -> dict:
+def remove_many(body: BlacklistRemove, engine: EngineDep,
+                token: TokenDep) -> dict:
     """Lift suppressions; the history keeps who removed them and why."""
     return blacklist.remove(engine, body.addresses, note=body.note, actor=_actor(token)).as_dict()
 
 
 @router.get("/export.csv", response_class=StreamingResponse, responses={200: {"content": {"text/csv": {}}}})
-def export(engine: Engine = Depends(get_engine)) -> StreamingResponse:
+def export(engine: EngineDep) -> StreamingResponse:
     """The whole black list as CSV, streamed in address order."""
     return csv_response(exports.blacklist(engine))
 
 
 @router.get("/{email}")
-def show(email: str, engine: Engine = Depends(get_engine)) -> dict[str, Any]:
+def show(email: str, engine: EngineDep) -> dict[str, Any]:
     """The entry (if any), its history and the events kept as evidence."""
     with blame("email"):
         return blacklist.show(engine, email)
 
 
 @router.delete("/{email}", response_model=ReportOut)
-def remove(email: str, note: str = "", engine: Engine = Depends(get_engine),
-           token: Any = Depends(require_token)) -> dict:
+def remove(email: str, note: str = "", *, engine: EngineDep,
+           token: TokenDep) -> dict:
     with blame("email"):
         if blacklist.show(engine, email)["entry"] is None:  # show() is a 404 when it never was on the list
             raise NotFound(f"{email}: not on the black list (any more)")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from itertools import islice
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 from sqlalchemy import Engine
 
@@ -24,7 +24,7 @@ from sendwell.web.api.schemas import (
     StateChange,
 )
 from sendwell.web.csvout import csv_response
-from sendwell.web.state import get_engine
+from sendwell.web.state import EngineDep
 
 Statuses = Annotated[list[RecipientStatus], Query(description="Recipient statuses (repeat the parameter)")]
 
@@ -33,43 +33,43 @@ CampaignRef = str  # a campaign's id or its name (an id wins)
 
 
 @router.get("")
-def list_campaigns(engine: Engine = Depends(get_engine)) -> list[dict[str, Any]]:
+def list_campaigns(engine: EngineDep) -> list[dict[str, Any]]:
     return campaigns.list_campaigns(engine)
 
 
 @router.post("", response_model=CampaignCreated, status_code=201)
-def create(body: CampaignIn, engine: Engine = Depends(get_engine)) -> dict[str, Any]:
+def create(body: CampaignIn, engine: EngineDep) -> dict[str, Any]:
     """A draft campaign; with no `include`, it goes to every contact (minus `exclude` and the black list)."""
     cid = campaigns.create_campaign(engine, **body.model_dump())
     return {"id": cid, "name": body.name.strip()}
 
 
 @router.get("/{campaign}")
-def show(campaign: CampaignRef, engine: Engine = Depends(get_engine)) -> dict[str, Any]:
+def show(campaign: CampaignRef, engine: EngineDep) -> dict[str, Any]:
     return campaigns.get_campaign(engine, campaign)
 
 
 @router.get("/{campaign}/audience")
-def audience(campaign: CampaignRef, engine: Engine = Depends(get_engine)) -> dict[str, int]:
+def audience(campaign: CampaignRef, engine: EngineDep) -> dict[str, int]:
     """Who sending now would reach: candidates, minus the excluded segments, minus the black list."""
     return campaigns.audience_preview(engine, campaign)
 
 
 @router.patch("/{campaign}")
-def edit(campaign: CampaignRef, body: CampaignEdit, engine: Engine = Depends(get_engine)) -> dict[str, Any]:
+def edit(campaign: CampaignRef, body: CampaignEdit, engine: EngineDep) -> dict[str, Any]:
     """Change a draft; `include`/`exclude` replace the segment lists. Returns the campaign as it now is."""
     campaigns.edit_campaign(engine, campaign, **body.model_dump(exclude_unset=True))
     return campaigns.get_campaign(engine, campaign)
 
 
 @router.delete("/{campaign}", response_model=Deleted)
-def delete(campaign: CampaignRef, engine: Engine = Depends(get_engine)) -> dict[str, int]:
+def delete(campaign: CampaignRef, engine: EngineDep) -> dict[str, int]:
     campaigns.delete_campaign(engine, campaign)
     return {"deleted": 1}
 
 
 @router.post("/{campaign}/send", response_model=SendStarted, status_code=202)
-def send(campaign: CampaignRef, engine: Engine = Depends(get_engine)) -> dict[str, Any]:
+def send(campaign: CampaignRef, engine: EngineDep) -> dict[str, Any]:
     """Start a draft (its audience is resolved into the recipient ledger now) or confirm a sending one.
 
     The messages are delivered by the sending worker (`sendwell serve` runs one, or `sendwell worker`);
@@ -85,39 +85,39 @@ def _changed(engine: Engine, campaign: str, skipped: int | None = None) -> dict[
 
 
 @router.post("/{campaign}/pause", response_model=StateChange)
-def pause(campaign: CampaignRef, engine: Engine = Depends(get_engine)) -> dict[str, Any]:
+def pause(campaign: CampaignRef, engine: EngineDep) -> dict[str, Any]:
     control.pause(engine, campaign)
     return _changed(engine, campaign)
 
 
 @router.post("/{campaign}/resume", response_model=StateChange)
-def resume(campaign: CampaignRef, engine: Engine = Depends(get_engine)) -> dict[str, Any]:
+def resume(campaign: CampaignRef, engine: EngineDep) -> dict[str, Any]:
     control.resume(engine, campaign)
     return _changed(engine, campaign)
 
 
 @router.post("/{campaign}/cancel", response_model=StateChange)
-def cancel(campaign: CampaignRef, engine: Engine = Depends(get_engine)) -> dict[str, Any]:
+def cancel(campaign: CampaignRef, engine: EngineDep) -> dict[str, Any]:
     """Cancel for good: recipients not yet sent become skipped."""
     skipped = control.cancel(engine, campaign)
     return _changed(engine, campaign, skipped)
 
 
 @router.post("/{campaign}/resend", response_model=StateChange)
-def resend(campaign: CampaignRef, body: Resend, engine: Engine = Depends(get_engine)) -> dict[str, Any]:
+def resend(campaign: CampaignRef, body: Resend, engine: EngineDep) -> dict[str, Any]:
     """Queue again the recipients left `deferred` or `failed` (never `sent` or `error` ones); the worker sends."""
     requeued = control.resend(engine, campaign, [s.value for s in body.statuses])
     return {**_changed(engine, campaign), "requeued": requeued}
 
 
 @router.get("/{campaign}/stats")
-def campaign_stats(campaign: CampaignRef, engine: Engine = Depends(get_engine)) -> dict[str, Any]:
+def campaign_stats(campaign: CampaignRef, engine: EngineDep) -> dict[str, Any]:
     """Counts by status, the address-error rate, the top error answers, server problems (apart)."""
     return stats.campaign_stats(engine, campaign)
 
 
 @router.get("/{campaign}/tracking")
-def tracking(campaign: CampaignRef, engine: Engine = Depends(get_engine)) -> dict[str, Any]:
+def tracking(campaign: CampaignRef, engine: EngineDep) -> dict[str, Any]:
     """Reads and clicks (people's, machines' apart) and clicks per link, for a campaign that tracks them."""
     from sendwell.tracking.report import tracking_stats
 
@@ -126,7 +126,7 @@ def tracking(campaign: CampaignRef, engine: Engine = Depends(get_engine)) -> dic
 
 @router.get("/{campaign}/recipients")
 def recipients(campaign: CampaignRef, status: Statuses = [RecipientStatus.ERROR],  # noqa: B006 - FastAPI default
-               limit: Limit = 100, offset: Offset = 0, engine: Engine = Depends(get_engine)) -> dict[str, Any]:
+               limit: Limit = 100, offset: Offset = 0, *, engine: EngineDep) -> dict[str, Any]:
     """One page of the recipients in these statuses, with their server's answer and the contact's fields."""
     wanted = [s.value for s in status]
     by_status = stats.campaign_stats(engine, campaign)["by_status"]
@@ -138,6 +138,6 @@ def recipients(campaign: CampaignRef, status: Statuses = [RecipientStatus.ERROR]
 @router.get("/{campaign}/recipients.csv", response_class=StreamingResponse,
             responses={200: {"content": {"text/csv": {}}}})
 def recipients_csv(campaign: CampaignRef, status: Statuses = [RecipientStatus.ERROR],  # noqa: B006
-                   engine: Engine = Depends(get_engine)) -> StreamingResponse:
+                   *, engine: EngineDep) -> StreamingResponse:
     """Every recipient in these statuses as CSV, streamed (e.g. the errors, to blacklist or fix)."""
     return csv_response(exports.recipients(engine, campaign, [s.value for s in status]))

@@ -4,23 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, File, UploadFile
+from fastapi import APIRouter, File, UploadFile
 from fastapi.responses import StreamingResponse
-from sqlalchemy import Engine
 
 from sendwell import contacts, exports
 from sendwell.web.api.common import Limit, Offset, Search, upload_name
 from sendwell.web.api.schemas import Deleted, Page, ReportOut
 from sendwell.web.csvout import csv_response
 from sendwell.web.errors import blame
-from sendwell.web.state import get_engine
+from sendwell.web.state import EngineDep
 
 router = APIRouter(prefix="/contacts", tags=["contacts"])
 
 
 @router.post("/import", response_model=ReportOut)
 def import_contacts(file: UploadFile = File(..., description="CSV with an email column, or a plain list"),
-                    engine: Engine = Depends(get_engine)) -> dict[str, Any]:
+                    *, engine: EngineDep) -> dict[str, Any]:
     """Import contacts from a file (read from its spooled copy, never whole in memory); bad lines are reported."""
     with blame("file"):
         return contacts.import_contacts(engine, file.file, name=upload_name(file)).as_dict()
@@ -28,25 +27,25 @@ def import_contacts(file: UploadFile = File(..., description="CSV with an email 
 
 @router.get("", response_model=Page)
 def list_contacts(search: Search = None, limit: Limit = 100, offset: Offset = 0,
-                  engine: Engine = Depends(get_engine)) -> dict[str, Any]:
+                  *, engine: EngineDep) -> dict[str, Any]:
     return {"total": contacts.count(engine, search), "limit": limit, "offset": offset,
             "items": contacts.list_contacts(engine, search=search, limit=limit, offset=offset)}
 
 
 @router.get("/export.csv", response_class=StreamingResponse, responses={200: {"content": {"text/csv": {}}}})
-def export_contacts(engine: Engine = Depends(get_engine)) -> StreamingResponse:
+def export_contacts(engine: EngineDep) -> StreamingResponse:
     """Every contact as CSV, streamed: the address as written, then one column per field."""
     return csv_response(exports.contacts(engine))
 
 
 @router.get("/{email}")
-def show_contact(email: str, engine: Engine = Depends(get_engine)) -> dict[str, Any]:
+def show_contact(email: str, engine: EngineDep) -> dict[str, Any]:
     with blame("email"):
         return contacts.get_contact(engine, email)
 
 
 @router.delete("/{email}", response_model=Deleted)
-def delete_contact(email: str, engine: Engine = Depends(get_engine)) -> dict[str, int]:
+def delete_contact(email: str, engine: EngineDep) -> dict[str, int]:
     with blame("email"):
         contacts.get_contact(engine, email)  # 404 for an unknown address
         return {"deleted": contacts.remove_contacts(engine, [email])}

@@ -6,15 +6,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from sqlalchemy import Engine
 
 from sendwell import campaigns, history, preview
 from sendwell.sending.testsend import MAX_ADDRESSES, send_test
 from sendwell.web.api.schemas import Problem
-from sendwell.web.state import get_engine, web_state
+from sendwell.web.state import EngineDep, web_state
 
 router = APIRouter(prefix="/campaigns", tags=["campaigns"])
 
@@ -82,14 +81,14 @@ class HistoryOut(BaseModel):
 def show_preview(request: Request, campaign: str,
                  contact: str | None = Query(None, max_length=320, description="Recipient address (default: the "
                                                                                "first of the audience)"),
-                 engine: Engine = Depends(get_engine)) -> dict[str, Any]:
+                 *, engine: EngineDep) -> dict[str, Any]:
     """The message exactly as `contact` gets it, built by the send engine, with the merge-field check."""
     shown = preview.preview(engine, web_state(request).settings, campaign, contact)
     return {**shown.as_dict(), "fields": preview.field_check(engine, campaign).as_dict()}
 
 
 @router.get("/{campaign}/fields", response_model=FieldCheckOut)
-def fields(campaign: str, engine: Engine = Depends(get_engine)) -> dict[str, Any]:
+def fields(campaign: str, engine: EngineDep) -> dict[str, Any]:
     """For each merge field the subject and bodies use: how many recipients lack it, have it empty, would see it
     blank."""
     return preview.field_check(engine, campaign).as_dict()
@@ -97,7 +96,7 @@ def fields(campaign: str, engine: Engine = Depends(get_engine)) -> dict[str, Any
 
 @router.post("/{campaign}/test", response_model=TestSendOut, responses={502: {"model": Problem}})
 def test_send(request: Request, campaign: str, body: TestSendIn,
-              engine: Engine = Depends(get_engine)) -> Any:
+              engine: EngineDep) -> Any:
     """Send the real message, subject prefixed "[TEST] ", to `to` only; recorded in the campaign's history, never
     in its statistics, ledger or the daily limit. 502 when the relay took it for none of the addresses."""
     result = send_test(engine, web_state(request).settings, campaign, body.to, body.contact, actor="api")
@@ -107,6 +106,6 @@ def test_send(request: Request, campaign: str, body: TestSendIn,
 
 
 @router.get("/{campaign}/history", response_model=list[HistoryOut])
-def campaign_history(campaign: str, engine: Engine = Depends(get_engine)) -> list[dict[str, Any]]:
+def campaign_history(campaign: str, engine: EngineDep) -> list[dict[str, Any]]:
     """What was done to the campaign besides sending it (test sends), latest first."""
     return history.of_campaign(engine, campaigns.get_campaign(engine, campaign)["id"])

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, File, UploadFile
+from fastapi import APIRouter, File, UploadFile
 from fastapi.responses import StreamingResponse
-from sqlalchemy import Engine
 
 from sendwell import campaigns, exports, segments
 from sendwell.web.api.common import Limit, Offset, upload_name
@@ -21,25 +20,25 @@ from sendwell.web.api.schemas import (
 )
 from sendwell.web.csvout import csv_response
 from sendwell.web.errors import blame
-from sendwell.web.state import get_engine
+from sendwell.web.state import EngineDep
 
 router = APIRouter(prefix="/segments", tags=["segments"])
 SegmentRef = str  # a segment's id or its name (an id wins)
 
 
 @router.get("", response_model=list[SegmentOut])
-def list_segments(engine: Engine = Depends(get_engine)) -> list[dict[str, Any]]:
+def list_segments(engine: EngineDep) -> list[dict[str, Any]]:
     return segments.list_segments(engine)
 
 
 @router.post("", response_model=SegmentCreated, status_code=201)
-def create(body: SegmentIn, engine: Engine = Depends(get_engine)) -> dict[str, Any]:
+def create(body: SegmentIn, engine: EngineDep) -> dict[str, Any]:
     sid = segments.create(engine, body.name, body.description)
     return {"id": sid, "name": body.name.strip(), "members": 0}
 
 
 @router.post("/from-campaign", response_model=SegmentCreated, status_code=201)
-def create_from_campaign(body: SegmentFromCampaign, engine: Engine = Depends(get_engine)) -> dict[str, Any]:
+def create_from_campaign(body: SegmentFromCampaign, engine: EngineDep) -> dict[str, Any]:
     """A new segment of the recipients of a campaign in the given statuses (e.g. every `error`)."""
     camp = campaigns.get_campaign(engine, body.campaign)
     n = segments.create_from_campaign(engine, body.name, camp["id"], [s.value for s in body.statuses],
@@ -50,14 +49,14 @@ def create_from_campaign(body: SegmentFromCampaign, engine: Engine = Depends(get
 
 @router.get("/{segment}")
 def show(segment: SegmentRef, limit: Limit = 100, offset: Offset = 0,
-         engine: Engine = Depends(get_engine)) -> dict[str, Any]:
+         *, engine: EngineDep) -> dict[str, Any]:
     """The segment, its member count, one page of members and the campaigns using it."""
     return segments.show(engine, segments.name_of(engine, segment), limit=limit, offset=offset)
 
 
 @router.post("/{segment}/import", response_model=ReportOut)
 def import_members(segment: SegmentRef, file: UploadFile = File(...),
-                   engine: Engine = Depends(get_engine)) -> dict[str, Any]:
+                   *, engine: EngineDep) -> dict[str, Any]:
     """Add every address of an uploaded CSV or list; bad lines are reported."""
     name = segments.name_of(engine, segment)
     with blame("file"):
@@ -65,23 +64,23 @@ def import_members(segment: SegmentRef, file: UploadFile = File(...),
 
 
 @router.post("/{segment}/members", response_model=ReportOut)
-def add_members(segment: SegmentRef, body: Addresses, engine: Engine = Depends(get_engine)) -> dict[str, Any]:
+def add_members(segment: SegmentRef, body: Addresses, engine: EngineDep) -> dict[str, Any]:
     return segments.add(engine, segments.name_of(engine, segment), body.addresses).as_dict()
 
 
 @router.post("/{segment}/members/remove", response_model=ReportOut)
-def remove_members(segment: SegmentRef, body: Addresses, engine: Engine = Depends(get_engine)) -> dict[str, Any]:
+def remove_members(segment: SegmentRef, body: Addresses, engine: EngineDep) -> dict[str, Any]:
     """Remove members; `imported` counts the ones removed."""
     return segments.remove(engine, segments.name_of(engine, segment), body.addresses).as_dict()
 
 
 @router.get("/{segment}/export.csv", response_class=StreamingResponse,
             responses={200: {"content": {"text/csv": {}}}})
-def export(segment: SegmentRef, engine: Engine = Depends(get_engine)) -> StreamingResponse:
+def export(segment: SegmentRef, engine: EngineDep) -> StreamingResponse:
     return csv_response(exports.segment(engine, segments.name_of(engine, segment)))
 
 
 @router.delete("/{segment}", response_model=Deleted)
-def delete(segment: SegmentRef, engine: Engine = Depends(get_engine)) -> dict[str, int]:
+def delete(segment: SegmentRef, engine: EngineDep) -> dict[str, int]:
     segments.delete(engine, segments.name_of(engine, segment))
     return {"deleted": 1}

@@ -7,19 +7,20 @@ import io
 from collections import Counter
 from typing import Any
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, File, Form, UploadFile
 
 from sendwell.errors import Hint, UserError
 from sendwell.readers import read_rows
 from sendwell.web.api.common import upload_name
 from sendwell.web.errors import blame
+from sendwell.web.state import SettingsDep
 
 router = APIRouter(prefix="/verify", tags=["verification"])
 MAX_ADDRESSES = 100_000  # one answer holds every result; bigger lists go through `sendwell verify`
 
 
 @router.post("")
-def verify_list(request: Request, file: UploadFile | None = File(None, description="CSV or list"),
+def verify_list(settings: SettingsDep, file: UploadFile | None = File(None, description="CSV or list"),
                 text: str | None = Form(None, description="Pasted addresses"),
                 dns: bool = Form(True, description="Also look up each domain's mail servers")) -> dict[str, Any]:
     """Every address with its verdict (valid, risky, invalid, unknown), the reasons and a suggested fix."""
@@ -28,7 +29,7 @@ def verify_list(request: Request, file: UploadFile | None = File(None, descripti
     if (file is None) == (text is None):
         raise UserError("give either a file or pasted text", field="file" if file is None else "text", named=True)
     stream, name, field = ((file.file, upload_name(file), "file") if file is not None
-                           else (io.BytesIO(text.encode("utf-8")), "pasted", "text"))
+                           else (io.BytesIO((text or "").encode("utf-8")), "pasted", "text"))
     texts: list[str] = []
     with blame(field):
         for row in read_rows(stream, name):
@@ -36,6 +37,6 @@ def verify_list(request: Request, file: UploadFile | None = File(None, descripti
             if len(texts) > MAX_ADDRESSES:
                 raise UserError(f"{name}: more than {MAX_ADDRESSES} addresses; split the list or verify it "
                                 "from the command line", field=field, named=True, hint=Hint.VERIFY_OFFLINE)
-    options = VerifyOptions.from_settings(request.app.state.web.settings, dns=dns)
+    options = VerifyOptions.from_settings(settings, dns=dns)
     results = [r.as_dict() for r in verify_texts(texts, options)]
     return {"total": len(results), "counts": dict(Counter(r["verdict"] for r in results)), "results": results}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response
 from sqlalchemy import Engine
 
@@ -13,8 +13,8 @@ from sendwell import blacklist, exports
 from sendwell.errors import UserError
 from sendwell.model import BlacklistReason
 from sendwell.web.csvout import csv_response
-from sendwell.web.security import require_user
-from sendwell.web.state import get_engine
+from sendwell.web.security import UserDep
+from sendwell.web.state import EngineDep
 from sendwell.web.ui.forms import actor, pasted_or_file, see_other
 from sendwell.web.ui.render import Pager, render
 
@@ -32,14 +32,14 @@ def _page(request: Request, engine: Engine, q: str = "", reason: str = "", page:
 
 @router.get("")
 def blacklist_page(request: Request, q: str = Query("", max_length=320), reason: BlacklistReason | None = None,
-                   page: int = Query(1, ge=1, le=10**9), engine: Engine = Depends(get_engine)) -> Response:
+                   page: int = Query(1, ge=1, le=10**9), *, engine: EngineDep) -> Response:
     return _page(request, engine, q, reason.value if reason else "", page)
 
 
 @router.post("/add")
 def add(request: Request, text: str = Form(""), file: UploadFile | None = File(None),
-        note: str = Form("", max_length=10_000), engine: Engine = Depends(get_engine),
-        user: str = Depends(require_user)) -> Response:
+        note: str = Form("", max_length=10_000), *, engine: EngineDep,
+        user: UserDep) -> Response:
     """Paste a list or upload a file: both go through the same import (CSV with an email column, or a list)."""
     try:
         name, stream = pasted_or_file(text, file)
@@ -50,18 +50,18 @@ def add(request: Request, text: str = Form(""), file: UploadFile | None = File(N
 
 
 @router.get("/export.csv")
-def export(engine: Engine = Depends(get_engine)) -> Response:
+def export(engine: EngineDep) -> Response:
     return csv_response(exports.blacklist(engine))
 
 
 @router.get("/entry")
-def entry(request: Request, email: str = Query(..., max_length=320), engine: Engine = Depends(get_engine)) -> Response:
+def entry(request: Request, email: str = Query(..., max_length=320), *, engine: EngineDep) -> Response:
     return render(request, "blacklist_entry.html", data=blacklist.show(engine, email), error=None)
 
 
 @router.post("/remove")
 def remove(email: str = Form(..., max_length=320), note: str = Form("", max_length=10_000),
-           engine: Engine = Depends(get_engine), user: str = Depends(require_user)) -> Response:
+           *, engine: EngineDep, user: UserDep) -> Response:
     report = blacklist.remove(engine, [email], note=note, actor=actor(user))
     if report.rejected:
         raise UserError(f"{email}: {report.rejected[0].reason}")

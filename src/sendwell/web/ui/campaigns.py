@@ -7,7 +7,7 @@ from itertools import islice
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
 from sqlalchemy import Engine
 
@@ -17,8 +17,8 @@ from sendwell.model import CampaignState, RecipientStatus
 from sendwell.sending import control
 from sendwell.tracking.report import tracking_stats
 from sendwell.web.csvout import csv_response
-from sendwell.web.security import require_user
-from sendwell.web.state import get_engine
+from sendwell.web.security import UserDep
+from sendwell.web.state import EngineDep
 from sendwell.web.ui.charts import status_bars
 from sendwell.web.ui.forms import actor, form_error, see_other
 from sendwell.web.ui.preview import draft_context
@@ -42,12 +42,12 @@ def _blank_to_none(value: str) -> str | None:
 
 
 @router.get("")
-def campaigns_page(request: Request, engine: Engine = Depends(get_engine)) -> Response:
+def campaigns_page(request: Request, engine: EngineDep) -> Response:
     return render(request, "campaigns.html", campaigns=campaigns.list_campaigns(engine))
 
 
 @router.get("/new")
-def new_form(request: Request, engine: Engine = Depends(get_engine)) -> Response:
+def new_form(request: Request, engine: EngineDep) -> Response:
     return _form(request, engine, {"include": [], "exclude": []})
 
 
@@ -55,7 +55,7 @@ def new_form(request: Request, engine: Engine = Depends(get_engine)) -> Response
 def create(request: Request, name: str = Form(""), subject: str = Form(""), from_addr: str = Form(""),
            reply_to: str = Form(""), text: str = Form(""), html: str = Form(""),
            include: list[str] = Form([]), exclude: list[str] = Form([]), track: list[str] = Form([]),
-           engine: Engine = Depends(get_engine)) -> Response:
+           *, engine: EngineDep) -> Response:
     values = {"name": name, "subject": subject, "from_addr": from_addr, "reply_to": reply_to, "text": text,
               "html": html, "include": include, "exclude": exclude, "track": track}
     try:
@@ -74,7 +74,7 @@ def _stats_context(engine: Engine, cid: int) -> dict[str, Any]:
 
 
 @router.get("/{cid}")
-def show(request: Request, cid: int, engine: Engine = Depends(get_engine)) -> Response:
+def show(request: Request, cid: int, engine: EngineDep) -> Response:
     camp = campaigns.get_campaign(engine, cid)
     draft = camp["state"] == CampaignState.DRAFT
     preview = campaigns.audience_preview(engine, cid) if draft else None
@@ -85,7 +85,7 @@ def show(request: Request, cid: int, engine: Engine = Depends(get_engine)) -> Re
 
 
 @router.get("/{cid}/progress")
-def progress(request: Request, cid: int, engine: Engine = Depends(get_engine)) -> Response:
+def progress(request: Request, cid: int, engine: EngineDep) -> Response:
     """The statistics block alone, polled by htmx while the campaign sends (it stops polling when done)."""
     context = _stats_context(engine, cid)
     # Once it stops sending, reload the whole page so the state badge and the buttons follow.
@@ -94,33 +94,33 @@ def progress(request: Request, cid: int, engine: Engine = Depends(get_engine)) -
 
 
 @router.post("/{cid}/send")
-def send(cid: int, engine: Engine = Depends(get_engine)) -> Response:
+def send(cid: int, engine: EngineDep) -> Response:
     """Start the draft (its audience goes into the ledger now); the worker of `sendwell serve` delivers it."""
     control.prepare_send(engine, cid)
     return see_other(f"/campaigns/{cid}")
 
 
 @router.post("/{cid}/pause")
-def pause(cid: int, engine: Engine = Depends(get_engine)) -> Response:
+def pause(cid: int, engine: EngineDep) -> Response:
     control.pause(engine, cid)
     return see_other(f"/campaigns/{cid}")
 
 
 @router.post("/{cid}/resume")
-def resume(cid: int, engine: Engine = Depends(get_engine)) -> Response:
+def resume(cid: int, engine: EngineDep) -> Response:
     control.resume(engine, cid)
     return see_other(f"/campaigns/{cid}")
 
 
 @router.post("/{cid}/resend")
-def resend(cid: int, engine: Engine = Depends(get_engine)) -> Response:
+def resend(cid: int, engine: EngineDep) -> Response:
     """Queue the deferred and failed recipients again (never sent or error ones); the worker sends them."""
     control.resend(engine, cid, control.RESENDABLE)
     return see_other(f"/campaigns/{cid}")
 
 
 @router.post("/{cid}/cancel")
-def cancel(cid: int, engine: Engine = Depends(get_engine)) -> Response:
+def cancel(cid: int, engine: EngineDep) -> Response:
     control.cancel(engine, cid)
     return see_other(f"/campaigns/{cid}")
 
@@ -131,7 +131,7 @@ def _statuses(status: list[str]) -> list[str]:
 
 @router.get("/{cid}/recipients")
 def recipients(request: Request, cid: int, status: list[str] = Query(["error"]),
-               page: int = Query(1, ge=1, le=10**9), engine: Engine = Depends(get_engine)) -> Response:
+               page: int = Query(1, ge=1, le=10**9), *, engine: EngineDep) -> Response:
     """The recipients in a status with their server's answer: where a click on a statistic leads."""
     wanted = _statuses(status)
     data = stats.campaign_stats(engine, cid)
@@ -145,13 +145,13 @@ def recipients(request: Request, cid: int, status: list[str] = Query(["error"]),
 
 
 @router.get("/{cid}/recipients.csv")
-def recipients_csv(cid: int, status: list[str] = Query(["error"]), engine: Engine = Depends(get_engine)) -> Response:
+def recipients_csv(cid: int, status: list[str] = Query(["error"]), *, engine: EngineDep) -> Response:
     return csv_response(exports.recipients(engine, cid, _statuses(status)))
 
 
 @router.post("/{cid}/recipients/blacklist")
 def blacklist_recipients(cid: int, status: list[str] = Form(["error"]), note: str = Form("", max_length=10_000),
-                         engine: Engine = Depends(get_engine), user: str = Depends(require_user)) -> Response:
+                         *, engine: EngineDep, user: UserDep) -> Response:
     wanted = _statuses(status)
     n = blacklist.add_from_campaign(engine, cid, wanted, note=note, actor=actor(user))
     query = "&".join(f"status={quote(s)}" for s in wanted)
@@ -160,14 +160,14 @@ def blacklist_recipients(cid: int, status: list[str] = Form(["error"]), note: st
 
 @router.post("/{cid}/recipients/segment")
 def segment_of_recipients(cid: int, name: str = Form(..., min_length=1, max_length=200),
-                          status: list[str] = Form(["error"]), engine: Engine = Depends(get_engine)) -> Response:
+                          status: list[str] = Form(["error"]), *, engine: EngineDep) -> Response:
     wanted = _statuses(status)
     segments.create_from_campaign(engine, name, cid, wanted)
     return see_other(f"/segments/{segments.show(engine, name.strip(), limit=1)['id']}")
 
 
 @router.get("/{cid}/edit")
-def edit_form(request: Request, cid: int, engine: Engine = Depends(get_engine)) -> Response:
+def edit_form(request: Request, cid: int, engine: EngineDep) -> Response:
     camp = campaigns.get_campaign(engine, cid)
     values = {k: camp.get(k) or "" for k in FORM_FIELDS} | {"include": camp["include"], "exclude": camp["exclude"],
                                                              "track": camp.get("track") or []}
@@ -177,7 +177,7 @@ def edit_form(request: Request, cid: int, engine: Engine = Depends(get_engine)) 
 @router.post("/{cid}/edit")
 def edit(request: Request, cid: int, subject: str = Form(""), from_addr: str = Form(""), reply_to: str = Form(""),
          text: str = Form(""), html: str = Form(""), include: list[str] = Form([]), exclude: list[str] = Form([]),
-         track: list[str] = Form([]), engine: Engine = Depends(get_engine)) -> Response:
+         track: list[str] = Form([]), *, engine: EngineDep) -> Response:
     camp = campaigns.get_campaign(engine, cid)
     values = {"name": camp["name"], "subject": subject, "from_addr": from_addr, "reply_to": reply_to, "text": text,
               "html": html, "include": include, "exclude": exclude, "track": track}
@@ -192,6 +192,6 @@ def edit(request: Request, cid: int, subject: str = Form(""), from_addr: str = F
 
 
 @router.post("/{cid}/delete")
-def delete(cid: int, engine: Engine = Depends(get_engine)) -> Response:
+def delete(cid: int, engine: EngineDep) -> Response:
     campaigns.delete_campaign(engine, cid)
     return see_other("/campaigns")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response
 from sqlalchemy import Engine
 
@@ -12,8 +12,8 @@ from sendwell import contacts, exports
 from sendwell.errors import UserError
 from sendwell.web.api.common import upload_name
 from sendwell.web.csvout import csv_response
-from sendwell.web.security import require_user
-from sendwell.web.state import get_engine
+from sendwell.web.security import UserDep
+from sendwell.web.state import EngineDep
 from sendwell.web.ui.forms import given, see_other
 from sendwell.web.ui.render import Pager, render
 
@@ -29,14 +29,14 @@ def _page(request: Request, engine: Engine, q: str, page: int, status: int = 200
 
 @router.get("")
 def contacts_page(request: Request, q: str = Query("", max_length=320), page: int = Query(1, ge=1, le=10**9),
-                  engine: Engine = Depends(get_engine)) -> Response:
+                  *, engine: EngineDep) -> Response:
     return _page(request, engine, q, page)
 
 
 @router.post("/import")
 def import_contacts(request: Request, file: UploadFile | None = File(None),
-                    engine: Engine = Depends(get_engine)) -> Response:
-    if not given(file):
+                    *, engine: EngineDep) -> Response:
+    if file is None or not given(file):
         return _page(request, engine, "", 1, status=400, error="choose a CSV or list file to import")
     try:
         report = contacts.import_contacts(engine, file.file, name=upload_name(file))
@@ -46,19 +46,19 @@ def import_contacts(request: Request, file: UploadFile | None = File(None),
 
 
 @router.get("/export.csv")
-def export(engine: Engine = Depends(get_engine)) -> Response:
+def export(engine: EngineDep) -> Response:
     return csv_response(exports.contacts(engine))
 
 
 @router.get("/show")
 def show_contact(request: Request, email: str = Query(..., max_length=320),
-                 engine: Engine = Depends(get_engine)) -> Response:
+                 *, engine: EngineDep) -> Response:
     return render(request, "contact.html", contact=contacts.get_contact(engine, email))
 
 
 @router.post("/delete")
-def delete_contact(email: str = Form(..., max_length=320), engine: Engine = Depends(get_engine),
-                   _user: str = Depends(require_user)) -> Response:
+def delete_contact(email: str = Form(..., max_length=320), *, engine: EngineDep,
+                   _user: UserDep) -> Response:
     contacts.get_contact(engine, email)
     contacts.remove_contacts(engine, [email])
     return see_other("/contacts")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping
-from typing import IO
+from typing import IO, Literal, overload
 
 from fastapi import UploadFile
 from fastapi.responses import RedirectResponse
@@ -18,9 +18,15 @@ def given(upload: UploadFile | None) -> bool:
     return upload is not None and bool(upload.filename)
 
 
+@overload
+def pasted_or_file(text: str, upload: UploadFile | None) -> tuple[str, IO[bytes]]: ...
+@overload
+def pasted_or_file(text: str, upload: UploadFile | None, *, required: Literal[True]) -> tuple[str, IO[bytes]]: ...
+@overload
+def pasted_or_file(text: str, upload: UploadFile | None, *, required: bool) -> tuple[str, IO[bytes]] | None: ...
 def pasted_or_file(text: str, upload: UploadFile | None, *, required: bool = True) -> tuple[str, IO[bytes]] | None:
     """(name, stream) of the uploaded file, else of the pasted text."""
-    if given(upload):
+    if upload is not None and given(upload):
         return upload_name(upload), upload.file
     if text.strip():
         return "pasted", io.BytesIO(text.encode("utf-8"))

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
-from sqlalchemy import Engine
 
 from sendwell.web.security import check_csrf, current_user, log_in, log_out, require_user
-from sendwell.web.state import get_engine
+from sendwell.web.state import EngineDep
 from sendwell.web.ui.forms import local_path, see_other
 from sendwell.web.ui.render import render
 
@@ -23,7 +22,7 @@ def login_page(request: Request, next: str = "/") -> Response:
 
 @router.post("/login", dependencies=[Depends(check_csrf)])
 def login(request: Request, username: str = Form(..., max_length=200), password: str = Form(..., max_length=1000),
-          next: str = Form("/"), engine: Engine = Depends(get_engine)) -> Response:
+          next: str = Form("/"), *, engine: EngineDep) -> Response:
     from sendwell.auth import verify_user
     from sendwell.logins import attempt_succeeded, begin_attempt, keys_for
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import Engine
 
@@ -14,8 +14,8 @@ from sendwell import campaigns, history, preview
 from sendwell.errors import NotFound, UserError
 from sendwell.model import CampaignState
 from sendwell.sending.testsend import send_test
-from sendwell.web.security import require_user
-from sendwell.web.state import get_engine, web_state
+from sendwell.web.security import UserDep
+from sendwell.web.state import EngineDep, web_state
 from sendwell.web.ui.forms import actor, see_other
 
 router = APIRouter(prefix="/campaigns")
@@ -68,7 +68,7 @@ def draft_context(request: Request, engine: Engine, cid: int) -> dict[str, Any]:
 
 @router.get("/{cid}/preview.html", response_class=HTMLResponse)
 def frame(request: Request, cid: int, contact: str | None = Query(None, max_length=320),
-          engine: Engine = Depends(get_engine)) -> Response:
+          *, engine: EngineDep) -> Response:
     """The HTML part exactly as built for the recipient, for the draft page's sandboxed frame."""
     _draft(engine, cid)
     shown = preview.preview(engine, web_state(request).settings, cid, contact or None)
@@ -78,7 +78,7 @@ def frame(request: Request, cid: int, contact: str | None = Query(None, max_leng
 
 @router.post("/{cid}/test")
 def test_send(request: Request, cid: int, to: str = Form("", max_length=4000), contact: str = Form("", max_length=320),
-              engine: Engine = Depends(get_engine), user: str = Depends(require_user)) -> Response:
+              *, engine: EngineDep, user: UserDep) -> Response:
     """Send the test and come back to the draft page with its outcome in one line."""
     back = f"/campaigns/{cid}?" + (f"contact={quote(contact)}&" if contact else "")
     try:

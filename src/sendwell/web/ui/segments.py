@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response
 from sqlalchemy import Engine
 
@@ -12,7 +12,7 @@ from sendwell import exports, segments
 from sendwell.errors import UserError
 from sendwell.readers import read_text
 from sendwell.web.csvout import csv_response
-from sendwell.web.state import get_engine
+from sendwell.web.state import EngineDep
 from sendwell.web.ui.forms import pasted_or_file, see_other
 from sendwell.web.ui.render import Pager, render
 
@@ -38,14 +38,14 @@ def _name(engine: Engine, sid: int) -> str:
 
 
 @router.get("")
-def segments_page(request: Request, engine: Engine = Depends(get_engine)) -> Response:
+def segments_page(request: Request, engine: EngineDep) -> Response:
     return _list(request, engine)
 
 
 @router.post("")
 def create(request: Request, name: str = Form(..., max_length=200), description: str = Form("", max_length=10_000),
            text: str = Form(""), file: UploadFile | None = File(None),
-           engine: Engine = Depends(get_engine)) -> Response:
+           *, engine: EngineDep) -> Response:
     """A new segment, filled from the pasted custom recipient list and/or the uploaded file."""
     form = {"name": name, "description": description, "text": text}
     try:
@@ -64,13 +64,13 @@ def create(request: Request, name: str = Form(..., max_length=200), description:
 
 @router.get("/{sid}")
 def show(request: Request, sid: int, page: int = Query(1, ge=1, le=10**9),
-         engine: Engine = Depends(get_engine)) -> Response:
+         *, engine: EngineDep) -> Response:
     return _show(request, engine, sid, page)
 
 
 @router.post("/{sid}/add")
 def add(request: Request, sid: int, text: str = Form(""), file: UploadFile | None = File(None),
-        engine: Engine = Depends(get_engine)) -> Response:
+        *, engine: EngineDep) -> Response:
     name = _name(engine, sid)
     try:
         source_name, stream = pasted_or_file(text, file)
@@ -81,7 +81,7 @@ def add(request: Request, sid: int, text: str = Form(""), file: UploadFile | Non
 
 
 @router.post("/{sid}/remove")
-def remove(request: Request, sid: int, text: str = Form(...), engine: Engine = Depends(get_engine)) -> Response:
+def remove(request: Request, sid: int, text: str = Form(...), *, engine: EngineDep) -> Response:
     name = _name(engine, sid)
     addresses = [row.text for row in read_text(text)]
     report = segments.remove(engine, name, addresses)
@@ -89,11 +89,11 @@ def remove(request: Request, sid: int, text: str = Form(...), engine: Engine = D
 
 
 @router.get("/{sid}/export.csv")
-def export(sid: int, engine: Engine = Depends(get_engine)) -> Response:
+def export(sid: int, engine: EngineDep) -> Response:
     return csv_response(exports.segment(engine, _name(engine, sid)))
 
 
 @router.post("/{sid}/delete")
-def delete(sid: int, engine: Engine = Depends(get_engine)) -> Response:
+def delete(sid: int, engine: EngineDep) -> Response:
     segments.delete(engine, _name(engine, sid))
     return see_other("/segments")

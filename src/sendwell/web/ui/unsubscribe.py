@@ -3,13 +3,13 @@ one-click, so mail clients may POST without cookies). The signed token is the on
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy import Engine
 
 from sendwell import events
 from sendwell.sending import verp
-from sendwell.web.state import get_engine, web_state
+from sendwell.web.state import EngineDep, web_state
 from sendwell.web.ui.render import render
 
 router = APIRouter(prefix="/unsubscribe")
@@ -28,14 +28,14 @@ def _recipient(request: Request, engine: Engine, token: str) -> tuple[int, int] 
 
 
 @router.get("/{token}")
-def page(request: Request, token: str, engine: Engine = Depends(get_engine)) -> Response:
+def page(request: Request, token: str, engine: EngineDep) -> Response:
     if _recipient(request, engine, token) is None:
         return render(request, "unsubscribe.html", status=404, done=False, error=GONE, token=token)
     return render(request, "unsubscribe.html", done=False, error=None, token=token)
 
 
 @router.post("/{token}")
-async def unsubscribe(request: Request, token: str, engine: Engine = Depends(get_engine)) -> Response:
+async def unsubscribe(request: Request, token: str, engine: EngineDep) -> Response:
     from starlette.concurrency import run_in_threadpool
 
     body = (await request.body())[:1000]  # "List-Unsubscribe=One-Click" from a mail client, or our form
