@@ -81,7 +81,7 @@ def members(*, include: Sequence[int], exclude: Sequence[int], all_contacts: boo
             skip: Sequence[str]) -> tuple[TextClause, dict[str, Any]]:
     """SELECT email, display of the recipients `resolve` would queue now (the skipped verdicts left out)."""
     source = _ALL_CONTACTS if all_contacts else _ONE_SEGMENT if len(include) == 1 else _SEGMENTS
-    binds = [bindparam("exclude", expanding=True)]
+    binds: list[BindParameter[Any]] = [bindparam("exclude", expanding=True)]
     params: dict[str, Any] = {"exclude": list(exclude) or [-1]}
     if skip:
         binds.append(bindparam("skip", expanding=True))

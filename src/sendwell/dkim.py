@@ -84,12 +84,8 @@ class KeyEntry:
 
 
 def keys_dir(given: str | os.PathLike | None = None) -> Path:
-    """The key directory: the one given (`--dir`, else Settings.dkim.dir), else ./dkim."""
-    if given:
-        return Path(given)
-    # Only the send engine still calls without a directory: it reaches Settings.dkim.dir through the
-    # variable config.py reads it from (and as_env hands to workers) until its refactor passes the setting.
-    return Path(os.environ.get(DIR_ENV) or DEFAULT_DIR)
+    """The key directory: the one given (Settings.dkim.dir, which every caller passes), else ./dkim."""
+    return Path(given) if given else Path(DEFAULT_DIR)
 
 
 def load_index(directory: Path) -> list[KeyEntry]:

@@ -200,7 +200,7 @@ def build(engine: Engine, settings: Settings, camp: dict[str, Any], address: str
         rendered = prepared.render(Personal(recipient_id, address, fields))
     except Exception as err:  # noqa: BLE001 - the engine records the same failure as a template error
         raise UserError(f"the message cannot be built for {address}: {type(err).__name__}: {err}") from None
-    signer = dkim.Signer.for_from_domain(camp["from_addr"])
+    signer = dkim.Signer.for_from_domain(camp["from_addr"], settings.dkim.dir)
     return rendered, signer.sign(rendered.data) if signer is not None else rendered.data
 
 

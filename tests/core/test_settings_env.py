@@ -18,7 +18,6 @@ SRC = Path(__file__).resolve().parents[2] / "src" / "sendwell"
 ENV_READERS = {
     "cli/watch.py": "--password-env names the variable that holds the IMAP password",
     "cli/sending.py": "hands the whole environment on to the worker processes it starts",
-    "dkim.py": "keys_dir(None) for the send engine until it passes Settings.dkim.dir",
 }
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 
 import pytest
 from sqlalchemy import Engine
 
 from sendwell import campaigns
-from sendwell.config import LimitSettings, SendingSettings, Settings, SmtpSettings
+from sendwell.config import DkimSettings, LimitSettings, SendingSettings, Settings, SmtpSettings
 from sendwell.db.engine import utcnow
 from sendwell.db.schema import contacts
 
@@ -49,6 +50,8 @@ def sender_settings(url: str | tuple[str, ...], **changes) -> Settings:
                         lease_seconds=changes.pop("lease_seconds", 30.0),
                         retry_horizon_hours=changes.pop("retry_horizon_hours", 72.0),
                         auto_blacklist_hard_errors=changes.pop("auto_blacklist", True)),
+        # The key directory a test put in SENDWELL_DKIM_DIR, as config.py would read it for a real run.
+        dkim=DkimSettings(dir=changes.pop("dkim_dir", os.environ.get("SENDWELL_DKIM_DIR", "dkim"))),
         limit=replace(LimitSettings(), **changes),
     )
 

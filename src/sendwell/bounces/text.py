@@ -45,7 +45,7 @@ def part_text(part: Message) -> str:
         raw = part.get_payload(decode=True)
     except Exception:  # a broken transfer encoding: fall back to the undecoded text
         raw = None
-    if raw is None:
+    if not isinstance(raw, bytes):
         payload = part.get_payload()
         return payload if isinstance(payload, str) else ""
     m = _CHARSET.search(header_str(part, "Content-Type"))

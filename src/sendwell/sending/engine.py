@@ -71,7 +71,7 @@ class Sender:
         self.linger, self.forever, self.on_progress = linger, forever, on_progress
         self.relays = relays if relays is not None else parse_relays(settings.smtp.urls)
         self.courier = Courier(self.relays, settings, self.store, datetime.min.replace(tzinfo=clock().tzinfo))
-        self.builder = Builder(settings.sending)
+        self.builder = Builder(settings.sending, dkim_dir=settings.dkim.dir)
         self.leases = queue.Leases(settings.sending.lease_seconds)
         self.report = RunReport()
         self.states: dict[int, str] = {}

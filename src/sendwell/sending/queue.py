@@ -139,7 +139,8 @@ def claim(conn: Connection, *, campaign_id: int, owner: str, limit: int, lease_s
     started = None
     if any(r.queued_at is None for r in kept):  # queued when the campaign started (audience.resolve)
         started = conn.execute(select(campaigns.c.started_at).where(campaigns.c.id == campaign_id)).scalar()
-    jobs = [Job(r.id, r.campaign_id, r.email, r.display, r.attempts, as_utc(r.queued_at or started),
+    # A row without its own queue time was queued at the start; `now` only if that start was never written.
+    jobs = [Job(r.id, r.campaign_id, r.email, r.display, r.attempts, as_utc(r.queued_at or started or now),
                 fields.get(r.email) or {}) for r in kept]
     return jobs, len(banned)
 
@@ -193,7 +194,7 @@ def release(conn: Connection, ids: Iterable[int], owner: str) -> None:
 def renew(conn: Connection, ids: Iterable[int], owner: str, until: datetime) -> set[int]:
     """Extend `owner`'s leases on `ids`; returns the ids it still holds (a lease that lapsed may have
     been taken over by another worker, whose message it now is)."""
-    ids, kept = list(ids), set()
+    ids, kept = list(ids), set[int]()
     for i in range(0, len(ids), 500):
         kept.update(conn.execute(update(R).where(R.c.id.in_(ids[i:i + 500]), R.c.lease_owner == owner,
                                                  R.c.status.in_(OPEN))

@@ -27,8 +27,8 @@ Built = Rendered | Exception  # a message ready for the wire, or why it could no
 class Builder:
     """The prepared campaigns of one run, their signers and the signing pools (one per From domain)."""
 
-    def __init__(self, settings: SendingSettings, secret: str = "") -> None:
-        self.settings, self.secret = settings, secret
+    def __init__(self, settings: SendingSettings, secret: str = "", dkim_dir: str | None = None) -> None:
+        self.settings, self.secret, self.dkim_dir = settings, secret, dkim_dir
         self.prepared: dict[int, PreparedCampaign] = {}
         self.signers: dict[int, Any] = {}  # campaign -> dkim.Signer or None
         self.pools: dict[str, Any] = {}  # From domain -> dkim.SigningPool (signing_processes > 0)
@@ -50,12 +50,13 @@ class Builder:
         cid = content.id
         links = Links(self.secret, self.settings.bounce_domain, self.settings.public_url)
         self.prepared[cid] = PreparedCampaign(content, links)
-        signer = self.signers[cid] = dkim.Signer.for_from_domain(content.from_addr)
+        signer = self.signers[cid] = dkim.Signer.for_from_domain(content.from_addr, self.dkim_dir)
         if signer is None:
-            return dkim.missing_key_warning(content.from_addr)
+            return dkim.missing_key_warning(content.from_addr, self.dkim_dir)
         if self.settings.signing_processes > 0:
             if signer.domain not in self.pools:
-                self.pools[signer.domain] = dkim.SigningPool(signer.domain, processes=self.settings.signing_processes)
+                self.pools[signer.domain] = dkim.SigningPool(signer.domain, self.dkim_dir,
+                                                             processes=self.settings.signing_processes)
             self.signing[cid] = self.pools[signer.domain]
         return None
 
