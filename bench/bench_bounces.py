@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import report  # noqa: E402
+from common import report
 
 ROOT = Path(__file__).resolve().parents[1]
 FLUFL_LOOP = (
@@ -88,8 +88,15 @@ def whole_run(cmd: list[str], paths: list[str]) -> tuple[float, float]:
 
 def row(tool: str, mode: str, n: int, wall: float, cpu: float) -> dict:
     # The machine is shared: CPU seconds are the steadier figure, wall seconds what a user waits.
-    return {"tool": tool, "mode": mode, "emails": n, "wall s": wall, "emails/s (wall)": n / wall,
-            "cpu s": cpu, "emails/s (cpu)": n / cpu}
+    return {
+        "tool": tool,
+        "mode": mode,
+        "emails": n,
+        "wall s": wall,
+        "emails/s (wall)": n / wall,
+        "cpu s": cpu,
+        "emails/s (cpu)": n / cpu,
+    }
 
 
 def main() -> None:
@@ -117,15 +124,21 @@ def main() -> None:
         rows.append(row(name, "one process, steady state", n, wall, cpu))
     sendwell_cli = shutil.which("sendwell", path=str(Path(sys.executable).parent)) or shutil.which("sendwell")
     if sendwell_cli:
-        rows.append(row("sendwell", "`sendwell bounces classify`, start included", n,
-                        *whole_run([sendwell_cli, "bounces", "classify"], paths)))
+        rows.append(
+            row(
+                "sendwell",
+                "`sendwell bounces classify`, start included",
+                n,
+                *whole_run([sendwell_cli, "bounces", "classify"], paths),
+            )
+        )
         # As the scorer runs it: one fresh process for one pass of the corpus (the figure); median of 5.
-        runs = sorted((whole_run([sendwell_cli, "bounces", "classify"], files) for _ in range(5)),
-                      key=lambda r: r[0])
+        runs = sorted((whole_run([sendwell_cli, "bounces", "classify"], files) for _ in range(5)), key=lambda r: r[0])
         rows.append(row("sendwell", "one pass, start included (median of 5)", len(files), *runs[2]))
     if have_flufl:
-        rows.append(row("flufl.bounce", "python loop, start included", n,
-                        *whole_run([sys.executable, "-c", FLUFL_LOOP], paths)))
+        rows.append(
+            row("flufl.bounce", "python loop, start included", n, *whole_run([sys.executable, "-c", FLUFL_LOOP], paths))
+        )
     else:
         print("flufl.bounce not installed: measuring sendwell only (pip install flufl.bounce to compare)")
     print(f"corpus: {corpus} ({len(files)} emails x {args.repeat}), {os.cpu_count()} cores")

@@ -28,7 +28,7 @@ import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import report  # noqa: E402
+from common import report
 
 PG_ADMIN = os.environ.get("SENDWELL_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
@@ -52,11 +52,13 @@ def import_peak_rss(url: str, csv_path: Path) -> tuple[float, float, int]:
     The peak is the child's VmHWM, not getrusage's ru_maxrss: Linux carries the maximum RSS of the process
     that spawned it across exec, so a big parent (this script, after its in-process steps) would show instead.
     """
-    code = ("import sys,time,re; from sendwell.db.engine import open_database; from sendwell import contacts;"
-            "e=open_database(sys.argv[1]); t=time.perf_counter(); c=time.process_time();"
-            "r=contacts.import_contacts(e, open(sys.argv[2],'rb')); dt=time.perf_counter()-t;"
-            "hwm=re.search(r'VmHWM:\\s*(\\d+)', open('/proc/self/status').read())[1];"
-            "print(dt, time.process_time()-c, hwm, r.imported)")
+    code = (
+        "import sys,time,re; from sendwell.db.engine import open_database; from sendwell import contacts;"
+        "e=open_database(sys.argv[1]); t=time.perf_counter(); c=time.process_time();"
+        "r=contacts.import_contacts(e, open(sys.argv[2],'rb')); dt=time.perf_counter()-t;"
+        "hwm=re.search(r'VmHWM:\\s*(\\d+)', open('/proc/self/status').read())[1];"
+        "print(dt, time.process_time()-c, hwm, r.imported)"
+    )
     out = subprocess.run([sys.executable, "-c", code, url, str(csv_path)], capture_output=True, text=True, check=True)
     dt, cpu, rss, _ = out.stdout.split()
     return float(dt), float(cpu), int(rss)
@@ -81,11 +83,28 @@ def bench_db(kind: str, url: str, rows: int, tmp: Path, repeat: int = 5) -> list
     write_csv(big, rows)
     dt_small, cpu_small, rss_small = import_peak_rss(url, small)
     dt, cpu, rss = import_peak_rss(url, big)
-    results.append({"db": kind, "step": f"import {rows // 10:,} contacts", "rows": rows // 10,
-                    "seconds": dt_small, "cpu_s": cpu_small, "rows_per_s": rows // 10 / dt_small,
-                    "peak_rss_mb": rss_small / 1024})
-    results.append({"db": kind, "step": f"import {rows:,} contacts", "rows": rows, "seconds": dt, "cpu_s": cpu,
-                    "rows_per_s": rows / dt, "peak_rss_mb": rss / 1024})
+    results.append(
+        {
+            "db": kind,
+            "step": f"import {rows // 10:,} contacts",
+            "rows": rows // 10,
+            "seconds": dt_small,
+            "cpu_s": cpu_small,
+            "rows_per_s": rows // 10 / dt_small,
+            "peak_rss_mb": rss_small / 1024,
+        }
+    )
+    results.append(
+        {
+            "db": kind,
+            "step": f"import {rows:,} contacts",
+            "rows": rows,
+            "seconds": dt,
+            "cpu_s": cpu,
+            "rows_per_s": rows / dt,
+            "peak_rss_mb": rss / 1024,
+        }
+    )
 
     engine = open_database(url)
     n_in, n_ex, n_bl = rows * 8 // 10, rows // 10, rows // 50
@@ -96,29 +115,56 @@ def bench_db(kind: str, url: str, rows: int, tmp: Path, repeat: int = 5) -> list
         with path.open("rb") as fh:
             dt, cpu, _ = timed(segments.import_members, engine, name, fh)
         count = (hi - lo) // step
-        results.append({"db": kind, "step": f"segment import {count:,}", "rows": count, "seconds": dt, "cpu_s": cpu,
-                        "rows_per_s": count / dt})
+        results.append(
+            {
+                "db": kind,
+                "step": f"segment import {count:,}",
+                "rows": count,
+                "seconds": dt,
+                "cpu_s": cpu,
+                "rows_per_s": count / dt,
+            }
+        )
     path = tmp / "bl.txt"
     write_list(path, 1, n_bl * 3, 3)
     with path.open("rb") as fh:
         dt, cpu, _ = timed(blacklist.import_file, engine, fh)
-    results.append({"db": kind, "step": f"blacklist import {n_bl:,}", "rows": n_bl, "seconds": dt, "cpu_s": cpu,
-                    "rows_per_s": n_bl / dt})
+    results.append(
+        {
+            "db": kind,
+            "step": f"blacklist import {n_bl:,}",
+            "rows": n_bl,
+            "seconds": dt,
+            "cpu_s": cpu,
+            "rows_per_s": n_bl / dt,
+        }
+    )
 
     if kind != "sqlite":
-        cid = campaigns.create_campaign(engine, name="bench", subject="s", from_addr="me@example.com", text="t",
-                                        include=["in"], exclude=["ex"])
+        cid = campaigns.create_campaign(
+            engine, name="bench", subject="s", from_addr="me@example.com", text="t", include=["in"], exclude=["ex"]
+        )
         dt, cpu, n = timed(campaigns.start_campaign, engine, cid)
         engine.dispose()
-        return [*results, {"db": kind, "step": f"resolve audience -> {n:,}", "rows": n, "seconds": dt, "cpu_s": cpu,
-                           "rows_per_s": n / dt}]
+        return [
+            *results,
+            {
+                "db": kind,
+                "step": f"resolve audience -> {n:,}",
+                "rows": n,
+                "seconds": dt,
+                "cpu_s": cpu,
+                "rows_per_s": n / dt,
+            },
+        ]
     # SQLite: the reference and ours in turns, `repeat` times, each into the same (empty) ledger; this VM's
     # speed drifts by ±30% within minutes, so the ratio of each pair is what is compared, and its median.
     path = url.removeprefix("sqlite:///")
     pairs = []
     for i in range(repeat):
-        cid = campaigns.create_campaign(engine, name=f"bench{i}", subject="s", from_addr="me@example.com", text="t",
-                                        include=["in"], exclude=["ex"])
+        cid = campaigns.create_campaign(
+            engine, name=f"bench{i}", subject="s", from_addr="me@example.com", text="t", include=["in"], exclude=["ex"]
+        )
         if i % 2:  # ours first in every other pair, so neither side always finds the other's pages cached
             dt, cpu, n = timed(campaigns.start_campaign, engine, cid)
             raw = raw_sqlite_baselines(path, cid, into_ledger=False)
@@ -128,9 +174,16 @@ def bench_db(kind: str, url: str, rows: int, tmp: Path, repeat: int = 5) -> list
         for r in raw.values():
             assert r["rows"] == n, (r, n)
             r["vs_raw"] = r["seconds"] / raw["temp"]["seconds"] if r is not raw["temp"] else None
-        ours = {"db": kind, "step": f"resolve audience -> {n:,} (run {i + 1})", "rows": n, "seconds": dt,
-                "cpu_s": cpu, "rows_per_s": n / dt, "vs_raw": dt / raw["temp"]["seconds"],
-                "vs_durable": dt / raw["durable"]["seconds"]}
+        ours = {
+            "db": kind,
+            "step": f"resolve audience -> {n:,} (run {i + 1})",
+            "rows": n,
+            "seconds": dt,
+            "cpu_s": cpu,
+            "rows_per_s": n / dt,
+            "vs_raw": dt / raw["temp"]["seconds"],
+            "vs_durable": dt / raw["durable"]["seconds"],
+        }
         pairs.append((raw, ours))
         control.cancel(engine, cid)
         campaigns.delete_campaign(engine, cid)  # the next pair writes into the same empty ledger
@@ -138,26 +191,43 @@ def bench_db(kind: str, url: str, rows: int, tmp: Path, repeat: int = 5) -> list
     # campaign's rows go between in the address index.
     later = []
     for i in range(2):
-        cid = campaigns.create_campaign(engine, name=f"later{i}", subject="s", from_addr="me@example.com", text="t",
-                                        include=["in"], exclude=["ex"])
+        cid = campaigns.create_campaign(
+            engine, name=f"later{i}", subject="s", from_addr="me@example.com", text="t", include=["in"], exclude=["ex"]
+        )
         held = i * n
         dt, cpu, n = timed(campaigns.start_campaign, engine, cid)
-        later.append({"db": kind, "step": f"resolve audience -> {n:,} into a ledger holding {held:,} rows",
-                      "rows": n, "seconds": dt, "cpu_s": cpu, "rows_per_s": n / dt})
+        later.append(
+            {
+                "db": kind,
+                "step": f"resolve audience -> {n:,} into a ledger holding {held:,} rows",
+                "rows": n,
+                "seconds": dt,
+                "cpu_s": cpu,
+                "rows_per_s": n / dt,
+            }
+        )
     engine.dispose()
     rows = []
     for raw, ours in pairs:
         rows += [*raw.values(), ours]
-    rows.append({"db": kind, "step": f"resolve audience: median of {len(pairs)} runs", "rows": pairs[0][1]["rows"],
-                 "seconds": statistics.median(o["seconds"] for _, o in pairs),
-                 "vs_raw": statistics.median(o["vs_raw"] for _, o in pairs),
-                 "vs_durable": statistics.median(o["vs_durable"] for _, o in pairs)})
+    rows.append(
+        {
+            "db": kind,
+            "step": f"resolve audience: median of {len(pairs)} runs",
+            "rows": pairs[0][1]["rows"],
+            "seconds": statistics.median(o["seconds"] for _, o in pairs),
+            "vs_raw": statistics.median(o["vs_raw"] for _, o in pairs),
+            "vs_durable": statistics.median(o["vs_durable"] for _, o in pairs),
+        }
+    )
     return [*results, *rows, *later]
 
 
-RAW_SELECT = ("SELECT {cols} FROM segment_members m WHERE m.segment_id = 1 "
-              "AND NOT EXISTS (SELECT 1 FROM segment_members x WHERE x.segment_id = 2 AND x.email = m.email) "
-              "AND NOT EXISTS (SELECT 1 FROM blacklist b WHERE b.email = m.email)")
+RAW_SELECT = (
+    "SELECT {cols} FROM segment_members m WHERE m.segment_id = 1 "
+    "AND NOT EXISTS (SELECT 1 FROM segment_members x WHERE x.segment_id = 2 AND x.email = m.email) "
+    "AND NOT EXISTS (SELECT 1 FROM blacklist b WHERE b.email = m.email)"
+)
 
 
 def raw_sqlite_baselines(path: str, campaign_id: int, into_ledger: bool = True) -> dict[str, dict]:
@@ -168,21 +238,33 @@ def raw_sqlite_baselines(path: str, campaign_id: int, into_ledger: bool = True) 
     foreign keys as ours). The tables are emptied or dropped again, so ours writes into the same ledger."""
     con = sqlite3.connect(path, isolation_level=None)
     # the application's own settings (sendwell.db.engine)
-    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "temp_store=MEMORY",
-                   "cache_size=-65536"):
+    for pragma in (
+        "journal_mode=WAL",
+        "synchronous=NORMAL",
+        "foreign_keys=ON",
+        "temp_store=MEMORY",
+        "cache_size=-65536",
+    ):
         con.execute(f"PRAGMA {pragma}")
     con.execute("CREATE TEMP TABLE r (email TEXT, display TEXT, UNIQUE(email))")
-    con.execute("CREATE TABLE bench_durable (campaign_id INTEGER, email TEXT, display TEXT, status TEXT, "
-                "UNIQUE(campaign_id, email))")
+    con.execute(
+        "CREATE TABLE bench_durable (campaign_id INTEGER, email TEXT, display TEXT, status TEXT, "
+        "UNIQUE(campaign_id, email))"
+    )
     statements = {
-        "temp": ("raw sqlite3 INSERT…SELECT…NOT EXISTS into a bare temp table",
-                 "INSERT INTO r " + RAW_SELECT.format(cols="m.email, m.display")),
-        "durable": ("raw sqlite3 … into a plain table in the file, unique (campaign, address)",
-                    "INSERT INTO bench_durable "
-                    + RAW_SELECT.format(cols=f"{campaign_id}, m.email, m.display, 'queued'")),
-        "ledger": ("raw sqlite3 … into the recipients ledger",
-                   "INSERT INTO recipients (campaign_id, email, display, status, attempts) "
-                   + RAW_SELECT.format(cols=f"{campaign_id}, m.email, NULLIF(m.display, m.email), 'queued', 0")),
+        "temp": (
+            "raw sqlite3 INSERT…SELECT…NOT EXISTS into a bare temp table",
+            "INSERT INTO r " + RAW_SELECT.format(cols="m.email, m.display"),
+        ),
+        "durable": (
+            "raw sqlite3 … into a plain table in the file, unique (campaign, address)",
+            "INSERT INTO bench_durable " + RAW_SELECT.format(cols=f"{campaign_id}, m.email, m.display, 'queued'"),
+        ),
+        "ledger": (
+            "raw sqlite3 … into the recipients ledger",
+            "INSERT INTO recipients (campaign_id, email, display, status, attempts) "
+            + RAW_SELECT.format(cols=f"{campaign_id}, m.email, NULLIF(m.display, m.email), 'queued', 0"),
+        ),
     }
     out = {}
     for ref, (step, sql) in statements.items():
@@ -220,7 +302,7 @@ def main() -> None:
                 try:
                     with admin.connect() as c:
                         c.execute(text(f'CREATE DATABASE "{name}"'))
-                except Exception as err:  # noqa: BLE001 - report and go on with SQLite
+                except Exception as err:  # report and go on with SQLite
                     print(f"skipping PostgreSQL: {err}")
                     continue
                 try:
@@ -228,8 +310,9 @@ def main() -> None:
                 finally:
                     with admin.connect() as c:
                         c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    report("core", results, ["db", "step", "rows", "seconds", "cpu_s", "rows_per_s", "vs_raw", "vs_durable",
-                             "peak_rss_mb"])
+    report(
+        "core", results, ["db", "step", "rows", "seconds", "cpu_s", "rows_per_s", "vs_raw", "vs_durable", "peak_rss_mb"]
+    )
 
 
 if __name__ == "__main__":

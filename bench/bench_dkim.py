@@ -26,21 +26,25 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import report  # noqa: E402
+from common import report
 
-from sendwell import dkim as sd  # noqa: E402
-from sendwell.sending.message import CampaignContent, Links, Personal, PreparedCampaign  # noqa: E402
+from sendwell import dkim as sd
+from sendwell.sending.message import CampaignContent, Links, Personal, PreparedCampaign
 
 HEADERS = [h.decode() for h in sd.SIGN_HEADERS]
 TARGET = 3000  # messages a second, the sending target
 
 
 def campaign() -> PreparedCampaign:
-    para = ("<p>Hello {{ first_name }}, this week in the shop: new arrivals, the autumn sale and a few words "
-            "from the team about how we pack your orders.</p>\n")
+    para = (
+        "<p>Hello {{ first_name }}, this week in the shop: new arrivals, the autumn sale and a few words "
+        "from the team about how we pack your orders.</p>\n"
+    )
     html = "<html><body>\n" + para * 42 + '<p><a href="{{ unsubscribe_url }}">Unsubscribe</a></p></body></html>\n'
-    text = ("Hello {{ first_name }}, this week in the shop: new arrivals, the autumn sale and a few words.\n" * 36
-            + "Unsubscribe: {{ unsubscribe_url }}\n")
+    text = (
+        "Hello {{ first_name }}, this week in the shop: new arrivals, the autumn sale and a few words.\n" * 36
+        + "Unsubscribe: {{ unsubscribe_url }}\n"
+    )
     content = CampaignContent(1, "News for {{ first_name }}", "Shop <news@shop.example>", html=html, text=text)
     return PreparedCampaign(content, Links("bench-secret", "bounces.shop.example", "https://mail.shop.example"))
 
@@ -72,8 +76,9 @@ def main() -> None:
         print("dkimpy not installed: its rows are left out (pip install dkimpy pynacl)")
 
     prepared = campaign()
-    messages = [prepared.render(Personal(i, f"user{i}@example.org", {"first_name": f"Ann{i}"})).data
-                for i in range(200)]
+    messages = [
+        prepared.render(Personal(i, f"user{i}@example.org", {"first_name": f"Ann{i}"})).data for i in range(200)
+    ]
     size = sum(map(len, messages)) // len(messages)
     folder = Path(tempfile.mkdtemp())
     rows = []
@@ -95,32 +100,68 @@ def main() -> None:
         else:  # dkimpy takes the 32-byte Ed25519 seed in base64
             from cryptography.hazmat.primitives import serialization
 
-            privkey = base64.b64encode(key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
-                                                         serialization.NoEncryption()))
+            privkey = base64.b64encode(
+                key.private_bytes(
+                    serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
+                )
+            )
         a_tag = algorithm.tag
         floor = rate(_private_key_op(key, algorithm), args.seconds)
-        rows.append({"signer": "private-key operation alone", "algorithm": a_tag.decode(), "msg/s": floor,
-                     "µs/msg": 1e6 / floor, "cost at 3,000 msg/s": f"{TARGET / floor:.0%} of a core"})
+        rows.append(
+            {
+                "signer": "private-key operation alone",
+                "algorithm": a_tag.decode(),
+                "msg/s": floor,
+                "µs/msg": 1e6 / floor,
+                "cost at 3,000 msg/s": f"{TARGET / floor:.0%} of a core",
+            }
+        )
 
         def with_dkimpy(privkey=privkey, a_tag=a_tag, sel=entry.selector.encode()) -> bytes:
-            return dkim.sign(next_message(), sel, b"shop.example", privkey, canonicalize=(b"relaxed", b"relaxed"),
-                             signature_algorithm=a_tag, include_headers=HEADERS[:-1] + ["content-type"])
+            return dkim.sign(
+                next_message(),
+                sel,
+                b"shop.example",
+                privkey,
+                canonicalize=(b"relaxed", b"relaxed"),
+                signature_algorithm=a_tag,
+                include_headers=HEADERS[:-1] + ["content-type"],
+            )
 
         runs = [("dkimpy", with_dkimpy)] if dkim is not None and hasattr(dkim, "sign") else []
         for name, fn in (*runs, ("sendwell Signer", lambda signer=signer: signer.sign(next_message()))):
             r = rate(fn, args.seconds if "sendwell" in name else min(args.seconds, 2.0))
-            rows.append({"signer": name, "algorithm": a_tag.decode(), "msg/s": r, "µs/msg": 1e6 / r,
-                         "cost at 3,000 msg/s": f"{TARGET / r:.0%} of a core"})
-        build_and_sign = rate(lambda signer=signer: signer.sign(
-            prepared.render(Personal(7, "user7@example.org", {"first_name": "Ann"})).data), args.seconds)
-        rows.append({"signer": "build + sendwell Signer", "algorithm": a_tag.decode(), "msg/s": build_and_sign,
-                     "µs/msg": 1e6 / build_and_sign,
-                     "cost at 3,000 msg/s": f"{TARGET / build_and_sign - TARGET / build:.0%} of a core"})
+            rows.append(
+                {
+                    "signer": name,
+                    "algorithm": a_tag.decode(),
+                    "msg/s": r,
+                    "µs/msg": 1e6 / r,
+                    "cost at 3,000 msg/s": f"{TARGET / r:.0%} of a core",
+                }
+            )
+        build_and_sign = rate(
+            lambda signer=signer: signer.sign(
+                prepared.render(Personal(7, "user7@example.org", {"first_name": "Ann"})).data
+            ),
+            args.seconds,
+        )
+        rows.append(
+            {
+                "signer": "build + sendwell Signer",
+                "algorithm": a_tag.decode(),
+                "msg/s": build_and_sign,
+                "µs/msg": 1e6 / build_and_sign,
+                "cost at 3,000 msg/s": f"{TARGET / build_and_sign - TARGET / build:.0%} of a core",
+            }
+        )
         rows.append(pool_row(folder, algorithm, messages, args.seconds))
     print(f"message size: {size:,} bytes (multipart/alternative, HTML + text, personalised)")
     report("dkim", rows, ["signer", "algorithm", "msg/s", "µs/msg", "cost at 3,000 msg/s"])
-    print("SigningPool rows: msg/s is wall-clock throughput of the workers, µs/msg the sending process's own CPU "
-          "per message (what the pool costs the core that sends)")
+    print(
+        "SigningPool rows: msg/s is wall-clock throughput of the workers, µs/msg the sending process's own CPU "
+        "per message (what the pool costs the core that sends)"
+    )
     smtp_table(prepared, args.messages, args.connections)
     if args.recipients:
         engine_table(args.recipients, args.connections)
@@ -144,8 +185,14 @@ def engine_table(recipients: int, connections: int) -> None:
     sink = bs.start_sink(port)
     rows = []
     try:
-        for algorithm, processes in ((None, 0), (sd.Algorithm.ED25519, 0), (sd.Algorithm.ED25519, 1),
-                                     (sd.Algorithm.RSA, 0), (sd.Algorithm.RSA, 1), (sd.Algorithm.RSA, 2)):
+        for algorithm, processes in (
+            (None, 0),
+            (sd.Algorithm.ED25519, 0),
+            (sd.Algorithm.ED25519, 1),
+            (sd.Algorithm.RSA, 0),
+            (sd.Algorithm.RSA, 1),
+            (sd.Algorithm.RSA, 2),
+        ):
             folder = Path(tempfile.mkdtemp())
             os.environ[sd.DIR_ENV] = str(folder)
             sd.clear_cache()
@@ -155,11 +202,17 @@ def engine_table(recipients: int, connections: int) -> None:
                 cid = bs.fill(url, recipients)
                 engine = open_database(url)
                 base = Settings()
-                settings = replace(base, smtp=replace(base.smtp, urls=(f"smtp://127.0.0.1:{port}",),
-                                                      connections=connections, messages_per_connection=10_000),
-                                   sending=replace(base.sending, secret="bench", batch_size=500,
-                                                   signing_processes=processes),
-                                   limit=replace(base.limit, start=10 * recipients, cap=10 * recipients))
+                settings = replace(
+                    base,
+                    smtp=replace(
+                        base.smtp,
+                        urls=(f"smtp://127.0.0.1:{port}",),
+                        connections=connections,
+                        messages_per_connection=10_000,
+                    ),
+                    sending=replace(base.sending, secret="bench", batch_size=500, signing_processes=processes),
+                    limit=replace(base.limit, start=10 * recipients, cap=10 * recipients),
+                )
                 cpu0, wall0 = time.process_time(), time.perf_counter()
                 pool0, sink0 = _children_cpu(), _proc_cpu(sink.pid)
                 result = send(engine, settings, [cid], linger=0)  # its signing pool is shut down (reaped) at the end
@@ -167,13 +220,20 @@ def engine_table(recipients: int, connections: int) -> None:
                 pool_cpu, sink_cpu = _children_cpu() - pool0, _proc_cpu(sink.pid) - sink0
                 engine.dispose()
             sent = result.counts["sent"]
-            rows.append({"signing": "unsigned" if algorithm is None else
-                         ("inline" if processes == 0 else f"SigningPool, {processes} process{'es' * (processes > 1)}"),
-                         "algorithm": algorithm.tag.decode() if algorithm else "-", "sent": sent,
-                         "msg/s": sent / wall, "sender CPU µs/msg": 1e6 * cpu / max(1, sent),
-                         "pool CPU µs/msg": 1e6 * pool_cpu / max(1, sent) if processes and algorithm else "",
-                         "sink CPU µs/msg": 1e6 * sink_cpu / max(1, sent),
-                         "cores busy": (cpu + pool_cpu + sink_cpu) / wall})
+            rows.append(
+                {
+                    "signing": "unsigned"
+                    if algorithm is None
+                    else ("inline" if processes == 0 else f"SigningPool, {processes} process{'es' * (processes > 1)}"),
+                    "algorithm": algorithm.tag.decode() if algorithm else "-",
+                    "sent": sent,
+                    "msg/s": sent / wall,
+                    "sender CPU µs/msg": 1e6 * cpu / max(1, sent),
+                    "pool CPU µs/msg": 1e6 * pool_cpu / max(1, sent) if processes and algorithm else "",
+                    "sink CPU µs/msg": 1e6 * sink_cpu / max(1, sent),
+                    "cores busy": (cpu + pool_cpu + sink_cpu) / wall,
+                }
+            )
     finally:
         sink.terminate()
         sink.wait()
@@ -181,10 +241,25 @@ def engine_table(recipients: int, connections: int) -> None:
     base_rate = rows[0]["msg/s"]
     for r in rows:
         r["vs unsigned"] = f"{r['msg/s'] / base_rate - 1:+.0%}"
-    print(f"\nthe sending engine end to end (SQLite ledger, {connections} connections, {recipients:,} recipients "
-          f"each), into smtp-sink on this {os.cpu_count()}-core machine:")
-    report("dkim_engine", rows, ["signing", "algorithm", "sent", "msg/s", "sender CPU µs/msg", "pool CPU µs/msg",
-                                 "sink CPU µs/msg", "cores busy", "vs unsigned"])
+    print(
+        f"\nthe sending engine end to end (SQLite ledger, {connections} connections, {recipients:,} recipients "
+        f"each), into smtp-sink on this {os.cpu_count()}-core machine:"
+    )
+    report(
+        "dkim_engine",
+        rows,
+        [
+            "signing",
+            "algorithm",
+            "sent",
+            "msg/s",
+            "sender CPU µs/msg",
+            "pool CPU µs/msg",
+            "sink CPU µs/msg",
+            "cores busy",
+            "vs unsigned",
+        ],
+    )
 
 
 def _children_cpu() -> float:
@@ -217,15 +292,21 @@ def smtp_table(prepared: PreparedCampaign, messages: int, connections: int) -> N
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    sink = subprocess.Popen([sink_tool, *(["-u", "nobody"] if os.geteuid() == 0 else []), f"127.0.0.1:{port}",
-                             "1024"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    sink = subprocess.Popen(
+        [sink_tool, *(["-u", "nobody"] if os.geteuid() == 0 else []), f"127.0.0.1:{port}", "1024"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     time.sleep(0.3)
     rows = []
     try:
-        for label, algorithm, pooled in (("unsigned", None, False), ("Signer inline", sd.Algorithm.ED25519, False),
-                                         ("Signer inline", sd.Algorithm.RSA, False),
-                                         ("SigningPool", sd.Algorithm.ED25519, True),
-                                         ("SigningPool", sd.Algorithm.RSA, True)):
+        for label, algorithm, pooled in (
+            ("unsigned", None, False),
+            ("Signer inline", sd.Algorithm.ED25519, False),
+            ("Signer inline", sd.Algorithm.RSA, False),
+            ("SigningPool", sd.Algorithm.ED25519, True),
+            ("SigningPool", sd.Algorithm.RSA, True),
+        ):
             folder = Path(tempfile.mkdtemp())
             signer = pool = None
             if algorithm is not None:
@@ -241,9 +322,15 @@ def smtp_table(prepared: PreparedCampaign, messages: int, connections: int) -> N
             finally:
                 if pool is not None:
                     pool.close()
-            rows.append({"run": label, "algorithm": algorithm.tag.decode() if algorithm else "-",
-                         "msg/s (wall)": messages / wall, "sender CPU µs/msg": 1e6 * cpu / messages,
-                         "one-core ceiling msg/s": messages / cpu})
+            rows.append(
+                {
+                    "run": label,
+                    "algorithm": algorithm.tag.decode() if algorithm else "-",
+                    "msg/s (wall)": messages / wall,
+                    "sender CPU µs/msg": 1e6 * cpu / messages,
+                    "one-core ceiling msg/s": messages / cpu,
+                }
+            )
     finally:
         sink.terminate()
         sink.wait()
@@ -252,12 +339,21 @@ def smtp_table(prepared: PreparedCampaign, messages: int, connections: int) -> N
         r["ceiling vs unsigned"] = f"{r['one-core ceiling msg/s'] / base:.0%}"
     print(f"\nrender → sign → send through smtp-sink, {connections} connections, {messages:,} messages, no database")
     print("(one-core ceiling = messages per second of the sending process's CPU; the pool's workers use other cores):")
-    report("dkim_smtp", rows, ["run", "algorithm", "msg/s (wall)", "sender CPU µs/msg", "one-core ceiling msg/s",
-                               "ceiling vs unsigned"])
+    report(
+        "dkim_smtp",
+        rows,
+        ["run", "algorithm", "msg/s (wall)", "sender CPU µs/msg", "one-core ceiling msg/s", "ceiling vs unsigned"],
+    )
 
 
-async def _send_all(prepared: PreparedCampaign, port: int, messages: int, connections: int,
-                    signer: sd.Signer | None, pool: sd.SigningPool | None) -> None:
+async def _send_all(
+    prepared: PreparedCampaign,
+    port: int,
+    messages: int,
+    connections: int,
+    signer: sd.Signer | None,
+    pool: sd.SigningPool | None,
+) -> None:
     import asyncio
 
     from sendwell.sending.relay import Connection, parse_relay
@@ -274,8 +370,9 @@ async def _send_all(prepared: PreparedCampaign, port: int, messages: int, connec
                 batch = [i for _, i in zip(range(16), ids, strict=False)]  # 16 at a time in every run
                 if not batch:
                     return
-                rendered = [prepared.render(Personal(i, f"user{i}@example.org", {"first_name": f"Ann{i}"}))
-                            for i in batch]
+                rendered = [
+                    prepared.render(Personal(i, f"user{i}@example.org", {"first_name": f"Ann{i}"})) for i in batch
+                ]
                 if pool is not None:
                     data = await pool.sign_batch([r.data for r in rendered])
                 elif signer is not None:
@@ -317,8 +414,13 @@ def pool_row(folder: Path, algorithm: sd.Algorithm, messages: list[bytes], secon
             pool.sign_many(messages)
             n += len(messages)
         cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
-    return {"signer": f"SigningPool, {workers} processes, chunks of 32", "algorithm": algorithm.tag.decode(),
-            "msg/s": n / wall, "µs/msg": 1e6 * cpu / n, "cost at 3,000 msg/s": f"{TARGET * cpu / n:.0%} of a core"}
+    return {
+        "signer": f"SigningPool, {workers} processes, chunks of 32",
+        "algorithm": algorithm.tag.decode(),
+        "msg/s": n / wall,
+        "µs/msg": 1e6 * cpu / n,
+        "cost at 3,000 msg/s": f"{TARGET * cpu / n:.0%} of a core",
+    }
 
 
 if __name__ == "__main__":

@@ -43,7 +43,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import load, report  # noqa: E402
+from common import load, report
 
 PG_ADMIN = os.environ.get("SENDWELL_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 CEILING_SESSIONS = 16
@@ -75,12 +75,16 @@ def start_sink(port: int) -> subprocess.Popen:
 
 # ≈10 KB on the wire on average: 9.2 KB in 7bit, 12.4 KB for the third of contacts whose city (Köln)
 # makes the text part base64.
-HTML = ("<html><body><h1>Hello {{ first_name }}!</h1>\n<p>Our spring news for {{ city }}.</p>\n"
-        + "<p>Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor.</p>\n" * 64
-        + '<p><a href="{{ unsubscribe_url }}">unsubscribe</a></p></body></html>\n')
-TEXT = ("Hello {{ first_name }}!\n\nOur spring news for {{ city }}.\n\n"
-        + "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor.\n" * 32
-        + "Unsubscribe: {{ unsubscribe_url }}\n")
+HTML = (
+    "<html><body><h1>Hello {{ first_name }}!</h1>\n<p>Our spring news for {{ city }}.</p>\n"
+    + "<p>Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor.</p>\n" * 64
+    + '<p><a href="{{ unsubscribe_url }}">unsubscribe</a></p></body></html>\n'
+)
+TEXT = (
+    "Hello {{ first_name }}!\n\nOur spring news for {{ city }}.\n\n"
+    + "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor.\n" * 32
+    + "Unsubscribe: {{ unsubscribe_url }}\n"
+)
 SUBJECT = "News for {{ first_name }}"
 FROM = "Bench <news@bench.example>"
 
@@ -93,7 +97,7 @@ def message_size() -> int:
         prepared = PreparedCampaign(CampaignContent(1, SUBJECT, FROM, HTML, TEXT), Links("bench", "b.example"))
         sizes = [len(prepared.render(Personal(i, f"r{i}@bench.example", contact_fields(i))).data) for i in range(3)]
         return sum(sizes) // len(sizes)
-    except Exception:  # noqa: BLE001 - only the ceiling's message size depends on it
+    except Exception:  # only the ceiling's message size depends on it
         return 10_240
 
 
@@ -158,8 +162,16 @@ def _cpu() -> float:
     return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
-def run(db_url: str, cid: int, connections: int, port: int, recipients: int, *, cache_mb: int | None = None,
-        trace: bool = False) -> dict:
+def run(
+    db_url: str,
+    cid: int,
+    connections: int,
+    port: int,
+    recipients: int,
+    *,
+    cache_mb: int | None = None,
+    trace: bool = False,
+) -> dict:
     """One sending process (the engine `sendwell worker` runs) until the campaign is done."""
     from dataclasses import replace
 
@@ -173,8 +185,9 @@ def run(db_url: str, cid: int, connections: int, port: int, recipients: int, *, 
     backends: set[int] = set()
     engine.dispose()  # the listeners below apply to the connections the sender opens
     if is_postgres(engine):
+
         @event.listens_for(engine, "connect")
-        def _backend(dbapi_conn, _record) -> None:  # noqa: ANN001 - DB-API connection
+        def _backend(dbapi_conn, _record) -> None:  # DB-API connection
             cur = dbapi_conn.cursor()
             cur.execute("SELECT pg_backend_pid()")
             backends.add(cur.fetchone()[0])
@@ -185,10 +198,14 @@ def run(db_url: str, cid: int, connections: int, port: int, recipients: int, *, 
     commits = [0]  # transactions: outcomes of all connections share one, so fewer per message is better
     event.listen(engine, "commit", lambda _conn: commits.__setitem__(0, commits[0] + 1))
     s = Settings()
-    settings = replace(s, smtp=replace(s.smtp, urls=(f"smtp://127.0.0.1:{port}",), connections=connections,
-                                       messages_per_connection=10_000),
-                       sending=replace(s.sending, secret="bench", batch_size=500),
-                       limit=replace(s.limit, start=10 * recipients, cap=10 * recipients))
+    settings = replace(
+        s,
+        smtp=replace(
+            s.smtp, urls=(f"smtp://127.0.0.1:{port}",), connections=connections, messages_per_connection=10_000
+        ),
+        sending=replace(s.sending, secret="bench", batch_size=500),
+        limit=replace(s.limit, start=10 * recipients, cap=10 * recipients),
+    )
     if trace:
         import tracemalloc
 
@@ -199,18 +216,29 @@ def run(db_url: str, cid: int, connections: int, port: int, recipients: int, *, 
     cpu, started = _cpu(), time.time()
     report = send(engine, settings, [cid], linger=0)
     ended, cpu = time.time(), _cpu() - cpu
-    out = {"start": started, "end": ended, "sent": report.counts["sent"], "stopped": report.stopped,
-           "cpu_s": cpu, "commits": commits[0],
-           "db_cpu_s": sum(_proc_cpu(pid) - db_cpu.get(pid, 0.0) for pid in backends),
-           "rss_before_mb": round(rss_before / 1024, 1),
-           "max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+    out = {
+        "start": started,
+        "end": ended,
+        "sent": report.counts["sent"],
+        "stopped": report.stopped,
+        "cpu_s": cpu,
+        "commits": commits[0],
+        "db_cpu_s": sum(_proc_cpu(pid) - db_cpu.get(pid, 0.0) for pid in backends),
+        "rss_before_mb": round(rss_before / 1024, 1),
+        "max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
     if trace:
         current, peak = tracemalloc.get_traced_memory()
         diff = tracemalloc.take_snapshot().compare_to(before, "traceback")
-        out.update(heap_now_mb=round(current / 2**20, 2), heap_peak_mb=round(peak / 2**20, 2),
-                   heap_growth=[f"{d.size_diff / 1024:+.0f} KiB in {d.count_diff:+} blocks at "
-                                + " < ".join(f"{Path(f.filename).name}:{f.lineno}" for f in d.traceback)
-                                for d in diff[:8]])
+        out.update(
+            heap_now_mb=round(current / 2**20, 2),
+            heap_peak_mb=round(peak / 2**20, 2),
+            heap_growth=[
+                f"{d.size_diff / 1024:+.0f} KiB in {d.count_diff:+} blocks at "
+                + " < ".join(f"{Path(f.filename).name}:{f.lineno}" for f in d.traceback)
+                for d in diff[:8]
+            ],
+        )
     engine.dispose()
     return out
 
@@ -223,6 +251,7 @@ def _child(args: list[str]) -> str:
 
 
 # -- the parent: ledgers, configurations, the ceiling ------------------------------------------------
+
 
 @contextlib.contextmanager
 def sqlite_ledger() -> Iterator[str]:
@@ -260,19 +289,37 @@ def pg_reachable(admin_url: str) -> str | None:
     try:
         with pg_ledger(admin_url):
             return None
-    except Exception as err:  # noqa: BLE001 - reported, and the PostgreSQL rows are skipped
+    except Exception as err:  # reported, and the PostgreSQL rows are skipped
         return f"{type(err).__name__}: {str(err).splitlines()[0]}"
 
 
-def configuration(db_url: str, recipients: int, connections: int, processes: int, port: int,
-                  extra: list[str]) -> dict:
+def configuration(db_url: str, recipients: int, connections: int, processes: int, port: int, extra: list[str]) -> dict:
     """Fill the ledger, then send it with `processes` fresh processes sharing `connections`."""
     cid = int(_child(["--fill", "--db", db_url, "--recipients", str(recipients)]))
     shares = [connections // processes + (1 if k < connections % processes else 0) for k in range(processes)]
-    procs = [subprocess.Popen([sys.executable, __file__, "--run", "--db", db_url, "--cid", str(cid),
-                               "--connections", str(share), "--port", str(port), "--recipients", str(recipients),
-                               *extra], stdout=subprocess.PIPE, text=True)
-             for share in shares]
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                __file__,
+                "--run",
+                "--db",
+                db_url,
+                "--cid",
+                str(cid),
+                "--connections",
+                str(share),
+                "--port",
+                str(port),
+                "--recipients",
+                str(recipients),
+                *extra,
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for share in shares
+    ]
     outs = []
     for p in procs:
         out, _ = p.communicate()
@@ -282,11 +329,18 @@ def configuration(db_url: str, recipients: int, connections: int, processes: int
     elapsed = max(o["end"] for o in outs) - min(o["start"] for o in outs)
     sent = sum(o["sent"] for o in outs)
     per_msg = 1000 / max(1, sent)
-    row = {"procs": processes, "conns": connections, "sent": sent, "seconds": round(elapsed, 2),
-           "msg_per_s": round(sent / elapsed, 1), "cpu_ms_per_msg": round(per_msg * sum(o["cpu_s"] for o in outs), 3),
-           "db_cpu_ms_per_msg": round(per_msg * sum(o["db_cpu_s"] for o in outs), 3) if "postgres" in db_url else None,
-           "msg_per_commit": round(sent / max(1, sum(o["commits"] for o in outs)), 1),
-           "peak_rss_mb": max(o["max_rss_mb"] for o in outs), "rss_at_start_mb": max(o["rss_before_mb"] for o in outs)}
+    row = {
+        "procs": processes,
+        "conns": connections,
+        "sent": sent,
+        "seconds": round(elapsed, 2),
+        "msg_per_s": round(sent / elapsed, 1),
+        "cpu_ms_per_msg": round(per_msg * sum(o["cpu_s"] for o in outs), 3),
+        "db_cpu_ms_per_msg": round(per_msg * sum(o["db_cpu_s"] for o in outs), 3) if "postgres" in db_url else None,
+        "msg_per_commit": round(sent / max(1, sum(o["commits"] for o in outs)), 1),
+        "peak_rss_mb": max(o["max_rss_mb"] for o in outs),
+        "rss_at_start_mb": max(o["rss_before_mb"] for o in outs),
+    }
     if sent != recipients:
         row["note"] = f"{recipients - sent} not sent; stopped: {', '.join(sorted({o['stopped'] for o in outs}))}"
     for key in ("heap_now_mb", "heap_peak_mb", "heap_growth"):
@@ -299,25 +353,68 @@ def ceiling(messages: int, port: int, size: int) -> dict:
     """`smtp-source -d` (a fresh SMTP transaction per message, pipelined) into the same sink."""
     cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    subprocess.run([tool("smtp-source"), "-d", "-s", str(CEILING_SESSIONS), "-m", str(messages), "-l", str(size),
-                    "-f", "news@bench.example", "-t", "r@bench.example", f"127.0.0.1:{port}"], check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [
+            tool("smtp-source"),
+            "-d",
+            "-s",
+            str(CEILING_SESSIONS),
+            "-m",
+            str(messages),
+            "-l",
+            str(size),
+            "-f",
+            "news@bench.example",
+            "-t",
+            "r@bench.example",
+            f"127.0.0.1:{port}",
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     elapsed = time.perf_counter() - started
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     used = after.ru_utime + after.ru_stime - cpu.ru_utime - cpu.ru_stime
-    return {"ledger": "smtp-source -d", "procs": 1, "conns": CEILING_SESSIONS, "sent": messages,
-            "seconds": round(elapsed, 2), "msg_per_s": round(messages / elapsed, 1),
-            "cpu_ms_per_msg": round(1000 * used / messages, 3)}
+    return {
+        "ledger": "smtp-source -d",
+        "procs": 1,
+        "conns": CEILING_SESSIONS,
+        "sent": messages,
+        "seconds": round(elapsed, 2),
+        "msg_per_s": round(messages / elapsed, 1),
+        "cpu_ms_per_msg": round(1000 * used / messages, 3),
+    }
 
 
 def _ints(value: str) -> list[int]:
     return [int(x) for x in value.split(",") if x.strip()]
 
 
-COLUMNS = ["ledger", "procs", "conns", "sent", "seconds", "msg_per_s", "ratio", "cpu_ms_per_msg",
-           "db_cpu_ms_per_msg", "msg_per_commit", "peak_rss_mb", "note"]
-MEMORY_COLUMNS = ["recipients", "sent", "seconds", "msg_per_s", "cpu_ms_per_msg", "rss_at_start_mb", "peak_rss_mb",
-                  "heap_peak_mb", "note"]
+COLUMNS = [
+    "ledger",
+    "procs",
+    "conns",
+    "sent",
+    "seconds",
+    "msg_per_s",
+    "ratio",
+    "cpu_ms_per_msg",
+    "db_cpu_ms_per_msg",
+    "msg_per_commit",
+    "peak_rss_mb",
+    "note",
+]
+MEMORY_COLUMNS = [
+    "recipients",
+    "sent",
+    "seconds",
+    "msg_per_s",
+    "cpu_ms_per_msg",
+    "rss_at_start_mb",
+    "peak_rss_mb",
+    "heap_peak_mb",
+    "note",
+]
 
 
 def main() -> None:
@@ -325,11 +422,17 @@ def main() -> None:
     ap.add_argument("--recipients", type=int, default=20_000, help="per configuration (default 20000)")
     ap.add_argument("--connections", default="1,4,16,64", help="SQLite, one sending process with each of these")
     ap.add_argument("--split", default="2", help="SQLite, 16 connections split over each of these process counts")
-    ap.add_argument("--pg-processes", default="1,2,4",
-                    help="PostgreSQL, 16 connections split over each of these process counts ('' for none)")
+    ap.add_argument(
+        "--pg-processes",
+        default="1,2,4",
+        help="PostgreSQL, 16 connections split over each of these process counts ('' for none)",
+    )
     ap.add_argument("--pg-url", default=PG_ADMIN, help="PostgreSQL server where a bench database may be created")
-    ap.add_argument("--memory", default="",
-                    help="instead: peak RSS per campaign size, e.g. 10000,100000,1000000 (SQLite, 16 connections)")
+    ap.add_argument(
+        "--memory",
+        default="",
+        help="instead: peak RSS per campaign size, e.g. 10000,100000,1000000 (SQLite, 16 connections)",
+    )
     ap.add_argument("--sqlite-cache-mb", type=int, help="diagnostic: the senders' SQLite page cache size")
     ap.add_argument("--tracemalloc", action="store_true", help="diagnostic: the senders' Python heap (slow)")
     ap.add_argument("--json", help="also write the results to this file")
@@ -343,14 +446,26 @@ def main() -> None:
         print(fill(args.db, args.recipients))
         return
     if args.run:
-        print(json.dumps(run(args.db, args.cid, int(args.connections), args.port, args.recipients,
-                             cache_mb=args.sqlite_cache_mb, trace=args.tracemalloc)))
+        print(
+            json.dumps(
+                run(
+                    args.db,
+                    args.cid,
+                    int(args.connections),
+                    args.port,
+                    args.recipients,
+                    cache_mb=args.sqlite_cache_mb,
+                    trace=args.tracemalloc,
+                )
+            )
+        )
         return
     if not (tool("smtp-sink") and tool("smtp-source")):
         print("skipped: smtp-sink/smtp-source not found (apt-get install -y postfix; no daemon needed)")
         return
     extra = ([f"--sqlite-cache-mb={args.sqlite_cache_mb}"] if args.sqlite_cache_mb is not None else []) + (
-        ["--tracemalloc"] if args.tracemalloc else [])
+        ["--tracemalloc"] if args.tracemalloc else []
+    )
     print(f"load before: {load()}", flush=True)
     port = free_port()
     sink = start_sink(port)
@@ -369,16 +484,20 @@ def table(args: argparse.Namespace, port: int, extra: list[str]) -> None:
     size, n = message_size(), args.recipients
     messages = max(n, 20_000)  # a shorter run of smtp-source is over in a blink: too noisy
     tops = [ceiling(messages, port, size)]
-    print(f"smtp-source -d, {CEILING_SESSIONS} sessions, {size:,}-byte messages: {tops[0]['msg_per_s']:,.0f} msg/s",
-          flush=True)
+    print(
+        f"smtp-source -d, {CEILING_SESSIONS} sessions, {size:,}-byte messages: {tops[0]['msg_per_s']:,.0f} msg/s",
+        flush=True,
+    )
     rows: list[dict] = []
 
     def add(ledger: str, url: str, conns: int, procs: int) -> None:
         row = {"ledger": ledger, **configuration(url, n, conns, procs, port, extra)}
         rows.append(row)
-        print(f"{ledger:<10} {conns:>2} connection(s) in {procs} process(es): {row['msg_per_s']:>8,.0f} msg/s, "
-              f"{row['cpu_ms_per_msg']:.3f} ms CPU/msg, peak RSS {row['peak_rss_mb']} MB {row.get('note', '')}",
-              flush=True)
+        print(
+            f"{ledger:<10} {conns:>2} connection(s) in {procs} process(es): {row['msg_per_s']:>8,.0f} msg/s, "
+            f"{row['cpu_ms_per_msg']:.3f} ms CPU/msg, peak RSS {row['peak_rss_mb']} MB {row.get('note', '')}",
+            flush=True,
+        )
 
     plan = [(c, 1) for c in _ints(args.connections)] + [(16, p) for p in _ints(args.split) if p > 1]
     for conns, procs in plan:
@@ -398,15 +517,22 @@ def table(args: argparse.Namespace, port: int, extra: list[str]) -> None:
     runs = ", ".join(f"{t['msg_per_s']:,.0f}" for t in tops)
     top = {**top, "ratio": 1.0, "note": f"ceiling, {size:,}-byte messages (runs: {runs} msg/s)"}
     print()
-    report("sending", [*rows, top], COLUMNS, extra={"recipients": n, "message_bytes": size, "ceilings": tops,
-                                                      "load": load()})
-    best = max((r for r in rows if r["ledger"] == "SQLite" and r["conns"] == 16), key=lambda r: r["msg_per_s"],
-               default=None)
+    report(
+        "sending",
+        [*rows, top],
+        COLUMNS,
+        extra={"recipients": n, "message_bytes": size, "ceilings": tops, "load": load()},
+    )
+    best = max(
+        (r for r in rows if r["ledger"] == "SQLite" and r["conns"] == 16), key=lambda r: r["msg_per_s"], default=None
+    )
     if best:
         verdict = "met" if best["msg_per_s"] >= 3000 and best["ratio"] >= 0.25 else "NOT met"
-        print(f"\nSQLite, 16 connections in {best['procs']} process(es): {best['msg_per_s']:,.0f} msg/s = "
-              f"{best['ratio']:.2f} of the ceiling "
-              f"(target >= 3,000 msg/s and >= 0.25: {verdict})")
+        print(
+            f"\nSQLite, 16 connections in {best['procs']} process(es): {best['msg_per_s']:,.0f} msg/s = "
+            f"{best['ratio']:.2f} of the ceiling "
+            f"(target >= 3,000 msg/s and >= 0.25: {verdict})"
+        )
     if args.json:
         Path(args.json).write_text(json.dumps({"rows": rows, "ceiling": top}, indent=2))
 
@@ -418,8 +544,11 @@ def memory(sizes: list[int], port: int, extra: list[str], json_path: str | None)
         with sqlite_ledger() as url:
             row = {"recipients": n, **configuration(url, n, 16, 1, port, extra)}
         rows.append(row)
-        print(f"{n:>9,} recipients: {row['msg_per_s']:>7,.0f} msg/s, RSS {row['rss_at_start_mb']} MB at start, "
-              f"peak {row['peak_rss_mb']} MB {row.get('note', '')}", flush=True)
+        print(
+            f"{n:>9,} recipients: {row['msg_per_s']:>7,.0f} msg/s, RSS {row['rss_at_start_mb']} MB at start, "
+            f"peak {row['peak_rss_mb']} MB {row.get('note', '')}",
+            flush=True,
+        )
         for line in row.get("heap_growth", []):
             print(f"    {line}")
     print()

@@ -24,11 +24,11 @@ import jinja2
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import report  # noqa: E402
+from common import report
 
-from sendwell.sending.message import CampaignContent, Links, Personal, PreparedCampaign  # noqa: E402
-from sendwell.tracking import tokens  # noqa: E402
-from sendwell.tracking.rewrite import campaign_links, rewrite_html, tracked_template, tracking_context  # noqa: E402
+from sendwell.sending.message import CampaignContent, Links, Personal, PreparedCampaign
+from sendwell.tracking import tokens
+from sendwell.tracking.rewrite import campaign_links, rewrite_html, tracked_template, tracking_context
 
 BASE = "https://mail.shop.example"
 SECRET = "bench-secret"
@@ -38,14 +38,18 @@ LINKS = 12
 def html_body(personal: bool) -> str:
     """~10 KB: 40 paragraphs, 12 trackable links (one personalised), an unsubscribe link and a mailto."""
     hello = "Hello {{ first_name }}" if personal else "Hello"
-    text = (f"<p>{hello}, this week in the shop: new arrivals, the autumn sale and a few words from the team "
-            "about how we pack your orders, and why the parcels now come in paper instead of plastic.</p>\n")
+    text = (
+        f"<p>{hello}, this week in the shop: new arrivals, the autumn sale and a few words from the team "
+        "about how we pack your orders, and why the parcels now come in paper instead of plastic.</p>\n"
+    )
     link = '<p><a href="https://shop.example/new?ref=mail&amp;n={i}" style="color:#06c">new arrivals</a></p>\n'
     mine = '<p><a href="https://shop.example/account?id={{ uid }}">your account</a></p>\n' if personal else ""
     body = "".join(text + (link.replace("{i}", str(i)) if i < 11 else "") for i in range(40))
-    return (f"<html><head><title>News</title></head><body>\n{body}{mine or link.replace('{i}', '11')}"
-            '<p><a href="{{ unsubscribe_url }}">Unsubscribe</a> <a href="mailto:help@shop.example">help</a></p>'
-            "</body></html>\n")
+    return (
+        f"<html><head><title>News</title></head><body>\n{body}{mine or link.replace('{i}', '11')}"
+        '<p><a href="{{ unsubscribe_url }}">Unsubscribe</a> <a href="mailto:help@shop.example">help</a></p>'
+        "</body></html>\n"
+    )
 
 
 def per_call_us(fn, seconds: float) -> float:
@@ -68,32 +72,48 @@ def main() -> None:
 
     ctx = {"unsubscribe_url": BASE + "/unsubscribe/x", "uid": "u1"}
     final = jinja2.Environment(autoescape=True).from_string(html_body(False)).render(ctx)
-    finals = [jinja2.Environment(autoescape=True).from_string(html_body(True)).render(ctx, first_name=f"Ann{i}")
-              for i in range(200)]  # more than the plan cache holds: every call parses
+    finals = [
+        jinja2.Environment(autoescape=True).from_string(html_body(True)).render(ctx, first_name=f"Ann{i}")
+        for i in range(200)
+    ]  # more than the plan cache holds: every call parses
     counter = iter(range(10**9))
     rows.append({"what": "click token", "µs": per_call_us(lambda: tokens.click_token(SECRET, 7, next(counter), 3), s)})
     good = tokens.click_token(SECRET, 7, 123456, 3)
     rows.append({"what": "click token check", "µs": per_call_us(lambda: tokens.decode_click(SECRET, good), s)})
-    rows.append({"what": f"campaign_links ({len(final.encode()) // 1024} KB, {len(campaign_links(final))} links)",
-                 "µs": per_call_us(lambda: campaign_links(final), s)})
+    rows.append(
+        {
+            "what": f"campaign_links ({len(final.encode()) // 1024} KB, {len(campaign_links(final))} links)",
+            "µs": per_call_us(lambda: campaign_links(final), s),
+        }
+    )
 
     def rewrite(html: str) -> str:
-        return rewrite_html(html, base_url=BASE, campaign_id=1, recipient_id=next(counter), secret=SECRET,
-                            reads=True, clicks=True)
+        return rewrite_html(
+            html, base_url=BASE, campaign_id=1, recipient_id=next(counter), secret=SECRET, reads=True, clicks=True
+        )
 
     rows.append({"what": "rewrite_html, same final HTML (cached plan)", "µs": per_call_us(lambda: rewrite(final), s)})
-    rows.append({"what": "rewrite_html, final HTML differing (parsed)",
-                 "µs": per_call_us(lambda: rewrite(finals[next(counter) % len(finals)]), s)})
+    rows.append(
+        {
+            "what": "rewrite_html, final HTML differing (parsed)",
+            "µs": per_call_us(lambda: rewrite(finals[next(counter) % len(finals)]), s),
+        }
+    )
 
     # The sending path: the template rewritten once, each recipient's context gets the two functions
     # (passed through the fields here; message.py adds them to the context it builds).
     for personal in (False, True):
         body = html_body(personal)
         name = "personalised" if personal else "static"
-        plain = PreparedCampaign(CampaignContent(1, "News", "news@shop.example", html=body),
-                                 Links(SECRET, "bounces.shop.example", BASE))
-        tracked = PreparedCampaign(CampaignContent(1, "News", "news@shop.example", html=tracked_template(
-            body, base_url=BASE, reads=True, clicks=True)), Links(SECRET, "bounces.shop.example", BASE))
+        plain = PreparedCampaign(
+            CampaignContent(1, "News", "news@shop.example", html=body), Links(SECRET, "bounces.shop.example", BASE)
+        )
+        tracked = PreparedCampaign(
+            CampaignContent(
+                1, "News", "news@shop.example", html=tracked_template(body, base_url=BASE, reads=True, clicks=True)
+            ),
+            Links(SECRET, "bounces.shop.example", BASE),
+        )
 
         def person(track: bool) -> Personal:
             i = next(counter)
@@ -102,10 +122,18 @@ def main() -> None:
                 fields.update(tracking_context(secret=SECRET, campaign_id=1, recipient_id=i))
             return Personal(i, f"user{i}@example.org", fields)
 
-        rows.append({"what": f"render, {name} template, no tracking",
-                     "µs": per_call_us(lambda p=plain: p.render(person(False)), s)})
-        rows.append({"what": f"render, {name} template, reads + clicks",
-                     "µs": per_call_us(lambda p=tracked: p.render(person(True)), s)})
+        rows.append(
+            {
+                "what": f"render, {name} template, no tracking",
+                "µs": per_call_us(lambda p=plain: p.render(person(False)), s),
+            }
+        )
+        rows.append(
+            {
+                "what": f"render, {name} template, reads + clicks",
+                "µs": per_call_us(lambda p=tracked: p.render(person(True)), s),
+            }
+        )
 
     from sqlalchemy import update
 
@@ -119,8 +147,9 @@ def main() -> None:
     n = 2000
     addresses = "email\n" + "".join(f"u{i}@example.org\n" for i in range(n))
     contacts.import_contacts(engine, io.BytesIO(addresses.encode()))
-    cid = campaigns.create_campaign(engine, name="b", subject="s", from_addr="a@shop.example",
-                                    html=html_body(False), track=["reads", "clicks"])
+    cid = campaigns.create_campaign(
+        engine, name="b", subject="s", from_addr="a@shop.example", html=html_body(False), track=["reads", "clicks"]
+    )
     campaigns.start_campaign(engine, cid)
     with engine.begin() as conn:
         conn.execute(update(recipients).values(status="sent", sent_at=utcnow() - timedelta(hours=1)))

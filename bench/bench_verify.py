@@ -20,10 +20,22 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import report  # noqa: E402
+from common import report
 
-PROVIDERS = ["gmail.com", "yahoo.com", "hotmail.com", "outlook.com", "aol.com", "icloud.com", "gmx.de", "web.de",
-             "yahoo.co.uk", "orange.fr", "comcast.net", "mail.ru"]
+PROVIDERS = [
+    "gmail.com",
+    "yahoo.com",
+    "hotmail.com",
+    "outlook.com",
+    "aol.com",
+    "icloud.com",
+    "gmx.de",
+    "web.de",
+    "yahoo.co.uk",
+    "orange.fr",
+    "comcast.net",
+    "mail.ru",
+]
 TYPOS = ["gmial.com", "hotmial.com", "yahooo.com", "gmail.con", "outlok.com", "example.cmo"]
 DISPOSABLE = ["mailinator.com", "10minutemail.com", "guerrillamail.com"]
 SUFFIXES = ["com", "net", "org", "de", "co.uk", "fr", "io", "com.br", "nl", "example"]
@@ -32,8 +44,10 @@ FIRST = ["ann", "bob", "carla", "dmitri", "eva", "farid", "grace", "hiro", "ines
 
 def generate(n: int, seed: int = 5) -> list[str]:
     rng = random.Random(seed)
-    companies = [f"{rng.choice(['acme', 'globex', 'initech', 'umbrella', 'stark', 'wayne'])}{i}."
-                 f"{rng.choice(SUFFIXES)}" for i in range(20_000)]
+    companies = [
+        f"{rng.choice(['acme', 'globex', 'initech', 'umbrella', 'stark', 'wayne'])}{i}.{rng.choice(SUFFIXES)}"
+        for i in range(20_000)
+    ]
     out = []
     for i in range(n):
         roll = rng.random()
@@ -75,7 +89,7 @@ def bench_offline(addresses: list[str], ev_sample: int) -> list[dict]:
     bare_count = 0
     chunk = 20_000
     for start in range(0, len(addresses), chunk):
-        part = addresses[start:start + chunk]
+        part = addresses[start : start + chunk]
         wall, cpu = time.perf_counter(), time.process_time()
         for text in part:
             v = checker.check(text).verdict.value
@@ -95,15 +109,27 @@ def bench_offline(addresses: list[str], ev_sample: int) -> list[dict]:
     distinct = len({a.rpartition("@")[2] for a in addresses})
     ours_rate, bare_rate = len(addresses) / ours_cpu, bare_count / bare_cpu
     return [
-        {"what": "offline checks (syntax, disposable, role, typo)", "addresses": len(addresses),
-         "seconds": ours_cpu, "per_second": ours_rate,
-         "note": f"CPU s; wall {len(addresses) / ours_wall:,.0f}/s; {distinct:,} distinct domains; "
-                 f"lists loaded in {setup:.2f}s; {verdicts}"},
-        {"what": "bare email-validator syntax check", "addresses": bare_count, "seconds": bare_cpu,
-         "per_second": bare_rate, "note": f"CPU s; wall {bare_count / bare_wall:,.0f}/s; validate_email("
-                                          "check_deliverability=False) on every Nth address of the same mix"},
-        {"what": "ratio ours / email-validator", "per_second": ours_rate / bare_rate,
-         "note": f"target >= 2 (wall-clock ratio {(len(addresses) / ours_wall) / (bare_count / bare_wall):.2f})"},
+        {
+            "what": "offline checks (syntax, disposable, role, typo)",
+            "addresses": len(addresses),
+            "seconds": ours_cpu,
+            "per_second": ours_rate,
+            "note": f"CPU s; wall {len(addresses) / ours_wall:,.0f}/s; {distinct:,} distinct domains; "
+            f"lists loaded in {setup:.2f}s; {verdicts}",
+        },
+        {
+            "what": "bare email-validator syntax check",
+            "addresses": bare_count,
+            "seconds": bare_cpu,
+            "per_second": bare_rate,
+            "note": f"CPU s; wall {bare_count / bare_wall:,.0f}/s; validate_email("
+            "check_deliverability=False) on every Nth address of the same mix",
+        },
+        {
+            "what": "ratio ours / email-validator",
+            "per_second": ours_rate / bare_rate,
+            "note": f"target >= 2 (wall-clock ratio {(len(addresses) / ours_wall) / (bare_count / bare_wall):.2f})",
+        },
     ]
 
 
@@ -114,21 +140,26 @@ def bench_cli(addresses: list[str]) -> dict:
         exe = Path(sys.executable).with_name("sendwell")
         command = [str(exe)] if exe.exists() else [sys.executable, "-m", "sendwell.cli"]
         started = time.perf_counter()
-        subprocess.run([*command, "verify", "--offline", "--jsonl", str(path)], check=True, cwd=tmp,
-                       stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [*command, "verify", "--offline", "--jsonl", str(path)], check=True, cwd=tmp, stdout=subprocess.DEVNULL
+        )
         wall = time.perf_counter() - started
         started = time.perf_counter()
         subprocess.run([*command, "--help"], check=True, stdout=subprocess.DEVNULL)
         startup = time.perf_counter() - started
-    return {"what": "sendwell verify --offline --jsonl FILE", "addresses": len(addresses), "seconds": wall,
-            "per_second": len(addresses) / wall, "note": f"whole command with JSON output; `sendwell --help` "
-                                                         f"alone takes {startup:.2f}s"}
+    return {
+        "what": "sendwell verify --offline --jsonl FILE",
+        "addresses": len(addresses),
+        "seconds": wall,
+        "per_second": len(addresses) / wall,
+        "note": f"whole command with JSON output; `sendwell --help` alone takes {startup:.2f}s",
+    }
 
 
 def _serve_dns(port_queue: multiprocessing.Queue, latency: float) -> None:
     from sendwell.verify.localdns import LocalDnsServer
 
-    def resolve(name: str):  # noqa: ANN202
+    def resolve(name: str):
         if name.endswith(".bench.example"):
             return {"MX": [(10, "mx.bench.example")]}
         return None
@@ -147,18 +178,23 @@ def bench_dns(domains: int, latency: float, concurrency: int) -> dict:
     try:
         port = ports.get(timeout=30)
         texts = [f"user{i % 7}@d{i}.bench.example" for i in range(domains)] * 3  # 3 addresses per domain
-        verifier = Verifier(VerifyOptions(nameservers=["127.0.0.1"], dns_port=port, dns_timeout=10,
-                                          concurrency=concurrency))
+        verifier = Verifier(
+            VerifyOptions(nameservers=["127.0.0.1"], dns_port=port, dns_timeout=10, concurrency=concurrency)
+        )
         started = time.perf_counter()
         results = verifier.verify(texts)
         seconds = time.perf_counter() - started
     finally:
         server.kill()
     valid = sum(r.verdict.value == "valid" for r in results)
-    return {"what": f"DNS mail-domain check, local server, {latency * 1000:.0f} ms latency", "addresses": len(texts),
-            "seconds": seconds, "per_second": domains / seconds,
-            "note": f"distinct domains/s; {verifier.dns.queries:,} queries for {domains:,} domains; "
-                    f"max in flight {verifier.dns.max_in_flight} (limit {concurrency}); {valid:,} valid"}
+    return {
+        "what": f"DNS mail-domain check, local server, {latency * 1000:.0f} ms latency",
+        "addresses": len(texts),
+        "seconds": seconds,
+        "per_second": domains / seconds,
+        "note": f"distinct domains/s; {verifier.dns.queries:,} queries for {domains:,} domains; "
+        f"max in flight {verifier.dns.max_in_flight} (limit {concurrency}); {valid:,} valid",
+    }
 
 
 def main() -> None:

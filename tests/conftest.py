@@ -14,8 +14,10 @@ from sendwell.db.engine import open_database
 from sendwell.db.schema import metadata
 
 PG_ADMIN_URL = os.environ.get("SENDWELL_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-PG_HINT = ("PostgreSQL not reachable at {url}: start it (pg_ctlcluster 15 main start) or set "
-           "SENDWELL_TEST_PG_URL=postgresql+psycopg://user@host:port/db to run the PostgreSQL tests")
+PG_HINT = (
+    "PostgreSQL not reachable at {url}: start it (pg_ctlcluster 15 main start) or set "
+    "SENDWELL_TEST_PG_URL=postgresql+psycopg://user@host:port/db to run the PostgreSQL tests"
+)
 
 
 def _pg_reachable(url: str) -> bool:

@@ -100,10 +100,16 @@ def test_normalize_trims_but_parse_judges_as_given():
 
 def test_pasted_lines():
     assert tokens_of_line('"Lee, Ann" <ann@example.com>, bob@example.org; mailto:cy@example.net') == [
-        "ann@example.com", "bob@example.org", "cy@example.net"]
+        "ann@example.com",
+        "bob@example.org",
+        "cy@example.net",
+    ]
     assert tokens_of_line("no address here") == ["no address here"]
     assert list(iter_pasted(["a@example.com b@example.com", "", "c@example.com"])) == [
-        (1, "a@example.com"), (1, "b@example.com"), (3, "c@example.com")]
+        (1, "a@example.com"),
+        (1, "b@example.com"),
+        (3, "c@example.com"),
+    ]
 
 
 @settings(max_examples=400, deadline=None)
@@ -116,8 +122,12 @@ def test_parse_address_never_raises_anything_but_address_error(text):
     assert address.key == address.key.lower() and "@" in address.key and address.domain.isascii()
 
 
-ADDRESS_LIKE = st.builds(lambda a, b, c: f"{a}@{b}.{c}", st.text(min_size=1, max_size=30),
-                         st.text(min_size=1, max_size=30), st.text(min_size=1, max_size=8))
+ADDRESS_LIKE = st.builds(
+    lambda a, b, c: f"{a}@{b}.{c}",
+    st.text(min_size=1, max_size=30),
+    st.text(min_size=1, max_size=30),
+    st.text(min_size=1, max_size=8),
+)
 
 
 @settings(max_examples=400, deadline=None)

@@ -42,7 +42,7 @@ _TLD_OK = re.compile(r"[a-z]{2,63}\Z")
 # full path would take the same branches (no raw-rule error, one '@', the dot-atom shortcut), so both give
 # the same Address once the domain has been judged; anything else goes the full way.
 assert _ASCII_DOT_ATOM.pattern.endswith(r"\Z"), "email-validator's dot-atom pattern changed shape"
-FAST_ADDRESS = re.compile(r"(?=[^@]{1,64}@)(" + _ASCII_DOT_ATOM.pattern[:-2] + r')@([!#-\'*+\-./0-9=?A-Z^-~]+)\Z')
+FAST_ADDRESS = re.compile(r"(?=[^@]{1,64}@)(" + _ASCII_DOT_ATOM.pattern[:-2] + r")@([!#-\'*+\-./0-9=?A-Z^-~]+)\Z")
 
 
 class AddressError(ValueError):
@@ -59,8 +59,7 @@ def _check_raw(text: str) -> None:
     bad = _RAW_FORBIDDEN.search(text)
     if bad:
         char = bad.group()
-        what = "white space" if char == " " else "a control character" if char < " " or char == "\x7f" \
-            else f"'{char}'"
+        what = "white space" if char == " " else "a control character" if char < " " or char == "\x7f" else f"'{char}'"
         raise AddressError(f"{what} is not allowed in an address (no quoting, comments, literals or names)")
     if not text.isascii():
         for char in text:
@@ -127,6 +126,7 @@ def ascii_domain(raw_domain: str) -> str:
 
 
 # --- local part ------------------------------------------------------------------------------------
+
 
 def _local_key(local: str) -> str:
     """The comparison form of a local part (NFC, lower-cased), or raise AddressError."""

@@ -29,17 +29,23 @@ _AUDIENCE = """
 FROM ({source}) a {verdicts}
 WHERE NOT EXISTS (SELECT 1 FROM segment_members x WHERE x.segment_id IN :exclude AND x.email = a.email)
   AND NOT EXISTS (SELECT 1 FROM blacklist b WHERE b.email = a.email)"""
-_RESOLVE = """
+_RESOLVE = (
+    """
 INSERT INTO recipients (campaign_id, email, display, status, kind, reason, attempts)
-SELECT :cid, a.email, NULLIF(a.display, a.email), {status}, 0""" + _AUDIENCE + """
+SELECT :cid, a.email, NULLIF(a.display, a.email), {status}, 0"""
+    + _AUDIENCE
+    + """
 ORDER BY a.email
 """
+)
 # Who would be sent (not skipped by verdict): the same rules, read without writing (previews, merge-field checks).
 _MEMBERS = "SELECT a.email, a.display" + _AUDIENCE + "{sent_only}"
 # v.verdict is not NULL exactly when the contact's verdict is one the campaign skips (ix_contacts_verdict)
 _VERDICTS = "LEFT JOIN contacts v ON v.email = a.email AND v.verdict IN :skip"
-_SKIPPING = ("CASE WHEN v.verdict IS NULL THEN :queued ELSE :skipped END, "
-             "CASE WHEN v.verdict IS NOT NULL THEN :invalid END, v.verdict")
+_SKIPPING = (
+    "CASE WHEN v.verdict IS NULL THEN :queued ELSE :skipped END, "
+    "CASE WHEN v.verdict IS NOT NULL THEN :invalid END, v.verdict"
+)
 _QUEUED = ":queued, NULL, NULL"  # no verdict skipped: every row is queued, no contact is read
 _ALL_CONTACTS = "SELECT email, display FROM contacts"
 _SEGMENTS = "SELECT email, MIN(display) AS display FROM segment_members WHERE segment_id IN :include GROUP BY email"
@@ -47,8 +53,15 @@ _ONE_SEGMENT = "SELECT email, display FROM segment_members WHERE segment_id IN :
 _READ = ("contacts", "segment_members", "blacklist")
 
 
-def resolve(conn: Connection, campaign_id: int, *, include: Sequence[int], exclude: Sequence[int],
-            all_contacts: bool, skip_verdicts: Sequence[str]) -> int:
+def resolve(
+    conn: Connection,
+    campaign_id: int,
+    *,
+    include: Sequence[int],
+    exclude: Sequence[int],
+    all_contacts: bool,
+    skip_verdicts: Sequence[str],
+) -> int:
     """Materialize the audience into `recipients`; returns the number of rows written."""
     bulk.refresh_stale_statistics(conn, *_READ)
     skip = list(skip_verdicts)
@@ -58,27 +71,32 @@ def resolve(conn: Connection, campaign_id: int, *, include: Sequence[int], exclu
     return conn.execute(stmt, params).rowcount
 
 
-def statement(campaign_id: int, *, include: Sequence[int], exclude: Sequence[int], all_contacts: bool,
-              skip: Sequence[str]) -> tuple[TextClause, dict[str, Any]]:
+def statement(
+    campaign_id: int, *, include: Sequence[int], exclude: Sequence[int], all_contacts: bool, skip: Sequence[str]
+) -> tuple[TextClause, dict[str, Any]]:
     """The one INSERT … SELECT and its parameters (`skip`: the verdicts to look up; none: no contact is read)."""
     source = _ALL_CONTACTS if all_contacts else _ONE_SEGMENT if len(include) == 1 else _SEGMENTS
     binds: list[BindParameter[Any]] = [bindparam("exclude", expanding=True)]
-    params: dict[str, Any] = {"cid": campaign_id, "exclude": list(exclude) or [-1],
-                              "queued": RecipientStatus.QUEUED.value}
+    params: dict[str, Any] = {
+        "cid": campaign_id,
+        "exclude": list(exclude) or [-1],
+        "queued": RecipientStatus.QUEUED.value,
+    }
     if skip:
         binds.append(bindparam("skip", expanding=True))
-        params |= {"skip": list(skip), "skipped": RecipientStatus.SKIPPED.value,
-                   "invalid": FailureKind.INVALID.value}
+        params |= {"skip": list(skip), "skipped": RecipientStatus.SKIPPED.value, "invalid": FailureKind.INVALID.value}
     if not all_contacts:
         binds.append(bindparam("include", expanding=True))
         params["include"] = list(include) or [-1]
-    stmt = text(_RESOLVE.format(source=source, status=_SKIPPING if skip else _QUEUED,
-                                verdicts=_VERDICTS if skip else "")).bindparams(*binds)
+    stmt = text(
+        _RESOLVE.format(source=source, status=_SKIPPING if skip else _QUEUED, verdicts=_VERDICTS if skip else "")
+    ).bindparams(*binds)
     return stmt, params
 
 
-def members(*, include: Sequence[int], exclude: Sequence[int], all_contacts: bool,
-            skip: Sequence[str]) -> tuple[TextClause, dict[str, Any]]:
+def members(
+    *, include: Sequence[int], exclude: Sequence[int], all_contacts: bool, skip: Sequence[str]
+) -> tuple[TextClause, dict[str, Any]]:
     """SELECT email, display of the recipients `resolve` would queue now (the skipped verdicts left out)."""
     source = _ALL_CONTACTS if all_contacts else _ONE_SEGMENT if len(include) == 1 else _SEGMENTS
     binds: list[BindParameter[Any]] = [bindparam("exclude", expanding=True)]
@@ -89,6 +107,9 @@ def members(*, include: Sequence[int], exclude: Sequence[int], all_contacts: boo
     if not all_contacts:
         binds.append(bindparam("include", expanding=True))
         params["include"] = list(include) or [-1]
-    stmt = text(_MEMBERS.format(source=source, verdicts=_VERDICTS if skip else "",
-                                sent_only=" AND v.verdict IS NULL" if skip else "")).bindparams(*binds)
+    stmt = text(
+        _MEMBERS.format(
+            source=source, verdicts=_VERDICTS if skip else "", sent_only=" AND v.verdict IS NULL" if skip else ""
+        )
+    ).bindparams(*binds)
     return stmt, params

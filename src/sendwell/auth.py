@@ -55,18 +55,33 @@ def create_token(engine: Engine, name: str, *, expires_days: float | None = None
     now = utcnow()
     expires = now + timedelta(days=expires_days) if expires_days is not None else None
     with engine.begin() as conn:
-        tid = inserted_id(conn.execute(api_tokens.insert().values(name=name, token_hash=_digest(token), created_at=now,
-                                                      expires_at=expires)))
+        tid = inserted_id(
+            conn.execute(
+                api_tokens.insert().values(name=name, token_hash=_digest(token), created_at=now, expires_at=expires)
+            )
+        )
     return tid, token
 
 
-_INFO = (api_tokens.c.id, api_tokens.c.name, api_tokens.c.created_at, api_tokens.c.revoked_at,
-         api_tokens.c.expires_at, api_tokens.c.last_used_at)
+_INFO = (
+    api_tokens.c.id,
+    api_tokens.c.name,
+    api_tokens.c.created_at,
+    api_tokens.c.revoked_at,
+    api_tokens.c.expires_at,
+    api_tokens.c.last_used_at,
+)
 
 
 def _info(row: Any) -> TokenInfo:
-    return TokenInfo(row.id, row.name, as_utc(row.created_at), as_utc(row.revoked_at), as_utc(row.expires_at),
-                     as_utc(row.last_used_at))
+    return TokenInfo(
+        row.id,
+        row.name,
+        as_utc(row.created_at),
+        as_utc(row.revoked_at),
+        as_utc(row.expires_at),
+        as_utc(row.last_used_at),
+    )
 
 
 def list_tokens(engine: Engine) -> list[TokenInfo]:
@@ -79,12 +94,14 @@ def revoke_token(engine: Engine, name_or_id: str | int) -> int:
     with engine.begin() as conn:
         live = api_tokens.c.revoked_at.is_(None)
         if isinstance(name_or_id, int) or str(name_or_id).isdigit():
-            n = conn.execute(api_tokens.update().where(api_tokens.c.id == int(name_or_id), live)
-                             .values(revoked_at=utcnow())).rowcount
+            n = conn.execute(
+                api_tokens.update().where(api_tokens.c.id == int(name_or_id), live).values(revoked_at=utcnow())
+            ).rowcount
             if n:
                 return n
-        n = conn.execute(api_tokens.update().where(api_tokens.c.name == str(name_or_id), live)
-                         .values(revoked_at=utcnow())).rowcount
+        n = conn.execute(
+            api_tokens.update().where(api_tokens.c.name == str(name_or_id), live).values(revoked_at=utcnow())
+        ).rowcount
     if not n:
         raise NotFound(f"token {name_or_id!r}: no live token with this id or name", hint=Hint.LIST_TOKENS)
     return n
@@ -120,11 +137,19 @@ def create_user(engine: Engine, username: str, password: str) -> int:
     _check_password(password)
     try:
         with engine.begin() as conn:
-            return inserted_id(conn.execute(users.insert().values(
-                username=username, password_hash=_hasher.hash(password), created_at=utcnow())))
+            return inserted_id(
+                conn.execute(
+                    users.insert().values(username=username, password_hash=_hasher.hash(password), created_at=utcnow())
+                )
+            )
     except IntegrityError:
-        raise UserError(f"user {username!r} already exists; change its password instead", field="username",
-                        named=True, hint=Hint.CHANGE_PASSWORD, target=username) from None
+        raise UserError(
+            f"user {username!r} already exists; change its password instead",
+            field="username",
+            named=True,
+            hint=Hint.CHANGE_PASSWORD,
+            target=username,
+        ) from None
 
 
 def set_password(engine: Engine, username: str, password: str) -> None:
@@ -134,8 +159,9 @@ def set_password(engine: Engine, username: str, password: str) -> None:
     _check_password(password)
     username = username.strip()
     with engine.begin() as conn:
-        n = conn.execute(users.update().where(users.c.username == username)
-                         .values(password_hash=_hasher.hash(password))).rowcount
+        n = conn.execute(
+            users.update().where(users.c.username == username).values(password_hash=_hasher.hash(password))
+        ).rowcount
         if n:
             revoke_in(conn, username, utcnow())
     if not n:
@@ -144,15 +170,18 @@ def set_password(engine: Engine, username: str, password: str) -> None:
 
 def list_users(engine: Engine) -> list[dict[str, Any]]:
     with engine.connect() as conn:
-        return [dict(r._mapping) for r in conn.execute(select(users.c.id, users.c.username, users.c.created_at)
-                                                       .order_by(users.c.username))]
+        return [
+            dict(r._mapping)
+            for r in conn.execute(select(users.c.id, users.c.username, users.c.created_at).order_by(users.c.username))
+        ]
 
 
 def verify_user(engine: Engine, username: str, password: str) -> bool:
     """True when the password is right; upgrades the stored hash when argon2's parameters changed."""
     with engine.connect() as conn:
-        row = conn.execute(select(users.c.id, users.c.password_hash)
-                           .where(users.c.username == username.strip())).first()
+        row = conn.execute(
+            select(users.c.id, users.c.password_hash).where(users.c.username == username.strip())
+        ).first()
     try:
         _hasher.verify(row.password_hash if row else _DUMMY_HASH, password)
     except (VerificationError, InvalidHashError):

@@ -25,8 +25,16 @@ from sendwell.readers import good_records, typed
 BATCH = 20_000
 
 
-def add_entries(conn: Connection, entries: Iterable[tuple[str, str]], *, reason: BlacklistReason | str,
-                source: str, note: str = "", actor: str = "", event_id: int | None = None) -> int:
+def add_entries(
+    conn: Connection,
+    entries: Iterable[tuple[str, str]],
+    *,
+    reason: BlacklistReason | str,
+    source: str,
+    note: str = "",
+    actor: str = "",
+    event_id: int | None = None,
+) -> int:
     """Blacklist (key, display) pairs inside the caller's transaction; returns how many were new."""
     bulk.create_stage(conn)
     added = 0
@@ -40,8 +48,9 @@ def add_entries(conn: Connection, entries: Iterable[tuple[str, str]], *, reason:
     return added
 
 
-def _merge(conn: Connection, batch: list[tuple], reason: str, source: str, note: str, actor: str,
-           event_id: int | None) -> int:
+def _merge(
+    conn: Connection, batch: list[tuple], reason: str, source: str, note: str, actor: str, event_id: int | None
+) -> int:
     if not batch:
         return 0
     bulk.load_stage(conn, batch)
@@ -50,18 +59,29 @@ def _merge(conn: Connection, batch: list[tuple], reason: str, source: str, note:
     return added
 
 
-def _merge_stage(conn: Connection, reason: str, source: str, note: str, actor: str,
-                 event_id: int | None) -> int:
+def _merge_stage(conn: Connection, reason: str, source: str, note: str, actor: str, event_id: int | None) -> int:
     """Move the staged addresses onto the black list; returns how many were new."""
     params = {"reason": reason, "source": source, "note": note, "actor": actor, "at": utcnow(), "ev": event_id}
     # Only addresses not yet suppressed get a history row; the first reason stays the entry's reason.
-    fresh = (f"FROM (SELECT email, MIN(display) AS display FROM {bulk.STAGE} GROUP BY email) s "
-             "WHERE NOT EXISTS (SELECT 1 FROM blacklist b WHERE b.email = s.email)")
-    conn.execute(text("INSERT INTO blacklist_history (email, action, reason, source, note, actor, at) "
-                      f"SELECT s.email, 'added', :reason, :source, :note, :actor, :at {fresh}"), params)
-    return conn.execute(text("INSERT INTO blacklist (email, display, reason, source, note, actor, created_at, "
-                             f"event_id) SELECT s.email, s.display, :reason, :source, :note, :actor, :at, :ev "
-                             f"{fresh}"), params).rowcount
+    fresh = (
+        f"FROM (SELECT email, MIN(display) AS display FROM {bulk.STAGE} GROUP BY email) s "
+        "WHERE NOT EXISTS (SELECT 1 FROM blacklist b WHERE b.email = s.email)"
+    )
+    conn.execute(
+        text(
+            "INSERT INTO blacklist_history (email, action, reason, source, note, actor, at) "
+            f"SELECT s.email, 'added', :reason, :source, :note, :actor, :at {fresh}"
+        ),
+        params,
+    )
+    return conn.execute(
+        text(
+            "INSERT INTO blacklist (email, display, reason, source, note, actor, created_at, "
+            f"event_id) SELECT s.email, s.display, :reason, :source, :note, :actor, :at, :ev "
+            f"{fresh}"
+        ),
+        params,
+    ).rowcount
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,18 +108,53 @@ def add_evidenced(conn: Connection, entries: list[Evidenced], *, actor: str, at:
         return set()
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     stmt = dialect.insert(blacklist).on_conflict_do_nothing(index_elements=["email"]).returning(blacklist.c.email)
-    added = set(conn.execute(stmt, [
-        {"email": e.email, "display": e.display, "reason": str(e.reason), "source": e.source, "note": e.note,
-         "actor": actor, "created_at": at, "event_id": e.event_id} for e in todo.values()]).scalars())
+    added = set(
+        conn.execute(
+            stmt,
+            [
+                {
+                    "email": e.email,
+                    "display": e.display,
+                    "reason": str(e.reason),
+                    "source": e.source,
+                    "note": e.note,
+                    "actor": actor,
+                    "created_at": at,
+                    "event_id": e.event_id,
+                }
+                for e in todo.values()
+            ],
+        ).scalars()
+    )
     if added:
-        conn.execute(blacklist_history.insert(), [
-            {"email": e.email, "action": "added", "reason": str(e.reason), "source": e.source, "note": e.note,
-             "actor": actor, "at": at} for e in todo.values() if e.email in added])
+        conn.execute(
+            blacklist_history.insert(),
+            [
+                {
+                    "email": e.email,
+                    "action": "added",
+                    "reason": str(e.reason),
+                    "source": e.source,
+                    "note": e.note,
+                    "actor": actor,
+                    "at": at,
+                }
+                for e in todo.values()
+                if e.email in added
+            ],
+        )
     return added
 
 
-def add(engine: Engine, addresses: Iterable[str], *, reason: BlacklistReason | str = BlacklistReason.MANUAL,
-        source: str = "cli", note: str = "", actor: str = "") -> ImportReport:
+def add(
+    engine: Engine,
+    addresses: Iterable[str],
+    *,
+    reason: BlacklistReason | str = BlacklistReason.MANUAL,
+    source: str = "cli",
+    note: str = "",
+    actor: str = "",
+) -> ImportReport:
     """Blacklist addresses typed or pasted by a person; bad ones are reported, good ones added."""
     report = ImportReport()
     good = [(a.key, a.display) for _, a in typed(addresses, report)]
@@ -109,9 +164,16 @@ def add(engine: Engine, addresses: Iterable[str], *, reason: BlacklistReason | s
     return report
 
 
-def import_file(engine: Engine, stream: IO[bytes], *, name: str = "<input>",
-                reason: BlacklistReason | str = BlacklistReason.MANUAL, note: str = "", actor: str = "",
-                on_read: Callable[[int], None] | None = None) -> ImportReport:
+def import_file(
+    engine: Engine,
+    stream: IO[bytes],
+    *,
+    name: str = "<input>",
+    reason: BlacklistReason | str = BlacklistReason.MANUAL,
+    note: str = "",
+    actor: str = "",
+    on_read: Callable[[int], None] | None = None,
+) -> ImportReport:
     """Blacklist every address of a CSV (email column) or a pasted list; report bad lines."""
     report = ImportReport()
 
@@ -120,24 +182,34 @@ def import_file(engine: Engine, stream: IO[bytes], *, name: str = "<input>",
             yield record[1], record[2]
 
     with engine.begin() as conn:
-        report.imported = add_entries(conn, good(), reason=reason, source=f"import:{name}", note=note,
-                                      actor=actor)
+        report.imported = add_entries(conn, good(), reason=reason, source=f"import:{name}", note=note, actor=actor)
         if report.imported >= bulk.ANALYZE_AFTER:
             bulk.analyze(conn, "blacklist", "blacklist_history")
     report.merged = report.read - len(report.rejected) - report.imported
     return report
 
 
-def add_from_campaign(engine: Engine, campaign_id: int, statuses: Iterable[str], *, note: str = "",
-                      actor: str = "", reason: BlacklistReason | str = BlacklistReason.MANUAL) -> int:
+def add_from_campaign(
+    engine: Engine,
+    campaign_id: int,
+    statuses: Iterable[str],
+    *,
+    note: str = "",
+    actor: str = "",
+    reason: BlacklistReason | str = BlacklistReason.MANUAL,
+) -> int:
     """Blacklist every recipient of a campaign in the given statuses, in one statement set."""
     statuses = list(statuses)
     with engine.begin() as conn:
         bulk.create_stage(conn)
-        conn.execute(text(f"INSERT INTO {bulk.STAGE} (line, email, display, domain, fields) "
-                          "SELECT 0, email, COALESCE(display, email), '', '' FROM recipients "
-                          "WHERE campaign_id = :cid AND status IN :statuses")
-                     .bindparams(bindparam("statuses", expanding=True)), {"cid": campaign_id, "statuses": statuses})
+        conn.execute(
+            text(
+                f"INSERT INTO {bulk.STAGE} (line, email, display, domain, fields) "
+                "SELECT 0, email, COALESCE(display, email), '', '' FROM recipients "
+                "WHERE campaign_id = :cid AND status IN :statuses"
+            ).bindparams(bindparam("statuses", expanding=True)),
+            {"cid": campaign_id, "statuses": statuses},
+        )
         added = _merge_stage(conn, str(BlacklistReason(reason)), f"campaign:{campaign_id}", note, actor, None)
         bulk.clear_stage(conn)
     return added
@@ -154,9 +226,17 @@ def remove(engine: Engine, addresses: Iterable[str], *, note: str = "", actor: s
                 report.rejected.append(Rejected(i, a.display, "not on the black list"))
                 continue
             conn.execute(blacklist.delete().where(blacklist.c.email == key))
-            conn.execute(blacklist_history.insert().values(
-                email=key, action="removed", reason=entry.reason, source="manual", note=note, actor=actor,
-                at=utcnow()))
+            conn.execute(
+                blacklist_history.insert().values(
+                    email=key,
+                    action="removed",
+                    reason=entry.reason,
+                    source="manual",
+                    note=note,
+                    actor=actor,
+                    at=utcnow(),
+                )
+            )
             report.imported += 1
     return report
 
@@ -177,8 +257,9 @@ def count(engine: Engine, reason: str | None = None, *, search: str | None = Non
         return conn.execute(q).scalar_one()
 
 
-def list_entries(engine: Engine, *, reason: str | None = None, search: str | None = None,
-                 limit: int | None = 100, offset: int = 0) -> list[dict[str, Any]]:
+def list_entries(
+    engine: Engine, *, reason: str | None = None, search: str | None = None, limit: int | None = 100, offset: int = 0
+) -> list[dict[str, Any]]:
     q = select(blacklist).order_by(blacklist.c.created_at.desc(), blacklist.c.email).offset(offset)
     if limit is not None:
         q = q.limit(limit)
@@ -195,8 +276,9 @@ def iter_entries(engine: Engine, batch: int = 5000) -> Iterable[dict[str, Any]]:
     last = ""
     while True:
         with engine.connect() as conn:
-            rows = conn.execute(select(blacklist).where(blacklist.c.email > last)
-                                .order_by(blacklist.c.email).limit(batch)).all()
+            rows = conn.execute(
+                select(blacklist).where(blacklist.c.email > last).order_by(blacklist.c.email).limit(batch)
+            ).all()
         if not rows:
             return
         for r in rows:
@@ -216,14 +298,27 @@ def show(engine: Engine, address: str) -> dict[str, Any]:
         raise UserError(f"{address!r}: {err}") from None
     with engine.connect() as conn:
         entry = conn.execute(select(blacklist).where(blacklist.c.email == key)).first()
-        history = conn.execute(select(blacklist_history).where(blacklist_history.c.email == key)
-                               .order_by(blacklist_history.c.id)).all()
-        evidence = conn.execute(select(events.c.id, events.c.at, events.c.type, events.c.reason, events.c.hard,
-                                       events.c.status_code, events.c.detail, events.c.source, events.c.campaign_id,
-                                       campaigns.c.name.label("campaign"), events.c.raw)
-                                .select_from(events.outerjoin(campaigns, campaigns.c.id == events.c.campaign_id))
-                                .where(events.c.email == key, events.c.type.not_in(("open", "click")))
-                                .order_by(events.c.at, events.c.id)).all()
+        history = conn.execute(
+            select(blacklist_history).where(blacklist_history.c.email == key).order_by(blacklist_history.c.id)
+        ).all()
+        evidence = conn.execute(
+            select(
+                events.c.id,
+                events.c.at,
+                events.c.type,
+                events.c.reason,
+                events.c.hard,
+                events.c.status_code,
+                events.c.detail,
+                events.c.source,
+                events.c.campaign_id,
+                campaigns.c.name.label("campaign"),
+                events.c.raw,
+            )
+            .select_from(events.outerjoin(campaigns, campaigns.c.id == events.c.campaign_id))
+            .where(events.c.email == key, events.c.type.not_in(("open", "click")))
+            .order_by(events.c.at, events.c.id)
+        ).all()
     if entry is None and not history:
         raise NotFound(f"{address}: not on the black list and never was")
     found = [{**dict(e._mapping), "raw": (e.raw or b"").decode("utf-8", "replace")} for e in evidence]

@@ -70,10 +70,20 @@ def _segment_ids(conn: Connection, names: Sequence[str], field: str) -> list[int
     return ids
 
 
-def create_campaign(engine: Engine, *, name: str, subject: str, from_addr: str, html: str | None = None,
-                    text: str | None = None, reply_to: str | None = None, include: Sequence[str] = (),
-                    exclude: Sequence[str] = (), skip_verdicts: Iterable[str] = ("invalid",),
-                    track: Iterable[str] = ()) -> int:
+def create_campaign(
+    engine: Engine,
+    *,
+    name: str,
+    subject: str,
+    from_addr: str,
+    html: str | None = None,
+    text: str | None = None,
+    reply_to: str | None = None,
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    skip_verdicts: Iterable[str] = ("invalid",),
+    track: Iterable[str] = (),
+) -> int:
     name = name.strip()
     if not name:
         raise UserError("must not be empty", field="name")
@@ -83,16 +93,20 @@ def create_campaign(engine: Engine, *, name: str, subject: str, from_addr: str, 
         raise UserError("missing: give an HTML and/or a plain-text body", field="html")
     both = set(include) & set(exclude)
     if both:
-        raise UserError(f"segment(s) {', '.join(sorted(both))} both included and excluded", field="exclude",
-                        named=True)
+        raise UserError(f"segment(s) {', '.join(sorted(both))} both included and excluded", field="exclude", named=True)
     skip, tr = _check_options(skip_verdicts, track)
     values = {
-        "name": name, "subject": _check_template("subject", _check_header("subject", subject)),
+        "name": name,
+        "subject": _check_template("subject", _check_header("subject", subject)),
         "from_addr": _check_mailbox("from_addr", from_addr),
         "reply_to": _check_mailbox("reply_to", reply_to) if reply_to else None,
-        "html": _check_template("html", html), "text": _check_template("text", text),
-        "state": CampaignState.DRAFT.value, "skip_verdicts": skip, "track": tr,
-        "all_contacts": not include, "created_at": utcnow(),
+        "html": _check_template("html", html),
+        "text": _check_template("text", text),
+        "state": CampaignState.DRAFT.value,
+        "skip_verdicts": skip,
+        "track": tr,
+        "all_contacts": not include,
+        "created_at": utcnow(),
     }
     try:
         with engine.begin() as conn:
@@ -107,7 +121,7 @@ def create_campaign(engine: Engine, *, name: str, subject: str, from_addr: str, 
         raise UserError(f"campaign {name!r} already exists", field="name", named=True) from None
 
 
-def _campaign_row(conn: Connection, name_or_id: str | int):  # noqa: ANN202 - a Row
+def _campaign_row(conn: Connection, name_or_id: str | int):  # a Row
     q = select(campaigns)
     if isinstance(name_or_id, int) or str(name_or_id).isdigit():
         row = conn.execute(q.where(campaigns.c.id == int(name_or_id))).first()
@@ -122,11 +136,15 @@ def _campaign_row(conn: Connection, name_or_id: str | int):  # noqa: ANN202 - a 
 def get_campaign(engine: Engine, name_or_id: str | int) -> dict[str, Any]:
     with engine.connect() as conn:
         row = _campaign_row(conn, name_or_id)
-        segs = conn.execute(select(segments.c.name, campaign_segments.c.mode)
-                            .join(segments, segments.c.id == campaign_segments.c.segment_id)
-                            .where(campaign_segments.c.campaign_id == row.id).order_by(segments.c.name)).all()
-        total = conn.execute(select(func.count()).select_from(recipients)
-                             .where(recipients.c.campaign_id == row.id)).scalar_one()
+        segs = conn.execute(
+            select(segments.c.name, campaign_segments.c.mode)
+            .join(segments, segments.c.id == campaign_segments.c.segment_id)
+            .where(campaign_segments.c.campaign_id == row.id)
+            .order_by(segments.c.name)
+        ).all()
+        total = conn.execute(
+            select(func.count()).select_from(recipients).where(recipients.c.campaign_id == row.id)
+        ).scalar_one()
     data = dict(row._mapping)
     data["include"] = [s.name for s in segs if s.mode == "include"]
     data["exclude"] = [s.name for s in segs if s.mode == "exclude"]
@@ -135,18 +153,34 @@ def get_campaign(engine: Engine, name_or_id: str | int) -> dict[str, Any]:
 
 
 def list_campaigns(engine: Engine) -> list[dict[str, Any]]:
-    counts = (select(recipients.c.campaign_id, func.count().label("recipients"))
-              .group_by(recipients.c.campaign_id).subquery())
-    q = (select(campaigns.c.id, campaigns.c.name, campaigns.c.subject, campaigns.c.state, campaigns.c.created_at,
-                campaigns.c.started_at, func.coalesce(counts.c.recipients, 0).label("recipients"))
-         .select_from(campaigns.outerjoin(counts, counts.c.campaign_id == campaigns.c.id))
-         .order_by(campaigns.c.id))
+    counts = (
+        select(recipients.c.campaign_id, func.count().label("recipients")).group_by(recipients.c.campaign_id).subquery()
+    )
+    q = (
+        select(
+            campaigns.c.id,
+            campaigns.c.name,
+            campaigns.c.subject,
+            campaigns.c.state,
+            campaigns.c.created_at,
+            campaigns.c.started_at,
+            func.coalesce(counts.c.recipients, 0).label("recipients"),
+        )
+        .select_from(campaigns.outerjoin(counts, counts.c.campaign_id == campaigns.c.id))
+        .order_by(campaigns.c.id)
+    )
     with engine.connect() as conn:
         return [dict(r._mapping) for r in conn.execute(q)]
 
 
-def edit_campaign(engine: Engine, name_or_id: str | int, *, include: Sequence[str] | None = None,
-                  exclude: Sequence[str] | None = None, **changes: Any) -> None:
+def edit_campaign(
+    engine: Engine,
+    name_or_id: str | int,
+    *,
+    include: Sequence[str] | None = None,
+    exclude: Sequence[str] | None = None,
+    **changes: Any,
+) -> None:
     unknown = set(changes) - set(EDITABLE)
     if unknown:
         raise UserError(f"cannot edit {', '.join(sorted(unknown))}")
@@ -171,25 +205,32 @@ def edit_campaign(engine: Engine, name_or_id: str | int, *, include: Sequence[st
         if row.state != CampaignState.DRAFT:
             raise UserError(f"campaign {row.name!r} is {row.state}; only a draft can be edited")
         if include is not None or exclude is not None:
-            current = conn.execute(select(segments.c.name, campaign_segments.c.mode)
-                                   .join(segments, segments.c.id == campaign_segments.c.segment_id)
-                                   .where(campaign_segments.c.campaign_id == row.id)).all()
+            current = conn.execute(
+                select(segments.c.name, campaign_segments.c.mode)
+                .join(segments, segments.c.id == campaign_segments.c.segment_id)
+                .where(campaign_segments.c.campaign_id == row.id)
+            ).all()
             inc = set(include) if include is not None else {n for n, m in current if m == "include"}
             exc = set(exclude) if exclude is not None else {n for n, m in current if m == "exclude"}
             if inc & exc:
-                raise UserError(f"segment(s) {', '.join(sorted(inc & exc))} both included and excluded",
-                                field="exclude", named=True)
+                raise UserError(
+                    f"segment(s) {', '.join(sorted(inc & exc))} both included and excluded", field="exclude", named=True
+                )
         if changes:
             conn.execute(campaigns.update().where(campaigns.c.id == row.id).values(**changes))
         for mode, names in (("include", include), ("exclude", exclude)):
             if names is None:
                 continue
             ids = _segment_ids(conn, names, mode)
-            conn.execute(campaign_segments.delete().where(campaign_segments.c.campaign_id == row.id,
-                                                          campaign_segments.c.mode == mode))
+            conn.execute(
+                campaign_segments.delete().where(
+                    campaign_segments.c.campaign_id == row.id, campaign_segments.c.mode == mode
+                )
+            )
             if ids:
-                conn.execute(campaign_segments.insert(),
-                             [{"campaign_id": row.id, "segment_id": s, "mode": mode} for s in ids])
+                conn.execute(
+                    campaign_segments.insert(), [{"campaign_id": row.id, "segment_id": s, "mode": mode} for s in ids]
+                )
             if mode == "include":
                 conn.execute(campaigns.update().where(campaigns.c.id == row.id).values(all_contacts=not ids))
 
@@ -213,14 +254,22 @@ def audience_preview(engine: Engine, name_or_id: str | int) -> dict[str, int]:
         segs = conn.execute(select(campaign_segments).where(campaign_segments.c.campaign_id == row.id)).all()
         include = [s.segment_id for s in segs if s.mode == "include"] or [-1]
         exclude = [s.segment_id for s in segs if s.mode == "exclude"] or [-1]
-        source = ("SELECT email FROM contacts" if row.all_contacts
-                  else "SELECT DISTINCT email FROM segment_members WHERE segment_id IN :include")
+        source = (
+            "SELECT email FROM contacts"
+            if row.all_contacts
+            else "SELECT DISTINCT email FROM segment_members WHERE segment_id IN :include"
+        )
         stmt = text(_PREVIEW.format(source=source)).bindparams(
-            bindparam("exclude", expanding=True), *([] if row.all_contacts else [bindparam("include", expanding=True)]))
+            bindparam("exclude", expanding=True), *([] if row.all_contacts else [bindparam("include", expanding=True)])
+        )
         params = {"exclude": exclude} | ({} if row.all_contacts else {"include": include})
         candidates, excluded, blacklisted = conn.execute(stmt, params).one()
-    return {"candidates": candidates, "excluded": excluded, "blacklisted": blacklisted,
-            "to_send": candidates - excluded - blacklisted}
+    return {
+        "candidates": candidates,
+        "excluded": excluded,
+        "blacklisted": blacklisted,
+        "to_send": candidates - excluded - blacklisted,
+    }
 
 
 def delete_campaign(engine: Engine, name_or_id: str | int) -> None:
@@ -247,9 +296,16 @@ def start_campaign(engine: Engine, campaign_id: int) -> int:
         segs = conn.execute(select(campaign_segments).where(campaign_segments.c.campaign_id == campaign_id)).all()
         now = utcnow()
         count = audience.resolve(
-            conn, campaign_id, include=[s.segment_id for s in segs if s.mode == "include"],
-            exclude=[s.segment_id for s in segs if s.mode == "exclude"], all_contacts=row.all_contacts,
-            skip_verdicts=row.skip_verdicts or [])
-        conn.execute(campaigns.update().where(campaigns.c.id == campaign_id)
-                     .values(state=CampaignState.SENDING.value, started_at=now))
+            conn,
+            campaign_id,
+            include=[s.segment_id for s in segs if s.mode == "include"],
+            exclude=[s.segment_id for s in segs if s.mode == "exclude"],
+            all_contacts=row.all_contacts,
+            skip_verdicts=row.skip_verdicts or [],
+        )
+        conn.execute(
+            campaigns.update()
+            .where(campaigns.c.id == campaign_id)
+            .values(state=CampaignState.SENDING.value, started_at=now)
+        )
     return count

@@ -121,10 +121,7 @@ class Settings:
 
 # Older or shorter environment names: they stand in for the file's value, and the SENDWELL_<SECTION>_<KEY> name
 # beats them.
-SHORT_FORMS = {
-    "SENDWELL_SMTP_URL": ("smtp", "urls"),
-    "SENDWELL_DISPOSABLE_FILE": ("verify", "disposable_file"),
-}
+SHORT_FORMS = {"SENDWELL_SMTP_URL": ("smtp", "urls"), "SENDWELL_DISPOSABLE_FILE": ("verify", "disposable_file")}
 
 
 def _coerce(section: str, key: str, current: Any, value: Any) -> Any:
@@ -172,8 +169,11 @@ def as_env(settings: Settings) -> dict[str, str]:
     return env
 
 
-def load_settings(config_path: str | os.PathLike[str] | None = None, env: dict[str, str] | None = None,
-                  database_url: str | None = None) -> Settings:
+def load_settings(
+    config_path: str | os.PathLike[str] | None = None,
+    env: dict[str, str] | None = None,
+    database_url: str | None = None,
+) -> Settings:
     env = dict(os.environ if env is None else env)
     data: dict[str, dict[str, Any]] = {}
     path = Path(config_path) if config_path else Path("sendwell.toml")

@@ -22,8 +22,9 @@ _NOW = "CURRENT_TIMESTAMP"
 _json_array = json.JSONEncoder(ensure_ascii=False).encode
 
 
-def import_contacts(engine: Engine, stream: IO[bytes], *, name: str = "<input>",
-                    on_read: Callable[[int], None] | None = None) -> ImportReport:
+def import_contacts(
+    engine: Engine, stream: IO[bytes], *, name: str = "<input>", on_read: Callable[[int], None] | None = None
+) -> ImportReport:
     """Import every good row; report each rejected line and each blacklisted address."""
     report = ImportReport()
     with engine.begin() as conn:
@@ -40,8 +41,13 @@ def import_contacts(engine: Engine, stream: IO[bytes], *, name: str = "<input>",
     return report
 
 
-def _read_batches(stream: IO[bytes], name: str, report: ImportReport, on_read: Callable[[int], None] | None,
-                  flush: Callable[[list[tuple]], None]) -> None:
+def _read_batches(
+    stream: IO[bytes],
+    name: str,
+    report: ImportReport,
+    on_read: Callable[[int], None] | None,
+    flush: Callable[[list[tuple]], None],
+) -> None:
     batch: list[tuple] = []
     size = 0
     for record in good_records(stream, name, report, on_read):
@@ -65,12 +71,13 @@ class _SqliteMerge:
     order and keeps its first spelling). A staging table would write every row twice; here the only extra
     statement per batch looks the batch's addresses up in the black list."""
 
-    UPSERT = (f"INSERT INTO contacts (email, display, domain, fields, created_at, updated_at) "
-              f"VALUES (?2, ?3, ?4, ?5, {_NOW}, {_NOW}) ON CONFLICT (email) DO UPDATE SET "
-              f"fields = {bulk.json_merge('sqlite', 'contacts.fields', 'excluded.fields')}, "
-              "updated_at = excluded.updated_at")
-    BLACKLISTED = ("SELECT j.key, b.reason FROM json_each(?) j JOIN blacklist b ON b.email = j.value "
-                   "ORDER BY j.key")
+    UPSERT = (
+        f"INSERT INTO contacts (email, display, domain, fields, created_at, updated_at) "
+        f"VALUES (?2, ?3, ?4, ?5, {_NOW}, {_NOW}) ON CONFLICT (email) DO UPDATE SET "
+        f"fields = {bulk.json_merge('sqlite', 'contacts.fields', 'excluded.fields')}, "
+        "updated_at = excluded.updated_at"
+    )
+    BLACKLISTED = "SELECT j.key, b.reason FROM json_each(?) j JOIN blacklist b ON b.email = j.value ORDER BY j.key"
 
     def __init__(self, conn: Connection, report: ImportReport) -> None:
         dbapi: Any = conn.connection.driver_connection
@@ -102,9 +109,15 @@ class _StagedMerge:
         repeats = len({r[1] for r in batch}) < len(batch)  # a batch without repeats takes the simpler merge
         bulk.load_stage(self.conn, batch)
         self.conn.execute(text(self.merge if repeats else self.merge_unique))
-        _suppressed(self.report, self.conn.execute(text(
-            f"SELECT s.line, s.display, b.reason FROM {bulk.STAGE} s JOIN blacklist b ON b.email = s.email "
-            "ORDER BY s.line")).all())
+        _suppressed(
+            self.report,
+            self.conn.execute(
+                text(
+                    f"SELECT s.line, s.display, b.reason FROM {bulk.STAGE} s JOIN blacklist b ON b.email = s.email "
+                    "ORDER BY s.line"
+                )
+            ).all(),
+        )
         bulk.clear_stage(self.conn)
 
 
@@ -116,12 +129,15 @@ def _staged_sql(repeats: bool) -> str:
             f"SELECT a.email, a.display, a.domain, COALESCE(f.fields, '{{}}'::jsonb)::json, {_NOW}, {_NOW} FROM "
             f"(SELECT DISTINCT ON (email) email, display, domain FROM {bulk.STAGE} ORDER BY email, line) a "
             f"LEFT JOIN (SELECT s.email, jsonb_object_agg(e.key, e.value ORDER BY s.line) AS fields "
-            f"FROM {bulk.STAGE} s, jsonb_each(s.fields::jsonb) e GROUP BY s.email) f ON f.email = a.email")
+            f"FROM {bulk.STAGE} s, jsonb_each(s.fields::jsonb) e GROUP BY s.email) f ON f.email = a.email"
+        )
     else:
         select_stage = f"SELECT s.email, s.display, s.domain, s.fields::json, {_NOW}, {_NOW} FROM {bulk.STAGE} s"
     merged = bulk.json_merge("postgresql", "contacts.fields", "excluded.fields")
-    return (f"INSERT INTO contacts (email, display, domain, fields, created_at, updated_at) {select_stage} "
-            f"ON CONFLICT (email) DO UPDATE SET fields = {merged}, updated_at = excluded.updated_at")
+    return (
+        f"INSERT INTO contacts (email, display, domain, fields, created_at, updated_at) {select_stage} "
+        f"ON CONFLICT (email) DO UPDATE SET fields = {merged}, updated_at = excluded.updated_at"
+    )
 
 
 def _key(address: str) -> str:
@@ -139,12 +155,24 @@ def count(engine: Engine, search: str | None = None) -> int:
         return conn.execute(q).scalar_one()
 
 
-def list_contacts(engine: Engine, *, search: str | None = None, limit: int = 100,
-                  offset: int = 0) -> list[dict[str, Any]]:
-    q = (select(contacts.c.id, contacts.c.email, contacts.c.display, contacts.c.fields, contacts.c.verdict,
-                contacts.c.created_at, (blacklist.c.reason).label("blacklisted"))
-         .select_from(contacts.outerjoin(blacklist, blacklist.c.email == contacts.c.email))
-         .order_by(contacts.c.id).limit(limit).offset(offset))
+def list_contacts(
+    engine: Engine, *, search: str | None = None, limit: int = 100, offset: int = 0
+) -> list[dict[str, Any]]:
+    q = (
+        select(
+            contacts.c.id,
+            contacts.c.email,
+            contacts.c.display,
+            contacts.c.fields,
+            contacts.c.verdict,
+            contacts.c.created_at,
+            (blacklist.c.reason).label("blacklisted"),
+        )
+        .select_from(contacts.outerjoin(blacklist, blacklist.c.email == contacts.c.email))
+        .order_by(contacts.c.id)
+        .limit(limit)
+        .offset(offset)
+    )
     if search:
         q = q.where(contacts.c.email.contains(search.lower(), autoescape=True))
     with engine.connect() as conn:
@@ -163,9 +191,19 @@ def iter_contacts(engine: Engine, batch: int = 5000) -> Iterator[dict[str, Any]]
 
 
 def list_after(engine: Engine, last_id: int, limit: int) -> list[dict[str, Any]]:
-    q = (select(contacts.c.id, contacts.c.email, contacts.c.display, contacts.c.fields, contacts.c.verdict,
-                contacts.c.created_at)
-         .where(contacts.c.id > last_id).order_by(contacts.c.id).limit(limit))
+    q = (
+        select(
+            contacts.c.id,
+            contacts.c.email,
+            contacts.c.display,
+            contacts.c.fields,
+            contacts.c.verdict,
+            contacts.c.created_at,
+        )
+        .where(contacts.c.id > last_id)
+        .order_by(contacts.c.id)
+        .limit(limit)
+    )
     with engine.connect() as conn:
         return [dict(r._mapping) for r in conn.execute(q)]
 

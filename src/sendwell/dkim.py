@@ -36,9 +36,18 @@ DIR_ENV = "SENDWELL_DKIM_DIR"
 # Signed when present, in this order (RFC 6376 §5.4.1 and the bulk-sender rules: List-Unsubscribe must
 # be covered for one-click unsubscribe to count). From is signed once more than it occurs ("oversigned")
 # so that nobody can add a second From: below the signature without breaking it.
-SIGN_HEADERS: tuple[bytes, ...] = (b"from", b"to", b"subject", b"date", b"message-id", b"reply-to",
-                                   b"list-unsubscribe", b"list-unsubscribe-post", b"mime-version",
-                                   b"content-type")
+SIGN_HEADERS: tuple[bytes, ...] = (
+    b"from",
+    b"to",
+    b"subject",
+    b"date",
+    b"message-id",
+    b"reply-to",
+    b"list-unsubscribe",
+    b"list-unsubscribe-post",
+    b"mime-version",
+    b"content-type",
+)
 OVERSIGN: tuple[bytes, ...] = (b"from",)
 DNS_STRING_MAX = 255  # one character-string of a TXT record
 
@@ -94,8 +103,17 @@ def load_index(directory: Path) -> list[KeyEntry]:
         return []
     try:
         rows = json.loads(path.read_text(encoding="utf-8"))["keys"]
-        return [KeyEntry(r["domain"], r["selector"], Algorithm(r["algorithm"]), r["file"], r["created"],
-                         KeyState(r.get("state", "active"))) for r in rows]
+        return [
+            KeyEntry(
+                r["domain"],
+                r["selector"],
+                Algorithm(r["algorithm"]),
+                r["file"],
+                r["created"],
+                KeyState(r.get("state", "active")),
+            )
+            for r in rows
+        ]
     except (ValueError, KeyError, TypeError) as err:
         raise UserError(f"{path}: not a sendwell DKIM key index ({err})") from None
 
@@ -120,30 +138,41 @@ def _check_name(value: str, what: str) -> str:
     return value
 
 
-def generate_key(domain: str, selector: str, algorithm: Algorithm = Algorithm.RSA, *, bits: int = 2048,
-                 directory: str | os.PathLike | None = None) -> KeyEntry:
+def generate_key(
+    domain: str,
+    selector: str,
+    algorithm: Algorithm = Algorithm.RSA,
+    *,
+    bits: int = 2048,
+    directory: str | os.PathLike | None = None,
+) -> KeyEntry:
     """Create a key pair, write the private key (0600) and add it to the index; refuses to overwrite."""
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
     domain, selector = _check_name(domain, "domain"), _check_name(selector, "selector")
     if algorithm is Algorithm.RSA and not 1024 <= bits <= 4096:
-        raise UserError(f"{bits}: use 2048 (1024 is the minimum receivers accept, 4096 the useful maximum)",
-                        field="bits")
+        raise UserError(
+            f"{bits}: use 2048 (1024 is the minimum receivers accept, 4096 the useful maximum)", field="bits"
+        )
     folder = keys_dir(directory)
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     entries = load_index(folder)
     if any(e.domain == domain and e.selector == selector for e in entries):
-        raise UserError(f"{domain}: a key with selector {selector!r} already exists in {folder}; "
-                        "choose another selector (rotate by publishing the new one first)")
+        raise UserError(
+            f"{domain}: a key with selector {selector!r} already exists in {folder}; "
+            "choose another selector (rotate by publishing the new one first)"
+        )
     if algorithm is Algorithm.RSA:
         key: Any = rsa.generate_private_key(public_exponent=65537, key_size=bits)
-        pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
-                                serialization.NoEncryption())
+        pem = key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
+        )
     else:
         key = ed25519.Ed25519PrivateKey.generate()
-        pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption())
+        pem = key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
     name = f"{domain}.{selector}.{algorithm.value}.pem"
     # O_EXCL + mode 0600 at creation: the key is never readable by others, not even for an instant.
     fd = os.open(folder / name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -152,8 +181,14 @@ def generate_key(domain: str, selector: str, algorithm: Algorithm = Algorithm.RS
     # The first key of its algorithm signs at once (unsigned mail has nothing to lose); a further one
     # would break every signature until its record is published, so it waits for `dkim activate`.
     signing = any(e.domain == domain and e.algorithm is algorithm and e.state is KeyState.ACTIVE for e in entries)
-    entry = KeyEntry(domain, selector, algorithm, name, datetime.now(UTC).replace(microsecond=0).isoformat(),
-                     KeyState.PENDING if signing else KeyState.ACTIVE)
+    entry = KeyEntry(
+        domain,
+        selector,
+        algorithm,
+        name,
+        datetime.now(UTC).replace(microsecond=0).isoformat(),
+        KeyState.PENDING if signing else KeyState.ACTIVE,
+    )
     _save_index(folder, [*entries, entry])
     clear_cache()
     return entry
@@ -211,7 +246,7 @@ def txt_value(algorithm: Algorithm, public_b64: str) -> str:
 
 def split_txt(value: str, size: int = DNS_STRING_MAX) -> list[str]:
     """A TXT value as the character-strings of at most 255 bytes that DNS needs (resolvers join them)."""
-    return [value[i:i + size] for i in range(0, len(value), size)] or [""]
+    return [value[i : i + size] for i in range(0, len(value), size)] or [""]
 
 
 def zone_line(entry: KeyEntry, value: str) -> str:
@@ -234,8 +269,9 @@ def domain_of(from_addr: str) -> str:
     return parseaddr(from_addr)[1].rpartition("@")[2].strip().rstrip(".").lower()
 
 
-def keys_for_domain(domain: str, entries: Sequence[KeyEntry], states: Iterable[KeyState] = (KeyState.ACTIVE,)
-                    ) -> list[KeyEntry]:
+def keys_for_domain(
+    domain: str, entries: Sequence[KeyEntry], states: Iterable[KeyState] = (KeyState.ACTIVE,)
+) -> list[KeyEntry]:
     """The newest active key of each algorithm for `domain`, else for its nearest parent domain.
 
     A parent's key (d=example.com on mail from news.example.com) still passes DMARC's default relaxed
@@ -263,8 +299,10 @@ def missing_key_warning(from_addr: str, directory: str | os.PathLike | None = No
     folder = keys_dir(directory)
     if keys_for_domain(domain, load_index(folder)):
         return None
-    return (f"no DKIM key for {domain} in {folder}: messages will go out unsigned and Gmail, Yahoo and "
-            "Microsoft will reject or junk bulk mail; generate a key, publish its DNS record, then check the domain")
+    return (
+        f"no DKIM key for {domain} in {folder}: messages will go out unsigned and Gmail, Yahoo and "
+        "Microsoft will reject or junk bulk mail; generate a key, publish its DNS record, then check the domain"
+    )
 
 
 # --------------------------------------------------------------------------- relaxed canonicalization
@@ -305,7 +343,7 @@ def split_message(message: bytes) -> tuple[list[tuple[bytes, bytes]], bytes, byt
     if cut < 0:
         head, body = (message[:-2], b"") if message.endswith(b"\r\n") else (message, b"")
     else:
-        head, body = message[:cut], message[cut + 4:]
+        head, body = message[:cut], message[cut + 4 :]
     headers: list[tuple[bytes, bytes]] = []
     for line in head.split(b"\r\n"):
         if line[:1] in (b" ", b"\t") and headers:
@@ -338,8 +376,15 @@ class SigningKey:
 
     @property
     def prefix(self) -> bytes:
-        return (b"v=1; a=" + self.algorithm.tag + b"; c=relaxed/relaxed; d=" + self.domain.encode("ascii")
-                + b"; s=" + self.selector.encode("ascii") + b";")
+        return (
+            b"v=1; a="
+            + self.algorithm.tag
+            + b"; c=relaxed/relaxed; d="
+            + self.domain.encode("ascii")
+            + b"; s="
+            + self.selector.encode("ascii")
+            + b";"
+        )
 
 
 class Signer:
@@ -349,8 +394,14 @@ class Signer:
     expected with CRLF line ends (SMTP's); bare LFs are turned into CRLF first.
     """
 
-    def __init__(self, keys: Sequence[SigningKey], *, sign_headers: Sequence[bytes] = SIGN_HEADERS,
-                 oversign: Sequence[bytes] = OVERSIGN, clock: Any = time.time) -> None:
+    def __init__(
+        self,
+        keys: Sequence[SigningKey],
+        *,
+        sign_headers: Sequence[bytes] = SIGN_HEADERS,
+        oversign: Sequence[bytes] = OVERSIGN,
+        clock: Any = time.time,
+    ) -> None:
         if not keys:
             raise ValueError("a Signer needs at least one key")
         from cryptography.hazmat.primitives import hashes
@@ -406,8 +457,7 @@ class Signer:
         for name, value in headers:
             if name in self._wanted:
                 by_name.setdefault(name, []).append(value)
-        signed = [name + b":" + relaxed_value(by_name[name].pop()) + b"\r\n"
-                  for name in names if by_name.get(name)]
+        signed = [name + b":" + relaxed_value(by_name[name].pop()) + b"\r\n" for name in names if by_name.get(name)]
         head_data = b"".join(signed)
         tail = self._t_tag() + h_tag + bh + b" b="
         out = []
@@ -420,9 +470,10 @@ class Signer:
             else:
                 sig = key.private_key.sign(hashlib.sha256(data).digest())  # RFC 8463: Ed25519 over the hash
             b = base64.b64encode(sig)
-            folded_b = b"\r\n\t".join(b[i:i + 72] for i in range(0, len(b), 72))
-            out.append(b"DKIM-Signature: " + prefix + b"\r\n\t" + tail[1:].replace(b"; ", b";\r\n\t")
-                       + folded_b + b"\r\n")
+            folded_b = b"\r\n\t".join(b[i : i + 72] for i in range(0, len(b), 72))
+            out.append(
+                b"DKIM-Signature: " + prefix + b"\r\n\t" + tail[1:].replace(b"; ", b";\r\n\t") + folded_b + b"\r\n"
+            )
         return out
 
     def sign(self, message: bytes) -> bytes:
@@ -475,8 +526,9 @@ class SigningPool:
     than signing with Ed25519 inline, a chunk of 32 costs it ~30 µs per message.
     """
 
-    def __init__(self, domain: str, directory: str | os.PathLike | None = None, *, processes: int | None = None,
-                 chunk: int = 32) -> None:
+    def __init__(
+        self, domain: str, directory: str | os.PathLike | None = None, *, processes: int | None = None, chunk: int = 32
+    ) -> None:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
@@ -485,11 +537,15 @@ class SigningPool:
             raise UserError(f"{domain}: no DKIM key in {folder}")
         self.chunk = max(1, chunk)
         # spawn, not fork: the sending process has threads (the database one) that fork would copy mid-work
-        self._pool = ProcessPoolExecutor(processes or os.cpu_count() or 1, mp_context=multiprocessing.get_context(
-            "spawn"), initializer=_pool_init, initargs=(domain, folder))
+        self._pool = ProcessPoolExecutor(
+            processes or os.cpu_count() or 1,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_pool_init,
+            initargs=(domain, folder),
+        )
 
     def _chunks(self, messages: Sequence[bytes]) -> list[list[bytes]]:
-        return [list(messages[i:i + self.chunk]) for i in range(0, len(messages), self.chunk)]
+        return [list(messages[i : i + self.chunk]) for i in range(0, len(messages), self.chunk)]
 
     def sign_many(self, messages: Sequence[bytes]) -> list[bytes]:
         messages = [crlf(m) for m in messages]

@@ -35,8 +35,15 @@ class UserError(Exception):
     `hint` is the next step and `target` the name it acts on (the campaign to resume, the domain to sign for).
     """
 
-    def __init__(self, message: str, *, field: str | None = None, named: bool = False, hint: Hint | None = None,
-                 target: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        named: bool = False,
+        hint: Hint | None = None,
+        target: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.field = field

@@ -13,15 +13,23 @@ from sendwell.db.schema import campaign_history
 TEST_SEND = "test_send"
 
 
-def record(conn: Connection, campaign_id: int, action: str, summary: str, detail: dict[str, Any],
-           actor: str = "") -> None:
-    conn.execute(campaign_history.insert().values(campaign_id=campaign_id, at=utcnow(), action=action,
-                                                  actor=actor[:200], summary=summary, detail=detail))
+def record(
+    conn: Connection, campaign_id: int, action: str, summary: str, detail: dict[str, Any], actor: str = ""
+) -> None:
+    conn.execute(
+        campaign_history.insert().values(
+            campaign_id=campaign_id, at=utcnow(), action=action, actor=actor[:200], summary=summary, detail=detail
+        )
+    )
 
 
 def of_campaign(engine: Engine, campaign_id: int, limit: int = 100) -> list[dict[str, Any]]:
     """The latest entries first."""
-    q = (select(campaign_history).where(campaign_history.c.campaign_id == campaign_id)
-         .order_by(campaign_history.c.id.desc()).limit(limit))
+    q = (
+        select(campaign_history)
+        .where(campaign_history.c.campaign_id == campaign_id)
+        .order_by(campaign_history.c.id.desc())
+        .limit(limit)
+    )
     with engine.connect() as conn:
         return [dict(r._mapping) for r in conn.execute(q)]

@@ -51,10 +51,15 @@ def _count(conn: Connection, keys: list[str], now: datetime) -> None:
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     expired = login_failures.c.window_start <= now - WINDOW
     stmt = dialect.insert(login_failures).values([{"key": k, "failures": 1, "window_start": now} for k in keys])
-    conn.execute(stmt.on_conflict_do_update(index_elements=[login_failures.c.key], set_={
-        "failures": case((expired, 1), else_=login_failures.c.failures + 1),
-        "window_start": case((expired, literal(now, Stamp)), else_=login_failures.c.window_start),
-    }))
+    conn.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[login_failures.c.key],
+            set_={
+                "failures": case((expired, 1), else_=login_failures.c.failures + 1),
+                "window_start": case((expired, literal(now, Stamp)), else_=login_failures.c.window_start),
+            },
+        )
+    )
 
 
 def begin_attempt(engine: Engine, keys: Keys, now: datetime | None = None) -> Verdict:
@@ -62,8 +67,11 @@ def begin_attempt(engine: Engine, keys: Keys, now: datetime | None = None) -> Ve
     now = now or utcnow()
     with engine.begin() as conn:  # SQLite: BEGIN IMMEDIATE; PostgreSQL: the upsert locks the rows till commit
         _count(conn, keys.all, now)
-        rows = conn.execute(select(login_failures.c.key, login_failures.c.failures, login_failures.c.window_start)
-                            .where(login_failures.c.key.in_(keys.all))).all()
+        rows = conn.execute(
+            select(login_failures.c.key, login_failures.c.failures, login_failures.c.window_start).where(
+                login_failures.c.key.in_(keys.all)
+            )
+        ).all()
     before = {r.key: r.failures - 1 for r in rows}
     ends = {r.key: as_utc(r.window_start) + WINDOW for r in rows}
     blocking = []
@@ -80,9 +88,11 @@ def attempt_succeeded(engine: Engine, keys: Keys) -> None:
     """The password was right: give the attempt back, and forget this address's failures for this user."""
     with engine.begin() as conn:
         conn.execute(delete(login_failures).where(login_failures.c.key == keys.pair))
-        conn.execute(login_failures.update()
-                     .where(login_failures.c.key.in_([keys.user, keys.addr]), login_failures.c.failures > 0)
-                     .values(failures=login_failures.c.failures - 1))
+        conn.execute(
+            login_failures.update()
+            .where(login_failures.c.key.in_([keys.user, keys.addr]), login_failures.c.failures > 0)
+            .values(failures=login_failures.c.failures - 1)
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,9 +105,13 @@ def locked_users(engine: Engine, now: datetime | None = None) -> dict[str, Lock]
     """User names (lower-case) that failed USER_LIMIT times in their current window: shown to admins."""
     now = now or utcnow()
     with engine.connect() as conn:
-        rows = conn.execute(select(login_failures).where(login_failures.c.key.startswith("user:"),
-                                                         login_failures.c.failures >= USER_LIMIT,
-                                                         login_failures.c.window_start > now - WINDOW)).all()
+        rows = conn.execute(
+            select(login_failures).where(
+                login_failures.c.key.startswith("user:"),
+                login_failures.c.failures >= USER_LIMIT,
+                login_failures.c.window_start > now - WINDOW,
+            )
+        ).all()
     return {r.key.removeprefix("user:"): Lock(r.failures, as_utc(r.window_start) + WINDOW) for r in rows}
 
 
@@ -105,6 +119,9 @@ def unlock(engine: Engine, username: str) -> int:
     """Forget a user name's failures (from everywhere); returns how many counts were dropped."""
     name = username.strip().lower()
     with engine.begin() as conn:
-        return conn.execute(delete(login_failures).where(
-            (login_failures.c.key == f"user:{name}") | login_failures.c.key.startswith(f"pair:{name}|",
-                                                                                    autoescape=True))).rowcount
+        return conn.execute(
+            delete(login_failures).where(
+                (login_failures.c.key == f"user:{name}")
+                | login_failures.c.key.startswith(f"pair:{name}|", autoescape=True)
+            )
+        ).rowcount

@@ -78,7 +78,7 @@ def _walk(node: nodes.Node, cover: Cover, guarded: dict[str, Cover], uses: dict[
             return
     if isinstance(node, nodes.If | nodes.CondExpr):
         test, body = node.test, (node.body if isinstance(node, nodes.If) else [node.expr1])
-        other = (node.else_ if isinstance(node, nodes.If) else [node.expr2] if node.expr2 else [])
+        other = node.else_ if isinstance(node, nodes.If) else [node.expr2] if node.expr2 else []
         _walk(test, Cover.ALL, guarded, uses)  # a test of a blank field is not a blank in the message
         tested = _tested(test)
         inner = {n: max(guarded.get(n, Cover.NONE), tested.get(n, Cover.NONE)) for n in guarded | tested}

@@ -21,8 +21,14 @@ class RecipientStatus(StrEnum):
 
 
 FINAL_STATUSES = frozenset(
-    {RecipientStatus.SENT, RecipientStatus.ERROR, RecipientStatus.FAILED, RecipientStatus.SKIPPED,
-     RecipientStatus.READ, RecipientStatus.CLICKED}
+    {
+        RecipientStatus.SENT,
+        RecipientStatus.ERROR,
+        RecipientStatus.FAILED,
+        RecipientStatus.SKIPPED,
+        RecipientStatus.READ,
+        RecipientStatus.CLICKED,
+    }
 )
 
 

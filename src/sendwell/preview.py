@@ -75,16 +75,21 @@ class Preview:
 
 # --- the audience ------------------------------------------------------------------------------------------------
 
+
 def _members(conn: Connection, camp: dict[str, Any]) -> tuple[Subquery, dict[str, Any]]:
     """(subquery of email, display of who the campaign sends to, its parameters)."""
     if camp["state"] != CampaignState.DRAFT:  # started: its ledger, less those it skipped
-        q = (select(recipients.c.email, func.coalesce(recipients.c.display, recipients.c.email).label("display"))
-             .where(recipients.c.campaign_id == camp["id"], recipients.c.status != RecipientStatus.SKIPPED.value))
+        q = select(recipients.c.email, func.coalesce(recipients.c.display, recipients.c.email).label("display")).where(
+            recipients.c.campaign_id == camp["id"], recipients.c.status != RecipientStatus.SKIPPED.value
+        )
         return q.subquery("m"), {}
     segs = conn.execute(select(campaign_segments).where(campaign_segments.c.campaign_id == camp["id"])).all()
-    stmt, params = audience.members(include=[s.segment_id for s in segs if s.mode == "include"],
-                                    exclude=[s.segment_id for s in segs if s.mode == "exclude"],
-                                    all_contacts=camp["all_contacts"], skip=camp["skip_verdicts"] or [])
+    stmt, params = audience.members(
+        include=[s.segment_id for s in segs if s.mode == "include"],
+        exclude=[s.segment_id for s in segs if s.mode == "exclude"],
+        all_contacts=camp["all_contacts"],
+        skip=camp["skip_verdicts"] or [],
+    )
     return stmt.columns(email=String, display=String).subquery("m"), params
 
 
@@ -100,6 +105,7 @@ def audience_sample(engine: Engine, campaign: str | int, search: str = "", limit
 
 
 # --- the merge-field check ---------------------------------------------------------------------------------------
+
 
 def _value(name: str) -> ColumnElement:
     return contacts.c.fields[name].as_string()
@@ -142,8 +148,7 @@ def field_check(engine: Engine, campaign: str | int) -> FieldCheck:
     with engine.connect() as conn:
         m, params = _members(conn, camp)
         sums = [c for u in used for c in _counts(u.name)]
-        q = (select(func.count(), *sums)
-             .select_from(m.outerjoin(contacts, contacts.c.email == m.c.email)))
+        q = select(func.count(), *sums).select_from(m.outerjoin(contacts, contacts.c.email == m.c.email))
         row = conn.execute(q, params).one()
     figures = [int(v or 0) for v in row[1:]]
     fields = []
@@ -155,10 +160,18 @@ def field_check(engine: Engine, campaign: str | int) -> FieldCheck:
 
 # --- the message -------------------------------------------------------------------------------------------------
 
+
 def content_of(camp: dict[str, Any], subject_prefix: str = "") -> CampaignContent:
     """What the engine's `_prepare` builds from a campaign row, from the campaign as `get_campaign` gives it."""
-    return CampaignContent(camp["id"], subject_prefix + camp["subject"], camp["from_addr"], camp["html"], camp["text"],
-                           camp["reply_to"], tuple(camp["track"] or ()))
+    return CampaignContent(
+        camp["id"],
+        subject_prefix + camp["subject"],
+        camp["from_addr"],
+        camp["html"],
+        camp["text"],
+        camp["reply_to"],
+        tuple(camp["track"] or ()),
+    )
 
 
 def links_of(engine: Engine, settings: Settings) -> Links:
@@ -173,8 +186,11 @@ def recipient_of(conn: Connection, camp: dict[str, Any], contact: str | None) ->
     if contact is None:
         first = conn.execute(select(m.c.email).order_by(m.c.email).limit(1), params).scalar()
         if first is None:
-            raise UserError(f"campaign {camp['name']!r} has no recipients: name a contact to preview as",
-                            field="contact", named=True)
+            raise UserError(
+                f"campaign {camp['name']!r} has no recipients: name a contact to preview as",
+                field="contact",
+                named=True,
+            )
         key, member = first, True
     else:
         try:
@@ -184,21 +200,28 @@ def recipient_of(conn: Connection, camp: dict[str, Any], contact: str | None) ->
         member = conn.execute(select(m.c.email).where(m.c.email == key), params).first() is not None
     fields = conn.execute(select(contacts.c.fields).where(contacts.c.email == key)).scalar()
     if not member and fields is None:
-        raise UserError(f"{contact}: neither a contact nor a recipient of campaign {camp['name']!r}",
-                        field="contact")
-    rid = conn.execute(select(recipients.c.id).where(recipients.c.campaign_id == camp["id"],
-                                                     recipients.c.email == key)).scalar()
+        raise UserError(f"{contact}: neither a contact nor a recipient of campaign {camp['name']!r}", field="contact")
+    rid = conn.execute(
+        select(recipients.c.id).where(recipients.c.campaign_id == camp["id"], recipients.c.email == key)
+    ).scalar()
     return key, rid or 0, member, dict(fields or {})
 
 
-def build(engine: Engine, settings: Settings, camp: dict[str, Any], address: str, recipient_id: int,
-          fields: dict[str, Any], subject_prefix: str = "") -> tuple[Any, bytes]:
+def build(
+    engine: Engine,
+    settings: Settings,
+    camp: dict[str, Any],
+    address: str,
+    recipient_id: int,
+    fields: dict[str, Any],
+    subject_prefix: str = "",
+) -> tuple[Any, bytes]:
     """The engine's message for one recipient (rendered by PreparedCampaign, signed as the engine signs):
     (Rendered, the bytes handed to the relay)."""
     prepared = PreparedCampaign(content_of(camp, subject_prefix), links_of(engine, settings))
     try:
         rendered = prepared.render(Personal(recipient_id, address, fields))
-    except Exception as err:  # noqa: BLE001 - the engine records the same failure as a template error
+    except Exception as err:  # the engine records the same failure as a template error
         raise UserError(f"the message cannot be built for {address}: {type(err).__name__}: {err}") from None
     signer = dkim.Signer.for_from_domain(camp["from_addr"], settings.dkim.dir)
     return rendered, signer.sign(rendered.data) if signer is not None else rendered.data
@@ -214,5 +237,15 @@ def preview(engine: Engine, settings: Settings, campaign: str | int, contact: st
     parts = {kind: msg.get_body((kind,)) for kind in ("plain", "html")}
     # As a mail reader shows them: decoded, with its own line ends (the wire's CRLF stays in `eml`).
     text, html = (p.get_content().replace("\r\n", "\n") if p is not None else None for p in parts.values())
-    return Preview(camp["id"], address, rid, member, str(msg["Subject"] or ""), text, html, data,
-                   rendered.message_id, rendered.envelope_from)
+    return Preview(
+        camp["id"],
+        address,
+        rid,
+        member,
+        str(msg["Subject"] or ""),
+        text,
+        html,
+        data,
+        rendered.message_id,
+        rendered.envelope_from,
+    )

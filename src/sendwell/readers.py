@@ -52,7 +52,7 @@ class _Counting(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer) -> int:  # noqa: ANN001 - memoryview from io
+    def readinto(self, buffer) -> int:  # memoryview from io
         data = self._raw.read(len(buffer))
         n = len(data)
         buffer[:n] = data
@@ -106,8 +106,7 @@ as given and `extra` its fields (a JSON object's text, or a dict); a rejected ro
 builds one tuple per row and nothing else."""
 
 
-def read_rows(stream: IO[bytes], name: str = "<input>",
-              on_read: Callable[[int], None] | None = None) -> Iterator[Row]:
+def read_rows(stream: IO[bytes], name: str = "<input>", on_read: Callable[[int], None] | None = None) -> Iterator[Row]:
     """Yield every candidate address of a CSV file or a plain/pasted list."""
     for line, key, shown, domain, extra in _records(stream, name, on_read, as_json=False):
         if key is None:
@@ -116,8 +115,9 @@ def read_rows(stream: IO[bytes], name: str = "<input>",
             yield Row(line, shown, Address(key, shown, domain), extra)
 
 
-def _records(stream: IO[bytes], name: str, on_read: Callable[[int], None] | None, *,
-             as_json: bool | None) -> Iterator[Record]:
+def _records(
+    stream: IO[bytes], name: str, on_read: Callable[[int], None] | None, *, as_json: bool | None
+) -> Iterator[Record]:
     """Every candidate as a Record; fields as dicts, as JSON text (`as_json`), or not at all ("", as_json None)."""
     counting = _Counting(stream, on_read)
     buffered = io.BufferedReader(counting, buffer_size=SAMPLE_BYTES)
@@ -149,8 +149,11 @@ def _fields_encoder(names: list[str], others: list[int], as_json: bool | None) -
     if as_json is None:
         return lambda values: ""
     if not as_json:
-        return lambda values: {name: v if v[0] != "'" else restore(v)
-                               for i, name in zip(others, names, strict=True) if (v := values[i].strip())}
+        return lambda values: {
+            name: v if v[0] != "'" else restore(v)
+            for i, name in zip(others, names, strict=True)
+            if (v := values[i].strip())
+        }
     if not others:
         return lambda values: "{}"
     if len(set(names)) < len(names):  # two headers with one field name: the dict decides which value stays
@@ -160,14 +163,19 @@ def _fields_encoder(names: list[str], others: list[int], as_json: bool | None) -
     prefixes = [(i, _json_string(name) + ": ") for i, name in zip(others, names, strict=True)]
 
     def encode(values: list[str]) -> str:
-        parts = [prefix + _json_string(v if v[0] != "'" else restore(v)) for i, prefix in prefixes
-                 if (v := values[i].strip())]
+        parts = [
+            prefix + _json_string(v if v[0] != "'" else restore(v))
+            for i, prefix in prefixes
+            if (v := values[i].strip())
+        ]
         return "{" + ", ".join(parts) + "}" if parts else "{}"
+
     return encode
 
 
-def _csv_records(text: IO[str], headers: list[str], column: int, delimiter: str, offset: int,
-                 as_json: bool | None) -> Iterator[Record]:
+def _csv_records(
+    text: IO[str], headers: list[str], column: int, delimiter: str, offset: int, as_json: bool | None
+) -> Iterator[Record]:
     names = [field_name(h) for h in headers]
     others = [i for i in range(len(names)) if i != column]
     fields_of = _fields_encoder([names[i] for i in others], others, as_json)
@@ -233,9 +241,14 @@ def _chain(first: str, rest: IO[str]) -> Iterator[str]:
     yield from rest
 
 
-def good_records(stream: IO[bytes], name: str, report: ImportReport,
-                 on_read: Callable[[int], None] | None = None, *,
-                 fields: bool = True) -> Iterator[tuple[int, str, str, str, str]]:
+def good_records(
+    stream: IO[bytes],
+    name: str,
+    report: ImportReport,
+    on_read: Callable[[int], None] | None = None,
+    *,
+    fields: bool = True,
+) -> Iterator[tuple[int, str, str, str, str]]:
     """The rows of `stream` with a usable address, as the staging table's tuples (line, key, display, domain,
     fields as JSON text, or "" when `fields` is false); the others go into `report.rejected` with their line."""
     read = 0

@@ -10,8 +10,11 @@ from pathlib import Path
 from sendwell.config import Settings
 
 # why each kind of file matters, for the warning
-_HOLDS = {"database": "the HMAC secret and password hashes", "dkim": "a DKIM private key",
-          "config": "relay passwords and webhook keys"}
+_HOLDS = {
+    "database": "the HMAC secret and password hashes",
+    "dkim": "a DKIM private key",
+    "config": "relay passwords and webhook keys",
+}
 
 
 def secret_files(settings: Settings, config_path: str | os.PathLike | None = None) -> list[tuple[Path, str]]:
@@ -37,6 +40,7 @@ def exposed(settings: Settings, config_path: str | os.PathLike | None = None) ->
     for path, kind in secret_files(settings, config_path):
         mode = stat.S_IMODE(path.stat().st_mode)
         if mode & 0o077:
-            warnings.append(f"{path} holds {_HOLDS[kind]} but is readable by others (mode {mode:04o}): "
-                            f"chmod 600 {path}")
+            warnings.append(
+                f"{path} holds {_HOLDS[kind]} but is readable by others (mode {mode:04o}): chmod 600 {path}"
+            )
     return warnings

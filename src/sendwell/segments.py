@@ -44,8 +44,9 @@ def create(engine: Engine, name: str, description: str = "") -> int:
         raise UserError("must not be empty", field="name")
     try:
         with engine.begin() as conn:
-            return inserted_id(conn.execute(segments.insert().values(name=name, description=description,
-                                                         created_at=utcnow())))
+            return inserted_id(
+                conn.execute(segments.insert().values(name=name, description=description, created_at=utcnow()))
+            )
     except IntegrityError:
         raise UserError(f"segment {name!r} already exists", field="name", named=True) from None
 
@@ -56,14 +57,24 @@ def _merge_stage(conn: Connection, sid: int) -> int:
     ON CONFLICT, not NOT EXISTS: the anti-join made PostgreSQL hash the whole segment for every batch
     (quadratic over a big import), and a concurrent add of the same address cannot fail the import.
     """
-    return conn.execute(text(
-        "INSERT INTO segment_members (segment_id, email, display, added_at) "
-        f"SELECT :sid, s.email, MIN(s.display), :at FROM {bulk.STAGE} s GROUP BY s.email "
-        "ON CONFLICT (segment_id, email) DO NOTHING"), {"sid": sid, "at": utcnow()}).rowcount
+    return conn.execute(
+        text(
+            "INSERT INTO segment_members (segment_id, email, display, added_at) "
+            f"SELECT :sid, s.email, MIN(s.display), :at FROM {bulk.STAGE} s GROUP BY s.email "
+            "ON CONFLICT (segment_id, email) DO NOTHING"
+        ),
+        {"sid": sid, "at": utcnow()},
+    ).rowcount
 
 
-def import_members(engine: Engine, name: str, stream: IO[bytes], *, source_name: str = "<input>",
-                   on_read: Callable[[int], None] | None = None) -> ImportReport:
+def import_members(
+    engine: Engine,
+    name: str,
+    stream: IO[bytes],
+    *,
+    source_name: str = "<input>",
+    on_read: Callable[[int], None] | None = None,
+) -> ImportReport:
     """Add every address of a CSV or pasted list to the segment; bad lines are reported."""
     report = ImportReport()
     with engine.begin() as conn:
@@ -112,25 +123,30 @@ def remove(engine: Engine, name: str, addresses: Iterable[str]) -> ImportReport:
     keys = [a.key for _, a in typed(addresses, report)]
     with engine.begin() as conn:
         sid = segment_id(conn, name)
-        report.imported = conn.execute(segment_members.delete().where(
-            segment_members.c.segment_id == sid, segment_members.c.email.in_(keys))).rowcount
+        report.imported = conn.execute(
+            segment_members.delete().where(segment_members.c.segment_id == sid, segment_members.c.email.in_(keys))
+        ).rowcount
     return report
 
 
-def create_from_campaign(engine: Engine, name: str, campaign_id: int, statuses: Iterable[str],
-                         description: str = "") -> int:
+def create_from_campaign(
+    engine: Engine, name: str, campaign_id: int, statuses: Iterable[str], description: str = ""
+) -> int:
     """A segment of the recipients of a campaign in the given statuses (e.g. every `error`)."""
     statuses = list(statuses)
     description = description or f"recipients of campaign {campaign_id} in status {', '.join(statuses)}"
     try:
         with engine.begin() as conn:
-            sid = inserted_id(conn.execute(segments.insert().values(name=name.strip(), description=description,
-                                                        created_at=utcnow())))
-            added = conn.execute(text(
-                "INSERT INTO segment_members (segment_id, email, display, added_at) SELECT :sid, email, "
-                "COALESCE(display, email), :at FROM recipients WHERE campaign_id = :cid AND status IN :statuses")
-                .bindparams(bindparam("statuses", expanding=True)),
-                {"sid": sid, "at": utcnow(), "cid": campaign_id, "statuses": statuses}).rowcount
+            sid = inserted_id(
+                conn.execute(segments.insert().values(name=name.strip(), description=description, created_at=utcnow()))
+            )
+            added = conn.execute(
+                text(
+                    "INSERT INTO segment_members (segment_id, email, display, added_at) SELECT :sid, email, "
+                    "COALESCE(display, email), :at FROM recipients WHERE campaign_id = :cid AND status IN :statuses"
+                ).bindparams(bindparam("statuses", expanding=True)),
+                {"sid": sid, "at": utcnow(), "cid": campaign_id, "statuses": statuses},
+            ).rowcount
             if added >= bulk.ANALYZE_AFTER:
                 bulk.analyze(conn, "segment_members")
             return added
@@ -139,12 +155,22 @@ def create_from_campaign(engine: Engine, name: str, campaign_id: int, statuses: 
 
 
 def list_segments(engine: Engine) -> list[dict[str, Any]]:
-    members = (select(segment_members.c.segment_id, func.count().label("members"))
-               .group_by(segment_members.c.segment_id).subquery())
-    q = (select(segments.c.id, segments.c.name, segments.c.description, segments.c.created_at,
-                func.coalesce(members.c.members, 0).label("members"))
-         .select_from(segments.outerjoin(members, members.c.segment_id == segments.c.id))
-         .order_by(segments.c.name))
+    members = (
+        select(segment_members.c.segment_id, func.count().label("members"))
+        .group_by(segment_members.c.segment_id)
+        .subquery()
+    )
+    q = (
+        select(
+            segments.c.id,
+            segments.c.name,
+            segments.c.description,
+            segments.c.created_at,
+            func.coalesce(members.c.members, 0).label("members"),
+        )
+        .select_from(segments.outerjoin(members, members.c.segment_id == segments.c.id))
+        .order_by(segments.c.name)
+    )
     with engine.connect() as conn:
         return [dict(r._mapping) for r in conn.execute(q)]
 
@@ -153,17 +179,27 @@ def show(engine: Engine, name: str, *, limit: int = 100, offset: int = 0) -> dic
     with engine.connect() as conn:
         sid = segment_id(conn, name)
         seg = conn.execute(select(segments).where(segments.c.id == sid)).one()
-        total = conn.execute(select(func.count()).select_from(segment_members)
-                             .where(segment_members.c.segment_id == sid)).scalar_one()
-        members = conn.execute(select(segment_members.c.email, segment_members.c.display,
-                                      segment_members.c.added_at)
-                               .where(segment_members.c.segment_id == sid)
-                               .order_by(segment_members.c.email).limit(limit).offset(offset)).all()
-        used = conn.execute(select(campaigns.c.name, campaign_segments.c.mode)
-                            .join(campaigns, campaigns.c.id == campaign_segments.c.campaign_id)
-                            .where(campaign_segments.c.segment_id == sid)).all()
-    return {**dict(seg._mapping), "members": total, "shown": [dict(m._mapping) for m in members],
-            "campaigns": [{"campaign": u.name, "mode": u.mode} for u in used]}
+        total = conn.execute(
+            select(func.count()).select_from(segment_members).where(segment_members.c.segment_id == sid)
+        ).scalar_one()
+        members = conn.execute(
+            select(segment_members.c.email, segment_members.c.display, segment_members.c.added_at)
+            .where(segment_members.c.segment_id == sid)
+            .order_by(segment_members.c.email)
+            .limit(limit)
+            .offset(offset)
+        ).all()
+        used = conn.execute(
+            select(campaigns.c.name, campaign_segments.c.mode)
+            .join(campaigns, campaigns.c.id == campaign_segments.c.campaign_id)
+            .where(campaign_segments.c.segment_id == sid)
+        ).all()
+    return {
+        **dict(seg._mapping),
+        "members": total,
+        "shown": [dict(m._mapping) for m in members],
+        "campaigns": [{"campaign": u.name, "mode": u.mode} for u in used],
+    }
 
 
 def iter_members(engine: Engine, name: str, batch: int = 5000) -> Iterator[dict[str, Any]]:
@@ -172,10 +208,12 @@ def iter_members(engine: Engine, name: str, batch: int = 5000) -> Iterator[dict[
     last = ""
     while True:
         with engine.connect() as conn:
-            rows = conn.execute(select(segment_members.c.email, segment_members.c.display,
-                                       segment_members.c.added_at)
-                                .where(segment_members.c.segment_id == sid, segment_members.c.email > last)
-                                .order_by(segment_members.c.email).limit(batch)).all()
+            rows = conn.execute(
+                select(segment_members.c.email, segment_members.c.display, segment_members.c.added_at)
+                .where(segment_members.c.segment_id == sid, segment_members.c.email > last)
+                .order_by(segment_members.c.email)
+                .limit(batch)
+            ).all()
         if not rows:
             return
         for r in rows:
@@ -186,9 +224,15 @@ def iter_members(engine: Engine, name: str, batch: int = 5000) -> Iterator[dict[
 def delete(engine: Engine, name: str) -> None:
     with engine.begin() as conn:
         sid = segment_id(conn, name)
-        used = conn.execute(select(campaigns.c.name).join(campaign_segments,
-                                                          campaigns.c.id == campaign_segments.c.campaign_id)
-                            .where(campaign_segments.c.segment_id == sid)).scalars().all()
+        used = (
+            conn.execute(
+                select(campaigns.c.name)
+                .join(campaign_segments, campaigns.c.id == campaign_segments.c.campaign_id)
+                .where(campaign_segments.c.segment_id == sid)
+            )
+            .scalars()
+            .all()
+        )
         if used:
             raise UserError(f"segment {name!r} is used by campaign(s) {', '.join(used)}; delete those first")
         conn.execute(segment_members.delete().where(segment_members.c.segment_id == sid))

@@ -56,10 +56,11 @@ def session_user(engine: Engine, token: str, lifetimes: Lifetimes, now: datetime
     now = now or utcnow()
     sid = _digest(token)
     with engine.connect() as conn:
-        row = conn.execute(select(users.c.username, sessions.c.created_at, sessions.c.last_seen_at,
-                                  sessions.c.revoked_at)
-                           .select_from(sessions.join(users, users.c.id == sessions.c.user_id))
-                           .where(sessions.c.id == sid)).first()
+        row = conn.execute(
+            select(users.c.username, sessions.c.created_at, sessions.c.last_seen_at, sessions.c.revoked_at)
+            .select_from(sessions.join(users, users.c.id == sessions.c.user_id))
+            .where(sessions.c.id == sid)
+        ).first()
     if row is None or row.revoked_at is not None:
         return None
     seen = as_utc(row.last_seen_at)
@@ -73,15 +74,19 @@ def session_user(engine: Engine, token: str, lifetimes: Lifetimes, now: datetime
 
 def end_session(engine: Engine, token: str, now: datetime | None = None) -> None:
     with engine.begin() as conn:
-        conn.execute(sessions.update().where(sessions.c.id == _digest(token), sessions.c.revoked_at.is_(None))
-                     .values(revoked_at=now or utcnow()))
+        conn.execute(
+            sessions.update()
+            .where(sessions.c.id == _digest(token), sessions.c.revoked_at.is_(None))
+            .values(revoked_at=now or utcnow())
+        )
 
 
 def revoke_in(conn: Connection, username: str, now: datetime) -> int:
     """End every session of `username` inside the caller's transaction (a password change uses it)."""
     uid = select(users.c.id).where(users.c.username == username).scalar_subquery()
-    return conn.execute(sessions.update().where(sessions.c.user_id == uid, sessions.c.revoked_at.is_(None))
-                        .values(revoked_at=now)).rowcount
+    return conn.execute(
+        sessions.update().where(sessions.c.user_id == uid, sessions.c.revoked_at.is_(None)).values(revoked_at=now)
+    ).rowcount
 
 
 def revoke_sessions(engine: Engine, username: str) -> int:
@@ -97,9 +102,14 @@ def live_counts(engine: Engine, lifetimes: Lifetimes, now: datetime | None = Non
     """How many live sessions each user has (for `sendwell users list`)."""
     now = now or utcnow()
     with engine.connect() as conn:
-        rows = conn.execute(select(users.c.username, func.count())
-                            .select_from(sessions.join(users, users.c.id == sessions.c.user_id))
-                            .where(sessions.c.revoked_at.is_(None), sessions.c.created_at > now - lifetimes.absolute,
-                                   sessions.c.last_seen_at > now - lifetimes.idle)
-                            .group_by(users.c.username)).all()
+        rows = conn.execute(
+            select(users.c.username, func.count())
+            .select_from(sessions.join(users, users.c.id == sessions.c.user_id))
+            .where(
+                sessions.c.revoked_at.is_(None),
+                sessions.c.created_at > now - lifetimes.absolute,
+                sessions.c.last_seen_at > now - lifetimes.idle,
+            )
+            .group_by(users.c.username)
+        ).all()
     return {name: n for name, n in rows}

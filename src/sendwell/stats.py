@@ -19,31 +19,63 @@ from sendwell.model import FailureKind, RecipientStatus
 R = recipients
 STATUSES = ("queued", "sent", "deferred", "error", "failed", "skipped")
 TRACKED = ("read", "clicked")  # listed too when the campaign tracks reads or clicks
-EXPORT_COLUMNS = ["email", "display", "status", "kind", "reason", "smtp_code", "enhanced_code", "smtp_answer",
-                  "attempts", "queued_at", "sent_at", "updated_at", "next_attempt_at", "message_id"]
+EXPORT_COLUMNS = [
+    "email",
+    "display",
+    "status",
+    "kind",
+    "reason",
+    "smtp_code",
+    "enhanced_code",
+    "smtp_answer",
+    "attempts",
+    "queued_at",
+    "sent_at",
+    "updated_at",
+    "next_attempt_at",
+    "message_id",
+]
 
 
 def campaign_stats(engine: Engine, name_or_id: str | int, top: int = 10) -> dict[str, Any]:
     c = get_campaign(engine, name_or_id)
     cid = c["id"]
     with engine.connect() as conn:
-        by_sk = conn.execute(select(R.c.status, R.c.kind, func.count()).where(R.c.campaign_id == cid)
-                             .group_by(R.c.status, R.c.kind)).all()
+        by_sk = conn.execute(
+            select(R.c.status, R.c.kind, func.count()).where(R.c.campaign_id == cid).group_by(R.c.status, R.c.kind)
+        ).all()
         # By reason (the bounce vocabulary, the same names as DSNs give) and code, with one answer as example.
         top_errors = conn.execute(
             select(R.c.reason, R.c.smtp_code, R.c.enhanced_code, func.count().label("n"), func.min(R.c.smtp_answer))
             .where(R.c.campaign_id == cid, R.c.status == RecipientStatus.ERROR.value)
-            .group_by(R.c.reason, R.c.smtp_code, R.c.enhanced_code).order_by(func.count().desc()).limit(top)).all()
+            .group_by(R.c.reason, R.c.smtp_code, R.c.enhanced_code)
+            .order_by(func.count().desc())
+            .limit(top)
+        ).all()
         top_other = conn.execute(
-            select(R.c.status, R.c.kind, R.c.reason, R.c.smtp_code, R.c.enhanced_code, func.count().label("n"),
-                   func.min(R.c.smtp_answer))
-            .where(R.c.campaign_id == cid, R.c.status.in_([RecipientStatus.FAILED.value,
-                                                           RecipientStatus.DEFERRED.value]),
-                   R.c.kind != FailureKind.SERVER.value)
+            select(
+                R.c.status,
+                R.c.kind,
+                R.c.reason,
+                R.c.smtp_code,
+                R.c.enhanced_code,
+                func.count().label("n"),
+                func.min(R.c.smtp_answer),
+            )
+            .where(
+                R.c.campaign_id == cid,
+                R.c.status.in_([RecipientStatus.FAILED.value, RecipientStatus.DEFERRED.value]),
+                R.c.kind != FailureKind.SERVER.value,
+            )
             .group_by(R.c.status, R.c.kind, R.c.reason, R.c.smtp_code, R.c.enhanced_code)
-            .order_by(func.count().desc()).limit(top)).all()
-        next_retry = conn.execute(select(func.min(R.c.next_attempt_at)).where(
-            R.c.campaign_id == cid, R.c.status == RecipientStatus.DEFERRED.value)).scalar()
+            .order_by(func.count().desc())
+            .limit(top)
+        ).all()
+        next_retry = conn.execute(
+            select(func.min(R.c.next_attempt_at)).where(
+                R.c.campaign_id == cid, R.c.status == RecipientStatus.DEFERRED.value
+            )
+        ).scalar()
     by_status = dict.fromkeys(STATUSES + (TRACKED if c.get("track") else ()), 0)
     by_kind: dict[str, dict[str, int]] = {}
     for status, kind, n in by_sk:
@@ -53,19 +85,39 @@ def campaign_stats(engine: Engine, name_or_id: str | int, top: int = 10) -> dict
     delivered = sum(by_status.get(s, 0) for s in ("sent", "read", "clicked"))
     address_errors = by_kind.get("error", {}).get(FailureKind.RECIPIENT.value, 0)
     reached = delivered + by_status["error"]
-    server = {"deferred": by_kind.get("deferred", {}).get("server", 0),
-              "failed": by_kind.get("failed", {}).get("server", 0),
-              "last": c.get("server_problem"), "at": as_utc(c.get("server_problem_at"))}
+    server = {
+        "deferred": by_kind.get("deferred", {}).get("server", 0),
+        "failed": by_kind.get("failed", {}).get("server", 0),
+        "last": c.get("server_problem"),
+        "at": as_utc(c.get("server_problem_at")),
+    }
     return {
-        "id": cid, "name": c["name"], "state": c["state"], "recipients": sum(by_status.values()),
-        "started_at": c.get("started_at"), "finished_at": c.get("finished_at"),
-        "by_status": by_status, "by_kind": by_kind,
+        "id": cid,
+        "name": c["name"],
+        "state": c["state"],
+        "recipients": sum(by_status.values()),
+        "started_at": c.get("started_at"),
+        "finished_at": c.get("finished_at"),
+        "by_status": by_status,
+        "by_kind": by_kind,
         "error_rate": round(address_errors / reached, 4) if reached else 0.0,
         "address_errors": address_errors,
-        "top_errors": [{"reason": why, "smtp_code": code, "enhanced_code": enh, "count": n, "example": ans}
-                       for why, code, enh, n, ans in top_errors],
-        "top_other": [{"status": st, "kind": kind, "reason": why, "smtp_code": code, "enhanced_code": enh,
-                       "count": n, "example": ans} for st, kind, why, code, enh, n, ans in top_other],
+        "top_errors": [
+            {"reason": why, "smtp_code": code, "enhanced_code": enh, "count": n, "example": ans}
+            for why, code, enh, n, ans in top_errors
+        ],
+        "top_other": [
+            {
+                "status": st,
+                "kind": kind,
+                "reason": why,
+                "smtp_code": code,
+                "enhanced_code": enh,
+                "count": n,
+                "example": ans,
+            }
+            for st, kind, why, code, enh, n, ans in top_other
+        ],
         "server_problems": server,
         "next_retry_at": as_utc(next_retry),
         "tracking": _tracking(engine, cid) if c.get("track") else None,
@@ -78,8 +130,9 @@ def _tracking(engine: Engine, campaign_id: int) -> dict[str, Any]:
     return tracking_stats(engine, campaign_id)
 
 
-def iter_recipients(engine: Engine, name_or_id: str | int, statuses: Iterable[str],
-                    batch: int = 5000) -> tuple[list[str], Iterator[dict[str, Any]]]:
+def iter_recipients(
+    engine: Engine, name_or_id: str | int, statuses: Iterable[str], batch: int = 5000
+) -> tuple[list[str], Iterator[dict[str, Any]]]:
     """(columns, rows) of a campaign's recipients in `statuses`, with the contact's fields as columns."""
     campaign = get_campaign(engine, name_or_id)
     cid, started = campaign["id"], campaign["started_at"]  # the queue time of rows that hold none
@@ -98,10 +151,16 @@ def iter_recipients(engine: Engine, name_or_id: str | int, statuses: Iterable[st
         while True:
             with engine.connect() as conn:
                 page = conn.execute(
-                    select(R.c.id, *[recipient_display if c == "display" else R.c[c] for c in EXPORT_COLUMNS],
-                           contacts.c.fields)
+                    select(
+                        R.c.id,
+                        *[recipient_display if c == "display" else R.c[c] for c in EXPORT_COLUMNS],
+                        contacts.c.fields,
+                    )
                     .select_from(R.outerjoin(contacts, contacts.c.email == R.c.email))
-                    .where(cond, R.c.id > last).order_by(R.c.id).limit(batch)).all()
+                    .where(cond, R.c.id > last)
+                    .order_by(R.c.id)
+                    .limit(batch)
+                ).all()
             if not page:
                 return
             for r in page:

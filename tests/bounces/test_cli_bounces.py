@@ -54,14 +54,20 @@ def test_the_executable_classifies_without_the_cli_framework_and_in_input_order(
     files = sorted(FIXTURES.glob("*.eml"))
     names = [str(f) for f in files] * (1 + 450 // len(files))
     names.insert(len(names) // 2, str(tmp_path / "gone.eml"))
-    run = subprocess.run([_sendwell(), "bounces", "classify"], input="".join(n + "\n" for n in names),
-                         capture_output=True, text=True, timeout=120)
+    run = subprocess.run(
+        [_sendwell(), "bounces", "classify"],
+        input="".join(n + "\n" for n in names),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert run.returncode == 1
     assert "gone.eml: cannot read" in run.stderr
     fast = [json.loads(line) for line in run.stdout.splitlines()]
     assert [line["file"] for line in fast] == [n for n in names if not n.endswith("gone.eml")]
     typer = CliRunner().invoke(app, ["bounces", "classify", *[str(f) for f in files]])
-    assert fast[:len(files)] == [json.loads(line) for line in typer.stdout.splitlines()]
-    help_run = subprocess.run([_sendwell(), "bounces", "classify", "--help"], capture_output=True, text=True,
-                              timeout=60)
+    assert fast[: len(files)] == [json.loads(line) for line in typer.stdout.splitlines()]
+    help_run = subprocess.run(
+        [_sendwell(), "bounces", "classify", "--help"], capture_output=True, text=True, timeout=60
+    )
     assert help_run.returncode == 0 and "--details" in help_run.stdout  # options it does not know: Typer answers

@@ -13,17 +13,19 @@ from sendwell.bounces import MessageKind, classify
 FIXTURES = Path(__file__).parent / "fixtures"
 SAMPLE = sorted(FIXTURES.glob("*.eml"))[0].read_bytes()
 
-EXIM = (b"From: Mail Delivery System <Mailer-Daemon@mx.example.net>\r\nTo: bounces@sender.example\r\n"
-        b"Subject: Mail delivery failed: returning message to sender\r\n"
-        b"Content-Type: text/plain; charset=us-ascii\r\n\r\n"
-        b"This message was created automatically by mail delivery software.\r\n\r\n"
-        b"A message that you sent could not be delivered to one or more of its\r\n"
-        b"recipients. This is a permanent error. The following address(es) failed:\r\n\r\n"
-        b"  kim@example.org\r\n    host mx.example.org [192.0.2.1]\r\n"
-        b"    SMTP error from remote mail server after RCPT TO:<kim@example.org>:\r\n"
-        b"    550 5.1.1 <kim@example.org>: Recipient address rejected: User unknown\r\n\r\n"
-        b"------ This is a copy of the message, including all the headers. ------\r\n\r\n"
-        b"Message-ID: <m1@sender.example>\r\nTo: kim@example.org\r\nSubject: news\r\n")
+EXIM = (
+    b"From: Mail Delivery System <Mailer-Daemon@mx.example.net>\r\nTo: bounces@sender.example\r\n"
+    b"Subject: Mail delivery failed: returning message to sender\r\n"
+    b"Content-Type: text/plain; charset=us-ascii\r\n\r\n"
+    b"This message was created automatically by mail delivery software.\r\n\r\n"
+    b"A message that you sent could not be delivered to one or more of its\r\n"
+    b"recipients. This is a permanent error. The following address(es) failed:\r\n\r\n"
+    b"  kim@example.org\r\n    host mx.example.org [192.0.2.1]\r\n"
+    b"    SMTP error from remote mail server after RCPT TO:<kim@example.org>:\r\n"
+    b"    550 5.1.1 <kim@example.org>: Recipient address rejected: User unknown\r\n\r\n"
+    b"------ This is a copy of the message, including all the headers. ------\r\n\r\n"
+    b"Message-ID: <m1@sender.example>\r\nTo: kim@example.org\r\nSubject: news\r\n"
+)
 
 
 def test_empty_and_blank_input():
@@ -58,22 +60,26 @@ def test_wrong_and_unknown_charsets():
 
 
 def test_broken_mime_structure():
-    no_end = (b"From: MAILER-DAEMON@mx.example.net\r\nSubject: Undelivered Mail Returned to Sender\r\n"
-              b"Content-Type: multipart/report; report-type=delivery-status; boundary=\"never-closed\"\r\n\r\n"
-              b"--never-closed\r\nContent-Type: text/plain\r\n\r\n<kim@example.org>: host mx said: 550 5.1.1 "
-              b"User unknown (in reply to RCPT TO command)\r\n")
+    no_end = (
+        b"From: MAILER-DAEMON@mx.example.net\r\nSubject: Undelivered Mail Returned to Sender\r\n"
+        b'Content-Type: multipart/report; report-type=delivery-status; boundary="never-closed"\r\n\r\n'
+        b"--never-closed\r\nContent-Type: text/plain\r\n\r\n<kim@example.org>: host mx said: 550 5.1.1 "
+        b"User unknown (in reply to RCPT TO command)\r\n"
+    )
     report = classify(no_end)
     assert [r.address for r in report.recipients] == ["kim@example.org"]
-    classify(b"Content-Type: multipart/mixed; boundary=\"\"\r\n\r\n--\r\n--\r\n")
+    classify(b'Content-Type: multipart/mixed; boundary=""\r\n\r\n--\r\n--\r\n')
     classify(b"Content-Type: message/rfc822\r\n\r\nContent-Type: message/rfc822\r\n\r\n" * 50)
     classify(b"Content-Transfer-Encoding: base64\r\nContent-Type: text/plain\r\n\r\n!!!not base64===\r\n")
 
 
 def test_bounce_quoting_a_20_mb_attachment():
-    big = (b"--b1\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n"
-           + b"QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFB\r\n" * (20 * 1024 * 1024 // 70)
-           + b"--b1--\r\n")
-    raw = EXIM + b"Content-Type: multipart/mixed; boundary=\"b1\"\r\n\r\n" + big
+    big = (
+        b"--b1\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+        + b"QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFB\r\n" * (20 * 1024 * 1024 // 70)
+        + b"--b1--\r\n"
+    )
+    raw = EXIM + b'Content-Type: multipart/mixed; boundary="b1"\r\n\r\n' + big
     assert len(raw) > 20 * 1024 * 1024
     report = classify(raw)
     assert [r.address for r in report.recipients] == ["kim@example.org"]

@@ -17,10 +17,18 @@ from sendwell.bounces.report import Reason, is_hard
 CASES = [
     ("5.1.1", "550 5.1.1 <a@example.org>... User Unknown", "RCPT", Reason.USERUNKNOWN),
     ("", "550 No such user here", "", Reason.USERUNKNOWN),
-    ("5.1.10", "550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup", "",
-     Reason.USERUNKNOWN),
-    ("", "Host or domain name not found. Name service error for name=x.example type=MX: Host not found", "",
-     Reason.HOSTUNKNOWN),
+    (
+        "5.1.10",
+        "550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup",
+        "",
+        Reason.USERUNKNOWN,
+    ),
+    (
+        "",
+        "Host or domain name not found. Name service error for name=x.example type=MX: Host not found",
+        "",
+        Reason.HOSTUNKNOWN,
+    ),
     ("", "Name service error for domain example.com: Host not found, try again", "", Reason.NETWORKERROR),
     ("5.2.2", "552 5.2.2 Over quota", "", Reason.MAILBOXFULL),
     ("", "User mailbox exceeds allowed size", "", Reason.MAILBOXFULL),
@@ -29,8 +37,7 @@ CASES = [
     ("5.2.1", "550 5.2.1 The email account that you tried to reach is disabled.", "", Reason.SUSPEND),
     ("5.7.1", "554 5.7.1 Client host rejected: blocked using zen.spamhaus.org", "", Reason.BLOCKED),
     ("5.7.1", "550 5.7.1 Message rejected as spam by Content Filtering", "", Reason.SPAMDETECTED),
-    ("5.7.26", "550-5.7.26 Unauthenticated email is not accepted due to domain's DMARC policy", "",
-     Reason.AUTHFAILURE),
+    ("5.7.26", "550-5.7.26 Unauthenticated email is not accepted due to domain's DMARC policy", "", Reason.AUTHFAILURE),
     ("5.7.1", "550 5.7.1 Reverse DNS lookup for host 203.0.113.22 failed permanently", "MAIL", Reason.REQUIREPTR),
     ("5.7.1", "554 5.7.1 <a@example.org>: Relay access denied", "", Reason.NORELAYING),
     ("5.1.8", "553 5.1.8 Domain of sender address does not exist", "MAIL", Reason.REJECTED),
@@ -40,8 +47,12 @@ CASES = [
     ("5.4.6", "554 5.4.6 Too many hops", "", Reason.NETWORKERROR),
     ("4.3.2", "452 4.3.2 Connection rate limit exceeded", "", Reason.TOOMANYCONN),
     ("5.1.6", "550 5.1.6 recipient no longer on server", "", Reason.HASMOVED),
-    ("", "The domain example.org doesn't receive email according to the administrator: returned Null MX", "",
-     Reason.NOTACCEPT),
+    (
+        "",
+        "The domain example.org doesn't receive email according to the administrator: returned Null MX",
+        "",
+        Reason.NOTACCEPT,
+    ),
     ("5.6.9", "550 5.6.9 improper use of 8-bit data in message header", "", Reason.CONTENTERROR),
     ("", "554 Transaction failed: Duplicate header 'DKIM-Signature'", "", Reason.NOTCOMPLIANTRFC),
     ("", "550 Rejected", "MAIL", Reason.REJECTED),
@@ -60,39 +71,63 @@ CASES = [
     ("", "550 Requested action not taken: mailbox unavailable", "", Reason.FILTERED),
     ("5.1.1", "550 5.1.1 Requested action not taken: mailbox unavailable", "", Reason.USERUNKNOWN),
     ("5.2.2", "554 5.2.2 mailbox full; STOREDRV.Deliver.Exception:QuotaExceededException", "", Reason.MAILBOXFULL),
-    ("", "550 STOREDRV.Deliver.Exception:QuotaExceededException.MapiExceptionShutoffQuotaExceeded", "",
-     Reason.MAILBOXFULL),
-    ("5.3.4", "552 5.3.4 RESOLVER.RST.SendSizeLimit.Org; message too large for this organization", "",
-     Reason.MESGTOOBIG),
+    (
+        "",
+        "550 STOREDRV.Deliver.Exception:QuotaExceededException.MapiExceptionShutoffQuotaExceeded",
+        "",
+        Reason.MAILBOXFULL,
+    ),
+    (
+        "5.3.4",
+        "552 5.3.4 RESOLVER.RST.SendSizeLimit.Org; message too large for this organization",
+        "",
+        Reason.MESGTOOBIG,
+    ),
     ("5.7.606", "550 5.7.606 Access denied, banned sending IP [192.0.2.1]", "", Reason.BLOCKED),
     ("", "Connected to 192.0.2.1 but sender was rejected. Remote host said: 553 sorry", "", Reason.REJECTED),
     ("", "Connected to 192.0.2.1 but greeting failed.", "", Reason.BLOCKED),
     ("5.1.2", "Sorry, I couldn't find any host named example.org. (#5.1.2)", "", Reason.HOSTUNKNOWN),
     ("5.4.6", "This message is looping: it already has my Delivered-To line. (#5.4.6)", "", Reason.NETWORKERROR),
     ("4.0.0", "Cannot send message for 5 days", "", Reason.EXPIRED),
-    ("", "all hosts for 'example.org' have been failing for a long time (and retry time not reached)", "",
-     Reason.EXPIRED),
-    ("", "Too many \"Received\" headers - suspected mail loop", "", Reason.NETWORKERROR),
+    (
+        "",
+        "all hosts for 'example.org' have been failing for a long time (and retry time not reached)",
+        "",
+        Reason.EXPIRED,
+    ),
+    ("", 'Too many "Received" headers - suspected mail loop', "", Reason.NETWORKERROR),
     ("5.0.0", "550 'a@example.org' is not a registered gateway user", "", Reason.REJECTED),
     ("", "550 5.7.1 BATV failed to verify", "", Reason.REJECTED),
     ("", "550 This address no longer accepts mail", "", Reason.SUSPEND),
     ("5.7.1", "553 sorry, that domain isn't in my list of allowed rcpthosts (#5.7.1)", "", Reason.NORELAYING),
-    ("4.2.1", "450-4.2.1 The user you are trying to contact is receiving mail at a rate that prevents additional "
-     "messages from being delivered", "", Reason.SPEEDING),
+    (
+        "4.2.1",
+        "450-4.2.1 The user you are trying to contact is receiving mail at a rate that prevents additional "
+        "messages from being delivered",
+        "",
+        Reason.SPEEDING,
+    ),
     ("5.0.0", "", "", Reason.ONHOLD),
     ("", "", "", Reason.UNDEFINED),
     # Wordings added when generalising (sentences written for this table, not copied from the corpus).
     ("", "550 5.1.10 neko.example: an MX or SRV record indicated no SMTP service", "", Reason.NOTACCEPT),
-    ("5.4.4", "Name service error for name=neko.example type=MX: Malformed or unexpected name server reply", "",
-     Reason.NETWORKERROR),
+    (
+        "5.4.4",
+        "Name service error for name=neko.example type=MX: Malformed or unexpected name server reply",
+        "",
+        Reason.NETWORKERROR,
+    ),
     ("", "DNS lookup of neko.example got SERVFAIL from every name server", "", Reason.NETWORKERROR),
     ("", "550 <a@example.org>: Recipient address rejected.", "RCPT", Reason.USERUNKNOWN),
-    ("5.0.0", "550 5.0.0 <a@example.org>: Recipient address rejected: held for review", "RCPT",
-     Reason.FILTERED),
+    ("5.0.0", "550 5.0.0 <a@example.org>: Recipient address rejected: held for review", "RCPT", Reason.FILTERED),
     ("5.6.0", "550 5.6.0 <a@example.org>: Recipient address rejected: attachment type", "RCPT", Reason.CONTENTERROR),
     ("5.7.1", "554 5.7.1 this server is not configured to relay mail for shop.example", "RCPT", Reason.NORELAYING),
-    ("4.7.0", "421 4.7.0 mail from 192.0.2.7 deferred because of user complaints about earlier messages", "",
-     Reason.BADREPUTATION),
+    (
+        "4.7.0",
+        "421 4.7.0 mail from 192.0.2.7 deferred because of user complaints about earlier messages",
+        "",
+        Reason.BADREPUTATION,
+    ),
     ("", "550 Client host blocked because it sent spam to our users last week", "", Reason.BLOCKED),
     ("", "554 invalid IP for sending mail of domain shop.example", "RCPT", Reason.BLOCKED),
     ("", "550 message refused: blacklisted URL in message body (see uribl)", "DATA", Reason.SPAMDETECTED),
@@ -103,11 +138,14 @@ CASES = [
     ("5.7.1", "550 5.7.1 <a@example.org>: the account a@example.org is temporarily locked", "RCPT", Reason.SUSPEND),
     ("", "550 Please turn on SMTP authentication in your mail program", "", Reason.SECURITYERROR),
     ("", "Network error on every destination MX of neko.example", "", Reason.NETWORKERROR),
-    ("4.4.2", "lost connection with mx.neko.example[192.0.2.9] while performing the HELO handshake", "",
-     Reason.NETWORKERROR),
+    (
+        "4.4.2",
+        "lost connection with mx.neko.example[192.0.2.9] while performing the HELO handshake",
+        "",
+        Reason.NETWORKERROR,
+    ),
     ("", "No MX record found for domain neko.example", "", Reason.NOTACCEPT),
-    ("5.4.4", "Sorry, I couldn't find a mail exchanger or IP address for neko.example. (#5.4.4)", "",
-     Reason.NOTACCEPT),
+    ("5.4.4", "Sorry, I couldn't find a mail exchanger or IP address for neko.example. (#5.4.4)", "", Reason.NOTACCEPT),
     ("", "Delivery to a@example.org was aborted after 3.0 hour(s) of trying", "", Reason.EXPIRED),
     ("", "host mx.neko.example [192.0.2.4]: 500 Line limit exceeded, message refused", "DATA", Reason.MESGTOOBIG),
     ("", "<a@@example.org>: malformed address: unexpected @ in the local part", "", Reason.SYNTAXERROR),
@@ -116,8 +154,9 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(("status", "text", "command", "expected"), CASES, ids=[c[3].value + ":" + c[1][:30]
-                                                                              for c in CASES])
+@pytest.mark.parametrize(
+    ("status", "text", "command", "expected"), CASES, ids=[c[3].value + ":" + c[1][:30] for c in CASES]
+)
 def test_reason_table(status, text, command, expected):
     assert reasons.decide(status, text, command) is expected
 
@@ -159,17 +198,21 @@ def _allowed_status(rule: reasons.TextRule) -> str:
     return ".".join(parts + ["0"] * (3 - len(parts)))
 
 
-@pytest.mark.parametrize("index", range(len(reasons.TEXT_RULES)),
-                         ids=[f"{r.reason.value}:{r.example[:30]}" for r in reasons.TEXT_RULES])
+@pytest.mark.parametrize(
+    "index", range(len(reasons.TEXT_RULES)), ids=[f"{r.reason.value}:{r.example[:30]}" for r in reasons.TEXT_RULES]
+)
 def test_every_wording_decides_its_own_example(index):
     rule = reasons.TEXT_RULES[index]
     text, status = reasons.normalize(rule.example), _allowed_status(rule)
     assert re.search(rule.pattern, text), "the row does not match its own example"
     assert reasons.from_text(text, status) is rule.reason
     # No earlier row takes the example, not even one of the same reason: every row decides something.
-    first = next(i for i, r in enumerate(reasons.TEXT_RULES)
-                 if not (r.statuses and status and not status.startswith(tuple(r.statuses.split(","))))
-                 and re.search(r.pattern, text))
+    first = next(
+        i
+        for i, r in enumerate(reasons.TEXT_RULES)
+        if not (r.statuses and status and not status.startswith(tuple(r.statuses.split(","))))
+        and re.search(r.pattern, text)
+    )
     assert first == index, f"row {first} ({reasons.TEXT_RULES[first].pattern!r}) takes the example first"
 
 

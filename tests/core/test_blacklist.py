@@ -30,7 +30,9 @@ def test_remove_keeps_history_with_who_and_why(engine):
     shown = blacklist.show(engine, "a@example.com")
     assert shown["entry"] is None
     assert [(h["action"], h["reason"], h["actor"]) for h in shown["history"]] == [
-        ("added", "complaint", "alice"), ("removed", "complaint", "bob")]
+        ("added", "complaint", "alice"),
+        ("removed", "complaint", "bob"),
+    ]
     assert shown["history"][1]["note"] == "customer asked to resubscribe"
 
 

@@ -65,6 +65,12 @@ def test_big_imports_leave_the_planner_statistics_on_postgresql(engine, db_url):
     segments.import_members(engine, "big", io.BytesIO(rows))
     blacklist.import_file(engine, io.BytesIO(rows))
     with engine.connect() as conn:
-        tuples = dict(conn.execute(text("SELECT relname, reltuples FROM pg_class "
-                                        "WHERE relname IN ('contacts', 'segment_members', 'blacklist')")).all())
+        tuples = dict(
+            conn.execute(
+                text(
+                    "SELECT relname, reltuples FROM pg_class "
+                    "WHERE relname IN ('contacts', 'segment_members', 'blacklist')"
+                )
+            ).all()
+        )
     assert tuples == {"contacts": 12_000, "segment_members": 12_000, "blacklist": 12_000}

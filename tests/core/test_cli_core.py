@@ -16,8 +16,10 @@ def run(tmp_path):
     env = {**os.environ, "SENDWELL_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}", "COLUMNS": "200"}
 
     def _run(*args, stdin: str | None = None):
-        return subprocess.run([*SENDWELL, *args], input=stdin, capture_output=True, text=True, env=env,
-                              cwd=tmp_path, timeout=60)
+        return subprocess.run(
+            [*SENDWELL, *args], input=stdin, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60
+        )
+
     return _run
 
 
@@ -27,8 +29,9 @@ def test_import_reports_bad_rows_without_traceback(run, tmp_path):
     r = run("contacts", "import", str(f), "--json")
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
-    assert out["imported"] == 2 and out["rejected"] == [{"line": 3, "text": "broken@",
-                                                          "reason": "missing domain after '@'"}]
+    assert out["imported"] == 2 and out["rejected"] == [
+        {"line": 3, "text": "broken@", "reason": "missing domain after '@'"}
+    ]
     r = run("contacts", "count", "--json")
     assert json.loads(r.stdout) == {"count": 2}
 
@@ -56,8 +59,22 @@ def test_campaign_with_segments_round_trip(run, tmp_path):
     run("segments", "create", "vip")
     run("segments", "add", "vip", "a@example.com", "b@example.com")
     run("segments", "create", "nope")
-    r = run("campaigns", "create", "launch", "--subject", "Hi", "--from", "Shop <news@example.com>",
-            "--text", "body.txt", "--segment", "vip", "--exclude", "nope", "--json")
+    r = run(
+        "campaigns",
+        "create",
+        "launch",
+        "--subject",
+        "Hi",
+        "--from",
+        "Shop <news@example.com>",
+        "--text",
+        "body.txt",
+        "--segment",
+        "vip",
+        "--exclude",
+        "nope",
+        "--json",
+    )
     assert r.returncode == 0, r.stderr
     shown = json.loads(run("campaigns", "show", "launch", "--json").stdout)
     assert shown["include"] == ["vip"] and shown["exclude"] == ["nope"] and shown["state"] == "draft"

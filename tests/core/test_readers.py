@@ -37,14 +37,16 @@ def test_utf16_tab_separated_from_excel_unicode_text():
 
 
 def test_csv_bad_rows_reported_with_their_line_and_good_rows_kept():
-    data = (b"email,first_name,plan\n"
-            b"a@example.com,Ann,pro\n"
-            b"not-an-address,Bob,free\n"
-            b"c@example.com,Cy\n"
-            b",Nobody,free\n"
-            b'"d@example.com","multi\nline",pro\n'
-            b"e@@example.com,E,free\n"
-            b"f@example.com,F,free,,\n")
+    data = (
+        b"email,first_name,plan\n"
+        b"a@example.com,Ann,pro\n"
+        b"not-an-address,Bob,free\n"
+        b"c@example.com,Cy\n"
+        b",Nobody,free\n"
+        b'"d@example.com","multi\nline",pro\n'
+        b"e@@example.com,E,free\n"
+        b"f@example.com,F,free,,\n"
+    )
     assert good(data) == ["a@example.com", "d@example.com", "f@example.com"]
     found = {r.line: r.error for r in rows(data) if r.address is None}
     assert set(found) == {3, 4, 5, 8}
@@ -53,13 +55,21 @@ def test_csv_bad_rows_reported_with_their_line_and_good_rows_kept():
 
 
 def test_pasted_text_with_names_and_mixed_separators():
-    data = (b'"Smith, John" <John.Smith@Example.com>, jane@example.org; bob@example.net\n'
-            b"Carol\tcarol@example.com\n"
-            b"\n"
-            b"mailto:dave@example.com eve@example.com\n"
-            b"just some words\n")
-    assert good(data) == ["john.smith@example.com", "jane@example.org", "bob@example.net",
-                          "carol@example.com", "dave@example.com", "eve@example.com"]
+    data = (
+        b'"Smith, John" <John.Smith@Example.com>, jane@example.org; bob@example.net\n'
+        b"Carol\tcarol@example.com\n"
+        b"\n"
+        b"mailto:dave@example.com eve@example.com\n"
+        b"just some words\n"
+    )
+    assert good(data) == [
+        "john.smith@example.com",
+        "jane@example.org",
+        "bob@example.net",
+        "carol@example.com",
+        "dave@example.com",
+        "eve@example.com",
+    ]
     assert bad(data) == [(5, "just some words")]
 
 

@@ -25,8 +25,9 @@ def _mode(path) -> int:
 def test_the_database_sendwell_creates_is_readable_by_its_owner_only(tmp_path, usual_umask):
     """Finding 8: the SQLite file was 0644, and a local user forged an admin session from its HMAC secret."""
     db = tmp_path / "sendwell.db"
-    r = CliRunner().invoke(cli_app, ["--database", str(db), "users", "create", "ops", "--password-stdin"],
-                           input="a long password\n")
+    r = CliRunner().invoke(
+        cli_app, ["--database", str(db), "users", "create", "ops", "--password-stdin"], input="a long password\n"
+    )
     assert r.exit_code == 0, r.output
     engine = open_database(f"sqlite:///{db}")
     with engine.connect() as conn:  # a reader keeps the -wal and -shm files in place

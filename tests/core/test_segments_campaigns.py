@@ -37,20 +37,23 @@ def test_segment_in_use_cannot_be_deleted(engine):
 def test_segment_from_campaign_errors(engine):
     segments.create(engine, "all")
     segments.add(engine, "all", ["a@example.com", "b@example.com", "c@example.com"])
-    cid = campaigns.create_campaign(engine, name="c", subject="s", from_addr="me@example.com", text="t",
-                                    include=["all"])
+    cid = campaigns.create_campaign(
+        engine, name="c", subject="s", from_addr="me@example.com", text="t", include=["all"]
+    )
     campaigns.start_campaign(engine, cid)
     with engine.begin() as conn:
-        conn.execute(update(recipients).where(recipients.c.email.in_(["a@example.com", "c@example.com"]))
-                     .values(status="error"))
+        conn.execute(
+            update(recipients).where(recipients.c.email.in_(["a@example.com", "c@example.com"])).values(status="error")
+        )
     assert segments.create_from_campaign(engine, "dead", cid, ["error"]) == 2
     assert sorted(m["email"] for m in segments.iter_members(engine, "dead")) == ["a@example.com", "c@example.com"]
 
 
 def test_campaign_validation_names_the_field(engine):
     with pytest.raises(UserError, match="^subject: must be a single line") as err:
-        campaigns.create_campaign(engine, name="c", subject="Hi\r\nBcc: x@evil.com", from_addr="me@example.com",
-                                  text="t")
+        campaigns.create_campaign(
+            engine, name="c", subject="Hi\r\nBcc: x@evil.com", from_addr="me@example.com", text="t"
+        )
     assert err.value.field == "subject"
     with pytest.raises(UserError, match="^from_addr: 'not an address'") as err:
         campaigns.create_campaign(engine, name="c", subject="s", from_addr="not an address", text="t")
@@ -60,8 +63,9 @@ def test_campaign_validation_names_the_field(engine):
     assert err.value.field == "html"
     with pytest.raises(UserError, match="both included and excluded"):
         segments.create(engine, "s1")
-        campaigns.create_campaign(engine, name="c", subject="s", from_addr="me@example.com", text="t",
-                                  include=["s1"], exclude=["s1"])
+        campaigns.create_campaign(
+            engine, name="c", subject="s", from_addr="me@example.com", text="t", include=["s1"], exclude=["s1"]
+        )
 
 
 def test_edit_only_while_draft(engine):

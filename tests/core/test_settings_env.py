@@ -22,8 +22,11 @@ ENV_READERS = {
 
 
 def test_no_module_but_config_reads_the_environment():
-    readers = {str(p.relative_to(SRC)) for p in SRC.rglob("*.py")
-               if re.search(r"os\.environ|getenv\(", p.read_text(encoding="utf-8"))}
+    readers = {
+        str(p.relative_to(SRC))
+        for p in SRC.rglob("*.py")
+        if re.search(r"os\.environ|getenv\(", p.read_text(encoding="utf-8"))
+    }
     assert readers - {"config.py"} == set(ENV_READERS)
 
 
@@ -37,9 +40,25 @@ def test_database_url_from_the_environment_goes_through_settings(monkeypatch, tm
 
 
 def _generate(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> dict:
-    r = CliRunner().invoke(app, ["--database", str(tmp_path / "x.db"), *args, "dkim", "generate", "--domain",
-                                 "shop.example", "--selector", "s1", "--algorithm", "ed25519", "--json"],
-                           env=env, catch_exceptions=False)
+    r = CliRunner().invoke(
+        app,
+        [
+            "--database",
+            str(tmp_path / "x.db"),
+            *args,
+            "dkim",
+            "generate",
+            "--domain",
+            "shop.example",
+            "--selector",
+            "s1",
+            "--algorithm",
+            "ed25519",
+            "--json",
+        ],
+        env=env,
+        catch_exceptions=False,
+    )
     assert r.exit_code == 0, r.output
     return json.loads(r.output)
 
@@ -62,15 +81,27 @@ def test_disposable_file_from_the_environment_goes_through_settings(tmp_path, mo
     settings = load_settings(None, env={"SENDWELL_DISPOSABLE_FILE": str(extra)})
     assert settings.verify.disposable_file == str(extra)
     # the long name beats the short one, as for SENDWELL_SMTP_URL
-    assert load_settings(None, env={"SENDWELL_DISPOSABLE_FILE": "a", "SENDWELL_VERIFY_DISPOSABLE_FILE": "b"}
-                         ).verify.disposable_file == "b"
-    r = CliRunner().invoke(app, ["--database", str(tmp_path / "x.db"), "verify", "--offline", "--jsonl", "-"],
-                           input="ann@throwaway.example\n", env={"SENDWELL_DISPOSABLE_FILE": str(extra)},
-                           catch_exceptions=False)
+    assert (
+        load_settings(
+            None, env={"SENDWELL_DISPOSABLE_FILE": "a", "SENDWELL_VERIFY_DISPOSABLE_FILE": "b"}
+        ).verify.disposable_file
+        == "b"
+    )
+    r = CliRunner().invoke(
+        app,
+        ["--database", str(tmp_path / "x.db"), "verify", "--offline", "--jsonl", "-"],
+        input="ann@throwaway.example\n",
+        env={"SENDWELL_DISPOSABLE_FILE": str(extra)},
+        catch_exceptions=False,
+    )
     assert r.exit_code == 0, r.output
     assert "disposable" in json.loads(r.output)["reasons"]
-    r = CliRunner().invoke(app, ["--database", str(tmp_path / "x.db"), "verify", "--offline", "--jsonl", "-"],
-                           input="ann@throwaway.example\n", catch_exceptions=False)
+    r = CliRunner().invoke(
+        app,
+        ["--database", str(tmp_path / "x.db"), "verify", "--offline", "--jsonl", "-"],
+        input="ann@throwaway.example\n",
+        catch_exceptions=False,
+    )
     assert "disposable" not in json.loads(r.output)["reasons"]
 
 

@@ -19,8 +19,9 @@ def test_pool_signs_batches_that_verify(tmp_path):
     sd.generate_key("shop.example", "s1", sd.Algorithm.RSA, directory=tmp_path, bits=1024)
     sd.generate_key("shop.example", "e1", sd.Algorithm.ED25519, directory=tmp_path)
     records = {f"{e.dns_name}.".encode(): sd.dns_record(tmp_path, e)[1].encode() for e in sd.load_index(tmp_path)}
-    messages = [f"From: news@shop.example\nTo: u{i}@example.org\nSubject: n{i}\n\nhello {i}  \n".encode()
-                for i in range(7)]
+    messages = [
+        f"From: news@shop.example\nTo: u{i}@example.org\nSubject: n{i}\n\nhello {i}  \n".encode() for i in range(7)
+    ]
     with sd.SigningPool("shop.example", tmp_path, processes=2, chunk=3) as pool:
         signed = pool.sign_many(messages)
         signed_async = asyncio.run(pool.sign_batch(messages[:4]))

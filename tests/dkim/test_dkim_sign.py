@@ -56,9 +56,14 @@ def signer_for(keys: Path, algorithm: sd.Algorithm) -> sd.Signer:
 
 
 def campaign_message(reply_to: str | None = None, public_url: str = "https://mail.shop.example") -> bytes:
-    content = CampaignContent(3, "Autumn news for {{ first_name }}", "Shop <news@shop.example>",
-                              html="<p>Hello   {{ first_name }},\t<b>sale</b>  </p>\n\n\n",
-                              text="Hello {{ first_name }}  \nsee you\n", reply_to=reply_to)
+    content = CampaignContent(
+        3,
+        "Autumn news for {{ first_name }}",
+        "Shop <news@shop.example>",
+        html="<p>Hello   {{ first_name }},\t<b>sale</b>  </p>\n\n\n",
+        text="Hello {{ first_name }}  \nsee you\n",
+        reply_to=reply_to,
+    )
     prepared = PreparedCampaign(content, Links("s3cret", "bounces.shop.example", public_url))
     return prepared.render(Personal(11, "ann@example.org", {"first_name": "Ann"})).data
 
@@ -80,8 +85,10 @@ def test_signed_campaign_message_verifies_against_published_key(keys, dns, algor
     signed = signer_for(keys, algorithm).sign(campaign_message())
     assert signed.startswith(b"DKIM-Signature: v=1; a=" + algorithm.tag)
     assert verify(signed, dns)
-    assert ("rsa1._domainkey.shop.example" if algorithm is sd.Algorithm.RSA else "ed1._domainkey.shop.example",
-            "TXT") in dns.queries
+    assert (
+        "rsa1._domainkey.shop.example" if algorithm is sd.Algorithm.RSA else "ed1._domainkey.shop.example",
+        "TXT",
+    ) in dns.queries
 
 
 @pytest.mark.parametrize("algorithm", list(sd.Algorithm))
@@ -102,8 +109,9 @@ def test_tampered_subject_and_added_from_fail(keys, dns):
 def test_whitespace_changes_in_transit_still_verify(keys, dns):
     """relaxed/relaxed: refolding headers and trailing blanks added by relays do not break the signature."""
     signed = signer_for(keys, sd.Algorithm.ED25519).sign(campaign_message())
-    changed = signed.replace(b"Subject: Autumn news", b"Subject:   Autumn\r\n  news").replace(b"see you\r\n",
-                                                                                           b"see you \t\r\n")
+    changed = signed.replace(b"Subject: Autumn news", b"Subject:   Autumn\r\n  news").replace(
+        b"see you\r\n", b"see you \t\r\n"
+    )
     assert changed != signed
     assert verify(changed + b"\r\n\r\n", dns)
 
@@ -111,12 +119,21 @@ def test_whitespace_changes_in_transit_still_verify(keys, dns):
 def test_header_list_covers_what_bulk_senders_must_sign(keys):
     signed = signer_for(keys, sd.Algorithm.RSA).sign(campaign_message())
     h = tag(signed, b"h").split(b":")
-    assert h == [b"from", b"to", b"subject", b"date", b"message-id", b"list-unsubscribe", b"list-unsubscribe-post",
-                 b"mime-version", b"content-type", b"from"]
+    assert h == [
+        b"from",
+        b"to",
+        b"subject",
+        b"date",
+        b"message-id",
+        b"list-unsubscribe",
+        b"list-unsubscribe-post",
+        b"mime-version",
+        b"content-type",
+        b"from",
+    ]
     assert tag(signed, b"c") == b"relaxed/relaxed"
     assert tag(signed, b"d") == b"shop.example"
-    with_reply = signer_for(keys, sd.Algorithm.RSA).sign(campaign_message(reply_to="help@shop.example",
-                                                                          public_url=""))
+    with_reply = signer_for(keys, sd.Algorithm.RSA).sign(campaign_message(reply_to="help@shop.example", public_url=""))
     h = tag(with_reply, b"h").split(b":")
     assert b"reply-to" in h and b"list-unsubscribe-post" not in h  # no one-click without a public URL
 
@@ -127,8 +144,9 @@ def test_dual_signature_both_verify(keys, dns):
     signed = signer.sign(campaign_message())
     assert signed.count(b"DKIM-Signature:") == 2
     assert verify(signed, dns, 0) and verify(signed, dns, 1)
-    algorithms = {dkimpy.util.parse_tag_value(v)[b"a"] for n, v in dkimpy.DKIM(signed).headers
-                  if n.lower() == b"dkim-signature"}
+    algorithms = {
+        dkimpy.util.parse_tag_value(v)[b"a"] for n, v in dkimpy.DKIM(signed).headers if n.lower() == b"dkim-signature"
+    }
     assert algorithms == {b"rsa-sha256", b"ed25519-sha256"}
 
 
@@ -152,13 +170,15 @@ _line = st.text(st.sampled_from("ab c\t  ."), max_size=20)
 
 
 @settings(max_examples=50, deadline=None)
-@given(subject=_header_text, fold=st.booleans(), lines=st.lists(_line, max_size=8),
-       blank_tail=st.integers(0, 3))
+@given(subject=_header_text, fold=st.booleans(), lines=st.lists(_line, max_size=8), blank_tail=st.integers(0, 3))
 def test_canonicalization_agrees_with_dkimpy(ed_signer, records, subject, fold, lines, blank_tail):
     """Any whitespace in header values and body lines: dkimpy's relaxed canonicalization agrees with ours."""
     subject_line = "Subject: " + (subject.replace(" ", "\r\n ", 1) if fold and " " in subject else subject)
-    message = (f"From: news@shop.example\r\nTo: a@example.org\r\n{subject_line}\r\n\r\n"
-               + "".join(line + "\r\n" for line in lines) + "\r\n" * blank_tail).encode()
+    message = (
+        f"From: news@shop.example\r\nTo: a@example.org\r\n{subject_line}\r\n\r\n"
+        + "".join(line + "\r\n" for line in lines)
+        + "\r\n" * blank_tail
+    ).encode()
     signed = ed_signer.sign(message)
     assert dkimpy.verify(signed, dnsfunc=lambda name, timeout=5: records.get(name))
 
@@ -166,7 +186,9 @@ def test_canonicalization_agrees_with_dkimpy(ed_signer, records, subject, fold, 
 def test_key_files_are_private_and_indexed(keys):
     entries = sd.load_index(keys)
     assert {(e.domain, e.selector, e.algorithm) for e in entries} == {
-        ("shop.example", "rsa1", sd.Algorithm.RSA), ("shop.example", "ed1", sd.Algorithm.ED25519)}
+        ("shop.example", "rsa1", sd.Algorithm.RSA),
+        ("shop.example", "ed1", sd.Algorithm.ED25519),
+    }
     for e in entries:
         assert stat.S_IMODE(os.stat(keys / e.file).st_mode) == 0o600
     with pytest.raises(UserError, match="already exists"):
@@ -201,8 +223,10 @@ def test_second_key_waits_until_activated(tmp_path):
     signer = sd.Signer.for_from_domain("shop.example", tmp_path)
     assert signer is not None and [k.selector for k in signer.keys] == ["s1"]  # s2's record may not be out yet
     sd.activate_key("shop.example", "s2", tmp_path)
-    assert {e.selector: e.state for e in sd.load_index(tmp_path)} == {"s1": sd.KeyState.RETIRED,
-                                                                     "s2": sd.KeyState.ACTIVE}
+    assert {e.selector: e.state for e in sd.load_index(tmp_path)} == {
+        "s1": sd.KeyState.RETIRED,
+        "s2": sd.KeyState.ACTIVE,
+    }
     signer = sd.Signer.for_from_domain("shop.example", tmp_path)
     assert signer is not None and [k.selector for k in signer.keys] == ["s2"]
     with pytest.raises(UserError, match="no DKIM key with selector 's9'"):

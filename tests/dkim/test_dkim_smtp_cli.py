@@ -27,7 +27,7 @@ class Inbox:
     def __init__(self) -> None:
         self.received: list[tuple[str, list[str], bytes]] = []
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, ANN201
+    async def handle_DATA(self, server, session, envelope):
         self.received.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content))
         return "250 2.0.0 queued"
 
@@ -44,8 +44,13 @@ def test_messages_sent_through_smtp_verify_on_arrival(tmp_path):
     sd.generate_key("shop.example", "s1", sd.Algorithm.RSA, directory=tmp_path)
     sd.generate_key("shop.example", "e1", sd.Algorithm.ED25519, directory=tmp_path)
     zone = {name: {"TXT": [value]} for name, value in (sd.dns_record(tmp_path, e) for e in sd.load_index(tmp_path))}
-    content = CampaignContent(5, "Hi {{ first_name }}", "Shop <news@shop.example>",
-                              html="<p>Dear  {{ first_name }}</p>", text="Dear {{ first_name }}\n")
+    content = CampaignContent(
+        5,
+        "Hi {{ first_name }}",
+        "Shop <news@shop.example>",
+        html="<p>Dear  {{ first_name }}</p>",
+        text="Dear {{ first_name }}\n",
+    )
     prepared = PreparedCampaign(content, Links("k", "bounces.shop.example", "https://mail.shop.example"))
     signer = sd.Signer.for_from_domain(content.from_addr, tmp_path)
     assert signer is not None
@@ -54,6 +59,7 @@ def test_messages_sent_through_smtp_verify_on_arrival(tmp_path):
     controller = Controller(inbox, hostname="127.0.0.1", port=free_port(), ready_timeout=10)
     controller.start()
     try:
+
         async def send_all() -> None:
             async with aiosmtplib.SMTP(hostname="127.0.0.1", port=controller.port, timeout=10) as smtp:
                 for p in people:
@@ -77,29 +83,47 @@ runner = CliRunner()
 
 def test_cli_generate_list_record(tmp_path):
     folder = str(tmp_path / "keys")
-    result = runner.invoke(app, ["dkim", "generate", "--domain", "Shop.Example", "--selector", "s2026",
-                                 "--dir", folder])
+    result = runner.invoke(
+        app, ["dkim", "generate", "--domain", "Shop.Example", "--selector", "s2026", "--dir", folder]
+    )
     assert result.exit_code == 0, result.output
     assert "s2026._domainkey.shop.example" in result.output
     assert "v=DKIM1; k=rsa; p=MII" in result.output
     pem = tmp_path / "keys" / "shop.example.s2026.rsa.pem"
     assert stat.S_IMODE(os.stat(pem).st_mode) == 0o600
-    result = runner.invoke(app, ["dkim", "generate", "--domain", "shop.example", "--selector", "ed",
-                                 "--algorithm", "ed25519", "--dir", folder, "--json"])
+    result = runner.invoke(
+        app,
+        [
+            "dkim",
+            "generate",
+            "--domain",
+            "shop.example",
+            "--selector",
+            "ed",
+            "--algorithm",
+            "ed25519",
+            "--dir",
+            folder,
+            "--json",
+        ],
+    )
     data = json.loads(result.output)
     assert data["dns_name"] == "ed._domainkey.shop.example" and data["dns_value"].startswith("v=DKIM1; k=ed25519; p=")
-    listed = [json.loads(line) for line in runner.invoke(app, ["dkim", "list", "--dir", folder, "--json"])
-              .output.splitlines()]
+    listed = [
+        json.loads(line) for line in runner.invoke(app, ["dkim", "list", "--dir", folder, "--json"]).output.splitlines()
+    ]
     assert [(r["selector"], r["algorithm"]) for r in listed] == [("s2026", "rsa"), ("ed", "ed25519")]
-    record = json.loads(runner.invoke(app, ["dkim", "record", "shop.example", "--selector", "s2026", "--dir", folder,
-                                            "--json"]).output)
+    record = json.loads(
+        runner.invoke(app, ["dkim", "record", "shop.example", "--selector", "s2026", "--dir", folder, "--json"]).output
+    )
     assert all(len(s) <= 255 for s in record["dns_strings"]) and "".join(record["dns_strings"]) == record["dns_value"]
 
 
 def test_cli_refuses_bad_input(tmp_path):
     folder = str(tmp_path)
-    bad = runner.invoke(app, ["dkim", "generate", "--domain", "shop.example", "--selector", "s1",
-                              "--algorithm", "dsa", "--dir", folder])
+    bad = runner.invoke(
+        app, ["dkim", "generate", "--domain", "shop.example", "--selector", "s1", "--algorithm", "dsa", "--dir", folder]
+    )
     assert bad.exit_code != 0 and "--algorithm" in str(bad.exception)
     bad = runner.invoke(app, ["dkim", "generate", "--domain", "bad domain", "--selector", "s1", "--dir", folder])
     assert bad.exit_code != 0 and "not a valid DNS name" in str(bad.exception)
@@ -121,12 +145,15 @@ def test_cli_sign_writes_a_verifiable_message(tmp_path):
 def test_cli_rotation_generate_then_activate(tmp_path):
     folder = str(tmp_path)
     for sel in ("s1", "s2"):
-        result = runner.invoke(app, ["dkim", "generate", "--domain", "shop.example", "--selector", sel, "--bits",
-                                     "1024", "--dir", folder])
+        result = runner.invoke(
+            app, ["dkim", "generate", "--domain", "shop.example", "--selector", sel, "--bits", "1024", "--dir", folder]
+        )
         assert result.exit_code == 0, result.output
     assert "already signs with another rsa key" in result.output and "dkim activate shop.example" in result.output
     result = runner.invoke(app, ["dkim", "activate", "shop.example", "--selector", "s2", "--dir", folder])
     assert result.exit_code == 0 and "now signs rsa with selector s2" in result.output
-    states = [json.loads(line)["state"] for line in runner.invoke(app, ["dkim", "list", "--dir", folder, "--json"])
-              .output.splitlines()]
+    states = [
+        json.loads(line)["state"]
+        for line in runner.invoke(app, ["dkim", "list", "--dir", folder, "--json"]).output.splitlines()
+    ]
     assert states == ["retired", "active"]

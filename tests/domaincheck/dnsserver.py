@@ -30,7 +30,7 @@ Zone = dict[str, dict[str, list[str]]]
 
 def txt_rdata(value: str) -> str:
     """A TXT value as dnspython rdata text: quoted 255-byte strings."""
-    chunks = [value[i:i + 255] for i in range(0, len(value), 255)] or [""]
+    chunks = [value[i : i + 255] for i in range(0, len(value), 255)] or [""]
     return " ".join('"' + c.replace("\\", "\\\\").replace('"', '\\"') + '"' for c in chunks)
 
 

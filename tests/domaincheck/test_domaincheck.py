@@ -31,8 +31,10 @@ def good_zone(keys: Path) -> dict:
     entry = dkim.load_index(keys)[0]
     _, value = dkim.dns_record(keys, entry)
     return {
-        "shop.example": {"MX": ["10 mx.shop.example."],
-                         "TXT": ["v=spf1 include:_spf.relay.example ip4:198.51.100.0/24 -all", "google-site-xyz"]},
+        "shop.example": {
+            "MX": ["10 mx.shop.example."],
+            "TXT": ["v=spf1 include:_spf.relay.example ip4:198.51.100.0/24 -all", "google-site-xyz"],
+        },
         "mx.shop.example": {"A": ["198.51.100.10"]},
         "_spf.relay.example": {"TXT": ["v=spf1 ip4:203.0.113.0/24 ip6:2001:db8::/32 ~all"]},
         "bounces.shop.example": {"MX": ["10 mx.shop.example."], "TXT": ["v=spf1 include:_spf.relay.example -all"]},
@@ -156,8 +158,9 @@ def test_dkim_selector_without_our_key_and_revoked_key(keys):
     zone = good_zone(keys)
     zone["old._domainkey.shop.example"] = {"TXT": ["v=DKIM1; k=rsa; p="]}
     zone["esp._domainkey.shop.example"] = zone["s1._domainkey.shop.example"]
-    zone["web._domainkey.shop.example"] = {"TXT": ["v=DKIM1; k=rsa; h=sha1; " + zone["esp._domainkey.shop.example"]
-                                                   ["TXT"][0].split("; ", 2)[2]]}
+    zone["web._domainkey.shop.example"] = {
+        "TXT": ["v=DKIM1; k=rsa; h=sha1; " + zone["esp._domainkey.shop.example"]["TXT"][0].split("; ", 2)[2]]
+    }
     report = run(zone, keys, selectors=["old", "esp", "web", "s1"])
     texts = [(f.level, f.detail.get("selector")) for f in report.of(Check.DKIM)]
     assert texts == [(Level.ERROR, "old"), (Level.WARN, "esp"), (Level.ERROR, "web"), (Level.OK, "s1")]
@@ -245,8 +248,21 @@ runner = CliRunner()
 def test_cli_json_and_exit_codes(keys):
     zone = good_zone(keys)
     with ZoneServer(zone) as server:
-        args = ["domain", "check", "shop.example", "--nameserver", f"127.0.0.1:{server.port}", "--relay-ip", RELAY,
-                "--bounce-domain", "bounces.shop.example", "--dir", str(keys), "--timeout", "1"]
+        args = [
+            "domain",
+            "check",
+            "shop.example",
+            "--nameserver",
+            f"127.0.0.1:{server.port}",
+            "--relay-ip",
+            RELAY,
+            "--bounce-domain",
+            "bounces.shop.example",
+            "--dir",
+            str(keys),
+            "--timeout",
+            "1",
+        ]
         result = runner.invoke(app, [*args, "--json"])
         assert result.exit_code == 0, result.output
         data = json.loads(result.output)

@@ -11,8 +11,11 @@ from sendwell.domaincheck.lookup import Dns, parse_nameserver
 from .dnsserver import ZoneServer
 
 ZONE = {
-    "a.example": {"TXT": ["v=spf1 a/24 mx//64 include:b.example redirect=c.example"], "A": ["192.0.2.10"],
-                  "MX": ["10 mx.a.example."]},
+    "a.example": {
+        "TXT": ["v=spf1 a/24 mx//64 include:b.example redirect=c.example"],
+        "A": ["192.0.2.10"],
+        "MX": ["10 mx.a.example."],
+    },
     "mx.a.example": {"AAAA": ["2001:db8:1::25"]},
     "b.example": {"TXT": ["v=spf1 ip4:198.51.100.7 exists:ok.b.example -all"]},
     "ok.b.example": {"A": ["127.0.0.2"]},
@@ -26,12 +29,15 @@ def dns():
         yield Dns(server.resolver(timeout=1.0))
 
 
-@pytest.mark.parametrize(("ip", "result"), [
-    ("192.0.2.200", "pass"),  # a/24
-    ("2001:db8:1::99", "pass"),  # mx//64
-    ("198.51.100.7", "pass"),  # include → ip4 (and exists matches anything else in b.example)
-    ("203.0.113.1", "pass"),  # include's exists: matches every IP
-])
+@pytest.mark.parametrize(
+    ("ip", "result"),
+    [
+        ("192.0.2.200", "pass"),  # a/24
+        ("2001:db8:1::99", "pass"),  # mx//64
+        ("198.51.100.7", "pass"),  # include → ip4 (and exists matches anything else in b.example)
+        ("203.0.113.1", "pass"),  # include's exists: matches every IP
+    ],
+)
 def test_check_host_mechanisms(dns, ip, result):
     assert spf.check_host(dns, ip, "a.example").result == result
 
@@ -51,9 +57,18 @@ def test_analysis_counts_lookups_across_the_tree(dns):
     assert a.final_all() is not None and a.final_all().qualifier == "~"  # through redirect=
 
 
-@pytest.mark.parametrize("record", ["v=spf1 foo:bar -all", "v=spf1 ip4:1.2.3 -all", "v=spf1 ip4:2001:db8::1 -all",
-                                    "v=spf1 include -all", "v=spf1 a/33", "v=spf1 redirect=a redirect=b",
-                                    "spf1 -all"])
+@pytest.mark.parametrize(
+    "record",
+    [
+        "v=spf1 foo:bar -all",
+        "v=spf1 ip4:1.2.3 -all",
+        "v=spf1 ip4:2001:db8::1 -all",
+        "v=spf1 include -all",
+        "v=spf1 a/33",
+        "v=spf1 redirect=a redirect=b",
+        "spf1 -all",
+    ],
+)
 def test_syntax_errors(record):
     with pytest.raises(spf.SpfSyntaxError):
         spf.parse(record)
@@ -62,8 +77,11 @@ def test_syntax_errors(record):
 def test_parse_terms():
     terms = spf.parse("v=spf1 -ip4:10.0.0.0/8 ~a:mail.example/24//64 ?mx exp=explain.example -all")
     assert [(t.qualifier, t.name, t.value, t.cidr4, t.cidr6) for t in terms if not t.modifier] == [
-        ("-", "ip4", "10.0.0.0/8", None, None), ("~", "a", "mail.example", 24, 64), ("?", "mx", "", None, None),
-        ("-", "all", "", None, None)]
+        ("-", "ip4", "10.0.0.0/8", None, None),
+        ("~", "a", "mail.example", 24, 64),
+        ("?", "mx", "", None, None),
+        ("-", "all", "", None, None),
+    ]
 
 
 def test_alignment_and_organizational_domain():

@@ -310,7 +310,7 @@ def _path(arg: str) -> str:
     _, _, rest = arg.partition(":")
     rest = rest.strip()
     if rest.startswith("<"):
-        return rest[1:rest.find(">")] if ">" in rest else rest[1:]
+        return rest[1 : rest.find(">")] if ">" in rest else rest[1:]
     return rest.split(" ", 1)[0]
 
 

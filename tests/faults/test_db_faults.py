@@ -28,8 +28,14 @@ from .faultsmtp import FaultServer
 
 def _cli(db_url: str, *args: str, cwd: Path) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SENDWELL_")}
-    return subprocess.Popen([sys.executable, "-m", "sendwell.cli", "--database", db_url, *args], cwd=cwd, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "sendwell.cli", "--database", db_url, *args],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def _write_list(path: Path, header: str, rows: list[str]) -> Path:
@@ -48,7 +54,7 @@ def _send_in_thread(engine, settings, cid: int, linger: float) -> tuple[threadin
     def run() -> None:
         try:
             out["report"] = send(engine, settings, [cid], linger=linger)
-        except Exception as err:  # noqa: BLE001 - the test reports it
+        except Exception as err:  # the test reports it
             out["raised"] = err
 
     thread = threading.Thread(target=run, name="sender")
@@ -71,17 +77,21 @@ def test_sqlite_cli_imports_while_a_send_runs_never_lock_nor_lose(sqlite_engine,
     new_contacts = [f"n{i}@example.com,Name {i}" for i in range(6000)]
     more_contacts = [f"m{i}@example.com,Other {i}" for i in range(3000)] + [campaign[0] + ",Changed"]
     banned = [f"b{i}@example.net" for i in range(3000)] + late_banned
-    files = [_write_list(tmp_path / "c1.csv", "email,name", new_contacts),
-             _write_list(tmp_path / "c2.csv", "email,name", more_contacts),
-             _write_list(tmp_path / "b.csv", "email", banned)]
+    files = [
+        _write_list(tmp_path / "c1.csv", "email,name", new_contacts),
+        _write_list(tmp_path / "c2.csv", "email,name", more_contacts),
+        _write_list(tmp_path / "b.csv", "email", banned),
+    ]
     with FaultServer(latency=0.02) as srv:
         cid = make_campaign(sqlite_engine, campaign)
         # a long SMTP timeout: answers held while the imports finish must not time out (and be sent twice)
         thread, out = _send_in_thread(sqlite_engine, fault_settings(srv.url, timeout=120), cid, linger=5)
         _wait(lambda: sum(srv.counts().values()) >= 10)  # the sender is writing outcomes
-        procs = [_cli(db_url, "contacts", "import", str(files[0]), cwd=tmp_path),
-                 _cli(db_url, "contacts", "import", str(files[1]), cwd=tmp_path),
-                 _cli(db_url, "blacklist", "import", str(files[2]), cwd=tmp_path)]
+        procs = [
+            _cli(db_url, "contacts", "import", str(files[0]), cwd=tmp_path),
+            _cli(db_url, "contacts", "import", str(files[1]), cwd=tmp_path),
+            _cli(db_url, "blacklist", "import", str(files[2]), cwd=tmp_path),
+        ]
         while any(p.poll() is None for p in procs):
             # keep the send going until every import is over, so they really overlap
             if sum(srv.counts().values()) >= len(campaign) - 60:
@@ -120,8 +130,13 @@ def _admin(db_url: str):
 
 def _terminate_others(conn, database: str, spare: set[int]) -> int:
     """Kill every backend of the test database except ours and `spare`: what a server restart does to us."""
-    pids = conn.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = :d AND pid <> pg_backend_pid()"),
-                        {"d": database}).scalars().all()
+    pids = (
+        conn.execute(
+            text("SELECT pid FROM pg_stat_activity WHERE datname = :d AND pid <> pg_backend_pid()"), {"d": database}
+        )
+        .scalars()
+        .all()
+    )
     killed = 0
     for pid in pids:
         if pid not in spare:
@@ -158,7 +173,7 @@ def test_postgres_connections_killed_between_transactions_sender_carries_on(engi
     assert srv.counts() == {a: 1 for a in addrs}
 
 
-def _kill_inside_a_transaction(db_url: str, database: str, until) -> int:  # noqa: ANN001
+def _kill_inside_a_transaction(db_url: str, database: str, until) -> int:
     """Lock the ledger so the sender's next statement waits inside its transaction, then kill that backend."""
     admin = _admin(db_url)
     killed = 0
@@ -233,8 +248,11 @@ def _refuse_connections(db_url: str, database: str, seconds: float) -> None:
 
 
 @pg_only
-@pytest.mark.parametrize("outage, reconnect, finished", [(2.0, 30.0, True), (3.0, 0.5, False)],
-                         ids=["outage-shorter-than-reconnect", "outage-longer-than-reconnect"])
+@pytest.mark.parametrize(
+    "outage, reconnect, finished",
+    [(2.0, 30.0, True), (3.0, 0.5, False)],
+    ids=["outage-shorter-than-reconnect", "outage-longer-than-reconnect"],
+)
 def test_postgres_down_for_a_while_sender_waits_or_stops_cleanly(engine, db_url, outage, reconnect, finished):
     """While the database refuses connections the sender waits up to `database.reconnect_seconds`: a shorter
     outage costs a pause; a longer one stops the run with a message (no traceback), and the next run finishes."""
@@ -274,12 +292,15 @@ def test_a_stop_during_a_database_outage_ends_the_run_at_once(engine, db_url):
     addrs = [f"s{i}@example.org" for i in range(150)]
     settings = fault_settings("", timeout=10, lease_seconds=1.0)
     with FaultServer(latency=0.005) as srv:
-        settings = replace(settings, smtp=replace(settings.smtp, urls=(srv.url,)),
-                           database=replace(settings.database, reconnect_seconds=60))
+        settings = replace(
+            settings,
+            smtp=replace(settings.smtp, urls=(srv.url,)),
+            database=replace(settings.database, reconnect_seconds=60),
+        )
         cid = make_campaign(engine, addrs)
         sender, box = Sender(engine, settings, campaign_ids=[cid], linger=5), {}
 
-        async def main():  # noqa: ANN202
+        async def main():
             box["loop"] = asyncio.get_running_loop()
             return await sender.run_async()
 
@@ -312,7 +333,7 @@ def test_a_relay_reservation_lost_with_its_connection_is_not_counted_twice(engin
 
     real, kills = usage.reserve_relay, []
 
-    def reserve_then_die(conn, *args):  # noqa: ANN001, ANN202
+    def reserve_then_die(conn, *args):
         reserved = real(conn, *args)
         if not kills:  # the first time only: the backend is really terminated, before the commit
             kills.append(conn.execute(text("SELECT pg_backend_pid()")).scalar())

@@ -83,8 +83,16 @@ def test_server_fault_never_marks_error_and_campaign_finishes_after_recovery(sql
         assert answer.split(" ")[0] in server_problem(sqlite_engine, cid), server_problem(sqlite_engine, cid)
 
 
-@pytest.mark.parametrize("case", [(Stage.CONNECT, "421 4.3.2 busy"), (Stage.MAIL, "451 4.3.0 try later"),
-                                  (Stage.EOD, Action.RESET), (Stage.RCPT, Action.STALL)], ids=_id)
+@pytest.mark.parametrize(
+    "case",
+    [
+        (Stage.CONNECT, "421 4.3.2 busy"),
+        (Stage.MAIL, "451 4.3.0 try later"),
+        (Stage.EOD, Action.RESET),
+        (Stage.RCPT, Action.STALL),
+    ],
+    ids=_id,
+)
 def test_lasting_server_fault_leaves_recipients_deferred_server_never_error(engine, fault_server, case):
     stage, answer = case
     cid = make_campaign(engine, ADDRS[:6])
@@ -139,12 +147,14 @@ def test_mixed_faults_on_many_connections_every_recipient_accounted_once(engine,
     """Several kinds of fault at once, four connections, 120 recipients: nothing lost, nothing doubled."""
     addrs = [f"m{i}@example.net" for i in range(120)]
     cid = make_campaign(engine, addrs)
-    fault_server.arm(Fault(Stage.CONNECT, "421 4.3.2 busy", times=2),
-                     Fault(Stage.RCPT, Action.DROP, times=3),
-                     Fault(Stage.BODY, Action.CUT, times=2),
-                     Fault(Stage.EOD, Action.RESET, times=3),
-                     Fault(Stage.EOD, "451 4.3.0 try again", times=2),
-                     Fault(Stage.MAIL, "452 4.3.1 no room", times=2))
+    fault_server.arm(
+        Fault(Stage.CONNECT, "421 4.3.2 busy", times=2),
+        Fault(Stage.RCPT, Action.DROP, times=3),
+        Fault(Stage.BODY, Action.CUT, times=2),
+        Fault(Stage.EOD, Action.RESET, times=3),
+        Fault(Stage.EOD, "451 4.3.0 try again", times=2),
+        Fault(Stage.MAIL, "452 4.3.1 no room", times=2),
+    )
     report = send(engine, fault_settings(fault_server.url, connections=4, batch_size=20), [cid], linger=6)
 
     assert report.stopped == "done", report
@@ -195,8 +205,9 @@ def test_server_recovering_while_a_send_runs_in_another_thread(sqlite_engine, fa
     cid = make_campaign(sqlite_engine, ADDRS)
     fault_server.arm(Fault(Stage.CONNECT, Action.DROP))
     result = {}
-    thread = threading.Thread(target=lambda: result.update(
-        r=send(sqlite_engine, fault_settings(fault_server.url), [cid], linger=8)))
+    thread = threading.Thread(
+        target=lambda: result.update(r=send(sqlite_engine, fault_settings(fault_server.url), [cid], linger=8))
+    )
     thread.start()
     time.sleep(1.0)
     assert fault_server.counts() == {}

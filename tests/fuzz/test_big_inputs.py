@@ -45,8 +45,14 @@ def run_child(args: list[str], cwd: Path) -> tuple[int, str, str, float]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SENDWELL_")}
     (cwd / "hwm_wrapper.py").write_text(WRAPPER)
     hwm = cwd / "child.hwm"
-    proc = subprocess.run([sys.executable, "hwm_wrapper.py", str(hwm), *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "hwm_wrapper.py", str(hwm), *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     return proc.returncode, proc.stdout, proc.stderr, int(hwm.read_text()) / 1024  # VmHWM is in KiB
 
 
@@ -72,17 +78,19 @@ print(r.kind.value, r.format, ",".join(x.address for x in r.recipients))
 
 def test_20mb_bounce_is_classified_in_bounded_memory(tmp_path):
     attachment = b"QUJD" * (21 * MB // 4)
-    body = b"\r\n".join([attachment[i:i + 76] for i in range(0, len(attachment), 76)])
-    head = (b"From: MAILER-DAEMON@mx.example.net\r\nTo: bounces@shop.example\r\nSubject: Undelivered Mail\r\n"
-            b"MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\r\n\r\n"
-            b"--B\r\nContent-Type: text/plain\r\n\r\n<kim@example.org>: host mx.example.org said: 550 5.1.1 "
-            b"<kim@example.org>: user unknown (in reply to RCPT TO command)\r\n"
-            b"--B\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example.net\r\n\r\n"
-            b"Final-Recipient: rfc822; kim@example.org\r\nAction: failed\r\nStatus: 5.1.1\r\n"
-            b"Diagnostic-Code: smtp; 550 5.1.1 user unknown\r\n\r\n"
-            b"--B\r\nContent-Type: message/rfc822\r\n\r\nFrom: news@shop.example\r\nTo: kim@example.org\r\n"
-            b"Subject: news\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"A\"\r\n\r\n"
-            b"--A\r\nContent-Type: application/pdf\r\nContent-Transfer-Encoding: base64\r\n\r\n")
+    body = b"\r\n".join([attachment[i : i + 76] for i in range(0, len(attachment), 76)])
+    head = (
+        b"From: MAILER-DAEMON@mx.example.net\r\nTo: bounces@shop.example\r\nSubject: Undelivered Mail\r\n"
+        b'MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary="B"\r\n\r\n'
+        b"--B\r\nContent-Type: text/plain\r\n\r\n<kim@example.org>: host mx.example.org said: 550 5.1.1 "
+        b"<kim@example.org>: user unknown (in reply to RCPT TO command)\r\n"
+        b"--B\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example.net\r\n\r\n"
+        b"Final-Recipient: rfc822; kim@example.org\r\nAction: failed\r\nStatus: 5.1.1\r\n"
+        b"Diagnostic-Code: smtp; 550 5.1.1 user unknown\r\n\r\n"
+        b"--B\r\nContent-Type: message/rfc822\r\n\r\nFrom: news@shop.example\r\nTo: kim@example.org\r\n"
+        b'Subject: news\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="A"\r\n\r\n'
+        b"--A\r\nContent-Type: application/pdf\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+    )
     (tmp_path / "big.eml").write_bytes(head + body + b"\r\n--A--\r\n--B--\r\n")
     assert (tmp_path / "big.eml").stat().st_size > 20 * MB
     (tmp_path / "classify.py").write_text(CLASSIFY)
@@ -144,8 +152,10 @@ def csv_300mb(tmp_path_factory) -> tuple[Path, int]:
 @pytest.mark.parametrize("command", ["blacklist", "contacts"])
 def test_300mb_csv_import_stays_under_200mb(csv_300mb, tmp_path, command):
     path, rows = csv_300mb
-    code, out, err, peak = run_child(["-m", "sendwell.cli", "--database", f"sqlite:///{tmp_path / 'i.db'}",
-                                      command, "import", str(path), "--json"], tmp_path)
+    code, out, err, peak = run_child(
+        ["-m", "sendwell.cli", "--database", f"sqlite:///{tmp_path / 'i.db'}", command, "import", str(path), "--json"],
+        tmp_path,
+    )
     assert code == 0, err
     assert f'"read": {rows}, "imported": {rows}' in out
     print(f"300 MB CSV, {rows} rows, {command} import: peak RSS {peak:.0f} MB")

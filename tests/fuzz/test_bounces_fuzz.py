@@ -34,9 +34,12 @@ def _classify_in_time(raw: bytes) -> BounceReport:
 
 
 # One mutation: (kind, position, end, junk). Positions are fractions of the message length.
-mutation = st.tuples(st.sampled_from(["cut", "insert", "replace", "crlf", "lf", "cr", "dup", "swap", "upper",
-                                      "nul", "highbit"]),
-                     st.floats(0, 1), st.floats(0, 1), st.binary(max_size=48))
+mutation = st.tuples(
+    st.sampled_from(["cut", "insert", "replace", "crlf", "lf", "cr", "dup", "swap", "upper", "nul", "highbit"]),
+    st.floats(0, 1),
+    st.floats(0, 1),
+    st.binary(max_size=48),
+)
 
 
 def _mutate(raw: bytes, kind: str, a: float, b: float, junk: bytes) -> bytes:
@@ -85,10 +88,26 @@ def test_arbitrary_bytes_finish_in_time(raw):
 
 
 @settings(max_examples=80, deadline=None)
-@given(headers=st.lists(st.tuples(st.sampled_from(["Content-Type", "Content-Transfer-Encoding", "Subject", "From",
-                                                    "Content-Disposition", "MIME-Version", "X-Failed-Recipients"]),
-                                  st.text(max_size=60)), max_size=6),
-       body=st.text(max_size=300))
+@given(
+    headers=st.lists(
+        st.tuples(
+            st.sampled_from(
+                [
+                    "Content-Type",
+                    "Content-Transfer-Encoding",
+                    "Subject",
+                    "From",
+                    "Content-Disposition",
+                    "MIME-Version",
+                    "X-Failed-Recipients",
+                ]
+            ),
+            st.text(max_size=60),
+        ),
+        max_size=6,
+    ),
+    body=st.text(max_size=300),
+)
 def test_arbitrary_header_text_never_crashes(headers, body):
     head = "".join(f"{name}: {value}\r\n" for name, value in headers)
     raw = (head + "\r\n" + body).encode("utf-8", "surrogatepass")
@@ -101,22 +120,30 @@ def test_arbitrary_header_text_never_crashes(headers, body):
 def test_every_real_bounce_nested_in_another_still_classifies():
     for path in FIXTURES[:20]:
         inner = path.read_bytes()
-        outer = (b"From: postmaster@relay.example\r\nSubject: Returned mail\r\nMIME-Version: 1.0\r\n"
-                 b"Content-Type: multipart/mixed; boundary=\"outer\"\r\n\r\n--outer\r\nContent-Type: text/plain\r\n\r\n"
-                 b"see attached\r\n--outer\r\nContent-Type: message/rfc822\r\n\r\n" + inner + b"\r\n--outer--\r\n")
+        outer = (
+            b"From: postmaster@relay.example\r\nSubject: Returned mail\r\nMIME-Version: 1.0\r\n"
+            b'Content-Type: multipart/mixed; boundary="outer"\r\n\r\n--outer\r\nContent-Type: text/plain\r\n\r\n'
+            b"see attached\r\n--outer\r\nContent-Type: message/rfc822\r\n\r\n" + inner + b"\r\n--outer--\r\n"
+        )
         assert _classify_in_time(outer).format != "unreadable", path.name
 
 
 BROKEN_HEADERS = {
-    "8-bit boundary": (b"From: MAILER-DAEMON@mx.example.net\r\nSubject: Undelivered Mail Returned to Sender\r\n"
-                       b"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"B\xe9\"\r\n\r\n--B\xe9\r\n"
-                       b"Content-Type: text/plain\r\n\r\n<kim@example.org>: 550 5.1.1 user unknown\r\n--B\xe9--\r\n"),
-    "8-bit charset": (b"From: MAILER-DAEMON@mx.example.net\r\nSubject: Undelivered Mail Returned to Sender\r\n"
-                      b"Content-Type: text/plain; charset=\"utf-8\xe9\"\r\n\r\n"
-                      b"<kim@example.org>: 550 5.1.1 user unknown\r\n"),
-    "NUL in charset": (b"From: MAILER-DAEMON@mx.example.net\r\nSubject: Undelivered Mail Returned to Sender\r\n"
-                       b"Content-Type: text/plain; charset=\"utf\x008\"\r\n\r\n"
-                       b"<kim@example.org>: 550 5.1.1 user unknown\r\n"),
+    "8-bit boundary": (
+        b"From: MAILER-DAEMON@mx.example.net\r\nSubject: Undelivered Mail Returned to Sender\r\n"
+        b'MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="B\xe9"\r\n\r\n--B\xe9\r\n'
+        b"Content-Type: text/plain\r\n\r\n<kim@example.org>: 550 5.1.1 user unknown\r\n--B\xe9--\r\n"
+    ),
+    "8-bit charset": (
+        b"From: MAILER-DAEMON@mx.example.net\r\nSubject: Undelivered Mail Returned to Sender\r\n"
+        b'Content-Type: text/plain; charset="utf-8\xe9"\r\n\r\n'
+        b"<kim@example.org>: 550 5.1.1 user unknown\r\n"
+    ),
+    "NUL in charset": (
+        b"From: MAILER-DAEMON@mx.example.net\r\nSubject: Undelivered Mail Returned to Sender\r\n"
+        b'Content-Type: text/plain; charset="utf\x008"\r\n\r\n'
+        b"<kim@example.org>: 550 5.1.1 user unknown\r\n"
+    ),
 }
 
 
@@ -131,8 +158,10 @@ def _repeated_blocks(n: int) -> bytes:
     """A plain-text bounce pasting the same recipient's DSN fields n times (seen in broken MTAs and mutations)."""
     block = "Final-Recipient: rfc822;kim@example.jp\r\nAction: failed\r\nRemote-MTA: dns; mx.example.jp\r\n\r\n"
     blocks = block * n
-    return ("From: MAILER-DAEMON@mx.example.net\r\nTo: b@s.example\r\nSubject: Undelivered Mail\r\n"
-            "Content-Type: text/plain\r\n\r\nDelivery to the following recipient failed.\r\n\r\n" + blocks).encode()
+    return (
+        "From: MAILER-DAEMON@mx.example.net\r\nTo: b@s.example\r\nSubject: Undelivered Mail\r\n"
+        "Content-Type: text/plain\r\n\r\nDelivery to the following recipient failed.\r\n\r\n" + blocks
+    ).encode()
 
 
 def test_an_address_named_in_many_blocks_is_reported_once():

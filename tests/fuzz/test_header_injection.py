@@ -16,11 +16,43 @@ from sendwell.errors import UserError
 from sendwell.sending.message import CampaignContent, Links, Personal, PreparedCampaign
 
 LINKS = Links("fuzz-secret", "bounces.example", "https://mail.example")
-HOSTILE = st.lists(st.sampled_from(["a", "Z", " ", "\r", "\n", "\r\n", "\x00", "\t", ":", "Bcc: evil@x.example",
-                                    "\r\nBcc: evil@x.example", "\n\n<html>", "\x0b", "\x0c", "\x1b", "\x7f",
-                                    "\u2028", "\u2029", "\x85", "é", "日本", "=?utf-8?q?=0D=0ABcc:_x?=", "\"", "<>",
-                                    "\x00sendwell-part\x00", "{{ email }}", "--", ".", "\r\n.\r\n", "x" * 200]),
-                   max_size=12).map("".join)
+HOSTILE = st.lists(
+    st.sampled_from(
+        [
+            "a",
+            "Z",
+            " ",
+            "\r",
+            "\n",
+            "\r\n",
+            "\x00",
+            "\t",
+            ":",
+            "Bcc: evil@x.example",
+            "\r\nBcc: evil@x.example",
+            "\n\n<html>",
+            "\x0b",
+            "\x0c",
+            "\x1b",
+            "\x7f",
+            "\u2028",
+            "\u2029",
+            "\x85",
+            "é",
+            "日本",
+            "=?utf-8?q?=0D=0ABcc:_x?=",
+            '"',
+            "<>",
+            "\x00sendwell-part\x00",
+            "{{ email }}",
+            "--",
+            ".",
+            "\r\n.\r\n",
+            "x" * 200,
+        ]
+    ),
+    max_size=12,
+).map("".join)
 _FIELD_LINE = re.compile(rb"^[A-Za-z][A-Za-z0-9-]*: ")
 
 
@@ -45,8 +77,13 @@ def part_headers(data: bytes) -> list[bytes]:
 
 
 def _prepared(subject: str = "Hello {{ first_name }}") -> PreparedCampaign:
-    content = CampaignContent(7, subject, "Shop <news@shop.example>",
-                              "<p>Hi {{ first_name }} {{ note }}</p>", "Hi {{ first_name }} {{ note }}")
+    content = CampaignContent(
+        7,
+        subject,
+        "Shop <news@shop.example>",
+        "<p>Hi {{ first_name }} {{ note }}</p>",
+        "Hi {{ first_name }} {{ note }}",
+    )
     return PreparedCampaign(content, LINKS)
 
 
@@ -89,11 +126,17 @@ def test_subject_text_never_adds_a_header_line(subject):
     assert header_names(r.data) == header_names(BASELINE.data)
 
 
-@pytest.mark.parametrize("field,value", [("subject", "Hi\r\nBcc: evil@x.example"), ("subject", "Hi\nthere"),
-                                         ("subject", "Hi\x00"),
-                                         ("from_addr", "Shop <news@shop.example>\r\nBcc: evil@x.example"),
-                                         ("from_addr", "Sh\rop <news@shop.example>"),
-                                         ("reply_to", "r@shop.example\nBcc: evil@x.example")])
+@pytest.mark.parametrize(
+    "field,value",
+    [
+        ("subject", "Hi\r\nBcc: evil@x.example"),
+        ("subject", "Hi\nthere"),
+        ("subject", "Hi\x00"),
+        ("from_addr", "Shop <news@shop.example>\r\nBcc: evil@x.example"),
+        ("from_addr", "Sh\rop <news@shop.example>"),
+        ("reply_to", "r@shop.example\nBcc: evil@x.example"),
+    ],
+)
 def test_campaign_headers_with_line_breaks_are_refused_naming_the_field(sqlite_engine, field, value):
     args = {"name": "c", "subject": "Hi", "from_addr": "Shop <news@shop.example>", "text": "x", field: value}
     with pytest.raises(UserError) as err:

@@ -64,17 +64,27 @@ class Server:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     tmp = tmp_path_factory.mktemp("serve")
     url = f"sqlite:///{tmp / 'fuzz.db'}"
-    env = {**os.environ, "SENDWELL_WEBHOOK_MAILGUN_KEY": "key-fuzz", "SENDWELL_WEBHOOK_POSTMARK_KEY": "hook:s3cret",
-           "SENDWELL_WEBHOOK_SES_TOPICS": TOPIC,
-           "SENDWELL_WEBHOOK_SENDGRID_KEY": "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEEVs/o5+uQbTjL3chynL4wXgUg2R9q9UU"
-                                            "8I5mEovUf86QZ7kOBIjJwqnzD1omageEHWwHdBO6B+dFabmdT9POxg=="}
+    env = {
+        **os.environ,
+        "SENDWELL_WEBHOOK_MAILGUN_KEY": "key-fuzz",
+        "SENDWELL_WEBHOOK_POSTMARK_KEY": "hook:s3cret",
+        "SENDWELL_WEBHOOK_SES_TOPICS": TOPIC,
+        "SENDWELL_WEBHOOK_SENDGRID_KEY": "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEEVs/o5+uQbTjL3chynL4wXgUg2R9q9UU"
+        "8I5mEovUf86QZ7kOBIjJwqnzD1omageEHWwHdBO6B+dFabmdT9POxg==",
+    }
     cli = [sys.executable, "-m", "sendwell.cli", "--database", url]
-    subprocess.run([*cli, "users", "create", "admin", "--password-stdin"], input=b"a fine password\n", env=env,
-                   check=True, capture_output=True)
+    subprocess.run(
+        [*cli, "users", "create", "admin", "--password-stdin"],
+        input=b"a fine password\n",
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     port = _free_port()
     log = (tmp / "serve.log").open("wb")
-    proc = subprocess.Popen([*cli, "serve", "--no-worker", "--port", str(port)], env=env, stdout=log,
-                            stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [*cli, "serve", "--no-worker", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
+    )
     deadline = time.monotonic() + 60
     while True:
         try:
@@ -97,38 +107,84 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=30),
-    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(
-        st.sampled_from(["event", "email", "signature", "event-data", "timestamp", "token", "Type", "TopicArn",
-                         "Message", "MessageId", "SignatureVersion", "SigningCertURL", "Signature", "RecordType",
-                         "Email", "recipient", "x"]) | st.text(max_size=8), inner, max_size=6),
-    max_leaves=30)
-bodies = st.binary(max_size=2000) | json_values.map(lambda v: json.dumps(v).encode()) | st.text(max_size=500).map(
-    lambda t: t.encode("utf-8", "surrogatepass"))
+    lambda inner: (
+        st.lists(inner, max_size=5)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "event",
+                    "email",
+                    "signature",
+                    "event-data",
+                    "timestamp",
+                    "token",
+                    "Type",
+                    "TopicArn",
+                    "Message",
+                    "MessageId",
+                    "SignatureVersion",
+                    "SigningCertURL",
+                    "Signature",
+                    "RecordType",
+                    "Email",
+                    "recipient",
+                    "x",
+                ]
+            )
+            | st.text(max_size=8),
+            inner,
+            max_size=6,
+        )
+    ),
+    max_leaves=30,
+)
+bodies = (
+    st.binary(max_size=2000)
+    | json_values.map(lambda v: json.dumps(v).encode())
+    | st.text(max_size=500).map(lambda t: t.encode("utf-8", "surrogatepass"))
+)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow,
-                                                                  HealthCheck.function_scoped_fixture])
-@given(body=bodies, path=st.sampled_from(WEBHOOKS + TOKEN_PATHS + ["/login"]), token=st.text(max_size=60),
-       content_type=st.sampled_from(["application/json", "application/x-www-form-urlencoded", "text/plain",
-                                     "multipart/form-data; boundary=x", ""]))
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
+@given(
+    body=bodies,
+    path=st.sampled_from(WEBHOOKS + TOKEN_PATHS + ["/login"]),
+    token=st.text(max_size=60),
+    content_type=st.sampled_from(
+        ["application/json", "application/x-www-form-urlencoded", "text/plain", "multipart/form-data; boundary=x", ""]
+    ),
+)
 def test_random_bodies_never_get_a_5xx(server: Server, body: bytes, path: str, token: str, content_type: str):
     target = path.format(t=quote(token, safe="") or "x")
     auth = POSTMARK_AUTH if path == "/webhooks/postmark" else None
-    status = server.send("POST", target, content=body, auth=auth,
-                         headers={"Content-Type": content_type} if content_type else {})
+    status = server.send(
+        "POST", target, content=body, auth=auth, headers={"Content-Type": content_type} if content_type else {}
+    )
     assert status < 500
     if target.startswith(("/t/", "/unsubscribe/")):
         assert server.send("GET", target) < 500
 
 
 def _hostile() -> list[bytes]:
-    return [b"[" * 200_000, b'{"a":' * 100_000, b"1" * 10_000, b"\x00" * 1000, b'"\\ud800\\udfff\\ud800"',
-            '{"RecordType": "Bounce", "Email": "a@b.c"}'.encode("utf-16"), "{\"é\": 1}".encode("latin-1"),
-            b'{"Type": ["Notification"], "TopicArn": {}}', b'{"signature": {"timestamp": true, "token": [], '
-            b'"signature": 1.5}, "event-data": []}', b'[{"event": {"x": 1}, "email": ["a"]}]',
-            b'{"Type": "Notification", "TopicArn": "' + TOPIC.encode() + b'", "Message": 7, "MessageId": "m", '
-            b'"Timestamp": "t", "SignatureVersion": "1", "SigningCertURL": "https://sns.s3.amazonaws.com/x.pem", '
-            b'"Signature": "AAAA"}', b"\xef\xbb\xbf[]", b"\xff" * 100]
+    return [
+        b"[" * 200_000,
+        b'{"a":' * 100_000,
+        b"1" * 10_000,
+        b"\x00" * 1000,
+        b'"\\ud800\\udfff\\ud800"',
+        '{"RecordType": "Bounce", "Email": "a@b.c"}'.encode("utf-16"),
+        '{"é": 1}'.encode("latin-1"),
+        b'{"Type": ["Notification"], "TopicArn": {}}',
+        b'{"signature": {"timestamp": true, "token": [], "signature": 1.5}, "event-data": []}',
+        b'[{"event": {"x": 1}, "email": ["a"]}]',
+        b'{"Type": "Notification", "TopicArn": "' + TOPIC.encode() + b'", "Message": 7, "MessageId": "m", '
+        b'"Timestamp": "t", "SignatureVersion": "1", "SigningCertURL": "https://sns.s3.amazonaws.com/x.pem", '
+        b'"Signature": "AAAA"}',
+        b"\xef\xbb\xbf[]",
+        b"\xff" * 100,
+    ]
 
 
 def test_hostile_bodies_never_get_a_5xx(server: Server):
@@ -161,6 +217,6 @@ def test_50_mb_bodies_three_at_once_stay_under_200_mb(server: Server):
             for t in threads:
                 t.join()
     peak = _peak_mb(server.proc.pid)
-    print(f"sendwell serve peak RSS: {before:.0f} MB before the 50 MB posts, {peak:.0f} MB after")  # noqa: T201
+    print(f"sendwell serve peak RSS: {before:.0f} MB before the 50 MB posts, {peak:.0f} MB after")
     Path(os.environ.get("SENDWELL_FUZZ_PEAK_FILE", os.devnull)).write_text(f"{peak:.1f}\n")
     assert peak < PEAK_LIMIT_MB, f"sendwell serve peaked at {peak:.0f} MB"

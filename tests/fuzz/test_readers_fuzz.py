@@ -48,17 +48,28 @@ def test_arbitrary_bytes_give_rows_or_a_user_error(data):
     check_rows(read_all(data))
 
 
-CELL = st.lists(st.sampled_from(list("abcxyz@.-_+ 09é\u00a0,;\t|\"'\r\n\ufeff<>\u2028\x85") +
-                               ["ann@example.com", "Zoë", "\"quoted, name\""]), max_size=12).map("".join)
+CELL = st.lists(
+    st.sampled_from(
+        list("abcxyz@.-_+ 09é\u00a0,;\t|\"'\r\n\ufeff<>\u2028\x85") + ["ann@example.com", "Zoë", '"quoted, name"']
+    ),
+    max_size=12,
+).map("".join)
 ENCODINGS = ["utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "cp1252", "latin-1"]
 
 
 @FUZZ
-@given(header=st.lists(st.sampled_from(["email", "E-mail", "name", "First Name", "mail", "note", "", "\ufeffemail"]),
-                       min_size=1, max_size=4),
-       rows=st.lists(st.lists(CELL, max_size=5), max_size=12),
-       sep=st.sampled_from([",", ";", "\t", "|", " "]), newline=st.sampled_from(["\r\n", "\n", "\r"]),
-       encoding=st.sampled_from(ENCODINGS), bom=st.booleans())
+@given(
+    header=st.lists(
+        st.sampled_from(["email", "E-mail", "name", "First Name", "mail", "note", "", "\ufeffemail"]),
+        min_size=1,
+        max_size=4,
+    ),
+    rows=st.lists(st.lists(CELL, max_size=5), max_size=12),
+    sep=st.sampled_from([",", ";", "\t", "|", " "]),
+    newline=st.sampled_from(["\r\n", "\n", "\r"]),
+    encoding=st.sampled_from(ENCODINGS),
+    bom=st.booleans(),
+)
 def test_any_text_in_any_encoding_gives_rows_or_a_user_error(header, rows, sep, newline, encoding, bom):
     text = newline.join(sep.join(r) for r in [header, *rows]) + newline
     data = text.encode(encoding, "replace")
@@ -67,16 +78,20 @@ def test_any_text_in_any_encoding_gives_rows_or_a_user_error(header, rows, sep, 
     check_rows(read_all(data))
 
 
-ADDRESS = st.builds(lambda local, domain: f"{local}@{domain}",
-                    st.from_regex(r"[a-z0-9][a-z0-9._+-]{0,15}[a-z0-9]", fullmatch=True)
-                    .filter(lambda s: ".." not in s),
-                    st.sampled_from(["example.com", "exämple.org", "mail.example.net", "EXAMPLE.ORG"]))
+ADDRESS = st.builds(
+    lambda local, domain: f"{local}@{domain}",
+    st.from_regex(r"[a-z0-9][a-z0-9._+-]{0,15}[a-z0-9]", fullmatch=True).filter(lambda s: ".." not in s),
+    st.sampled_from(["example.com", "exämple.org", "mail.example.net", "EXAMPLE.ORG"]),
+)
 VALUE = st.text(alphabet=st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00"), max_size=20)
 
 
 @FUZZ
-@given(records=st.lists(st.tuples(ADDRESS, VALUE, VALUE), min_size=1, max_size=15),
-       encoding=st.sampled_from(["utf-8", "utf-8-sig", "utf-16"]), delimiter=st.sampled_from([",", ";", "\t"]))
+@given(
+    records=st.lists(st.tuples(ADDRESS, VALUE, VALUE), min_size=1, max_size=15),
+    encoding=st.sampled_from(["utf-8", "utf-8-sig", "utf-16"]),
+    delimiter=st.sampled_from([",", ";", "\t"]),
+)
 def test_csv_written_by_the_csv_module_reads_back_exactly(records, encoding, delimiter):
     """Quotes, separators and line breaks inside cells survive: every address and field comes back."""
     out = io.StringIO()
@@ -93,8 +108,10 @@ def test_csv_written_by_the_csv_module_reads_back_exactly(records, encoding, del
 
 
 @FUZZ
-@given(st.lists(st.one_of(ADDRESS, st.text(max_size=25)), max_size=20),
-       st.sampled_from([", ", "; ", "\n", " ", "\t", "\r\n"]))
+@given(
+    st.lists(st.one_of(ADDRESS, st.text(max_size=25)), max_size=20),
+    st.sampled_from([", ", "; ", "\n", " ", "\t", "\r\n"]),
+)
 def test_pasted_lists_keep_every_address(items, sep):
     text = sep.join(items)
     got = read_all(text.encode("utf-8", "surrogatepass"))

@@ -11,18 +11,21 @@ from sendwell.model import FailureKind, RecipientStatus
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-@pytest.mark.parametrize(("reason", "status", "hard", "status_after", "action"), [
-    ("userunknown", "5.1.1", True, RecipientStatus.ERROR, AddressAction.SUPPRESS),
-    ("hostunknown", "5.1.2", True, RecipientStatus.ERROR, AddressAction.SUPPRESS),
-    ("notaccept", "4.0.0", False, RecipientStatus.FAILED, AddressAction.SCORE),
-    ("mailboxfull", "4.2.2", False, RecipientStatus.FAILED, AddressAction.SCORE),
-    ("spamdetected", "5.7.1", False, RecipientStatus.FAILED, AddressAction.NONE),
-    ("blocked", "5.7.1", False, RecipientStatus.FAILED, AddressAction.NONE),
-    ("policyviolation", "5.7.0", False, RecipientStatus.FAILED, AddressAction.NONE),
-    ("expired", "4.4.7", False, RecipientStatus.FAILED, AddressAction.SCORE),
-    ("vacation", "", False, None, AddressAction.NONE),
-    ("something-new", "5.0.0", False, RecipientStatus.FAILED, AddressAction.SCORE),
-])
+@pytest.mark.parametrize(
+    ("reason", "status", "hard", "status_after", "action"),
+    [
+        ("userunknown", "5.1.1", True, RecipientStatus.ERROR, AddressAction.SUPPRESS),
+        ("hostunknown", "5.1.2", True, RecipientStatus.ERROR, AddressAction.SUPPRESS),
+        ("notaccept", "4.0.0", False, RecipientStatus.FAILED, AddressAction.SCORE),
+        ("mailboxfull", "4.2.2", False, RecipientStatus.FAILED, AddressAction.SCORE),
+        ("spamdetected", "5.7.1", False, RecipientStatus.FAILED, AddressAction.NONE),
+        ("blocked", "5.7.1", False, RecipientStatus.FAILED, AddressAction.NONE),
+        ("policyviolation", "5.7.0", False, RecipientStatus.FAILED, AddressAction.NONE),
+        ("expired", "4.4.7", False, RecipientStatus.FAILED, AddressAction.SCORE),
+        ("vacation", "", False, None, AddressAction.NONE),
+        ("something-new", "5.0.0", False, RecipientStatus.FAILED, AddressAction.SCORE),
+    ],
+)
 def test_policy_table(reason, status, hard, status_after, action):
     d = decide_bounce(reason, status, hard)
     assert d.status == status_after and d.action == action

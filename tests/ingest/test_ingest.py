@@ -14,15 +14,16 @@ from sendwell.demo.server import Behaviour, SimulatedMX
 from sendwell.keys import app_secret
 from sendwell.sending import verp
 
-AUTOREPLY = (b"From: ann@example.com\r\nTo: bounces+x@bounces.example\r\nSubject: Out of office\r\n"
-             b"Auto-Submitted: auto-replied\r\nX-Autoreply: yes\r\n\r\nI am away until Monday.\r\n")
+AUTOREPLY = (
+    b"From: ann@example.com\r\nTo: bounces+x@bounces.example\r\nSubject: Out of office\r\n"
+    b"Auto-Submitted: auto-replied\r\nX-Autoreply: yes\r\n\r\nI am away until Monday.\r\n"
+)
 
 
 def setup_campaign(engine, addrs):
     segments.create(engine, "s")
     segments.add(engine, "s", addrs)
-    cid = campaigns.create_campaign(engine, name="c", subject="s", from_addr="me@example.com", text="t",
-                                    include=["s"])
+    cid = campaigns.create_campaign(engine, name="c", subject="s", from_addr="me@example.com", text="t", include=["s"])
     campaigns.start_campaign(engine, cid)
     with engine.begin() as conn:
         conn.execute(update(recipients).values(status="sent", sent_at=utcnow() - timedelta(minutes=5)))
@@ -88,8 +89,9 @@ def test_mailto_unsubscribe_blacklists(engine):
     settings = Settings()
     cid, ids = setup_campaign(engine, ["bye@example.com"])
     token = verp.unsubscribe_token(app_secret(engine, settings), cid, ids["bye@example.com"])
-    raw = (f"From: bye@example.com\r\nTo: {verp.UNSUBSCRIBE_PREFIX}{token}@bounces.example\r\n"
-           "Subject: unsubscribe\r\n\r\n").encode()
+    raw = (
+        f"From: bye@example.com\r\nTo: {verp.UNSUBSCRIBE_PREFIX}{token}@bounces.example\r\nSubject: unsubscribe\r\n\r\n"
+    ).encode()
     outcome = ingest.process(engine, settings, raw, "test")
     assert outcome.kind == "unsubscribe"
     assert blacklist.show(engine, "bye@example.com")["entry"]["reason"] == "unsubscribe"
@@ -103,8 +105,20 @@ def test_cli_exits_75_when_the_database_is_down_so_the_mta_retries(tmp_path):
 
     eml = tmp_path / "b.eml"
     eml.write_bytes(AUTOREPLY)
-    r = subprocess.run([sys.executable, "-m", "sendwell.cli", "--database",
-                        "postgresql+psycopg://nobody@127.0.0.1:1/none", "bounces", "ingest", str(eml)],
-                       capture_output=True, text=True, timeout=60)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sendwell.cli",
+            "--database",
+            "postgresql+psycopg://nobody@127.0.0.1:1/none",
+            "bounces",
+            "ingest",
+            str(eml),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert r.returncode == 75, r.stderr
     assert "database unavailable" in r.stderr and "Traceback" not in r.stderr

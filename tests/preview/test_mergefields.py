@@ -21,8 +21,10 @@ CASES = [  # (template, {field: cover})
     # one bare use is enough to show a blank
     ('{{ first_name | default("x") }} and {{ first_name }}', {"first_name": Cover.NONE}),
     # not contact fields: set by the template itself, or filled by the builder for everyone
-    ("{% set n = 2 %}{{ n }}{% for i in items %}{{ i }}{% endfor %}{{ email }} {{ unsubscribe_url }}",
-     {"items": Cover.NONE}),
+    (
+        "{% set n = 2 %}{{ n }}{% for i in items %}{{ i }}{% endfor %}{{ email }} {{ unsubscribe_url }}",
+        {"items": Cover.NONE},
+    ),
     ("plain text, no field", {}),
 ]
 

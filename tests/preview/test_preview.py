@@ -35,8 +35,15 @@ def server():
 
 def _campaign(engine, **kw) -> int:
     add_contacts(engine, list(PEOPLE), PEOPLE)
-    return campaigns.create_campaign(engine, name="news", subject="News for {{ first_name | default('you') }}",
-                                     from_addr="Shop <news@shop.example>", html=HTML, text=TEXT, **kw)
+    return campaigns.create_campaign(
+        engine,
+        name="news",
+        subject="News for {{ first_name | default('you') }}",
+        from_addr="Shop <news@shop.example>",
+        html=HTML,
+        text=TEXT,
+        **kw,
+    )
 
 
 def _without_date_and_id(data: bytes) -> bytes:
@@ -121,8 +128,9 @@ def test_field_check_counts_a_large_audience_in_sql(engine):
     """20,000 contacts: one query, the counts exact."""
     people = {f"p{i:05d}@example.org": ({"first_name": f"P{i}"} if i % 4 else {}) for i in range(20_000)}
     add_contacts(engine, list(people), people)
-    cid = campaigns.create_campaign(engine, name="big", subject="Hi {{ first_name }}", from_addr="a@shop.example",
-                                    text="x")
+    cid = campaigns.create_campaign(
+        engine, name="big", subject="Hi {{ first_name }}", from_addr="a@shop.example", text="x"
+    )
     check = preview.field_check(engine, cid)
     assert check.recipients == 20_000
     assert check.fields[0].missing == 5_000 and check.fields[0].unfilled == 5_000

@@ -32,16 +32,23 @@ def server():
 
 def _campaign(engine) -> int:
     add_contacts(engine, list(PEOPLE), PEOPLE)
-    return campaigns.create_campaign(engine, name="news", subject="Hi {{ first_name }}",
-                                     from_addr="Shop <news@shop.example>", html="<p>Hello {{ first_name }}</p>",
-                                     text="Hello {{ first_name }}")
+    return campaigns.create_campaign(
+        engine,
+        name="news",
+        subject="Hi {{ first_name }}",
+        from_addr="Shop <news@shop.example>",
+        html="<p>Hello {{ first_name }}</p>",
+        text="Hello {{ first_name }}",
+    )
 
 
 def _counted(engine, cid: int) -> tuple:
     """Everything a test send must leave alone: the ledger, the statistics, the daily and per-relay usage, events."""
     with engine.connect() as conn:
-        tables = tuple(conn.execute(select(func.count()).select_from(t)).scalar()
-                       for t in (recipients, daily_usage, relay_usage, events))
+        tables = tuple(
+            conn.execute(select(func.count()).select_from(t)).scalar()
+            for t in (recipients, daily_usage, relay_usage, events)
+        )
         usage = conn.execute(select(daily_usage.c.sent, daily_usage.c.address_errors)).all()
     by_status = stats.campaign_stats(engine, cid)["by_status"]
     return tables, tuple(usage), tuple(sorted(by_status.items()))
@@ -52,8 +59,9 @@ def test_a_test_send_reaches_only_the_given_addresses_with_test_in_the_subject(e
     cid = _campaign(engine)
     settings = sender_settings(server.url)
     before = _counted(engine, cid)
-    result = send_test(engine, settings, cid, ["me@example.com", "Boss@Example.com"], contact="bob@example.org",
-                       actor="cli")
+    result = send_test(
+        engine, settings, cid, ["me@example.com", "Boss@Example.com"], contact="bob@example.org", actor="cli"
+    )
     assert result.delivered == 2 and result.subject == "[TEST] Hi Bob" and result.contact == "bob@example.org"
     assert sorted(a.rcpt for a in server.accepted) == ["boss@example.com", "me@example.com"]
     shown = preview.preview(engine, settings, cid, "bob@example.org")
@@ -108,30 +116,55 @@ def test_cli_preview_check_test_and_history(tmp_path, server):
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     engine = open_database(url)
     add_contacts(engine, ["ann@example.org", "cy@example.org"], {"ann@example.org": {"first_name": "Ann"}})
-    campaigns.create_campaign(engine, name="news", subject="Hi {{ first_name }}", from_addr="n@shop.example",
-                              html="<p>Hi {{ first_name | default('you') }}</p>", text="Hi {{ first_name }}")
+    campaigns.create_campaign(
+        engine,
+        name="news",
+        subject="Hi {{ first_name }}",
+        from_addr="n@shop.example",
+        html="<p>Hi {{ first_name | default('you') }}</p>",
+        text="Hi {{ first_name }}",
+    )
     engine.dispose()
-    env = {**os.environ, "SENDWELL_DATABASE_URL": url, "SENDWELL_SMTP_URL": server.url, "COLUMNS": "200",
-           "SENDWELL_SENDING_SECRET": "k", "SENDWELL_DKIM_DIR": str(tmp_path)}
+    env = {
+        **os.environ,
+        "SENDWELL_DATABASE_URL": url,
+        "SENDWELL_SMTP_URL": server.url,
+        "COLUMNS": "200",
+        "SENDWELL_SENDING_SECRET": "k",
+        "SENDWELL_DKIM_DIR": str(tmp_path),
+    }
 
     def run(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "sendwell.cli", "campaigns", *args], capture_output=True,
-                              text=True, env=env, cwd=tmp_path, timeout=60)
+        return subprocess.run(
+            [sys.executable, "-m", "sendwell.cli", "campaigns", *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=tmp_path,
+            timeout=60,
+        )
 
     r = run("preview", "news")
     assert r.returncode == 0, r.stderr
     assert "To: ann@example.org" in r.stdout and "Subject: Hi Ann" in r.stdout and "Hi Ann" in r.stdout
     assert "{{ first_name }} is blank for 1 of 2 recipient(s)" in r.stderr
     assert run("preview", "news", "--contact", "cy@example.org", "--part", "html").stdout == "<p>Hi you</p>\n"
-    eml = subprocess.run([sys.executable, "-m", "sendwell.cli", "campaigns", "preview", "news", "--part", "eml"],
-                         capture_output=True, env=env, cwd=tmp_path, timeout=60).stdout
+    eml = subprocess.run(
+        [sys.executable, "-m", "sendwell.cli", "campaigns", "preview", "news", "--part", "eml"],
+        capture_output=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=60,
+    ).stdout
     assert eml.startswith(b"To: Ann <ann@example.org>\r\nSubject: Hi Ann\r\n")  # the bytes, CRLF and all
     bad = run("preview", "news", "--part", "pdf")
     assert bad.returncode == 2 and "--part: 'pdf' is not one of text, html, eml" in bad.stderr
     assert "Traceback" not in bad.stderr
     check = json.loads(run("check", "news", "--json").stdout)
-    assert check == {"recipients": 2, "fields": [{"name": "first_name", "cover": "none", "missing": 1, "blank": 0,
-                                                  "unfilled": 1}]}
+    assert check == {
+        "recipients": 2,
+        "fields": [{"name": "first_name", "cover": "none", "missing": 1, "blank": 0, "unfilled": 1}],
+    }
     sent = run("test", "news", "--to", "me@example.com", "--contact", "cy@example.org", "--json")
     assert sent.returncode == 0, sent.stderr
     assert json.loads(sent.stdout)["subject"] == "[TEST] Hi"

@@ -52,13 +52,13 @@ class _Handler:
     def __init__(self, server: ScriptedServer) -> None:
         self.server = server
 
-    async def handle_EHLO(self, server, session, envelope, hostname, responses):  # noqa: ANN001, ANN201
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
         session.host_name = hostname
         if self.server.script.ehlo:
             return [self.server.script.ehlo]
         return responses
 
-    async def handle_MAIL(self, server, session, envelope, address, mail_options):  # noqa: ANN001, ANN201
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
         script = self.server.script
         if script.drop_at == "mail":
             server.transport.close()
@@ -69,7 +69,7 @@ class _Handler:
         envelope.mail_options.extend(mail_options)
         return "250 2.1.0 OK"
 
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: ANN001, ANN201
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         import asyncio
 
         script = self.server.script
@@ -86,7 +86,7 @@ class _Handler:
         envelope.rcpt_tos.append(address)
         return "250 2.1.5 OK"
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, ANN201
+    async def handle_DATA(self, server, session, envelope):
         script = self.server.script
         if script.drop_at == "data":
             server.transport.close()
@@ -103,8 +103,9 @@ class _Handler:
 class ScriptedServer:
     """aiosmtpd on 127.0.0.1 with per-address answers; `accepted` logs every message taken."""
 
-    def __init__(self, script: Script | None = None, *, auth: tuple[str, str] | None = None,
-                 smtputf8: bool = False) -> None:
+    def __init__(
+        self, script: Script | None = None, *, auth: tuple[str, str] | None = None, smtputf8: bool = False
+    ) -> None:
         self.script = script or Script()
         self.smtputf8 = smtputf8  # offer SMTPUTF8 (RFC 6531)
         self.port = free_port()
@@ -115,17 +116,24 @@ class ScriptedServer:
         self.logins: list[str] = []  # the user name of every AUTH attempt, right or wrong
         self.controller: Controller | None = None
 
-    def _authenticator(self, server, session, envelope, mechanism, auth_data):  # noqa: ANN001, ANN202
+    def _authenticator(self, server, session, envelope, mechanism, auth_data):
         if isinstance(auth_data, LoginPassword):
             with self.lock:
                 self.logins.append(auth_data.login.decode())
-        ok = (isinstance(auth_data, LoginPassword) and self.auth is not None
-              and (auth_data.login.decode(), auth_data.password.decode()) == self.auth)
+        ok = (
+            isinstance(auth_data, LoginPassword)
+            and self.auth is not None
+            and (auth_data.login.decode(), auth_data.password.decode()) == self.auth
+        )
         return AuthResult(success=ok, handled=False)
 
     def start(self) -> ScriptedServer:
-        kwargs: dict = {"hostname": "127.0.0.1", "port": self.port, "ready_timeout": 10,
-                        "enable_SMTPUTF8": self.smtputf8}
+        kwargs: dict = {
+            "hostname": "127.0.0.1",
+            "port": self.port,
+            "ready_timeout": 10,
+            "enable_SMTPUTF8": self.smtputf8,
+        }
         if self.auth:
             kwargs.update(authenticator=self._authenticator, auth_required=True, auth_require_tls=False)
         self.controller = Controller(_Handler(self), **kwargs)

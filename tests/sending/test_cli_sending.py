@@ -21,18 +21,26 @@ SENDWELL = [sys.executable, "-m", "sendwell.cli"]
 
 @pytest.fixture
 def smtp():
-    with ScriptedServer(Script(rcpt={"dead@x.org": "550 5.1.1 no such user",
-                                     "full@x.org": "452 4.2.2 mailbox full"})) as srv:
+    with ScriptedServer(
+        Script(rcpt={"dead@x.org": "550 5.1.1 no such user", "full@x.org": "452 4.2.2 mailbox full"})
+    ) as srv:
         yield srv
 
 
 @pytest.fixture
 def run(tmp_path, smtp):
-    env = {**os.environ, "SENDWELL_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}", "COLUMNS": "200",
-           "SENDWELL_SMTP_URL": smtp.url, "SENDWELL_SENDING_RETRY_SCHEDULE": "3600", "SENDWELL_SENDING_SECRET": "k"}
+    env = {
+        **os.environ,
+        "SENDWELL_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
+        "COLUMNS": "200",
+        "SENDWELL_SMTP_URL": smtp.url,
+        "SENDWELL_SENDING_RETRY_SCHEDULE": "3600",
+        "SENDWELL_SENDING_SECRET": "k",
+    }
 
     def _run(*args):
         return subprocess.run([*SENDWELL, *args], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60)
+
     return _run
 
 
@@ -40,14 +48,20 @@ def setup_campaign(tmp_path, name: str, people: dict[str, str]) -> None:
     """Contacts and a draft campaign, made in-process (the CLI for them is tested elsewhere)."""
     engine = open_database(f"sqlite:///{tmp_path / 'cli.db'}")
     add_contacts(engine, list(people), {a: {"first_name": n} for a, n in people.items()})
-    campaigns.create_campaign(engine, name=name, subject="Hi {{ first_name }}", from_addr="Shop <n@shop.example>",
-                              html="<p>Hi {{ first_name }}</p>")
+    campaigns.create_campaign(
+        engine,
+        name=name,
+        subject="Hi {{ first_name }}",
+        from_addr="Shop <n@shop.example>",
+        html="<p>Hi {{ first_name }}</p>",
+    )
     engine.dispose()
 
 
 def test_send_stats_export_resend(run, smtp, tmp_path):
-    setup_campaign(tmp_path, "spring", {"ann@x.org": "Ann", "bob@x.org": "Bob", "dead@x.org": "Dee",
-                                        "full@x.org": "Flo"})
+    setup_campaign(
+        tmp_path, "spring", {"ann@x.org": "Ann", "bob@x.org": "Bob", "dead@x.org": "Dee", "full@x.org": "Flo"}
+    )
     r = run("campaigns", "send", "spring", "--json")
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
@@ -65,7 +79,8 @@ def test_send_stats_export_resend(run, smtp, tmp_path):
     assert r.returncode == 0, r.stderr
     rows = list(csv.DictReader(io.StringIO((tmp_path / "errors.csv").read_text())))
     assert [(x["email"], x["reason"], x["smtp_code"], x["enhanced_code"], x["first_name"]) for x in rows] == [
-        ("dead@x.org", "userunknown", "550", "5.1.1", "Dee")]
+        ("dead@x.org", "userunknown", "550", "5.1.1", "Dee")
+    ]
     assert "no such user" in rows[0]["smtp_answer"] and rows[0]["updated_at"]
 
     r = run("campaigns", "recipients", "spring", "--status", "deferred", "--format", "json")

@@ -39,16 +39,23 @@ class Receiver:
     def counts(self):
         return self.server.counts()
 
+
 CONNECTIONS = 4
 
 
 def worker(db_url: str, smtp_url: str, *extra: str, until_done: bool = True) -> subprocess.Popen:
-    env = {**os.environ, "SENDWELL_DATABASE_URL": db_url, "SENDWELL_SMTP_URL": smtp_url,
-           "SENDWELL_SMTP_CONNECTIONS": str(CONNECTIONS), "SENDWELL_SENDING_LEASE_SECONDS": "2",
-           "SENDWELL_SENDING_SECRET": "k", "SENDWELL_SENDING_BATCH_SIZE": "100", "SENDWELL_LIMIT_START": "100000"}
+    env = {
+        **os.environ,
+        "SENDWELL_DATABASE_URL": db_url,
+        "SENDWELL_SMTP_URL": smtp_url,
+        "SENDWELL_SMTP_CONNECTIONS": str(CONNECTIONS),
+        "SENDWELL_SENDING_LEASE_SECONDS": "2",
+        "SENDWELL_SENDING_SECRET": "k",
+        "SENDWELL_SENDING_BATCH_SIZE": "100",
+        "SENDWELL_LIMIT_START": "100000",
+    }
     args = [sys.executable, "-m", "sendwell.cli", "worker", *(["--until-done"] if until_done else []), *extra]
-    return subprocess.Popen(args, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
 
 def wait_for(predicate, timeout: float) -> None:

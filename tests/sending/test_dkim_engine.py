@@ -14,9 +14,11 @@ if not hasattr(dkimpy, "DKIM"):
     pytest.skip("dkimpy is needed to verify signatures (pip install dkimpy pynacl)", allow_module_level=True)
 
 
-@pytest.mark.parametrize("algorithm, processes", [(sd.Algorithm.RSA, 0), (sd.Algorithm.RSA, 2),
-                                                   (sd.Algorithm.ED25519, 1)],
-                         ids=["rsa-inline", "rsa-pool", "ed25519-pool"])
+@pytest.mark.parametrize(
+    "algorithm, processes",
+    [(sd.Algorithm.RSA, 0), (sd.Algorithm.RSA, 2), (sd.Algorithm.ED25519, 1)],
+    ids=["rsa-inline", "rsa-pool", "ed25519-pool"],
+)
 def test_campaign_messages_are_signed_and_verify(sqlite_engine, server, tmp_path, monkeypatch, algorithm, processes):
     """Signed in the sending process (signing_processes = 0) or by the pool of worker processes."""
     from dataclasses import replace
@@ -60,10 +62,10 @@ def test_a_signing_failure_fails_those_recipients_and_the_run_ends(sqlite_engine
     sd.clear_cache()
     sd.generate_key("shop.example", "s1", sd.Algorithm.ED25519, directory=tmp_path)
 
-    def broken(self, messages):  # noqa: ANN001, ANN202
+    def broken(self, messages):
         raise RuntimeError("signing is broken")
 
-    async def broken_batch(self, messages):  # noqa: ANN001, ANN202
+    async def broken_batch(self, messages):
         raise RuntimeError("the pool is broken")
 
     monkeypatch.setattr(sd.Signer, "sign", broken)

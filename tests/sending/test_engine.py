@@ -23,23 +23,30 @@ def rows(engine, cid):
 
 def campaign_state(engine, cid):
     with engine.connect() as conn:
-        return conn.execute(select(campaigns.c.state, campaigns.c.server_problem)
-                            .where(campaigns.c.id == cid)).first()
+        return conn.execute(select(campaigns.c.state, campaigns.c.server_problem).where(campaigns.c.id == cid)).first()
 
 
 def test_each_scripted_answer_ends_in_its_status(engine, server):
     server.script = Script(
-        rcpt={"dead@x.org": "550 5.1.1 no such user", "full@x.org": "452 4.2.2 mailbox full",
-              "spam@x.org": "550 5.7.1 message refused as spam", "grey@x.org": "451 4.7.1 greylisted"},
-        eod={"big@x.org": "552 5.3.4 message too big"})
+        rcpt={
+            "dead@x.org": "550 5.1.1 no such user",
+            "full@x.org": "452 4.2.2 mailbox full",
+            "spam@x.org": "550 5.7.1 message refused as spam",
+            "grey@x.org": "451 4.7.1 greylisted",
+        },
+        eod={"big@x.org": "552 5.3.4 message too big"},
+    )
     addrs = ["ok1@x.org", "ok2@x.org", "dead@x.org", "full@x.org", "spam@x.org", "grey@x.org", "big@x.org"]
     cid = make_campaign(engine, addrs, fields={"ok1@x.org": {"first_name": "Ann"}})
     report = send(engine, sender_settings(server.url, retry_schedule=(3600,)), [cid], linger=0.5)
     got = {a: (r.status, r.kind) for a, r in rows(engine, cid).items()}
     assert got == {
-        "ok1@x.org": ("sent", None), "ok2@x.org": ("sent", None),
-        "dead@x.org": ("error", "recipient"), "full@x.org": ("deferred", "mailbox_full"),
-        "spam@x.org": ("failed", "policy"), "grey@x.org": ("deferred", "throttled"),
+        "ok1@x.org": ("sent", None),
+        "ok2@x.org": ("sent", None),
+        "dead@x.org": ("error", "recipient"),
+        "full@x.org": ("deferred", "mailbox_full"),
+        "spam@x.org": ("failed", "policy"),
+        "grey@x.org": ("deferred", "throttled"),
         "big@x.org": ("failed", "policy"),
     }
     dead = rows(engine, cid)["dead@x.org"]
@@ -117,8 +124,12 @@ def test_exhausted_retries_end_failed_server_never_error(engine):
     from .smtpd import free_port
 
     cid = make_campaign(engine, ["a@x.org"])
-    send(engine, sender_settings(f"smtp://127.0.0.1:{free_port()}", retry_schedule=(0.1,),
-                               retry_horizon_hours=0.0), [cid], linger=1)
+    send(
+        engine,
+        sender_settings(f"smtp://127.0.0.1:{free_port()}", retry_schedule=(0.1,), retry_horizon_hours=0.0),
+        [cid],
+        linger=1,
+    )
     r = rows(engine, cid)["a@x.org"]
     assert (r.status, r.kind) == ("failed", "server")
 
@@ -174,8 +185,9 @@ def test_a_worker_serves_several_campaigns_in_turn(engine, server):
     from .conftest import add_contacts
 
     add_contacts(engine, [f"r{i}@x.org" for i in range(40)])
-    ids = [camp.create_campaign(engine, name=f"c{k}", subject="s", from_addr="n@shop.example", text="hi")
-           for k in range(2)]
+    ids = [
+        camp.create_campaign(engine, name=f"c{k}", subject="s", from_addr="n@shop.example", text="hi") for k in range(2)
+    ]
     for cid in ids:
         camp.start_campaign(engine, cid)
     send(engine, sender_settings(server.url, batch_size=10), None, linger=0.5)  # every sending campaign
@@ -190,8 +202,9 @@ def test_server_problem_text_names_the_code_once(sqlite_engine):
     from sendwell.sending.relay import parse_relay
 
     sender = Sender(sqlite_engine, sender_settings("smtp://127.0.0.1:1"))
-    sender.courier.server_problem(utcnow(), Reply(Stage.MAIL, 421, "4.3.2", "4.3.2 Service not available"),
-                                  parse_relay("smtp://127.0.0.1:1"))
+    sender.courier.server_problem(
+        utcnow(), Reply(Stage.MAIL, 421, "4.3.2", "4.3.2 Service not available"), parse_relay("smtp://127.0.0.1:1")
+    )
     assert sender.courier.problem.endswith("at mail: 421 4.3.2 Service not available")
 
 

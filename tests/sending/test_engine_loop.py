@@ -31,8 +31,17 @@ class FakeStore:
     """One campaign's ledger in a dict: recipient id -> (email, status, attempts, next try, lease owner)."""
 
     def __init__(self, addresses: list[str], daily_limit: int = 1000) -> None:
-        self.rows = {i: {"email": a, "status": RecipientStatus.QUEUED, "attempts": 0, "next": None, "owner": None,
-                         "reason": None} for i, a in enumerate(addresses, 1)}
+        self.rows = {
+            i: {
+                "email": a,
+                "status": RecipientStatus.QUEUED,
+                "attempts": 0,
+                "next": None,
+                "owner": None,
+                "reason": None,
+            }
+            for i, a in enumerate(addresses, 1)
+        }
         self.state, self.limit, self.used = CampaignState.SENDING.value, daily_limit, 0
         self.breaker: str | None = None
         self.commits: list[int] = []  # outcomes per commit
@@ -48,27 +57,38 @@ class FakeStore:
     async def error_window(self) -> list[bool]:
         return []
 
-    async def check(self, campaign_ids, now, *, complaints_since=None, relay_day=None) -> Check:  # noqa: ANN001
+    async def check(self, campaign_ids, now, *, complaints_since=None, relay_day=None) -> Check:
         return Check({1: self.state}, self.breaker, self.limit, self.used, (0, self.used) if complaints_since else None)
 
     async def campaign(self, campaign_id: int) -> CampaignContent:
         return CampaignContent(campaign_id, "Hello {{ name }}", "News <news@shop.example>", text="Hi {{ name }}!")
 
-    async def claim(self, campaign_ids: Sequence[int], owner: str, n: int, lease_seconds: float,
-                    now: datetime) -> tuple[list[Job], int]:
-        due = [rid for rid, r in self.rows.items()
-               if r["status"] in OPEN and r["owner"] is None and (r["next"] is None or r["next"] <= now)][:n]
+    async def claim(
+        self, campaign_ids: Sequence[int], owner: str, n: int, lease_seconds: float, now: datetime
+    ) -> tuple[list[Job], int]:
+        due = [
+            rid
+            for rid, r in self.rows.items()
+            if r["status"] in OPEN and r["owner"] is None and (r["next"] is None or r["next"] <= now)
+        ][:n]
         for rid in due:
             self.rows[rid]["owner"] = owner
-        return [Job(rid, 1, self.rows[rid]["email"], "", self.rows[rid]["attempts"], self.queued_at,
-                    {"name": f"N{rid}"}) for rid in due], 0
+        return [
+            Job(rid, 1, self.rows[rid]["email"], "", self.rows[rid]["attempts"], self.queued_at, {"name": f"N{rid}"})
+            for rid in due
+        ], 0
 
     async def record(self, outcomes: Sequence[Outcome], now: datetime, server_problem: str | None) -> None:
         self.commits.append(len(outcomes))
         for o in outcomes:
             r = o.result
-            self.rows[r.id].update(status=r.status, next=r.next_attempt_at, owner=None, reason=r.reason,
-                                   attempts=self.rows[r.id]["attempts"] + 1)
+            self.rows[r.id].update(
+                status=r.status,
+                next=r.next_attempt_at,
+                owner=None,
+                reason=r.reason,
+                attempts=self.rows[r.id]["attempts"] + 1,
+            )
             self.used += r.status is RecipientStatus.SENT
 
     async def release(self, ids: Sequence[int], owner: str) -> None:
@@ -80,7 +100,7 @@ class FakeStore:
     async def renew(self, ids: Sequence[int], owner: str, until: datetime) -> set[int]:
         return {rid for rid in ids if self.rows[rid]["owner"] == owner}
 
-    async def close_finished(self, campaign_ids, now, due_before) -> tuple[set[int], int]:  # noqa: ANN001
+    async def close_finished(self, campaign_ids, now, due_before) -> tuple[set[int], int]:
         left = [r for r in self.rows.values() if r["status"] in OPEN]
         if not left:
             self.state = CampaignState.DONE.value
@@ -109,8 +129,11 @@ def test_the_loop_sends_every_recipient_once_and_records_each_outcome():
     addrs = [f"r{i}@x.org" for i in range(30)]
     store = FakeStore(addrs)
     with ScriptedServer() as srv:
-        report = Sender(store, replace(sender_settings(srv.url), sending=replace(
-            sender_settings(srv.url).sending, signing_processes=0)), linger=0.5).run()
+        report = Sender(
+            store,
+            replace(sender_settings(srv.url), sending=replace(sender_settings(srv.url).sending, signing_processes=0)),
+            linger=0.5,
+        ).run()
         counts = srv.counts()
     assert report.stopped == "done" and report.counts["sent"] == 30
     assert counts == {a: 1 for a in addrs}

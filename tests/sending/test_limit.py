@@ -19,29 +19,35 @@ from .conftest import make_campaign, sender_settings
 S = LimitSettings(start=1000, cap=8000)
 
 
-@pytest.mark.parametrize(("day", "expected"), [
-    (None, 1000),  # first day: the start value
-    (DayStats(1000, 500, 5), 2000),  # half used, 1% errors: doubles
-    (DayStats(1000, 1000, 0), 2000),
-    (DayStats(1000, 499, 0), 1000),  # less than half used: keeps
-    (DayStats(1000, 970, 30), 1000),  # 3% errors: keeps
-    (DayStats(4000, 3000, 300), 2000),  # 9% errors: halves
-    (DayStats(1000, 900, 100), 1000),  # halves, but never below start
-    (DayStats(8000, 8000, 0), 8000),  # doubles, but never above cap
-])
+@pytest.mark.parametrize(
+    ("day", "expected"),
+    [
+        (None, 1000),  # first day: the start value
+        (DayStats(1000, 500, 5), 2000),  # half used, 1% errors: doubles
+        (DayStats(1000, 1000, 0), 2000),
+        (DayStats(1000, 499, 0), 1000),  # less than half used: keeps
+        (DayStats(1000, 970, 30), 1000),  # 3% errors: keeps
+        (DayStats(4000, 3000, 300), 2000),  # 9% errors: halves
+        (DayStats(1000, 900, 100), 1000),  # halves, but never below start
+        (DayStats(8000, 8000, 0), 8000),  # doubles, but never above cap
+    ],
+)
 def test_growth_policy(day, expected):
     assert limit.next_limit(day, S) == expected
 
 
-@pytest.mark.parametrize(("errors", "level"), [(0, Level.OK), (25, Level.OK), (26, Level.WARN), (50, Level.WARN),
-                                               (51, Level.PAUSE)])
+@pytest.mark.parametrize(
+    ("errors", "level"), [(0, Level.OK), (25, Level.OK), (26, Level.WARN), (50, Level.WARN), (51, Level.PAUSE)]
+)
 def test_breaker_over_the_last_500_sends(errors, level):
     window = [True] * errors + [False] * (500 - errors)
     assert limit.judge_errors([False] * 300 + window, LimitSettings()).level is level
 
 
-@pytest.mark.parametrize(("sends", "errors", "level"), [(40, 25, Level.OK), (40, 26, Level.WARN), (60, 50, Level.WARN),
-                                                         (60, 51, Level.PAUSE), (499, 25, Level.OK)])
+@pytest.mark.parametrize(
+    ("sends", "errors", "level"),
+    [(40, 25, Level.OK), (40, 26, Level.WARN), (60, 50, Level.WARN), (60, 51, Level.PAUSE), (499, 25, Level.OK)],
+)
 def test_breaker_before_a_full_window_judges_what_the_window_can_no_longer_avoid(sends, errors, level):
     """26 errors in the first 40 sends: the 500-send window is above 5% whatever follows."""
     window = [True] * errors + [False] * (sends - errors)
@@ -148,12 +154,21 @@ def test_a_restarted_worker_seeds_its_window_with_opened_messages_too(engine):
     statuses = ["sent", "read", "clicked", "clicked", "error", "read", "queued", "deferred"]
     now = utcnow()
     with engine.begin() as conn:
-        ids = conn.execute(select(recipients.c.id).where(recipients.c.campaign_id == cid)
-                           .order_by(recipients.c.id)).scalars().all()
+        ids = (
+            conn.execute(select(recipients.c.id).where(recipients.c.campaign_id == cid).order_by(recipients.c.id))
+            .scalars()
+            .all()
+        )
         for k, (rid, status) in enumerate(zip(ids, statuses, strict=True)):
-            conn.execute(recipients.update().where(recipients.c.id == rid).values(
-                status=status, kind="recipient" if status == "error" else None,
-                updated_at=now + timedelta(seconds=k)))
+            conn.execute(
+                recipients.update()
+                .where(recipients.c.id == rid)
+                .values(
+                    status=status,
+                    kind="recipient" if status == "error" else None,
+                    updated_at=now + timedelta(seconds=k),
+                )
+            )
         window = usage.last_error_window(conn, LimitSettings())
     assert window == [False, False, False, False, True, False]
 
@@ -181,7 +196,9 @@ def test_per_relay_daily_caps_hold_mail_until_the_next_day(engine, window):
         caps = {f"127.0.0.1:{a.port}": 5, f"127.0.0.1:{b.port}": 7}
         shown = limit_report(engine, settings.limit, clock(), relay_caps=caps)["relays"]
         assert {r["relay"]: (r["sent_today"], r["remaining"]) for r in shown} == {
-            f"127.0.0.1:{a.port}": (5, 0), f"127.0.0.1:{b.port}": (7, 0)}
+            f"127.0.0.1:{a.port}": (5, 0),
+            f"127.0.0.1:{b.port}": (7, 0),
+        }
 
         clock.offset = timedelta(days=1)
         report = send(engine, settings, [cid], clock=clock, linger=0.5)
@@ -191,15 +208,20 @@ def test_per_relay_daily_caps_hold_mail_until_the_next_day(engine, window):
         assert max(a.counts().values()) == max(b.counts().values()) == 1
 
 
-@pytest.mark.parametrize("url, words", [("smtp://h:25?daily_limit=0", "daily_limit must be a positive"),
-                                        ("smtp://h:25?daily_limit=lots", "daily_limit must be a positive"),
-                                        ("smtp://u:secret@h:25?dayly_limit=5", "unknown option dayly_limit"),
-                                        ("smtp://u:secret@h:port", "bad port"),
-                                        ("smpt://u:secret@h:25", "scheme must be"),
-                                        ("smtp://u:secret@:25", "no host"),
-                                        ("u:secret@mail.example.com:587", "scheme must be"),
-                                        ("smtp:/u:secret@h:25", "no host"),
-                                        ("smtp+starttls//u:secret@h:587", "scheme must be")])
+@pytest.mark.parametrize(
+    "url, words",
+    [
+        ("smtp://h:25?daily_limit=0", "daily_limit must be a positive"),
+        ("smtp://h:25?daily_limit=lots", "daily_limit must be a positive"),
+        ("smtp://u:secret@h:25?dayly_limit=5", "unknown option dayly_limit"),
+        ("smtp://u:secret@h:port", "bad port"),
+        ("smpt://u:secret@h:25", "scheme must be"),
+        ("smtp://u:secret@:25", "no host"),
+        ("u:secret@mail.example.com:587", "scheme must be"),
+        ("smtp:/u:secret@h:25", "no host"),
+        ("smtp+starttls//u:secret@h:587", "scheme must be"),
+    ],
+)
 def test_bad_relay_options_are_named(url, words):
     from sendwell.errors import UserError
     from sendwell.sending.relay import parse_relay
@@ -218,8 +240,9 @@ def test_the_address_error_warning_is_one_line_kept_up_to_date(engine, server):
     report = send(engine, sender_settings(server.url), [cid], linger=0.5)
     assert report.stopped == "done" and report.counts["error"] == 30
     about_errors = [w for w in report.warnings if "address errors" in w or "address-error" in w]
-    assert about_errors == ["30 address errors in the first 100 sends (already 6.0% of a 500-send window) "
-                            "is above 5.0%"]
+    assert about_errors == [
+        "30 address errors in the first 100 sends (already 6.0% of a 500-send window) is above 5.0%"
+    ]
 
 
 def test_workers_sharing_a_capped_relay_never_exceed_its_cap_together(engine):
@@ -237,8 +260,9 @@ def test_workers_sharing_a_capped_relay_never_exceed_its_cap_together(engine):
         settings = sender_settings(f"{relay.url}?daily_limit=20", start=1000, connections=3, batch_size=10)
         cid = make_campaign(engine, addrs)
         reports = []
-        workers = [threading.Thread(target=lambda: reports.append(send(engine, settings, [cid], linger=0.5)))
-                   for _ in range(2)]
+        workers = [
+            threading.Thread(target=lambda: reports.append(send(engine, settings, [cid], linger=0.5))) for _ in range(2)
+        ]
         for w in workers:
             w.start()
         for w in workers:

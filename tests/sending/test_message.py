@@ -20,8 +20,13 @@ def parse(data: bytes) -> email.message.EmailMessage:
 
 
 def content(**kw) -> CampaignContent:
-    base = {"id": 9, "subject": "Hi {{ first_name }}, news", "from_addr": "Shop <news@shop.example>",
-            "html": HTML, "text": TEXT}
+    base = {
+        "id": 9,
+        "subject": "Hi {{ first_name }}, news",
+        "from_addr": "Shop <news@shop.example>",
+        "html": HTML,
+        "text": TEXT,
+    }
     return CampaignContent(**(base | kw))
 
 
@@ -45,8 +50,9 @@ def test_prepared_bytes_match_the_email_package(parts):
     assert b"\r\n" in fast.data and b"\n" not in fast.data.replace(b"\r\n", b"")
     msg = parse(fast.data)
     same_message(msg, build_message(c, p, LINKS, fast.message_id))
-    assert msg.get_content_type() == ("multipart/alternative" if len(parts) == 2 else f"text/{parts[0]}".replace(
-        "text/text", "text/plain"))
+    assert msg.get_content_type() == (
+        "multipart/alternative" if len(parts) == 2 else f"text/{parts[0]}".replace("text/text", "text/plain")
+    )
 
 
 def test_non_ascii_names_and_subjects_are_encoded():
@@ -92,8 +98,11 @@ def test_list_unsubscribe_mailto_and_one_click():
     assert plain["List-Unsubscribe"].startswith("<mailto:unsubscribe+9.3.")
     assert plain["List-Unsubscribe-Post"] is None
     links = Links("test-secret", "bounces.example", "https://mail.example/")
-    msg = parse(PreparedCampaign(content(text="{{ unsubscribe_url }}", html=None), links)
-                .render(Personal(3, "a@example.com", {})).data)
+    msg = parse(
+        PreparedCampaign(content(text="{{ unsubscribe_url }}", html=None), links)
+        .render(Personal(3, "a@example.com", {}))
+        .data
+    )
     url = msg["List-Unsubscribe"].split(">")[0].lstrip("<")
     assert url.startswith("https://mail.example/unsubscribe/9.3.")
     assert verp.decode_unsubscribe("test-secret", url.rsplit("/", 1)[1]) == (9, 3)

@@ -21,8 +21,13 @@ subsets = st.sets(st.sampled_from(PEOPLE))
 
 
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(contacts=subsets, included=st.one_of(st.none(), subsets), excluded=subsets, banned_before=subsets,
-       banned_after=subsets)
+@given(
+    contacts=subsets,
+    included=st.one_of(st.none(), subsets),
+    excluded=subsets,
+    banned_before=subsets,
+    banned_after=subsets,
+)
 def test_suppressed_addresses_never_reach_the_server(contacts, included, excluded, banned_before, banned_after):
     with tempfile.TemporaryDirectory() as tmp, ScriptedServer() as server:
         engine = open_database(f"sqlite:///{Path(tmp) / 'p.db'}")
@@ -34,8 +39,15 @@ def test_suppressed_addresses_never_reach_the_server(contacts, included, exclude
             segments.create(engine, "out")
             segments.add(engine, "out", sorted(excluded))
             blacklist.add(engine, sorted(banned_before))
-            cid = campaigns.create_campaign(engine, name="c", subject="s", from_addr="n@shop.example", text="hi",
-                                            include=["in"] if included is not None else [], exclude=["out"])
+            cid = campaigns.create_campaign(
+                engine,
+                name="c",
+                subject="s",
+                from_addr="n@shop.example",
+                text="hi",
+                include=["in"] if included is not None else [],
+                exclude=["out"],
+            )
             campaigns.start_campaign(engine, cid)
             blacklist.add(engine, sorted(banned_after))  # suppressed after the ledger was made
             send(engine, sender_settings(server.url), [cid], linger=0.2)

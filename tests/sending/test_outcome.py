@@ -39,8 +39,9 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(("reply", "status", "kind"), CASES, ids=[f"{c[0].stage}-{c[0].code}-{c[0].enhanced}-"
-                                                                  f"{c[0].problem}" for c in CASES])
+@pytest.mark.parametrize(
+    ("reply", "status", "kind"), CASES, ids=[f"{c[0].stage}-{c[0].code}-{c[0].enhanced}-{c[0].problem}" for c in CASES]
+)
 def test_reply_maps_to_status_and_kind(reply, status, kind):
     got = classify(reply)
     assert (got.status, got.kind) == (status, kind)

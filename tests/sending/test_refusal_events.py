@@ -35,8 +35,10 @@ def all_events(engine):
 
 
 def test_rcpt_refusal_is_blacklisted_through_an_event_and_explained(engine, db_url, server):
-    server.script = Script(rcpt={"dead@x.org": POSTFIX_UNKNOWN, "spam@x.org": "550 5.7.1 message refused as spam"},
-                           eod={"late@x.org": "550 5.1.1 user unknown"})
+    server.script = Script(
+        rcpt={"dead@x.org": POSTFIX_UNKNOWN, "spam@x.org": "550 5.7.1 message refused as spam"},
+        eod={"late@x.org": "550 5.1.1 user unknown"},
+    )
     cid = make_campaign(engine, ["ok@x.org", "dead@x.org", "spam@x.org", "late@x.org"])
     report = send(engine, sender_settings(server.url, retry_schedule=(3600,)), [cid], linger=0.5)
     assert report.counts["sent"] == 1 and report.counts["error"] == 1
@@ -44,21 +46,33 @@ def test_rcpt_refusal_is_blacklisted_through_an_event_and_explained(engine, db_u
     rows = ledger(engine, cid)
     # The ledger names the fact as a DSN would, with the server's answer beside it.
     assert (rows["dead@x.org"].status, rows["dead@x.org"].kind, rows["dead@x.org"].reason) == (
-        "error", "recipient", "userunknown")
+        "error",
+        "recipient",
+        "userunknown",
+    )
     assert (rows["dead@x.org"].smtp_code, rows["dead@x.org"].enhanced_code) == (550, "5.1.1")
     assert "User unknown in local recipient table" in rows["dead@x.org"].smtp_answer
     assert (rows["spam@x.org"].status, rows["spam@x.org"].reason) == ("failed", "spamdetected")
     assert rows["ok@x.org"].reason == "delivered"
     # a 5.1.1 after DATA is not the address (docs/statuses.md): failed, never blacklisted
     assert (rows["late@x.org"].status, rows["late@x.org"].kind, rows["late@x.org"].reason) == (
-        "failed", "other", "userunknown")
+        "failed",
+        "other",
+        "userunknown",
+    )
 
     # Every final refusal is an event with its evidence; only the dead address is suppressed, by its event.
     evs = {e.email: e for e in all_events(engine)}
     assert set(evs) == {"dead@x.org", "spam@x.org", "late@x.org"}
     dead = evs["dead@x.org"]
     assert (dead.type, dead.reason, dead.status_code, dead.hard, dead.campaign_id, dead.recipient_id) == (
-        "bounce", "userunknown", "5.1.1", True, cid, rows["dead@x.org"].id)
+        "bounce",
+        "userunknown",
+        "5.1.1",
+        True,
+        cid,
+        rows["dead@x.org"].id,
+    )
     assert dead.source == f"smtp:127.0.0.1:{server.port}" and dead.detail == POSTFIX_UNKNOWN
     assert dead.raw.decode().startswith("RCPT TO:<dead@x.org>\r\n550 5.1.1")
     assert not evs["spam@x.org"].hard and not evs["late@x.org"].hard
@@ -67,24 +81,38 @@ def test_rcpt_refusal_is_blacklisted_through_an_event_and_explained(engine, db_u
     assert set(listed) == {"dead@x.org"}
     entry = listed["dead@x.org"]
     assert (entry.reason, entry.source, entry.note, entry.event_id) == (
-        "hard_bounce", f"campaign:{cid}", "5.1.1 userunknown", dead.id)
+        "hard_bounce",
+        f"campaign:{cid}",
+        "5.1.1 userunknown",
+        dead.id,
+    )
 
     shown = blacklist.show(engine, "dead@x.org")
     assert shown["entry"]["event"]["detail"] == POSTFIX_UNKNOWN and shown["entry"]["event"]["campaign"] == "c1"
 
     env = {**os.environ, "SENDWELL_DATABASE_URL": db_url, "COLUMNS": "200"}
-    out = subprocess.run([sys.executable, "-m", "sendwell.cli", "blacklist", "show", "dead@x.org"],
-                         capture_output=True, text=True, env=env, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-m", "sendwell.cli", "blacklist", "show", "dead@x.org"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
     assert out.returncode == 0, out.stderr
     assert "is blacklisted: hard_bounce (source campaign:" in out.stdout
-    assert (f"because of event #{dead.id} bounce userunknown 5.1.1 (hard) via smtp:127.0.0.1:{server.port}, "
-            f"campaign 'c1' (#{cid})") in out.stdout
+    assert (
+        f"because of event #{dead.id} bounce userunknown 5.1.1 (hard) via smtp:127.0.0.1:{server.port}, "
+        f"campaign 'c1' (#{cid})"
+    ) in out.stdout
     assert f"answer: {POSTFIX_UNKNOWN}" in out.stdout
 
 
-RELAY_FAILURES = [Script(mail="421 4.3.2 try later"),
-                  Script(rcpt=dict.fromkeys(("a@x.org", "b@x.org"), "421 4.7.0 bye")),
-                  Script(drop_at="rcpt"), None]
+RELAY_FAILURES = [
+    Script(mail="421 4.3.2 try later"),
+    Script(rcpt=dict.fromkeys(("a@x.org", "b@x.org"), "421 4.7.0 bye")),
+    Script(drop_at="rcpt"),
+    None,
+]
 
 
 @pytest.mark.parametrize("script", RELAY_FAILURES, ids=["421-mail", "421-rcpt", "dropped", "refused"])
@@ -140,8 +168,11 @@ Diagnostic-Code: smtp; {answer}
 
 SAME_FACTS = [
     ("dead@x.org", "5.1.1", POSTFIX_UNKNOWN),
-    ("nohost@nowhere.example", "5.1.2", "550 5.1.2 <nohost@nowhere.example>: Recipient address rejected: "
-                                        "Domain not found"),
+    (
+        "nohost@nowhere.example",
+        "5.1.2",
+        "550 5.1.2 <nohost@nowhere.example>: Recipient address rejected: Domain not found",
+    ),
     ("full@x.org", "5.2.2", "552 5.2.2 <full@x.org>: mailbox full, quota exceeded"),
     ("spam@x.org", "5.7.1", "550 5.7.1 message refused as spam"),
 ]

@@ -25,8 +25,15 @@ def test_login_over_plain_smtp_is_refused_by_name(url):
     assert "secret" not in str(err.value) and "\n" not in str(err.value)
 
 
-@pytest.mark.parametrize("url, security", [("smtp+starttls://u:secret@h", "starttls"), ("smtps://u:secret@h", "tls"),
-                                           ("smtp://h:25", "plain"), ("smtp://u:secret@h?insecure_auth=yes", "plain")])
+@pytest.mark.parametrize(
+    "url, security",
+    [
+        ("smtp+starttls://u:secret@h", "starttls"),
+        ("smtps://u:secret@h", "tls"),
+        ("smtp://h:25", "plain"),
+        ("smtp://u:secret@h?insecure_auth=yes", "plain"),
+    ],
+)
 def test_tls_or_no_login_or_explicit_consent_is_accepted(url, security):
     assert parse_relay(url).security == security
 
@@ -43,10 +50,12 @@ def test_send_refuses_before_connecting_then_logs_in_when_allowed(tmp_path):
     campaigns.create_campaign(engine, name="n", subject="Hi", from_addr="n@shop.example", text="Hello")
     engine.dispose()
     with ScriptedServer(auth=("u", "pw")) as smtp:
+
         def send(url: str) -> subprocess.CompletedProcess:
             env = {**os.environ, "SENDWELL_DATABASE_URL": db, "SENDWELL_SMTP_URL": url, "SENDWELL_SENDING_SECRET": "k"}
-            return subprocess.run([*SENDWELL, "campaigns", "send", "n"], capture_output=True, text=True, env=env,
-                                  cwd=tmp_path, timeout=60)
+            return subprocess.run(
+                [*SENDWELL, "campaigns", "send", "n"], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60
+            )
 
         plain = f"smtp://u:pw@127.0.0.1:{smtp.port}"
         r = send(plain)

@@ -23,8 +23,11 @@ HTML = """<html><head><title>News</title></head><body>
 <p><a href="{{ unsubscribe_url }}">Unsubscribe</a></p>
 </body></html>
 """
-LINKS = ["https://shop.example/autumn", "https://shop.example/account?id={uid}&from=mail",
-         "https://blog.shop.example/packing"]
+LINKS = [
+    "https://shop.example/autumn",
+    "https://shop.example/account?id={uid}&from=mail",
+    "https://blog.shop.example/packing",
+]
 
 
 @dataclass
@@ -38,13 +41,17 @@ def send_campaign(engine: Engine, track=("reads", "clicks"), html: str = HTML, n
     """Contacts with fields, a started campaign, every recipient marked sent an hour ago."""
     csv = "email,first_name,uid\nann@example.com,Ann,a1\nbob@example.com,Bob,b2\ncid@example.com,Cid,c3\n"
     contacts.import_contacts(engine, io.BytesIO(csv.encode()))
-    cid = campaigns.create_campaign(engine, name=name, subject="News", from_addr="Shop <news@shop.example>",
-                                    html=html, track=list(track))
+    cid = campaigns.create_campaign(
+        engine, name=name, subject="News", from_addr="Shop <news@shop.example>", html=html, track=list(track)
+    )
     campaigns.start_campaign(engine, cid)
     sent_at = utcnow().replace(second=0, microsecond=0) - timedelta(hours=1)  # minute-aligned: dedup per minute
     with engine.begin() as conn:
-        conn.execute(update(recipients).where(recipients.c.campaign_id == cid).values(
-            status="sent", sent_at=sent_at, message_id="<m@shop.example>"))
+        conn.execute(
+            update(recipients)
+            .where(recipients.c.campaign_id == cid)
+            .values(status="sent", sent_at=sent_at, message_id="<m@shop.example>")
+        )
         rows = conn.execute(select(recipients.c.id, recipients.c.email).where(recipients.c.campaign_id == cid)).all()
     return Sent(cid, {r.email: r.id for r in rows}, sent_at)
 

@@ -30,13 +30,27 @@ def app_for(engine):
 
     @app.get("/t/o/{token}")
     def pixel(token: str, request: fastapi.Request):
-        return respond(open_answer(engine, SECRET, token, request.headers.get("user-agent"),
-                                   request.client.host if request.client else None))
+        return respond(
+            open_answer(
+                engine,
+                SECRET,
+                token,
+                request.headers.get("user-agent"),
+                request.client.host if request.client else None,
+            )
+        )
 
     @app.get("/t/c/{token}")
     def link(token: str, request: fastapi.Request):
-        return respond(click_answer(engine, SECRET, token, request.headers.get("user-agent"),
-                                    request.client.host if request.client else None))
+        return respond(
+            click_answer(
+                engine,
+                SECRET,
+                token,
+                request.headers.get("user-agent"),
+                request.client.host if request.client else None,
+            )
+        )
 
     return testclient.TestClient(app, follow_redirects=False)
 
@@ -48,14 +62,14 @@ def parse_gif(data: bytes) -> dict:
     palette_size = 2 << (flags & 7)
     pos = 13 + 3 * palette_size if flags & 0x80 else 13
     out = {"size": (width, height), "transparent": None}
-    if data[pos:pos + 2] == b"\x21\xf9":
-        packed, _delay, index = struct.unpack("<BHB", data[pos + 3:pos + 7])
+    if data[pos : pos + 2] == b"\x21\xf9":
+        packed, _delay, index = struct.unpack("<BHB", data[pos + 3 : pos + 7])
         out["transparent"] = index if packed & 1 else None
         pos += 8
     assert data[pos] == 0x2C
-    out["image"] = struct.unpack("<HHHH", data[pos + 1:pos + 9])
+    out["image"] = struct.unpack("<HHHH", data[pos + 1 : pos + 9])
     min_code = data[pos + 10]
-    block = data[pos + 12:pos + 12 + data[pos + 11]]
+    block = data[pos + 12 : pos + 12 + data[pos + 11]]
     bits = int.from_bytes(block, "little")
     width_bits = min_code + 1
     codes = [(bits >> (i * width_bits)) & ((1 << width_bits) - 1) for i in range(3)]
@@ -80,8 +94,9 @@ def test_genuine_and_forged_pixels_look_the_same_and_only_the_genuine_is_counted
     junk = client.get("/t/o/not-a-token-at-all", headers=AGENT)
     for r in (genuine, forged, junk):
         assert r.status_code == 200 and r.content == open_pixel()
-        assert {k: v for k, v in r.headers.items() if k != "content-length"} == \
-            {k: v for k, v in genuine.headers.items() if k != "content-length"}
+        assert {k: v for k, v in r.headers.items() if k != "content-length"} == {
+            k: v for k, v in genuine.headers.items() if k != "content-length"
+        }
     assert genuine.headers["cache-control"].startswith("no-store")
     assert recipient(engine, rid).status == "read"
 
@@ -91,15 +106,20 @@ def test_links_redirect_only_to_the_campaigns_own_urls(engine):
     client = app_for(engine)
     rid = sent.ids["bob@example.com"]
     for i, url in enumerate(LINKS):
-        r = client.get(f"/t/c/{tokens.click_token(SECRET, sent.campaign_id, rid, i)}?url=https://evil.example/",
-                       headers=AGENT)
+        r = client.get(
+            f"/t/c/{tokens.click_token(SECRET, sent.campaign_id, rid, i)}?url=https://evil.example/", headers=AGENT
+        )
         assert r.status_code == 302 and r.headers["location"] == url.format(uid="b2")
         assert r.headers["referrer-policy"] == "no-referrer"
         if i == 0:
             assert recipient(engine, rid).status == "clicked"
     assert recipient(engine, rid).status == "sent"  # every link within a second: a scanner after all
-    for bad in (tokens.click_token("guess", sent.campaign_id, rid, 0), tokens.click_token(SECRET, sent.campaign_id,
-                rid, 7), "evil.example", tokens.open_token(SECRET, sent.campaign_id, rid)):
+    for bad in (
+        tokens.click_token("guess", sent.campaign_id, rid, 0),
+        tokens.click_token(SECRET, sent.campaign_id, rid, 7),
+        "evil.example",
+        tokens.open_token(SECRET, sent.campaign_id, rid),
+    ):
         r = client.get(f"/t/c/{bad}", headers=AGENT)
         assert r.status_code == 404 and r.content == NEUTRAL_PAGE and "location" not in r.headers
 
@@ -113,8 +133,10 @@ def wired(campaign_id: int, track: tuple[str, ...]) -> tuple[PreparedCampaign, c
     """The builder as message.py will wire it (docs/tracking.md): the template rewritten once, the two
     template functions added to each recipient's context (here through the fields, which the context holds)."""
     html = tracked_template(HTML, base_url=BASE, reads="reads" in track, clicks="clicks" in track)
-    prepared = PreparedCampaign(CampaignContent(campaign_id, "News", "news@shop.example", html=html),
-                                Links(SECRET, "bounces.shop.example", BASE))
+    prepared = PreparedCampaign(
+        CampaignContent(campaign_id, "News", "news@shop.example", html=html),
+        Links(SECRET, "bounces.shop.example", BASE),
+    )
 
     def fields_for(rid: int, fields: dict) -> dict:
         if not track:

@@ -13,22 +13,28 @@ HOUR_AGO = NOW - timedelta(hours=1)
 IPHONE = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148"
 
 
-@pytest.mark.parametrize(("agent", "ip", "why"), [
-    (IPHONE, "198.51.100.7", None),  # Apple Mail without Privacy Protection: a person
-    ("Mozilla/5.0 (Windows NT 5.1; rv:11.0) Gecko Firefox/11.0 (via ggpht.com GoogleImageProxy)", "66.249.84.1",
-     None),  # Gmail fetches when the person opens the message
-    ("YahooMailProxy; https://help.yahoo.com/kb/yahoo-mail-proxy-SLN28749.html", "98.137.1.1", None),
-    ("Mozilla/5.0", "198.51.100.7", Why.APPLE_PROXY),
-    (IPHONE, "17.58.63.120", Why.APPLE_PROXY),
-    (IPHONE, "2620:149:a44::1", Why.APPLE_PROXY),
-    (IPHONE, "::ffff:17.1.2.3", Why.APPLE_PROXY),
-    (IPHONE, "not an address", None),
-    ("", "198.51.100.7", Why.NO_AGENT),
-    (None, None, Why.NO_AGENT),
-    ("Mozilla/5.0 (compatible; Barracuda Sentinel (EE))", "203.0.113.5", Why.SCANNER_AGENT),
-    ("python-requests/2.31.0", "203.0.113.5", Why.SCANNER_AGENT),
-    ("Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)", "66.249.66.1", Why.SCANNER_AGENT),
-])
+@pytest.mark.parametrize(
+    ("agent", "ip", "why"),
+    [
+        (IPHONE, "198.51.100.7", None),  # Apple Mail without Privacy Protection: a person
+        (
+            "Mozilla/5.0 (Windows NT 5.1; rv:11.0) Gecko Firefox/11.0 (via ggpht.com GoogleImageProxy)",
+            "66.249.84.1",
+            None,
+        ),  # Gmail fetches when the person opens the message
+        ("YahooMailProxy; https://help.yahoo.com/kb/yahoo-mail-proxy-SLN28749.html", "98.137.1.1", None),
+        ("Mozilla/5.0", "198.51.100.7", Why.APPLE_PROXY),
+        (IPHONE, "17.58.63.120", Why.APPLE_PROXY),
+        (IPHONE, "2620:149:a44::1", Why.APPLE_PROXY),
+        (IPHONE, "::ffff:17.1.2.3", Why.APPLE_PROXY),
+        (IPHONE, "not an address", None),
+        ("", "198.51.100.7", Why.NO_AGENT),
+        (None, None, Why.NO_AGENT),
+        ("Mozilla/5.0 (compatible; Barracuda Sentinel (EE))", "203.0.113.5", Why.SCANNER_AGENT),
+        ("python-requests/2.31.0", "203.0.113.5", Why.SCANNER_AGENT),
+        ("Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)", "66.249.66.1", Why.SCANNER_AGENT),
+    ],
+)
 def test_agents_and_networks(agent, ip, why):
     assert judge(Hit.OPEN, agent, ip, NOW, HOUR_AGO) == why
 

@@ -45,7 +45,8 @@ def test_a_person_opening_makes_the_recipient_read_once(engine, sent):
     assert not later.duplicate
     evs = all_events(engine)
     assert [(e.type, e.source, e.email, e.campaign_id) for e in evs] == [
-        ("open", "human", "ann@example.com", sent.campaign_id)] * 2
+        ("open", "human", "ann@example.com", sent.campaign_id)
+    ] * 2
     assert recipient(engine, sent.ids["ann@example.com"]).opened_at == row.opened_at  # the first stays
 
 
@@ -70,12 +71,18 @@ def test_forged_unknown_and_out_of_range_tokens_record_nothing(engine, sent):
     forged = good[:-1] + ("A" if good[-1] != "A" else "B")
     assert record_click(engine, forged, DESKTOP, HOME_IP, secret=SECRET) is None
     assert record_click(engine, good, DESKTOP, HOME_IP, secret="another secret") is None
-    assert record_click(engine, tokens.click_token(SECRET, sent.campaign_id, rid, 3), DESKTOP, HOME_IP,
-                        secret=SECRET) is None  # the campaign has three trackable links
-    assert record_click(engine, tokens.click_token(SECRET, sent.campaign_id, 10**9, 0), DESKTOP, HOME_IP,
-                        secret=SECRET) is None  # genuine shape, no such recipient
-    assert record_click(engine, tokens.click_token(SECRET, sent.campaign_id + 1, rid, 0), DESKTOP, HOME_IP,
-                        secret=SECRET) is None  # the recipient is not of that campaign
+    assert (
+        record_click(engine, tokens.click_token(SECRET, sent.campaign_id, rid, 3), DESKTOP, HOME_IP, secret=SECRET)
+        is None
+    )  # the campaign has three trackable links
+    assert (
+        record_click(engine, tokens.click_token(SECRET, sent.campaign_id, 10**9, 0), DESKTOP, HOME_IP, secret=SECRET)
+        is None
+    )  # genuine shape, no such recipient
+    assert (
+        record_click(engine, tokens.click_token(SECRET, sent.campaign_id + 1, rid, 0), DESKTOP, HOME_IP, secret=SECRET)
+        is None
+    )  # the recipient is not of that campaign
     assert record_open(engine, good, PHONE, HOME_IP, secret=SECRET) is None  # a click token is no pixel token
     assert all_events(engine) == []
     assert recipient(engine, rid).status == "sent"
@@ -122,8 +129,10 @@ def test_a_person_clicking_two_links_a_minute_apart_stays_a_person(engine, sent)
 def test_parallel_scanner_clicks_see_each_other(engine, sent):
     """A scanner fetches all links at once; the row lock makes the burst visible to the last of them."""
     at = timedelta(minutes=40)
-    threads = [threading.Thread(target=clicked, args=(engine, sent, "ann@example.com", i), kwargs={"after": at})
-               for i in range(3)]
+    threads = [
+        threading.Thread(target=clicked, args=(engine, sent, "ann@example.com", i), kwargs={"after": at})
+        for i in range(3)
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -165,4 +174,7 @@ def test_stats_count_people_and_machines_apart_with_clicks_per_link(engine, sent
     assert s["clicks"]["human"] == 3 and s["clicks"]["machine"] == 1
     assert s["clicks"]["human_recipients"] == 2
     assert [(link["url"], link["clicks"], link["people"], link["machine_clicks"]) for link in s["links"]] == [
-        (LINKS[0], 2, 2, 0), (LINKS[1].format(uid="{{ uid }}"), 1, 1, 0), (LINKS[2], 0, 0, 1)]
+        (LINKS[0], 2, 2, 0),
+        (LINKS[1].format(uid="{{ uid }}"), 1, 1, 0),
+        (LINKS[2], 0, 0, 1),
+    ]

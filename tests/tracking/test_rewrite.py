@@ -16,8 +16,7 @@ BASE = "https://t.example"
 
 
 def rewrite(html: str, reads: bool = True, clicks: bool = True, rid: int = 9) -> str:
-    return rewrite_html(html, base_url=BASE, campaign_id=4, recipient_id=rid, secret=SECRET, reads=reads,
-                        clicks=clicks)
+    return rewrite_html(html, base_url=BASE, campaign_id=4, recipient_id=rid, secret=SECRET, reads=reads, clicks=clicks)
 
 
 class Hrefs(HTMLParser):
@@ -35,15 +34,26 @@ class Hrefs(HTMLParser):
             self.imgs.append(a.get("src", ""))
 
 
-KEPT = ['mailto:help@shop.example', '#top', '/relative', 'tel:+3312345678', 'https://x.example/unsubscribe/tok',
-        'https://list.example/Unsubscribe?u=1', 'ftp://files.example/a', 'javascript:alert(1)']
-DOC = ("<html><body>\n" + "".join(f'<p><a href="{h}">kept</a></p>\n' for h in KEPT)
-       + '<p><a href="https://shop.example/a?x=1&amp;y=2" class="btn" title="A &quot;deal&quot;">A</a>\n'
-       + "<A HREF='HTTP://Shop.Example/B'>B</A> <area shape=rect href=https://shop.example/c />\n"
-       + '<a data-sendwell-notrack href="https://shop.example/d">not tracked</a>\n'
-       + '<!-- <a href="https://shop.example/in-comment">x</a> -->\n'
-       + '<script>var s = "<a href=\'https://shop.example/in-script\'>";</script>\n'
-       + "</body></html>\n")
+KEPT = [
+    "mailto:help@shop.example",
+    "#top",
+    "/relative",
+    "tel:+3312345678",
+    "https://x.example/unsubscribe/tok",
+    "https://list.example/Unsubscribe?u=1",
+    "ftp://files.example/a",
+    "javascript:alert(1)",
+]
+DOC = (
+    "<html><body>\n"
+    + "".join(f'<p><a href="{h}">kept</a></p>\n' for h in KEPT)
+    + '<p><a href="https://shop.example/a?x=1&amp;y=2" class="btn" title="A &quot;deal&quot;">A</a>\n'
+    + "<A HREF='HTTP://Shop.Example/B'>B</A> <area shape=rect href=https://shop.example/c />\n"
+    + '<a data-sendwell-notrack href="https://shop.example/d">not tracked</a>\n'
+    + '<!-- <a href="https://shop.example/in-comment">x</a> -->\n'
+    + "<script>var s = \"<a href='https://shop.example/in-script'>\";</script>\n"
+    + "</body></html>\n"
+)
 
 
 def test_http_links_are_rewritten_and_the_others_kept():
@@ -80,8 +90,7 @@ def test_pixel_goes_at_the_end_without_a_body_and_before_an_uppercase_one():
 
 def test_without_tracking_the_html_is_returned_unchanged():
     assert rewrite(DOC, reads=False, clicks=False) is DOC
-    assert rewrite_html(DOC, base_url="", campaign_id=1, recipient_id=1, secret=SECRET, reads=True,
-                        clicks=True) is DOC
+    assert rewrite_html(DOC, base_url="", campaign_id=1, recipient_id=1, secret=SECRET, reads=True, clicks=True) is DOC
 
 
 def test_reads_only_leaves_links_and_clicks_only_adds_no_pixel():
@@ -106,17 +115,39 @@ def test_a_link_with_a_line_break_in_its_url_is_not_tracked():
     assert campaign_links('<a href="https://a.example/x\ny">x</a>') == []
 
 
-@given(st.lists(st.sampled_from(["<p>", "</p>", "text ", "é€ ", "\n", "\r\n", "<br/>", "<!-- c -->",
-                                 '<a href="https://s.example/p">l</a>', '<a href="mailto:a@b.c">m</a>',
-                                 "<body>", "</body>", "<img src=x>", "&amp; ", "<"]), max_size=30))
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "<p>",
+                "</p>",
+                "text ",
+                "é€ ",
+                "\n",
+                "\r\n",
+                "<br/>",
+                "<!-- c -->",
+                '<a href="https://s.example/p">l</a>',
+                '<a href="mailto:a@b.c">m</a>',
+                "<body>",
+                "</body>",
+                "<img src=x>",
+                "&amp; ",
+                "<",
+            ]
+        ),
+        max_size=30,
+    )
+)
 def test_rewriting_only_touches_link_tags_and_adds_one_pixel(parts):
     html = "".join(parts)
     out = rewrite(html)
     assert out.count("/t/o/") == 1
     assert out.count("/t/c/") == len(campaign_links(html))
     pixel = re.compile(r'<img src="' + re.escape(BASE) + r'/t/o/[^"]+"[^>]*>')
-    restored = re.sub(r'<a href="' + re.escape(BASE) + r'/t/c/[^"]+">', '<a href="https://s.example/p">',
-                      pixel.sub("", out))
+    restored = re.sub(
+        r'<a href="' + re.escape(BASE) + r'/t/c/[^"]+">', '<a href="https://s.example/p">', pixel.sub("", out)
+    )
     assert restored == html
 
 
@@ -140,8 +171,10 @@ def test_a_template_without_merge_fields_renders_as_rewrite_html_rewrites():
 
 
 def test_template_links_keep_their_merge_fields_and_other_template_code():
-    template = ('<body><a title="{{ name|default(\'you\') }}" href="https://s.example/p?id={{ uid }}&amp;x=1">p</a>'
-                '{% if vip %}<a href="https://s.example/vip">vip</a>{% endif %}</body>')
+    template = (
+        '<body><a title="{{ name|default(\'you\') }}" href="https://s.example/p?id={{ uid }}&amp;x=1">p</a>'
+        '{% if vip %}<a href="https://s.example/vip">vip</a>{% endif %}</body>'
+    )
     assert campaign_links(template) == ["https://s.example/p?id={{ uid }}&x=1", "https://s.example/vip"]
     out = render(tracked(template), uid="u7", vip=True)
     assert """title="you" href="https://t.example/t/c/""" in out
@@ -151,12 +184,14 @@ def test_template_links_keep_their_merge_fields_and_other_template_code():
 
 
 def test_template_links_whose_target_is_not_written_out_stay_untracked():
-    template = ('<body><a href="{{ url }}">a</a> <a href="https://{{ host }}/x">b</a> '
-                '<a href="https://s.example{{ path }}">c</a> '
-                '{% for p in products %}<a href="https://s.example/{{ p }}">d</a>{% endfor %} '
-                '<a {% if vip %}class="vip"{% endif %} href="https://s.example/e">e</a> '
-                '{% raw %}<a href="https://s.example/raw">f</a>{% endraw %} '
-                '<a href="https://s.example/g">g</a></body>')
+    template = (
+        '<body><a href="{{ url }}">a</a> <a href="https://{{ host }}/x">b</a> '
+        '<a href="https://s.example{{ path }}">c</a> '
+        '{% for p in products %}<a href="https://s.example/{{ p }}">d</a>{% endfor %} '
+        '<a {% if vip %}class="vip"{% endif %} href="https://s.example/e">e</a> '
+        '{% raw %}<a href="https://s.example/raw">f</a>{% endraw %} '
+        '<a href="https://s.example/g">g</a></body>'
+    )
     assert campaign_links(template) == ["https://s.example/g"]
     assert tracked(template).count("sendwell_click(") == 1
 

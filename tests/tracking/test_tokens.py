@@ -31,7 +31,7 @@ def test_every_single_character_change_is_refused():
     for i in range(len(token)):
         for c in URLSAFE:
             if c != token[i]:
-                forged = token[:i] + c + token[i + 1:]
+                forged = token[:i] + c + token[i + 1 :]
                 assert tokens.decode_click(SECRET, forged) is None, forged
 
 
@@ -54,8 +54,18 @@ def test_ids_cannot_be_read_or_walked():
 
 def test_non_canonical_spellings_and_junk_are_refused():
     token = tokens.open_token(SECRET, 1, 2)
-    for junk in ("", "x", token + "=", token + "A", token.upper(), " " + token, token[:-1], "a" * 200,
-                 "../../etc/passwd", "1.2.abcdef"):
+    for junk in (
+        "",
+        "x",
+        token + "=",
+        token + "A",
+        token.upper(),
+        " " + token,
+        token[:-1],
+        "a" * 200,
+        "../../etc/passwd",
+        "1.2.abcdef",
+    ):
         assert tokens.decode_open(SECRET, junk) is None, junk
 
 
@@ -74,5 +84,6 @@ def test_random_tokens_never_decode(text):
 def test_a_recipients_tokens_are_the_plain_ones():
     mine = tokens.RecipientTokens(SECRET, 3, 300)
     assert mine.open() == tokens.open_token(SECRET, 3, 300)
-    assert [mine.click(i) for i in (0, 127, 128, 5000)] == [tokens.click_token(SECRET, 3, 300, i)
-                                                             for i in (0, 127, 128, 5000)]
+    assert [mine.click(i) for i in (0, 127, 128, 5000)] == [
+        tokens.click_token(SECRET, 3, 300, i) for i in (0, 127, 128, 5000)
+    ]

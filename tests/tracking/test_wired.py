@@ -25,14 +25,18 @@ from sendwell.tracking.report import tracking_stats
 from sendwell.tracking.rewrite import campaign_links
 
 BASE = "https://mail.shop.example"
-HTML = ('<html><body><p>Hi {{ first_name }}</p><a href="https://shop.example/a">a</a> '
-        '<a href="https://shop.example/b?u={{ uid }}">b</a> <a href="{{ unsubscribe_url }}">unsubscribe</a>'
-        "</body></html>")
+HTML = (
+    '<html><body><p>Hi {{ first_name }}</p><a href="https://shop.example/a">a</a> '
+    '<a href="https://shop.example/b?u={{ uid }}">b</a> <a href="{{ unsubscribe_url }}">unsubscribe</a>'
+    "</body></html>"
+)
 AGENT = {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0"}
 
 
-pytestmark = pytest.mark.skipif("track" not in {f.name for f in dataclasses.fields(CampaignContent)},
-                                reason="tracking not wired into sending/message.py yet (see docs/tracking.md)")
+pytestmark = pytest.mark.skipif(
+    "track" not in {f.name for f in dataclasses.fields(CampaignContent)},
+    reason="tracking not wired into sending/message.py yet (see docs/tracking.md)",
+)
 
 
 def test_sent_messages_are_tracked_over_http_and_untracked_ones_carry_nothing(engine):
@@ -45,12 +49,17 @@ def test_sent_messages_are_tracked_over_http_and_untracked_ones_carry_nothing(en
     client = TestClient(create_app(Settings(), engine), follow_redirects=False)
     if client.get("/t/o/probe").headers.get("content-type") != "image/gif":
         pytest.skip("the web app does not serve /t/o and /t/c yet (see docs/tracking.md)")
-    add_contacts(engine, ["ann@x.org", "bob@x.org"], {"ann@x.org": {"first_name": "Ann", "uid": "1"},
-                                                     "bob@x.org": {"first_name": "Bob", "uid": "2"}})
-    tracked = campaigns.create_campaign(engine, name="t", subject="s", from_addr="news@shop.example", html=HTML,
-                                        text="Hi", track=["reads", "clicks"])
-    plain = campaigns.create_campaign(engine, name="p", subject="s", from_addr="news@shop.example", html=HTML,
-                                      text="Hi")
+    add_contacts(
+        engine,
+        ["ann@x.org", "bob@x.org"],
+        {"ann@x.org": {"first_name": "Ann", "uid": "1"}, "bob@x.org": {"first_name": "Bob", "uid": "2"}},
+    )
+    tracked = campaigns.create_campaign(
+        engine, name="t", subject="s", from_addr="news@shop.example", html=HTML, text="Hi", track=["reads", "clicks"]
+    )
+    plain = campaigns.create_campaign(
+        engine, name="p", subject="s", from_addr="news@shop.example", html=HTML, text="Hi"
+    )
     for cid in (tracked, plain):
         campaigns.start_campaign(engine, cid)
     with ScriptedServer() as server:
@@ -83,4 +92,6 @@ def test_sent_messages_are_tracked_over_http_and_untracked_ones_carry_nothing(en
     s = tracking_stats(engine, tracked)
     assert (s["read"], s["clicked"]) == (1, 1)
     assert [(link["url"], link["clicks"]) for link in s["links"]] == [
-        ("https://shop.example/a", 0), ("https://shop.example/b?u={{ uid }}", 1)]
+        ("https://shop.example/a", 0),
+        ("https://shop.example/b?u={{ uid }}", 1),
+    ]

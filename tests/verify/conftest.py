@@ -53,8 +53,13 @@ def dns_options(dns_server: LocalDnsServer) -> VerifyOptions:
 class ProbeMX:
     """An MX for several domains: each domain has its own manners (see MANNERS)."""
 
-    MANNERS = {"ok.example.org": "mailboxes", "catchall.example.org": "accept", "grey.example.org": "greylist",
-               "tarpit.example.org": "slow", "blocked.example.org": "blocked"}
+    MANNERS = {
+        "ok.example.org": "mailboxes",
+        "catchall.example.org": "accept",
+        "grey.example.org": "greylist",
+        "tarpit.example.org": "slow",
+        "blocked.example.org": "blocked",
+    }
 
     def __init__(self, mailboxes: set[str]) -> None:
         self.mailboxes = mailboxes
@@ -62,12 +67,12 @@ class ProbeMX:
         self.sessions: list[float] = []
         self.data_commands = 0
 
-    async def handle_EHLO(self, server, session, envelope, hostname, responses):  # noqa: ANN001
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
         self.sessions.append(time.monotonic())
         session.host_name = hostname
         return responses
 
-    async def handle_RCPT(self, server, session, envelope, address, options):  # noqa: ANN001
+    async def handle_RCPT(self, server, session, envelope, address, options):
         self.rcpts.append(address)
         manner = self.MANNERS.get(address.rpartition("@")[2].lower(), "mailboxes")
         if manner == "accept":
@@ -84,7 +89,7 @@ class ProbeMX:
             return "250 2.1.5 OK"
         return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown in virtual mailbox table"
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001
+    async def handle_DATA(self, server, session, envelope):
         self.data_commands += 1
         return "554 5.5.1 no DATA expected from a probe"
 
@@ -110,6 +115,10 @@ def probe_mx() -> Iterator[tuple[ProbeMX, int]]:
 @pytest.fixture
 def probe_options(dns_options: VerifyOptions, probe_mx: tuple[ProbeMX, int]) -> VerifyOptions:
     _, port = probe_mx
-    return VerifyOptions(nameservers=dns_options.nameservers, dns_port=dns_options.dns_port, dns_timeout=0.5,
-                         probe=True, probe_options=ProbeOptions(port=port, timeout=0.5, domain_interval=0.05,
-                                                                helo="probe.sendwell.example"))
+    return VerifyOptions(
+        nameservers=dns_options.nameservers,
+        dns_port=dns_options.dns_port,
+        dns_timeout=0.5,
+        probe=True,
+        probe_options=ProbeOptions(port=port, timeout=0.5, domain_interval=0.05, helo="probe.sendwell.example"),
+    )

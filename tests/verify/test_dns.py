@@ -13,22 +13,25 @@ from sendwell.verify.run import Verifier, VerifyOptions, verify_texts
 from sendwell.verify.verdict import Reason
 
 
-def check(dns_server: LocalDnsServer, domain: str):  # noqa: ANN201
+def check(dns_server: LocalDnsServer, domain: str):
     checker = DnsChecker(["127.0.0.1"], dns_server.port, timeout=0.5)
     return asyncio.run(checker.check(domain))
 
 
-@pytest.mark.parametrize(("domain", "status"), [
-    ("mx.example.com", DomainStatus.ACCEPTS),
-    ("implicit.example.com", DomainStatus.ACCEPTS),  # no MX, an A record: the implicit MX of RFC 5321
-    ("v6only.example.com", DomainStatus.ACCEPTS),
-    ("alias.example.com", DomainStatus.ACCEPTS),
-    ("nullmx.example.com", DomainStatus.NO_MAIL),
-    ("nomail.example.com", DomainStatus.NO_MAIL),
-    ("missing.example.com", DomainStatus.NO_DOMAIN),
-    ("slow.example.com", DomainStatus.UNKNOWN),
-    ("broken.example.com", DomainStatus.UNKNOWN),
-])
+@pytest.mark.parametrize(
+    ("domain", "status"),
+    [
+        ("mx.example.com", DomainStatus.ACCEPTS),
+        ("implicit.example.com", DomainStatus.ACCEPTS),  # no MX, an A record: the implicit MX of RFC 5321
+        ("v6only.example.com", DomainStatus.ACCEPTS),
+        ("alias.example.com", DomainStatus.ACCEPTS),
+        ("nullmx.example.com", DomainStatus.NO_MAIL),
+        ("nomail.example.com", DomainStatus.NO_MAIL),
+        ("missing.example.com", DomainStatus.NO_DOMAIN),
+        ("slow.example.com", DomainStatus.UNKNOWN),
+        ("broken.example.com", DomainStatus.UNKNOWN),
+    ],
+)
 def test_mail_domain_status(dns_server, domain, status):
     assert check(dns_server, domain).status is status
 
@@ -38,20 +41,23 @@ def test_mx_hosts_come_in_preference_order(dns_server):
     assert check(dns_server, "implicit.example.com").hosts == ("implicit.example.com",)
 
 
-@pytest.mark.parametrize(("address", "verdict", "reasons"), [
-    ("ann@mx.example.com", Verdict.VALID, []),
-    ("ann@implicit.example.com", Verdict.VALID, []),
-    ("ann@nullmx.example.com", Verdict.INVALID, [Reason.NO_MAIL]),
-    ("ann@nomail.example.com", Verdict.INVALID, [Reason.NO_MAIL]),
-    ("ann@missing.example.com", Verdict.INVALID, [Reason.NO_DOMAIN]),
-    ("ann@slow.example.com", Verdict.UNKNOWN, [Reason.DNS_UNAVAILABLE]),
-    ("ann@broken.example.com", Verdict.UNKNOWN, [Reason.DNS_UNAVAILABLE]),
-    ("info@mx.example.com", Verdict.RISKY, [Reason.ROLE]),
-    ("ann@mailinator.com", Verdict.RISKY, [Reason.DISPOSABLE]),
-    ("info@slow.example.com", Verdict.RISKY, [Reason.ROLE, Reason.DNS_UNAVAILABLE]),
-    ("ann@gmial.com", Verdict.INVALID, [Reason.TYPO_SUSPECTED, Reason.NO_DOMAIN]),
-    ("ann@@mx.example.com", Verdict.INVALID, [Reason.SYNTAX]),
-])
+@pytest.mark.parametrize(
+    ("address", "verdict", "reasons"),
+    [
+        ("ann@mx.example.com", Verdict.VALID, []),
+        ("ann@implicit.example.com", Verdict.VALID, []),
+        ("ann@nullmx.example.com", Verdict.INVALID, [Reason.NO_MAIL]),
+        ("ann@nomail.example.com", Verdict.INVALID, [Reason.NO_MAIL]),
+        ("ann@missing.example.com", Verdict.INVALID, [Reason.NO_DOMAIN]),
+        ("ann@slow.example.com", Verdict.UNKNOWN, [Reason.DNS_UNAVAILABLE]),
+        ("ann@broken.example.com", Verdict.UNKNOWN, [Reason.DNS_UNAVAILABLE]),
+        ("info@mx.example.com", Verdict.RISKY, [Reason.ROLE]),
+        ("ann@mailinator.com", Verdict.RISKY, [Reason.DISPOSABLE]),
+        ("info@slow.example.com", Verdict.RISKY, [Reason.ROLE, Reason.DNS_UNAVAILABLE]),
+        ("ann@gmial.com", Verdict.INVALID, [Reason.TYPO_SUSPECTED, Reason.NO_DOMAIN]),
+        ("ann@@mx.example.com", Verdict.INVALID, [Reason.SYNTAX]),
+    ],
+)
 def test_every_verdict_with_dns(dns_options, address, verdict, reasons):
     [result] = verify_texts([address], dns_options)
     assert result.verdict is verdict

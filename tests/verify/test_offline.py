@@ -39,23 +39,26 @@ def test_typo_suggestion(checker, case):
         assert got is not None and got.lower() == case["suggestion"].lower()
 
 
-@pytest.mark.parametrize(("address", "expected"), [
-    ("ann@gmial.com", "ann@gmail.com"),
-    ("ann@hotmial.con", "ann@hotmail.com"),
-    ("ann@yahooo.com", "ann@yahoo.com"),
-    ("Ann.Lee@GMAIL.CON", "Ann.Lee@gmail.com"),
-    ("ann@shop.example.cmo", "ann@shop.example.com"),
-    ("ann@example.co.uk", None),
-    ("ann@gmx.com", None),
-    ("ann@gmx.de", None),
-    ("ann@yahoo.co.uk", None),
-    ("ann@yahoo.ca", None),  # a country variant of a provider is not a typo
-    ("ann@web.de", None),
-    ("ann@example.museum", None),  # a rare but real TLD
-    ("ann@example.thisisminekthx", None),  # unknown TLD, close to nothing
-    ("ann@", None),
-    ("@gmial.com", None),
-])
+@pytest.mark.parametrize(
+    ("address", "expected"),
+    [
+        ("ann@gmial.com", "ann@gmail.com"),
+        ("ann@hotmial.con", "ann@hotmail.com"),
+        ("ann@yahooo.com", "ann@yahoo.com"),
+        ("Ann.Lee@GMAIL.CON", "Ann.Lee@gmail.com"),
+        ("ann@shop.example.cmo", "ann@shop.example.com"),
+        ("ann@example.co.uk", None),
+        ("ann@gmx.com", None),
+        ("ann@gmx.de", None),
+        ("ann@yahoo.co.uk", None),
+        ("ann@yahoo.ca", None),  # a country variant of a provider is not a typo
+        ("ann@web.de", None),
+        ("ann@example.museum", None),  # a rare but real TLD
+        ("ann@example.thisisminekthx", None),  # unknown TLD, close to nothing
+        ("ann@", None),
+        ("@gmial.com", None),
+    ],
+)
 def test_suggestions(checker, address, expected):
     assert checker.check(address).suggestion == expected
     assert suggest(address) == expected
@@ -67,15 +70,33 @@ def test_typo_makes_a_valid_address_risky_and_keeps_it():
     assert result.key == "ann@outlok.com" and result.suggestion == "ann@outlook.com"
 
 
-@pytest.mark.parametrize(("a", "b", "d"), [("gmail", "gmial", 1), ("gmail", "gmila", 2), ("yahoo", "aho", 2),
-                                           ("", "abc", 3), ("com", "com", 0), ("abc", "xyzxyz", 3)])
+@pytest.mark.parametrize(
+    ("a", "b", "d"),
+    [
+        ("gmail", "gmial", 1),
+        ("gmail", "gmila", 2),
+        ("yahoo", "aho", 2),
+        ("", "abc", 3),
+        ("com", "com", 0),
+        ("abc", "xyzxyz", 3),
+    ],
+)
 def test_distance_counts_a_swap_as_one_edit(a, b, d):
     assert distance(a, b) == d
 
 
-@pytest.mark.parametrize(("local", "role"), [("info", True), ("postmaster", True), ("noreply", True),
-                                             ("no-reply", True), ("admin+news", True), ("ann", False),
-                                             ("information", False)])
+@pytest.mark.parametrize(
+    ("local", "role"),
+    [
+        ("info", True),
+        ("postmaster", True),
+        ("noreply", True),
+        ("no-reply", True),
+        ("admin+news", True),
+        ("ann", False),
+        ("information", False),
+    ],
+)
 def test_role_accounts(local, role):
     assert is_role(local) is role
 

@@ -20,8 +20,10 @@ def test_existing_mailbox_is_valid_and_unknown_one_invalid(probe_options, probe_
     assert "550" in ghost.detail
     assert handler.data_commands == 0
     # A random mailbox is asked first (catch-all detection), then each address, in one session.
-    assert handler.rcpts[0].startswith("sendwell-probe-") and handler.rcpts[1:] == ["alice@ok.example.org",
-                                                                                  "ghost@ok.example.org"]
+    assert handler.rcpts[0].startswith("sendwell-probe-") and handler.rcpts[1:] == [
+        "alice@ok.example.org",
+        "ghost@ok.example.org",
+    ]
     assert len(handler.sessions) == 1
 
 
@@ -61,23 +63,27 @@ def test_probe_is_off_by_default(dns_options, probe_mx):
 
 def test_sessions_to_one_domain_are_paced(probe_options, probe_mx):
     handler, _ = probe_mx
-    options = replace(probe_options, probe_options=replace(probe_options.probe_options, rcpt_per_session=1,
-                                                           domain_interval=0.3))
+    options = replace(
+        probe_options, probe_options=replace(probe_options.probe_options, rcpt_per_session=1, domain_interval=0.3)
+    )
     results = Verifier(options).verify(["alice@ok.example.org", "bob@ok.example.org", "ghost@ok.example.org"])
     assert [r.verdict for r in results] == [Verdict.VALID, Verdict.VALID, Verdict.INVALID]
     gaps = [b - a for a, b in zip(handler.sessions, handler.sessions[1:], strict=False)]
     assert len(handler.sessions) == 3 and min(gaps) >= 0.25
 
 
-@pytest.mark.parametrize(("code", "message", "status"), [
-    (250, "2.1.5 OK", ProbeStatus.ACCEPTED),
-    (550, "5.1.1 User unknown", ProbeStatus.REJECTED),
-    (550, "No such user", ProbeStatus.REJECTED),
-    (553, "5.1.3 Bad recipient address syntax", ProbeStatus.REJECTED),
-    (550, "5.7.1 Relaying denied", ProbeStatus.UNDECIDED),
-    (554, "5.7.1 Client host rejected", ProbeStatus.UNDECIDED),
-    (450, "4.2.0 Greylisted", ProbeStatus.UNDECIDED),
-    (421, "4.3.2 Service not available", ProbeStatus.UNDECIDED),
-])
+@pytest.mark.parametrize(
+    ("code", "message", "status"),
+    [
+        (250, "2.1.5 OK", ProbeStatus.ACCEPTED),
+        (550, "5.1.1 User unknown", ProbeStatus.REJECTED),
+        (550, "No such user", ProbeStatus.REJECTED),
+        (553, "5.1.3 Bad recipient address syntax", ProbeStatus.REJECTED),
+        (550, "5.7.1 Relaying denied", ProbeStatus.UNDECIDED),
+        (554, "5.7.1 Client host rejected", ProbeStatus.UNDECIDED),
+        (450, "4.2.0 Greylisted", ProbeStatus.UNDECIDED),
+        (421, "4.3.2 Service not available", ProbeStatus.UNDECIDED),
+    ],
+)
 def test_rcpt_reply_meaning(code, message, status):
     assert classify(code, message) is status

@@ -14,18 +14,32 @@ from sendwell.db.engine import utcnow
 from sendwell.db.schema import contacts as contacts_table
 from sendwell.verify.store import verify_contacts
 
-PEOPLE = ["ann@mx.example.com", "info@mx.example.com", "cy@nullmx.example.com", "dee@missing.example.com",
-          "eve@slow.example.com", "fay@implicit.example.com", "gus@yahooo.com"]
+PEOPLE = [
+    "ann@mx.example.com",
+    "info@mx.example.com",
+    "cy@nullmx.example.com",
+    "dee@missing.example.com",
+    "eve@slow.example.com",
+    "fay@implicit.example.com",
+    "gus@yahooo.com",
+]
 
 
-def stored(engine) -> dict[str, tuple]:  # noqa: ANN001
+def stored(engine) -> dict[str, tuple]:
     with engine.connect() as conn:
-        rows = conn.execute(select(contacts_table.c.display, contacts_table.c.verdict, contacts_table.c.verdict_reasons,
-                                   contacts_table.c.suggestion, contacts_table.c.verified_at)).all()
+        rows = conn.execute(
+            select(
+                contacts_table.c.display,
+                contacts_table.c.verdict,
+                contacts_table.c.verdict_reasons,
+                contacts_table.c.suggestion,
+                contacts_table.c.verified_at,
+            )
+        ).all()
     return {r.display: (r.verdict, r.verdict_reasons, r.suggestion, r.verified_at) for r in rows}
 
 
-def load(engine) -> None:  # noqa: ANN001
+def load(engine) -> None:
     contacts.import_contacts(engine, io.BytesIO("\n".join(PEOPLE).encode()))
 
 
@@ -33,8 +47,11 @@ def test_verdicts_reasons_and_suggestions_are_stored(engine, dns_options):
     load(engine)
     progress: list[tuple[int, int]] = []
     summary = verify_contacts(engine, Settings(), options=dns_options, progress=lambda d, t: progress.append((d, t)))
-    assert summary == {"checked": 7, "skipped_recent": 0,
-                       "verdicts": {"valid": 2, "risky": 1, "invalid": 3, "unknown": 1}}
+    assert summary == {
+        "checked": 7,
+        "skipped_recent": 0,
+        "verdicts": {"valid": 2, "risky": 1, "invalid": 3, "unknown": 1},
+    }
     assert progress[-1] == (7, 7)
     rows = stored(engine)
     assert {k: v[:3] for k, v in rows.items()} == {

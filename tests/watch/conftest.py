@@ -57,8 +57,12 @@ class Dovecot:
 
     def write_users(self, count: int) -> None:
         # All written before start: Dovecot re-reads the file on a new mtime, which a fast test can outrun.
-        self.passwd.write_text("".join(f"{name}:{{PLAIN}}{PASSWORD}:{self.uid}:{self.gid}::{self.root}/mail/{name}::\n"
-                                       for name in (f"bounces{i}" for i in range(1, count + 1))))
+        self.passwd.write_text(
+            "".join(
+                f"{name}:{{PLAIN}}{PASSWORD}:{self.uid}:{self.gid}::{self.root}/mail/{name}::\n"
+                for name in (f"bounces{i}" for i in range(1, count + 1))
+            )
+        )
 
     def next_user(self) -> str:
         self.accounts += 1
@@ -81,23 +85,35 @@ def _certificate(root: Path) -> None:
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
     now = datetime.now(UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(days=1))
-            .not_valid_after(now + timedelta(days=2))
-            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                           critical=False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=2))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
     (root / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    (root / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                                     serialization.NoEncryption()))
+    (root / "key.pem").write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     (root / "key.pem").chmod(0o600)
 
 
 def _config(root: Path, port: int, tls_port: int, run_as: tuple[str, str] | None) -> str:
     # Running as root, Dovecot keeps its own service users; as anyone else, everything runs as that user.
-    users = "" if run_as is None else (f"default_login_user = {run_as[0]}\ndefault_internal_user = {run_as[0]}\n"
-                                       f"default_internal_group = {run_as[1]}\n")
+    users = (
+        ""
+        if run_as is None
+        else (
+            f"default_login_user = {run_as[0]}\ndefault_internal_user = {run_as[0]}\n"
+            f"default_internal_group = {run_as[1]}\n"
+        )
+    )
     no_chroot = "" if run_as is None else "service anvil {\n  chroot =\n}\n"
     login_chroot = "" if run_as is None else "  chroot =\n"
     return f"""# written by tests/watch/conftest.py
@@ -212,8 +228,9 @@ class Account:
             if typ != "OK":
                 return []
             typ, data = conn.uid("FETCH", "1:*", "(BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
-            return sorted(item[1].decode("utf-8", "replace").split(":", 1)[-1].strip()
-                          for item in data if isinstance(item, tuple))
+            return sorted(
+                item[1].decode("utf-8", "replace").split(":", 1)[-1].strip() for item in data if isinstance(item, tuple)
+            )
         finally:
             conn.logout()
 
@@ -247,10 +264,20 @@ def postfix(account: Account) -> Iterator[Postfix]:
             pytest.fail("CI=true but " + why)
         pytest.skip(why)
     server = account.server
-    mailboxes = {f"bounces@{BOUNCES}": f"{account.user}/",  # the Dovecot account's own Maildir
-                 **{f"{u}@{KNOWN}": f"{account.user}-known/{u}/" for u in KNOWN_USERS}}
-    with Downstream() as downstream, Postfix(mail=server.root / "mail", uid=server.uid, gid=server.gid,
-                                             mailboxes=mailboxes, downstream_port=downstream.port) as mta:
+    mailboxes = {
+        f"bounces@{BOUNCES}": f"{account.user}/",  # the Dovecot account's own Maildir
+        **{f"{u}@{KNOWN}": f"{account.user}-known/{u}/" for u in KNOWN_USERS},
+    }
+    with (
+        Downstream() as downstream,
+        Postfix(
+            mail=server.root / "mail",
+            uid=server.uid,
+            gid=server.gid,
+            mailboxes=mailboxes,
+            downstream_port=downstream.port,
+        ) as mta,
+    ):
         mta.downstream = downstream
         yield mta
 

@@ -24,8 +24,10 @@ import tempfile
 import time
 from pathlib import Path
 
-HINT = ("Postfix is not installed: apt-get install postfix (the Postfix DSN test runs a private instance "
-        "as the relay; it needs root)")
+HINT = (
+    "Postfix is not installed: apt-get install postfix (the Postfix DSN test runs a private instance "
+    "as the relay; it needs root)"
+)
 HOSTNAME = "mta.example.com"
 # example.com: names sendwell accepts (email-validator refuses the special-use .test) and no one else owns
 KNOWN, DEAD, GONE, BOUNCES = "known.example.com", "dead.example.com", "gone.example.com", "bounces.example.com"
@@ -139,21 +141,31 @@ class Postfix:
         return f"smtp://127.0.0.1:{self.port}"
 
     def _postfix(self, *args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([binary() or "postfix", "-c", str(self.etc), *args], capture_output=True, text=True,
-                              timeout=60)
+        return subprocess.run(
+            [binary() or "postfix", "-c", str(self.etc), *args], capture_output=True, text=True, timeout=60
+        )
 
     def write_config(self) -> None:
         self.etc.mkdir()
         (self.root / "spool").mkdir()  # root's; `postfix start` makes the queue's subdirectories
         (self.root / "data").mkdir()
         shutil.chown(self.root / "data", "postfix", "postfix")
-        self.etc.joinpath("main.cf").write_text(MAIN_CF.format(
-            root=self.root, hostname=HOSTNAME, known=KNOWN, dead=DEAD, gone=GONE, bounces=BOUNCES, mail=self.mail,
-            uid=self.uid, gid=self.gid))
+        self.etc.joinpath("main.cf").write_text(
+            MAIN_CF.format(
+                root=self.root,
+                hostname=HOSTNAME,
+                known=KNOWN,
+                dead=DEAD,
+                gone=GONE,
+                bounces=BOUNCES,
+                mail=self.mail,
+                uid=self.uid,
+                gid=self.gid,
+            )
+        )
         self.etc.joinpath("master.cf").write_text(MASTER_CF.format(port=self.port))
         self.etc.joinpath("mailboxes").write_text("".join(f"{a} {p}\n" for a, p in self.mailboxes.items()))
-        self.etc.joinpath("transport").write_text(
-            f"{DEAD} smtp:[127.0.0.1]:{self.downstream_port}\n")
+        self.etc.joinpath("transport").write_text(f"{DEAD} smtp:[127.0.0.1]:{self.downstream_port}\n")
 
     def start(self) -> Postfix:
         self.write_config()
@@ -223,7 +235,7 @@ class Downstream:
         self.refused: list[str] = []
         self.controller = None
 
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: ANN001, ANN201
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         self.refused.append(address)
         return self.ANSWER.format(address=address)
 

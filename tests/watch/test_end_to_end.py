@@ -29,8 +29,9 @@ def test_late_bounce_read_over_imap_keeps_the_next_campaign_away(engine, account
     with SimulatedServer(Behaviour(late_bounce={GHOST}), bounce_box) as server:
         base = Settings()
         settings = replace(base, smtp=replace(base.smtp, urls=(server.url,), timeout=5.0))
-        first = campaigns.create_campaign(engine, name="first", subject="Hello", from_addr="news@shop.example",
-                                          text="Hi")
+        first = campaigns.create_campaign(
+            engine, name="first", subject="Hello", from_addr="news@shop.example", text="Hi"
+        )
         campaigns.start_campaign(engine, first)
         send(engine, settings, [first])
         assert server.handler.delivered[GHOST] == 1  # accepted at RCPT TO: only the later bounce tells
@@ -44,14 +45,16 @@ def test_late_bounce_read_over_imap_keeps_the_next_campaign_away(engine, account
         stats = imap.Watcher(mailbox_url, PASSWORD, imap.ingest_processor(engine, settings)).run(once=True)
         assert stats.errors_marked == 1 and stats.blacklisted == 1
         with engine.connect() as conn:
-            status = conn.execute(select(recipients.c.status).where(recipients.c.campaign_id == first,
-                                                                   recipients.c.email == GHOST)).scalar_one()
+            status = conn.execute(
+                select(recipients.c.status).where(recipients.c.campaign_id == first, recipients.c.email == GHOST)
+            ).scalar_one()
         assert status == "error"
         assert blacklist.show(engine, GHOST)["entry"]["reason"] == "hard_bounce"
         assert account.subjects("Processed") == ["Undelivered Mail Returned to Sender"]
 
-        second = campaigns.create_campaign(engine, name="second", subject="Again", from_addr="news@shop.example",
-                                           text="Hi again")
+        second = campaigns.create_campaign(
+            engine, name="second", subject="Again", from_addr="news@shop.example", text="Hi again"
+        )
         campaigns.start_campaign(engine, second)
         send(engine, settings, [second])
     assert server.handler.delivered[GHOST] == 1  # never tried again

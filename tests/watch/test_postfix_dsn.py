@@ -29,8 +29,10 @@ from .postfix import BOUNCES, DEAD, GONE, KNOWN, Downstream
 SENDWELL = [sys.executable, "-m", "sendwell.cli"]
 GOOD = [f"ann@{KNOWN}", f"bob@{KNOWN}"]  # Postfix delivers these to their mailboxes
 REFUSED = f"ghost@{KNOWN}"  # no such mailbox: Postfix answers 550 5.1.1 at RCPT
-LATE = {f"former@{DEAD}": "the downstream server's 550 5.1.1, quoted by Postfix",
-        f"left-us@{GONE}": 'Postfix\'s local(8): unknown user: "left-us"'}  # accepted, then bounced by Postfix
+LATE = {
+    f"former@{DEAD}": "the downstream server's 550 5.1.1, quoted by Postfix",
+    f"left-us@{GONE}": 'Postfix\'s local(8): unknown user: "left-us"',
+}  # accepted, then bounced by Postfix
 DSN_COPIES = Path("/tmp")  # a DSN that is misread is kept here as postfix-dsn-<address>.eml for the report
 
 
@@ -50,10 +52,17 @@ def test_postfix_dsns_read_by_bounces_watch_mark_only_the_late_failures(db_url, 
     people = [*GOOD, REFUSED, *LATE]
     imported = contacts.import_contacts(engine, io.BytesIO(("email\n" + "\n".join(people) + "\n").encode()))
     assert imported.imported == len(people), imported
-    campaigns.create_campaign(engine, name="spring", subject="Spring news", from_addr="news@shop.example",
-                              text="Hello from the shop")
-    env = {**os.environ, "SENDWELL_DATABASE_URL": db_url, "SENDWELL_SMTP_URL": postfix.url,
-           "SENDWELL_SENDING_BOUNCE_DOMAIN": BOUNCES, "SENDWELL_IMAP_PASSWORD": PASSWORD, "COLUMNS": "200"}
+    campaigns.create_campaign(
+        engine, name="spring", subject="Spring news", from_addr="news@shop.example", text="Hello from the shop"
+    )
+    env = {
+        **os.environ,
+        "SENDWELL_DATABASE_URL": db_url,
+        "SENDWELL_SMTP_URL": postfix.url,
+        "SENDWELL_SENDING_BOUNCE_DOMAIN": BOUNCES,
+        "SENDWELL_IMAP_PASSWORD": PASSWORD,
+        "COLUMNS": "200",
+    }
 
     def run(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run([*SENDWELL, *args], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
@@ -66,8 +75,12 @@ def test_postfix_dsns_read_by_bounces_watch_mark_only_the_late_failures(db_url, 
 
     dsns = wait_for_dsns(account.server.root / "mail" / account.user, len(LATE))
     assert postfix.downstream.refused == [f"former@{DEAD}"]  # Postfix did relay it and was refused
-    delivered = [len(mailbox.Maildir(str(account.server.root / "mail" / f"{account.user}-known" / u.split("@")[0]),
-                                     create=False)) for u in GOOD]
+    delivered = [
+        len(
+            mailbox.Maildir(str(account.server.root / "mail" / f"{account.user}-known" / u.split("@")[0]), create=False)
+        )
+        for u in GOOD
+    ]
     assert delivered == [1, 1]
     assert postfix.queue_empty()  # nothing deferred: each message delivered or bounced for good
 
@@ -89,15 +102,20 @@ def test_postfix_dsns_read_by_bounces_watch_mark_only_the_late_failures(db_url, 
     assert totals["messages"] == len(LATE) and totals["errors_marked"] == len(LATE), totals
     assert totals["blacklisted"] == len(LATE), totals
     assert account.subjects("INBOX") == [] and account.subjects("Processed") == [
-        "Undelivered Mail Returned to Sender"] * len(LATE)
+        "Undelivered Mail Returned to Sender"
+    ] * len(LATE)
 
     with engine.connect() as conn:
         rows = conn.execute(select(recipients.c.id, recipients.c.email, recipients.c.status, recipients.c.reason)).all()
         ledger = {r.email: (r.status, r.reason) for r in rows}
         ids = {r.email: r.id for r in rows}
         listed = {r.email: r.reason for r in conn.execute(select(blacklist.c.email, blacklist.c.reason))}
-        bounce_events = {r.email: (r.reason, r.recipient_id) for r in conn.execute(
-            select(events.c.email, events.c.reason, events.c.recipient_id).where(events.c.type == "bounce"))}
+        bounce_events = {
+            r.email: (r.reason, r.recipient_id)
+            for r in conn.execute(
+                select(events.c.email, events.c.reason, events.c.recipient_id).where(events.c.type == "bounce")
+            )
+        }
     engine.dispose()
     assert {a: ledger[a] for a in LATE} == {a: ("error", "userunknown") for a in LATE}, ledger
     assert {a: ledger[a][0] for a in GOOD} == {a: "sent" for a in GOOD}  # the good ones: untouched

@@ -25,17 +25,20 @@ from sendwell.sending import verp
 
 from .conftest import PASSWORD
 
-VACATION = (b"From: ann@example.com\r\nTo: bounces@bounces.example\r\nSubject: Out of office\r\n"
-            b"Auto-Submitted: auto-replied\r\nX-Autoreply: yes\r\n\r\nI am away until Monday.\r\n")
-HUMAN_REPLY = (b"From: Bob <bob@example.com>\r\nTo: news@example.com\r\nSubject: Re: our news\r\n"
-               b"In-Reply-To: <1.2.abc@example.com>\r\n\r\nThanks, but please call me instead.\r\n")
+VACATION = (
+    b"From: ann@example.com\r\nTo: bounces@bounces.example\r\nSubject: Out of office\r\n"
+    b"Auto-Submitted: auto-replied\r\nX-Autoreply: yes\r\n\r\nI am away until Monday.\r\n"
+)
+HUMAN_REPLY = (
+    b"From: Bob <bob@example.com>\r\nTo: news@example.com\r\nSubject: Re: our news\r\n"
+    b"In-Reply-To: <1.2.abc@example.com>\r\n\r\nThanks, but please call me instead.\r\n"
+)
 
 
 def setup_campaign(engine, addrs):
     segments.create(engine, "s")
     segments.add(engine, "s", addrs)
-    cid = campaigns.create_campaign(engine, name="c", subject="s", from_addr="me@example.com", text="t",
-                                    include=["s"])
+    cid = campaigns.create_campaign(engine, name="c", subject="s", from_addr="me@example.com", text="t", include=["s"])
     campaigns.start_campaign(engine, cid)
     with engine.begin() as conn:
         conn.execute(update(recipients).values(status="sent", sent_at=utcnow() - timedelta(minutes=5)))
@@ -90,30 +93,39 @@ def test_flagging_instead_of_moving_and_an_operator_folder_for_replies(engine, a
     assert status_of(engine, ids["gone@example.com"]) == "error"
     inbox = account.flags("INBOX")
     assert list(inbox) == ["Undelivered Mail Returned to Sender"]
-    assert "\\Seen" in inbox["Undelivered Mail Returned to Sender"] and imap.KEYWORD_DONE in inbox[
-        "Undelivered Mail Returned to Sender"]
+    assert (
+        "\\Seen" in inbox["Undelivered Mail Returned to Sender"]
+        and imap.KEYWORD_DONE in inbox["Undelivered Mail Returned to Sender"]
+    )
     assert account.subjects(imap.quote(w.server_name("Réponses/À lire"))) == ["Re: our news"]
 
 
 def _truncated_mime() -> bytes:
-    return (b"From: carol@example.com\r\nSubject: truncated\r\nMIME-Version: 1.0\r\n"
-            b'Content-Type: multipart/mixed; boundary="XYZ"\r\n\r\n--XYZ\r\nContent-Type: text/plain\r\n\r\n'
-            b"see attached\r\n--XYZ\r\nContent-Type: application/pdf\r\nContent-Transfer-Encoding: base64\r\n\r\n"
-            b"JVBERi0xLjQKJcfs")  # no closing boundary: the sender's client died mid-upload
+    return (
+        b"From: carol@example.com\r\nSubject: truncated\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/mixed; boundary="XYZ"\r\n\r\n--XYZ\r\nContent-Type: text/plain\r\n\r\n'
+        b"see attached\r\n--XYZ\r\nContent-Type: application/pdf\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+        b"JVBERi0xLjQKJcfs"
+    )  # no closing boundary: the sender's client died mid-upload
 
 
 def _wrong_charset() -> bytes:
-    return ("From: dan@example.com\r\nSubject: =?utf-99?B?SGVsbG8=?=\r\nMIME-Version: 1.0\r\n"
-            "Content-Type: text/plain; charset=klingon-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
-            "Grüße — déjà vu\r\n").encode("latin-1", "replace") + b"\xff\xfe\x00bytes\r\n"
+    return (
+        "From: dan@example.com\r\nSubject: =?utf-99?B?SGVsbG8=?=\r\nMIME-Version: 1.0\r\n"
+        "Content-Type: text/plain; charset=klingon-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+        "Grüße — déjà vu\r\n"
+    ).encode("latin-1", "replace") + b"\xff\xfe\x00bytes\r\n"
 
 
 def _huge_attachment(megabytes: int = 20) -> bytes:
     blob = base64.encodebytes(b"\0" * (megabytes * 1024 * 1024 * 3 // 4))
-    return (b"From: eve@example.com\r\nSubject: huge\r\nMIME-Version: 1.0\r\n"
-            b'Content-Type: multipart/mixed; boundary="B"\r\n\r\n--B\r\nContent-Type: text/plain\r\n\r\nthe video\r\n'
-            b"--B\r\nContent-Type: video/mp4\r\nContent-Transfer-Encoding: base64\r\n\r\n"
-            + blob.replace(b"\n", b"\r\n") + b"\r\n--B--\r\n")
+    return (
+        b"From: eve@example.com\r\nSubject: huge\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/mixed; boundary="B"\r\n\r\n--B\r\nContent-Type: text/plain\r\n\r\nthe video\r\n'
+        b"--B\r\nContent-Type: video/mp4\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+        + blob.replace(b"\n", b"\r\n")
+        + b"\r\n--B--\r\n"
+    )
 
 
 def test_malformed_messages_are_logged_and_left_and_the_watcher_carries_on(engine, account, caplog):
@@ -199,8 +211,23 @@ def test_cli_watch_once_prints_totals(db_url, account, monkeypatch):
     account.append(dsn_for(engine, settings, cid, ids["dead@example.com"], "dead@example.com"))
     account.append(VACATION)
     engine.dispose()
-    result = CliRunner().invoke(app, ["--database", db_url, "bounces", "watch", "--imap", account.url, "--no-tls",
-                                      "--password-env", "SENDWELL_TEST_IMAP_PW", "--once", "--json", "-q"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "--database",
+            db_url,
+            "bounces",
+            "watch",
+            "--imap",
+            account.url,
+            "--no-tls",
+            "--password-env",
+            "SENDWELL_TEST_IMAP_PW",
+            "--once",
+            "--json",
+            "-q",
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert '"messages": 2' in result.stdout and '"blacklisted": 1' in result.stdout
     engine = open_database(db_url)
@@ -216,19 +243,27 @@ def test_wrong_password_is_one_clear_error(account):
         w.run(once=True)
 
 
-@pytest.mark.parametrize("url, flags, expected", [
-    ("imaps://bounce%40example.com@mail.example.com/INBOX", {},
-     ("mail.example.com", 993, "bounce@example.com", "INBOX", imap.Tls.IMPLICIT)),
-    ("imap://u@h:1430/Bounces/New", {"no_tls": True}, ("h", 1430, "u", "Bounces/New", imap.Tls.NONE)),
-    ("imap://u@h", {}, ("h", 143, "u", "INBOX", imap.Tls.STARTTLS)),
-])
+@pytest.mark.parametrize(
+    "url, flags, expected",
+    [
+        (
+            "imaps://bounce%40example.com@mail.example.com/INBOX",
+            {},
+            ("mail.example.com", 993, "bounce@example.com", "INBOX", imap.Tls.IMPLICIT),
+        ),
+        ("imap://u@h:1430/Bounces/New", {"no_tls": True}, ("h", 1430, "u", "Bounces/New", imap.Tls.NONE)),
+        ("imap://u@h", {}, ("h", 143, "u", "INBOX", imap.Tls.STARTTLS)),
+    ],
+)
 def test_parse_url(url, flags, expected):
     m, password = imap.parse_url(url, **flags)
     assert (m.host, m.port, m.user, m.folder, m.tls) == expected and password is None
 
 
-@pytest.mark.parametrize("url, flags", [("pop3://u@h/", {}), ("imaps://h/INBOX", {}),
-                                        ("imaps://u@h/INBOX", {"no_tls": True}), ("imap://u@h:x/", {})])
+@pytest.mark.parametrize(
+    "url, flags",
+    [("pop3://u@h/", {}), ("imaps://h/INBOX", {}), ("imaps://u@h/INBOX", {"no_tls": True}), ("imap://u@h:x/", {})],
+)
 def test_parse_url_refuses_what_it_cannot_use(url, flags):
     with pytest.raises(UserError, match=f"^imap: {re.escape(url)}: ") as err:
         imap.parse_url(url, **flags)
@@ -319,8 +354,10 @@ def test_cli_over_imaps_with_a_private_ca(sqlite_engine, account, monkeypatch, t
     account.append(VACATION)
     url = f"imaps://{account.user}@127.0.0.1:{account.server.tls_port}/INBOX"
     database = str(sqlite_engine.url)
-    result = CliRunner().invoke(app, ["--database", database, "bounces", "watch", "--imap", url,
-                                      "--ca-file", account.server.cafile, "--once", "-q"])
+    result = CliRunner().invoke(
+        app,
+        ["--database", database, "bounces", "watch", "--imap", url, "--ca-file", account.server.cafile, "--once", "-q"],
+    )
     assert result.exit_code == 0, result.output
     assert "1 message(s): 1 autoreply" in result.stdout
     result = CliRunner().invoke(app, ["--database", database, "bounces", "watch", "--imap", url, "--once"])

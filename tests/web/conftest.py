@@ -8,12 +8,17 @@ from collections.abc import Iterator
 
 # Until the web dependencies are in pyproject.toml (see .deps-requests), a fresh install lacks them:
 # skip this directory with a message instead of failing to import.
-MISSING = [m for m in ("fastapi", "multipart", "itsdangerous", "argon2", "httpx", "uvicorn")
-           if importlib.util.find_spec(m) is None]
+MISSING = [
+    m
+    for m in ("fastapi", "multipart", "itsdangerous", "argon2", "httpx", "uvicorn")
+    if importlib.util.find_spec(m) is None
+]
 if MISSING:
     collect_ignore_glob = ["*.py"]
-    print(f"tests/web skipped: missing {', '.join(MISSING)} (pip install fastapi uvicorn python-multipart "
-          "itsdangerous argon2-cffi httpx)")
+    print(
+        f"tests/web skipped: missing {', '.join(MISSING)} (pip install fastapi uvicorn python-multipart "
+        "itsdangerous argon2-cffi httpx)"
+    )
 
 import pytest  # noqa: E402
 from sqlalchemy import Engine  # noqa: E402
@@ -47,7 +52,7 @@ def web_engine(db_url: str) -> Iterator[Engine]:
 
 
 @pytest.fixture
-def app(db_url: str, web_engine: Engine):  # noqa: ANN201 - a FastAPI app
+def app(db_url: str, web_engine: Engine):  # a FastAPI app
     return create_app(settings_for(db_url), web_engine, max_upload=MAX_UPLOAD)
 
 
@@ -57,13 +62,13 @@ def token(web_engine: Engine) -> str:
 
 
 @pytest.fixture
-def api(app, token: str) -> Iterator[TestClient]:  # noqa: ANN001
+def api(app, token: str) -> Iterator[TestClient]:
     with TestClient(app, headers={"Authorization": f"Bearer {token}"}) as client:
         yield client
 
 
 @pytest.fixture
-def ui(app, web_engine: Engine) -> Iterator[UI]:  # noqa: ANN001
+def ui(app, web_engine: Engine) -> Iterator[UI]:
     create_user(web_engine, "admin", PASSWORD)
     with TestClient(app) as client:
         page = UI(client)

@@ -32,19 +32,22 @@ class UI:
         self.client = client
         self.csrf = ""
 
-    def get(self, url: str, **kw):  # noqa: ANN003, ANN201
+    def get(self, url: str, **kw):
         r = self.client.get(url, **kw)
         found = CSRF.search(r.text)
         if found:
             self.csrf = found.group(1)
         return r
 
-    def post(self, url: str, data: dict | None = None, **kw):  # noqa: ANN003, ANN201
+    def post(self, url: str, data: dict | None = None, **kw):
         return self.client.post(url, data={"csrf": self.csrf, **(data or {})}, **kw)
 
 
 def sending_settings(url: str, relay: str) -> Settings:
     """Settings that deliver to a test relay at once (short retries, small batches)."""
     s = settings_for(url)
-    return replace(s, smtp=replace(s.smtp, urls=(relay,), connections=2, timeout=5.0, rest_seconds=0.5),
-                   sending=replace(s.sending, secret="web-test-secret", retry_schedule=(0.2,), batch_size=50))
+    return replace(
+        s,
+        smtp=replace(s.smtp, urls=(relay,), connections=2, timeout=5.0, rest_seconds=0.5),
+        sending=replace(s.sending, secret="web-test-secret", retry_schedule=(0.2,), batch_size=50),
+    )

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from sendwell import campaigns
 
-BODY = {"name": "spring", "subject": "Hello {{ first_name }}", "from_addr": "Shop <news@shop.example>",
-        "text": "Hi!"}
+BODY = {"name": "spring", "subject": "Hello {{ first_name }}", "from_addr": "Shop <news@shop.example>", "text": "Hi!"}
 
 
-def test_create_show_by_id_and_name_and_list(api) -> None:  # noqa: ANN001
+def test_create_show_by_id_and_name_and_list(api) -> None:
     api.post("/api/v1/segments", json={"name": "buyers"})
     api.post("/api/v1/segments", json={"name": "bounced"})
     r = api.post("/api/v1/campaigns", json={**BODY, "include": ["buyers"], "exclude": ["bounced"]})
@@ -20,7 +19,7 @@ def test_create_show_by_id_and_name_and_list(api) -> None:  # noqa: ANN001
     assert [c["name"] for c in api.get("/api/v1/campaigns").json()] == ["spring"]
 
 
-def test_audience_preview_counts_exclusions_and_the_black_list(api) -> None:  # noqa: ANN001
+def test_audience_preview_counts_exclusions_and_the_black_list(api) -> None:
     api.post("/api/v1/segments", json={"name": "all"})
     api.post("/api/v1/segments/all/members", json={"addresses": ["a@example.com", "b@example.com", "c@example.com"]})
     api.post("/api/v1/segments", json={"name": "skip"})
@@ -28,14 +27,23 @@ def test_audience_preview_counts_exclusions_and_the_black_list(api) -> None:  # 
     api.post("/api/v1/blacklist", json={"addresses": ["b@example.com", "c@example.com"]})
     api.post("/api/v1/campaigns", json={**BODY, "include": ["all"], "exclude": ["skip"]})
     assert api.get("/api/v1/campaigns/spring/audience").json() == {
-        "candidates": 3, "excluded": 1, "blacklisted": 1, "to_send": 1}
+        "candidates": 3,
+        "excluded": 1,
+        "blacklisted": 1,
+        "to_send": 1,
+    }
 
 
-def test_errors_name_the_field_at_fault(api) -> None:  # noqa: ANN001
-    cases = [({"from_addr": "nobody"}, "from_addr"), ({"exclude": ["ghost"]}, "exclude"),
-             ({"include": ["ghost"]}, "include"), ({"subject": "{{ broken"}, "subject"),
-             ({"text": None}, "html"), ({"track": ["everything"]}, "track"), ({"skip_verdicts": ["valid"]},
-                                                                              "skip_verdicts")]
+def test_errors_name_the_field_at_fault(api) -> None:
+    cases = [
+        ({"from_addr": "nobody"}, "from_addr"),
+        ({"exclude": ["ghost"]}, "exclude"),
+        ({"include": ["ghost"]}, "include"),
+        ({"subject": "{{ broken"}, "subject"),
+        ({"text": None}, "html"),
+        ({"track": ["everything"]}, "track"),
+        ({"skip_verdicts": ["valid"]}, "skip_verdicts"),
+    ]
     for change, field in cases:
         r = api.post("/api/v1/campaigns", json={**BODY, **change})
         assert r.status_code == 400, change
@@ -45,13 +53,16 @@ def test_errors_name_the_field_at_fault(api) -> None:  # noqa: ANN001
     assert r.status_code == 400 and r.json()["field"] == "exclude"
     api.post("/api/v1/campaigns", json=BODY)
     r = api.post("/api/v1/campaigns", json=BODY)
-    assert r.status_code == 400 and r.json() == {"detail": "campaign 'spring' already exists", "field": "name",
-                                                 "pointer": "/name"}
+    assert r.status_code == 400 and r.json() == {
+        "detail": "campaign 'spring' already exists",
+        "field": "name",
+        "pointer": "/name",
+    }
     r = api.post("/api/v1/campaigns", json={"name": "x"})
     assert r.status_code == 422 and r.json()["field"] in ("subject", "from_addr")
 
 
-def test_edit_while_draft_then_refused_once_started(api, web_engine) -> None:  # noqa: ANN001
+def test_edit_while_draft_then_refused_once_started(api, web_engine) -> None:
     api.post("/api/v1/segments", json={"name": "blocked"})
     cid = api.post("/api/v1/campaigns", json=BODY).json()["id"]
     r = api.patch(f"/api/v1/campaigns/{cid}", json={"subject": "New subject", "exclude": ["blocked"]})
@@ -65,7 +76,7 @@ def test_edit_while_draft_then_refused_once_started(api, web_engine) -> None:  #
     assert r.status_code == 400 and "only a draft can be edited" in r.json()["detail"]
 
 
-def test_delete_and_404(api) -> None:  # noqa: ANN001
+def test_delete_and_404(api) -> None:
     cid = api.post("/api/v1/campaigns", json=BODY).json()["id"]
     assert api.delete(f"/api/v1/campaigns/{cid}").json() == {"deleted": 1}
     for method in ("get", "delete"):

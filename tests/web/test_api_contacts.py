@@ -14,7 +14,7 @@ def _csv(n: int, start: int = 0) -> bytes:
     return ("\n".join(rows) + "\n").encode()
 
 
-def test_upload_import_reports_each_bad_row(api) -> None:  # noqa: ANN001
+def test_upload_import_reports_each_bad_row(api) -> None:
     data = b"email,first name\nann@example.com,Ann\nnot-an-address,Bob\nann@example.com,Annie\n,\nx@,Y,Z\n"
     r = api.post("/api/v1/contacts/import", files={"file": ("people.csv", data, "text/csv")})
     assert r.status_code == 200, r.text
@@ -26,7 +26,7 @@ def test_upload_import_reports_each_bad_row(api) -> None:  # noqa: ANN001
     assert shown["fields"] == {"first_name": "Annie"}
 
 
-def test_list_pages_and_search(api) -> None:  # noqa: ANN001
+def test_list_pages_and_search(api) -> None:
     api.post("/api/v1/contacts/import", files={"file": ("a.csv", _csv(7))})
     page = api.get("/api/v1/contacts", params={"limit": 3, "offset": 3}).json()
     assert page["total"] == 7 and page["limit"] == 3 and page["offset"] == 3
@@ -39,14 +39,14 @@ def test_list_pages_and_search(api) -> None:  # noqa: ANN001
     assert found["total"] == 1 and found["items"][0]["email"] == "user005@example.com"
 
 
-def test_paging_limits_are_checked(api) -> None:  # noqa: ANN001
+def test_paging_limits_are_checked(api) -> None:
     for params in ({"limit": 0}, {"limit": 1001}, {"offset": -1}, {"limit": "many"}):
         r = api.get("/api/v1/contacts", params=params)
         assert r.status_code == 422
         assert r.json()["field"] in ("limit", "offset")
 
 
-def test_show_and_delete(api) -> None:  # noqa: ANN001
+def test_show_and_delete(api) -> None:
     api.post("/api/v1/contacts/import", files={"file": ("a.csv", b"email\nBob@Example.COM\n")})
     assert api.get("/api/v1/contacts/bob@example.com").json()["display"] == "Bob@Example.COM"
     assert api.delete("/api/v1/contacts/bob@example.com").json() == {"deleted": 1}
@@ -57,7 +57,7 @@ def test_show_and_delete(api) -> None:  # noqa: ANN001
     assert r.status_code == 400 and r.json()["field"] == "email"
 
 
-def test_export_streams_every_contact_as_csv(api) -> None:  # noqa: ANN001
+def test_export_streams_every_contact_as_csv(api) -> None:
     api.post("/api/v1/contacts/import", files={"file": ("a.csv", _csv(1200))})
     r = api.get("/api/v1/contacts/export.csv")
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
@@ -67,7 +67,7 @@ def test_export_streams_every_contact_as_csv(api) -> None:  # noqa: ANN001
     assert rows[0]["first_name"] == "User 0"  # one column per field, as the CLI writes it
 
 
-def test_too_large_upload_is_refused_with_413(api) -> None:  # noqa: ANN001
+def test_too_large_upload_is_refused_with_413(api) -> None:
     big = _csv(MAX_UPLOAD // 20 + 100)
     assert len(big) > MAX_UPLOAD
     r = api.post("/api/v1/contacts/import", files={"file": ("big.csv", big)})
@@ -76,31 +76,39 @@ def test_too_large_upload_is_refused_with_413(api) -> None:  # noqa: ANN001
     assert api.get("/api/v1/contacts").json()["total"] == 0
 
 
-def test_too_large_streamed_upload_without_length_is_refused(api) -> None:  # noqa: ANN001
+def test_too_large_streamed_upload_without_length_is_refused(api) -> None:
     boundary = "xyz"
-    head = (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.csv"\r\n'
-            "Content-Type: text/csv\r\n\r\n").encode()
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.csv"\r\n'
+        "Content-Type: text/csv\r\n\r\n"
+    ).encode()
 
-    def chunks():  # noqa: ANN202 - no Content-Length: the limit must be enforced while reading
+    def chunks():  # no Content-Length: the limit must be enforced while reading
         yield head
         for _ in range(MAX_UPLOAD // 1000 + 10):
             yield b"a@example.com\n" * 70
         yield f"\r\n--{boundary}--\r\n".encode()
 
-    r = api.post("/api/v1/contacts/import", content=chunks(),
-                 headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    r = api.post(
+        "/api/v1/contacts/import",
+        content=chunks(),
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
     assert r.status_code == 413
     assert api.get("/api/v1/contacts").json()["total"] == 0
 
 
-def test_binary_upload_is_a_clear_400(api) -> None:  # noqa: ANN001
+def test_binary_upload_is_a_clear_400(api) -> None:
     r = api.post("/api/v1/contacts/import", files={"file": ("photo.png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" * 20)})
     assert r.status_code == 400
-    assert r.json() == {"detail": "photo.png: looks like a binary file, not CSV or text", "field": "file",
-                        "pointer": "/file"}
+    assert r.json() == {
+        "detail": "photo.png: looks like a binary file, not CSV or text",
+        "field": "file",
+        "pointer": "/file",
+    }
 
 
-def test_missing_file_is_a_422_naming_it(api) -> None:  # noqa: ANN001
+def test_missing_file_is_a_422_naming_it(api) -> None:
     r = api.post("/api/v1/contacts/import", data={"x": "y"})
     assert r.status_code == 422 and r.json()["field"] == "file"
 
@@ -123,7 +131,7 @@ def _bombs() -> dict[str, bytes]:
     return {"contacts.csv.gz": raw.getvalue(), "contacts.zip": packed.getvalue()}
 
 
-def test_zip_bomb_uploads_are_refused_without_being_expanded(api) -> None:  # noqa: ANN001
+def test_zip_bomb_uploads_are_refused_without_being_expanded(api) -> None:
     import tracemalloc
 
     tracemalloc.start()
@@ -133,11 +141,17 @@ def test_zip_bomb_uploads_are_refused_without_being_expanded(api) -> None:  # no
             tracemalloc.reset_peak()
             r = api.post("/api/v1/contacts/import", files={"file": (name, bomb)})
             assert r.status_code == 400, r.text
-            assert r.json() == {"detail": f"{name}: looks like a binary file, not CSV or text", "field": "file",
-                                "pointer": "/file"}
+            assert r.json() == {
+                "detail": f"{name}: looks like a binary file, not CSV or text",
+                "field": "file",
+                "pointer": "/file",
+            }
             # the same bytes as a gzip-encoded request body: not inflated either
-            r = api.post("/api/v1/contacts/import", content=bomb,
-                         headers={"Content-Type": "text/csv", "Content-Encoding": "gzip"})
+            r = api.post(
+                "/api/v1/contacts/import",
+                content=bomb,
+                headers={"Content-Type": "text/csv", "Content-Encoding": "gzip"},
+            )
             assert r.status_code in (400, 415, 422), r.text
             assert tracemalloc.get_traced_memory()[1] < 20 * 1024 * 1024  # far below the 192 MB inside
     finally:

@@ -8,17 +8,20 @@ import io
 from sendwell import campaigns, contacts
 
 
-def test_create_and_refuse_a_duplicate_naming_the_field(api) -> None:  # noqa: ANN001
+def test_create_and_refuse_a_duplicate_naming_the_field(api) -> None:
     r = api.post("/api/v1/segments", json={"name": "vip", "description": "best"})
     assert r.status_code == 201 and r.json()["name"] == "vip"
     r = api.post("/api/v1/segments", json={"name": "vip"})
-    assert r.status_code == 400 and r.json() == {"detail": "segment 'vip' already exists", "field": "name",
-                                                 "pointer": "/name"}
+    assert r.status_code == 400 and r.json() == {
+        "detail": "segment 'vip' already exists",
+        "field": "name",
+        "pointer": "/name",
+    }
     r = api.post("/api/v1/segments", json={"name": "   "})
     assert r.status_code == 400 and r.json()["field"] == "name"
 
 
-def test_members_import_add_remove_show_and_export(api) -> None:  # noqa: ANN001
+def test_members_import_add_remove_show_and_export(api) -> None:
     sid = api.post("/api/v1/segments", json={"name": "list one"}).json()["id"]
     r = api.post(f"/api/v1/segments/{sid}/import", files={"file": ("l.txt", b"a@example.com\nb@example.com\nbad\n")})
     assert r.json()["imported"] == 2 and r.json()["rejected"][0]["line"] == 3
@@ -34,32 +37,38 @@ def test_members_import_add_remove_show_and_export(api) -> None:  # noqa: ANN001
     assert listed[0]["name"] == "list one" and listed[0]["members"] == 2
 
 
-def test_unknown_segment_is_404_everywhere(api) -> None:  # noqa: ANN001
-    for method, path, kw in (("get", "/api/v1/segments/nope", {}), ("get", "/api/v1/segments/99/export.csv", {}),
-                             ("delete", "/api/v1/segments/nope", {}),
-                             ("post", "/api/v1/segments/nope/members", {"json": {"addresses": ["a@example.com"]}})):
+def test_unknown_segment_is_404_everywhere(api) -> None:
+    for method, path, kw in (
+        ("get", "/api/v1/segments/nope", {}),
+        ("get", "/api/v1/segments/99/export.csv", {}),
+        ("delete", "/api/v1/segments/nope", {}),
+        ("post", "/api/v1/segments/nope/members", {"json": {"addresses": ["a@example.com"]}}),
+    ):
         r = getattr(api, method)(path, **kw)
         assert r.status_code == 404, path
         assert "does not exist" in r.json()["detail"]
 
 
-def test_delete_refuses_a_segment_a_campaign_uses(api) -> None:  # noqa: ANN001
+def test_delete_refuses_a_segment_a_campaign_uses(api) -> None:
     api.post("/api/v1/segments", json={"name": "keep"})
     api.post("/api/v1/segments", json={"name": "free"})
-    api.post("/api/v1/campaigns", json={"name": "c", "subject": "s", "from_addr": "a@example.com", "text": "t",
-                                        "exclude": ["keep"]})
+    api.post(
+        "/api/v1/campaigns",
+        json={"name": "c", "subject": "s", "from_addr": "a@example.com", "text": "t", "exclude": ["keep"]},
+    )
     r = api.delete("/api/v1/segments/keep")
     assert r.status_code == 400 and "used by campaign" in r.json()["detail"]
     assert api.delete("/api/v1/segments/free").json() == {"deleted": 1}
     assert [s["name"] for s in api.get("/api/v1/segments").json()] == ["keep"]
 
 
-def test_create_from_a_campaigns_status(api, web_engine) -> None:  # noqa: ANN001
+def test_create_from_a_campaigns_status(api, web_engine) -> None:
     contacts.import_contacts(web_engine, io.BytesIO(b"email\nr1@example.com\nr2@example.com\n"))
     cid = campaigns.create_campaign(web_engine, name="spring", subject="Hi", from_addr="shop@example.com", text="x")
     campaigns.start_campaign(web_engine, cid)
-    r = api.post("/api/v1/segments/from-campaign", json={"name": "spring queued", "campaign": str(cid),
-                                                         "statuses": ["queued"]})
+    r = api.post(
+        "/api/v1/segments/from-campaign", json={"name": "spring queued", "campaign": str(cid), "statuses": ["queued"]}
+    )
     assert r.status_code == 201 and r.json()["members"] == 2
     assert api.get("/api/v1/segments/spring queued").json()["members"] == 2
     r = api.post("/api/v1/segments/from-campaign", json={"name": "x", "campaign": "spring", "statuses": ["lost"]})

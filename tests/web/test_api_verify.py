@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 
-def test_pasted_list_gets_a_verdict_per_address(api) -> None:  # noqa: ANN001
+def test_pasted_list_gets_a_verdict_per_address(api) -> None:
     r = api.post("/api/v1/verify", data={"text": "ann@gmial.com\nx@mailinator.com\nbroken@", "dns": "false"})
     assert r.status_code == 200
     data = r.json()
@@ -14,7 +14,7 @@ def test_pasted_list_gets_a_verdict_per_address(api) -> None:  # noqa: ANN001
     assert by_address["broken@"]["verdict"] == "invalid"
 
 
-def test_uploaded_csv_and_bad_requests(api) -> None:  # noqa: ANN001
+def test_uploaded_csv_and_bad_requests(api) -> None:
     r = api.post("/api/v1/verify", data={"dns": "false"}, files={"file": ("l.csv", b"email,name\nbob@example.org,B\n")})
     assert r.json()["results"][0]["normalized"] == "bob@example.org"
     r = api.post("/api/v1/verify", data={"dns": "false"})

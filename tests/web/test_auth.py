@@ -10,7 +10,7 @@ from sendwell.db.schema import api_tokens, users
 from sendwell.errors import NotFound, UserError
 
 
-def test_tokens_are_stored_hashed_and_revocable(web_engine) -> None:  # noqa: ANN001
+def test_tokens_are_stored_hashed_and_revocable(web_engine) -> None:
     tid, token = auth.create_token(web_engine, "robot")
     with web_engine.connect() as conn:
         stored = conn.execute(select(api_tokens.c.token_hash)).scalar_one()
@@ -27,7 +27,7 @@ def test_tokens_are_stored_hashed_and_revocable(web_engine) -> None:  # noqa: AN
             auth.create_token(web_engine, bad)
 
 
-def test_passwords_are_argon2_hashed_and_checked(web_engine) -> None:  # noqa: ANN001
+def test_passwords_are_argon2_hashed_and_checked(web_engine) -> None:
     auth.create_user(web_engine, "ops", "a long password")
     with web_engine.connect() as conn:
         stored = conn.execute(select(users.c.password_hash)).scalar_one()

@@ -23,10 +23,18 @@ from sendwell.demo.server import Behaviour, SimulatedServer
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
-ENABLE = ("browser tests need Playwright for Python and Debian's Chromium: `.venv/bin/pip install playwright` "
-          "and `apt-get install chromium` (no `playwright install`: the system browser is used)")
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ENABLE = (
+    "browser tests need Playwright for Python and Debian's Chromium: `.venv/bin/pip install playwright` "
+    "and `apt-get install chromium` (no `playwright install`: the system browser is used)"
+)
 BAD = ["nobody@example.com", "ghost@example.com"]
 PASSWORD = "browser password"
 
@@ -67,11 +75,21 @@ def server(tmp_path: Path, relay: SimulatedServer) -> Iterator[str]:
     create_user(engine, "admin", PASSWORD)
     engine.dispose()
     port = _free_port()
-    env = {**os.environ, "SENDWELL_DATABASE_URL": url, "SENDWELL_SMTP_URL": relay.url,
-           "SENDWELL_SMTP_CONNECTIONS": "2", "SENDWELL_SENDING_RETRY_SCHEDULE": "0.5"}
+    env = {
+        **os.environ,
+        "SENDWELL_DATABASE_URL": url,
+        "SENDWELL_SMTP_URL": relay.url,
+        "SENDWELL_SMTP_CONNECTIONS": "2",
+        "SENDWELL_SENDING_RETRY_SCHEDULE": "0.5",
+    }
     log = (tmp_path / "serve.log").open("w")
-    proc = subprocess.Popen([sys.executable, "-m", "sendwell.cli", "serve", "--host", "127.0.0.1", "--port",
-                             str(port)], env=env, cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sendwell.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        cwd=tmp_path,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -95,7 +113,7 @@ def server(tmp_path: Path, relay: SimulatedServer) -> Iterator[str]:
 
 
 @pytest.fixture
-def page(server: str) -> Iterator:  # noqa: ANN201
+def page(server: str) -> Iterator:
     from playwright.sync_api import sync_playwright
 
     ARTIFACTS.mkdir(exist_ok=True)
@@ -114,12 +132,11 @@ def page(server: str) -> Iterator:  # noqa: ANN201
         browser.close()
 
 
-def shot(page, name: str) -> None:  # noqa: ANN001
+def shot(page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
-def fill_campaign(page, name: str, subject: str, from_addr: str, text: str, *, include: str,  # noqa: ANN001
-                  exclude: str) -> None:
+def fill_campaign(page, name: str, subject: str, from_addr: str, text: str, *, include: str, exclude: str) -> None:
     """The new-campaign form, filled in as a person would (not submitted)."""
     page.goto("/campaigns/new")
     page.fill("#f-name", name)
@@ -130,7 +147,7 @@ def fill_campaign(page, name: str, subject: str, from_addr: str, text: str, *, i
     page.check(f"#pick-exclude input[value='{exclude}']")
 
 
-def test_the_seed_story_in_a_browser(page, tmp_path: Path, relay: SimulatedServer) -> None:  # noqa: ANN001
+def test_the_seed_story_in_a_browser(page, tmp_path: Path, relay: SimulatedServer) -> None:
     from playwright.sync_api import expect
 
     page.goto("/")
@@ -143,9 +160,13 @@ def test_the_seed_story_in_a_browser(page, tmp_path: Path, relay: SimulatedServe
 
     # Contacts, one of them with a name meant to run script in the operator's browser.
     people = tmp_path / "people.csv"
-    people.write_text("email,first name\n" + "".join(f"good{i}@example.com,Good {i}\n" for i in range(8))
-                      + "".join(f"{a},Bad\n" for a in BAD) + 'evil@example.com,"<script>alert(1)</script>"\n'
-                      + "not-an-address,X\n")
+    people.write_text(
+        "email,first name\n"
+        + "".join(f"good{i}@example.com,Good {i}\n" for i in range(8))
+        + "".join(f"{a},Bad\n" for a in BAD)
+        + 'evil@example.com,"<script>alert(1)</script>"\n'
+        + "not-an-address,X\n"
+    )
     page.goto("/contacts")
     page.set_input_files("#contacts-file", str(people))
     page.click("form[action='/contacts/import'] button")
@@ -180,8 +201,15 @@ def test_the_seed_story_in_a_browser(page, tmp_path: Path, relay: SimulatedServe
     expect(page.locator("#member-count")).to_have_text("1")
 
     # A campaign: send to one segment, exclude the other.
-    fill_campaign(page, "spring", "Hello {{ first_name }}", "Shop <shop@example.com>", "Spring is here.",
-                  include="newsletter", exclude="unsubscribed by phone")
+    fill_campaign(
+        page,
+        "spring",
+        "Hello {{ first_name }}",
+        "Shop <shop@example.com>",
+        "Spring is here.",
+        include="newsletter",
+        exclude="unsubscribed by phone",
+    )
     shot(page, "05-campaign-form")
     page.click("form.panel button[type=submit]")
     expect(page.locator("#campaign-exclude")).to_have_text("unsubscribed by phone")
@@ -211,8 +239,9 @@ def test_the_seed_story_in_a_browser(page, tmp_path: Path, relay: SimulatedServe
     expect(page.locator("#member-count")).to_have_text("2")
 
     # The next campaign excludes them: no address error is repeated.
-    fill_campaign(page, "summer", "Summer", "shop@example.com", "Summer is here.", include="newsletter",
-                  exclude="spring errors")
+    fill_campaign(
+        page, "summer", "Summer", "shop@example.com", "Summer is here.", include="newsletter", exclude="spring errors"
+    )
     page.click("form.panel button[type=submit]")
     page.click("#send-now")
     expect(page.locator("#count-sent")).to_have_text("8", timeout=60_000)

@@ -15,8 +15,10 @@ from sendwell.db.engine import open_database
 
 from .test_browser import PASSWORD, page, server, shot  # noqa: F401 - the fixtures of the browser story
 
-HTML = ('<table style="background:#ffe"><tr><td><p id="hello" style="color:#c00">Hi {{ first_name | '
-        'default("there") }}</p><script>alert("from the message")</script></td></tr></table>')
+HTML = (
+    '<table style="background:#ffe"><tr><td><p id="hello" style="color:#c00">Hi {{ first_name | '
+    'default("there") }}</p><script>alert("from the message")</script></td></tr></table>'
+)
 
 
 @pytest.fixture
@@ -30,13 +32,19 @@ def _draft(tmp_path: Path) -> int:
 
     engine = open_database(f"sqlite:///{tmp_path / 'browser.db'}")
     add_contacts(engine, ["ann@example.com", "cy@example.com"], {"ann@example.com": {"first_name": "Ann"}})
-    cid = campaigns.create_campaign(engine, name="news", subject="News for {{ first_name | default('you') }}",
-                                    from_addr="Shop <shop@example.com>", html=HTML, text="Hello {{ first_name }}")
+    cid = campaigns.create_campaign(
+        engine,
+        name="news",
+        subject="News for {{ first_name | default('you') }}",
+        from_addr="Shop <shop@example.com>",
+        html=HTML,
+        text="Hello {{ first_name }}",
+    )
     engine.dispose()
     return cid
 
 
-def test_preview_and_test_send_on_the_draft_page(page, tmp_path: Path, relay: ScriptedServer) -> None:  # noqa: ANN001, F811
+def test_preview_and_test_send_on_the_draft_page(page, tmp_path: Path, relay: ScriptedServer) -> None:  # noqa: F811
     from playwright.sync_api import expect
 
     cid = _draft(tmp_path)

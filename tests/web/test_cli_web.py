@@ -17,17 +17,17 @@ from .helpers import UI, settings_for
 
 
 @pytest.fixture
-def cli(tmp_path):  # noqa: ANN001, ANN201
+def cli(tmp_path):
     url = f"sqlite:///{tmp_path / 'cli.db'}"
 
-    def run(*args: str, stdin: str | None = None):  # noqa: ANN202 - click's Result
+    def run(*args: str, stdin: str | None = None):  # click's Result
         return CliRunner().invoke(cli_app, ["--database", url, *args], input=stdin)
 
     run.url = url
     return run
 
 
-def test_token_is_printed_once_works_and_stops_working_when_revoked(cli) -> None:  # noqa: ANN001
+def test_token_is_printed_once_works_and_stops_working_when_revoked(cli) -> None:
     r = cli("tokens", "create", "ci robot")
     assert r.exit_code == 0, r.output
     token = r.stdout.strip()
@@ -36,8 +36,9 @@ def test_token_is_printed_once_works_and_stops_working_when_revoked(cli) -> None
     assert [t["name"] for t in listed] == ["ci robot"] and token not in json.dumps(listed)
     engine = open_database(cli.url)
     try:
-        with TestClient(create_app(settings_for(cli.url), engine),
-                        headers={"Authorization": f"Bearer {token}"}) as client:
+        with TestClient(
+            create_app(settings_for(cli.url), engine), headers={"Authorization": f"Bearer {token}"}
+        ) as client:
             assert client.get("/api/v1/contacts").status_code == 200
             assert cli("tokens", "revoke", "ci robot").exit_code == 0
             assert client.get("/api/v1/contacts").status_code == 401
@@ -47,7 +48,7 @@ def test_token_is_printed_once_works_and_stops_working_when_revoked(cli) -> None
     assert isinstance(r.exception, NotFound) and "no live token" in str(r.exception)
 
 
-def test_user_created_from_stdin_can_log_in_and_passwd_changes_it(cli) -> None:  # noqa: ANN001
+def test_user_created_from_stdin_can_log_in_and_passwd_changes_it(cli) -> None:
     r = cli("users", "create", "ops", "--password-stdin", stdin="first password\n")
     assert r.exit_code == 0, r.output
     r = cli("users", "create", "ops", "--password-stdin", stdin="first password\n")
@@ -68,6 +69,6 @@ def test_user_created_from_stdin_can_log_in_and_passwd_changes_it(cli) -> None: 
         engine.dispose()
 
 
-def test_serve_refuses_a_silly_upload_limit(cli) -> None:  # noqa: ANN001
+def test_serve_refuses_a_silly_upload_limit(cli) -> None:
     r = cli("serve", "--max-upload-mb", "0", "--no-worker")
     assert isinstance(r.exception, UserError) and "--max-upload-mb" in str(r.exception)

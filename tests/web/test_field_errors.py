@@ -37,8 +37,9 @@ def _cli_args(campaign: dict, tmp_path: Path) -> list[str]:
 def _cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "SENDWELL_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}", "COLUMNS": "200"}
     env.pop("SENDWELL_SMTP_URL", None)
-    return subprocess.run([sys.executable, "-m", "sendwell.cli", *args], capture_output=True, text=True, env=env,
-                          cwd=tmp_path, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "sendwell.cli", *args], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60
+    )
 
 
 @pytest.mark.parametrize("change,field,flag,label", MISTAKES)
@@ -56,13 +57,13 @@ def test_the_cli_turns_a_hint_into_a_command_and_prints_messages_as_written(tmp_
     assert r.returncode == 2 and "[smtp] urls in sendwell.toml" in r.stderr
 
 
-def test_the_api_names_the_field_but_no_command(api) -> None:  # noqa: ANN001
+def test_the_api_names_the_field_but_no_command(api) -> None:
     r = api.post("/api/v1/campaigns", json={**GOOD, "include": ["ghost"]})
     assert r.json() == {"detail": "include: 'ghost': no such segment", "field": "include", "pointer": "/include"}
 
 
 @pytest.mark.parametrize("change,field,flag,label", MISTAKES)
-def test_the_api_names_the_json_field(api, change: dict, field: str, flag: str, label: str) -> None:  # noqa: ANN001
+def test_the_api_names_the_json_field(api, change: dict, field: str, flag: str, label: str) -> None:
     r = api.post("/api/v1/campaigns", json={**GOOD, **change})
     assert r.status_code == 400, r.text
     body = r.json()
@@ -96,8 +97,7 @@ class _Fields(HTMLParser):
 
 
 @pytest.mark.parametrize("change,field,flag,label", MISTAKES)
-def test_the_form_outlines_the_field_and_keeps_the_input(ui, change: dict, field: str, flag: str,  # noqa: ANN001
-                                                         label: str) -> None:
+def test_the_form_outlines_the_field_and_keeps_the_input(ui, change: dict, field: str, flag: str, label: str) -> None:
     form = {k: ("" if v is None else v) for k, v in {**GOOD, **change}.items()}
     r = ui.post("/campaigns/new", form)
     assert r.status_code == 400

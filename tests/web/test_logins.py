@@ -64,12 +64,14 @@ def _login_form(base: str) -> tuple[dict[str, str], str]:
     return dict(r.cookies), CSRF.search(r.text).group(1)
 
 
-def _try(base: str, password: str, cookies: dict[str, str], csrf: str, forwarded: str | None = None,
-         username: str = "admin") -> int:
+def _try(
+    base: str, password: str, cookies: dict[str, str], csrf: str, forwarded: str | None = None, username: str = "admin"
+) -> int:
     headers = {"X-Forwarded-For": forwarded} if forwarded else {}
     with httpx.Client(cookies=cookies, timeout=60) as client:
-        return client.post(base + "/login", data={"username": username, "password": password, "csrf": csrf},
-                           headers=headers).status_code
+        return client.post(
+            base + "/login", data={"username": username, "password": password, "csrf": csrf}, headers=headers
+        ).status_code
 
 
 def _storm(bases: list[str], n: int, forwarded: str | None = None) -> Counter:
@@ -130,8 +132,11 @@ def test_forwarded_for_is_ignored_unless_the_peer_is_a_trusted_proxy(db_url: str
 
 
 def test_a_bad_trusted_proxy_is_a_one_line_error(db_url: str) -> None:
-    r = CliRunner().invoke(cli_app, ["--database", db_url, "serve", "--no-worker"],
-                           env={"SENDWELL_WEB_TRUSTED_PROXIES": "10.0.0.1,proxy.example"})
+    r = CliRunner().invoke(
+        cli_app,
+        ["--database", db_url, "serve", "--no-worker"],
+        env={"SENDWELL_WEB_TRUSTED_PROXIES": "10.0.0.1,proxy.example"},
+    )
     assert r.exit_code != 0 and "[web] trusted_proxies: 'proxy.example'" in (r.output + str(r.exception))
 
 

@@ -30,19 +30,19 @@ def relay() -> Iterator[SimulatedServer]:
 
 
 @pytest.fixture
-def relay_app(db_url, web_engine, relay):  # noqa: ANN001, ANN201
+def relay_app(db_url, web_engine, relay):
     return create_app(sending_settings(db_url, relay.url), web_engine, max_upload=MAX_UPLOAD)
 
 
 @pytest.fixture
-def client(relay_app, web_engine) -> Iterator[TestClient]:  # noqa: ANN001
+def client(relay_app, web_engine) -> Iterator[TestClient]:
     token = create_token(web_engine, "preview")[1]
     with TestClient(relay_app, headers={"Authorization": f"Bearer {token}"}) as c:
         yield c
 
 
 @pytest.fixture
-def page(relay_app, web_engine) -> Iterator[UI]:  # noqa: ANN001
+def page(relay_app, web_engine) -> Iterator[UI]:
     create_user(web_engine, "admin", PASSWORD)
     with TestClient(relay_app) as c:
         ui = UI(c)
@@ -51,25 +51,32 @@ def page(relay_app, web_engine) -> Iterator[UI]:  # noqa: ANN001
         yield ui
 
 
-def _draft(engine) -> int:  # noqa: ANN001
+def _draft(engine) -> int:
     import io
 
     from sendwell import contacts
 
     contacts.import_contacts(engine, io.BytesIO(b"email,first_name\nann@example.com,Ann\ncy@example.com,\n"))
-    return campaigns.create_campaign(engine, name="news", subject="Hi {{ first_name }}", from_addr="shop@example.com",
-                                     html=HTML, text="Hello {{ first_name }}")
+    return campaigns.create_campaign(
+        engine,
+        name="news",
+        subject="Hi {{ first_name }}",
+        from_addr="shop@example.com",
+        html=HTML,
+        text="Hello {{ first_name }}",
+    )
 
 
-def test_api_preview_fields_test_send_and_history(client, web_engine, relay) -> None:  # noqa: ANN001
+def test_api_preview_fields_test_send_and_history(client, web_engine, relay) -> None:
     cid = _draft(web_engine)
     r = client.get("/api/v1/campaigns/news/preview", params={"contact": "cy@example.com"})
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["recipient"] == "cy@example.com" and body["subject"] == "Hi" and body["text"] == "Hello \n"
     assert body["html"].startswith("<p>Hi there</p>") and body["eml"].startswith("To: cy@example.com\r\n")
-    assert body["fields"]["fields"] == [{"name": "first_name", "cover": "none", "missing": 1, "blank": 0,
-                                         "unfilled": 1}]
+    assert body["fields"]["fields"] == [
+        {"name": "first_name", "cover": "none", "missing": 1, "blank": 0, "unfilled": 1}
+    ]
     assert client.get(f"/api/v1/campaigns/{cid}/fields").json()["recipients"] == 2
     assert client.get("/api/v1/campaigns/news/preview", params={"contact": "x@example.com"}).status_code == 400
 
@@ -91,7 +98,7 @@ def test_api_preview_fields_test_send_and_history(client, web_engine, relay) -> 
         assert f"/api/v1/campaigns/{{campaign}}/{path}" in spec
 
 
-def test_draft_page_frames_the_html_sandboxed_under_its_own_policy(page, web_engine) -> None:  # noqa: ANN001
+def test_draft_page_frames_the_html_sandboxed_under_its_own_policy(page, web_engine) -> None:
     cid = _draft(web_engine)
     r = page.get(f"/campaigns/{cid}")
     assert r.status_code == 200 and r.headers["content-security-policy"] == POLICY  # the app's CSP, unchanged
@@ -111,13 +118,16 @@ def test_draft_page_frames_the_html_sandboxed_under_its_own_policy(page, web_eng
     assert 'id="preview-to">cy@example.com' in found.text
 
 
-def test_draft_page_test_send_form(page, web_engine, relay) -> None:  # noqa: ANN001
+def test_draft_page_test_send_form(page, web_engine, relay) -> None:
     cid = _draft(web_engine)
     page.get(f"/campaigns/{cid}")
     r = page.client.post(f"/campaigns/{cid}/test", data={"to": "me@example.com"}, follow_redirects=False)
     assert r.status_code == 403  # no CSRF token
-    r = page.post(f"/campaigns/{cid}/test", {"to": "me@example.com, you@example.com", "contact": "ann@example.com"},
-                  follow_redirects=False)
+    r = page.post(
+        f"/campaigns/{cid}/test",
+        {"to": "me@example.com, you@example.com", "contact": "ann@example.com"},
+        follow_redirects=False,
+    )
     assert r.status_code == 303 and "test_notice=" in r.headers["location"]
     assert relay.handler.delivered == {"me@example.com": 1, "you@example.com": 1}
     shown = page.get(r.headers["location"])
@@ -126,6 +136,9 @@ def test_draft_page_test_send_form(page, web_engine, relay) -> None:  # noqa: AN
     assert r.status_code == 303 and "'not an address': white space" in unquote(r.headers["location"])
     r = page.post(f"/campaigns/{cid}/test", {"to": "nobody@example.com"}, follow_redirects=False)
     after = page.get(r.headers["location"])
-    assert after.status_code == 200 and "550 5.1.1" in after.text and 'class="error" role="alert" id="test-result"' \
-        in after.text
+    assert (
+        after.status_code == 200
+        and "550 5.1.1" in after.text
+        and 'class="error" role="alert" id="test-result"' in after.text
+    )
     assert campaigns.get_campaign(web_engine, cid)["recipients"] == 0

@@ -31,21 +31,25 @@ def test_no_generated_request_makes_a_server_error(db_url: str) -> None:
     contacts.import_contacts(engine, io.BytesIO(b"email,first name\na@example.com,A\nb@example.com,B\n"))
     segments.create(engine, "s1")
     segments.add(engine, "s1", ["a@example.com"])
-    campaigns.create_campaign(engine, name="c1", subject="Hi", from_addr="shop@example.com", text="t",
-                              exclude=["s1"])
+    campaigns.create_campaign(engine, name="c1", subject="Hi", from_addr="shop@example.com", text="t", exclude=["s1"])
     headers = {"Authorization": f"Bearer {create_token(engine, 'schemathesis')[1]}"}
     app = create_app(settings_for(db_url), engine, max_upload=MAX_UPLOAD)
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     # /verify looks domains up in the DNS by default: tested offline in test_api_verify.py, not fuzzed here.
-    operations = [op for op in (result.ok() for result in schema.get_all_operations())
-                  if op.path != "/api/v1/verify"]
+    operations = [op for op in (result.ok() for result in schema.get_all_operations()) if op.path != "/api/v1/verify"]
     assert len(operations) >= 25
     tried, seen = [], Counter()
     try:
         for operation in operations:
+
             @given(case=operation.as_strategy())
-            @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
-                      suppress_health_check=list(HealthCheck))
+            @settings(
+                max_examples=EXAMPLES,
+                deadline=None,
+                derandomize=True,
+                database=None,
+                suppress_health_check=list(HealthCheck),
+            )
             def call(case: schemathesis.Case) -> None:
                 response = case.call_and_validate(headers=headers, checks=[not_a_server_error])
                 seen[response.status_code // 100] += 1

@@ -19,19 +19,20 @@ BAD = ["nobody@example.com", "ghost@example.com"]
 
 
 @pytest.fixture
-def relay():  # noqa: ANN201
+def relay():
     with SimulatedServer(Behaviour(unknown=set(BAD))) as server:
         yield server
 
 
-def _campaign(engine, name: str = "spring", **kw) -> int:  # noqa: ANN001
+def _campaign(engine, name: str = "spring", **kw) -> int:
     data = ("email,first name\n" + "".join(f"{a},{a.split('@')[0]}\n" for a in GOOD + BAD)).encode()
     contacts.import_contacts(engine, io.BytesIO(data))
-    return campaigns.create_campaign(engine, name=name, subject="Hi {{ first_name }}",
-                                     from_addr="Shop <shop@example.com>", text="Hello", **kw)
+    return campaigns.create_campaign(
+        engine, name=name, subject="Hi {{ first_name }}", from_addr="Shop <shop@example.com>", text="Hello", **kw
+    )
 
 
-def test_send_then_stats_recipients_and_csv_through_the_api(api, web_engine, db_url, relay) -> None:  # noqa: ANN001
+def test_send_then_stats_recipients_and_csv_through_the_api(api, web_engine, db_url, relay) -> None:
     cid = _campaign(web_engine)
     r = api.post(f"/api/v1/campaigns/{cid}/send")
     assert r.status_code == 202 and r.json()["queued"] == 8 and r.json()["state"] == "sending"
@@ -56,7 +57,7 @@ def test_send_then_stats_recipients_and_csv_through_the_api(api, web_engine, db_
     assert r.status_code == 200 and r.json()["requeued"] == 0 and r.json()["state"] == "done"
 
 
-def test_pause_resume_cancel_follow_the_state_machine(api, web_engine) -> None:  # noqa: ANN001
+def test_pause_resume_cancel_follow_the_state_machine(api, web_engine) -> None:
     cid = _campaign(web_engine)
     r = api.post(f"/api/v1/campaigns/{cid}/pause")
     assert r.status_code == 400 and "is draft: cannot pause it" in r.json()["detail"]
@@ -70,7 +71,7 @@ def test_pause_resume_cancel_follow_the_state_machine(api, web_engine) -> None: 
     assert api.post("/api/v1/campaigns/nope/cancel").status_code == 404
 
 
-def test_ui_pause_resume_cancel_and_resend(ui, web_engine) -> None:  # noqa: ANN001
+def test_ui_pause_resume_cancel_and_resend(ui, web_engine) -> None:
     from sendwell.db.schema import recipients
 
     cid = _campaign(web_engine)
@@ -92,13 +93,13 @@ def test_ui_pause_resume_cancel_and_resend(ui, web_engine) -> None:  # noqa: ANN
     assert r.status_code == 400 and "cannot pause" in r.text
 
 
-def test_limit_report_and_resume(api) -> None:  # noqa: ANN001
+def test_limit_report_and_resume(api) -> None:
     data = api.get("/api/v1/limit").json()
     assert data["today"]["limit"] == 1000 and data["breaker"] is None
     assert api.post("/api/v1/limit/resume").json() == {"resumed": False}
 
 
-def test_the_seed_story_in_the_ui(ui, web_engine, db_url, relay) -> None:  # noqa: ANN001
+def test_the_seed_story_in_the_ui(ui, web_engine, db_url, relay) -> None:
     """Statistics → click the errors → their server answers → CSV → black list → next campaign skips them."""
     cid = _campaign(web_engine)
     r = ui.post(f"/campaigns/{cid}/send", follow_redirects=False)
@@ -118,12 +119,16 @@ def test_the_seed_story_in_the_ui(ui, web_engine, db_url, relay) -> None:  # noq
     # The engine already blacklists addresses refused at RCPT; an operator importing the export is a no-op then.
     r = ui.post("/blacklist/add", files={"file": ("errors.csv", exported.encode())})
     assert r.status_code == 200 and blacklist.count(web_engine) >= 2
-    r = ui.post(f"/campaigns/{cid}/recipients/segment", {"name": "spring errors", "status": "error"},
-                follow_redirects=False)
+    r = ui.post(
+        f"/campaigns/{cid}/recipients/segment", {"name": "spring errors", "status": "error"}, follow_redirects=False
+    )
     assert r.status_code == 303 and segments.show(web_engine, "spring errors")["members"] == 2
     ui.post(f"/campaigns/{cid}/recipients/blacklist", {"status": "error", "note": "bounced in spring"})
-    r = ui.post("/campaigns/new", {"name": "summer", "subject": "S", "from_addr": "shop@example.com", "text": "t",
-                                   "exclude": "spring errors"}, follow_redirects=False)
+    r = ui.post(
+        "/campaigns/new",
+        {"name": "summer", "subject": "S", "from_addr": "shop@example.com", "text": "t", "exclude": "spring errors"},
+        follow_redirects=False,
+    )
     summer = int(r.headers["location"].rsplit("/", 1)[1])
     ui.post(f"/campaigns/{summer}/send")
     send(web_engine, sending_settings(db_url, relay.url), [summer], linger=0)
@@ -132,7 +137,7 @@ def test_the_seed_story_in_the_ui(ui, web_engine, db_url, relay) -> None:  # noq
     assert relay.handler.rejected.total() == 2  # the bad addresses were refused once, never again
 
 
-def test_dashboard_draws_the_30_day_chart(ui, web_engine, db_url, relay) -> None:  # noqa: ANN001
+def test_dashboard_draws_the_30_day_chart(ui, web_engine, db_url, relay) -> None:
     cid = _campaign(web_engine)
     ui.post(f"/campaigns/{cid}/send")
     send(web_engine, sending_settings(db_url, relay.url), [cid], linger=0)

@@ -25,7 +25,7 @@ from .helpers import PASSWORD, UI, settings_for
 COOKIE = "sendwell_session"
 
 
-def _attacker_with(app, ui: UI) -> UI:  # noqa: ANN001
+def _attacker_with(app, ui: UI) -> UI:
     """Another browser holding a stolen copy of the UI's cookie and CSRF token."""
     thief = UI(TestClient(app))
     thief.client.cookies.set(COOKIE, ui.client.cookies[COOKIE])
@@ -33,7 +33,7 @@ def _attacker_with(app, ui: UI) -> UI:  # noqa: ANN001
     return thief
 
 
-def test_after_logout_a_copy_of_the_cookie_reads_nothing_and_blacklists_nothing(app, ui, web_engine) -> None:  # noqa: ANN001
+def test_after_logout_a_copy_of_the_cookie_reads_nothing_and_blacklists_nothing(app, ui, web_engine) -> None:
     thief = _attacker_with(app, ui)
     assert thief.client.get("/blacklist", follow_redirects=False).status_code == 200  # the copy works ...
     assert ui.post("/logout", follow_redirects=False).status_code == 303
@@ -43,8 +43,12 @@ def test_after_logout_a_copy_of_the_cookie_reads_nothing_and_blacklists_nothing(
         assert r.status_code == 303 and r.headers["location"].startswith("/login"), path
     r = thief.post("/blacklist/add", {"text": "victim@example.com", "note": "after logout"}, follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"].startswith("/login")
-    r = thief.client.post("/blacklist/add", data={"text": "victim@example.com"}, headers={"X-CSRF-Token": thief.csrf},
-                          follow_redirects=False)
+    r = thief.client.post(
+        "/blacklist/add",
+        data={"text": "victim@example.com"},
+        headers={"X-CSRF-Token": thief.csrf},
+        follow_redirects=False,
+    )
     assert r.status_code == 303
     assert blacklist.count(web_engine) == 0
     # and the row says why
@@ -52,7 +56,7 @@ def test_after_logout_a_copy_of_the_cookie_reads_nothing_and_blacklists_nothing(
         assert conn.execute(select(sessions_table.c.revoked_at)).scalar_one() is not None
 
 
-def test_the_cookie_is_a_signed_random_token_and_the_database_keeps_only_its_hash(ui, web_engine, db_url) -> None:  # noqa: ANN001
+def test_the_cookie_is_a_signed_random_token_and_the_database_keeps_only_its_hash(ui, web_engine, db_url) -> None:
     raw = ui.client.cookies[COOKIE]
     token = Signer(app_secret(web_engine, settings_for(db_url)), salt="sendwell.ui.session").unsign(raw).decode()
     assert len(token) >= 43 and "admin" not in raw
@@ -61,7 +65,7 @@ def test_the_cookie_is_a_signed_random_token_and_the_database_keeps_only_its_has
     assert stored == hashlib.sha256(token.encode()).hexdigest() and token not in stored
 
 
-def test_login_replaces_a_planted_token(app, web_engine) -> None:  # noqa: ANN001
+def test_login_replaces_a_planted_token(app, web_engine) -> None:
     """Session fixation: the token an attacker gave the browser before the login opens nothing after it."""
     create_user(web_engine, "admin", PASSWORD)
     with TestClient(app) as client:
@@ -75,7 +79,7 @@ def test_login_replaces_a_planted_token(app, web_engine) -> None:  # noqa: ANN00
         assert attacker.get("/", follow_redirects=False).status_code == 303
 
 
-def test_revoke_sessions_command_logs_a_user_out_everywhere(app, ui, db_url, web_engine) -> None:  # noqa: ANN001
+def test_revoke_sessions_command_logs_a_user_out_everywhere(app, ui, db_url, web_engine) -> None:
     other = UI(TestClient(app))
     other.get("/login")
     assert other.post("/login", {"username": "admin", "password": PASSWORD}, follow_redirects=False).status_code == 303
@@ -89,7 +93,7 @@ def test_revoke_sessions_command_logs_a_user_out_everywhere(app, ui, db_url, web
     assert r.exit_code != 0 and "does not exist" in str(r.exception)
 
 
-def test_an_idle_session_ends_and_so_does_an_old_one(ui, web_engine) -> None:  # noqa: ANN001
+def test_an_idle_session_ends_and_so_does_an_old_one(ui, web_engine) -> None:
     lifetimes = sessions.Lifetimes.of(settings_for("sqlite://").web)
     assert ui.client.get("/", follow_redirects=False).status_code == 200
     idle = utcnow() - lifetimes.idle - timedelta(seconds=1)
@@ -100,12 +104,15 @@ def test_an_idle_session_ends_and_so_does_an_old_one(ui, web_engine) -> None:  #
     ui.get("/login")
     assert ui.post("/login", {"username": "admin", "password": PASSWORD}, follow_redirects=False).status_code == 303
     with web_engine.begin() as conn:  # used a minute ago, but opened longer ago than the absolute lifetime
-        conn.execute(update(sessions_table).where(sessions_table.c.revoked_at.is_(None)).values(
-            created_at=utcnow() - lifetimes.absolute - timedelta(seconds=1), last_seen_at=utcnow()))
+        conn.execute(
+            update(sessions_table)
+            .where(sessions_table.c.revoked_at.is_(None))
+            .values(created_at=utcnow() - lifetimes.absolute - timedelta(seconds=1), last_seen_at=utcnow())
+        )
     assert ui.client.get("/", follow_redirects=False).status_code == 303
 
 
-def test_lifetimes_come_from_the_web_settings_and_use_keeps_a_session_alive(db_url, web_engine) -> None:  # noqa: ANN001
+def test_lifetimes_come_from_the_web_settings_and_use_keeps_a_session_alive(db_url, web_engine) -> None:
     create_user(web_engine, "ops", PASSWORD)
     settings = settings_for(db_url)
     lifetimes = sessions.Lifetimes.of(replace(settings.web, session_idle_minutes=10, session_max_hours=1))
@@ -125,7 +132,7 @@ def test_lifetimes_come_from_the_web_settings_and_use_keeps_a_session_alive(db_u
         assert r.status_code == 303 and "Max-Age=7200;" in r.headers["set-cookie"]  # the browser forgets it too
 
 
-def test_a_copy_of_the_database_forges_no_session(app, ui, web_engine, db_url) -> None:  # noqa: ANN001
+def test_a_copy_of_the_database_forges_no_session(app, ui, web_engine, db_url) -> None:
     """Finding 8: a local user who read the database forged an admin cookie with its HMAC secret. The secret
     still signs, but a session needs a token whose hash is stored, and the hash is not the token."""
     signer = Signer(app_secret(web_engine, settings_for(db_url)), salt="sendwell.ui.session")

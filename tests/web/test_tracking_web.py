@@ -16,17 +16,25 @@ from sendwell.tracking import tokens
 from .helpers import settings_for
 
 
-def test_pixel_and_click_urls(app, web_engine, db_url) -> None:  # noqa: ANN001
+def test_pixel_and_click_urls(app, web_engine, db_url) -> None:
     contacts.import_contacts(web_engine, io.BytesIO(b"email\nreader@example.com\n"))
-    cid = campaigns.create_campaign(web_engine, name="news", subject="Hi", from_addr="shop@example.com",
-                                    html='<p><a href="https://shop.example/sale">Sale</a></p>', track=["reads"])
+    cid = campaigns.create_campaign(
+        web_engine,
+        name="news",
+        subject="Hi",
+        from_addr="shop@example.com",
+        html='<p><a href="https://shop.example/sale">Sale</a></p>',
+        track=["reads"],
+    )
     campaigns.start_campaign(web_engine, cid)
     with web_engine.connect() as conn:
         rid = conn.execute(select(recipients.c.id)).scalar_one()
     secret = app_secret(web_engine, settings_for(db_url))
     with TestClient(app, follow_redirects=False) as client:
-        genuine = client.get(f"/t/o/{tokens.open_token(secret, cid, rid)}",
-                             headers={"User-Agent": "Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Firefox/125.0"})
+        genuine = client.get(
+            f"/t/o/{tokens.open_token(secret, cid, rid)}",
+            headers={"User-Agent": "Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Firefox/125.0"},
+        )
         forged = client.get("/t/o/AAAAAAAAAAAAAAAAAAAAAAAA")
         assert genuine.status_code == forged.status_code == 200
         assert genuine.content == forged.content and genuine.content.startswith(b"GIF89a")
@@ -38,11 +46,19 @@ def test_pixel_and_click_urls(app, web_engine, db_url) -> None:  # noqa: ANN001
         assert conn.execute(select(func.count()).select_from(events).where(events.c.type == "open")).scalar_one() == 1
 
 
-def test_tracking_choice_in_the_form_and_its_statistics(ui, api, web_engine, db_url) -> None:  # noqa: ANN001
+def test_tracking_choice_in_the_form_and_its_statistics(ui, api, web_engine, db_url) -> None:
     contacts.import_contacts(web_engine, io.BytesIO(b"email\nreader@example.com\n"))
-    r = ui.post("/campaigns/new", {"name": "tracked", "subject": "Hi", "from_addr": "shop@example.com",
-                                   "html": '<a href="https://shop.example/">Shop</a>', "track": ["reads", "clicks"]},
-                follow_redirects=False)
+    r = ui.post(
+        "/campaigns/new",
+        {
+            "name": "tracked",
+            "subject": "Hi",
+            "from_addr": "shop@example.com",
+            "html": '<a href="https://shop.example/">Shop</a>',
+            "track": ["reads", "clicks"],
+        },
+        follow_redirects=False,
+    )
     cid = int(r.headers["location"].rsplit("/", 1)[1])
     assert campaigns.get_campaign(web_engine, cid)["track"] == ["clicks", "reads"]
     ui.post(f"/campaigns/{cid}/send")
@@ -57,26 +73,37 @@ def test_tracking_choice_in_the_form_and_its_statistics(ui, api, web_engine, db_
     assert 'id="tracking"' in page and "https://shop.example/" in page
 
 
-def test_a_click_on_a_link_with_any_merged_text_redirects_percent_encoded(app, web_engine, db_url) -> None:  # noqa: ANN001
+def test_a_click_on_a_link_with_any_merged_text_redirects_percent_encoded(app, web_engine, db_url) -> None:
     """`https://shop.example/p/{{ company }}` with `café€` was a 500 (a Location header holds ASCII only)."""
-    csv = ('email,company\nann@example.com,café€\nbob@example.com,R&D 100%\ncid@example.com,"two\nlines"\n'
-           "dee@example.com,東京\n")
+    csv = (
+        'email,company\nann@example.com,café€\nbob@example.com,R&D 100%\ncid@example.com,"two\nlines"\n'
+        "dee@example.com,東京\n"
+    )
     contacts.import_contacts(web_engine, io.BytesIO(csv.encode()))
-    cid = campaigns.create_campaign(web_engine, name="news", subject="Hi", from_addr="shop@example.com",
-                                    html='<p><a href="https://shop.example/p/{{ company }}?from=mail">Shop</a></p>',
-                                    track=["clicks"])
+    cid = campaigns.create_campaign(
+        web_engine,
+        name="news",
+        subject="Hi",
+        from_addr="shop@example.com",
+        html='<p><a href="https://shop.example/p/{{ company }}?from=mail">Shop</a></p>',
+        track=["clicks"],
+    )
     campaigns.start_campaign(web_engine, cid)
     with web_engine.connect() as conn:
         ids = dict(conn.execute(select(recipients.c.email, recipients.c.id)).all())
     secret = app_secret(web_engine, settings_for(db_url))
-    expected = {"ann@example.com": "https://shop.example/p/caf%C3%A9%E2%82%AC?from=mail",
-                "bob@example.com": "https://shop.example/p/R&D%20100%25?from=mail",
-                "cid@example.com": "https://shop.example/p/twolines?from=mail",  # as browsers drop tab and newline
-                "dee@example.com": "https://shop.example/p/%E6%9D%B1%E4%BA%AC?from=mail"}
+    expected = {
+        "ann@example.com": "https://shop.example/p/caf%C3%A9%E2%82%AC?from=mail",
+        "bob@example.com": "https://shop.example/p/R&D%20100%25?from=mail",
+        "cid@example.com": "https://shop.example/p/twolines?from=mail",  # as browsers drop tab and newline
+        "dee@example.com": "https://shop.example/p/%E6%9D%B1%E4%BA%AC?from=mail",
+    }
     with TestClient(app, follow_redirects=False) as client:
         for email, url in expected.items():
-            r = client.get(f"/t/c/{tokens.click_token(secret, cid, ids[email], 0)}",
-                           headers={"User-Agent": "Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Firefox/125.0"})
+            r = client.get(
+                f"/t/c/{tokens.click_token(secret, cid, ids[email], 0)}",
+                headers={"User-Agent": "Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Firefox/125.0"},
+            )
             assert r.status_code == 302, (email, r.status_code, r.text[:200])
             assert r.headers["location"] == url
     with web_engine.connect() as conn:

@@ -8,7 +8,7 @@ import io
 from sendwell import blacklist, campaigns, contacts, segments
 
 
-def test_import_contacts_by_upload_then_search(ui, web_engine) -> None:  # noqa: ANN001
+def test_import_contacts_by_upload_then_search(ui, web_engine) -> None:
     data = b"email,first name\nann@example.com,Ann\nbob@example.com,Bob\nnot an address,X\n"
     r = ui.post("/contacts/import", files={"file": ("people.csv", data, "text/csv")})
     assert r.status_code == 200
@@ -22,7 +22,7 @@ def test_import_contacts_by_upload_then_search(ui, web_engine) -> None:  # noqa:
     assert r.status_code == 400 and "binary" in r.text
 
 
-def test_contact_page_and_delete(ui, web_engine) -> None:  # noqa: ANN001
+def test_contact_page_and_delete(ui, web_engine) -> None:
     contacts.import_contacts(web_engine, io.BytesIO(b"email,city\ncat@example.com,Oslo\n"))
     r = ui.get("/contacts/show?email=cat@example.com")
     assert "Oslo" in r.text
@@ -31,7 +31,7 @@ def test_contact_page_and_delete(ui, web_engine) -> None:  # noqa: ANN001
     assert ui.get("/contacts/show?email=cat@example.com").status_code == 404
 
 
-def test_blacklist_paste_upload_show_and_remove(ui, web_engine) -> None:  # noqa: ANN001
+def test_blacklist_paste_upload_show_and_remove(ui, web_engine) -> None:
     r = ui.post("/blacklist/add", {"text": "a@example.com, b@example.com\nnonsense", "note": "asked"})
     assert r.status_code == 200 and blacklist.count(web_engine) == 2 and "nonsense" in r.text
     r = ui.post("/blacklist/add", {"note": "file"}, files={"file": ("errors.csv", b"email\nc@example.com\n")})
@@ -49,7 +49,7 @@ def test_blacklist_paste_upload_show_and_remove(ui, web_engine) -> None:  # noqa
     assert sorted(r["email"] for r in rows) == ["b@example.com", "c@example.com"]
 
 
-def test_segment_from_pasted_list_then_add_remove_export_delete(ui, web_engine) -> None:  # noqa: ANN001
+def test_segment_from_pasted_list_then_add_remove_export_delete(ui, web_engine) -> None:
     r = ui.post("/segments", {"name": "vip", "description": "best", "text": "x@example.com\ny@example.com\nbroken@"})
     assert r.status_code == 200 and 'id="member-count">2<' in r.text and "broken@" in r.text
     sid = segments.list_segments(web_engine)[0]["id"]
@@ -66,15 +66,24 @@ def test_segment_from_pasted_list_then_add_remove_export_delete(ui, web_engine) 
     assert ui.get(f"/segments/{sid}").status_code == 404
 
 
-def test_campaign_with_segments_to_send_to_and_to_exclude(ui, web_engine) -> None:  # noqa: ANN001
+def test_campaign_with_segments_to_send_to_and_to_exclude(ui, web_engine) -> None:
     ui.post("/segments", {"name": "customers", "text": "a@example.com\nb@example.com\nc@example.com"})
     ui.post("/segments", {"name": "bounced last time", "text": "b@example.com"})
     ui.post("/blacklist/add", {"text": "c@example.com"})
     form = ui.get("/campaigns/new").text
     assert 'name="include" value="customers"' in form and 'name="exclude" value="bounced last time"' in form
-    r = ui.post("/campaigns/new", {"name": "autumn", "subject": "Hello", "from_addr": "Shop <shop@example.com>",
-                                   "text": "Hi there", "include": "customers", "exclude": "bounced last time"},
-                follow_redirects=False)
+    r = ui.post(
+        "/campaigns/new",
+        {
+            "name": "autumn",
+            "subject": "Hello",
+            "from_addr": "Shop <shop@example.com>",
+            "text": "Hi there",
+            "include": "customers",
+            "exclude": "bounced last time",
+        },
+        follow_redirects=False,
+    )
     assert r.status_code == 303
     cid = int(r.headers["location"].rsplit("/", 1)[1])
     page = ui.get(f"/campaigns/{cid}").text
@@ -85,19 +94,22 @@ def test_campaign_with_segments_to_send_to_and_to_exclude(ui, web_engine) -> Non
     assert campaigns.start_campaign(web_engine, cid) == 1
 
 
-def test_campaign_form_keeps_input_and_marks_the_bad_field(ui) -> None:  # noqa: ANN001
+def test_campaign_form_keeps_input_and_marks_the_bad_field(ui) -> None:
     r = ui.post("/campaigns/new", {"name": "x", "subject": "Hi <b>", "from_addr": "not an address", "text": "t"})
     assert r.status_code == 400
     assert 'aria-invalid="true"' in r.text and "From: &#39;not an address&#39;" in r.text
     assert 'value="Hi &lt;b&gt;"' in r.text
 
 
-def test_edit_a_draft_then_delete_it(ui, web_engine) -> None:  # noqa: ANN001
+def test_edit_a_draft_then_delete_it(ui, web_engine) -> None:
     ui.post("/segments", {"name": "s1", "text": "a@example.com"})
     cid = campaigns.create_campaign(web_engine, name="draft", subject="One", from_addr="a@example.com", text="t")
     assert 'value="One"' in ui.get(f"/campaigns/{cid}/edit").text
-    r = ui.post(f"/campaigns/{cid}/edit", {"subject": "Two", "from_addr": "a@example.com", "text": "t",
-                                           "exclude": "s1"}, follow_redirects=False)
+    r = ui.post(
+        f"/campaigns/{cid}/edit",
+        {"subject": "Two", "from_addr": "a@example.com", "text": "t", "exclude": "s1"},
+        follow_redirects=False,
+    )
     assert r.status_code == 303
     camp = campaigns.get_campaign(web_engine, cid)
     assert camp["subject"] == "Two" and camp["exclude"] == ["s1"]
@@ -105,14 +117,14 @@ def test_edit_a_draft_then_delete_it(ui, web_engine) -> None:  # noqa: ANN001
     assert r.status_code == 303 and campaigns.list_campaigns(web_engine) == []
 
 
-def test_dashboard_counts(ui, web_engine) -> None:  # noqa: ANN001
+def test_dashboard_counts(ui, web_engine) -> None:
     contacts.import_contacts(web_engine, io.BytesIO(b"email\na@example.com\nb@example.com\n"))
     blacklist.add(web_engine, ["b@example.com"])
     r = ui.get("/")
     assert 'id="count-contacts">2<' in r.text and 'id="count-blacklist">1<' in r.text
 
 
-def test_static_assets_are_served_without_login(app) -> None:  # noqa: ANN001
+def test_static_assets_are_served_without_login(app) -> None:
     from fastapi.testclient import TestClient
 
     with TestClient(app) as client:

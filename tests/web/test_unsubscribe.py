@@ -16,7 +16,7 @@ from sendwell.sending import verp
 from .helpers import settings_for
 
 
-def _token(engine, db_url: str) -> str:  # noqa: ANN001
+def _token(engine, db_url: str) -> str:
     contacts.import_contacts(engine, io.BytesIO(b"email\nreader@example.com\n"))
     cid = campaigns.create_campaign(engine, name="news", subject="Hi", from_addr="shop@example.com", text="t")
     campaigns.start_campaign(engine, cid)
@@ -25,15 +25,18 @@ def _token(engine, db_url: str) -> str:  # noqa: ANN001
     return verp.unsubscribe_token(app_secret(engine, settings_for(db_url)), cid, rid)
 
 
-def test_one_click_unsubscribe_blacklists_once(app, web_engine, db_url) -> None:  # noqa: ANN001
+def test_one_click_unsubscribe_blacklists_once(app, web_engine, db_url) -> None:
     token = _token(web_engine, db_url)
     with TestClient(app) as client:
         page = client.get(f"/unsubscribe/{token}")
         assert page.status_code == 200 and "Stop receiving these emails?" in page.text
         assert "set-cookie" not in page.headers
         for _ in range(2):  # a mail client's one-click POST, then a second click
-            r = client.post(f"/unsubscribe/{token}", content=b"List-Unsubscribe=One-Click",
-                            headers={"Content-Type": "application/x-www-form-urlencoded"})
+            r = client.post(
+                f"/unsubscribe/{token}",
+                content=b"List-Unsubscribe=One-Click",
+                headers={"Content-Type": "application/x-www-form-urlencoded"},
+            )
             assert r.status_code == 200 and 'id="unsubscribed"' in r.text
     entry = blacklist.show(web_engine, "reader@example.com")
     assert entry["entry"]["reason"] == "unsubscribe"
@@ -41,7 +44,7 @@ def test_one_click_unsubscribe_blacklists_once(app, web_engine, db_url) -> None:
         assert conn.execute(select(func.count()).select_from(events)).scalar_one() == 1
 
 
-def test_forged_or_stale_tokens_are_refused(app, web_engine, db_url) -> None:  # noqa: ANN001
+def test_forged_or_stale_tokens_are_refused(app, web_engine, db_url) -> None:
     token = _token(web_engine, db_url)
     cid, rid, sig = token.split(".")
     with TestClient(app) as client:
@@ -57,20 +60,31 @@ def test_forged_or_stale_tokens_are_refused(app, web_engine, db_url) -> None:  #
     assert blacklist.count(web_engine) == 0
 
 
-def test_other_spellings_of_a_token_are_refused_and_add_no_event(app, web_engine, db_url) -> None:  # noqa: ANN001
+def test_other_spellings_of_a_token_are_refused_and_add_no_event(app, web_engine, db_url) -> None:
     """The decoder forgives case and leading zeros (for VERP addresses mangled by mail systems); the web link
     takes only the form we sent, so re-spelling one genuine token cannot add event rows."""
     token = _token(web_engine, db_url)
     cid, rid, sig = token.split(".")
-    spellings = [token.upper(), f"{cid}.{rid}.{sig.upper()}", f"0{cid}.{rid}.{sig}", f"{cid}.00{rid}.{sig}",
-                 f"%20{token}", f"{token}%20", f"{token}%0A"]
-    assert all(verp.decode_unsubscribe(app.state.web.secret, s.replace("%20", " ").replace("%0A", "\n"))
-               for s in spellings)  # each one names the same recipient: the attack is real
+    spellings = [
+        token.upper(),
+        f"{cid}.{rid}.{sig.upper()}",
+        f"0{cid}.{rid}.{sig}",
+        f"{cid}.00{rid}.{sig}",
+        f"%20{token}",
+        f"{token}%20",
+        f"{token}%0A",
+    ]
+    assert all(
+        verp.decode_unsubscribe(app.state.web.secret, s.replace("%20", " ").replace("%0A", "\n")) for s in spellings
+    )  # each one names the same recipient: the attack is real
     with TestClient(app) as client:
         for other in spellings:
             assert client.get(f"/unsubscribe/{other}").status_code == 404, other
-            r = client.post(f"/unsubscribe/{other}", content=b"List-Unsubscribe=One-Click",
-                            headers={"Content-Type": "application/x-www-form-urlencoded"})
+            r = client.post(
+                f"/unsubscribe/{other}",
+                content=b"List-Unsubscribe=One-Click",
+                headers={"Content-Type": "application/x-www-form-urlencoded"},
+            )
             assert r.status_code == 404 and "no longer works" in r.text, other
         with web_engine.connect() as conn:
             assert conn.execute(select(func.count()).select_from(events)).scalar_one() == 0

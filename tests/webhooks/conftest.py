@@ -38,8 +38,11 @@ def configured(**webhook: object) -> Settings:
 def mailgun_signature(key: str = MAILGUN_KEY, timestamp: int | None = None, token: str | None = None) -> dict:
     """A fresh signature as Mailgun makes them: now, with a token never used before."""
     ts, tok = str(int(time.time()) if timestamp is None else timestamp), token or uuid.uuid4().hex * 2
-    return {"timestamp": ts, "token": tok,
-            "signature": hmac.new(key.encode(), (ts + tok).encode(), hashlib.sha256).hexdigest()}
+    return {
+        "timestamp": ts,
+        "token": tok,
+        "signature": hmac.new(key.encode(), (ts + tok).encode(), hashlib.sha256).hexdigest(),
+    }
 
 
 def postmark_headers(credentials: str = POSTMARK_AUTH) -> dict[str, str]:
@@ -65,9 +68,16 @@ class SnsSigner:
         self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sns.amazonaws.com")])
         now = datetime.now(UTC)
-        cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(self.key.public_key())
-                .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(days=1))
-                .not_valid_after(now + timedelta(days=30)).sign(self.key, hashes.SHA256()))
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(name)
+            .public_key(self.key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(days=1))
+            .not_valid_after(now + timedelta(days=30))
+            .sign(self.key, hashes.SHA256())
+        )
         self.pem = cert.public_bytes(serialization.Encoding.PEM)
         self.fetched: list[str] = []
 
@@ -85,8 +95,9 @@ class SnsSigner:
 
         message = {**message, "SignatureVersion": version, "SigningCertURL": CERT_URL}
         digest = hashes.SHA1() if version == "1" else hashes.SHA256()
-        message["Signature"] = base64.b64encode(self.key.sign(string_to_sign(message), padding.PKCS1v15(),
-                                                              digest)).decode()
+        message["Signature"] = base64.b64encode(
+            self.key.sign(string_to_sign(message), padding.PKCS1v15(), digest)
+        ).decode()
         return message
 
 
@@ -103,10 +114,15 @@ def fresh_certificate_cache() -> None:
 
 
 def notification(ses_message: str, **extra: str) -> dict:
-    return {"Type": "Notification", "MessageId": str(uuid.uuid4()), "TopicArn": TOPIC,
-            "Message": ses_message, "Timestamp": "2026-11-28T23:51:10.123Z",
-            "UnsubscribeURL": "https://sns.eu-west-1.amazonaws.com/?Action=Unsubscribe&SubscriptionArn=" + TOPIC,
-            **extra}
+    return {
+        "Type": "Notification",
+        "MessageId": str(uuid.uuid4()),
+        "TopicArn": TOPIC,
+        "Message": ses_message,
+        "Timestamp": "2026-11-28T23:51:10.123Z",
+        "UnsubscribeURL": "https://sns.eu-west-1.amazonaws.com/?Action=Unsubscribe&SubscriptionArn=" + TOPIC,
+        **extra,
+    }
 
 
 def body(doc: object) -> bytes:
@@ -117,8 +133,9 @@ def setup_campaign(engine, addrs: list[str], message_ids: dict[str, str] | None 
     """A started campaign whose recipients were all sent five minutes ago; {email: recipient id}."""
     segments.create(engine, "s")
     segments.add(engine, "s", addrs)
-    cid = campaigns.create_campaign(engine, name="c", subject="s", from_addr="news@news.example.org", text="t",
-                                    include=["s"])
+    cid = campaigns.create_campaign(
+        engine, name="c", subject="s", from_addr="news@news.example.org", text="t", include=["s"]
+    )
     campaigns.start_campaign(engine, cid)
     with engine.begin() as conn:
         conn.execute(update(recipients).values(status="sent", sent_at=utcnow() - timedelta(minutes=5)))

@@ -29,8 +29,10 @@ def test_signed_events_about_strangers_are_counted_not_blacklisted(engine, caplo
     import_contacts(engine, io.BytesIO(b"email\ncontact@example.com\n"))
     key, public = keypair()
     batch = [{"event": "spamreport", "email": f"stranger{i}@example.com"} for i in range(50)]
-    batch += [{"event": "bounce", "email": "bob@example.com", "status": "5.1.1", "reason": "550 5.1.1 no such user"},
-              {"event": "unsubscribe", "email": "Contact@Example.com"}]
+    batch += [
+        {"event": "bounce", "email": "bob@example.com", "status": "5.1.1", "reason": "550 5.1.1 no such user"},
+        {"event": "unsubscribe", "email": "Contact@Example.com"},
+    ]
     raw = json.dumps(batch).encode()
     with caplog.at_level(logging.WARNING):
         outcome = webhooks.handle(engine, configured(sendgrid_key=public), "sendgrid", raw, signed_headers(key, raw))
@@ -47,8 +49,12 @@ def test_signed_events_about_strangers_are_counted_not_blacklisted(engine, caplo
 
 def test_a_mailgun_complaint_about_a_stranger_changes_nothing(engine):
     setup_campaign(engine, ["angry@example.com"])
-    body = json.dumps({"signature": mailgun_signature(), "event-data": {
-        "event": "complained", "recipient": "ceo@example.com", "message": {"headers": {}}}}).encode()
+    body = json.dumps(
+        {
+            "signature": mailgun_signature(),
+            "event-data": {"event": "complained", "recipient": "ceo@example.com", "message": {"headers": {}}},
+        }
+    ).encode()
     outcome = webhooks.handle(engine, configured(mailgun_key=MAILGUN_KEY), "mailgun", body, {})
     assert outcome.applied == [] and outcome.ignored == ["ceo@example.com"]
     assert blacklisted(engine) == 0 and _events(engine) == 0

@@ -20,8 +20,9 @@ ON = configured(mailgun_key=MAILGUN_KEY)
 
 def signed(name: str, key: str = MAILGUN_KEY, **fill: str) -> bytes:
     sig = mailgun_signature(key)
-    return fixture_text(name, TIMESTAMP=sig["timestamp"], TOKEN=sig["token"], SIGNATURE=sig["signature"],
-                        **fill).encode()
+    return fixture_text(
+        name, TIMESTAMP=sig["timestamp"], TOKEN=sig["token"], SIGNATURE=sig["signature"], **fill
+    ).encode()
 
 
 def event_count(engine) -> int:
@@ -31,9 +32,9 @@ def event_count(engine) -> int:
 
 def test_permanent_failure_matched_by_message_id_blacklists(engine):
     _, ids = setup_campaign(engine, ["dead@example.com"], {"dead@example.com": "<20261128.9.X@mg.example.org>"})
-    applied = webhooks.handle(engine, ON, "mailgun",
-                              signed("mailgun_failed_permanent.json", MESSAGE_ID="20261128.9.X@mg.example.org"),
-                              {}).applied
+    applied = webhooks.handle(
+        engine, ON, "mailgun", signed("mailgun_failed_permanent.json", MESSAGE_ID="20261128.9.X@mg.example.org"), {}
+    ).applied
     assert applied[0].recipient_id == ids["dead@example.com"] and applied[0].blacklisted == "hard_bounce"
     assert status_of(engine, ids["dead@example.com"]) == "error"
 
@@ -80,8 +81,9 @@ def test_a_used_signature_with_new_event_data_is_refused(engine):
 def test_a_signature_outside_the_time_window_is_refused(engine, age):
     setup_campaign(engine, ["angry@example.com"])
     sig = mailgun_signature(timestamp=int(time.time()) - age)
-    body = fixture_text("mailgun_complained.json", TIMESTAMP=sig["timestamp"], TOKEN=sig["token"],
-                        SIGNATURE=sig["signature"]).encode()
+    body = fixture_text(
+        "mailgun_complained.json", TIMESTAMP=sig["timestamp"], TOKEN=sig["token"], SIGNATURE=sig["signature"]
+    ).encode()
     with pytest.raises(webhooks.WebhookRejected, match="outside the 900 s window"):
         webhooks.handle(engine, ON, "mailgun", body, {})
     assert listed_as(engine, "angry@example.com") is None and event_count(engine) == 0

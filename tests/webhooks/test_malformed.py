@@ -12,20 +12,63 @@ from sendwell.bounces import webhooks
 
 from .conftest import MAILGUN_KEY, POSTMARK_AUTH, TOPIC, configured, postmark_headers
 
-ALL_ON = configured(mailgun_key=MAILGUN_KEY, postmark_key=POSTMARK_AUTH, ses_topics=(TOPIC,),
-                    sendgrid_key="MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE" + "A" * 88)
+ALL_ON = configured(
+    mailgun_key=MAILGUN_KEY,
+    postmark_key=POSTMARK_AUTH,
+    ses_topics=(TOPIC,),
+    sendgrid_key="MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE" + "A" * 88,
+)
 
-BODIES = [b"", b"{", b"\xff\xfe", b"null", b"42", b'"text"', b"[]", b"{}", b"[1, null, {}]",
-          b'{"Type": "Notification"}', b'{"RecordType": 7}', b'{"signature": "x", "event-data": []}',
-          b"[" * 200_000, b'{"a":' * 100_000, b"1" * 5000, b'{"Type": ["Notification"]}',
-          b'{"signature": {"timestamp": true, "token": [], "signature": {}}}', b'"\\ud800"',
-          '{"RecordType": "Bounce", "Type": "HardBounce", "Email": "a@b.c"}'.encode("utf-16")]
+BODIES = [
+    b"",
+    b"{",
+    b"\xff\xfe",
+    b"null",
+    b"42",
+    b'"text"',
+    b"[]",
+    b"{}",
+    b"[1, null, {}]",
+    b'{"Type": "Notification"}',
+    b'{"RecordType": 7}',
+    b'{"signature": "x", "event-data": []}',
+    b"[" * 200_000,
+    b'{"a":' * 100_000,
+    b"1" * 5000,
+    b'{"Type": ["Notification"]}',
+    b'{"signature": {"timestamp": true, "token": [], "signature": {}}}',
+    b'"\\ud800"',
+    '{"RecordType": "Bounce", "Type": "HardBounce", "Email": "a@b.c"}'.encode("utf-16"),
+]
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
-        st.sampled_from(["event", "email", "status", "reason", "type", "RecordType", "Type", "Email", "Details",
-                         "SuppressSending", "SuppressionReason", "Recipient", "smtp-id", "x"]), inner, max_size=6),
-    max_leaves=20)
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "event",
+                    "email",
+                    "status",
+                    "reason",
+                    "type",
+                    "RecordType",
+                    "Type",
+                    "Email",
+                    "Details",
+                    "SuppressSending",
+                    "SuppressionReason",
+                    "Recipient",
+                    "smtp-id",
+                    "x",
+                ]
+            ),
+            inner,
+            max_size=6,
+        )
+    ),
+    max_leaves=20,
+)
 
 
 @pytest.mark.parametrize("provider", sorted(webhooks.PROVIDERS))
@@ -63,8 +106,11 @@ def test_any_signed_ses_or_mailgun_content_is_parsed_or_refused_cleanly(doc, wra
     from sendwell.bounces.webhooks import mailgun, ses
 
     ses_doc = {"notificationType": (wrap or "bounce").title(), **({wrap: doc} if wrap else {})}
-    for call in (lambda: ses.reports(json.dumps(ses_doc)), lambda: ses.reports(json.dumps(doc)),
-                 lambda: mailgun._one(doc if isinstance(doc, dict) else {"event": "failed", "recipient": doc})):
+    for call in (
+        lambda: ses.reports(json.dumps(ses_doc)),
+        lambda: ses.reports(json.dumps(doc)),
+        lambda: mailgun._one(doc if isinstance(doc, dict) else {"event": "failed", "recipient": doc}),
+    ):
         try:
             reports = call()
         except webhooks.MalformedPayload:

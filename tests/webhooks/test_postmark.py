@@ -25,14 +25,20 @@ def test_hard_bounce_marks_error_and_blacklists(engine):
     assert status_of(engine, ids["dead@example.com"]) == "error"
 
 
-@pytest.mark.parametrize("changes, status, listed", [
-    ({"Type": "SoftBounce", "TypeCode": 4096, "Details": "smtp;452 4.2.2 Mailbox full"}, "failed", None),
-    ({"Type": "HardBounce", "Details": "smtp;550 5.7.1 Message rejected as spam by Content Filtering."}, "failed",
-     None),  # a HardBounce for spam content is the message's fault, not the address's
-    ({"Type": "Blocked", "TypeCode": 100006, "Details": "ISP block"}, "failed", None),
-    ({"Type": "AutoResponder", "TypeCode": 64, "Details": "I am on vacation"}, "sent", None),
-    ({"Type": "Unsubscribe", "TypeCode": 16, "Details": ""}, "sent", "unsubscribe"),
-])
+@pytest.mark.parametrize(
+    "changes, status, listed",
+    [
+        ({"Type": "SoftBounce", "TypeCode": 4096, "Details": "smtp;452 4.2.2 Mailbox full"}, "failed", None),
+        (
+            {"Type": "HardBounce", "Details": "smtp;550 5.7.1 Message rejected as spam by Content Filtering."},
+            "failed",
+            None,
+        ),  # a HardBounce for spam content is the message's fault, not the address's
+        ({"Type": "Blocked", "TypeCode": 100006, "Details": "ISP block"}, "failed", None),
+        ({"Type": "AutoResponder", "TypeCode": 64, "Details": "I am on vacation"}, "sent", None),
+        ({"Type": "Unsubscribe", "TypeCode": 16, "Details": ""}, "sent", "unsubscribe"),
+    ],
+)
 def test_bounce_types(engine, changes, status, listed):
     _, ids = setup_campaign(engine, ["dead@example.com"])
     webhooks.handle(engine, ON, "postmark", record("postmark_bounce.json", **changes), postmark_headers())
@@ -55,12 +61,15 @@ def test_reactivation_changes_nothing(engine):
     assert listed_as(engine, "bye@example.com") is None
 
 
-@pytest.mark.parametrize("settings, headers, words", [
-    (Settings(), postmark_headers(), r"not enabled; set \[webhook\] postmark_key"),
-    (ON, {}, "missing or wrong basic-auth"),
-    (ON, postmark_headers("hook:guess"), "missing or wrong basic-auth"),
-    (ON, {"Authorization": "Basic ###"}, "missing or wrong basic-auth"),
-])
+@pytest.mark.parametrize(
+    "settings, headers, words",
+    [
+        (Settings(), postmark_headers(), r"not enabled; set \[webhook\] postmark_key"),
+        (ON, {}, "missing or wrong basic-auth"),
+        (ON, postmark_headers("hook:guess"), "missing or wrong basic-auth"),
+        (ON, {"Authorization": "Basic ###"}, "missing or wrong basic-auth"),
+    ],
+)
 def test_without_the_basic_auth_nothing_changes(engine, settings, headers, words):
     _, ids = setup_campaign(engine, ["dead@example.com"])
     with pytest.raises(webhooks.WebhookRejected, match=words):

@@ -12,13 +12,23 @@ from sendwell.config import Settings
 
 from .conftest import configured, fixture_text, listed_as, setup_campaign, status_of
 
-ADDRS = ["ok@example.com", "dead@example.com", "policy@example.com", "was-bounced@example.com", "left@example.com",
-         "angry@example.com", "bye@example.com", "group@example.com", "slow@example.com"]
+ADDRS = [
+    "ok@example.com",
+    "dead@example.com",
+    "policy@example.com",
+    "was-bounced@example.com",
+    "left@example.com",
+    "angry@example.com",
+    "bye@example.com",
+    "group@example.com",
+    "slow@example.com",
+]
 
 
 def payload() -> bytes:
-    return fixture_text("sendgrid_events.json", MSGID_OK="ok.1@news.example.org",
-                        MSGID_DEAD="<dead.1@news.example.org>").encode()
+    return fixture_text(
+        "sendgrid_events.json", MSGID_OK="ok.1@news.example.org", MSGID_DEAD="<dead.1@news.example.org>"
+    ).encode()
 
 
 def keypair() -> tuple[object, str]:
@@ -26,8 +36,7 @@ def keypair() -> tuple[object, str]:
     from cryptography.hazmat.primitives.asymmetric import ec
 
     key = ec.generate_private_key(ec.SECP256R1())
-    public = key.public_key().public_bytes(serialization.Encoding.DER,
-                                           serialization.PublicFormat.SubjectPublicKeyInfo)
+    public = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
     return key, base64.b64encode(public).decode()  # the form SendGrid's settings page shows
 
 
@@ -36,8 +45,11 @@ def signed_headers(key, raw: bytes, timestamp: str = "1795910200") -> dict[str, 
     from cryptography.hazmat.primitives.asymmetric import ec
 
     signature = key.sign(timestamp.encode() + raw, ec.ECDSA(hashes.SHA256()))
-    return {"X-Twilio-Email-Event-Webhook-Signature": base64.b64encode(signature).decode(),
-            "X-Twilio-Email-Event-Webhook-Timestamp": timestamp, "Content-Type": "application/json"}
+    return {
+        "X-Twilio-Email-Event-Webhook-Signature": base64.b64encode(signature).decode(),
+        "X-Twilio-Email-Event-Webhook-Timestamp": timestamp,
+        "Content-Type": "application/json",
+    }
 
 
 def test_each_event_kind_is_recorded_as_what_it_means(engine):
@@ -47,8 +59,16 @@ def test_each_event_kind_is_recorded_as_what_it_means(engine):
     outcome = webhooks.handle(engine, configured(sendgrid_key=public), "sendgrid", raw, signed_headers(key, raw))
     applied = outcome.applied
     assert sorted(a.email for a in applied) == sorted(
-        ["dead@example.com", "policy@example.com", "was-bounced@example.com", "left@example.com",
-         "angry@example.com", "bye@example.com", "group@example.com"])
+        [
+            "dead@example.com",
+            "policy@example.com",
+            "was-bounced@example.com",
+            "left@example.com",
+            "angry@example.com",
+            "bye@example.com",
+            "group@example.com",
+        ]
+    )
     assert status_of(engine, ids["dead@example.com"]) == "error"
     assert listed_as(engine, "dead@example.com") == "hard_bounce"
     assert status_of(engine, ids["policy@example.com"]) == "failed"  # refused for our reputation: not the address
@@ -74,8 +94,9 @@ def test_forged_or_unsigned_batches_are_refused(engine):
     with pytest.raises(webhooks.WebhookRejected, match="does not match"):
         webhooks.handle(engine, settings, "sendgrid", raw, signed_headers(other, raw))
     with pytest.raises(webhooks.WebhookRejected, match="does not match"):  # replayed with a new timestamp
-        webhooks.handle(engine, settings, "sendgrid", raw, {**headers, "X-Twilio-Email-Event-Webhook-Timestamp":
-                                                            "1795999999"})
+        webhooks.handle(
+            engine, settings, "sendgrid", raw, {**headers, "X-Twilio-Email-Event-Webhook-Timestamp": "1795999999"}
+        )
     with pytest.raises(webhooks.WebhookRejected, match="not a public key"):
         webhooks.handle(engine, configured(sendgrid_key="abc"), "sendgrid", raw, headers)
 

@@ -38,10 +38,12 @@ def test_signed_permanent_bounce_marks_error_and_blacklists(engine, sns, version
     source = verp.bounce_address(app_secret(engine, settings), cid, ids["dead@example.com"], "bounces.example.org")
     message = fixture_text("ses_bounce_permanent.json", SOURCE=source, MESSAGE_ID="<x@example.org>")
     request = sns.sign(notification(message, Subject="Amazon SES Bounce"), version)
-    applied = webhooks.handle(engine, settings, "ses", body(request), {"x-amz-sns-message-type": "Notification"},
-                              fetch=sns.fetch).applied
+    applied = webhooks.handle(
+        engine, settings, "ses", body(request), {"x-amz-sns-message-type": "Notification"}, fetch=sns.fetch
+    ).applied
     assert [(a.email, a.recipient_id, a.status, a.blacklisted) for a in applied] == [
-        ("dead@example.com", ids["dead@example.com"], "error", "hard_bounce")]
+        ("dead@example.com", ids["dead@example.com"], "error", "hard_bounce")
+    ]
     assert status_of(engine, ids["ok@example.com"]) == "sent"
     assert CERT_URL in sns.fetched
     again = webhooks.handle(engine, settings, "ses", body(request), {}, fetch=sns.fetch)
@@ -65,21 +67,27 @@ def _forge(request: dict) -> dict:
     return {**request, "Message": request["Message"].replace("dead@example.com", "ceo@example.com")}
 
 
-@pytest.mark.parametrize("tamper, words", [
-    (_forge, "does not match"),
-    (lambda r: {k: v for k, v in r.items() if k != "Signature"}, "Signature"),
-    (lambda r: {**r, "SignatureVersion": "3"}, "SignatureVersion"),
-    (lambda r: {**r, "SigningCertURL": CERT_URL.replace("https:", "http:")}, "SigningCertURL"),
-    (lambda r: {**r, "SigningCertURL": "https://evil-bucket.s3.amazonaws.com/cert.pem"}, "SigningCertURL"),
-    (lambda r: {**r, "SigningCertURL": "https://sns.eu-west-1.amazonaws.com.evil.example/cert.pem"}, "SigningCertURL"),
-    # finding 10: bucket-style hosts matched the old pattern; the path must be an SNS certificate's too
-    (lambda r: {**r, "SigningCertURL": CERT_URL.replace("sns.eu-west-1.", "sns.s3.")}, "SigningCertURL"),
-    (lambda r: {**r, "SigningCertURL": CERT_URL.replace("sns.eu-west-1.", "sns.s3-external-1.")}, "SigningCertURL"),
-    (lambda r: {**r, "SigningCertURL": CERT_URL.replace(".pem", ".pem?x=1")}, "SigningCertURL"),
-    (lambda r: {**r, "SigningCertURL": "https://sns.eu-west-1.amazonaws.com/my-bucket/cert.pem"}, "SigningCertURL"),
-    (lambda r: {**r, "SigningCertURL": CERT_URL.replace(".com/", ".com:8443/")}, "SigningCertURL"),
-    (lambda r: {**r, "TopicArn": "arn:aws:sns:eu-west-1:999999999999:other"}, "not in"),
-])
+@pytest.mark.parametrize(
+    "tamper, words",
+    [
+        (_forge, "does not match"),
+        (lambda r: {k: v for k, v in r.items() if k != "Signature"}, "Signature"),
+        (lambda r: {**r, "SignatureVersion": "3"}, "SignatureVersion"),
+        (lambda r: {**r, "SigningCertURL": CERT_URL.replace("https:", "http:")}, "SigningCertURL"),
+        (lambda r: {**r, "SigningCertURL": "https://evil-bucket.s3.amazonaws.com/cert.pem"}, "SigningCertURL"),
+        (
+            lambda r: {**r, "SigningCertURL": "https://sns.eu-west-1.amazonaws.com.evil.example/cert.pem"},
+            "SigningCertURL",
+        ),
+        # finding 10: bucket-style hosts matched the old pattern; the path must be an SNS certificate's too
+        (lambda r: {**r, "SigningCertURL": CERT_URL.replace("sns.eu-west-1.", "sns.s3.")}, "SigningCertURL"),
+        (lambda r: {**r, "SigningCertURL": CERT_URL.replace("sns.eu-west-1.", "sns.s3-external-1.")}, "SigningCertURL"),
+        (lambda r: {**r, "SigningCertURL": CERT_URL.replace(".pem", ".pem?x=1")}, "SigningCertURL"),
+        (lambda r: {**r, "SigningCertURL": "https://sns.eu-west-1.amazonaws.com/my-bucket/cert.pem"}, "SigningCertURL"),
+        (lambda r: {**r, "SigningCertURL": CERT_URL.replace(".com/", ".com:8443/")}, "SigningCertURL"),
+        (lambda r: {**r, "TopicArn": "arn:aws:sns:eu-west-1:999999999999:other"}, "not in"),
+    ],
+)
 def test_unsigned_or_forged_messages_are_refused(engine, sns, tamper, words):
     settings = ON
     setup_campaign(engine, ["dead@example.com", "ceo@example.com"])
@@ -102,11 +110,18 @@ def test_a_certificate_from_someone_else_is_refused(engine, sns):
 
 
 def test_subscription_is_confirmed_only_for_a_listed_topic(engine, sns):
-    confirm = sns.sign({"Type": "SubscriptionConfirmation", "MessageId": "165545c9-2a5c-472c-8df2-7ff2be2b3b1b",
-                        "Token": "2336412f37fb687f5d51e6e2425f004aed5c8d0f5ee9b1c2", "TopicArn": TOPIC,
-                        "Message": "You have chosen to subscribe to the topic " + TOPIC,
-                        "SubscribeURL": "https://sns.eu-west-1.amazonaws.com/?Action=ConfirmSubscription&Token=23",
-                        "Timestamp": "2026-11-28T23:00:00.000Z"}, "1")
+    confirm = sns.sign(
+        {
+            "Type": "SubscriptionConfirmation",
+            "MessageId": "165545c9-2a5c-472c-8df2-7ff2be2b3b1b",
+            "Token": "2336412f37fb687f5d51e6e2425f004aed5c8d0f5ee9b1c2",
+            "TopicArn": TOPIC,
+            "Message": "You have chosen to subscribe to the topic " + TOPIC,
+            "SubscribeURL": "https://sns.eu-west-1.amazonaws.com/?Action=ConfirmSubscription&Token=23",
+            "Timestamp": "2026-11-28T23:00:00.000Z",
+        },
+        "1",
+    )
     sns.fetched.clear()
     other = configured(ses_topics=("arn:aws:sns:eu-west-1:123456789012:another",))
     with pytest.raises(webhooks.WebhookRejected, match=r"not in \[webhook\] ses_topics"):

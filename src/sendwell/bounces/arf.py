@@ -17,15 +17,16 @@ _TO = re.compile(r"^to:\s*(.+)$", re.IGNORECASE | re.MULTILINE)
 def _complaint(address: str | list[str], feedback_type: str, mail: Mail) -> Partial:
     addresses = [address] if isinstance(address, str) else address
     hits = [Hit(address=a, reason=Reason.FEEDBACK, status="", diagnostic=feedback_type) for a in addresses if a]
-    return Partial(format="arf", hits=hits, kind=MessageKind.COMPLAINT, feedback_type=feedback_type,
-                   original=mail.original)
+    return Partial(
+        format="arf", hits=hits, kind=MessageKind.COMPLAINT, feedback_type=feedback_type, original=mail.original
+    )
 
 
 def detect(mail: Mail) -> Partial | None:
     reports = [T.message_text(part) for part in mail.parts_of("message/feedback-report")]
     inline = _INLINE.search(mail.body) if not reports else None
     if inline is not None:  # feedback fields pasted into a text part by a provider that skips the MIME type
-        reports.append(mail.body[inline.start():])
+        reports.append(mail.body[inline.start() :])
     for report in reports:
         blocks = T.parse_fields(report)
         fields = blocks[0] if blocks else {}

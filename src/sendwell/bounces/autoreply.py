@@ -25,7 +25,9 @@ SUBJECT_SIGNS = re.compile(
     r"r[ée]ponse automatique|abwesenheit|absence|vacation|on vacation|away from|i am away|"
     r"automatische antwort|automatisch antwoord|respuesta autom[áa]tica|risposta automatica|"
     r"resposta autom[áa]tica|autosvar|automaattinen vastaus|odpowied[źz] automatyczna|"
-    r"\u81ea\u52d5\u5fdc\u7b54|\u81ea\u52d5\u8fd4\u4fe1|\u4e0d\u5728)", re.IGNORECASE)
+    r"\u81ea\u52d5\u5fdc\u7b54|\u81ea\u52d5\u8fd4\u4fe1|\u4e0d\u5728)",
+    re.IGNORECASE,
+)
 SUBJECT_ANYWHERE = re.compile(r"out of (the )?office|auto(matic)?[ -]?reply|autoreply|vacation", re.IGNORECASE)
 
 

@@ -16,34 +16,47 @@ from sendwell.bounces.report import BounceReport, FailedRecipient, MessageKind, 
 MAX_BYTES = 2 * 1024 * 1024
 
 # A message in no known format is read as a bounce only when its sender, subject or (from a machine) body says so.
-BOUNCE_SENDER = re.compile(r"mailer-daemon|postmaster|mail delivery|mail-daemon|mailerdaemon|"
-                           r"delivery (sub)?system|bounce|daemon@|returned mail|notification", re.IGNORECASE)
-BOUNCE_SUBJECT = re.compile(r"undeliver|undelivered|delivery (status|failure|failed|notification|problem|report)|"
-                            r"returned mail|return(ed)? to sender|failure notice|non-?delivery|could not be delivered|"
-                            r"mail delivery|bounce|delivery error|not delivered|failed delivery|mail error|"
-                            r"message rejected|warning: could not send|delayed mail|delivery delayed|"
-                            r"mail system error|error sending|nondeliverable|\u4e0d\u9054|\u30a8\u30e9\u30fc",
-                            re.IGNORECASE)
-BOUNCE_BODY = re.compile(r"could not be delivered|undeliverable|delivery (has )?failed|permanent (fatal )?errors?|"
-                         r"error message below|not be delivered|delivery to the following|following address|"
-                         r"unable to deliver|failed to deliver|returned to sender|delivery status notification|"
-                         r"message delivery failed|wasn't delivered|was not delivered|delivery problem|"
-                         r"non-delivery|rejected your message|mailbox is full|invalid (user|recipient|address)",
-                         re.IGNORECASE)
+BOUNCE_SENDER = re.compile(
+    r"mailer-daemon|postmaster|mail delivery|mail-daemon|mailerdaemon|"
+    r"delivery (sub)?system|bounce|daemon@|returned mail|notification",
+    re.IGNORECASE,
+)
+BOUNCE_SUBJECT = re.compile(
+    r"undeliver|undelivered|delivery (status|failure|failed|notification|problem|report)|"
+    r"returned mail|return(ed)? to sender|failure notice|non-?delivery|could not be delivered|"
+    r"mail delivery|bounce|delivery error|not delivered|failed delivery|mail error|"
+    r"message rejected|warning: could not send|delayed mail|delivery delayed|"
+    r"mail system error|error sending|nondeliverable|\u4e0d\u9054|\u30a8\u30e9\u30fc",
+    re.IGNORECASE,
+)
+BOUNCE_BODY = re.compile(
+    r"could not be delivered|undeliverable|delivery (has )?failed|permanent (fatal )?errors?|"
+    r"error message below|not be delivered|delivery to the following|following address|"
+    r"unable to deliver|failed to deliver|returned to sender|delivery status notification|"
+    r"message delivery failed|wasn't delivered|was not delivered|delivery problem|"
+    r"non-delivery|rejected your message|mailbox is full|invalid (user|recipient|address)",
+    re.IGNORECASE,
+)
 # Words in the body count only from a sender that is a machine, never from a person's reply.
-AUTOMATED_SENDER = re.compile(r"no-?reply|do-?not-?reply|post_?master|mailer|daemon|sysadmin|admin@|root@|"
-                              r"system|notification|bounce|delivery", re.IGNORECASE)
+AUTOMATED_SENDER = re.compile(
+    r"no-?reply|do-?not-?reply|post_?master|mailer|daemon|sysadmin|admin@|root@|"
+    r"system|notification|bounce|delivery",
+    re.IGNORECASE,
+)
 _QUOTE = re.compile(r"^[ \t]*>[ \t]?", re.MULTILINE)
 _TO = re.compile(r"^to:[ \t]*(.+)$", re.IGNORECASE | re.MULTILINE)
 # The explanation of a bounce is at its top; the rest of a long text only slows the patterns down.
 CONTEXT_CHARS = 3000
 _DELAY_ACTIONS = {"delayed"}
 # A warning that delivery is still being tried: whatever failed so far is transient.
-DELAY_NOTICE = re.compile(r"will be retried|warning message only|this is a warning|delivery attempts will continue|"
-                          r"will (continue to )?(try|retry|attempt)|still (trying|being retried)|has been delayed|"
-                          r"is delayed|not yet been delivered|delivery (is )?delayed|temporary failure report")
-_HEADER = re.compile(r"^(message-id|return-path|to|x-sendwell-[\w-]+):[ \t]*(.*(?:\n[ \t]+.*)*)",
-                     re.IGNORECASE | re.MULTILINE)
+DELAY_NOTICE = re.compile(
+    r"will be retried|warning message only|this is a warning|delivery attempts will continue|"
+    r"will (continue to )?(try|retry|attempt)|still (trying|being retried)|has been delayed|"
+    r"is delayed|not yet been delivered|delivery (is )?delayed|temporary failure report"
+)
+_HEADER = re.compile(
+    r"^(message-id|return-path|to|x-sendwell-[\w-]+):[ \t]*(.*(?:\n[ \t]+.*)*)", re.IGNORECASE | re.MULTILINE
+)
 
 
 def classify(raw: bytes, formats: Sequence[ModuleType] | None = None) -> BounceReport:
@@ -170,9 +183,16 @@ def finish(hit: Hit, context: str, delay_notice: bool = False) -> FailedRecipien
     if not status and reason not in (Reason.FEEDBACK, Reason.VACATION):
         code = T.smtp_code(diag)
         status = reasons.pseudo_status(reason, permanent=not (code.startswith("4") or delayed))
-    return FailedRecipient(address=hit.address, status=status, reason=reason, hard=is_hard(reason, status),
-                           diagnostic=" ".join(diag.split())[:1000], action=hit.action, remote_mta=hit.remote_mta,
-                           original_recipient=hit.original_recipient)
+    return FailedRecipient(
+        address=hit.address,
+        status=status,
+        reason=reason,
+        hard=is_hard(reason, status),
+        diagnostic=" ".join(diag.split())[:1000],
+        action=hit.action,
+        remote_mta=hit.remote_mta,
+        original_recipient=hit.original_recipient,
+    )
 
 
 def original_headers(text: str) -> OriginalMessage:
@@ -188,9 +208,12 @@ def original_headers(text: str) -> OriginalMessage:
             extra.setdefault(name, value)
         else:
             values.setdefault(name, value)
-    return OriginalMessage(message_id=values.get("message-id", "").strip(),
-                           return_path=T.clean_address(values.get("return-path", "")),
-                           to=T.clean_address(values.get("to", "")), headers=extra)
+    return OriginalMessage(
+        message_id=values.get("message-id", "").strip(),
+        return_path=T.clean_address(values.get("return-path", "")),
+        to=T.clean_address(values.get("to", "")),
+        headers=extra,
+    )
 
 
 def _classify(raw: bytes, formats: Sequence[ModuleType]) -> BounceReport:
@@ -207,7 +230,16 @@ def _classify(raw: bytes, formats: Sequence[ModuleType]) -> BounceReport:
     recipients = tuple(finish(h, context, notice) for h in partial.hits)
     kind = partial.kind
     if kind is MessageKind.DELIVERED:
-        recipients = tuple(FailedRecipient(r.address, r.status, Reason.DELIVERED, False, r.diagnostic, r.action,
-                                           r.remote_mta, r.original_recipient) for r in recipients)
-    return BounceReport(kind=kind, recipients=recipients, original=original_headers(partial.original or mail.original),
-                        feedback_type=partial.feedback_type, format=partial.format)
+        recipients = tuple(
+            FailedRecipient(
+                r.address, r.status, Reason.DELIVERED, False, r.diagnostic, r.action, r.remote_mta, r.original_recipient
+            )
+            for r in recipients
+        )
+    return BounceReport(
+        kind=kind,
+        recipients=recipients,
+        original=original_headers(partial.original or mail.original),
+        feedback_type=partial.feedback_type,
+        format=partial.format,
+    )

@@ -39,11 +39,17 @@ def hits_from_fields(blocks: list[dict[str, str]]) -> list[Hit]:
         if not diag and "(" in block.get("status", ""):  # "5.1.10 (host/domain does not accept mail)"
             diag = block["status"].split("(", 1)[1].rstrip(")")
         original = T.clean_address(block.get("original-recipient", ""))
-        hits.append(Hit(address=address, diagnostic=diag, status=status,
-                        original_recipient=original if original != address else "",
-                        action=block.get("action", "").strip().lower().split(" ")[0],
-                        remote_mta=_diagnostic(block.get("remote-mta", "")),
-                        command=T.smtp_command(diag)))
+        hits.append(
+            Hit(
+                address=address,
+                diagnostic=diag,
+                status=status,
+                original_recipient=original if original != address else "",
+                action=block.get("action", "").strip().lower().split(" ")[0],
+                remote_mta=_diagnostic(block.get("remote-mta", "")),
+                command=T.smtp_command(diag),
+            )
+        )
     return hits
 
 
@@ -54,7 +60,7 @@ def detect(mail: Mail) -> Partial | None:
         hits.extend(hits_from_fields(T.parse_fields(T.message_text(part))))
     inline = None if hits else _INLINE.search(mail.body)
     if inline:  # DSN fields pasted into a plain-text bounce
-        hits = hits_from_fields(T.parse_fields(mail.body[inline.start():]))
+        hits = hits_from_fields(T.parse_fields(mail.body[inline.start() :]))
     if not hits:
         return None
     if any(not h.diagnostic for h in hits):  # the human-readable part may say what the fields do not

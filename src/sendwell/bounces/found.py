@@ -105,8 +105,15 @@ class Mail:
         own: list[str] = []
         original: list[str] = []
         for ctype, part in self.typed:
-            if ctype in ("message/rfc822", "text/rfc822-headers", "message/rfc822-headers", "text/rfc822",
-                         "message/partial", "message/global", "message/global-headers"):
+            if ctype in (
+                "message/rfc822",
+                "text/rfc822-headers",
+                "message/rfc822-headers",
+                "text/rfc822",
+                "message/partial",
+                "message/global",
+                "message/global-headers",
+            ):
                 original.append(T.message_text(part))
             elif ctype.startswith("message/"):  # delivery-status, feedback-report: fields as text
                 own.append(T.message_text(part))

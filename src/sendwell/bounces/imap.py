@@ -149,10 +149,17 @@ class WatchStats:
     problems: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"messages": self.messages, "kinds": dict(self.kinds), "dispositions": dict(self.dispositions),
-                "blacklisted": self.blacklisted, "errors_marked": self.errors_marked,
-                "connections": self.connections, "drops": self.drops, "passes": self.passes,
-                "problems": self.problems}
+        return {
+            "messages": self.messages,
+            "kinds": dict(self.kinds),
+            "dispositions": dict(self.dispositions),
+            "blacklisted": self.blacklisted,
+            "errors_marked": self.errors_marked,
+            "connections": self.connections,
+            "drops": self.drops,
+            "passes": self.passes,
+            "problems": self.problems,
+        }
 
 
 Processor = Callable[[bytes, str], Any]  # (raw, source) → ingest.Outcome
@@ -161,8 +168,15 @@ Processor = Callable[[bytes, str], Any]  # (raw, source) → ingest.Outcome
 class Watcher:
     """Polls one folder; `run` reconnects with back-off after a dropped connection."""
 
-    def __init__(self, mailbox: MailboxUrl, password: str, process: Processor, options: WatchOptions | None = None,
-                 *, ssl_context: ssl.SSLContext | None = None) -> None:
+    def __init__(
+        self,
+        mailbox: MailboxUrl,
+        password: str,
+        process: Processor,
+        options: WatchOptions | None = None,
+        *,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
         self.mailbox = mailbox
         self.password = password
         self.process = process
@@ -191,8 +205,11 @@ class Watcher:
                 if m.tls is Tls.STARTTLS:
                     conn.starttls(ssl_context=self.ssl_context)
         except ssl.SSLCertVerificationError as err:  # a set-up problem, not a passing network fault
-            raise UserError(f"{m}: the server's TLS certificate is not trusted ({err.verify_message}); "
-                            "give the CA that signed it", field="ca_file", named=True) from None
+            raise UserError(
+                f"{m}: the server's TLS certificate is not trusted ({err.verify_message}); give the CA that signed it",
+                field="ca_file",
+                named=True,
+            ) from None
         except imaplib.IMAP4.error as err:
             if isinstance(err, imaplib.IMAP4.abort):
                 raise
@@ -254,7 +271,7 @@ class Watcher:
             self.stats.passes += 1
             return 0
         for start in range(0, len(uids), FETCH_BATCH):
-            batch = uids[start:start + FETCH_BATCH]
+            batch = uids[start : start + FETCH_BATCH]
             sizes = self._sizes(conn, batch)
             for uid in batch:
                 if self._stop.is_set():  # asked to stop: file what is done, leave the rest for next time
@@ -296,7 +313,7 @@ class Watcher:
             outcome = self.process(raw, where)
         except DROPPED:
             raise
-        except Exception as err:  # noqa: BLE001 - a message or a bug must not stop the watcher
+        except Exception as err:  # a message or a bug must not stop the watcher
             outcome, error = None, err
         disposition, kind, detail = self._decide(outcome, error)
         self.stats.messages += 1
@@ -414,8 +431,15 @@ class Watcher:
         self._folders.add(folder)
 
     # -- the loop ---------------------------------------------------------------------------------
-    def run(self, interval: float = 60.0, *, once: bool = False, stop: threading.Event | None = None,
-            max_failures: int | None = None, backoff_start: float = BACKOFF_START) -> WatchStats:
+    def run(
+        self,
+        interval: float = 60.0,
+        *,
+        once: bool = False,
+        stop: threading.Event | None = None,
+        max_failures: int | None = None,
+        backoff_start: float = BACKOFF_START,
+    ) -> WatchStats:
         """Poll until `stop` is set (or one complete pass with `once`); reconnect after drops with back-off.
 
         `max_failures` consecutive failed attempts end the run with a UserError (None: keep trying).
@@ -431,10 +455,16 @@ class Watcher:
                 failures += 1
                 self.stats.drops += 1
                 if max_failures is not None and failures >= max_failures:
-                    raise UserError(f"{self.mailbox}: connection failed {failures} times, last: {_reason(err)}") \
-                        from None
-                what = ("cannot connect" if not connected else "connection lost" if isinstance(err, DROPPED)
-                        else "server error")
+                    raise UserError(
+                        f"{self.mailbox}: connection failed {failures} times, last: {_reason(err)}"
+                    ) from None
+                what = (
+                    "cannot connect"
+                    if not connected
+                    else "connection lost"
+                    if isinstance(err, DROPPED)
+                    else "server error"
+                )
                 log.warning("%s: %s (%s); trying again in %g s", self.mailbox, what, _reason(err), backoff)
                 stop.wait(backoff)
                 backoff = min(backoff * 2, BACKOFF_MAX)
@@ -450,7 +480,7 @@ class Watcher:
 def _close(conn: imaplib.IMAP4) -> None:
     try:
         conn.logout()
-    except Exception:  # noqa: BLE001 - already gone is fine
+    except Exception:  # already gone is fine
         with contextlib.suppress(Exception):
             conn.shutdown()
 

@@ -67,9 +67,15 @@ class Summary:
             self.duplicates += a.duplicate
 
     def as_dict(self) -> dict:
-        return {"messages": self.messages, "kinds": dict(self.kinds), "blacklisted": self.blacklisted,
-                "errors_marked": self.errors_marked, "unmatched": self.unmatched, "duplicates": self.duplicates,
-                "problems": self.problems}
+        return {
+            "messages": self.messages,
+            "kinds": dict(self.kinds),
+            "blacklisted": self.blacklisted,
+            "errors_marked": self.errors_marked,
+            "unmatched": self.unmatched,
+            "duplicates": self.duplicates,
+            "problems": self.problems,
+        }
 
 
 def iter_messages(path: str) -> Iterator[tuple[str, bytes]]:
@@ -122,15 +128,23 @@ def process(engine: Engine, settings: Settings, raw: bytes, source: str, secret:
         for addr in envelope:  # the mailto: form of List-Unsubscribe
             local = addr.rsplit("@", 1)[0].lower()
             if local.startswith(verp.UNSUBSCRIBE_PREFIX):
-                ids = verp.decode_unsubscribe(secret, local[len(verp.UNSUBSCRIBE_PREFIX):])
+                ids = verp.decode_unsubscribe(secret, local[len(verp.UNSUBSCRIBE_PREFIX) :])
                 if ids:
                     email = _recipient_email(engine, *ids)
-                    a = events.record_suppression(engine, kind="unsubscribe", email=email or "", raw=raw,
-                                                  source="mailbox:mailto", campaign_id=ids[0], recipient_id=ids[1],
-                                                  detail="List-Unsubscribe mailto", settings=settings)
+                    a = events.record_suppression(
+                        engine,
+                        kind="unsubscribe",
+                        email=email or "",
+                        raw=raw,
+                        source="mailbox:mailto",
+                        campaign_id=ids[0],
+                        recipient_id=ids[1],
+                        detail="List-Unsubscribe mailto",
+                        settings=settings,
+                    )
                     return Outcome(source, "unsubscribe", [a], matched=a.recipient_id is not None)
         report = classify(raw)
-    except Exception as err:  # noqa: BLE001 - one bad message must not stop the mailbox
+    except Exception as err:  # one bad message must not stop the mailbox
         log.warning("%s: could not read message: %s", source, err)
         return Outcome(source, "unreadable", error=f"could not read message: {err}")
     ids = None
@@ -143,30 +157,51 @@ def process(engine: Engine, settings: Settings, raw: bytes, source: str, secret:
         email = (report.first.address if report.first else "") or report.original.to
         if ids and not email:
             email = _recipient_email(engine, *ids) or ""
-        outcome.applied.append(events.record_suppression(
-            engine, kind="complaint", email=email, raw=raw, source="mailbox:arf",
-            campaign_id=ids[0] if ids else None, recipient_id=ids[1] if ids else None,
-            message_id=report.original.message_id or None, detail=f"feedback-type {report.feedback_type}",
-            settings=settings))
+        outcome.applied.append(
+            events.record_suppression(
+                engine,
+                kind="complaint",
+                email=email,
+                raw=raw,
+                source="mailbox:arf",
+                campaign_id=ids[0] if ids else None,
+                recipient_id=ids[1] if ids else None,
+                message_id=report.original.message_id or None,
+                detail=f"feedback-type {report.feedback_type}",
+                settings=settings,
+            )
+        )
     elif report.kind.value == "bounce":
         single = len(report.recipients) == 1
         for r in report.recipients:
             email = r.address
             if ids and single:  # the token names who we mailed, even if a forward failed further on
                 email = _recipient_email(engine, *ids) or email
-            outcome.applied.append(events.record_bounce(
-                engine, settings, email=email, reason=r.reason.value, status_code=r.status, hard=r.hard,
-                detail=r.diagnostic, raw=raw, source=f"mailbox:{report.format}",
-                campaign_id=ids[0] if ids else None, recipient_id=ids[1] if ids else None,
-                message_id=report.original.message_id or None))
+            outcome.applied.append(
+                events.record_bounce(
+                    engine,
+                    settings,
+                    email=email,
+                    reason=r.reason.value,
+                    status_code=r.status,
+                    hard=r.hard,
+                    detail=r.diagnostic,
+                    raw=raw,
+                    source=f"mailbox:{report.format}",
+                    campaign_id=ids[0] if ids else None,
+                    recipient_id=ids[1] if ids else None,
+                    message_id=report.original.message_id or None,
+                )
+            )
     outcome.matched = any(a.recipient_id is not None for a in outcome.applied)
     return outcome
 
 
 def _recipient_email(engine: Engine, campaign_id: int, recipient_id: int) -> str | None:
     with engine.connect() as conn:
-        return conn.execute(select(recipients.c.email).where(recipients.c.id == recipient_id,
-                                                             recipients.c.campaign_id == campaign_id)).scalar()
+        return conn.execute(
+            select(recipients.c.email).where(recipients.c.id == recipient_id, recipients.c.campaign_id == campaign_id)
+        ).scalar()
 
 
 def ingest(engine: Engine, settings: Settings, paths: Iterable[str]) -> Summary:

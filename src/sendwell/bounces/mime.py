@@ -67,7 +67,7 @@ def load_text(text: str) -> Message:
         msg.set_payload(text[1:])
         return msg
     m = _HEAD_END.search(text)
-    head, body = (text[:m.start() + 1], text[m.end():]) if m else (text, "")
+    head, body = (text[: m.start() + 1], text[m.end() :]) if m else (text, "")
     msg = Part()
     add = msg.set_raw  # the parser's own entry: stores (name, raw value) as read, as the feed parser does
     name, value = "", ""
@@ -86,7 +86,7 @@ def load_text(text: str) -> Message:
             break
         if name:
             add(name, value)
-        name, value = line[:colon], line[colon + 1:].lstrip(" \t")
+        name, value = line[:colon], line[colon + 1 :].lstrip(" \t")
     if name:
         add(name, value)
     msg.set_payload(body)
@@ -108,7 +108,7 @@ def subparts(msg: Message) -> list[Message] | None:
     start = None
     for m in delimiter.finditer(body):
         if start is not None:
-            parts.append(load_text(body[start:m.start()].removesuffix("\n")))
+            parts.append(load_text(body[start : m.start()].removesuffix("\n")))
             if len(parts) >= MAX_PARTS:
                 break
         if m.group(1):  # the closing delimiter

@@ -40,8 +40,10 @@ TEXT_RULES: tuple[TextRule, ...] = (
     # Our sending identity or relay set-up is at fault.
     *_rows(
         R.NORELAYING,
-        (r"relay(ing)? (access )?(denied|not permitted|not allowed|prohibited)",
-         "554 5.7.1 <a@example.org>: relaying prohibited from this host"),
+        (
+            r"relay(ing)? (access )?(denied|not permitted|not allowed|prohibited)",
+            "554 5.7.1 <a@example.org>: relaying prohibited from this host",
+        ),
         (r"not configured to relay", "550 mx.example.net is not configured to relay for example.org"),
         (r"(unable|not permitted|not allowed) to relay", "550 5.7.1 Unable to relay for a@example.org"),
         (r"we do not relay", "550 We do not relay mail for foreign domains"),
@@ -91,8 +93,10 @@ TEXT_RULES: tuple[TextRule, ...] = (
         (r"rdns", "550 No rDNS for 192.0.2.7"),
         (r"\bptr\b", "550 5.7.1 Client IP 192.0.2.7 has no PTR record"),
         (r"reverse (host ?name|lookup|mapping)", "554 Reverse mapping checking getaddrinfo for 192.0.2.7 failed"),
-        (r"(cannot|can't|could not|unable to) (find|resolve) your (host ?name|domain)",
-         "450 4.7.1 Cannot find your hostname, [192.0.2.7]"),
+        (
+            r"(cannot|can't|could not|unable to) (find|resolve) your (host ?name|domain)",
+            "450 4.7.1 Cannot find your hostname, [192.0.2.7]",
+        ),
         (r"ip name (lookup|possibly forged)", "550 IP name possibly forged [192.0.2.7]"),
         (r"no (valid )?reverse", "550 No valid reverse for 192.0.2.7"),
         (r"client host .* (lacks|has no|without) .*name", "550 Client host 192.0.2.7 has no host name in DNS"),
@@ -152,16 +156,21 @@ TEXT_RULES: tuple[TextRule, ...] = (
         R.NETWORKERROR,
         (r"lost connection (with|to)", "lost connection with mx.example.net[192.0.2.9] while sending RCPT TO"),
         (r"connection (was )?(reset|dropped|closed) by", "Connection reset by mx.example.net"),
-        (r"(wasn't|was not|couldn't|could not|unable to|not) (be )?(able to )?establish(ed)? (an |the )?(smtp )?"
-         r"connection", "Could not establish an SMTP connection to mx.example.net"),
+        (
+            r"(wasn't|was not|couldn't|could not|unable to|not) (be )?(able to )?establish(ed)? (an |the )?(smtp )?"
+            r"connection",
+            "Could not establish an SMTP connection to mx.example.net",
+        ),
     ),
     # Our host or IP named as the one refused, whatever else the answer mentions (spam, a policy).
     *_rows(
         R.BLOCKED,
         (r"client host (\S+ )?(rejected|blocked|refused)", "554 5.7.1 Client host rejected: too many errors"),
         (r"invalid ip for sending", "554 Invalid IP for sending mail of domain example.com"),
-        (r"\b(ip|ip address|client|sender ip) (address )?\S* ?(is |has been )?(blocked|banned|blacklisted)",
-         "550 Sender IP 192.0.2.7 is blocked"),
+        (
+            r"\b(ip|ip address|client|sender ip) (address )?\S* ?(is |has been )?(blocked|banned|blacklisted)",
+            "550 Sender IP 192.0.2.7 is blocked",
+        ),
     ),
     # Content judged unwanted.
     *_rows(
@@ -190,8 +199,10 @@ TEXT_RULES: tuple[TextRule, ...] = (
         (r"8-?bit data", "554 Cannot accept 8bit data without 8BITMIME"),
         (r"headers? (are |is )?too (large|long|big)", "552 Headers too long"),
         (r"improper use of", "554 Improper use of 8-bit characters in a header"),
-        (r"(content|attachment|file( type)?|extension) (is )?(not allowed|prohibited|rejected|blocked)",
-         "552 Attachment not allowed: .exe"),
+        (
+            r"(content|attachment|file( type)?|extension) (is )?(not allowed|prohibited|rejected|blocked)",
+            "552 Attachment not allowed: .exe",
+        ),
         (r"illegal attachment", "554 Illegal attachment type"),
         (r"bad content", "554 Bad content in message body"),
         (r"invalid (mime|content|character)", "554 Invalid MIME structure"),
@@ -215,8 +226,10 @@ TEXT_RULES: tuple[TextRule, ...] = (
     # The sending IP or host is refused.
     *_rows(
         R.TOOMANYCONN,
-        (r"too many (concurrent |simultaneous )?(connections|sessions|smtp sessions)",
-         "421 Too many concurrent connections from 192.0.2.7"),
+        (
+            r"too many (concurrent |simultaneous )?(connections|sessions|smtp sessions)",
+            "421 Too many concurrent connections from 192.0.2.7",
+        ),
         (r"connection (rate|frequency|count) (limit|limited|exceeded)", "421 Connection count limit reached"),
         (r"connection limit", "421 Connection limit reached for your network"),
         (r"too many (recipients|rcpt)", "452 Too many recipients in one message"),
@@ -249,13 +262,17 @@ TEXT_RULES: tuple[TextRule, ...] = (
         (r"sorbs", "554 Refused, SORBS hit for 192.0.2.7"),
         (r"barracudacentral", "554 Refused, see barracudacentral.org"),
         (r"(?<!not )listed (at|in|on|by)", "554 192.0.2.7 is listed on bl.example.net"),
-        (r"\b(ip|ip address|client|host|sender ip) (address )?\S* ?(is |has been )?(blocked|banned|blacklisted)",
-         "550 Host 192.0.2.7 has been banned"),
+        (
+            r"\b(ip|ip address|client|host|sender ip) (address )?\S* ?(is |has been )?(blocked|banned|blacklisted)",
+            "550 Host 192.0.2.7 has been banned",
+        ),
         (r"your ip", "550 Your IP is not welcome here"),
         (r"smtp server of your isp", "550 Please send through the SMTP server of your ISP"),
         (r"relay quota", "550 Relay quota exceeded"),
-        (r"(connection|access) (refused|denied|rejected) (from|for|to) .*\d+\.\d+\.\d+",
-         "554 Access denied for 192.0.2.7"),
+        (
+            r"(connection|access) (refused|denied|rejected) (from|for|to) .*\d+\.\d+\.\d+",
+            "554 Access denied for 192.0.2.7",
+        ),
         (r"not accepting connections", "421 mx.example.net not accepting connections from you"),
         (r"service refused", "554 Service refused from 192.0.2.7"),
         (r"service refuse", "554 Service refuse, please try later"),
@@ -279,11 +296,19 @@ TEXT_RULES: tuple[TextRule, ...] = (
     *_rows(R.FILTERED, (r"\b550:? : user unknown", "550 : User unknown")),
     # RFC 5321's stock text for 550 says the mailbox is unavailable, not that it does not exist; without a
     # 5.1.x code it is read as a refusal by the recipient's side, which never blacklists the address.
-    *_rows(R.FILTERED, (r"requested action not taken:? (mailbox unavailable|no such user here)",
-                        "550 Requested action not taken: no such user here"), statuses="5.0,5.2,5.7,4"),
+    *_rows(
+        R.FILTERED,
+        (
+            r"requested action not taken:? (mailbox unavailable|no such user here)",
+            "550 Requested action not taken: no such user here",
+        ),
+        statuses="5.0,5.2,5.7,4",
+    ),
     # Microsoft's "Recipient address rejected: Access denied" is its answer for an unknown recipient.
-    *_rows(R.USERUNKNOWN, (r"recipient address rejected: access denied",
-                           "550 5.4.1 Recipient address rejected: Access denied")),
+    *_rows(
+        R.USERUNKNOWN,
+        (r"recipient address rejected: access denied", "550 5.4.1 Recipient address rejected: Access denied"),
+    ),
     # The recipient's mailbox.
     # The server's own disk or spool, not the recipient's quota.
     *_rows(
@@ -381,8 +406,10 @@ TEXT_RULES: tuple[TextRule, ...] = (
         (r"rejected by (the )?recipient", "550 Rejected by recipient"),
         (r"filtered", "550 Message filtered"),
         (r"filter(ed)? (rule|policy)", "550 Message matched a filter rule"),
-        (r"does not (want|accept) (to receive )?(mail|messages) from",
-         "550 The recipient does not want messages from this sender"),
+        (
+            r"does not (want|accept) (to receive )?(mail|messages) from",
+            "550 The recipient does not want messages from this sender",
+        ),
         (r"not accepting (messages|mail) from", "550 This person is not accepting messages from you"),
         (r"sender (is )?blocked by (the )?recipient", "550 Sender is blocked by the recipient"),
         (r"blocked by (the )?(user|recipient)", "550 Your message was blocked by the user"),
@@ -406,8 +433,10 @@ TEXT_RULES: tuple[TextRule, ...] = (
         (r"bogus mail from", "553 Bogus mail from"),
         (r"returned mail not accepted", "550 Returned mail not accepted here"),
         (r"mail from not owned", "553 Mail from not owned by user"),
-        (r"sender (address |domain )?(was )?(rejected|refused|denied|blocked|not (allowed|accepted|verified))",
-         "553 Sender address rejected"),
+        (
+            r"sender (address |domain )?(was )?(rejected|refused|denied|blocked|not (allowed|accepted|verified))",
+            "553 Sender address rejected",
+        ),
         (r"domain of sender", "553 Domain of sender address does not resolve"),
         (r"sender (domain |address )?(does not exist|not found|unknown|invalid)", "553 Sender domain unknown"),
         (r"(invalid|bad|unknown|unverified|unroutable) sender", "553 Invalid sender"),
@@ -480,8 +509,10 @@ TEXT_RULES: tuple[TextRule, ...] = (
         (r"user (was )?not found", "550 User not found"),
         (r"mailbox not found", "550 Mailbox not found"),
         (r"address (not found|unknown)", "550 Address unknown"),
-        (r"(invalid|bad|unknown|illegal|unrouteable) (recipient|mailbox|address|user|alias|destination)",
-         "550 Invalid recipient"),
+        (
+            r"(invalid|bad|unknown|illegal|unrouteable) (recipient|mailbox|address|user|alias|destination)",
+            "550 Invalid recipient",
+        ),
         (r"mailbox (is )?not available", "550 Mailbox is not available"),
         (r"not a valid (mailbox|recipient|user|address)", "550 This is not a valid mailbox"),
         (r"no (mailbox|account)( here)?", "550 No mailbox here by that name"),
@@ -519,8 +550,10 @@ TEXT_RULES: tuple[TextRule, ...] = (
         (r"failed \d+ attempts", "Delivery failed 12 attempts"),
         (r"(delivered|delivery) within", "Message could not be delivered within 5 days"),
         (r"(could not be|not been|wasn't|was not) delivered for \d+", "Message was not delivered for 72 hours"),
-        (r"(could not|cannot|couldn't) (send|deliver) (the )?message for (the )?(past )?\d+",
-         "Could not deliver the message for the past 3 days"),
+        (
+            r"(could not|cannot|couldn't) (send|deliver) (the )?message for (the )?(past )?\d+",
+            "Could not deliver the message for the past 3 days",
+        ),
         (r"have been failing for a long time", "All hosts have been failing for a long time"),
         (r"retry time not reached", "Retry time not reached for any host"),
         (r"(delivery|retry) time (expired|exceeded|limit)", "Delivery time expired"),
@@ -643,29 +676,69 @@ STATUS_FIRST: dict[str, R] = {
 }
 
 # Rules whose wording overrides STATUS_FIRST because it says precisely who refused: a person's filter.
-TEXT_OVER_STATUS = (R.FILTERED, R.MAILBOXFULL, R.NORELAYING, R.HASMOVED, R.SPAMDETECTED,
-                    R.POLICYVIOLATION, R.NOTACCEPT)
+TEXT_OVER_STATUS = (R.FILTERED, R.MAILBOXFULL, R.NORELAYING, R.HASMOVED, R.SPAMDETECTED, R.POLICYVIOLATION, R.NOTACCEPT)
 
 # RFC 3463: class.subject.detail; a full code is tried before its subject ("5.1.1" then "x.1").
 STATUS_RULES: dict[str, R] = {
-    "5.1.0": R.USERUNKNOWN, "5.1.1": R.USERUNKNOWN, "5.1.2": R.HOSTUNKNOWN, "5.1.3": R.USERUNKNOWN,
-    "5.1.4": R.USERUNKNOWN, "5.1.5": R.USERUNKNOWN, "5.1.6": R.HASMOVED, "5.1.7": R.REJECTED,
-    "5.1.8": R.REJECTED, "5.1.9": R.USERUNKNOWN, "5.1.10": R.USERUNKNOWN,
-    "4.1.8": R.REJECTED, "4.1.7": R.REJECTED, "4.1.2": R.HOSTUNKNOWN,
-    "5.2.0": R.FILTERED, "5.2.1": R.SUSPEND, "4.2.1": R.SUSPEND, "5.2.2": R.MAILBOXFULL,
-    "4.2.2": R.MAILBOXFULL, "5.2.3": R.EXCEEDLIMIT, "5.2.4": R.SYSTEMERROR,
-    "5.3.0": R.SYSTEMERROR, "5.3.1": R.SYSTEMFULL, "4.3.1": R.SYSTEMFULL, "5.3.2": R.NOTACCEPT,
-    "5.3.3": R.SYSTEMERROR, "5.3.4": R.MESGTOOBIG, "5.3.5": R.SYSTEMERROR,
+    "5.1.0": R.USERUNKNOWN,
+    "5.1.1": R.USERUNKNOWN,
+    "5.1.2": R.HOSTUNKNOWN,
+    "5.1.3": R.USERUNKNOWN,
+    "5.1.4": R.USERUNKNOWN,
+    "5.1.5": R.USERUNKNOWN,
+    "5.1.6": R.HASMOVED,
+    "5.1.7": R.REJECTED,
+    "5.1.8": R.REJECTED,
+    "5.1.9": R.USERUNKNOWN,
+    "5.1.10": R.USERUNKNOWN,
+    "4.1.8": R.REJECTED,
+    "4.1.7": R.REJECTED,
+    "4.1.2": R.HOSTUNKNOWN,
+    "5.2.0": R.FILTERED,
+    "5.2.1": R.SUSPEND,
+    "4.2.1": R.SUSPEND,
+    "5.2.2": R.MAILBOXFULL,
+    "4.2.2": R.MAILBOXFULL,
+    "5.2.3": R.EXCEEDLIMIT,
+    "5.2.4": R.SYSTEMERROR,
+    "5.3.0": R.SYSTEMERROR,
+    "5.3.1": R.SYSTEMFULL,
+    "4.3.1": R.SYSTEMFULL,
+    "5.3.2": R.NOTACCEPT,
+    "5.3.3": R.SYSTEMERROR,
+    "5.3.4": R.MESGTOOBIG,
+    "5.3.5": R.SYSTEMERROR,
     "4.3.2": R.TOOMANYCONN,
-    "5.4.0": R.NETWORKERROR, "5.4.1": R.NETWORKERROR, "5.4.2": R.NETWORKERROR, "5.4.3": R.SYSTEMERROR,
-    "5.4.4": R.HOSTUNKNOWN, "5.4.5": R.TOOMANYCONN, "5.4.6": R.NETWORKERROR, "5.4.7": R.EXPIRED,
-    "4.4.1": R.NETWORKERROR, "4.4.2": R.NETWORKERROR, "4.4.7": R.EXPIRED, "4.4.5": R.TOOMANYCONN,
-    "5.5.0": R.SYNTAXERROR, "5.5.3": R.TOOMANYCONN,
+    "5.4.0": R.NETWORKERROR,
+    "5.4.1": R.NETWORKERROR,
+    "5.4.2": R.NETWORKERROR,
+    "5.4.3": R.SYSTEMERROR,
+    "5.4.4": R.HOSTUNKNOWN,
+    "5.4.5": R.TOOMANYCONN,
+    "5.4.6": R.NETWORKERROR,
+    "5.4.7": R.EXPIRED,
+    "4.4.1": R.NETWORKERROR,
+    "4.4.2": R.NETWORKERROR,
+    "4.4.7": R.EXPIRED,
+    "4.4.5": R.TOOMANYCONN,
+    "5.5.0": R.SYNTAXERROR,
+    "5.5.3": R.TOOMANYCONN,
     "5.6.0": R.CONTENTERROR,
-    "5.7.0": R.SECURITYERROR, "5.7.1": R.SECURITYERROR, "4.7.0": R.BLOCKED, "4.7.1": R.BLOCKED,
-    "5.7.8": R.SECURITYERROR, "5.7.9": R.SECURITYERROR, "5.7.11": R.FAILEDSTARTTLS,
-    "5.7.23": R.AUTHFAILURE, "5.7.24": R.AUTHFAILURE, "5.7.25": R.REQUIREPTR, "5.7.26": R.AUTHFAILURE,
-    "x.5": R.SYNTAXERROR, "x.6": R.CONTENTERROR, "x.7": R.SECURITYERROR, "x.4": R.NETWORKERROR,
+    "5.7.0": R.SECURITYERROR,
+    "5.7.1": R.SECURITYERROR,
+    "4.7.0": R.BLOCKED,
+    "4.7.1": R.BLOCKED,
+    "5.7.8": R.SECURITYERROR,
+    "5.7.9": R.SECURITYERROR,
+    "5.7.11": R.FAILEDSTARTTLS,
+    "5.7.23": R.AUTHFAILURE,
+    "5.7.24": R.AUTHFAILURE,
+    "5.7.25": R.REQUIREPTR,
+    "5.7.26": R.AUTHFAILURE,
+    "x.5": R.SYNTAXERROR,
+    "x.6": R.CONTENTERROR,
+    "x.7": R.SECURITYERROR,
+    "x.4": R.NETWORKERROR,
     "x.3": R.SYSTEMERROR,
 }
 
@@ -695,22 +768,50 @@ COMMAND_OVERRIDES: dict[tuple[str, R], R] = {
 
 # A status for reports that carry none (Sisimai's X.0.9NN pseudo codes).
 PSEUDO_STATUS: dict[R, str] = {
-    R.UNDEFINED: "0.900", R.REQUIREPTR: "0.901", R.AUTHFAILURE: "0.902", R.BADREPUTATION: "0.903",
-    R.FILTERED: "0.910", R.USERUNKNOWN: "0.911", R.HOSTUNKNOWN: "0.912", R.HASMOVED: "0.916",
-    R.REJECTED: "0.918", R.NORELAYING: "0.920", R.SUSPEND: "0.921", R.MAILBOXFULL: "0.922",
-    R.EXCEEDLIMIT: "0.923", R.SYSTEMFULL: "0.924", R.SYSTEMERROR: "0.930", R.NOTACCEPT: "0.932",
-    R.MESGTOOBIG: "0.934", R.SYNTAXERROR: "0.935", R.MAILERERROR: "0.939", R.NETWORKERROR: "0.944",
-    R.TOOMANYCONN: "0.945", R.SPEEDING: "0.946", R.EXPIRED: "0.947", R.NOTCOMPLIANTRFC: "0.948",
-    R.SUPPRESSED: "0.949", R.SPAMDETECTED: "0.950", R.VIRUSDETECTED: "0.951", R.POLICYVIOLATION: "0.952",
-    R.CONTENTERROR: "0.960", R.SECURITYERROR: "0.970", R.BLOCKED: "0.971", R.FAILEDSTARTTLS: "0.974",
+    R.UNDEFINED: "0.900",
+    R.REQUIREPTR: "0.901",
+    R.AUTHFAILURE: "0.902",
+    R.BADREPUTATION: "0.903",
+    R.FILTERED: "0.910",
+    R.USERUNKNOWN: "0.911",
+    R.HOSTUNKNOWN: "0.912",
+    R.HASMOVED: "0.916",
+    R.REJECTED: "0.918",
+    R.NORELAYING: "0.920",
+    R.SUSPEND: "0.921",
+    R.MAILBOXFULL: "0.922",
+    R.EXCEEDLIMIT: "0.923",
+    R.SYSTEMFULL: "0.924",
+    R.SYSTEMERROR: "0.930",
+    R.NOTACCEPT: "0.932",
+    R.MESGTOOBIG: "0.934",
+    R.SYNTAXERROR: "0.935",
+    R.MAILERERROR: "0.939",
+    R.NETWORKERROR: "0.944",
+    R.TOOMANYCONN: "0.945",
+    R.SPEEDING: "0.946",
+    R.EXPIRED: "0.947",
+    R.NOTCOMPLIANTRFC: "0.948",
+    R.SUPPRESSED: "0.949",
+    R.SPAMDETECTED: "0.950",
+    R.VIRUSDETECTED: "0.951",
+    R.POLICYVIOLATION: "0.952",
+    R.CONTENTERROR: "0.960",
+    R.SECURITYERROR: "0.970",
+    R.BLOCKED: "0.971",
+    R.FAILEDSTARTTLS: "0.974",
     R.ONHOLD: "0.901",
 }
 
 
 # Each row's words are tested with `in` before its regex runs (see text.required_words).
 _COMPILED: tuple[tuple[R, re.Pattern[str], tuple[str, ...], tuple[str, ...] | None], ...] = tuple(
-    (rule.reason, re.compile(rule.pattern), tuple(s for s in rule.statuses.split(",") if s),
-     T.required_words(rule.pattern))
+    (
+        rule.reason,
+        re.compile(rule.pattern),
+        tuple(s for s in rule.statuses.split(",") if s),
+        T.required_words(rule.pattern),
+    )
     for rule in TEXT_RULES
 )
 _SPACES = re.compile(r"\s+")

@@ -130,11 +130,22 @@ class BounceReport:
             "format": self.format,
             "feedback_type": self.feedback_type or None,
             "details": [
-                {"address": r.address, "status": r.status, "reason": r.reason.value, "hard": r.hard,
-                 "diagnostic": r.diagnostic, "action": r.action, "remote_mta": r.remote_mta,
-                 "original_recipient": r.original_recipient or None}
+                {
+                    "address": r.address,
+                    "status": r.status,
+                    "reason": r.reason.value,
+                    "hard": r.hard,
+                    "diagnostic": r.diagnostic,
+                    "action": r.action,
+                    "remote_mta": r.remote_mta,
+                    "original_recipient": r.original_recipient or None,
+                }
                 for r in self.recipients
             ],
-            "original": {"message_id": self.original.message_id, "return_path": self.original.return_path,
-                         "to": self.original.to, "headers": self.original.headers},
+            "original": {
+                "message_id": self.original.message_id,
+                "return_path": self.original.return_path,
+                "to": self.original.to,
+                "headers": self.original.headers,
+            },
         }

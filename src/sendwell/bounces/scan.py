@@ -8,12 +8,15 @@ from sendwell.bounces import text as T
 from sendwell.bounces.found import Hit
 
 # An address in these contexts is the sender or a header of ours, never a failed recipient.
-_SENDER_CONTEXT = re.compile(r"(mail from:?|envelope-from|^\s*from:|^sender:|^return-path:|^reply-to:|"
-                             r"smtp\.mailfrom=|header\.from=|sent by|sender address)\s*\S*\s*<?$",
-                             re.IGNORECASE)
+_SENDER_CONTEXT = re.compile(
+    r"(mail from:?|envelope-from|^\s*from:|^sender:|^return-path:|^reply-to:|"
+    r"smtp\.mailfrom=|header\.from=|sent by|sender address)\s*\S*\s*<?$",
+    re.IGNORECASE,
+)
 # An address in a header line of a quoted message is skipped where it stands (it may be the recipient elsewhere).
-_HEADER_CONTEXT = re.compile(r"^(message-id|in-reply-to|references|x-[\w-]+|to|cc|date|subject|received)\s*:",
-                             re.IGNORECASE)
+_HEADER_CONTEXT = re.compile(
+    r"^(message-id|in-reply-to|references|x-[\w-]+|to|cc|date|subject|received)\s*:", re.IGNORECASE
+)
 # Exim names the address a failed one was expanded from (an alias, a forward) right under it.
 _ALIAS_CONTEXT = re.compile(r"generated from:?\s*<?$", re.IGNORECASE)
 _ALIAS = re.compile(r"generated from:?\s*<?([^\s<>()]+@[^\s<>()]+?)>?\)?\s*$", re.IGNORECASE | re.MULTILINE)
@@ -36,15 +39,15 @@ def occurrences(body: str, exclude: set[str]) -> list[tuple[int, str]]:
             local, _, domain = addr.partition("@")
             if not local or "." not in domain or addr in exclude or T.NOT_RECIPIENT.match(addr):
                 continue
-            if _ALIAS_CONTEXT.search(line[:m.start()]):
+            if _ALIAS_CONTEXT.search(line[: m.start()]):
                 continue  # the address we sent to, which forwarded to the failed one: kept as original_recipient
             if _is_sender_context(line, m.start()):
                 exclude.add(addr)
                 continue
             if _HEADER_CONTEXT.match(line):
                 continue
-            before = line[max(0, m.start() - 10):m.start()].lower()
-            if "://" in line[:m.start()] and " " not in line[line.rfind("://", 0, m.start()):m.start()]:
+            before = line[max(0, m.start() - 10) : m.start()].lower()
+            if "://" in line[: m.start()] and " " not in line[line.rfind("://", 0, m.start()) : m.start()]:
                 continue  # inside a URL
             if before.endswith(("msgid=", "id=<", "id <")):
                 continue
@@ -61,7 +64,7 @@ def explain(lines: list[str], lead: bool = False) -> str:
     for i, line in enumerate(lines):
         if T.SMTP_REPLY.search(line) or T.ENHANCED.search(line):
             first = max(0, i - 2) if lead else 0
-            keep.extend(x.strip() for x in lines[first:i + 4] if x.strip() and not T.ADDRESS.fullmatch(x.strip()))
+            keep.extend(x.strip() for x in lines[first : i + 4] if x.strip() and not T.ADDRESS.fullmatch(x.strip()))
             break
     text = " ".join(keep) if keep else " ".join(x.strip() for x in lines if x.strip())
     return text[:1000]
@@ -78,7 +81,7 @@ def scan(body: str, exclude: set[str]) -> list[Hit]:
     previous = -1
     for k, (i, addr) in enumerate(occ):
         end = len(lines)
-        for j, other in occ[k + 1:]:
+        for j, other in occ[k + 1 :]:
             if other != addr and j > i:
                 end = j
                 break
@@ -87,12 +90,12 @@ def scan(body: str, exclude: set[str]) -> list[Hit]:
         if block:  # the address line itself: keep only what follows the address
             first = block[0]
             pos = first.lower().find(addr)
-            block[0] = first[pos + len(addr):].lstrip(">:;,) \t") if pos >= 0 else first
+            block[0] = first[pos + len(addr) :].lstrip(">:;,) \t") if pos >= 0 else first
             # Some MTAs put the error first ("User mailbox exceeds allowed size: addr").
-            lead = [x for x in lines[max(previous + 1, i - 3):i] if x.strip()]
+            lead = [x for x in lines[max(previous + 1, i - 3) : i] if x.strip()]
             lead.append(first[:pos] if pos >= 0 else "")
             if len(before.setdefault(addr, [])) < MAX_BLOCK_LINES:  # an address repeated 1,000 times
-                before[addr].extend(lead)                          # must not make the text grow with it
+                before[addr].extend(lead)  # must not make the text grow with it
         previous = i
         if len(blocks.setdefault(addr, [])) < 2 * MAX_BLOCK_LINES:
             blocks[addr].extend(block)
@@ -103,7 +106,13 @@ def scan(body: str, exclude: set[str]) -> list[Hit]:
             lead_text = " ".join(x.strip() for x in before.get(addr, []) if x.strip())
             diag = (lead_text[-1000:] + " " + diag)[:2000]
         alias = _ALIAS.search("\n".join(block[:3]))
-        hits.append(Hit(address=addr, diagnostic=diag, status=T.enhanced_status(diag),
-                        command=T.smtp_command(" ".join(block)),
-                        original_recipient=T.clean_address(alias.group(1)) if alias else ""))
+        hits.append(
+            Hit(
+                address=addr,
+                diagnostic=diag,
+                status=T.enhanced_status(diag),
+                command=T.smtp_command(" ".join(block)),
+                original_recipient=T.clean_address(alias.group(1)) if alias else "",
+            )
+        )
     return hits

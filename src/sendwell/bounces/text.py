@@ -19,8 +19,11 @@ ORIGINAL_MARKERS = re.compile(
     r"^\s*-+ ?(original|forwarded) message ?-+)",
     re.IGNORECASE,
 )
-HEADER_LINE = re.compile(r"^(received|return-path|message-id|from|to|subject|date|mime-version|x-[\w-]+|"
-                         r"content-type|reply-to|delivered-to|dkim-signature|sender):", re.IGNORECASE)
+HEADER_LINE = re.compile(
+    r"^(received|return-path|message-id|from|to|subject|date|mime-version|x-[\w-]+|"
+    r"content-type|reply-to|delivered-to|dkim-signature|sender):",
+    re.IGNORECASE,
+)
 
 # Latin, Greek and Cyrillic letters may appear in internationalized addresses (RFC 6531); CJK text often runs
 # into an address without a space, so those scripts are left out rather than glued onto the address.
@@ -32,8 +35,11 @@ ENHANCED = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d.]*\d)")
 _REPLY_WITH_CODE = re.compile(r"(?<![\d.:/-])[45]\d\d[ -]['\"#]?([45])\.(\d{1,3})\.(\d{1,3})(?![\d.]*\d)")
 SMTP_REPLY = re.compile(r"(?<![\d.:/-])([245]\d\d)(?:[ -]|$)")
 # Addresses that never are a failed recipient.
-NOT_RECIPIENT = re.compile(r"^(mailer-daemon|postmaster|mail-daemon|mailerdaemon|daemon|root|noreply|no-reply|"
-                           r"double-bounce|abuse|bounce|bounces|nobody)@", re.IGNORECASE)
+NOT_RECIPIENT = re.compile(
+    r"^(mailer-daemon|postmaster|mail-daemon|mailerdaemon|daemon|root|noreply|no-reply|"
+    r"double-bounce|abuse|bounce|bounces|nobody)@",
+    re.IGNORECASE,
+)
 
 
 _CHARSET = re.compile(r"charset\s*=\s*[\"']?([^\"';\s]+)", re.IGNORECASE)
@@ -78,7 +84,7 @@ def split_original(text: str) -> tuple[str, str]:
     lines = text.split("\n")
     for i, line in enumerate(lines):
         if len(line) < 120 and ORIGINAL_MARKERS.match(line):
-            return "\n".join(lines[:i]), "\n".join(lines[i + 1:])
+            return "\n".join(lines[:i]), "\n".join(lines[i + 1 :])
     # No marker: the original starts at the first block of at least three header lines.
     run = 0
     for i, line in enumerate(lines):
@@ -179,16 +185,27 @@ def message_text(part: Message) -> str:
 
 
 # The SMTP command the remote answered, as MTAs word it ("in reply to RCPT TO command", ">>> MAIL From:").
-_COMMAND = re.compile(r"(?:in reply to|after|did not like our|while sending|in response to|>>>|error on|"
-                      r"smtp command:?)\s*"
-                      r"(?:the )?(?:end of )?(rcpt|mail|data|helo|ehlo|starttls|auth|message|initial connection|"
-                      r"connect)")
+_COMMAND = re.compile(
+    r"(?:in reply to|after|did not like our|while sending|in response to|>>>|error on|"
+    r"smtp command:?)\s*"
+    r"(?:the )?(?:end of )?(rcpt|mail|data|helo|ehlo|starttls|auth|message|initial connection|"
+    r"connect)"
+)
 # RFC 2920: a client that pipelines reads the RCPT replies after sending DATA, and DATA's own reply is this.
 _NO_RECIPIENTS = re.compile(r"no (valid )?recipients|need rcpt")
 _COMMAND_HINTS = ("reply", "after", "like our", "while sending", "response", ">>>", "error on", "smtp command")
-_COMMAND_NAMES = {"rcpt": "RCPT", "mail": "MAIL", "data": "DATA", "helo": "HELO", "ehlo": "HELO",
-                  "starttls": "STARTTLS", "auth": "AUTH", "message": "DATA", "initial connection": "CONN",
-                  "connect": "CONN"}
+_COMMAND_NAMES = {
+    "rcpt": "RCPT",
+    "mail": "MAIL",
+    "data": "DATA",
+    "helo": "HELO",
+    "ehlo": "HELO",
+    "starttls": "STARTTLS",
+    "auth": "AUTH",
+    "message": "DATA",
+    "initial connection": "CONN",
+    "connect": "CONN",
+}
 
 
 def smtp_command(text: str) -> str:
@@ -269,7 +286,7 @@ def _tokens(pattern: str) -> Iterator[tuple[str, str]]:
                     break
         elif (q := _QUANTIFIER.match(pattern, i)) is not None:
             i = q.end()
-            if pattern[i:i + 1] in ("?", "+"):  # a lazy or possessive quantifier
+            if pattern[i : i + 1] in ("?", "+"):  # a lazy or possessive quantifier
                 i += 1
             kind = "quantifier"
         else:
@@ -285,9 +302,9 @@ def _escape_end(pattern: str, i: int) -> int:
 def _class_end(pattern: str, i: int) -> int:
     """The end of the [...] class opening at i: a ] first in the class is a member, not its end."""
     i += 1
-    if pattern[i:i + 1] == "^":
+    if pattern[i : i + 1] == "^":
         i += 1
-    if pattern[i:i + 1] == "]":
+    if pattern[i : i + 1] == "]":
         i += 1
     while i < len(pattern) and pattern[i] != "]":
         i = _escape_end(pattern, i) if pattern[i] == "\\" else i + 1
@@ -354,7 +371,7 @@ def _branch_words(branch: str) -> tuple[str, ...] | None:
         run = ""
         opening = _PLAIN_GROUP.match(text) if kind == "group" else None
         if opening is not None and text.endswith(")"):
-            group = required_words(text[opening.end():-1])
+            group = required_words(text[opening.end() : -1])
     if group is not None:
         groups.append(group)
     runs.append(run)

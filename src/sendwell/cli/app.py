@@ -39,8 +39,12 @@ app = typer.Typer(
 @app.callback()
 def root(
     ctx: typer.Context,
-    database: Annotated[str | None, typer.Option("--database", "-d", help="Database URL or SQLite file "
-                                                  "(default: SENDWELL_DATABASE_URL or ./sendwell.db)")] = None,
+    database: Annotated[
+        str | None,
+        typer.Option(
+            "--database", "-d", help="Database URL or SQLite file (default: SENDWELL_DATABASE_URL or ./sendwell.db)"
+        ),
+    ] = None,
     config: Annotated[str | None, typer.Option("--config", "-c", help="Path to sendwell.toml")] = None,
 ) -> None:
     ctx.obj = Context(settings=load_settings(config, database_url=database), config_path=config)

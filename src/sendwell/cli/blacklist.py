@@ -25,11 +25,16 @@ ActorOpt = Annotated[str, typer.Option(help="Who (kept in the history)", envvar=
 
 
 @app.command()
-def add(ctx: typer.Context, addresses: Annotated[list[str] | None, typer.Argument()] = None,
-        from_campaign: Annotated[str | None, typer.Option(help="Blacklist recipients of this campaign")] = None,
-        status: Annotated[str, typer.Option(help="…in these statuses (comma-separated)")] = "error",
-        reason: Annotated[str, typer.Option(help="manual, hard_bounce, complaint, unsubscribe, invalid")] = "manual",
-        note: NoteOpt = "", actor: ActorOpt = "", as_json: JsonOpt = False) -> None:
+def add(
+    ctx: typer.Context,
+    addresses: Annotated[list[str] | None, typer.Argument()] = None,
+    from_campaign: Annotated[str | None, typer.Option(help="Blacklist recipients of this campaign")] = None,
+    status: Annotated[str, typer.Option(help="…in these statuses (comma-separated)")] = "error",
+    reason: Annotated[str, typer.Option(help="manual, hard_bounce, complaint, unsubscribe, invalid")] = "manual",
+    note: NoteOpt = "",
+    actor: ActorOpt = "",
+    as_json: JsonOpt = False,
+) -> None:
     """Add addresses, or every recipient of a campaign in a status (e.g. --from-campaign C --status error)."""
     from sendwell import blacklist, campaigns
     from sendwell.errors import UserError
@@ -51,27 +56,43 @@ def add(ctx: typer.Context, addresses: Annotated[list[str] | None, typer.Argumen
         return
     if not addresses:
         raise UserError("give addresses, or --from-campaign C")
-    show_report(blacklist.add(engine, addresses, reason=reason, note=note, actor=actor), as_json, "address(es)",
-                verb="blacklisted")
+    show_report(
+        blacklist.add(engine, addresses, reason=reason, note=note, actor=actor),
+        as_json,
+        "address(es)",
+        verb="blacklisted",
+    )
 
 
 @app.command("import")
-def import_(ctx: typer.Context, path: Annotated[str, typer.Argument(help="CSV or list file, or - for stdin")],
-            reason: str = "manual", note: NoteOpt = "", actor: ActorOpt = "", as_json: JsonOpt = False) -> None:
+def import_(
+    ctx: typer.Context,
+    path: Annotated[str, typer.Argument(help="CSV or list file, or - for stdin")],
+    reason: str = "manual",
+    note: NoteOpt = "",
+    actor: ActorOpt = "",
+    as_json: JsonOpt = False,
+) -> None:
     """Blacklist every address of a file: a CSV with an email column (e.g. an exported error list) or a list."""
     from sendwell import blacklist
 
     engine = ctx_obj(ctx).engine
     with open_input(path) as (name, stream), byte_progress(name, path, "importing") as on_read:
-        report = blacklist.import_file(engine, stream, name=name, reason=reason, note=note, actor=actor,
-                                       on_read=on_read)
+        report = blacklist.import_file(
+            engine, stream, name=name, reason=reason, note=note, actor=actor, on_read=on_read
+        )
     show_report(report, as_json, "address(es)", verb="blacklisted")
 
 
 @app.command("list")
-def list_(ctx: typer.Context, reason: Annotated[str | None, typer.Option()] = None,
-          search: Annotated[str | None, typer.Option()] = None, limit: int = 100, offset: int = 0,
-          as_json: JsonOpt = False) -> None:
+def list_(
+    ctx: typer.Context,
+    reason: Annotated[str | None, typer.Option()] = None,
+    search: Annotated[str | None, typer.Option()] = None,
+    limit: int = 100,
+    offset: int = 0,
+    as_json: JsonOpt = False,
+) -> None:
     """List black-list entries, newest first."""
     from sendwell import blacklist
 
@@ -122,8 +143,11 @@ def show(ctx: typer.Context, address: str, as_json: JsonOpt = False) -> None:
     entry = data["entry"]
     say: dict[str, Any] = {"highlight": False, "markup": False}
     if entry:
-        console.print(f"{entry['display']} is blacklisted: {entry['reason']} (source {entry['source'] or '-'}, "
-                      f"{_when(entry['created_at'])}) {entry['note']}".rstrip(), **say)
+        console.print(
+            f"{entry['display']} is blacklisted: {entry['reason']} (source {entry['source'] or '-'}, "
+            f"{_when(entry['created_at'])}) {entry['note']}".rstrip(),
+            **say,
+        )
         if entry["event"]:
             console.print(f"  because of event {_event_line(entry['event'])}", **say)
         else:
@@ -133,8 +157,11 @@ def show(ctx: typer.Context, address: str, as_json: JsonOpt = False) -> None:
     if data["history"]:
         console.print("history:", **say)
     for h in data["history"]:
-        console.print(f"  {_when(h['at'])}  {h['action']:<7} {h['reason']:<12} by {h['actor'] or '-'} via {h['source']}"
-                      f"  {h['note']}".rstrip(), **say)
+        console.print(
+            f"  {_when(h['at'])}  {h['action']:<7} {h['reason']:<12} by {h['actor'] or '-'} via {h['source']}"
+            f"  {h['note']}".rstrip(),
+            **say,
+        )
     if data["events"]:
         console.print("evidence:", **say)
     for e in data["events"]:
@@ -142,8 +169,9 @@ def show(ctx: typer.Context, address: str, as_json: JsonOpt = False) -> None:
 
 
 @app.command()
-def export(ctx: typer.Context,
-           output: Annotated[str, typer.Option("-o", "--output", help="File (default stdout)")] = "-") -> None:
+def export(
+    ctx: typer.Context, output: Annotated[str, typer.Option("-o", "--output", help="File (default stdout)")] = "-"
+) -> None:
     """Export the black list as CSV."""
     from sendwell import exports
 
@@ -153,10 +181,12 @@ def export(ctx: typer.Context,
 
 
 @app.command()
-def remove(ctx: typer.Context, addresses: list[str], note: NoteOpt = "", actor: ActorOpt = "",
-           as_json: JsonOpt = False) -> None:
+def remove(
+    ctx: typer.Context, addresses: list[str], note: NoteOpt = "", actor: ActorOpt = "", as_json: JsonOpt = False
+) -> None:
     """Lift suppressions (the history keeps who and why)."""
     from sendwell import blacklist
 
-    show_report(blacklist.remove(ctx_obj(ctx).engine, addresses, note=note, actor=actor), as_json,
-                "address(es)", verb="removed")
+    show_report(
+        blacklist.remove(ctx_obj(ctx).engine, addresses, note=note, actor=actor), as_json, "address(es)", verb="removed"
+    )

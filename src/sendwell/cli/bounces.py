@@ -17,10 +17,12 @@ app = typer.Typer(help="Read bounces, complaints and auto-replies.", no_args_is_
 
 @app.command("classify")
 def classify_command(
-    paths: Annotated[list[str] | None, typer.Argument(help="Message files; none: read one path per line from stdin")]
-    = None,
-    details: Annotated[bool, typer.Option("--details", help="Add every recipient's diagnostic and the original "
-                                          "message's headers")] = False,
+    paths: Annotated[
+        list[str] | None, typer.Argument(help="Message files; none: read one path per line from stdin")
+    ] = None,
+    details: Annotated[
+        bool, typer.Option("--details", help="Add every recipient's diagnostic and the original message's headers")
+    ] = False,
 ) -> None:
     """Print one JSON line per message file: {"file", "kind", "recipients", "status", "reason", "hard"}."""
     from sendwell.cli.classify_files import classify_files

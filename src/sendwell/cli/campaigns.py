@@ -41,10 +41,12 @@ def create(
     html: Annotated[str | None, typer.Option(help="HTML body template file")] = None,
     text: Annotated[str | None, typer.Option(help="Plain-text body template file")] = None,
     reply_to: Annotated[str | None, typer.Option()] = None,
-    segment: Annotated[list[str] | None, typer.Option(help="Send to this segment (repeatable; none: all contacts)")]
-    = None,
-    exclude: Annotated[list[str] | None, typer.Option(help="Never send to members of this segment (repeatable)")]
-    = None,
+    segment: Annotated[
+        list[str] | None, typer.Option(help="Send to this segment (repeatable; none: all contacts)")
+    ] = None,
+    exclude: Annotated[
+        list[str] | None, typer.Option(help="Never send to members of this segment (repeatable)")
+    ] = None,
     skip: Annotated[str, typer.Option(help="Skip contacts with these verification verdicts")] = "invalid",
     track: Annotated[str, typer.Option(help="Opt-in tracking: reads,clicks")] = "",
     as_json: JsonOpt = False,
@@ -53,9 +55,18 @@ def create(
     from sendwell import campaigns
 
     cid = campaigns.create_campaign(
-        ctx_obj(ctx).engine, name=name, subject=subject, from_addr=from_, html=_read("--html", html),
-        text=_read("--text", text), reply_to=reply_to, include=_split(segment), exclude=_split(exclude),
-        skip_verdicts=skip.split(","), track=track.split(","))
+        ctx_obj(ctx).engine,
+        name=name,
+        subject=subject,
+        from_addr=from_,
+        html=_read("--html", html),
+        text=_read("--text", text),
+        reply_to=reply_to,
+        include=_split(segment),
+        exclude=_split(exclude),
+        skip_verdicts=skip.split(","),
+        track=track.split(","),
+    )
     if as_json:
         print_json({"id": cid, "name": name})
     else:
@@ -80,8 +91,24 @@ def show(ctx: typer.Context, campaign: str, as_json: JsonOpt = False) -> None:
     if as_json:
         print_json(data)
         return
-    for k in ("id", "name", "state", "subject", "from_addr", "reply_to", "include", "exclude", "all_contacts",
-              "skip_verdicts", "track", "recipients", "created_at", "started_at", "finished_at", "server_problem"):
+    for k in (
+        "id",
+        "name",
+        "state",
+        "subject",
+        "from_addr",
+        "reply_to",
+        "include",
+        "exclude",
+        "all_contacts",
+        "skip_verdicts",
+        "track",
+        "recipients",
+        "created_at",
+        "started_at",
+        "finished_at",
+        "server_problem",
+    ):
         console.print(f"[bold]{k}[/bold]: {data[k]}", highlight=False)
 
 
@@ -103,12 +130,18 @@ def edit(
     from sendwell import campaigns
 
     campaigns.edit_campaign(
-        ctx_obj(ctx).engine, campaign, subject=subject, from_addr=from_, reply_to=reply_to,
-        html=_read("--html", html), text=_read("--text", text),
+        ctx_obj(ctx).engine,
+        campaign,
+        subject=subject,
+        from_addr=from_,
+        reply_to=reply_to,
+        html=_read("--html", html),
+        text=_read("--text", text),
         include=_split(segment) if segment is not None else None,
         exclude=_split(exclude) if exclude is not None else None,
         skip_verdicts=skip.split(",") if skip is not None else None,
-        track=track.split(",") if track is not None else None)
+        track=track.split(",") if track is not None else None,
+    )
     console.print(f"campaign {campaign!r} updated", highlight=False)
 
 
@@ -121,6 +154,17 @@ def delete(ctx: typer.Context, campaign: str) -> None:
     console.print(f"campaign {campaign!r} deleted", highlight=False)
 
 
-for _command in (sending.send, sending.pause, sending.resume, sending.cancel, sending.resend, sending.stats,
-                 sending.recipients, preview.preview, preview.check, preview.test, preview.history):
+for _command in (
+    sending.send,
+    sending.pause,
+    sending.resume,
+    sending.cancel,
+    sending.resend,
+    sending.stats,
+    sending.recipients,
+    preview.preview,
+    preview.check,
+    preview.test,
+    preview.history,
+):
     app.command(_command.__name__)(_command)

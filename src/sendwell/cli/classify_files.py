@@ -45,8 +45,14 @@ def _classify_into(names: list[str], details: bool, out: TextIO) -> int:
             sys.stderr.write(f"error: {name}: cannot read ({err.strerror})\n")
             continue
         data = classify(raw).as_dict()
-        line = {"file": name, "kind": data["kind"], "recipients": data["recipients"], "status": data["status"],
-                "reason": data["reason"], "hard": data["hard"]}
+        line = {
+            "file": name,
+            "kind": data["kind"],
+            "recipients": data["recipients"],
+            "status": data["status"],
+            "reason": data["reason"],
+            "hard": data["hard"],
+        }
         if data["feedback_type"]:
             line["feedback_type"] = data["feedback_type"]
         if details:
@@ -74,7 +80,7 @@ def _forked(names: list[str], details: bool, workers: int) -> int:
             status = 0
             try:
                 with os.fdopen(write_fd, "w", encoding="utf-8") as pipe:
-                    status = min(_classify_into(names[k * size:(k + 1) * size], details, pipe), 1)
+                    status = min(_classify_into(names[k * size : (k + 1) * size], details, pipe), 1)
             except BaseException:  # a broken pipe (reader gone) or anything else: report failure, quietly
                 status = 2
             finally:

@@ -25,8 +25,11 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output")
 
 
 @app.command("import")
-def import_(ctx: typer.Context, path: Annotated[str, typer.Argument(help="CSV or list file, or - for stdin")],
-            as_json: JsonOpt = False) -> None:
+def import_(
+    ctx: typer.Context,
+    path: Annotated[str, typer.Argument(help="CSV or list file, or - for stdin")],
+    as_json: JsonOpt = False,
+) -> None:
     """Import contacts from a CSV (header with an `email` column) or a list of addresses."""
     from sendwell import contacts
 
@@ -37,8 +40,13 @@ def import_(ctx: typer.Context, path: Annotated[str, typer.Argument(help="CSV or
 
 
 @app.command("list")
-def list_(ctx: typer.Context, search: Annotated[str | None, typer.Option(help="Part of the address")] = None,
-          limit: int = 100, offset: int = 0, as_json: JsonOpt = False) -> None:
+def list_(
+    ctx: typer.Context,
+    search: Annotated[str | None, typer.Option(help="Part of the address")] = None,
+    limit: int = 100,
+    offset: int = 0,
+    as_json: JsonOpt = False,
+) -> None:
     """List contacts (paged)."""
     from sendwell import contacts
 
@@ -81,8 +89,9 @@ def remove(ctx: typer.Context, addresses: list[str], as_json: JsonOpt = False) -
 
 
 @app.command()
-def export(ctx: typer.Context,
-           output: Annotated[str, typer.Option("-o", "--output", help="File (default stdout)")] = "-") -> None:
+def export(
+    ctx: typer.Context, output: Annotated[str, typer.Option("-o", "--output", help="File (default stdout)")] = "-"
+) -> None:
     """Export every contact as CSV (email, then one column per field)."""
     from sendwell import exports
 

@@ -32,10 +32,15 @@ def _show_record(name: str, value: str, zone_line: str) -> None:
 def generate_command(
     ctx: typer.Context,
     domain: Annotated[str, typer.Option("--domain", help="The From domain the key signs for, e.g. example.com")],
-    selector: Annotated[str, typer.Option("--selector", help="Selector, e.g. s2026 (the record goes at "
-                                          "<selector>._domainkey.<domain>)")],
-    algorithm: Annotated[str, typer.Option("--algorithm", help="rsa (what every receiver checks) or ed25519 "
-                                           "(faster; add it beside an RSA key)")] = "rsa",
+    selector: Annotated[
+        str, typer.Option("--selector", help="Selector, e.g. s2026 (the record goes at <selector>._domainkey.<domain>)")
+    ],
+    algorithm: Annotated[
+        str,
+        typer.Option(
+            "--algorithm", help="rsa (what every receiver checks) or ed25519 (faster; add it beside an RSA key)"
+        ),
+    ] = "rsa",
     bits: Annotated[int, typer.Option("--bits", help="RSA key size")] = 2048,
     directory: DirOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
@@ -52,21 +57,44 @@ def generate_command(
     entry = dkim.generate_key(domain, selector, alg, bits=bits, directory=folder)
     name, value = dkim.dns_record(folder, entry)
     if as_json:
-        print_json({"domain": entry.domain, "selector": entry.selector, "algorithm": entry.algorithm.value,
-                    "state": entry.state.value, "file": str(folder / entry.file), "dns_name": name, "dns_value": value,
-                    "dns_strings": dkim.split_txt(value)})
+        print_json(
+            {
+                "domain": entry.domain,
+                "selector": entry.selector,
+                "algorithm": entry.algorithm.value,
+                "state": entry.state.value,
+                "file": str(folder / entry.file),
+                "dns_name": name,
+                "dns_value": value,
+                "dns_strings": dkim.split_txt(value),
+            }
+        )
         return
-    console.print(f"Created {entry.algorithm.value} key {folder / entry.file} (mode 0600) for {entry.domain}, "
-                  f"selector {entry.selector}.", highlight=False, markup=False, soft_wrap=True)
+    console.print(
+        f"Created {entry.algorithm.value} key {folder / entry.file} (mode 0600) for {entry.domain}, "
+        f"selector {entry.selector}.",
+        highlight=False,
+        markup=False,
+        soft_wrap=True,
+    )
     _show_record(name, value, dkim.zone_line(entry, value))
     if entry.state is dkim.KeyState.PENDING:
-        console.print(f"{entry.domain} already signs with another {entry.algorithm.value} key, so this one waits: "
-                      f"publish the record, check it (sendwell domain check {entry.domain} --selector "
-                      f"{entry.selector}), then switch: sendwell dkim activate {entry.domain} --selector "
-                      f"{entry.selector}", highlight=False, markup=False, soft_wrap=True)
+        console.print(
+            f"{entry.domain} already signs with another {entry.algorithm.value} key, so this one waits: "
+            f"publish the record, check it (sendwell domain check {entry.domain} --selector "
+            f"{entry.selector}), then switch: sendwell dkim activate {entry.domain} --selector "
+            f"{entry.selector}",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
     else:
-        console.print(f"Then check it: sendwell domain check {entry.domain} --selector {entry.selector}",
-                      highlight=False, markup=False, soft_wrap=True)
+        console.print(
+            f"Then check it: sendwell domain check {entry.domain} --selector {entry.selector}",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
 
 
 @app.command("list")
@@ -81,15 +109,28 @@ def list_command(
 
     folder = _folder(ctx, directory)
     entries = dkim.load_index(folder)
-    rows = [{"domain": e.domain, "selector": e.selector, "algorithm": e.algorithm.value, "state": e.state.value,
-             "file": str(folder / e.file), "dns_name": e.dns_name, "created": e.created} for e in entries]
+    rows = [
+        {
+            "domain": e.domain,
+            "selector": e.selector,
+            "algorithm": e.algorithm.value,
+            "state": e.state.value,
+            "file": str(folder / e.file),
+            "dns_name": e.dns_name,
+            "created": e.created,
+        }
+        for e in entries
+    ]
     if as_json:
         for r in rows:
             print_json(r)
         return
     if not rows:
-        console.print(f"No DKIM keys in {folder}. Create one: sendwell dkim generate --domain example.com "
-                      "--selector s1", highlight=False, markup=False)
+        console.print(
+            f"No DKIM keys in {folder}. Create one: sendwell dkim generate --domain example.com --selector s1",
+            highlight=False,
+            markup=False,
+        )
         return
     table(rows, ["domain", "selector", "algorithm", "state", "file", "dns_name", "created"])
 
@@ -105,9 +146,13 @@ def activate_command(
     from sendwell import dkim
 
     entry = dkim.activate_key(domain, selector, _folder(ctx, directory))
-    console.print(f"{entry.domain} now signs {entry.algorithm.value} with selector {entry.selector}. Keep the old "
-                  "selector's record published for a few days: mail already sent is checked against it.",
-                  highlight=False, markup=False, soft_wrap=True)
+    console.print(
+        f"{entry.domain} now signs {entry.algorithm.value} with selector {entry.selector}. Keep the old "
+        "selector's record published for a few days: mail already sent is checked against it.",
+        highlight=False,
+        markup=False,
+        soft_wrap=True,
+    )
 
 
 @app.command("record")
@@ -124,15 +169,23 @@ def record_command(
 
     folder = _folder(ctx, directory)
     domain = domain.lower().rstrip(".")
-    entries = [e for e in dkim.load_index(folder)
-               if e.domain == domain and (selector is None or e.selector == selector)]
+    entries = [
+        e for e in dkim.load_index(folder) if e.domain == domain and (selector is None or e.selector == selector)
+    ]
     if not entries:
         raise UserError(f"{domain}: no DKIM key{' with selector ' + selector if selector else ''} in {folder}")
     for e in entries:
         name, value = dkim.dns_record(folder, e)
         if as_json:
-            print_json({"domain": e.domain, "selector": e.selector, "dns_name": name, "dns_value": value,
-                        "dns_strings": dkim.split_txt(value)})
+            print_json(
+                {
+                    "domain": e.domain,
+                    "selector": e.selector,
+                    "dns_name": name,
+                    "dns_value": value,
+                    "dns_strings": dkim.split_txt(value),
+                }
+            )
         else:
             _show_record(name, value, dkim.zone_line(e, value))
 
@@ -160,6 +213,9 @@ def sign_command(
     folder = _folder(ctx, directory)
     signer = dkim.Signer.for_from_domain(dkim.domain_of(from_addr), folder)
     if signer is None:
-        raise UserError(dkim.missing_key_warning(from_addr, folder) or f"{name}: no key",
-                        hint=Hint.GENERATE_DKIM_KEY, target=dkim.domain_of(from_addr) or None)
+        raise UserError(
+            dkim.missing_key_warning(from_addr, folder) or f"{name}: no key",
+            hint=Hint.GENERATE_DKIM_KEY,
+            target=dkim.domain_of(from_addr) or None,
+        )
     sys.stdout.buffer.write(signer.sign(raw))

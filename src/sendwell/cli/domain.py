@@ -17,17 +17,30 @@ _STYLE = {"ok": ("green", "ok   "), "warn": ("yellow", "warn "), "error": ("red"
 def check_command(
     ctx: typer.Context,
     domain: Annotated[str, typer.Argument(help="The From domain of your campaigns, e.g. example.com")],
-    selector: Annotated[list[str] | None, typer.Option("--selector", "-s", help="DKIM selector to check (repeat); "
-                                                       "default: the selectors of the stored keys")] = None,
-    relay_ip: Annotated[str | None, typer.Option("--relay-ip", help="Public IP address your relay sends from "
-                                                 "(checks SPF authorization and reverse DNS)")] = None,
-    bounce_domain: Annotated[str | None, typer.Option("--bounce-domain", help="VERP bounce domain (MAIL FROM); "
-                                                      "default: [sending] bounce_domain")] = None,
-    nameserver: Annotated[str | None, typer.Option("--nameserver", help="Ask only this DNS server (IP or IP:PORT) "
-                                                   "instead of the system resolver")] = None,
+    selector: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--selector", "-s", help="DKIM selector to check (repeat); default: the selectors of the stored keys"
+        ),
+    ] = None,
+    relay_ip: Annotated[
+        str | None,
+        typer.Option(
+            "--relay-ip", help="Public IP address your relay sends from (checks SPF authorization and reverse DNS)"
+        ),
+    ] = None,
+    bounce_domain: Annotated[
+        str | None,
+        typer.Option("--bounce-domain", help="VERP bounce domain (MAIL FROM); default: [sending] bounce_domain"),
+    ] = None,
+    nameserver: Annotated[
+        str | None,
+        typer.Option("--nameserver", help="Ask only this DNS server (IP or IP:PORT) instead of the system resolver"),
+    ] = None,
     timeout: Annotated[float, typer.Option("--timeout", help="Seconds per DNS question")] = 5.0,
-    directory: Annotated[str | None, typer.Option("--dir", help="DKIM key directory (default: setting dkim.dir, "
-                                                  "./dkim)")] = None,
+    directory: Annotated[
+        str | None, typer.Option("--dir", help="DKIM key directory (default: setting dkim.dir, ./dkim)")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
 ) -> None:
     """Check MX, SPF (include chain, 10-lookup limit), DKIM, DMARC and alignment, reverse DNS and the bounce MX.
@@ -49,8 +62,14 @@ def check_command(
     settings = ctx_obj(ctx).settings
     if bounce_domain is None:
         bounce_domain = settings.sending.bounce_domain
-    report = check_domain(domain, dns=Dns(resolver), selectors=selector or (), relay_ip=relay_ip,
-                          bounce_domain=bounce_domain, keys_dir=directory or settings.dkim.dir)
+    report = check_domain(
+        domain,
+        dns=Dns(resolver),
+        selectors=selector or (),
+        relay_ip=relay_ip,
+        bounce_domain=bounce_domain,
+        keys_dir=directory or settings.dkim.dir,
+    )
     if as_json:
         print_json(report.as_dict())
     else:

@@ -6,13 +6,29 @@ from sendwell.errors import Hint, UserError
 
 # A service's field → the option (or argument) that gives it on the command line.
 FLAGS = {
-    "subject": "--subject", "from_addr": "--from", "reply_to": "--reply-to", "html": "--html", "text": "--text",
-    "include": "--segment", "exclude": "--exclude", "skip_verdicts": "--skip", "track": "--track",
-    "statuses": "--status", "reason": "--reason",
-    "imap": "--imap", "starttls": "--starttls", "ca_file": "--ca-file",
-    "domain": "--domain", "selector": "--selector", "bits": "--bits",
-    "name": "name", "username": "user name", "password": "password", "expires_days": "--expires-days",
-    "contact": "--contact", "to": "--to",
+    "subject": "--subject",
+    "from_addr": "--from",
+    "reply_to": "--reply-to",
+    "html": "--html",
+    "text": "--text",
+    "include": "--segment",
+    "exclude": "--exclude",
+    "skip_verdicts": "--skip",
+    "track": "--track",
+    "statuses": "--status",
+    "reason": "--reason",
+    "imap": "--imap",
+    "starttls": "--starttls",
+    "ca_file": "--ca-file",
+    "domain": "--domain",
+    "selector": "--selector",
+    "bits": "--bits",
+    "name": "name",
+    "username": "user name",
+    "password": "password",
+    "expires_days": "--expires-days",
+    "contact": "--contact",
+    "to": "--to",
 }
 
 # A hint → the command that does it; {target} is the name the error carries.

@@ -13,24 +13,35 @@ from sendwell.cli.common import console, ctx_obj, err_console, print_json, table
 from sendwell.errors import UserError
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output")]
-ContactOpt = Annotated[str | None, typer.Option("--contact", help="Whose fields fill the templates (default: the "
-                                                                    "first recipient of the audience)")]
+ContactOpt = Annotated[
+    str | None,
+    typer.Option("--contact", help="Whose fields fill the templates (default: the first recipient of the audience)"),
+]
 
 
 def _warn_unfilled(check: Any) -> None:
     for f in check.unfilled:
         fix = 'default("…", true)' if f.blank else 'default("…")'  # default(x) alone leaves an empty value empty
-        err_console.print(f"[yellow]warning:[/yellow] {{{{ {f.name} }}}} is blank for {f.unfilled} of "
-                          f"{check.recipients} recipient(s) ({f.missing} without it, {f.blank} empty); give a "
-                          f"default: {{{{ {f.name} | {fix} }}}}", highlight=False, soft_wrap=True)
+        err_console.print(
+            f"[yellow]warning:[/yellow] {{{{ {f.name} }}}} is blank for {f.unfilled} of "
+            f"{check.recipients} recipient(s) ({f.missing} without it, {f.blank} empty); give a "
+            f"default: {{{{ {f.name} | {fix} }}}}",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 def preview(
     ctx: typer.Context,
     campaign: str,
     contact: ContactOpt = None,
-    part: Annotated[str | None, typer.Option(help="Print only this part, as sent: text, html or eml (the whole "
-                                                  "message, DKIM-signed when a key covers the From domain)")] = None,
+    part: Annotated[
+        str | None,
+        typer.Option(
+            help="Print only this part, as sent: text, html or eml (the whole "
+            "message, DKIM-signed when a key covers the From domain)"
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """The message exactly as one recipient gets it (built by the send engine), and blank merge fields."""
@@ -57,8 +68,9 @@ def preview(
     console.print(f"To: {shown.recipient}{note}", highlight=False, markup=False)
     console.print(f"Subject: {shown.subject}", highlight=False, markup=False)
     body = shown.text if shown.text is not None else shown.html
-    console.print(f"[dim]--- {'text' if shown.text is not None else 'html'} part "
-                  f"(--part text|html|eml for the others) ---[/dim]")
+    console.print(
+        f"[dim]--- {'text' if shown.text is not None else 'html'} part (--part text|html|eml for the others) ---[/dim]"
+    )
     console.print(body or "", highlight=False, markup=False, soft_wrap=True)
     _warn_unfilled(check)
 
@@ -74,8 +86,11 @@ def check(ctx: typer.Context, campaign: str, as_json: JsonOpt = False) -> None:
     if not result.fields:
         console.print(f"no merge fields: every one of the {result.recipients} recipients gets the same text")
         return
-    table([_row(f) for f in result.fields],
-          ["name", "cover", "missing", "blank", "unfilled"], title=f"{result.recipients} recipients")
+    table(
+        [_row(f) for f in result.fields],
+        ["name", "cover", "missing", "blank", "unfilled"],
+        title=f"{result.recipients} recipients",
+    )
     _warn_unfilled(result)
     if not result.unfilled:
         console.print("every merge field is filled (or given a default) for every recipient")

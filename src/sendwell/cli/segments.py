@@ -30,11 +30,15 @@ def _import(ctx: typer.Context, name: str, path: str, as_json: bool) -> None:
 
 
 @app.command()
-def create(ctx: typer.Context, name: str,
-           import_: Annotated[str | None, typer.Option("--import", help="Fill from a file or - (stdin)")] = None,
-           from_campaign: Annotated[str | None, typer.Option(help="Take the recipients of this campaign…")] = None,
-           status: Annotated[str, typer.Option(help="…in these statuses (comma-separated)")] = "error",
-           description: str = "", as_json: JsonOpt = False) -> None:
+def create(
+    ctx: typer.Context,
+    name: str,
+    import_: Annotated[str | None, typer.Option("--import", help="Fill from a file or - (stdin)")] = None,
+    from_campaign: Annotated[str | None, typer.Option(help="Take the recipients of this campaign…")] = None,
+    status: Annotated[str, typer.Option(help="…in these statuses (comma-separated)")] = "error",
+    description: str = "",
+    as_json: JsonOpt = False,
+) -> None:
     """Create a segment, empty, from a file, or from a campaign's results (--from-campaign C --status error)."""
     from sendwell import campaigns, segments
 
@@ -58,8 +62,12 @@ def create(ctx: typer.Context, name: str,
 
 
 @app.command("import")
-def import_(ctx: typer.Context, name: str, path: Annotated[str, typer.Argument(help="File or - for stdin")],
-            as_json: JsonOpt = False) -> None:
+def import_(
+    ctx: typer.Context,
+    name: str,
+    path: Annotated[str, typer.Argument(help="File or - for stdin")],
+    as_json: JsonOpt = False,
+) -> None:
     """Add every address of a CSV or pasted list to a segment."""
     _import(ctx, name, path, as_json)
 
@@ -105,8 +113,11 @@ def show(ctx: typer.Context, name: str, limit: int = 20, offset: int = 0, as_jso
 
 
 @app.command()
-def export(ctx: typer.Context, name: str,
-           output: Annotated[str, typer.Option("-o", "--output", help="File (default stdout)")] = "-") -> None:
+def export(
+    ctx: typer.Context,
+    name: str,
+    output: Annotated[str, typer.Option("-o", "--output", help="File (default stdout)")] = "-",
+) -> None:
     """Export a segment's members as CSV."""
     from sendwell import exports
 

@@ -30,27 +30,40 @@ def _fmt_time(value: Any) -> str:
 
 def _show_stats(data: dict[str, Any]) -> None:
     s = data["by_status"]
-    console.print(f"[bold]{data['name']}[/bold] (id {data['id']}): {data['state']}, {data['recipients']} recipients",
-                  highlight=False)
+    console.print(
+        f"[bold]{data['name']}[/bold] (id {data['id']}): {data['state']}, {data['recipients']} recipients",
+        highlight=False,
+    )
     console.print("  " + "  ".join(f"{k} {s[k]}" for k in s if s[k] or k in ("sent", "error")), highlight=False)
-    console.print(f"  address-error rate {data['error_rate']:.1%} ({data['address_errors']} bad addresses)",
-                  highlight=False)
+    console.print(
+        f"  address-error rate {data['error_rate']:.1%} ({data['address_errors']} bad addresses)", highlight=False
+    )
     for e in data["top_errors"]:
         code = f"{e['smtp_code'] or ''} {e['enhanced_code'] or ''}".strip()
-        console.print(f"    {e['count']:>6} × {e['reason'] or '-'} {code}: {e['example'] or ''}"[:160],
-                      highlight=False, markup=False)
+        console.print(
+            f"    {e['count']:>6} × {e['reason'] or '-'} {code}: {e['example'] or ''}"[:160],
+            highlight=False,
+            markup=False,
+        )
     if data["top_other"]:
         console.print("  not delivered, not the address's fault:")
         for e in data["top_other"]:
             code = f"{e['smtp_code'] or ''} {e['enhanced_code'] or ''}".strip()
-            console.print(f"    {e['count']:>6} × {e['status']}/{e['kind']} {e['reason'] or '-'} {code}: "
-                          f"{e['example'] or ''}"[:160],
-                          highlight=False, markup=False)
+            console.print(
+                f"    {e['count']:>6} × {e['status']}/{e['kind']} {e['reason'] or '-'} {code}: {e['example'] or ''}"[
+                    :160
+                ],
+                highlight=False,
+                markup=False,
+            )
     sp = data["server_problems"]
     if sp["last"] or sp["deferred"] or sp["failed"]:
-        console.print(f"  [bold yellow]server problems[/bold yellow] (not counted as address errors): "
-                      f"{sp['deferred']} deferred, {sp['failed']} failed; last at {_fmt_time(sp['at'])}: "
-                      f"{sp['last'] or '-'}", highlight=False)
+        console.print(
+            f"  [bold yellow]server problems[/bold yellow] (not counted as address errors): "
+            f"{sp['deferred']} deferred, {sp['failed']} failed; last at {_fmt_time(sp['at'])}: "
+            f"{sp['last'] or '-'}",
+            highlight=False,
+        )
     if s.get("deferred"):
         console.print(f"  next retry: {_fmt_time(data['next_retry_at'])}", highlight=False)
 
@@ -58,12 +71,16 @@ def _show_stats(data: dict[str, Any]) -> None:
 def send(
     ctx: typer.Context,
     campaign: str,
-    background: Annotated[bool, typer.Option("--background", help="Hand the campaign to a worker process and "
-                                                                   "return at once")] = False,
-    connections: Annotated[int | None, typer.Option(help="Concurrent SMTP connections ([smtp] connections)")]
-    = None,
-    processes: Annotated[int, typer.Option(help="Sending processes sharing the connections (one core each: "
-                                                "past ~2,500 msg/s one process is CPU-bound)")] = 1,
+    background: Annotated[
+        bool, typer.Option("--background", help="Hand the campaign to a worker process and return at once")
+    ] = False,
+    connections: Annotated[int | None, typer.Option(help="Concurrent SMTP connections ([smtp] connections)")] = None,
+    processes: Annotated[
+        int,
+        typer.Option(
+            help="Sending processes sharing the connections (one core each: past ~2,500 msg/s one process is CPU-bound)"
+        ),
+    ] = 1,
     as_json: JsonOpt = False,
 ) -> None:
     """Send a campaign (a draft is started); returns when every recipient is final or waits for a later retry."""
@@ -93,44 +110,61 @@ def send(
         if as_json:
             print_json({"id": c["id"], "worker_pid": pid, "log": log})
         else:
-            console.print(f"sending in the background (worker pid {pid}, log {log}); "
-                          f"see `sendwell campaigns stats {c['name']}`", highlight=False)
+            console.print(
+                f"sending in the background (worker pid {pid}, log {log}); see `sendwell campaigns stats {c['name']}`",
+                highlight=False,
+            )
         return
     before = campaign_stats(obj.engine, c["id"])
     todo = before["by_status"]["queued"] + before["by_status"]["deferred"]
-    shares = [settings.smtp.connections // processes + (k < settings.smtp.connections % processes)
-              for k in range(processes)]
-    helpers = [_spawn_worker(replace(settings, smtp=replace(settings.smtp, connections=n)), c["id"], foreground=True)
-               for n in shares[1:]]
+    shares = [
+        settings.smtp.connections // processes + (k < settings.smtp.connections % processes) for k in range(processes)
+    ]
+    helpers = [
+        _spawn_worker(replace(settings, smtp=replace(settings.smtp, connections=n)), c["id"], foreground=True)
+        for n in shares[1:]
+    ]
     mine = replace(settings, smtp=replace(settings.smtp, connections=shares[0]))
     report = None
     try:
-        report = _run_with_progress(obj.engine, mine, c["id"], todo, quiet=as_json, runner=engine.send,
-                                    shared=bool(helpers))
+        report = _run_with_progress(
+            obj.engine, mine, c["id"], todo, quiet=as_json, runner=engine.send, shared=bool(helpers)
+        )
     finally:  # stopped early (a signal, the breaker, an error): the helpers stop too
         _join(helpers, stop=report is None or report.stopped not in ("done", "idle"))
     data = campaign_stats(obj.engine, c["id"])
     if as_json:
-        print_json({"stopped": report.stopped, "message": report.message, "warnings": report.warnings,
-                    "this_run": report.counts, "stats": data})
+        print_json(
+            {
+                "stopped": report.stopped,
+                "message": report.message,
+                "warnings": report.warnings,
+                "this_run": report.counts,
+                "stats": data,
+            }
+        )
     else:
         _show_stats(data)
         for w in report.warnings:
             err_console.print(f"[yellow]warning:[/yellow] {w}", highlight=False)
         if report.message:
             colour = "red" if report.stopped in ("breaker", "error") else "yellow"
-            err_console.print(f"[{colour}]{report.stopped}:[/{colour}] {report.message}{next_step(report.stopped)}",
-                              highlight=False)
+            err_console.print(
+                f"[{colour}]{report.stopped}:[/{colour}] {report.message}{next_step(report.stopped)}", highlight=False
+            )
         elif report.stopped == "idle" and data["by_status"]["deferred"]:
-            console.print(f"{data['by_status']['deferred']} deferred recipient(s) wait for a later retry (next at "
-                          f"{_fmt_time(data['next_retry_at'])}): keep `sendwell worker` running, or send again then",
-                          highlight=False)
+            console.print(
+                f"{data['by_status']['deferred']} deferred recipient(s) wait for a later retry (next at "
+                f"{_fmt_time(data['next_retry_at'])}): keep `sendwell worker` running, or send again then",
+                highlight=False,
+            )
     if report.stopped in ("breaker", "error"):
         raise typer.Exit(3)
 
 
-def _run_with_progress(engine: Any, settings: Any, cid: int, total: int, *, quiet: bool, runner: Any,
-                       shared: bool = False) -> Any:
+def _run_with_progress(
+    engine: Any, settings: Any, cid: int, total: int, *, quiet: bool, runner: Any, shared: bool = False
+) -> Any:
     """Run the sender with a progress bar; `shared`: other processes send too, so the bar counts the
     campaign's rows in the database (at most twice a second) instead of this process's outcomes."""
     if quiet or not sys.stderr.isatty():
@@ -141,14 +175,22 @@ def _run_with_progress(engine: Any, settings: Any, cid: int, total: int, *, quie
 
     from sendwell.stats import campaign_stats
 
-    with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
-                  TimeRemainingColumn(), console=err_console, transient=True) as progress:
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err_console,
+        transient=True,
+    ) as progress:
         task = progress.add_task("sending", total=total or None)
 
         def show(c: dict[str, int]) -> None:
             done = c["sent"] + c["error"] + c["failed"] + c["skipped"]
-            progress.update(task, completed=done, description=f"sent {c['sent']} error {c['error']} "
-                                                              f"deferred {c['deferred']}")
+            progress.update(
+                task, completed=done, description=f"sent {c['sent']} error {c['error']} deferred {c['deferred']}"
+            )
+
         if not shared:
             return runner(engine, settings, [cid], on_progress=lambda report: show(report.counts))
         # Other processes send too: count the campaign's rows, in a thread of its own, since a count over
@@ -160,6 +202,7 @@ def _run_with_progress(engine: Any, settings: Any, cid: int, total: int, *, quie
             while not done.wait(1.0):
                 now = campaign_stats(engine, cid)["by_status"]
                 show({k: now.get(k, 0) - (0 if k == "deferred" else start.get(k, 0)) for k in now})
+
         watcher = threading.Thread(target=poll, name="progress", daemon=True)
         watcher.start()
         try:
@@ -183,8 +226,9 @@ def _spawn_worker(settings: Any, cid: int, *, foreground: bool = False) -> Any:
     args = [sys.executable, "-m", "sendwell.cli", "worker", "--campaign", str(cid), "--until-done"]
     if foreground:  # its log goes to a file we read at the end: a pipe nobody reads would block it
         log_file = tempfile.TemporaryFile("w+")  # noqa: SIM115 - closed by _join once the process ends
-        proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=log_file, stdin=subprocess.DEVNULL, env=env,
-                                text=True)
+        proc = subprocess.Popen(
+            args, stdout=subprocess.DEVNULL, stderr=log_file, stdin=subprocess.DEVNULL, env=env, text=True
+        )
         proc.log_file = log_file  # type: ignore[attr-defined]
         return proc
     fd, log = tempfile.mkstemp(prefix=f"sendwell-campaign-{cid}-", suffix=".log")
@@ -219,8 +263,11 @@ def _join(helpers: list[Any], *, stop: bool = False) -> None:
         proc.log_file.close()
         asked = stop and proc.returncode == -signal.SIGTERM  # we stopped it: not worth a warning
         if proc.returncode not in (0, None) and not asked:
-            err_console.print(f"[yellow]warning:[/yellow] a sending process ended with exit code {proc.returncode}: "
-                              + " | ".join(tail), highlight=False)
+            err_console.print(
+                f"[yellow]warning:[/yellow] a sending process ended with exit code {proc.returncode}: "
+                + " | ".join(tail),
+                highlight=False,
+            )
 
 
 def pause(ctx: typer.Context, campaign: str) -> None:
@@ -236,8 +283,11 @@ def resume(ctx: typer.Context, campaign: str) -> None:
     from sendwell.sending import control
 
     control.resume(ctx_obj(ctx).engine, campaign)
-    console.print(f"campaign {campaign!r} is sending again: `sendwell campaigns send {campaign}` or a running "
-                  "`sendwell worker` delivers it", highlight=False)
+    console.print(
+        f"campaign {campaign!r} is sending again: `sendwell campaigns send {campaign}` or a running "
+        "`sendwell worker` delivers it",
+        highlight=False,
+    )
 
 
 def cancel(ctx: typer.Context, campaign: str) -> None:
@@ -279,8 +329,9 @@ def resend(
     else:
         _show_stats(data)
         if report.message:
-            err_console.print(f"[yellow]{report.stopped}:[/yellow] {report.message}{next_step(report.stopped)}",
-                              highlight=False)
+            err_console.print(
+                f"[yellow]{report.stopped}:[/yellow] {report.message}{next_step(report.stopped)}", highlight=False
+            )
 
 
 def stats(ctx: typer.Context, campaign: str, as_json: JsonOpt = False) -> None:
@@ -327,8 +378,9 @@ def recipients(
 def limit(
     ctx: typer.Context,
     as_json: JsonOpt = False,
-    resume: Annotated[bool, typer.Option("--resume", help="Resume sending after the circuit breaker paused it")]
-    = False,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Resume sending after the circuit breaker paused it")
+    ] = False,
 ) -> None:
     """Today's daily limit, used, remaining, error rate, the circuit breaker and the history."""
     from sendwell.sending.usage import limit_report, resume_breaker
@@ -345,11 +397,17 @@ def limit(
         print_json(data)
         return
     t = data["today"]
-    console.print(f"today {t['day']} ({data['window']}): limit {t['limit']}, used {t['used']}, remaining "
-                  f"{t['remaining']}, address-error rate {t['error_rate']:.1%}", highlight=False)
+    console.print(
+        f"today {t['day']} ({data['window']}): limit {t['limit']}, used {t['used']}, remaining "
+        f"{t['remaining']}, address-error rate {t['error_rate']:.1%}",
+        highlight=False,
+    )
     if data["breaker"]:
-        console.print(f"[bold red]sending paused by the circuit breaker[/bold red] since {data['breaker']['at']}: "
-                      f"{data['breaker']['reason']}{next_step('breaker')}", highlight=False)
+        console.print(
+            f"[bold red]sending paused by the circuit breaker[/bold red] since {data['breaker']['at']}: "
+            f"{data['breaker']['reason']}{next_step('breaker')}",
+            highlight=False,
+        )
     console.print(f"policy: {data['policy']}", highlight=False)
     from sendwell.cli.common import table
 
@@ -380,8 +438,9 @@ def worker(
             last["n"] = n
             logging.info("progress %s", report.counts)
 
-    report = Sender(obj.engine, obj.settings, campaign_ids=ids or None, forever=not until_done,
-                    on_progress=progress).run()
+    report = Sender(
+        obj.engine, obj.settings, campaign_ids=ids or None, forever=not until_done, on_progress=progress
+    ).run()
     logging.info("stopped (%s) %s %s", report.stopped, report.counts, report.message)
     if report.stopped in ("breaker", "error"):  # as `campaigns send`: whoever started us should know
         raise typer.Exit(3)

@@ -13,7 +13,7 @@ COLUMNS = ["address", "verdict", "reasons", "suggestion", "detail"]
 PROGRESS_EVERY = 1 << 16  # bytes between progress-bar updates: cheap enough for millions of lines
 
 
-def _lines(stream: IO[bytes], name: str, on_read=None) -> Iterator[str]:  # noqa: ANN001
+def _lines(stream: IO[bytes], name: str, on_read=None) -> Iterator[str]:
     """Each line as given, less its line ending (spaces are part of the address and are kept)."""
     from sendwell.errors import UserError
 
@@ -34,10 +34,14 @@ def _lines(stream: IO[bytes], name: str, on_read=None) -> Iterator[str]:  # noqa
             raise UserError(f"{name}, line {number}: not UTF-8 text") from None
 
 
-def _row(result) -> dict:  # noqa: ANN001
-    return {"address": result.address, "verdict": result.verdict.value,
-            "reasons": ",".join(r.value for r in result.reasons), "suggestion": result.suggestion,
-            "detail": result.detail}
+def _row(result) -> dict:
+    return {
+        "address": result.address,
+        "verdict": result.verdict.value,
+        "reasons": ",".join(r.value for r in result.reasons),
+        "suggestion": result.suggestion,
+        "detail": result.detail,
+    }
 
 
 def _parse_server(spec: str | None) -> tuple[list[str] | None, int]:
@@ -59,15 +63,22 @@ def verify(
     as_jsonl: Annotated[bool, typer.Option("--jsonl", help="One JSON object per line, in input order")] = False,
     as_csv: Annotated[bool, typer.Option("--csv", help="CSV with a header")] = False,
     offline: Annotated[bool, typer.Option("--offline", help="No DNS: syntax, disposable, role and typo only")] = False,
-    probe: Annotated[bool | None, typer.Option("--probe/--no-probe", help="Ask the MX with RCPT TO (default: "
-                                                "setting verify.smtp_probe)")] = None,
+    probe: Annotated[
+        bool | None,
+        typer.Option("--probe/--no-probe", help="Ask the MX with RCPT TO (default: setting verify.smtp_probe)"),
+    ] = None,
     dns_server: Annotated[str | None, typer.Option(help="Resolver HOST[:PORT] (default: the system's)")] = None,
     dns_timeout: Annotated[float | None, typer.Option(help="Seconds per domain (setting verify.dns_timeout)")] = None,
     probe_port: Annotated[int, typer.Option(help="MX port for the probe")] = 25,
     probe_from: Annotated[str, typer.Option(help="MAIL FROM of the probe (default: the null sender <>)")] = "",
-    disposable_file: Annotated[str | None, typer.Option(help="Override file: `domain` adds, `!domain` "
-                                                        "removes (default: setting verify.disposable_file, else "
-                                                        "./disposable_domains.txt)")] = None,
+    disposable_file: Annotated[
+        str | None,
+        typer.Option(
+            help="Override file: `domain` adds, `!domain` "
+            "removes (default: setting verify.disposable_file, else "
+            "./disposable_domains.txt)"
+        ),
+    ] = None,
 ) -> None:
     """Check addresses: verdict (valid, risky, invalid, unknown), reasons and a suggested fix."""
     from sendwell.cli.common import byte_progress, ctx_obj, open_input
@@ -87,13 +98,15 @@ def verify(
                 return
             results = list(map(checker.check, lines))
         else:
-            results = _online(list(lines), settings, probe, dns_server, dns_timeout, probe_port, probe_from,
-                              disposable_file)
+            results = _online(
+                list(lines), settings, probe, dns_server, dns_timeout, probe_port, probe_from, disposable_file
+            )
     _show(results, as_json, as_jsonl, as_csv)
 
 
-def _online(texts: list[str], settings, probe, dns_server, dns_timeout, probe_port, probe_from,  # noqa: ANN001
-            disposable_file) -> list:  # noqa: ANN001
+def _online(
+    texts: list[str], settings, probe, dns_server, dns_timeout, probe_port, probe_from, disposable_file
+) -> list:
     from dataclasses import replace
 
     from sendwell.cli.common import err_console
@@ -102,15 +115,27 @@ def _online(texts: list[str], settings, probe, dns_server, dns_timeout, probe_po
     nameservers, port = _parse_server(dns_server)
     if dns_timeout is not None:
         settings = replace(settings, verify=replace(settings.verify, dns_timeout=dns_timeout))
-    options = VerifyOptions.from_settings(settings, nameservers=nameservers, dns_port=port,
-                                          probe=probe, probe_port=probe_port, probe_from=probe_from,
-                                          disposable_overrides=disposable_file)
+    options = VerifyOptions.from_settings(
+        settings,
+        nameservers=nameservers,
+        dns_port=port,
+        probe=probe,
+        probe_port=probe_port,
+        probe_from=probe_from,
+        disposable_overrides=disposable_file,
+    )
     if len(texts) < 2000 or not err_console.is_terminal:
         return verify_texts(texts, options)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-    with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
-                  TimeRemainingColumn(), console=err_console, transient=True) as bar:
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err_console,
+        transient=True,
+    ) as bar:
         task = bar.add_task("checking domains", total=None)
 
         def progress(done: int, total: int) -> None:
@@ -121,11 +146,13 @@ def _online(texts: list[str], settings, probe, dns_server, dns_timeout, probe_po
 
 # Result.as_dict() of a plain valid address, as text: encoding a dict per line would cost more than
 # checking the address. tests/verify/test_cli_verify.py compares the two.
-VALID_LINE = ('{"address": %s, "valid": true, "verdict": "valid", "reasons": [], "suggestion": null, '
-              '"normalized": %s, "detail": ""}')
+VALID_LINE = (
+    '{"address": %s, "valid": true, "verdict": "valid", "reasons": [], "suggestion": null, '
+    '"normalized": %s, "detail": ""}'
+)
 
 
-def _write_jsonl(results) -> None:  # noqa: ANN001
+def _write_jsonl(results) -> None:
     import json
     from json.encoder import encode_basestring
 
@@ -190,5 +217,7 @@ def contacts_verify(
         print_json(summary)
     else:
         counts = ", ".join(f"{n} {v}" for v, n in sorted(summary["verdicts"].items())) or "nothing to check"
-        console.print(f"{summary['checked']} checked ({summary['skipped_recent']} checked recently, skipped): "
-                      f"{counts}", highlight=False)
+        console.print(
+            f"{summary['checked']} checked ({summary['skipped_recent']} checked recently, skipped): {counts}",
+            highlight=False,
+        )

@@ -18,11 +18,17 @@ def serve(
     ctx: typer.Context,
     host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on")] = 8025,
-    max_upload_mb: Annotated[int, typer.Option(help="Largest accepted upload, in MB",
-                                               envvar="SENDWELL_WEB_MAX_UPLOAD_MB")] = 50,
-    worker: Annotated[bool, typer.Option("--worker/--no-worker", help="Also run the sending worker in this "
-                                         "process (with PostgreSQL, workers may run elsewhere: `sendwell worker`)")]
-    = True,
+    max_upload_mb: Annotated[
+        int, typer.Option(help="Largest accepted upload, in MB", envvar="SENDWELL_WEB_MAX_UPLOAD_MB")
+    ] = 50,
+    worker: Annotated[
+        bool,
+        typer.Option(
+            "--worker/--no-worker",
+            help="Also run the sending worker in this "
+            "process (with PostgreSQL, workers may run elsewhere: `sendwell worker`)",
+        ),
+    ] = True,
 ) -> None:
     """Run the HTTP API (/api/v1, spec at /openapi.json), the web UI and, by default, a sending worker."""
     from sendwell.auth import list_users
@@ -82,10 +88,14 @@ def _start_worker(engine: Any, settings: Any) -> None:
 
 
 @tokens_app.command("create")
-def tokens_create(ctx: typer.Context, name: str, as_json: JsonOpt = False,
-                  expires_days: Annotated[float | None, typer.Option(
-                      "--expires-days", help="Refuse the token this many days from now (default: never)")] = None,
-                  ) -> None:
+def tokens_create(
+    ctx: typer.Context,
+    name: str,
+    as_json: JsonOpt = False,
+    expires_days: Annotated[
+        float | None, typer.Option("--expires-days", help="Refuse the token this many days from now (default: never)")
+    ] = None,
+) -> None:
     """Make an API token; it is printed once and only its hash is kept."""
     from sendwell.auth import create_token, list_tokens
 
@@ -168,10 +178,17 @@ def users_list(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     rows = []
     for user in list_users(obj.engine):
         lock = locks.get(user["username"].lower())
-        rows.append({**user, "sessions": live.get(user["username"], 0),
-                     "failed_logins": lock.failures if lock else 0, "locked_until": lock.until if lock else None})
-    print_json(rows) if as_json else table(rows, ["id", "username", "created_at", "sessions", "failed_logins",
-                                                  "locked_until"])
+        rows.append(
+            {
+                **user,
+                "sessions": live.get(user["username"], 0),
+                "failed_logins": lock.failures if lock else 0,
+                "locked_until": lock.until if lock else None,
+            }
+        )
+    print_json(rows) if as_json else table(
+        rows, ["id", "username", "created_at", "sessions", "failed_logins", "locked_until"]
+    )
 
 
 @users_app.command("revoke-sessions")

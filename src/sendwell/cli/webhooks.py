@@ -8,14 +8,14 @@ import typer
 
 from sendwell.cli.common import console, ctx_obj, print_json, table
 
-app = typer.Typer(help="Provider webhooks (SendGrid, Mailgun, Postmark, SES) at /webhooks/<provider>.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Provider webhooks (SendGrid, Mailgun, Postmark, SES) at /webhooks/<provider>.", no_args_is_help=True
+)
 
 
 @app.command("status")
 def status_command(
-    ctx: typer.Context,
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output")] = False,
+    ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output")] = False
 ) -> None:
     """Each provider: on (its [webhook] key is set) or off (every request refused), and its counts: events
     recorded, events ignored (an address sendwell never mailed), replays refused."""
@@ -33,5 +33,6 @@ def status_command(
         r["last"] = r["last_at"].strftime("%Y-%m-%d %H:%M") if r["last_at"] else ""
     table(rows, ["provider", "state", "setting", "events", "ignored", "replays", "last"])
     if not any(r["on"] for r in rows):
-        console.print("no webhook is on: every request to /webhooks/* is refused (see docs/bounce-ingestion.md)",
-                      highlight=False)
+        console.print(
+            "no webhook is on: every request to /webhooks/* is refused (see docs/bounce-ingestion.md)", highlight=False
+        )

@@ -23,11 +23,19 @@ ANALYZE_AFTER = 10_000  # rows changed by one import before the planner's statis
 
 def create_stage(conn: Connection) -> None:
     if conn.dialect.name == "postgresql":
-        conn.execute(text(f"CREATE TEMP TABLE IF NOT EXISTS {STAGE} (line bigint, email text, display text, "
-                          "domain text, fields text) ON COMMIT DELETE ROWS"))
+        conn.execute(
+            text(
+                f"CREATE TEMP TABLE IF NOT EXISTS {STAGE} (line bigint, email text, display text, "
+                "domain text, fields text) ON COMMIT DELETE ROWS"
+            )
+        )
     else:
-        conn.execute(text(f"CREATE TEMP TABLE IF NOT EXISTS {STAGE} (line INTEGER, email TEXT, display TEXT, "
-                          "domain TEXT, fields TEXT)"))
+        conn.execute(
+            text(
+                f"CREATE TEMP TABLE IF NOT EXISTS {STAGE} (line INTEGER, email TEXT, display TEXT, "
+                "domain TEXT, fields TEXT)"
+            )
+        )
     conn.execute(text(f"DELETE FROM {STAGE}"))
 
 
@@ -75,10 +83,17 @@ def refresh_stale_statistics(conn: Connection, *tables: str) -> None:
     when it is off or has not come round yet) before a big statement is planned on them. PostgreSQL only."""
     if conn.dialect.name != "postgresql":
         return
-    stale = conn.execute(text(
-        "SELECT relname FROM pg_stat_user_tables WHERE schemaname = current_schema() AND relname IN :tables "
-        "AND n_mod_since_analyze > 0.1 * n_live_tup + 1000").bindparams(bindparam("tables", expanding=True)),
-        {"tables": list(tables)}).scalars().all()
+    stale = (
+        conn.execute(
+            text(
+                "SELECT relname FROM pg_stat_user_tables WHERE schemaname = current_schema() AND relname IN :tables "
+                "AND n_mod_since_analyze > 0.1 * n_live_tup + 1000"
+            ).bindparams(bindparam("tables", expanding=True)),
+            {"tables": list(tables)},
+        )
+        .scalars()
+        .all()
+    )
     if stale:
         analyze(conn, *stale)
 
@@ -123,8 +138,7 @@ class Overlapped:
     def __enter__(self) -> Overlapped:
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
         try:
             if kind is None:
                 self.wait()

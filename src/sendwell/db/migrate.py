@@ -75,8 +75,10 @@ def _run(engine: Engine, step: Callable[[Config], None]) -> None:
                 step(cfg)
                 if sqlite and (new := _broken_references(conn) - before):
                     tables = sorted({row[0] for row in new})
-                    raise UserError(f"the database migration would leave {len(new)} broken reference(s) in "
-                                    f"{', '.join(tables)} (first: {sorted(new)[0]}); nothing was changed")
+                    raise UserError(
+                        f"the database migration would leave {len(new)} broken reference(s) in "
+                        f"{', '.join(tables)} (first: {sorted(new)[0]}); nothing was changed"
+                    )
         finally:
             if sqlite:
                 raw.execute("PRAGMA foreign_keys=ON")

@@ -51,8 +51,13 @@ contacts = Table(
     Column("verified_at", Stamp),
     # only verified contacts: an audience finds whether any contact has a verdict it skips with one seek,
     # and if so skips them by searching this index (covering) instead of reading each candidate's contact
-    Index("ix_contacts_verdict", "verdict", "email", sqlite_where=text("verdict IS NOT NULL"),
-          postgresql_where=text("verdict IS NOT NULL")),
+    Index(
+        "ix_contacts_verdict",
+        "verdict",
+        "email",
+        sqlite_where=text("verdict IS NOT NULL"),
+        postgresql_where=text("verdict IS NOT NULL"),
+    ),
 )
 
 blacklist = Table(
@@ -174,8 +179,12 @@ recipients = Table(
     UniqueConstraint("email", "campaign_id", name="uq_recipients_email_campaign"),
     Index("ix_recipients_claim", "campaign_id", "status", "next_attempt_at"),
     # partial: rows get a Message-ID only when sent, so resolving an audience pays nothing for it
-    Index("ix_recipients_message_id", "message_id", sqlite_where=text("message_id IS NOT NULL"),
-          postgresql_where=text("message_id IS NOT NULL")),
+    Index(
+        "ix_recipients_message_id",
+        "message_id",
+        sqlite_where=text("message_id IS NOT NULL"),
+        postgresql_where=text("message_id IS NOT NULL"),
+    ),
 )
 
 # How a recipient was spelled in its list (`display` is NULL when that is the address itself).

@@ -45,8 +45,10 @@ def open_store(engine: Engine, settings: Settings) -> SqlSendStore:
 
 
 def unreachable(err: DBAPIError) -> str:
-    return (f"the database is unreachable ({str(err.orig or err).splitlines()[0]}); the recipients in hand "
-            "are left to their leases, and the next run (or another worker) takes them")
+    return (
+        f"the database is unreachable ({str(err.orig or err).splitlines()[0]}); the recipients in hand "
+        "are left to their leases, and the next run (or another worker) takes them"
+    )
 
 
 class SqlSendStore:
@@ -107,8 +109,9 @@ class SqlSendStore:
                 stopping = self._stopped is not None and self._stopped.is_set()
                 if stopping or now >= self._outage_since + self.settings.database.reconnect_seconds:
                     raise StoreUnavailable(unreachable(err)) from err
-                log.warning("database connection lost (%s); trying again in %.1f s",
-                            str(err.orig or err).splitlines()[0], delay)
+                log.warning(
+                    "database connection lost (%s); trying again in %.1f s", str(err.orig or err).splitlines()[0], delay
+                )
                 await self._nap(delay)  # a stop request ends the wait
                 delay = min(delay * 2, 5.0)
 
@@ -122,12 +125,24 @@ class SqlSendStore:
     async def error_window(self) -> list[bool]:
         return await self._tx(usage.last_error_window, self.settings.limit)
 
-    async def check(self, campaign_ids: Sequence[int] | None, now: datetime, *,
-                    complaints_since: datetime | None = None, relay_day: str | None = None) -> Check:
+    async def check(
+        self,
+        campaign_ids: Sequence[int] | None,
+        now: datetime,
+        *,
+        complaints_since: datetime | None = None,
+        relay_day: str | None = None,
+    ) -> Check:
         return await self._tx(self._check, campaign_ids, now, complaints_since, relay_day)
 
-    def _check(self, conn: Connection, campaign_ids: Sequence[int] | None, now: datetime,
-               complaints_since: datetime | None, relay_day: str | None) -> Check:
+    def _check(
+        self,
+        conn: Connection,
+        campaign_ids: Sequence[int] | None,
+        now: datetime,
+        complaints_since: datetime | None,
+        relay_day: str | None,
+    ) -> Check:
         lim = self.settings.limit
         tripped = usage.breaker(conn)
         _, stats = usage.today(conn, lim, now)
@@ -137,28 +152,38 @@ class SqlSendStore:
             since = max(complaints_since, resumed or complaints_since)
             complaints = (usage.complaints_since(conn, since), usage.sent_since(conn, lim, since))
         relays = usage.relays_on(conn, relay_day) if relay_day is not None else {}
-        return Check(queue.sending_campaigns(conn, campaign_ids), tripped["reason"] if tripped else None,
-                     stats.limit, usage.used(conn, lim, now), complaints, relays)
+        return Check(
+            queue.sending_campaigns(conn, campaign_ids),
+            tripped["reason"] if tripped else None,
+            stats.limit,
+            usage.used(conn, lim, now),
+            complaints,
+            relays,
+        )
 
     async def campaign(self, campaign_id: int) -> CampaignContent:
         return await self._tx(self._campaign, campaign_id)
 
     def _campaign(self, conn: Connection, cid: int) -> CampaignContent:
         row = conn.execute(select(campaigns).where(campaigns.c.id == cid)).one()
-        return CampaignContent(row.id, row.subject, row.from_addr, row.html, row.text, row.reply_to,
-                               tuple(row.track or ()))
+        return CampaignContent(
+            row.id, row.subject, row.from_addr, row.html, row.text, row.reply_to, tuple(row.track or ())
+        )
 
-    async def claim(self, campaign_ids: Sequence[int], owner: str, n: int, lease_seconds: float,
-                    now: datetime) -> tuple[list[Job], int]:
+    async def claim(
+        self, campaign_ids: Sequence[int], owner: str, n: int, lease_seconds: float, now: datetime
+    ) -> tuple[list[Job], int]:
         return await self._tx(self._claim, campaign_ids, owner, n, lease_seconds, now)
 
-    def _claim(self, conn: Connection, campaign_ids: Sequence[int], owner: str, n: int, lease_seconds: float,
-               now: datetime) -> tuple[list[Job], int]:
+    def _claim(
+        self, conn: Connection, campaign_ids: Sequence[int], owner: str, n: int, lease_seconds: float, now: datetime
+    ) -> tuple[list[Job], int]:
         jobs: list[Job] = []
         skipped = 0
         for cid in campaign_ids:
-            got, banned = queue.claim(conn, campaign_id=cid, owner=owner, limit=n - len(jobs),
-                                      lease_seconds=lease_seconds, now=now)
+            got, banned = queue.claim(
+                conn, campaign_id=cid, owner=owner, limit=n - len(jobs), lease_seconds=lease_seconds, now=now
+            )
             skipped += banned
             jobs += got
             if len(jobs) >= n:
@@ -168,8 +193,7 @@ class SqlSendStore:
     async def record(self, outcomes: Sequence[Outcome], now: datetime, server_problem: str | None) -> None:
         await self._tx(self._record, outcomes, now, server_problem)
 
-    def _record(self, conn: Connection, outcomes: Sequence[Outcome], now: datetime,
-                server_problem: str | None) -> None:
+    def _record(self, conn: Connection, outcomes: Sequence[Outcome], now: datetime, server_problem: str | None) -> None:
         self.recording(conn)
         results = [o.result for o in outcomes]
         queue.record(conn, results, now)
@@ -177,14 +201,36 @@ class SqlSendStore:
         bad = sum(1 for r in results if r.status is RecipientStatus.ERROR and r.kind is FailureKind.RECIPIENT)
         usage.add(conn, self.settings.limit, now, sent=sent, address_errors=bad)
         for cid in {o.job.campaign_id for o in outcomes if o.result.kind is FailureKind.SERVER}:
-            conn.execute(update(campaigns).where(campaigns.c.id == cid)
-                         .values(server_problem=server_problem, server_problem_at=now))
+            conn.execute(
+                update(campaigns)
+                .where(campaigns.c.id == cid)
+                .values(server_problem=server_problem, server_problem_at=now)
+            )
         # Refusals become events in this same transaction; the hygiene policy (not the engine) decides
         # from them what happens to the address, as for a DSN.
-        events.record_answers(conn, self.settings, [
-            events.Answer(j.email, j.display, j.campaign_id, j.id, j.attempts + 1, r.stage, o.relay, r.answer,
-                          r.reason.value, r.status, r.hard)
-            for o in outcomes if (r := o.refused) is not None for j in (o.job,)], now)
+        events.record_answers(
+            conn,
+            self.settings,
+            [
+                events.Answer(
+                    j.email,
+                    j.display,
+                    j.campaign_id,
+                    j.id,
+                    j.attempts + 1,
+                    r.stage,
+                    o.relay,
+                    r.answer,
+                    r.reason.value,
+                    r.status,
+                    r.hard,
+                )
+                for o in outcomes
+                if (r := o.refused) is not None
+                for j in (o.job,)
+            ],
+            now,
+        )
 
     async def release(self, ids: Sequence[int], owner: str) -> None:
         await self._tx(queue.release, ids, owner)
@@ -192,12 +238,14 @@ class SqlSendStore:
     async def renew(self, ids: Sequence[int], owner: str, until: datetime) -> set[int]:
         return await self._tx(queue.renew, ids, owner, until)
 
-    async def close_finished(self, campaign_ids: Sequence[int], now: datetime,
-                             due_before: datetime) -> tuple[set[int], int]:
+    async def close_finished(
+        self, campaign_ids: Sequence[int], now: datetime, due_before: datetime
+    ) -> tuple[set[int], int]:
         return await self._tx(self._close_finished, campaign_ids, now, due_before)
 
-    def _close_finished(self, conn: Connection, campaign_ids: Sequence[int], now: datetime,
-                        due_before: datetime) -> tuple[set[int], int]:
+    def _close_finished(
+        self, conn: Connection, campaign_ids: Sequence[int], now: datetime, due_before: datetime
+    ) -> tuple[set[int], int]:
         done, soon = set(), 0
         for cid in campaign_ids:
             if queue.finish_if_done(conn, cid, now):

@@ -4,8 +4,33 @@ from __future__ import annotations
 
 import random
 
-FIRST = ["Ann", "Bob", "Chloé", "Dmitri", "Eve", "Farid", "Grace", "Hiro", "Ines", "José", "Kai", "Lena", "Mia",
-         "Noah", "Olga", "Priya", "Quinn", "Rosa", "Sven", "Tariq", "Uma", "Vera", "Wei", "Yusuf", "Zoë"]
+FIRST = [
+    "Ann",
+    "Bob",
+    "Chloé",
+    "Dmitri",
+    "Eve",
+    "Farid",
+    "Grace",
+    "Hiro",
+    "Ines",
+    "José",
+    "Kai",
+    "Lena",
+    "Mia",
+    "Noah",
+    "Olga",
+    "Priya",
+    "Quinn",
+    "Rosa",
+    "Sven",
+    "Tariq",
+    "Uma",
+    "Vera",
+    "Wei",
+    "Yusuf",
+    "Zoë",
+]
 DOMAINS = ["example.com", "example.org", "example.net", "shop.example", "mail.example"]
 
 

@@ -35,8 +35,9 @@ class Behaviour:
 class SimulatedMX:
     """Handler for aiosmtpd; thread-safe counters for what was delivered."""
 
-    def __init__(self, behaviour: Behaviour, bounce_maildir: Path | None = None,
-                 reporting_mta: str = "mx.demo.example") -> None:
+    def __init__(
+        self, behaviour: Behaviour, bounce_maildir: Path | None = None, reporting_mta: str = "mx.demo.example"
+    ) -> None:
         self.b = behaviour
         self.delivered: Counter[str] = Counter()
         self.rejected: Counter[str] = Counter()
@@ -56,8 +57,9 @@ class SimulatedMX:
                 return True
             return False
 
-    async def handle_MAIL(self, server: SMTP, session: Session, envelope: Envelope, address: str,
-                          options: list[str]) -> str:
+    async def handle_MAIL(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
         if self._in_outage():
             # Alternate the two faces of an outage: a 421 answer, and a connection simply dropped.
             if self.outage_answers % 2:
@@ -69,8 +71,9 @@ class SimulatedMX:
         envelope.mail_options.extend(options)
         return "250 2.1.0 OK"
 
-    async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope, address: str,
-                          options: list[str]) -> str:
+    async def handle_RCPT(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
         key = address.lower()
         if key in self.b.unknown:
             self.rejected[key] += 1

@@ -41,37 +41,51 @@ def run(out_dir: Path, console: Console | None = None, fast: bool = False) -> di
     out_dir.mkdir(parents=True)
     csv_text, dead = sample()
     (out_dir / "contacts.csv").write_text(csv_text, encoding="utf-8")
-    behaviour = Behaviour(unknown=dead["unknown"], full=dead["full"], late_bounce=dead["late_bounce"],
-                          outage_after=30, outage_seconds=3.0)
+    behaviour = Behaviour(
+        unknown=dead["unknown"], full=dead["full"], late_bounce=dead["late_bounce"], outage_after=30, outage_seconds=3.0
+    )
     figures: dict = {}
     with SimulatedServer(behaviour, out_dir / "bounce-mailbox") as server:
         settings = _settings(server.url, out_dir)
         engine = open_database(settings.database.url)
-        console.print(Panel.fit(
-            "[bold]sendwell demo[/bold]: never mail a dead address twice\n"
-            f"database {settings.database.url}, simulated receiving server {server.url}\n"
-            f"it rejects {len(dead['unknown'])} unknown mailboxes (550 5.1.1), has {len(dead['full'])} full ones "
-            f"(452 4.2.2), accepts {len(dead['late_bounce'])} dead ones and bounces later,\n"
-            "and goes down for 3 seconds after 30 messages (421, dropped connections)."))
+        console.print(
+            Panel.fit(
+                "[bold]sendwell demo[/bold]: never mail a dead address twice\n"
+                f"database {settings.database.url}, simulated receiving server {server.url}\n"
+                f"it rejects {len(dead['unknown'])} unknown mailboxes (550 5.1.1), has {len(dead['full'])} full ones "
+                f"(452 4.2.2), accepts {len(dead['late_bounce'])} dead ones and bounces later,\n"
+                "and goes down for 3 seconds after 30 messages (421, dropped connections)."
+            )
+        )
 
         _step(console, 1, "Import the contact list (with the broken rows people really have)")
         report = contacts.import_contacts(engine, (out_dir / "contacts.csv").open("rb"), name="contacts.csv")
-        console.print(f"{report.read} rows read: {report.imported} contacts imported, {report.merged} duplicate "
-                      f"merged, {len(report.rejected)} rejected:")
+        console.print(
+            f"{report.read} rows read: {report.imported} contacts imported, {report.merged} duplicate "
+            f"merged, {len(report.rejected)} rejected:"
+        )
         for r in report.rejected:
             console.print(f"   line {r.line}: {r.text!r}: {r.reason}", highlight=False, markup=False)
         figures["imported"] = report.imported
 
         _step(console, 2, "Send campaign 1 to everyone (the relay has an outage partway)")
-        c1 = campaigns.create_campaign(engine, name="autumn-sale", subject="Autumn sale, {{ first_name }}!",
-                                       from_addr="Shop <news@shop.example>", html=HTML, text=TEXT)
+        c1 = campaigns.create_campaign(
+            engine,
+            name="autumn-sale",
+            subject="Autumn sale, {{ first_name }}!",
+            from_addr="Shop <news@shop.example>",
+            html=HTML,
+            text=TEXT,
+        )
         _send(engine, settings, c1, console)
 
         _step(console, 3, "Read the bounce mailbox (dead addresses the server accepted, then bounced)")
         time.sleep(0.2)
         summary = ingest.ingest(engine, settings, [str(out_dir / "bounce-mailbox")])
-        console.print(f"{summary.messages} message(s) in the bounce mailbox: {summary.errors_marked} recipient(s) "
-                      f"marked error, {summary.blacklisted} address(es) blacklisted")
+        console.print(
+            f"{summary.messages} message(s) in the bounce mailbox: {summary.errors_marked} recipient(s) "
+            f"marked error, {summary.blacklisted} address(es) blacklisted"
+        )
 
         _step(console, 4, "Campaign 1 statistics")
         stats1 = _stats(engine, c1)
@@ -83,18 +97,26 @@ def run(out_dir: Path, console: Console | None = None, fast: bool = False) -> di
         n = _export_errors(engine, c1, errors_csv)
         console.print(f"{n} error recipient(s) written to {errors_csv}")
         with errors_csv.open("rb") as fh:
-            bl = blacklist.import_file(engine, fh, name=errors_csv.name, reason="hard_bounce", actor="demo",
-                                       note="errors of autumn-sale")
-        console.print(f"black list import: {bl.imported} added, {bl.merged} already there "
-                      f"(auto-blacklisted as hard errors)")
+            bl = blacklist.import_file(
+                engine, fh, name=errors_csv.name, reason="hard_bounce", actor="demo", note="errors of autumn-sale"
+            )
+        console.print(
+            f"black list import: {bl.imported} added, {bl.merged} already there (auto-blacklisted as hard errors)"
+        )
         members = segments.create_from_campaign(engine, "autumn-sale-errors", c1, ["error"])
         console.print(f"segment 'autumn-sale-errors' created with {members} address(es)")
         rejected_before = dict(server.handler.rejected)
 
         _step(console, 6, "Send campaign 2, excluding that segment")
-        c2 = campaigns.create_campaign(engine, name="winter-news", subject="Winter news for {{ first_name }}",
-                                       from_addr="Shop <news@shop.example>", html=HTML, text=TEXT,
-                                       exclude=["autumn-sale-errors"])
+        c2 = campaigns.create_campaign(
+            engine,
+            name="winter-news",
+            subject="Winter news for {{ first_name }}",
+            from_addr="Shop <news@shop.example>",
+            html=HTML,
+            text=TEXT,
+            exclude=["autumn-sale-errors"],
+        )
         _send(engine, settings, c2, console)
         stats2 = _stats(engine, c2)
         _show_stats(console, engine, c2, stats2)
@@ -104,22 +126,29 @@ def run(out_dir: Path, console: Console | None = None, fast: bool = False) -> di
         repeated += sum(1 for a in dead["late_bounce"] if server.handler.delivered.get(a, 0) > 1)
         figures["repeated_errors"] = repeated
         figures["dead_sent_again"] = sum(1 for a in all_dead if _was_sent(engine, c2, a))
-        console.print(f"[bold green]Repeated errors: {repeated}[/bold green] — none of the "
-                      f"{len(all_dead)} dead addresses was tried again.")
+        console.print(
+            f"[bold green]Repeated errors: {repeated}[/bold green] — none of the "
+            f"{len(all_dead)} dead addresses was tried again."
+        )
 
         _step(console, 7, "The daily limit")
         figures["limit"] = _show_limit(engine, settings, console)
         engine.dispose()
-    console.print(f"\nEverything is in {out_dir}/ (database, CSV exports, the bounce mailbox). "
-                  f"Try: sendwell --database {out_dir / 'sendwell-demo.db'} campaigns list")
+    console.print(
+        f"\nEverything is in {out_dir}/ (database, CSV exports, the bounce mailbox). "
+        f"Try: sendwell --database {out_dir / 'sendwell-demo.db'} campaigns list"
+    )
     return figures
 
 
 def _settings(url: str, out_dir: Path) -> Settings:
     s = load_settings(None, env={})
-    return replace(s, database=replace(s.database, url=f"sqlite:///{out_dir / 'sendwell-demo.db'}"),
-                   smtp=replace(s.smtp, urls=(url,), connections=4, timeout=5.0),
-                   sending=replace(s.sending, retry_schedule=(1.0, 2.0, 3.0, 3600.0)))
+    return replace(
+        s,
+        database=replace(s.database, url=f"sqlite:///{out_dir / 'sendwell-demo.db'}"),
+        smtp=replace(s.smtp, urls=(url,), connections=4, timeout=5.0),
+        sending=replace(s.sending, retry_schedule=(1.0, 2.0, 3.0, 3600.0)),
+    )
 
 
 def _step(console: Console, n: int, title: str) -> None:
@@ -135,21 +164,24 @@ def _send(engine: Engine, settings: Settings, campaign_id: int, console: Console
     with Progress("sending", BarColumn(), MofNCompleteColumn(), console=console, transient=True) as progress:
         task = progress.add_task("send", total=total)
 
-        def on_progress(report) -> None:  # noqa: ANN001 - RunReport
+        def on_progress(report) -> None:  # RunReport
             done = sum(report.counts[k] for k in ("sent", "error", "failed", "skipped"))
             progress.update(task, completed=done)
+
         report = send(engine, settings, [campaign_id], on_progress=on_progress)
     counts = ", ".join(f"{v} {k}" for k, v in report.counts.items() if v)
     console.print(f"{total} recipient(s): {counts}")
     if report.server_problem:
-        console.print(f"[yellow]server problem seen and ridden out:[/yellow] {report.server_problem}",
-                      highlight=False)
+        console.print(f"[yellow]server problem seen and ridden out:[/yellow] {report.server_problem}", highlight=False)
 
 
 def _stats(engine: Engine, campaign_id: int) -> dict[str, int]:
     with engine.connect() as conn:
-        rows = conn.execute(select(recipients.c.status, func.count()).where(recipients.c.campaign_id == campaign_id)
-                            .group_by(recipients.c.status)).all()
+        rows = conn.execute(
+            select(recipients.c.status, func.count())
+            .where(recipients.c.campaign_id == campaign_id)
+            .group_by(recipients.c.status)
+        ).all()
     counts = {s: 0 for s in ("queued", "sent", "deferred", "error", "failed", "skipped")}
     counts.update({r[0]: r[1] for r in rows})
     return counts
@@ -163,13 +195,16 @@ def _show_stats(console: Console, engine: Engine, campaign_id: int, counts: dict
     table.add_row(*(str(v) for v in counts.values()))
     console.print(table)
     if camp.get("server_problem"):
-        console.print(f"[yellow]relay problem (not counted against any address):[/yellow] {camp['server_problem']}",
-                      highlight=False)
+        console.print(
+            f"[yellow]relay problem (not counted against any address):[/yellow] {camp['server_problem']}",
+            highlight=False,
+        )
     with engine.connect() as conn:
-        rows = conn.execute(select(recipient_display, recipients.c.smtp_code, recipients.c.enhanced_code,
-                                   recipients.c.smtp_answer)
-                            .where(recipients.c.campaign_id == campaign_id, recipients.c.status == "error")
-                            .order_by(recipient_display)).all()
+        rows = conn.execute(
+            select(recipient_display, recipients.c.smtp_code, recipients.c.enhanced_code, recipients.c.smtp_answer)
+            .where(recipients.c.campaign_id == campaign_id, recipients.c.status == "error")
+            .order_by(recipient_display)
+        ).all()
     if rows:
         t = Table(title="the errors: addresses that do not exist")
         for c in ("address", "code", "answer"):
@@ -187,9 +222,16 @@ def _export_errors(engine: Engine, campaign_id: int, path: Path) -> int:
 
 def _was_sent(engine: Engine, campaign_id: int, address: str) -> bool:
     with engine.connect() as conn:
-        return conn.execute(select(recipients.c.id).where(recipients.c.campaign_id == campaign_id,
-                                                          recipients.c.email == address.lower(),
-                                                          recipients.c.status != "skipped")).first() is not None
+        return (
+            conn.execute(
+                select(recipients.c.id).where(
+                    recipients.c.campaign_id == campaign_id,
+                    recipients.c.email == address.lower(),
+                    recipients.c.status != "skipped",
+                )
+            ).first()
+            is not None
+        )
 
 
 def _show_limit(engine: Engine, settings: Settings, console: Console) -> dict:
@@ -199,7 +241,9 @@ def _show_limit(engine: Engine, settings: Settings, console: Console) -> dict:
     with engine.connect() as conn:
         day, stats = usage.today(conn, settings.limit, utcnow())
         used = usage.used(conn, settings.limit, utcnow())
-    console.print(f"today ({day}): limit {stats.limit}, used {used}, remaining {max(0, stats.limit - used)}; "
-                  f"address errors {stats.address_errors}. The limit doubles after a well-used day with under 2% "
-                  "address errors, holds at 2–5%, halves above 5%.")
+    console.print(
+        f"today ({day}): limit {stats.limit}, used {used}, remaining {max(0, stats.limit - used)}; "
+        f"address errors {stats.address_errors}. The limit doubles after a well-used day with under 2% "
+        "address errors, holds at 2–5%, halves above 5%."
+    )
     return {"day": day, "limit": stats.limit, "used": used}

@@ -11,13 +11,59 @@ POLICIES = ("none", "quarantine", "reject")
 # Public suffixes of more than one label that people send from. sendwell carries no copy of the Public
 # Suffix List, so the organizational domain is the registrable name under these or under the last label;
 # a domain under another multi-label suffix is seen as its own organization (alignment judged strictly).
-MULTI_LABEL_SUFFIXES = frozenset({
-    "co.uk", "org.uk", "ac.uk", "gov.uk", "me.uk", "ltd.uk", "plc.uk", "net.uk",
-    "com.au", "net.au", "org.au", "edu.au", "gov.au", "co.nz", "org.nz", "net.nz", "co.za", "org.za",
-    "co.jp", "ne.jp", "or.jp", "ac.jp", "co.kr", "or.kr", "com.br", "net.br", "org.br", "com.mx", "com.ar",
-    "com.tr", "com.cn", "net.cn", "org.cn", "com.tw", "com.hk", "com.sg", "com.my", "co.in", "net.in",
-    "org.in", "co.id", "co.il", "co.th", "com.ua", "com.pl", "com.ru", "spb.ru", "msk.ru", "com.es",
-})
+MULTI_LABEL_SUFFIXES = frozenset(
+    {
+        "co.uk",
+        "org.uk",
+        "ac.uk",
+        "gov.uk",
+        "me.uk",
+        "ltd.uk",
+        "plc.uk",
+        "net.uk",
+        "com.au",
+        "net.au",
+        "org.au",
+        "edu.au",
+        "gov.au",
+        "co.nz",
+        "org.nz",
+        "net.nz",
+        "co.za",
+        "org.za",
+        "co.jp",
+        "ne.jp",
+        "or.jp",
+        "ac.jp",
+        "co.kr",
+        "or.kr",
+        "com.br",
+        "net.br",
+        "org.br",
+        "com.mx",
+        "com.ar",
+        "com.tr",
+        "com.cn",
+        "net.cn",
+        "org.cn",
+        "com.tw",
+        "com.hk",
+        "com.sg",
+        "com.my",
+        "co.in",
+        "net.in",
+        "org.in",
+        "co.id",
+        "co.il",
+        "co.th",
+        "com.ua",
+        "com.pl",
+        "com.ru",
+        "spb.ru",
+        "msk.ru",
+        "com.es",
+    }
+)
 
 
 def org_domain(domain: str) -> str:

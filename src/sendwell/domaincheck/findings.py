@@ -39,8 +39,13 @@ class Finding:
     detail: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"check": self.check.value, "level": self.level.value, "message": self.message, "fix": self.fix,
-                "detail": self.detail}
+        return {
+            "check": self.check.value,
+            "level": self.level.value,
+            "message": self.message,
+            "fix": self.fix,
+            "detail": self.detail,
+        }
 
 
 @dataclass(slots=True)
@@ -62,5 +67,9 @@ class Report:
 
     def as_dict(self) -> dict[str, Any]:
         counts = {level.value: sum(f.level is level for f in self.findings) for level in Level}
-        return {"domain": self.domain, "worst": self.worst.value, "counts": counts,
-                "findings": [f.as_dict() for f in self.findings]}
+        return {
+            "domain": self.domain,
+            "worst": self.worst.value,
+            "counts": counts,
+            "findings": [f.as_dict() for f in self.findings],
+        }

@@ -55,8 +55,9 @@ class Dns:
         except dns.resolver.NXDOMAIN:
             return None
         except dns.resolver.NoNameservers as err:
-            raise DnsFailure(f"{name} {rdtype}: no server answered ({err.msg if hasattr(err, 'msg') else err})") \
-                from None
+            raise DnsFailure(
+                f"{name} {rdtype}: no server answered ({err.msg if hasattr(err, 'msg') else err})"
+            ) from None
         except (dns.exception.Timeout, dns.resolver.LifetimeTimeout):
             raise DnsFailure(f"{name} {rdtype}: timed out") from None
         except (dns.name.EmptyLabel, dns.name.LabelTooLong, dns.name.NameTooLong) as err:

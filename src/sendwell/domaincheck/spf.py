@@ -240,7 +240,7 @@ def _in(addr: ipaddress.IPv4Address | ipaddress.IPv6Address, ips: list[str], c4:
         other = ipaddress.ip_address(text)
         if other.version != addr.version:
             continue
-        prefix = (c4 if other.version == 4 else c6)
+        prefix = c4 if other.version == 4 else c6
         net = ipaddress.ip_network(f"{other}/{prefix if prefix is not None else other.max_prefixlen}", strict=False)
         if addr in net:
             return True
@@ -286,8 +286,10 @@ def _check(dns: Dns, addr, domain: str, state: dict[str, int], chain: tuple[str,
                 match = bool(_void(state, dns.addresses(target, "A")))
             elif t.name == "ptr":
                 names = dns.ptr(str(addr)) or []
-                match = any((n == target or n.endswith("." + target)) and str(addr) in dns.addresses(n, family)
-                            for n in names[:10])
+                match = any(
+                    (n == target or n.endswith("." + target)) and str(addr) in dns.addresses(n, family)
+                    for n in names[:10]
+                )
             else:  # include
                 if target in chain or target == domain:
                     return "permerror", t.text, f"include loop through {target}"

@@ -79,5 +79,8 @@ class RelayCaps:
                 self.pool.capped.discard(relay)
         if self.pool.available:
             return None
-        return "every relay reached its daily cap (" + ", ".join(
-            f"{r.label} {counts.get(r.key, 0)}/{r.daily_limit}" for r in self.limited) + ")"
+        return (
+            "every relay reached its daily cap ("
+            + ", ".join(f"{r.label} {counts.get(r.key, 0)}/{r.daily_limit}" for r in self.limited)
+            + ")"
+        )

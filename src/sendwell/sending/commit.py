@@ -29,8 +29,9 @@ class GroupCommit:
         self.closing = True
         self._wake.set()
 
-    async def run(self, committed: Callable[[list[Outcome]], Awaitable[None]],
-                  failed: Callable[[Exception], None]) -> None:
+    async def run(
+        self, committed: Callable[[list[Outcome]], Awaitable[None]], failed: Callable[[Exception], None]
+    ) -> None:
         """Commit batches until closed; `committed` sees each batch once it is, `failed` a commit's error
         (which the batch's connections get too)."""
         while True:
@@ -48,7 +49,7 @@ class GroupCommit:
                 continue
             try:
                 await self.write([done for done, _ in batch])
-            except Exception as err:  # noqa: BLE001 - hand the failure to every waiting connection
+            except Exception as err:  # hand the failure to every waiting connection
                 for _, fut in batch:
                     fut.set_exception(err)
                 failed(err)

@@ -34,8 +34,11 @@ def _move(conn: Connection, campaign: dict[str, Any], action: str) -> str:
     target = TRANSITIONS.get((campaign["state"], action))
     if target is None:
         raise UserError(f"campaign {campaign['name']!r} is {campaign['state']}: cannot {action} it")
-    conn.execute(update(campaigns).where(campaigns.c.id == campaign["id"], campaigns.c.state == campaign["state"])
-                 .values(state=target))
+    conn.execute(
+        update(campaigns)
+        .where(campaigns.c.id == campaign["id"], campaigns.c.state == campaign["state"])
+        .values(state=target)
+    )
     return target
 
 
@@ -47,8 +50,11 @@ def prepare_send(engine: Engine, name_or_id: str | int) -> tuple[dict[str, Any],
         queued = start_campaign(engine, campaign["id"])
         campaign = get_campaign(engine, campaign["id"])
     if campaign["state"] == C.PAUSED:
-        raise UserError(f"campaign {campaign['name']!r} is paused: resume it first", hint=Hint.RESUME_CAMPAIGN,
-                        target=campaign["name"])
+        raise UserError(
+            f"campaign {campaign['name']!r} is paused: resume it first",
+            hint=Hint.RESUME_CAMPAIGN,
+            target=campaign["name"],
+        )
     if campaign["state"] == C.CANCELLED:
         raise UserError(f"campaign {campaign['name']!r} was cancelled")
     return campaign, queued
@@ -72,10 +78,19 @@ def cancel(engine: Engine, name_or_id: str | int) -> int:
     with engine.begin() as conn:
         _move(conn, campaign, "cancel")
         conn.execute(update(campaigns).where(campaigns.c.id == campaign["id"]).values(finished_at=utcnow()))
-        return conn.execute(update(recipients).where(
-            recipients.c.campaign_id == campaign["id"], recipients.c.status.in_((R.QUEUED.value, R.DEFERRED.value)))
-            .values(status=R.SKIPPED.value, kind=FailureKind.EXCLUDED.value, reason="campaign cancelled",
-                    next_attempt_at=None, updated_at=utcnow())).rowcount
+        return conn.execute(
+            update(recipients)
+            .where(
+                recipients.c.campaign_id == campaign["id"], recipients.c.status.in_((R.QUEUED.value, R.DEFERRED.value))
+            )
+            .values(
+                status=R.SKIPPED.value,
+                kind=FailureKind.EXCLUDED.value,
+                reason="campaign cancelled",
+                next_attempt_at=None,
+                updated_at=utcnow(),
+            )
+        ).rowcount
 
 
 def parse_statuses(value: str | Iterable[str], allowed: Iterable[str], field: str = "statuses") -> list[str]:
@@ -92,18 +107,32 @@ def resend(engine: Engine, name_or_id: str | int, statuses: Iterable[str]) -> in
     wanted = list(statuses)
     for s in wanted:
         if s not in RESENDABLE:
-            raise UserError(f"{s}: only {', '.join(RESENDABLE)} recipients can be sent again "
-                            "(never sent, error or skipped ones)", field="statuses")
+            raise UserError(
+                f"{s}: only {', '.join(RESENDABLE)} recipients can be sent again (never sent, error or skipped ones)",
+                field="statuses",
+            )
     campaign = get_campaign(engine, name_or_id)
     with engine.begin() as conn:
-        n = conn.execute(select(func.count()).select_from(recipients).where(
-            recipients.c.campaign_id == campaign["id"], recipients.c.status.in_(wanted))).scalar_one()
+        n = conn.execute(
+            select(func.count())
+            .select_from(recipients)
+            .where(recipients.c.campaign_id == campaign["id"], recipients.c.status.in_(wanted))
+        ).scalar_one()
         if n == 0:
             return 0
         _move(conn, campaign, "resend")
         conn.execute(update(campaigns).where(campaigns.c.id == campaign["id"]).values(finished_at=None))
         now = utcnow()
-        return conn.execute(update(recipients).where(
-            recipients.c.campaign_id == campaign["id"], recipients.c.status.in_(wanted))
-            .values(status=R.QUEUED.value, kind=None, next_attempt_at=None, queued_at=now, lease_owner=None,
-                    lease_until=None, updated_at=now)).rowcount
+        return conn.execute(
+            update(recipients)
+            .where(recipients.c.campaign_id == campaign["id"], recipients.c.status.in_(wanted))
+            .values(
+                status=R.QUEUED.value,
+                kind=None,
+                next_attempt_at=None,
+                queued_at=now,
+                lease_owner=None,
+                lease_until=None,
+                updated_at=now,
+            )
+        ).rowcount

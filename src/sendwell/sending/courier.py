@@ -74,7 +74,7 @@ class Courier:
         code = f"{reply.code} {reply.enhanced or ''}".strip() if reply.code else (reply.problem or "")
         text = reply.text
         if reply.enhanced and text.startswith(reply.enhanced):  # servers repeat the code in their text
-            text = text[len(reply.enhanced):].lstrip()
+            text = text[len(reply.enhanced) :].lstrip()
         self.problem = f"{relay.label} at {reply.stage.value}: {code} {text}".strip()[:500]
         if now >= self.backoff_until:  # one step per round of failures, not one per connection
             delay = retry.delay(self.settings.sending.retry_schedule, self.backoff_step)

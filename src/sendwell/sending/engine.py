@@ -21,7 +21,6 @@ import secrets
 import signal
 import socket
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -34,6 +33,7 @@ from sendwell.sending.courier import Courier
 from sendwell.sending.guard import Guard
 from sendwell.sending.relay import Connection, Relay, parse_relays
 from sendwell.sending.render import Builder, Built
+from sendwell.sending.report import RunReport
 from sendwell.sending.result import result_for
 from sendwell.sending.store import Outcome, SendStore, StoreError, StoreUnavailable
 
@@ -41,26 +41,23 @@ log = logging.getLogger("sendwell.sending")
 S, K, C = RecipientStatus, FailureKind, CampaignState
 
 
-@dataclass
-class RunReport:
-    """What one run did and why it stopped."""
-
-    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(("sent", "error", "deferred", "failed",
-                                                                           "skipped"), 0))
-    stopped: str = ""  # done | idle | limit | breaker | paused | server | interrupted | error
-    message: str = ""
-    warnings: list[str] = field(default_factory=list)
-    server_problem: str | None = None
-
-
 class Sender:
     """Sends the due recipients of the sending campaigns (or of `campaign_ids`) until there is nothing
     left to do soon (foreground) or forever (the worker). `db` is a SQLAlchemy Engine or a SendStore."""
 
-    def __init__(self, db: Any, settings: Settings, *, campaign_ids: Sequence[int] | None = None,
-                 owner: str | None = None, clock: Callable[[], datetime] = utcnow, linger: float = 60.0,
-                 forever: bool = False, on_progress: Callable[[RunReport], None] | None = None,
-                 relays: list[Relay] | None = None) -> None:
+    def __init__(
+        self,
+        db: Any,
+        settings: Settings,
+        *,
+        campaign_ids: Sequence[int] | None = None,
+        owner: str | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        linger: float = 60.0,
+        forever: bool = False,
+        on_progress: Callable[[RunReport], None] | None = None,
+        relays: list[Relay] | None = None,
+    ) -> None:
         if not isinstance(db, SendStore):
             from sendwell.db.sendstore import open_store
 
@@ -76,8 +73,7 @@ class Sender:
         self.report = RunReport()
         self.states: dict[int, str] = {}
         self.guard = Guard(settings.limit, self.report.warnings)
-        self._stop = False
-        self._turn = 0
+        self._stop, self._turn = False, 0
         self._stopped = asyncio.Event()
         self.store.watch(self._stopped)
 
@@ -103,16 +99,19 @@ class Sender:
         self.guard.window.extend(await self.store.error_window())
         # (job, its message when built ahead: rendered and signed in the pool, or why it failed)
         self.jobs: asyncio.Queue[tuple[queue.Job, Built | None] | None] = asyncio.Queue()
-        self.commits = GroupCommit(lambda batch: self.store.record(batch, self.clock(), self.report.server_problem),
-                                   self.settings.smtp.connections)
+        self.commits = GroupCommit(
+            lambda batch: self.store.record(batch, self.clock(), self.report.server_problem),
+            self.settings.smtp.connections,
+        )
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):  # stop cleanly: finish messages in hand, release leases
             with contextlib.suppress(ValueError, NotImplementedError, RuntimeError):  # not the main thread
                 loop.add_signal_handler(sig, self._finish, "interrupted", f"stopped by {sig.name}")
         workers = [asyncio.create_task(self._deliver()) for _ in range(max(1, self.settings.smtp.connections))]
         recorder = asyncio.create_task(self.commits.run(self._committed, self._not_committed))
-        renewer = asyncio.create_task(self.leases.keep(lambda ids, until: self.store.renew(ids, self.owner, until),
-                                                       self.clock, (StoreError,)))
+        renewer = asyncio.create_task(
+            self.leases.keep(lambda ids, until: self.store.renew(ids, self.owner, until), self.clock, (StoreError,))
+        )
         try:
             await self._feed()
         except StoreUnavailable as err:
@@ -152,8 +151,8 @@ class Sender:
             if now < self.courier.backoff_until:
                 wait = (self.courier.backoff_until - now).total_seconds()
                 if not self.forever and wait > self.linger:
-                    return self._finish("server", f"the relay keeps failing ({self.report.server_problem}); "
-                                                  f"next try in {wait:.0f} s: run the sending worker or send again")
+                    why = f"the relay keeps failing ({self.report.server_problem}); next try in {wait:.0f} s"
+                    return self._finish("server", why + ": run the sending worker or send again")
                 await self._nap(min(wait, 0.5))
                 continue
             tripped, remaining, capped, daily = await self._check(now)
@@ -164,9 +163,12 @@ class Sender:
                 if self.forever:
                     await self._nap(5 if tripped else 1)
                     continue
+                if tripped:
+                    return self._finish("breaker", tripped)
                 states = set(self.states.values())
-                return self._finish("breaker", tripped) if tripped else self._finish(
-                    *(("done", "") if states <= {C.DONE} else ("paused", f"campaign is {', '.join(sorted(states))}")))
+                if states <= {C.DONE}:
+                    return self._finish("done")
+                return self._finish("paused", f"campaign is {', '.join(sorted(states))}")
             if allowance <= 0:
                 renewed = limit.next_day_start(now, self.settings.limit, calendar=bool(capped))
                 if self.forever:
@@ -179,8 +181,9 @@ class Sender:
             elif not self.builder.stocked(self.jobs.qsize(), low):
                 self._turn += 1  # campaigns take turns at being claimed from first, so none starves the others
                 k = self._turn % len(active)
-                jobs, skipped = await self.store.claim(active[k:] + active[:k], self.owner, min(size, allowance),
-                                                       self.settings.sending.lease_seconds, now)
+                jobs, skipped = await self.store.claim(
+                    active[k:] + active[:k], self.owner, min(size, allowance), self.settings.sending.lease_seconds, now
+                )
                 self.report.counts["skipped"] += skipped  # counted once committed: a transaction may run twice
                 if jobs or self.leases:  # still sending what we have: outcomes may open new work (retries)
                     if jobs:
@@ -198,8 +201,12 @@ class Sender:
     async def _check(self, now: datetime) -> tuple[str | None, int, str | None, int]:
         """Before a claim: campaign states, the breaker, relays at their caps, today's allowance.
         Returns (breaker reason, remaining, capped, the limit)."""
-        found = await self.store.check(self.campaign_ids, now, complaints_since=self.guard.complaints_since(now),
-                                       relay_day=self.courier.caps.day_of(now) if self.courier.caps.limited else None)
+        found = await self.store.check(
+            self.campaign_ids,
+            now,
+            complaints_since=self.guard.complaints_since(now),
+            relay_day=self.courier.caps.day_of(now) if self.courier.caps.limited else None,
+        )
         self.states = found.states
         for cid in found.states:
             if not self.builder.knows(cid):
@@ -248,8 +255,9 @@ class Sender:
         rendered = built if built is not None else self.builder.build_one(job)
         if isinstance(rendered, Exception):  # a template that fails for this contact's fields
             text = f"the message could not be built: {type(rendered).__name__}: {rendered}"[:1000]
-            await self.commits.record(Outcome(job, queue.Result(job.id, S.FAILED, K.OTHER, "template error",
-                                                         smtp_answer=text)))
+            await self.commits.record(
+                Outcome(job, queue.Result(job.id, S.FAILED, K.OTHER, "template error", smtp_answer=text))
+            )
             return conn
         conn, reply = await self.courier.connect(conn, self.clock())
         if conn is None:
@@ -260,8 +268,9 @@ class Sender:
         verdict, now = outcome.classify(reply), self.clock()
         await self.courier.answered(conn, reply, verdict, now)
         self.report.server_problem = self.courier.problem
-        result, refused = result_for(job, reply, verdict, rendered.message_id if verdict.status is S.SENT else None,
-                                     now, self.settings.sending)
+        result, refused = result_for(
+            job, reply, verdict, rendered.message_id if verdict.status is S.SENT else None, now, self.settings.sending
+        )
         await self.commits.record(Outcome(job, result, refused, conn.relay.label))
         return conn
 

@@ -53,7 +53,8 @@ class Guard:
     def counted(self, result: Result) -> None:
         """A recorded outcome: sends and refused addresses fill the error window."""
         if result.status is RecipientStatus.SENT or (
-                result.status is RecipientStatus.ERROR and result.kind is FailureKind.RECIPIENT):
+            result.status is RecipientStatus.ERROR and result.kind is FailureKind.RECIPIENT
+        ):
             self.window.append(result.status is RecipientStatus.ERROR)
 
     def judge(self) -> str | None:

@@ -47,10 +47,16 @@ class GrowthRule:
 
 
 GROWTH: tuple[GrowthRule, ...] = (
-    GrowthRule("address-error rate over shrink_above: halve, never below start",
-               lambda d, s: d.error_rate > s.shrink_above, lambda n, s: max(s.start, n // 2)),
-    GrowthRule("at least half the limit used and error rate under grow_below: double, up to cap",
-               lambda d, s: d.used * 2 >= d.limit and d.error_rate < s.grow_below, lambda n, s: min(s.cap, n * 2)),
+    GrowthRule(
+        "address-error rate over shrink_above: halve, never below start",
+        lambda d, s: d.error_rate > s.shrink_above,
+        lambda n, s: max(s.start, n // 2),
+    ),
+    GrowthRule(
+        "at least half the limit used and error rate under grow_below: double, up to cap",
+        lambda d, s: d.used * 2 >= d.limit and d.error_rate < s.grow_below,
+        lambda n, s: min(s.cap, n * 2),
+    ),
     GrowthRule("otherwise: keep", lambda d, s: True, lambda n, s: n),
 )
 
@@ -91,11 +97,18 @@ def judge_errors(window: list[bool], settings: LimitSettings) -> Judgement:
     r = rate(errors, len(recent))
     if len(recent) < size:
         floor = rate(errors, size)  # the lowest rate the full window can still end at
-        return _level(floor, settings.warn_error_rate, settings.pause_error_rate,
-                      f"{errors} address errors in the first {len(recent)} sends (already {floor:.1%} of "
-                      f"a {size}-send window)")
-    return _level(r, settings.warn_error_rate, settings.pause_error_rate,
-                  f"address-error rate {r:.1%} over the last {len(recent)} sends")
+        return _level(
+            floor,
+            settings.warn_error_rate,
+            settings.pause_error_rate,
+            f"{errors} address errors in the first {len(recent)} sends (already {floor:.1%} of a {size}-send window)",
+        )
+    return _level(
+        r,
+        settings.warn_error_rate,
+        settings.pause_error_rate,
+        f"address-error rate {r:.1%} over the last {len(recent)} sends",
+    )
 
 
 def judge_complaints(complaints: int, sent: int, settings: LimitSettings) -> Judgement:
@@ -103,14 +116,19 @@ def judge_complaints(complaints: int, sent: int, settings: LimitSettings) -> Jud
     r = rate(complaints, sent)
     if sent < settings.window_sends:
         return Judgement(Level.OK, r, "")
-    return _level(r, settings.warn_complaint_rate, settings.pause_complaint_rate,
-                  f"complaint rate {r:.2%} ({complaints} complaints for {sent} messages)")
+    return _level(
+        r,
+        settings.warn_complaint_rate,
+        settings.pause_complaint_rate,
+        f"complaint rate {r:.2%} ({complaints} complaints for {sent} messages)",
+    )
 
 
 def _level(r: float, warn: float, pause: float, what: str) -> Judgement:
     if r > pause:
-        return Judgement(Level.PAUSE, r, f"{what} is above {pause:.1%}: all sending paused; "
-                                         "fix the list, then resume sending")
+        return Judgement(
+            Level.PAUSE, r, f"{what} is above {pause:.1%}: all sending paused; fix the list, then resume sending"
+        )
     if r > warn:
         return Judgement(Level.WARN, r, f"{what} is above {warn:.1%}")
     return Judgement(Level.OK, r, "")

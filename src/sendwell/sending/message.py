@@ -144,7 +144,7 @@ def _to_header(name: str, addr: str) -> bytes:
         if not name:
             shown = ""
         elif _plain(name, 200):  # quoted as formataddr would, which refuses the non-ASCII address itself
-            shown = formataddr((name, "a@b"))[:-len("<a@b>")]
+            shown = formataddr((name, "a@b"))[: -len("<a@b>")]
         else:
             shown = _encoded(name, "To") + " "
         return ("To: " + shown + "<" + addr + ">\r\n").encode("utf-8")
@@ -172,7 +172,7 @@ def _encode(body: str, boundary: str | None) -> tuple[bytes, bytes]:
             return b"7bit", "\r\n".join(lines).encode("ascii")
     crlf = body.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\r\n")
     data = binascii.b2a_base64(crlf.encode("utf-8"), newline=False)
-    return b"base64", b"\r\n".join([data[i:i + _B64_LINE] for i in range(0, len(data), _B64_LINE)])
+    return b"base64", b"\r\n".join([data[i : i + _B64_LINE] for i in range(0, len(data), _B64_LINE)])
 
 
 _SPLIT = "\x00sendwell-part\x00"
@@ -184,8 +184,9 @@ class _Templates:
 
     def __init__(self, subject: str, text: str | None, html: str | None) -> None:
         self.sources = (subject, text or "", html or "")
-        source = "{% autoescape false %}" + subject + _SPLIT + (text or "") + "{% endautoescape %}" + _SPLIT + (
-            html or "")
+        source = (
+            "{% autoescape false %}" + subject + _SPLIT + (text or "") + "{% endautoescape %}" + _SPLIT + (html or "")
+        )
         self.template = _ENV_HTML.from_string(source)
         used = jinja2.meta.find_undeclared_variables(_ENV_HTML.parse(source))
         self.static = None if used else self.template.render().split(_SPLIT)
@@ -254,8 +255,12 @@ class PreparedCampaign:
             head.append(f"List-Unsubscribe-Post: {unsub_post}\r\n".encode())
         encoded = {kind: _encode(text if kind == "text" else html, self.boundary) for kind in self.bodies}
         parts = [piece if isinstance(piece, bytes) else encoded[piece[1]][piece[0]] for piece in self.pieces]
-        return Rendered(verp.bounce_address(self.links.secret, cid, rid, self.links.bounce_domain), p.email,
-                        b"".join(head + parts), message_id)
+        return Rendered(
+            verp.bounce_address(self.links.secret, cid, rid, self.links.bounce_domain),
+            p.email,
+            b"".join(head + parts),
+            message_id,
+        )
 
 
 def _skeleton(content: CampaignContent) -> EmailMessage:
@@ -268,8 +273,12 @@ def _skeleton(content: CampaignContent) -> EmailMessage:
         if source is None:
             continue
         add = msg.set_content if first else msg.add_alternative
-        add(_PLACEHOLDER[kind].decode(), subtype="plain" if kind == "text" else "html", charset="utf-8",
-            cte="quoted-printable")
+        add(
+            _PLACEHOLDER[kind].decode(),
+            subtype="plain" if kind == "text" else "html",
+            charset="utf-8",
+            cte="quoted-printable",
+        )
         first = False
     return msg
 

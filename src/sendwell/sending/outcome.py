@@ -79,8 +79,15 @@ RULES: tuple[Rule, ...] = (
     # Anything before RCPT TO is about our connection, credentials or sender, never the recipient.
     Rule(SERVER_STAGES, "*", "*", "*", S.DEFERRED, K.SERVER, "relay refused us before the recipient was named"),
     # The address does not exist: the only way to `error` at send time.
-    Rule("rcpt", "5xx", "5.1.1,5.1.2,5.1.3,5.1.6,5.1.10", "*", S.ERROR, K.RECIPIENT,
-         "bad mailbox, domain, syntax, moved or null MX"),
+    Rule(
+        "rcpt",
+        "5xx",
+        "5.1.1,5.1.2,5.1.3,5.1.6,5.1.10",
+        "*",
+        S.ERROR,
+        K.RECIPIENT,
+        "bad mailbox, domain, syntax, moved or null MX",
+    ),
     Rule("rcpt", "5xx", "5.2.1", "*", S.ERROR, K.RECIPIENT, "mailbox disabled"),
     Rule("rcpt", "5xx", "5.4.4", "*", S.ERROR, K.RECIPIENT, "recipient domain cannot be routed"),
     Rule("rcpt", "550,551,553", "-", "*", S.ERROR, K.RECIPIENT, "mailbox unavailable (no enhanced code)"),
@@ -165,12 +172,18 @@ def exhausted(kind: K | None) -> tuple[S, K]:
 
 def render_rule(rule: Rule) -> str:
     """One row of the Markdown table in docs/statuses.md."""
-    cells = [rule.stages, rule.code, rule.enhanced, rule.problem, rule.status.value,
-             "" if rule.status is S.SENT else rule.kind.value, rule.why]
+    cells = [
+        rule.stages,
+        rule.code,
+        rule.enhanced,
+        rule.problem,
+        rule.status.value,
+        "" if rule.status is S.SENT else rule.kind.value,
+        rule.why,
+    ]
     return "| " + " | ".join(f"`{c}`" if i < 6 and c else c for i, c in enumerate(cells)) + " |"
 
 
 def render_table() -> str:
-    head = ("| stage | code | enhanced | problem | status | kind | why |\n"
-            "| --- | --- | --- | --- | --- | --- | --- |")
+    head = "| stage | code | enhanced | problem | status | kind | why |\n| --- | --- | --- | --- | --- | --- | --- |"
     return "\n".join([head, *(render_rule(r) for r in RULES)])

@@ -92,8 +92,12 @@ class Leases:
     def clear(self) -> None:
         self.until.clear()
 
-    async def keep(self, renew: Callable[[list[int], datetime], Awaitable[set[int]]],
-                   clock: Callable[[], datetime], away: tuple[type[Exception], ...]) -> None:
+    async def keep(
+        self,
+        renew: Callable[[list[int], datetime], Awaitable[set[int]]],
+        clock: Callable[[], datetime],
+        away: tuple[type[Exception], ...],
+    ) -> None:
         """Renew the leases held every third of a lease, until cancelled; `renew(ids, until)` returns the
         ids still ours. While it raises `away` (the database is unreachable), the leases run down."""
         while True:
@@ -104,8 +108,9 @@ class Leases:
                     self.renewed(held, await renew(held, until), until)
 
 
-def claim(conn: Connection, *, campaign_id: int, owner: str, limit: int, lease_seconds: float,
-          now: datetime) -> tuple[list[Job], int]:
+def claim(
+    conn: Connection, *, campaign_id: int, owner: str, limit: int, lease_seconds: float, now: datetime
+) -> tuple[list[Job], int]:
     """Lease up to `limit` due recipients of one campaign; blacklisted ones are marked skipped on the way.
 
     Returns (jobs to send, how many were skipped as blacklisted).
@@ -114,17 +119,27 @@ def claim(conn: Connection, *, campaign_id: int, owner: str, limit: int, lease_s
     # Due retries first, then fresh rows. Each is one range of ix_recipients_claim (campaign, status,
     # next_attempt_at), read in index order: without the ORDER BY, PostgreSQL seq-scans past every
     # row already sent (100 ms a claim at 250,000 sent rows, growing with the campaign).
-    for status, due in ((RecipientStatus.DEFERRED.value, R.c.next_attempt_at <= now),
-                        (RecipientStatus.QUEUED.value, or_(R.c.next_attempt_at.is_(None), R.c.next_attempt_at <= now))):
+    for status, due in (
+        (RecipientStatus.DEFERRED.value, R.c.next_attempt_at <= now),
+        (RecipientStatus.QUEUED.value, or_(R.c.next_attempt_at.is_(None), R.c.next_attempt_at <= now)),
+    ):
         if len(rows) >= limit:
             break
-        picked = (select(R.c.id)
-                  .where(R.c.campaign_id == campaign_id, R.c.status == status, due,
-                         or_(R.c.lease_until.is_(None), R.c.lease_until < now))
-                  .order_by(R.c.campaign_id, R.c.status, R.c.next_attempt_at)
-                  .limit(limit - len(rows)).with_for_update(skip_locked=True))
+        picked = (
+            select(R.c.id)
+            .where(
+                R.c.campaign_id == campaign_id,
+                R.c.status == status,
+                due,
+                or_(R.c.lease_until.is_(None), R.c.lease_until < now),
+            )
+            .order_by(R.c.campaign_id, R.c.status, R.c.next_attempt_at)
+            .limit(limit - len(rows))
+            .with_for_update(skip_locked=True)
+        )
         rows += conn.execute(
-            update(R).where(R.c.id.in_(picked.scalar_subquery()))
+            update(R)
+            .where(R.c.id.in_(picked.scalar_subquery()))
             .values(lease_owner=owner, lease_until=now + timedelta(seconds=lease_seconds))
             .returning(R.c.id, R.c.campaign_id, R.c.email, recipient_display, R.c.attempts, R.c.queued_at)
         ).all()
@@ -134,14 +149,27 @@ def claim(conn: Connection, *, campaign_id: int, owner: str, limit: int, lease_s
     kept = [r for r in rows if r.id not in banned]
     fields = {}
     if kept:  # by address: the ledger keeps no contact id (a removed contact simply has no fields)
-        fields = dict(conn.execute(select(contacts.c.email, contacts.c.fields)
-                                   .where(contacts.c.email.in_([r.email for r in kept]))).all())
+        fields = dict(
+            conn.execute(
+                select(contacts.c.email, contacts.c.fields).where(contacts.c.email.in_([r.email for r in kept]))
+            ).all()
+        )
     started = None
     if any(r.queued_at is None for r in kept):  # queued when the campaign started (audience.resolve)
         started = conn.execute(select(campaigns.c.started_at).where(campaigns.c.id == campaign_id)).scalar()
     # A row without its own queue time was queued at the start; `now` only if that start was never written.
-    jobs = [Job(r.id, r.campaign_id, r.email, r.display, r.attempts, as_utc(r.queued_at or started or now),
-                fields.get(r.email) or {}) for r in kept]
+    jobs = [
+        Job(
+            r.id,
+            r.campaign_id,
+            r.email,
+            r.display,
+            r.attempts,
+            as_utc(r.queued_at or started or now),
+            fields.get(r.email) or {},
+        )
+        for r in kept
+    ]
     return jobs, len(banned)
 
 
@@ -149,19 +177,31 @@ def skip_blacklisted(conn: Connection, rows: Sequence[tuple[int, str]], now: dat
     """Mark as skipped/blacklisted those of (recipient id, email) now on the black list; returns their ids."""
     if not rows:
         return set()
-    listed = set(conn.execute(select(blacklist.c.email)
-                              .where(blacklist.c.email.in_({email for _, email in rows}))).scalars())
+    listed = set(
+        conn.execute(select(blacklist.c.email).where(blacklist.c.email.in_({email for _, email in rows}))).scalars()
+    )
     banned = {rid for rid, email in rows if email in listed}
     if banned:
-        conn.execute(update(R).where(R.c.id.in_(banned)).values(
-            status=RecipientStatus.SKIPPED.value, kind=FailureKind.BLACKLISTED.value, reason="on the black list",
-            lease_owner=None, lease_until=None, updated_at=now))
+        conn.execute(
+            update(R)
+            .where(R.c.id.in_(banned))
+            .values(
+                status=RecipientStatus.SKIPPED.value,
+                kind=FailureKind.BLACKLISTED.value,
+                reason="on the black list",
+                lease_owner=None,
+                lease_until=None,
+                updated_at=now,
+            )
+        )
     return banned
 
 
-_RECORD = ("UPDATE recipients SET status = {m}, kind = {m}, reason = {m}, attempts = attempts + 1, smtp_code = {m}, "
-           "enhanced_code = {m}, smtp_answer = {m}, message_id = {m}, next_attempt_at = {m}, "
-           "sent_at = COALESCE({m}, sent_at), updated_at = {m}, lease_owner = NULL, lease_until = NULL WHERE id = {m}")
+_RECORD = (
+    "UPDATE recipients SET status = {m}, kind = {m}, reason = {m}, attempts = attempts + 1, smtp_code = {m}, "
+    "enhanced_code = {m}, smtp_answer = {m}, message_id = {m}, next_attempt_at = {m}, "
+    "sent_at = COALESCE({m}, sent_at), updated_at = {m}, lease_owner = NULL, lease_until = NULL WHERE id = {m}"
+)
 
 
 def record(conn: Connection, results: Iterable[Result], now: datetime) -> None:
@@ -173,10 +213,22 @@ def record(conn: Connection, results: Iterable[Result], now: datetime) -> None:
     dialect = conn.dialect
     stamp = Stamp.dialect_impl(dialect).bind_processor(dialect) or (lambda v: v)
     at = stamp(now)
-    params = [(r.status.value, r.kind.value if r.kind else None, (r.reason or "")[:64] or None, r.smtp_code,
-               r.enhanced_code, r.smtp_answer, r.message_id,
-               stamp(r.next_attempt_at) if r.next_attempt_at else None, at if r.sent else None, at, r.id)
-              for r in results]
+    params = [
+        (
+            r.status.value,
+            r.kind.value if r.kind else None,
+            (r.reason or "")[:64] or None,
+            r.smtp_code,
+            r.enhanced_code,
+            r.smtp_answer,
+            r.message_id,
+            stamp(r.next_attempt_at) if r.next_attempt_at else None,
+            at if r.sent else None,
+            at,
+            r.id,
+        )
+        for r in results
+    ]
     if params:
         mark = "?" if dialect.paramstyle == "qmark" else "%s"
         conn.exec_driver_sql(_RECORD.format(m=mark), params)
@@ -187,8 +239,11 @@ def release(conn: Connection, ids: Iterable[int], owner: str) -> None:
     lapsed and was taken over is the new owner's."""
     ids = list(ids)
     for i in range(0, len(ids), 500):
-        conn.execute(update(R).where(R.c.id.in_(ids[i:i + 500]), R.c.lease_owner == owner, R.c.status.in_(OPEN))
-                     .values(lease_owner=None, lease_until=None))
+        conn.execute(
+            update(R)
+            .where(R.c.id.in_(ids[i : i + 500]), R.c.lease_owner == owner, R.c.status.in_(OPEN))
+            .values(lease_owner=None, lease_until=None)
+        )
 
 
 def renew(conn: Connection, ids: Iterable[int], owner: str, until: datetime) -> set[int]:
@@ -196,9 +251,14 @@ def renew(conn: Connection, ids: Iterable[int], owner: str, until: datetime) -> 
     been taken over by another worker, whose message it now is)."""
     ids, kept = list(ids), set[int]()
     for i in range(0, len(ids), 500):
-        kept.update(conn.execute(update(R).where(R.c.id.in_(ids[i:i + 500]), R.c.lease_owner == owner,
-                                                 R.c.status.in_(OPEN))
-                                 .values(lease_until=until).returning(R.c.id)).scalars())
+        kept.update(
+            conn.execute(
+                update(R)
+                .where(R.c.id.in_(ids[i : i + 500]), R.c.lease_owner == owner, R.c.status.in_(OPEN))
+                .values(lease_until=until)
+                .returning(R.c.id)
+            ).scalars()
+        )
     return kept
 
 
@@ -216,8 +276,11 @@ def next_due(conn: Connection, campaign_id: int) -> datetime | None:
     """When the earliest deferred recipient of the campaign is due."""
     from sqlalchemy import func
 
-    value = conn.execute(select(func.min(R.c.next_attempt_at)).where(
-        R.c.campaign_id == campaign_id, R.c.status == RecipientStatus.DEFERRED.value)).scalar()
+    value = conn.execute(
+        select(func.min(R.c.next_attempt_at)).where(
+            R.c.campaign_id == campaign_id, R.c.status == RecipientStatus.DEFERRED.value
+        )
+    ).scalar()
     return as_utc(value)
 
 
@@ -225,9 +288,14 @@ def finish_if_done(conn: Connection, campaign_id: int, now: datetime) -> bool:
     """Mark a sending campaign done when no recipient is left open."""
     if open_count(conn, campaign_id):
         return False
-    return conn.execute(update(campaigns).where(campaigns.c.id == campaign_id,
-                                                campaigns.c.state == CampaignState.SENDING.value)
-                        .values(state=CampaignState.DONE.value, finished_at=now)).rowcount > 0
+    return (
+        conn.execute(
+            update(campaigns)
+            .where(campaigns.c.id == campaign_id, campaigns.c.state == CampaignState.SENDING.value)
+            .values(state=CampaignState.DONE.value, finished_at=now)
+        ).rowcount
+        > 0
+    )
 
 
 def sending_campaigns(conn: Connection, only: Sequence[int] | None = None) -> dict[int, str]:

@@ -16,10 +16,15 @@ from sendwell.sending.outcome import Reply, Stage
 
 # The SMTP command each stage answers, as the bounce rules name it ("refused at DATA" ...).
 COMMANDS: dict[Stage, str] = {
-    Stage.CONNECT: "CONN", Stage.HELO: "EHLO", Stage.STARTTLS: "STARTTLS", Stage.AUTH: "AUTH",
-    Stage.MAIL: "MAIL", Stage.RCPT: "RCPT", Stage.DATA: "DATA", Stage.EOD: "DATA",
+    Stage.CONNECT: "CONN",
+    Stage.HELO: "EHLO",
+    Stage.STARTTLS: "STARTTLS",
+    Stage.AUTH: "AUTH",
+    Stage.MAIL: "MAIL",
+    Stage.RCPT: "RCPT",
+    Stage.DATA: "DATA",
+    Stage.EOD: "DATA",
 }
-
 
 
 @dataclass(frozen=True, slots=True)

@@ -63,24 +63,33 @@ def parse_relay(url: str) -> Relay:
     query = parse_qs(parts.query)
     unknown = set(query) - set(OPTIONS)
     if unknown:
-        raise UserError(f"[smtp] url {_hide_password(url)!r}: unknown option {', '.join(sorted(unknown))} "
-                        f"(known: {', '.join(OPTIONS)})")
+        raise UserError(
+            f"[smtp] url {_hide_password(url)!r}: unknown option {', '.join(sorted(unknown))} "
+            f"(known: {', '.join(OPTIONS)})"
+        )
     verify = query.get("verify", ["yes"])[0].lower() not in _NO
     insecure_auth = query.get("insecure_auth", ["no"])[0].lower()
     if insecure_auth not in _YES + _NO:
         raise UserError(f"[smtp] url {_hide_password(url)!r}: insecure_auth must be yes or no, not {insecure_auth!r}")
     if security == "plain" and parts.username is not None and insecure_auth not in _YES:
         # AUTH PLAIN/LOGIN is base64: anyone on the path reads the password. Refuse before any connection.
-        raise UserError(f"[smtp] url {_hide_password(url)!r}: a login over smtp:// sends the password unencrypted; "
-                        "use smtp+starttls:// or smtps://, or add ?insecure_auth=yes for a relay on a trusted network")
+        raise UserError(
+            f"[smtp] url {_hide_password(url)!r}: a login over smtp:// sends the password unencrypted; "
+            "use smtp+starttls:// or smtps://, or add ?insecure_auth=yes for a relay on a trusted network"
+        )
     cap = query.get("daily_limit", [None])[0]
     if cap is not None and not (cap.isdigit() and int(cap) > 0):
-        raise UserError(f"[smtp] url {_hide_password(url)!r}: daily_limit must be a positive whole number, "
-                        f"not {cap!r}")
-    return Relay(url=url, host=parts.hostname, port=port, security=security,
-                 username=unquote(parts.username) if parts.username else None,
-                 password=unquote(parts.password) if parts.password else None, verify=verify,
-                 daily_limit=int(cap) if cap is not None else None)
+        raise UserError(f"[smtp] url {_hide_password(url)!r}: daily_limit must be a positive whole number, not {cap!r}")
+    return Relay(
+        url=url,
+        host=parts.hostname,
+        port=port,
+        security=security,
+        username=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password else None,
+        verify=verify,
+        daily_limit=int(cap) if cap is not None else None,
+    )
 
 
 def _hide_password(url: str) -> str:
@@ -94,7 +103,7 @@ def _hide_password(url: str) -> str:
     if at < 0:
         return url
     cut = url.find("//", 0, at)
-    return (url[:cut + 2] if cut >= 0 else "") + "***" + url[at:]
+    return (url[: cut + 2] if cut >= 0 else "") + "***" + url[at:]
 
 
 def parse_relays(urls: tuple[str, ...] | list[str]) -> list[Relay]:
@@ -115,7 +124,7 @@ def daily_caps(urls: tuple[str, ...] | list[str]) -> dict[str, int]:
 class RelayPool:
     """Round-robin over the relays, skipping any that failed within the last `rest_seconds`."""
 
-    def __init__(self, relays: list[Relay], rest_seconds: float, clock=time.monotonic) -> None:  # noqa: ANN001
+    def __init__(self, relays: list[Relay], rest_seconds: float, clock=time.monotonic) -> None:
         self.relays, self.rest_seconds, self.clock = relays, rest_seconds, clock
         self.resting: dict[Relay, float] = {}
         self.capped: set[Relay] = set()  # at their daily_limit: not used again until tomorrow
@@ -165,11 +174,18 @@ def _problem(stage: Stage, err: BaseException) -> Reply:
     """A failure without an SMTP answer, named by what went wrong."""
     if isinstance(err, (aiosmtplib.SMTPTimeoutError, TimeoutError)):
         problem = Problem.TIMEOUT
-    elif isinstance(err, ssl.SSLError) or isinstance(err.__cause__, ssl.SSLError) or "[SSL" in str(err) or (
-            stage is Stage.STARTTLS and isinstance(err, aiosmtplib.SMTPException)):
+    elif (
+        isinstance(err, ssl.SSLError)
+        or isinstance(err.__cause__, ssl.SSLError)
+        or "[SSL" in str(err)
+        or (stage is Stage.STARTTLS and isinstance(err, aiosmtplib.SMTPException))
+    ):
         problem = Problem.TLS
-    elif isinstance(err, ConnectionRefusedError) or isinstance(err.__cause__, ConnectionRefusedError) or (
-            isinstance(err, aiosmtplib.SMTPConnectError) and ("refused" in str(err) or "Errno 111" in str(err))):
+    elif (
+        isinstance(err, ConnectionRefusedError)
+        or isinstance(err.__cause__, ConnectionRefusedError)
+        or (isinstance(err, aiosmtplib.SMTPConnectError) and ("refused" in str(err) or "Errno 111" in str(err)))
+    ):
         problem = Problem.REFUSED
     elif isinstance(err, (ConnectionError, aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPConnectError, OSError)):
         problem = Problem.RESET
@@ -215,9 +231,16 @@ class Connection:
         if r.security != "plain" and not r.verify:
             context = ssl.create_default_context()
             context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
-        smtp = aiosmtplib.SMTP(hostname=r.host, port=r.port, timeout=self.timeout, use_tls=r.security == "tls",
-                               start_tls=False, validate_certs=r.verify, tls_context=context,
-                               local_hostname=self.helo_name)
+        smtp = aiosmtplib.SMTP(
+            hostname=r.host,
+            port=r.port,
+            timeout=self.timeout,
+            use_tls=r.security == "tls",
+            start_tls=False,
+            validate_certs=r.verify,
+            tls_context=context,
+            local_hostname=self.helo_name,
+        )
         stage = Stage.CONNECT
         try:
             try:
@@ -259,8 +282,12 @@ class Connection:
         if utf8 and not self.smtputf8:
             # RFC 6531 3.2: a non-ASCII address needs SMTPUTF8 all the way; the relay lacks it,
             # which says nothing about the address (so `failed`, never `error`).
-            return Reply(Stage.RCPT, 553, "5.6.7", "5.6.7 the relay does not offer SMTPUTF8 (RFC 6531), "
-                                                   "needed for a non-ASCII address")
+            return Reply(
+                Stage.RCPT,
+                553,
+                "5.6.7",
+                "5.6.7 the relay does not offer SMTPUTF8 (RFC 6531), needed for a non-ASCII address",
+            )
         if not crlf and not _is_crlf(data):
             data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n").replace(b"\n", b"\r\n")
         self.stage = Stage.MAIL
@@ -277,13 +304,17 @@ class Connection:
             await self._reset()
         return _reply(stage, code, text)
 
-    async def _transaction(self, wire: Wire, envelope_from: str, rcpt: str, data: bytes,
-                           utf8: bool) -> tuple[Stage, int, str]:
+    async def _transaction(
+        self, wire: Wire, envelope_from: str, rcpt: str, data: bytes, utf8: bool
+    ) -> tuple[Stage, int, str]:
         """MAIL, RCPT and DATA (in one write when the relay offers PIPELINING, RFC 2920), then the body.
         Returns the stage and the answer that ended the transaction (250 at EOD when accepted)."""
         enc, option = ("utf-8", b" SMTPUTF8") if utf8 else ("ascii", b"")
-        commands = [(Stage.MAIL, b"MAIL FROM:<" + envelope_from.encode(enc) + b">" + option + b"\r\n"),
-                    (Stage.RCPT, b"RCPT TO:<" + rcpt.encode(enc) + b">\r\n"), (Stage.DATA, b"DATA\r\n")]
+        commands = [
+            (Stage.MAIL, b"MAIL FROM:<" + envelope_from.encode(enc) + b">" + option + b"\r\n"),
+            (Stage.RCPT, b"RCPT TO:<" + rcpt.encode(enc) + b">\r\n"),
+            (Stage.DATA, b"DATA\r\n"),
+        ]
         if self.pipelining:
             wire.write(b"".join(c for _, c in commands))
         answers: list[tuple[int, str]] = []

@@ -55,8 +55,9 @@ class Builder:
             return dkim.missing_key_warning(content.from_addr, self.dkim_dir)
         if self.settings.signing_processes > 0:
             if signer.domain not in self.pools:
-                self.pools[signer.domain] = dkim.SigningPool(signer.domain, self.dkim_dir,
-                                                             processes=self.settings.signing_processes)
+                self.pools[signer.domain] = dkim.SigningPool(
+                    signer.domain, self.dkim_dir, processes=self.settings.signing_processes
+                )
             self.signing[cid] = self.pools[signer.domain]
         return None
 
@@ -64,7 +65,7 @@ class Builder:
         """The job's message, unsigned, or the exception its template raised for this contact's fields."""
         try:
             return self.prepared[job.campaign_id].render(Personal(job.id, job.email, job.fields))
-        except Exception as err:  # noqa: BLE001 - reported on the recipient's row
+        except Exception as err:  # reported on the recipient's row
             return err
 
     def build_one(self, job: Job) -> Built:
@@ -101,7 +102,7 @@ class Builder:
         """Render `jobs` a chunk at a time and have their domain's pool sign each chunk while the next one
         renders; `put` each job with its message, in order, once its chunk is signed. Jobs of chunks not
         reached when cancelled are put with None (built when sent)."""
-        chunks = [jobs[i:i + BUILD_CHUNK] for i in range(0, len(jobs), BUILD_CHUNK)]
+        chunks = [jobs[i : i + BUILD_CHUNK] for i in range(0, len(jobs), BUILD_CHUNK)]
         signing: list[asyncio.Future] = []
         try:
             for chunk in chunks:
@@ -111,7 +112,7 @@ class Builder:
             for k, chunk in enumerate(chunks):
                 try:
                     built: list[Any] | None = await signing[k] if k < len(signing) else None
-                except Exception as err:  # noqa: BLE001 - recorded on each recipient of the chunk
+                except Exception as err:  # recorded on each recipient of the chunk
                     log.exception("could not build or sign %d messages", len(chunk))
                     built = [err] * len(chunk)
                 self.in_build -= len(chunk)
@@ -127,7 +128,7 @@ class Builder:
             messages = [item.data for k in ks if isinstance(item := built[k], Rendered)]
             try:
                 signed = await pool.sign_batch(messages)
-            except Exception:  # noqa: BLE001 - a broken pool: sign in this process instead
+            except Exception:  # a broken pool: sign in this process instead
                 log.exception("the DKIM signing pool failed; signing in the sending process")
                 signed = [self.signers[chunk[k].campaign_id].sign(data) for k, data in zip(ks, messages, strict=True)]
             for k, data in zip(ks, signed, strict=True):

@@ -18,12 +18,19 @@ S, K = RecipientStatus, FailureKind
 
 def retry_at(job: Job, now: datetime, settings: SendingSettings) -> datetime | None:
     """When a deferred recipient is tried again, or None when its retry horizon has passed."""
-    return retry.next_try(settings.retry_schedule, settings.retry_horizon_hours,
-                          attempts=job.attempts, queued_at=job.queued_at, now=now)
+    return retry.next_try(
+        settings.retry_schedule, settings.retry_horizon_hours, attempts=job.attempts, queued_at=job.queued_at, now=now
+    )
 
 
-def result_for(job: Job, reply: outcome.Reply, verdict: outcome.Outcome, message_id: str | None,
-               now: datetime, settings: SendingSettings) -> tuple[Result, refusal.Judgment | None]:
+def result_for(
+    job: Job,
+    reply: outcome.Reply,
+    verdict: outcome.Outcome,
+    message_id: str | None,
+    now: datetime,
+    settings: SendingSettings,
+) -> tuple[Result, refusal.Judgment | None]:
     """The ledger row for one attempt, and the refusal to record as an event when the receiving side gave
     a final answer about the recipient.
 
@@ -52,5 +59,18 @@ def result_for(job: Job, reply: outcome.Reply, verdict: outcome.Outcome, message
         next_at = retry_at(job, now, settings)
         if next_at is None:
             status, kind = outcome.exhausted(kind)
-    return (Result(job.id, status, kind, reason[:64], reply.code, reply.enhanced, reply.text or None,
-                   message_id, next_at, sent=status is S.SENT), event)
+    return (
+        Result(
+            job.id,
+            status,
+            kind,
+            reason[:64],
+            reply.code,
+            reply.enhanced,
+            reply.text or None,
+            message_id,
+            next_at,
+            sent=status is S.SENT,
+        ),
+        event,
+    )

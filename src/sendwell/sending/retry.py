@@ -19,8 +19,9 @@ def delay(schedule: Sequence[float], step: int) -> float:
     return float(schedule[min(max(step, 0), len(schedule) - 1)])
 
 
-def next_try(schedule: Sequence[float], horizon_hours: float, *, attempts: int, queued_at: datetime,
-             now: datetime) -> datetime | None:
+def next_try(
+    schedule: Sequence[float], horizon_hours: float, *, attempts: int, queued_at: datetime, now: datetime
+) -> datetime | None:
     """When a recipient deferred `attempts` times before is tried again; None once that would fall past
     `horizon_hours` after it was queued (it is then given up)."""
     when = now + timedelta(seconds=delay(schedule, attempts))

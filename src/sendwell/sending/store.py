@@ -62,16 +62,23 @@ class SendStore(Protocol):
     async def error_window(self) -> list[bool]:
         """The last `limit.window_sends` sends as address-error flags, oldest first."""
 
-    async def check(self, campaign_ids: Sequence[int] | None, now: datetime, *,
-                    complaints_since: datetime | None = None, relay_day: str | None = None) -> Check:
+    async def check(
+        self,
+        campaign_ids: Sequence[int] | None,
+        now: datetime,
+        *,
+        complaints_since: datetime | None = None,
+        relay_day: str | None = None,
+    ) -> Check:
         """Campaign states (the given ones, or all sending), the breaker and today's usage; complaints since
         `complaints_since` (or since the operator last resumed, if later) and the relays' day when asked."""
 
     async def campaign(self, campaign_id: int) -> CampaignContent:
         """What the campaign sends."""
 
-    async def claim(self, campaign_ids: Sequence[int], owner: str, n: int, lease_seconds: float,
-                    now: datetime) -> tuple[list[Job], int]:
+    async def claim(
+        self, campaign_ids: Sequence[int], owner: str, n: int, lease_seconds: float, now: datetime
+    ) -> tuple[list[Job], int]:
         """Lease up to `n` due recipients, from the campaigns in this order; those now blacklisted are
         marked skipped instead. Returns (jobs, how many were skipped)."""
 
@@ -86,8 +93,9 @@ class SendStore(Protocol):
     async def renew(self, ids: Sequence[int], owner: str, until: datetime) -> set[int]:
         """Extend `owner`'s leases; returns the ids it still holds."""
 
-    async def close_finished(self, campaign_ids: Sequence[int], now: datetime,
-                             due_before: datetime) -> tuple[set[int], int]:
+    async def close_finished(
+        self, campaign_ids: Sequence[int], now: datetime, due_before: datetime
+    ) -> tuple[set[int], int]:
         """Mark done the campaigns with no open recipient: (those closed, open recipients due before `due_before`)."""
 
     async def trip(self, reason: str, now: datetime) -> None:

@@ -76,13 +76,14 @@ def _answer(reply: outcome.Reply) -> str:
     code = f"{reply.code or ''} {reply.enhanced or ''}".strip()
     text = reply.text.replace("\r", " ").replace("\n", " ")
     if reply.enhanced and text.startswith(reply.enhanced):
-        text = text[len(reply.enhanced):].lstrip()
+        text = text[len(reply.enhanced) :].lstrip()
     told = f"{code} {text}".strip() or (reply.problem.value if reply.problem else "no answer")
     return told if reply.stage is outcome.Stage.EOD else f"at {reply.stage.value}: {told}"
 
 
-async def _deliver(relay: Relay, settings: Settings, envelope_from: str, data: bytes,
-                   addresses: list[str]) -> list[Delivery]:
+async def _deliver(
+    relay: Relay, settings: Settings, envelope_from: str, data: bytes, addresses: list[str]
+) -> list[Delivery]:
     conn = Connection(relay, timeout=settings.smtp.timeout, helo_name=settings.smtp.helo_name)
     failed = await conn.open()
     if failed is not None:
@@ -100,8 +101,9 @@ async def _deliver(relay: Relay, settings: Settings, envelope_from: str, data: b
     return out
 
 
-def send_test(engine: Engine, settings: Settings, campaign: str | int, to: list[str], contact: str | None = None,
-              actor: str = "") -> TestSend:
+def send_test(
+    engine: Engine, settings: Settings, campaign: str | int, to: list[str], contact: str | None = None, actor: str = ""
+) -> TestSend:
     """Send the campaign's message, as `contact` (default: its first recipient) would get it, to `to` only."""
     addresses = _addresses(to)
     relay = parse_relays(settings.smtp.urls)[0]  # raises a one-line error when none is configured
@@ -118,7 +120,18 @@ def send_test(engine: Engine, settings: Settings, campaign: str | int, to: list[
     subject = str(BytesHeaderParser(policy=policy.default).parsebytes(data)["Subject"] or "")
     result = TestSend(camp["id"], address, subject, rendered.message_id, relay.label, deliveries)
     with engine.begin() as conn:
-        history.record(conn, camp["id"], history.TEST_SEND, result.summary,
-                       {"to": addresses, "contact": address, "message_id": rendered.message_id,
-                        "relay": relay.label, "deliveries": [asdict(d) for d in deliveries]}, actor=actor)
+        history.record(
+            conn,
+            camp["id"],
+            history.TEST_SEND,
+            result.summary,
+            {
+                "to": addresses,
+                "contact": address,
+                "message_id": rendered.message_id,
+                "relay": relay.label,
+                "deliveries": [asdict(d) for d in deliveries],
+            },
+            actor=actor,
+        )
     return result

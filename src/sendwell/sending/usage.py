@@ -112,15 +112,21 @@ def reserve_relay(conn: Connection, day: str, relay: str, want: int, cap: int) -
         taken = conn.execute(row).scalar() or 0
     grant = max(0, min(want, cap - taken))
     if grant:
-        conn.execute(update(relay_usage).where(relay_usage.c.day == day, relay_usage.c.relay == relay)
-                     .values(sent=relay_usage.c.sent + grant))
+        conn.execute(
+            update(relay_usage)
+            .where(relay_usage.c.day == day, relay_usage.c.relay == relay)
+            .values(sent=relay_usage.c.sent + grant)
+        )
     return grant
 
 
 def return_relay(conn: Connection, day: str, relay: str, unused: int) -> None:
     """Give back reserved messages this worker did not send."""
-    conn.execute(update(relay_usage).where(relay_usage.c.day == day, relay_usage.c.relay == relay)
-                 .values(sent=relay_usage.c.sent - unused))
+    conn.execute(
+        update(relay_usage)
+        .where(relay_usage.c.day == day, relay_usage.c.relay == relay)
+        .values(sent=relay_usage.c.sent - unused)
+    )
 
 
 def relays_today(conn: Connection, settings: LimitSettings, now: datetime) -> dict[str, int]:
@@ -135,14 +141,23 @@ def relays_on(conn: Connection, day: str) -> dict[str, int]:
 
 def history(conn: Connection, days: int = 30) -> list[dict[str, Any]]:
     rows = conn.execute(select(D).order_by(D.c.day.desc()).limit(days)).all()
-    return [{"day": r.day, "limit": r.limit, "sent": r.sent, "address_errors": r.address_errors,
-             "error_rate": round(limit.rate(r.address_errors, r.sent + r.address_errors), 4),
-             "complaints": r.complaints} for r in rows]
+    return [
+        {
+            "day": r.day,
+            "limit": r.limit,
+            "sent": r.sent,
+            "address_errors": r.address_errors,
+            "error_rate": round(limit.rate(r.address_errors, r.sent + r.address_errors), 4),
+            "complaints": r.complaints,
+        }
+        for r in rows
+    ]
 
 
 def complaints_since(conn: Connection, since: datetime) -> int:
-    return conn.execute(select(func.count()).select_from(events)
-                        .where(events.c.type == "complaint", events.c.at >= since)).scalar_one()
+    return conn.execute(
+        select(func.count()).select_from(events).where(events.c.type == "complaint", events.c.at >= since)
+    ).scalar_one()
 
 
 def sent_since(conn: Connection, settings: LimitSettings, since: datetime) -> int:
@@ -173,22 +188,25 @@ def last_error_window(conn: Connection, settings: LimitSettings) -> list[bool]:
     from sendwell.model import FailureKind, RecipientStatus
 
     delivered = [RecipientStatus.SENT.value, RecipientStatus.READ.value, RecipientStatus.CLICKED.value]
-    q = select(R.c.status, R.c.kind).where(R.c.status.in_(
-        [*delivered, RecipientStatus.ERROR.value])).where(R.c.updated_at.is_not(None))
+    q = (
+        select(R.c.status, R.c.kind)
+        .where(R.c.status.in_([*delivered, RecipientStatus.ERROR.value]))
+        .where(R.c.updated_at.is_not(None))
+    )
     resumed = as_time((get_state(conn, BREAKER) or {}).get("resumed_at"))
     if resumed is not None:  # the operator resumed: judge only what was sent since
         q = q.where(R.c.updated_at > resumed)
     rows = conn.execute(q.order_by(R.c.updated_at.desc()).limit(settings.window_sends)).all()
-    return [r.status == RecipientStatus.ERROR.value and r.kind == FailureKind.RECIPIENT.value
-            for r in reversed(rows)]
+    return [r.status == RecipientStatus.ERROR.value and r.kind == FailureKind.RECIPIENT.value for r in reversed(rows)]
 
 
 def as_time(value: str | None) -> datetime | None:
     return as_utc(datetime.fromisoformat(value)) if value else None
 
 
-def limit_report(engine: Engine, settings: LimitSettings, now: datetime | None = None,
-                 relay_caps: dict[str, int] | None = None) -> dict[str, Any]:
+def limit_report(
+    engine: Engine, settings: LimitSettings, now: datetime | None = None, relay_caps: dict[str, int] | None = None
+) -> dict[str, Any]:
     """What `sendwell limit` shows: today's allowance, the breaker, the policy, the relays with a
     daily cap ({relay key: cap}) and the history."""
     from sendwell.db.engine import utcnow
@@ -201,18 +219,33 @@ def limit_report(engine: Engine, settings: LimitSettings, now: datetime | None =
         past = history(conn)
         relayed = relays_today(conn, settings, now) if relay_caps else {}
     return {
-        "relays": [{"relay": key, "daily_limit": cap, "sent_today": relayed.get(key, 0),
-                    "remaining": max(0, cap - relayed.get(key, 0))} for key, cap in (relay_caps or {}).items()],
-        "today": {"day": day, "limit": stats.limit, "used": spent, "remaining": max(0, stats.limit - spent),
-                  "sent": stats.sent, "address_errors": stats.address_errors,
-                  "error_rate": round(stats.error_rate, 4)},
+        "relays": [
+            {
+                "relay": key,
+                "daily_limit": cap,
+                "sent_today": relayed.get(key, 0),
+                "remaining": max(0, cap - relayed.get(key, 0)),
+            }
+            for key, cap in (relay_caps or {}).items()
+        ],
+        "today": {
+            "day": day,
+            "limit": stats.limit,
+            "used": spent,
+            "remaining": max(0, stats.limit - spent),
+            "sent": stats.sent,
+            "address_errors": stats.address_errors,
+            "error_rate": round(stats.error_rate, 4),
+        },
         "window": "rolling 24 hours" if settings.window == "rolling" else f"calendar day in {settings.timezone}",
         "next_reset": limit.next_day_start(now, settings).isoformat(),
         "breaker": tripped,
-        "policy": (f"start {settings.start}, cap {settings.cap}; next day doubles when at least half was used with "
-                   f"under {settings.grow_below:.0%} address errors, halves above {settings.shrink_above:.0%}; "
-                   f"pause above {settings.pause_error_rate:.0%} errors over the last {settings.window_sends} "
-                   f"sends or {settings.pause_complaint_rate:.1%} complaints"),
+        "policy": (
+            f"start {settings.start}, cap {settings.cap}; next day doubles when at least half was used with "
+            f"under {settings.grow_below:.0%} address errors, halves above {settings.shrink_above:.0%}; "
+            f"pause above {settings.pause_error_rate:.0%} errors over the last {settings.window_sends} "
+            f"sends or {settings.pause_complaint_rate:.1%} complaints"
+        ),
         "history": past,
     }
 

@@ -46,7 +46,7 @@ def decode_address(secret: str, address: str) -> tuple[int, int] | None:
     local = address.strip().strip("<>").rsplit("@", 1)[0].lower()
     if not local.startswith(BOUNCE_PREFIX):
         return None
-    return decode(secret, local[len(BOUNCE_PREFIX):])
+    return decode(secret, local[len(BOUNCE_PREFIX) :])
 
 
 def unsubscribe_token(secret: str, campaign_id: int, recipient_id: int) -> str:

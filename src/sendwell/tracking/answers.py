@@ -38,8 +38,10 @@ _PRIVATE = {
     "Referrer-Policy": "no-referrer",  # the target site never sees our token in a Referer
     "X-Robots-Tag": "noindex, nofollow",
 }
-NEUTRAL_PAGE = (b"<!doctype html><html><head><meta charset=\"utf-8\"><meta name=\"robots\" content=\"noindex\">"
-                b"<title>Link not available</title></head><body><p>This link is not available.</p></body></html>")
+NEUTRAL_PAGE = (
+    b'<!doctype html><html><head><meta charset="utf-8"><meta name="robots" content="noindex">'
+    b"<title>Link not available</title></head><body><p>This link is not available.</p></body></html>"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,22 +51,24 @@ class Answer:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-def open_answer(engine: Engine, secret: str, token: str, user_agent: str | None, ip: str | None,
-                at: datetime | None = None) -> Answer:
+def open_answer(
+    engine: Engine, secret: str, token: str, user_agent: str | None, ip: str | None, at: datetime | None = None
+) -> Answer:
     """Record the fetch when the token is genuine; the pixel either way."""
     try:
         record_open(engine, token, user_agent, ip, at, secret=secret)
-    except Exception:  # noqa: BLE001 - a database problem must not change what the image looks like
+    except Exception:  # a database problem must not change what the image looks like
         log.exception("recording an open failed")
     return Answer(200, PIXEL, {"Content-Type": "image/gif", **_PRIVATE})
 
 
-def click_answer(engine: Engine, secret: str, token: str, user_agent: str | None, ip: str | None,
-                 at: datetime | None = None) -> Answer:
+def click_answer(
+    engine: Engine, secret: str, token: str, user_agent: str | None, ip: str | None, at: datetime | None = None
+) -> Answer:
     """302 to the campaign's own link for a genuine token; the neutral page (404) for any other."""
     try:
         url = record_click(engine, token, user_agent, ip, at, secret=secret)
-    except Exception:  # noqa: BLE001 - a database problem gets the neutral page, never a 500 with details
+    except Exception:  # a database problem gets the neutral page, never a 500 with details
         log.exception("recording a click failed")
         url = None
     if url is None:

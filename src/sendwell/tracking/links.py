@@ -76,11 +76,14 @@ def link_for(template: str, index: int, recipient_id: int, email: str, fields: d
     if compiled is None:
         return as_uri(href.strip())
     ctx = dict(fields or {})
-    ctx.update(email=email, name=display_name(Personal(recipient_id, email, fields or {})),
-               unsubscribe_url=_UNSUBSCRIBE_STANDIN)
+    ctx.update(
+        email=email,
+        name=display_name(Personal(recipient_id, email, fields or {})),
+        unsubscribe_url=_UNSUBSCRIBE_STANDIN,
+    )
     try:
         rendered = compiled.render(ctx)
-    except Exception:  # noqa: BLE001 - a link that cannot render for these fields was never sent either
+    except Exception:  # a link that cannot render for these fields was never sent either
         return None
     url = as_uri(rendered.strip())  # before the check: a merged line break is dropped (as browsers do), not refused
     return trackable_url(url) if url else None

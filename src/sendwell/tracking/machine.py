@@ -45,18 +45,58 @@ class Why(StrEnum):
 
 
 # Apple's registered networks: ARIN 17.0.0.0/8 and 2620:149::/32, RIPE 2a01:b740::/32, APNIC 2403:300::/32.
-APPLE_NETWORKS = tuple(ipaddress.ip_network(n) for n in
-                       ("17.0.0.0/8", "2620:149::/32", "2a01:b740::/32", "2403:300::/32"))
+APPLE_NETWORKS = tuple(
+    ipaddress.ip_network(n) for n in ("17.0.0.0/8", "2620:149::/32", "2a01:b740::/32", "2403:300::/32")
+)
 APPLE_PROXY_AGENTS = frozenset({"mozilla/5.0"})  # MPP's agent, exactly; real clients say much more
 
 # Lower-case substrings of user agents that belong to no person's mail client.
 SCANNER_AGENTS = (
-    "barracuda", "mimecast", "proofpoint", "urldefense", "safelinks", "symantec", "messagelabs", "trend micro",
-    "trendmicro", "forcepoint", "sophos", "fortiguard", "fortinet", "ironport", "cisco", "zscaler", "checkpoint",
-    "check point", "paloalto", "bitdefender", "kaspersky", "spamtitan", "hornetsecurity", "vade",
-    "bot/", "bot)", "bot;", "crawler", "spider", "scanner", "headlesschrome", "phantomjs", "python-requests",
-    "python-urllib", "aiohttp", "httpx", "curl/", "wget/", "go-http-client", "java/", "okhttp", "libwww-perl",
-    "apache-httpclient", "node-fetch", "axios/",
+    "barracuda",
+    "mimecast",
+    "proofpoint",
+    "urldefense",
+    "safelinks",
+    "symantec",
+    "messagelabs",
+    "trend micro",
+    "trendmicro",
+    "forcepoint",
+    "sophos",
+    "fortiguard",
+    "fortinet",
+    "ironport",
+    "cisco",
+    "zscaler",
+    "checkpoint",
+    "check point",
+    "paloalto",
+    "bitdefender",
+    "kaspersky",
+    "spamtitan",
+    "hornetsecurity",
+    "vade",
+    "bot/",
+    "bot)",
+    "bot;",
+    "crawler",
+    "spider",
+    "scanner",
+    "headlesschrome",
+    "phantomjs",
+    "python-requests",
+    "python-urllib",
+    "aiohttp",
+    "httpx",
+    "curl/",
+    "wget/",
+    "go-http-client",
+    "java/",
+    "okhttp",
+    "libwww-perl",
+    "apache-httpclient",
+    "node-fetch",
+    "axios/",
 )
 
 # Fetches this soon after our relay accepted the message are the receiving side's scanners: a person
@@ -80,8 +120,7 @@ def _apple_ip(ip: str) -> bool:
     return any(addr in net for net in APPLE_NETWORKS if net.version == addr.version)
 
 
-def judge(kind: Hit, user_agent: str | None, ip: str | None, at: datetime,
-          sent_at: datetime | None) -> Why | None:
+def judge(kind: Hit, user_agent: str | None, ip: str | None, at: datetime, sent_at: datetime | None) -> Why | None:
     """Why this one fetch is a machine's, or None when it looks like a person's."""
     agent = (user_agent or "").strip().lower()
     if not agent:

@@ -54,58 +54,101 @@ def _insert_event(conn: Connection, values: dict) -> int | None:
     return row[0] if row else None
 
 
-def _recipient(conn: Connection, cid: int, rid: int):  # noqa: ANN202 - a Row
+def _recipient(conn: Connection, cid: int, rid: int):  # a Row
     """The recipient row, locked on PostgreSQL: a scanner's parallel clicks then see each other (burst rule)."""
-    q = select(recipients.c.id, recipients.c.email, recipients.c.status, recipients.c.sent_at,
-               campaigns.c.track, campaigns.c.html).join(
-        campaigns, campaigns.c.id == recipients.c.campaign_id).where(
-        recipients.c.id == rid, recipients.c.campaign_id == cid)
+    q = (
+        select(
+            recipients.c.id,
+            recipients.c.email,
+            recipients.c.status,
+            recipients.c.sent_at,
+            campaigns.c.track,
+            campaigns.c.html,
+        )
+        .join(campaigns, campaigns.c.id == recipients.c.campaign_id)
+        .where(recipients.c.id == rid, recipients.c.campaign_id == cid)
+    )
     if conn.dialect.name == "postgresql":
         q = q.with_for_update(of=recipients)
     return conn.execute(q).first()
 
 
-def _of_recipient(rid: int, email: str):  # noqa: ANN202 - a SQL condition
+def _of_recipient(rid: int, email: str):  # a SQL condition
     # By email first: events.email is indexed, recipient_id is not.
     return (events.c.email == email, events.c.recipient_id == rid)
 
 
-def _settle(conn: Connection, row) -> None:  # noqa: ANN001 - a Row
+def _settle(conn: Connection, row) -> None:  # a Row
     """opened_at, clicked_at and the status from this recipient's human hits."""
-    first = dict(conn.execute(
-        select(events.c.type, func.min(events.c.at)).where(
-            *_of_recipient(row.id, row.email), events.c.source == Source.HUMAN.value,
-            events.c.type.in_([Hit.OPEN.value, Hit.CLICK.value])).group_by(events.c.type)).all())
+    first = dict(
+        conn.execute(
+            select(events.c.type, func.min(events.c.at))
+            .where(
+                *_of_recipient(row.id, row.email),
+                events.c.source == Source.HUMAN.value,
+                events.c.type.in_([Hit.OPEN.value, Hit.CLICK.value]),
+            )
+            .group_by(events.c.type)
+        ).all()
+    )
     clicked = as_utc(first.get(Hit.CLICK.value))
     opened = min((as_utc(t) for t in first.values() if t is not None), default=None)
     values: dict = {"opened_at": opened, "clicked_at": clicked}
     if row.status in ENGAGEMENT:
-        values["status"] = (RecipientStatus.CLICKED if clicked else RecipientStatus.READ if opened
-                            else RecipientStatus.SENT).value
+        values["status"] = (
+            RecipientStatus.CLICKED if clicked else RecipientStatus.READ if opened else RecipientStatus.SENT
+        ).value
     conn.execute(update(recipients).where(recipients.c.id == row.id).values(**values))
 
 
-def _hit(conn: Connection, row, cid: int, kind: Hit, link: int | None, user_agent: str | None,  # noqa: ANN001
-         ip: str | None, at: datetime, links_in_message: int) -> tuple[Source, Why | None, bool]:
+def _hit(
+    conn: Connection,
+    row,
+    cid: int,
+    kind: Hit,
+    link: int | None,
+    user_agent: str | None,
+    ip: str | None,
+    at: datetime,
+    links_in_message: int,
+) -> tuple[Source, Why | None, bool]:
     why = machine.judge(kind, user_agent, ip, at, as_utc(row.sent_at))
     source = Source.MACHINE if why else Source.HUMAN
-    new = _insert_event(conn, {
-        "at": at, "type": kind.value, "email": row.email, "campaign_id": cid, "recipient_id": row.id,
-        "detail": None if link is None else json.dumps({"link": link}), "source": source.value,
-        "reason": why.value if why else None, "dedup_key": _dedup_key(kind, row.id, link, source, at)})
+    new = _insert_event(
+        conn,
+        {
+            "at": at,
+            "type": kind.value,
+            "email": row.email,
+            "campaign_id": cid,
+            "recipient_id": row.id,
+            "detail": None if link is None else json.dumps({"link": link}),
+            "source": source.value,
+            "reason": why.value if why else None,
+            "dedup_key": _dedup_key(kind, row.id, link, source, at),
+        },
+    )
     if new is None:
         return source, why, True
     changed = source is Source.HUMAN
     if kind is Hit.CLICK:
-        recent = conn.execute(select(events.c.id, events.c.at, events.c.detail, events.c.source).where(
-            *_of_recipient(row.id, row.email), events.c.type == Hit.CLICK.value,
-            events.c.at >= at - machine.BURST_WINDOW, events.c.at <= at)).all()
+        recent = conn.execute(
+            select(events.c.id, events.c.at, events.c.detail, events.c.source).where(
+                *_of_recipient(row.id, row.email),
+                events.c.type == Hit.CLICK.value,
+                events.c.at >= at - machine.BURST_WINDOW,
+                events.c.at <= at,
+            )
+        ).all()
         clicks = sorted((as_utc(r.at), json.loads(r.detail or "{}").get("link", -1)) for r in recent)
         if machine.is_burst(clicks, links_in_message):
             flip = [r.id for r in recent if r.source == Source.HUMAN.value]
             if flip:
-                conn.execute(update(events).where(events.c.id.in_(flip)).values(
-                    source=Source.MACHINE.value, reason=Why.BURST.value))
+                conn.execute(
+                    update(events)
+                    .where(events.c.id.in_(flip))
+                    .values(source=Source.MACHINE.value, reason=Why.BURST.value)
+                )
                 changed = True
             source, why = Source.MACHINE, why or Why.BURST
     if changed:
@@ -113,8 +156,9 @@ def _hit(conn: Connection, row, cid: int, kind: Hit, link: int | None, user_agen
     return source, why, False
 
 
-def record_open(engine: Engine, token: str, user_agent: str | None, ip: str | None, at: datetime | None = None,
-                *, secret: str) -> Recorded | None:
+def record_open(
+    engine: Engine, token: str, user_agent: str | None, ip: str | None, at: datetime | None = None, *, secret: str
+) -> Recorded | None:
     """Record a fetch of the 1×1 image; None for a forged or unknown token (the caller answers alike)."""
     ids = tokens.decode_open(secret, token)
     if ids is None:
@@ -131,8 +175,9 @@ def record_open(engine: Engine, token: str, user_agent: str | None, ip: str | No
     return Recorded(cid, rid, Hit.OPEN, source, why, dup)
 
 
-def click(engine: Engine, token: str, user_agent: str | None, ip: str | None, at: datetime | None = None,
-          *, secret: str) -> Recorded | None:
+def click(
+    engine: Engine, token: str, user_agent: str | None, ip: str | None, at: datetime | None = None, *, secret: str
+) -> Recorded | None:
     """Record a click and find its target; None for a forged or unknown token or a link that is gone."""
     ids = tokens.decode_click(secret, token)
     if ids is None:
@@ -153,8 +198,9 @@ def click(engine: Engine, token: str, user_agent: str | None, ip: str | None, at
     return Recorded(cid, rid, Hit.CLICK, source, why, dup, link, url)
 
 
-def record_click(engine: Engine, token: str, user_agent: str | None, ip: str | None, at: datetime | None = None,
-                 *, secret: str) -> str | None:
+def record_click(
+    engine: Engine, token: str, user_agent: str | None, ip: str | None, at: datetime | None = None, *, secret: str
+) -> str | None:
     """Record a click; the URL to redirect to (from the stored campaign), or None to show the neutral page."""
     done = click(engine, token, user_agent, ip, at, secret=secret)
     return done.url if done else None

@@ -25,21 +25,40 @@ def tracking_stats(engine: Engine, campaign_id: int) -> dict[str, Any]:
         if camp is None:
             raise NotFound(f"campaign {campaign_id} does not exist")
         read, clicked = conn.execute(
-            select(func.count(recipients.c.opened_at), func.count(recipients.c.clicked_at))
-            .where(recipients.c.campaign_id == campaign_id)).one()
+            select(func.count(recipients.c.opened_at), func.count(recipients.c.clicked_at)).where(
+                recipients.c.campaign_id == campaign_id
+            )
+        ).one()
         tracked = (E.c.campaign_id == campaign_id, E.c.type.in_([Hit.OPEN.value, Hit.CLICK.value]))
-        hits = conn.execute(select(E.c.type, E.c.source, E.c.reason, func.count())
-                            .where(*tracked).group_by(E.c.type, E.c.source, E.c.reason)).all()
-        people = conn.execute(select(E.c.type, E.c.source, func.count(distinct(E.c.recipient_id)))
-                              .where(*tracked).group_by(E.c.type, E.c.source)).all()
-        per_link = conn.execute(select(E.c.detail, E.c.source, func.count(), func.count(distinct(E.c.recipient_id)))
-                                .where(E.c.campaign_id == campaign_id, E.c.type == Hit.CLICK.value)
-                                .group_by(E.c.detail, E.c.source)).all()
-    out: dict[str, Any] = {"campaign_id": campaign_id, "track": list(camp.track or []), "read": read,
-                           "clicked": clicked}
+        hits = conn.execute(
+            select(E.c.type, E.c.source, E.c.reason, func.count())
+            .where(*tracked)
+            .group_by(E.c.type, E.c.source, E.c.reason)
+        ).all()
+        people = conn.execute(
+            select(E.c.type, E.c.source, func.count(distinct(E.c.recipient_id)))
+            .where(*tracked)
+            .group_by(E.c.type, E.c.source)
+        ).all()
+        per_link = conn.execute(
+            select(E.c.detail, E.c.source, func.count(), func.count(distinct(E.c.recipient_id)))
+            .where(E.c.campaign_id == campaign_id, E.c.type == Hit.CLICK.value)
+            .group_by(E.c.detail, E.c.source)
+        ).all()
+    out: dict[str, Any] = {
+        "campaign_id": campaign_id,
+        "track": list(camp.track or []),
+        "read": read,
+        "clicked": clicked,
+    }
     for kind in Hit:
-        out[f"{kind}s"] = {"human": 0, "machine": 0, "human_recipients": 0, "machine_recipients": 0,
-                           "machine_by_reason": {}}
+        out[f"{kind}s"] = {
+            "human": 0,
+            "machine": 0,
+            "human_recipients": 0,
+            "machine_recipients": 0,
+            "machine_by_reason": {},
+        }
     for kind, source, reason, n in hits:
         out[f"{kind}s"][source] += n
         if source == Source.MACHINE:

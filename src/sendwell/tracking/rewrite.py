@@ -32,8 +32,10 @@ NO_TRACK_ATTR = "data-sendwell-notrack"  # <a href=… data-sendwell-notrack> is
 # Never rewritten: an unsubscribe link must work without us and must not count as a click; a
 # scanner following it through our redirect would unsubscribe people (RFC 8058 wants a POST anyway).
 _UNTRACKED_PATH_WORDS = ("unsubscribe",)
-_PIXEL = ('<img src="{base}' + OPEN_PATH + '{slot}" width="1" height="1" alt="" border="0" '
-          'style="width:1px;height:1px;border:0">')
+_PIXEL = (
+    '<img src="{base}' + OPEN_PATH + '{slot}" width="1" height="1" alt="" border="0" '
+    'style="width:1px;height:1px;border:0">'
+)
 _JINJA = ("{{", "{%", "{#")
 _LOOP = re.compile(r"\{%-?\s*(for|endfor|raw|endraw)\b")  # Jinja2 statements, in text between tags
 # How html.parser itself reads a start tag (module attributes since Python 3.2; the tests fail loudly,
@@ -167,8 +169,9 @@ def _fill(plan: Plan, slot_text: Callable[[int], str]) -> str:
     return "".join(out)
 
 
-def rewrite_html(html: str, *, base_url: str, campaign_id: int, recipient_id: int, secret: str,
-                 reads: bool, clicks: bool) -> str:
+def rewrite_html(
+    html: str, *, base_url: str, campaign_id: int, recipient_id: int, secret: str, reads: bool, clicks: bool
+) -> str:
     """Final HTML with trackable links sent through `{base_url}/t/c/<token>` (clicks) and a 1×1 image
     `{base_url}/t/o/<token>` before the last `</body>`, or at the end (reads).
 

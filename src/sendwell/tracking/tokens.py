@@ -45,8 +45,10 @@ class _Hmac:
 @lru_cache(maxsize=8)
 def _keys(secret: str) -> tuple[_Hmac, _Hmac]:
     root = secret.encode()
-    return (_Hmac(hmac.digest(root, b"sendwell tracking tag v1", "sha256")),
-            _Hmac(hmac.digest(root, b"sendwell tracking mask v1", "sha256")))
+    return (
+        _Hmac(hmac.digest(root, b"sendwell tracking tag v1", "sha256")),
+        _Hmac(hmac.digest(root, b"sendwell tracking mask v1", "sha256")),
+    )
 
 
 def _varints(numbers: tuple[int, ...]) -> bytes:
@@ -75,7 +77,7 @@ def _unvarints(data: bytes) -> tuple[int, ...] | None:
 
 
 def _mask(secret: str, tag: bytes, payload: bytes) -> bytes:
-    stream = _keys(secret)[1].digest(tag)[:len(payload)]
+    stream = _keys(secret)[1].digest(tag)[: len(payload)]
     return (int.from_bytes(payload, "big") ^ int.from_bytes(stream, "big")).to_bytes(len(payload), "big")
 
 

@@ -29,7 +29,7 @@ def check_disposable(domain: str, disposable: DisposableList) -> Reason | None:
 
 
 def check_role(address: Address) -> Reason | None:
-    return Reason.ROLE if is_role(address.key[:-len(address.domain) - 1]) else None
+    return Reason.ROLE if is_role(address.key[: -len(address.domain) - 1]) else None
 
 
 def check_typo(text: str) -> str | None:
@@ -44,8 +44,9 @@ def check_typo(text: str) -> str | None:
 class OfflineChecker:
     """Runs the offline checks; keeps per-domain answers (disposable, typo) for the whole run."""
 
-    def __init__(self, disposable: DisposableList | None = None,
-                 disposable_overrides: str | os.PathLike | None = None) -> None:
+    def __init__(
+        self, disposable: DisposableList | None = None, disposable_overrides: str | os.PathLike | None = None
+    ) -> None:
         self.disposable = disposable if disposable is not None else DisposableList(overrides=disposable_overrides)
         self._by_domain: dict[str, tuple[Reason | None, str | None]] = {}
 
@@ -70,7 +71,7 @@ class OfflineChecker:
             local, at, raw_domain = text.rpartition("@")
             fixed = self._domain_facts(raw_domain)[1] if at and local and raw_domain else None
             return combine(text, None, (Reason.SYNTAX,), f"{local}@{fixed}" if fixed else None, why)
-        raw_domain = text[text.index("@") + 1:]
+        raw_domain = text[text.index("@") + 1 :]
         facts = self._by_domain.get(raw_domain) or self._domain_facts(raw_domain)
         role = check_role(address)
         if facts is _CLEAN and role is None:
@@ -80,5 +81,5 @@ class OfflineChecker:
         suggestion = None
         if fixed:
             reasons.append(Reason.TYPO_SUSPECTED)
-            suggestion = f"{text[:text.index('@')]}@{fixed}"
+            suggestion = f"{text[: text.index('@')]}@{fixed}"
         return combine(text, address.key, reasons, suggestion)

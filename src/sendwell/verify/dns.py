@@ -49,8 +49,9 @@ class MailDomain:
 class DnsChecker:
     """Mail-domain lookups for one run: cached, de-duplicated and bounded in concurrency."""
 
-    def __init__(self, nameservers: list[str] | None = None, port: int = 53, timeout: float = 5.0,
-                 concurrency: int = 200) -> None:
+    def __init__(
+        self, nameservers: list[str] | None = None, port: int = 53, timeout: float = 5.0, concurrency: int = 200
+    ) -> None:
         self.resolver = dns.asyncresolver.Resolver(configure=nameservers is None)
         if nameservers is not None:
             self.resolver.nameservers = list(nameservers)

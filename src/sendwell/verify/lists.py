@@ -9,20 +9,82 @@ from pathlib import Path
 # Mailboxes that belong to a function, not a person: nobody opted in, mail is shared or unread, and
 # complaints come easily. RFC 2142 names first, then the common conventions. Matched on the local
 # part, lower-cased, without a +tag (info+news@ is still info@).
-ROLE_ACCOUNTS: frozenset[str] = frozenset({
-    # RFC 2142
-    "info", "marketing", "sales", "support", "abuse", "noc", "security", "postmaster", "hostmaster",
-    "usenet", "news", "webmaster", "www", "uucp", "ftp",
-    # administrators and robots
-    "admin", "administrator", "root", "sysadmin", "mailer-daemon", "daemon", "bounce", "bounces",
-    "noreply", "no-reply", "no_reply", "donotreply", "do-not-reply", "do_not_reply", "notifications",
-    # shared desks
-    "contact", "contactus", "help", "helpdesk", "service", "customerservice", "office", "billing",
-    "accounts", "accounting", "finance", "invoice", "invoices", "orders", "hr", "jobs", "careers",
-    "recruiting", "press", "media", "legal", "privacy", "compliance", "team", "staff", "all",
-    "everyone", "enquiries", "enquiry", "inquiries", "feedback", "hello", "newsletter", "list",
-    "listserv", "majordomo", "spam", "devnull", "test",
-})
+ROLE_ACCOUNTS: frozenset[str] = frozenset(
+    {
+        # RFC 2142
+        "info",
+        "marketing",
+        "sales",
+        "support",
+        "abuse",
+        "noc",
+        "security",
+        "postmaster",
+        "hostmaster",
+        "usenet",
+        "news",
+        "webmaster",
+        "www",
+        "uucp",
+        "ftp",
+        # administrators and robots
+        "admin",
+        "administrator",
+        "root",
+        "sysadmin",
+        "mailer-daemon",
+        "daemon",
+        "bounce",
+        "bounces",
+        "noreply",
+        "no-reply",
+        "no_reply",
+        "donotreply",
+        "do-not-reply",
+        "do_not_reply",
+        "notifications",
+        # shared desks
+        "contact",
+        "contactus",
+        "help",
+        "helpdesk",
+        "service",
+        "customerservice",
+        "office",
+        "billing",
+        "accounts",
+        "accounting",
+        "finance",
+        "invoice",
+        "invoices",
+        "orders",
+        "hr",
+        "jobs",
+        "careers",
+        "recruiting",
+        "press",
+        "media",
+        "legal",
+        "privacy",
+        "compliance",
+        "team",
+        "staff",
+        "all",
+        "everyone",
+        "enquiries",
+        "enquiry",
+        "inquiries",
+        "feedback",
+        "hello",
+        "newsletter",
+        "list",
+        "listserv",
+        "majordomo",
+        "spam",
+        "devnull",
+        "test",
+    }
+)
 
 DEFAULT_OVERRIDE_FILE = "disposable_domains.txt"  # beside sendwell.toml; see docs/verify.md
 

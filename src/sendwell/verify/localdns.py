@@ -30,18 +30,26 @@ def _question(wire: bytes) -> tuple[str, str]:
     """(lower-case name, type) of a query's first question, read straight from the packet."""
     labels, i = [], 12
     while wire[i]:
-        labels.append(wire[i + 1:i + 1 + wire[i]].decode("ascii", "replace").lower())
+        labels.append(wire[i + 1 : i + 1 + wire[i]].decode("ascii", "replace").lower())
         i += 1 + wire[i]
-    rdtype = dns.rdatatype.RdataType.make(int.from_bytes(wire[i + 1:i + 3], "big"))
+    rdtype = dns.rdatatype.RdataType.make(int.from_bytes(wire[i + 1 : i + 3], "big"))
     return ".".join(labels), dns.rdatatype.to_text(rdtype)
 
 
 class LocalDnsServer:
     """Run with `with LocalDnsServer(zone) as server:` and point a resolver at 127.0.0.1:server.port."""
 
-    def __init__(self, zone: Mapping[str, Entry] | None = None, *, resolve: Callable[[str], Entry | None] | None = None,
-                 host: str = "127.0.0.1", port: int = 0, delay: float = 0.0, ttl: int = 300,
-                 release_at: int = 0) -> None:
+    def __init__(
+        self,
+        zone: Mapping[str, Entry] | None = None,
+        *,
+        resolve: Callable[[str], Entry | None] | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        delay: float = 0.0,
+        ttl: int = 300,
+        release_at: int = 0,
+    ) -> None:
         zone = {k.lower().rstrip("."): v for k, v in (zone or {}).items()}
         self.resolve = resolve or zone.get
         self.host, self.port, self.delay, self.ttl = host, port, delay, ttl
@@ -133,7 +141,11 @@ class LocalDnsServer:
             def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
                 try:
                     reply = server.answer(data)
-                except (ValueError, IndexError, dns.exception.DNSException):  # noqa: BLE001 - a malformed packet must not stop the server
+                except (
+                    ValueError,
+                    IndexError,
+                    dns.exception.DNSException,
+                ):  # a malformed packet must not stop the server
                     return
                 if reply is None:
                     return

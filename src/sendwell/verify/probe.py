@@ -100,13 +100,13 @@ class Prober:
         async with lock:
             size = max(1, self.options.rcpt_per_session)
             for start in range(0, len(addresses), size):
-                chunk = addresses[start:start + size]
+                chunk = addresses[start : start + size]
                 await self._pace(domain)
                 async with self._slots:
                     found = await self._session(domain, hosts, chunk)
                 outcomes.update(found)
                 if any(o.status is ProbeStatus.CATCH_ALL for o in found.values()):
-                    rest = addresses[start + size:]
+                    rest = addresses[start + size :]
                     outcomes.update({a: ProbeOutcome(ProbeStatus.CATCH_ALL, message="catch-all domain") for a in rest})
                     break
         return outcomes
@@ -128,7 +128,7 @@ class Prober:
                     return await self._ask(ip, domain, chunk)
                 except asyncio.CancelledError:
                     raise
-                except Exception as err:  # noqa: BLE001 - any network failure leaves the mailbox undecided
+                except Exception as err:  # any network failure leaves the mailbox undecided
                     problem = f"{host} ({ip}): {_say(err)}"
         return {a: ProbeOutcome(ProbeStatus.UNDECIDED, message=problem) for a in chunk}
 
@@ -136,8 +136,9 @@ class Prober:
         import aiosmtplib
 
         self.sessions += 1
-        smtp = aiosmtplib.SMTP(hostname=ip, port=self.options.port, timeout=self.options.timeout,
-                               local_hostname=self.helo, start_tls=False)
+        smtp = aiosmtplib.SMTP(
+            hostname=ip, port=self.options.port, timeout=self.options.timeout, local_hostname=self.helo, start_tls=False
+        )
         await smtp.connect()
         try:
             reply = await smtp.execute_command(b"EHLO", self.helo.encode())
@@ -163,7 +164,7 @@ class Prober:
         finally:
             try:
                 await smtp.quit()
-            except Exception:  # noqa: BLE001 - the answers are in; a rude hang-up changes nothing
+            except Exception:  # the answers are in; a rude hang-up changes nothing
                 smtp.close()
 
 

@@ -29,8 +29,15 @@ class VerifyOptions:
     disposable_overrides: str | None = None
 
     @classmethod
-    def from_settings(cls, settings: Any, *, probe: bool | None = None, probe_port: int | None = None,
-                      probe_from: str | None = None, **changes: Any) -> VerifyOptions:
+    def from_settings(
+        cls,
+        settings: Any,
+        *,
+        probe: bool | None = None,
+        probe_port: int | None = None,
+        probe_from: str | None = None,
+        **changes: Any,
+    ) -> VerifyOptions:
         v = settings.verify
         probe_options = ProbeOptions()
         if probe_port is not None:
@@ -39,8 +46,13 @@ class VerifyOptions:
             probe_options = replace(probe_options, mail_from=probe_from)
         if not changes.get("disposable_overrides"):  # the flag beats the setting
             changes["disposable_overrides"] = v.disposable_file or None
-        return cls(dns_timeout=v.dns_timeout, concurrency=v.dns_concurrency,
-                   probe=v.smtp_probe if probe is None else probe, probe_options=probe_options, **changes)
+        return cls(
+            dns_timeout=v.dns_timeout,
+            concurrency=v.dns_concurrency,
+            probe=v.smtp_probe if probe is None else probe,
+            probe_options=probe_options,
+            **changes,
+        )
 
 
 class Verifier:
@@ -49,8 +61,13 @@ class Verifier:
     def __init__(self, options: VerifyOptions | None = None) -> None:
         self.options = options or VerifyOptions()
         self.offline = OfflineChecker(disposable_overrides=self.options.disposable_overrides)
-        self.dns = DnsChecker(self.options.nameservers, self.options.dns_port, self.options.dns_timeout,
-                              self.options.concurrency) if self.options.dns else None
+        self.dns = (
+            DnsChecker(
+                self.options.nameservers, self.options.dns_port, self.options.dns_timeout, self.options.concurrency
+            )
+            if self.options.dns
+            else None
+        )
         self.prober = Prober(self.dns, self.options.probe_options) if self.options.probe and self.dns else None
 
     def verify(self, texts: Sequence[str], progress: Progress | None = None) -> list[Result]:
@@ -112,7 +129,8 @@ class Verifier:
         return combine(r.address, r.key, reasons, r.suggestion, "; ".join(details))
 
 
-def verify_texts(texts: Sequence[str], options: VerifyOptions | None = None,
-                 progress: Progress | None = None) -> list[Result]:
+def verify_texts(
+    texts: Sequence[str], options: VerifyOptions | None = None, progress: Progress | None = None
+) -> list[Result]:
     """Verify a list of addresses (as given) in one run; results in input order."""
     return Verifier(options).verify(texts, progress)

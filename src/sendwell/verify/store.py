@@ -20,13 +20,20 @@ IDS_PER_UPDATE = 900  # stays under SQLite's bound-parameter limit
 def _due(now: datetime, max_age_days: float) -> Any:
     # Never checked, checked too long ago, or undecided last time (DNS timed out: try again now).
     cutoff = now - timedelta(days=max_age_days)
-    return or_(contacts.c.verified_at.is_(None), contacts.c.verified_at < cutoff,
-               contacts.c.verdict == Verdict.UNKNOWN.value)
+    return or_(
+        contacts.c.verified_at.is_(None), contacts.c.verified_at < cutoff, contacts.c.verdict == Verdict.UNKNOWN.value
+    )
 
 
-def verify_contacts(engine: Engine, settings: Any, segment: str | None = None,
-                    progress: Callable[[int, int], None] | None = None, *,
-                    options: VerifyOptions | None = None, now: datetime | None = None) -> dict[str, Any]:
+def verify_contacts(
+    engine: Engine,
+    settings: Any,
+    segment: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    *,
+    options: VerifyOptions | None = None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
     """Verify the contacts (of `segment`, if given) not verified within settings.verify.max_age_days.
 
     Returns {"checked", "skipped_recent", "verdicts": {verdict: count}}.
@@ -39,8 +46,9 @@ def verify_contacts(engine: Engine, settings: Any, segment: str | None = None,
 
         with engine.connect() as conn:
             sid = segment_id(conn, segment)
-        scope = scope.where(contacts.c.email.in_(select(segment_members.c.email)
-                                                 .where(segment_members.c.segment_id == sid)))
+        scope = scope.where(
+            contacts.c.email.in_(select(segment_members.c.email).where(segment_members.c.segment_id == sid))
+        )
     due = scope.where(_due(now, settings.verify.max_age_days))
     with engine.connect() as conn:
         in_scope = conn.execute(select(func.count()).select_from(scope.subquery())).scalar_one()
@@ -57,8 +65,9 @@ def verify_contacts(engine: Engine, settings: Any, segment: str | None = None,
         results = verifier.verify([r.display for r in rows])
         groups: dict[tuple, list[int]] = {}
         for row, result in zip(rows, results, strict=True):
-            groups.setdefault((result.verdict.value, tuple(r.value for r in result.reasons), result.suggestion),
-                              []).append(row.id)
+            groups.setdefault(
+                (result.verdict.value, tuple(r.value for r in result.reasons), result.suggestion), []
+            ).append(row.id)
             counts[result.verdict.value] = counts.get(result.verdict.value, 0) + 1
         _store(engine, groups, now)
         done += len(rows)
@@ -72,7 +81,9 @@ def _store(engine: Engine, groups: dict[tuple, list[int]], now: datetime) -> Non
     with engine.begin() as conn:
         for (verdict, reasons, suggestion), ids in groups.items():
             for start in range(0, len(ids), IDS_PER_UPDATE):
-                chunk = ids[start:start + IDS_PER_UPDATE]
-                conn.execute(update(contacts).where(contacts.c.id.in_(chunk))
-                             .values(verdict=verdict, verdict_reasons=list(reasons), suggestion=suggestion,
-                                     verified_at=now))
+                chunk = ids[start : start + IDS_PER_UPDATE]
+                conn.execute(
+                    update(contacts)
+                    .where(contacts.c.id.in_(chunk))
+                    .values(verdict=verdict, verdict_reasons=list(reasons), suggestion=suggestion, verified_at=now)
+                )

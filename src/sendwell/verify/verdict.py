@@ -80,8 +80,9 @@ def verdict_of(reasons: Iterable[Reason]) -> Verdict:
     return Verdict.VALID
 
 
-def combine(address: str, key: str | None, reasons: Iterable[Reason], suggestion: str | None = None,
-            detail: str = "") -> Result:
+def combine(
+    address: str, key: str | None, reasons: Iterable[Reason], suggestion: str | None = None, detail: str = ""
+) -> Result:
     """One Result from the reasons of every check (duplicates dropped, order kept)."""
     unique = tuple(dict.fromkeys(reasons))
     return Result(address, key, verdict_of(unique), unique, suggestion, detail)

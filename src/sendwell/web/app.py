@@ -35,9 +35,14 @@ def create_app(settings: Settings, engine: Engine | None = None, *, max_upload: 
 
     app = FastAPI(
         # No Swagger UI or ReDoc: they load their scripts from a CDN; the spec itself is at /openapi.json.
-        title="sendwell", version="1", lifespan=lifespan, openapi_url="/openapi.json", docs_url=None, redoc_url=None,
+        title="sendwell",
+        version="1",
+        lifespan=lifespan,
+        openapi_url="/openapi.json",
+        docs_url=None,
+        redoc_url=None,
         description="Email campaigns that never keep mailing addresses that do not exist. "
-                    "Authenticate with `Authorization: Bearer TOKEN` (`sendwell tokens create NAME`).",
+        "Authenticate with `Authorization: Bearer TOKEN` (`sendwell tokens create NAME`).",
     )
     app.state.web = state
     errors.install(app)

@@ -10,5 +10,8 @@ from sendwell.exports import Export
 
 def csv_response(export: Export) -> StreamingResponse:
     safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in export.filename) or "export.csv"
-    return StreamingResponse(csvfile.chunks(export.rows, export.columns), media_type="text/csv; charset=utf-8",
-                             headers={"Content-Disposition": f'attachment; filename="{safe}"'})
+    return StreamingResponse(
+        csvfile.chunks(export.rows, export.columns),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{safe}"'},
+    )

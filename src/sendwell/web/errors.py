@@ -87,6 +87,7 @@ def install(app: FastAPI) -> None:
     async def http_error(request: Request, err: HTTPException) -> Response:
         if is_api(request) or not hasattr(request.app.state, "web"):
             field = "file" if err.status_code == 413 else None
-            return JSONResponse(problem(err.detail, field), status_code=err.status_code,
-                                headers=getattr(err, "headers", None))
+            return JSONResponse(
+                problem(err.detail, field), status_code=err.status_code, headers=getattr(err, "headers", None)
+            )
         return error_page(request, err.status_code, str(err.detail), headers=getattr(err, "headers", None))

@@ -16,8 +16,10 @@ class BodyTooLarge(HTTPException):
 
 def too_large_message(limit: int) -> str:
     size = f"{limit / (1024 * 1024):g} MB" if limit >= 1024 * 1024 else f"{limit // 1024} KB"
-    return (f"upload too large: the limit is {size} ({limit} bytes); split the file or ask the operator to raise "
-            "the upload limit")
+    return (
+        f"upload too large: the limit is {size} ({limit} bytes); split the file or ask the operator to raise "
+        "the upload limit"
+    )
 
 
 class BodyLimit:
@@ -58,7 +60,15 @@ class BodyLimit:
             body, kind = json.dumps({"detail": message, "field": "file"}).encode(), b"application/json"
         else:
             body, kind = message.encode(), b"text/plain; charset=utf-8"
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", kind), (b"content-length", str(len(body)).encode()),
-                                (b"connection", b"close")]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", kind),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"connection", b"close"),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": body})

@@ -25,14 +25,17 @@ NO_SESSION = ("/api/", "/static/", "/openapi.json", "/unsubscribe/", "/webhooks/
 bearer = HTTPBearer(auto_error=False, description="An API token from `sendwell tokens create NAME`")
 
 
-def require_token(request: Request,
-                  credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> TokenInfo:
+def require_token(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> TokenInfo:
     from sendwell.auth import check_token
 
     challenge = {"WWW-Authenticate": "Bearer"}
     if credentials is None or credentials.scheme.lower() != "bearer":
-        raise HTTPException(401, "missing API token: send the header 'Authorization: Bearer TOKEN' "
-                                 "(create one with `sendwell tokens create NAME`)", headers=challenge)
+        raise HTTPException(
+            401,
+            "missing API token: send the header 'Authorization: Bearer TOKEN' "
+            "(create one with `sendwell tokens create NAME`)",
+            headers=challenge,
+        )
     found = check_token(request.app.state.web.engine, credentials.credentials)
     if found is None:
         raise HTTPException(401, "invalid, expired or revoked API token", headers=challenge)

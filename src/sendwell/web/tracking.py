@@ -15,7 +15,7 @@ def _client(request: Request) -> tuple[str | None, str | None]:
     return request.headers.get("user-agent"), request.client.host if request.client else None
 
 
-def _respond(answer) -> Response:  # noqa: ANN001 - a tracking.answers.Answer
+def _respond(answer) -> Response:  # a tracking.answers.Answer
     return Response(answer.body, status_code=answer.status, headers=answer.headers)
 
 

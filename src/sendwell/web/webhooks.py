@@ -58,5 +58,10 @@ async def receive(request: Request, provider: str) -> JSONResponse:
         return _refuse(404, str(err), "provider")
     except webhooks.WebhookError as err:  # MalformedPayload
         return _refuse(400, str(err), "body")
-    return JSONResponse({"handled": len(outcome.applied), "ignored": len(outcome.ignored),
-                         **({"duplicate": True} if outcome.replay else {})})
+    return JSONResponse(
+        {
+            "handled": len(outcome.applied),
+            "ignored": len(outcome.ignored),
+            **({"duplicate": True} if outcome.replay else {}),
+        }
+    )

@@ -60,9 +60,15 @@ def detect(mail: Mail) -> Partial | None:
             status = str(r.get("status") or "") or T.enhanced_status(diag)
             if not status and transient:
                 status = "4.0.0"
-            hits.append(Hit(address=T.clean_address(str(r.get("emailAddress", ""))), diagnostic=diag,
-                            status=status, reason=None if (status or diag) else subtype,
-                            action=str(r.get("action") or "failed")))
+            hits.append(
+                Hit(
+                    address=T.clean_address(str(r.get("emailAddress", ""))),
+                    diagnostic=diag,
+                    status=status,
+                    reason=None if (status or diag) else subtype,
+                    action=str(r.get("action") or "failed"),
+                )
+            )
         return Partial(format="amazonses", hits=[h for h in hits if h.address])
     if kind == "complaint":
         complaint = doc.get("complaint") or {}
@@ -70,13 +76,21 @@ def detect(mail: Mail) -> Partial | None:
         for r in complaint.get("complainedRecipients") or []:
             if isinstance(r, dict):
                 hits.append(Hit(address=T.clean_address(str(r.get("emailAddress", ""))), reason=Reason.FEEDBACK))
-        return Partial(format="amazonses", hits=[h for h in hits if h.address], kind=MessageKind.COMPLAINT,
-                       feedback_type=feedback)
+        return Partial(
+            format="amazonses", hits=[h for h in hits if h.address], kind=MessageKind.COMPLAINT, feedback_type=feedback
+        )
     if kind == "delivery":
         delivery = doc.get("delivery") or {}
         for address in delivery.get("recipients") or []:
             smtp = str(delivery.get("smtpResponse") or "")
-            hits.append(Hit(address=T.clean_address(str(address)), diagnostic=smtp,
-                            status=T.enhanced_status(smtp) or "2.6.0", reason=Reason.DELIVERED, action="delivered"))
+            hits.append(
+                Hit(
+                    address=T.clean_address(str(address)),
+                    diagnostic=smtp,
+                    status=T.enhanced_status(smtp) or "2.6.0",
+                    reason=Reason.DELIVERED,
+                    action="delivered",
+                )
+            )
         return Partial(format="amazonses", hits=[h for h in hits if h.address], kind=MessageKind.DELIVERED)
     return None

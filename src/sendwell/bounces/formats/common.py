@@ -42,11 +42,11 @@ class TextFormat:
         if self.start is not None:
             m = self.start.search(region)
             if m is not None:
-                region = region[m.end():]
+                region = region[m.end() :]
         if self.end is not None:
             m = self.end.search(region)
             if m is not None:
-                region = region[:m.start()]
+                region = region[: m.start()]
         hits = scan.scan(region, set(mail.own_addresses))
         if not hits:
             return None

@@ -9,10 +9,14 @@ from sendwell.bounces.found import Mail, Partial
 
 FORMAT = TextFormat(
     name="exchange",
-    sign=sign(r"delivery has failed to these recipients|rejected your message to the following e-?mail addresses|"
-            r"diagnostic information for administrators|microsoft exchange|office ?365"),
-    start=rx(r"delivery has failed to these recipients or (groups|distribution lists):?|"
-             r"rejected your message to the following e-?mail addresses:?"),
+    sign=sign(
+        r"delivery has failed to these recipients|rejected your message to the following e-?mail addresses|"
+        r"diagnostic information for administrators|microsoft exchange|office ?365"
+    ),
+    start=rx(
+        r"delivery has failed to these recipients or (groups|distribution lists):?|"
+        r"rejected your message to the following e-?mail addresses:?"
+    ),
     end=rx(r"^\s*diagnostic information for administrators|^_{8,}"),
 )
 _REMOTE = re.compile(r"remote server returned '([^']+)'|(\d{3}[ -]\d\.\d{1,3}\.\d{1,3} [^\n]+)", re.IGNORECASE)

@@ -20,7 +20,7 @@ def detect(mail: Mail) -> Partial | None:
         return None
     remote = _REMOTE.search(m.group(2))
     diagnostic = " ".join((remote.group(3) if remote else m.group(2)).split())[:1000]
-    hits = scan.scan(body[:m.start()] or body, {mail.header("To").lower()})
+    hits = scan.scan(body[: m.start()] or body, {mail.header("To").lower()})
     for hit in hits:
         hit.diagnostic = diagnostic
         hit.status = ""

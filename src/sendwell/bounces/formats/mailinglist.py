@@ -9,8 +9,10 @@ from sendwell.bounces.formats.common import sign
 from sendwell.bounces.found import Hit, Mail, Partial
 from sendwell.bounces.report import Reason
 
-SIGN = sign(r"not a member of (this|the) (mailing )?list|are not (a )?member|post by non-?member|"
-            r"non-?member (submission|post)|only members (may|can) post|not (a )?subscriber of")
+SIGN = sign(
+    r"not a member of (this|the) (mailing )?list|are not (a )?member|post by non-?member|"
+    r"non-?member (submission|post)|only members (may|can) post|not (a )?subscriber of"
+)
 _LIST = re.compile(r"(?:mailing list|list)\s*<?([^\s<>]+@[^\s<>]+?)>?[.,;]?\s*$", re.IGNORECASE | re.MULTILINE)
 
 
@@ -26,5 +28,9 @@ def detect(mail: Mail) -> Partial | None:
     if not address:
         return None
     line = mail.body[:3000].strip().split("\n", 1)[0]
-    return Partial(format="mailinglist", hits=[Hit(address=address, diagnostic=line, reason=Reason.REJECTED)],
-                   context=mail.body, original=mail.original)
+    return Partial(
+        format="mailinglist",
+        hits=[Hit(address=address, diagnostic=line, reason=Reason.REJECTED)],
+        context=mail.body,
+        original=mail.original,
+    )

@@ -34,8 +34,21 @@ from sendwell.bounces.webhooks.report import (
 )
 from sendwell.config import Settings, WebhookSettings
 
-__all__ = ["PROVIDERS", "MalformedPayload", "Outcome", "Report", "UnknownProvider", "WebhookError",
-           "WebhookRejected", "admit", "default_fetch", "handle", "max_body", "parse", "status"]
+__all__ = [
+    "PROVIDERS",
+    "MalformedPayload",
+    "Outcome",
+    "Report",
+    "UnknownProvider",
+    "WebhookError",
+    "WebhookRejected",
+    "admit",
+    "default_fetch",
+    "handle",
+    "max_body",
+    "parse",
+    "status",
+]
 
 log = logging.getLogger(__name__)
 PROVIDERS: dict[str, ModuleType] = {"ses": ses, "sendgrid": sendgrid, "postmark": postmark, "mailgun": mailgun}
@@ -70,7 +83,7 @@ def default_fetch(url: str) -> bytes:
 
     if not url.startswith("https://"):
         raise ValueError(f"{url}: only https URLs are fetched")
-    with urllib.request.urlopen(url, timeout=FETCH_TIMEOUT) as response:  # noqa: S310 - https checked above
+    with urllib.request.urlopen(url, timeout=FETCH_TIMEOUT) as response:  # https checked above
         return response.read(FETCH_MAX_BYTES)
 
 
@@ -95,8 +108,9 @@ def admit(provider: str, headers: Mapping[str, str], config: WebhookSettings) ->
         postmark.admit(lower_keys(headers), config)
 
 
-def _authenticate(provider: str, body: bytes, headers: Mapping[str, str], config: WebhookSettings,
-                  fetch: Fetcher | None, now: float) -> Verified:
+def _authenticate(
+    provider: str, body: bytes, headers: Mapping[str, str], config: WebhookSettings, fetch: Fetcher | None, now: float
+) -> Verified:
     admit(provider, headers, config)
     module = _module(provider)
     try:
@@ -111,20 +125,34 @@ def _reports(provider: str, verified: Verified) -> list[Report]:
     try:
         return module.reports(verified.payload)
     except _CONTENT_ERRORS as err:
-        log.warning("%s webhook: signed content that cannot be read (%s: %s)", module.PROVIDER,
-                    type(err).__name__, err)
+        log.warning("%s webhook: signed content that cannot be read (%s: %s)", module.PROVIDER, type(err).__name__, err)
         raise MalformedPayload(f"{module.PROVIDER} webhook: the events are not what the provider sends") from None
 
 
-def parse(provider: str, body: bytes, headers: Mapping[str, str], settings: Settings, *,
-          fetch: Fetcher | None = None, now: float | None = None) -> list[Report]:
+def parse(
+    provider: str,
+    body: bytes,
+    headers: Mapping[str, str],
+    settings: Settings,
+    *,
+    fetch: Fetcher | None = None,
+    now: float | None = None,
+) -> list[Report]:
     """Verify and parse one webhook request, touching no database (no replay check): the reports it carries."""
     verified = _authenticate(provider, body, headers, settings.webhook, fetch, time.time() if now is None else now)
     return _reports(provider, verified)
 
 
-def handle(engine: Engine, settings: Settings, provider: str, body: bytes, headers: Mapping[str, str], *,
-           fetch: Fetcher | None = None, now: float | None = None) -> Outcome:
+def handle(
+    engine: Engine,
+    settings: Settings,
+    provider: str,
+    body: bytes,
+    headers: Mapping[str, str],
+    *,
+    fetch: Fetcher | None = None,
+    now: float | None = None,
+) -> Outcome:
     """Verify, parse and record one webhook request; raises WebhookRejected, MalformedPayload or UnknownProvider."""
     provider = _module(provider).PROVIDER
     clock = time.time() if now is None else now
@@ -136,8 +164,11 @@ def handle(engine: Engine, settings: Settings, provider: str, body: bytes, heade
         keep = keep or timedelta(seconds=2 * settings.webhook.max_age_seconds + 60)
         if not store.claim(engine, provider, nonce, keep, moment):
             store.count(engine, provider, moment, replays=1)
-            log.warning("%s webhook: a signed request seen before (a replay)%s", provider,
-                        "; refused" if replay == "refuse" else ", acknowledged without acting")
+            log.warning(
+                "%s webhook: a signed request seen before (a replay)%s",
+                provider,
+                "; refused" if replay == "refuse" else ", acknowledged without acting",
+            )
             if replay == "refuse":
                 raise WebhookRejected(f"{provider} webhook: this signature was used before (a replay); refused")
             return Outcome(replay=True)
@@ -155,8 +186,12 @@ def _record(engine: Engine, settings: Settings, provider: str, reports: list[Rep
     for r in reports:
         key = store.address_key(r.email)
         if key is None or not store.mailed(engine, key):
-            log.warning("%s webhook: %s about %r, an address sendwell never mailed: ignored", provider,
-                        r.kind.value, r.email[:320])
+            log.warning(
+                "%s webhook: %s about %r, an address sendwell never mailed: ignored",
+                provider,
+                r.kind.value,
+                r.email[:320],
+            )
             outcome.ignored.append(r.email)
             continue
         ids = None
@@ -168,18 +203,45 @@ def _record(engine: Engine, settings: Settings, provider: str, reports: list[Rep
             ids = verp.decode_address(secret, r.return_path)
         campaign_id, recipient_id = ids if ids else (None, None)
         if r.kind is EventKind.BOUNCE:
-            a = events.record_bounce(engine, settings, email=r.email, reason=r.reason, status_code=r.status,
-                                     hard=r.hard, detail=r.detail, raw=r.raw, source=r.source,
-                                     campaign_id=campaign_id, recipient_id=recipient_id, message_id=r.message_id)
+            a = events.record_bounce(
+                engine,
+                settings,
+                email=r.email,
+                reason=r.reason,
+                status_code=r.status,
+                hard=r.hard,
+                detail=r.detail,
+                raw=r.raw,
+                source=r.source,
+                campaign_id=campaign_id,
+                recipient_id=recipient_id,
+                message_id=r.message_id,
+            )
         else:
-            a = events.record_suppression(engine, kind=r.kind.value, email=r.email, raw=r.raw, source=r.source,
-                                          detail=r.detail, campaign_id=campaign_id, recipient_id=recipient_id,
-                                          message_id=r.message_id, settings=settings)
-        log.info("%s webhook: %s %s%s%s", provider, r.kind.value, a.email, f" → {a.status}" if a.status else "",
-                 f", blacklisted {a.blacklisted}" if a.blacklisted else "")
+            a = events.record_suppression(
+                engine,
+                kind=r.kind.value,
+                email=r.email,
+                raw=r.raw,
+                source=r.source,
+                detail=r.detail,
+                campaign_id=campaign_id,
+                recipient_id=recipient_id,
+                message_id=r.message_id,
+                settings=settings,
+            )
+        log.info(
+            "%s webhook: %s %s%s%s",
+            provider,
+            r.kind.value,
+            a.email,
+            f" → {a.status}" if a.status else "",
+            f", blacklisted {a.blacklisted}" if a.blacklisted else "",
+        )
         outcome.applied.append(a)
-    store.count(engine, provider, moment, events=sum(not a.duplicate for a in outcome.applied),
-                ignored=len(outcome.ignored))
+    store.count(
+        engine, provider, moment, events=sum(not a.duplicate for a in outcome.applied), ignored=len(outcome.ignored)
+    )
     return outcome
 
 
@@ -189,7 +251,18 @@ def status(engine: Engine, settings: Settings) -> list[dict]:
     rows = []
     for p in keys.status(settings.webhook):
         c = seen.get(p.provider, store.Counts())
-        rows.append({"provider": p.provider, "on": p.on, "path": f"/webhooks/{p.provider}", "setting": p.setting,
-                     "how": p.how, "max_body_kb": max_body(p.provider) // 1024, "events": c.events,
-                     "ignored": c.ignored, "replays": c.replays, "last_at": c.last_at})
+        rows.append(
+            {
+                "provider": p.provider,
+                "on": p.on,
+                "path": f"/webhooks/{p.provider}",
+                "setting": p.setting,
+                "how": p.how,
+                "max_body_kb": max_body(p.provider) // 1024,
+                "events": c.events,
+                "ignored": c.ignored,
+                "replays": c.replays,
+                "last_at": c.last_at,
+            }
+        )
     return rows

@@ -35,5 +35,4 @@ def status(config: WebhookSettings) -> list[ProviderStatus]:
 
 def off_reason(provider: str) -> str:
     key, how = SETTING[provider]
-    return (f"{provider} webhook: not enabled; set [webhook] {key} (SENDWELL_WEBHOOK_{key.upper()}) to {how}; "
-            "refused")
+    return f"{provider} webhook: not enabled; set [webhook] {key} (SENDWELL_WEBHOOK_{key.upper()}) to {how}; refused"

@@ -43,24 +43,28 @@ def verify(signature: Any, key: str, now: float, max_age: float) -> str:
     """The signature's token, once the key is shown to have signed it recently; else WebhookRejected."""
     if not key:
         raise WebhookRejected("mailgun webhook: no signing key configured ([webhook] mailgun_key); refused")
-    if not isinstance(signature, dict) or not all(isinstance(signature.get(k), str | int)
-                                                  and not isinstance(signature.get(k), bool)
-                                                  for k in ("timestamp", "token", "signature")):
+    if not isinstance(signature, dict) or not all(
+        isinstance(signature.get(k), str | int) and not isinstance(signature.get(k), bool)
+        for k in ("timestamp", "token", "signature")
+    ):
         raise WebhookRejected("mailgun webhook: no signature {timestamp, token, signature}; refused")
     timestamp, token = str(signature["timestamp"]), str(signature["token"])
     if not timestamp.isascii() or not timestamp.isdigit() or len(timestamp) > 12:
         raise WebhookRejected("mailgun webhook: the signature's timestamp is not a Unix time; refused")
     if abs(now - int(timestamp)) > max_age:
-        raise WebhookRejected(f"mailgun webhook: the signature is {int(now) - int(timestamp)} s old, outside the "
-                              f"{max_age:g} s window ([webhook] max_age_seconds); refused")
+        raise WebhookRejected(
+            f"mailgun webhook: the signature is {int(now) - int(timestamp)} s old, outside the "
+            f"{max_age:g} s window ([webhook] max_age_seconds); refused"
+        )
     expected = hmac.new(key.encode(), f"{timestamp}{token}".encode(), hashlib.sha256).hexdigest()
     if not hmac.compare_digest(expected.encode(), str(signature["signature"]).lower().encode()):
         raise WebhookRejected("mailgun webhook: the signature does not match; refused")
     return token
 
 
-def authenticate(body: bytes, headers: Mapping[str, str], config: WebhookSettings, fetch: Fetcher,
-                 now: float) -> Verified:
+def authenticate(
+    body: bytes, headers: Mapping[str, str], config: WebhookSettings, fetch: Fetcher, now: float
+) -> Verified:
     payload = load_json(body, PROVIDER)
     if not isinstance(payload, dict):
         raise MalformedPayload("mailgun webhook: expected a JSON object with signature and event-data")
@@ -88,8 +92,16 @@ def _one(data: dict) -> Report | None:
         permanent = str(data.get("severity") or "permanent").lower() == "permanent"
         words = " ".join(str(status.get(k) or "") for k in ("code", "message", "description")).strip()
         fallback = SUPPRESSED_REASONS.get(str(data.get("reason") or "").lower())
-        return bounce(PROVIDER, email, raw, status=status.get("enhanced-code") or "", diagnostic=words,
-                      permanent=permanent, fallback=fallback, message_id=message_id)
+        return bounce(
+            PROVIDER,
+            email,
+            raw,
+            status=status.get("enhanced-code") or "",
+            diagnostic=words,
+            permanent=permanent,
+            fallback=fallback,
+            message_id=message_id,
+        )
     if name in SUPPRESSIONS:
         return suppression(PROVIDER, SUPPRESSIONS[name], email, raw, detail=name, message_id=message_id)
     return None  # accepted, delivered, opened, clicked, stored: not ours to act on here

@@ -53,8 +53,9 @@ def admit(headers: Mapping[str, str], config: WebhookSettings) -> None:
     """Raise WebhookRejected unless the request carries the configured user:password (no body needed)."""
     expected = config.postmark_key.strip()
     if not expected:
-        raise WebhookRejected("postmark webhook: no credentials configured ([webhook] postmark_key, "
-                              "user:password); refused")
+        raise WebhookRejected(
+            "postmark webhook: no credentials configured ([webhook] postmark_key, user:password); refused"
+        )
     scheme, _, value = headers.get("authorization", "").partition(" ")
     try:
         given = base64.b64decode(value.strip(), validate=True) if scheme.lower() == "basic" else b""
@@ -64,8 +65,9 @@ def admit(headers: Mapping[str, str], config: WebhookSettings) -> None:
         raise WebhookRejected("postmark webhook: missing or wrong basic-auth credentials; refused")
 
 
-def authenticate(body: bytes, headers: Mapping[str, str], config: WebhookSettings, fetch: Fetcher,
-                 now: float) -> Verified:
+def authenticate(
+    body: bytes, headers: Mapping[str, str], config: WebhookSettings, fetch: Fetcher, now: float
+) -> Verified:
     admit(headers, config)
     record = load_json(body, PROVIDER)
     if not isinstance(record, dict) or not isinstance(record.get("RecordType"), str):
@@ -83,14 +85,21 @@ def reports(record: dict) -> list[Report]:
             found = suppression(PROVIDER, what, record.get("Email"), raw, detail=str(record.get("Type")))
         elif what is not None:
             fallback, permanent = what
-            found = bounce(PROVIDER, record.get("Email"), raw, diagnostic=record.get("Details") or
-                           record.get("Description"), permanent=permanent, fallback=fallback)
+            found = bounce(
+                PROVIDER,
+                record.get("Email"),
+                raw,
+                diagnostic=record.get("Details") or record.get("Description"),
+                permanent=permanent,
+                fallback=fallback,
+            )
         else:
             found = None
         return [found] if found else []
     if kind == "SpamComplaint":
-        found = suppression(PROVIDER, EventKind.COMPLAINT, record.get("Email"), raw,
-                            detail=str(record.get("Type") or "SpamComplaint"))
+        found = suppression(
+            PROVIDER, EventKind.COMPLAINT, record.get("Email"), raw, detail=str(record.get("Type") or "SpamComplaint")
+        )
         return [found] if found else []
     if kind == "SubscriptionChange":
         # A reactivation (SuppressSending false) is the operator's call in Postmark, not a reason to mail again
@@ -101,7 +110,8 @@ def reports(record: dict) -> list[Report]:
         target = {"ManualSuppression": EventKind.UNSUBSCRIBE, "SpamComplaint": EventKind.COMPLAINT}.get(why)
         if target is None:
             return []
-        found = suppression(PROVIDER, target, record.get("Recipient"), raw,
-                            detail=f"{why} ({record.get('Origin', 'unknown origin')})")
+        found = suppression(
+            PROVIDER, target, record.get("Recipient"), raw, detail=f"{why} ({record.get('Origin', 'unknown origin')})"
+        )
         return [found] if found else []
     return []  # Delivery, Open, Click: not ours to act on here

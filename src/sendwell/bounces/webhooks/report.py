@@ -68,11 +68,13 @@ def load_json(body: bytes, provider: str) -> Any:
     except RecursionError:  # '[' * 200000: deeper than any provider nests
         raise MalformedPayload(f"{provider} webhook: the body is not JSON (nested too deeply)") from None
     except json.JSONDecodeError as err:
-        raise MalformedPayload(f"{provider} webhook: the body is not JSON ({err.msg} at line {err.lineno}, "
-                               f"column {err.colno})") from None
+        raise MalformedPayload(
+            f"{provider} webhook: the body is not JSON ({err.msg} at line {err.lineno}, column {err.colno})"
+        ) from None
     except ValueError:  # an integer of more than 4300 digits
-        raise MalformedPayload(f"{provider} webhook: the body is not JSON the provider sends (a number too long)") \
-            from None
+        raise MalformedPayload(
+            f"{provider} webhook: the body is not JSON the provider sends (a number too long)"
+        ) from None
 
 
 def obj(value: Any) -> dict[str, Any]:
@@ -99,8 +101,18 @@ def angle(message_id: Any) -> str | None:
     return value if value.startswith("<") else f"<{value}>"
 
 
-def bounce(provider: str, email: Any, raw: bytes, *, status: Any = "", diagnostic: Any = "", permanent: bool,
-           fallback: Reason | None = None, message_id: str | None = None, return_path: str = "") -> Report | None:
+def bounce(
+    provider: str,
+    email: Any,
+    raw: bytes,
+    *,
+    status: Any = "",
+    diagnostic: Any = "",
+    permanent: bool,
+    fallback: Reason | None = None,
+    message_id: str | None = None,
+    return_path: str = "",
+) -> Report | None:
     """A bounce for one address: the reason from the status code and the remote server's words (the same
     reason table as mailed bounces), the provider's own category only when those say nothing. A failure
     the provider calls temporary is never hard, whatever the words: it is still being retried."""
@@ -116,14 +128,32 @@ def bounce(provider: str, email: Any, raw: bytes, *, status: Any = "", diagnosti
         reason = fallback
     if not code:
         code = reasons.pseudo_status(reason, permanent)
-    return Report(EventKind.BOUNCE, address, raw, f"webhook:{provider}", status=code, reason=reason.value,
-                  hard=permanent and is_hard(reason, code), detail=diag, message_id=message_id, return_path=return_path)
+    return Report(
+        EventKind.BOUNCE,
+        address,
+        raw,
+        f"webhook:{provider}",
+        status=code,
+        reason=reason.value,
+        hard=permanent and is_hard(reason, code),
+        detail=diag,
+        message_id=message_id,
+        return_path=return_path,
+    )
 
 
-def suppression(provider: str, kind: EventKind, email: Any, raw: bytes, detail: str = "",
-                message_id: str | None = None, return_path: str = "") -> Report | None:
+def suppression(
+    provider: str,
+    kind: EventKind,
+    email: Any,
+    raw: bytes,
+    detail: str = "",
+    message_id: str | None = None,
+    return_path: str = "",
+) -> Report | None:
     address = T.clean_address(str(email or ""))
     if not address:
         return None
-    return Report(kind, address, raw, f"webhook:{provider}", detail=detail, message_id=message_id,
-                  return_path=return_path)
+    return Report(
+        kind, address, raw, f"webhook:{provider}", detail=detail, message_id=message_id, return_path=return_path
+    )

@@ -38,8 +38,11 @@ DROPPED: dict[str, EventKind | Reason] = {
     "spam reporting address": EventKind.COMPLAINT,
     "unsubscribed address": EventKind.UNSUBSCRIBE,
 }
-SUPPRESSIONS = {"spamreport": EventKind.COMPLAINT, "unsubscribe": EventKind.UNSUBSCRIBE,
-                "group_unsubscribe": EventKind.UNSUBSCRIBE}
+SUPPRESSIONS = {
+    "spamreport": EventKind.COMPLAINT,
+    "unsubscribe": EventKind.UNSUBSCRIBE,
+    "group_unsubscribe": EventKind.UNSUBSCRIBE,
+}
 
 
 def _public_key(key: str) -> Any:
@@ -47,11 +50,16 @@ def _public_key(key: str) -> Any:
     from cryptography.hazmat.primitives.serialization import load_der_public_key, load_pem_public_key
 
     try:
-        loaded = (load_pem_public_key(key.encode()) if "BEGIN PUBLIC KEY" in key
-                  else load_der_public_key(base64.b64decode(key)))
+        loaded = (
+            load_pem_public_key(key.encode())
+            if "BEGIN PUBLIC KEY" in key
+            else load_der_public_key(base64.b64decode(key))
+        )
     except ValueError:
-        raise WebhookRejected("sendgrid webhook: [webhook] sendgrid_key is not a public key "
-                              "(paste the base64 verification key from SendGrid's settings)") from None
+        raise WebhookRejected(
+            "sendgrid webhook: [webhook] sendgrid_key is not a public key "
+            "(paste the base64 verification key from SendGrid's settings)"
+        ) from None
     if not isinstance(loaded, ec.EllipticCurvePublicKey):
         raise WebhookRejected("sendgrid webhook: [webhook] sendgrid_key is not an ECDSA public key")
     return loaded
@@ -65,8 +73,9 @@ def verify(body: bytes, headers: Mapping[str, str], key: str) -> None:
 
     signature, timestamp = headers.get(SIGNATURE, ""), headers.get(TIMESTAMP, "")
     if not signature or not timestamp:
-        raise WebhookRejected("sendgrid webhook: unsigned request (no X-Twilio-Email-Event-Webhook-Signature/"
-                              "Timestamp); refused")
+        raise WebhookRejected(
+            "sendgrid webhook: unsigned request (no X-Twilio-Email-Event-Webhook-Signature/Timestamp); refused"
+        )
     public = _public_key(key)
     try:
         public.verify(base64.b64decode(signature, validate=True), timestamp.encode() + body, ec.ECDSA(hashes.SHA256()))
@@ -74,8 +83,9 @@ def verify(body: bytes, headers: Mapping[str, str], key: str) -> None:
         raise WebhookRejected("sendgrid webhook: the signature does not match the body; refused") from None
 
 
-def authenticate(body: bytes, headers: Mapping[str, str], config: WebhookSettings, fetch: Fetcher,
-                 now: float) -> Verified:
+def authenticate(
+    body: bytes, headers: Mapping[str, str], config: WebhookSettings, fetch: Fetcher, now: float
+) -> Verified:
     if not config.sendgrid_key.strip():
         raise WebhookRejected("sendgrid webhook: no verification key configured ([webhook] sendgrid_key); refused")
     verify(body, headers, config.sendgrid_key.strip())
@@ -101,17 +111,26 @@ def _one(event: dict) -> Report | None:
     if name == "bounce":
         # type "blocked" is a refusal of our message (policy, reputation); "bounce" a failed address.
         status = str(event.get("status") or "")
-        return bounce(PROVIDER, email, raw, status=status, diagnostic=event.get("reason"),
-                      permanent=not status.startswith("4"),
-                      fallback=Reason.BLOCKED if event.get("type") == "blocked" else None, message_id=message_id)
+        return bounce(
+            PROVIDER,
+            email,
+            raw,
+            status=status,
+            diagnostic=event.get("reason"),
+            permanent=not status.startswith("4"),
+            fallback=Reason.BLOCKED if event.get("type") == "blocked" else None,
+            message_id=message_id,
+        )
     if name == "dropped":
         what = DROPPED.get(str(event.get("reason") or "").strip().lower())
         if isinstance(what, EventKind):
-            return suppression(PROVIDER, what, email, raw, detail=f"dropped: {event.get('reason')}",
-                               message_id=message_id)
+            return suppression(
+                PROVIDER, what, email, raw, detail=f"dropped: {event.get('reason')}", message_id=message_id
+            )
         if isinstance(what, Reason):
-            return bounce(PROVIDER, email, raw, status="", diagnostic="", permanent=True, fallback=what,
-                          message_id=message_id)
+            return bounce(
+                PROVIDER, email, raw, status="", diagnostic="", permanent=True, fallback=what, message_id=message_id
+            )
         return None  # invalid SMTPAPI header and the like: our request, not the address
     if name in SUPPRESSIONS:
         detail = name if name != "group_unsubscribe" else f"group_unsubscribe {event.get('asm_group_id', '')}".strip()

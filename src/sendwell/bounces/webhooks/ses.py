@@ -73,9 +73,14 @@ def sns_url_ok(url: str, *, certificate: bool = False) -> bool:
         port = parts.port
     except ValueError:
         return False
-    return (parts.scheme == "https" and _SNS_HOST.fullmatch(parts.hostname or "") is not None and port is None
-            and not parts.username and not parts.password
-            and (not certificate or (_CERT_PATH.fullmatch(parts.path) is not None and not parts.query)))
+    return (
+        parts.scheme == "https"
+        and _SNS_HOST.fullmatch(parts.hostname or "") is not None
+        and port is None
+        and not parts.username
+        and not parts.password
+        and (not certificate or (_CERT_PATH.fullmatch(parts.path) is not None and not parts.query))
+    )
 
 
 def string_to_sign(message: Mapping[str, Any]) -> bytes:
@@ -94,8 +99,10 @@ def verify(message: Mapping[str, Any], fetch: Fetcher, now: datetime | None = No
         raise WebhookRejected("ses webhook: unsigned or unknown SignatureVersion; refused")
     cert_url = message.get("SigningCertURL") or message.get("SigningCertUrl")
     if not isinstance(cert_url, str) or not sns_url_ok(cert_url, certificate=True):
-        raise WebhookRejected("ses webhook: the SigningCertURL is not an SNS certificate on an https "
-                              "sns.<region>.amazonaws.com host; refused")
+        raise WebhookRejected(
+            "ses webhook: the SigningCertURL is not an SNS certificate on an https "
+            "sns.<region>.amazonaws.com host; refused"
+        )
     try:
         signature = base64.b64decode(str(message.get("Signature") or ""), validate=True)
     except ValueError:
@@ -109,7 +116,7 @@ def verify(message: Mapping[str, Any], fetch: Fetcher, now: datetime | None = No
     key = cert.public_key()
     if not isinstance(key, rsa.RSAPublicKey):
         raise WebhookRejected("ses webhook: the signing certificate does not hold an RSA key; refused")
-    digest = hashes.SHA1() if HASHES[version] == "sha1" else hashes.SHA256()  # noqa: S303 - SNS's v1 is SHA1
+    digest = hashes.SHA1() if HASHES[version] == "sha1" else hashes.SHA256()  # SNS's v1 is SHA1
     try:
         key.verify(signature, string_to_sign(message), padding.PKCS1v15(), digest)
     except InvalidSignature:
@@ -135,11 +142,12 @@ class CertificateCache:
             if key in self._good:
                 return self._good[key]
             if self._failed.get(key, 0.0) > time.monotonic():
-                raise WebhookRejected("ses webhook: the SNS signing certificate is unavailable (failed recently); "
-                                      "refused")
+                raise WebhookRejected(
+                    "ses webhook: the SNS signing certificate is unavailable (failed recently); refused"
+                )
             try:
                 cert = x509.load_pem_x509_certificate(fetch(url))
-            except Exception as err:  # noqa: BLE001 - network or a bad certificate: either way, not proven
+            except Exception as err:  # network or a bad certificate: either way, not proven
                 log.warning("ses webhook: cannot get the signing certificate %s: %s", url, err)
                 if len(self._failed) >= self.size:
                     self._failed.clear()
@@ -159,8 +167,9 @@ class CertificateCache:
 CERTIFICATES = CertificateCache()
 
 
-def authenticate(body: bytes, headers: Mapping[str, str], config: WebhookSettings, fetch: Fetcher,
-                 now: float) -> Verified:
+def authenticate(
+    body: bytes, headers: Mapping[str, str], config: WebhookSettings, fetch: Fetcher, now: float
+) -> Verified:
     message = load_json(body, PROVIDER)
     kind = message.get("Type") if isinstance(message, dict) else None
     if not isinstance(kind, str) or kind not in SIGNED_FIELDS:
@@ -179,7 +188,7 @@ def authenticate(body: bytes, headers: Mapping[str, str], config: WebhookSetting
         if sns_url_ok(message["SubscribeURL"]):
             try:
                 fetch(message["SubscribeURL"])
-            except Exception as err:  # noqa: BLE001 - SNS sends the confirmation again
+            except Exception as err:  # SNS sends the confirmation again
                 log.warning("ses webhook: cannot confirm the subscription to %s: %s", topic, err)
                 raise WebhookRejected("ses webhook: the subscription could not be confirmed now; refused") from None
             log.info("ses webhook: confirmed the subscription to %s", topic)
@@ -208,19 +217,36 @@ def reports(text: str | None) -> list[Report]:
         b = obj(doc.get("bounce"))
         btype, subtype = str(b.get("bounceType", "")).lower(), str(b.get("bounceSubType", "")).lower()
         for r in _dicts(b.get("bouncedRecipients")):
-            found.append(bounce(PROVIDER, r.get("emailAddress"), raw, status=r.get("status"),
-                                diagnostic=r.get("diagnosticCode"), permanent=btype == "permanent",
-                                fallback=SUBTYPES.get((btype, subtype)), message_id=message_id,
-                                return_path=return_path))
+            found.append(
+                bounce(
+                    PROVIDER,
+                    r.get("emailAddress"),
+                    raw,
+                    status=r.get("status"),
+                    diagnostic=r.get("diagnosticCode"),
+                    permanent=btype == "permanent",
+                    fallback=SUBTYPES.get((btype, subtype)),
+                    message_id=message_id,
+                    return_path=return_path,
+                )
+            )
     elif kind == "complaint":
         c = obj(doc.get("complaint"))
         feedback = str(c.get("complaintFeedbackType") or "abuse")
         # SES reports "not-spam" feedback through the same channel: that is the opposite of a complaint.
         if feedback.lower() != "not-spam":
             for r in _dicts(c.get("complainedRecipients")):
-                found.append(suppression(PROVIDER, EventKind.COMPLAINT, r.get("emailAddress"), raw,
-                                         detail=f"feedback-type {feedback}", message_id=message_id,
-                                         return_path=return_path))
+                found.append(
+                    suppression(
+                        PROVIDER,
+                        EventKind.COMPLAINT,
+                        r.get("emailAddress"),
+                        raw,
+                        detail=f"feedback-type {feedback}",
+                        message_id=message_id,
+                        return_path=return_path,
+                    )
+                )
     return [r for r in found if r is not None]
 
 

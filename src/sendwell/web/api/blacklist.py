@@ -26,49 +26,73 @@ def _actor(token: Any) -> str:
 
 
 @router.get("", response_model=Page)
-def list_entries(search: Search = None, reason: BlacklistReason | None = None, limit: Limit = 100,
-                 offset: Offset = 0, *, engine: EngineDep) -> dict[str, Any]:
+def list_entries(
+    search: Search = None,
+    reason: BlacklistReason | None = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+    *,
+    engine: EngineDep,
+) -> dict[str, Any]:
     """Entries, newest first."""
-    return {"total": blacklist.count(engine, reason, search=search), "limit": limit, "offset": offset,
-            "items": blacklist.list_entries(engine, reason=reason, search=search, limit=limit, offset=offset)}
+    return {
+        "total": blacklist.count(engine, reason, search=search),
+        "limit": limit,
+        "offset": offset,
+        "items": blacklist.list_entries(engine, reason=reason, search=search, limit=limit, offset=offset),
+    }
 
 
 @router.post("", response_model=ReportOut)
 def add(body: BlacklistAdd, engine: EngineDep, token: TokenDep) -> dict:
     """Blacklist addresses; the bad ones are reported by position, the good ones added."""
-    return blacklist.add(engine, body.addresses, reason=body.reason, source="api", note=body.note,
-                         actor=_actor(token)).as_dict()
+    return blacklist.add(
+        engine, body.addresses, reason=body.reason, source="api", note=body.note, actor=_actor(token)
+    ).as_dict()
 
 
 @router.post("/import", response_model=ReportOut)
-def import_entries(file: UploadFile | None = File(None, description="CSV with an email column, or a list"),
-                   text: str | None = Form(None, description="Pasted addresses (one per line, or separated)"),
-                   reason: BlacklistReason = Form(BlacklistReason.MANUAL), note: str = Form("", max_length=10_000),
-                   *, engine: EngineDep, token: TokenDep) -> dict:
+def import_entries(
+    file: UploadFile | None = File(None, description="CSV with an email column, or a list"),
+    text: str | None = Form(None, description="Pasted addresses (one per line, or separated)"),
+    reason: BlacklistReason = Form(BlacklistReason.MANUAL),
+    note: str = Form("", max_length=10_000),
+    *,
+    engine: EngineDep,
+    token: TokenDep,
+) -> dict:
     """Blacklist every address of an uploaded file or of pasted text (give one of `file` or `text`)."""
     if (file is None) == (text is None):
         raise UserError("give either a file or pasted text", field="file" if file is None else "text", named=True)
     if file is not None:
         with blame("file"):
-            return blacklist.import_file(engine, file.file, name=upload_name(file), reason=reason, note=note,
-                                         actor=_actor(token)).as_dict()
+            return blacklist.import_file(
+                engine, file.file, name=upload_name(file), reason=reason, note=note, actor=_actor(token)
+            ).as_dict()
     with blame("text"):
-        return blacklist.import_file(engine, io.BytesIO((text or "").encode("utf-8")), name="pasted", reason=reason,
-                                     note=note, actor=_actor(token)).as_dict()
+        return blacklist.import_file(
+            engine,
+            io.BytesIO((text or "").encode("utf-8")),
+            name="pasted",
+            reason=reason,
+            note=note,
+            actor=_actor(token),
+        ).as_dict()
 
 
 @router.post("/from-campaign", response_model=Added)
-def add_from_campaign(body: BlacklistFromCampaign, engine: EngineDep,
-                      token: TokenDep) -> dict[str, int]:
+def add_from_campaign(body: BlacklistFromCampaign, engine: EngineDep, token: TokenDep) -> dict[str, int]:
     """Blacklist every recipient of a campaign in the given statuses (e.g. every `error`)."""
     camp = campaigns.get_campaign(engine, body.campaign)
-    return {"added": blacklist.add_from_campaign(engine, camp["id"], [s.value for s in body.statuses],
-                                                 note=body.note, actor=_actor(token))}
+    return {
+        "added": blacklist.add_from_campaign(
+            engine, camp["id"], [s.value for s in body.statuses], note=body.note, actor=_actor(token)
+        )
+    }
 
 
 @router.post("/remove", response_model=ReportOut)
-def remove_many(body: BlacklistRemove, engine: EngineDep,
-                token: TokenDep) -> dict:
+def remove_many(body: BlacklistRemove, engine: EngineDep, token: TokenDep) -> dict:
     """Lift suppressions; the history keeps who removed them and why."""
     return blacklist.remove(engine, body.addresses, note=body.note, actor=_actor(token)).as_dict()
 
@@ -87,8 +111,7 @@ def show(email: str, engine: EngineDep) -> dict[str, Any]:
 
 
 @router.delete("/{email}", response_model=ReportOut)
-def remove(email: str, note: str = "", *, engine: EngineDep,
-           token: TokenDep) -> dict:
+def remove(email: str, note: str = "", *, engine: EngineDep, token: TokenDep) -> dict:
     with blame("email"):
         if blacklist.show(engine, email)["entry"] is None:  # show() is a 404 when it never was on the list
             raise NotFound(f"{email}: not on the black list (any more)")

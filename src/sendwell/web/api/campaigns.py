@@ -125,19 +125,35 @@ def tracking(campaign: CampaignRef, engine: EngineDep) -> dict[str, Any]:
 
 
 @router.get("/{campaign}/recipients")
-def recipients(campaign: CampaignRef, status: Statuses = [RecipientStatus.ERROR],  # noqa: B006 - FastAPI default
-               limit: Limit = 100, offset: Offset = 0, *, engine: EngineDep) -> dict[str, Any]:
+def recipients(
+    campaign: CampaignRef,
+    status: Statuses = [RecipientStatus.ERROR],  # noqa: B006 - FastAPI default
+    limit: Limit = 100,
+    offset: Offset = 0,
+    *,
+    engine: EngineDep,
+) -> dict[str, Any]:
     """One page of the recipients in these statuses, with their server's answer and the contact's fields."""
     wanted = [s.value for s in status]
     by_status = stats.campaign_stats(engine, campaign)["by_status"]
     columns, rows = stats.iter_recipients(engine, campaign, wanted, batch=min(5000, offset + limit))
-    return {"total": sum(by_status.get(s, 0) for s in wanted), "limit": limit, "offset": offset,
-            "columns": columns, "items": list(islice(rows, offset, offset + limit))}
+    return {
+        "total": sum(by_status.get(s, 0) for s in wanted),
+        "limit": limit,
+        "offset": offset,
+        "columns": columns,
+        "items": list(islice(rows, offset, offset + limit)),
+    }
 
 
-@router.get("/{campaign}/recipients.csv", response_class=StreamingResponse,
-            responses={200: {"content": {"text/csv": {}}}})
-def recipients_csv(campaign: CampaignRef, status: Statuses = [RecipientStatus.ERROR],  # noqa: B006
-                   *, engine: EngineDep) -> StreamingResponse:
+@router.get(
+    "/{campaign}/recipients.csv", response_class=StreamingResponse, responses={200: {"content": {"text/csv": {}}}}
+)
+def recipients_csv(
+    campaign: CampaignRef,
+    status: Statuses = [RecipientStatus.ERROR],  # noqa: B006
+    *,
+    engine: EngineDep,
+) -> StreamingResponse:
     """Every recipient in these statuses as CSV, streamed (e.g. the errors, to blacklist or fix)."""
     return csv_response(exports.recipients(engine, campaign, [s.value for s in status]))

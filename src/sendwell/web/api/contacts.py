@@ -18,18 +18,24 @@ router = APIRouter(prefix="/contacts", tags=["contacts"])
 
 
 @router.post("/import", response_model=ReportOut)
-def import_contacts(file: UploadFile = File(..., description="CSV with an email column, or a plain list"),
-                    *, engine: EngineDep) -> dict[str, Any]:
+def import_contacts(
+    file: UploadFile = File(..., description="CSV with an email column, or a plain list"), *, engine: EngineDep
+) -> dict[str, Any]:
     """Import contacts from a file (read from its spooled copy, never whole in memory); bad lines are reported."""
     with blame("file"):
         return contacts.import_contacts(engine, file.file, name=upload_name(file)).as_dict()
 
 
 @router.get("", response_model=Page)
-def list_contacts(search: Search = None, limit: Limit = 100, offset: Offset = 0,
-                  *, engine: EngineDep) -> dict[str, Any]:
-    return {"total": contacts.count(engine, search), "limit": limit, "offset": offset,
-            "items": contacts.list_contacts(engine, search=search, limit=limit, offset=offset)}
+def list_contacts(
+    search: Search = None, limit: Limit = 100, offset: Offset = 0, *, engine: EngineDep
+) -> dict[str, Any]:
+    return {
+        "total": contacts.count(engine, search),
+        "limit": limit,
+        "offset": offset,
+        "items": contacts.list_contacts(engine, search=search, limit=limit, offset=offset),
+    }
 
 
 @router.get("/export.csv", response_class=StreamingResponse, responses={200: {"content": {"text/csv": {}}}})

@@ -47,8 +47,11 @@ class PreviewOut(BaseModel):
 
 class TestSendIn(BaseModel):
     to: list[str] = Field(min_length=1, max_length=MAX_ADDRESSES, description="Addresses to send the test to")
-    contact: str | None = Field(None, max_length=320, description="Whose fields fill the templates (default: "
-                                                                   "the first recipient of the audience)")
+    contact: str | None = Field(
+        None,
+        max_length=320,
+        description="Whose fields fill the templates (default: the first recipient of the audience)",
+    )
 
 
 class DeliveryOut(BaseModel):
@@ -78,10 +81,15 @@ class HistoryOut(BaseModel):
 
 
 @router.get("/{campaign}/preview", response_model=PreviewOut)
-def show_preview(request: Request, campaign: str,
-                 contact: str | None = Query(None, max_length=320, description="Recipient address (default: the "
-                                                                               "first of the audience)"),
-                 *, engine: EngineDep) -> dict[str, Any]:
+def show_preview(
+    request: Request,
+    campaign: str,
+    contact: str | None = Query(
+        None, max_length=320, description="Recipient address (default: the first of the audience)"
+    ),
+    *,
+    engine: EngineDep,
+) -> dict[str, Any]:
     """The message exactly as `contact` gets it, built by the send engine, with the merge-field check."""
     shown = preview.preview(engine, web_state(request).settings, campaign, contact)
     return {**shown.as_dict(), "fields": preview.field_check(engine, campaign).as_dict()}
@@ -95,8 +103,7 @@ def fields(campaign: str, engine: EngineDep) -> dict[str, Any]:
 
 
 @router.post("/{campaign}/test", response_model=TestSendOut, responses={502: {"model": Problem}})
-def test_send(request: Request, campaign: str, body: TestSendIn,
-              engine: EngineDep) -> Any:
+def test_send(request: Request, campaign: str, body: TestSendIn, engine: EngineDep) -> Any:
     """Send the real message, subject prefixed "[TEST] ", to `to` only; recorded in the campaign's history, never
     in its statistics, ledger or the daily limit. 502 when the relay took it for none of the addresses."""
     result = send_test(engine, web_state(request).settings, campaign, body.to, body.contact, actor="api")

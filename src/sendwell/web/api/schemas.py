@@ -146,8 +146,9 @@ class StateChange(BaseModel):
 
 
 class Resend(BaseModel):
-    statuses: list[RecipientStatus] = Field(default=[RecipientStatus.DEFERRED, RecipientStatus.FAILED],
-                                            min_length=1, description="deferred and/or failed")
+    statuses: list[RecipientStatus] = Field(
+        default=[RecipientStatus.DEFERRED, RecipientStatus.FAILED], min_length=1, description="deferred and/or failed"
+    )
 
 
 class Resumed(BaseModel):

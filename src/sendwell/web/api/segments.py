@@ -41,22 +41,19 @@ def create(body: SegmentIn, engine: EngineDep) -> dict[str, Any]:
 def create_from_campaign(body: SegmentFromCampaign, engine: EngineDep) -> dict[str, Any]:
     """A new segment of the recipients of a campaign in the given statuses (e.g. every `error`)."""
     camp = campaigns.get_campaign(engine, body.campaign)
-    n = segments.create_from_campaign(engine, body.name, camp["id"], [s.value for s in body.statuses],
-                                      body.description)
+    n = segments.create_from_campaign(engine, body.name, camp["id"], [s.value for s in body.statuses], body.description)
     name = body.name.strip()
     return {"id": segments.show(engine, name, limit=1)["id"], "name": name, "members": n}
 
 
 @router.get("/{segment}")
-def show(segment: SegmentRef, limit: Limit = 100, offset: Offset = 0,
-         *, engine: EngineDep) -> dict[str, Any]:
+def show(segment: SegmentRef, limit: Limit = 100, offset: Offset = 0, *, engine: EngineDep) -> dict[str, Any]:
     """The segment, its member count, one page of members and the campaigns using it."""
     return segments.show(engine, segments.name_of(engine, segment), limit=limit, offset=offset)
 
 
 @router.post("/{segment}/import", response_model=ReportOut)
-def import_members(segment: SegmentRef, file: UploadFile = File(...),
-                   *, engine: EngineDep) -> dict[str, Any]:
+def import_members(segment: SegmentRef, file: UploadFile = File(...), *, engine: EngineDep) -> dict[str, Any]:
     """Add every address of an uploaded CSV or list; bad lines are reported."""
     name = segments.name_of(engine, segment)
     with blame("file"):
@@ -74,8 +71,7 @@ def remove_members(segment: SegmentRef, body: Addresses, engine: EngineDep) -> d
     return segments.remove(engine, segments.name_of(engine, segment), body.addresses).as_dict()
 
 
-@router.get("/{segment}/export.csv", response_class=StreamingResponse,
-            responses={200: {"content": {"text/csv": {}}}})
+@router.get("/{segment}/export.csv", response_class=StreamingResponse, responses={200: {"content": {"text/csv": {}}}})
 def export(segment: SegmentRef, engine: EngineDep) -> StreamingResponse:
     return csv_response(exports.segment(engine, segments.name_of(engine, segment)))
 

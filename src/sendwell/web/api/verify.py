@@ -20,23 +20,33 @@ MAX_ADDRESSES = 100_000  # one answer holds every result; bigger lists go throug
 
 
 @router.post("")
-def verify_list(settings: SettingsDep, file: UploadFile | None = File(None, description="CSV or list"),
-                text: str | None = Form(None, description="Pasted addresses"),
-                dns: bool = Form(True, description="Also look up each domain's mail servers")) -> dict[str, Any]:
+def verify_list(
+    settings: SettingsDep,
+    file: UploadFile | None = File(None, description="CSV or list"),
+    text: str | None = Form(None, description="Pasted addresses"),
+    dns: bool = Form(True, description="Also look up each domain's mail servers"),
+) -> dict[str, Any]:
     """Every address with its verdict (valid, risky, invalid, unknown), the reasons and a suggested fix."""
     from sendwell.verify.run import VerifyOptions, verify_texts
 
     if (file is None) == (text is None):
         raise UserError("give either a file or pasted text", field="file" if file is None else "text", named=True)
-    stream, name, field = ((file.file, upload_name(file), "file") if file is not None
-                           else (io.BytesIO((text or "").encode("utf-8")), "pasted", "text"))
+    stream, name, field = (
+        (file.file, upload_name(file), "file")
+        if file is not None
+        else (io.BytesIO((text or "").encode("utf-8")), "pasted", "text")
+    )
     texts: list[str] = []
     with blame(field):
         for row in read_rows(stream, name):
             texts.append(row.text)
             if len(texts) > MAX_ADDRESSES:
-                raise UserError(f"{name}: more than {MAX_ADDRESSES} addresses; split the list or verify it "
-                                "from the command line", field=field, named=True, hint=Hint.VERIFY_OFFLINE)
+                raise UserError(
+                    f"{name}: more than {MAX_ADDRESSES} addresses; split the list or verify it from the command line",
+                    field=field,
+                    named=True,
+                    hint=Hint.VERIFY_OFFLINE,
+                )
     options = VerifyOptions.from_settings(settings, dns=dns)
     results = [r.as_dict() for r in verify_texts(texts, options)]
     return {"total": len(results), "counts": dict(Counter(r["verdict"] for r in results)), "results": results}

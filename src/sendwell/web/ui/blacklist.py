@@ -21,25 +21,48 @@ from sendwell.web.ui.render import Pager, render
 router = APIRouter(prefix="/blacklist")
 
 
-def _page(request: Request, engine: Engine, q: str = "", reason: str = "", page: int = 1, status: int = 200,
-          **extra: Any) -> Response:
+def _page(
+    request: Request, engine: Engine, q: str = "", reason: str = "", page: int = 1, status: int = 200, **extra: Any
+) -> Response:
     pager = Pager(page, blacklist.count(engine, reason or None, search=q or None))
-    rows = blacklist.list_entries(engine, reason=reason or None, search=q or None, limit=pager.size,
-                                  offset=pager.offset)
-    return render(request, "blacklist.html", status=status, rows=rows, pager=pager, q=q, reason=reason,
-                  reasons=[r.value for r in BlacklistReason], **{"report": None, "error": None, **extra})
+    rows = blacklist.list_entries(
+        engine, reason=reason or None, search=q or None, limit=pager.size, offset=pager.offset
+    )
+    return render(
+        request,
+        "blacklist.html",
+        status=status,
+        rows=rows,
+        pager=pager,
+        q=q,
+        reason=reason,
+        reasons=[r.value for r in BlacklistReason],
+        **{"report": None, "error": None, **extra},
+    )
 
 
 @router.get("")
-def blacklist_page(request: Request, q: str = Query("", max_length=320), reason: BlacklistReason | None = None,
-                   page: int = Query(1, ge=1, le=10**9), *, engine: EngineDep) -> Response:
+def blacklist_page(
+    request: Request,
+    q: str = Query("", max_length=320),
+    reason: BlacklistReason | None = None,
+    page: int = Query(1, ge=1, le=10**9),
+    *,
+    engine: EngineDep,
+) -> Response:
     return _page(request, engine, q, reason.value if reason else "", page)
 
 
 @router.post("/add")
-def add(request: Request, text: str = Form(""), file: UploadFile | None = File(None),
-        note: str = Form("", max_length=10_000), *, engine: EngineDep,
-        user: UserDep) -> Response:
+def add(
+    request: Request,
+    text: str = Form(""),
+    file: UploadFile | None = File(None),
+    note: str = Form("", max_length=10_000),
+    *,
+    engine: EngineDep,
+    user: UserDep,
+) -> Response:
     """Paste a list or upload a file: both go through the same import (CSV with an email column, or a list)."""
     try:
         name, stream = pasted_or_file(text, file)
@@ -60,8 +83,9 @@ def entry(request: Request, email: str = Query(..., max_length=320), *, engine: 
 
 
 @router.post("/remove")
-def remove(email: str = Form(..., max_length=320), note: str = Form("", max_length=10_000),
-           *, engine: EngineDep, user: UserDep) -> Response:
+def remove(
+    email: str = Form(..., max_length=320), note: str = Form("", max_length=10_000), *, engine: EngineDep, user: UserDep
+) -> Response:
     report = blacklist.remove(engine, [email], note=note, actor=actor(user))
     if report.rejected:
         raise UserError(f"{email}: {report.rejected[0].reason}")

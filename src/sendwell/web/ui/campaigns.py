@@ -27,14 +27,39 @@ from sendwell.web.ui.render import Pager, render
 router = APIRouter(prefix="/campaigns")
 FORM_FIELDS = ("name", "subject", "from_addr", "reply_to", "text", "html")
 # A service's field → the label the form shows for it (the error names the field as the reader sees it).
-LABELS = {"name": "Name", "subject": "Subject", "from_addr": "From", "reply_to": "Reply-To", "text": "Plain-text body",
-          "html": "HTML body", "include": "Send to", "exclude": "Never send to", "track": "Tracking"}
+LABELS = {
+    "name": "Name",
+    "subject": "Subject",
+    "from_addr": "From",
+    "reply_to": "Reply-To",
+    "text": "Plain-text body",
+    "html": "HTML body",
+    "include": "Send to",
+    "exclude": "Never send to",
+    "track": "Tracking",
+}
 
 
-def _form(request: Request, engine: Engine, values: dict[str, Any], *, campaign: dict | None = None,
-          status: int = 200, error: str | None = None, field: str | None = None) -> Response:
-    return render(request, "campaign_form.html", status=status, values=values, campaign=campaign,
-                  segments=segments.list_segments(engine), error=error, field=field)
+def _form(
+    request: Request,
+    engine: Engine,
+    values: dict[str, Any],
+    *,
+    campaign: dict | None = None,
+    status: int = 200,
+    error: str | None = None,
+    field: str | None = None,
+) -> Response:
+    return render(
+        request,
+        "campaign_form.html",
+        status=status,
+        values=values,
+        campaign=campaign,
+        segments=segments.list_segments(engine),
+        error=error,
+        field=field,
+    )
 
 
 def _blank_to_none(value: str) -> str | None:
@@ -52,16 +77,44 @@ def new_form(request: Request, engine: EngineDep) -> Response:
 
 
 @router.post("/new")
-def create(request: Request, name: str = Form(""), subject: str = Form(""), from_addr: str = Form(""),
-           reply_to: str = Form(""), text: str = Form(""), html: str = Form(""),
-           include: list[str] = Form([]), exclude: list[str] = Form([]), track: list[str] = Form([]),
-           *, engine: EngineDep) -> Response:
-    values = {"name": name, "subject": subject, "from_addr": from_addr, "reply_to": reply_to, "text": text,
-              "html": html, "include": include, "exclude": exclude, "track": track}
+def create(
+    request: Request,
+    name: str = Form(""),
+    subject: str = Form(""),
+    from_addr: str = Form(""),
+    reply_to: str = Form(""),
+    text: str = Form(""),
+    html: str = Form(""),
+    include: list[str] = Form([]),
+    exclude: list[str] = Form([]),
+    track: list[str] = Form([]),
+    *,
+    engine: EngineDep,
+) -> Response:
+    values = {
+        "name": name,
+        "subject": subject,
+        "from_addr": from_addr,
+        "reply_to": reply_to,
+        "text": text,
+        "html": html,
+        "include": include,
+        "exclude": exclude,
+        "track": track,
+    }
     try:
-        cid = campaigns.create_campaign(engine, name=name, subject=subject, from_addr=from_addr,
-                                        reply_to=_blank_to_none(reply_to), text=_blank_to_none(text),
-                                        html=_blank_to_none(html), include=include, exclude=exclude, track=track)
+        cid = campaigns.create_campaign(
+            engine,
+            name=name,
+            subject=subject,
+            from_addr=from_addr,
+            reply_to=_blank_to_none(reply_to),
+            text=_blank_to_none(text),
+            html=_blank_to_none(html),
+            include=include,
+            exclude=exclude,
+            track=track,
+        )
     except UserError as err:
         message, field = form_error(err, LABELS)
         return _form(request, engine, values, status=400, error=message, field=field)
@@ -80,8 +133,16 @@ def show(request: Request, cid: int, engine: EngineDep) -> Response:
     preview = campaigns.audience_preview(engine, cid) if draft else None
     tracked = tracking_stats(engine, cid) if camp.get("track") and not draft else None
     shown = draft_context(request, engine, cid) if draft else {}  # the message preview and test send (ui/preview.py)
-    return render(request, "campaign.html", campaign=camp, draft=draft, preview=preview, tracked=tracked,
-                  **shown, **_stats_context(engine, cid))
+    return render(
+        request,
+        "campaign.html",
+        campaign=camp,
+        draft=draft,
+        preview=preview,
+        tracked=tracked,
+        **shown,
+        **_stats_context(engine, cid),
+    )
 
 
 @router.get("/{cid}/progress")
@@ -130,8 +191,14 @@ def _statuses(status: list[str]) -> list[str]:
 
 
 @router.get("/{cid}/recipients")
-def recipients(request: Request, cid: int, status: list[str] = Query(["error"]),
-               page: int = Query(1, ge=1, le=10**9), *, engine: EngineDep) -> Response:
+def recipients(
+    request: Request,
+    cid: int,
+    status: list[str] = Query(["error"]),
+    page: int = Query(1, ge=1, le=10**9),
+    *,
+    engine: EngineDep,
+) -> Response:
     """The recipients in a status with their server's answer: where a click on a statistic leads."""
     wanted = _statuses(status)
     data = stats.campaign_stats(engine, cid)
@@ -139,9 +206,18 @@ def recipients(request: Request, cid: int, status: list[str] = Query(["error"]),
     columns, rows = stats.iter_recipients(engine, cid, wanted, batch=min(5000, pager.offset + pager.size))
     shown = list(islice(rows, pager.offset, pager.offset + pager.size))
     query = "&".join(f"status={quote(s)}" for s in wanted)
-    return render(request, "recipients.html", stats=data, statuses=wanted, rows=shown, pager=pager,
-                  field_columns=columns[len(stats.EXPORT_COLUMNS):], status_query=query,
-                  segment_name=f"{data['name']} {'+'.join(wanted)}", notice=request.query_params.get("notice"))
+    return render(
+        request,
+        "recipients.html",
+        stats=data,
+        statuses=wanted,
+        rows=shown,
+        pager=pager,
+        field_columns=columns[len(stats.EXPORT_COLUMNS) :],
+        status_query=query,
+        segment_name=f"{data['name']} {'+'.join(wanted)}",
+        notice=request.query_params.get("notice"),
+    )
 
 
 @router.get("/{cid}/recipients.csv")
@@ -150,8 +226,14 @@ def recipients_csv(cid: int, status: list[str] = Query(["error"]), *, engine: En
 
 
 @router.post("/{cid}/recipients/blacklist")
-def blacklist_recipients(cid: int, status: list[str] = Form(["error"]), note: str = Form("", max_length=10_000),
-                         *, engine: EngineDep, user: UserDep) -> Response:
+def blacklist_recipients(
+    cid: int,
+    status: list[str] = Form(["error"]),
+    note: str = Form("", max_length=10_000),
+    *,
+    engine: EngineDep,
+    user: UserDep,
+) -> Response:
     wanted = _statuses(status)
     n = blacklist.add_from_campaign(engine, cid, wanted, note=note, actor=actor(user))
     query = "&".join(f"status={quote(s)}" for s in wanted)
@@ -159,8 +241,13 @@ def blacklist_recipients(cid: int, status: list[str] = Form(["error"]), note: st
 
 
 @router.post("/{cid}/recipients/segment")
-def segment_of_recipients(cid: int, name: str = Form(..., min_length=1, max_length=200),
-                          status: list[str] = Form(["error"]), *, engine: EngineDep) -> Response:
+def segment_of_recipients(
+    cid: int,
+    name: str = Form(..., min_length=1, max_length=200),
+    status: list[str] = Form(["error"]),
+    *,
+    engine: EngineDep,
+) -> Response:
     wanted = _statuses(status)
     segments.create_from_campaign(engine, name, cid, wanted)
     return see_other(f"/segments/{segments.show(engine, name.strip(), limit=1)['id']}")
@@ -169,22 +256,54 @@ def segment_of_recipients(cid: int, name: str = Form(..., min_length=1, max_leng
 @router.get("/{cid}/edit")
 def edit_form(request: Request, cid: int, engine: EngineDep) -> Response:
     camp = campaigns.get_campaign(engine, cid)
-    values = {k: camp.get(k) or "" for k in FORM_FIELDS} | {"include": camp["include"], "exclude": camp["exclude"],
-                                                             "track": camp.get("track") or []}
+    values = {k: camp.get(k) or "" for k in FORM_FIELDS} | {
+        "include": camp["include"],
+        "exclude": camp["exclude"],
+        "track": camp.get("track") or [],
+    }
     return _form(request, engine, values, campaign=camp)
 
 
 @router.post("/{cid}/edit")
-def edit(request: Request, cid: int, subject: str = Form(""), from_addr: str = Form(""), reply_to: str = Form(""),
-         text: str = Form(""), html: str = Form(""), include: list[str] = Form([]), exclude: list[str] = Form([]),
-         track: list[str] = Form([]), *, engine: EngineDep) -> Response:
+def edit(
+    request: Request,
+    cid: int,
+    subject: str = Form(""),
+    from_addr: str = Form(""),
+    reply_to: str = Form(""),
+    text: str = Form(""),
+    html: str = Form(""),
+    include: list[str] = Form([]),
+    exclude: list[str] = Form([]),
+    track: list[str] = Form([]),
+    *,
+    engine: EngineDep,
+) -> Response:
     camp = campaigns.get_campaign(engine, cid)
-    values = {"name": camp["name"], "subject": subject, "from_addr": from_addr, "reply_to": reply_to, "text": text,
-              "html": html, "include": include, "exclude": exclude, "track": track}
+    values = {
+        "name": camp["name"],
+        "subject": subject,
+        "from_addr": from_addr,
+        "reply_to": reply_to,
+        "text": text,
+        "html": html,
+        "include": include,
+        "exclude": exclude,
+        "track": track,
+    }
     try:
-        campaigns.edit_campaign(engine, cid, subject=subject, from_addr=from_addr, reply_to=_blank_to_none(reply_to),
-                                text=_blank_to_none(text), html=_blank_to_none(html), include=include,
-                                exclude=exclude, track=track)
+        campaigns.edit_campaign(
+            engine,
+            cid,
+            subject=subject,
+            from_addr=from_addr,
+            reply_to=_blank_to_none(reply_to),
+            text=_blank_to_none(text),
+            html=_blank_to_none(html),
+            include=include,
+            exclude=exclude,
+            track=track,
+        )
     except UserError as err:
         message, field = form_error(err, LABELS)
         return _form(request, engine, values, campaign=camp, status=400, error=message, field=field)

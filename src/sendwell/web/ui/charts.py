@@ -6,26 +6,42 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-STATUS_COLOURS = {"queued": "#9aa5b8", "sent": "#2e8b57", "deferred": "#d9a400", "error": "#c0392b",
-                  "failed": "#8e44ad", "skipped": "#7f8c8d", "read": "#1f78b4", "clicked": "#0b4f8a"}
+STATUS_COLOURS = {
+    "queued": "#9aa5b8",
+    "sent": "#2e8b57",
+    "deferred": "#d9a400",
+    "error": "#c0392b",
+    "failed": "#8e44ad",
+    "skipped": "#7f8c8d",
+    "read": "#1f78b4",
+    "clicked": "#0b4f8a",
+}
 BAR_WIDTH = 420  # px for the largest status count
 
 
 def status_bars(by_status: dict[str, int]) -> list[dict[str, Any]]:
     """One horizontal bar per status, longest for the largest count."""
     top = max(by_status.values(), default=0) or 1
-    return [{"status": s, "count": n, "y": i * 26, "width": round(BAR_WIDTH * n / top, 1),
-             "colour": STATUS_COLOURS.get(s, "#555")} for i, (s, n) in enumerate(by_status.items())]
+    return [
+        {
+            "status": s,
+            "count": n,
+            "y": i * 26,
+            "width": round(BAR_WIDTH * n / top, 1),
+            "colour": STATUS_COLOURS.get(s, "#555"),
+        }
+        for i, (s, n) in enumerate(by_status.items())
+    ]
 
 
-def daily_chart(history: list[dict[str, Any]], today: str, days: int = 30, width: int = 720,
-                height: int = 200) -> dict[str, Any]:
+def daily_chart(
+    history: list[dict[str, Any]], today: str, days: int = 30, width: int = 720, height: int = 200
+) -> dict[str, Any]:
     """Bars of sent (green) and address errors (red) per day, the limit as a line, the error rate on its own scale."""
     by_day = {h["day"]: h for h in history}
     last = date.fromisoformat(today)
     span = [(last - timedelta(days=days - 1 - i)).isoformat() for i in range(days)]
-    rows = [by_day.get(d, {"day": d, "limit": None, "sent": 0, "address_errors": 0, "error_rate": 0.0})
-            for d in span]
+    rows = [by_day.get(d, {"day": d, "limit": None, "sent": 0, "address_errors": 0, "error_rate": 0.0}) for d in span]
     top = max([r["sent"] + r["address_errors"] for r in rows] + [r["limit"] or 0 for r in rows] + [1])
     top_rate = max([r["error_rate"] for r in rows] + [0.1])
     step = width / days
@@ -37,15 +53,35 @@ def daily_chart(history: list[dict[str, Any]], today: str, days: int = 30, width
     for i, r in enumerate(rows):
         x = round(i * step + 2, 1)
         sent_y, err_y = y(r["sent"]), y(r["sent"] + r["address_errors"])
-        bars.append({"day": r["day"], "x": x, "w": round(step - 4, 1), "sent": r["sent"],
-                     "errors": r["address_errors"], "sent_y": sent_y, "sent_h": round(height - sent_y, 1),
-                     "err_y": err_y, "err_h": round(sent_y - err_y, 1), "limit": r["limit"],
-                     "rate": r["error_rate"], "label": r["day"][5:] if i % 5 == 0 or i == days - 1 else ""})
+        bars.append(
+            {
+                "day": r["day"],
+                "x": x,
+                "w": round(step - 4, 1),
+                "sent": r["sent"],
+                "errors": r["address_errors"],
+                "sent_y": sent_y,
+                "sent_h": round(height - sent_y, 1),
+                "err_y": err_y,
+                "err_h": round(sent_y - err_y, 1),
+                "limit": r["limit"],
+                "rate": r["error_rate"],
+                "label": r["day"][5:] if i % 5 == 0 or i == days - 1 else "",
+            }
+        )
         if r["limit"] is not None:  # a step per day, so a single day's limit still shows
             limit_points += [f"{round(i * step, 1)},{y(r['limit'])}", f"{round((i + 1) * step, 1)},{y(r['limit'])}"]
         if r["sent"] + r["address_errors"]:  # no rate on a day without sending (not a 0% day)
-            rate_points.append({"x": round(i * step + step / 2, 1),
-                                "y": round(height - height * r["error_rate"] / top_rate, 1)})
-    return {"bars": bars, "limit_points": " ".join(limit_points),
-            "rate_points": " ".join(f"{p['x']},{p['y']}" for p in rate_points), "rate_dots": rate_points,
-            "width": width, "height": height, "top": top, "top_rate": top_rate}
+            rate_points.append(
+                {"x": round(i * step + step / 2, 1), "y": round(height - height * r["error_rate"] / top_rate, 1)}
+            )
+    return {
+        "bars": bars,
+        "limit_points": " ".join(limit_points),
+        "rate_points": " ".join(f"{p['x']},{p['y']}" for p in rate_points),
+        "rate_dots": rate_points,
+        "width": width,
+        "height": height,
+        "top": top,
+        "top_rate": top_rate,
+    }

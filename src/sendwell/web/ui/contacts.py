@@ -23,19 +23,20 @@ router = APIRouter(prefix="/contacts")
 def _page(request: Request, engine: Engine, q: str, page: int, status: int = 200, **extra: Any) -> Response:
     pager = Pager(page, contacts.count(engine, q or None))
     rows = contacts.list_contacts(engine, search=q or None, limit=pager.size, offset=pager.offset)
-    return render(request, "contacts.html", status=status, rows=rows, pager=pager, q=q,
-                  **{"report": None, "error": None, **extra})
+    return render(
+        request, "contacts.html", status=status, rows=rows, pager=pager, q=q, **{"report": None, "error": None, **extra}
+    )
 
 
 @router.get("")
-def contacts_page(request: Request, q: str = Query("", max_length=320), page: int = Query(1, ge=1, le=10**9),
-                  *, engine: EngineDep) -> Response:
+def contacts_page(
+    request: Request, q: str = Query("", max_length=320), page: int = Query(1, ge=1, le=10**9), *, engine: EngineDep
+) -> Response:
     return _page(request, engine, q, page)
 
 
 @router.post("/import")
-def import_contacts(request: Request, file: UploadFile | None = File(None),
-                    *, engine: EngineDep) -> Response:
+def import_contacts(request: Request, file: UploadFile | None = File(None), *, engine: EngineDep) -> Response:
     if file is None or not given(file):
         return _page(request, engine, "", 1, status=400, error="choose a CSV or list file to import")
     try:
@@ -51,14 +52,12 @@ def export(engine: EngineDep) -> Response:
 
 
 @router.get("/show")
-def show_contact(request: Request, email: str = Query(..., max_length=320),
-                 *, engine: EngineDep) -> Response:
+def show_contact(request: Request, email: str = Query(..., max_length=320), *, engine: EngineDep) -> Response:
     return render(request, "contact.html", contact=contacts.get_contact(engine, email))
 
 
 @router.post("/delete")
-def delete_contact(email: str = Form(..., max_length=320), *, engine: EngineDep,
-                   _user: UserDep) -> Response:
+def delete_contact(email: str = Form(..., max_length=320), *, engine: EngineDep, _user: UserDep) -> Response:
     contacts.get_contact(engine, email)
     contacts.remove_contacts(engine, [email])
     return see_other("/contacts")

@@ -20,9 +20,17 @@ router = APIRouter()
 def dashboard(request: Request, engine: EngineDep, settings: SettingsDep) -> Response:
     camps = campaigns.list_campaigns(engine)
     limit = usage.limit_report(engine, settings.limit)
-    return render(request, "dashboard.html", contacts=contacts.count(engine), blacklisted=blacklist.count(engine),
-                  segments=len(segments.list_segments(engine)), campaigns=camps[-10:][::-1],
-                  campaign_count=len(camps), limit=limit, chart=daily_chart(limit["history"], limit["today"]["day"]))
+    return render(
+        request,
+        "dashboard.html",
+        contacts=contacts.count(engine),
+        blacklisted=blacklist.count(engine),
+        segments=len(segments.list_segments(engine)),
+        campaigns=camps[-10:][::-1],
+        campaign_count=len(camps),
+        limit=limit,
+        chart=daily_chart(limit["history"], limit["today"]["day"]),
+    )
 
 
 @router.post("/limit/resume")

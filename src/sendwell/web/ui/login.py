@@ -21,8 +21,14 @@ def login_page(request: Request, next: str = "/") -> Response:
 
 
 @router.post("/login", dependencies=[Depends(check_csrf)])
-def login(request: Request, username: str = Form(..., max_length=200), password: str = Form(..., max_length=1000),
-          next: str = Form("/"), *, engine: EngineDep) -> Response:
+def login(
+    request: Request,
+    username: str = Form(..., max_length=200),
+    password: str = Form(..., max_length=1000),
+    next: str = Form("/"),
+    *,
+    engine: EngineDep,
+) -> Response:
     from sendwell.auth import verify_user
     from sendwell.logins import attempt_succeeded, begin_attempt, keys_for
 
@@ -31,11 +37,16 @@ def login(request: Request, username: str = Form(..., max_length=200), password:
     verdict = begin_attempt(engine, keys)
     if not verdict.allowed:
         minutes = max(1, round(verdict.retry_after / 60))
-        return render(request, "login.html", status=429, headers={"Retry-After": str(int(verdict.retry_after) + 1)},
-                      next=local_path(next), error=f"too many failed logins: try again in {minutes} minute(s)")
+        return render(
+            request,
+            "login.html",
+            status=429,
+            headers={"Retry-After": str(int(verdict.retry_after) + 1)},
+            next=local_path(next),
+            error=f"too many failed logins: try again in {minutes} minute(s)",
+        )
     if not verify_user(engine, username, password):
-        return render(request, "login.html", status=401, next=local_path(next),
-                      error="wrong user name or password")
+        return render(request, "login.html", status=401, next=local_path(next), error="wrong user name or password")
     attempt_succeeded(engine, keys)
     log_in(request, username.strip())
     return see_other(local_path(next))

@@ -22,10 +22,16 @@ router = APIRouter(prefix="/campaigns")
 
 # The message's HTML is the user's (and its merge fields the contacts'): no script, no form, no plugin, no
 # navigation out of the frame; its own inline styles and images only, shown inside this site's pages alone.
-FRAME_POLICY = ("default-src 'none'; style-src 'unsafe-inline'; img-src data: https: http:; font-src data: https:; "
-                "form-action 'none'; base-uri 'none'; sandbox; frame-ancestors 'self'")
-FRAME_HEADERS = {"Content-Security-Policy": FRAME_POLICY, "X-Frame-Options": "SAMEORIGIN",
-                 "Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+FRAME_POLICY = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data: https: http:; font-src data: https:; "
+    "form-action 'none'; base-uri 'none'; sandbox; frame-ancestors 'self'"
+)
+FRAME_HEADERS = {
+    "Content-Security-Policy": FRAME_POLICY,
+    "X-Frame-Options": "SAMEORIGIN",
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+}
 
 
 def _draft(engine: Engine, cid: int) -> dict[str, Any]:
@@ -40,11 +46,16 @@ def _draft(engine: Engine, cid: int) -> dict[str, Any]:
 def draft_context(request: Request, engine: Engine, cid: int) -> dict[str, Any]:
     """What the draft page shows of the message: the recipient chosen, the text part, the field check, matches."""
     contact = (request.query_params.get("contact") or "").strip() or None
-    ctx: dict[str, Any] = {"preview_as": contact, "preview_error": None, "matches": [], "shown": None,
-                           "view": "text" if request.query_params.get("view") == "text" else "html",
-                           "test_notice": request.query_params.get("test_notice"),
-                           "test_error": request.query_params.get("test_error"),
-                           "history": history.of_campaign(engine, cid, limit=10)}
+    ctx: dict[str, Any] = {
+        "preview_as": contact,
+        "preview_error": None,
+        "matches": [],
+        "shown": None,
+        "view": "text" if request.query_params.get("view") == "text" else "html",
+        "test_notice": request.query_params.get("test_notice"),
+        "test_error": request.query_params.get("test_error"),
+        "history": history.of_campaign(engine, cid, limit=10),
+    }
     settings = web_state(request).settings
     try:
         ctx["shown"] = preview.preview(engine, settings, cid, contact)
@@ -67,8 +78,9 @@ def draft_context(request: Request, engine: Engine, cid: int) -> dict[str, Any]:
 
 
 @router.get("/{cid}/preview.html", response_class=HTMLResponse)
-def frame(request: Request, cid: int, contact: str | None = Query(None, max_length=320),
-          *, engine: EngineDep) -> Response:
+def frame(
+    request: Request, cid: int, contact: str | None = Query(None, max_length=320), *, engine: EngineDep
+) -> Response:
     """The HTML part exactly as built for the recipient, for the draft page's sandboxed frame."""
     _draft(engine, cid)
     shown = preview.preview(engine, web_state(request).settings, cid, contact or None)
@@ -77,8 +89,15 @@ def frame(request: Request, cid: int, contact: str | None = Query(None, max_leng
 
 
 @router.post("/{cid}/test")
-def test_send(request: Request, cid: int, to: str = Form("", max_length=4000), contact: str = Form("", max_length=320),
-              *, engine: EngineDep, user: UserDep) -> Response:
+def test_send(
+    request: Request,
+    cid: int,
+    to: str = Form("", max_length=4000),
+    contact: str = Form("", max_length=320),
+    *,
+    engine: EngineDep,
+    user: UserDep,
+) -> Response:
     """Send the test and come back to the draft page with its outcome in one line."""
     back = f"/campaigns/{cid}?" + (f"contact={quote(contact)}&" if contact else "")
     try:

@@ -32,18 +32,31 @@ def _query(request: Request, **changes: Any) -> str:
 
 @lru_cache(maxsize=1)
 def environment() -> jinja2.Environment:
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
-                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     env.filters["when"] = _when
     env.globals["query"] = _query
     return env
 
 
-def render(request: Request, template: str, status: int = 200, headers: Mapping[str, str] | None = None,
-           **context: Any) -> HTMLResponse:
+def render(
+    request: Request, template: str, status: int = 200, headers: Mapping[str, str] | None = None, **context: Any
+) -> HTMLResponse:
     session = request.scope.get("session") or {}
-    base = {"request": request, "user": session.get("user"), "csrf": session.get("csrf", ""),
-            "path": request.url.path, "report": None, "report_noun": None, "error": None}
+    base = {
+        "request": request,
+        "user": session.get("user"),
+        "csrf": session.get("csrf", ""),
+        "path": request.url.path,
+        "report": None,
+        "report_noun": None,
+        "error": None,
+    }
     html = environment().get_template(template).render({**base, **context})
     return HTMLResponse(html, status_code=status, headers=headers)
 

@@ -20,8 +20,13 @@ router = APIRouter(prefix="/segments")
 
 
 def _list(request: Request, engine: Engine, status: int = 200, **extra: Any) -> Response:
-    return render(request, "segments.html", status=status, segments=segments.list_segments(engine),
-                  **{"error": None, "form": {}, **extra})
+    return render(
+        request,
+        "segments.html",
+        status=status,
+        segments=segments.list_segments(engine),
+        **{"error": None, "form": {}, **extra},
+    )
 
 
 def _show(request: Request, engine: Engine, sid: int, page: int = 1, status: int = 200, **extra: Any) -> Response:
@@ -29,8 +34,9 @@ def _show(request: Request, engine: Engine, sid: int, page: int = 1, status: int
     total = segments.show(engine, name, limit=1)["members"]
     pager = Pager(page, total)
     data = segments.show(engine, name, limit=pager.size, offset=pager.offset)
-    return render(request, "segment.html", status=status, seg=data, pager=pager,
-                  **{"report": None, "error": None, **extra})
+    return render(
+        request, "segment.html", status=status, seg=data, pager=pager, **{"report": None, "error": None, **extra}
+    )
 
 
 def _name(engine: Engine, sid: int) -> str:
@@ -43,9 +49,15 @@ def segments_page(request: Request, engine: EngineDep) -> Response:
 
 
 @router.post("")
-def create(request: Request, name: str = Form(..., max_length=200), description: str = Form("", max_length=10_000),
-           text: str = Form(""), file: UploadFile | None = File(None),
-           *, engine: EngineDep) -> Response:
+def create(
+    request: Request,
+    name: str = Form(..., max_length=200),
+    description: str = Form("", max_length=10_000),
+    text: str = Form(""),
+    file: UploadFile | None = File(None),
+    *,
+    engine: EngineDep,
+) -> Response:
     """A new segment, filled from the pasted custom recipient list and/or the uploaded file."""
     form = {"name": name, "description": description, "text": text}
     try:
@@ -63,14 +75,14 @@ def create(request: Request, name: str = Form(..., max_length=200), description:
 
 
 @router.get("/{sid}")
-def show(request: Request, sid: int, page: int = Query(1, ge=1, le=10**9),
-         *, engine: EngineDep) -> Response:
+def show(request: Request, sid: int, page: int = Query(1, ge=1, le=10**9), *, engine: EngineDep) -> Response:
     return _show(request, engine, sid, page)
 
 
 @router.post("/{sid}/add")
-def add(request: Request, sid: int, text: str = Form(""), file: UploadFile | None = File(None),
-        *, engine: EngineDep) -> Response:
+def add(
+    request: Request, sid: int, text: str = Form(""), file: UploadFile | None = File(None), *, engine: EngineDep
+) -> Response:
     name = _name(engine, sid)
     try:
         source_name, stream = pasted_or_file(text, file)

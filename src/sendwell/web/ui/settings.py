@@ -14,5 +14,9 @@ router = APIRouter()
 
 @router.get("/settings")
 def settings_page(request: Request, engine: EngineDep, settings: SettingsDep) -> Response:
-    return render(request, "settings.html", webhooks=webhooks.status(engine, settings),
-                  public_url=settings.sending.public_url.rstrip("/"))
+    return render(
+        request,
+        "settings.html",
+        webhooks=webhooks.status(engine, settings),
+        public_url=settings.sending.public_url.rstrip("/"),
+    )

@@ -44,7 +44,16 @@ async def unsubscribe(request: Request, token: str, engine: EngineDep) -> Respon
         return render(request, "unsubscribe.html", status=404, done=False, error=GONE, token=token)
     # The same click twice is one event (the evidence is the request line and body).
     raw = f"POST {verp.UNSUBSCRIBE_PREFIX}{token}\n".encode() + body
-    await run_in_threadpool(lambda: events.record_suppression(
-        engine, kind="unsubscribe", email="", raw=raw, source="link:unsubscribe", campaign_id=found[0],
-        recipient_id=found[1], settings=web_state(request).settings))
+    await run_in_threadpool(
+        lambda: events.record_suppression(
+            engine,
+            kind="unsubscribe",
+            email="",
+            raw=raw,
+            source="link:unsubscribe",
+            campaign_id=found[0],
+            recipient_id=found[1],
+            settings=web_state(request).settings,
+        )
+    )
     return render(request, "unsubscribe.html", done=True, error=None, token=token)
