@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sendwell.db.engine import as_utc, inserted_id, utcnow
 from sendwell.db.schema import api_tokens, users
 from sendwell.errors import Hint, NotFound, UserError
+from sendwell.model import row_id
 
 TOKEN_PREFIX = "sw_"
 MIN_PASSWORD = 8
@@ -93,9 +94,9 @@ def revoke_token(engine: Engine, name_or_id: str | int) -> int:
     """Revoke the token with this id, or every live token with this name; returns how many."""
     with engine.begin() as conn:
         live = api_tokens.c.revoked_at.is_(None)
-        if isinstance(name_or_id, int) or str(name_or_id).isdigit():
+        if (rid := row_id(name_or_id)) is not None:
             n = conn.execute(
-                api_tokens.update().where(api_tokens.c.id == int(name_or_id), live).values(revoked_at=utcnow())
+                api_tokens.update().where(api_tokens.c.id == rid, live).values(revoked_at=utcnow())
             ).rowcount
             if n:
                 return n

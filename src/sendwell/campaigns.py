@@ -15,7 +15,7 @@ from sendwell.addresses import AddressError, parse_address
 from sendwell.db.engine import inserted_id, utcnow
 from sendwell.db.schema import campaign_segments, campaigns, recipients, segments
 from sendwell.errors import Hint, NotFound, UserError
-from sendwell.model import CampaignState, Verdict
+from sendwell.model import CampaignState, Verdict, row_id
 
 TRACK_OPTIONS = ("reads", "clicks")
 EDITABLE = ("subject", "from_addr", "reply_to", "html", "text", "skip_verdicts", "track")
@@ -123,8 +123,8 @@ def create_campaign(
 
 def _campaign_row(conn: Connection, name_or_id: str | int):  # a Row
     q = select(campaigns)
-    if isinstance(name_or_id, int) or str(name_or_id).isdigit():
-        row = conn.execute(q.where(campaigns.c.id == int(name_or_id))).first()
+    if (rid := row_id(name_or_id)) is not None:
+        row = conn.execute(q.where(campaigns.c.id == rid)).first()
         if row is not None:
             return row
     row = conn.execute(q.where(campaigns.c.name == str(name_or_id))).first()

@@ -154,7 +154,7 @@ def record_bounce(
             return applied
         applied.event_id = event_id
         if target is not None and decision.status is not None and target.status in _OVERTURNABLE:
-            code = int(detail[:3]) if detail[:3].isdigit() and detail[0] in "45" else None
+            code = int(detail[:3]) if detail[:3].isascii() and detail[:3].isdigit() and detail[0] in "45" else None
             conn.execute(
                 update(recipients)
                 .where(recipients.c.id == target.id)

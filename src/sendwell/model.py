@@ -110,3 +110,16 @@ class ImportReport:
             "rejected": [{"line": r.line, "text": r.text, "reason": r.reason} for r in self.rejected],
             "suppressed": [{"line": r.line, "text": r.text, "reason": r.reason} for r in self.suppressed],
         }
+
+
+# The largest id a row can have on either database (a signed 64-bit integer).
+MAX_ROW_ID = 2**63 - 1
+
+
+def row_id(name_or_id: str | int) -> int | None:
+    """The row id a reference spells (`42`, not `4²` nor a number past 64 bits), or None: then it is a name."""
+    if isinstance(name_or_id, int):
+        return name_or_id if 0 < name_or_id <= MAX_ROW_ID else None
+    if name_or_id.isascii() and name_or_id.isdigit() and 0 < int(name_or_id) <= MAX_ROW_ID:
+        return int(name_or_id)
+    return None

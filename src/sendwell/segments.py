@@ -12,7 +12,7 @@ from sendwell.db import bulk
 from sendwell.db.engine import inserted_id, utcnow
 from sendwell.db.schema import campaign_segments, campaigns, segment_members, segments
 from sendwell.errors import Hint, NotFound, UserError
-from sendwell.model import ImportReport
+from sendwell.model import ImportReport, row_id
 from sendwell.readers import good_records, typed
 
 BATCH = 20_000
@@ -28,8 +28,8 @@ def segment_id(conn: Connection, name: str) -> int:
 def name_of(engine: Engine, name_or_id: str | int) -> str:
     """The name of the segment with this id, or else with this name (URLs and APIs may use either)."""
     with engine.connect() as conn:
-        if isinstance(name_or_id, int) or str(name_or_id).isdigit():
-            found = conn.execute(select(segments.c.name).where(segments.c.id == int(name_or_id))).scalar()
+        if (rid := row_id(name_or_id)) is not None:
+            found = conn.execute(select(segments.c.name).where(segments.c.id == rid)).scalar()
             if found is not None:
                 return found
         found = conn.execute(select(segments.c.name).where(segments.c.name == str(name_or_id))).scalar()

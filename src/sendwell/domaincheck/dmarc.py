@@ -129,7 +129,8 @@ def parse(record: str, found_at: str) -> Policy:
     for tag in ("adkim", "aspf"):
         if policy.tags.get(tag, "r") not in ("r", "s"):
             policy.problems.append(f"{tag}={policy.tags[tag]!r}: must be r (relaxed) or s (strict)")
-    if "pct" in policy.tags and not (policy.tags["pct"].isdigit() and 0 <= int(policy.tags["pct"]) <= 100):
+    pct = policy.tags.get("pct", "0")
+    if "pct" in policy.tags and not (pct.isascii() and pct.isdigit() and 0 <= int(pct) <= 100):
         policy.problems.append(f"pct={policy.tags['pct']!r}: must be a number from 0 to 100")
     return policy
 

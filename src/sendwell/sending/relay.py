@@ -78,7 +78,7 @@ def parse_relay(url: str) -> Relay:
             "use smtp+starttls:// or smtps://, or add ?insecure_auth=yes for a relay on a trusted network"
         )
     cap = query.get("daily_limit", [None])[0]
-    if cap is not None and not (cap.isdigit() and int(cap) > 0):
+    if cap is not None and not (cap.isascii() and cap.isdigit() and int(cap) > 0):
         raise UserError(f"[smtp] url {_hide_password(url)!r}: daily_limit must be a positive whole number, not {cap!r}")
     return Relay(
         url=url,

@@ -24,7 +24,7 @@ def _refuse(status: int, detail: str, field: str | None = None) -> JSONResponse:
 async def _read(request: Request, cap: int) -> bytes | None:
     """The body, or None as soon as it is known to exceed `cap` (never more than cap + one chunk in memory)."""
     length = request.headers.get("content-length", "")
-    if length.isdigit() and int(length) > cap:
+    if length.isascii() and length.isdigit() and int(length) > cap:
         return None
     body = bytearray()
     async for chunk in request.stream():
