@@ -22,7 +22,7 @@ def classify_files(paths: list[str], details: bool = False, out: TextIO | None =
 
     out = out or sys.stdout
     names = [p for p in paths if p] if paths else [line.strip() for line in sys.stdin if line.strip()]
-    workers = min(os.cpu_count() or 1, 4, len(names) // PARALLEL_FROM or 1)
+    workers = min(os.cpu_count() or 1, 4, -(-len(names) // PARALLEL_FROM))
     if workers > 1 and hasattr(os, "fork") and out is sys.stdout:
         return _forked(names, details, workers)
     failed = _classify_into(names, details, out)
