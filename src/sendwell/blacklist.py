@@ -19,7 +19,7 @@ from sendwell.db import bulk
 from sendwell.db.engine import utcnow
 from sendwell.db.schema import blacklist, blacklist_history, campaigns, events
 from sendwell.errors import NotFound, UserError
-from sendwell.model import BlacklistReason, ImportReport, Rejected
+from sendwell.model import BlacklistReason, ImportReport, Rejected, parse_statuses
 from sendwell.readers import good_records, typed
 
 BATCH = 20_000
@@ -192,14 +192,14 @@ def import_file(
 def add_from_campaign(
     engine: Engine,
     campaign_id: int,
-    statuses: Iterable[str],
+    statuses: str | Iterable[str],
     *,
     note: str = "",
     actor: str = "",
     reason: BlacklistReason | str = BlacklistReason.MANUAL,
 ) -> int:
     """Blacklist every recipient of a campaign in the given statuses, in one statement set."""
-    statuses = list(statuses)
+    statuses = [s.value for s in parse_statuses(statuses)]
     with engine.begin() as conn:
         bulk.create_stage(conn)
         conn.execute(

@@ -47,8 +47,7 @@ def add(
     engine = ctx_obj(ctx).engine
     if from_campaign:
         camp = campaigns.get_campaign(engine, from_campaign)
-        statuses = [s.strip() for s in status.split(",") if s.strip()]
-        n = blacklist.add_from_campaign(engine, camp["id"], statuses, note=note, actor=actor, reason=reason)
+        n = blacklist.add_from_campaign(engine, camp["id"], status, note=note, actor=actor, reason=reason)
         if as_json:
             print_json({"added": n})
         else:

@@ -85,9 +85,7 @@ def add_from_campaign(body: BlacklistFromCampaign, engine: EngineDep, token: Tok
     """Blacklist every recipient of a campaign in the given statuses (e.g. every `error`)."""
     camp = campaigns.get_campaign(engine, body.campaign)
     return {
-        "added": blacklist.add_from_campaign(
-            engine, camp["id"], [s.value for s in body.statuses], note=body.note, actor=_actor(token)
-        )
+        "added": blacklist.add_from_campaign(engine, camp["id"], body.statuses, note=body.note, actor=_actor(token))
     }
 
 
