@@ -38,12 +38,7 @@ def add(
     """Add addresses, or every recipient of a campaign in a status (e.g. --from-campaign C --status error)."""
     from sendwell import blacklist, campaigns
     from sendwell.errors import UserError
-    from sendwell.model import BlacklistReason
 
-    try:
-        reason = BlacklistReason(reason)
-    except ValueError:
-        raise UserError(f"--reason: {reason!r} is not one of {', '.join(r.value for r in BlacklistReason)}") from None
     engine = ctx_obj(ctx).engine
     if from_campaign:
         camp = campaigns.get_campaign(engine, from_campaign)
@@ -67,7 +62,7 @@ def add(
 def import_(
     ctx: typer.Context,
     path: Annotated[str, typer.Argument(help="CSV or list file, or - for stdin")],
-    reason: str = "manual",
+    reason: Annotated[str, typer.Option(help="manual, hard_bounce, complaint, unsubscribe, invalid")] = "manual",
     note: NoteOpt = "",
     actor: ActorOpt = "",
     as_json: JsonOpt = False,

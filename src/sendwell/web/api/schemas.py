@@ -13,6 +13,7 @@ MAX_PAGE = 1000
 # Statuses travel as names and are read by model.parse_statuses (the one parser, whose error names the field and
 # the valid names); the schema still lists the names for clients.
 STATUS_NAMES: dict[str, Any] = {"items": {"type": "string", "enum": [s.value for s in RecipientStatus]}}
+REASON_NAMES: dict[str, Any] = {"enum": [r.value for r in BlacklistReason]}  # read by blacklist.parse_reason
 
 
 class Problem(BaseModel):
@@ -52,7 +53,7 @@ class Addresses(BaseModel):
 
 
 class BlacklistAdd(Addresses):
-    reason: BlacklistReason = BlacklistReason.MANUAL
+    reason: str = Field(BlacklistReason.MANUAL.value, json_schema_extra=REASON_NAMES)
     note: str = Field("", max_length=10_000)
 
 
