@@ -6,11 +6,12 @@ import os
 import socket
 import uuid
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
 
-from sendwell.db.engine import open_database
+from sendwell.db.engine import open_database, utcnow
 from sendwell.db.schema import metadata
 
 PG_ADMIN_URL = os.environ.get("SENDWELL_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -89,3 +90,22 @@ def sqlite_engine(tmp_path) -> Iterator[Engine]:
     eng = open_database(f"sqlite:///{tmp_path / 'sendwell.db'}")
     yield eng
     eng.dispose()
+
+
+class Clock:
+    """The clock the engine and the ledger take (`clock=`): real time shifted by an offset the test moves. Time
+    still runs (an engine waiting on it goes on), and a test jumps ahead with advance() instead of sleeping."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta()
+
+    def __call__(self) -> datetime:
+        return utcnow() + self.offset
+
+    def advance(self, seconds: float = 0, **delta: float) -> None:
+        self.offset += timedelta(seconds=seconds, **delta)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()

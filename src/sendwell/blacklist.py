@@ -19,10 +19,19 @@ from sendwell.db import bulk
 from sendwell.db.engine import utcnow
 from sendwell.db.schema import blacklist, blacklist_history, campaigns, events
 from sendwell.errors import NotFound, UserError
-from sendwell.model import BlacklistReason, ImportReport, Rejected
+from sendwell.model import BlacklistReason, ImportReport, Rejected, parse_statuses
 from sendwell.readers import good_records, typed
 
 BATCH = 20_000
+
+
+def parse_reason(value: BlacklistReason | str, field: str = "reason") -> BlacklistReason:
+    """The reason a person gave for suppressing (on add, on import, as a filter), checked the one way: a name it
+    does not know is an error naming `field` and the valid names, before anything is read or written."""
+    try:
+        return BlacklistReason(str(value).strip().lower())
+    except ValueError:
+        raise UserError(f"{value!r} is not a reason; choose from {', '.join(BlacklistReason)}", field=field) from None
 
 
 def add_entries(
@@ -36,15 +45,16 @@ def add_entries(
     event_id: int | None = None,
 ) -> int:
     """Blacklist (key, display) pairs inside the caller's transaction; returns how many were new."""
+    reason = str(parse_reason(reason))
     bulk.create_stage(conn)
     added = 0
     batch: list[tuple] = []
     for key, display in entries:
         batch.append((0, key, display, "", ""))
         if len(batch) >= BATCH:
-            added += _merge(conn, batch, str(BlacklistReason(reason)), source, note, actor, event_id)
+            added += _merge(conn, batch, reason, source, note, actor, event_id)
             batch = []
-    added += _merge(conn, batch, str(BlacklistReason(reason)), source, note, actor, event_id)
+    added += _merge(conn, batch, reason, source, note, actor, event_id)
     return added
 
 
@@ -156,6 +166,7 @@ def add(
     actor: str = "",
 ) -> ImportReport:
     """Blacklist addresses typed or pasted by a person; bad ones are reported, good ones added."""
+    reason = parse_reason(reason)
     report = ImportReport()
     good = [(a.key, a.display) for _, a in typed(addresses, report)]
     with engine.begin() as conn:
@@ -174,7 +185,9 @@ def import_file(
     actor: str = "",
     on_read: Callable[[int], None] | None = None,
 ) -> ImportReport:
-    """Blacklist every address of a CSV (email column) or a pasted list; report bad lines."""
+    """Blacklist every address of a CSV (email column) or a pasted list; report bad lines. A bad `reason` is refused
+    before a byte is read (the rows carry no reason of their own: every address gets this one)."""
+    reason = parse_reason(reason)
     report = ImportReport()
 
     def good() -> Iterable[tuple[str, str]]:
@@ -192,14 +205,15 @@ def import_file(
 def add_from_campaign(
     engine: Engine,
     campaign_id: int,
-    statuses: Iterable[str],
+    statuses: str | Iterable[str],
     *,
     note: str = "",
     actor: str = "",
     reason: BlacklistReason | str = BlacklistReason.MANUAL,
 ) -> int:
     """Blacklist every recipient of a campaign in the given statuses, in one statement set."""
-    statuses = list(statuses)
+    statuses = [s.value for s in parse_statuses(statuses)]
+    reason = parse_reason(reason)
     with engine.begin() as conn:
         bulk.create_stage(conn)
         conn.execute(
@@ -210,7 +224,7 @@ def add_from_campaign(
             ).bindparams(bindparam("statuses", expanding=True)),
             {"cid": campaign_id, "statuses": statuses},
         )
-        added = _merge_stage(conn, str(BlacklistReason(reason)), f"campaign:{campaign_id}", note, actor, None)
+        added = _merge_stage(conn, str(reason), f"campaign:{campaign_id}", note, actor, None)
         bulk.clear_stage(conn)
     return added
 
@@ -250,7 +264,7 @@ def is_blacklisted(engine: Engine, address: str) -> bool:
 def count(engine: Engine, reason: str | None = None, *, search: str | None = None) -> int:
     q = select(func.count()).select_from(blacklist)
     if reason:
-        q = q.where(blacklist.c.reason == reason)
+        q = q.where(blacklist.c.reason == parse_reason(reason).value)
     if search:  # the same filter as list_entries, so a page count matches the rows
         q = q.where(blacklist.c.email.contains(search.lower(), autoescape=True))
     with engine.connect() as conn:
@@ -264,7 +278,7 @@ def list_entries(
     if limit is not None:
         q = q.limit(limit)
     if reason:
-        q = q.where(blacklist.c.reason == reason)
+        q = q.where(blacklist.c.reason == parse_reason(reason).value)
     if search:
         q = q.where(blacklist.c.email.contains(search.lower(), autoescape=True))
     with engine.connect() as conn:

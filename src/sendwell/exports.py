@@ -19,6 +19,7 @@ from sendwell import campaigns as _campaigns
 from sendwell import contacts as _contacts
 from sendwell import segments as _segments
 from sendwell import stats
+from sendwell.model import parse_statuses
 
 BLACKLIST_COLUMNS = ["email", "display", "reason", "source", "note", "actor", "created_at"]
 SEGMENT_COLUMNS = ["email", "display", "added_at"]
@@ -32,9 +33,9 @@ class Export:
     rows: Iterable[dict[str, Any]]
 
 
-def recipients(engine: Engine, campaign: str | int, statuses: Iterable[str]) -> Export:
+def recipients(engine: Engine, campaign: str | int, statuses: str | Iterable[str]) -> Export:
     """A campaign's recipients in `statuses` with their server's answer, then the contact's fields."""
-    wanted = list(statuses)
+    wanted = [s.value for s in parse_statuses(statuses)]
     columns, rows = stats.iter_recipients(engine, campaign, wanted)
     name = _campaigns.get_campaign(engine, campaign)["name"]
     return Export(f"{name}-{'-'.join(wanted)}.csv", columns, rows)

@@ -1,10 +1,14 @@
-"""Enums and small frozen values that cross layers; imports nothing of sendwell."""
+"""Enums and small frozen values that cross layers, and the one parser of user text into statuses; imports
+nothing of sendwell but its errors (a leaf too)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, NamedTuple
+
+from sendwell.errors import UserError
 
 
 class RecipientStatus(StrEnum):
@@ -30,6 +34,23 @@ FINAL_STATUSES = frozenset(
         RecipientStatus.CLICKED,
     }
 )
+
+
+def parse_statuses(
+    value: str | Iterable[str], *, field: str = "statuses", allowed: Iterable[RecipientStatus] = tuple(RecipientStatus)
+) -> list[RecipientStatus]:
+    """Statuses a person named — a comma list ("error,failed"), or a list of names, each of which may itself be a
+    comma list (repeated form or query fields) — in the order given, once each. Every front end and every service
+    that selects recipients by status reads them here, so a typo is an error naming `field` and the valid names,
+    never a silently empty selection."""
+    valid = {s.value: s for s in allowed}
+    items = value.split(",") if isinstance(value, str) else [part for v in value for part in str(v).split(",")]
+    names = list(dict.fromkeys(n.strip().lower() for n in items if n.strip()))
+    bad = [n for n in names if n not in valid]
+    if bad or not names:
+        what = f"{', '.join(map(repr, bad))} {'is not a status' if len(bad) == 1 else 'are not statuses'}"
+        raise UserError(f"{what if bad else 'no status given'}; choose from {', '.join(valid)}", field=field)
+    return [valid[n] for n in names]
 
 
 class FailureKind(StrEnum):

@@ -12,7 +12,7 @@ from sendwell.db import bulk
 from sendwell.db.engine import inserted_id, utcnow
 from sendwell.db.schema import campaign_segments, campaigns, segment_members, segments
 from sendwell.errors import Hint, NotFound, UserError
-from sendwell.model import ImportReport, row_id
+from sendwell.model import ImportReport, parse_statuses, row_id
 from sendwell.readers import good_records, typed
 
 BATCH = 20_000
@@ -130,10 +130,10 @@ def remove(engine: Engine, name: str, addresses: Iterable[str]) -> ImportReport:
 
 
 def create_from_campaign(
-    engine: Engine, name: str, campaign_id: int, statuses: Iterable[str], description: str = ""
+    engine: Engine, name: str, campaign_id: int, statuses: str | Iterable[str], description: str = ""
 ) -> int:
     """A segment of the recipients of a campaign in the given statuses (e.g. every `error`)."""
-    statuses = list(statuses)
+    statuses = [s.value for s in parse_statuses(statuses)]
     description = description or f"recipients of campaign {campaign_id} in status {', '.join(statuses)}"
     try:
         with engine.begin() as conn:

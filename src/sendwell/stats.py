@@ -14,7 +14,7 @@ from sqlalchemy import Engine, and_, func, select
 from sendwell.campaigns import get_campaign
 from sendwell.db.engine import as_utc
 from sendwell.db.schema import contacts, recipient_display, recipients
-from sendwell.model import FailureKind, RecipientStatus
+from sendwell.model import FailureKind, RecipientStatus, parse_statuses
 
 R = recipients
 STATUSES = ("queued", "sent", "deferred", "error", "failed", "skipped")
@@ -131,12 +131,12 @@ def _tracking(engine: Engine, campaign_id: int) -> dict[str, Any]:
 
 
 def iter_recipients(
-    engine: Engine, name_or_id: str | int, statuses: Iterable[str], batch: int = 5000
+    engine: Engine, name_or_id: str | int, statuses: str | Iterable[str], batch: int = 5000
 ) -> tuple[list[str], Iterator[dict[str, Any]]]:
     """(columns, rows) of a campaign's recipients in `statuses`, with the contact's fields as columns."""
+    wanted = [s.value for s in parse_statuses(statuses)]
     campaign = get_campaign(engine, name_or_id)
     cid, started = campaign["id"], campaign["started_at"]  # the queue time of rows that hold none
-    wanted = list(statuses)
     cond = and_(R.c.campaign_id == cid, R.c.status.in_(wanted))
     with engine.connect() as conn:
         keys: dict[str, None] = {}

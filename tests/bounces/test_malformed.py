@@ -1,17 +1,23 @@
-"""Whatever arrives in the bounce mailbox, classify() answers and never raises."""
+"""Whatever arrives in the bounce mailbox, classify() answers without needing its crash net ("unreadable"), and
+blames only an address the message holds: garbage is `other` with nobody in it, and a cut or mangled bounce
+still names its recipient while the part that names it is there."""
 
 from __future__ import annotations
 
-import os
+import json
+import random
+import re
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sendwell.bounces import MessageKind, classify
+from sendwell.bounces import BounceReport, MessageKind, classify
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SAMPLE = sorted(FIXTURES.glob("*.eml"))[0].read_bytes()
+EXPECTED = [json.loads(line) for line in (FIXTURES / "expected.jsonl").read_text().splitlines() if line.strip()]
 
 EXIM = (
     b"From: Mail Delivery System <Mailer-Daemon@mx.example.net>\r\nTo: bounces@sender.example\r\n"
@@ -28,6 +34,14 @@ EXIM = (
 )
 
 
+def _sound(raw: bytes, report: BounceReport) -> BounceReport:
+    """The classifier answered on its own (not from its crash net) and every address it blames is in the bytes."""
+    assert report.format != "unreadable"
+    for r in report.recipients:
+        assert r.address.encode() in raw.lower(), f"{r.address} is not in the message"
+    return report
+
+
 def test_empty_and_blank_input():
     assert classify(b"").kind is MessageKind.OTHER
     assert classify(b"\r\n\r\n  ").kind is MessageKind.OTHER
@@ -38,17 +52,58 @@ def test_text_instead_of_bytes_is_accepted():
     assert [r.address for r in report.recipients] == ["kim@example.org"]
 
 
-def test_binary_garbage():
-    report = classify(os.urandom(64 * 1024))
-    assert report.kind in set(MessageKind)
+@pytest.mark.parametrize("seed", range(5))
+def test_binary_garbage_is_other_with_nobody_blamed(seed):
+    report = _sound(raw := random.Random(seed).randbytes(64 * 1024), classify(raw))
+    assert report.kind is MessageKind.OTHER and report.recipients == ()
 
 
 def test_truncated_bounce_still_answers():
     for cut in (10, 100, len(SAMPLE) // 3, len(SAMPLE) // 2, len(SAMPLE) - 1):
-        classify(SAMPLE[:cut])
-    report = classify(EXIM[: EXIM.index(b"------ This is a copy")])
+        _sound(SAMPLE[:cut], classify(SAMPLE[:cut]))
+    report = _sound(raw := EXIM[: EXIM.index(b"------ This is a copy")], classify(raw))
     assert [r.address for r in report.recipients] == ["kim@example.org"]
     assert report.first.hard
+
+
+def _cut_before_the_original(name: str) -> bytes | None:
+    """The bounce without the message it returns (what a size-limited mailbox or MTA keeps), or None when the
+    recipient is not named in what is left of the body."""
+    raw = (FIXTURES / name).read_bytes()
+    original = re.search(rb"(?im)^content-type:\s*(message/rfc822|text/rfc822-headers)", raw)
+    if original is None:
+        return None
+    cut = raw[: original.start()]
+    body = re.split(rb"\r?\n\r?\n", cut, maxsplit=1)[-1]
+    recipient = next(e["recipients"][0] for e in EXPECTED if e["file"] == name)
+    return cut if recipient.encode() in body.lower() else None
+
+
+CUT_BOUNCES = [
+    e["file"]
+    for e in EXPECTED
+    if len(e["recipients"]) == 1 and e["reason"] != "feedback" and _cut_before_the_original(e["file"])
+]
+# A truncated copy the classifier does not read yet: strict, so fixing it turns this test red until the entry goes.
+KNOWN_GAPS = {"ad6cc18a76e28bc5.eml": "BIGLOBE's notice is only recognized with the returned message attached"}
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(n, marks=pytest.mark.xfail(reason=KNOWN_GAPS[n], strict=True)) if n in KNOWN_GAPS else n
+        for n in CUT_BOUNCES
+    ],
+)
+def test_a_real_bounce_cut_before_the_returned_message_still_names_its_recipient(name):
+    expected = next(e for e in EXPECTED if e["file"] == name)
+    report = _sound(raw := _cut_before_the_original(name) or b"", classify(raw))
+    assert [r.address for r in report.recipients] == expected["recipients"]
+    assert (report.first.reason.value, report.first.hard) == (expected["reason"], expected["hard"])
+
+
+def test_enough_real_bounces_are_cut():
+    assert len(CUT_BOUNCES) >= 30  # the parametrized test above is not silently empty
 
 
 def test_wrong_and_unknown_charsets():
@@ -68,9 +123,12 @@ def test_broken_mime_structure():
     )
     report = classify(no_end)
     assert [r.address for r in report.recipients] == ["kim@example.org"]
-    classify(b'Content-Type: multipart/mixed; boundary=""\r\n\r\n--\r\n--\r\n')
-    classify(b"Content-Type: message/rfc822\r\n\r\nContent-Type: message/rfc822\r\n\r\n" * 50)
-    classify(b"Content-Transfer-Encoding: base64\r\nContent-Type: text/plain\r\n\r\n!!!not base64===\r\n")
+    for raw in (
+        b'Content-Type: multipart/mixed; boundary=""\r\n\r\n--\r\n--\r\n',
+        b"Content-Type: message/rfc822\r\n\r\nContent-Type: message/rfc822\r\n\r\n" * 50,
+        b"Content-Transfer-Encoding: base64\r\nContent-Type: text/plain\r\n\r\n!!!not base64===\r\n",
+    ):
+        assert _sound(raw, classify(raw)).kind is MessageKind.OTHER
 
 
 def test_bounce_quoting_a_20_mb_attachment():
@@ -89,11 +147,12 @@ def test_bounce_quoting_a_20_mb_attachment():
 @settings(max_examples=150, deadline=None)
 @given(st.binary(max_size=4096))
 def test_never_raises_on_arbitrary_bytes(raw):
-    report = classify(raw)
-    assert report.kind in set(MessageKind)
+    _sound(raw, classify(raw))
 
 
 @settings(max_examples=100, deadline=None)
 @given(st.integers(min_value=0, max_value=len(EXIM)), st.binary(max_size=64))
 def test_never_raises_on_mangled_bounces(cut, junk):
-    classify(EXIM[:cut] + junk + EXIM[cut:])
+    report = _sound(raw := EXIM[:cut] + junk + EXIM[cut:], classify(raw))
+    if cut >= EXIM.index(b"------ This is a copy"):  # only the returned copy was mangled: the notice is intact
+        assert [r.address for r in report.recipients] == ["kim@example.org"] and report.first.hard

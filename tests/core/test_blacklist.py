@@ -5,7 +5,7 @@ import io
 import pytest
 
 from sendwell import blacklist
-from sendwell.errors import NotFound
+from sendwell.errors import NotFound, UserError
 
 
 def test_add_reports_bad_addresses_and_keeps_good_ones(engine):
@@ -58,3 +58,40 @@ def test_export_streams_everything_in_order(engine):
     blacklist.add(engine, [f"u{i:05d}@example.com" for i in range(12_000)])
     emails = [e["email"] for e in blacklist.iter_entries(engine, batch=5000)]
     assert len(emails) == 12_000 and emails == sorted(emails)
+
+
+REASONS = "choose from manual, hard_bounce, soft_bounce, complaint, unsubscribe, invalid"
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda e: blacklist.add(e, ["a@example.com"], reason="hardbounce"),
+        lambda e: blacklist.import_file(e, io.BytesIO(b"a@example.com\nb@example.com\n"), reason="hardbounce"),
+        lambda e: blacklist.import_file(e, io.BytesIO(b"email\na@example.com\n"), name="e.csv", reason="hardbounce"),
+        lambda e: blacklist.add_from_campaign(e, 1, "error", reason="hardbounce"),
+    ],
+    ids=["add", "import pasted", "import file", "from campaign"],
+)
+def test_a_bad_reason_is_refused_the_same_way_everywhere_before_anything_is_written(engine, call):
+    with pytest.raises(UserError) as err:
+        call(engine)
+    assert str(err.value) == f"reason: 'hardbounce' is not a reason; {REASONS}" and err.value.field == "reason"
+    assert blacklist.count(engine) == 0
+    with pytest.raises(NotFound, match="never was"):  # no entry, no history row
+        blacklist.show(engine, "a@example.com")
+
+
+def test_an_import_never_reads_a_stream_when_the_reason_is_bad(engine):
+    stream = io.BytesIO(b"a@example.com\n")
+    with pytest.raises(UserError, match="not a reason"):
+        blacklist.import_file(engine, stream, reason="spam")
+    assert stream.tell() == 0
+
+
+def test_a_reason_is_read_forgivingly_and_filters_alike(engine):
+    report = blacklist.import_file(engine, io.BytesIO(b"a@example.com\nb@example.com\n"), reason=" Complaint ")
+    assert report.imported == 2 and blacklist.show(engine, "a@example.com")["entry"]["reason"] == "complaint"
+    assert blacklist.count(engine, "complaint") == 2 and len(blacklist.list_entries(engine, reason="COMPLAINT")) == 2
+    with pytest.raises(UserError, match="^reason: 'complain' is not a reason"):
+        blacklist.count(engine, "complain")  # a filter with a typo is an error, not "0 entries"

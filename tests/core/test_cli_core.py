@@ -54,6 +54,20 @@ def test_paste_to_blacklist_then_show_and_export(run):
     assert len(r.stdout.splitlines()) == 3
 
 
+def test_a_bad_black_list_reason_is_one_line_on_add_and_import_alike(run, tmp_path):
+    line = "error: --reason: 'hardbounce' is not a reason; choose from manual, hard_bounce, soft_bounce, complaint, "
+    line += "unsubscribe, invalid\n"
+    (tmp_path / "list.txt").write_text("ann@example.com\nbob@example.com\n")
+    for args, stdin in [
+        (["add", "ann@example.com"], None),
+        (["import", str(tmp_path / "list.txt")], None),
+        (["import", "-"], "ann@example.com\n"),
+    ]:
+        r = run("blacklist", *args, "--reason", "hardbounce", stdin=stdin)
+        assert (r.returncode, r.stderr) == (2, line), args
+    assert json.loads(run("blacklist", "count", "--json").stdout) == {"count": 0}
+
+
 def test_campaign_with_segments_round_trip(run, tmp_path):
     (tmp_path / "body.txt").write_text("Hello {{ first_name }}")
     run("segments", "create", "vip")

@@ -210,7 +210,7 @@ def test_postgres_connection_killed_inside_a_transaction_sender_reconnects_and_f
 
 
 @pg_only
-def test_postgres_connection_killed_inside_a_transaction_next_send_finishes_nothing_lost(engine, db_url):
+def test_postgres_connection_killed_inside_a_transaction_next_send_finishes_nothing_lost(engine, db_url, clock):
     """Whatever the first sender does after losing its connection, the next run (a restarted worker, the
     operator sending again) finishes the campaign: nothing lost, at most the messages in flight repeated."""
     addrs = [f"t{i}@example.org" for i in range(150)]
@@ -222,8 +222,8 @@ def test_postgres_connection_killed_inside_a_transaction_next_send_finishes_noth
         _wait(lambda: sum(srv.counts().values()) >= 30 or not thread.is_alive())
         _kill_inside_a_transaction(db_url, engine.url.database, lambda: not thread.is_alive())
         thread.join(60)
-        time.sleep(1.1)  # any lease the first sender could not give back has expired
-        again = send(engine, settings, [cid], linger=5)
+        clock.advance(1.1)  # any lease the first sender could not give back has expired
+        again = send(engine, settings, [cid], clock=clock, linger=5)
         counts = srv.counts()
 
     assert again.stopped == "done", again
@@ -253,7 +253,7 @@ def _refuse_connections(db_url: str, database: str, seconds: float) -> None:
     [(2.0, 30.0, True), (3.0, 0.5, False)],
     ids=["outage-shorter-than-reconnect", "outage-longer-than-reconnect"],
 )
-def test_postgres_down_for_a_while_sender_waits_or_stops_cleanly(engine, db_url, outage, reconnect, finished):
+def test_postgres_down_for_a_while_sender_waits_or_stops_cleanly(engine, db_url, outage, reconnect, finished, clock):
     """While the database refuses connections the sender waits up to `database.reconnect_seconds`: a shorter
     outage costs a pause; a longer one stops the run with a message (no traceback), and the next run finishes."""
     addrs = [f"d{i}@example.org" for i in range(150)]
@@ -272,8 +272,8 @@ def test_postgres_down_for_a_while_sender_waits_or_stops_cleanly(engine, db_url,
         else:
             assert out["report"].stopped == "error", out["report"]
             assert "database is unreachable" in out["report"].message
-            time.sleep(1.1)  # the leases it could not give back expire
-            assert send(engine, settings, [cid], linger=5).stopped == "done"
+            clock.advance(1.1)  # the leases it could not give back expire
+            assert send(engine, settings, [cid], clock=clock, linger=5).stopped == "done"
         counts = srv.counts()
 
     assert statuses(engine, cid) == {"sent": len(addrs)}
@@ -282,7 +282,7 @@ def test_postgres_down_for_a_while_sender_waits_or_stops_cleanly(engine, db_url,
 
 
 @pg_only
-def test_a_stop_during_a_database_outage_ends_the_run_at_once(engine, db_url):
+def test_a_stop_during_a_database_outage_ends_the_run_at_once(engine, db_url, clock):
     """SIGTERM (here: the same stop the signal handler makes) while the database is away must not wait
     for `reconnect_seconds`: the run ends within a few seconds and the next run finishes the campaign."""
     import asyncio
@@ -317,8 +317,8 @@ def test_a_stop_during_a_database_outage_ends_the_run_at_once(engine, db_url):
         outage.join()
         assert not thread.is_alive() and took < 6.0, took
         assert box["report"].stopped == "interrupted"
-        time.sleep(1.1)  # leases it could not give back expire
-        assert send(engine, settings, [cid], linger=5).stopped == "done"
+        clock.advance(1.1)  # leases it could not give back expire
+        assert send(engine, settings, [cid], clock=clock, linger=5).stopped == "done"
         counts = srv.counts()
     assert statuses(engine, cid) == {"sent": len(addrs)}
     assert set(counts) == set(addrs)

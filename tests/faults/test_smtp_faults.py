@@ -119,15 +119,15 @@ def test_outage_for_some_seconds_then_campaign_finishes_in_one_send(engine, faul
     assert fault_server.counts() == {a: 1 for a in ADDRS}
 
 
-def test_campaign_stopped_by_an_outage_finishes_on_the_next_send(engine, fault_server):
+def test_campaign_stopped_by_an_outage_finishes_on_the_next_send(engine, fault_server, clock):
     cid = make_campaign(engine, ADDRS)
     fault_server.arm(Fault(Stage.MAIL, "421 4.3.2 down"))
     first = send(engine, fault_settings(fault_server.url, retry_schedule=(0.2, 5.0)), [cid], linger=0.5)
     assert first.stopped == "server"
     assert first.counts["error"] == 0
     fault_server.arm()  # the relay is back
-    time.sleep(0.5)  # the deferred rows come due
-    second = send(engine, fault_settings(fault_server.url, retry_schedule=(0.2, 5.0)), [cid], linger=6)
+    clock.advance(0.5)  # the deferred rows come due
+    second = send(engine, fault_settings(fault_server.url, retry_schedule=(0.2, 5.0)), [cid], clock=clock, linger=6)
     assert second.stopped == "done", second
     assert statuses(engine, cid) == {"sent": len(ADDRS)}
     assert fault_server.counts() == {a: 1 for a in ADDRS}

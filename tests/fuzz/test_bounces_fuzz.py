@@ -8,6 +8,7 @@ stays on the list. The real bounces are the regression sample in tests/bounces/f
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -29,8 +30,12 @@ def _classify_in_time(raw: bytes) -> BounceReport:
     started = time.monotonic()
     report = classify(raw)
     assert time.monotonic() - started < HANG, f"classify took {time.monotonic() - started:.1f} s"
-    assert isinstance(report, BounceReport)
     return report
+
+
+def _encoded(raw: bytes) -> bool:
+    """The message holds a base64 or quoted-printable part, where an address need not appear as bytes."""
+    return re.search(rb"(?i)content-transfer-encoding:\s*(base64|quoted-printable)", raw) is not None
 
 
 # One mutation: (kind, position, end, junk). Positions are fractions of the message length.
@@ -75,10 +80,10 @@ def test_mutated_real_bounces_never_crash_the_classifier(which, mutations):
     for m in mutations:
         raw = _mutate(raw, *m)
     report = _classify_in_time(raw)
-    if raw.isascii() and b"\x00" not in raw:
-        # 8-bit and NUL bytes in headers are test_broken_content_type_headers' known bug; without
-        # them, an internal crash is a new one
-        assert report.format != "unreadable"
+    # 8-bit and NUL bytes included (test_broken_content_type_headers_still_give_the_failed_recipient): the crash
+    # net ("unreadable") is never needed, and nobody is blamed who is not in the message.
+    assert report.format != "unreadable"
+    assert all(r.address.encode() in raw.lower() or _encoded(raw) for r in report.recipients)
 
 
 @settings(max_examples=150, deadline=None)
@@ -111,9 +116,7 @@ def test_arbitrary_bytes_finish_in_time(raw):
 def test_arbitrary_header_text_never_crashes(headers, body):
     head = "".join(f"{name}: {value}\r\n" for name, value in headers)
     raw = (head + "\r\n" + body).encode("utf-8", "surrogatepass")
-    report = _classify_in_time(raw)
-    if "\x00" not in head and head.isascii():
-        assert report.format != "unreadable"
+    assert _classify_in_time(raw).format != "unreadable"
 
 
 @pytest.mark.skipif(not FIXTURES, reason="no bounce fixtures")

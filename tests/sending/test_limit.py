@@ -73,17 +73,8 @@ def test_day_boundary_in_the_configured_zone():
     assert limit.next_day_start(now, rolling, calendar=True) == datetime(2026, 3, 2, 23, 0, tzinfo=UTC)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.offset = timedelta()
-
-    def __call__(self) -> datetime:
-        return utcnow() + self.offset
-
-
-def test_limit_holds_mail_until_the_next_day_and_then_grows(engine, server):
+def test_limit_holds_mail_until_the_next_day_and_then_grows(engine, server, clock):
     cid = make_campaign(engine, [f"r{i}@x.org" for i in range(12)])
-    clock = Clock()
     settings = sender_settings(server.url, start=5, cap=100)
     report = send(engine, settings, [cid], clock=clock, linger=0.5)
     assert report.stopped == "limit" and report.counts["sent"] == 5
@@ -93,7 +84,7 @@ def test_limit_holds_mail_until_the_next_day_and_then_grows(engine, server):
     report = send(engine, settings, [cid], clock=clock, linger=0.5)  # same day: nothing more
     assert report.stopped == "limit" and report.counts["sent"] == 0
 
-    clock.offset = timedelta(days=1)
+    clock.advance(days=1)
     report = send(engine, settings, [cid], clock=clock, linger=0.5)
     assert report.stopped == "done" and report.counts["sent"] == 7
     assert server.counts() == {f"r{i}@x.org": 1 for i in range(12)}
@@ -135,14 +126,13 @@ def test_complaints_above_threshold_pause_sending(engine, server):
     assert server.counts() == {}
 
 
-def test_rolling_window_counts_the_last_24_hours(engine, server):
+def test_rolling_window_counts_the_last_24_hours(engine, server, clock):
     cid = make_campaign(engine, [f"r{i}@x.org" for i in range(8)])
-    clock = Clock()
     settings = sender_settings(server.url, start=5, cap=5, window="rolling")
     assert send(engine, settings, [cid], clock=clock, linger=0.5).counts["sent"] == 5
-    clock.offset = timedelta(hours=23)  # the five are still inside the window
+    clock.advance(hours=23)  # the five are still inside the window
     assert send(engine, settings, [cid], clock=clock, linger=0.5).stopped == "limit"
-    clock.offset = timedelta(hours=25)
+    clock.advance(hours=2)  # 25 hours on
     report = send(engine, settings, [cid], clock=clock, linger=0.5)
     assert report.stopped == "done" and report.counts["sent"] == 3
     assert sum(server.counts().values()) == 8
@@ -174,7 +164,7 @@ def test_a_restarted_worker_seeds_its_window_with_opened_messages_too(engine):
 
 
 @pytest.mark.parametrize("window", ["calendar", "rolling"])
-def test_per_relay_daily_caps_hold_mail_until_the_next_day(engine, window):
+def test_per_relay_daily_caps_hold_mail_until_the_next_day(engine, window, clock):
     """`?daily_limit=N` on a relay URL: that relay accepts at most N a day; when every relay is at its cap
     the rest waits for tomorrow (stopped "limit"; caps count calendar days, with a rolling daily limit too),
     and `limit --json` shows each relay's count."""
@@ -183,7 +173,6 @@ def test_per_relay_daily_caps_hold_mail_until_the_next_day(engine, window):
     from .smtpd import ScriptedServer
 
     addrs = [f"c{i}@x.org" for i in range(20)]
-    clock = Clock()
     with ScriptedServer() as a, ScriptedServer() as b:
         urls = (f"{a.url}?daily_limit=5", f"{b.url}?daily_limit=7")
         settings = sender_settings(urls, start=1000, window=window)
@@ -200,7 +189,7 @@ def test_per_relay_daily_caps_hold_mail_until_the_next_day(engine, window):
             f"127.0.0.1:{b.port}": (7, 0),
         }
 
-        clock.offset = timedelta(days=1)
+        clock.advance(days=1)
         report = send(engine, settings, [cid], clock=clock, linger=0.5)
         assert report.stopped == "done"
         assert sum(a.counts().values()) + sum(b.counts().values()) == len(addrs)

@@ -24,7 +24,24 @@ def test_add_validates_the_body(api) -> None:
     r = api.post("/api/v1/blacklist", json={"addresses": []})
     assert r.status_code == 422 and r.json()["field"] == "addresses"
     r = api.post("/api/v1/blacklist", json={"addresses": ["a@example.com"], "reason": "because"})
-    assert r.status_code == 422 and r.json()["field"] == "reason"
+    assert r.status_code == 400 and r.json()["field"] == "reason"
+
+
+def test_a_bad_reason_is_refused_alike_on_add_import_and_filter(api) -> None:
+    """One check of the reason (blacklist.parse_reason) whatever the way in; nothing is written."""
+    detail = "reason: 'because' is not a reason; choose from manual, hard_bounce, soft_bounce, complaint, "
+    detail += "unsubscribe, invalid"
+    answers = [
+        api.post("/api/v1/blacklist", json={"addresses": ["a@example.com"], "reason": "because"}),
+        api.post(
+            "/api/v1/blacklist/import", files={"file": ("l.csv", b"email\na@example.com\n")}, data={"reason": "because"}
+        ),
+        api.post("/api/v1/blacklist/import", data={"text": "a@example.com b@example.com", "reason": "because"}),
+        api.get("/api/v1/blacklist", params={"reason": "because"}),
+    ]
+    for r in answers:
+        assert (r.status_code, r.json()) == (400, {"detail": detail, "field": "reason", "pointer": "/reason"})
+    assert api.get("/api/v1/blacklist").json()["total"] == 0
 
 
 def test_import_by_upload_and_by_pasted_text(api) -> None:

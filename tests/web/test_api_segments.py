@@ -72,4 +72,5 @@ def test_create_from_a_campaigns_status(api, web_engine) -> None:
     assert r.status_code == 201 and r.json()["members"] == 2
     assert api.get("/api/v1/segments/spring queued").json()["members"] == 2
     r = api.post("/api/v1/segments/from-campaign", json={"name": "x", "campaign": "spring", "statuses": ["lost"]})
-    assert r.status_code == 422 and r.json()["field"].startswith("statuses")
+    assert r.status_code == 400 and r.json()["field"] == "statuses" and "'lost' is not a status" in r.json()["detail"]
+    assert api.get("/api/v1/segments/x").status_code == 404  # refused before the segment was created

@@ -82,8 +82,19 @@ def test_malformed_bodies_give_one_clear_error(provider, raw):
         assert result == []
 
 
+# Events of a known kind with odd fields beside them: random shapes alone never make a report to check.
+near_events = st.fixed_dictionaries(
+    {
+        "event": st.sampled_from(["bounce", "dropped", "spamreport", "unsubscribe"]),
+        "email": st.sampled_from(["kim@example.org", "Kim <ann@example.net>", "KIM@Example.ORG ", ""])
+        | st.text(max_size=20),
+    },
+    optional={"status": json_values, "reason": json_values, "type": json_values, "smtp-id": json_values},
+)
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(events=st.lists(json_values, max_size=5), provider=st.sampled_from(["sendgrid", "postmark"]))
+@given(events=st.lists(json_values | near_events, max_size=5), provider=st.sampled_from(["sendgrid", "postmark"]))
 def test_any_json_shape_is_parsed_or_refused_cleanly(events, provider):
     doc = events if provider == "sendgrid" else (events[0] if events else {})
     if provider == "postmark" and isinstance(doc, dict):
@@ -95,8 +106,9 @@ def test_any_json_shape_is_parsed_or_refused_cleanly(events, provider):
             reports = webhooks.parse(provider, json.dumps(doc).encode(), postmark_headers(), ALL_ON, fetch=_no_fetch)
     except webhooks.MalformedPayload:
         return
-    for r in reports:
-        assert "@" in r.email and r.kind in webhooks.report.EventKind
+    sent = json.dumps(doc, ensure_ascii=False).lower()
+    for r in reports:  # nobody is blamed who is not named in the payload
+        assert "@" in r.email and r.email.lower() in sent
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

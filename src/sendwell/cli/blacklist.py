@@ -38,17 +38,11 @@ def add(
     """Add addresses, or every recipient of a campaign in a status (e.g. --from-campaign C --status error)."""
     from sendwell import blacklist, campaigns
     from sendwell.errors import UserError
-    from sendwell.model import BlacklistReason
 
-    try:
-        reason = BlacklistReason(reason)
-    except ValueError:
-        raise UserError(f"--reason: {reason!r} is not one of {', '.join(r.value for r in BlacklistReason)}") from None
     engine = ctx_obj(ctx).engine
     if from_campaign:
         camp = campaigns.get_campaign(engine, from_campaign)
-        statuses = [s.strip() for s in status.split(",") if s.strip()]
-        n = blacklist.add_from_campaign(engine, camp["id"], statuses, note=note, actor=actor, reason=reason)
+        n = blacklist.add_from_campaign(engine, camp["id"], status, note=note, actor=actor, reason=reason)
         if as_json:
             print_json({"added": n})
         else:
@@ -68,7 +62,7 @@ def add(
 def import_(
     ctx: typer.Context,
     path: Annotated[str, typer.Argument(help="CSV or list file, or - for stdin")],
-    reason: str = "manual",
+    reason: Annotated[str, typer.Option(help="manual, hard_bounce, complaint, unsubscribe, invalid")] = "manual",
     note: NoteOpt = "",
     actor: ActorOpt = "",
     as_json: JsonOpt = False,

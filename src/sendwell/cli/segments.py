@@ -45,8 +45,7 @@ def create(
     engine = ctx_obj(ctx).engine
     if from_campaign:
         camp = campaigns.get_campaign(engine, from_campaign)
-        statuses = [s.strip() for s in status.split(",") if s.strip()]
-        n = segments.create_from_campaign(engine, name, camp["id"], statuses, description)
+        n = segments.create_from_campaign(engine, name, camp["id"], status, description)
         if as_json:
             print_json({"segment": name, "members": n})
         else:

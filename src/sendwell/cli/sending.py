@@ -305,12 +305,13 @@ def resend(
     as_json: JsonOpt = False,
 ) -> None:
     """Send again to the recipients left deferred or failed (never to sent or error ones)."""
+    from sendwell.model import parse_statuses
     from sendwell.sending import control, engine
     from sendwell.sending.relay import parse_relays
     from sendwell.stats import campaign_stats
 
     obj = ctx_obj(ctx)
-    statuses = control.parse_statuses(status, ["queued", "sent", "deferred", "error", "failed", "skipped"])
+    statuses = parse_statuses(status)
     parse_relays(obj.settings.smtp.urls)
     n = control.resend(obj.engine, campaign, statuses)
     if n == 0:
@@ -354,13 +355,10 @@ def recipients(
 ) -> None:
     """Export the recipients in a status with SMTP code, answer, time and contact fields."""
     from sendwell import exports
-    from sendwell.sending import control
-    from sendwell.stats import STATUSES
 
     if fmt not in ("csv", "json"):
         raise UserError(f"--format {fmt}: choose csv or json")
-    statuses = control.parse_statuses(status, [*STATUSES, "read", "clicked"])
-    export = exports.recipients(ctx_obj(ctx).engine, campaign, statuses)
+    export = exports.recipients(ctx_obj(ctx).engine, campaign, status)
     if fmt == "csv":
         n = write_export(export, output)
     else:

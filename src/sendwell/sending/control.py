@@ -11,7 +11,7 @@ from sendwell.campaigns import get_campaign, start_campaign
 from sendwell.db.engine import utcnow
 from sendwell.db.schema import campaigns, recipients
 from sendwell.errors import Hint, UserError
-from sendwell.model import CampaignState, FailureKind, RecipientStatus
+from sendwell.model import CampaignState, FailureKind, RecipientStatus, parse_statuses
 
 C, R = CampaignState, RecipientStatus
 RESENDABLE = (R.DEFERRED.value, R.FAILED.value)
@@ -93,18 +93,9 @@ def cancel(engine: Engine, name_or_id: str | int) -> int:
         ).rowcount
 
 
-def parse_statuses(value: str | Iterable[str], allowed: Iterable[str], field: str = "statuses") -> list[str]:
-    items = [s.strip() for s in (value.split(",") if isinstance(value, str) else value) if s.strip()]
-    allowed = list(allowed)
-    bad = [s for s in items if s not in allowed]
-    if bad or not items:
-        raise UserError(f"{', '.join(bad) or 'nothing given'}: choose from {', '.join(allowed)}", field=field)
-    return items
-
-
-def resend(engine: Engine, name_or_id: str | int, statuses: Iterable[str]) -> int:
+def resend(engine: Engine, name_or_id: str | int, statuses: str | Iterable[str]) -> int:
     """Queue again the recipients left in `statuses` (deferred, failed only: never sent or error)."""
-    wanted = list(statuses)
+    wanted = [s.value for s in parse_statuses(statuses)]
     for s in wanted:
         if s not in RESENDABLE:
             raise UserError(

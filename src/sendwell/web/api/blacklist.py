@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import io
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, UploadFile
+from fastapi import APIRouter, File, Form, Query, UploadFile
 from fastapi.responses import StreamingResponse
 
 from sendwell import blacklist, campaigns, exports
 from sendwell.errors import NotFound, UserError
 from sendwell.model import BlacklistReason
 from sendwell.web.api.common import Limit, Offset, Search, upload_name
-from sendwell.web.api.schemas import Added, BlacklistAdd, BlacklistFromCampaign, BlacklistRemove, Page, ReportOut
+from sendwell.web.api.schemas import (
+    REASON_NAMES,
+    Added,
+    BlacklistAdd,
+    BlacklistFromCampaign,
+    BlacklistRemove,
+    Page,
+    ReportOut,
+)
 from sendwell.web.csvout import csv_response
 from sendwell.web.errors import blame
 from sendwell.web.security import TokenDep
@@ -28,7 +36,7 @@ def _actor(token: Any) -> str:
 @router.get("", response_model=Page)
 def list_entries(
     search: Search = None,
-    reason: BlacklistReason | None = None,
+    reason: Annotated[str | None, Query(json_schema_extra=REASON_NAMES)] = None,
     limit: Limit = 100,
     offset: Offset = 0,
     *,
@@ -55,7 +63,7 @@ def add(body: BlacklistAdd, engine: EngineDep, token: TokenDep) -> dict:
 def import_entries(
     file: UploadFile | None = File(None, description="CSV with an email column, or a list"),
     text: str | None = Form(None, description="Pasted addresses (one per line, or separated)"),
-    reason: BlacklistReason = Form(BlacklistReason.MANUAL),
+    reason: str = Form(BlacklistReason.MANUAL.value, json_schema_extra=REASON_NAMES),
     note: str = Form("", max_length=10_000),
     *,
     engine: EngineDep,
@@ -85,9 +93,7 @@ def add_from_campaign(body: BlacklistFromCampaign, engine: EngineDep, token: Tok
     """Blacklist every recipient of a campaign in the given statuses (e.g. every `error`)."""
     camp = campaigns.get_campaign(engine, body.campaign)
     return {
-        "added": blacklist.add_from_campaign(
-            engine, camp["id"], [s.value for s in body.statuses], note=body.note, actor=_actor(token)
-        )
+        "added": blacklist.add_from_campaign(engine, camp["id"], body.statuses, note=body.note, actor=_actor(token))
     }
 
 

@@ -11,10 +11,11 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy import Engine
 
 from sendwell import campaigns, exports, stats
-from sendwell.model import RecipientStatus
+from sendwell.model import parse_statuses
 from sendwell.sending import control
 from sendwell.web.api.common import Limit, Offset
 from sendwell.web.api.schemas import (
+    STATUS_NAMES,
     CampaignCreated,
     CampaignEdit,
     CampaignIn,
@@ -26,7 +27,9 @@ from sendwell.web.api.schemas import (
 from sendwell.web.csvout import csv_response
 from sendwell.web.state import EngineDep
 
-Statuses = Annotated[list[RecipientStatus], Query(description="Recipient statuses (repeat the parameter)")]
+Statuses = Annotated[
+    list[str], Query(description="Recipient statuses (repeat the parameter)", json_schema_extra=STATUS_NAMES)
+]
 
 router = APIRouter(prefix="/campaigns", tags=["campaigns"])
 CampaignRef = str  # a campaign's id or its name (an id wins)
@@ -106,7 +109,7 @@ def cancel(campaign: CampaignRef, engine: EngineDep) -> dict[str, Any]:
 @router.post("/{campaign}/resend", response_model=StateChange)
 def resend(campaign: CampaignRef, body: Resend, engine: EngineDep) -> dict[str, Any]:
     """Queue again the recipients left `deferred` or `failed` (never `sent` or `error` ones); the worker sends."""
-    requeued = control.resend(engine, campaign, [s.value for s in body.statuses])
+    requeued = control.resend(engine, campaign, body.statuses)
     return {**_changed(engine, campaign), "requeued": requeued}
 
 
@@ -127,14 +130,14 @@ def tracking(campaign: CampaignRef, engine: EngineDep) -> dict[str, Any]:
 @router.get("/{campaign}/recipients")
 def recipients(
     campaign: CampaignRef,
-    status: Statuses = [RecipientStatus.ERROR],  # noqa: B006 - FastAPI default
+    status: Statuses = ["error"],  # noqa: B006 - FastAPI default
     limit: Limit = 100,
     offset: Offset = 0,
     *,
     engine: EngineDep,
 ) -> dict[str, Any]:
     """One page of the recipients in these statuses, with their server's answer and the contact's fields."""
-    wanted = [s.value for s in status]
+    wanted = [s.value for s in parse_statuses(status, field="status")]
     by_status = stats.campaign_stats(engine, campaign)["by_status"]
     columns, rows = stats.iter_recipients(engine, campaign, wanted, batch=min(5000, offset + limit))
     return {
@@ -151,9 +154,9 @@ def recipients(
 )
 def recipients_csv(
     campaign: CampaignRef,
-    status: Statuses = [RecipientStatus.ERROR],  # noqa: B006
+    status: Statuses = ["error"],  # noqa: B006
     *,
     engine: EngineDep,
 ) -> StreamingResponse:
     """Every recipient in these statuses as CSV, streamed (e.g. the errors, to blacklist or fix)."""
-    return csv_response(exports.recipients(engine, campaign, [s.value for s in status]))
+    return csv_response(exports.recipients(engine, campaign, parse_statuses(status, field="status")))

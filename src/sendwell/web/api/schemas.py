@@ -10,6 +10,10 @@ from pydantic import BaseModel, Field
 from sendwell.model import BlacklistReason, RecipientStatus
 
 MAX_PAGE = 1000
+# Statuses travel as names and are read by model.parse_statuses (the one parser, whose error names the field and
+# the valid names); the schema still lists the names for clients.
+STATUS_NAMES: dict[str, Any] = {"items": {"type": "string", "enum": [s.value for s in RecipientStatus]}}
+REASON_NAMES: dict[str, Any] = {"enum": [r.value for r in BlacklistReason]}  # read by blacklist.parse_reason
 
 
 class Problem(BaseModel):
@@ -49,7 +53,7 @@ class Addresses(BaseModel):
 
 
 class BlacklistAdd(Addresses):
-    reason: BlacklistReason = BlacklistReason.MANUAL
+    reason: str = Field(BlacklistReason.MANUAL.value, json_schema_extra=REASON_NAMES)
     note: str = Field("", max_length=10_000)
 
 
@@ -59,7 +63,7 @@ class BlacklistRemove(Addresses):
 
 class FromCampaign(BaseModel):
     campaign: str = Field(min_length=1, description="Campaign id or name")
-    statuses: list[RecipientStatus] = Field(default=[RecipientStatus.ERROR], min_length=1)
+    statuses: list[str] = Field(default=[RecipientStatus.ERROR.value], json_schema_extra=STATUS_NAMES)
 
 
 class BlacklistFromCampaign(FromCampaign):
@@ -146,8 +150,10 @@ class StateChange(BaseModel):
 
 
 class Resend(BaseModel):
-    statuses: list[RecipientStatus] = Field(
-        default=[RecipientStatus.DEFERRED, RecipientStatus.FAILED], min_length=1, description="deferred and/or failed"
+    statuses: list[str] = Field(
+        default=[RecipientStatus.DEFERRED.value, RecipientStatus.FAILED.value],
+        description="deferred and/or failed",
+        json_schema_extra=STATUS_NAMES,
     )
 
 

@@ -45,12 +45,12 @@ def _page(
 def blacklist_page(
     request: Request,
     q: str = Query("", max_length=320),
-    reason: BlacklistReason | None = None,
+    reason: str = Query("", max_length=100),
     page: int = Query(1, ge=1, le=10**9),
     *,
     engine: EngineDep,
 ) -> Response:
-    return _page(request, engine, q, reason.value if reason else "", page)
+    return _page(request, engine, q, blacklist.parse_reason(reason).value if reason else "", page)
 
 
 @router.post("/add")

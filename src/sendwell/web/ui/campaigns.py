@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 
 from sendwell import blacklist, campaigns, exports, segments, stats
 from sendwell.errors import UserError
-from sendwell.model import CampaignState, RecipientStatus
+from sendwell.model import CampaignState, parse_statuses
 from sendwell.sending import control
 from sendwell.tracking.report import tracking_stats
 from sendwell.web.csvout import csv_response
@@ -187,7 +187,7 @@ def cancel(cid: int, engine: EngineDep) -> Response:
 
 
 def _statuses(status: list[str]) -> list[str]:
-    return control.parse_statuses(status or ["error"], [s.value for s in RecipientStatus], "status")
+    return [s.value for s in parse_statuses(status or ["error"], field="status")]
 
 
 @router.get("/{cid}/recipients")
