@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from email.utils import formataddr, parseaddr
 from typing import Any
 
@@ -12,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from sendwell import audience
 from sendwell.addresses import AddressError, parse_address
-from sendwell.db.engine import inserted_id, utcnow
+from sendwell.db.engine import as_utc, inserted_id, utcnow
 from sendwell.db.schema import campaign_segments, campaigns, recipients, segments
 from sendwell.errors import Hint, NotFound, UserError
 from sendwell.model import CampaignState, Verdict, row_id
@@ -202,7 +203,7 @@ def edit_campaign(
             changes["track"] = tr
     with engine.begin() as conn:
         row = _campaign_row(conn, name_or_id)
-        if row.state != CampaignState.DRAFT:
+        if row.state not in STARTABLE:  # a scheduled campaign resolves its audience only when it starts
             raise UserError(f"campaign {row.name!r} is {row.state}; only a draft can be edited")
         if include is not None or exclude is not None:
             current = conn.execute(
@@ -282,30 +283,45 @@ def delete_campaign(engine: Engine, name_or_id: str | int) -> None:
         conn.execute(campaigns.delete().where(campaigns.c.id == row.id))
 
 
+STARTABLE = (CampaignState.DRAFT, CampaignState.SCHEDULED)
+
+
 def start_campaign(engine: Engine, campaign_id: int) -> int:
     """Resolve the audience into the ledger (once) and mark the campaign as sending."""
     with engine.begin() as conn:
-        q = select(campaigns).where(campaigns.c.id == campaign_id)
-        if engine.dialect.name == "postgresql":
-            q = q.with_for_update()
-        row = conn.execute(q).first()
-        if row is None:
-            raise NotFound(f"campaign {campaign_id} does not exist")
-        if row.state != CampaignState.DRAFT:
-            raise UserError(f"campaign {row.name!r} was already started ({row.state})")
-        segs = conn.execute(select(campaign_segments).where(campaign_segments.c.campaign_id == campaign_id)).all()
-        now = utcnow()
-        count = audience.resolve(
-            conn,
-            campaign_id,
-            include=[s.segment_id for s in segs if s.mode == "include"],
-            exclude=[s.segment_id for s in segs if s.mode == "exclude"],
-            all_contacts=row.all_contacts,
-            skip_verdicts=row.skip_verdicts or [],
-        )
-        conn.execute(
-            campaigns.update()
-            .where(campaigns.c.id == campaign_id)
-            .values(state=CampaignState.SENDING.value, started_at=now)
-        )
+        return start_in(conn, campaign_id)
+
+
+def start_in(conn: Connection, campaign_id: int, *, due: datetime | None = None) -> int:
+    """start_campaign inside the caller's transaction. With `due`, only a campaign still scheduled at or before
+    it is started (another worker, or an unschedule, may have come first): NotDue otherwise."""
+    q = select(campaigns).where(campaigns.c.id == campaign_id)
+    if conn.dialect.name == "postgresql":
+        q = q.with_for_update()
+    row = conn.execute(q).first()
+    if row is None:
+        raise NotFound(f"campaign {campaign_id} does not exist")
+    if due is not None and (row.state != CampaignState.SCHEDULED or as_utc(row.scheduled_at) > due):
+        raise NotDue(row.name)
+    if row.state not in STARTABLE:
+        raise UserError(f"campaign {row.name!r} was already started ({row.state})")
+    segs = conn.execute(select(campaign_segments).where(campaign_segments.c.campaign_id == campaign_id)).all()
+    now = utcnow()
+    count = audience.resolve(
+        conn,
+        campaign_id,
+        include=[s.segment_id for s in segs if s.mode == "include"],
+        exclude=[s.segment_id for s in segs if s.mode == "exclude"],
+        all_contacts=row.all_contacts,
+        skip_verdicts=row.skip_verdicts or [],
+    )
+    conn.execute(
+        campaigns.update()
+        .where(campaigns.c.id == campaign_id)
+        .values(state=CampaignState.SENDING.value, started_at=now)
+    )
     return count
+
+
+class NotDue(Exception):
+    """A scheduled campaign that is no longer due when its turn came (started elsewhere, unscheduled)."""

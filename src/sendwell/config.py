@@ -47,6 +47,7 @@ class SendingSettings:
     lease_seconds: float = 120.0
     auto_blacklist_hard_errors: bool = True
     signing_processes: int = 1  # worker processes that DKIM-sign; 0 signs in the sending process
+    timezone: str = "UTC"  # the installation's time zone: a schedule given without one is in it
 
 
 @dataclass(frozen=True)

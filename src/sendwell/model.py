@@ -69,6 +69,7 @@ class FailureKind(StrEnum):
 
 class CampaignState(StrEnum):
     DRAFT = "draft"
+    SCHEDULED = "scheduled"  # a draft the worker starts at its scheduled_at
     SENDING = "sending"
     PAUSED = "paused"
     DONE = "done"

@@ -107,6 +107,7 @@ def show(ctx: typer.Context, campaign: str, as_json: JsonOpt = False) -> None:
         "created_at",
         "started_at",
         "finished_at",
+        "scheduled_at",
         "server_problem",
     ):
         console.print(f"[bold]{k}[/bold]: {data[k]}", highlight=False)
@@ -152,6 +153,40 @@ def delete(ctx: typer.Context, campaign: str) -> None:
 
     campaigns.delete_campaign(ctx_obj(ctx).engine, campaign)
     console.print(f"campaign {campaign!r} deleted", highlight=False)
+
+
+@app.command()
+def schedule(
+    ctx: typer.Context,
+    campaign: str,
+    at: Annotated[str, typer.Option(help="When to start: '2026-12-24 09:00' or ISO-8601 (with an offset or not)")],
+    timezone: Annotated[
+        str | None, typer.Option(help="Time zone of --at, e.g. Asia/Ho_Chi_Minh ([sending] timezone)")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Start a draft at a later time: a running `sendwell worker` resolves its audience and sends it then."""
+    from sendwell.schedule import schedule_campaign
+
+    obj = ctx_obj(ctx)
+    data = schedule_campaign(obj.engine, campaign, at, timezone, default_tz=obj.settings.sending.timezone)
+    if as_json:
+        print_json(data | {"scheduled_at": data["scheduled_at"].isoformat()})
+    else:
+        console.print(
+            f"campaign {data['name']!r} scheduled for {data['local']} "
+            f"({data['scheduled_at']:%Y-%m-%d %H:%M} UTC); keep `sendwell worker` running",
+            highlight=False,
+        )
+
+
+@app.command()
+def unschedule(ctx: typer.Context, campaign: str) -> None:
+    """Take a scheduled campaign back to a draft."""
+    from sendwell.schedule import unschedule_campaign
+
+    name = unschedule_campaign(ctx_obj(ctx).engine, campaign)
+    console.print(f"campaign {name!r} unscheduled: a draft again", highlight=False)
 
 
 for _command in (

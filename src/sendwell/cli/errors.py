@@ -29,6 +29,8 @@ FLAGS = {
     "expires_days": "--expires-days",
     "contact": "--contact",
     "to": "--to",
+    "at": "--at",
+    "timezone": "--timezone",
 }
 
 # A hint → the command that does it; {target} is the name the error carries.

@@ -124,6 +124,8 @@ campaigns = Table(
     Column("created_at", Stamp, nullable=False),
     Column("started_at", Stamp),
     Column("finished_at", Stamp),
+    Column("scheduled_at", Stamp),  # when the worker starts a scheduled campaign
+    Column("schedule_tz", String(64)),  # the time zone it was given in, to show it back the same way
     Column("server_problem", Text),  # the last relay/server problem, shown prominently
     Column("server_problem_at", Stamp),
 )

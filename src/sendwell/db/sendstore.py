@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, select, update
 from sqlalchemy.exc import DBAPIError
 
-from sendwell import events
+from sendwell import events, schedule
 from sendwell.config import Settings
 from sendwell.db.schema import campaigns
 from sendwell.model import FailureKind, RecipientStatus
@@ -132,8 +132,9 @@ class SqlSendStore:
         *,
         complaints_since: datetime | None = None,
         relay_day: str | None = None,
+        start_due: bool = False,
     ) -> Check:
-        return await self._tx(self._check, campaign_ids, now, complaints_since, relay_day)
+        return await self._tx(self._check, campaign_ids, now, complaints_since, relay_day, start_due)
 
     def _check(
         self,
@@ -142,7 +143,11 @@ class SqlSendStore:
         now: datetime,
         complaints_since: datetime | None,
         relay_day: str | None,
+        start_due: bool,
     ) -> Check:
+        if start_due:
+            for cid, queued in schedule.start_due(conn, now, campaign_ids).items():
+                log.info("scheduled campaign %s started: %s recipients queued", cid, queued)
         lim = self.settings.limit
         tripped = usage.breaker(conn)
         _, stats = usage.today(conn, lim, now)

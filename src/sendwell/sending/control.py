@@ -22,6 +22,7 @@ TRANSITIONS: dict[tuple[str, str], str] = {
     (C.PAUSED, "resume"): C.SENDING,
     (C.SENDING, "resume"): C.SENDING,
     (C.DRAFT, "cancel"): C.CANCELLED,
+    (C.SCHEDULED, "cancel"): C.CANCELLED,
     (C.SENDING, "cancel"): C.CANCELLED,
     (C.PAUSED, "cancel"): C.CANCELLED,
     (C.SENDING, "resend"): C.SENDING,
@@ -43,10 +44,10 @@ def _move(conn: Connection, campaign: dict[str, Any], action: str) -> str:
 
 
 def prepare_send(engine: Engine, name_or_id: str | int) -> tuple[dict[str, Any], int | None]:
-    """The campaign, started now if it was a draft (returns how many recipients were queued then)."""
+    """The campaign, started now if it was a draft or scheduled (returns how many recipients were queued then)."""
     campaign = get_campaign(engine, name_or_id)
     queued = None
-    if campaign["state"] == C.DRAFT:
+    if campaign["state"] in (C.DRAFT, C.SCHEDULED):
         queued = start_campaign(engine, campaign["id"])
         campaign = get_campaign(engine, campaign["id"])
     if campaign["state"] == C.PAUSED:

@@ -206,6 +206,7 @@ class Sender:
             now,
             complaints_since=self.guard.complaints_since(now),
             relay_day=self.courier.caps.day_of(now) if self.courier.caps.limited else None,
+            start_due=self.forever,  # the worker starts scheduled campaigns at their time
         )
         self.states = found.states
         for cid in found.states:

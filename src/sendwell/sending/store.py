@@ -69,9 +69,12 @@ class SendStore(Protocol):
         *,
         complaints_since: datetime | None = None,
         relay_day: str | None = None,
+        start_due: bool = False,
     ) -> Check:
         """Campaign states (the given ones, or all sending), the breaker and today's usage; complaints since
-        `complaints_since` (or since the operator last resumed, if later) and the relays' day when asked."""
+        `complaints_since` (or since the operator last resumed, if later) and the relays' day when asked.
+        With `start_due`, first start the scheduled campaigns (of those) whose time has come, resolving their
+        audience now."""
 
     async def campaign(self, campaign_id: int) -> CampaignContent:
         """What the campaign sends."""
