@@ -83,3 +83,20 @@ def test_delete_and_404(api) -> None:
         r = getattr(api, method)(f"/api/v1/campaigns/{cid}")
         assert r.status_code == 404 and "does not exist" in r.json()["detail"]
     assert api.patch("/api/v1/campaigns/nope", json={"subject": "x"}).status_code == 404
+
+
+def test_schedule_then_unschedule_and_a_past_time_is_refused(api) -> None:
+    api.post("/api/v1/campaigns", json=BODY)
+    r = api.post("/api/v1/campaigns/spring/schedule", json={"at": "2099-12-24 09:00", "timezone": "Asia/Ho_Chi_Minh"})
+    assert r.status_code == 200, r.text
+    assert r.json()["scheduled_at"].startswith("2099-12-24T02:00:00")
+    assert r.json()["local"] == "2099-12-24 09:00 Asia/Ho_Chi_Minh" and r.json()["state"] == "scheduled"
+    assert api.get("/api/v1/campaigns/spring").json()["state"] == "scheduled"
+    r = api.post("/api/v1/campaigns/spring/schedule", json={"at": "2020-01-01 09:00"})
+    assert r.status_code == 400 and r.json()["field"] == "at" and "is in the past" in r.json()["detail"]
+    r = api.post("/api/v1/campaigns/spring/schedule", json={"at": "2099-01-01 09:00", "timezone": "Nowhere"})
+    assert r.status_code == 400 and r.json()["field"] == "timezone"
+    r = api.delete("/api/v1/campaigns/spring/schedule")
+    assert r.status_code == 200 and r.json()["state"] == "draft"
+    assert api.delete("/api/v1/campaigns/spring/schedule").status_code == 400
+    assert "/api/v1/campaigns/{campaign}/schedule" in api.get("/openapi.json").json()["paths"]

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 from sqlalchemy import Engine
 
-from sendwell import campaigns, exports, stats
+from sendwell import campaigns, exports, schedule, stats
 from sendwell.model import parse_statuses
 from sendwell.sending import control
 from sendwell.web.api.common import Limit, Offset
@@ -21,11 +21,13 @@ from sendwell.web.api.schemas import (
     CampaignIn,
     Deleted,
     Resend,
+    Scheduled,
+    ScheduleIn,
     SendStarted,
     StateChange,
 )
 from sendwell.web.csvout import csv_response
-from sendwell.web.state import EngineDep
+from sendwell.web.state import EngineDep, SettingsDep
 
 Statuses = Annotated[
     list[str], Query(description="Recipient statuses (repeat the parameter)", json_schema_extra=STATUS_NAMES)
@@ -80,6 +82,23 @@ def send(campaign: CampaignRef, engine: EngineDep) -> dict[str, Any]:
     """
     camp, queued = control.prepare_send(engine, campaign)
     return {"id": camp["id"], "name": camp["name"], "state": camp["state"], "queued": queued}
+
+
+@router.post("/{campaign}/schedule", response_model=Scheduled)
+def schedule_campaign(
+    campaign: CampaignRef, body: ScheduleIn, engine: EngineDep, settings: SettingsDep
+) -> dict[str, Any]:
+    """Start a draft at a later time (or move a scheduled campaign's time): the sending worker resolves its
+    audience and sends it then. A time in the past is refused (400, field `at`)."""
+    data = schedule.schedule_campaign(engine, campaign, body.at, body.timezone, default_tz=settings.sending.timezone)
+    return {**data, "state": "scheduled"}
+
+
+@router.delete("/{campaign}/schedule", response_model=StateChange)
+def unschedule_campaign(campaign: CampaignRef, engine: EngineDep) -> dict[str, Any]:
+    """A scheduled campaign back to a draft."""
+    schedule.unschedule_campaign(engine, campaign)
+    return _changed(engine, campaign)
 
 
 def _changed(engine: Engine, campaign: str, skipped: int | None = None) -> dict[str, Any]:

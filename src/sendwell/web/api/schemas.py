@@ -149,6 +149,24 @@ class StateChange(BaseModel):
     requeued: int | None = Field(None, description="Recipients queued again (resend only)")
 
 
+class ScheduleIn(BaseModel):
+    at: str = Field(
+        min_length=1, max_length=64, description="'2026-12-24 09:00' or ISO-8601; with an offset, `timezone` is unused"
+    )
+    timezone: str | None = Field(
+        None, max_length=64, description="IANA zone of `at`, e.g. Asia/Ho_Chi_Minh (default: [sending] timezone)"
+    )
+
+
+class Scheduled(BaseModel):
+    id: int
+    name: str
+    state: str
+    scheduled_at: datetime = Field(description="When the worker starts it (UTC)")
+    timezone: str
+    local: str = Field(description="The time in `timezone`, as people read it")
+
+
 class Resend(BaseModel):
     statuses: list[str] = Field(
         default=[RecipientStatus.DEFERRED.value, RecipientStatus.FAILED.value],
