@@ -11,14 +11,14 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
 from sqlalchemy import Engine
 
-from sendwell import blacklist, campaigns, exports, segments, stats
-from sendwell.errors import UserError
+from sendwell import blacklist, campaigns, exports, schedule, segments, stats
+from sendwell.errors import NotFound, UserError
 from sendwell.model import CampaignState, parse_statuses
 from sendwell.sending import control
 from sendwell.tracking.report import tracking_stats
 from sendwell.web.csvout import csv_response
 from sendwell.web.security import UserDep
-from sendwell.web.state import EngineDep
+from sendwell.web.state import EngineDep, SettingsDep
 from sendwell.web.ui.charts import status_bars
 from sendwell.web.ui.forms import actor, form_error, see_other
 from sendwell.web.ui.preview import draft_context
@@ -37,6 +37,8 @@ LABELS = {
     "include": "Send to",
     "exclude": "Never send to",
     "track": "Tracking",
+    "at": "Send at",
+    "timezone": "Time zone",
 }
 
 
@@ -126,8 +128,20 @@ def _stats_context(engine: Engine, cid: int) -> dict[str, Any]:
     return {"stats": data, "bars": status_bars(data["by_status"]), "live": data["state"] == CampaignState.SENDING}
 
 
+def _schedule_context(request: Request, camp: dict[str, Any], default_tz: str) -> dict[str, Any]:
+    """The schedule form: the time as it was given (in its zone), or empty; an error sent back by the POST."""
+    tz = camp.get("schedule_tz") or default_tz
+    shown = schedule.local(camp["scheduled_at"], schedule.zone(tz)) if camp.get("scheduled_at") else ""
+    return {
+        "schedule_at": shown.rsplit(" ", 1)[0],
+        "schedule_local": shown,
+        "schedule_tz": tz,
+        "schedule_error": request.query_params.get("schedule_error"),
+    }
+
+
 @router.get("/{cid}")
-def show(request: Request, cid: int, engine: EngineDep) -> Response:
+def show(request: Request, cid: int, engine: EngineDep, settings: SettingsDep) -> Response:
     camp = campaigns.get_campaign(engine, cid)
     draft = camp["state"] == CampaignState.DRAFT
     preview = campaigns.audience_preview(engine, cid) if draft else None
@@ -141,6 +155,7 @@ def show(request: Request, cid: int, engine: EngineDep) -> Response:
         preview=preview,
         tracked=tracked,
         **shown,
+        **_schedule_context(request, camp, settings.sending.timezone),
         **_stats_context(engine, cid),
     )
 
@@ -158,6 +173,27 @@ def progress(request: Request, cid: int, engine: EngineDep) -> Response:
 def send(cid: int, engine: EngineDep) -> Response:
     """Start the draft (its audience goes into the ledger now); the worker of `sendwell serve` delivers it."""
     control.prepare_send(engine, cid)
+    return see_other(f"/campaigns/{cid}")
+
+
+@router.post("/{cid}/schedule")
+def schedule_form(
+    cid: int, engine: EngineDep, settings: SettingsDep, at: str = Form(""), timezone: str = Form("")
+) -> Response:
+    """Schedule the draft (or move its time); a running worker starts it then. Errors come back on the page."""
+    try:
+        schedule.schedule_campaign(engine, cid, at, timezone or None, default_tz=settings.sending.timezone)
+    except NotFound:
+        raise
+    except UserError as err:
+        message, _ = form_error(err, LABELS)
+        return see_other(f"/campaigns/{cid}?schedule_error={quote(message)}#schedule")
+    return see_other(f"/campaigns/{cid}#schedule")
+
+
+@router.post("/{cid}/unschedule")
+def unschedule_form(cid: int, engine: EngineDep) -> Response:
+    schedule.unschedule_campaign(engine, cid)
     return see_other(f"/campaigns/{cid}")
 
 
