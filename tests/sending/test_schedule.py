@@ -101,6 +101,27 @@ def test_start_due_starts_only_campaigns_whose_time_came_with_the_audience_of_th
     assert campaigns.get_campaign(engine, late)["state"] == CampaignState.SCHEDULED
 
 
+def test_two_workers_at_the_same_moment_start_a_scheduled_campaign_once(engine):
+    import threading
+
+    cid = make_campaign(engine, [f"p{i}@x.org" for i in range(50)], start=False)
+    schedule_campaign(engine, cid, "2026-12-06 13:00", None, default_tz="UTC", now=NOW)
+    barrier, results = threading.Barrier(2), []
+
+    def worker() -> None:
+        barrier.wait()
+        with engine.begin() as conn:
+            results.append(start_due(conn, NOW + timedelta(hours=2)))
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sorted(results, key=len) == [{}, {cid: 50}]
+    assert campaigns.get_campaign(engine, cid)["recipients"] == 50  # one ledger, not two
+
+
 @pytest.fixture
 def smtp():
     with ScriptedServer(Script()) as srv:
