@@ -24,6 +24,9 @@ class Hint(StrEnum):
     CREATE_USER = "create the user"
     CHANGE_PASSWORD = "change the user's password"
     GENERATE_DKIM_KEY = "generate a DKIM key"
+    SHOW_DKIM_RECORD = "show the key's DKIM record"
+    ACTIVATE_DKIM_KEY = "activate the DKIM key"
+    INGEST_BOUNCES = "read bounces from the mailbox"
     VERIFY_OFFLINE = "verify the list from the command line"
 
 

@@ -24,8 +24,6 @@ ALLOWED = {
     "web/security.py": "API tokens are made only on the server's command line: the 401 says which command",
     "web/app.py": "the OpenAPI description tells API clients how to get a token, which only the CLI makes",
     "web/ui/templates/login.html": "the first user is made only on the server's command line",
-    "domaincheck/checks.py": "its findings are printed only by `sendwell domain check`, and each fix is a "
-    "command to run (no API or UI shows them yet; they would need hints like errors)",
 }
 
 

@@ -11,9 +11,11 @@ from typer.testing import CliRunner
 
 from sendwell import dkim
 from sendwell.cli.app import app
+from sendwell.cli.domain import fix_line
 from sendwell.domaincheck.checks import check_domain
-from sendwell.domaincheck.findings import Check, Level, Report
+from sendwell.domaincheck.findings import Check, Level, Report, Step
 from sendwell.domaincheck.lookup import Dns
+from sendwell.errors import Hint
 
 from .dnsserver import ZoneServer
 
@@ -145,7 +147,8 @@ def test_missing_and_wrong_dkim_key(keys, tmp_path):
     del zone["s1._domainkey.shop.example"]
     report = run(zone, keys)
     assert levels(report, Check.DKIM) == [Level.ERROR]
-    assert "sendwell dkim record shop.example --selector s1" in report.of(Check.DKIM)[0].fix
+    assert report.of(Check.DKIM)[0].steps == (Step(Hint.SHOW_DKIM_RECORD, "shop.example", "s1"),)
+    assert "(`sendwell dkim record shop.example --selector s1`)" in fix_line(report.of(Check.DKIM)[0])
     assert levels(report, Check.ALIGNMENT) == [Level.OK]  # DMARC can still pass on the aligned SPF alone
     assert "SPF domain bounces.shop.example is aligned" in messages(report, Check.ALIGNMENT)
     other = dkim.generate_key("shop.example", "s1", dkim.Algorithm.RSA, directory=tmp_path, bits=1024)
@@ -170,7 +173,11 @@ def test_dkim_selector_without_our_key_and_revoked_key(keys):
 def test_no_key_at_all(keys, tmp_path):
     report = run(good_zone(keys), tmp_path)
     assert levels(report, Check.DKIM) == [Level.ERROR]
-    assert "sendwell dkim generate --domain shop.example" in report.of(Check.DKIM)[0].fix
+    [finding] = report.of(Check.DKIM)
+    assert finding.steps == (Step(Hint.GENERATE_DKIM_KEY, "shop.example", "s1"),)
+    assert fix_line(finding) == (
+        "generate a key and publish the record it prints (`sendwell dkim generate --domain shop.example --selector s1`)"
+    )
 
 
 def test_missing_dmarc(keys):
@@ -283,7 +290,10 @@ def test_pending_key_is_checked_but_not_counted_for_alignment(tmp_path):
     zone = good_zone(tmp_path)  # publishes s1 only
     report = run(zone, tmp_path)
     by_selector = {f.detail["selector"]: f for f in report.of(Check.DKIM)}
-    assert by_selector["s2"].level is Level.WARN and "dkim activate shop.example --selector s2" in by_selector["s2"].fix
+    assert by_selector["s2"].level is Level.WARN
+    assert fix_line(by_selector["s2"]).endswith(
+        "(`sendwell dkim record shop.example --selector s2`, then `sendwell dkim activate shop.example --selector s2`)"
+    )
     zone["s2._domainkey.shop.example"] = {"TXT": [dkim.dns_record(tmp_path, dkim.load_index(tmp_path)[1])[1]]}
     report = run(zone, tmp_path)
     assert "not signing yet" in messages(report, Check.DKIM, Level.OK)

@@ -8,47 +8,12 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import Engine, select
 
-from sendwell import campaigns
 from sendwell.config import SendingSettings, Settings, SmtpSettings
-from sendwell.db.engine import utcnow
-from sendwell.db.schema import contacts, recipients
+from sendwell.db.schema import recipients
 
 from .faultsmtp import FaultServer
 
 FINAL_OR_WAITING = {"sent", "deferred", "error", "failed", "skipped"}
-
-
-def add_contacts(engine: Engine, addresses: list[str]) -> None:
-    now = utcnow()
-    rows = [
-        {
-            "email": a,
-            "display": a,
-            "domain": a.rsplit("@", 1)[1],
-            "fields": {"first_name": a.split("@")[0]},
-            "created_at": now,
-            "updated_at": now,
-        }
-        for a in addresses
-    ]
-    with engine.begin() as conn:
-        for i in range(0, len(rows), 5000):
-            conn.execute(contacts.insert(), rows[i : i + 5000])
-
-
-def make_campaign(engine: Engine, addresses: list[str], *, name: str = "c1") -> int:
-    """Contacts for `addresses` and a started campaign to all of them (one queued row each)."""
-    add_contacts(engine, addresses)
-    cid = campaigns.create_campaign(
-        engine,
-        name=name,
-        subject="Hello {{ first_name }}",
-        from_addr="Shop <news@shop.example>",
-        html="<p>Hi {{ first_name }}</p>",
-        text="Hi {{ first_name }}",
-    )
-    campaigns.start_campaign(engine, cid)
-    return cid
 
 
 def fault_settings(

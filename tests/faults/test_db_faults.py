@@ -16,13 +16,14 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from factories import started_campaign
 from sqlalchemy import create_engine, func, make_url, select, text
 from sqlalchemy.pool import NullPool
 
 from sendwell.db.schema import blacklist, contacts
 from sendwell.sending.engine import send
 
-from .conftest import fault_settings, ledger, make_campaign, statuses
+from .conftest import fault_settings, ledger, statuses
 from .faultsmtp import FaultServer
 
 
@@ -83,7 +84,7 @@ def test_sqlite_cli_imports_while_a_send_runs_never_lock_nor_lose(sqlite_engine,
         _write_list(tmp_path / "b.csv", "email", banned),
     ]
     with FaultServer(latency=0.02) as srv:
-        cid = make_campaign(sqlite_engine, campaign)
+        cid = started_campaign(sqlite_engine, campaign)
         # a long SMTP timeout: answers held while the imports finish must not time out (and be sent twice)
         thread, out = _send_in_thread(sqlite_engine, fault_settings(srv.url, timeout=120), cid, linger=5)
         _wait(lambda: sum(srv.counts().values()) >= 10)  # the sender is writing outcomes
@@ -150,7 +151,7 @@ def test_postgres_connections_killed_between_transactions_sender_carries_on(engi
     addrs = [f"k{i}@example.org" for i in range(200)]
     database = engine.url.database
     with FaultServer(latency=0.005) as srv:
-        cid = make_campaign(engine, addrs)
+        cid = started_campaign(engine, addrs)
         thread, out = _send_in_thread(engine, fault_settings(srv.url, timeout=10), cid, linger=5)
         admin = _admin(db_url)
         try:
@@ -197,7 +198,7 @@ def test_postgres_connection_killed_inside_a_transaction_sender_reconnects_and_f
     """The backend is terminated while the sender's statement waits on it: the worse case of a restart."""
     addrs = [f"t{i}@example.org" for i in range(150)]
     with FaultServer(latency=0.005) as srv:
-        cid = make_campaign(engine, addrs)
+        cid = started_campaign(engine, addrs)
         thread, out = _send_in_thread(engine, fault_settings(srv.url, timeout=10), cid, linger=5)
         _wait(lambda: sum(srv.counts().values()) >= 30 or not thread.is_alive())
         assert _kill_inside_a_transaction(db_url, engine.url.database, lambda: not thread.is_alive()) == 1
@@ -217,7 +218,7 @@ def test_postgres_connection_killed_inside_a_transaction_next_send_finishes_noth
     connections = 2
     with FaultServer(latency=0.005) as srv:
         settings = fault_settings(srv.url, timeout=10, connections=connections, lease_seconds=1.0)
-        cid = make_campaign(engine, addrs)
+        cid = started_campaign(engine, addrs)
         thread, out = _send_in_thread(engine, settings, cid, linger=5)
         _wait(lambda: sum(srv.counts().values()) >= 30 or not thread.is_alive())
         _kill_inside_a_transaction(db_url, engine.url.database, lambda: not thread.is_alive())
@@ -261,7 +262,7 @@ def test_postgres_down_for_a_while_sender_waits_or_stops_cleanly(engine, db_url,
     settings = replace(settings, database=replace(settings.database, reconnect_seconds=reconnect))
     with FaultServer(latency=0.005) as srv:
         settings = replace(settings, smtp=replace(settings.smtp, urls=(srv.url,)))
-        cid = make_campaign(engine, addrs)
+        cid = started_campaign(engine, addrs)
         thread, out = _send_in_thread(engine, settings, cid, linger=5)
         _wait(lambda: sum(srv.counts().values()) >= 30 or not thread.is_alive())
         _refuse_connections(db_url, engine.url.database, outage)
@@ -297,7 +298,7 @@ def test_a_stop_during_a_database_outage_ends_the_run_at_once(engine, db_url, cl
             smtp=replace(settings.smtp, urls=(srv.url,)),
             database=replace(settings.database, reconnect_seconds=60),
         )
-        cid = make_campaign(engine, addrs)
+        cid = started_campaign(engine, addrs)
         sender, box = Sender(engine, settings, campaign_ids=[cid], linger=5), {}
 
         async def main():
@@ -343,7 +344,7 @@ def test_a_relay_reservation_lost_with_its_connection_is_not_counted_twice(engin
     monkeypatch.setattr(usage, "reserve_relay", reserve_then_die)
     addrs = [f"t{i}@example.org" for i in range(100)]
     with FaultServer() as srv:
-        cid = make_campaign(engine, addrs)
+        cid = started_campaign(engine, addrs)
         report = send(engine, fault_settings(srv.url + "?daily_limit=40"), [cid], linger=0)
         counts = srv.counts()
 

@@ -12,12 +12,13 @@ import threading
 import time
 
 import pytest
+from factories import started_campaign
 from sqlalchemy import select
 
 from sendwell.db.schema import campaigns
 from sendwell.sending.engine import send
 
-from .conftest import fault_settings, ledger, make_campaign, statuses
+from .conftest import fault_settings, ledger, statuses
 from .faultsmtp import Action, Fault, FaultServer, Stage
 
 ADDRS = [f"user{i}@example.org" for i in range(16)]
@@ -65,7 +66,7 @@ def server_problem(engine, cid: int) -> str | None:
 @pytest.mark.parametrize("case", SERVER_FAULTS, ids=[_id(c) for c in SERVER_FAULTS])
 def test_server_fault_never_marks_error_and_campaign_finishes_after_recovery(sqlite_engine, fault_server, case):
     stage, answer = case
-    cid = make_campaign(sqlite_engine, ADDRS)
+    cid = started_campaign(sqlite_engine, ADDRS)
     fault_server.arm(Fault(stage, answer, times=2))
     report = send(sqlite_engine, fault_settings(fault_server.url), [cid], linger=5)
 
@@ -95,7 +96,7 @@ def test_server_fault_never_marks_error_and_campaign_finishes_after_recovery(sql
 )
 def test_lasting_server_fault_leaves_recipients_deferred_server_never_error(engine, fault_server, case):
     stage, answer = case
-    cid = make_campaign(engine, ADDRS[:6])
+    cid = started_campaign(engine, ADDRS[:6])
     fault_server.arm(Fault(stage, answer))  # for ever
     report = send(engine, fault_settings(fault_server.url, retry_schedule=(0.2, 5.0)), [cid], linger=1)
 
@@ -108,7 +109,7 @@ def test_lasting_server_fault_leaves_recipients_deferred_server_never_error(engi
 
 
 def test_outage_for_some_seconds_then_campaign_finishes_in_one_send(engine, fault_server):
-    cid = make_campaign(engine, ADDRS)
+    cid = started_campaign(engine, ADDRS)
     fault_server.arm(Fault(Stage.CONNECT, "421 4.3.2 maintenance", seconds=1.5))
     started = time.monotonic()
     report = send(engine, fault_settings(fault_server.url, retry_schedule=(0.2, 0.5, 1.0)), [cid], linger=5)
@@ -120,7 +121,7 @@ def test_outage_for_some_seconds_then_campaign_finishes_in_one_send(engine, faul
 
 
 def test_campaign_stopped_by_an_outage_finishes_on_the_next_send(engine, fault_server, clock):
-    cid = make_campaign(engine, ADDRS)
+    cid = started_campaign(engine, ADDRS)
     fault_server.arm(Fault(Stage.MAIL, "421 4.3.2 down"))
     first = send(engine, fault_settings(fault_server.url, retry_schedule=(0.2, 5.0)), [cid], linger=0.5)
     assert first.stopped == "server"
@@ -134,7 +135,7 @@ def test_campaign_stopped_by_an_outage_finishes_on_the_next_send(engine, fault_s
 
 
 def test_relay_failing_past_the_retry_horizon_ends_failed_server_never_error(sqlite_engine, fault_server):
-    cid = make_campaign(sqlite_engine, ADDRS[:4])
+    cid = started_campaign(sqlite_engine, ADDRS[:4])
     fault_server.arm(Fault(Stage.CONNECT, Action.RESET))
     # a horizon of ~0.7 s: the second or third attempt is past it
     settings = fault_settings(fault_server.url, retry_schedule=(0.3,), horizon_hours=0.7 / 3600)
@@ -146,7 +147,7 @@ def test_relay_failing_past_the_retry_horizon_ends_failed_server_never_error(sql
 def test_mixed_faults_on_many_connections_every_recipient_accounted_once(engine, fault_server):
     """Several kinds of fault at once, four connections, 120 recipients: nothing lost, nothing doubled."""
     addrs = [f"m{i}@example.net" for i in range(120)]
-    cid = make_campaign(engine, addrs)
+    cid = started_campaign(engine, addrs)
     fault_server.arm(
         Fault(Stage.CONNECT, "421 4.3.2 busy", times=2),
         Fault(Stage.RCPT, Action.DROP, times=3),
@@ -181,7 +182,7 @@ RCPT_CASES = {
 
 def test_each_answer_through_a_socket_ends_in_its_status(engine, fault_server):
     fine = [f"fine{i}@example.org" for i in range(4)]
-    cid = make_campaign(engine, fine + list(RCPT_CASES))
+    cid = started_campaign(engine, fine + list(RCPT_CASES))
     fault_server.arm(*(Fault(stage, answer, only=frozenset({addr})) for addr, (stage, answer, _) in RCPT_CASES.items()))
     send(engine, fault_settings(fault_server.url, retry_schedule=(3600.0,)), [cid], linger=0.5)
 
@@ -193,7 +194,7 @@ def test_each_answer_through_a_socket_ends_in_its_status(engine, fault_server):
 
 def test_address_words_before_rcpt_never_mark_the_recipient_error(engine, fault_server):
     """A relay answering MAIL FROM with 550 5.1.1 is refusing our sender, not the recipient."""
-    cid = make_campaign(engine, ADDRS[:4])
+    cid = started_campaign(engine, ADDRS[:4])
     fault_server.arm(Fault(Stage.MAIL, "550 5.1.1 sender address rejected: user unknown"))
     report = send(engine, fault_settings(fault_server.url, retry_schedule=(0.2, 5.0)), [cid], linger=0.5)
     assert report.counts["error"] == 0
@@ -202,7 +203,7 @@ def test_address_words_before_rcpt_never_mark_the_recipient_error(engine, fault_
 
 def test_server_recovering_while_a_send_runs_in_another_thread(sqlite_engine, fault_server):
     """The operator's view: a send is stuck on a dead relay; the relay comes back; the send finishes."""
-    cid = make_campaign(sqlite_engine, ADDRS)
+    cid = started_campaign(sqlite_engine, ADDRS)
     fault_server.arm(Fault(Stage.CONNECT, Action.DROP))
     result = {}
     thread = threading.Thread(
@@ -249,7 +250,7 @@ def test_fault_server_recovers_after_n_faults_and_after_t_seconds():
 
 
 def test_a_2xx_answer_to_data_is_not_taken_as_delivery(sqlite_engine, fault_server):
-    cid = make_campaign(sqlite_engine, ADDRS[:3])
+    cid = started_campaign(sqlite_engine, ADDRS[:3])
     fault_server.arm(Fault(Stage.DATA, "250 2.0.0 ok", times=1))
     send(sqlite_engine, fault_settings(fault_server.url, connections=1), [cid], linger=3)
     got = ledger(sqlite_engine, cid)

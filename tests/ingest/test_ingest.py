@@ -1,14 +1,13 @@
 """Bounce ingestion from .eml, mbox and Maildir on both databases: matched by VERP token, acted upon, idempotent."""
 
 import mailbox
-from datetime import timedelta
 
-from sqlalchemy import select, update
+from factories import sent_campaign
+from sqlalchemy import select
 
-from sendwell import blacklist, campaigns, segments
+from sendwell import blacklist
 from sendwell.bounces import ingest
 from sendwell.config import Settings
-from sendwell.db.engine import utcnow
 from sendwell.db.schema import events, recipients
 from sendwell.demo.server import Behaviour, SimulatedMX
 from sendwell.keys import app_secret
@@ -18,17 +17,6 @@ AUTOREPLY = (
     b"From: ann@example.com\r\nTo: bounces+x@bounces.example\r\nSubject: Out of office\r\n"
     b"Auto-Submitted: auto-replied\r\nX-Autoreply: yes\r\n\r\nI am away until Monday.\r\n"
 )
-
-
-def setup_campaign(engine, addrs):
-    segments.create(engine, "s")
-    segments.add(engine, "s", addrs)
-    cid = campaigns.create_campaign(engine, name="c", subject="s", from_addr="me@example.com", text="t", include=["s"])
-    campaigns.start_campaign(engine, cid)
-    with engine.begin() as conn:
-        conn.execute(update(recipients).values(status="sent", sent_at=utcnow() - timedelta(minutes=5)))
-        rows = conn.execute(select(recipients.c.id, recipients.c.email)).all()
-    return cid, {r.email: r.id for r in rows}
 
 
 def dsn_for(engine, settings, cid, rid, rcpt):
@@ -45,7 +33,7 @@ def row(engine, rid):
 
 def test_maildir_bounce_marks_error_and_blacklists_once(engine, tmp_path):
     settings = Settings()
-    cid, ids = setup_campaign(engine, ["dead@example.com", "ann@example.com"])
+    cid, ids = sent_campaign(engine, ["dead@example.com", "ann@example.com"])
     box = mailbox.Maildir(str(tmp_path / "bounces"), create=True)
     box.add(dsn_for(engine, settings, cid, ids["dead@example.com"], "dead@example.com"))
     box.add(AUTOREPLY)
@@ -63,7 +51,7 @@ def test_maildir_bounce_marks_error_and_blacklists_once(engine, tmp_path):
 
 def test_mbox_and_eml_and_bad_messages_never_stop_the_run(engine, tmp_path):
     settings = Settings()
-    cid, ids = setup_campaign(engine, ["a@example.com", "b@example.com"])
+    cid, ids = sent_campaign(engine, ["a@example.com", "b@example.com"])
     mbox = mailbox.mbox(str(tmp_path / "box.mbox"))
     mbox.add(dsn_for(engine, settings, cid, ids["a@example.com"], "a@example.com"))
     mbox.add(b"\xff\xfe garbage \x00\x01 not a message at all")
@@ -79,7 +67,7 @@ def test_mbox_and_eml_and_bad_messages_never_stop_the_run(engine, tmp_path):
 
 def test_bounce_without_token_matches_by_message_id_or_address(engine):
     settings = Settings()
-    cid, ids = setup_campaign(engine, ["x@example.com"])
+    cid, ids = sent_campaign(engine, ["x@example.com"])
     raw = SimulatedMX(Behaviour())._dsn("someone-else@example.org", "x@example.com", b"Subject: s\r\n\r\n")
     outcome = ingest.process(engine, settings, raw, "test")
     assert outcome.matched and row(engine, ids["x@example.com"]).status == "error"
@@ -87,7 +75,7 @@ def test_bounce_without_token_matches_by_message_id_or_address(engine):
 
 def test_mailto_unsubscribe_blacklists(engine):
     settings = Settings()
-    cid, ids = setup_campaign(engine, ["bye@example.com"])
+    cid, ids = sent_campaign(engine, ["bye@example.com"])
     token = verp.unsubscribe_token(app_secret(engine, settings), cid, ids["bye@example.com"])
     raw = (
         f"From: bye@example.com\r\nTo: {verp.UNSUBSCRIBE_PREFIX}{token}@bounces.example\r\nSubject: unsubscribe\r\n\r\n"

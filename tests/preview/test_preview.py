@@ -8,7 +8,8 @@ import re
 from email import policy
 
 import pytest
-from sending.conftest import add_contacts, sender_settings
+from factories import add_contacts
+from sending.conftest import sender_settings
 from sending.smtpd import ScriptedServer
 from sqlalchemy import func, select
 

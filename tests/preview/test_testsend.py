@@ -10,7 +10,8 @@ import subprocess
 import sys
 
 import pytest
-from sending.conftest import add_contacts, sender_settings
+from factories import add_contacts
+from sending.conftest import sender_settings
 from sending.smtpd import Script, ScriptedServer, free_port
 from sqlalchemy import func, select
 

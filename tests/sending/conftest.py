@@ -6,50 +6,10 @@ import os
 from dataclasses import replace
 
 import pytest
-from sqlalchemy import Engine
 
-from sendwell import campaigns
 from sendwell.config import DkimSettings, LimitSettings, SendingSettings, Settings, SmtpSettings
-from sendwell.db.engine import utcnow
-from sendwell.db.schema import contacts
 
 from .smtpd import ScriptedServer
-
-
-def add_contacts(engine: Engine, addresses: list[str], fields: dict[str, dict] | None = None) -> None:
-    now = utcnow()
-    rows = [
-        {
-            "email": a,
-            "display": a,
-            "domain": a.rsplit("@", 1)[1],
-            "fields": (fields or {}).get(a, {}),
-            "created_at": now,
-            "updated_at": now,
-        }
-        for a in addresses
-    ]
-    with engine.begin() as conn:
-        for i in range(0, len(rows), 5000):
-            conn.execute(contacts.insert(), rows[i : i + 5000])
-
-
-def make_campaign(
-    engine: Engine, addresses: list[str], *, name: str = "c1", fields: dict[str, dict] | None = None, start: bool = True
-) -> int:
-    """Contacts for `addresses`, a campaign to all contacts, started (recipients queued)."""
-    add_contacts(engine, addresses, fields)
-    cid = campaigns.create_campaign(
-        engine,
-        name=name,
-        subject="Hello {{ first_name }}",
-        from_addr="Shop <news@shop.example>",
-        html="<p>Hi {{ first_name }}</p>",
-        text="Hi {{ first_name }}",
-    )
-    if start:
-        campaigns.start_campaign(engine, cid)
-    return cid
 
 
 def sender_settings(url: str | tuple[str, ...], **changes) -> Settings:

@@ -9,11 +9,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from factories import add_contacts
 
 from sendwell import campaigns
 from sendwell.db.engine import open_database
 
-from .conftest import add_contacts
 from .smtpd import Script, ScriptedServer
 
 SENDWELL = [sys.executable, "-m", "sendwell.cli"]

@@ -9,12 +9,12 @@ import subprocess
 import sys
 import time
 
+from factories import started_campaign
 from sqlalchemy import func, select
 
 from sendwell.db.schema import recipients
 
 from . import sink
-from .conftest import make_campaign
 from .smtpd import ScriptedServer
 
 
@@ -72,7 +72,7 @@ def statuses(engine) -> dict[str, int]:
 
 def test_sigkill_mid_campaign_loses_nothing_and_repeats_at_most_one_per_connection(engine, db_url):
     addrs = [f"r{i}@x.org" for i in range(5000)]
-    make_campaign(engine, addrs)
+    started_campaign(engine, addrs)
     with Receiver() as srv:
         first = worker(db_url, srv.url)
         wait_for(lambda: srv.delivered() >= 1500 or first.poll() is not None, 120)
@@ -92,7 +92,7 @@ def test_sigkill_mid_campaign_loses_nothing_and_repeats_at_most_one_per_connecti
 
 def test_two_workers_on_one_database_never_send_twice(engine, db_url):
     addrs = [f"r{i}@x.org" for i in range(1500)]
-    make_campaign(engine, addrs)
+    started_campaign(engine, addrs)
     with Receiver() as srv:
         workers = [worker(db_url, srv.url) for _ in range(2)]
         for w in workers:
@@ -106,7 +106,7 @@ def test_two_workers_on_one_database_never_send_twice(engine, db_url):
 def test_sigterm_stops_a_worker_cleanly_and_releases_its_leases(engine, db_url):
     from .smtpd import Script
 
-    make_campaign(engine, [f"r{i}@x.org" for i in range(300)])
+    started_campaign(engine, [f"r{i}@x.org" for i in range(300)])
     with ScriptedServer(Script(delay=0.02)) as srv:
         proc = worker(db_url, srv.url, until_done=False)  # the service: runs until stopped
         wait_for(lambda: len(srv.accepted) >= 20, 60)

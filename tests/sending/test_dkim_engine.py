@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from factories import started_campaign
 
 from sendwell import dkim as sd
 from sendwell.sending.engine import send
 
-from .conftest import make_campaign, sender_settings
+from .conftest import sender_settings
 
 dkimpy = pytest.importorskip("dkim", reason="dkimpy is needed to verify signatures (pip install dkimpy pynacl)")
 if not hasattr(dkimpy, "DKIM"):
@@ -28,7 +29,7 @@ def test_campaign_messages_are_signed_and_verify(sqlite_engine, server, tmp_path
     sd.generate_key("shop.example", "s1", algorithm, directory=tmp_path)
     records = dict(sd.dns_record(tmp_path, e) for e in sd.load_index(tmp_path))
     addrs = [f"r{i}@example.org" for i in range(150)]  # more than one claim and one pool chunk
-    make_campaign(sqlite_engine, addrs)
+    started_campaign(sqlite_engine, addrs)
     settings = sender_settings(server.url)
     settings = replace(settings, sending=replace(settings.sending, signing_processes=processes))
     report = send(sqlite_engine, settings)
@@ -49,7 +50,7 @@ def test_campaign_messages_are_signed_and_verify(sqlite_engine, server, tmp_path
 def test_no_key_means_a_warning_and_unsigned_mail(sqlite_engine, server, tmp_path, monkeypatch):
     monkeypatch.setenv("SENDWELL_DKIM_DIR", str(tmp_path))
     sd.clear_cache()
-    make_campaign(sqlite_engine, ["ann@example.org"])
+    started_campaign(sqlite_engine, ["ann@example.org"])
     report = send(sqlite_engine, sender_settings(server.url))
     assert any("no DKIM key for shop.example" in w for w in report.warnings)
     assert not server.accepted[0].data.startswith(b"DKIM-Signature:")
@@ -71,7 +72,7 @@ def test_a_signing_failure_fails_those_recipients_and_the_run_ends(sqlite_engine
     monkeypatch.setattr(sd.Signer, "sign", broken)
     monkeypatch.setattr(sd.SigningPool, "sign_batch", broken_batch)
     addrs = [f"f{i}@example.org" for i in range(70)]  # two chunks
-    make_campaign(sqlite_engine, addrs)
+    started_campaign(sqlite_engine, addrs)
     report = send(sqlite_engine, sender_settings(server.url), linger=0.5)
     assert report.stopped == "done" and report.counts["failed"] == len(addrs)
     assert server.accepted == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
+from factories import started_campaign
 from sqlalchemy import select
 
 from sendwell import blacklist
@@ -12,7 +13,7 @@ from sendwell.db.schema import campaigns, recipients
 from sendwell.model import CampaignState
 from sendwell.sending.engine import send
 
-from .conftest import make_campaign, sender_settings
+from .conftest import sender_settings
 from .smtpd import Script, ScriptedServer
 
 
@@ -37,7 +38,7 @@ def test_each_scripted_answer_ends_in_its_status(engine, server):
         eod={"big@x.org": "552 5.3.4 message too big"},
     )
     addrs = ["ok1@x.org", "ok2@x.org", "dead@x.org", "full@x.org", "spam@x.org", "grey@x.org", "big@x.org"]
-    cid = make_campaign(engine, addrs, fields={"ok1@x.org": {"first_name": "Ann"}})
+    cid = started_campaign(engine, addrs, fields={"ok1@x.org": {"first_name": "Ann"}})
     report = send(engine, sender_settings(server.url, retry_schedule=(3600,)), [cid], linger=0.5)
     got = {a: (r.status, r.kind) for a, r in rows(engine, cid).items()}
     assert got == {
@@ -65,7 +66,7 @@ def test_each_scripted_answer_ends_in_its_status(engine, server):
 def test_relay_refusing_connections_never_marks_anyone_error(engine):
     from .smtpd import free_port
 
-    cid = make_campaign(engine, [f"r{i}@x.org" for i in range(20)])
+    cid = started_campaign(engine, [f"r{i}@x.org" for i in range(20)])
     url = f"smtp://127.0.0.1:{free_port()}"
     report = send(engine, sender_settings(url, retry_schedule=(0.2, 0.3, 5.0)), [cid], linger=1.0)
     statuses = {(r.status, r.kind) for r in rows(engine, cid).values()}
@@ -79,7 +80,7 @@ def test_relay_refusing_connections_never_marks_anyone_error(engine):
 def test_short_outage_is_ridden_out_inside_one_send(engine):
     srv = ScriptedServer().start()
     try:
-        cid = make_campaign(engine, [f"r{i}@x.org" for i in range(60)])
+        cid = started_campaign(engine, [f"r{i}@x.org" for i in range(60)])
         srv.outage(1.5)  # nothing listens for 1.5 s, starting now
         report = send(engine, sender_settings(srv.url, retry_schedule=(0.3, 0.5, 1.0)), [cid], linger=5)
         assert report.stopped == "done", report
@@ -92,7 +93,7 @@ def test_short_outage_is_ridden_out_inside_one_send(engine):
 
 
 def test_server_answers_421_and_drops_are_retried_not_errors(engine, server):
-    cid = make_campaign(engine, [f"r{i}@x.org" for i in range(10)])
+    cid = started_campaign(engine, [f"r{i}@x.org" for i in range(10)])
     server.script = Script(mail="421 4.3.2 too busy")
 
     def heal():
@@ -112,7 +113,7 @@ def test_server_answers_421_and_drops_are_retried_not_errors(engine, server):
 def test_second_relay_takes_over_when_the_first_is_down(engine, server):
     from .smtpd import free_port
 
-    cid = make_campaign(engine, [f"r{i}@x.org" for i in range(30)])
+    cid = started_campaign(engine, [f"r{i}@x.org" for i in range(30)])
     urls = (f"smtp://127.0.0.1:{free_port()}", server.url)
     report = send(engine, sender_settings(urls, retry_schedule=(0.1, 0.2)), [cid], linger=5)
     assert report.stopped == "done"
@@ -123,7 +124,7 @@ def test_second_relay_takes_over_when_the_first_is_down(engine, server):
 def test_exhausted_retries_end_failed_server_never_error(engine):
     from .smtpd import free_port
 
-    cid = make_campaign(engine, ["a@x.org"])
+    cid = started_campaign(engine, ["a@x.org"])
     send(
         engine,
         sender_settings(f"smtp://127.0.0.1:{free_port()}", retry_schedule=(0.1,), retry_horizon_hours=0.0),
@@ -135,7 +136,7 @@ def test_exhausted_retries_end_failed_server_never_error(engine):
 
 
 def test_blacklisted_after_start_is_skipped_not_sent(engine, server):
-    cid = make_campaign(engine, ["a@x.org", "b@x.org", "c@x.org"])
+    cid = started_campaign(engine, ["a@x.org", "b@x.org", "c@x.org"])
     blacklist.add(engine, ["b@x.org"])
     send(engine, sender_settings(server.url), [cid], linger=0.5)
     b = rows(engine, cid)["b@x.org"]
@@ -146,7 +147,7 @@ def test_blacklisted_after_start_is_skipped_not_sent(engine, server):
 def test_paused_campaign_sends_nothing(engine, server):
     from sqlalchemy import update
 
-    cid = make_campaign(engine, ["a@x.org", "b@x.org"])
+    cid = started_campaign(engine, ["a@x.org", "b@x.org"])
     with engine.begin() as conn:
         conn.execute(update(campaigns).where(campaigns.c.id == cid).values(state=CampaignState.PAUSED.value))
     report = send(engine, sender_settings(server.url), [cid], linger=0.5)
@@ -156,9 +157,9 @@ def test_paused_campaign_sends_nothing(engine, server):
 
 
 def test_a_template_failing_for_one_contact_fails_only_that_recipient(engine, server):
-    from sendwell import campaigns as camp
+    from factories import add_contacts
 
-    from .conftest import add_contacts
+    from sendwell import campaigns as camp
 
     add_contacts(engine, ["a@x.org", "b@x.org"], {"a@x.org": {"n": 2}, "b@x.org": {"n": 0}})
     cid = camp.create_campaign(engine, name="t", subject="s", from_addr="n@shop.example", text="{{ 10 // n }}")
@@ -172,7 +173,7 @@ def test_a_template_failing_for_one_contact_fails_only_that_recipient(engine, se
 
 def test_a_relay_that_stops_answering_times_out_as_a_server_problem(engine, server):
     server.script = Script(delay=1.5)  # RCPT TO answered after 1.5 s; our timeout is 0.3 s
-    cid = make_campaign(engine, ["a@x.org"])
+    cid = started_campaign(engine, ["a@x.org"])
     report = send(engine, sender_settings(server.url, timeout=0.3, retry_schedule=(5.0,)), [cid], linger=0.5)
     a = rows(engine, cid)["a@x.org"]
     assert (a.status, a.kind, a.reason) == ("deferred", "server", "rcpt: timeout")
@@ -180,9 +181,9 @@ def test_a_relay_that_stops_answering_times_out_as_a_server_problem(engine, serv
 
 
 def test_a_worker_serves_several_campaigns_in_turn(engine, server):
-    from sendwell import campaigns as camp
+    from factories import add_contacts
 
-    from .conftest import add_contacts
+    from sendwell import campaigns as camp
 
     add_contacts(engine, [f"r{i}@x.org" for i in range(40)])
     ids = [
@@ -216,7 +217,7 @@ def test_non_ascii_address_goes_with_smtputf8_or_fails_as_not_the_address_fault(
 
     addrs = ["jörg@x.org", "ann@x.org"]
     with ScriptedServer(smtputf8=True) as srv:
-        cid = make_campaign(engine, addrs)
+        cid = started_campaign(engine, addrs)
         send(engine, sender_settings(srv.url), [cid], linger=0.5)
         assert srv.counts() == {"jörg@x.org": 1, "ann@x.org": 1}
         got = next(a for a in srv.accepted if a.rcpt == "jörg@x.org")
@@ -225,7 +226,7 @@ def test_non_ascii_address_goes_with_smtputf8_or_fails_as_not_the_address_fault(
     assert {a: r.status for a, r in rows(engine, cid).items()} == {"jörg@x.org": "sent", "ann@x.org": "sent"}
 
     with ScriptedServer(smtputf8=False) as srv:
-        cid2 = make_campaign(engine, [], name="c2")
+        cid2 = started_campaign(engine, [], name="c2")
         send(engine, sender_settings(srv.url, retry_schedule=(3600,)), [cid2], linger=0.5)
         assert srv.counts() == {"ann@x.org": 1}
     got = {a: (r.status, r.kind, r.enhanced_code) for a, r in rows(engine, cid2).items()}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from factories import started_campaign
 from sqlalchemy import select
 
 from sendwell.config import LimitSettings
@@ -14,7 +15,7 @@ from sendwell.sending import limit, usage
 from sendwell.sending.engine import send
 from sendwell.sending.limit import DayStats, Level
 
-from .conftest import make_campaign, sender_settings
+from .conftest import sender_settings
 
 S = LimitSettings(start=1000, cap=8000)
 
@@ -74,7 +75,7 @@ def test_day_boundary_in_the_configured_zone():
 
 
 def test_limit_holds_mail_until_the_next_day_and_then_grows(engine, server, clock):
-    cid = make_campaign(engine, [f"r{i}@x.org" for i in range(12)])
+    cid = started_campaign(engine, [f"r{i}@x.org" for i in range(12)])
     settings = sender_settings(server.url, start=5, cap=100)
     report = send(engine, settings, [cid], clock=clock, linger=0.5)
     assert report.stopped == "limit" and report.counts["sent"] == 5
@@ -96,7 +97,7 @@ def test_limit_holds_mail_until_the_next_day_and_then_grows(engine, server, cloc
 def test_breaker_pauses_all_sending_until_resumed(engine, server):
     dead = {f"d{i}@x.org" for i in range(15)}
     server.script.rcpt = {a: "550 5.1.1 no such user" for a in dead}
-    cid = make_campaign(engine, sorted(dead | {f"ok{i}@x.org" for i in range(45)}))
+    cid = started_campaign(engine, sorted(dead | {f"ok{i}@x.org" for i in range(45)}))
     settings = sender_settings(server.url, window_sends=10)
     report = send(engine, settings, [cid], linger=0.5)
     assert report.stopped == "breaker" and "address error" in report.message.replace("address-error", "address error")
@@ -115,7 +116,7 @@ def test_breaker_pauses_all_sending_until_resumed(engine, server):
 
 
 def test_complaints_above_threshold_pause_sending(engine, server):
-    cid = make_campaign(engine, ["a@x.org"])
+    cid = started_campaign(engine, ["a@x.org"])
     now = utcnow()
     with engine.begin() as conn:
         usage.today(conn, LimitSettings(), now)
@@ -127,7 +128,7 @@ def test_complaints_above_threshold_pause_sending(engine, server):
 
 
 def test_rolling_window_counts_the_last_24_hours(engine, server, clock):
-    cid = make_campaign(engine, [f"r{i}@x.org" for i in range(8)])
+    cid = started_campaign(engine, [f"r{i}@x.org" for i in range(8)])
     settings = sender_settings(server.url, start=5, cap=5, window="rolling")
     assert send(engine, settings, [cid], clock=clock, linger=0.5).counts["sent"] == 5
     clock.advance(hours=23)  # the five are still inside the window
@@ -140,7 +141,7 @@ def test_rolling_window_counts_the_last_24_hours(engine, server, clock):
 
 def test_a_restarted_worker_seeds_its_window_with_opened_messages_too(engine):
     """Messages later read or clicked were delivered: they count as clean sends in the breaker's window."""
-    cid = make_campaign(engine, [f"w{i}@x.org" for i in range(8)])
+    cid = started_campaign(engine, [f"w{i}@x.org" for i in range(8)])
     statuses = ["sent", "read", "clicked", "clicked", "error", "read", "queued", "deferred"]
     now = utcnow()
     with engine.begin() as conn:
@@ -176,7 +177,7 @@ def test_per_relay_daily_caps_hold_mail_until_the_next_day(engine, window, clock
     with ScriptedServer() as a, ScriptedServer() as b:
         urls = (f"{a.url}?daily_limit=5", f"{b.url}?daily_limit=7")
         settings = sender_settings(urls, start=1000, window=window)
-        cid = make_campaign(engine, addrs)
+        cid = started_campaign(engine, addrs)
         report = send(engine, settings, [cid], clock=clock, linger=0.5)
         assert report.stopped == "limit" and "every relay reached its daily cap" in report.message
         midnight = limit.next_day_start(clock(), settings.limit, calendar=True)
@@ -225,7 +226,7 @@ def test_the_address_error_warning_is_one_line_kept_up_to_date(engine, server):
     with the latest figures, not one per send."""
     dead = {f"x{i}@x.org" for i in range(30)}
     server.script.rcpt = {a: "550 5.1.1 no such user" for a in dead}
-    cid = make_campaign(engine, sorted(dead | {f"y{i}@x.org" for i in range(70)}))
+    cid = started_campaign(engine, sorted(dead | {f"y{i}@x.org" for i in range(70)}))
     report = send(engine, sender_settings(server.url), [cid], linger=0.5)
     assert report.stopped == "done" and report.counts["error"] == 30
     about_errors = [w for w in report.warnings if "address errors" in w or "address-error" in w]
@@ -247,7 +248,7 @@ def test_workers_sharing_a_capped_relay_never_exceed_its_cap_together(engine):
     addrs = [f"w{i}@x.org" for i in range(100)]
     with ScriptedServer() as relay:
         settings = sender_settings(f"{relay.url}?daily_limit=20", start=1000, connections=3, batch_size=10)
-        cid = make_campaign(engine, addrs)
+        cid = started_campaign(engine, addrs)
         reports = []
         workers = [
             threading.Thread(target=lambda: reports.append(send(engine, settings, [cid], linger=0.5))) for _ in range(2)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+from factories import add_contacts
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -13,7 +14,7 @@ from sendwell import blacklist, campaigns, segments
 from sendwell.db.engine import open_database
 from sendwell.sending.engine import send
 
-from .conftest import add_contacts, sender_settings
+from .conftest import sender_settings
 from .smtpd import ScriptedServer
 
 PEOPLE = [f"p{i}@x.org" for i in range(12)]

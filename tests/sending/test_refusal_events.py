@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import pytest
+from factories import started_campaign
 from sqlalchemy import select
 
 from sendwell import blacklist
@@ -18,7 +19,7 @@ from sendwell.sending.engine import send
 from sendwell.sending.outcome import Reply, Stage
 from sendwell.sending.refusal import judge
 
-from .conftest import make_campaign, sender_settings
+from .conftest import sender_settings
 from .smtpd import Script, ScriptedServer, free_port
 
 POSTFIX_UNKNOWN = "550 5.1.1 <dead@x.org>: Recipient address rejected: User unknown in local recipient table"
@@ -39,7 +40,7 @@ def test_rcpt_refusal_is_blacklisted_through_an_event_and_explained(engine, db_u
         rcpt={"dead@x.org": POSTFIX_UNKNOWN, "spam@x.org": "550 5.7.1 message refused as spam"},
         eod={"late@x.org": "550 5.1.1 user unknown"},
     )
-    cid = make_campaign(engine, ["ok@x.org", "dead@x.org", "spam@x.org", "late@x.org"])
+    cid = started_campaign(engine, ["ok@x.org", "dead@x.org", "spam@x.org", "late@x.org"])
     report = send(engine, sender_settings(server.url, retry_schedule=(3600,)), [cid], linger=0.5)
     assert report.counts["sent"] == 1 and report.counts["error"] == 1
 
@@ -117,7 +118,7 @@ RELAY_FAILURES = [
 
 @pytest.mark.parametrize("script", RELAY_FAILURES, ids=["421-mail", "421-rcpt", "dropped", "refused"])
 def test_relay_failures_leave_no_event_and_no_suppression(engine, script):
-    cid = make_campaign(engine, ["a@x.org", "b@x.org"])
+    cid = started_campaign(engine, ["a@x.org", "b@x.org"])
     if script is None:  # nothing listens
         url, srv = f"smtp://127.0.0.1:{free_port()}", None
     else:
@@ -135,7 +136,7 @@ def test_relay_failures_leave_no_event_and_no_suppression(engine, script):
 
 def test_switched_off_auto_blacklist_still_records_the_event(engine, server):
     server.script = Script(rcpt={"dead@x.org": "550 5.1.1 no such user"})
-    cid = make_campaign(engine, ["dead@x.org"])
+    cid = started_campaign(engine, ["dead@x.org"])
     send(engine, sender_settings(server.url, auto_blacklist=False), [cid], linger=0.3)
     assert ledger(engine, cid)["dead@x.org"].status == "error"
     assert [(e.reason, e.hard) for e in all_events(engine)] == [("userunknown", True)]

@@ -6,13 +6,13 @@ import subprocess
 import sys
 
 import pytest
+from factories import add_contacts
 
 from sendwell import campaigns
 from sendwell.db.engine import open_database
 from sendwell.errors import UserError
 from sendwell.sending.relay import parse_relay
 
-from .conftest import add_contacts
 from .smtpd import ScriptedServer
 
 SENDWELL = [sys.executable, "-m", "sendwell.cli"]

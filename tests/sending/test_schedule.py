@@ -12,6 +12,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from factories import add_contacts, started_campaign
 
 from sendwell import campaigns
 from sendwell.db.engine import as_utc, open_database
@@ -19,7 +20,6 @@ from sendwell.errors import UserError
 from sendwell.model import CampaignState
 from sendwell.schedule import schedule_campaign, start_due, unschedule_campaign
 
-from .conftest import add_contacts, make_campaign
 from .smtpd import Script, ScriptedServer
 
 SENDWELL = [sys.executable, "-m", "sendwell.cli"]
@@ -27,7 +27,7 @@ NOW = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
 
 
 def test_schedule_in_a_named_zone_stores_utc_and_shows_it_back_in_that_zone(engine):
-    cid = make_campaign(engine, ["a@x.org"], start=False)
+    cid = started_campaign(engine, ["a@x.org"], start=False)
     got = schedule_campaign(engine, cid, "2026-12-24 09:00", "Asia/Ho_Chi_Minh", default_tz="UTC", now=NOW)
     assert got["scheduled_at"] == datetime(2026, 12, 24, 2, 0, tzinfo=UTC)  # UTC+7
     assert got["local"] == "2026-12-24 09:00 Asia/Ho_Chi_Minh"
@@ -49,7 +49,7 @@ def test_schedule_in_a_named_zone_stores_utc_and_shows_it_back_in_that_zone(engi
     ],
 )
 def test_times_without_a_zone_take_the_given_or_the_installation_zone(sqlite_engine, at, zone, default, utc):
-    cid = make_campaign(sqlite_engine, ["a@x.org"], start=False)
+    cid = started_campaign(sqlite_engine, ["a@x.org"], start=False)
     assert schedule_campaign(sqlite_engine, cid, at, zone, default_tz=default, now=NOW)["scheduled_at"] == utc
 
 
@@ -63,7 +63,7 @@ def test_times_without_a_zone_take_the_given_or_the_installation_zone(sqlite_eng
     ],
 )
 def test_a_past_time_or_an_unreadable_time_or_zone_is_refused(engine, at, zone, field, words):
-    cid = make_campaign(engine, ["a@x.org"], start=False)
+    cid = started_campaign(engine, ["a@x.org"], start=False)
     with pytest.raises(UserError) as err:
         schedule_campaign(engine, cid, at, zone, default_tz="UTC", now=NOW)
     assert err.value.field == field and words in err.value.message
@@ -72,7 +72,7 @@ def test_a_past_time_or_an_unreadable_time_or_zone_is_refused(engine, at, zone, 
 
 
 def test_unschedule_makes_a_draft_again_and_only_drafts_are_scheduled(engine):
-    cid = make_campaign(engine, ["a@x.org"], start=False)
+    cid = started_campaign(engine, ["a@x.org"], start=False)
     schedule_campaign(engine, cid, "2026-12-24 09:00", None, default_tz="UTC", now=NOW)
     campaigns.edit_campaign(engine, cid, subject="Still editable")  # nothing is resolved until it starts
     assert unschedule_campaign(engine, cid) == "c1"
@@ -80,14 +80,14 @@ def test_unschedule_makes_a_draft_again_and_only_drafts_are_scheduled(engine):
     assert (row["state"], row["scheduled_at"], row["subject"]) == (CampaignState.DRAFT, None, "Still editable")
     with pytest.raises(UserError, match="is draft, not scheduled"):
         unschedule_campaign(engine, cid)
-    started = make_campaign(engine, [], name="c2")
+    started = started_campaign(engine, [], name="c2")
     with pytest.raises(UserError, match="only a draft can be scheduled"):
         schedule_campaign(engine, started, "2026-12-24 09:00", None, default_tz="UTC", now=NOW)
 
 
 def test_start_due_starts_only_campaigns_whose_time_came_with_the_audience_of_that_time(engine):
-    early = make_campaign(engine, ["a@x.org", "b@x.org"], start=False, name="early")
-    late = make_campaign(engine, [], start=False, name="late")
+    early = started_campaign(engine, ["a@x.org", "b@x.org"], start=False, name="early")
+    late = started_campaign(engine, [], start=False, name="late")
     schedule_campaign(engine, early, "2026-12-06 13:00", None, default_tz="UTC", now=NOW)
     schedule_campaign(engine, late, "2026-12-06 15:00", None, default_tz="UTC", now=NOW)
     add_contacts(engine, ["c@x.org"])  # joined after scheduling: still in the audience
@@ -104,7 +104,7 @@ def test_start_due_starts_only_campaigns_whose_time_came_with_the_audience_of_th
 def test_two_workers_at_the_same_moment_start_a_scheduled_campaign_once(engine):
     import threading
 
-    cid = make_campaign(engine, [f"p{i}@x.org" for i in range(50)], start=False)
+    cid = started_campaign(engine, [f"p{i}@x.org" for i in range(50)], start=False)
     schedule_campaign(engine, cid, "2026-12-06 13:00", None, default_tz="UTC", now=NOW)
     barrier, results = threading.Barrier(2), []
 
@@ -141,7 +141,7 @@ def _env(db_url: str, smtp: ScriptedServer) -> dict[str, str]:
 
 def test_schedule_and_unschedule_from_the_command_line(db_url, smtp, tmp_path):
     engine = open_database(db_url)
-    make_campaign(engine, ["a@x.org"], start=False, name="xmas")
+    started_campaign(engine, ["a@x.org"], start=False, name="xmas")
     engine.dispose()
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -172,7 +172,7 @@ def test_a_running_worker_sends_a_campaign_scheduled_10_seconds_ahead_after_its_
     starts the campaign (with a contact who joined after scheduling) and delivers every message."""
     people = [f"p{i}@x.org" for i in range(5)]
     engine = open_database(db_url)
-    cid = make_campaign(engine, people, start=False, name="soon")
+    cid = started_campaign(engine, people, start=False, name="soon")
     at = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=10)
     schedule_campaign(engine, cid, at.isoformat(), None, default_tz="UTC")
     logfile = tmp_path / "worker.log"

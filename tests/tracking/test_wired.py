@@ -13,7 +13,8 @@ from datetime import timedelta
 from email import policy
 
 import pytest
-from sending.conftest import add_contacts, sender_settings  # tests/ is on sys.path (rootdir-relative packages)
+from factories import add_contacts
+from sending.conftest import sender_settings  # tests/ is on sys.path (rootdir-relative packages)
 from sending.smtpd import ScriptedServer
 from sqlalchemy import select, update
 

@@ -7,16 +7,15 @@ import logging
 import re
 import threading
 import time
-from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, update
+from factories import sent_campaign
+from sqlalchemy import select
 from typer.testing import CliRunner
 
-from sendwell import blacklist, campaigns, segments
+from sendwell import blacklist
 from sendwell.bounces import imap
 from sendwell.config import Settings
-from sendwell.db.engine import utcnow
 from sendwell.db.schema import events, recipients
 from sendwell.demo.server import Behaviour, SimulatedMX
 from sendwell.errors import UserError
@@ -33,17 +32,6 @@ HUMAN_REPLY = (
     b"From: Bob <bob@example.com>\r\nTo: news@example.com\r\nSubject: Re: our news\r\n"
     b"In-Reply-To: <1.2.abc@example.com>\r\n\r\nThanks, but please call me instead.\r\n"
 )
-
-
-def setup_campaign(engine, addrs):
-    segments.create(engine, "s")
-    segments.add(engine, "s", addrs)
-    cid = campaigns.create_campaign(engine, name="c", subject="s", from_addr="me@example.com", text="t", include=["s"])
-    campaigns.start_campaign(engine, cid)
-    with engine.begin() as conn:
-        conn.execute(update(recipients).values(status="sent", sent_at=utcnow() - timedelta(minutes=5)))
-        rows = conn.execute(select(recipients.c.id, recipients.c.email)).all()
-    return cid, {r.email: r.id for r in rows}
 
 
 def dsn_for(engine, settings, cid, rid, rcpt, subject="Undelivered Mail Returned to Sender"):
@@ -65,7 +53,7 @@ def watcher(engine, account, settings, **options):
 
 def test_dsn_blacklists_and_is_filed_while_replies_stay_in_inbox(engine, account):
     settings = Settings()
-    cid, ids = setup_campaign(engine, ["dead@example.com", "ann@example.com", "bob@example.com"])
+    cid, ids = sent_campaign(engine, ["dead@example.com", "ann@example.com", "bob@example.com"])
     account.append(dsn_for(engine, settings, cid, ids["dead@example.com"], "dead@example.com"))
     account.append(VACATION)
     account.append(HUMAN_REPLY)
@@ -84,7 +72,7 @@ def test_dsn_blacklists_and_is_filed_while_replies_stay_in_inbox(engine, account
 
 def test_flagging_instead_of_moving_and_an_operator_folder_for_replies(engine, account):
     settings = Settings()
-    cid, ids = setup_campaign(engine, ["gone@example.com"])
+    cid, ids = sent_campaign(engine, ["gone@example.com"])
     account.append(dsn_for(engine, settings, cid, ids["gone@example.com"], "gone@example.com"))
     account.append(HUMAN_REPLY)
     w = watcher(engine, account, settings, done_folder=None, other_folder="Réponses/À lire")
@@ -130,7 +118,7 @@ def _huge_attachment(megabytes: int = 20) -> bytes:
 
 def test_malformed_messages_are_logged_and_left_and_the_watcher_carries_on(engine, account, caplog):
     settings = Settings()
-    cid, ids = setup_campaign(engine, ["dead@example.com"])
+    cid, ids = sent_campaign(engine, ["dead@example.com"])
     huge = _huge_attachment()
     assert len(huge) > 20_000_000
     for raw in (_truncated_mime(), _wrong_charset(), huge):
@@ -148,7 +136,7 @@ def test_malformed_messages_are_logged_and_left_and_the_watcher_carries_on(engin
 
 def test_a_message_that_breaks_the_reader_is_flagged_once_and_kept(engine, account, caplog):
     settings = Settings()
-    cid, ids = setup_campaign(engine, ["dead@example.com"])
+    cid, ids = sent_campaign(engine, ["dead@example.com"])
     account.append(b"From: x@example.com\r\nSubject: poison\r\n\r\ntrips the reader\r\n")
     account.append(dsn_for(engine, settings, cid, ids["dead@example.com"], "dead@example.com"))
     real = imap.ingest_processor(engine, settings)
@@ -171,7 +159,7 @@ def test_a_message_that_breaks_the_reader_is_flagged_once_and_kept(engine, accou
 
 def test_watcher_reconnects_after_the_server_drops_it(engine, account, caplog):
     settings = Settings()
-    cid, ids = setup_campaign(engine, ["one@example.com", "two@example.com"])
+    cid, ids = sent_campaign(engine, ["one@example.com", "two@example.com"])
     account.append(dsn_for(engine, settings, cid, ids["one@example.com"], "one@example.com"))
     w = watcher(engine, account, settings)
     stop = threading.Event()
@@ -207,7 +195,7 @@ def test_cli_watch_once_prints_totals(db_url, account, monkeypatch):
 
     engine = open_database(db_url)
     settings = Settings()
-    cid, ids = setup_campaign(engine, ["dead@example.com"])
+    cid, ids = sent_campaign(engine, ["dead@example.com"])
     account.append(dsn_for(engine, settings, cid, ids["dead@example.com"], "dead@example.com"))
     account.append(VACATION)
     engine.dispose()
@@ -277,7 +265,7 @@ def test_folder_names_use_modified_utf7():
 
 def test_a_drop_between_recording_and_filing_loses_nothing_and_counts_nothing_twice(engine, account):
     settings = Settings()
-    cid, ids = setup_campaign(engine, ["one@example.com", "two@example.com"])
+    cid, ids = sent_campaign(engine, ["one@example.com", "two@example.com"])
     for rcpt in ("one@example.com", "two@example.com"):
         account.append(dsn_for(engine, settings, cid, ids[rcpt], rcpt, subject=f"bounce for {rcpt}"))
     real = imap.ingest_processor(engine, settings)
@@ -302,7 +290,7 @@ def test_a_drop_between_recording_and_filing_loses_nothing_and_counts_nothing_tw
 def test_without_move_only_our_own_uids_are_expunged(engine, account):
     """On a server without MOVE, COPY + UID EXPUNGE must not take a person's \\Deleted messages with it."""
     settings = Settings()
-    cid, ids = setup_campaign(engine, ["dead@example.com"])
+    cid, ids = sent_campaign(engine, ["dead@example.com"])
     account.append(HUMAN_REPLY)
     conn = account.client()
     conn.select("INBOX")
@@ -372,7 +360,7 @@ def test_a_missing_folder_is_one_clear_error(account):
 
 def test_stopping_mid_pass_files_what_was_recorded_and_leaves_the_rest(engine, account):
     settings = Settings()
-    cid, ids = setup_campaign(engine, ["one@example.com", "two@example.com"])
+    cid, ids = sent_campaign(engine, ["one@example.com", "two@example.com"])
     for rcpt in ("one@example.com", "two@example.com"):
         account.append(dsn_for(engine, settings, cid, ids[rcpt], rcpt, subject=f"bounce for {rcpt}"))
     real, stop = imap.ingest_processor(engine, settings), threading.Event()

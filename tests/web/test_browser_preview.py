@@ -28,7 +28,7 @@ def relay() -> Iterator[ScriptedServer]:  # the relay `server` (sendwell serve) 
 
 
 def _draft(tmp_path: Path) -> int:
-    from sending.conftest import add_contacts
+    from factories import add_contacts
 
     engine = open_database(f"sqlite:///{tmp_path / 'browser.db'}")
     add_contacts(engine, ["ann@example.com", "cy@example.com"], {"ann@example.com": {"first_name": "Ann"}})

@@ -13,11 +13,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, update
+from factories import sent_campaign
+from sqlalchemy import select
 
-from sendwell import campaigns, segments
 from sendwell.config import Settings
-from sendwell.db.engine import utcnow
 from sendwell.db.schema import recipients
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -130,19 +129,8 @@ def body(doc: object) -> bytes:
 
 
 def setup_campaign(engine, addrs: list[str], message_ids: dict[str, str] | None = None):
-    """A started campaign whose recipients were all sent five minutes ago; {email: recipient id}."""
-    segments.create(engine, "s")
-    segments.add(engine, "s", addrs)
-    cid = campaigns.create_campaign(
-        engine, name="c", subject="s", from_addr="news@news.example.org", text="t", include=["s"]
-    )
-    campaigns.start_campaign(engine, cid)
-    with engine.begin() as conn:
-        conn.execute(update(recipients).values(status="sent", sent_at=utcnow() - timedelta(minutes=5)))
-        for email, mid in (message_ids or {}).items():
-            conn.execute(update(recipients).where(recipients.c.email == email).values(message_id=mid))
-        rows = conn.execute(select(recipients.c.id, recipients.c.email)).all()
-    return cid, {r.email: r.id for r in rows}
+    """A started campaign from the webhooks' sending domain, all sent five minutes ago; {email: recipient id}."""
+    return sent_campaign(engine, addrs, from_addr="news@news.example.org", message_ids=message_ids)
 
 
 def status_of(engine, rid: int) -> str:

@@ -7,10 +7,18 @@ from typing import Annotated
 import typer
 
 from sendwell.cli.common import console, ctx_obj, print_json
+from sendwell.cli.errors import command
+from sendwell.domaincheck.findings import Finding
 
 app = typer.Typer(help="Check a sending domain's DNS set-up.", no_args_is_help=True)
 
 _STYLE = {"ok": ("green", "ok   "), "warn": ("yellow", "warn "), "error": ("red", "error")}
+
+
+def fix_line(finding: Finding) -> str:
+    """The fix in words, then the commands its steps name: `… (`sendwell dkim record D --selector S`)`."""
+    commands = [f"`{command(s.hint, s.domain, s.selector or 'NEW')}`" for s in finding.steps]
+    return finding.fix + (f" ({', then '.join(commands)})" if commands else "")
 
 
 @app.command("check")
@@ -78,8 +86,8 @@ def check_command(
             color, label = _STYLE[f.level.value]
             console.print(f"[{color}]{label}[/{color}] {f.check.value:<10} ", end="", highlight=False)
             console.print(f.message, markup=False, highlight=False, soft_wrap=True)
-            if f.fix and f.level.value != "ok":
-                console.print(f"{'':17}fix: {f.fix}", markup=False, highlight=False, soft_wrap=True)
+            if f.fix and (f.level.value != "ok" or f.steps):
+                console.print(f"{'':17}fix: {fix_line(f)}", markup=False, highlight=False, soft_wrap=True)
         counts = report.as_dict()["counts"]
         console.print(f"{counts['error']} error(s), {counts['warn']} warning(s), {counts['ok']} ok", highlight=False)
     if report.worst.value == "error":

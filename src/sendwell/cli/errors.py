@@ -33,7 +33,7 @@ FLAGS = {
     "timezone": "--timezone",
 }
 
-# A hint → the command that does it; {target} is the name the error carries.
+# A hint → the command that does it; {target} is the name the error carries, {selector} a DKIM key's selector.
 COMMANDS = {
     Hint.LIST_CAMPAIGNS: "sendwell campaigns list",
     Hint.LIST_SEGMENTS: "sendwell segments list",
@@ -45,7 +45,10 @@ COMMANDS = {
     Hint.RUN_WORKER: "sendwell worker",
     Hint.CREATE_USER: "sendwell users create {target}",
     Hint.CHANGE_PASSWORD: "sendwell users passwd {target}",
-    Hint.GENERATE_DKIM_KEY: "sendwell dkim generate --domain {target} --selector s1",
+    Hint.GENERATE_DKIM_KEY: "sendwell dkim generate --domain {target} --selector {selector}",
+    Hint.SHOW_DKIM_RECORD: "sendwell dkim record {target} --selector {selector}",
+    Hint.ACTIVATE_DKIM_KEY: "sendwell dkim activate {target} --selector {selector}",
+    Hint.INGEST_BOUNCES: "sendwell bounces ingest",
     Hint.VERIFY_OFFLINE: "sendwell verify FILE",
 }
 
@@ -57,8 +60,8 @@ def flag(field: str) -> str:
     return FLAGS.get(field, field)
 
 
-def command(hint: Hint, target: str | None = None) -> str:
-    return COMMANDS[hint].format(target=target or "NAME")
+def command(hint: Hint, target: str | None = None, selector: str = "s1") -> str:
+    return COMMANDS[hint].format(target=target or "NAME", selector=selector)
 
 
 def next_step(stopped: str) -> str:

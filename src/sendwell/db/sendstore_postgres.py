@@ -1,4 +1,4 @@
-"""The send engine's store on PostgreSQL: any operational or interface error may be a restart or a
+"""The send engine's store transactions on PostgreSQL: any operational or interface error may be a restart or a
 killed backend (a new connection is tried), and outcomes are committed without waiting for the WAL flush."""
 
 from __future__ import annotations
@@ -6,10 +6,10 @@ from __future__ import annotations
 from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
-from sendwell.db.sendstore import SqlSendStore
+from sendwell.db.sendstore import SqlTransactions
 
 
-class PostgresSendStore(SqlSendStore):
+class PostgresTransactions(SqlTransactions):
     def lost_connection(self, err: DBAPIError) -> bool:
         return bool(err.connection_invalidated) or isinstance(err, (OperationalError, InterfaceError))
 

@@ -1,4 +1,4 @@
-"""The send engine's store on a SQLite file: writers take turns (db.engine.write_turn), the sender's
+"""The send engine's store transactions on a SQLite file: writers take turns (db.engine.write_turn), the sender's
 connections get a small page cache, and only a lock wait that ran out counts as a lost connection."""
 
 from __future__ import annotations
@@ -11,12 +11,12 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from sendwell.config import Settings
 from sendwell.db.engine import write_turn
-from sendwell.db.sendstore import SqlSendStore
+from sendwell.db.sendstore import SqlTransactions
 
 SENDER_CACHE = "PRAGMA cache_size=-4096"  # KiB
 
 
-class SqliteSendStore(SqlSendStore):
+class SqliteTransactions(SqlTransactions):
     def __init__(self, engine: Engine, settings: Settings) -> None:
         super().__init__(engine, settings)
         self._cached: set[int] = set()  # the connections given the sender's cache size

@@ -11,8 +11,9 @@ from typing import Any
 
 from sendwell import dkim
 from sendwell.domaincheck import dmarc, spf
-from sendwell.domaincheck.findings import Check, Level, Report
+from sendwell.domaincheck.findings import Check, Level, Report, Step
 from sendwell.domaincheck.lookup import Dns, DnsFailure
+from sendwell.errors import Hint
 
 PLACEHOLDER_BOUNCE_DOMAINS = frozenset({"bounces.localhost.localdomain", "localhost", "localhost.localdomain"})
 OK, WARN, ERROR = Level.OK, Level.WARN, Level.ERROR
@@ -41,7 +42,7 @@ def check_domain(
             report.add(
                 Check.RELAY,
                 ERROR,
-                f"--relay-ip {relay_ip!r} is not an IP address",
+                f"the relay IP {relay_ip!r} is not an IP address",
                 "give the public IP address your relay sends from, e.g. 203.0.113.25",
             )
             relay_ip = None
@@ -298,16 +299,17 @@ def check_dkim(
         report.add(
             Check.DKIM,
             ERROR,
-            f"no DKIM key for {domain} in {folder}, and no --selector given: your mail "
+            f"no DKIM key for {domain} in {folder}, and no selector given: your mail "
             "goes out unsigned, which Gmail and Yahoo reject for bulk senders",
-            f"run `sendwell dkim generate --domain {domain} --selector s1` and publish the record it prints",
+            "generate a key and publish the record it prints",
+            steps=(Step(Hint.GENERATE_DKIM_KEY, domain, "s1"),),
         )
         return []
     good: list[str] = []
     for sel, d in wanted:
         name = f"{sel}._domainkey.{d}"
         entry = next((e for e in entries if e.selector == sel and e.domain == d), None)
-        show = f"`sendwell dkim record {d} --selector {sel}`"
+        show = (Step(Hint.SHOW_DKIM_RECORD, d, sel),)  # the record to publish, as our key says it
         try:
             records = [t for t in (dns.txt(name) or []) if "p=" in t]
         except DnsFailure as err:
@@ -319,22 +321,23 @@ def check_dkim(
                 Check.DKIM,
                 WARN,
                 f"the new key {sel} (not signing yet) has no record at {name}",
-                f"publish the TXT record printed by {show}, wait for the DNS TTL, then run "
-                f"`sendwell dkim activate {d} --selector {sel}`",
+                "publish the key's TXT record, wait for the DNS TTL, then activate the key",
+                steps=(*show, Step(Hint.ACTIVATE_DKIM_KEY, d, sel)),
                 selector=sel,
             )
             continue
         if not records:
-            fix = (
-                f"publish the TXT record printed by {show}"
+            fix, steps = (
+                ("publish the key's TXT record", show)
                 if entry
-                else f"check the selector, or generate a key: sendwell dkim generate --domain {d} --selector {sel}"
+                else ("check the selector, or generate a key", (Step(Hint.GENERATE_DKIM_KEY, d, sel),))
             )
             report.add(
                 Check.DKIM,
                 ERROR,
                 f"no DKIM record at {name}: receivers cannot verify signatures made with selector {sel}",
                 fix,
+                steps=steps,
                 selector=sel,
             )
             continue
@@ -343,7 +346,8 @@ def check_dkim(
                 Check.DKIM,
                 ERROR,
                 f"{name} has {len(records)} DKIM records: receivers may pick either",
-                f"keep only the one printed by {show}",
+                "keep only the key's current record",
+                steps=show,
                 selector=sel,
             )
             continue
@@ -354,7 +358,8 @@ def check_dkim(
                 Check.DKIM,
                 ERROR,
                 f"the key at {name} is revoked (empty p=)",
-                f"publish the current key ({show}) or sign with another selector",
+                "publish the current key or sign with another selector",
+                steps=show,
                 selector=sel,
             )
             continue
@@ -384,7 +389,8 @@ def check_dkim(
                     Check.DKIM,
                     ERROR,
                     f"the key published at {name} is not ours ({folder / entry.file}): every signature will fail",
-                    f"replace the record's value by the one printed by {show}",
+                    "replace the record's value by the key's current record",
+                    steps=show,
                     selector=sel,
                 )
                 continue
@@ -396,7 +402,8 @@ def check_dkim(
                 Check.DKIM,
                 ERROR,
                 f"the DKIM record at {name} is broken: {'; '.join(problems)}",
-                f"publish the record printed by {show}",
+                "publish the key's current record",
+                steps=show,
                 selector=sel,
             )
             continue
@@ -432,7 +439,8 @@ def check_dkim(
                 WARN,
                 f"a DKIM key is published at {name} ({size}), but sendwell has no private "
                 f"key for selector {sel} in {folder}, so it cannot sign with it",
-                f"copy the key here or generate one: sendwell dkim generate --domain {d} --selector <new>",
+                "copy the key here, or generate one with a new selector",
+                steps=(Step(Hint.GENERATE_DKIM_KEY, d),),
                 selector=sel,
             )
             continue
@@ -440,8 +448,9 @@ def check_dkim(
             report.add(
                 Check.DKIM,
                 OK,
-                f"DKIM key at {name} matches {folder / entry.file} ({size}); it is not "
-                f"signing yet: run `sendwell dkim activate {d} --selector {sel}`",
+                f"DKIM key at {name} matches {folder / entry.file} ({size}); it is not signing yet",
+                "activate the key",
+                steps=(Step(Hint.ACTIVATE_DKIM_KEY, d, sel),),
                 selector=sel,
             )
             continue
@@ -552,8 +561,8 @@ def check_alignment(
             Check.ALIGNMENT,
             WARN,
             f"DKIM d={', '.join(dkim_domains)} is not aligned with {domain} ({mode[adkim]} alignment)",
-            f"sign with a key for {domain} itself "
-            f"(sendwell dkim generate --domain {domain} …)" + (" or relax adkim=s" if adkim == "s" else ""),
+            f"sign with a key for {domain} itself" + (" or relax adkim=s" if adkim == "s" else ""),
+            steps=(Step(Hint.GENERATE_DKIM_KEY, domain),),
         )
     if not spf_aligned:
         report.add(
@@ -625,14 +634,12 @@ def check_bounce_mx(report: Report, dns: Dns, bounce: str | None, domain: str) -
             WARN,
             f"no bounce domain set (now {bounce or 'none'}): bounces go nowhere, so "
             "sendwell never learns which addresses are dead",
-            f'set [sending] bounce_domain = "{suggested}" in sendwell.toml (or --bounce-domain), give it an '
+            f'set [sending] bounce_domain = "{suggested}" in sendwell.toml, give it an '
             "MX pointing at the mailbox sendwell reads bounces from, and an SPF record",
         )
         return
-    fix = (
-        f"add an MX record for {bounce} pointing at the server whose mailbox sendwell reads bounces from "
-        "(see `sendwell bounces ingest`)"
-    )
+    fix = f"add an MX record for {bounce} pointing at the server whose mailbox sendwell reads bounces from"
+    reading = (Step(Hint.INGEST_BOUNCES, bounce),)
     try:
         mx = dns.mx(bounce)
         if mx and not (len(mx) == 1 and mx[0][1] in ("", ".")):
@@ -644,6 +651,7 @@ def check_bounce_mx(report: Report, dns: Dns, bounce: str | None, domain: str) -
                 ERROR,
                 f"the bounce domain {bounce} has a null MX: it refuses all mail, so every bounce is lost",
                 fix,
+                steps=reading,
             )
             return
         addresses = dns.addresses(bounce)
@@ -656,6 +664,7 @@ def check_bounce_mx(report: Report, dns: Dns, bounce: str | None, domain: str) -
             f"the bounce domain {bounce} has no MX; bounces go to its address "
             f"{addresses[0]} (implicit MX), which some servers do not do",
             fix,
+            steps=reading,
         )
     else:
         report.add(
@@ -664,4 +673,5 @@ def check_bounce_mx(report: Report, dns: Dns, bounce: str | None, domain: str) -
             f"the bounce domain {bounce} has no MX and no address: bounces cannot be "
             "delivered, so sendwell never learns which addresses are dead",
             fix,
+            steps=reading,
         )

@@ -1,10 +1,12 @@
-"""What a domain check reports: findings with a level and a fix, collected in a report."""
+"""What a domain check reports: findings with a level, a fix in plain words and the steps it points to."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
+
+from sendwell.errors import Hint
 
 
 class Level(StrEnum):
@@ -31,12 +33,25 @@ class Check(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class Step:
+    """A next step a fix points to, and the key it acts on; the CLI says it as a command, others as the hint's words."""
+
+    hint: Hint
+    domain: str
+    selector: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"hint": self.hint.value, "domain": self.domain, "selector": self.selector}
+
+
+@dataclass(frozen=True, slots=True)
 class Finding:
     check: Check
     level: Level
     message: str  # what was found, one sentence
     fix: str = ""  # what to do, in plain words ("" when nothing)
     detail: dict[str, Any] = field(default_factory=dict)
+    steps: tuple[Step, ...] = ()  # the steps the fix names, in order
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -44,6 +59,7 @@ class Finding:
             "level": self.level.value,
             "message": self.message,
             "fix": self.fix,
+            "steps": [s.as_dict() for s in self.steps],
             "detail": self.detail,
         }
 
@@ -53,8 +69,10 @@ class Report:
     domain: str
     findings: list[Finding] = field(default_factory=list)
 
-    def add(self, check: Check, level: Level, message: str, fix: str = "", **detail: Any) -> Finding:
-        f = Finding(check, level, message, fix, detail)
+    def add(
+        self, check: Check, level: Level, message: str, fix: str = "", *, steps: tuple[Step, ...] = (), **detail: Any
+    ) -> Finding:
+        f = Finding(check, level, message, fix, detail, steps)
         self.findings.append(f)
         return f
 

@@ -59,7 +59,7 @@ class Sender:
         relays: list[Relay] | None = None,
     ) -> None:
         if not isinstance(db, SendStore):
-            from sendwell.db.sendstore import open_store
+            from sendwell.sending.sqlstore import open_store
 
             db = open_store(db, settings)
         self.store, self.settings, self.clock = db, settings, clock

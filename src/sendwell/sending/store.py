@@ -1,10 +1,11 @@
 """The send engine's port to its database: what the loop asks of the ledger, the campaigns and the daily
 limit. Each call is one transaction, committed before it returns.
 
-Implemented once per database in db/ (sendstore_sqlite.py, sendstore_postgres.py, sharing
-db/sendstore.py); the engine never sees SQL. A lost connection is retried inside the store until
-`database.reconnect_seconds` have passed (or the run stops), then raised as StoreUnavailable; so every
-call may run twice, and what it changes is keyed by recipient (or counted only once it returned).
+Implemented over SQL in sqlstore.py, its transactions run once per database in db/ (sendstore_sqlite.py,
+sendstore_postgres.py, sharing db/sendstore.py); the engine never sees SQL. A lost connection is retried
+inside the store until `database.reconnect_seconds` have passed (or the run stops), then raised as
+StoreUnavailable; so every call may run twice, and what it changes is keyed by recipient (or counted only
+once it returned).
 """
 
 from __future__ import annotations
@@ -15,17 +16,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
+from sendwell.db.sendstore import StoreError as StoreError  # raised by the database's transactions
+from sendwell.db.sendstore import StoreUnavailable as StoreUnavailable
 from sendwell.sending.message import CampaignContent
 from sendwell.sending.queue import Job, Result
 from sendwell.sending.refusal import Judgment
-
-
-class StoreError(Exception):
-    """A database error the run cannot go on with (a bad statement, a constraint)."""
-
-
-class StoreUnavailable(StoreError):
-    """The database stayed unreachable past `database.reconnect_seconds`, or while the run was stopping."""
 
 
 @dataclass(frozen=True, slots=True)

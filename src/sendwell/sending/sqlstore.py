@@ -1,0 +1,202 @@
+"""The send engine's store (store.py) over SQL: each call of the port as one transaction over the ledger
+(queue.py), the daily usage (usage.py) and the events (events.py). db/sendstore.py runs the transactions,
+with each database's quirks (retries after a lost connection, SQLite's turns, PostgreSQL's commit)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, select, update
+
+from sendwell import events, schedule
+from sendwell.config import Settings
+from sendwell.db.schema import campaigns
+from sendwell.db.sendstore import SqlTransactions, open_transactions
+from sendwell.model import FailureKind, RecipientStatus
+from sendwell.sending import queue, usage
+from sendwell.sending.message import CampaignContent
+from sendwell.sending.queue import Job
+from sendwell.sending.store import Check, Outcome
+
+log = logging.getLogger("sendwell.sending")
+
+
+def open_store(engine: Engine, settings: Settings) -> SqlSendStore:
+    """The store for the engine's database."""
+    return SqlSendStore(open_transactions(engine, settings), settings)
+
+
+class SqlSendStore:
+    """SendStore over SQL; `db` runs each call as one transaction, again on a new connection when one is lost."""
+
+    def __init__(self, db: SqlTransactions, settings: Settings) -> None:
+        self.db, self.engine, self.settings = db, db.engine, settings
+
+    def watch(self, stopped: asyncio.Event) -> None:
+        self.db.watch(stopped)
+
+    async def _tx(self, fn: Callable[..., Any], *args: Any) -> Any:
+        return await self.db.run(fn, *args)
+
+    # -- the port -------------------------------------------------------------------------------
+
+    async def secret(self) -> str:
+        from sendwell.keys import app_secret
+
+        return app_secret(self.engine, self.settings)
+
+    async def error_window(self) -> list[bool]:
+        return await self._tx(usage.last_error_window, self.settings.limit)
+
+    async def check(
+        self,
+        campaign_ids: Sequence[int] | None,
+        now: datetime,
+        *,
+        complaints_since: datetime | None = None,
+        relay_day: str | None = None,
+        start_due: bool = False,
+    ) -> Check:
+        return await self._tx(self._check, campaign_ids, now, complaints_since, relay_day, start_due)
+
+    def _check(
+        self,
+        conn: Connection,
+        campaign_ids: Sequence[int] | None,
+        now: datetime,
+        complaints_since: datetime | None,
+        relay_day: str | None,
+        start_due: bool,
+    ) -> Check:
+        if start_due:
+            for cid, queued in schedule.start_due(conn, now, campaign_ids).items():
+                log.info("scheduled campaign %s started: %s recipients queued", cid, queued)
+        lim = self.settings.limit
+        tripped = usage.breaker(conn)
+        _, stats = usage.today(conn, lim, now)
+        complaints = None
+        if complaints_since is not None:  # only what was sent since the operator last resumed
+            resumed = usage.as_time((usage.get_state(conn, usage.BREAKER) or {}).get("resumed_at"))
+            since = max(complaints_since, resumed or complaints_since)
+            complaints = (usage.complaints_since(conn, since), usage.sent_since(conn, lim, since))
+        relays = usage.relays_on(conn, relay_day) if relay_day is not None else {}
+        return Check(
+            queue.sending_campaigns(conn, campaign_ids),
+            tripped["reason"] if tripped else None,
+            stats.limit,
+            usage.used(conn, lim, now),
+            complaints,
+            relays,
+        )
+
+    async def campaign(self, campaign_id: int) -> CampaignContent:
+        return await self._tx(self._campaign, campaign_id)
+
+    def _campaign(self, conn: Connection, cid: int) -> CampaignContent:
+        row = conn.execute(select(campaigns).where(campaigns.c.id == cid)).one()
+        return CampaignContent(
+            row.id, row.subject, row.from_addr, row.html, row.text, row.reply_to, tuple(row.track or ())
+        )
+
+    async def claim(
+        self, campaign_ids: Sequence[int], owner: str, n: int, lease_seconds: float, now: datetime
+    ) -> tuple[list[Job], int]:
+        return await self._tx(self._claim, campaign_ids, owner, n, lease_seconds, now)
+
+    def _claim(
+        self, conn: Connection, campaign_ids: Sequence[int], owner: str, n: int, lease_seconds: float, now: datetime
+    ) -> tuple[list[Job], int]:
+        jobs: list[Job] = []
+        skipped = 0
+        for cid in campaign_ids:
+            got, banned = queue.claim(
+                conn, campaign_id=cid, owner=owner, limit=n - len(jobs), lease_seconds=lease_seconds, now=now
+            )
+            skipped += banned
+            jobs += got
+            if len(jobs) >= n:
+                break
+        return jobs, skipped
+
+    async def record(self, outcomes: Sequence[Outcome], now: datetime, server_problem: str | None) -> None:
+        await self._tx(self._record, outcomes, now, server_problem)
+
+    def _record(self, conn: Connection, outcomes: Sequence[Outcome], now: datetime, server_problem: str | None) -> None:
+        self.db.recording(conn)
+        results = [o.result for o in outcomes]
+        queue.record(conn, results, now)
+        sent = sum(1 for r in results if r.status is RecipientStatus.SENT)
+        bad = sum(1 for r in results if r.status is RecipientStatus.ERROR and r.kind is FailureKind.RECIPIENT)
+        usage.add(conn, self.settings.limit, now, sent=sent, address_errors=bad)
+        for cid in {o.job.campaign_id for o in outcomes if o.result.kind is FailureKind.SERVER}:
+            conn.execute(
+                update(campaigns)
+                .where(campaigns.c.id == cid)
+                .values(server_problem=server_problem, server_problem_at=now)
+            )
+        # Refusals become events in this same transaction; the hygiene policy (not the engine) decides
+        # from them what happens to the address, as for a DSN.
+        events.record_answers(
+            conn,
+            self.settings,
+            [
+                events.Answer(
+                    j.email,
+                    j.display,
+                    j.campaign_id,
+                    j.id,
+                    j.attempts + 1,
+                    r.stage,
+                    o.relay,
+                    r.answer,
+                    r.reason.value,
+                    r.status,
+                    r.hard,
+                )
+                for o in outcomes
+                if (r := o.refused) is not None
+                for j in (o.job,)
+            ],
+            now,
+        )
+
+    async def release(self, ids: Sequence[int], owner: str) -> None:
+        await self._tx(queue.release, ids, owner)
+
+    async def renew(self, ids: Sequence[int], owner: str, until: datetime) -> set[int]:
+        return await self._tx(queue.renew, ids, owner, until)
+
+    async def close_finished(
+        self, campaign_ids: Sequence[int], now: datetime, due_before: datetime
+    ) -> tuple[set[int], int]:
+        return await self._tx(self._close_finished, campaign_ids, now, due_before)
+
+    def _close_finished(
+        self, conn: Connection, campaign_ids: Sequence[int], now: datetime, due_before: datetime
+    ) -> tuple[set[int], int]:
+        done, soon = set(), 0
+        for cid in campaign_ids:
+            if queue.finish_if_done(conn, cid, now):
+                done.add(cid)
+            else:
+                soon += queue.open_count(conn, cid, due_before=due_before)
+        return done, soon
+
+    async def trip(self, reason: str, now: datetime) -> None:
+        await self._tx(usage.trip, reason, now)
+
+    async def reserve_relay(self, day: str, relay: str, want: int, cap: int) -> int:
+        # usage.reserve_relay looked up at call time: tests/faults kill the connection inside it
+        return await self._tx(lambda conn: usage.reserve_relay(conn, day, relay, want, cap))
+
+    async def return_relays(self, day: str, unused: Mapping[str, int]) -> None:
+        await self._tx(self._return_relays, day, dict(unused))
+
+    @staticmethod
+    def _return_relays(conn: Connection, day: str, unused: dict[str, int]) -> None:
+        for key, n in unused.items():
+            usage.return_relay(conn, day, key, n)
