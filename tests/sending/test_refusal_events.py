@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from sendwell import blacklist
 from sendwell.bounces.classify import classify
+from sendwell.bounces.report import Reason
 from sendwell.db.schema import blacklist as blacklist_table
 from sendwell.db.schema import events, recipients
 from sendwell.sending.engine import send
@@ -186,6 +187,19 @@ def test_live_answer_and_dsn_give_one_reason_name(rcpt, status, answer):
     live = judge(Reply(Stage.RCPT, int(code), status, text))
     assert live is not None and dsn.first is not None
     assert (live.reason, live.hard) == (dsn.first.reason, dsn.first.hard)
+
+
+def test_a_refusal_at_helo_is_named_as_a_dsn_names_it():
+    """The stage names are the DSN reader's: "access denied" after EHLO is about our host, live or quoted."""
+    answer = "550 5.7.1 Access denied"
+    dsn = classify(
+        DSN.format(rcpt="ann@x.org", status="5.7.1", answer=answer + " (in reply to EHLO command)")
+        .replace("\n", "\r\n")
+        .encode()
+    )
+    live = judge(Reply(Stage.HELO, 550, "5.7.1", "5.7.1 Access denied"))
+    assert dsn.first is not None and dsn.first.reason is Reason.BLOCKED
+    assert live is not None and live.reason is dsn.first.reason
 
 
 def test_no_answer_is_no_judgment():

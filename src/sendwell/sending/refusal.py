@@ -17,7 +17,7 @@ from sendwell.sending.outcome import Reply, Stage
 # The SMTP command each stage answers, as the bounce rules name it ("refused at DATA" ...).
 COMMANDS: dict[Stage, str] = {
     Stage.CONNECT: "CONN",
-    Stage.HELO: "EHLO",
+    Stage.HELO: "HELO",  # the name the DSN reader gives EHLO and HELO alike (bounces.text)
     Stage.STARTTLS: "STARTTLS",
     Stage.AUTH: "AUTH",
     Stage.MAIL: "MAIL",
