@@ -14,8 +14,7 @@ _RCPT_TO = re.compile(r"^original-rcpt-to:[ \t]*(.+)$", re.IGNORECASE | re.MULTI
 _TO = re.compile(r"^to:\s*(.+)$", re.IGNORECASE | re.MULTILINE)
 
 
-def _complaint(address: str | list[str], feedback_type: str, mail: Mail) -> Partial:
-    addresses = [address] if isinstance(address, str) else address
+def _complaint(addresses: list[str], feedback_type: str, mail: Mail) -> Partial:
     hits = [Hit(address=a, reason=Reason.FEEDBACK, status="", diagnostic=feedback_type) for a in addresses if a]
     return Partial(
         format="arf", hits=hits, kind=MessageKind.COMPLAINT, feedback_type=feedback_type, original=mail.original
@@ -42,8 +41,8 @@ def detect(mail: Mail) -> Partial | None:
     original = mail.original
     if original and "x-hmxmroriginalrecipient" in original.lower():
         m = _HOTMAIL_RECIPIENT.search(original)
-        return _complaint(T.clean_address(m.group(1)) if m else "", "abuse", mail)
+        return _complaint([T.clean_address(m.group(1)) if m else ""], "abuse", mail)
     # Apple Mail's "unsubscribe" button: a message from the subscriber to the List-Unsubscribe mailto.
     if mail.header("X-Apple-Unsubscribe").strip().lower() == "true":
-        return _complaint(T.clean_address(mail.header("From")), "opt-out", mail)
+        return _complaint([T.clean_address(mail.header("From"))], "opt-out", mail)
     return None
