@@ -15,6 +15,7 @@ from types import ModuleType
 
 from sendwell.bounces.classify import classify
 from sendwell.bounces.formats import FORMATS
+from sendwell.bounces.report import BounceReport
 
 
 @dataclass(frozen=True)
@@ -40,17 +41,21 @@ def load(folder: Path) -> list[Case]:
 
 
 def score(cases: Sequence[Case], formats: Sequence[ModuleType] | None = None) -> Score:
+    return _score([(case, classify(case.path.read_bytes(), formats)) for case in cases])
+
+
+def _score(judged: Sequence[tuple[Case, BounceReport]]) -> Score:
     found = wanted = hard = reason = 0
-    for case in cases:
-        data = classify(case.path.read_bytes(), formats).as_dict()
+    for case, report in judged:
+        data = report.as_dict()
         got = {a.lower() for a in data["recipients"]}
         wanted += len(case.expected["recipients"])
         found += sum(a.lower() in got for a in case.expected["recipients"])
         per = case.expected["per_recipient"]
         hard += any(bool(data["hard"]) == p["hard"] for p in per)
         reason += any((data["reason"] or "") == p["reason"] for p in per)
-    n = max(len(cases), 1)
-    return Score(len(cases), found / max(wanted, 1), hard / n, reason / n)
+    n = max(len(judged), 1)
+    return Score(len(judged), found / max(wanted, 1), hard / n, reason / n)
 
 
 def module_name(module: ModuleType) -> str:
@@ -60,13 +65,15 @@ def module_name(module: ModuleType) -> str:
 def leave_one_out(cases: Sequence[Case]) -> list[tuple[str, Score, Score]]:
     """For each format module: its emails (those it recognizes with every module on), scored with it and
     without it, so the second figure is what the generic path and the other modules make of that family."""
-    by_format: dict[str, list[Case]] = {}
-    for case in cases:
-        by_format.setdefault(classify(case.path.read_bytes()).format, []).append(case)
+    by_format: dict[str, list[tuple[Case, BounceReport]]] = {}
+    for case in cases:  # classified once with every module: that pass is also the "with it" score
+        report = classify(case.path.read_bytes())
+        by_format.setdefault(report.format, []).append((case, report))
     rows = []
     for module in FORMATS:
         name = module_name(module)
         mine = by_format.get(name, [])
         if mine:
-            rows.append((name, score(mine), score(mine, [m for m in FORMATS if m is not module])))
+            others = [m for m in FORMATS if m is not module]
+            rows.append((name, _score(mine), score([case for case, _ in mine], others)))
     return rows
