@@ -161,19 +161,6 @@ def field_check(engine: Engine, campaign: str | int) -> FieldCheck:
 # --- the message -------------------------------------------------------------------------------------------------
 
 
-def content_of(camp: dict[str, Any], subject_prefix: str = "") -> CampaignContent:
-    """What the engine's `_prepare` builds from a campaign row, from the campaign as `get_campaign` gives it."""
-    return CampaignContent(
-        camp["id"],
-        subject_prefix + camp["subject"],
-        camp["from_addr"],
-        camp["html"],
-        camp["text"],
-        camp["reply_to"],
-        tuple(camp["track"] or ()),
-    )
-
-
 def links_of(engine: Engine, settings: Settings) -> Links:
     from sendwell.keys import app_secret
 
@@ -218,7 +205,7 @@ def build(
 ) -> tuple[Any, bytes]:
     """The engine's message for one recipient (rendered by PreparedCampaign, signed as the engine signs):
     (Rendered, the bytes handed to the relay)."""
-    prepared = PreparedCampaign(content_of(camp, subject_prefix), links_of(engine, settings))
+    prepared = PreparedCampaign(CampaignContent.of(camp, subject_prefix), links_of(engine, settings))
     try:
         rendered = prepared.render(Personal(recipient_id, address, fields))
     except Exception as err:  # the engine records the same failure as a template error

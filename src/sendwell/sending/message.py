@@ -15,6 +15,7 @@ from __future__ import annotations
 import binascii
 import re
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from email import policy
 from email.header import Header
@@ -48,6 +49,20 @@ class CampaignContent:
     text: str | None = None
     reply_to: str | None = None
     track: tuple[str, ...] = ()  # campaigns.track: "reads" and/or "clicks"
+
+    @classmethod
+    def of(cls, campaign: Mapping[str, Any], subject_prefix: str = "") -> CampaignContent:
+        """From a campaigns row (or the campaign as campaigns.get_campaign gives it): what the engine and the
+        preview render alike; a test send puts its prefix before the subject."""
+        return cls(
+            campaign["id"],
+            subject_prefix + campaign["subject"],
+            campaign["from_addr"],
+            campaign["html"],
+            campaign["text"],
+            campaign["reply_to"],
+            tuple(campaign["track"] or ()),
+        )
 
 
 @dataclass(frozen=True, slots=True)

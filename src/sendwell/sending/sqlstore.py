@@ -97,10 +97,7 @@ class SqlSendStore:
         return await self._tx(self._campaign, campaign_id)
 
     def _campaign(self, conn: Connection, cid: int) -> CampaignContent:
-        row = conn.execute(select(campaigns).where(campaigns.c.id == cid)).one()
-        return CampaignContent(
-            row.id, row.subject, row.from_addr, row.html, row.text, row.reply_to, tuple(row.track or ())
-        )
+        return CampaignContent.of(dict(conn.execute(select(campaigns).where(campaigns.c.id == cid)).one()._mapping))
 
     async def claim(
         self, campaign_ids: Sequence[int], owner: str, n: int, lease_seconds: float, now: datetime
