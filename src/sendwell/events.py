@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Engine, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from sendwell import blacklist, hygiene
-from sendwell.addresses import AddressError, parse_address
+from sendwell.addresses import parse_address
 from sendwell.config import Settings
 from sendwell.db.engine import as_utc, utcnow
 from sendwell.db.schema import address_scores, daily_usage, events, recipients
@@ -100,11 +100,16 @@ def find_recipient(
     return None
 
 
-def _key(address: str) -> str:
+def address_key(address: str) -> str | None:
+    """The address as sendwell stores it (a report may wrap it in <>), or None when it is not an address."""
     try:
         return parse_address(address.strip().strip("<>")).key
-    except AddressError:
-        return address.strip().strip("<>").lower()
+    except ValueError:  # AddressError, or a codec's error on a hostile domain
+        return None
+
+
+def _key(address: str) -> str:
+    return address_key(address) or address.strip().strip("<>").lower()
 
 
 def record_bounce(

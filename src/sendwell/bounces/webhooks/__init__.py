@@ -184,7 +184,7 @@ def _record(engine: Engine, settings: Settings, provider: str, reports: list[Rep
     outcome = Outcome()
     secret = None
     for r in reports:
-        key = store.address_key(r.email)
+        key = events.address_key(r.email)
         if key is None or not store.mailed(engine, key):
             log.warning(
                 "%s webhook: %s about %r, an address sendwell never mailed: ignored",

@@ -10,7 +10,6 @@ from datetime import datetime, timedelta
 from sqlalchemy import Connection, Engine, delete, exists, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from sendwell.addresses import AddressError, parse_address
 from sendwell.db.engine import as_utc
 from sendwell.db.schema import contacts, recipients, webhook_counts, webhook_nonces
 
@@ -36,14 +35,6 @@ def release(engine: Engine, provider: str, nonce: str) -> None:
     key = hashlib.sha256(nonce.encode("utf-8", "backslashreplace")).hexdigest()
     with engine.begin() as conn:
         conn.execute(delete(webhook_nonces).where(webhook_nonces.c.provider == provider, webhook_nonces.c.key == key))
-
-
-def address_key(email: str) -> str | None:
-    """The address as sendwell stores it, or None when it is not an address at all."""
-    try:
-        return parse_address(email.strip().strip("<>")).key
-    except (AddressError, ValueError):
-        return None
 
 
 def mailed(engine: Engine, key: str) -> bool:
