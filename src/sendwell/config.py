@@ -108,6 +108,17 @@ class WebSettings:
 
 
 @dataclass(frozen=True)
+class FormSettings:
+    pending_days: float = 7.0  # an unconfirmed subscription (and its confirmation link) is dropped after this
+    from_addr: str = ""  # the sender of a form that names none: "News <news@example.com>"
+    min_seconds: float = 3.0  # a form sent back sooner after it was shown is taken for a bot
+    token_hours: float = 24.0  # a form page older than this is shown again before it is accepted
+    rate_limit: int = 5  # accepted submissions per client address per window
+    rate_window_minutes: float = 60.0
+    check_dns: bool = True  # refuse a domain that takes no mail (MX, else A/AAAA)
+
+
+@dataclass(frozen=True)
 class Settings:
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
@@ -118,6 +129,7 @@ class Settings:
     dkim: DkimSettings = field(default_factory=DkimSettings)
     webhook: WebhookSettings = field(default_factory=WebhookSettings)
     web: WebSettings = field(default_factory=WebSettings)
+    forms: FormSettings = field(default_factory=FormSettings)
 
 
 # Older or shorter environment names: they stand in for the file's value, and the SENDWELL_<SECTION>_<KEY> name

@@ -38,14 +38,16 @@ def name_of(engine: Engine, name_or_id: str | int) -> str:
     return found
 
 
-def create(engine: Engine, name: str, description: str = "") -> int:
+def create(engine: Engine, name: str, description: str = "", *, public: bool = False) -> int:
     name = name.strip()
     if not name:
         raise UserError("must not be empty", field="name")
     try:
         with engine.begin() as conn:
             return inserted_id(
-                conn.execute(segments.insert().values(name=name, description=description, created_at=utcnow()))
+                conn.execute(
+                    segments.insert().values(name=name, description=description, public=public, created_at=utcnow())
+                )
             )
     except IntegrityError:
         raise UserError(f"segment {name!r} already exists", field="name", named=True) from None
@@ -165,6 +167,7 @@ def list_segments(engine: Engine) -> list[dict[str, Any]]:
             segments.c.id,
             segments.c.name,
             segments.c.description,
+            segments.c.public,
             segments.c.created_at,
             func.coalesce(members.c.members, 0).label("members"),
         )

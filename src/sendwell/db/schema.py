@@ -94,6 +94,8 @@ segments = Table(
     Column("name", String(200), nullable=False, unique=True),
     Column("description", Text, nullable=False, default=""),
     Column("created_at", Stamp, nullable=False),
+    # listed on the preference page behind the unsubscribe link, where a member may leave it alone
+    Column("public", Boolean, nullable=False, default=False, server_default=text("false")),
 )
 
 # A segment is a custom recipient list of addresses; members need not be contacts (an exclusion
@@ -313,4 +315,72 @@ webhook_counts = Table(
     Column("ignored", Integer, nullable=False, default=0),  # about an address sendwell never mailed: logged only
     Column("replays", Integer, nullable=False, default=0),  # a signed request seen before
     Column("last_at", Stamp),
+)
+
+# Subscription forms: a hosted page (/f/<slug>) and a snippet; a submission becomes a contact of `form_segments`
+# once its owner confirms (double opt-in) or at once (single opt-in).
+forms = Table(
+    "forms",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("slug", String(64), nullable=False, unique=True),
+    Column("from_addr", String(400), nullable=False, default=""),  # the sender: named on the page, sends the mail
+    Column("fields", JSON, nullable=False, default=list),  # contact fields asked besides the address
+    Column("double_opt_in", Boolean, nullable=False, default=True),
+    Column("consent_text", Text, nullable=False),  # what the person agrees to, shown by the button
+    Column("confirm_subject", Text, nullable=False),
+    Column("confirm_body", Text, nullable=False),  # Jinja2 text; {{ confirm_url }} is the link
+    Column("created_at", Stamp, nullable=False),
+    Column("updated_at", Stamp, nullable=False),
+)
+
+form_segments = Table(
+    "form_segments",
+    metadata,
+    Column("form_id", Id, ForeignKey("forms.id", ondelete="CASCADE"), primary_key=True),
+    Column("segment_id", Id, ForeignKey("segments.id", ondelete="CASCADE"), primary_key=True),
+)
+
+# Submissions waiting for their confirmation. Kept apart from `contacts` so no audience, count or export of
+# contacts ever reads them; a confirmed one becomes a contact and a consent, an expired one is deleted.
+pending_contacts = Table(
+    "pending_contacts",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("form_id", Id, ForeignKey("forms.id", ondelete="CASCADE"), nullable=False),
+    Column("email", String(320), nullable=False, index=True),
+    Column("display", String(320), nullable=False),
+    Column("fields", JSON, nullable=False, default=dict),
+    Column("consent_text", Text, nullable=False),  # as shown when submitted (the form may be edited meanwhile)
+    Column("client_addr", String(64), nullable=False, default=""),
+    Column("created_at", Stamp, nullable=False),
+    Column("expires_at", Stamp, nullable=False, index=True),
+)
+
+# The evidence of each subscription: who agreed to what, when, from where, through which form.
+consents = Table(
+    "consents",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("email", String(320), nullable=False, index=True),
+    Column("form_id", Id, ForeignKey("forms.id", ondelete="SET NULL")),
+    Column("form_name", String(200), nullable=False),  # kept when the form is deleted
+    Column("segments", JSON, nullable=False, default=list),  # names of the segments joined
+    Column("consent_text", Text, nullable=False),
+    Column("method", String(16), nullable=False),  # double | single
+    Column("submitted_at", Stamp, nullable=False),
+    Column("submitted_addr", String(64), nullable=False, default=""),
+    Column("confirmed_at", Stamp, nullable=False),
+    Column("confirmed_addr", String(64), nullable=False, default=""),
+)
+
+# Accepted form submissions per client address in a fixed window, counted in the database so every process
+# shares one count (as login_failures).
+form_hits = Table(
+    "form_hits",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("hits", Integer, nullable=False),
+    Column("window_start", Stamp, nullable=False),
 )
