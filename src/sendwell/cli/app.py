@@ -16,6 +16,7 @@ from sendwell.cli import (
     demo,
     dkim,
     domain,
+    forms,
     segments,
     sending,
     verify,
@@ -55,6 +56,7 @@ def root(
 app.add_typer(contacts.app, name="contacts")
 app.add_typer(blacklist.app, name="blacklist")
 app.add_typer(segments.app, name="segments")
+app.add_typer(forms.app, name="forms")
 app.add_typer(campaigns.app, name="campaigns")
 app.command("verify")(verify.verify)
 app.add_typer(bounces.app, name="bounces")

@@ -31,6 +31,12 @@ FLAGS = {
     "to": "--to",
     "at": "--at",
     "timezone": "--timezone",
+    "segments": "--segment",
+    "fields": "--fields",
+    "slug": "--slug",
+    "consent_text": "--consent",
+    "confirm_subject": "--subject",
+    "confirm_body": "--body-file",
 }
 
 # A hint → the command that does it; {target} is the name the error carries, {selector} a DKIM key's selector.

@@ -37,6 +37,9 @@ def create(
     from_campaign: Annotated[str | None, typer.Option(help="Take the recipients of this campaign…")] = None,
     status: Annotated[str, typer.Option(help="…in these statuses (comma-separated)")] = "error",
     description: str = "",
+    public: Annotated[
+        bool, typer.Option("--public", help="List it on the preference page (members may leave)")
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Create a segment, empty, from a file, or from a campaign's results (--from-campaign C --status error)."""
@@ -46,12 +49,16 @@ def create(
     if from_campaign:
         camp = campaigns.get_campaign(engine, from_campaign)
         n = segments.create_from_campaign(engine, name, camp["id"], status, description)
+        if public:
+            from sendwell.forms import preferences
+
+            preferences.set_public(engine, name, True)
         if as_json:
             print_json({"segment": name, "members": n})
         else:
             console.print(f"segment {name!r} created with {n} recipient(s) of {camp['name']!r} in {status}")
         return
-    segments.create(engine, name, description)
+    segments.create(engine, name, description, public=public)
     if import_:
         _import(ctx, name, import_, as_json)
     elif as_json:
@@ -93,7 +100,7 @@ def list_(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     from sendwell import segments
 
     rows = segments.list_segments(ctx_obj(ctx).engine)
-    print_json(rows) if as_json else table(rows, ["name", "members", "description", "created_at"])
+    print_json(rows) if as_json else table(rows, ["name", "members", "public", "description", "created_at"])
 
 
 @app.command()
@@ -109,6 +116,19 @@ def show(ctx: typer.Context, name: str, limit: int = 20, offset: int = 0, as_jso
     for c in data["campaigns"]:
         console.print(f"  used by campaign {c['campaign']!r} ({c['mode']})", highlight=False)
     table(data["shown"], ["display", "added_at"])
+
+
+@app.command()
+def public(
+    ctx: typer.Context,
+    name: str,
+    off: Annotated[bool, typer.Option("--off", help="Take it off the preference page")] = False,
+) -> None:
+    """List a segment on the preference page behind the unsubscribe link, where a member may leave it alone."""
+    from sendwell.forms import preferences
+
+    preferences.set_public(ctx_obj(ctx).engine, name, not off)
+    console.print(f"segment {name!r} is {'not ' if off else ''}on the preference page", highlight=False)
 
 
 @app.command()

@@ -1,0 +1,40 @@
+"""The HTML snippet of a form, to paste into any site (pure).
+
+It posts to the hosted page. It cannot carry a fresh page token (it is copied once), so the hosted page answers
+its post by showing the form again, filled in, with a token: the person presses Subscribe there, and from that
+moment the bot checks (time to submit, hidden field, rate limit) run as for the hosted page itself.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+HONEYPOT = "website"  # the hidden field: a person never sees it, a form-filling bot fills it
+_LABELS = {"first_name": "First name", "last_name": "Last name", "name": "Name"}
+
+
+def label(field: str) -> str:
+    return _LABELS.get(field, field.replace("_", " ").capitalize())
+
+
+def form_url(form: dict[str, Any], public_url: str) -> str:
+    return f"{public_url.rstrip('/')}/f/{form['slug']}"
+
+
+def snippet(form: dict[str, Any], public_url: str) -> str:
+    base = form_url(form, public_url or "https://YOUR-SENDWELL-ADDRESS")
+    rows = [
+        f'<form method="post" action="{escape(base)}" accept-charset="utf-8" class="sendwell-form">',
+        '  <label>Email <input type="email" name="email" required autocomplete="email"></label>',
+    ]
+    for f in form["fields"]:
+        rows.append(f'  <label>{escape(label(f))} <input type="text" name="{escape(f)}" maxlength="200"></label>')
+    rows += [
+        f'  <div style="position:absolute;left:-10000px" aria-hidden="true"><input type="text" name="{HONEYPOT}" '
+        'tabindex="-1" autocomplete="off"></div>',
+        f"  <p>{escape(form['consent_text'])}</p>",
+        '  <button type="submit">Subscribe</button>',
+        "</form>",
+    ]
+    return "\n".join(rows) + "\n"
