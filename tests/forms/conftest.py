@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
-from dataclasses import replace
 
 import pytest
 from sending.smtpd import ScriptedServer
@@ -14,25 +12,13 @@ from sendwell import segments
 from sendwell.config import Settings
 from sendwell.forms import store
 
-SECRET = "forms-test-secret"
-LINK = re.compile(r"https?://\S+/f/confirm/[0-9a-f.]+")
+from .helpers import settings_with
 
 
 @pytest.fixture
 def smtp() -> Iterator[ScriptedServer]:
     with ScriptedServer() as server:
         yield server
-
-
-def settings_with(url: str, relay: str, **forms: object) -> Settings:
-    s = Settings()
-    return replace(
-        s,
-        database=replace(s.database, url=url),
-        smtp=replace(s.smtp, urls=(relay,), timeout=5.0),
-        sending=replace(s.sending, secret=SECRET, public_url="http://mail.test", bounce_domain="bounces.test"),
-        forms=replace(s.forms, check_dns=False, min_seconds=2.0, **forms),  # type: ignore[arg-type]
-    )
 
 
 @pytest.fixture
@@ -46,9 +32,3 @@ def form(engine: Engine) -> dict:
     segments.create(engine, "offers", public=True)
     store.create(engine, "Newsletter", ["news"], fields=["first_name"], from_addr="Acme News <news@acme.example>")
     return store.get(engine, "Newsletter")
-
-
-def confirm_link(message_text: str) -> str:
-    found = LINK.search(message_text)
-    assert found, message_text
-    return found.group(0)

@@ -13,7 +13,7 @@ from sendwell.db.schema import blacklist_history, consents, pending_contacts, re
 from sendwell.forms import store
 from sendwell.forms.subscribe import Confirmed, Outcome, Submission, confirm, page_token, submit
 
-from .conftest import SECRET, confirm_link, settings_with
+from .helpers import SECRET, confirm_link, settings_with
 
 
 def _submit(engine, settings, form, email, *, age=5.0, now=None, client="198.51.100.7", **kw):

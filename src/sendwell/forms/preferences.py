@@ -8,7 +8,8 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
-from sendwell.db.schema import segment_members, segments
+from sendwell.db.schema import campaigns, recipients, segment_members, segments
+from sendwell.forms.store import sender_name
 from sendwell.segments import segment_id
 
 
@@ -48,3 +49,15 @@ def set_public(engine: Engine, name: str, public: bool) -> None:
     with engine.begin() as conn:
         sid = segment_id(conn, name)
         conn.execute(segments.update().where(segments.c.id == sid).values(public=public))
+
+
+def whose(engine: Engine, campaign_id: int, recipient_id: int) -> tuple[str, str] | None:
+    """(address, sender's name) of a campaign recipient named by an unsubscribe token, or None."""
+    q = (
+        select(recipients.c.email, campaigns.c.from_addr)
+        .join(campaigns, campaigns.c.id == recipients.c.campaign_id)
+        .where(recipients.c.id == recipient_id, recipients.c.campaign_id == campaign_id)
+    )
+    with engine.connect() as conn:
+        row = conn.execute(q).first()
+    return (row.email, sender_name(row.from_addr)) if row is not None else None

@@ -188,8 +188,8 @@ def _clean_fields(form: dict[str, Any], given: dict[str, str]) -> dict[str, str]
     return out
 
 
-def confirm_url(settings: Settings, token: str) -> str:
-    return f"{settings.sending.public_url.rstrip('/')}{CONFIRM_PATH}{token}"
+def confirm_url(base_url: str, token: str) -> str:
+    return f"{base_url.rstrip('/')}{CONFIRM_PATH}{token}"
 
 
 def submit(
@@ -201,9 +201,12 @@ def submit(
     *,
     now: datetime | None = None,
     dns: VerifyOptions | None = None,
+    base_url: str = "",
 ) -> Result:
     """Take one submission of `form` (as `store.get` gives it): refuse it, or keep it pending and send the
-    confirmation (double opt-in, or an address that had unsubscribed), or subscribe it at once (single opt-in)."""
+    confirmation (double opt-in, or an address that had unsubscribed), or subscribe it at once (single opt-in).
+
+    `base_url` starts the confirmation link (default: `[sending] public_url`)."""
     now = now or utcnow()
     refused = _check_bot(settings, secret, form, sub, now)
     if refused is not None:
@@ -234,7 +237,8 @@ def submit(
         )
         values = _pending_values(form, address.key, address.display, fields, sub.client_addr, now, settings)
         pid = inserted_id(conn.execute(pending_contacts.insert().values(**values)))
-    sent = _send_confirmation(settings, secret, form, pid, address.key, fields, values["expires_at"])
+    base = base_url or settings.sending.public_url
+    sent = _send_confirmation(settings, secret, base, form, pid, address.key, fields, values["expires_at"])
     if not sent.delivered:
         log.warning("form %s: confirmation to %s not sent: %s", form["name"], address.key, sent.answer)
         with engine.begin() as conn:
@@ -267,6 +271,7 @@ def _pending_values(
 def _send_confirmation(
     settings: Settings,
     secret: str,
+    base_url: str,
     form: dict[str, Any],
     pid: int,
     key: str,
@@ -274,7 +279,7 @@ def _send_confirmation(
     expires_at: datetime,
 ) -> mail.Sent:
     from_addr = form["from_addr"] or settings.forms.from_addr
-    url = confirm_url(settings, tokens.confirm_token(secret, pid, expires_at.timestamp()))
+    url = confirm_url(base_url, tokens.confirm_token(secret, pid, expires_at.timestamp()))
     envelope, data = mail.build(
         form, from_addr, key, fields, url, settings.forms.pending_days, secret, settings.sending.bounce_domain
     )
@@ -288,6 +293,7 @@ def _send_confirmation(
 
 
 class Confirmed(StrEnum):
+    PENDING = "pending"  # a genuine, live link not followed yet
     CONFIRMED = "confirmed"
     EXPIRED = "expired"  # the link is genuine but too old, or was used already
     INVALID = "invalid"  # not a link we made
@@ -300,6 +306,21 @@ class Confirmation:
     form: dict[str, Any] | None = None
     email: str = ""
     consent_id: int | None = None
+
+
+def check_link(engine: Engine, secret: str, token: str, now: datetime | None = None) -> Confirmation:
+    """What following the link would do, without doing it (the page asks the person to press Confirm: a mail
+    scanner that opens every link must not subscribe anyone)."""
+    now = now or utcnow()
+    found = tokens.read_confirm_token(secret, token)
+    if found is None:
+        return Confirmation(Confirmed.INVALID)
+    with engine.connect() as conn:
+        row = conn.execute(select(pending_contacts).where(pending_contacts.c.id == found[0])).first()
+        if row is None or found[1] <= now.timestamp() or as_utc(row.expires_at) <= now:
+            return Confirmation(Confirmed.EXPIRED)
+        form = dict(conn.execute(select(forms).where(forms.c.id == row.form_id)).one()._mapping)
+    return Confirmation(Confirmed.PENDING, form, row.email)
 
 
 def expire(conn: Connection, now: datetime | None = None) -> int:

@@ -19,8 +19,8 @@ from sendwell.sessions import end_session, new_token, open_session, session_user
 COOKIE = "sendwell_session"
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # Paths that carry no session at all: the API, the unsubscribe and tracking links and the webhooks authenticate
-# each request by a token or a signature.
-NO_SESSION = ("/api/", "/static/", "/openapi.json", "/unsubscribe/", "/webhooks/", "/t/")
+# each request by a token or a signature; the public subscription forms by their signed page token.
+NO_SESSION = ("/api/", "/static/", "/openapi.json", "/unsubscribe/", "/webhooks/", "/t/", "/f/")
 
 bearer = HTTPBearer(auto_error=False, description="An API token from `sendwell tokens create NAME`")
 

@@ -6,11 +6,23 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 
 from sendwell.web.security import check_csrf, require_user
-from sendwell.web.ui import blacklist, campaigns, contacts, dashboard, login, preview, segments, settings, unsubscribe
+from sendwell.web.ui import (
+    blacklist,
+    campaigns,
+    contacts,
+    dashboard,
+    login,
+    preview,
+    segments,
+    settings,
+    subscribe,
+    unsubscribe,
+)
 
 router = APIRouter(include_in_schema=False)
 router.include_router(login.router)
 router.include_router(unsubscribe.router)  # public: the signed token is the credential
+router.include_router(subscribe.router)  # public: subscription forms and their confirmation links
 protected = APIRouter(dependencies=[Depends(require_user), Depends(check_csrf)])
 for module in (dashboard, contacts, blacklist, segments, preview, campaigns, settings):
     protected.include_router(module.router)

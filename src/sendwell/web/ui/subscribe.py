@@ -1,0 +1,130 @@
+"""The public subscription pages: the hosted form (/f/<slug>), which also takes the snippet's posts, and the
+confirmation link (/f/confirm/<token>). No session and no cookie: the page token in the form is its CSRF
+defence and its clock (see forms/tokens.py); the confirmation token is the link's only credential."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from sendwell.forms import snippet, store
+from sendwell.forms import subscribe as service
+from sendwell.forms.subscribe import Confirmed, Outcome
+from sendwell.web.state import EngineDep, web_state
+from sendwell.web.ui.render import render
+
+router = APIRouter(prefix="/f")
+NOT_FOUND = "There is no subscription form at this address."
+STATUS = {
+    Outcome.PENDING: 200,
+    Outcome.CONFIRMED: 200,
+    Outcome.TYPO: 422,
+    Outcome.INVALID: 422,
+    Outcome.REFUSED: 403,
+    Outcome.BOT: 400,
+    Outcome.TOO_FAST: 200,
+    Outcome.STALE: 200,
+    Outcome.RATE_LIMITED: 429,
+    Outcome.UNSENT: 503,
+}
+LINK_TEXT = {
+    Confirmed.CONFIRMED: "Thank you: your subscription is confirmed.",
+    Confirmed.EXPIRED: "This link has expired or was used already. You can subscribe again with the form.",
+    Confirmed.INVALID: "This link does not work. Please copy the whole link from the email.",
+    Confirmed.REFUSED: service.MESSAGES[Outcome.REFUSED],
+}
+LINK_STATUS = {Confirmed.CONFIRMED: 200, Confirmed.EXPIRED: 410, Confirmed.INVALID: 404, Confirmed.REFUSED: 403}
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+def _page(
+    request: Request,
+    form: dict[str, Any],
+    *,
+    status: int = 200,
+    values: dict[str, str] | None = None,
+    result: service.Result | None = None,
+) -> Response:
+    web = web_state(request)
+    return render(
+        request,
+        "subscribe.html",
+        status=status,
+        form=form,
+        sender=service.sender_of(form, web.settings),
+        token=service.page_token(web.secret, form),
+        values=values or {},
+        result=result,
+        label=snippet.label,
+        honeypot=snippet.HONEYPOT,
+    )
+
+
+@router.get("/{slug}")
+def page(request: Request, slug: str, engine: EngineDep) -> Response:
+    form = store.by_slug(engine, slug)
+    if form is None:
+        return render(request, "error.html", status=404, status_code=404, message=NOT_FOUND)
+    return _page(request, form)
+
+
+@router.post("/{slug}")
+async def post(request: Request, slug: str, engine: EngineDep) -> Response:
+    form = await run_in_threadpool(store.by_slug, engine, slug)
+    if form is None:
+        return render(request, "error.html", status=404, status_code=404, message=NOT_FOUND)
+    data = await request.form()
+    text = {k: v for k, v in data.items() if isinstance(v, str)}
+    email = text.get("suggested") or text.get("email", "")  # "use the suggestion" sends it as `suggested`
+    values = {"email": email.strip()[:320], **{f: text.get(f, "")[:200] for f in form["fields"]}}
+    sub = service.Submission(
+        email=values["email"],
+        fields={f: values[f] for f in form["fields"]},
+        page_token=text.get("token", ""),
+        honeypot=text.get(snippet.HONEYPOT, ""),
+        client_addr=_client(request),
+        keep_typed=bool(text.get("keep_typed")),
+    )
+    web = web_state(request)
+    base = web.settings.sending.public_url or str(request.base_url)
+    result = await run_in_threadpool(lambda: service.submit(engine, web.settings, web.secret, form, sub, base_url=base))
+    if result.accepted:
+        return render(
+            request, "subscribe_done.html", form=form, sender=service.sender_of(form, web.settings), result=result
+        )
+    if result.outcome in (Outcome.BOT, Outcome.REFUSED, Outcome.RATE_LIMITED):
+        values = {}  # nothing to correct: the form is shown empty
+    return _page(request, form, status=STATUS[result.outcome], values=values, result=result)
+
+
+def _link_page(request: Request, token: str, found: service.Confirmation) -> Response:
+    web = web_state(request)
+    form = found.form
+    return render(
+        request,
+        "subscribe_confirm.html",
+        status=LINK_STATUS.get(found.outcome, 200),
+        token=token,
+        outcome=found.outcome.value,
+        message=LINK_TEXT.get(found.outcome, ""),
+        form=form,
+        email=found.email,
+        sender=service.sender_of(form, web.settings) if form else "",
+    )
+
+
+@router.get("/confirm/{token}")
+def confirm_page(request: Request, token: str, engine: EngineDep) -> Response:
+    return _link_page(request, token, service.check_link(engine, web_state(request).secret, token))
+
+
+@router.post("/confirm/{token}")
+def confirm(request: Request, token: str, engine: EngineDep) -> Response:
+    found = service.confirm(engine, web_state(request).secret, token, client_addr=_client(request))
+    return _link_page(request, token, found)
