@@ -1,5 +1,7 @@
-"""The public unsubscribe endpoint behind every message's link: GET shows a page, POST unsubscribes (RFC 8058
-one-click, so mail clients may POST without cookies). The signed token is the only credential needed."""
+"""The public unsubscribe endpoint behind every message's link: GET shows the preference page (the public segments
+the person is in, each of which they may leave, and "unsubscribe from everything"), POST unsubscribes from
+everything (RFC 8058 one-click, so mail clients may POST without cookies). The signed token is the only credential
+needed."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from fastapi.responses import Response
 from sqlalchemy import Engine
 
 from sendwell import events
+from sendwell.forms import preferences
 from sendwell.sending import verp
 from sendwell.web.state import EngineDep, web_state
 from sendwell.web.ui.render import render
@@ -27,11 +30,43 @@ def _recipient(request: Request, engine: Engine, token: str) -> tuple[int, int] 
         return found if events.find_recipient(conn, "", campaign_id=found[0], recipient_id=found[1]) else None
 
 
+def _preferences(engine: Engine, found: tuple[int, int]) -> dict:
+    """The page's lists and sender for the recipient the token names."""
+    who = preferences.whose(engine, *found)
+    if who is None:
+        return {"lists": [], "sender": ""}
+    return {"lists": preferences.public_lists(engine, who[0]), "sender": who[1]}
+
+
 @router.get("/{token}")
 def page(request: Request, token: str, engine: EngineDep) -> Response:
-    if _recipient(request, engine, token) is None:
+    found = _recipient(request, engine, token)
+    if found is None:
         return render(request, "unsubscribe.html", status=404, done=False, error=GONE, token=token)
-    return render(request, "unsubscribe.html", done=False, error=None, token=token)
+    return render(request, "unsubscribe.html", done=False, error=None, token=token, **_preferences(engine, found))
+
+
+@router.post("/{token}/lists")
+async def lists(request: Request, token: str, engine: EngineDep) -> Response:
+    """Stay in the ticked public segments, leave the others; nothing goes to the black list."""
+    from starlette.concurrency import run_in_threadpool
+
+    form = await request.form()
+    keep = {int(v) for v in form.getlist("keep") if isinstance(v, str) and v.isdigit()}
+    found = await run_in_threadpool(_recipient, request, engine, token)
+    who = await run_in_threadpool(preferences.whose, engine, *found) if found else None
+    if found is None or who is None:
+        return render(request, "unsubscribe.html", status=404, done=False, error=GONE, token=token)
+    left = await run_in_threadpool(preferences.keep_only, engine, who[0], keep)
+    return render(
+        request,
+        "unsubscribe.html",
+        done=False,
+        error=None,
+        token=token,
+        left=left,
+        **await run_in_threadpool(_preferences, engine, found),
+    )
 
 
 @router.post("/{token}")
