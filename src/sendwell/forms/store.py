@@ -264,3 +264,13 @@ def delete(engine: Engine, name_or_id: str | int) -> None:
         conn.execute(pending_contacts.delete().where(pending_contacts.c.form_id == row.id))
         conn.execute(form_segments.delete().where(form_segments.c.form_id == row.id))
         conn.execute(forms.delete().where(forms.c.id == row.id))
+
+
+def recent_consents(engine: Engine, name_or_id: str | int, limit: int = 50) -> list[dict[str, Any]]:
+    """The latest consents the form collected, newest first."""
+    with engine.connect() as conn:
+        fid = _find(conn, name_or_id).id
+        rows = conn.execute(
+            select(consents).where(consents.c.form_id == fid).order_by(consents.c.id.desc()).limit(limit)
+        )
+        return [dict(r._mapping) for r in rows]

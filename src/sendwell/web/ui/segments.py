@@ -100,6 +100,15 @@ def remove(request: Request, sid: int, text: str = Form(...), *, engine: EngineD
     return _show(request, engine, sid, report=report, report_noun="members removed")
 
 
+@router.post("/{sid}/public")
+def public(request: Request, sid: int, public: str = Form(...), *, engine: EngineDep) -> Response:
+    """List the segment on the preference page behind the unsubscribe link, or take it off."""
+    from sendwell.forms import preferences
+
+    preferences.set_public(engine, _name(engine, sid), public == "1")
+    return _show(request, engine, sid)
+
+
 @router.get("/{sid}/export.csv")
 def export(sid: int, engine: EngineDep) -> Response:
     return csv_response(exports.segment(engine, _name(engine, sid)))
