@@ -20,7 +20,7 @@ from sqlalchemy import Connection, Engine, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
-from sendwell.addresses import parse_address
+from sendwell.addresses import AddressError, parse_address
 from sendwell.config import Settings
 from sendwell.db.engine import as_utc, inserted_id, utcnow
 from sendwell.db.schema import (
@@ -35,6 +35,7 @@ from sendwell.db.schema import (
     segment_members,
     segments,
 )
+from sendwell.errors import UserError
 from sendwell.forms import mail, tokens
 from sendwell.forms.store import sender_name
 from sendwell.model import BlacklistReason
@@ -454,7 +455,10 @@ def sender_of(form: dict[str, Any], settings: Settings) -> str:
 
 def consents_of(engine: Engine, address: str) -> list[dict[str, Any]]:
     """Every consent an address gave, newest first (for a contact's history)."""
-    key = parse_address(address.strip()).key
+    try:
+        key = parse_address(address.strip()).key
+    except AddressError as err:
+        raise UserError(f"{address!r}: {err}", field="email") from None
     with engine.connect() as conn:
         rows = conn.execute(select(consents).where(consents.c.email == key).order_by(consents.c.id.desc()))
         return [dict(r._mapping) for r in rows]

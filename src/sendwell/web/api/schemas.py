@@ -77,6 +77,11 @@ class Added(BaseModel):
 class SegmentIn(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     description: str = Field("", max_length=10_000)
+    public: bool = Field(False, description="Listed on the preference page, where a member may leave it alone")
+
+
+class SegmentPublic(BaseModel):
+    public: bool
 
 
 class SegmentFromCampaign(FromCampaign):
@@ -88,6 +93,7 @@ class SegmentOut(BaseModel):
     id: int
     name: str
     description: str
+    public: bool = False
     created_at: datetime
     members: int
 

@@ -17,6 +17,7 @@ from sendwell.web.api.schemas import (
     SegmentFromCampaign,
     SegmentIn,
     SegmentOut,
+    SegmentPublic,
 )
 from sendwell.web.csvout import csv_response
 from sendwell.web.errors import blame
@@ -33,7 +34,7 @@ def list_segments(engine: EngineDep) -> list[dict[str, Any]]:
 
 @router.post("", response_model=SegmentCreated, status_code=201)
 def create(body: SegmentIn, engine: EngineDep) -> dict[str, Any]:
-    sid = segments.create(engine, body.name, body.description)
+    sid = segments.create(engine, body.name, body.description, public=body.public)
     return {"id": sid, "name": body.name.strip(), "members": 0}
 
 
@@ -50,6 +51,15 @@ def create_from_campaign(body: SegmentFromCampaign, engine: EngineDep) -> dict[s
 def show(segment: SegmentRef, limit: Limit = 100, offset: Offset = 0, *, engine: EngineDep) -> dict[str, Any]:
     """The segment, its member count, one page of members and the campaigns using it."""
     return segments.show(engine, segments.name_of(engine, segment), limit=limit, offset=offset)
+
+
+@router.put("/{segment}/public", response_model=SegmentPublic)
+def set_public(segment: SegmentRef, body: SegmentPublic, engine: EngineDep) -> dict[str, bool]:
+    """List the segment on the preference page behind the unsubscribe link (members may leave it), or not."""
+    from sendwell.forms import preferences
+
+    preferences.set_public(engine, segments.name_of(engine, segment), body.public)
+    return {"public": body.public}
 
 
 @router.post("/{segment}/import", response_model=ReportOut)
