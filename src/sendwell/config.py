@@ -48,6 +48,8 @@ class SendingSettings:
     auto_blacklist_hard_errors: bool = True
     signing_processes: int = 1  # worker processes that DKIM-sign; 0 signs in the sending process
     timezone: str = "UTC"  # the installation's time zone: a schedule given without one is in it
+    # a campaign whose first N transactions are all refused with one answer (about us, not them) pauses; 0: never
+    pause_after_same_refusals: int = 20
 
 
 @dataclass(frozen=True)

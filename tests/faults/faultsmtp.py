@@ -78,6 +78,10 @@ class FaultServer:
     accepted: list[Received] = field(default_factory=list)
     unacked: list[Received] = field(default_factory=list)
     connections: int = 0
+    size: int | None = None  # the SIZE advertised in EHLO (RFC 1870), none when None
+    quits: int = 0  # sessions the client ended with QUIT
+    helo_names: list[str] = field(default_factory=list)  # what the client greeted with
+    mail_args: list[str] = field(default_factory=list)  # each MAIL FROM's argument, parameters included
     port: int = 0
 
     def __post_init__(self) -> None:
@@ -231,15 +235,18 @@ class FaultServer:
             verb, _, arg = line.decode("utf-8", "replace").strip().partition(" ")
             verb = verb.upper()
             if verb in ("EHLO", "HELO"):
+                self.helo_names.append(arg)
                 if (fault := self._fault(Stage.EHLO, [])) is not None:
                     if await self._act(fault, writer):
                         return
                     continue
                 if verb == "EHLO":
-                    await say("250-fault.test\r\n250-8BITMIME\r\n250 SMTPUTF8")
+                    size = f"250-SIZE {self.size}\r\n" if self.size is not None else ""
+                    await say(f"250-fault.test\r\n{size}250-8BITMIME\r\n250 SMTPUTF8")
                 else:
                     await say("250 fault.test")
             elif verb == "MAIL":
+                self.mail_args.append(arg)
                 if (fault := self._fault(Stage.MAIL, [])) is not None:
                     if await self._act(fault, writer):
                         return
@@ -299,6 +306,7 @@ class FaultServer:
             elif verb == "NOOP":
                 await say("250 2.0.0 ok")
             elif verb == "QUIT":
+                self.quits += 1
                 await say("221 2.0.0 bye")
                 return
             else:

@@ -8,8 +8,10 @@ campaign done once the server recovers, and each address accepted exactly once.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
+from dataclasses import replace
 
 import pytest
 from factories import started_campaign
@@ -256,3 +258,25 @@ def test_a_2xx_answer_to_data_is_not_taken_as_delivery(sqlite_engine, fault_serv
     got = ledger(sqlite_engine, cid)
     sent = {a for a, s in got.items() if s == ("sent", None)}
     assert set(fault_server.counts()) == sent, "every recipient marked sent was accepted by the server"
+
+
+def test_a_refused_transaction_that_backs_off_ends_its_session_with_quit(sqlite_engine, fault_server):
+    """A server problem after the greeting (451 at MAIL) closes the session politely: QUIT, then close."""
+    cid = started_campaign(sqlite_engine, ADDRS[:4])
+    fault_server.arm(Fault(Stage.MAIL, "451 4.3.0 local error in processing", times=1))
+    report = send(sqlite_engine, fault_settings(fault_server.url, connections=1), [cid], linger=5)
+    assert report.stopped == "done", report
+    assert fault_server.quits >= 2  # the session refused at MAIL, and the last one at the end
+
+
+def test_mail_from_declares_the_size_the_relay_advertises_and_greets_with_the_configured_name(
+    sqlite_engine, fault_server
+):
+    fault_server.size = 1_000_000
+    cid = started_campaign(sqlite_engine, ADDRS[:2])
+    settings = fault_settings(fault_server.url, connections=1)
+    settings = replace(settings, smtp=replace(settings.smtp, helo_name="sender.example.org"))
+    assert send(sqlite_engine, settings, [cid], linger=3).stopped == "done"
+    assert fault_server.helo_names == ["sender.example.org"]
+    assert len(fault_server.mail_args) == 2
+    assert all(re.fullmatch(r"FROM:<bounces\+\S+> SIZE=\d+", a) for a in fault_server.mail_args), fault_server.mail_args

@@ -110,6 +110,9 @@ class FakeStore:
     async def trip(self, reason: str, now: datetime) -> None:
         self.breaker = reason
 
+    async def pause(self, campaign_id: int, reason: str, now: datetime) -> None:
+        self.state = CampaignState.PAUSED.value
+
     async def reserve_relay(self, day: str, relay: str, want: int, cap: int) -> int:
         return want
 

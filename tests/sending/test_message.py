@@ -118,3 +118,10 @@ def test_long_names_are_folded_and_encoded_word_lookalikes_stay_text():
     assert str(msg["Subject"]) == "Hi =?utf-8?q?=0D=0ABcc:_x?=" and msg["Bcc"] is None
     # (Python's parser keeps a space between the folded encoded-words of a phrase; RFC 2047 drops it)
     assert msg["To"].addresses[0].display_name.replace(" ", "") == "N" * 3000
+
+
+def test_date_header_has_a_numeric_zone_not_gmt():
+    data = PreparedCampaign(content(), LINKS).render(Personal(1, "a@example.com", {})).data
+    date = parse(data)["Date"]
+    assert str(date).endswith(" +0000") and "GMT" not in str(date), date
+    assert date.datetime.utcoffset().total_seconds() == 0

@@ -125,7 +125,9 @@ biff = no
 class Postfix:
     """`postfix -c DIR start` … `stop`; `log()` shows what it did when a test fails."""
 
-    def __init__(self, *, mail: Path, uid: int, gid: int, mailboxes: dict[str, str], downstream_port: int) -> None:
+    def __init__(
+        self, *, mail: Path, uid: int, gid: int, mailboxes: dict[str, str], downstream_port: int, extra: str = ""
+    ) -> None:
         self.root = Path(tempfile.mkdtemp(prefix="sendwell-postfix-"))
         self.root.chmod(0o755)  # the postfix user walks down to its queue
         self.etc = self.root / "etc"
@@ -134,6 +136,7 @@ class Postfix:
         self.mailboxes = mailboxes  # address -> Maildir under `mail` (ending in /)
         self.downstream_port = downstream_port
         self.downstream: Downstream | None = None
+        self.extra = extra  # main.cf lines added last (a later line overrides an earlier one)
         self.started = False
 
     @property
@@ -162,6 +165,7 @@ class Postfix:
                 uid=self.uid,
                 gid=self.gid,
             )
+            + self.extra
         )
         self.etc.joinpath("master.cf").write_text(MASTER_CF.format(port=self.port))
         self.etc.joinpath("mailboxes").write_text("".join(f"{a} {p}\n" for a, p in self.mailboxes.items()))

@@ -5,6 +5,7 @@ problem: every connection waits the next step of the retry schedule (one step pe
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from sendwell.config import Settings
@@ -12,16 +13,31 @@ from sendwell.model import FailureKind, RecipientStatus
 from sendwell.sending import outcome, retry
 from sendwell.sending.caps import BLOCK, RelayCaps
 from sendwell.sending.message import Rendered
-from sendwell.sending.relay import Connection, Relay, RelayPool
+from sendwell.sending.relay import Connection, Relay, RelayPool, helo_name
+from sendwell.sending.seats import PROBE_AFTER, Seats
 from sendwell.sending.store import SendStore
 
 log = logging.getLogger("sendwell.sending")
+# connect()'s answer when every relay has as many of our connections as it accepts: wait for a seat
+NO_SEAT = outcome.Reply(outcome.Stage.CONNECT, text="no free seat at any relay")
 
 
 class Courier:
-    def __init__(self, relays: list[Relay], settings: Settings, store: SendStore, never: datetime) -> None:
-        self.settings, self.store = settings, store
+    def __init__(
+        self,
+        relays: list[Relay],
+        settings: Settings,
+        store: SendStore,
+        never: datetime,
+        *,
+        warn: Callable[[str, str | None], None] = lambda message, key: log.warning(message),
+    ) -> None:
+        self.settings, self.store, self.warn = settings, store, warn
+        self.helo_name, unqualified = helo_name(settings.smtp.helo_name)
+        if unqualified:
+            warn(unqualified, None)
         self.pool = RelayPool(relays, settings.smtp.rest_seconds)
+        self.seats = Seats(max(1, settings.smtp.connections))
         self.caps = RelayCaps(self.pool, settings.limit)
         self.backoff_until, self.backoff_step = never, 0
         self.problem: str | None = None  # the last server problem, as the run report shows it
@@ -37,7 +53,8 @@ class Courier:
 
     async def connect(self, conn: Connection | None, now: datetime) -> tuple[Connection | None, outcome.Reply | None]:
         """The connection for the next message (this one while it is open and its relay has a message left
-        today): (None, None) when every relay reached its cap; with a reply when it could not be opened."""
+        today): (None, None) when every relay reached its cap; (None, NO_SEAT) when every relay has as many
+        of our connections as it accepts; with a reply when it could not be opened (a server problem)."""
         while True:
             if conn is not None and conn.is_open:
                 if await self._slot(conn.relay, now):
@@ -45,10 +62,37 @@ class Courier:
                 await conn.close()  # its relay reached its daily cap: done for today
             if not self.pool.available:  # every relay at its cap: the recipient waits for tomorrow
                 return None, None
+            relay = self._pick()
+            if relay is None:
+                return None, NO_SEAT
             smtp = self.settings.smtp
-            conn = Connection(self.pool.pick(), timeout=smtp.timeout, helo_name=smtp.helo_name)
-            if (reply := await conn.open()) is not None:  # could not open: a server problem
-                return conn, reply
+            conn = Connection(relay, timeout=smtp.timeout, helo_name=self.helo_name)
+            self.seats.start(conn)
+            if (reply := await conn.open()) is None:
+                self.seats.opened(conn)
+                continue
+            self.seats.failed(conn)
+            if (taken := await self.seats.limited(conn, reply, smtp.timeout)) is None:
+                return conn, reply  # the relay has a problem
+            self.warn(
+                f"{relay.label} accepts {taken} of our connections at once ({reply.code or reply.problem} "
+                f"{reply.text}); sending over {taken}, one more tried every {PROBE_AFTER:.0f} s",
+                f"seats:{relay.key}",
+            )
+            conn = None
+
+    def _pick(self) -> Relay | None:
+        """The next relay (round-robin, resting ones last) with a seat for one more connection."""
+        for _ in range(len(self.pool.relays)):
+            relay = self.pool.pick()
+            if self.seats.free(relay, take=True):
+                return relay
+        return None
+
+    async def wait_for_seat(self, nap: Callable[[float], Awaitable[None]], stopped: Callable[[], bool]) -> None:
+        """Until some relay would take one more connection (a worker without one may try again)."""
+        while not (stopped() or any(self.seats.free(r) for r in self.pool.available)):
+            await nap(0.2)
 
     async def send(self, conn: Connection, message: Rendered) -> outcome.Reply:
         # rendered (and signed) messages end every line in CRLF (tests/fuzz/test_header_injection.py)
@@ -62,8 +106,8 @@ class Courier:
         resets the back-off; a connection that carried its share of messages is closed."""
         if verdict.kind is FailureKind.SERVER:
             self.pool.rest(conn.relay)
-            conn.abort()
             self.server_problem(now, reply, conn.relay)
+            await conn.close(wait=1.0)  # QUIT when the session still stands (a 4xx at MAIL, say)
         elif verdict.status is RecipientStatus.SENT:
             self.pool.ok(conn.relay)
             self.backoff_step = 0

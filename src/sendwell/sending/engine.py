@@ -1,14 +1,13 @@
 """The sending loop: limit → claim → black list → build → relay → outcome → record, for one process.
 
-One asyncio loop runs the relay connections, builds messages, claims batches and commits outcomes.
-Every outcome is committed before its connection sends the next message (outcomes of all
-connections share a commit), so a killed worker repeats at most the message each connection had
-on the wire. Server problems (kind `server`) defer the recipient and
-pause every connection for the next step of the retry schedule (2 s, 5 s, 15 s, 1 min, …).
+One asyncio loop runs the relay connections, builds messages, claims batches and commits outcomes. Every outcome
+is committed before its connection sends the next message (outcomes of all connections share a commit), so a
+killed worker repeats at most the message each connection had on the wire. Server problems (kind `server`)
+defer the recipient and pause every connection for the next step of the retry schedule (2 s, 5 s, 15 s, …).
 
-The loop's parts are elsewhere: the database behind a SendStore (sending/store.py, one per database
-in db/), messages and DKIM in render.py, its leases in queue.Leases, the schedule in retry.py, each
-attempt's ledger row in result.py, relay caps in caps.py.
+The loop's parts are elsewhere: the database behind a SendStore (sending/store.py, one per database in db/),
+messages and DKIM in render.py, its leases in queue.Leases, the schedule in retry.py, each attempt's ledger row
+in result.py, relays and their caps and seats in courier.py, campaigns paused on their own in halt.py.
 """
 
 from __future__ import annotations
@@ -29,12 +28,13 @@ from sendwell.db.engine import utcnow
 from sendwell.model import CampaignState, FailureKind, RecipientStatus
 from sendwell.sending import limit, outcome, queue
 from sendwell.sending.commit import GroupCommit
-from sendwell.sending.courier import Courier
+from sendwell.sending.courier import NO_SEAT, Courier
 from sendwell.sending.guard import Guard
+from sendwell.sending.halt import Halts
 from sendwell.sending.relay import Connection, Relay, parse_relays
 from sendwell.sending.render import Builder, Built
 from sendwell.sending.report import RunReport
-from sendwell.sending.result import result_for
+from sendwell.sending.result import result_for, unbuilt
 from sendwell.sending.store import Outcome, SendStore, StoreError, StoreUnavailable
 
 log = logging.getLogger("sendwell.sending")
@@ -67,12 +67,14 @@ class Sender:
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         self.linger, self.forever, self.on_progress = linger, forever, on_progress
         self.relays = relays if relays is not None else parse_relays(settings.smtp.urls)
-        self.courier = Courier(self.relays, settings, self.store, datetime.min.replace(tzinfo=clock().tzinfo))
+        self.report = RunReport()
+        self.guard = Guard(settings.limit, self.report.warnings)
+        never = datetime.min.replace(tzinfo=clock().tzinfo)
+        self.courier = Courier(self.relays, settings, self.store, never, warn=self.guard.warn)
+        self.halts = Halts(self.store, settings.sending.pause_after_same_refusals, clock)
         self.builder = Builder(settings.sending, dkim_dir=settings.dkim.dir)
         self.leases = queue.Leases(settings.sending.lease_seconds)
-        self.report = RunReport()
         self.states: dict[int, str] = {}
-        self.guard = Guard(settings.limit, self.report.warnings)
         self._stop, self._turn = False, 0
         self._stopped = asyncio.Event()
         self.store.watch(self._stopped)
@@ -168,7 +170,8 @@ class Sender:
                 states = set(self.states.values())
                 if states <= {C.DONE}:
                     return self._finish("done")
-                return self._finish("paused", f"campaign is {', '.join(sorted(states))}")
+                why = "; ".join(self.halts.why.values()) or f"campaign is {', '.join(sorted(states))}"
+                return self._finish("paused", why)
             if allowance <= 0:
                 renewed = limit.next_day_start(now, self.settings.limit, calendar=bool(capped))
                 if self.forever:
@@ -223,8 +226,6 @@ class Sender:
         await self.store.release([job.id], self.owner)
         self.leases.let_go(job.id)
 
-    # -- delivery -------------------------------------------------------------------------------
-
     async def _deliver(self) -> None:
         conn: Connection | None = None
         try:
@@ -234,7 +235,7 @@ class Sender:
                     await asyncio.sleep(min(0.2, wait))
                 if self.leases.lapsing(job.id, self.clock()):  # not ours any more: whoever claims it next sends it
                     self.leases.let_go(job.id)
-                elif self._stop or self.states.get(job.campaign_id) != C.SENDING:
+                elif self._stop or self.states.get(job.campaign_id) != C.SENDING or job.campaign_id in self.halts.why:
                     await self._give_back(job)
                 else:
                     conn = await self._send_one(job, conn, built)
@@ -255,18 +256,19 @@ class Sender:
     async def _send_one(self, job: queue.Job, conn: Connection | None, built: Built | None) -> Connection | None:
         rendered = built if built is not None else self.builder.build_one(job)
         if isinstance(rendered, Exception):  # a template that fails for this contact's fields
-            text = f"the message could not be built: {type(rendered).__name__}: {rendered}"[:1000]
-            await self.commits.record(
-                Outcome(job, queue.Result(job.id, S.FAILED, K.OTHER, "template error", smtp_answer=text))
-            )
+            await self.commits.record(Outcome(job, unbuilt(job, rendered)))
             return conn
         conn, reply = await self.courier.connect(conn, self.clock())
-        if conn is None:
-            await self._give_back(job)
+        if reply is NO_SEAT:  # the relays take no more of our connections: another one sends it
+            self.jobs.put_nowait((job, built))
+            await self.courier.wait_for_seat(self._nap, lambda: self._stop)
             return None
-        if reply is None:
-            reply = await self.courier.send(conn, rendered)
+        if conn is None or (reply is None and await self.halts.oversized(job.campaign_id, len(rendered.data), conn)):
+            await self._give_back(job)
+            return conn
+        reply = reply or await self.courier.send(conn, rendered)
         verdict, now = outcome.classify(reply), self.clock()
+        await self.halts.answered(job.campaign_id, reply, verdict)
         await self.courier.answered(conn, reply, verdict, now)
         self.report.server_problem = self.courier.problem
         result, refused = result_for(
@@ -274,8 +276,6 @@ class Sender:
         )
         await self.commits.record(Outcome(job, result, refused, conn.relay.label))
         return conn
-
-    # -- recorded -------------------------------------------------------------------------------
 
     async def _committed(self, batch: list[Outcome]) -> None:
         for done in batch:

@@ -24,11 +24,19 @@ class Guard:
         self.window: deque[bool] = deque(maxlen=max(1, settings.window_sends))  # the last sends: address error?
         self.tripped = False
         self._error_warning: int | None = None  # where the address-error warning is in `warnings`
+        self._keyed: dict[str, int] = {}  # where each keyed warning is in `warnings`
         self._complaints_checked = datetime.min.replace(tzinfo=None)
 
-    def warn(self, message: str | None) -> None:
-        if message and message not in self.warnings:
-            self.warnings.append(message)
+    def warn(self, message: str | None, key: str | None = None) -> None:
+        """Show `message` once; with a `key`, it replaces the warning given earlier under that key."""
+        if not message or message in self.warnings:
+            return
+        if key is not None and key in self._keyed:
+            self.warnings[self._keyed[key]] = message
+            return
+        if key is not None:
+            self._keyed[key] = len(self.warnings)
+        self.warnings.append(message)
 
     def complaints_since(self, now: datetime) -> datetime | None:
         """The start of the complaint window when the rate is due for a look, else None."""

@@ -17,10 +17,11 @@ import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from email import policy
 from email.header import Header
 from email.message import EmailMessage
-from email.utils import formataddr, formatdate, parseaddr
+from email.utils import format_datetime, formataddr, parseaddr
 from functools import lru_cache
 from typing import Any
 
@@ -247,8 +248,9 @@ class PreparedCampaign:
         import time
 
         now = int(time.time())
-        if self._date[1] != now:  # formatdate costs microseconds; one per second is enough
-            self._date = (formatdate(now, usegmt=True), now)
+        if self._date[1] != now:  # formatting costs microseconds; one per second is enough
+            # a numeric zone (RFC 5322 3.3): "+0000", not the obsolete "GMT" that spam filters score
+            self._date = (format_datetime(datetime.fromtimestamp(now, UTC)), now)
         return self._date[0]
 
     def render(self, p: Personal) -> Rendered:

@@ -7,7 +7,9 @@ many messages; after a refused transaction it sends RSET so the next message sta
 
 from __future__ import annotations
 
+import contextlib
 import re
+import socket
 import ssl
 import time
 from dataclasses import dataclass
@@ -106,6 +108,24 @@ def _hide_password(url: str) -> str:
     return (url[: cut + 2] if cut >= 0 else "") + "***" + url[at:]
 
 
+def helo_name(configured: str) -> tuple[str, str | None]:
+    """The name we greet relays with (EHLO), and a warning when it is not a fully qualified one.
+
+    The configured name; else this host's fully qualified name. socket.getfqdn() gives `localhost` (or
+    `localhost.localdomain`) where /etc/hosts maps the host's name to 127.0.0.1 as `localhost`, and relays
+    that check the greeting (Postfix's reject_non_fqdn_helo_hostname) refuse every message from it."""
+    if configured:
+        return configured, None
+    fqdn = socket.getfqdn()
+    if "." in fqdn and fqdn.split(".")[0] != "localhost" and not fqdn.endswith(".localdomain"):
+        return fqdn, None
+    host = socket.gethostname()
+    return host, (
+        f"this host has no fully qualified name (it greets relays as {host!r}); relays that require one "
+        "refuse every message: set [smtp] helo_name to this host's name in DNS"
+    )
+
+
 def parse_relays(urls: tuple[str, ...] | list[str]) -> list[Relay]:
     items = [u for url in urls for u in url.split(",") if u.strip()]
     if not items:
@@ -194,6 +214,15 @@ def _problem(stage: Stage, err: BaseException) -> Reply:
     return Reply(stage, None, None, " ".join(f"{type(err).__name__}: {err}".split())[:1000], problem)
 
 
+async def _quit(smtp: aiosmtplib.SMTP, code: int) -> None:
+    """Say QUIT before closing a session the server refused (RFC 5321 4.1.1.10), unless it is closing it
+    itself (421) or the socket is gone; a server that does not answer within a second is left."""
+    if code != 421 and smtp.is_connected:
+        with contextlib.suppress(aiosmtplib.SMTPException, OSError, TimeoutError):
+            await smtp.quit(timeout=1.0)
+    smtp.close()
+
+
 async def _login(smtp: aiosmtplib.SMTP, username: str, password: str) -> None:
     """One AUTH attempt with the best plain mechanism: aiosmtplib's login() retries every method
     offered, and a wrong password then ends in a timeout instead of the server's 535."""
@@ -217,6 +246,7 @@ class Connection:
         self.helo_name = helo_name or None
         self.wire: Wire | None = None
         self.pipelining = self.smtputf8 = False
+        self.size_limit: int | None = None  # the relay's SIZE (RFC 1870): it refuses larger messages
         self.sent = 0  # messages accepted on this session
         self.stage = Stage.CONNECT  # where the current transaction is (for failures without an answer)
 
@@ -258,7 +288,7 @@ class Connection:
                 stage = Stage.AUTH
                 await _login(smtp, r.username, r.password or "")
         except aiosmtplib.SMTPResponseException as err:
-            smtp.close()
+            await _quit(smtp, err.code)
             return _reply(stage, err.code, err.message)
         except (aiosmtplib.SMTPException, OSError, ssl.SSLError, TimeoutError) as err:
             smtp.close()
@@ -267,6 +297,8 @@ class Connection:
             return Reply(stage, None, None, "connection closed", Problem.RESET)
         self.pipelining = smtp.supports_extension("pipelining")
         self.smtputf8 = smtp.supports_extension("smtputf8")
+        size = smtp.esmtp_extensions.get("size", "")
+        self.size_limit = int(size) if size.isdigit() and int(size) > 0 else None  # SIZE 0: no fixed limit
         self.wire, self.sent = Wire(smtp.transport), 0  # type: ignore[arg-type]
         return None
 
@@ -310,6 +342,8 @@ class Connection:
         """MAIL, RCPT and DATA (in one write when the relay offers PIPELINING, RFC 2920), then the body.
         Returns the stage and the answer that ended the transaction (250 at EOD when accepted)."""
         enc, option = ("utf-8", b" SMTPUTF8") if utf8 else ("ascii", b"")
+        if self.size_limit is not None:  # RFC 1870: declare the size so a relay can refuse before the body
+            option += b" SIZE=%d" % len(data)
         commands = [
             (Stage.MAIL, b"MAIL FROM:<" + envelope_from.encode(enc) + b">" + option + b"\r\n"),
             (Stage.RCPT, b"RCPT TO:<" + rcpt.encode(enc) + b">\r\n"),
@@ -365,12 +399,13 @@ class Connection:
         if self.wire is not None:
             self.wire.abort()
 
-    async def close(self) -> None:
+    async def close(self, wait: float = 5.0) -> None:
+        """QUIT and close; the answer to QUIT is awaited at most `wait` seconds (and the SMTP timeout)."""
         wire, self.wire = self.wire, None
         if wire is not None and not wire.closed:
             try:
                 wire.write(b"QUIT\r\n")
-                await wire.read(min(self.timeout, 5.0))
+                await wire.read(min(self.timeout, wait))
             except (OSError, TimeoutError, ProtocolError):
                 pass
             wire.close()

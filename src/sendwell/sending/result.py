@@ -74,3 +74,9 @@ def result_for(
         ),
         event,
     )
+
+
+def unbuilt(job: Job, err: Exception) -> Result:
+    """The ledger row of a recipient whose message could not be built (a template failing on its fields)."""
+    text = f"the message could not be built: {type(err).__name__}: {err}"[:1000]
+    return Result(job.id, S.FAILED, K.OTHER, "template error", smtp_answer=text)

@@ -16,7 +16,7 @@ from sendwell import events, schedule
 from sendwell.config import Settings
 from sendwell.db.schema import campaigns
 from sendwell.db.sendstore import SqlTransactions, open_transactions
-from sendwell.model import FailureKind, RecipientStatus
+from sendwell.model import CampaignState, FailureKind, RecipientStatus
 from sendwell.sending import queue, usage
 from sendwell.sending.message import CampaignContent
 from sendwell.sending.queue import Job
@@ -185,6 +185,17 @@ class SqlSendStore:
 
     async def trip(self, reason: str, now: datetime) -> None:
         await self._tx(usage.trip, reason, now)
+
+    async def pause(self, campaign_id: int, reason: str, now: datetime) -> None:
+        await self._tx(self._pause, campaign_id, reason, now)
+
+    @staticmethod
+    def _pause(conn: Connection, campaign_id: int, reason: str, now: datetime) -> None:
+        conn.execute(
+            update(campaigns)
+            .where(campaigns.c.id == campaign_id, campaigns.c.state == CampaignState.SENDING)
+            .values(state=CampaignState.PAUSED, server_problem=reason[:1000], server_problem_at=now)
+        )
 
     async def reserve_relay(self, day: str, relay: str, want: int, cap: int) -> int:
         # usage.reserve_relay looked up at call time: tests/faults kill the connection inside it

@@ -99,6 +99,9 @@ class SendStore(Protocol):
     async def trip(self, reason: str, now: datetime) -> None:
         """Trip the circuit breaker: every worker pauses until an operator resumes."""
 
+    async def pause(self, campaign_id: int, reason: str, now: datetime) -> None:
+        """Pause one sending campaign, keeping `reason` as its server problem (shown with its statistics)."""
+
     async def reserve_relay(self, day: str, relay: str, want: int, cap: int) -> int:
         """Reserve up to `want` of `relay`'s messages of `day` under its `cap`; returns how many were granted."""
 
