@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sendwell.bounces import reasons
+from sendwell.bounces import answer, reasons
 from sendwell.bounces import text as T
 from sendwell.bounces.report import Reason, is_hard
 
@@ -168,6 +168,36 @@ def test_unknown_user_after_the_data_is_a_filter_not_a_bad_address():
     got = finish(Hit(address="a@example.org", diagnostic="550 : User unknown (in reply to end of DATA command)"), "")
     assert got.reason is Reason.FILTERED
     assert got.hard is False
+
+
+# (status, answer, command) → reason: the words "unknown user" against the code's subject and the stage.
+STAGE_CASES = [
+    ("5.2.1", "550 5.2.1 <a@example.org>... No such user", "", Reason.FILTERED),
+    ("5.3.0", "550 5.3.0 Unknown user a@example.org, please check", "", Reason.FILTERED),
+    ("5.2.1", "550 5.2.1 <a@example.org>... No such user", "RCPT", Reason.USERUNKNOWN),
+    ("5.0.0", "550 5.0.0 <a@example.org>... No such user", "", Reason.USERUNKNOWN),
+    ("", "550 a@example.org: No such user", "", Reason.USERUNKNOWN),
+    ("5.1.1", "550 5.1.1 <a@example.org>... No such user", "DATA", Reason.USERUNKNOWN),
+    ("5.0.0", "550 5.0.0 <a@example.org>... No such user", "DATA", Reason.FILTERED),
+]
+
+
+@pytest.mark.parametrize(("status", "text", "command", "expected"), STAGE_CASES)
+def test_unknown_user_is_hard_only_when_the_code_or_the_stage_points_at_the_address(status, text, command, expected):
+    assert answer.judge(status, text, command)[0] is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "command"),
+    [
+        ("no SMTP connection got far enough; most progress was RCPT TO response; remote host said: 550 no", "RCPT"),
+        ("550 5.1.1 unknown (in reply to RCPT TO command)", "RCPT"),
+        ("SMTP error from remote mail server after end of data: 550 refused", "DATA"),
+        (">>> DATA <<< 550 5.1.1 unknown <<< 503 5.0.0 Need RCPT (recipient)", "RCPT"),
+    ],
+)
+def test_the_stage_is_read_from_the_text(text, command):
+    assert T.smtp_command(text) == command
 
 
 def test_only_a_bad_address_is_hard():

@@ -187,13 +187,23 @@ def message_text(part: Message) -> str:
 # The SMTP command the remote answered, as MTAs word it ("in reply to RCPT TO command", ">>> MAIL From:").
 _COMMAND = re.compile(
     r"(?:in reply to|after|did not like our|while sending|in response to|>>>|error on|"
-    r"smtp command:?)\s*"
+    r"smtp command:?|most progress was)\s*"
     r"(?:the )?(?:end of )?(rcpt|mail|data|helo|ehlo|starttls|auth|message|initial connection|"
     r"connect)"
 )
 # RFC 2920: a client that pipelines reads the RCPT replies after sending DATA, and DATA's own reply is this.
 _NO_RECIPIENTS = re.compile(r"no (valid )?recipients|need rcpt")
-_COMMAND_HINTS = ("reply", "after", "like our", "while sending", "response", ">>>", "error on", "smtp command")
+_COMMAND_HINTS = (
+    "reply",
+    "after",
+    "like our",
+    "while sending",
+    "response",
+    ">>>",
+    "error on",
+    "smtp command",
+    "progress was",
+)
 _COMMAND_NAMES = {
     "rcpt": "RCPT",
     "mail": "MAIL",
