@@ -194,10 +194,23 @@ def test_unknown_user_is_hard_only_when_the_code_or_the_stage_points_at_the_addr
         ("550 5.1.1 unknown (in reply to RCPT TO command)", "RCPT"),
         ("SMTP error from remote mail server after end of data: 550 refused", "DATA"),
         (">>> DATA <<< 550 5.1.1 unknown <<< 503 5.0.0 Need RCPT (recipient)", "RCPT"),
+        ("Connected to 192.0.2.9 but sender was rejected. Remote host said: 553 go away", "MAIL"),
+        ("Connected to 192.0.2.9 but my name was rejected. Remote host said: 501 bad name", "HELO"),
     ],
 )
 def test_the_stage_is_read_from_the_text(text, command):
     assert T.smtp_command(text) == command
+
+
+def test_a_relays_label_of_its_own_code_gives_way_to_the_answer_it_relays():
+    text = "5.1.0 - Unknown address error 550-'5.7.1 <a@example.org>... Access denied' (attempts: 1)"
+    assert answer.judge("5.7.1", text)[0] is Reason.SECURITYERROR
+    # With nothing the vocabulary knows in the answer, the relay's words still count.
+    assert answer.judge("5.1.0", "5.1.0 - Unknown address error 550 5.1.0 see the log")[0] is Reason.USERUNKNOWN
+
+
+def test_a_bounce_signed_by_the_mail_system_is_not_a_system_error():
+    assert reasons.from_text(reasons.normalize("This is the mail system at host mx.example.net.")) is None
 
 
 def test_only_a_bad_address_is_hard():

@@ -15,6 +15,11 @@ from sendwell.bounces.report import Reason
 _URL_FRAGMENT = re.compile(r"(\b(?:https?|ftp)://[^\s#]+)#\S*", re.IGNORECASE)
 
 
+# "5.1.0 - Unknown address error 550-'5.7.1 Access denied'": a relay's code and its name for it, then the
+# answer of the server that refused, with a code of its own (which is the status read from this text).
+_LABELLED = re.compile(r"[245]\.\d{1,3}\.\d{1,3} .*?(?<![\d.:/-])([45]\d\d[ -]['\"#]?[45]\.\d{1,3}\.\d{1,3})")
+
+
 def other_subject(status: str) -> bool:
     """Whether an RFC 3463 code names a subject other than addressing (X.2 mailbox ... X.7 security):
     not X.0 (undefined) nor X.1 (address)."""
@@ -43,7 +48,17 @@ def mask(text: str) -> str:
 def judge(status: str, text: str, command: str = "") -> tuple[Reason, Reason | None]:
     """The reason for an answer given to `command` (RCPT, DATA, ... or '' when unknown), and what its words
     alone said (None: nothing the vocabulary knows)."""
-    reason, by_text = reasons.decide_normalized(status, reasons.normalize(mask(text)), command)
+    norm = reasons.normalize(mask(text))
+    relayed = _LABELLED.match(norm)
+    if relayed is not None:  # a relay's label of its own code, then the remote's answer: the answer speaks
+        reason, by_text = reasons.decide_normalized(status, norm[relayed.start(1) :], command)
+        if by_text is not None:
+            return _by_stage(reason, by_text, status, command), by_text
+    reason, by_text = reasons.decide_normalized(status, norm, command)
+    return _by_stage(reason, by_text, status, command), by_text
+
+
+def _by_stage(reason: Reason, by_text: Reason | None, status: str, command: str) -> Reason:
     if reason is Reason.USERUNKNOWN and _not_the_address(status, command, by_text):
-        reason = Reason.FILTERED
-    return reason, by_text
+        return Reason.FILTERED
+    return reason

@@ -612,7 +612,7 @@ TEXT_RULES: tuple[TextRule, ...] = (
         (r"server error", "451 Server error"),
         (r"service (is )?(currently )?unavailable", "421 Service is currently unavailable"),
         (r"transaction failed", "554 Transaction failed"),
-        (r"mail system", "451 Problem in the mail system"),
+        (r"(problem|error|fault) (in|with) the mail system", "451 Problem in the mail system"),
         (r"misconfigur", "451 Server misconfigured"),
         (r"configuration error", "451 Configuration error"),
         (r"temporary (local )?problem", "451 Temporary local problem"),

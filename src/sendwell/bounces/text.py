@@ -32,7 +32,7 @@ ADDRESS = re.compile(rf"[{_L}_%+=.'-]+@[{_L}](?:[{_L}-]*[{_L}])?(?:\.[{_L}](?:[{
 # An RFC 3463 code, not part of an IP address or version number.
 ENHANCED = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d.]*\d)")
 # A reply code followed by its enhanced code: "550 5.1.1", "550-5.7.1", "550-'5.7.1", "554 #5.1.0".
-_REPLY_WITH_CODE = re.compile(r"(?<![\d.:/-])[45]\d\d[ -]['\"#]?([45])\.(\d{1,3})\.(\d{1,3})(?![\d.]*\d)")
+REPLY_WITH_CODE = re.compile(r"(?<![\d.:/-])[45]\d\d[ -]['\"#]?([45])\.(\d{1,3})\.(\d{1,3})(?![\d.]*\d)")
 SMTP_REPLY = re.compile(r"(?<![\d.:/-])([245]\d\d)(?:[ -]|$)")
 # Addresses that never are a failed recipient.
 NOT_RECIPIENT = re.compile(
@@ -113,7 +113,7 @@ def addresses(text: str) -> list[str]:
 def enhanced_status(text: str) -> str:
     """The RFC 3463 code of the remote's answer ("550 5.1.1 ..."), else the first failure code in the text
     (a success code only when there is none), or ''."""
-    m = _REPLY_WITH_CODE.search(text)
+    m = REPLY_WITH_CODE.search(text)
     if m is not None:
         return f"{m.group(1)}.{int(m.group(2))}.{int(m.group(3))}"
     success = ""
@@ -191,6 +191,8 @@ _COMMAND = re.compile(
     r"(?:the )?(?:end of )?(rcpt|mail|data|helo|ehlo|starttls|auth|message|initial connection|"
     r"connect)"
 )
+# qmail names the step it was at: "Connected to 192.0.2.9 but sender was rejected."
+_CONNECTED_BUT = re.compile(r"connected to \S+ but (?:the )?(my name|sender|greeting)")
 # RFC 2920: a client that pipelines reads the RCPT replies after sending DATA, and DATA's own reply is this.
 _NO_RECIPIENTS = re.compile(r"no (valid )?recipients|need rcpt")
 _COMMAND_HINTS = (
@@ -203,6 +205,7 @@ _COMMAND_HINTS = (
     "error on",
     "smtp command",
     "progress was",
+    "connected to",
 )
 _COMMAND_NAMES = {
     "rcpt": "RCPT",
@@ -215,6 +218,9 @@ _COMMAND_NAMES = {
     "message": "DATA",
     "initial connection": "CONN",
     "connect": "CONN",
+    "my name": "HELO",
+    "sender": "MAIL",
+    "greeting": "CONN",
 }
 
 
@@ -223,7 +229,7 @@ def smtp_command(text: str) -> str:
     low = text.lower()
     if not any(h in low for h in _COMMAND_HINTS):
         return ""
-    m = _COMMAND.search(low)
+    m = _COMMAND.search(low) or _CONNECTED_BUT.search(low)
     command = _COMMAND_NAMES.get(m.group(1), "") if m else ""
     if command == "DATA" and _NO_RECIPIENTS.search(low):
         return "RCPT"  # pipelined RCPT refusals read back after DATA, which then found no recipient left
