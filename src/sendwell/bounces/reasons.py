@@ -86,6 +86,10 @@ TEXT_RULES: tuple[TextRule, ...] = (
         (r"domain does not accept", "556 5.1.10 The recipient domain does not accept messages"),
         (r"(not|never) accepts? any (e-?)?mail", "556 example.org never accepts any e-mail"),
     ),
+    # A refusal that names a missing domain among the causes it lists ("... or blacklisted") is about the address.
+    *_rows(
+        R.HOSTUNKNOWN, (r"account or domain may not exist", "550 Not delivered: the account or domain may not exist")
+    ),
     # Authentication of our mail (SPF / DKIM / DMARC) and our IP's standing.
     *_rows(
         R.REQUIREPTR,
@@ -106,6 +110,10 @@ TEXT_RULES: tuple[TextRule, ...] = (
         (r"resolve your address", "451 Could not resolve your address 192.0.2.7 to a name"),
         (r"client host rejected: cannot find your", "450 Client host rejected: cannot find your reverse name"),
         (r"unverif(y|i)able sending ip", "554 Unverifiable sending IP 192.0.2.7"),
+        (
+            r"(does not match|doesn't match|mismatch(es)?) (the |your )?(client|connecting|sending) ip",
+            "550 Hostname mail.example.net does not match the connecting IP 192.0.2.7",
+        ),
     ),
     *_rows(
         R.NOTCOMPLIANTRFC,
