@@ -812,16 +812,33 @@ PSEUDO_STATUS: dict[R, str] = {
 }
 
 
-# Each row's words are tested with `in` before its regex runs (see text.required_words).
-_COMPILED: tuple[tuple[R, re.Pattern[str], tuple[str, ...], tuple[str, ...] | None], ...] = tuple(
-    (
-        rule.reason,
-        re.compile(rule.pattern),
-        tuple(s for s in rule.statuses.split(",") if s),
-        T.required_words(rule.pattern),
-    )
-    for rule in TEXT_RULES
+# Every row's words (see text.required_words) are looked for in the text at once: only the rows one of whose
+# words is there, and those that have none, are tried. A row's regex is compiled the first time it is tried:
+# a process that reads a few hundred bounces meets a fraction of the rows, and compiling all of them was most
+# of the classifier's start-up.
+_ROWS: tuple[tuple[R, tuple[str, ...]], ...] = tuple(
+    (rule.reason, tuple(s for s in rule.statuses.split(",") if s)) for rule in TEXT_RULES
 )
+_SOURCES: tuple[str, ...] = tuple(rule.pattern for rule in TEXT_RULES)
+_PATTERNS: list[re.Pattern[str] | None] = [None] * len(TEXT_RULES)
+
+
+def _index() -> tuple[dict[str, tuple[int, ...]], tuple[int, ...]]:
+    """word → the rows that need it; and the rows that need no word (always tried)."""
+    by_word: dict[str, list[int]] = {}
+    always: list[int] = []
+    for i, rule in enumerate(TEXT_RULES):
+        words = T.required_words(rule.pattern)
+        if words is None:
+            always.append(i)
+            continue
+        for word in words:
+            by_word.setdefault(word, []).append(i)
+    return {w: tuple(rows) for w, rows in by_word.items()}, tuple(always)
+
+
+_BY_WORD, _ALWAYS = _index()
+_WORDS: tuple[str, ...] = tuple(_BY_WORD)
 _SPACES = re.compile(r"\s+")
 
 
@@ -834,15 +851,17 @@ def from_text(text: str, status: str = "") -> R | None:
     """The first TEXT_RULES row that matches, or None."""
     if not text:
         return None
-    for reason, pattern, statuses, words in _COMPILED:
+    candidates = set(_ALWAYS)
+    for word in [w for w in _WORDS if w in text]:
+        candidates.update(_BY_WORD[word])
+    patterns = _PATTERNS
+    for i in sorted(candidates):
+        reason, statuses = _ROWS[i]
         if statuses and status and not status.startswith(statuses):
             continue
-        if words is not None:
-            for word in words:
-                if word in text:
-                    break
-            else:
-                continue
+        pattern = patterns[i]
+        if pattern is None:
+            pattern = patterns[i] = re.compile(_SOURCES[i])
         if pattern.search(text):
             return reason
     return None
