@@ -319,3 +319,10 @@ def test_required_words_are_in_every_match(data):
     text = data.draw(st.from_regex(pattern))
     words = T.required_words(pattern.pattern)
     assert words is None or any(w in text for w in words), (pattern.pattern, text)
+
+
+def test_the_kept_words_of_each_row_are_current():
+    from sendwell.bounces import rule_words
+
+    computed = {rule.pattern: T.required_words(rule.pattern) for rule in reasons.TEXT_RULES}
+    assert computed == rule_words.WORDS, "stale: regenerate with rule_words.write() (see its docstring)"

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from sendwell.bounces import rule_words
 from sendwell.bounces import text as T
 from sendwell.bounces.report import Reason as R
 
@@ -827,8 +828,11 @@ def _index() -> tuple[dict[str, tuple[int, ...]], tuple[int, ...]]:
     """word → the rows that need it; and the rows that need no word (always tried)."""
     by_word: dict[str, list[int]] = {}
     always: list[int] = []
+    known = rule_words.WORDS
     for i, rule in enumerate(TEXT_RULES):
-        words = T.required_words(rule.pattern)
+        # Reading the words a pattern requires takes longer than the rest of the start-up: they are kept,
+        # computed, in rule_words.py; a row that is not there yet has them computed here.
+        words = known[rule.pattern] if rule.pattern in known else T.required_words(rule.pattern)
         if words is None:
             always.append(i)
             continue
