@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from email.message import Message
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from email.message import Message
+
+    from sendwell.bounces.mime import Part
 
 # Markers after which a bounce quotes the original message: a dashed rule naming it, or a known phrase.
 ORIGINAL_MARKERS = re.compile(
@@ -45,7 +50,7 @@ NOT_RECIPIENT = re.compile(
 _CHARSET = re.compile(r"charset\s*=\s*[\"']?([^\"';\s]+)", re.IGNORECASE)
 
 
-def part_text(part: Message) -> str:
+def part_text(part: Message | Part) -> str:
     """The decoded text of one non-multipart part, whatever its declared charset or encoding."""
     try:
         raw = part.get_payload(decode=True)
@@ -62,7 +67,7 @@ def part_text(part: Message) -> str:
         return raw.decode("utf-8", errors="replace")
 
 
-def header_str(msg: Message, name: str) -> str:
+def header_str(msg: Message | Part, name: str) -> str:
     """A header as text: with 8-bit bytes in it the email package hands back a Header object, not a str."""
     value = msg.get(name, "")
     return value if isinstance(value, str) else str(value)
@@ -165,7 +170,7 @@ def decode_header(value: str) -> str:
         return value
 
 
-def message_headers(msg: Message) -> str:
+def message_headers(msg: Message | Part) -> str:
     """The header block of an attached message, as text."""
     lines = []
     for name, value in msg.items():
@@ -176,11 +181,11 @@ def message_headers(msg: Message) -> str:
     return "\n".join(lines)
 
 
-def message_text(part: Message) -> str:
+def message_text(part: Message | Part) -> str:
     """The text of a message/* part: the header blocks of the parsed message(s), or the raw text."""
     payload = part.get_payload()
     if isinstance(payload, list):
-        return "\n\n".join(message_headers(p) for p in payload if isinstance(p, Message))
+        return "\n\n".join(message_headers(p) for p in payload if not isinstance(p, str))  # parsed Messages
     return part_text(part).replace("\r\n", "\n")
 
 
