@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sendwell.bounces import reasons
+from sendwell.bounces import answer, reasons
 from sendwell.bounces import text as T
 from sendwell.bounces.report import Reason, is_hard
 
@@ -170,6 +170,49 @@ def test_unknown_user_after_the_data_is_a_filter_not_a_bad_address():
     assert got.hard is False
 
 
+# (status, answer, command) → reason: the words "unknown user" against the code's subject and the stage.
+STAGE_CASES = [
+    ("5.2.1", "550 5.2.1 <a@example.org>... No such user", "", Reason.FILTERED),
+    ("5.3.0", "550 5.3.0 Unknown user a@example.org, please check", "", Reason.FILTERED),
+    ("5.2.1", "550 5.2.1 <a@example.org>... No such user", "RCPT", Reason.USERUNKNOWN),
+    ("5.0.0", "550 5.0.0 <a@example.org>... No such user", "", Reason.USERUNKNOWN),
+    ("", "550 a@example.org: No such user", "", Reason.USERUNKNOWN),
+    ("5.1.1", "550 5.1.1 <a@example.org>... No such user", "DATA", Reason.USERUNKNOWN),
+    ("5.0.0", "550 5.0.0 <a@example.org>... No such user", "DATA", Reason.FILTERED),
+]
+
+
+@pytest.mark.parametrize(("status", "text", "command", "expected"), STAGE_CASES)
+def test_unknown_user_is_hard_only_when_the_code_or_the_stage_points_at_the_address(status, text, command, expected):
+    assert answer.judge(status, text, command)[0] is expected
+
+
+@pytest.mark.parametrize(
+    ("text", "command"),
+    [
+        ("no SMTP connection got far enough; most progress was RCPT TO response; remote host said: 550 no", "RCPT"),
+        ("550 5.1.1 unknown (in reply to RCPT TO command)", "RCPT"),
+        ("SMTP error from remote mail server after end of data: 550 refused", "DATA"),
+        (">>> DATA <<< 550 5.1.1 unknown <<< 503 5.0.0 Need RCPT (recipient)", "RCPT"),
+        ("Connected to 192.0.2.9 but sender was rejected. Remote host said: 553 go away", "MAIL"),
+        ("Connected to 192.0.2.9 but my name was rejected. Remote host said: 501 bad name", "HELO"),
+    ],
+)
+def test_the_stage_is_read_from_the_text(text, command):
+    assert T.smtp_command(text) == command
+
+
+def test_a_relays_label_of_its_own_code_gives_way_to_the_answer_it_relays():
+    text = "5.1.0 - Unknown address error 550-'5.7.1 <a@example.org>... Access denied' (attempts: 1)"
+    assert answer.judge("5.7.1", text)[0] is Reason.SECURITYERROR
+    # With nothing the vocabulary knows in the answer, the relay's words still count.
+    assert answer.judge("5.1.0", "5.1.0 - Unknown address error 550 5.1.0 see the log")[0] is Reason.USERUNKNOWN
+
+
+def test_a_bounce_signed_by_the_mail_system_is_not_a_system_error():
+    assert reasons.from_text(reasons.normalize("This is the mail system at host mx.example.net.")) is None
+
+
 def test_only_a_bad_address_is_hard():
     assert is_hard(Reason.USERUNKNOWN, "5.1.1")
     assert is_hard(Reason.HOSTUNKNOWN, "5.0.912")
@@ -276,3 +319,10 @@ def test_required_words_are_in_every_match(data):
     text = data.draw(st.from_regex(pattern))
     words = T.required_words(pattern.pattern)
     assert words is None or any(w in text for w in words), (pattern.pattern, text)
+
+
+def test_the_kept_words_of_each_row_are_current():
+    from sendwell.bounces import rule_words
+
+    computed = {rule.pattern: T.required_words(rule.pattern) for rule in reasons.TEXT_RULES}
+    assert computed == rule_words.WORDS, "stale: regenerate with rule_words.write() (see its docstring)"

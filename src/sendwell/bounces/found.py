@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from email.message import Message
 from functools import cached_property
 
 from sendwell.bounces import mime
@@ -42,7 +41,7 @@ class Mail:
 
     __slots__ = ("msg", "__dict__")
 
-    def __init__(self, msg: Message) -> None:
+    def __init__(self, msg: mime.Part) -> None:
         self.msg = msg
 
     def header(self, name: str) -> str:
@@ -74,9 +73,9 @@ class Mail:
         return self.header("From").lower()
 
     @cached_property
-    def typed(self) -> list[tuple[str, Message]]:
+    def typed(self) -> list[tuple[str, mime.Part]]:
         """(content type, part) for every part of the bounce itself; attached messages are not descended into."""
-        out: list[tuple[str, Message]] = []
+        out: list[tuple[str, mime.Part]] = []
         stack = [self.msg]
         while stack and len(out) < mime.MAX_PARTS:
             part = stack.pop()
@@ -93,10 +92,10 @@ class Mail:
         return out
 
     @property
-    def parts(self) -> list[Message]:
+    def parts(self) -> list[mime.Part]:
         return [part for _, part in self.typed]
 
-    def parts_of(self, *ctypes: str) -> list[Message]:
+    def parts_of(self, *ctypes: str) -> list[mime.Part]:
         return [part for ctype, part in self.typed if ctype in ctypes]
 
     @cached_property

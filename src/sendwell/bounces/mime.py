@@ -1,65 +1,138 @@
-"""A lean MIME reader producing `email.message.Message` objects: header blocks unfolded, bodies split by boundary.
+"""A lean MIME reader: header blocks unfolded, bodies split by boundary, parts decoded only when read.
 
 The stdlib feed parser walks every line of every part in Python, which is most of the time spent
 on a bounce; a bounce needs only its own few parts decoded and the returned message's headers.
-So each part gets a compat32 `Message` whose headers are stored exactly as the feed parser would
-store them (name, unfolded-at-source value) and whose body stays a string (surrogate-escaped
-bytes, as the parser itself keeps them) until someone decodes it with `get_payload(decode=True)`.
+So each part is a `Part` whose headers are stored exactly as the feed parser would store them (name,
+unfolded-at-source value) and whose body stays a string (surrogate-escaped bytes, as the parser
+itself keeps them) until someone decodes it with `get_payload(decode=True)`. A `Part` answers the few
+calls of `email.message.Message` (compat32) that the classifier makes, with the same results, without
+importing the email package: that import alone was a fifth of `sendwell bounces classify`'s start-up.
 """
 
 from __future__ import annotations
 
+import binascii
 import re
-from email.message import Message
+from typing import Any
 
 from sendwell.bounces.text import header_str
 
 _BAD_NAME = re.compile(r"[\s\x00-\x1f\x7f]")  # a header name has no white space or control characters
 _HEAD_END = re.compile(r"\n[ \t]*\n")
 _BOUNDARY = re.compile(r"boundary\s*=\s*(?:\"([^\"]*)\"|([^;\s]+))", re.IGNORECASE)
+_CHARSET = re.compile(r"charset\s*=\s*[\"']?([^\"';\s]+)", re.IGNORECASE)
 MAX_PARTS = 200  # a pathological message is cut short, not followed
 
 
-class Part(Message):
-    """A compat32 Message whose header look-ups go through an index built once the part is loaded.
+def _has_surrogates(text: str) -> bool:
+    try:
+        text.encode()
+        return False
+    except UnicodeEncodeError:
+        return True
 
-    `Message.get` lower-cases and compares every header name on each call; the classifier asks
-    for a few headers many times, and never changes a loaded part (any change drops the index).
-    """
 
-    _index: dict[str, str] | None = None
+def _fetch(name: str, value: str) -> Any:
+    if _has_surrogates(value):
+        from email import charset, header
 
-    def get(self, name, failobj=None):
-        index = self._index
-        if index is None:
-            return super().get(name, failobj)
-        value = index.get(name.lower())
+        return header.Header(value, charset=charset.UNKNOWN8BIT, header_name=name)
+    return value
+
+
+class Part:
+    """One MIME part: its headers in order (first of a name wins, as in `Message.get`) and its body as text."""
+
+    __slots__ = ("_headers", "_index", "_payload")
+
+    def __init__(self) -> None:
+        self._headers: list[tuple[str, str]] = []
+        self._index: dict[str, str] = {}
+        self._payload: str = ""
+
+    def set_raw(self, name: str, value: str) -> None:
+        self._headers.append((name, value))
+        self._index.setdefault(name.lower(), value)
+
+    def set_payload(self, payload: str) -> None:
+        self._payload = payload
+
+    def get(self, name: str, failobj: Any = None) -> Any:
+        """The first header of that name, as compat32 returns it: a str, or a `Header` when it holds 8-bit bytes."""
+        value = self._index.get(name.lower())
         if value is None:
             return failobj
-        return self.policy.header_fetch_parse(name, value)
+        return _fetch(name, value)
 
-    def freeze(self) -> None:
-        self._index = {k.lower(): v for k, v in reversed(list(self.raw_items()))}
+    def items(self) -> list[tuple[str, Any]]:
+        return [(name, _fetch(name, value)) for name, value in self._headers]
 
-    def __setitem__(self, name, val):
-        self._index = None
-        super().__setitem__(name, val)
+    def is_multipart(self) -> bool:
+        return False  # the parts of a multipart are split from its body on demand (subparts)
 
-    def __delitem__(self, name):
-        self._index = None
-        super().__delitem__(name)
+    def get_content_type(self) -> str:
+        value = self.get("content-type")
+        if value is None:
+            return "text/plain"
+        ctype = str(value).partition(";")[0].strip().lower()
+        return ctype if ctype.count("/") == 1 else "text/plain"
 
-    def replace_header(self, _name, _value):
-        self._index = None
-        super().replace_header(_name, _value)
+    def get_content_maintype(self) -> str:
+        return self.get_content_type().split("/")[0]
+
+    def get_payload(self, decode: bool = False) -> Any:
+        """The body as text, or with `decode` as bytes undone from its Content-Transfer-Encoding."""
+        payload = self._payload
+        if _has_surrogates(payload):
+            raw = payload.encode("ascii", "surrogateescape")
+            if not decode:
+                m = _CHARSET.search(header_str(self, "Content-Type"))
+                try:
+                    return raw.decode(m.group(1) if m else "ascii", "replace")
+                except (LookupError, TypeError, ValueError):
+                    return raw.decode("ascii", "replace")
+        elif not decode:
+            return payload
+        else:
+            try:
+                raw = payload.encode("ascii")
+            except UnicodeError:
+                raw = payload.encode("raw-unicode-escape")
+        cte = str(self.get("content-transfer-encoding", "")).lower()
+        if cte == "quoted-printable":
+            return binascii.a2b_qp(raw)
+        if cte == "base64":
+            return _decode_base64(b"".join(raw.splitlines()))
+        if cte in ("x-uuencode", "uuencode", "uue", "x-uue"):
+            from email.message import _decode_uu  # type: ignore[attr-defined]
+
+            try:
+                return _decode_uu(raw)
+            except ValueError:
+                return raw
+        return raw
 
 
-def load(raw: bytes) -> Message:
+def _decode_base64(encoded: bytes) -> bytes:
+    """Base64 as the email package reads it: missing padding added, stray characters skipped."""
+    pad = len(encoded) % 4
+    try:
+        return binascii.a2b_base64(encoded + (b"==="[: 4 - pad] if pad else b""), strict_mode=True)
+    except binascii.Error:
+        for attempt in (encoded, encoded + b"=="):
+            try:
+                return binascii.a2b_base64(attempt)
+            except binascii.Error:
+                continue
+        return encoded
+
+
+def load(raw: bytes) -> Part:
     """The message with its headers parsed and its body (all parts together) as its payload."""
     return load_text(raw.decode("ascii", "surrogateescape"))
 
 
-def load_text(text: str) -> Message:
+def load_text(text: str) -> Part:
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     if text.startswith("\n"):  # no headers at all: the whole text is the body
@@ -90,11 +163,10 @@ def load_text(text: str) -> Message:
     if name:
         add(name, value)
     msg.set_payload(body)
-    msg.freeze()
     return msg
 
 
-def subparts(msg: Message) -> list[Message] | None:
+def subparts(msg: Part) -> list[Part] | None:
     """The parts of a multipart, or None when it is not one or its boundary never appears."""
     if msg.get_content_maintype() != "multipart":
         return None
@@ -104,7 +176,7 @@ def subparts(msg: Message) -> list[Message] | None:
     if not boundary or not isinstance(body, str):
         return None
     delimiter = re.compile(r"^--" + re.escape(boundary) + r"(--)?[ \t]*$", re.MULTILINE)
-    parts: list[Message] = []
+    parts: list[Part] = []
     start = None
     for m in delimiter.finditer(body):
         if start is not None:

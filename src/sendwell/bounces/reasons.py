@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from sendwell.bounces import rule_words
 from sendwell.bounces import text as T
 from sendwell.bounces.report import Reason as R
 
@@ -86,6 +87,10 @@ TEXT_RULES: tuple[TextRule, ...] = (
         (r"domain does not accept", "556 5.1.10 The recipient domain does not accept messages"),
         (r"(not|never) accepts? any (e-?)?mail", "556 example.org never accepts any e-mail"),
     ),
+    # A refusal that names a missing domain among the causes it lists ("... or blacklisted") is about the address.
+    *_rows(
+        R.HOSTUNKNOWN, (r"account or domain may not exist", "550 Not delivered: the account or domain may not exist")
+    ),
     # Authentication of our mail (SPF / DKIM / DMARC) and our IP's standing.
     *_rows(
         R.REQUIREPTR,
@@ -106,6 +111,10 @@ TEXT_RULES: tuple[TextRule, ...] = (
         (r"resolve your address", "451 Could not resolve your address 192.0.2.7 to a name"),
         (r"client host rejected: cannot find your", "450 Client host rejected: cannot find your reverse name"),
         (r"unverif(y|i)able sending ip", "554 Unverifiable sending IP 192.0.2.7"),
+        (
+            r"(does not match|doesn't match|mismatch(es)?) (the |your )?(client|connecting|sending) ip",
+            "550 Hostname mail.example.net does not match the connecting IP 192.0.2.7",
+        ),
     ),
     *_rows(
         R.NOTCOMPLIANTRFC,
@@ -612,7 +621,7 @@ TEXT_RULES: tuple[TextRule, ...] = (
         (r"server error", "451 Server error"),
         (r"service (is )?(currently )?unavailable", "421 Service is currently unavailable"),
         (r"transaction failed", "554 Transaction failed"),
-        (r"mail system", "451 Problem in the mail system"),
+        (r"(problem|error|fault) (in|with) the mail system", "451 Problem in the mail system"),
         (r"misconfigur", "451 Server misconfigured"),
         (r"configuration error", "451 Configuration error"),
         (r"temporary (local )?problem", "451 Temporary local problem"),
@@ -804,16 +813,36 @@ PSEUDO_STATUS: dict[R, str] = {
 }
 
 
-# Each row's words are tested with `in` before its regex runs (see text.required_words).
-_COMPILED: tuple[tuple[R, re.Pattern[str], tuple[str, ...], tuple[str, ...] | None], ...] = tuple(
-    (
-        rule.reason,
-        re.compile(rule.pattern),
-        tuple(s for s in rule.statuses.split(",") if s),
-        T.required_words(rule.pattern),
-    )
-    for rule in TEXT_RULES
+# Every row's words (see text.required_words) are looked for in the text at once: only the rows one of whose
+# words is there, and those that have none, are tried. A row's regex is compiled the first time it is tried:
+# a process that reads a few hundred bounces meets a fraction of the rows, and compiling all of them was most
+# of the classifier's start-up.
+_ROWS: tuple[tuple[R, tuple[str, ...]], ...] = tuple(
+    (rule.reason, tuple(s for s in rule.statuses.split(",") if s)) for rule in TEXT_RULES
 )
+_SOURCES: tuple[str, ...] = tuple(rule.pattern for rule in TEXT_RULES)
+_PATTERNS: list[re.Pattern[str] | None] = [None] * len(TEXT_RULES)
+
+
+def _index() -> tuple[dict[str, tuple[int, ...]], tuple[int, ...]]:
+    """word → the rows that need it; and the rows that need no word (always tried)."""
+    by_word: dict[str, list[int]] = {}
+    always: list[int] = []
+    known = rule_words.WORDS
+    for i, rule in enumerate(TEXT_RULES):
+        # Reading the words a pattern requires takes longer than the rest of the start-up: they are kept,
+        # computed, in rule_words.py; a row that is not there yet has them computed here.
+        words = known[rule.pattern] if rule.pattern in known else T.required_words(rule.pattern)
+        if words is None:
+            always.append(i)
+            continue
+        for word in words:
+            by_word.setdefault(word, []).append(i)
+    return {w: tuple(rows) for w, rows in by_word.items()}, tuple(always)
+
+
+_BY_WORD, _ALWAYS = _index()
+_WORDS: tuple[str, ...] = tuple(_BY_WORD)
 _SPACES = re.compile(r"\s+")
 
 
@@ -826,15 +855,17 @@ def from_text(text: str, status: str = "") -> R | None:
     """The first TEXT_RULES row that matches, or None."""
     if not text:
         return None
-    for reason, pattern, statuses, words in _COMPILED:
+    candidates = set(_ALWAYS)
+    for word in [w for w in _WORDS if w in text]:
+        candidates.update(_BY_WORD[word])
+    patterns = _PATTERNS
+    for i in sorted(candidates):
+        reason, statuses = _ROWS[i]
         if statuses and status and not status.startswith(statuses):
             continue
-        if words is not None:
-            for word in words:
-                if word in text:
-                    break
-            else:
-                continue
+        pattern = patterns[i]
+        if pattern is None:
+            pattern = patterns[i] = re.compile(_SOURCES[i])
         if pattern.search(text):
             return reason
     return None

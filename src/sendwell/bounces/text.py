@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from email.message import Message
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from email.message import Message
+
+    from sendwell.bounces.mime import Part
 
 # Markers after which a bounce quotes the original message: a dashed rule naming it, or a known phrase.
 ORIGINAL_MARKERS = re.compile(
@@ -32,7 +37,7 @@ ADDRESS = re.compile(rf"[{_L}_%+=.'-]+@[{_L}](?:[{_L}-]*[{_L}])?(?:\.[{_L}](?:[{
 # An RFC 3463 code, not part of an IP address or version number.
 ENHANCED = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d.]*\d)")
 # A reply code followed by its enhanced code: "550 5.1.1", "550-5.7.1", "550-'5.7.1", "554 #5.1.0".
-_REPLY_WITH_CODE = re.compile(r"(?<![\d.:/-])[45]\d\d[ -]['\"#]?([45])\.(\d{1,3})\.(\d{1,3})(?![\d.]*\d)")
+REPLY_WITH_CODE = re.compile(r"(?<![\d.:/-])[45]\d\d[ -]['\"#]?([45])\.(\d{1,3})\.(\d{1,3})(?![\d.]*\d)")
 SMTP_REPLY = re.compile(r"(?<![\d.:/-])([245]\d\d)(?:[ -]|$)")
 # Addresses that never are a failed recipient.
 NOT_RECIPIENT = re.compile(
@@ -45,7 +50,7 @@ NOT_RECIPIENT = re.compile(
 _CHARSET = re.compile(r"charset\s*=\s*[\"']?([^\"';\s]+)", re.IGNORECASE)
 
 
-def part_text(part: Message) -> str:
+def part_text(part: Message | Part) -> str:
     """The decoded text of one non-multipart part, whatever its declared charset or encoding."""
     try:
         raw = part.get_payload(decode=True)
@@ -62,7 +67,7 @@ def part_text(part: Message) -> str:
         return raw.decode("utf-8", errors="replace")
 
 
-def header_str(msg: Message, name: str) -> str:
+def header_str(msg: Message | Part, name: str) -> str:
     """A header as text: with 8-bit bytes in it the email package hands back a Header object, not a str."""
     value = msg.get(name, "")
     return value if isinstance(value, str) else str(value)
@@ -113,7 +118,7 @@ def addresses(text: str) -> list[str]:
 def enhanced_status(text: str) -> str:
     """The RFC 3463 code of the remote's answer ("550 5.1.1 ..."), else the first failure code in the text
     (a success code only when there is none), or ''."""
-    m = _REPLY_WITH_CODE.search(text)
+    m = REPLY_WITH_CODE.search(text)
     if m is not None:
         return f"{m.group(1)}.{int(m.group(2))}.{int(m.group(3))}"
     success = ""
@@ -165,7 +170,7 @@ def decode_header(value: str) -> str:
         return value
 
 
-def message_headers(msg: Message) -> str:
+def message_headers(msg: Message | Part) -> str:
     """The header block of an attached message, as text."""
     lines = []
     for name, value in msg.items():
@@ -176,24 +181,37 @@ def message_headers(msg: Message) -> str:
     return "\n".join(lines)
 
 
-def message_text(part: Message) -> str:
+def message_text(part: Message | Part) -> str:
     """The text of a message/* part: the header blocks of the parsed message(s), or the raw text."""
     payload = part.get_payload()
     if isinstance(payload, list):
-        return "\n\n".join(message_headers(p) for p in payload if isinstance(p, Message))
+        return "\n\n".join(message_headers(p) for p in payload if not isinstance(p, str))  # parsed Messages
     return part_text(part).replace("\r\n", "\n")
 
 
 # The SMTP command the remote answered, as MTAs word it ("in reply to RCPT TO command", ">>> MAIL From:").
 _COMMAND = re.compile(
     r"(?:in reply to|after|did not like our|while sending|in response to|>>>|error on|"
-    r"smtp command:?)\s*"
+    r"smtp command:?|most progress was)\s*"
     r"(?:the )?(?:end of )?(rcpt|mail|data|helo|ehlo|starttls|auth|message|initial connection|"
     r"connect)"
 )
+# qmail names the step it was at: "Connected to 192.0.2.9 but sender was rejected."
+_CONNECTED_BUT = re.compile(r"connected to \S+ but (?:the )?(my name|sender|greeting)")
 # RFC 2920: a client that pipelines reads the RCPT replies after sending DATA, and DATA's own reply is this.
 _NO_RECIPIENTS = re.compile(r"no (valid )?recipients|need rcpt")
-_COMMAND_HINTS = ("reply", "after", "like our", "while sending", "response", ">>>", "error on", "smtp command")
+_COMMAND_HINTS = (
+    "reply",
+    "after",
+    "like our",
+    "while sending",
+    "response",
+    ">>>",
+    "error on",
+    "smtp command",
+    "progress was",
+    "connected to",
+)
 _COMMAND_NAMES = {
     "rcpt": "RCPT",
     "mail": "MAIL",
@@ -205,6 +223,9 @@ _COMMAND_NAMES = {
     "message": "DATA",
     "initial connection": "CONN",
     "connect": "CONN",
+    "my name": "HELO",
+    "sender": "MAIL",
+    "greeting": "CONN",
 }
 
 
@@ -213,7 +234,7 @@ def smtp_command(text: str) -> str:
     low = text.lower()
     if not any(h in low for h in _COMMAND_HINTS):
         return ""
-    m = _COMMAND.search(low)
+    m = _COMMAND.search(low) or _CONNECTED_BUT.search(low)
     command = _COMMAND_NAMES.get(m.group(1), "") if m else ""
     if command == "DATA" and _NO_RECIPIENTS.search(low):
         return "RCPT"  # pipelined RCPT refusals read back after DATA, which then found no recipient left
