@@ -31,6 +31,9 @@ FLAGS = {
     "to": "--to",
     "at": "--at",
     "timezone": "--timezone",
+    "map": "--map",
+    "map_file": "--map-file",
+    "on_duplicate": "--on-duplicate",
 }
 
 # A hint → the command that does it; {target} is the name the error carries, {selector} a DKIM key's selector.

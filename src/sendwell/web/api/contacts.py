@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, File, UploadFile
+from fastapi import APIRouter, File, Form, UploadFile
 from fastapi.responses import StreamingResponse
 
 from sendwell import contacts, exports
+from sendwell.columns import parse_mapping
+from sendwell.model import OnDuplicate
 from sendwell.web.api.common import Limit, Offset, Search, upload_name
 from sendwell.web.api.schemas import Deleted, Page, ReportOut
 from sendwell.web.csvout import csv_response
@@ -19,11 +21,19 @@ router = APIRouter(prefix="/contacts", tags=["contacts"])
 
 @router.post("/import", response_model=ReportOut)
 def import_contacts(
-    file: UploadFile = File(..., description="CSV with an email column, or a plain list"), *, engine: EngineDep
+    file: UploadFile = File(..., description="CSV with an email column, or a plain list"),
+    map: str | None = Form(None, description='Columns to fields: "E-Mail=email,Vorname=first_name" (`-`: left out)'),
+    on_duplicate: OnDuplicate = Form(OnDuplicate.MERGE, description="A row repeating an earlier line's address"),
+    *,
+    engine: EngineDep,
 ) -> dict[str, Any]:
-    """Import contacts from a file (read from its spooled copy, never whole in memory); bad lines are reported."""
+    """Import contacts from a file (read from its spooled copy, never whole in memory); bad lines are reported,
+    rows kept with a missing or extra column are warned about, and repeated addresses name both lines."""
+    mapping = parse_mapping(map) if map else None
     with blame("file"):
-        return contacts.import_contacts(engine, file.file, name=upload_name(file)).as_dict()
+        return contacts.import_contacts(
+            engine, file.file, name=upload_name(file), mapping=mapping, on_duplicate=on_duplicate
+        ).as_dict()
 
 
 @router.get("", response_model=Page)

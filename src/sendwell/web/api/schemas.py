@@ -30,6 +30,12 @@ class RejectedOut(BaseModel):
     reason: str
 
 
+class DuplicateOut(BaseModel):
+    line: int
+    first_line: int
+    text: str
+
+
 class ReportOut(BaseModel):
     """What an import or a bulk change did: counts plus every rejected line."""
 
@@ -39,6 +45,8 @@ class ReportOut(BaseModel):
     blacklisted: int
     rejected: list[RejectedOut]
     suppressed: list[RejectedOut]
+    warnings: list[RejectedOut] = []  # rows kept with a remark (a missing or extra trailing column)
+    duplicates: list[DuplicateOut] = []  # rows repeating an address of an earlier line of the file
 
 
 class Page(BaseModel):
