@@ -100,7 +100,9 @@ class _Seen:
                 text(f"CREATE TEMP TABLE IF NOT EXISTS {SEEN} (email text PRIMARY KEY, line bigint) ON COMMIT DROP")
             )
         else:
-            conn.execute(text(f"CREATE TEMP TABLE IF NOT EXISTS {SEEN} (email TEXT PRIMARY KEY, line INTEGER)"))
+            conn.execute(
+                text(f"CREATE TEMP TABLE IF NOT EXISTS {SEEN} (email TEXT PRIMARY KEY, line INTEGER) WITHOUT ROWID")
+            )
         conn.execute(text(f"DELETE FROM {SEEN}"))
 
     def split(self, batch: list[tuple]) -> tuple[list[tuple], list[tuple[tuple, int]]]:
