@@ -247,3 +247,29 @@ def iter_pasted(lines: Iterable[str], first_line: int = 1) -> Iterator[tuple[int
     for number, line in enumerate(lines, start=first_line):
         for token in tokens_of_line(line):
             yield number, token
+
+
+# --- a name with its address in one cell ----------------------------------------------------------
+
+_NAMED = re.compile(r'\s*(?:"((?:[^"\\]|\\.)*)"|([^<>"]*?))\s*<([^<>]*)>\s*\Z')
+
+
+def split_named(text: str) -> tuple[str, str] | None:
+    """`Gina Lopez <gina@example.es>` or `"Lopez, Gina" <gina@example.es>` as (name, address as written);
+    None for any other text (a bare address goes through parse_address as it is)."""
+    match = _NAMED.match(text)
+    if match is None:
+        return None
+    quoted, plain, address = match.groups()
+    name = quoted.replace('\\"', '"').replace("\\\\", "\\") if quoted is not None else plain
+    return name.strip(), address.strip()
+
+
+def name_parts(name: str) -> tuple[str, str]:
+    """(first name, last name) of a display name: `Lopez, Gina` is last-comma-first, otherwise the last word
+    is the last name (`Gina Maria Lopez` -> `Gina Maria`, `Lopez`); a single word is a first name."""
+    if "," in name:
+        last, _, first = name.partition(",")
+        return first.strip(), last.strip()
+    first, _, last = name.strip().rpartition(" ")
+    return (first.strip(), last) if first.strip() else (last, "")

@@ -1,4 +1,4 @@
-"""Contacts: import from CSV or pasted lists (merging duplicates), list, show, remove, export."""
+"""Contacts: import from CSV or pasted lists (mapping columns, merging duplicates), list, show, remove, export."""
 
 from __future__ import annotations
 
@@ -12,26 +12,47 @@ from sendwell.addresses import AddressError, normalize
 from sendwell.db import bulk
 from sendwell.db.schema import blacklist, contacts
 from sendwell.errors import NotFound, UserError
-from sendwell.model import ImportReport, Rejected
-from sendwell.readers import good_records
+from sendwell.model import Duplicate, ImportReport, OnDuplicate, Rejected
+from sendwell.readers import ColumnMap, good_records
 
 BATCH = 20_000
 BATCH_BYTES = 4 << 20  # wide rows (1 KB of fields and more) flush sooner: memory stays flat whatever the width
-MAX_SUPPRESSED_LISTED = 10_000  # keep the report bounded on huge imports
+MAX_SUPPRESSED_LISTED = 10_000  # keep the report bounded on huge imports (suppressed rows, duplicates, warnings)
+SEEN = "import_seen"
 _NOW = "CURRENT_TIMESTAMP"
 _json_array = json.JSONEncoder(ensure_ascii=False).encode
 
 
 def import_contacts(
-    engine: Engine, stream: IO[bytes], *, name: str = "<input>", on_read: Callable[[int], None] | None = None
+    engine: Engine,
+    stream: IO[bytes],
+    *,
+    name: str = "<input>",
+    on_read: Callable[[int], None] | None = None,
+    mapping: ColumnMap | None = None,
+    on_duplicate: OnDuplicate | str = OnDuplicate.MERGE,
 ) -> ImportReport:
-    """Import every good row; report each rejected line and each blacklisted address."""
+    """Import every good row; report each rejected line, each row kept with a warning, each repeated address
+    (with both lines) and each blacklisted address. `mapping` names the field of a column ({header: field});
+    `on_duplicate` says what a row repeating an earlier line's address does."""
+    policy = _policy(on_duplicate)
     report = ImportReport()
     with engine.begin() as conn:
         before = conn.execute(select(func.count()).select_from(contacts)).scalar_one()
         merger = _SqliteMerge(conn, report) if conn.dialect.name == "sqlite" else _StagedMerge(conn, report)
-        with bulk.Overlapped.on(conn, merger.flush) as writer:  # PostgreSQL merges a batch while the next is read
-            _read_batches(stream, name, report, on_read, writer.submit)
+        seen = _Seen(conn)
+
+        def flush(batch: list[tuple]) -> None:
+            firsts, repeats = seen.split(batch)
+            merger.flush(firsts)
+            if repeats:
+                room = MAX_SUPPRESSED_LISTED - len(report.duplicates)
+                report.duplicates.extend(Duplicate(r[0], first, r[2]) for r, first in repeats[:room])
+                if policy is not OnDuplicate.FIRST:
+                    merger.repeat([r for r, _ in repeats], policy)
+
+        with bulk.Overlapped.on(conn, flush) as writer:  # PostgreSQL merges a batch while the next is read
+            _read_batches(stream, name, report, on_read, writer.submit, mapping)
         after = conn.execute(select(func.count()).select_from(contacts)).scalar_one()
         if after - before >= bulk.ANALYZE_AFTER:
             bulk.analyze(conn, "contacts")
@@ -47,16 +68,90 @@ def _read_batches(
     report: ImportReport,
     on_read: Callable[[int], None] | None,
     flush: Callable[[list[tuple]], None],
+    mapping: ColumnMap | None = None,
 ) -> None:
     batch: list[tuple] = []
     size = 0
-    for record in good_records(stream, name, report, on_read):
+    for record in good_records(stream, name, report, on_read, mapping=mapping):
         batch.append(record)
         size += len(record[4]) + 2 * len(record[1])
         if len(batch) >= BATCH or size >= BATCH_BYTES:
             flush(batch)
             batch, size = [], 0
     flush(batch)
+
+
+def _policy(value: OnDuplicate | str) -> OnDuplicate:
+    try:
+        return OnDuplicate(value)
+    except ValueError:
+        choices = ", ".join(p.value for p in OnDuplicate)
+        raise UserError(f"{value!r} is not one of {choices}", field="on_duplicate") from None
+
+
+class _Seen:
+    """Every address this import has read, with the line of its first row: a temporary table, so that a file
+    of millions keeps memory flat. It splits each batch into first rows and repeats of an earlier line."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        if conn.dialect.name == "postgresql":
+            conn.execute(
+                text(f"CREATE TEMP TABLE IF NOT EXISTS {SEEN} (email text PRIMARY KEY, line bigint) ON COMMIT DROP")
+            )
+        else:
+            conn.execute(
+                text(f"CREATE TEMP TABLE IF NOT EXISTS {SEEN} (email TEXT PRIMARY KEY, line INTEGER) WITHOUT ROWID")
+            )
+        conn.execute(text(f"DELETE FROM {SEEN}"))
+
+    def split(self, batch: list[tuple]) -> tuple[list[tuple], list[tuple[tuple, int]]]:
+        """(first rows, [(repeat, line of its first row)]), each in line order."""
+        lines: dict[str, int] = {}
+        for record in batch:
+            lines.setdefault(record[1], record[0])
+        earlier = self._earlier(list(lines)) if lines else {}
+        firsts: list[tuple] = []
+        repeats: list[tuple[tuple, int]] = []
+        for record in batch:
+            key, line = record[1], record[0]
+            first = earlier.get(key, lines[key])
+            if first == line and key not in earlier:
+                firsts.append(record)
+            else:
+                repeats.append((record, first))
+        self._remember([(k, v) for k, v in lines.items() if k not in earlier])
+        return firsts, repeats
+
+    def _earlier(self, keys: list[str]) -> dict[str, int]:
+        if self.conn.dialect.name == "postgresql":
+            sql = f"SELECT email, line FROM {SEEN} WHERE email = ANY(:keys)"
+            return dict(self.conn.execute(text(sql), {"keys": keys}).all())
+        sql = f"SELECT s.email, s.line FROM json_each(:keys) j JOIN {SEEN} s ON s.email = j.value"
+        return dict(self.conn.execute(text(sql), {"keys": _json_array(keys)}).all())
+
+    def _remember(self, pairs: list[tuple[str, int]]) -> None:
+        if not pairs:
+            return
+        if self.conn.dialect.name == "postgresql":
+            sql = f"INSERT INTO {SEEN} (email, line) SELECT * FROM unnest(CAST(:e AS text[]), CAST(:n AS bigint[]))"
+            self.conn.execute(text(sql), {"e": [p[0] for p in pairs], "n": [p[1] for p in pairs]})
+        else:
+            dbapi: Any = self.conn.connection.driver_connection
+            dbapi.executemany(f"INSERT INTO {SEEN} (email, line) VALUES (?, ?)", pairs)
+
+
+def _repeat_sql(dialect: str, policy: OnDuplicate, params: tuple[str, str, str, str]) -> str:
+    """The upsert of a row repeating an earlier line's address: its values win (last) or only fill the fields
+    still empty (merge)."""
+    old, new = ("contacts.fields", "excluded.fields")
+    merged = bulk.json_merge(dialect, old, new) if policy is OnDuplicate.LAST else bulk.json_merge(dialect, new, old)
+    email, display, domain, fields = params
+    return (
+        f"INSERT INTO contacts (email, display, domain, fields, created_at, updated_at) "
+        f"VALUES ({email}, {display}, {domain}, {fields}, {_NOW}, {_NOW}) ON CONFLICT (email) DO UPDATE SET "
+        f"fields = {merged}, updated_at = excluded.updated_at"
+    )
 
 
 def _suppressed(report: ImportReport, found: Sequence[Any]) -> None:
@@ -94,6 +189,9 @@ class _SqliteMerge:
             found = self.cursor.execute(self.BLACKLISTED, (_json_array([r[1] for r in batch]),)).fetchall()
             _suppressed(self.report, [(batch[i][0], batch[i][2], why) for i, why in found])
 
+    def repeat(self, rows: list[tuple], policy: OnDuplicate) -> None:
+        self.cursor.executemany(_repeat_sql("sqlite", policy, ("?2", "?3", "?4", "?5")), rows)
+
 
 class _StagedMerge:
     """PostgreSQL: COPY the batch into the stage, then one set-based statement merges it."""
@@ -119,6 +217,10 @@ class _StagedMerge:
             ).all(),
         )
         bulk.clear_stage(self.conn)
+
+    def repeat(self, rows: list[tuple], policy: OnDuplicate) -> None:
+        sql = _repeat_sql("postgresql", policy, (":email", ":display", ":domain", "CAST(:fields AS json)"))
+        self.conn.execute(text(sql), [{"email": r[1], "display": r[2], "domain": r[3], "fields": r[4]} for r in rows])
 
 
 def _staged_sql(repeats: bool) -> str:

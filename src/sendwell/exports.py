@@ -16,9 +16,9 @@ from sqlalchemy import Engine
 
 from sendwell import blacklist as _blacklist
 from sendwell import campaigns as _campaigns
+from sendwell import contactquery, stats
 from sendwell import contacts as _contacts
 from sendwell import segments as _segments
-from sendwell import stats
 from sendwell.model import parse_statuses
 
 BLACKLIST_COLUMNS = ["email", "display", "reason", "source", "note", "actor", "created_at"]
@@ -53,16 +53,23 @@ def segment(engine: Engine, name: str) -> Export:
     return Export(f"segment-{name}.csv", SEGMENT_COLUMNS, _segments.iter_members(engine, name))
 
 
-def contacts(engine: Engine) -> Export:
-    """Every contact: its address as written, then one column per field (the union of every contact's)."""
+def contacts(engine: Engine, matching: contactquery.ContactFilter | None = None) -> Export:
+    """Every contact (or those a filter matches): its address as written, then one column per field (the union
+    of every exported contact's)."""
+
+    def each() -> Iterator[dict[str, Any]]:
+        if matching is None or not matching.as_params():
+            return _contacts.iter_contacts(engine)
+        return contactquery.iter_matching(engine, matching)
+
     keys: dict[str, None] = {}
-    for c in _contacts.iter_contacts(engine):  # a first pass for the header: only the names are kept
+    for c in each():  # a first pass for the header: only the names are kept
         for k in c["fields"] or {}:
             keys.setdefault(k, None)
     field_columns = [k for k in keys if k not in CONTACT_COLUMNS]
 
     def rows() -> Iterator[dict[str, Any]]:
-        for c in _contacts.iter_contacts(engine):
+        for c in each():
             yield {**(c["fields"] or {}), "email": c["display"]}
 
     return Export("contacts.csv", CONTACT_COLUMNS + field_columns, rows())

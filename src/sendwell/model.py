@@ -112,6 +112,23 @@ class Rejected:
     reason: str
 
 
+@dataclass(frozen=True, slots=True)
+class Duplicate:
+    """A row whose address an earlier line of the same file already gave."""
+
+    line: int
+    first_line: int
+    text: str
+
+
+class OnDuplicate(StrEnum):
+    """What an import does with a row repeating an address of an earlier line of the same file."""
+
+    FIRST = "first"  # the later row is left out
+    LAST = "last"  # the later row's non-empty values replace the earlier ones
+    MERGE = "merge"  # the later row's non-empty values fill only the fields still empty
+
+
 @dataclass(slots=True)
 class ImportReport:
     """What an import did: counts plus every rejected line."""
@@ -122,6 +139,8 @@ class ImportReport:
     blacklisted: int = 0  # imported but suppressed by the black list
     rejected: list[Rejected] = field(default_factory=list)
     suppressed: list[Rejected] = field(default_factory=list)  # good rows that are blacklisted
+    warnings: list[Rejected] = field(default_factory=list)  # rows kept with a remark (a missing or extra column)
+    duplicates: list[Duplicate] = field(default_factory=list)  # rows repeating an address of an earlier line
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -131,6 +150,8 @@ class ImportReport:
             "blacklisted": self.blacklisted,
             "rejected": [{"line": r.line, "text": r.text, "reason": r.reason} for r in self.rejected],
             "suppressed": [{"line": r.line, "text": r.text, "reason": r.reason} for r in self.suppressed],
+            "warnings": [{"line": r.line, "text": r.text, "reason": r.reason} for r in self.warnings],
+            "duplicates": [{"line": d.line, "first_line": d.first_line, "text": d.text} for d in self.duplicates],
         }
 
 

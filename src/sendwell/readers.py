@@ -1,4 +1,5 @@
-"""Read address lists from files or pasted text: CSV with an `email` column, or plain lists.
+"""Read address lists from files or pasted text: CSV with an address column (columns.py says which field each
+column fills), or plain lists.
 
 Streams: the input is decoded incrementally and rows are yielded one by one, so memory stays flat
 whatever the file size. Encoding and delimiter are sniffed from the first 64 KiB.
@@ -9,8 +10,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from json import JSONEncoder
 from json.encoder import encode_basestring as _json_string  # the C string encoder json.dumps uses
 from typing import IO, Any, NamedTuple
@@ -20,15 +20,16 @@ from sendwell.addresses import (
     MAX_ADDRESS_OCTETS,
     AddressError,
     known_domain,
+    name_parts,
     parse_address,
+    split_named,
     tokens_of_line,
 )
+from sendwell.columns import EMAIL, Columns, default_field, resolve
 from sendwell.csvfile import restore
 from sendwell.model import Address, ImportReport, Rejected
 
 SAMPLE_BYTES = 64 * 1024
-EMAIL_HEADERS = ("email", "e-mail", "email address", "e-mail address", "mail", "emailaddress", "address")
-_FIELD_NAME = re.compile(r"\W+")
 csv.field_size_limit(1 << 20)
 _to_json = JSONEncoder(ensure_ascii=False).encode
 
@@ -77,26 +78,49 @@ def detect_encoding(sample: bytes) -> str:
         return "cp1252"  # Excel's default on Western Windows; every byte decodes
 
 
-def field_name(header: str) -> str:
-    """`First Name` -> `first_name`: usable as a template variable."""
-    return _FIELD_NAME.sub("_", header.strip().lower()).strip("_") or "field"
-
-
 def _sniff_delimiter(first_line: str) -> str | None:
     counts = {d: first_line.count(d) for d in (",", ";", "\t", "|")}
     best = max(counts, key=counts.__getitem__)
     return best if counts[best] else None
 
 
-def _email_column(headers: list[str]) -> int | None:
-    lowered = [h.strip().strip('"').lower() for h in headers]
-    for name in EMAIL_HEADERS:
-        if name in lowered:
-            return lowered.index(name)
-    for i, h in enumerate(lowered):
-        if "mail" in h:
-            return i
-    return None
+Warn = Callable[[int, str, str], None]
+"""(line, text, message): a row kept with a remark (a missing or extra trailing column)."""
+ColumnMap = Mapping[str, str]
+"""{header as the file spells it: field}, the user's mapping (columns.parse_mapping)."""
+
+
+def table_header(first: str, mapping: ColumnMap | None = None) -> tuple[str, list[str], Columns] | None:
+    """(delimiter, headers, columns) when `first` is a CSV header with an address column, else None: the file
+    is a plain list. A mapping makes the first line a header whatever it holds (and may raise UserError)."""
+    delimiter = _sniff_delimiter(first)
+    if delimiter is None and (mapping or default_field(first) == EMAIL):
+        delimiter = ","  # a one-column CSV: just an "email" header
+    if not delimiter:
+        return None
+    headers = next(csv.reader([first.rstrip("\r\n")], delimiter=delimiter), [])
+    cols = resolve(headers, mapping)
+    if cols.email is None or "@" in headers[cols.email]:
+        return None
+    return delimiter, headers, cols
+
+
+def sample_rows(sample: bytes, rows: int = 5) -> tuple[list[str], list[list[str]]]:
+    """The header and the first `rows` rows of a file's first bytes, split as CSV (for a mapping preview)."""
+    text = sample.decode(detect_encoding(sample), errors="replace").lstrip("\ufeff")
+    lines = [line for line in text.splitlines() if line.strip()][: rows + 1]
+    if not lines:
+        return [], []
+    delimiter = _sniff_delimiter(lines[0]) or ","
+    parsed = list(csv.reader(lines, delimiter=delimiter))
+    return parsed[0], parsed[1:]
+
+
+def is_table(sample: bytes, mapping: ColumnMap | None = None) -> bool:
+    """Whether a file starting with `sample` is read as a CSV with an address column (not a plain list)."""
+    text = sample.decode(detect_encoding(sample), errors="replace").lstrip("\ufeff")
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    return bool(first) and table_header(first, mapping) is not None
 
 
 Record = tuple[int, str | None, str, str, Any]
@@ -106,9 +130,16 @@ as given and `extra` its fields (a JSON object's text, or a dict); a rejected ro
 builds one tuple per row and nothing else."""
 
 
-def read_rows(stream: IO[bytes], name: str = "<input>", on_read: Callable[[int], None] | None = None) -> Iterator[Row]:
+def read_rows(
+    stream: IO[bytes],
+    name: str = "<input>",
+    on_read: Callable[[int], None] | None = None,
+    *,
+    mapping: ColumnMap | None = None,
+    warn: Warn | None = None,
+) -> Iterator[Row]:
     """Yield every candidate address of a CSV file or a plain/pasted list."""
-    for line, key, shown, domain, extra in _records(stream, name, on_read, as_json=False):
+    for line, key, shown, domain, extra in _records(stream, name, on_read, as_json=False, mapping=mapping, warn=warn):
         if key is None:
             yield Row(line, shown, None, error=extra)
         else:
@@ -116,7 +147,13 @@ def read_rows(stream: IO[bytes], name: str = "<input>", on_read: Callable[[int],
 
 
 def _records(
-    stream: IO[bytes], name: str, on_read: Callable[[int], None] | None, *, as_json: bool | None
+    stream: IO[bytes],
+    name: str,
+    on_read: Callable[[int], None] | None,
+    *,
+    as_json: bool | None,
+    mapping: ColumnMap | None = None,
+    warn: Warn | None = None,
 ) -> Iterator[Record]:
     """Every candidate as a Record; fields as dicts, as JSON text (`as_json`), or not at all ("", as_json None)."""
     counting = _Counting(stream, on_read)
@@ -132,16 +169,16 @@ def _records(
         first, offset = text.readline(), offset + 1
     if not first:
         return
-    delimiter = _sniff_delimiter(first)
-    if delimiter is None and first.strip().strip('"').lower() in EMAIL_HEADERS:
-        delimiter = ","  # a one-column CSV: just an "email" header
-    if delimiter:
-        headers = next(csv.reader([first], delimiter=delimiter))
-        column = _email_column(headers)
-        if column is not None and "@" not in headers[column]:
-            yield from _csv_records(text, headers, column, delimiter, offset, as_json)
-            return
+    header = table_header(first, mapping)
+    if header is not None:
+        delimiter, headers, cols = header
+        yield from _csv_records(text, headers, cols, delimiter, offset, as_json, warn or _no_warning)
+        return
     yield from _list_records(first, text, offset, as_json)
+
+
+def _no_warning(line: int, text: str, message: str) -> None:
+    pass
 
 
 def _fields_encoder(names: list[str], others: list[int], as_json: bool | None) -> Callable[[list[str]], Any]:
@@ -174,11 +211,14 @@ def _fields_encoder(names: list[str], others: list[int], as_json: bool | None) -
 
 
 def _csv_records(
-    text: IO[str], headers: list[str], column: int, delimiter: str, offset: int, as_json: bool | None
+    text: IO[str], headers: list[str], cols: Columns, delimiter: str, offset: int, as_json: bool | None, warn: Warn
 ) -> Iterator[Record]:
-    names = [field_name(h) for h in headers]
-    others = [i for i in range(len(names)) if i != column]
-    fields_of = _fields_encoder([names[i] for i in others], others, as_json)
+    column = cols.email
+    assert column is not None
+    others = [i for i, f in enumerate(cols.fields) if f is not None]
+    names = [cols.fields[i] or "" for i in others]
+    fields_of = _fields_encoder(names, others, as_json)
+    named_fields = _fields_encoder(names, others, False)
     reader = csv.reader(text, delimiter=delimiter)
     width = len(headers)
     fast, known = FAST_ADDRESS.match, known_domain  # parse_address's own fast path, inlined: the per-row cost
@@ -190,9 +230,14 @@ def _csv_records(
                 continue
             while len(values) > width and not values[-1].strip():
                 values.pop()  # trailing empty cells (a spreadsheet's extra delimiters) are harmless
-            if len(values) != width:
-                yield start, None, delimiter.join(values), "", f"{len(values)} fields where the header has {width}"
-                continue
+            if len(values) > width:
+                warn(start, delimiter.join(values), f"{len(values)} fields where the header has {width}: "
+                     f"the last {len(values) - width} ignored")  # fmt: skip
+                del values[width:]
+            elif len(values) < width:
+                warn(start, delimiter.join(values), f"{len(values)} fields where the header has {width}: "
+                     f"the last {width - len(values)} left empty")  # fmt: skip
+                values.extend([""] * (width - len(values)))
         raw = values[column].strip()
         if raw[:1] == "'":  # a cell our exports kept from running as a formula ('-joe@…): read as it was
             raw = restore(raw)
@@ -206,12 +251,32 @@ def _csv_records(
             if len(key) <= MAX_ADDRESS_OCTETS:
                 yield start, key, raw, domain, fields_of(values)
                 continue
+        named = split_named(raw) if "<" in raw else None
+        if named is not None:
+            yield _named_record(start, named, named_fields(values), as_json)
+            continue
         try:
             key, _, domain = parse_address(raw)
         except AddressError as err:
             yield start, None, raw, "", str(err)
             continue
         yield start, key, raw, domain, fields_of(values)
+
+
+def _named_record(line: int, named: tuple[str, str], fields: dict[str, str], as_json: bool | None) -> Record:
+    """A `Name <address>` cell, as when pasted: the address as written, the name filling first and last name
+    when the row leaves them empty."""
+    name, raw = named
+    try:
+        key, _, domain = parse_address(raw)
+    except AddressError as err:
+        return line, None, raw, "", str(err)
+    first, last = name_parts(name)
+    for field, value in (("first_name", first), ("last_name", last)):
+        if value and not fields.get(field):
+            fields[field] = value
+    extra: Any = "" if as_json is None else _to_json(fields) if as_json else fields
+    return line, key, raw, domain, extra
 
 
 def _list_records(first: str, text: IO[str], offset: int, as_json: bool | None) -> Iterator[Record]:
@@ -248,13 +313,19 @@ def good_records(
     on_read: Callable[[int], None] | None = None,
     *,
     fields: bool = True,
+    mapping: ColumnMap | None = None,
 ) -> Iterator[tuple[int, str, str, str, str]]:
     """The rows of `stream` with a usable address, as the staging table's tuples (line, key, display, domain,
-    fields as JSON text, or "" when `fields` is false); the others go into `report.rejected` with their line."""
+    fields as JSON text, or "" when `fields` is false); the others go into `report.rejected` with their line,
+    and rows kept with a remark into `report.warnings`."""
     read = 0
     reject = report.rejected.append
+
+    def warn(line: int, text: str, message: str) -> None:
+        report.warnings.append(Rejected(line, text, message))
+
     try:
-        for record in _records(stream, name, on_read, as_json=True if fields else None):
+        for record in _records(stream, name, on_read, as_json=True if fields else None, mapping=mapping, warn=warn):
             read += 1
             if record[1] is None:
                 reject(Rejected(record[0], record[2], record[4]))

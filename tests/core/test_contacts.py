@@ -20,12 +20,16 @@ def test_messy_csv_imports_good_rows_and_reports_bad_ones(engine):
         b"cy@example.net;Cy;Rome\n",
     )
     assert report.read == 5
-    assert [(r.line, r.text) for r in report.rejected] == [(3, "broken@"), (5, "bob@example.org;Bob")]
-    assert report.imported == 2 and report.merged == 1
+    assert [(r.line, r.text) for r in report.rejected] == [(3, "broken@")]
+    assert [(w.line, w.reason) for w in report.warnings] == [
+        (5, "2 fields where the header has 3: the last 1 left empty")
+    ]
+    assert [(d.line, d.first_line) for d in report.duplicates] == [(4, 2)]
+    assert report.imported == 3 and report.merged == 1
     ann = contacts.get_contact(engine, "Ann@Example.com")
-    # the duplicate merged: the later row's city wins, the earlier first name stays
-    assert ann["fields"] == {"first_name": "Ann", "city": "Lyon"}
-    assert contacts.count(engine) == 2
+    # the duplicate merged: the earlier row's values stay, the later one fills nothing empty
+    assert ann["fields"] == {"first_name": "Ann", "city": "Paris"}
+    assert contacts.count(engine) == 3
 
 
 def test_reimport_merges_fields_without_duplicates(engine):

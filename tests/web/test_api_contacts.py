@@ -21,9 +21,23 @@ def test_upload_import_reports_each_bad_row(api) -> None:
     report = r.json()
     assert report["imported"] == 1 and report["merged"] == 1
     assert {(x["line"], x["text"]) for x in report["rejected"]} >= {(3, "not-an-address")}
-    assert len(report["rejected"]) == 2  # the bad address and the row with too many fields
+    assert len(report["rejected"]) == 2  # the bad address, and x@ (its extra field is only a warning)
+    assert [(w["line"], w["reason"]) for w in report["warnings"]] == [
+        (6, "3 fields where the header has 2: the last 1 ignored")
+    ]
+    assert report["duplicates"] == [{"line": 4, "first_line": 2, "text": "ann@example.com"}]
     shown = api.get("/api/v1/contacts/ann@example.com").json()
-    assert shown["fields"] == {"first_name": "Annie"}
+    assert shown["fields"] == {"first_name": "Ann"}  # merge: the later row only fills empty fields
+
+
+def test_upload_import_with_a_mapping_and_a_policy(api) -> None:
+    data = b"Kontakt;Rufname\nann@example.com;Ann\nann@example.com;Annie\n"
+    form = {"map": "Kontakt=email,Rufname=first_name", "on_duplicate": "last"}
+    r = api.post("/api/v1/contacts/import", files={"file": ("p.csv", data, "text/csv")}, data=form)
+    assert r.status_code == 200, r.text
+    assert api.get("/api/v1/contacts/ann@example.com").json()["fields"] == {"first_name": "Annie"}
+    r = api.post("/api/v1/contacts/import", files={"file": ("p.csv", data, "text/csv")}, data={"map": "Vorname=x"})
+    assert r.status_code == 400 and r.json()["field"] == "map" and "no column 'Vorname'" in r.json()["detail"]
 
 
 def test_list_pages_and_search(api) -> None:

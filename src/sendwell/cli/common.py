@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -74,6 +74,28 @@ def open_input(path: str) -> Iterator[tuple[str, IO[bytes]]]:
         yield path, fh
 
 
+MapOpt = Annotated[
+    str | None,
+    typer.Option("--map", help='Columns to fields: "E-Mail=email,Vorname=first_name" (FIELD - leaves one out)'),
+]
+MapFileOpt = Annotated[str | None, typer.Option("--map-file", help="File of COLUMN=FIELD lines (# comments)")]
+
+
+def column_mapping(spec: str | None, path: str | None) -> dict[str, str] | None:
+    """--map "Header=field,…" and --map-file FILE as one mapping (the flag's pairs win)."""
+    from sendwell.columns import parse_mapping
+
+    mapping: dict[str, str] = {}
+    if path:
+        p = Path(path)
+        if not p.is_file():
+            raise UserError(f"{path}: no such file", field="map_file")
+        mapping.update(parse_mapping(p.read_text(encoding="utf-8-sig"), source=path))
+    if spec:
+        mapping.update(parse_mapping(spec))
+    return mapping or None
+
+
 def text_input(data: str) -> IO[bytes]:
     return io.BytesIO(data.encode("utf-8"))
 
@@ -116,6 +138,12 @@ def show_report(report: Any, as_json: bool, noun: str, *, verb: str = "imported"
             console.print(f"  line {r.line}: {r.text} ({r.reason})", highlight=False, markup=False)
         if len(report.suppressed) > 20:
             console.print(f"  … and {report.blacklisted - 20} more (use --json for all)")
+    remarks = [(w.line, w.reason) for w in getattr(report, "warnings", ())]
+    remarks += [(d.line, f"{d.text} repeats line {d.first_line}") for d in getattr(report, "duplicates", ())]
+    for line, remark in sorted(remarks)[:20]:
+        err_console.print(f"[yellow]line {line}:[/yellow] {remark}", highlight=False)
+    if len(remarks) > 20:
+        err_console.print(f"  … and {len(remarks) - 20} more warning(s) (use --json for all)")
     if report.rejected:
         err_console.print(f"[red]{len(report.rejected)} line(s) rejected:[/red]")
         for r in report.rejected:

@@ -9,7 +9,10 @@ import typer
 
 from sendwell.cli import verify
 from sendwell.cli.common import (
+    MapFileOpt,
+    MapOpt,
     byte_progress,
+    column_mapping,
     console,
     ctx_obj,
     open_input,
@@ -18,6 +21,7 @@ from sendwell.cli.common import (
     table,
     write_export,
 )
+from sendwell.model import OnDuplicate
 
 app = typer.Typer(help="Contacts: import CSV or pasted lists, list, show, remove, export.", no_args_is_help=True)
 
@@ -28,14 +32,27 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output")
 def import_(
     ctx: typer.Context,
     path: Annotated[str, typer.Argument(help="CSV or list file, or - for stdin")],
+    map_: MapOpt = None,
+    map_file: MapFileOpt = None,
+    on_duplicate: Annotated[
+        OnDuplicate,
+        typer.Option(
+            help="A row repeating an earlier line's address: first (left out), last (its values win), "
+            "merge (its values fill empty fields)"
+        ),
+    ] = OnDuplicate.MERGE,
     as_json: JsonOpt = False,
 ) -> None:
-    """Import contacts from a CSV (header with an `email` column) or a list of addresses."""
+    """Import contacts from a CSV (header with an address column: Email, E-Mail, Correo, … or --map) or a list
+    of addresses. Common header names fill first_name/last_name (Vorname, Prénom, Nombre, Tên, …)."""
     from sendwell import contacts
 
     engine = ctx_obj(ctx).engine
+    mapping = column_mapping(map_, map_file)
     with open_input(path) as (name, stream), byte_progress(name, path, "importing") as on_read:
-        report = contacts.import_contacts(engine, stream, name=name, on_read=on_read)
+        report = contacts.import_contacts(
+            engine, stream, name=name, on_read=on_read, mapping=mapping, on_duplicate=on_duplicate
+        )
     show_report(report, as_json, "contact(s)")
 
 

@@ -37,6 +37,9 @@ FLAGS = {
     "consent_text": "--consent",
     "confirm_subject": "--subject",
     "confirm_body": "--body-file",
+    "map": "--map",
+    "map_file": "--map-file",
+    "on_duplicate": "--on-duplicate",
 }
 
 # A hint → the command that does it; {target} is the name the error carries, {selector} a DKIM key's selector.

@@ -1,5 +1,5 @@
-"""`sendwell verify FILE|-` (one address per line; registered by cli/app.py) and `sendwell contacts verify`
-(registered by cli/contacts.py): formatting only."""
+"""`sendwell verify FILE|-` (a CSV as `contacts import` reads it, or one address per line; registered by
+cli/app.py) and `sendwell contacts verify` (registered by cli/contacts.py): formatting only."""
 
 from __future__ import annotations
 
@@ -34,6 +34,19 @@ def _lines(stream: IO[bytes], name: str, on_read=None) -> Iterator[str]:
             raise UserError(f"{name}, line {number}: not UTF-8 text") from None
 
 
+def _texts(stream: IO[bytes], name: str, on_read, mapping: dict[str, str] | None) -> Iterator[str]:
+    """The addresses to check, as written: a CSV's address cells (the reader `contacts import` uses), else
+    each line whole (spaces are part of what is judged)."""
+    import io
+
+    from sendwell import readers
+
+    buffered = io.BufferedReader(stream, buffer_size=readers.SAMPLE_BYTES)  # type: ignore[type-var]
+    if readers.is_table(buffered.peek(readers.SAMPLE_BYTES)[: readers.SAMPLE_BYTES], mapping):
+        return (row.text for row in readers.read_rows(buffered, name, on_read, mapping=mapping))
+    return _lines(buffered, name, on_read)
+
+
 def _row(result) -> dict:
     return {
         "address": result.address,
@@ -42,6 +55,12 @@ def _row(result) -> dict:
         "suggestion": result.suggestion,
         "detail": result.detail,
     }
+
+
+def _mapping(spec: str | None) -> dict[str, str] | None:
+    from sendwell.columns import parse_mapping
+
+    return parse_mapping(spec) if spec else None
 
 
 def _parse_server(spec: str | None) -> tuple[list[str] | None, int]:
@@ -58,7 +77,15 @@ def _parse_server(spec: str | None) -> tuple[list[str] | None, int]:
 
 def verify(
     ctx: typer.Context,
-    path: Annotated[str, typer.Argument(help="File with one address per line, or - for stdin")] = "-",
+    path: Annotated[
+        str,
+        typer.Argument(
+            help="CSV with an address column (as contacts import reads), or one address per line; - for stdin"
+        ),
+    ] = "-",
+    map_: Annotated[
+        str | None, typer.Option("--map", help='The CSV\'s address column if its name is unusual: "Kontakt=email"')
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON array")] = False,
     as_jsonl: Annotated[bool, typer.Option("--jsonl", help="One JSON object per line, in input order")] = False,
     as_csv: Annotated[bool, typer.Option("--csv", help="CSV with a header")] = False,
@@ -88,7 +115,7 @@ def verify(
         raise UserError("choose one of --json, --jsonl and --csv")
     settings = ctx_obj(ctx).settings
     with open_input(path) as (name, stream), byte_progress(name, path, "verifying") as on_read:
-        lines = _lines(stream, name, on_read)
+        lines = _texts(stream, name, on_read, _mapping(map_))
         if offline:
             from sendwell.verify.checks import OfflineChecker
 

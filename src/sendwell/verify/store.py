@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -33,8 +33,11 @@ def verify_contacts(
     *,
     options: VerifyOptions | None = None,
     now: datetime | None = None,
+    where: Sequence[Any] = (),
+    recheck: bool = False,
 ) -> dict[str, Any]:
-    """Verify the contacts (of `segment`, if given) not verified within settings.verify.max_age_days.
+    """Verify the contacts (of `segment`, if given, and matching the conditions `where` on `contacts`) not verified
+    within settings.verify.max_age_days (all of them with `recheck`).
 
     Returns {"checked", "skipped_recent", "verdicts": {verdict: count}}.
     """
@@ -49,7 +52,9 @@ def verify_contacts(
         scope = scope.where(
             contacts.c.email.in_(select(segment_members.c.email).where(segment_members.c.segment_id == sid))
         )
-    due = scope.where(_due(now, settings.verify.max_age_days))
+    if where:
+        scope = scope.where(*where)
+    due = scope if recheck else scope.where(_due(now, settings.verify.max_age_days))
     with engine.connect() as conn:
         in_scope = conn.execute(select(func.count()).select_from(scope.subquery())).scalar_one()
         total = conn.execute(select(func.count()).select_from(due.subquery())).scalar_one()

@@ -30,6 +30,12 @@ class RejectedOut(BaseModel):
     reason: str
 
 
+class DuplicateOut(BaseModel):
+    line: int
+    first_line: int
+    text: str
+
+
 class ReportOut(BaseModel):
     """What an import or a bulk change did: counts plus every rejected line."""
 
@@ -39,6 +45,8 @@ class ReportOut(BaseModel):
     blacklisted: int
     rejected: list[RejectedOut]
     suppressed: list[RejectedOut]
+    warnings: list[RejectedOut] = []  # rows kept with a remark (a missing or extra trailing column)
+    duplicates: list[DuplicateOut] = []  # rows repeating an address of an earlier line of the file
 
 
 class Page(BaseModel):
@@ -183,3 +191,36 @@ class Resend(BaseModel):
 
 class Resumed(BaseModel):
     resumed: bool
+
+
+class ContactFilterIn(BaseModel):
+    """The contacts a list, an export or a bulk action covers; an empty value does not narrow."""
+
+    search: str = Field("", max_length=320, description="Part of the address")
+    field: str = Field("", max_length=200, description="A field's name")
+    value: str = Field("", max_length=1000, description="Part of that field's value (empty: the field is set)")
+    verdict: str = Field("", description="valid, risky, invalid, unknown or unchecked")
+    blacklisted: str = Field("", description="yes, no, or a black-list reason")
+    segment: str = Field("", max_length=200, description="A segment's name")
+
+
+class ContactEdit(BaseModel):
+    fields: dict[str, str] = Field(description="Every field the contact keeps (an empty value drops it)")
+    segments: list[str] | None = Field(None, description="Every segment it is in (omitted: unchanged)")
+
+
+class BulkIn(BaseModel):
+    action: str = Field(description="add_to_segment, remove_from_segment, blacklist, verify or delete")
+    emails: list[str] = Field(default=[], max_length=100_000, description="The chosen contacts…")
+    all_matching: bool = Field(False, description="…or every contact `filter` matches")
+    filter: ContactFilterIn | None = None
+    segment: str = Field("", max_length=200, description="For add_to_segment and remove_from_segment")
+    reason: str = Field("manual", description="For blacklist", json_schema_extra=REASON_NAMES)
+    note: str = Field("", max_length=10_000, description="For blacklist")
+    dns: bool = Field(True, description="For verify: also look up each domain's mail servers")
+
+
+class BulkOut(BaseModel):
+    action: str
+    count: int
+    verdicts: dict[str, int] | None = None

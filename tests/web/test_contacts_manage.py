@@ -1,0 +1,149 @@
+"""Contacts managed over HTTP on SQLite and PostgreSQL: filters (field, verdict, black list, segment), filtered
+export, a contact's whole history, edit, and bulk actions — through the API and through the UI's routes."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from factories import sent_campaign
+
+from sendwell import blacklist, contacts, segments
+from sendwell.events import record_bounce
+
+from .helpers import settings_for
+
+PEOPLE = (
+    b"email,first_name,city,plan\n"
+    b"ann@example.com,Ann,Paris,pro\n"
+    b"bob@example.com,Bob,Berlin,\n"
+    b"postmaster@example.org,Post,Paris,free\n"
+    b"cy@mailinator.com,Cy,Rome,pro\n"
+)
+
+
+def load(api) -> None:
+    r = api.post("/api/v1/contacts/import", files={"file": ("p.csv", PEOPLE, "text/csv")})
+    assert r.status_code == 200, r.text
+
+
+def emails(api, **params) -> list[str]:
+    r = api.get("/api/v1/contacts", params=params)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["total"] == len(body["items"])
+    return [c["email"] for c in body["items"]]
+
+
+def test_filters_by_field_verdict_black_list_and_segment(api, web_engine) -> None:
+    load(api)
+    assert emails(api, field="city", value="paris") == ["ann@example.com", "postmaster@example.org"]
+    assert emails(api, field="plan") == ["ann@example.com", "postmaster@example.org", "cy@mailinator.com"]
+    assert emails(api, verdict="unchecked") == emails(api)
+    r = api.post("/api/v1/contacts/bulk", json={"action": "verify", "all_matching": True, "dns": False})
+    assert r.json()["count"] == 4 and r.json()["verdicts"] == {"valid": 2, "risky": 2}
+    assert emails(api, verdict="risky") == ["postmaster@example.org", "cy@mailinator.com"]
+    blacklist.add(web_engine, ["bob@example.com"], reason="complaint")
+    assert emails(api, blacklisted="yes") == ["bob@example.com"]
+    assert emails(api, blacklisted="complaint") == ["bob@example.com"]
+    assert emails(api, blacklisted="hard_bounce") == []
+    assert "bob@example.com" not in emails(api, blacklisted="no")
+    segments.create(web_engine, "vip")
+    segments.add(web_engine, "vip", ["cy@mailinator.com", "ann@example.com"])
+    assert emails(api, segment="vip", field="plan", value="PRO", search="ann") == ["ann@example.com"]
+
+
+def test_a_bad_filter_names_its_field(api) -> None:
+    for params, field in [
+        ({"verdict": "great"}, "verdict"),
+        ({"blacklisted": "maybe"}, "blacklisted"),
+        ({"segment": "ghost"}, "segment"),
+        ({"value": "x"}, "field"),
+    ]:
+        r = api.get("/api/v1/contacts", params=params)
+        assert r.status_code == 400 and r.json()["field"] == field, (params, r.text)
+        assert api.get("/api/v1/contacts/export.csv", params=params).status_code == 400
+
+
+def test_export_holds_the_filtered_contacts_only(api) -> None:
+    load(api)
+    r = api.get("/api/v1/contacts/export.csv", params={"field": "city", "value": "Paris"})
+    rows = list(csv.DictReader(io.StringIO(r.text)))
+    assert [(x["email"], x["first_name"]) for x in rows] == [
+        ("ann@example.com", "Ann"),
+        ("postmaster@example.org", "Post"),
+    ]
+
+
+def test_bulk_actions_on_chosen_rows_and_on_all_matching(api, web_engine) -> None:
+    load(api)
+    segments.create(web_engine, "paris")
+    paris = {"field": "city", "value": "Paris"}
+    r = api.post(
+        "/api/v1/contacts/bulk",
+        json={"action": "add_to_segment", "all_matching": True, "filter": paris, "segment": "paris"},
+    )
+    assert r.json() == {"action": "add_to_segment", "count": 2, "verdicts": None}
+    assert emails(api, segment="paris") == ["ann@example.com", "postmaster@example.org"]
+    r = api.post(
+        "/api/v1/contacts/bulk",
+        json={"action": "remove_from_segment", "emails": ["Ann@Example.com"], "segment": "paris"},
+    )
+    assert r.json()["count"] == 1 and emails(api, segment="paris") == ["postmaster@example.org"]
+    r = api.post(
+        "/api/v1/contacts/bulk",
+        json={"action": "blacklist", "emails": ["bob@example.com"], "reason": "unsubscribe", "note": "asked by phone"},
+    )
+    assert r.json()["count"] == 1
+    entry = blacklist.show(web_engine, "bob@example.com")
+    assert entry["entry"]["reason"] == "unsubscribe" and entry["entry"]["note"] == "asked by phone"
+    r = api.post("/api/v1/contacts/bulk", json={"action": "delete", "all_matching": True, "filter": {"search": "mail"}})
+    assert r.json()["count"] == 1 and emails(api) == ["ann@example.com", "bob@example.com", "postmaster@example.org"]
+    for body, field in [
+        ({"action": "explode", "emails": ["ann@example.com"]}, "action"),
+        ({"action": "delete"}, "emails"),
+        ({"action": "add_to_segment", "emails": ["ann@example.com"], "segment": "ghost"}, "segment"),
+        ({"action": "blacklist", "emails": ["ann@example.com"], "reason": "boredom"}, "reason"),
+    ]:
+        r = api.post("/api/v1/contacts/bulk", json=body)
+        assert r.status_code == 400 and r.json()["field"] == field, r.text
+    assert contacts.count(web_engine) == 3
+
+
+def test_show_has_the_whole_history_and_edit_changes_fields_and_segments(api, web_engine, db_url) -> None:
+    cid, ids = sent_campaign(web_engine, ["ann@example.com"], name="Spring sale")
+    record_bounce(
+        web_engine,
+        settings_for(db_url),
+        email="ann@example.com",
+        reason="mailbox_full",
+        status_code="4.2.2",
+        hard=False,
+        detail="552 mailbox full",
+        raw=b"",
+        source="test",
+        campaign_id=cid,
+        recipient_id=ids["ann@example.com"],
+    )
+    contacts.import_contacts(web_engine, io.BytesIO(b"email,first_name\nann@example.com,Ann\n"))
+    blacklist.add(web_engine, ["ann@example.com"], reason="manual", note="on request")
+    shown = api.get("/api/v1/contacts/ann@example.com").json()
+    assert [(c["campaign"], c["status"]) for c in shown["campaigns"]] == [
+        ("Spring sale", "failed")
+    ]  # the bounce settled it
+    assert [(e["type"], e["reason"], e["campaign"]) for e in shown["events"]] == [
+        ("bounce", "mailbox_full", "Spring sale")
+    ]
+    assert [(b["action"], b["reason"]) for b in shown["blacklist"]] == [("added", "manual")]
+    assert shown["segments"] == ["s"]
+
+    segments.create(web_engine, "vip")
+    r = api.patch(
+        "/api/v1/contacts/ann@example.com",
+        json={"fields": {"first_name": "Annie", "City": "Oslo", "": ""}, "segments": ["vip"]},
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["fields"] == {"first_name": "Annie", "city": "Oslo"} and r.json()["segments"] == ["vip"]
+    r = api.patch("/api/v1/contacts/ann@example.com", json={"fields": {"first_name": "Ann"}, "segments": ["nope"]})
+    assert r.status_code == 400 and r.json()["field"] == "segments"
+    assert api.patch("/api/v1/contacts/ghost@example.com", json={"fields": {}}).status_code == 404
