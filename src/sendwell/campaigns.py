@@ -16,7 +16,7 @@ from sendwell.addresses import AddressError, parse_address
 from sendwell.db.engine import as_utc, inserted_id, utcnow
 from sendwell.db.schema import campaign_segments, campaigns, recipients, segments
 from sendwell.errors import Hint, NotFound, UserError
-from sendwell.model import CampaignState, Verdict, row_id
+from sendwell.model import CampaignState, RecipientStatus, Verdict, row_id
 
 TRACK_OPTIONS = ("reads", "clicks")
 EDITABLE = ("subject", "from_addr", "reply_to", "html", "text", "skip_verdicts", "track")
@@ -251,20 +251,23 @@ def audience_preview(engine: Engine, name_or_id: str | int) -> dict[str, int]:
     """What starting the campaign now would do: the candidates (included segments, or all contacts), how many
     the excluded segments and the black list take away, and how many remain (the same rules as audience)."""
     with engine.connect() as conn:
-        row = _campaign_row(conn, name_or_id)
-        segs = conn.execute(select(campaign_segments).where(campaign_segments.c.campaign_id == row.id)).all()
-        include = [s.segment_id for s in segs if s.mode == "include"] or [-1]
-        exclude = [s.segment_id for s in segs if s.mode == "exclude"] or [-1]
-        source = (
-            "SELECT email FROM contacts"
-            if row.all_contacts
-            else "SELECT DISTINCT email FROM segment_members WHERE segment_id IN :include"
-        )
-        stmt = text(_PREVIEW.format(source=source)).bindparams(
-            bindparam("exclude", expanding=True), *([] if row.all_contacts else [bindparam("include", expanding=True)])
-        )
-        params = {"exclude": exclude} | ({} if row.all_contacts else {"include": include})
-        candidates, excluded, blacklisted = conn.execute(stmt, params).one()
+        return _audience_figures(conn, _campaign_row(conn, name_or_id))
+
+
+def _audience_figures(conn: Connection, row: Any) -> dict[str, int]:
+    segs = conn.execute(select(campaign_segments).where(campaign_segments.c.campaign_id == row.id)).all()
+    include = [s.segment_id for s in segs if s.mode == "include"] or [-1]
+    exclude = [s.segment_id for s in segs if s.mode == "exclude"] or [-1]
+    source = (
+        "SELECT email FROM contacts"
+        if row.all_contacts
+        else "SELECT DISTINCT email FROM segment_members WHERE segment_id IN :include"
+    )
+    stmt = text(_PREVIEW.format(source=source)).bindparams(
+        bindparam("exclude", expanding=True), *([] if row.all_contacts else [bindparam("include", expanding=True)])
+    )
+    params = {"exclude": exclude} | ({} if row.all_contacts else {"include": include})
+    candidates, excluded, blacklisted = conn.execute(stmt, params).one()
     return {
         "candidates": candidates,
         "excluded": excluded,
@@ -284,6 +287,8 @@ def delete_campaign(engine: Engine, name_or_id: str | int) -> None:
 
 
 STARTABLE = (CampaignState.DRAFT, CampaignState.SCHEDULED)
+# The audience figures a started campaign keeps (campaigns.audience), as the statistics show them.
+AUDIENCE_FIGURES = ("candidates", "excluded", "blacklisted", "skipped_by_verification", "queued")
 
 
 def start_campaign(engine: Engine, campaign_id: int) -> int:
@@ -307,6 +312,7 @@ def start_in(conn: Connection, campaign_id: int, *, due: datetime | None = None)
         raise UserError(f"campaign {row.name!r} was already started ({row.state})")
     segs = conn.execute(select(campaign_segments).where(campaign_segments.c.campaign_id == campaign_id)).all()
     now = utcnow()
+    figures = _audience_figures(conn, row)  # before the ledger is written: the same contacts, black list
     count = audience.resolve(
         conn,
         campaign_id,
@@ -315,10 +321,17 @@ def start_in(conn: Connection, campaign_id: int, *, due: datetime | None = None)
         all_contacts=row.all_contacts,
         skip_verdicts=row.skip_verdicts or [],
     )
+    skipped = conn.execute(
+        select(func.count())
+        .select_from(recipients)
+        .where(recipients.c.campaign_id == campaign_id, recipients.c.status == RecipientStatus.SKIPPED.value)
+    ).scalar_one()
+    kept = {k: figures[k] for k in ("candidates", "excluded", "blacklisted")}
+    kept |= {"skipped_by_verification": skipped, "queued": count - skipped}
     conn.execute(
         campaigns.update()
         .where(campaigns.c.id == campaign_id)
-        .values(state=CampaignState.SENDING.value, started_at=now)
+        .values(state=CampaignState.SENDING.value, started_at=now, audience=kept)
     )
     return count
 

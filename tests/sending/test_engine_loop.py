@@ -103,7 +103,7 @@ class FakeStore:
     async def close_finished(self, campaign_ids, now, due_before) -> tuple[set[int], int]:
         left = [r for r in self.rows.values() if r["status"] in OPEN]
         if not left:
-            self.state = CampaignState.DONE.value
+            self.state = CampaignState.FINISHED.value
             return {1}, 0
         return set(), sum(1 for r in left if r["next"] is None or r["next"] <= due_before)
 
@@ -138,7 +138,7 @@ def test_the_loop_sends_every_recipient_once_and_records_each_outcome():
     assert report.stopped == "done" and report.counts["sent"] == 30
     assert counts == {a: 1 for a in addrs}
     assert statuses(store) == {a: "sent" for a in addrs}
-    assert sum(store.commits) == 30 and store.state == CampaignState.DONE.value
+    assert sum(store.commits) == 30 and store.state == CampaignState.FINISHED.value
     got = next(a for a in srv.accepted if a.rcpt == "r3@x.org")
     assert b"Hi N4!" in got.data  # rendered per recipient (r3 is row 4)
 

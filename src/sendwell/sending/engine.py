@@ -166,7 +166,7 @@ class Sender:
                 if tripped:
                     return self._finish("breaker", tripped)
                 states = set(self.states.values())
-                if states <= {C.DONE}:
+                if states <= {C.FINISHED}:
                     return self._finish("done")
                 return self._finish("paused", f"campaign is {', '.join(sorted(states))}")
             if allowance <= 0:
@@ -193,9 +193,9 @@ class Sender:
                         await self._nap(0.1)
                     continue
                 done, soon = await self.store.close_finished(active, now, now + timedelta(seconds=self.linger))
-                self.states.update(dict.fromkeys(done, C.DONE))
+                self.states.update(dict.fromkeys(done, C.FINISHED))
                 if not self.forever and soon == 0:
-                    return self._finish("done" if all(s == C.DONE for s in self.states.values()) else "idle")
+                    return self._finish("done" if all(s == C.FINISHED for s in self.states.values()) else "idle")
                 await self._nap(0.2 if soon else 1.0)
 
     async def _check(self, now: datetime) -> tuple[str | None, int, str | None, int]:

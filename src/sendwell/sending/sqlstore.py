@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, select, update
 
-from sendwell import events, schedule
+from sendwell import events, history, schedule
 from sendwell.config import Settings
 from sendwell.db.schema import campaigns
 from sendwell.db.sendstore import SqlTransactions, open_transactions
@@ -129,12 +129,12 @@ class SqlSendStore:
         sent = sum(1 for r in results if r.status is RecipientStatus.SENT)
         bad = sum(1 for r in results if r.status is RecipientStatus.ERROR and r.kind is FailureKind.RECIPIENT)
         usage.add(conn, self.settings.limit, now, sent=sent, address_errors=bad)
-        for cid in {o.job.campaign_id for o in outcomes if o.result.kind is FailureKind.SERVER}:
-            conn.execute(
-                update(campaigns)
-                .where(campaigns.c.id == cid)
-                .values(server_problem=server_problem, server_problem_at=now)
-            )
+        troubled = {o.job.campaign_id for o in outcomes if o.result.kind is FailureKind.SERVER}
+        for cid in troubled:
+            _server_problem(conn, cid, server_problem, now)
+        # A message the relay took since: the problem is over; the banner goes, its history stays.
+        for cid in {o.job.campaign_id for o in outcomes if o.result.status is RecipientStatus.SENT} - troubled:
+            _server_problem(conn, cid, None, now)
         # Refusals become events in this same transaction; the hygiene policy (not the engine) decides
         # from them what happens to the address, as for a DSN.
         events.record_answers(
@@ -197,3 +197,20 @@ class SqlSendStore:
     def _return_relays(conn: Connection, day: str, unused: dict[str, int]) -> None:
         for key, n in unused.items():
             usage.return_relay(conn, day, key, n)
+
+
+def _server_problem(conn: Connection, cid: int, problem: str | None, now: datetime) -> None:
+    """Set (or, with None, clear) a campaign's current server problem; each change is kept in its history."""
+    if problem is None:
+        cleared = conn.execute(
+            update(campaigns)
+            .where(campaigns.c.id == cid, campaigns.c.server_problem.is_not(None))
+            .values(server_problem=None)
+        ).rowcount
+        if cleared:
+            history.record(conn, cid, history.SERVER_PROBLEM_OVER, "messages are accepted again", {}, at=now)
+        return
+    current = conn.execute(select(campaigns.c.server_problem).where(campaigns.c.id == cid)).scalar()
+    conn.execute(update(campaigns).where(campaigns.c.id == cid).values(server_problem=problem, server_problem_at=now))
+    if current != problem:  # once per problem, not per deferred message
+        history.record(conn, cid, history.SERVER_PROBLEM, problem or "server problem", {}, at=now)

@@ -133,9 +133,11 @@ def resend(campaign: CampaignRef, body: Resend, engine: EngineDep) -> dict[str, 
 
 
 @router.get("/{campaign}/stats")
-def campaign_stats(campaign: CampaignRef, engine: EngineDep) -> dict[str, Any]:
-    """Counts by status, the address-error rate, the top error answers, server problems (apart)."""
-    return stats.campaign_stats(engine, campaign)
+def campaign_stats(campaign: CampaignRef, engine: EngineDep, settings: SettingsDep) -> dict[str, Any]:
+    """Counts by status, the address-error rate, the top error answers, server problems (apart, with their
+    history), the audience figures kept when it was resolved, and the phase: `waiting_retry` when nothing is
+    left to send now but deferred recipients wait for a retry (until `waiting_retry.until`)."""
+    return stats.campaign_stats(engine, campaign, retry_horizon_hours=settings.sending.retry_horizon_hours)
 
 
 @router.get("/{campaign}/tracking")
