@@ -57,7 +57,9 @@ class FakeStore:
     async def error_window(self) -> list[bool]:
         return []
 
-    async def check(self, campaign_ids, now, *, complaints_since=None, relay_day=None, start_due=False) -> Check:
+    async def check(
+        self, campaign_ids, now, *, complaints_since=None, relay_day=None, start_due=False, heartbeat=None
+    ) -> Check:
         return Check({1: self.state}, self.breaker, self.limit, self.used, (0, self.used) if complaints_since else None)
 
     async def campaign(self, campaign_id: int) -> CampaignContent:

@@ -429,9 +429,16 @@ def limit(
 def worker(
     ctx: typer.Context,
     campaign: Annotated[list[str] | None, typer.Option(help="Only these campaigns (repeatable)")] = None,
-    until_done: Annotated[bool, typer.Option("--until-done", help="Exit when nothing is due soon")] = False,
+    until_done: Annotated[
+        bool,
+        typer.Option(
+            "--until-done",
+            help="Exit when nothing is due within a minute (retries, and scheduled campaigns, which it starts)",
+        ),
+    ] = False,
 ) -> None:
-    """Run the sending loop as a service: every sending campaign, retries, the daily limit."""
+    """Run the sending loop as a service: every sending campaign, scheduled ones at their time, retries, the
+    daily limit."""
     import logging
 
     from sendwell.campaigns import get_campaign
@@ -449,7 +456,7 @@ def worker(
             logging.info("progress %s", report.counts)
 
     report = Sender(
-        obj.engine, obj.settings, campaign_ids=ids or None, forever=not until_done, on_progress=progress
+        obj.engine, obj.settings, campaign_ids=ids or None, forever=not until_done, on_progress=progress, worker=True
     ).run()
     logging.info("stopped (%s) %s %s", report.stopped, report.counts, report.message)
     if report.stopped in ("breaker", "error"):  # as `campaigns send`: whoever started us should know

@@ -17,7 +17,7 @@ from sendwell.config import Settings
 from sendwell.db.schema import campaigns
 from sendwell.db.sendstore import SqlTransactions, open_transactions
 from sendwell.model import FailureKind, RecipientStatus
-from sendwell.sending import queue, usage
+from sendwell.sending import queue, usage, workers
 from sendwell.sending.message import CampaignContent
 from sendwell.sending.queue import Job
 from sendwell.sending.store import Check, Outcome
@@ -60,8 +60,9 @@ class SqlSendStore:
         complaints_since: datetime | None = None,
         relay_day: str | None = None,
         start_due: bool = False,
+        heartbeat: str | None = None,
     ) -> Check:
-        return await self._tx(self._check, campaign_ids, now, complaints_since, relay_day, start_due)
+        return await self._tx(self._check, campaign_ids, now, complaints_since, relay_day, start_due, heartbeat)
 
     def _check(
         self,
@@ -71,10 +72,15 @@ class SqlSendStore:
         complaints_since: datetime | None,
         relay_day: str | None,
         start_due: bool,
+        heartbeat: str | None,
     ) -> Check:
+        next_scheduled = None
         if start_due:
             for cid, queued in schedule.start_due(conn, now, campaign_ids).items():
                 log.info("scheduled campaign %s started: %s recipients queued", cid, queued)
+            next_scheduled = schedule.next_scheduled(conn, campaign_ids)
+        if heartbeat is not None:
+            workers.beat(conn, heartbeat, now)
         lim = self.settings.limit
         tripped = usage.breaker(conn)
         _, stats = usage.today(conn, lim, now)
@@ -91,6 +97,7 @@ class SqlSendStore:
             usage.used(conn, lim, now),
             complaints,
             relays,
+            next_scheduled,
         )
 
     async def campaign(self, campaign_id: int) -> CampaignContent:
