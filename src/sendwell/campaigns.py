@@ -49,7 +49,9 @@ def _check_template(field: str, source: str | None) -> str | None:
     return source
 
 
-def _check_options(skip_verdicts: Iterable[str], track: Iterable[str]) -> tuple[list[str], list[str]]:
+def _check_options(
+    skip_verdicts: Iterable[str], track: Iterable[str], refuse_tracking: str | None = None
+) -> tuple[list[str], list[str]]:
     skip = sorted({s.strip() for s in skip_verdicts if s.strip()})
     for s in skip:
         if s not in {v.value for v in Verdict} or s == Verdict.VALID:
@@ -58,6 +60,8 @@ def _check_options(skip_verdicts: Iterable[str], track: Iterable[str]) -> tuple[
     for t in tr:
         if t not in TRACK_OPTIONS:
             raise UserError(f"{t!r} is not one of {', '.join(TRACK_OPTIONS)}", field="track")
+    if tr and refuse_tracking:  # nothing could be tracked: say so now rather than show empty figures later
+        raise UserError(refuse_tracking, field="track")
     return skip, tr
 
 
@@ -84,7 +88,9 @@ def create_campaign(
     exclude: Sequence[str] = (),
     skip_verdicts: Iterable[str] = ("invalid",),
     track: Iterable[str] = (),
+    refuse_tracking: str | None = None,
 ) -> int:
+    """A draft; `refuse_tracking`: why this installation cannot track (setupcheck.tracking_refusal), if so."""
     name = name.strip()
     if not name:
         raise UserError("must not be empty", field="name")
@@ -95,7 +101,7 @@ def create_campaign(
     both = set(include) & set(exclude)
     if both:
         raise UserError(f"segment(s) {', '.join(sorted(both))} both included and excluded", field="exclude", named=True)
-    skip, tr = _check_options(skip_verdicts, track)
+    skip, tr = _check_options(skip_verdicts, track, refuse_tracking)
     values = {
         "name": name,
         "subject": _check_template("subject", _check_header("subject", subject)),
@@ -180,6 +186,7 @@ def edit_campaign(
     *,
     include: Sequence[str] | None = None,
     exclude: Sequence[str] | None = None,
+    refuse_tracking: str | None = None,
     **changes: Any,
 ) -> None:
     unknown = set(changes) - set(EDITABLE)
@@ -196,7 +203,7 @@ def edit_campaign(
         if f in changes:
             _check_template(f, changes[f])
     if "skip_verdicts" in changes or "track" in changes:
-        skip, tr = _check_options(changes.get("skip_verdicts", ()), changes.get("track", ()))
+        skip, tr = _check_options(changes.get("skip_verdicts", ()), changes.get("track", ()), refuse_tracking)
         if "skip_verdicts" in changes:
             changes["skip_verdicts"] = skip
         if "track" in changes:

@@ -16,10 +16,11 @@ from sendwell.config import Settings
 from sendwell.errors import NotFound, UserError
 from sendwell.model import CampaignState, parse_statuses
 from sendwell.sending import control
+from sendwell.setupcheck import for_campaign, tracking_refusal
 from sendwell.tracking.report import tracking_stats
 from sendwell.web.csvout import csv_response
 from sendwell.web.security import UserDep
-from sendwell.web.state import EngineDep, SettingsDep
+from sendwell.web.state import EngineDep, SettingsDep, get_settings
 from sendwell.web.ui.charts import status_bars
 from sendwell.web.ui.forms import actor, form_error, see_other
 from sendwell.web.ui.preview import draft_context
@@ -62,6 +63,7 @@ def _form(
         segments=segments.list_segments(engine),
         error=error,
         field=field,
+        tracking_off=tracking_refusal(get_settings(request)),  # the checkboxes are disabled, with this reason
     )
 
 
@@ -117,6 +119,7 @@ def create(
             include=include,
             exclude=exclude,
             track=track,
+            refuse_tracking=tracking_refusal(get_settings(request)),
         )
     except UserError as err:
         message, field = form_error(err, LABELS)
@@ -153,6 +156,8 @@ def show(request: Request, cid: int, engine: EngineDep, settings: SettingsDep) -
     preview = campaigns.audience_preview(engine, cid) if draft else None
     tracked = tracking_stats(engine, cid) if camp.get("track") and not draft else None
     shown = draft_context(request, engine, cid) if draft else {}  # the message preview and test send (ui/preview.py)
+    waiting = camp["state"] in (CampaignState.DRAFT, CampaignState.SCHEDULED)  # warned before it sends
+    problems = for_campaign(engine, settings, camp["from_addr"]) if waiting else []
     return render(
         request,
         "campaign.html",
@@ -160,6 +165,7 @@ def show(request: Request, cid: int, engine: EngineDep, settings: SettingsDep) -
         draft=draft,
         preview=preview,
         tracked=tracked,
+        setup_problems=problems,
         **shown,
         **_schedule_context(request, camp, settings.sending.timezone),
         **_stats_context(engine, cid, settings),
@@ -345,6 +351,7 @@ def edit(
             include=include,
             exclude=exclude,
             track=track,
+            refuse_tracking=tracking_refusal(get_settings(request)),
         )
     except UserError as err:
         message, field = form_error(err, LABELS)
