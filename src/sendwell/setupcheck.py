@@ -85,7 +85,7 @@ class SetupReport:
         return {
             "ok": self.worst is OK,
             "worst": self.worst.value,
-            "checked_at": self.checked_at,
+            "checked_at": self.checked_at.isoformat() if self.checked_at else None,
             "findings": [f.as_dict() for f in self.findings],
         }
 
