@@ -16,7 +16,7 @@ from sendwell.addresses import AddressError, parse_address
 from sendwell.db.engine import as_utc, inserted_id, utcnow
 from sendwell.db.schema import campaign_segments, campaigns, recipients, segments
 from sendwell.errors import Hint, NotFound, UserError
-from sendwell.model import CampaignState, Verdict, row_id
+from sendwell.model import CampaignState, RecipientStatus, Verdict, row_id
 
 TRACK_OPTIONS = ("reads", "clicks")
 EDITABLE = ("subject", "from_addr", "reply_to", "html", "text", "skip_verdicts", "track")
@@ -49,7 +49,9 @@ def _check_template(field: str, source: str | None) -> str | None:
     return source
 
 
-def _check_options(skip_verdicts: Iterable[str], track: Iterable[str]) -> tuple[list[str], list[str]]:
+def _check_options(
+    skip_verdicts: Iterable[str], track: Iterable[str], refuse_tracking: str | None = None
+) -> tuple[list[str], list[str]]:
     skip = sorted({s.strip() for s in skip_verdicts if s.strip()})
     for s in skip:
         if s not in {v.value for v in Verdict} or s == Verdict.VALID:
@@ -58,6 +60,8 @@ def _check_options(skip_verdicts: Iterable[str], track: Iterable[str]) -> tuple[
     for t in tr:
         if t not in TRACK_OPTIONS:
             raise UserError(f"{t!r} is not one of {', '.join(TRACK_OPTIONS)}", field="track")
+    if tr and refuse_tracking:  # nothing could be tracked: say so now rather than show empty figures later
+        raise UserError(refuse_tracking, field="track")
     return skip, tr
 
 
@@ -84,7 +88,9 @@ def create_campaign(
     exclude: Sequence[str] = (),
     skip_verdicts: Iterable[str] = ("invalid",),
     track: Iterable[str] = (),
+    refuse_tracking: str | None = None,
 ) -> int:
+    """A draft; `refuse_tracking`: why this installation cannot track (setupcheck.tracking_refusal), if so."""
     name = name.strip()
     if not name:
         raise UserError("must not be empty", field="name")
@@ -95,7 +101,7 @@ def create_campaign(
     both = set(include) & set(exclude)
     if both:
         raise UserError(f"segment(s) {', '.join(sorted(both))} both included and excluded", field="exclude", named=True)
-    skip, tr = _check_options(skip_verdicts, track)
+    skip, tr = _check_options(skip_verdicts, track, refuse_tracking)
     values = {
         "name": name,
         "subject": _check_template("subject", _check_header("subject", subject)),
@@ -180,6 +186,7 @@ def edit_campaign(
     *,
     include: Sequence[str] | None = None,
     exclude: Sequence[str] | None = None,
+    refuse_tracking: str | None = None,
     **changes: Any,
 ) -> None:
     unknown = set(changes) - set(EDITABLE)
@@ -196,7 +203,7 @@ def edit_campaign(
         if f in changes:
             _check_template(f, changes[f])
     if "skip_verdicts" in changes or "track" in changes:
-        skip, tr = _check_options(changes.get("skip_verdicts", ()), changes.get("track", ()))
+        skip, tr = _check_options(changes.get("skip_verdicts", ()), changes.get("track", ()), refuse_tracking)
         if "skip_verdicts" in changes:
             changes["skip_verdicts"] = skip
         if "track" in changes:
@@ -251,20 +258,23 @@ def audience_preview(engine: Engine, name_or_id: str | int) -> dict[str, int]:
     """What starting the campaign now would do: the candidates (included segments, or all contacts), how many
     the excluded segments and the black list take away, and how many remain (the same rules as audience)."""
     with engine.connect() as conn:
-        row = _campaign_row(conn, name_or_id)
-        segs = conn.execute(select(campaign_segments).where(campaign_segments.c.campaign_id == row.id)).all()
-        include = [s.segment_id for s in segs if s.mode == "include"] or [-1]
-        exclude = [s.segment_id for s in segs if s.mode == "exclude"] or [-1]
-        source = (
-            "SELECT email FROM contacts"
-            if row.all_contacts
-            else "SELECT DISTINCT email FROM segment_members WHERE segment_id IN :include"
-        )
-        stmt = text(_PREVIEW.format(source=source)).bindparams(
-            bindparam("exclude", expanding=True), *([] if row.all_contacts else [bindparam("include", expanding=True)])
-        )
-        params = {"exclude": exclude} | ({} if row.all_contacts else {"include": include})
-        candidates, excluded, blacklisted = conn.execute(stmt, params).one()
+        return _audience_figures(conn, _campaign_row(conn, name_or_id))
+
+
+def _audience_figures(conn: Connection, row: Any) -> dict[str, int]:
+    segs = conn.execute(select(campaign_segments).where(campaign_segments.c.campaign_id == row.id)).all()
+    include = [s.segment_id for s in segs if s.mode == "include"] or [-1]
+    exclude = [s.segment_id for s in segs if s.mode == "exclude"] or [-1]
+    source = (
+        "SELECT email FROM contacts"
+        if row.all_contacts
+        else "SELECT DISTINCT email FROM segment_members WHERE segment_id IN :include"
+    )
+    stmt = text(_PREVIEW.format(source=source)).bindparams(
+        bindparam("exclude", expanding=True), *([] if row.all_contacts else [bindparam("include", expanding=True)])
+    )
+    params = {"exclude": exclude} | ({} if row.all_contacts else {"include": include})
+    candidates, excluded, blacklisted = conn.execute(stmt, params).one()
     return {
         "candidates": candidates,
         "excluded": excluded,
@@ -284,6 +294,8 @@ def delete_campaign(engine: Engine, name_or_id: str | int) -> None:
 
 
 STARTABLE = (CampaignState.DRAFT, CampaignState.SCHEDULED)
+# The audience figures a started campaign keeps (campaigns.audience), as the statistics show them.
+AUDIENCE_FIGURES = ("candidates", "excluded", "blacklisted", "skipped_by_verification", "queued")
 
 
 def start_campaign(engine: Engine, campaign_id: int) -> int:
@@ -307,6 +319,7 @@ def start_in(conn: Connection, campaign_id: int, *, due: datetime | None = None)
         raise UserError(f"campaign {row.name!r} was already started ({row.state})")
     segs = conn.execute(select(campaign_segments).where(campaign_segments.c.campaign_id == campaign_id)).all()
     now = utcnow()
+    figures = _audience_figures(conn, row)  # before the ledger is written: the same contacts, black list
     count = audience.resolve(
         conn,
         campaign_id,
@@ -315,10 +328,17 @@ def start_in(conn: Connection, campaign_id: int, *, due: datetime | None = None)
         all_contacts=row.all_contacts,
         skip_verdicts=row.skip_verdicts or [],
     )
+    skipped = conn.execute(
+        select(func.count())
+        .select_from(recipients)
+        .where(recipients.c.campaign_id == campaign_id, recipients.c.status == RecipientStatus.SKIPPED.value)
+    ).scalar_one()
+    kept = {k: figures[k] for k in ("candidates", "excluded", "blacklisted")}
+    kept |= {"skipped_by_verification": skipped, "queued": count - skipped}
     conn.execute(
         campaigns.update()
         .where(campaigns.c.id == campaign_id)
-        .values(state=CampaignState.SENDING.value, started_at=now)
+        .values(state=CampaignState.SENDING.value, started_at=now, audience=kept)
     )
     return count
 

@@ -72,7 +72,7 @@ class CampaignState(StrEnum):
     SCHEDULED = "scheduled"  # a draft the worker starts at its scheduled_at
     SENDING = "sending"
     PAUSED = "paused"
-    DONE = "done"
+    FINISHED = "finished"  # every recipient in a final status (docs/statuses.md)
     CANCELLED = "cancelled"
 
 

@@ -8,6 +8,9 @@ campaign), and counted in SQL: one pass over the audience whatever its size, nev
 from __future__ import annotations
 
 import email
+import threading
+import time
+from collections import OrderedDict
 from dataclasses import asdict, dataclass
 from email import policy
 from typing import Any
@@ -156,6 +159,40 @@ def field_check(engine: Engine, campaign: str | int) -> FieldCheck:
         missing, blank = figures[2 * k], figures[2 * k + 1]
         fields.append(FieldCount(u.name, u.cover.name.lower(), missing, blank, _unfilled(u.cover, missing, blank)))
     return FieldCheck(int(row[0]), fields)
+
+
+_CHECKED: OrderedDict[tuple[Any, ...], tuple[float, FieldCheck]] = OrderedDict()
+_CHECKED_LOCK = threading.Lock()
+CHECK_SECONDS = 60.0  # how long a page view reuses a merge-field check (an import shows within a minute)
+
+
+def field_check_cached(engine: Engine, campaign: str | int, max_age: float = CHECK_SECONDS) -> FieldCheck:
+    """field_check, reused for `max_age` seconds while the campaign's templates, segments and skipped verdicts
+    are unchanged: the draft page shows it on every view, and on a large audience it is a scan of it."""
+    camp = campaigns.get_campaign(engine, campaign)
+    key = (
+        engine.url.render_as_string(),
+        camp["id"],
+        camp["state"],
+        camp["subject"],
+        camp["text"],
+        camp["html"],
+        tuple(camp["include"]),
+        tuple(camp["exclude"]),
+        tuple(camp["skip_verdicts"] or ()),
+    )
+    now = time.monotonic()
+    with _CHECKED_LOCK:
+        hit = _CHECKED.get(key)
+    if hit is not None and now - hit[0] <= max_age:
+        return hit[1]
+    checked = field_check(engine, camp["id"])
+    with _CHECKED_LOCK:
+        _CHECKED[key] = (now, checked)
+        _CHECKED.move_to_end(key)
+        while len(_CHECKED) > 64:  # drafts being edited: a few keys each
+            _CHECKED.popitem(last=False)
+    return checked
 
 
 # --- the message -------------------------------------------------------------------------------------------------

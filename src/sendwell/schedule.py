@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, func, select
 
 from sendwell.campaigns import STARTABLE, NotDue, _campaign_row, start_in
 from sendwell.db.engine import as_utc, utcnow
@@ -98,3 +98,11 @@ def start_due(conn: Connection, now: datetime, only: Sequence[int] | None = None
         except NotDue:
             continue
     return started
+
+
+def next_scheduled(conn: Connection, only: Sequence[int] | None = None) -> datetime | None:
+    """When the earliest scheduled campaign (of `only`, when given) is due, or None."""
+    q = select(func.min(campaigns.c.scheduled_at)).where(campaigns.c.state == CampaignState.SCHEDULED.value)
+    if only:
+        q = q.where(campaigns.c.id.in_(list(only)))
+    return as_utc(conn.execute(q).scalar())

@@ -6,17 +6,23 @@ nothing about the list.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, and_, func, select
 
-from sendwell.campaigns import get_campaign
+from sendwell import history
+from sendwell.campaigns import AUDIENCE_FIGURES, get_campaign
+from sendwell.config import SendingSettings
 from sendwell.db.engine import as_utc
 from sendwell.db.schema import contacts, recipient_display, recipients
-from sendwell.model import FailureKind, RecipientStatus, parse_statuses
+from sendwell.model import CampaignState, FailureKind, RecipientStatus, parse_statuses
 
 R = recipients
+WAITING_RETRY = "waiting_retry"  # a phase of `sending`: nothing left to send now, deferred recipients wait
+PROBLEM_ACTIONS = (history.SERVER_PROBLEM, history.SERVER_PROBLEM_OVER)
+DEFAULT_HORIZON = SendingSettings.retry_horizon_hours
 STATUSES = ("queued", "sent", "deferred", "error", "failed", "skipped")
 TRACKED = ("read", "clicked")  # listed too when the campaign tracks reads or clicks
 EXPORT_COLUMNS = [
@@ -37,7 +43,10 @@ EXPORT_COLUMNS = [
 ]
 
 
-def campaign_stats(engine: Engine, name_or_id: str | int, top: int = 10) -> dict[str, Any]:
+def campaign_stats(
+    engine: Engine, name_or_id: str | int, top: int = 10, *, retry_horizon_hours: float = DEFAULT_HORIZON
+) -> dict[str, Any]:
+    """`retry_horizon_hours`: how long after it was queued a deferred recipient is given up (the settings')."""
     c = get_campaign(engine, name_or_id)
     cid = c["id"]
     with engine.connect() as conn:
@@ -71,11 +80,11 @@ def campaign_stats(engine: Engine, name_or_id: str | int, top: int = 10) -> dict
             .order_by(func.count().desc())
             .limit(top)
         ).all()
-        next_retry = conn.execute(
-            select(func.min(R.c.next_attempt_at)).where(
+        next_retry, last_queued = conn.execute(
+            select(func.min(R.c.next_attempt_at), func.max(R.c.queued_at)).where(
                 R.c.campaign_id == cid, R.c.status == RecipientStatus.DEFERRED.value
             )
-        ).scalar()
+        ).one()
     by_status = dict.fromkeys(STATUSES + (TRACKED if c.get("track") else ()), 0)
     by_kind: dict[str, dict[str, int]] = {}
     for status, kind, n in by_sk:
@@ -90,7 +99,14 @@ def campaign_stats(engine: Engine, name_or_id: str | int, top: int = 10) -> dict
         "failed": by_kind.get("failed", {}).get("server", 0),
         "last": c.get("server_problem"),
         "at": as_utc(c.get("server_problem_at")),
+        "current": c.get("server_problem") is not None,
+        "history": [
+            {"at": as_utc(h["at"]), "action": h["action"], "summary": h["summary"]}
+            for h in reversed(history.of_campaign(engine, cid, limit=50, actions=PROBLEM_ACTIONS))
+        ],
     }
+    last_try = as_utc(last_queued or c.get("started_at"))
+    until = last_try + timedelta(hours=retry_horizon_hours) if last_try else None
     return {
         "id": cid,
         "name": c["name"],
@@ -120,8 +136,31 @@ def campaign_stats(engine: Engine, name_or_id: str | int, top: int = 10) -> dict
         ],
         "server_problems": server,
         "next_retry_at": as_utc(next_retry),
+        "phase": phase(c["state"], by_status),
+        "waiting_retry": {"count": by_status["deferred"], "next_at": as_utc(next_retry), "until": until}
+        if by_status["deferred"]
+        else None,
+        "audience": {k: (c.get("audience") or {}).get(k) for k in AUDIENCE_FIGURES} if c.get("audience") else None,
         "tracking": _tracking(engine, cid) if c.get("track") else None,
     }
+
+
+def phase(state: str, by_status: dict[str, int]) -> str:
+    """The campaign's state as a person reads it: `sending` splits in two once nothing is left to send now but
+    deferred recipients wait for their retry (`waiting_retry`, docs/statuses.md); every other state is itself."""
+    if state == CampaignState.SENDING and by_status.get("deferred") and not by_status.get("queued"):
+        return WAITING_RETRY
+    return state
+
+
+def phase_line(stats: dict[str, Any], when: Callable[[datetime | None], str]) -> str:
+    """One line for people: `finished sending, 2 waiting for retry until …` (`when` formats a time)."""
+    if stats["phase"] == WAITING_RETRY:
+        w = stats["waiting_retry"]
+        return f"finished sending, {w['count']} waiting for retry until {when(w['until'])}"
+    if stats["phase"] == CampaignState.SENDING and stats["by_status"].get("deferred"):
+        return f"sending ({stats['by_status']['deferred']} deferred, next retry {when(stats['next_retry_at'])})"
+    return str(stats["phase"])
 
 
 def _tracking(engine: Engine, campaign_id: int) -> dict[str, Any]:

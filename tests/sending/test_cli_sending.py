@@ -143,7 +143,7 @@ def test_send_in_the_background_hands_the_whole_configuration_to_the_worker(run,
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:  # the worker is not our child: wait for the campaign instead
         stats = json.loads(run("campaigns", "stats", "later", "--json").stdout)
-        if stats["state"] == "done":
+        if stats["state"] == "finished":
             break
         time.sleep(0.2)
     assert stats["by_status"]["sent"] == len(people), Path(started["log"]).read_text()

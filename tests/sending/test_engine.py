@@ -87,7 +87,7 @@ def test_short_outage_is_ridden_out_inside_one_send(engine):
         assert {r.status for r in rows(engine, cid).values()} == {"sent"}
         assert srv.counts() == {f"r{i}@x.org": 1 for i in range(60)}
         assert max(r.attempts for r in rows(engine, cid).values()) >= 2  # some were retried
-        assert campaign_state(engine, cid).state == CampaignState.DONE
+        assert campaign_state(engine, cid).state == CampaignState.FINISHED
     finally:
         srv.stop()
 
@@ -193,7 +193,7 @@ def test_a_worker_serves_several_campaigns_in_turn(engine, server):
         camp.start_campaign(engine, cid)
     send(engine, sender_settings(server.url, batch_size=10), None, linger=0.5)  # every sending campaign
     assert server.counts() == {f"r{i}@x.org": 2 for i in range(40)}  # each campaign once per address
-    assert all(campaign_state(engine, cid).state == CampaignState.DONE for cid in ids)
+    assert all(campaign_state(engine, cid).state == CampaignState.FINISHED for cid in ids)
 
 
 def test_server_problem_text_names_the_code_once(sqlite_engine):

@@ -57,7 +57,9 @@ class FakeStore:
     async def error_window(self) -> list[bool]:
         return []
 
-    async def check(self, campaign_ids, now, *, complaints_since=None, relay_day=None, start_due=False) -> Check:
+    async def check(
+        self, campaign_ids, now, *, complaints_since=None, relay_day=None, start_due=False, heartbeat=None
+    ) -> Check:
         return Check({1: self.state}, self.breaker, self.limit, self.used, (0, self.used) if complaints_since else None)
 
     async def campaign(self, campaign_id: int) -> CampaignContent:
@@ -103,7 +105,7 @@ class FakeStore:
     async def close_finished(self, campaign_ids, now, due_before) -> tuple[set[int], int]:
         left = [r for r in self.rows.values() if r["status"] in OPEN]
         if not left:
-            self.state = CampaignState.DONE.value
+            self.state = CampaignState.FINISHED.value
             return {1}, 0
         return set(), sum(1 for r in left if r["next"] is None or r["next"] <= due_before)
 
@@ -141,7 +143,7 @@ def test_the_loop_sends_every_recipient_once_and_records_each_outcome():
     assert report.stopped == "done" and report.counts["sent"] == 30
     assert counts == {a: 1 for a in addrs}
     assert statuses(store) == {a: "sent" for a in addrs}
-    assert sum(store.commits) == 30 and store.state == CampaignState.DONE.value
+    assert sum(store.commits) == 30 and store.state == CampaignState.FINISHED.value
     got = next(a for a in srv.accepted if a.rcpt == "r3@x.org")
     assert b"Hi N4!" in got.data  # rendered per recipient (r3 is row 4)
 

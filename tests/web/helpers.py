@@ -14,9 +14,9 @@ PASSWORD = "correct horse battery"
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
 
-def settings_for(url: str) -> Settings:
+def settings_for(url: str, public_url: str = "") -> Settings:
     s = Settings()
-    return replace(s, database=replace(s.database, url=url))
+    return replace(s, database=replace(s.database, url=url), sending=replace(s.sending, public_url=public_url))
 
 
 def csrf_of(html: str) -> str:

@@ -38,7 +38,7 @@ def test_send_then_stats_recipients_and_csv_through_the_api(api, web_engine, db_
     assert r.status_code == 202 and r.json()["queued"] == 8 and r.json()["state"] == "sending"
     send(web_engine, sending_settings(db_url, relay.url), [cid], linger=0)
     stats = api.get(f"/api/v1/campaigns/{cid}/stats").json()
-    assert stats["by_status"]["sent"] == 6 and stats["by_status"]["error"] == 2 and stats["state"] == "done"
+    assert stats["by_status"]["sent"] == 6 and stats["by_status"]["error"] == 2 and stats["state"] == "finished"
     page = api.get(f"/api/v1/campaigns/{cid}/recipients", params={"status": "error", "limit": 1}).json()
     assert page["total"] == 2 and len(page["items"]) == 1
     assert page["items"][0]["smtp_code"] == 550 and "5.1.1" in page["items"][0]["smtp_answer"]
@@ -55,7 +55,7 @@ def test_send_then_stats_recipients_and_csv_through_the_api(api, web_engine, db_
     r = api.post(f"/api/v1/campaigns/{cid}/resend", json={"statuses": ["error"]})
     assert r.status_code == 400 and "only deferred, failed" in r.json()["detail"]
     r = api.post(f"/api/v1/campaigns/{cid}/resend", json={})
-    assert r.status_code == 200 and r.json()["requeued"] == 0 and r.json()["state"] == "done"
+    assert r.status_code == 200 and r.json()["requeued"] == 0 and r.json()["state"] == "finished"
 
 
 def test_pause_resume_cancel_follow_the_state_machine(api, web_engine) -> None:

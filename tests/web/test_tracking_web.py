@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
@@ -13,7 +14,15 @@ from sendwell.db.schema import events, recipients
 from sendwell.keys import app_secret
 from sendwell.tracking import tokens
 
-from .helpers import settings_for
+from .helpers import MAX_UPLOAD, settings_for
+
+
+@pytest.fixture
+def app(db_url, web_engine):
+    """An installation reachable at a public URL: tracking is offered."""
+    from sendwell.web import create_app
+
+    return create_app(settings_for(db_url, public_url="https://mail.shop.example"), web_engine, max_upload=MAX_UPLOAD)
 
 
 def test_pixel_and_click_urls(app, web_engine, db_url) -> None:
@@ -71,6 +80,25 @@ def test_tracking_choice_in_the_form_and_its_statistics(ui, api, web_engine, db_
     assert data["links"][0]["url"] == "https://shop.example/"
     page = ui.get(f"/campaigns/{cid}").text
     assert 'id="tracking"' in page and "https://shop.example/" in page
+    assert 'id="tracking-off"' not in ui.get("/campaigns/new").text
+
+
+def test_without_public_url_tracking_is_disabled_in_the_form_and_refused_by_the_api(db_url, web_engine) -> None:
+    from sendwell.auth import create_token
+    from sendwell.web import create_app
+
+    plain = create_app(settings_for(db_url), web_engine, max_upload=MAX_UPLOAD)
+    token = create_token(web_engine, "t")[1]
+    with TestClient(plain, headers={"Authorization": f"Bearer {token}"}) as api:
+        body = {"name": "t", "subject": "s", "from_addr": "a@shop.example", "text": "t", "track": ["reads"]}
+        r = api.post("/api/v1/campaigns", json=body)
+        assert r.status_code == 400 and r.json()["field"] == "track"
+        assert "public_url" in r.json()["detail"]
+        r = api.post("/api/v1/campaigns", json=body | {"track": []})
+        assert r.status_code == 201
+        r = api.patch("/api/v1/campaigns/t", json={"track": ["clicks"]})
+        assert r.status_code == 400 and r.json()["field"] == "track"
+    assert campaigns.get_campaign(web_engine, "t")["track"] == []
 
 
 def test_a_click_on_a_link_with_any_merged_text_redirects_percent_encoded(app, web_engine, db_url) -> None:

@@ -116,6 +116,19 @@ def _envelope_addresses(raw: bytes) -> list[str]:
     return found
 
 
+def _unsubscribes(secret: str, raw: bytes, envelope: list[str]) -> Iterator[tuple[int, int] | None]:
+    """The recipients a message asks to unsubscribe: its address (unsubscribe+<token>@ the bounce domain),
+    or its Subject (`unsubscribe <token>`, sent to the From/Reply-To while there is no bounce domain)."""
+    for addr in envelope:
+        local = addr.rsplit("@", 1)[0].lower()
+        if local.startswith(verp.UNSUBSCRIBE_PREFIX):
+            yield verp.decode_unsubscribe(secret, local[len(verp.UNSUBSCRIBE_PREFIX) :])
+    head = raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
+    subject = message_from_bytes(head + b"\n\n", policy=compat32).get("Subject")
+    if subject:
+        yield verp.unsubscribe_in_subject(secret, str(subject))
+
+
 def process(engine: Engine, settings: Settings, raw: bytes, source: str, secret: str | None = None) -> Outcome:
     """Classify one message and record what it says; never raises for a bad message."""
     from sendwell.bounces.classify import classify
@@ -125,24 +138,21 @@ def process(engine: Engine, settings: Settings, raw: bytes, source: str, secret:
         return Outcome(source, "unreadable", error=f"message of {len(raw):,} bytes is over the limit; left alone")
     try:
         envelope = _envelope_addresses(raw)
-        for addr in envelope:  # the mailto: form of List-Unsubscribe
-            local = addr.rsplit("@", 1)[0].lower()
-            if local.startswith(verp.UNSUBSCRIBE_PREFIX):
-                ids = verp.decode_unsubscribe(secret, local[len(verp.UNSUBSCRIBE_PREFIX) :])
-                if ids:
-                    email = _recipient_email(engine, *ids)
-                    a = events.record_suppression(
-                        engine,
-                        kind="unsubscribe",
-                        email=email or "",
-                        raw=raw,
-                        source="mailbox:mailto",
-                        campaign_id=ids[0],
-                        recipient_id=ids[1],
-                        detail="List-Unsubscribe mailto",
-                        settings=settings,
-                    )
-                    return Outcome(source, "unsubscribe", [a], matched=a.recipient_id is not None)
+        for ids in _unsubscribes(secret, raw, envelope):  # the mailto: form of List-Unsubscribe
+            if ids:
+                email = _recipient_email(engine, *ids)
+                a = events.record_suppression(
+                    engine,
+                    kind="unsubscribe",
+                    email=email or "",
+                    raw=raw,
+                    source="mailbox:mailto",
+                    campaign_id=ids[0],
+                    recipient_id=ids[1],
+                    detail="List-Unsubscribe mailto",
+                    settings=settings,
+                )
+                return Outcome(source, "unsubscribe", [a], matched=a.recipient_id is not None)
         report = classify(raw)
     except Exception as err:  # one bad message must not stop the mailbox
         log.warning("%s: could not read message: %s", source, err)

@@ -15,6 +15,7 @@ from sendwell.cli import (
     contacts,
     demo,
     dkim,
+    doctor,
     domain,
     forms,
     segments,
@@ -68,6 +69,7 @@ app.add_typer(web.users_app, name="users")
 app.add_typer(webhooks.app, name="webhooks")
 app.add_typer(dkim.app, name="dkim")
 app.add_typer(domain.app, name="domain")
+app.command("doctor")(doctor.doctor)
 app.command("demo")(demo.demo)
 
 

@@ -53,6 +53,7 @@ def create(
 ) -> None:
     """Create a draft campaign."""
     from sendwell import campaigns
+    from sendwell.setupcheck import tracking_refusal
 
     cid = campaigns.create_campaign(
         ctx_obj(ctx).engine,
@@ -66,6 +67,7 @@ def create(
         exclude=_split(exclude),
         skip_verdicts=skip.split(","),
         track=track.split(","),
+        refuse_tracking=tracking_refusal(ctx_obj(ctx).settings),
     )
     if as_json:
         print_json({"id": cid, "name": name})
@@ -129,6 +131,7 @@ def edit(
 ) -> None:
     """Change a draft campaign."""
     from sendwell import campaigns
+    from sendwell.setupcheck import tracking_refusal
 
     campaigns.edit_campaign(
         ctx_obj(ctx).engine,
@@ -142,6 +145,7 @@ def edit(
         exclude=_split(exclude) if exclude is not None else None,
         skip_verdicts=skip.split(",") if skip is not None else None,
         track=track.split(",") if track is not None else None,
+        refuse_tracking=tracking_refusal(ctx_obj(ctx).settings),
     )
     console.print(f"campaign {campaign!r} updated", highlight=False)
 

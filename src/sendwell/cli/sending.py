@@ -30,10 +30,19 @@ def _fmt_time(value: Any) -> str:
 
 def _show_stats(data: dict[str, Any]) -> None:
     s = data["by_status"]
+    from sendwell.stats import phase_line
+
     console.print(
-        f"[bold]{data['name']}[/bold] (id {data['id']}): {data['state']}, {data['recipients']} recipients",
+        f"[bold]{data['name']}[/bold] (id {data['id']}): {phase_line(data, _fmt_time)}, "
+        f"{data['recipients']} recipients",
         highlight=False,
     )
+    if a := data.get("audience"):
+        console.print(
+            f"  audience: {a['candidates']} candidates, {a['excluded']} excluded by segment, "
+            f"{a['blacklisted']} on the black list, {a['skipped_by_verification']} skipped by verification",
+            highlight=False,
+        )
     console.print("  " + "  ".join(f"{k} {s[k]}" for k in s if s[k] or k in ("sent", "error")), highlight=False)
     console.print(
         f"  address-error rate {data['error_rate']:.1%} ({data['address_errors']} bad addresses)", highlight=False
@@ -57,14 +66,16 @@ def _show_stats(data: dict[str, Any]) -> None:
                 markup=False,
             )
     sp = data["server_problems"]
-    if sp["last"] or sp["deferred"] or sp["failed"]:
+    if sp["current"]:
         console.print(
-            f"  [bold yellow]server problems[/bold yellow] (not counted as address errors): "
-            f"{sp['deferred']} deferred, {sp['failed']} failed; last at {_fmt_time(sp['at'])}: "
-            f"{sp['last'] or '-'}",
+            f"  [bold yellow]server problem[/bold yellow] (not counted as address errors): "
+            f"{sp['deferred']} deferred, {sp['failed']} failed; since {_fmt_time(sp['at'])}: {sp['last']}",
             highlight=False,
         )
-    if s.get("deferred"):
+    elif sp["history"]:
+        over = sp["history"][-1]["at"]
+        console.print(f"  earlier server problems ({len(sp['history'])} changes), over since {_fmt_time(over)}")
+    if s.get("deferred") and data["phase"] != "waiting_retry":
         console.print(f"  next retry: {_fmt_time(data['next_retry_at'])}", highlight=False)
 
 
@@ -132,7 +143,7 @@ def send(
         )
     finally:  # stopped early (a signal, the breaker, an error): the helpers stop too
         _join(helpers, stop=report is None or report.stopped not in ("done", "idle"))
-    data = campaign_stats(obj.engine, c["id"])
+    data = campaign_stats(obj.engine, c["id"], retry_horizon_hours=settings.sending.retry_horizon_hours)
     if as_json:
         print_json(
             {
@@ -324,7 +335,7 @@ def resend(
         console.print(f"{n} recipients queued again", highlight=False)
     cid = campaign_stats(obj.engine, campaign)["id"]
     report = _run_with_progress(obj.engine, obj.settings, cid, n, quiet=as_json, runner=engine.send)
-    data = campaign_stats(obj.engine, cid)
+    data = campaign_stats(obj.engine, cid, retry_horizon_hours=obj.settings.sending.retry_horizon_hours)
     if as_json:
         print_json({"requeued": n, "stopped": report.stopped, "this_run": report.counts, "stats": data})
     else:
@@ -339,7 +350,8 @@ def stats(ctx: typer.Context, campaign: str, as_json: JsonOpt = False) -> None:
     """Counts by status, address-error rate, top error codes, server problems (apart)."""
     from sendwell.stats import campaign_stats
 
-    data = campaign_stats(ctx_obj(ctx).engine, campaign)
+    obj = ctx_obj(ctx)
+    data = campaign_stats(obj.engine, campaign, retry_horizon_hours=obj.settings.sending.retry_horizon_hours)
     if as_json:
         print_json(data)
     else:
@@ -417,9 +429,16 @@ def limit(
 def worker(
     ctx: typer.Context,
     campaign: Annotated[list[str] | None, typer.Option(help="Only these campaigns (repeatable)")] = None,
-    until_done: Annotated[bool, typer.Option("--until-done", help="Exit when nothing is due soon")] = False,
+    until_done: Annotated[
+        bool,
+        typer.Option(
+            "--until-done",
+            help="Exit when nothing is due within a minute (retries, and scheduled campaigns, which it starts)",
+        ),
+    ] = False,
 ) -> None:
-    """Run the sending loop as a service: every sending campaign, retries, the daily limit."""
+    """Run the sending loop as a service: every sending campaign, scheduled ones at their time, retries, the
+    daily limit."""
     import logging
 
     from sendwell.campaigns import get_campaign
@@ -437,7 +456,7 @@ def worker(
             logging.info("progress %s", report.counts)
 
     report = Sender(
-        obj.engine, obj.settings, campaign_ids=ids or None, forever=not until_done, on_progress=progress
+        obj.engine, obj.settings, campaign_ids=ids or None, forever=not until_done, on_progress=progress, worker=True
     ).run()
     logging.info("stopped (%s) %s %s", report.stopped, report.counts, report.message)
     if report.stopped in ("breaker", "error"):  # as `campaigns send`: whoever started us should know

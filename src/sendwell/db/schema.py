@@ -128,8 +128,9 @@ campaigns = Table(
     Column("finished_at", Stamp),
     Column("scheduled_at", Stamp),  # when the worker starts a scheduled campaign
     Column("schedule_tz", String(64)),  # the time zone it was given in, to show it back the same way
-    Column("server_problem", Text),  # the last relay/server problem, shown prominently
+    Column("server_problem", Text),  # the current relay/server problem (cleared by a later sent message)
     Column("server_problem_at", Stamp),
+    Column("audience", JSON),  # the audience figures when it was resolved (campaigns.AUDIENCE_FIGURES)
 )
 
 campaign_segments = Table(

@@ -27,7 +27,7 @@ TRANSITIONS: dict[tuple[str, str], str] = {
     (C.PAUSED, "cancel"): C.CANCELLED,
     (C.SENDING, "resend"): C.SENDING,
     (C.PAUSED, "resend"): C.SENDING,
-    (C.DONE, "resend"): C.SENDING,
+    (C.FINISHED, "resend"): C.SENDING,
 }
 
 

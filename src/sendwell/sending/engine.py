@@ -26,7 +26,7 @@ from typing import Any
 from sendwell.config import Settings
 from sendwell.db.engine import utcnow
 from sendwell.model import CampaignState, FailureKind, RecipientStatus
-from sendwell.sending import limit, outcome, queue
+from sendwell.sending import limit, outcome, queue, workers
 from sendwell.sending.commit import GroupCommit
 from sendwell.sending.courier import NO_SEAT, Courier
 from sendwell.sending.guard import Guard
@@ -57,15 +57,16 @@ class Sender:
         forever: bool = False,
         on_progress: Callable[[RunReport], None] | None = None,
         relays: list[Relay] | None = None,
+        worker: bool | None = None,
     ) -> None:
-        if not isinstance(db, SendStore):
-            from sendwell.sending.sqlstore import open_store
+        from sendwell.sending.sqlstore import open_store  # imported here: a SendStore given needs no SQL
 
-            db = open_store(db, settings)
+        db = db if isinstance(db, SendStore) else open_store(db, settings)
         self.store, self.settings, self.clock = db, settings, clock
         self.campaign_ids = list(campaign_ids) if campaign_ids else None
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
         self.linger, self.forever, self.on_progress = linger, forever, on_progress
+        self.duties = workers.Duties(forever if worker is None else worker, self.owner, linger)  # workers.py
         self.relays = relays if relays is not None else parse_relays(settings.smtp.urls)
         self.report = RunReport()
         self.guard = Guard(settings.limit, self.report.warnings)
@@ -162,13 +163,13 @@ class Sender:
             active = [cid for cid, st in self.states.items() if st == C.SENDING]
             allowance = remaining - len(self.leases)
             if tripped or not active:
-                if self.forever:
+                if self.forever or (not tripped and self.duties.starts_in(now) is not None):  # or one starts soon
                     await self._nap(5 if tripped else 1)
                     continue
                 if tripped:
                     return self._finish("breaker", tripped)
                 states = set(self.states.values())
-                if states <= {C.DONE}:
+                if states <= {C.FINISHED}:
                     return self._finish("done")
                 why = "; ".join(self.halts.why.values()) or f"campaign is {', '.join(sorted(states))}"
                 return self._finish("paused", why)
@@ -196,9 +197,9 @@ class Sender:
                         await self._nap(0.1)
                     continue
                 done, soon = await self.store.close_finished(active, now, now + timedelta(seconds=self.linger))
-                self.states.update(dict.fromkeys(done, C.DONE))
-                if not self.forever and soon == 0:
-                    return self._finish("done" if all(s == C.DONE for s in self.states.values()) else "idle")
+                self.states.update(dict.fromkeys(done, C.FINISHED))
+                if not self.forever and soon == 0 and self.duties.starts_in(now) is None:
+                    return self._finish("done" if all(s == C.FINISHED for s in self.states.values()) else "idle")
                 await self._nap(0.2 if soon else 1.0)
 
     async def _check(self, now: datetime) -> tuple[str | None, int, str | None, int]:
@@ -209,9 +210,10 @@ class Sender:
             now,
             complaints_since=self.guard.complaints_since(now),
             relay_day=self.courier.caps.day_of(now) if self.courier.caps.limited else None,
-            start_due=self.forever,  # the worker starts scheduled campaigns at their time
+            start_due=self.duties.on,  # the worker starts scheduled campaigns at their time
+            heartbeat=self.duties.heartbeat(now),
         )
-        self.states = found.states
+        self.states, self.duties.next_scheduled = found.states, found.next_scheduled
         for cid in found.states:
             if not self.builder.knows(cid):
                 self.guard.warn(self.builder.prepare(await self.store.campaign(cid)))

@@ -125,10 +125,17 @@ def _domain_of(addr: str) -> str:
     return parseaddr(addr)[1].rpartition("@")[2] or "localhost"
 
 
-def _unsubscribe(links: Links, cid: int, rid: int) -> tuple[str, str, str | None]:
-    """(List-Unsubscribe value, the https URL or mailto for templates, List-Unsubscribe-Post or None)."""
+def _unsubscribe(links: Links, cid: int, rid: int, reply_to: str) -> tuple[str, str, str | None]:
+    """(List-Unsubscribe value, the https URL or mailto for templates, List-Unsubscribe-Post or None).
+
+    The mailto: goes to the bounce domain, whose mailbox the bounce reader reads; while that domain cannot
+    receive mail (not set up), to the campaign's Reply-To or From, with the token in the Subject (read there
+    too when that mailbox is given to the bounce reader), never to an address nobody can reach."""
     token = verp.unsubscribe_token(links.secret, cid, rid)
-    mailto = f"mailto:{verp.UNSUBSCRIBE_PREFIX}{token}@{links.bounce_domain}?subject=unsubscribe"
+    if verp.reachable_domain(links.bounce_domain):
+        mailto = f"mailto:{verp.UNSUBSCRIBE_PREFIX}{token}@{links.bounce_domain}?subject=unsubscribe"
+    else:
+        mailto = f"mailto:{parseaddr(reply_to)[1]}?subject={verp.UNSUBSCRIBE_SUBJECT.strip()}%20{token}"
     if links.public_url:
         url = f"{links.public_url.rstrip('/')}{UNSUBSCRIBE_PATH}{token}"
         return f"<{url}>, <{mailto}>", url, "List-Unsubscribe=One-Click"
@@ -229,6 +236,7 @@ class PreparedCampaign:
         self.templates = _Templates(one_line(content.subject), content.text, html)
         self.bodies = [k for k, src in (("text", content.text), ("html", content.html)) if src is not None]
         self.msgid_domain = _domain_of(content.from_addr)
+        self.reply_to = content.reply_to or content.from_addr
         msg = _skeleton(content)
         skeleton = msg.as_bytes(policy=policy.SMTP)
         self.boundary = msg.get_boundary()  # None for a single part
@@ -255,7 +263,7 @@ class PreparedCampaign:
 
     def render(self, p: Personal) -> Rendered:
         cid, rid = self.content.id, p.recipient_id
-        unsub, unsub_url, unsub_post = _unsubscribe(self.links, cid, rid)
+        unsub, unsub_url, unsub_post = _unsubscribe(self.links, cid, rid, self.reply_to)
         ctx = _context(p, unsub_url)
         if self.tracking:
             ctx.update(tracking_context(secret=self.links.secret, campaign_id=cid, recipient_id=rid))
@@ -302,7 +310,9 @@ def _skeleton(content: CampaignContent) -> EmailMessage:
 
 def build_message(content: CampaignContent, p: Personal, links: Links, message_id: str) -> EmailMessage:
     """The same message built the plain way (the reference the prepared bytes are tested against)."""
-    unsub, unsub_url, unsub_post = _unsubscribe(links, content.id, p.recipient_id)
+    unsub, unsub_url, unsub_post = _unsubscribe(
+        links, content.id, p.recipient_id, content.reply_to or content.from_addr
+    )
     ctx = _context(p, unsub_url)
     html_source, tracking = _tracked_html(content, links)
     if tracking:

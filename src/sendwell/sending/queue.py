@@ -292,7 +292,7 @@ def finish_if_done(conn: Connection, campaign_id: int, now: datetime) -> bool:
         conn.execute(
             update(campaigns)
             .where(campaigns.c.id == campaign_id, campaigns.c.state == CampaignState.SENDING.value)
-            .values(state=CampaignState.DONE.value, finished_at=now)
+            .values(state=CampaignState.FINISHED.value, finished_at=now)
         ).rowcount
         > 0
     )

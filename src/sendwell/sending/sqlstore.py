@@ -12,12 +12,12 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, select, update
 
-from sendwell import events, schedule
+from sendwell import events, history, schedule
 from sendwell.config import Settings
 from sendwell.db.schema import campaigns
 from sendwell.db.sendstore import SqlTransactions, open_transactions
 from sendwell.model import CampaignState, FailureKind, RecipientStatus
-from sendwell.sending import queue, usage
+from sendwell.sending import queue, usage, workers
 from sendwell.sending.message import CampaignContent
 from sendwell.sending.queue import Job
 from sendwell.sending.store import Check, Outcome
@@ -60,8 +60,9 @@ class SqlSendStore:
         complaints_since: datetime | None = None,
         relay_day: str | None = None,
         start_due: bool = False,
+        heartbeat: str | None = None,
     ) -> Check:
-        return await self._tx(self._check, campaign_ids, now, complaints_since, relay_day, start_due)
+        return await self._tx(self._check, campaign_ids, now, complaints_since, relay_day, start_due, heartbeat)
 
     def _check(
         self,
@@ -71,10 +72,15 @@ class SqlSendStore:
         complaints_since: datetime | None,
         relay_day: str | None,
         start_due: bool,
+        heartbeat: str | None,
     ) -> Check:
+        next_scheduled = None
         if start_due:
             for cid, queued in schedule.start_due(conn, now, campaign_ids).items():
                 log.info("scheduled campaign %s started: %s recipients queued", cid, queued)
+            next_scheduled = schedule.next_scheduled(conn, campaign_ids)
+        if heartbeat is not None:
+            workers.beat(conn, heartbeat, now)
         lim = self.settings.limit
         tripped = usage.breaker(conn)
         _, stats = usage.today(conn, lim, now)
@@ -91,6 +97,7 @@ class SqlSendStore:
             usage.used(conn, lim, now),
             complaints,
             relays,
+            next_scheduled,
         )
 
     async def campaign(self, campaign_id: int) -> CampaignContent:
@@ -129,12 +136,12 @@ class SqlSendStore:
         sent = sum(1 for r in results if r.status is RecipientStatus.SENT)
         bad = sum(1 for r in results if r.status is RecipientStatus.ERROR and r.kind is FailureKind.RECIPIENT)
         usage.add(conn, self.settings.limit, now, sent=sent, address_errors=bad)
-        for cid in {o.job.campaign_id for o in outcomes if o.result.kind is FailureKind.SERVER}:
-            conn.execute(
-                update(campaigns)
-                .where(campaigns.c.id == cid)
-                .values(server_problem=server_problem, server_problem_at=now)
-            )
+        troubled = {o.job.campaign_id for o in outcomes if o.result.kind is FailureKind.SERVER}
+        for cid in troubled:
+            _server_problem(conn, cid, server_problem, now)
+        # A message the relay took since: the problem is over; the banner goes, its history stays.
+        for cid in {o.job.campaign_id for o in outcomes if o.result.status is RecipientStatus.SENT} - troubled:
+            _server_problem(conn, cid, None, now)
         # Refusals become events in this same transaction; the hygiene policy (not the engine) decides
         # from them what happens to the address, as for a DSN.
         events.record_answers(
@@ -208,3 +215,20 @@ class SqlSendStore:
     def _return_relays(conn: Connection, day: str, unused: dict[str, int]) -> None:
         for key, n in unused.items():
             usage.return_relay(conn, day, key, n)
+
+
+def _server_problem(conn: Connection, cid: int, problem: str | None, now: datetime) -> None:
+    """Set (or, with None, clear) a campaign's current server problem; each change is kept in its history."""
+    if problem is None:
+        cleared = conn.execute(
+            update(campaigns)
+            .where(campaigns.c.id == cid, campaigns.c.server_problem.is_not(None))
+            .values(server_problem=None)
+        ).rowcount
+        if cleared:
+            history.record(conn, cid, history.SERVER_PROBLEM_OVER, "messages are accepted again", {}, at=now)
+        return
+    current = conn.execute(select(campaigns.c.server_problem).where(campaigns.c.id == cid)).scalar()
+    conn.execute(update(campaigns).where(campaigns.c.id == cid).values(server_problem=problem, server_problem_at=now))
+    if current != problem:  # once per problem, not per deferred message
+        history.record(conn, cid, history.SERVER_PROBLEM, problem or "server problem", {}, at=now)

@@ -44,6 +44,7 @@ class Check:
     used: int  # messages counted against it (calendar day or rolling 24 hours)
     complaints: tuple[int, int] | None = None  # (complaints, sent) since the asked time, when asked
     relays: Mapping[str, int] = field(default_factory=dict)  # relay key -> messages reserved on the asked day
+    next_scheduled: datetime | None = None  # the earliest scheduled campaign's time, when starting due ones
 
 
 @runtime_checkable
@@ -65,11 +66,13 @@ class SendStore(Protocol):
         complaints_since: datetime | None = None,
         relay_day: str | None = None,
         start_due: bool = False,
+        heartbeat: str | None = None,
     ) -> Check:
         """Campaign states (the given ones, or all sending), the breaker and today's usage; complaints since
         `complaints_since` (or since the operator last resumed, if later) and the relays' day when asked.
         With `start_due`, first start the scheduled campaigns (of those) whose time has come, resolving their
-        audience now."""
+        audience now, and tell when the next one is due. With `heartbeat` (the worker's name), note that a
+        worker is alive now (the set-up check's "no worker running")."""
 
     async def campaign(self, campaign_id: int) -> CampaignContent:
         """What the campaign sends."""

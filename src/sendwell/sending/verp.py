@@ -55,3 +55,25 @@ def unsubscribe_token(secret: str, campaign_id: int, recipient_id: int) -> str:
 
 def decode_unsubscribe(secret: str, token: str) -> tuple[int, int] | None:
     return decode(secret, token, purpose="unsubscribe")
+
+
+# Names that cannot receive mail from the internet: a bounce domain among them is not set up yet (the default
+# is bounces.localhost.localdomain). `.test` and `.example` stay usable: test set-ups stand them in for real ones.
+_UNREACHABLE_SUFFIXES = (".localdomain", ".localhost", ".local", ".invalid", ".internal")
+UNSUBSCRIBE_SUBJECT = "unsubscribe "  # + token: the mailto: Subject when no bounce domain receives mail
+
+
+def reachable_domain(domain: str) -> bool:
+    """Whether mail to `domain` can arrive at all: not localhost, a reserved name, or a bare label."""
+    d = domain.strip().lower().rstrip(".")
+    return "." in d and not d.endswith(_UNREACHABLE_SUFFIXES) and d not in ("localhost", "localhost.localdomain")
+
+
+def unsubscribe_in_subject(secret: str, subject: str) -> tuple[int, int] | None:
+    """The recipient an unsubscribe request names in its Subject (`unsubscribe <token>`, a reply's `Re:` too)."""
+    words = subject.strip().split()
+    while words and words[0].lower().rstrip(":") in ("re", "aw", "sv", "fw", "fwd"):
+        words = words[1:]
+    if len(words) != 2 or words[0].lower() != UNSUBSCRIBE_SUBJECT.strip():
+        return None
+    return decode_unsubscribe(secret, words[1])

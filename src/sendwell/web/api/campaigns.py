@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from sendwell import campaigns, exports, schedule, stats
 from sendwell.model import parse_statuses
 from sendwell.sending import control
+from sendwell.setupcheck import tracking_refusal
 from sendwell.web.api.common import Limit, Offset
 from sendwell.web.api.schemas import (
     STATUS_NAMES,
@@ -43,9 +44,10 @@ def list_campaigns(engine: EngineDep) -> list[dict[str, Any]]:
 
 
 @router.post("", response_model=CampaignCreated, status_code=201)
-def create(body: CampaignIn, engine: EngineDep) -> dict[str, Any]:
-    """A draft campaign; with no `include`, it goes to every contact (minus `exclude` and the black list)."""
-    cid = campaigns.create_campaign(engine, **body.model_dump())
+def create(body: CampaignIn, engine: EngineDep, settings: SettingsDep) -> dict[str, Any]:
+    """A draft campaign; with no `include`, it goes to every contact (minus `exclude` and the black list).
+    `track` is refused (400, field `track`) while the installation has no public_url: nothing could be tracked."""
+    cid = campaigns.create_campaign(engine, **body.model_dump(), refuse_tracking=tracking_refusal(settings))
     return {"id": cid, "name": body.name.strip()}
 
 
@@ -61,9 +63,12 @@ def audience(campaign: CampaignRef, engine: EngineDep) -> dict[str, int]:
 
 
 @router.patch("/{campaign}")
-def edit(campaign: CampaignRef, body: CampaignEdit, engine: EngineDep) -> dict[str, Any]:
-    """Change a draft; `include`/`exclude` replace the segment lists. Returns the campaign as it now is."""
-    campaigns.edit_campaign(engine, campaign, **body.model_dump(exclude_unset=True))
+def edit(campaign: CampaignRef, body: CampaignEdit, engine: EngineDep, settings: SettingsDep) -> dict[str, Any]:
+    """Change a draft; `include`/`exclude` replace the segment lists. Returns the campaign as it now is.
+    `track` is refused as on create while the installation has no public_url."""
+    campaigns.edit_campaign(
+        engine, campaign, **body.model_dump(exclude_unset=True), refuse_tracking=tracking_refusal(settings)
+    )
     return campaigns.get_campaign(engine, campaign)
 
 
@@ -133,9 +138,11 @@ def resend(campaign: CampaignRef, body: Resend, engine: EngineDep) -> dict[str, 
 
 
 @router.get("/{campaign}/stats")
-def campaign_stats(campaign: CampaignRef, engine: EngineDep) -> dict[str, Any]:
-    """Counts by status, the address-error rate, the top error answers, server problems (apart)."""
-    return stats.campaign_stats(engine, campaign)
+def campaign_stats(campaign: CampaignRef, engine: EngineDep, settings: SettingsDep) -> dict[str, Any]:
+    """Counts by status, the address-error rate, the top error answers, server problems (apart, with their
+    history), the audience figures kept when it was resolved, and the phase: `waiting_retry` when nothing is
+    left to send now but deferred recipients wait for a retry (until `waiting_retry.until`)."""
+    return stats.campaign_stats(engine, campaign, retry_horizon_hours=settings.sending.retry_horizon_hours)
 
 
 @router.get("/{campaign}/tracking")

@@ -12,17 +12,19 @@ from fastapi.responses import Response
 from sqlalchemy import Engine
 
 from sendwell import blacklist, campaigns, exports, schedule, segments, stats
+from sendwell.config import Settings
 from sendwell.errors import NotFound, UserError
 from sendwell.model import CampaignState, parse_statuses
 from sendwell.sending import control
+from sendwell.setupcheck import for_campaign, tracking_refusal
 from sendwell.tracking.report import tracking_stats
 from sendwell.web.csvout import csv_response
 from sendwell.web.security import UserDep
-from sendwell.web.state import EngineDep, SettingsDep
+from sendwell.web.state import EngineDep, SettingsDep, get_settings
 from sendwell.web.ui.charts import status_bars
 from sendwell.web.ui.forms import actor, form_error, see_other
 from sendwell.web.ui.preview import draft_context
-from sendwell.web.ui.render import Pager, render
+from sendwell.web.ui.render import Pager, render, when
 
 router = APIRouter(prefix="/campaigns")
 FORM_FIELDS = ("name", "subject", "from_addr", "reply_to", "text", "html")
@@ -61,6 +63,7 @@ def _form(
         segments=segments.list_segments(engine),
         error=error,
         field=field,
+        tracking_off=tracking_refusal(get_settings(request)),  # the checkboxes are disabled, with this reason
     )
 
 
@@ -116,6 +119,7 @@ def create(
             include=include,
             exclude=exclude,
             track=track,
+            refuse_tracking=tracking_refusal(get_settings(request)),
         )
     except UserError as err:
         message, field = form_error(err, LABELS)
@@ -123,9 +127,14 @@ def create(
     return see_other(f"/campaigns/{cid}")
 
 
-def _stats_context(engine: Engine, cid: int) -> dict[str, Any]:
-    data = stats.campaign_stats(engine, cid)
-    return {"stats": data, "bars": status_bars(data["by_status"]), "live": data["state"] == CampaignState.SENDING}
+def _stats_context(engine: Engine, cid: int, settings: Settings) -> dict[str, Any]:
+    data = stats.campaign_stats(engine, cid, retry_horizon_hours=settings.sending.retry_horizon_hours)
+    return {
+        "stats": data,
+        "bars": status_bars(data["by_status"]),
+        "live": data["phase"] == CampaignState.SENDING,  # waiting for a retry: nothing moves for minutes
+        "phase_text": stats.phase_line(data, when),
+    }
 
 
 def _schedule_context(request: Request, camp: dict[str, Any], default_tz: str) -> dict[str, Any]:
@@ -147,6 +156,8 @@ def show(request: Request, cid: int, engine: EngineDep, settings: SettingsDep) -
     preview = campaigns.audience_preview(engine, cid) if draft else None
     tracked = tracking_stats(engine, cid) if camp.get("track") and not draft else None
     shown = draft_context(request, engine, cid) if draft else {}  # the message preview and test send (ui/preview.py)
+    waiting = camp["state"] in (CampaignState.DRAFT, CampaignState.SCHEDULED)  # warned before it sends
+    problems = for_campaign(engine, settings, camp["from_addr"]) if waiting else []
     return render(
         request,
         "campaign.html",
@@ -154,16 +165,17 @@ def show(request: Request, cid: int, engine: EngineDep, settings: SettingsDep) -
         draft=draft,
         preview=preview,
         tracked=tracked,
+        setup_problems=problems,
         **shown,
         **_schedule_context(request, camp, settings.sending.timezone),
-        **_stats_context(engine, cid),
+        **_stats_context(engine, cid, settings),
     )
 
 
 @router.get("/{cid}/progress")
-def progress(request: Request, cid: int, engine: EngineDep) -> Response:
+def progress(request: Request, cid: int, engine: EngineDep, settings: SettingsDep) -> Response:
     """The statistics block alone, polled by htmx while the campaign sends (it stops polling when done)."""
-    context = _stats_context(engine, cid)
+    context = _stats_context(engine, cid, settings)
     # Once it stops sending, reload the whole page so the state badge and the buttons follow.
     headers = {} if context["live"] else {"HX-Refresh": "true"}
     return render(request, "_campaign_stats.html", headers=headers, **context)
@@ -339,6 +351,7 @@ def edit(
             include=include,
             exclude=exclude,
             track=track,
+            refuse_tracking=tracking_refusal(get_settings(request)),
         )
     except UserError as err:
         message, field = form_error(err, LABELS)

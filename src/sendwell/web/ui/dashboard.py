@@ -1,4 +1,5 @@
-"""The dashboard: counts, the daily limit with its 30-day chart and the circuit breaker, the latest campaigns."""
+"""The dashboard: the set-up check's problems, counts, the daily limit with its 30-day chart and the circuit
+breaker, the latest campaigns."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from fastapi.responses import Response
 
 from sendwell import blacklist, campaigns, contacts, segments
 from sendwell.sending import usage
+from sendwell.setupcheck import cached_setup
 from sendwell.web.security import UserDep
 from sendwell.web.state import EngineDep, SettingsDep
 from sendwell.web.ui.charts import daily_chart
@@ -30,6 +32,7 @@ def dashboard(request: Request, engine: EngineDep, settings: SettingsDep) -> Res
         campaign_count=len(camps),
         limit=limit,
         chart=daily_chart(limit["history"], limit["today"]["day"]),
+        setup_problems=cached_setup(engine, settings).problems,
     )
 
 

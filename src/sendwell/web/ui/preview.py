@@ -71,7 +71,7 @@ def draft_context(request: Request, engine: Engine, cid: int) -> dict[str, Any]:
             ctx["preview_error"] = str(err)
     ctx["choices"] = preview.audience_sample(engine, cid)
     try:
-        ctx["fields"] = preview.field_check(engine, cid)
+        ctx["fields"] = preview.field_check_cached(engine, cid)  # a scan of the audience: once a minute
     except UserError as err:
         ctx["fields"], ctx["preview_error"] = None, str(err)
     return ctx

@@ -17,7 +17,7 @@ TEMPLATES = Path(__file__).parent / "templates"
 PAGE_SIZE = 50
 
 
-def _when(value: Any) -> str:
+def when(value: Any) -> str:
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M")
     return "" if value is None else str(value)
@@ -39,7 +39,7 @@ def environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters["when"] = _when
+    env.filters["when"] = when
     env.globals["query"] = _query
     return env
 
