@@ -18,6 +18,7 @@ from sendwell.cli import (
     domain,
     segments,
     sending,
+    templates,
     verify,
     web,
     webhooks,
@@ -56,6 +57,7 @@ app.add_typer(contacts.app, name="contacts")
 app.add_typer(blacklist.app, name="blacklist")
 app.add_typer(segments.app, name="segments")
 app.add_typer(campaigns.app, name="campaigns")
+app.add_typer(templates.app, name="templates")
 app.command("verify")(verify.verify)
 app.add_typer(bounces.app, name="bounces")
 app.command("limit")(sending.limit)
