@@ -64,7 +64,7 @@ def _template_id(conn: Connection, name: str | None) -> int | None:
     try:
         return templates.template_id(conn, name.strip())
     except UserError as err:
-        raise UserError(err.message, field="template", named=True, hint=err.hint) from None
+        raise type(err)(err.message, field="template", named=True, hint=err.hint) from None
 
 
 def _check_options(skip_verdicts: Iterable[str], track: Iterable[str]) -> tuple[list[str], list[str]]:

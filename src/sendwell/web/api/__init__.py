@@ -6,12 +6,12 @@ from typing import Any
 
 from fastapi import APIRouter, Depends
 
-from sendwell.web.api import blacklist, campaigns, contacts, limit, preview, segments, verify
+from sendwell.web.api import blacklist, campaigns, contacts, limit, preview, segments, templates, verify
 from sendwell.web.api.schemas import Problem
 from sendwell.web.security import require_token
 
 ERRORS: dict[int | str, dict[str, Any]] = {code: {"model": Problem} for code in (400, 401, 404, 413)}
 
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(require_token)], responses=ERRORS)
-for module in (contacts, blacklist, segments, campaigns, preview, limit, verify):
+for module in (contacts, blacklist, segments, campaigns, templates, preview, limit, verify):
     router.include_router(module.router)
