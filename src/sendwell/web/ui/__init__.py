@@ -6,12 +6,23 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends
 
 from sendwell.web.security import check_csrf, require_user
-from sendwell.web.ui import blacklist, campaigns, contacts, dashboard, login, preview, segments, settings, unsubscribe
+from sendwell.web.ui import (
+    blacklist,
+    campaigns,
+    contacts,
+    dashboard,
+    login,
+    preview,
+    segments,
+    settings,
+    templates,
+    unsubscribe,
+)
 
 router = APIRouter(include_in_schema=False)
 router.include_router(login.router)
 router.include_router(unsubscribe.router)  # public: the signed token is the credential
 protected = APIRouter(dependencies=[Depends(require_user), Depends(check_csrf)])
-for module in (dashboard, contacts, blacklist, segments, preview, campaigns, settings):
+for module in (dashboard, contacts, blacklist, segments, preview, campaigns, templates, settings):
     protected.include_router(module.router)
 router.include_router(protected)

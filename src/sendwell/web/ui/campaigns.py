@@ -11,7 +11,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
 from sqlalchemy import Engine
 
-from sendwell import blacklist, campaigns, exports, schedule, segments, stats
+from sendwell import blacklist, campaigns, exports, schedule, segments, stats, templates
 from sendwell.errors import NotFound, UserError
 from sendwell.model import CampaignState, parse_statuses
 from sendwell.sending import control
@@ -25,7 +25,7 @@ from sendwell.web.ui.preview import draft_context
 from sendwell.web.ui.render import Pager, render
 
 router = APIRouter(prefix="/campaigns")
-FORM_FIELDS = ("name", "subject", "from_addr", "reply_to", "text", "html")
+FORM_FIELDS = ("name", "subject", "from_addr", "reply_to", "text", "html", "template", "body_format")
 # A service's field → the label the form shows for it (the error names the field as the reader sees it).
 LABELS = {
     "name": "Name",
@@ -34,6 +34,8 @@ LABELS = {
     "reply_to": "Reply-To",
     "text": "Plain-text body",
     "html": "HTML body",
+    "template": "Template",
+    "body_format": "Body format",
     "include": "Send to",
     "exclude": "Never send to",
     "track": "Tracking",
@@ -59,6 +61,7 @@ def _form(
         values=values,
         campaign=campaign,
         segments=segments.list_segments(engine),
+        templates=templates.list_templates(engine),
         error=error,
         field=field,
     )
@@ -87,6 +90,8 @@ def create(
     reply_to: str = Form(""),
     text: str = Form(""),
     html: str = Form(""),
+    template: str = Form("", max_length=200),
+    body_format: str = Form("html", max_length=16),
     include: list[str] = Form([]),
     exclude: list[str] = Form([]),
     track: list[str] = Form([]),
@@ -100,6 +105,8 @@ def create(
         "reply_to": reply_to,
         "text": text,
         "html": html,
+        "template": template,
+        "body_format": body_format,
         "include": include,
         "exclude": exclude,
         "track": track,
@@ -113,6 +120,8 @@ def create(
             reply_to=_blank_to_none(reply_to),
             text=_blank_to_none(text),
             html=_blank_to_none(html),
+            template=template or None,
+            body_format=body_format,
             include=include,
             exclude=exclude,
             track=track,
@@ -309,6 +318,8 @@ def edit(
     reply_to: str = Form(""),
     text: str = Form(""),
     html: str = Form(""),
+    template: str = Form("", max_length=200),
+    body_format: str = Form("html", max_length=16),
     include: list[str] = Form([]),
     exclude: list[str] = Form([]),
     track: list[str] = Form([]),
@@ -323,6 +334,8 @@ def edit(
         "reply_to": reply_to,
         "text": text,
         "html": html,
+        "template": template,
+        "body_format": body_format,
         "include": include,
         "exclude": exclude,
         "track": track,
@@ -336,6 +349,8 @@ def edit(
             reply_to=_blank_to_none(reply_to),
             text=_blank_to_none(text),
             html=_blank_to_none(html),
+            template=template,
+            body_format=body_format,
             include=include,
             exclude=exclude,
             track=track,
