@@ -11,15 +11,17 @@ import jinja2
 from sqlalchemy import Connection, Engine, bindparam, func, select, text
 from sqlalchemy.exc import IntegrityError
 
-from sendwell import audience
+from sendwell import audience, templates
 from sendwell.addresses import AddressError, parse_address
+from sendwell.compose import BodyFormat
 from sendwell.db.engine import as_utc, inserted_id, utcnow
 from sendwell.db.schema import campaign_segments, campaigns, recipients, segments
+from sendwell.db.schema import templates as templates_table
 from sendwell.errors import Hint, NotFound, UserError
 from sendwell.model import CampaignState, RecipientStatus, Verdict, row_id
 
 TRACK_OPTIONS = ("reads", "clicks")
-EDITABLE = ("subject", "from_addr", "reply_to", "html", "text", "skip_verdicts", "track")
+EDITABLE = ("subject", "from_addr", "reply_to", "html", "text", "skip_verdicts", "track", "body_format")
 
 
 def _check_header(field: str, value: str) -> str:
@@ -47,6 +49,22 @@ def _check_template(field: str, source: str | None) -> str | None:
     except jinja2.TemplateSyntaxError as err:
         raise UserError(f"template error on line {err.lineno}: {err.message}", field=field) from None
     return source
+
+
+def _check_format(value: str) -> str:
+    if value not in {f.value for f in BodyFormat}:
+        raise UserError(f"{value!r} is not one of {', '.join(f.value for f in BodyFormat)}", field="body_format")
+    return value
+
+
+def _template_id(conn: Connection, name: str | None) -> int | None:
+    """The template a campaign names (None or "": no layout)."""
+    if not name or not name.strip():
+        return None
+    try:
+        return templates.template_id(conn, name.strip())
+    except UserError as err:
+        raise type(err)(err.message, field="template", named=True, hint=err.hint) from None
 
 
 def _check_options(
@@ -89,8 +107,11 @@ def create_campaign(
     skip_verdicts: Iterable[str] = ("invalid",),
     track: Iterable[str] = (),
     refuse_tracking: str | None = None,
+    template: str | None = None,
+    body_format: str = BodyFormat.HTML,
 ) -> int:
-    """A draft; `refuse_tracking`: why this installation cannot track (setupcheck.tracking_refusal), if so."""
+    """A draft; `refuse_tracking`: why this installation cannot track (setupcheck.tracking_refusal), if so;
+    `template` names its layout, `body_format` says whether `html` holds HTML or Markdown."""
     name = name.strip()
     if not name:
         raise UserError("must not be empty", field="name")
@@ -102,7 +123,7 @@ def create_campaign(
     if both:
         raise UserError(f"segment(s) {', '.join(sorted(both))} both included and excluded", field="exclude", named=True)
     skip, tr = _check_options(skip_verdicts, track, refuse_tracking)
-    values = {
+    values: dict[str, Any] = {
         "name": name,
         "subject": _check_template("subject", _check_header("subject", subject)),
         "from_addr": _check_mailbox("from_addr", from_addr),
@@ -115,9 +136,13 @@ def create_campaign(
         "all_contacts": not include,
         "created_at": utcnow(),
     }
+    if _check_format(body_format) != BodyFormat.HTML:  # the column's default otherwise
+        values["body_format"] = body_format
     try:
         with engine.begin() as conn:
             inc, exc = _segment_ids(conn, include, "include"), _segment_ids(conn, exclude, "exclude")
+            if template:
+                values["template_id"] = _template_id(conn, template)
             cid = inserted_id(conn.execute(campaigns.insert().values(**values)))
             rows = [{"campaign_id": cid, "segment_id": s, "mode": "include"} for s in inc]
             rows += [{"campaign_id": cid, "segment_id": s, "mode": "exclude"} for s in exc]
@@ -141,8 +166,15 @@ def _campaign_row(conn: Connection, name_or_id: str | int):  # a Row
 
 
 def get_campaign(engine: Engine, name_or_id: str | int) -> dict[str, Any]:
+    """The campaign's row, its segments, its recipients' count and its template (`template` by name, and the
+    `layout_html`/`layout_text` its body is set into; None without one)."""
     with engine.connect() as conn:
         row = _campaign_row(conn, name_or_id)
+        layout = conn.execute(
+            select(templates_table.c.name, templates_table.c.html, templates_table.c.text).where(
+                templates_table.c.id == row.template_id
+            )
+        ).first()
         segs = conn.execute(
             select(segments.c.name, campaign_segments.c.mode)
             .join(segments, segments.c.id == campaign_segments.c.segment_id)
@@ -156,6 +188,8 @@ def get_campaign(engine: Engine, name_or_id: str | int) -> dict[str, Any]:
     data["include"] = [s.name for s in segs if s.mode == "include"]
     data["exclude"] = [s.name for s in segs if s.mode == "exclude"]
     data["recipients"] = total
+    data["template"] = layout.name if layout else None
+    data["layout_html"], data["layout_text"] = (layout.html, layout.text) if layout else (None, None)
     return data
 
 
@@ -187,8 +221,10 @@ def edit_campaign(
     include: Sequence[str] | None = None,
     exclude: Sequence[str] | None = None,
     refuse_tracking: str | None = None,
+    template: str | None = None,
     **changes: Any,
 ) -> None:
+    """Change what is given (None: unchanged); `template=""` takes the layout away."""
     unknown = set(changes) - set(EDITABLE)
     if unknown:
         raise UserError(f"cannot edit {', '.join(sorted(unknown))}")
@@ -202,6 +238,8 @@ def edit_campaign(
     for f in ("html", "text"):
         if f in changes:
             _check_template(f, changes[f])
+    if "body_format" in changes:
+        _check_format(changes["body_format"])
     if "skip_verdicts" in changes or "track" in changes:
         skip, tr = _check_options(changes.get("skip_verdicts", ()), changes.get("track", ()), refuse_tracking)
         if "skip_verdicts" in changes:
@@ -224,6 +262,8 @@ def edit_campaign(
                 raise UserError(
                     f"segment(s) {', '.join(sorted(inc & exc))} both included and excluded", field="exclude", named=True
                 )
+        if template is not None:
+            changes["template_id"] = _template_id(conn, template)
         if changes:
             conn.execute(campaigns.update().where(campaigns.c.id == row.id).values(**changes))
         for mode, names in (("include", include), ("exclude", exclude)):

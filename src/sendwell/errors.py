@@ -15,6 +15,7 @@ class Hint(StrEnum):
 
     LIST_CAMPAIGNS = "list the campaigns"
     LIST_SEGMENTS = "list the segments"
+    LIST_TEMPLATES = "list the templates"
     LIST_TOKENS = "list the tokens"
     LIST_USERS = "list the users"
     LIST_DKIM_KEYS = "list the DKIM keys"

@@ -139,7 +139,8 @@ def _unfilled(cover: Cover, missing: int, blank: int) -> int:
 
 def _used(camp: dict[str, Any]) -> list[mergefields.FieldUse]:
     try:
-        return mergefields.fields_used((camp["subject"], camp["text"], camp["html"]))
+        content = CampaignContent.of(camp)  # the body in its layout: the layout's fields count too
+        return mergefields.fields_used((camp["subject"], content.text, content.html))
     except jinja2.TemplateSyntaxError as err:  # saved before the checks existed: say so instead of failing
         raise UserError(f"template error on line {err.lineno}: {err.message}") from None
 

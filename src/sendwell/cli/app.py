@@ -20,6 +20,7 @@ from sendwell.cli import (
     forms,
     segments,
     sending,
+    templates,
     verify,
     web,
     webhooks,
@@ -59,6 +60,7 @@ app.add_typer(blacklist.app, name="blacklist")
 app.add_typer(segments.app, name="segments")
 app.add_typer(forms.app, name="forms")
 app.add_typer(campaigns.app, name="campaigns")
+app.add_typer(templates.app, name="templates")
 app.command("verify")(verify.verify)
 app.add_typer(bounces.app, name="bounces")
 app.command("limit")(sending.limit)

@@ -28,6 +28,15 @@ def _read(option: str, path: str | None) -> str | None:
         raise UserError(f"{option} {path}: not UTF-8 text (byte {err.start})") from None
 
 
+def _body(html: str | None, markdown: str | None) -> tuple[str | None, str | None]:
+    """(body, its format) from --html or --markdown (one of them; neither: (None, None))."""
+    if html is not None and markdown is not None:
+        raise UserError("give --html or --markdown, not both")
+    if markdown is not None:
+        return _read("--markdown", markdown), "markdown"
+    return _read("--html", html), "html" if html is not None else None
+
+
 def _split(values: list[str] | None) -> list[str]:
     return [v.strip() for item in values or [] for v in item.split(",") if v.strip()]
 
@@ -40,6 +49,8 @@ def create(
     from_: Annotated[str, typer.Option("--from", help="Sender, e.g. 'Shop <news@shop.example>'")],
     html: Annotated[str | None, typer.Option(help="HTML body template file")] = None,
     text: Annotated[str | None, typer.Option(help="Plain-text body template file")] = None,
+    markdown: Annotated[str | None, typer.Option(help="Markdown body file (rendered to HTML and text)")] = None,
+    template: Annotated[str | None, typer.Option(help="Layout the body goes into (sendwell templates list)")] = None,
     reply_to: Annotated[str | None, typer.Option()] = None,
     segment: Annotated[
         list[str] | None, typer.Option(help="Send to this segment (repeatable; none: all contacts)")
@@ -55,13 +66,16 @@ def create(
     from sendwell import campaigns
     from sendwell.setupcheck import tracking_refusal
 
+    body, body_format = _body(html, markdown)
     cid = campaigns.create_campaign(
         ctx_obj(ctx).engine,
         name=name,
         subject=subject,
         from_addr=from_,
-        html=_read("--html", html),
+        html=body,
         text=_read("--text", text),
+        template=template,
+        body_format=body_format or "html",
         reply_to=reply_to,
         include=_split(segment),
         exclude=_split(exclude),
@@ -100,6 +114,8 @@ def show(ctx: typer.Context, campaign: str, as_json: JsonOpt = False) -> None:
         "subject",
         "from_addr",
         "reply_to",
+        "template",
+        "body_format",
         "include",
         "exclude",
         "all_contacts",
@@ -124,6 +140,9 @@ def edit(
     reply_to: Annotated[str | None, typer.Option()] = None,
     html: Annotated[str | None, typer.Option(help="HTML body template file")] = None,
     text: Annotated[str | None, typer.Option(help="Plain-text body template file")] = None,
+    markdown: Annotated[str | None, typer.Option(help="Markdown body file (rendered to HTML and text)")] = None,
+    template: Annotated[str | None, typer.Option(help="Layout the body goes into")] = None,
+    no_template: Annotated[bool, typer.Option("--no-template", help="Send the body without a layout")] = False,
     segment: Annotated[list[str] | None, typer.Option(help="Replace the included segments")] = None,
     exclude: Annotated[list[str] | None, typer.Option(help="Replace the excluded segments")] = None,
     skip: Annotated[str | None, typer.Option()] = None,
@@ -133,13 +152,18 @@ def edit(
     from sendwell import campaigns
     from sendwell.setupcheck import tracking_refusal
 
+    if template is not None and no_template:
+        raise UserError("give --template or --no-template, not both")
+    body, body_format = _body(html, markdown)
     campaigns.edit_campaign(
         ctx_obj(ctx).engine,
         campaign,
         subject=subject,
         from_addr=from_,
         reply_to=reply_to,
-        html=_read("--html", html),
+        html=body,
+        body_format=body_format,
+        template="" if no_template else template,
         text=_read("--text", text),
         include=_split(segment) if segment is not None else None,
         exclude=_split(exclude) if exclude is not None else None,

@@ -40,12 +40,15 @@ FLAGS = {
     "map": "--map",
     "map_file": "--map-file",
     "on_duplicate": "--on-duplicate",
+    "template": "--template",
+    "body_format": "--markdown",
 }
 
 # A hint → the command that does it; {target} is the name the error carries, {selector} a DKIM key's selector.
 COMMANDS = {
     Hint.LIST_CAMPAIGNS: "sendwell campaigns list",
     Hint.LIST_SEGMENTS: "sendwell segments list",
+    Hint.LIST_TEMPLATES: "sendwell templates list",
     Hint.LIST_TOKENS: "sendwell tokens list",
     Hint.LIST_USERS: "sendwell users list",
     Hint.LIST_DKIM_KEYS: "sendwell dkim list",

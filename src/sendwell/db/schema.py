@@ -109,6 +109,17 @@ segment_members = Table(
     Column("added_at", Stamp, nullable=False),
 )
 
+templates = Table(
+    "templates",  # layouts: the frame (header, footer, styles, unsubscribe) around a campaign's `{{ content }}`
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("html", Text, nullable=False),
+    Column("text", Text),  # None: generated from the HTML
+    Column("created_at", Stamp, nullable=False),
+    Column("updated_at", Stamp, nullable=False),
+)
+
 campaigns = Table(
     "campaigns",
     metadata,
@@ -131,6 +142,8 @@ campaigns = Table(
     Column("server_problem", Text),  # the current relay/server problem (cleared by a later sent message)
     Column("server_problem_at", Stamp),
     Column("audience", JSON),  # the audience figures when it was resolved (campaigns.AUDIENCE_FIGURES)
+    Column("template_id", Id, ForeignKey("templates.id", ondelete="RESTRICT")),  # the layout, if any
+    Column("body_format", String(16), nullable=False, server_default="html"),  # html | markdown
 )
 
 campaign_segments = Table(

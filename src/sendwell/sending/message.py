@@ -28,6 +28,7 @@ from typing import Any
 import jinja2
 import jinja2.meta
 
+from sendwell.compose import BodyFormat, compose
 from sendwell.sending import verp
 from sendwell.tracking.rewrite import tracked_template, tracking_context
 
@@ -54,13 +55,21 @@ class CampaignContent:
     @classmethod
     def of(cls, campaign: Mapping[str, Any], subject_prefix: str = "") -> CampaignContent:
         """From a campaigns row (or the campaign as campaigns.get_campaign gives it): what the engine and the
-        preview render alike; a test send puts its prefix before the subject."""
+        preview render alike; a test send puts its prefix before the subject. The body (HTML or Markdown) is set
+        into the campaign's layout when it has one (`layout_html`, `layout_text`: the row joined to its template)."""
+        sources = compose(
+            campaign["html"],
+            campaign["text"],
+            campaign.get("body_format") or BodyFormat.HTML,
+            campaign.get("layout_html"),
+            campaign.get("layout_text"),
+        )
         return cls(
             campaign["id"],
             subject_prefix + campaign["subject"],
             campaign["from_addr"],
-            campaign["html"],
-            campaign["text"],
+            sources.html,
+            sources.text,
             campaign["reply_to"],
             tuple(campaign["track"] or ()),
         )

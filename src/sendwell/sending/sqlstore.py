@@ -14,7 +14,7 @@ from sqlalchemy import Connection, Engine, select, update
 
 from sendwell import events, history, schedule
 from sendwell.config import Settings
-from sendwell.db.schema import campaigns
+from sendwell.db.schema import campaigns, templates
 from sendwell.db.sendstore import SqlTransactions, open_transactions
 from sendwell.model import CampaignState, FailureKind, RecipientStatus
 from sendwell.sending import queue, usage, workers
@@ -104,7 +104,9 @@ class SqlSendStore:
         return await self._tx(self._campaign, campaign_id)
 
     def _campaign(self, conn: Connection, cid: int) -> CampaignContent:
-        return CampaignContent.of(dict(conn.execute(select(campaigns).where(campaigns.c.id == cid)).one()._mapping))
+        q = select(campaigns, templates.c.html.label("layout_html"), templates.c.text.label("layout_text"))
+        q = q.select_from(campaigns.outerjoin(templates, templates.c.id == campaigns.c.template_id))
+        return CampaignContent.of(dict(conn.execute(q.where(campaigns.c.id == cid)).one()._mapping))
 
     async def claim(
         self, campaign_ids: Sequence[int], owner: str, n: int, lease_seconds: float, now: datetime

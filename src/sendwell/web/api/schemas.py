@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -117,8 +117,10 @@ class CampaignIn(BaseModel):
     subject: str = Field(min_length=1, max_length=2000)
     from_addr: str = Field(min_length=1, max_length=400, description="'Name <addr>' or 'addr'")
     reply_to: str | None = Field(None, max_length=400)
-    html: str | None = None
+    html: str | None = Field(None, description="The body: HTML, or Markdown with body_format 'markdown'")
     text: str | None = None
+    body_format: Literal["html", "markdown"] = "html"
+    template: str | None = Field(None, max_length=200, description="The layout the body goes into (a template name)")
     include: list[str] = Field(default_factory=list, description="Segments to send to (none: all contacts)")
     exclude: list[str] = Field(default_factory=list, description="Segments never to send to")
     skip_verdicts: list[str] = Field(default_factory=lambda: ["invalid"])
@@ -133,10 +135,48 @@ class CampaignEdit(BaseModel):
     reply_to: str | None = Field(None, max_length=400)
     html: str | None = None
     text: str | None = None
+    body_format: Literal["html", "markdown"] | None = None
+    template: str | None = Field(None, max_length=200, description='A template name; "" for none')
     include: list[str] | None = None
     exclude: list[str] | None = None
     skip_verdicts: list[str] | None = None
     track: list[str] | None = None
+
+
+class TemplateIn(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    html: str = Field(min_length=1, description="HTML with {{ content }} where a campaign's body goes")
+    text: str | None = Field(None, description="Plain text with {{ content }} (none: generated from the HTML)")
+
+
+class TemplateEdit(BaseModel):
+    """Only the fields given change; `text: ""` goes back to a text part generated from the HTML."""
+
+    name: str | None = Field(None, min_length=1, max_length=200)
+    html: str | None = Field(None, min_length=1)
+    text: str | None = None
+
+
+class TemplateOut(BaseModel):
+    id: int | None = Field(description="None: a built-in template as shipped, not stored yet")
+    name: str
+    built_in: bool
+    edited: bool
+    html: str
+    text: str | None
+    created_at: datetime | None
+    updated_at: datetime | None
+    used_by: list[str] = Field(description="The campaigns that use it")
+
+
+class TemplateDraft(BaseModel):
+    html: str = Field(min_length=1)
+    text: str | None = None
+
+
+class TemplateRendered(BaseModel):
+    html: str
+    text: str
 
 
 class CampaignCreated(BaseModel):

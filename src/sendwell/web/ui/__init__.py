@@ -17,6 +17,7 @@ from sendwell.web.ui import (
     settings,
     subscribe,
     subscription_forms,
+    templates,
     unsubscribe,
 )
 
@@ -25,6 +26,6 @@ router.include_router(login.router)
 router.include_router(unsubscribe.router)  # public: the signed token is the credential
 router.include_router(subscribe.router)  # public: subscription forms and their confirmation links
 protected = APIRouter(dependencies=[Depends(require_user), Depends(check_csrf)])
-for module in (dashboard, contacts, blacklist, segments, subscription_forms, preview, campaigns, settings):
+for module in (dashboard, contacts, blacklist, segments, subscription_forms, preview, campaigns, templates, settings):
     protected.include_router(module.router)
 router.include_router(protected)

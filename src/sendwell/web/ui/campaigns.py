@@ -11,7 +11,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
 from sqlalchemy import Engine
 
-from sendwell import blacklist, campaigns, exports, schedule, segments, stats
+from sendwell import blacklist, campaigns, exports, schedule, segments, stats, templates
 from sendwell.config import Settings
 from sendwell.errors import NotFound, UserError
 from sendwell.model import CampaignState, parse_statuses
@@ -27,7 +27,7 @@ from sendwell.web.ui.preview import draft_context
 from sendwell.web.ui.render import Pager, render, when
 
 router = APIRouter(prefix="/campaigns")
-FORM_FIELDS = ("name", "subject", "from_addr", "reply_to", "text", "html")
+FORM_FIELDS = ("name", "subject", "from_addr", "reply_to", "text", "html", "template", "body_format")
 # A service's field → the label the form shows for it (the error names the field as the reader sees it).
 LABELS = {
     "name": "Name",
@@ -36,6 +36,8 @@ LABELS = {
     "reply_to": "Reply-To",
     "text": "Plain-text body",
     "html": "HTML body",
+    "template": "Template",
+    "body_format": "Body format",
     "include": "Send to",
     "exclude": "Never send to",
     "track": "Tracking",
@@ -61,6 +63,7 @@ def _form(
         values=values,
         campaign=campaign,
         segments=segments.list_segments(engine),
+        templates=templates.list_templates(engine),
         error=error,
         field=field,
         tracking_off=tracking_refusal(get_settings(request)),  # the checkboxes are disabled, with this reason
@@ -90,6 +93,8 @@ def create(
     reply_to: str = Form(""),
     text: str = Form(""),
     html: str = Form(""),
+    template: str = Form("", max_length=200),
+    body_format: str = Form("html", max_length=16),
     include: list[str] = Form([]),
     exclude: list[str] = Form([]),
     track: list[str] = Form([]),
@@ -103,6 +108,8 @@ def create(
         "reply_to": reply_to,
         "text": text,
         "html": html,
+        "template": template,
+        "body_format": body_format,
         "include": include,
         "exclude": exclude,
         "track": track,
@@ -116,6 +123,8 @@ def create(
             reply_to=_blank_to_none(reply_to),
             text=_blank_to_none(text),
             html=_blank_to_none(html),
+            template=template or None,
+            body_format=body_format,
             include=include,
             exclude=exclude,
             track=track,
@@ -321,6 +330,8 @@ def edit(
     reply_to: str = Form(""),
     text: str = Form(""),
     html: str = Form(""),
+    template: str = Form("", max_length=200),
+    body_format: str = Form("html", max_length=16),
     include: list[str] = Form([]),
     exclude: list[str] = Form([]),
     track: list[str] = Form([]),
@@ -335,6 +346,8 @@ def edit(
         "reply_to": reply_to,
         "text": text,
         "html": html,
+        "template": template,
+        "body_format": body_format,
         "include": include,
         "exclude": exclude,
         "track": track,
@@ -348,6 +361,8 @@ def edit(
             reply_to=_blank_to_none(reply_to),
             text=_blank_to_none(text),
             html=_blank_to_none(html),
+            template=template,
+            body_format=body_format,
             include=include,
             exclude=exclude,
             track=track,
