@@ -1,14 +1,14 @@
 """campaign end: the state `done` is called `finished`, and the audience figures are kept when it is resolved
 
 Revision ID: 0011_campaign_end
-Revises: 0009_schedule
+Revises: 0010_templates
 Create Date: 2026-12-06 13:00:00
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0011_campaign_end'
-down_revision = '0009_schedule'
+down_revision = '0010_templates'
 branch_labels = None
 depends_on = None
 

@@ -2,14 +2,14 @@
 and the segments listed on the preference page (segments.public)
 
 Revision ID: 0012_forms
-Revises: 0009_schedule
+Revises: 0011_campaign_end
 Create Date: 2026-12-06 13:00:00
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0012_forms'
-down_revision = '0009_schedule'
+down_revision = '0011_campaign_end'
 branch_labels = None
 depends_on = None
 
