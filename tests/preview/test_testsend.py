@@ -113,6 +113,18 @@ def test_relay_failures_are_one_line_answers_not_exceptions(engine, tmp_path, mo
         send_test(engine, down, cid, [",".join(f"a{i}@example.com" for i in range(11))])
 
 
+def test_a_test_send_reads_addresses_as_a_paste(engine, server, tmp_path, monkeypatch):
+    monkeypatch.setenv("SENDWELL_DKIM_DIR", str(tmp_path))
+    cid = _campaign(engine)
+    pasted = ['"Boss, The" <boss@example.com>; Me <me@example.com>\nme@EXAMPLE.com', "Ops Team ops@example.com"]
+    result = send_test(engine, sender_settings(server.url), cid, pasted)
+    assert [d.to for d in result.deliveries] == ["boss@example.com", "me@example.com", "ops@example.com"]
+    assert sorted(a.rcpt for a in server.accepted) == ["boss@example.com", "me@example.com", "ops@example.com"]
+    with pytest.raises(UserError, match="'Boss <boss@>'|'boss@'") as refused:
+        send_test(engine, sender_settings(server.url), cid, ["Boss <boss@>"])
+    assert refused.value.field == "to"
+
+
 def test_cli_preview_check_test_and_history(tmp_path, server):
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     engine = open_database(url)
