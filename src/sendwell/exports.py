@@ -43,7 +43,8 @@ def recipients(engine: Engine, campaign: str | int, statuses: str | Iterable[str
 
 def blacklist(engine: Engine) -> Export:
     """Every black-list entry, in address order."""
-    return Export("blacklist.csv", BLACKLIST_COLUMNS, _blacklist.iter_entries(engine))
+    rows = ({c: getattr(e, c) for c in BLACKLIST_COLUMNS} for e in _blacklist.iter_entries(engine))
+    return Export("blacklist.csv", BLACKLIST_COLUMNS, rows)
 
 
 def segment(engine: Engine, name: str) -> Export:

@@ -26,7 +26,7 @@ def test_blacklist_export_imports_back_to_the_same_addresses(engine):
     assert blacklist.count(engine) == 0
     report = blacklist.import_file(engine, exported, name="blacklist.csv")
     assert report.imported == 4 and not report.rejected
-    assert {e["email"] for e in blacklist.iter_entries(engine)} == set(ODD)
+    assert {e.email for e in blacklist.iter_entries(engine)} == set(ODD)
 
 
 def test_segment_export_imports_back_to_the_same_members(engine):

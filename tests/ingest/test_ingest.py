@@ -42,7 +42,7 @@ def test_maildir_bounce_marks_error_and_blacklists_once(engine, tmp_path):
     assert summary.errors_marked == 1 and summary.blacklisted == 1 and summary.unmatched == 0
     r = row(engine, ids["dead@example.com"])
     assert (r.status, r.kind, r.enhanced_code) == ("error", "recipient", "5.1.1")
-    assert blacklist.show(engine, "dead@example.com")["entry"]["reason"] == "hard_bounce"
+    assert blacklist.show(engine, "dead@example.com").entry.reason == "hard_bounce"
     assert row(engine, ids["ann@example.com"]).status == "sent"
     assert len(box) == 2  # the mailbox is never emptied
     again = ingest.ingest(engine, settings, [str(tmp_path / "bounces")])
@@ -82,7 +82,7 @@ def test_mailto_unsubscribe_blacklists(engine):
     ).encode()
     outcome = ingest.process(engine, settings, raw, "test")
     assert outcome.kind == "unsubscribe"
-    assert blacklist.show(engine, "bye@example.com")["entry"]["reason"] == "unsubscribe"
+    assert blacklist.show(engine, "bye@example.com").entry.reason == "unsubscribe"
     forged = raw.replace(token[-4:].encode(), b"0000")
     assert ingest.process(engine, settings, forged, "test").kind != "unsubscribe"
 

@@ -90,7 +90,7 @@ def test_rcpt_refusal_is_blacklisted_through_an_event_and_explained(engine, db_u
     )
 
     shown = blacklist.show(engine, "dead@x.org")
-    assert shown["entry"]["event"]["detail"] == POSTFIX_UNKNOWN and shown["entry"]["event"]["campaign"] == "c1"
+    assert shown.entry.event.detail == POSTFIX_UNKNOWN and shown.entry.event.campaign == "c1"
 
     env = {**os.environ, "SENDWELL_DATABASE_URL": db_url, "COLUMNS": "200"}
     out = subprocess.run(

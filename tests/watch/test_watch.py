@@ -60,7 +60,7 @@ def test_dsn_blacklists_and_is_filed_while_replies_stay_in_inbox(engine, account
     stats = watcher(engine, account, settings).run(once=True)
     assert stats.messages == 3 and stats.kinds["bounce"] == 1
     assert status_of(engine, ids["dead@example.com"]) == "error"
-    assert blacklist.show(engine, "dead@example.com")["entry"]["reason"] == "hard_bounce"
+    assert blacklist.show(engine, "dead@example.com").entry.reason == "hard_bounce"
     assert status_of(engine, ids["ann@example.com"]) == "sent"
     assert account.subjects("Processed") == ["Undelivered Mail Returned to Sender"]
     assert account.subjects("INBOX") == ["Out of office", "Re: our news"]

@@ -144,7 +144,7 @@ def listed_as(engine, email: str) -> str | None:
     from sendwell.errors import NotFound
 
     try:
-        entry = show(engine, email)["entry"]
+        entry = show(engine, email).entry
     except NotFound:
         return None
-    return entry["reason"] if entry else None
+    return entry.reason if entry else None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, Field
 
@@ -41,11 +41,17 @@ class ReportOut(BaseModel):
     suppressed: list[RejectedOut]
 
 
-class Page(BaseModel):
+Item = TypeVar("Item")
+
+
+class Page(BaseModel, Generic[Item]):
+    """One page of a list; `Page[SomeService.Dataclass]` gives the items their schema from the service's own
+    type (unparametrized: items of any shape)."""
+
     total: int
     limit: int
     offset: int
-    items: list[dict[str, Any]]
+    items: list[Item]
 
 
 class Addresses(BaseModel):
