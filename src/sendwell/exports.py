@@ -51,7 +51,8 @@ def segment(engine: Engine, name: str) -> Export:
     """A segment's members, in address order (NotFound for an unknown segment, before any row)."""
     with engine.connect() as conn:
         _segments.segment_id(conn, name)  # the members' generator would only fail once the header is out
-    return Export(f"segment-{name}.csv", SEGMENT_COLUMNS, _segments.iter_members(engine, name))
+    rows = ({c: getattr(m, c) for c in SEGMENT_COLUMNS} for m in _segments.iter_members(engine, name))
+    return Export(f"segment-{name}.csv", SEGMENT_COLUMNS, rows)
 
 
 def contacts(engine: Engine) -> Export:

@@ -123,7 +123,7 @@ def test_the_seed_story_in_the_ui(ui, web_engine, db_url, relay) -> None:
     r = ui.post(
         f"/campaigns/{cid}/recipients/segment", {"name": "spring errors", "status": "error"}, follow_redirects=False
     )
-    assert r.status_code == 303 and segments.show(web_engine, "spring errors")["members"] == 2
+    assert r.status_code == 303 and segments.show(web_engine, "spring errors").members == 2
     ui.post(f"/campaigns/{cid}/recipients/blacklist", {"status": "error", "note": "bounced in spring"})
     r = ui.post(
         "/campaigns/new",

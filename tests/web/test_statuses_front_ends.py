@@ -51,7 +51,7 @@ def test_the_cli_refuses_a_typo_naming_the_flag(db_url: str, web_engine: Engine,
     r = CliRunner().invoke(cli_app, ["--database", db_url, *args])
     assert isinstance(r.exception, UserError), r.output
     assert describe(r.exception) == f"--status: 'eror' is not a status; {CHOICES}"
-    assert blacklist.count(web_engine) == 0 and [s["name"] for s in segments.list_segments(web_engine)] == ["all"]
+    assert blacklist.count(web_engine) == 0 and [s.name for s in segments.list_segments(web_engine)] == ["all"]
 
 
 def test_the_cli_prints_one_line_and_valid_statuses_still_work(tmp_path, db_url: str, web_engine: Engine) -> None:
@@ -64,7 +64,7 @@ def test_the_cli_prints_one_line_and_valid_statuses_still_work(tmp_path, db_url:
     assert (r.returncode, r.stderr) == (2, f"error: --status: 'eror' is not a status; {CHOICES}\n")
     r = CliRunner().invoke(cli_app, ["--database", db_url, *run[3:], "--status", "error"])
     assert r.exit_code == 0, r.output
-    assert sorted(m["email"] for m in segments.iter_members(web_engine, "dead")) == BAD
+    assert sorted(m.email for m in segments.iter_members(web_engine, "dead")) == BAD
     r = CliRunner().invoke(cli_app, ["--database", db_url, "blacklist", "add", "--from-campaign", "spring"])
     assert r.exit_code == 0 and blacklist.count(web_engine) == 2, r.output
 
@@ -114,6 +114,6 @@ def test_a_web_form_refuses_a_typo_and_keeps_working(ui, web_engine: Engine) -> 
         assert r.status_code == 400 and f"status: &#39;eror&#39; is not a status; {CHOICES}" in r.text, r.text
     r = ui.get(f"/campaigns/{cid}/recipients", params={"status": "eror"})
     assert r.status_code == 400 and "&#39;eror&#39; is not a status" in r.text
-    assert blacklist.count(web_engine) == 0 and [s["name"] for s in segments.list_segments(web_engine)] == ["all"]
+    assert blacklist.count(web_engine) == 0 and [s.name for s in segments.list_segments(web_engine)] == ["all"]
     r = ui.post(f"/campaigns/{cid}/recipients/segment", {"name": "dead", "status": "error"}, follow_redirects=False)
-    assert r.status_code == 303 and sorted(m["email"] for m in segments.iter_members(web_engine, "dead")) == BAD
+    assert r.status_code == 303 and sorted(m.email for m in segments.iter_members(web_engine, "dead")) == BAD

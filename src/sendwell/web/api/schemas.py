@@ -90,14 +90,6 @@ class SegmentFromCampaign(FromCampaign):
     description: str = Field("", max_length=10_000)
 
 
-class SegmentOut(BaseModel):
-    id: int
-    name: str
-    description: str
-    created_at: datetime
-    members: int
-
-
 class SegmentCreated(BaseModel):
     id: int
     name: str
