@@ -29,7 +29,7 @@ def dashboard(request: Request, engine: EngineDep, settings: SettingsDep) -> Res
         campaigns=camps[-10:][::-1],
         campaign_count=len(camps),
         limit=limit,
-        chart=daily_chart(limit["history"], limit["today"]["day"]),
+        chart=daily_chart(limit.history, limit.today.day),
     )
 
 
