@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -25,6 +26,15 @@ def _due(now: datetime, max_age_days: float) -> Any:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class ContactsVerified:
+    """What a run over the stored contacts did."""
+
+    checked: int
+    skipped_recent: int  # verified within max_age_days: left alone
+    verdicts: dict[str, int]  # {verdict: contacts}
+
+
 def verify_contacts(
     engine: Engine,
     settings: Any,
@@ -33,11 +43,8 @@ def verify_contacts(
     *,
     options: VerifyOptions | None = None,
     now: datetime | None = None,
-) -> dict[str, Any]:
-    """Verify the contacts (of `segment`, if given) not verified within settings.verify.max_age_days.
-
-    Returns {"checked", "skipped_recent", "verdicts": {verdict: count}}.
-    """
+) -> ContactsVerified:
+    """Verify the contacts (of `segment`, if given) not verified within settings.verify.max_age_days."""
     now = now or utcnow()
     options = options or VerifyOptions.from_settings(settings)
     scope = select(contacts.c.id, contacts.c.display)
@@ -73,7 +80,7 @@ def verify_contacts(
         done += len(rows)
         if progress is not None:
             progress(done, total)
-    return {"checked": done, "skipped_recent": in_scope - total, "verdicts": counts}
+    return ContactsVerified(done, in_scope - total, counts)
 
 
 def _store(engine: Engine, groups: dict[tuple, list[int]], now: datetime) -> None:
