@@ -3,6 +3,8 @@ statistics, its ledger and the daily limit."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, select
@@ -23,7 +25,17 @@ def record(
     )
 
 
-def of_campaign(engine: Engine, campaign_id: int, limit: int = 100) -> list[dict[str, Any]]:
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    id: int
+    at: datetime
+    action: str  # test_send
+    actor: str
+    summary: str  # one line for people
+    detail: dict[str, Any]  # the facts (addresses, answers, Message-ID)
+
+
+def of_campaign(engine: Engine, campaign_id: int, limit: int = 100) -> list[HistoryEntry]:
     """The latest entries first."""
     q = (
         select(campaign_history)
@@ -32,4 +44,4 @@ def of_campaign(engine: Engine, campaign_id: int, limit: int = 100) -> list[dict
         .limit(limit)
     )
     with engine.connect() as conn:
-        return [dict(r._mapping) for r in conn.execute(q)]
+        return [HistoryEntry(r.id, r.at, r.action, r.actor, r.summary, r.detail) for r in conn.execute(q)]

@@ -75,9 +75,9 @@ def test_a_test_send_reaches_only_the_given_addresses_with_test_in_the_subject(e
     assert _counted(engine, cid) == before  # no ledger row, no statistics, no daily or relay usage
     assert campaigns.get_campaign(engine, cid)["state"] == "draft"
     [entry] = history.of_campaign(engine, cid)
-    assert entry["action"] == "test_send" and entry["actor"] == "cli"
-    assert entry["detail"]["to"] == ["me@example.com", "Boss@Example.com"]
-    assert "sent to 2 of 2" in entry["summary"]
+    assert entry.action == "test_send" and entry.actor == "cli"
+    assert entry.detail["to"] == ["me@example.com", "Boss@Example.com"]
+    assert "sent to 2 of 2" in entry.summary
 
 
 def test_a_test_send_after_sending_leaves_the_figures_alone(engine, server, tmp_path, monkeypatch):
@@ -103,7 +103,7 @@ def test_relay_failures_are_one_line_answers_not_exceptions(engine, tmp_path, mo
     result = send_test(engine, down, cid, ["me@example.com"])
     assert result.delivered == 0
     assert result.deliveries[0].answer.startswith("at connect:") and "\n" not in result.summary
-    assert "not delivered: me@example.com (at connect:" in history.of_campaign(engine, cid)[0]["summary"]
+    assert "not delivered: me@example.com (at connect:" in history.of_campaign(engine, cid)[0].summary
     with pytest.raises(UserError, match="no SMTP relay configured"):
         send_test(engine, sender_settings(()), cid, ["me@example.com"])
     with pytest.raises(UserError, match="'not-an-address'") as refused:
