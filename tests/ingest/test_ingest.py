@@ -2,7 +2,6 @@
 
 import mailbox
 
-from factories import sent_campaign
 from sqlalchemy import select
 
 from sendwell import blacklist
@@ -12,6 +11,8 @@ from sendwell.db.schema import events, recipients
 from sendwell.demo.server import Behaviour, SimulatedMX
 from sendwell.keys import app_secret
 from sendwell.sending import verp
+
+from factories import sent_campaign
 
 AUTOREPLY = (
     b"From: ann@example.com\r\nTo: bounces+x@bounces.example\r\nSubject: Out of office\r\n"

@@ -8,15 +8,16 @@ import re
 from email import policy
 
 import pytest
-from factories import add_contacts
-from sending.conftest import sender_settings
-from sending.smtpd import ScriptedServer
 from sqlalchemy import func, select
 
 from sendwell import blacklist, campaigns, preview, segments
 from sendwell.db.schema import contacts
 from sendwell.errors import UserError
 from sendwell.sending.engine import send
+
+from factories import add_contacts
+from sending.conftest import sender_settings
+from sending.smtpd import ScriptedServer
 
 PEOPLE = {
     "ann@example.org": {"first_name": "Ann", "city": "Hanoi"},

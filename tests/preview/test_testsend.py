@@ -10,9 +10,6 @@ import subprocess
 import sys
 
 import pytest
-from factories import add_contacts
-from sending.conftest import sender_settings
-from sending.smtpd import Script, ScriptedServer, free_port
 from sqlalchemy import func, select
 
 from sendwell import campaigns, history, preview, stats
@@ -21,6 +18,10 @@ from sendwell.db.schema import daily_usage, events, recipients, relay_usage
 from sendwell.errors import UserError
 from sendwell.sending.engine import send
 from sendwell.sending.testsend import send_test
+
+from factories import add_contacts
+from sending.conftest import sender_settings
+from sending.smtpd import Script, ScriptedServer, free_port
 
 PEOPLE = {"ann@example.org": {"first_name": "Ann"}, "bob@example.org": {"first_name": "Bob"}}
 

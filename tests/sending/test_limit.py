@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from factories import started_campaign
 from sqlalchemy import select
 
 from sendwell.config import LimitSettings
@@ -16,6 +15,7 @@ from sendwell.sending.engine import send
 from sendwell.sending.limit import DayStats, Level
 
 from .conftest import sender_settings
+from factories import started_campaign
 
 S = LimitSettings(start=1000, cap=8000)
 

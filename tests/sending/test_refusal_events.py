@@ -8,7 +8,6 @@ import subprocess
 import sys
 
 import pytest
-from factories import started_campaign
 from sqlalchemy import select
 
 from sendwell import blacklist
@@ -22,6 +21,7 @@ from sendwell.sending.refusal import judge
 
 from .conftest import sender_settings
 from .smtpd import Script, ScriptedServer, free_port
+from factories import started_campaign
 
 POSTFIX_UNKNOWN = "550 5.1.1 <dead@x.org>: Recipient address rejected: User unknown in local recipient table"
 

@@ -9,7 +9,6 @@ import threading
 import time
 
 import pytest
-from factories import sent_campaign
 from sqlalchemy import select
 from typer.testing import CliRunner
 
@@ -23,6 +22,7 @@ from sendwell.keys import app_secret
 from sendwell.sending import verp
 
 from .conftest import PASSWORD
+from factories import sent_campaign
 
 VACATION = (
     b"From: ann@example.com\r\nTo: bounces@bounces.example\r\nSubject: Out of office\r\n"
