@@ -19,7 +19,7 @@ from sendwell.errors import UserError
 from sendwell.sending.engine import send
 from sendwell.sending.testsend import send_test
 
-from factories import add_contacts
+from factories import add_contacts, campaign
 from sending.conftest import sender_settings
 from sending.smtpd import Script, ScriptedServer, free_port
 
@@ -30,18 +30,6 @@ PEOPLE = {"ann@example.org": {"first_name": "Ann"}, "bob@example.org": {"first_n
 def server():
     with ScriptedServer(Script(rcpt={"nobody@example.net": "550 5.1.1 no such user"})) as srv:
         yield srv
-
-
-def _campaign(engine) -> int:
-    add_contacts(engine, list(PEOPLE), PEOPLE)
-    return campaigns.create_campaign(
-        engine,
-        name="news",
-        subject="Hi {{ first_name }}",
-        from_addr="Shop <news@shop.example>",
-        html="<p>Hello {{ first_name }}</p>",
-        text="Hello {{ first_name }}",
-    )
 
 
 def _counted(engine, cid: int) -> tuple:
@@ -58,7 +46,7 @@ def _counted(engine, cid: int) -> tuple:
 
 def test_a_test_send_reaches_only_the_given_addresses_with_test_in_the_subject(engine, server, tmp_path, monkeypatch):
     monkeypatch.setenv("SENDWELL_DKIM_DIR", str(tmp_path))
-    cid = _campaign(engine)
+    cid = campaign(engine, PEOPLE)
     settings = sender_settings(server.url)
     before = _counted(engine, cid)
     result = send_test(
@@ -83,7 +71,7 @@ def test_a_test_send_reaches_only_the_given_addresses_with_test_in_the_subject(e
 
 def test_a_test_send_after_sending_leaves_the_figures_alone(engine, server, tmp_path, monkeypatch):
     monkeypatch.setenv("SENDWELL_DKIM_DIR", str(tmp_path))
-    cid = _campaign(engine)
+    cid = campaign(engine, PEOPLE)
     settings = sender_settings(server.url)
     campaigns.start_campaign(engine, cid)
     send(engine, settings)
@@ -99,7 +87,7 @@ def test_a_test_send_after_sending_leaves_the_figures_alone(engine, server, tmp_
 
 def test_relay_failures_are_one_line_answers_not_exceptions(engine, tmp_path, monkeypatch):
     monkeypatch.setenv("SENDWELL_DKIM_DIR", str(tmp_path))
-    cid = _campaign(engine)
+    cid = campaign(engine, PEOPLE)
     down = sender_settings(f"smtp://127.0.0.1:{free_port()}")  # nothing listens there
     result = send_test(engine, down, cid, ["me@example.com"])
     assert result.delivered == 0
@@ -116,7 +104,7 @@ def test_relay_failures_are_one_line_answers_not_exceptions(engine, tmp_path, mo
 
 def test_a_test_send_reads_addresses_as_a_paste(engine, server, tmp_path, monkeypatch):
     monkeypatch.setenv("SENDWELL_DKIM_DIR", str(tmp_path))
-    cid = _campaign(engine)
+    cid = campaign(engine, PEOPLE)
     pasted = ['"Boss, The" <boss@example.com>; Me <me@example.com>\nme@EXAMPLE.com', "Ops Team ops@example.com"]
     result = send_test(engine, sender_settings(server.url), cid, pasted)
     assert [d.to for d in result.deliveries] == ["boss@example.com", "me@example.com", "ops@example.com"]
