@@ -1,11 +1,13 @@
 """Campaigns in a known state for tests, made through the services: one place instead of a copy per directory.
 
-Import as `from factories import sent_campaign, started_campaign` (tests/ is on sys.path through its conftest.py).
+Import as `from factories import campaign, sent_campaign` (tests/ is on sys.path through its conftest.py).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import Engine, select, update
 
@@ -33,17 +35,45 @@ def add_contacts(engine: Engine, addresses: list[str], fields: dict[str, dict] |
             conn.execute(contacts.insert(), rows[i : i + 5000])
 
 
+def campaign(
+    engine: Engine,
+    people: Iterable[str] | Mapping[str, dict] = (),
+    *,
+    name: str = "news",
+    subject: str = "Hi {{ first_name }}",
+    from_addr: str = "Shop <news@shop.example>",
+    html: str | None = "<p>Hello {{ first_name }}</p>",
+    text: str | None = "Hello {{ first_name }}",
+    statuses: Mapping[str, str] | None = None,
+    **options: Any,
+) -> int:
+    """Contacts for `people` (addresses, or {address: fields}) and a draft campaign to all contacts (templates using
+    first_name; `options` go to create_campaign). With `statuses` ({address: status}) it is started and those
+    recipients are put in that status, the others left queued."""
+    fields = people if isinstance(people, Mapping) else None
+    add_contacts(engine, list(people), fields)
+    cid = campaigns.create_campaign(
+        engine, name=name, subject=subject, from_addr=from_addr, html=html, text=text, **options
+    )
+    if statuses is not None:
+        campaigns.start_campaign(engine, cid)
+        with engine.begin() as conn:
+            for email, status in statuses.items():
+                conn.execute(update(recipients).where(recipients.c.email == email).values(status=status))
+    return cid
+
+
 def started_campaign(
     engine: Engine, addresses: list[str], *, name: str = "c1", fields: dict[str, dict] | None = None, start: bool = True
 ) -> int:
-    """Contacts for `addresses` and a campaign to all contacts (a template using first_name), started unless
-    `start` is False: one queued ledger row each, ready for the engine."""
-    add_contacts(engine, addresses, fields)
-    cid = campaigns.create_campaign(
+    """`campaign` to `addresses` (with `fields` by address), started unless `start` is False: one queued ledger row
+    each, ready for the engine."""
+    people = {a: (fields or {}).get(a, {}) for a in addresses}
+    cid = campaign(
         engine,
+        people,
         name=name,
         subject="Hello {{ first_name }}",
-        from_addr="Shop <news@shop.example>",
         html="<p>Hi {{ first_name }}</p>",
         text="Hi {{ first_name }}",
     )

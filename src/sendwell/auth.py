@@ -169,10 +169,19 @@ def set_password(engine: Engine, username: str, password: str) -> None:
         raise NotFound(f"user {username!r} does not exist", hint=Hint.CREATE_USER, target=username)
 
 
-def list_users(engine: Engine) -> list[dict[str, Any]]:
+@dataclass(frozen=True, slots=True)
+class User:
+    """A web UI user (the password hash stays in the database)."""
+
+    id: int
+    username: str
+    created_at: datetime
+
+
+def list_users(engine: Engine) -> list[User]:
     with engine.connect() as conn:
         return [
-            dict(r._mapping)
+            User(r.id, r.username, r.created_at)
             for r in conn.execute(select(users.c.id, users.c.username, users.c.created_at).order_by(users.c.username))
         ]
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, Any
 
-from sqlalchemy import Connection, Engine, bindparam, func, select, text
+from sqlalchemy import Connection, Engine, Row, bindparam, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from sendwell.addresses import AddressError, parse_address
@@ -271,9 +271,75 @@ def count(engine: Engine, reason: str | None = None, *, search: str | None = Non
         return conn.execute(q).scalar_one()
 
 
+@dataclass(frozen=True, slots=True)
+class BlacklistEntry:
+    """One suppressed address, as the list, the export and the API show it."""
+
+    email: str  # the comparison key
+    display: str  # as it was typed
+    reason: str
+    source: str
+    note: str
+    actor: str
+    created_at: datetime
+    event_id: int | None  # the event it was suppressed for; None for an operator's add or import
+
+
+@dataclass(frozen=True, slots=True)
+class BlacklistChange:
+    """One add or remove in an address's history."""
+
+    id: int
+    email: str
+    action: str  # added | removed
+    reason: str
+    source: str
+    note: str
+    actor: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """An event kept as evidence for a suppression: a bounce, a refusal, a complaint, an unsubscribe."""
+
+    id: int
+    at: datetime
+    type: str
+    reason: str | None
+    hard: bool | None
+    status_code: str | None
+    detail: str | None  # the server's answer
+    source: str | None  # smtp:<relay>, mailbox:<format>, webhook:<provider>...
+    campaign_id: int | None
+    campaign: str | None  # its name
+    raw: str  # the message as received, decoded for reading ("" when none was kept)
+
+
+@dataclass(frozen=True, slots=True)
+class ExplainedEntry(BlacklistEntry):
+    """A current entry with the event it was made for (None for an operator's add or import)."""
+
+    event: Evidence | None
+
+
+@dataclass(frozen=True, slots=True)
+class BlacklistRecord:
+    """Everything known of one address: its entry (none once removed), every change and every event."""
+
+    email: str
+    entry: ExplainedEntry | None
+    history: list[BlacklistChange]
+    events: list[Evidence]
+
+
+def _entry(row: Row[Any]) -> BlacklistEntry:
+    return BlacklistEntry(**row._mapping)
+
+
 def list_entries(
     engine: Engine, *, reason: str | None = None, search: str | None = None, limit: int | None = 100, offset: int = 0
-) -> list[dict[str, Any]]:
+) -> list[BlacklistEntry]:
     q = select(blacklist).order_by(blacklist.c.created_at.desc(), blacklist.c.email).offset(offset)
     if limit is not None:
         q = q.limit(limit)
@@ -282,10 +348,10 @@ def list_entries(
     if search:
         q = q.where(blacklist.c.email.contains(search.lower(), autoescape=True))
     with engine.connect() as conn:
-        return [dict(r._mapping) for r in conn.execute(q)]
+        return [_entry(r) for r in conn.execute(q)]
 
 
-def iter_entries(engine: Engine, batch: int = 5000) -> Iterable[dict[str, Any]]:
+def iter_entries(engine: Engine, batch: int = 5000) -> Iterable[BlacklistEntry]:
     """All entries in address order, streamed by keyset pagination."""
     last = ""
     while True:
@@ -296,14 +362,14 @@ def iter_entries(engine: Engine, batch: int = 5000) -> Iterable[dict[str, Any]]:
         if not rows:
             return
         for r in rows:
-            yield dict(r._mapping)
+            yield _entry(r)
         last = rows[-1].email
 
 
-def show(engine: Engine, address: str) -> dict[str, Any]:
+def show(engine: Engine, address: str) -> BlacklistRecord:
     """The entry (if any), its whole history and the events (bounces, refusals, complaints) kept as evidence.
 
-    `entry["event"]` is the event the entry was made for (None for an operator's add or import), so
+    `entry.event` is the event the entry was made for (None for an operator's add or import), so
     every automatic suppression is explained by what happened: kind, reason, status code, the server's
     answer, where it came from (`smtp:<relay>`, `mailbox:<format>`, `webhook:<provider>`...), the campaign."""
     try:
@@ -335,8 +401,8 @@ def show(engine: Engine, address: str) -> dict[str, Any]:
         ).all()
     if entry is None and not history:
         raise NotFound(f"{address}: not on the black list and never was")
-    found = [{**dict(e._mapping), "raw": (e.raw or b"").decode("utf-8", "replace")} for e in evidence]
-    current = dict(entry._mapping) if entry else None
-    if current is not None:
-        current["event"] = next((e for e in found if e["id"] == current["event_id"]), None)
-    return {"email": key, "entry": current, "history": [dict(h._mapping) for h in history], "events": found}
+    found = [Evidence(**{**e._mapping, "raw": (e.raw or b"").decode("utf-8", "replace")}) for e in evidence]
+    current = None
+    if entry is not None:
+        current = ExplainedEntry(**entry._mapping, event=next((e for e in found if e.id == entry.event_id), None))
+    return BlacklistRecord(key, current, [BlacklistChange(**h._mapping) for h in history], found)

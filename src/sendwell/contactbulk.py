@@ -121,7 +121,7 @@ def apply(
 
         options = VerifyOptions.from_settings(settings, dns=dns)
         summary = verify_contacts(engine, settings, progress=progress, options=options, where=where, recheck=True)
-        return {"action": action.value, "count": summary["checked"], "verdicts": summary["verdicts"]}
+        return {"action": action.value, "count": summary.checked, "verdicts": summary.verdicts}
     if action is Action.DELETE:
         with engine.begin() as conn:
             return {"action": action.value, "count": conn.execute(contacts.delete().where(*where)).rowcount}

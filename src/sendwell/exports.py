@@ -43,14 +43,16 @@ def recipients(engine: Engine, campaign: str | int, statuses: str | Iterable[str
 
 def blacklist(engine: Engine) -> Export:
     """Every black-list entry, in address order."""
-    return Export("blacklist.csv", BLACKLIST_COLUMNS, _blacklist.iter_entries(engine))
+    rows = ({c: getattr(e, c) for c in BLACKLIST_COLUMNS} for e in _blacklist.iter_entries(engine))
+    return Export("blacklist.csv", BLACKLIST_COLUMNS, rows)
 
 
 def segment(engine: Engine, name: str) -> Export:
     """A segment's members, in address order (NotFound for an unknown segment, before any row)."""
     with engine.connect() as conn:
         _segments.segment_id(conn, name)  # the members' generator would only fail once the header is out
-    return Export(f"segment-{name}.csv", SEGMENT_COLUMNS, _segments.iter_members(engine, name))
+    rows = ({c: getattr(m, c) for c in SEGMENT_COLUMNS} for m in _segments.iter_members(engine, name))
+    return Export(f"segment-{name}.csv", SEGMENT_COLUMNS, rows)
 
 
 def contacts(engine: Engine, matching: contactquery.ContactFilter | None = None) -> Export:

@@ -4,6 +4,7 @@ problems it met (each one, and when it was over), kept out of its statistics, it
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -33,9 +34,19 @@ def record(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    id: int
+    at: datetime
+    action: str  # test_send
+    actor: str
+    summary: str  # one line for people
+    detail: dict[str, Any]  # the facts (addresses, answers, Message-ID)
+
+
 def of_campaign(
     engine: Engine, campaign_id: int, limit: int = 100, actions: Sequence[str] | None = None
-) -> list[dict[str, Any]]:
+) -> list[HistoryEntry]:
     """The latest entries first (only `actions`, when given)."""
     q = (
         select(campaign_history)
@@ -45,4 +56,4 @@ def of_campaign(
         .limit(limit)
     )
     with engine.connect() as conn:
-        return [dict(r._mapping) for r in conn.execute(q)]
+        return [HistoryEntry(r.id, r.at, r.action, r.actor, r.summary, r.detail) for r in conn.execute(q)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, NamedTuple
 
@@ -153,6 +154,41 @@ class ImportReport:
             "warnings": [{"line": r.line, "text": r.text, "reason": r.reason} for r in self.warnings],
             "duplicates": [{"line": d.line, "first_line": d.first_line, "text": d.text} for d in self.duplicates],
         }
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """A segment as lists show it: what it is and how many members it has."""
+
+    id: int
+    name: str
+    description: str
+    created_at: datetime
+    members: int
+    public: bool  # listed on the preference page behind the unsubscribe link
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentMember:
+    email: str  # the comparison key
+    display: str  # as it was typed
+    added_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentUse:
+    """A campaign that sends to (include) or never to (exclude) a segment."""
+
+    campaign: str
+    mode: str  # include | exclude
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentShown(Segment):
+    """A segment with one page of its members and the campaigns using it."""
+
+    shown: list[SegmentMember]
+    campaigns: list[SegmentUse]
 
 
 # The largest id a row can have on either database (a signed 64-bit integer).

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from typing import IO, Any
+from typing import IO
 
 from sqlalchemy import Connection, Engine, bindparam, func, select, text
 from sqlalchemy.exc import IntegrityError
@@ -12,7 +12,7 @@ from sendwell.db import bulk
 from sendwell.db.engine import inserted_id, utcnow
 from sendwell.db.schema import campaign_segments, campaigns, segment_members, segments
 from sendwell.errors import Hint, NotFound, UserError
-from sendwell.model import ImportReport, parse_statuses, row_id
+from sendwell.model import ImportReport, Segment, SegmentMember, SegmentShown, SegmentUse, parse_statuses, row_id
 from sendwell.readers import good_records, typed
 
 BATCH = 20_000
@@ -156,7 +156,7 @@ def create_from_campaign(
         raise UserError(f"segment {name!r} already exists", field="name", named=True) from None
 
 
-def list_segments(engine: Engine) -> list[dict[str, Any]]:
+def list_segments(engine: Engine) -> list[Segment]:
     members = (
         select(segment_members.c.segment_id, func.count().label("members"))
         .group_by(segment_members.c.segment_id)
@@ -175,10 +175,10 @@ def list_segments(engine: Engine) -> list[dict[str, Any]]:
         .order_by(segments.c.name)
     )
     with engine.connect() as conn:
-        return [dict(r._mapping) for r in conn.execute(q)]
+        return [Segment(r.id, r.name, r.description, r.created_at, r.members, bool(r.public)) for r in conn.execute(q)]
 
 
-def show(engine: Engine, name: str, *, limit: int = 100, offset: int = 0) -> dict[str, Any]:
+def show(engine: Engine, name: str, *, limit: int = 100, offset: int = 0) -> SegmentShown:
     with engine.connect() as conn:
         sid = segment_id(conn, name)
         seg = conn.execute(select(segments).where(segments.c.id == sid)).one()
@@ -197,15 +197,12 @@ def show(engine: Engine, name: str, *, limit: int = 100, offset: int = 0) -> dic
             .join(campaigns, campaigns.c.id == campaign_segments.c.campaign_id)
             .where(campaign_segments.c.segment_id == sid)
         ).all()
-    return {
-        **dict(seg._mapping),
-        "members": total,
-        "shown": [dict(m._mapping) for m in members],
-        "campaigns": [{"campaign": u.name, "mode": u.mode} for u in used],
-    }
+    shown = [SegmentMember(m.email, m.display, m.added_at) for m in members]
+    uses = [SegmentUse(u.name, u.mode) for u in used]
+    return SegmentShown(seg.id, seg.name, seg.description, seg.created_at, total, bool(seg.public), shown, uses)
 
 
-def iter_members(engine: Engine, name: str, batch: int = 5000) -> Iterator[dict[str, Any]]:
+def iter_members(engine: Engine, name: str, batch: int = 5000) -> Iterator[SegmentMember]:
     with engine.connect() as conn:
         sid = segment_id(conn, name)
     last = ""
@@ -220,7 +217,7 @@ def iter_members(engine: Engine, name: str, batch: int = 5000) -> Iterator[dict[
         if not rows:
             return
         for r in rows:
-            yield dict(r._mapping)
+            yield SegmentMember(r.email, r.display, r.added_at)
         last = rows[-1].email
 
 

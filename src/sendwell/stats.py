@@ -101,7 +101,7 @@ def campaign_stats(
         "at": as_utc(c.get("server_problem_at")),
         "current": c.get("server_problem") is not None,
         "history": [
-            {"at": as_utc(h["at"]), "action": h["action"], "summary": h["summary"]}
+            {"at": as_utc(h.at), "action": h.action, "summary": h.summary}
             for h in reversed(history.of_campaign(engine, cid, limit=50, actions=PROBLEM_ACTIONS))
         ],
     }

@@ -26,7 +26,7 @@ def test_blacklist_export_imports_back_to_the_same_addresses(engine):
     assert blacklist.count(engine) == 0
     report = blacklist.import_file(engine, exported, name="blacklist.csv")
     assert report.imported == 4 and not report.rejected
-    assert {e["email"] for e in blacklist.iter_entries(engine)} == set(ODD)
+    assert {e.email for e in blacklist.iter_entries(engine)} == set(ODD)
 
 
 def test_segment_export_imports_back_to_the_same_members(engine):
@@ -35,7 +35,7 @@ def test_segment_export_imports_back_to_the_same_members(engine):
     exported = _csv(exports.segment(engine, "odd"))
     segments.create(engine, "again", "")
     assert segments.import_members(engine, "again", exported, source_name="odd.csv").imported == 4
-    assert {m["email"] for m in segments.iter_members(engine, "again")} == set(ODD)
+    assert {m.email for m in segments.iter_members(engine, "again")} == set(ODD)
 
 
 def test_contacts_export_imports_back_with_the_same_fields(engine):

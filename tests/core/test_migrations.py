@@ -134,7 +134,7 @@ def test_a_ledger_row_holds_no_spelling_or_queue_time_that_its_readers_can_deriv
     assert {r["email"]: r["display"] for r in rows} == expected
     assert {r["queued_at"] for r in rows} == {started.isoformat()}
     segments.create_from_campaign(engine, "again", cid, ["queued"])
-    assert {m["email"]: m["display"] for m in segments.iter_members(engine, "again")} == expected
+    assert {m.email: m.display for m in segments.iter_members(engine, "again")} == expected
     with engine.begin() as conn:
         jobs, _ = queue.claim(conn, campaign_id=cid, owner="t", limit=10, lease_seconds=60, now=started)
     assert {j.email: j.display for j in jobs} == expected

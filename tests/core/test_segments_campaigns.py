@@ -14,9 +14,9 @@ def test_segment_import_reports_bad_lines(engine):
     segments.create(engine, "vip")
     report = segments.import_members(engine, "vip", io.BytesIO(b"a@example.com\nbad\nA@example.com b@example.com\n"))
     assert report.imported == 2 and report.merged == 1 and [r.line for r in report.rejected] == [2]
-    assert segments.show(engine, "vip")["members"] == 2
+    assert segments.show(engine, "vip").members == 2
     segments.remove(engine, "vip", ["a@example.com"])
-    assert [m["email"] for m in segments.iter_members(engine, "vip")] == ["b@example.com"]
+    assert [m.email for m in segments.iter_members(engine, "vip")] == ["b@example.com"]
 
 
 def test_duplicate_and_unknown_segments(engine):
@@ -46,7 +46,7 @@ def test_segment_from_campaign_errors(engine):
             update(recipients).where(recipients.c.email.in_(["a@example.com", "c@example.com"])).values(status="error")
         )
     assert segments.create_from_campaign(engine, "dead", cid, ["error"]) == 2
-    assert sorted(m["email"] for m in segments.iter_members(engine, "dead")) == ["a@example.com", "c@example.com"]
+    assert sorted(m.email for m in segments.iter_members(engine, "dead")) == ["a@example.com", "c@example.com"]
 
 
 def test_campaign_validation_names_the_field(engine):

@@ -10,13 +10,14 @@ import stat
 from pathlib import Path
 
 import pytest
-from domaincheck.dnsserver import ZoneServer
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sendwell import dkim as sd
 from sendwell.errors import UserError
 from sendwell.sending.message import CampaignContent, Links, Personal, PreparedCampaign
+
+from domaincheck.dnsserver import ZoneServer
 
 dkimpy = pytest.importorskip("dkim", reason="dkimpy is needed to verify signatures (pip install dkimpy pynacl)")
 if not hasattr(dkimpy, "DKIM"):  # without dkimpy, `import dkim` finds this directory as a namespace package

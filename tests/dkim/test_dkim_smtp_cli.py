@@ -10,12 +10,13 @@ import stat
 
 import pytest
 from aiosmtpd.controller import Controller
-from domaincheck.dnsserver import ZoneServer
 from typer.testing import CliRunner
 
 from sendwell import dkim as sd
 from sendwell.cli.app import app
 from sendwell.sending.message import CampaignContent, Links, Personal, PreparedCampaign
+
+from domaincheck.dnsserver import ZoneServer
 
 dkimpy = pytest.importorskip("dkim", reason="dkimpy is needed to verify signatures (pip install dkimpy pynacl)")
 if not hasattr(dkimpy, "DKIM"):  # without dkimpy, `import dkim` finds this directory as a namespace package

@@ -16,7 +16,6 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from factories import started_campaign
 from sqlalchemy import create_engine, func, make_url, select, text
 from sqlalchemy.pool import NullPool
 
@@ -25,6 +24,7 @@ from sendwell.sending.engine import send
 
 from .conftest import fault_settings, ledger, statuses
 from .faultsmtp import FaultServer
+from factories import started_campaign
 
 
 def _cli(db_url: str, *args: str, cwd: Path) -> subprocess.Popen:

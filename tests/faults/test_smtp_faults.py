@@ -14,7 +14,6 @@ import time
 from dataclasses import replace
 
 import pytest
-from factories import started_campaign
 from sqlalchemy import select
 
 from sendwell.db.schema import campaigns
@@ -22,6 +21,7 @@ from sendwell.sending.engine import send
 
 from .conftest import fault_settings, ledger, statuses
 from .faultsmtp import Action, Fault, FaultServer, Stage
+from factories import started_campaign
 
 ADDRS = [f"user{i}@example.org" for i in range(16)]
 

@@ -46,8 +46,8 @@ def test_hard_bounce_marks_error_and_blacklists_with_evidence(engine):
     assert a.status == "error" and a.blacklisted == "hard_bounce"
     assert tuple(status_of(engine, ids["dead@example.com"])) == ("error", "recipient")
     shown = blacklist.show(engine, "dead@example.com")
-    assert shown["entry"]["reason"] == "hard_bounce" and shown["entry"]["source"] == f"campaign:{cid}"
-    assert shown["events"][0]["raw"] == "the bounce message"
+    assert shown.entry.reason == "hard_bounce" and shown.entry.source == f"campaign:{cid}"
+    assert shown.events[0].raw == "the bounce message"
     again = events.record_bounce(
         engine,
         Settings(),
@@ -115,7 +115,7 @@ def test_soft_bounces_blacklist_past_the_threshold(engine):
             at=now + timedelta(days=day),
         )
     assert a.blacklisted == "soft_bounce"
-    assert blacklist.show(engine, "full@example.com")["entry"]["reason"] == "soft_bounce"
+    assert blacklist.show(engine, "full@example.com").entry.reason == "soft_bounce"
 
 
 def test_complaint_and_unsubscribe_blacklist(engine):

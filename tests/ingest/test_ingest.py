@@ -2,7 +2,6 @@
 
 import mailbox
 
-from factories import sent_campaign
 from sqlalchemy import select
 
 from sendwell import blacklist
@@ -12,6 +11,8 @@ from sendwell.db.schema import events, recipients
 from sendwell.demo.server import Behaviour, SimulatedMX
 from sendwell.keys import app_secret
 from sendwell.sending import verp
+
+from factories import sent_campaign
 
 AUTOREPLY = (
     b"From: ann@example.com\r\nTo: bounces+x@bounces.example\r\nSubject: Out of office\r\n"
@@ -42,7 +43,7 @@ def test_maildir_bounce_marks_error_and_blacklists_once(engine, tmp_path):
     assert summary.errors_marked == 1 and summary.blacklisted == 1 and summary.unmatched == 0
     r = row(engine, ids["dead@example.com"])
     assert (r.status, r.kind, r.enhanced_code) == ("error", "recipient", "5.1.1")
-    assert blacklist.show(engine, "dead@example.com")["entry"]["reason"] == "hard_bounce"
+    assert blacklist.show(engine, "dead@example.com").entry.reason == "hard_bounce"
     assert row(engine, ids["ann@example.com"]).status == "sent"
     assert len(box) == 2  # the mailbox is never emptied
     again = ingest.ingest(engine, settings, [str(tmp_path / "bounces")])
@@ -82,7 +83,7 @@ def test_mailto_unsubscribe_blacklists(engine):
     ).encode()
     outcome = ingest.process(engine, settings, raw, "test")
     assert outcome.kind == "unsubscribe"
-    assert blacklist.show(engine, "bye@example.com")["entry"]["reason"] == "unsubscribe"
+    assert blacklist.show(engine, "bye@example.com").entry.reason == "unsubscribe"
     forged = raw.replace(token[-4:].encode(), b"0000")
     assert ingest.process(engine, settings, forged, "test").kind != "unsubscribe"
 

@@ -8,9 +8,6 @@ import re
 from email import policy
 
 import pytest
-from factories import add_contacts
-from sending.conftest import sender_settings
-from sending.smtpd import ScriptedServer
 from sqlalchemy import func, select
 
 from sendwell import blacklist, campaigns, preview, segments
@@ -18,12 +15,17 @@ from sendwell.db.schema import contacts
 from sendwell.errors import UserError
 from sendwell.sending.engine import send
 
+from factories import add_contacts, campaign
+from sending.conftest import sender_settings
+from sending.smtpd import ScriptedServer
+
 PEOPLE = {
     "ann@example.org": {"first_name": "Ann", "city": "Hanoi"},
     "bob@example.org": {"first_name": "", "city": "Paris"},  # there, but blank
     "cy@example.org": {"last_name": "Young"},  # no first_name, no city
     "dee@example.org": {"first_name": "Dee", "city": ""},
 }
+SUBJECT = "News for {{ first_name | default('you') }}"
 HTML = '<p>Hi {{ first_name | default("there") }}, news for {{ city }}.</p><a href="{{ unsubscribe_url }}">stop</a>'
 TEXT = "Hi {{ first_name | default('there', true) }}\nfrom {{ city }} ({{ name }})\nStop: {{ unsubscribe_url }}\n"
 
@@ -34,19 +36,6 @@ def server():
         yield srv
 
 
-def _campaign(engine, **kw) -> int:
-    add_contacts(engine, list(PEOPLE), PEOPLE)
-    return campaigns.create_campaign(
-        engine,
-        name="news",
-        subject="News for {{ first_name | default('you') }}",
-        from_addr="Shop <news@shop.example>",
-        html=HTML,
-        text=TEXT,
-        **kw,
-    )
-
-
 def _without_date_and_id(data: bytes) -> bytes:
     """What is made anew for each message taken out (the Date, the Message-ID, the MIME boundary), only that."""
     boundary = re.search(rb'boundary="([^"]+)"', data).group(1)
@@ -55,7 +44,7 @@ def _without_date_and_id(data: bytes) -> bytes:
 
 def test_the_preview_is_byte_for_byte_what_the_engine_sends(engine, server, tmp_path, monkeypatch):
     monkeypatch.setenv("SENDWELL_DKIM_DIR", str(tmp_path))  # no key: unsigned, as the engine sends it
-    cid = _campaign(engine)
+    cid = campaign(engine, PEOPLE, subject=SUBJECT, html=HTML, text=TEXT)
     settings = sender_settings(server.url)
     drafts = {a: preview.preview(engine, settings, cid, a) for a in PEOPLE}
     campaigns.start_campaign(engine, cid)
@@ -81,7 +70,7 @@ def test_the_preview_is_byte_for_byte_what_the_engine_sends(engine, server, tmp_
 
 
 def test_default_recipient_is_the_first_of_the_audience_and_unknown_contacts_are_refused(engine, tmp_path):
-    cid = _campaign(engine)
+    cid = campaign(engine, PEOPLE, subject=SUBJECT, html=HTML, text=TEXT)
     settings = sender_settings("smtp://127.0.0.1:1")
     assert preview.preview(engine, settings, cid).recipient == "ann@example.org"
     with pytest.raises(UserError, match="neither a contact nor a recipient"):
@@ -92,7 +81,7 @@ def test_default_recipient_is_the_first_of_the_audience_and_unknown_contacts_are
 
 
 def test_field_check_counts_missing_and_blank_and_honours_defaults(engine):
-    cid = _campaign(engine)
+    cid = campaign(engine, PEOPLE, subject=SUBJECT, html=HTML, text=TEXT)
     check = preview.field_check(engine, cid)
     got = {f.name: (f.cover, f.missing, f.blank, f.unfilled) for f in check.fields}
     assert check.recipients == 4
@@ -108,7 +97,7 @@ def test_field_check_counts_missing_and_blank_and_honours_defaults(engine):
 
 def test_field_check_follows_the_audience_rules(engine):
     """Excluded segments, the black list and skipped verdicts are not counted: the same rules as the ledger."""
-    cid = _campaign(engine)
+    cid = campaign(engine, PEOPLE, subject=SUBJECT, html=HTML, text=TEXT)
     segments.create(engine, "no-cy")
     segments.add(engine, "no-cy", ["cy@example.org"])
     campaigns.edit_campaign(engine, cid, exclude=["no-cy"])
@@ -140,7 +129,7 @@ def test_field_check_counts_a_large_audience_in_sql(engine):
 
 
 def test_parts_are_what_a_mail_reader_shows(engine):
-    cid = _campaign(engine)
+    cid = campaign(engine, PEOPLE, subject=SUBJECT, html=HTML, text=TEXT)
     shown = preview.preview(engine, sender_settings("smtp://127.0.0.1:1"), cid, "ann@example.org")
     msg = email.message_from_bytes(shown.eml, policy=policy.default)
     assert msg["To"] == "Ann <ann@example.org>" and msg["From"] == "Shop <news@shop.example>"

@@ -10,9 +10,6 @@ import subprocess
 import sys
 
 import pytest
-from factories import add_contacts
-from sending.conftest import sender_settings
-from sending.smtpd import Script, ScriptedServer, free_port
 from sqlalchemy import func, select
 
 from sendwell import campaigns, history, preview, stats
@@ -22,6 +19,10 @@ from sendwell.errors import UserError
 from sendwell.sending.engine import send
 from sendwell.sending.testsend import send_test
 
+from factories import add_contacts, campaign
+from sending.conftest import sender_settings
+from sending.smtpd import Script, ScriptedServer, free_port
+
 PEOPLE = {"ann@example.org": {"first_name": "Ann"}, "bob@example.org": {"first_name": "Bob"}}
 
 
@@ -29,18 +30,6 @@ PEOPLE = {"ann@example.org": {"first_name": "Ann"}, "bob@example.org": {"first_n
 def server():
     with ScriptedServer(Script(rcpt={"nobody@example.net": "550 5.1.1 no such user"})) as srv:
         yield srv
-
-
-def _campaign(engine) -> int:
-    add_contacts(engine, list(PEOPLE), PEOPLE)
-    return campaigns.create_campaign(
-        engine,
-        name="news",
-        subject="Hi {{ first_name }}",
-        from_addr="Shop <news@shop.example>",
-        html="<p>Hello {{ first_name }}</p>",
-        text="Hello {{ first_name }}",
-    )
 
 
 def _counted(engine, cid: int) -> tuple:
@@ -57,7 +46,7 @@ def _counted(engine, cid: int) -> tuple:
 
 def test_a_test_send_reaches_only_the_given_addresses_with_test_in_the_subject(engine, server, tmp_path, monkeypatch):
     monkeypatch.setenv("SENDWELL_DKIM_DIR", str(tmp_path))
-    cid = _campaign(engine)
+    cid = campaign(engine, PEOPLE)
     settings = sender_settings(server.url)
     before = _counted(engine, cid)
     result = send_test(
@@ -75,14 +64,14 @@ def test_a_test_send_reaches_only_the_given_addresses_with_test_in_the_subject(e
     assert _counted(engine, cid) == before  # no ledger row, no statistics, no daily or relay usage
     assert campaigns.get_campaign(engine, cid)["state"] == "draft"
     [entry] = history.of_campaign(engine, cid)
-    assert entry["action"] == "test_send" and entry["actor"] == "cli"
-    assert entry["detail"]["to"] == ["me@example.com", "Boss@Example.com"]
-    assert "sent to 2 of 2" in entry["summary"]
+    assert entry.action == "test_send" and entry.actor == "cli"
+    assert entry.detail["to"] == ["me@example.com", "Boss@Example.com"]
+    assert "sent to 2 of 2" in entry.summary
 
 
 def test_a_test_send_after_sending_leaves_the_figures_alone(engine, server, tmp_path, monkeypatch):
     monkeypatch.setenv("SENDWELL_DKIM_DIR", str(tmp_path))
-    cid = _campaign(engine)
+    cid = campaign(engine, PEOPLE)
     settings = sender_settings(server.url)
     campaigns.start_campaign(engine, cid)
     send(engine, settings)
@@ -98,12 +87,12 @@ def test_a_test_send_after_sending_leaves_the_figures_alone(engine, server, tmp_
 
 def test_relay_failures_are_one_line_answers_not_exceptions(engine, tmp_path, monkeypatch):
     monkeypatch.setenv("SENDWELL_DKIM_DIR", str(tmp_path))
-    cid = _campaign(engine)
+    cid = campaign(engine, PEOPLE)
     down = sender_settings(f"smtp://127.0.0.1:{free_port()}")  # nothing listens there
     result = send_test(engine, down, cid, ["me@example.com"])
     assert result.delivered == 0
     assert result.deliveries[0].answer.startswith("at connect:") and "\n" not in result.summary
-    assert "not delivered: me@example.com (at connect:" in history.of_campaign(engine, cid)[0]["summary"]
+    assert "not delivered: me@example.com (at connect:" in history.of_campaign(engine, cid)[0].summary
     with pytest.raises(UserError, match="no SMTP relay configured"):
         send_test(engine, sender_settings(()), cid, ["me@example.com"])
     with pytest.raises(UserError, match="'not-an-address'") as refused:
@@ -111,6 +100,18 @@ def test_relay_failures_are_one_line_answers_not_exceptions(engine, tmp_path, mo
     assert refused.value.field == "to"
     with pytest.raises(UserError, match="at most 10"):
         send_test(engine, down, cid, [",".join(f"a{i}@example.com" for i in range(11))])
+
+
+def test_a_test_send_reads_addresses_as_a_paste(engine, server, tmp_path, monkeypatch):
+    monkeypatch.setenv("SENDWELL_DKIM_DIR", str(tmp_path))
+    cid = campaign(engine, PEOPLE)
+    pasted = ['"Boss, The" <boss@example.com>; Me <me@example.com>\nme@EXAMPLE.com', "Ops Team ops@example.com"]
+    result = send_test(engine, sender_settings(server.url), cid, pasted)
+    assert [d.to for d in result.deliveries] == ["boss@example.com", "me@example.com", "ops@example.com"]
+    assert sorted(a.rcpt for a in server.accepted) == ["boss@example.com", "me@example.com", "ops@example.com"]
+    with pytest.raises(UserError, match="'Boss <boss@>'|'boss@'") as refused:
+        send_test(engine, sender_settings(server.url), cid, ["Boss <boss@>"])
+    assert refused.value.field == "to"
 
 
 def test_cli_preview_check_test_and_history(tmp_path, server):

@@ -9,12 +9,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from factories import add_contacts
 
 from sendwell import campaigns
 from sendwell.db.engine import open_database
 
 from .smtpd import Script, ScriptedServer
+from factories import add_contacts
 
 SENDWELL = [sys.executable, "-m", "sendwell.cli"]
 

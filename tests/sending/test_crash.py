@@ -9,13 +9,13 @@ import subprocess
 import sys
 import time
 
-from factories import started_campaign
 from sqlalchemy import func, select
 
 from sendwell.db.schema import recipients
 
 from . import sink
 from .smtpd import ScriptedServer
+from factories import started_campaign
 
 
 class Receiver:

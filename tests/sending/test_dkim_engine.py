@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from factories import started_campaign
 
 from sendwell import dkim as sd
 from sendwell.sending.engine import send
 
 from .conftest import sender_settings
+from factories import started_campaign
 
 dkimpy = pytest.importorskip("dkim", reason="dkimpy is needed to verify signatures (pip install dkimpy pynacl)")
 if not hasattr(dkimpy, "DKIM"):

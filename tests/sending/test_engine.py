@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 import time
 
-from factories import started_campaign
 from sqlalchemy import select
 
 from sendwell import blacklist
@@ -15,6 +14,7 @@ from sendwell.sending.engine import send
 
 from .conftest import sender_settings
 from .smtpd import Script, ScriptedServer
+from factories import started_campaign
 
 
 def rows(engine, cid):
@@ -157,9 +157,9 @@ def test_paused_campaign_sends_nothing(engine, server):
 
 
 def test_a_template_failing_for_one_contact_fails_only_that_recipient(engine, server):
-    from factories import add_contacts
-
     from sendwell import campaigns as camp
+
+    from factories import add_contacts
 
     add_contacts(engine, ["a@x.org", "b@x.org"], {"a@x.org": {"n": 2}, "b@x.org": {"n": 0}})
     cid = camp.create_campaign(engine, name="t", subject="s", from_addr="n@shop.example", text="{{ 10 // n }}")
@@ -181,9 +181,9 @@ def test_a_relay_that_stops_answering_times_out_as_a_server_problem(engine, serv
 
 
 def test_a_worker_serves_several_campaigns_in_turn(engine, server):
-    from factories import add_contacts
-
     from sendwell import campaigns as camp
+
+    from factories import add_contacts
 
     add_contacts(engine, [f"r{i}@x.org" for i in range(40)])
     ids = [

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from factories import started_campaign
 from sqlalchemy import select
 
 from sendwell.config import LimitSettings
@@ -16,6 +15,7 @@ from sendwell.sending.engine import send
 from sendwell.sending.limit import DayStats, Level
 
 from .conftest import sender_settings
+from factories import started_campaign
 
 S = LimitSettings(start=1000, cap=8000)
 
@@ -184,8 +184,8 @@ def test_per_relay_daily_caps_hold_mail_until_the_next_day(engine, window, clock
         assert f"waits until {midnight:%Y-%m-%d %H:%M}" in report.message
         assert (sum(a.counts().values()), sum(b.counts().values())) == (5, 7)
         caps = {f"127.0.0.1:{a.port}": 5, f"127.0.0.1:{b.port}": 7}
-        shown = limit_report(engine, settings.limit, clock(), relay_caps=caps)["relays"]
-        assert {r["relay"]: (r["sent_today"], r["remaining"]) for r in shown} == {
+        shown = limit_report(engine, settings.limit, clock(), relay_caps=caps).relays
+        assert {r.relay: (r.sent_today, r.remaining) for r in shown} == {
             f"127.0.0.1:{a.port}": (5, 0),
             f"127.0.0.1:{b.port}": (7, 0),
         }

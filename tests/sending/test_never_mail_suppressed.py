@@ -6,7 +6,6 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from factories import add_contacts
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -16,6 +15,7 @@ from sendwell.sending.engine import send
 
 from .conftest import sender_settings
 from .smtpd import ScriptedServer
+from factories import add_contacts
 
 PEOPLE = [f"p{i}@x.org" for i in range(12)]
 subsets = st.sets(st.sampled_from(PEOPLE))

@@ -8,7 +8,6 @@ import subprocess
 import sys
 
 import pytest
-from factories import started_campaign
 from sqlalchemy import select
 
 from sendwell import blacklist
@@ -22,6 +21,7 @@ from sendwell.sending.refusal import judge
 
 from .conftest import sender_settings
 from .smtpd import Script, ScriptedServer, free_port
+from factories import started_campaign
 
 POSTFIX_UNKNOWN = "550 5.1.1 <dead@x.org>: Recipient address rejected: User unknown in local recipient table"
 
@@ -90,7 +90,7 @@ def test_rcpt_refusal_is_blacklisted_through_an_event_and_explained(engine, db_u
     )
 
     shown = blacklist.show(engine, "dead@x.org")
-    assert shown["entry"]["event"]["detail"] == POSTFIX_UNKNOWN and shown["entry"]["event"]["campaign"] == "c1"
+    assert shown.entry.event.detail == POSTFIX_UNKNOWN and shown.entry.event.campaign == "c1"
 
     env = {**os.environ, "SENDWELL_DATABASE_URL": db_url, "COLUMNS": "200"}
     out = subprocess.run(

@@ -6,7 +6,6 @@ import subprocess
 import sys
 
 import pytest
-from factories import add_contacts
 
 from sendwell import campaigns
 from sendwell.db.engine import open_database
@@ -14,6 +13,7 @@ from sendwell.errors import UserError
 from sendwell.sending.relay import parse_relay
 
 from .smtpd import ScriptedServer
+from factories import add_contacts
 
 SENDWELL = [sys.executable, "-m", "sendwell.cli"]
 

@@ -12,7 +12,6 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from factories import add_contacts, started_campaign
 
 from sendwell import campaigns
 from sendwell.db.engine import as_utc, open_database
@@ -21,6 +20,7 @@ from sendwell.model import CampaignState
 from sendwell.schedule import schedule_campaign, start_due, unschedule_campaign
 
 from .smtpd import Script, ScriptedServer
+from factories import add_contacts, started_campaign
 
 SENDWELL = [sys.executable, "-m", "sendwell.cli"]
 NOW = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)

@@ -13,9 +13,6 @@ from datetime import timedelta
 from email import policy
 
 import pytest
-from factories import add_contacts
-from sending.conftest import sender_settings  # tests/ is on sys.path (rootdir-relative packages)
-from sending.smtpd import ScriptedServer
 from sqlalchemy import select, update
 
 from sendwell import campaigns
@@ -24,6 +21,10 @@ from sendwell.db.schema import recipients
 from sendwell.sending.message import CampaignContent
 from sendwell.tracking.report import tracking_stats
 from sendwell.tracking.rewrite import campaign_links
+
+from factories import add_contacts
+from sending.conftest import sender_settings  # tests/ is on sys.path (rootdir-relative packages)
+from sending.smtpd import ScriptedServer
 
 BASE = "https://mail.shop.example"
 HTML = (

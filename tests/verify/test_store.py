@@ -12,7 +12,7 @@ from sendwell import contacts, segments
 from sendwell.config import Settings
 from sendwell.db.engine import utcnow
 from sendwell.db.schema import contacts as contacts_table
-from sendwell.verify.store import verify_contacts
+from sendwell.verify.store import ContactsVerified, verify_contacts
 
 PEOPLE = [
     "ann@mx.example.com",
@@ -47,11 +47,7 @@ def test_verdicts_reasons_and_suggestions_are_stored(engine, dns_options):
     load(engine)
     progress: list[tuple[int, int]] = []
     summary = verify_contacts(engine, Settings(), options=dns_options, progress=lambda d, t: progress.append((d, t)))
-    assert summary == {
-        "checked": 7,
-        "skipped_recent": 0,
-        "verdicts": {"valid": 2, "risky": 1, "invalid": 3, "unknown": 1},
-    }
+    assert summary == ContactsVerified(7, 0, {"valid": 2, "risky": 1, "invalid": 3, "unknown": 1})
     assert progress[-1] == (7, 7)
     rows = stored(engine)
     assert {k: v[:3] for k, v in rows.items()} == {
@@ -70,17 +66,17 @@ def test_recent_checks_are_skipped_and_unknown_ones_retried(engine, dns_options)
     load(engine)
     verify_contacts(engine, Settings(), options=dns_options)
     again = verify_contacts(engine, Settings(), options=dns_options)
-    assert again["checked"] == 1 and again["verdicts"] == {"unknown": 1}  # only the DNS timeout is retried
+    assert again.checked == 1 and again.verdicts == {"unknown": 1}  # only the DNS timeout is retried
     later = verify_contacts(engine, Settings(), options=dns_options, now=utcnow() + timedelta(days=31))
-    assert later["checked"] == 7
+    assert later.checked == 7
 
 
 def test_max_age_comes_from_settings(engine, dns_options):
     load(engine)
     verify_contacts(engine, Settings(), options=dns_options)
     short = replace(Settings(), verify=replace(Settings().verify, max_age_days=1))
-    assert verify_contacts(engine, short, options=dns_options, now=utcnow() + timedelta(days=2))["checked"] == 7
-    assert verify_contacts(engine, Settings(), options=dns_options, now=utcnow() + timedelta(days=2))["checked"] == 1
+    assert verify_contacts(engine, short, options=dns_options, now=utcnow() + timedelta(days=2)).checked == 7
+    assert verify_contacts(engine, Settings(), options=dns_options, now=utcnow() + timedelta(days=2)).checked == 1
 
 
 def test_only_the_segment_is_verified(engine, dns_options):
@@ -88,7 +84,7 @@ def test_only_the_segment_is_verified(engine, dns_options):
     segments.create(engine, "vip")
     segments.add(engine, "vip", ["ann@mx.example.com", "cy@nullmx.example.com", "nobody@example.com"])
     summary = verify_contacts(engine, Settings(), segment="vip", options=dns_options)
-    assert summary["checked"] == 2
+    assert summary.checked == 2
     rows = stored(engine)
     assert rows["ann@mx.example.com"][0] == "valid" and rows["cy@nullmx.example.com"][0] == "invalid"
     assert rows["info@mx.example.com"][0] is None

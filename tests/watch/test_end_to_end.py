@@ -49,7 +49,7 @@ def test_late_bounce_read_over_imap_keeps_the_next_campaign_away(engine, account
                 select(recipients.c.status).where(recipients.c.campaign_id == first, recipients.c.email == GHOST)
             ).scalar_one()
         assert status == "error"
-        assert blacklist.show(engine, GHOST)["entry"]["reason"] == "hard_bounce"
+        assert blacklist.show(engine, GHOST).entry.reason == "hard_bounce"
         assert account.subjects("Processed") == ["Undelivered Mail Returned to Sender"]
 
         second = campaigns.create_campaign(

@@ -9,7 +9,6 @@ import threading
 import time
 
 import pytest
-from factories import sent_campaign
 from sqlalchemy import select
 from typer.testing import CliRunner
 
@@ -23,6 +22,7 @@ from sendwell.keys import app_secret
 from sendwell.sending import verp
 
 from .conftest import PASSWORD
+from factories import sent_campaign
 
 VACATION = (
     b"From: ann@example.com\r\nTo: bounces@bounces.example\r\nSubject: Out of office\r\n"
@@ -60,7 +60,7 @@ def test_dsn_blacklists_and_is_filed_while_replies_stay_in_inbox(engine, account
     stats = watcher(engine, account, settings).run(once=True)
     assert stats.messages == 3 and stats.kinds["bounce"] == 1
     assert status_of(engine, ids["dead@example.com"]) == "error"
-    assert blacklist.show(engine, "dead@example.com")["entry"]["reason"] == "hard_bounce"
+    assert blacklist.show(engine, "dead@example.com").entry.reason == "hard_bounce"
     assert status_of(engine, ids["ann@example.com"]) == "sent"
     assert account.subjects("Processed") == ["Undelivered Mail Returned to Sender"]
     assert account.subjects("INBOX") == ["Out of office", "Re: our news"]

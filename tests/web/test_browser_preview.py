@@ -8,12 +8,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sending.smtpd import Script, ScriptedServer
 
 from sendwell import campaigns
 from sendwell.db.engine import open_database
 
 from .test_browser import PASSWORD, page, server, shot  # noqa: F401 - the fixtures of the browser story
+from sending.smtpd import Script, ScriptedServer
 
 HTML = (
     '<table style="background:#ffe"><tr><td><p id="hello" style="color:#c00">Hi {{ first_name | '

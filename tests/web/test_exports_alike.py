@@ -113,7 +113,7 @@ def test_blacklist_export_is_alike_everywhere_and_runs_nothing(data, db_url, api
 
 
 def test_segment_export_is_alike_everywhere_and_runs_nothing(data, db_url, api, ui, web_engine) -> None:
-    sid = segments.show(web_engine, "vip", limit=1)["id"]
+    sid = segments.show(web_engine, "vip", limit=1).id
     rows = _three(
         db_url,
         api,

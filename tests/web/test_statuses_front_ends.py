@@ -10,30 +10,19 @@ import subprocess
 import sys
 
 import pytest
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine
 from typer.testing import CliRunner
 
-from sendwell import blacklist, campaigns, segments
+from sendwell import blacklist, segments
 from sendwell.cli.app import app as cli_app
 from sendwell.cli.errors import describe
-from sendwell.db.schema import recipients
 from sendwell.errors import UserError
+
+from factories import campaign
 
 CHOICES = "choose from queued, sent, deferred, error, failed, skipped, read, clicked"
 BAD = ["a@example.com", "c@example.com"]  # left in `error`; b@ was sent
-
-
-def _campaign(engine: Engine) -> int:
-    segments.create(engine, "all")
-    segments.add(engine, "all", [*BAD, "b@example.com"])
-    cid = campaigns.create_campaign(
-        engine, name="spring", subject="s", from_addr="me@example.com", text="t", include=["all"]
-    )
-    campaigns.start_campaign(engine, cid)
-    with engine.begin() as conn:
-        conn.execute(update(recipients).where(recipients.c.email.in_(BAD)).values(status="error"))
-        conn.execute(update(recipients).where(recipients.c.email == "b@example.com").values(status="sent"))
-    return cid
+STATUSES = {**dict.fromkeys(BAD, "error"), "b@example.com": "sent"}
 
 
 # Every command that selects recipients by status, given a typo: nothing is selected, nothing written.
@@ -47,30 +36,30 @@ CLI_TYPOS = [
 
 @pytest.mark.parametrize("args", CLI_TYPOS, ids=lambda a: " ".join(a[:2]))
 def test_the_cli_refuses_a_typo_naming_the_flag(db_url: str, web_engine: Engine, args: list[str]) -> None:
-    _campaign(web_engine)
+    campaign(web_engine, list(STATUSES), name="spring", statuses=STATUSES)
     r = CliRunner().invoke(cli_app, ["--database", db_url, *args])
     assert isinstance(r.exception, UserError), r.output
     assert describe(r.exception) == f"--status: 'eror' is not a status; {CHOICES}"
-    assert blacklist.count(web_engine) == 0 and [s["name"] for s in segments.list_segments(web_engine)] == ["all"]
+    assert blacklist.count(web_engine) == 0 and segments.list_segments(web_engine) == []
 
 
 def test_the_cli_prints_one_line_and_valid_statuses_still_work(tmp_path, db_url: str, web_engine: Engine) -> None:
     if not db_url.startswith("sqlite"):
         pytest.skip("one real process is enough: the parsing does not depend on the database")
-    _campaign(web_engine)
+    campaign(web_engine, list(STATUSES), name="spring", statuses=STATUSES)
     env = {**os.environ, "SENDWELL_DATABASE_URL": db_url, "COLUMNS": "300"}
     run = [sys.executable, "-m", "sendwell.cli", "segments", "create", "dead", "--from-campaign", "spring"]
     r = subprocess.run([*run, "--status", "error,eror"], capture_output=True, text=True, env=env, timeout=60)
     assert (r.returncode, r.stderr) == (2, f"error: --status: 'eror' is not a status; {CHOICES}\n")
     r = CliRunner().invoke(cli_app, ["--database", db_url, *run[3:], "--status", "error"])
     assert r.exit_code == 0, r.output
-    assert sorted(m["email"] for m in segments.iter_members(web_engine, "dead")) == BAD
+    assert sorted(m.email for m in segments.iter_members(web_engine, "dead")) == BAD
     r = CliRunner().invoke(cli_app, ["--database", db_url, "blacklist", "add", "--from-campaign", "spring"])
     assert r.exit_code == 0 and blacklist.count(web_engine) == 2, r.output
 
 
 def test_the_api_refuses_a_typo_naming_the_field(api, web_engine: Engine) -> None:
-    cid = _campaign(web_engine)
+    cid = campaign(web_engine, list(STATUSES), name="spring", statuses=STATUSES)
     calls = [
         ("get", f"/api/v1/campaigns/{cid}/recipients", {"params": {"status": "eror"}}, "status"),
         (
@@ -104,7 +93,7 @@ def test_the_api_refuses_a_typo_naming_the_field(api, web_engine: Engine) -> Non
 
 
 def test_a_web_form_refuses_a_typo_and_keeps_working(ui, web_engine: Engine) -> None:
-    cid = _campaign(web_engine)
+    cid = campaign(web_engine, list(STATUSES), name="spring", statuses=STATUSES)
     ui.get(f"/campaigns/{cid}/recipients")
     for url, form in [
         (f"/campaigns/{cid}/recipients/blacklist", {"status": "eror"}),
@@ -114,6 +103,6 @@ def test_a_web_form_refuses_a_typo_and_keeps_working(ui, web_engine: Engine) -> 
         assert r.status_code == 400 and f"status: &#39;eror&#39; is not a status; {CHOICES}" in r.text, r.text
     r = ui.get(f"/campaigns/{cid}/recipients", params={"status": "eror"})
     assert r.status_code == 400 and "&#39;eror&#39; is not a status" in r.text
-    assert blacklist.count(web_engine) == 0 and [s["name"] for s in segments.list_segments(web_engine)] == ["all"]
+    assert blacklist.count(web_engine) == 0 and segments.list_segments(web_engine) == []
     r = ui.post(f"/campaigns/{cid}/recipients/segment", {"name": "dead", "status": "error"}, follow_redirects=False)
-    assert r.status_code == 303 and sorted(m["email"] for m in segments.iter_members(web_engine, "dead")) == BAD
+    assert r.status_code == 303 and sorted(m.email for m in segments.iter_members(web_engine, "dead")) == BAD

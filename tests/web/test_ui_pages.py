@@ -52,7 +52,7 @@ def test_blacklist_paste_upload_show_and_remove(ui, web_engine) -> None:
 def test_segment_from_pasted_list_then_add_remove_export_delete(ui, web_engine) -> None:
     r = ui.post("/segments", {"name": "vip", "description": "best", "text": "x@example.com\ny@example.com\nbroken@"})
     assert r.status_code == 200 and 'id="member-count">2<' in r.text and "broken@" in r.text
-    sid = segments.list_segments(web_engine)[0]["id"]
+    sid = segments.list_segments(web_engine)[0].id
     r = ui.post(f"/segments/{sid}/add", files={"file": ("more.txt", b"z@example.com\n")})
     assert 'id="member-count">3<' in r.text
     r = ui.post(f"/segments/{sid}/remove", {"text": "x@example.com"})

@@ -127,7 +127,7 @@ def test_attacker_text_renders_as_text_everywhere(ui, web_engine, db_url) -> Non
         source="test",
     )
     segments.create(web_engine, f"seg {SCRIPT}", description=SCRIPT)
-    sid = segments.list_segments(web_engine)[0]["id"]
+    sid = segments.list_segments(web_engine)[0].id
     segments.add(web_engine, f"seg {SCRIPT}", ["xss@example.com"])
     cid = campaigns.create_campaign(
         web_engine,

@@ -40,7 +40,7 @@ def test_one_click_unsubscribe_blacklists_once(app, web_engine, db_url) -> None:
             )
             assert r.status_code == 200 and 'id="unsubscribed"' in r.text
     entry = blacklist.show(web_engine, "reader@example.com")
-    assert entry["entry"]["reason"] == "unsubscribe"
+    assert entry.entry.reason == "unsubscribe"
     with web_engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(events)).scalar_one() == 1
 

@@ -140,7 +140,7 @@ def test_signed_mailgun_complaint_blacklists_and_forgeries_are_refused(db_url, w
         r = client.post("/webhooks/mailgun", content=_mailgun("key-of-an-attacker", "victim@example.com"))
         assert r.status_code == 403 and "does not match" in r.json()["detail"]
         assert client.post("/webhooks/mailgun", content=b"not json").status_code == 400
-    assert blacklist.show(web_engine, "angry@example.com")["entry"]["reason"] == "complaint"
+    assert blacklist.show(web_engine, "angry@example.com").entry.reason == "complaint"
     assert blacklist.count(web_engine) == 1  # angry only, not the victim
 
 
@@ -243,7 +243,7 @@ def test_postmark_needs_its_basic_auth(db_url, web_engine) -> None:
         right = base64.b64encode(POSTMARK.encode()).decode()
         r = client.post("/webhooks/postmark", content=body, headers={"Authorization": f"Basic {right}"})
         assert r.status_code == 200 and r.json() == {"handled": 1, "ignored": 0}
-    assert blacklist.show(web_engine, "spam@example.com")["entry"]["reason"] == "complaint"
+    assert blacklist.show(web_engine, "spam@example.com").entry.reason == "complaint"
 
 
 def test_postmark_key_from_the_environment_goes_through_settings(db_url, web_engine) -> None:

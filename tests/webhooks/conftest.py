@@ -13,11 +13,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from factories import sent_campaign
 from sqlalchemy import select
 
 from sendwell.config import Settings
 from sendwell.db.schema import recipients
+
+from factories import sent_campaign
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CERT_URL = "https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-0000000000000000000000.pem"
@@ -144,7 +145,7 @@ def listed_as(engine, email: str) -> str | None:
     from sendwell.errors import NotFound
 
     try:
-        entry = show(engine, email)["entry"]
+        entry = show(engine, email).entry
     except NotFound:
         return None
-    return entry["reason"] if entry else None
+    return entry.reason if entry else None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -16,6 +16,9 @@ from sendwell.cli.common import (
     table,
     write_export,
 )
+
+if TYPE_CHECKING:  # the service is imported when a command runs, so `--help` stays fast
+    from sendwell.blacklist import Evidence
 
 app = typer.Typer(help="The black list: addresses that are never mailed again.", no_args_is_help=True)
 
@@ -116,13 +119,13 @@ def _when(value: Any) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
-def _event_line(e: dict) -> str:
+def _event_line(e: Evidence) -> str:
     """One event as evidence: what, why, the server's answer, from where, for which campaign, when."""
-    what = " ".join(str(x) for x in (e["type"], e["reason"], e["status_code"]) if x)
-    hard = " (hard)" if e["hard"] else ""
-    campaign = f", campaign {e['campaign']!r} (#{e['campaign_id']})" if e["campaign_id"] else ""
-    answer = f"\n      answer: {e['detail']}" if e["detail"] else ""
-    return f"#{e['id']} {what}{hard} via {e['source'] or '-'}{campaign}, {_when(e['at'])}{answer}"
+    what = " ".join(str(x) for x in (e.type, e.reason, e.status_code) if x)
+    hard = " (hard)" if e.hard else ""
+    campaign = f", campaign {e.campaign!r} (#{e.campaign_id})" if e.campaign_id else ""
+    answer = f"\n      answer: {e.detail}" if e.detail else ""
+    return f"#{e.id} {what}{hard} via {e.source or '-'}{campaign}, {_when(e.at)}{answer}"
 
 
 @app.command()
@@ -134,31 +137,30 @@ def show(ctx: typer.Context, address: str, as_json: JsonOpt = False) -> None:
     if as_json:
         print_json(data)
         return
-    entry = data["entry"]
+    entry = data.entry
     say: dict[str, Any] = {"highlight": False, "markup": False}
     if entry:
         console.print(
-            f"{entry['display']} is blacklisted: {entry['reason']} (source {entry['source'] or '-'}, "
-            f"{_when(entry['created_at'])}) {entry['note']}".rstrip(),
+            f"{entry.display} is blacklisted: {entry.reason} (source {entry.source or '-'}, "
+            f"{_when(entry.created_at)}) {entry.note}".rstrip(),
             **say,
         )
-        if entry["event"]:
-            console.print(f"  because of event {_event_line(entry['event'])}", **say)
+        if entry.event:
+            console.print(f"  because of event {_event_line(entry.event)}", **say)
         else:
-            console.print(f"  added by {entry['actor'] or '-'} by hand (no event)", **say)
+            console.print(f"  added by {entry.actor or '-'} by hand (no event)", **say)
     else:
-        console.print(f"{data['email']} is not blacklisted now", **say)
-    if data["history"]:
+        console.print(f"{data.email} is not blacklisted now", **say)
+    if data.history:
         console.print("history:", **say)
-    for h in data["history"]:
+    for h in data.history:
         console.print(
-            f"  {_when(h['at'])}  {h['action']:<7} {h['reason']:<12} by {h['actor'] or '-'} via {h['source']}"
-            f"  {h['note']}".rstrip(),
+            f"  {_when(h.at)}  {h.action:<7} {h.reason:<12} by {h.actor or '-'} via {h.source}  {h.note}".rstrip(),
             **say,
         )
-    if data["events"]:
+    if data.events:
         console.print("evidence:", **say)
-    for e in data["events"]:
+    for e in data.events:
         console.print(f"  {_event_line(e)}", **say)
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import io
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, is_dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Annotated, Any
@@ -50,8 +50,15 @@ def warn_exposed_secrets(obj: Context) -> None:
         err_console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False, soft_wrap=True)
 
 
+def _jsonable(value: Any) -> Any:
+    """What json cannot write itself: a service's dataclass as its fields, anything else (times) as text."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return asdict(value)
+    return str(value)
+
+
 def print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, default=str, ensure_ascii=False, indent=None) + "\n")
+    sys.stdout.write(json.dumps(data, default=_jsonable, ensure_ascii=False, indent=None) + "\n")
 
 
 def fail(message: str, code: int = 2) -> None:
@@ -150,14 +157,20 @@ def show_report(report: Any, as_json: bool, noun: str, *, verb: str = "imported"
             err_console.print(f"  line {r.line}: {r.text!r}: {r.reason}", highlight=False, markup=False)
 
 
-def table(rows: list[dict[str, Any]], columns: list[str], title: str | None = None) -> None:
+def _cell(row: Any, column: str) -> str:
+    value = row.get(column) if isinstance(row, Mapping) else getattr(row, column, None)
+    return "" if value is None else str(value)
+
+
+def table(rows: Iterable[Any], columns: list[str], title: str | None = None) -> None:
+    """Rows (mappings, or a service's dataclasses) as a table of `columns`."""
     from rich.table import Table
 
     t = Table(title=title)
     for c in columns:
         t.add_column(c)
     for r in rows:
-        t.add_row(*("" if r.get(c) is None else str(r.get(c)) for c in columns))
+        t.add_row(*(_cell(r, c) for c in columns))
     console.print(t)
 
 

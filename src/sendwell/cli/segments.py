@@ -112,10 +112,10 @@ def show(ctx: typer.Context, name: str, limit: int = 20, offset: int = 0, as_jso
     if as_json:
         print_json(data)
         return
-    console.print(f"[bold]{data['name']}[/bold]: {data['members']} member(s). {data['description']}", highlight=False)
-    for c in data["campaigns"]:
-        console.print(f"  used by campaign {c['campaign']!r} ({c['mode']})", highlight=False)
-    table(data["shown"], ["display", "added_at"])
+    console.print(f"[bold]{data.name}[/bold]: {data.members} member(s). {data.description}", highlight=False)
+    for c in data.campaigns:
+        console.print(f"  used by campaign {c.campaign!r} ({c.mode})", highlight=False)
+    table(data.shown, ["display", "added_at"])
 
 
 @app.command()

@@ -406,24 +406,24 @@ def limit(
     if as_json:
         print_json(data)
         return
-    t = data["today"]
+    t = data.today
     console.print(
-        f"today {t['day']} ({data['window']}): limit {t['limit']}, used {t['used']}, remaining "
-        f"{t['remaining']}, address-error rate {t['error_rate']:.1%}",
+        f"today {t.day} ({data.window}): limit {t.limit}, used {t.used}, remaining "
+        f"{t.remaining}, address-error rate {t.error_rate:.1%}",
         highlight=False,
     )
-    if data["breaker"]:
+    if data.breaker:
         console.print(
-            f"[bold red]sending paused by the circuit breaker[/bold red] since {data['breaker']['at']}: "
-            f"{data['breaker']['reason']}{next_step('breaker')}",
+            f"[bold red]sending paused by the circuit breaker[/bold red] since {data.breaker.at}: "
+            f"{data.breaker.reason}{next_step('breaker')}",
             highlight=False,
         )
-    console.print(f"policy: {data['policy']}", highlight=False)
+    console.print(f"policy: {data.policy}", highlight=False)
     from sendwell.cli.common import table
 
-    if data["relays"]:
-        table(data["relays"], ["relay", "daily_limit", "sent_today", "remaining"], title="relays with a daily cap")
-    table(data["history"], ["day", "limit", "sent", "address_errors", "error_rate", "complaints"], title="history")
+    if data.relays:
+        table(data.relays, ["relay", "daily_limit", "sent_today", "remaining"], title="relays with a daily cap")
+    table(data.history, ["day", "limit", "sent", "address_errors", "error_rate", "complaints"], title="history")
 
 
 def worker(

@@ -243,8 +243,7 @@ def contacts_verify(
     if as_json:
         print_json(summary)
     else:
-        counts = ", ".join(f"{n} {v}" for v, n in sorted(summary["verdicts"].items())) or "nothing to check"
+        counts = ", ".join(f"{n} {v}" for v, n in sorted(summary.verdicts.items())) or "nothing to check"
         console.print(
-            f"{summary['checked']} checked ({summary['skipped_recent']} checked recently, skipped): {counts}",
-            highlight=False,
+            f"{summary.checked} checked ({summary.skipped_recent} checked recently, skipped): {counts}", highlight=False
         )

@@ -168,6 +168,8 @@ def users_passwd(ctx: typer.Context, name: str, password_stdin: StdinOpt = False
 @users_app.command("list")
 def users_list(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """Every web UI user, with their live sessions and, when password guessing locked them, until when."""
+    from dataclasses import asdict
+
     from sendwell.auth import list_users
     from sendwell.logins import locked_users
     from sendwell.sessions import Lifetimes, live_counts
@@ -177,11 +179,11 @@ def users_list(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     locks = locked_users(obj.engine)
     rows = []
     for user in list_users(obj.engine):
-        lock = locks.get(user["username"].lower())
+        lock = locks.get(user.username.lower())
         rows.append(
             {
-                **user,
-                "sessions": live.get(user["username"], 0),
+                **asdict(user),
+                "sessions": live.get(user.username, 0),
                 "failed_logins": lock.failures if lock else 0,
                 "locked_until": lock.until if lock else None,
             }

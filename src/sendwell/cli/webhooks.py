@@ -26,13 +26,21 @@ def status_command(
     if as_json:
         print_json(rows)
         return
+    from dataclasses import asdict
+
     from rich.markup import escape
 
-    for r in rows:
-        r["state"], r["setting"] = "on" if r["on"] else "off", escape(r["setting"])  # [webhook] is not markup
-        r["last"] = r["last_at"].strftime("%Y-%m-%d %H:%M") if r["last_at"] else ""
-    table(rows, ["provider", "state", "setting", "events", "ignored", "replays", "last"])
-    if not any(r["on"] for r in rows):
+    shown = [
+        {
+            **asdict(r),
+            "state": "on" if r.on else "off",
+            "setting": escape(r.setting),  # [webhook] is not markup
+            "last": r.last_at.strftime("%Y-%m-%d %H:%M") if r.last_at else "",
+        }
+        for r in rows
+    ]
+    table(shown, ["provider", "state", "setting", "events", "ignored", "replays", "last"])
+    if not any(r.on for r in rows):
         console.print(
             "no webhook is on: every request to /webhooks/* is refused (see docs/bounce-ingestion.md)", highlight=False
         )

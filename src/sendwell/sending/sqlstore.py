@@ -92,7 +92,7 @@ class SqlSendStore:
         relays = usage.relays_on(conn, relay_day) if relay_day is not None else {}
         return Check(
             queue.sending_campaigns(conn, campaign_ids),
-            tripped["reason"] if tripped else None,
+            tripped.reason if tripped else None,
             stats.limit,
             usage.used(conn, lim, now),
             complaints,

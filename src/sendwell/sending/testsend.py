@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from sendwell import campaigns, history, preview
-from sendwell.addresses import AddressError, normalize
+from sendwell.addresses import AddressError, iter_pasted, normalize
 from sendwell.config import Settings
 from sendwell.errors import UserError
 from sendwell.model import RecipientStatus
@@ -59,17 +59,19 @@ class TestSend:
 
 
 def _addresses(to: list[str]) -> list[str]:
-    found = [a.strip() for item in to for a in item.replace(";", ",").replace("\n", ",").split(",") if a.strip()]
+    """The addresses given, read as a paste is (`Name <addr>`, commas, semicolons, spaces, lines), once each."""
+    found = [token for item in to for _, token in iter_pasted(item.splitlines())]
     if not found:
         raise UserError("give at least one address to send the test to", field="to")
     if len(found) > MAX_ADDRESSES:
         raise UserError(f"at most {MAX_ADDRESSES} addresses for a test send ({len(found)} given)", field="to")
+    keys: dict[str, str] = {}
     for a in found:
         try:
-            normalize(a)
+            keys.setdefault(normalize(a), a)
         except AddressError as err:
             raise UserError(f"{a!r}: {err}", field="to") from None
-    return list(dict.fromkeys(found))
+    return list(keys.values())
 
 
 def _answer(reply: outcome.Reply) -> str:

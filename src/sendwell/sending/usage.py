@@ -8,6 +8,7 @@ sending/limit.py.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,6 +23,60 @@ from sendwell.sending import limit
 BREAKER = "breaker"
 ROLLING = "usage_rolling"  # {"<hour ISO>": sends} for the rolling 24-hour window
 D = daily_usage
+
+
+@dataclass(frozen=True, slots=True)
+class DayUsage:
+    """One day of the limit's history."""
+
+    day: str
+    limit: int
+    sent: int
+    address_errors: int
+    error_rate: float  # address errors / (sent + address errors), to 4 places
+    complaints: int
+
+
+@dataclass(frozen=True, slots=True)
+class Breaker:
+    """The tripped circuit breaker: why, and since when (ISO 8601, UTC)."""
+
+    reason: str
+    at: str
+
+
+@dataclass(frozen=True, slots=True)
+class RelayUsage:
+    """A relay with a daily cap of its own, and today's use of it."""
+
+    relay: str
+    daily_limit: int
+    sent_today: int
+    remaining: int
+
+
+@dataclass(frozen=True, slots=True)
+class Today:
+    day: str
+    limit: int
+    used: int  # sent, or held by a worker to send
+    remaining: int
+    sent: int
+    address_errors: int
+    error_rate: float
+
+
+@dataclass(frozen=True, slots=True)
+class LimitReport:
+    """Today's allowance, the breaker, the policy in words, the capped relays and the history."""
+
+    relays: list[RelayUsage]
+    today: Today
+    window: str
+    next_reset: str  # ISO 8601
+    breaker: Breaker | None
+    policy: str
+    history: list[DayUsage]
 
 
 def get_state(conn: Connection, key: str) -> Any:
@@ -139,17 +194,17 @@ def relays_on(conn: Connection, day: str) -> dict[str, int]:
     return dict(conn.execute(select(relay_usage.c.relay, relay_usage.c.sent).where(relay_usage.c.day == day)).all())
 
 
-def history(conn: Connection, days: int = 30) -> list[dict[str, Any]]:
+def history(conn: Connection, days: int = 30) -> list[DayUsage]:
     rows = conn.execute(select(D).order_by(D.c.day.desc()).limit(days)).all()
     return [
-        {
-            "day": r.day,
-            "limit": r.limit,
-            "sent": r.sent,
-            "address_errors": r.address_errors,
-            "error_rate": round(limit.rate(r.address_errors, r.sent + r.address_errors), 4),
-            "complaints": r.complaints,
-        }
+        DayUsage(
+            r.day,
+            r.limit,
+            r.sent,
+            r.address_errors,
+            round(limit.rate(r.address_errors, r.sent + r.address_errors), 4),
+            r.complaints,
+        )
         for r in rows
     ]
 
@@ -165,10 +220,10 @@ def sent_since(conn: Connection, settings: LimitSettings, since: datetime) -> in
     return conn.execute(select(func.coalesce(func.sum(D.c.sent), 0)).where(D.c.day >= first)).scalar_one()
 
 
-def breaker(conn: Connection) -> dict[str, Any] | None:
-    """The tripped circuit breaker ({"reason", "at"}) or None when sending may go on."""
+def breaker(conn: Connection) -> Breaker | None:
+    """The tripped circuit breaker, or None when sending may go on."""
     value = get_state(conn, BREAKER)
-    return value if value and value.get("paused") else None
+    return Breaker(value["reason"], value["at"]) if value and value.get("paused") else None
 
 
 def trip(conn: Connection, reason: str, now: datetime) -> None:
@@ -206,7 +261,7 @@ def as_time(value: str | None) -> datetime | None:
 
 def limit_report(
     engine: Engine, settings: LimitSettings, now: datetime | None = None, relay_caps: dict[str, int] | None = None
-) -> dict[str, Any]:
+) -> LimitReport:
     """What `sendwell limit` shows: today's allowance, the breaker, the policy, the relays with a
     daily cap ({relay key: cap}) and the history."""
     from sendwell.db.engine import utcnow
@@ -218,36 +273,31 @@ def limit_report(
         tripped = breaker(conn)
         past = history(conn)
         relayed = relays_today(conn, settings, now) if relay_caps else {}
-    return {
-        "relays": [
-            {
-                "relay": key,
-                "daily_limit": cap,
-                "sent_today": relayed.get(key, 0),
-                "remaining": max(0, cap - relayed.get(key, 0)),
-            }
+    return LimitReport(
+        relays=[
+            RelayUsage(key, cap, relayed.get(key, 0), max(0, cap - relayed.get(key, 0)))
             for key, cap in (relay_caps or {}).items()
         ],
-        "today": {
-            "day": day,
-            "limit": stats.limit,
-            "used": spent,
-            "remaining": max(0, stats.limit - spent),
-            "sent": stats.sent,
-            "address_errors": stats.address_errors,
-            "error_rate": round(stats.error_rate, 4),
-        },
-        "window": "rolling 24 hours" if settings.window == "rolling" else f"calendar day in {settings.timezone}",
-        "next_reset": limit.next_day_start(now, settings).isoformat(),
-        "breaker": tripped,
-        "policy": (
+        today=Today(
+            day,
+            stats.limit,
+            spent,
+            max(0, stats.limit - spent),
+            stats.sent,
+            stats.address_errors,
+            round(stats.error_rate, 4),
+        ),
+        window="rolling 24 hours" if settings.window == "rolling" else f"calendar day in {settings.timezone}",
+        next_reset=limit.next_day_start(now, settings).isoformat(),
+        breaker=tripped,
+        policy=(
             f"start {settings.start}, cap {settings.cap}; next day doubles when at least half was used with "
             f"under {settings.grow_below:.0%} address errors, halves above {settings.shrink_above:.0%}; "
             f"pause above {settings.pause_error_rate:.0%} errors over the last {settings.window_sends} "
             f"sends or {settings.pause_complaint_rate:.1%} complaints"
         ),
-        "history": past,
-    }
+        history=past,
+    )
 
 
 def resume_breaker(engine: Engine, actor: str = "cli") -> bool:

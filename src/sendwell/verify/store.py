@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -25,6 +26,15 @@ def _due(now: datetime, max_age_days: float) -> Any:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class ContactsVerified:
+    """What a run over the stored contacts did."""
+
+    checked: int
+    skipped_recent: int  # verified within max_age_days: left alone
+    verdicts: dict[str, int]  # {verdict: contacts}
+
+
 def verify_contacts(
     engine: Engine,
     settings: Any,
@@ -35,12 +45,9 @@ def verify_contacts(
     now: datetime | None = None,
     where: Sequence[Any] = (),
     recheck: bool = False,
-) -> dict[str, Any]:
+) -> ContactsVerified:
     """Verify the contacts (of `segment`, if given, and matching the conditions `where` on `contacts`) not verified
-    within settings.verify.max_age_days (all of them with `recheck`).
-
-    Returns {"checked", "skipped_recent", "verdicts": {verdict: count}}.
-    """
+    within settings.verify.max_age_days (all of them with `recheck`)."""
     now = now or utcnow()
     options = options or VerifyOptions.from_settings(settings)
     scope = select(contacts.c.id, contacts.c.display)
@@ -78,7 +85,7 @@ def verify_contacts(
         done += len(rows)
         if progress is not None:
             progress(done, total)
-    return {"checked": done, "skipped_recent": in_scope - total, "verdicts": counts}
+    return ContactsVerified(done, in_scope - total, counts)
 
 
 def _store(engine: Engine, groups: dict[tuple, list[int]], now: datetime) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, NamedTuple
 
@@ -42,6 +43,19 @@ REASON_VERDICT: dict[Reason, Verdict] = {
 SEVERITY: tuple[Verdict, ...] = (Verdict.INVALID, Verdict.RISKY, Verdict.UNKNOWN, Verdict.VALID)
 
 
+@dataclass(frozen=True, slots=True)
+class Checked:
+    """One address's verdict as a reader or a client sees it (Result.checked; `as_dict` writes the same fields)."""
+
+    address: str  # the input, as given
+    valid: bool  # sendable as far as we know (valid, risky or unknown)
+    verdict: Verdict
+    reasons: list[Reason]
+    suggestion: str | None  # a corrected address, offered, never applied
+    normalized: str | None  # the comparison key, None when the syntax is invalid
+    detail: str
+
+
 class Result(NamedTuple):
     """The verdict on one input address, with every reason found and a suggestion if any.
 
@@ -60,7 +74,13 @@ class Result(NamedTuple):
         """Sendable as far as we know (valid, risky or unknown)."""
         return self.verdict is not Verdict.INVALID
 
+    def checked(self) -> Checked:
+        return Checked(
+            self.address, self.valid, self.verdict, list(self.reasons), self.suggestion, self.key, self.detail
+        )
+
     def as_dict(self) -> dict[str, Any]:
+        """`checked()` as JSON-ready values, built by hand: the CLI writes one per address of lists of millions."""
         return {
             "address": self.address,
             "valid": self.valid,

@@ -245,24 +245,40 @@ def _record(engine: Engine, settings: Settings, provider: str, reports: list[Rep
     return outcome
 
 
-def status(engine: Engine, settings: Settings) -> list[dict]:
-    """Each provider: on or off, the setting that turns it on, its URL path, what its requests did so far."""
+@dataclass(frozen=True, slots=True)
+class ProviderStatus:
+    """A provider's webhook: on or off, the setting that turns it on, its URL path, what its requests did so far."""
+
+    provider: str
+    on: bool
+    path: str
+    setting: str
+    how: str
+    max_body_kb: int
+    events: int  # recorded
+    ignored: int  # about an address sendwell never mailed
+    replays: int  # refused
+    last_at: datetime | None
+
+
+def status(engine: Engine, settings: Settings) -> list[ProviderStatus]:
+    """Each provider's ProviderStatus."""
     seen = store.counts(engine)
     rows = []
     for p in keys.status(settings.webhook):
         c = seen.get(p.provider, store.Counts())
         rows.append(
-            {
-                "provider": p.provider,
-                "on": p.on,
-                "path": f"/webhooks/{p.provider}",
-                "setting": p.setting,
-                "how": p.how,
-                "max_body_kb": max_body(p.provider) // 1024,
-                "events": c.events,
-                "ignored": c.ignored,
-                "replays": c.replays,
-                "last_at": c.last_at,
-            }
+            ProviderStatus(
+                p.provider,
+                p.on,
+                f"/webhooks/{p.provider}",
+                p.setting,
+                p.how,
+                max_body(p.provider) // 1024,
+                c.events,
+                c.ignored,
+                c.replays,
+                c.last_at,
+            )
         )
     return rows

@@ -33,7 +33,7 @@ def _actor(token: Any) -> str:
     return f"api:{token.name}"[:200]  # the history's `actor` column holds 200 characters
 
 
-@router.get("", response_model=Page)
+@router.get("", response_model=Page[blacklist.BlacklistEntry])
 def list_entries(
     search: Search = None,
     reason: Annotated[str | None, Query(json_schema_extra=REASON_NAMES)] = None,
@@ -41,14 +41,14 @@ def list_entries(
     offset: Offset = 0,
     *,
     engine: EngineDep,
-) -> dict[str, Any]:
+) -> Page[blacklist.BlacklistEntry]:
     """Entries, newest first."""
-    return {
-        "total": blacklist.count(engine, reason, search=search),
-        "limit": limit,
-        "offset": offset,
-        "items": blacklist.list_entries(engine, reason=reason, search=search, limit=limit, offset=offset),
-    }
+    return Page(
+        total=blacklist.count(engine, reason, search=search),
+        limit=limit,
+        offset=offset,
+        items=blacklist.list_entries(engine, reason=reason, search=search, limit=limit, offset=offset),
+    )
 
 
 @router.post("", response_model=ReportOut)
@@ -109,8 +109,8 @@ def export(engine: EngineDep) -> StreamingResponse:
     return csv_response(exports.blacklist(engine))
 
 
-@router.get("/{email}")
-def show(email: str, engine: EngineDep) -> dict[str, Any]:
+@router.get("/{email}", response_model=blacklist.BlacklistRecord)
+def show(email: str, engine: EngineDep) -> blacklist.BlacklistRecord:
     """The entry (if any), its history and the events kept as evidence."""
     with blame("email"):
         return blacklist.show(engine, email)
@@ -119,6 +119,6 @@ def show(email: str, engine: EngineDep) -> dict[str, Any]:
 @router.delete("/{email}", response_model=ReportOut)
 def remove(email: str, note: str = "", *, engine: EngineDep, token: TokenDep) -> dict:
     with blame("email"):
-        if blacklist.show(engine, email)["entry"] is None:  # show() is a 404 when it never was on the list
+        if blacklist.show(engine, email).entry is None:  # show() is a 404 when it never was on the list
             raise NotFound(f"{email}: not on the black list (any more)")
     return blacklist.remove(engine, [email], note=note, actor=_actor(token)).as_dict()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
 
 from sendwell.sending import usage
@@ -14,8 +12,8 @@ from sendwell.web.state import EngineDep, SettingsDep
 router = APIRouter(prefix="/limit", tags=["daily limit"])
 
 
-@router.get("")
-def show(engine: EngineDep, settings: SettingsDep) -> dict[str, Any]:
+@router.get("", response_model=usage.LimitReport)
+def show(engine: EngineDep, settings: SettingsDep) -> usage.LimitReport:
     from sendwell.sending.relay import daily_caps
 
     return usage.limit_report(engine, settings.limit, relay_caps=daily_caps(settings.smtp.urls))

@@ -3,7 +3,6 @@ merge-field check, a test send to a few addresses, and what was done to the camp
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
@@ -71,15 +70,6 @@ class TestSendOut(BaseModel):
     deliveries: list[DeliveryOut]
 
 
-class HistoryOut(BaseModel):
-    id: int
-    at: datetime
-    action: str
-    actor: str
-    summary: str
-    detail: dict[str, Any]
-
-
 @router.get("/{campaign}/preview", response_model=PreviewOut)
 def show_preview(
     request: Request,
@@ -112,7 +102,7 @@ def test_send(request: Request, campaign: str, body: TestSendIn, engine: EngineD
     return result.as_dict()
 
 
-@router.get("/{campaign}/history", response_model=list[HistoryOut])
-def campaign_history(campaign: str, engine: EngineDep) -> list[dict[str, Any]]:
+@router.get("/{campaign}/history", response_model=list[history.HistoryEntry])
+def campaign_history(campaign: str, engine: EngineDep) -> list[history.HistoryEntry]:
     """What was done to the campaign besides sending it (test sends), latest first."""
     return history.of_campaign(engine, campaigns.get_campaign(engine, campaign)["id"])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, Field
 
@@ -49,11 +49,17 @@ class ReportOut(BaseModel):
     duplicates: list[DuplicateOut] = []  # rows repeating an address of an earlier line of the file
 
 
-class Page(BaseModel):
+Item = TypeVar("Item")
+
+
+class Page(BaseModel, Generic[Item]):
+    """One page of a list; `Page[SomeService.Dataclass]` gives the items their schema from the service's own
+    type (unparametrized: items of any shape)."""
+
     total: int
     limit: int
     offset: int
-    items: list[dict[str, Any]]
+    items: list[Item]
 
 
 class Addresses(BaseModel):
@@ -95,15 +101,6 @@ class SegmentPublic(BaseModel):
 class SegmentFromCampaign(FromCampaign):
     name: str = Field(min_length=1, max_length=200)
     description: str = Field("", max_length=10_000)
-
-
-class SegmentOut(BaseModel):
-    id: int
-    name: str
-    description: str
-    public: bool = False
-    created_at: datetime
-    members: int
 
 
 class SegmentCreated(BaseModel):

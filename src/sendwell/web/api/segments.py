@@ -8,6 +8,7 @@ from fastapi import APIRouter, File, UploadFile
 from fastapi.responses import StreamingResponse
 
 from sendwell import campaigns, exports, segments
+from sendwell.model import Segment, SegmentShown
 from sendwell.web.api.common import Limit, Offset, upload_name
 from sendwell.web.api.schemas import (
     Addresses,
@@ -16,7 +17,6 @@ from sendwell.web.api.schemas import (
     SegmentCreated,
     SegmentFromCampaign,
     SegmentIn,
-    SegmentOut,
     SegmentPublic,
 )
 from sendwell.web.csvout import csv_response
@@ -27,8 +27,8 @@ router = APIRouter(prefix="/segments", tags=["segments"])
 SegmentRef = str  # a segment's id or its name (an id wins)
 
 
-@router.get("", response_model=list[SegmentOut])
-def list_segments(engine: EngineDep) -> list[dict[str, Any]]:
+@router.get("", response_model=list[Segment])
+def list_segments(engine: EngineDep) -> list[Segment]:
     return segments.list_segments(engine)
 
 
@@ -44,11 +44,11 @@ def create_from_campaign(body: SegmentFromCampaign, engine: EngineDep) -> dict[s
     camp = campaigns.get_campaign(engine, body.campaign)
     n = segments.create_from_campaign(engine, body.name, camp["id"], body.statuses, body.description)
     name = body.name.strip()
-    return {"id": segments.show(engine, name, limit=1)["id"], "name": name, "members": n}
+    return {"id": segments.show(engine, name, limit=1).id, "name": name, "members": n}
 
 
-@router.get("/{segment}")
-def show(segment: SegmentRef, limit: Limit = 100, offset: Offset = 0, *, engine: EngineDep) -> dict[str, Any]:
+@router.get("/{segment}", response_model=SegmentShown)
+def show(segment: SegmentRef, limit: Limit = 100, offset: Offset = 0, *, engine: EngineDep) -> SegmentShown:
     """The segment, its member count, one page of members and the campaigns using it."""
     return segments.show(engine, segments.name_of(engine, segment), limit=limit, offset=offset)
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import io
 from collections import Counter
-from typing import Any
+from dataclasses import dataclass
 
 from fastapi import APIRouter, File, Form, UploadFile
 
 from sendwell.errors import Hint, UserError
 from sendwell.readers import read_rows
+from sendwell.verify.verdict import Checked
 from sendwell.web.api.common import upload_name
 from sendwell.web.errors import blame
 from sendwell.web.state import SettingsDep
@@ -19,13 +20,20 @@ router = APIRouter(prefix="/verify", tags=["verification"])
 MAX_ADDRESSES = 100_000  # one answer holds every result; bigger lists go through `sendwell verify`
 
 
-@router.post("")
+@dataclass(frozen=True, slots=True)
+class ListVerified:
+    total: int
+    counts: dict[str, int]  # {verdict: addresses}
+    results: list[Checked]  # in the order given
+
+
+@router.post("", response_model=ListVerified)
 def verify_list(
     settings: SettingsDep,
     file: UploadFile | None = File(None, description="CSV or list"),
     text: str | None = Form(None, description="Pasted addresses"),
     dns: bool = Form(True, description="Also look up each domain's mail servers"),
-) -> dict[str, Any]:
+) -> ListVerified:
     """Every address with its verdict (valid, risky, invalid, unknown), the reasons and a suggested fix."""
     from sendwell.verify.run import VerifyOptions, verify_texts
 
@@ -48,5 +56,5 @@ def verify_list(
                     hint=Hint.VERIFY_OFFLINE,
                 )
     options = VerifyOptions.from_settings(settings, dns=dns)
-    results = [r.as_dict() for r in verify_texts(texts, options)]
-    return {"total": len(results), "counts": dict(Counter(r["verdict"] for r in results)), "results": results}
+    results = [r.checked() for r in verify_texts(texts, options)]
+    return ListVerified(len(results), dict(Counter(r.verdict.value for r in results)), results)

@@ -307,7 +307,7 @@ def segment_of_recipients(
 ) -> Response:
     wanted = _statuses(status)
     segments.create_from_campaign(engine, name, cid, wanted)
-    return see_other(f"/segments/{segments.show(engine, name.strip(), limit=1)['id']}")
+    return see_other(f"/segments/{segments.show(engine, name.strip(), limit=1).id}")
 
 
 @router.get("/{cid}/edit")

@@ -3,8 +3,11 @@ the templates draw them, so every label goes through Jinja's escaping."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date, timedelta
 from typing import Any
+
+from sendwell.sending.usage import DayUsage
 
 STATUS_COLOURS = {
     "queued": "#9aa5b8",
@@ -35,10 +38,10 @@ def status_bars(by_status: dict[str, int]) -> list[dict[str, Any]]:
 
 
 def daily_chart(
-    history: list[dict[str, Any]], today: str, days: int = 30, width: int = 720, height: int = 200
+    history: list[DayUsage], today: str, days: int = 30, width: int = 720, height: int = 200
 ) -> dict[str, Any]:
     """Bars of sent (green) and address errors (red) per day, the limit as a line, the error rate on its own scale."""
-    by_day = {h["day"]: h for h in history}
+    by_day: dict[str, dict[str, Any]] = {h.day: asdict(h) for h in history}
     last = date.fromisoformat(today)
     span = [(last - timedelta(days=days - 1 - i)).isoformat() for i in range(days)]
     rows = [by_day.get(d, {"day": d, "limit": None, "sent": 0, "address_errors": 0, "error_rate": 0.0}) for d in span]

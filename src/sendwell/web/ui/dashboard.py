@@ -31,7 +31,7 @@ def dashboard(request: Request, engine: EngineDep, settings: SettingsDep) -> Res
         campaigns=camps[-10:][::-1],
         campaign_count=len(camps),
         limit=limit,
-        chart=daily_chart(limit["history"], limit["today"]["day"]),
+        chart=daily_chart(limit.history, limit.today.day),
         setup_problems=cached_setup(engine, settings).problems,
     )
 

@@ -31,7 +31,7 @@ def _list(request: Request, engine: Engine, status: int = 200, **extra: Any) -> 
 
 def _show(request: Request, engine: Engine, sid: int, page: int = 1, status: int = 200, **extra: Any) -> Response:
     name = segments.name_of(engine, sid)
-    total = segments.show(engine, name, limit=1)["members"]
+    total = segments.show(engine, name, limit=1).members
     pager = Pager(page, total)
     data = segments.show(engine, name, limit=pager.size, offset=pager.offset)
     return render(
