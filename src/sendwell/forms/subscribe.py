@@ -339,20 +339,21 @@ def confirm(
         return Confirmation(Confirmed.INVALID)
     pid, expires = found
     with engine.begin() as conn:
-        row = conn.execute(select(pending_contacts).where(pending_contacts.c.id == pid)).first()
+        # taken by deleting it: of two clicks at once only one gets the row, so one consent is recorded
+        row = conn.execute(
+            pending_contacts.delete().where(pending_contacts.c.id == pid).returning(*pending_contacts.c)
+        ).first()
         if row is None or expires <= now.timestamp() or as_utc(row.expires_at) <= now:
             expire(conn, now)
             return Confirmation(Confirmed.EXPIRED)
         form = dict(conn.execute(select(forms).where(forms.c.id == row.form_id)).one()._mapping)
         entry = _entry(conn, row.email)
         if entry is not None and entry.reason not in LIFTED_BY_CONFIRMATION:
-            conn.execute(pending_contacts.delete().where(pending_contacts.c.id == pid))
             return Confirmation(Confirmed.REFUSED, form, row.email)
         values = dict(row._mapping)
         consent_id = _subscribe(
             conn, form, values, method="double", confirmed_at=now, confirmed_addr=client_addr, lift=entry is not None
         )
-        conn.execute(pending_contacts.delete().where(pending_contacts.c.id == pid))
     return Confirmation(Confirmed.CONFIRMED, form, row.email, consent_id)
 
 
