@@ -14,6 +14,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, Engine, select
@@ -149,6 +150,12 @@ def _check_bot(settings: Settings, secret: str, form: dict[str, Any], sub: Submi
     return None
 
 
+@lru_cache(maxsize=4)
+def _checker(disposable_file: str) -> OfflineChecker:
+    """One checker per process (loading the disposable list costs 5 ms; a form may take many submissions)."""
+    return OfflineChecker(disposable_overrides=disposable_file or None)
+
+
 def check_address(
     text: str, settings: Settings, *, keep_typed: bool = False, dns: VerifyOptions | None = None
 ) -> Result:
@@ -156,7 +163,7 @@ def check_address(
     text = text.strip()
     if not text:
         return _result(Outcome.INVALID, "Please enter your email address.")
-    found = OfflineChecker(disposable_overrides=settings.verify.disposable_file or None).check(text)
+    found = _checker(settings.verify.disposable_file).check(text)
     if found.key is None:
         if found.suggestion:
             return _result(Outcome.TYPO, f"Did you mean {found.suggestion}?", suggestion=found.suggestion)
