@@ -24,9 +24,7 @@ def _submit(engine, settings, form, email, *, age=5.0, now=None, client="198.51.
 
 
 def _members(engine, name):
-    with engine.connect() as conn:
-        seg = segments.show(engine, name)
-        return [m["email"] for m in seg["shown"]] if conn else []
+    return [m["email"] for m in segments.show(engine, name)["shown"]]
 
 
 def test_double_opt_in_confirmed_by_the_mailed_link(engine, settings, form, smtp) -> None:
@@ -168,3 +166,20 @@ def test_single_opt_in_subscribes_at_once(engine, settings, smtp) -> None:
     with engine.connect() as conn:
         assert conn.execute(select(segment_members.c.email)).scalars().all() == ["fast@example.org"]
         assert conn.execute(select(consents.c.method)).scalar_one() == "single"
+
+
+def test_blacklisted_meanwhile_is_refused_at_confirmation(engine, settings, form, smtp) -> None:
+    assert _submit(engine, settings, form, "late@example.org").outcome is Outcome.PENDING
+    token = confirm_link(smtp.accepted[0].message.get_content()).rsplit("/", 1)[1]
+    blacklist.add(engine, ["late@example.org"], reason="complaint")
+    assert confirm(engine, SECRET, token).outcome is Confirmed.REFUSED
+    assert _members(engine, "news") == [] and blacklist.is_blacklisted(engine, "late@example.org")
+
+
+def test_forms_count_live_pending_only(engine, settings, form, smtp) -> None:
+    assert _submit(engine, settings, form, "a@example.org").outcome is Outcome.PENDING
+    assert store.get(engine, form["id"])["pending"] == 1
+    later = utcnow() + timedelta(days=settings.forms.pending_days, minutes=1)
+    assert _submit(engine, settings, form, "b@example.org", now=later).outcome is Outcome.PENDING  # drops a@
+    with engine.connect() as conn:
+        assert conn.execute(select(pending_contacts.c.email)).scalars().all() == ["b@example.org"]

@@ -13,7 +13,10 @@ def test_forms_pages(ui, web_engine) -> None:
     ui.get("/forms")
     bad = ui.post("/forms", {"name": "Monthly", "segments": "news", "double_opt_in": "1"})
     assert bad.status_code == 400 and "Sender:" in bad.text
-    assert 'name="from_addr" value="" placeholder="News &lt;news@example.com&gt;" class="field-error" aria-invalid="true"' in bad.text
+    assert (
+        'name="from_addr" value="" placeholder="News &lt;news@example.com&gt;" class="field-error" aria-invalid="true"'
+        in bad.text
+    )
     r = ui.post(
         "/forms",
         {

@@ -184,7 +184,9 @@ def _full(conn: Connection, row: Any) -> dict[str, Any]:
         .order_by(segments.c.name)
     ).scalars()
     pending = conn.execute(
-        select(func.count()).select_from(pending_contacts).where(pending_contacts.c.form_id == row.id)
+        select(func.count())
+        .select_from(pending_contacts)
+        .where(pending_contacts.c.form_id == row.id, pending_contacts.c.expires_at > utcnow())
     ).scalar_one()
     confirmed = conn.execute(
         select(func.count()).select_from(consents).where(consents.c.form_id == row.id)
@@ -206,7 +208,9 @@ def by_slug(engine: Engine, slug: str) -> dict[str, Any] | None:
 
 
 def list_forms(engine: Engine) -> list[dict[str, Any]]:
-    with engine.connect() as conn:
+    with engine.begin() as conn:
+        # the expired pending subscriptions go now too (submissions and confirmations also drop them)
+        conn.execute(pending_contacts.delete().where(pending_contacts.c.expires_at <= utcnow()))
         return [_full(conn, row) for row in conn.execute(select(forms).order_by(forms.c.name))]
 
 

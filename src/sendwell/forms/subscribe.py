@@ -14,6 +14,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, Engine, select
@@ -149,6 +150,12 @@ def _check_bot(settings: Settings, secret: str, form: dict[str, Any], sub: Submi
     return None
 
 
+@lru_cache(maxsize=4)
+def _checker(disposable_file: str) -> OfflineChecker:
+    """One checker per process (loading the disposable list costs 5 ms; a form may take many submissions)."""
+    return OfflineChecker(disposable_overrides=disposable_file or None)
+
+
 def check_address(
     text: str, settings: Settings, *, keep_typed: bool = False, dns: VerifyOptions | None = None
 ) -> Result:
@@ -156,7 +163,7 @@ def check_address(
     text = text.strip()
     if not text:
         return _result(Outcome.INVALID, "Please enter your email address.")
-    found = OfflineChecker(disposable_overrides=settings.verify.disposable_file or None).check(text)
+    found = _checker(settings.verify.disposable_file).check(text)
     if found.key is None:
         if found.suggestion:
             return _result(Outcome.TYPO, f"Did you mean {found.suggestion}?", suggestion=found.suggestion)
@@ -339,20 +346,21 @@ def confirm(
         return Confirmation(Confirmed.INVALID)
     pid, expires = found
     with engine.begin() as conn:
-        row = conn.execute(select(pending_contacts).where(pending_contacts.c.id == pid)).first()
+        # taken by deleting it: of two clicks at once only one gets the row, so one consent is recorded
+        row = conn.execute(
+            pending_contacts.delete().where(pending_contacts.c.id == pid).returning(*pending_contacts.c)
+        ).first()
         if row is None or expires <= now.timestamp() or as_utc(row.expires_at) <= now:
             expire(conn, now)
             return Confirmation(Confirmed.EXPIRED)
         form = dict(conn.execute(select(forms).where(forms.c.id == row.form_id)).one()._mapping)
         entry = _entry(conn, row.email)
         if entry is not None and entry.reason not in LIFTED_BY_CONFIRMATION:
-            conn.execute(pending_contacts.delete().where(pending_contacts.c.id == pid))
             return Confirmation(Confirmed.REFUSED, form, row.email)
         values = dict(row._mapping)
         consent_id = _subscribe(
             conn, form, values, method="double", confirmed_at=now, confirmed_addr=client_addr, lift=entry is not None
         )
-        conn.execute(pending_contacts.delete().where(pending_contacts.c.id == pid))
     return Confirmation(Confirmed.CONFIRMED, form, row.email, consent_id)
 
 
