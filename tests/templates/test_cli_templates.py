@@ -41,7 +41,7 @@ def test_templates_from_the_command_line(run, tmp_path):
     r = run("templates", "create", "brand", "--html", "brand.html", "--json")
     assert r.returncode == 0 and json.loads(r.stdout)["name"] == "brand"
     r = run("templates", "preview", "brand", "--part", "text")
-    assert r.stdout.startswith("Hello Ada\nThe campaign's body goes here")
+    assert r.stdout.startswith("Hello Ada\n\nThe campaign's body goes here")
 
     r = run(
         "campaigns",
