@@ -96,8 +96,11 @@ def compose(
         return own
     body_html = own.html if own.html is not None else _text_as_html(own.text or "")
     body_text = own.text if own.text is not None else html_to_text(body_html)
-    frame_text = layout_text if layout_text is not None else html_to_text(layout_html)
-    return Sources(into(layout_html, body_html), into(frame_text, body_text.strip("\n")))
+    if layout_text is not None:
+        text = into(layout_text, body_text.strip("\n"))
+    else:  # the body set apart from the generated header and footer by a blank line
+        text = _BLANK_LINES.sub("\n\n", into(html_to_text(layout_html), "\n" + body_text.strip("\n") + "\n"))
+    return Sources(into(layout_html, body_html), text)
 
 
 def _text_as_html(text: str) -> str:

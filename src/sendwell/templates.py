@@ -261,6 +261,8 @@ def render(
     except jinja2.TemplateError as err:
         line = f" on line {err.lineno}" if isinstance(err, jinja2.TemplateSyntaxError) else ""
         raise UserError(f"template error{line}: {err.message}", field="html") from None
+    except Exception as err:  # e.g. arithmetic on a text field: the sender's builder fails the same way
+        raise UserError(f"the template cannot be rendered: {type(err).__name__}: {err}", field="html") from None
     return Rendered(out_html, out_text)
 
 

@@ -26,6 +26,8 @@ def test_create_edit_and_preview_a_template(ui, web_engine) -> None:
     assert typed.headers["content-security-policy"] == FRAME_POLICY and "<p>ada@example.com</p>" in typed.text
     broken = ui.post("/templates/preview.html", {"html": "{{ content }}{% if %}", "text": ""})
     assert broken.status_code == 200 and "template error" in broken.text  # shown in the frame, not a 500
+    broken = ui.post("/templates/preview.html", {"html": "{{ content }}{{ first_name + 1 }}", "text": ""})
+    assert broken.status_code == 200 and "cannot be rendered: TypeError" in broken.text
     r = ui.post("/templates/edit", {"original": "brand", "name": "brand", "html": "<p>no slot</p>", "text": ""})
     assert r.status_code == 400 and "HTML: has no {{ content }}" in r.text.replace("&#39;", "'")
     assert 'aria-invalid="true"' in r.text

@@ -4,6 +4,7 @@ editor.js after a pause in typing), answered with the frame's strict policy: the
 
 from __future__ import annotations
 
+from html import escape
 from typing import Any
 from urllib.parse import quote
 
@@ -121,15 +122,9 @@ def delete(original: str = Form(..., max_length=200), *, engine: EngineDep) -> R
 def _frame(html: str, text: str | None) -> HTMLResponse:
     try:
         shown = templates.render(html, text or None).html
-    except UserError as err:
-        shown = f"<pre>{_escape(str(err))}</pre>"
+    except UserError as err:  # a template being typed is often broken for a moment: say why in the frame
+        shown = f"<pre>{escape(str(err))}</pre>"
     return HTMLResponse(shown, headers=FRAME_HEADERS)
-
-
-def _escape(s: str) -> str:
-    import html
-
-    return html.escape(s)
 
 
 @router.get("/preview.html", response_class=HTMLResponse)
