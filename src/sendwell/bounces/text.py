@@ -84,12 +84,21 @@ def html_to_text(markup: str) -> str:
     return html.unescape(_OTHER_TAGS.sub("", _BLOCK_TAGS.sub("\n", markup)))
 
 
+# ORIGINAL_MARKERS searched over a whole text at once, each match held to one line (no \s across a line end).
+_MARKER_LINE = re.compile(ORIGINAL_MARKERS.pattern.replace(r"\s", r"[^\S\n]"), re.IGNORECASE | re.MULTILINE)
+
+
 def split_original(text: str) -> tuple[str, str]:
     """(the bounce's own words, the quoted original message) of a plain-text bounce."""
+    pos = 0
+    while (m := _MARKER_LINE.search(text, pos)) is not None:
+        start = m.start()
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end
+        if end - start < 120:  # a marker is a short line of its own, not a sentence that mentions one
+            return text[: max(start - 1, 0)], text[end + 1 :]
+        pos = end + 1
     lines = text.split("\n")
-    for i, line in enumerate(lines):
-        if len(line) < 120 and ORIGINAL_MARKERS.match(line):
-            return "\n".join(lines[:i]), "\n".join(lines[i + 1 :])
     # No marker: the original starts at the first block of at least three header lines.
     run = 0
     for i, line in enumerate(lines):
