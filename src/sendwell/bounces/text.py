@@ -12,9 +12,10 @@ if TYPE_CHECKING:
 
     from sendwell.bounces.mime import Part
 
-# Markers after which a bounce quotes the original message: a dashed rule naming it, or a known phrase.
+# Markers after which a bounce quotes the original message: a dashed rule naming it, or a known phrase. Each
+# match is held to one line ([^\S\n], not \s), so the pattern is searched over a whole text at once.
 ORIGINAL_MARKERS = re.compile(
-    r"^\s*(?:[-=*_#]{2,}\s*.*\b(original|returned|unsent|undelivered|rejected|copy of|headers? of|"
+    r"^[^\S\n]*(?:[-=*_#]{2,}[^\S\n]*.*\b(original|returned|unsent|undelivered|rejected|copy of|headers? of|"
     r"message (text )?follows|your message)|"
     r"below this line is a copy of the message|this is a copy of the message|original message (follows|headers)|"
     r"message headers follow|(un-?sent|returned|rejected) message follows|the header of the original|"
@@ -22,8 +23,8 @@ ORIGINAL_MARKERS = re.compile(
     r"start of returned message|begin forwarded message|content-type: message/rfc822|"
     r"the first \d+ lines of the message|your message (headers )?follows?|original-message:|"
     r"message headers:|message that could not be delivered:?$|"
-    r"^\s*-+ ?(original|forwarded) message ?-+)",
-    re.IGNORECASE,
+    r"^[^\S\n]*-+ ?(original|forwarded) message ?-+)",
+    re.IGNORECASE | re.MULTILINE,
 )
 HEADER_LINE = re.compile(
     r"^(received|return-path|message-id|from|to|subject|date|mime-version|x-[\w-]+|"
@@ -85,14 +86,10 @@ def html_to_text(markup: str) -> str:
     return html.unescape(_OTHER_TAGS.sub("", _BLOCK_TAGS.sub("\n", markup)))
 
 
-# ORIGINAL_MARKERS searched over a whole text at once, each match held to one line (no \s across a line end).
-_MARKER_LINE = re.compile(ORIGINAL_MARKERS.pattern.replace(r"\s", r"[^\S\n]"), re.IGNORECASE | re.MULTILINE)
-
-
 def split_original(text: str) -> tuple[str, str]:
     """(the bounce's own words, the quoted original message) of a plain-text bounce."""
     pos = 0
-    while (m := _MARKER_LINE.search(text, pos)) is not None:
+    while (m := ORIGINAL_MARKERS.search(text, pos)) is not None:
         start = m.start()
         end = text.find("\n", start)
         end = len(text) if end < 0 else end
