@@ -71,3 +71,17 @@ def test_the_executable_classifies_without_the_cli_framework_and_in_input_order(
         [_sendwell(), "bounces", "classify", "--help"], capture_output=True, text=True, timeout=60
     )
     assert help_run.returncode == 0 and "--details" in help_run.stdout  # options it does not know: Typer answers
+
+
+def test_the_executable_classifies_many_files_in_input_order_over_forked_workers(tmp_path):
+    import subprocess
+    import sys
+
+    files = sorted(FIXTURES.glob("*.eml")) * 3  # past the 200 files from which the list is split over workers
+    missing = tmp_path / "gone.eml"
+    names = [str(f) for f in files] + [str(missing)]
+    exe = Path(sys.executable).with_name("sendwell")
+    done = subprocess.run([str(exe), "bounces", "classify"], input="\n".join(names), capture_output=True, text=True)
+    assert done.returncode == 1  # one file could not be read; the others were all classified
+    assert [json.loads(line)["file"] for line in done.stdout.splitlines()] == names[:-1]
+    assert "gone.eml" in done.stderr

@@ -212,3 +212,22 @@ def test_a_feedback_report_names_every_original_recipient():
     report = classify(raw)
     assert report.kind is MessageKind.COMPLAINT
     assert [r.address for r in report.recipients] == ["ann@isp.example", "bob@isp.example"]
+
+
+def test_each_recipient_of_a_transcript_is_judged_by_its_own_command():
+    # Two hosts in one transcript: the first refused our sender at MAIL, the second a mailbox at RCPT.
+    body = (
+        "   ----- Transcript of session follows -----\n"
+        "While talking to mx.example.com:\n"
+        ">>> MAIL From:<news@sender.example>\n"
+        "<<< 553 <news@sender.example>... sender address refused\n"
+        "554 <ann@example.com>... Remote protocol error\n"
+        "While talking to mx.example.org:\n"
+        ">>> RCPT To:<kim@example.org>\n"
+        "<<< 550 <kim@example.org>... No such user\n"
+        "550 <kim@example.org>... User unknown\n"
+    )
+    report = classify(_bounce("MAILER-DAEMON@mail.example.net", "Returned mail: see transcript for details", body))
+    by_address = {r.address: r for r in report.recipients}
+    assert by_address["kim@example.org"].reason is Reason.USERUNKNOWN and by_address["kim@example.org"].hard
+    assert not by_address["ann@example.com"].hard

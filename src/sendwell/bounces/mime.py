@@ -13,14 +13,24 @@ from __future__ import annotations
 
 import binascii
 import re
-from typing import Any
+from collections.abc import Iterator
 
 from sendwell.bounces.text import header_str
+
+# The classifier's start-up is paid by every run of `sendwell bounces classify`: `typing` (a few ms) is
+# imported for the type checker only (mypy reads TYPE_CHECKING by name).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 
 _BAD_NAME = re.compile(r"[\s\x00-\x1f\x7f]")  # a header name has no white space or control characters
 _HEAD_END = re.compile(r"\n[ \t]*\n")
 _BOUNDARY = re.compile(r"boundary\s*=\s*(?:\"([^\"]*)\"|([^;\s]+))", re.IGNORECASE)
 _CHARSET = re.compile(r"charset\s*=\s*[\"']?([^\"';\s]+)", re.IGNORECASE)
+# A header block made only of "Name: value" lines (names of printable ASCII) and their continuations.
+_FIELDS = re.compile(r"(?:[!-9;-~]+:[^\n]*\n(?:[ \t][^\n]*\n)*)*")
+_FIELD = re.compile(r"^([!-9;-~]+):[ \t]*([^\n]*(?:\n[ \t][^\n]*)*)", re.MULTILINE)
 MAX_PARTS = 200  # a pathological message is cut short, not followed
 
 
@@ -142,6 +152,12 @@ def load_text(text: str) -> Part:
     m = _HEAD_END.search(text)
     head, body = (text[: m.start() + 1], text[m.end() :]) if m else (text, "")
     msg = Part()
+    fields = _FIELDS.match(head)
+    if fields is not None and fields.end() == len(head):  # every line a well-formed field: no line-by-line walk
+        for name, value in _FIELD.findall(head):
+            msg.set_raw(name, value)
+        msg.set_payload(body)
+        return msg
     add = msg.set_raw  # the parser's own entry: stores (name, raw value) as read, as the feed parser does
     name, value = "", ""
     lines = head.split("\n")
@@ -166,6 +182,23 @@ def load_text(text: str) -> Part:
     return msg
 
 
+def _delimiters(body: str, dashed: str) -> Iterator[tuple[int, int, bool]]:
+    """(start, end of line, closing?) of each line that is `--boundary` or `--boundary--`, trailing blanks allowed.
+
+    A string search: a regex compiled for each message's boundary cost more than the search itself.
+    """
+    pos = body.find(dashed)
+    while pos >= 0:
+        end = body.find("\n", pos)
+        if end < 0:
+            end = len(body)
+        if pos == 0 or body[pos - 1] == "\n":
+            rest = body[pos + len(dashed) : end].rstrip(" \t")
+            if not rest or rest == "--":
+                yield pos, end, rest == "--"
+        pos = body.find(dashed, end)
+
+
 def subparts(msg: Part) -> list[Part] | None:
     """The parts of a multipart, or None when it is not one or its boundary never appears."""
     if msg.get_content_maintype() != "multipart":
@@ -175,18 +208,17 @@ def subparts(msg: Part) -> list[Part] | None:
     body = msg.get_payload()
     if not boundary or not isinstance(body, str):
         return None
-    delimiter = re.compile(r"^--" + re.escape(boundary) + r"(--)?[ \t]*$", re.MULTILINE)
     parts: list[Part] = []
     start = None
-    for m in delimiter.finditer(body):
+    for begin, end, closing in _delimiters(body, "--" + boundary):
         if start is not None:
-            parts.append(load_text(body[start : m.start()].removesuffix("\n")))
+            parts.append(load_text(body[start:begin].removesuffix("\n")))
             if len(parts) >= MAX_PARTS:
                 break
-        if m.group(1):  # the closing delimiter
+        if closing:
             start = None
             break
-        start = m.end() + 1
+        start = end + 1
     if start is not None and start < len(body):  # no closing delimiter: the last part runs to the end
         parts.append(load_text(body[start:]))
     return parts or None

@@ -822,6 +822,7 @@ _ROWS: tuple[tuple[R, tuple[str, ...]], ...] = tuple(
 )
 _SOURCES: tuple[str, ...] = tuple(rule.pattern for rule in TEXT_RULES)
 _PATTERNS: list[re.Pattern[str] | None] = [None] * len(TEXT_RULES)
+_FOUND = re.compile("")  # stands for the regex of a row whose pattern is its own required word
 
 
 def _index() -> tuple[dict[str, tuple[int, ...]], tuple[int, ...]]:
@@ -836,6 +837,8 @@ def _index() -> tuple[dict[str, tuple[int, ...]], tuple[int, ...]]:
         if words is None:
             always.append(i)
             continue
+        if words == (rule.pattern,):  # a plain phrase: finding its word is finding the match
+            _PATTERNS[i] = _FOUND
         for word in words:
             by_word.setdefault(word, []).append(i)
     return {w: tuple(rows) for w, rows in by_word.items()}, tuple(always)
@@ -864,6 +867,8 @@ def from_text(text: str, status: str = "") -> R | None:
         if statuses and status and not status.startswith(statuses):
             continue
         pattern = patterns[i]
+        if pattern is _FOUND:
+            return reason
         if pattern is None:
             pattern = patterns[i] = re.compile(_SOURCES[i])
         if pattern.search(text):

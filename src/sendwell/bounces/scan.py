@@ -78,6 +78,7 @@ def scan(body: str, exclude: set[str]) -> list[Hit]:
     lines = body.split("\n")
     blocks: dict[str, list[str]] = {}
     before: dict[str, list[str]] = {}
+    prefixes: dict[str, list[str]] = {}  # what precedes the address on its own lines (">>> RCPT To:<")
     previous = -1
     for k, (i, addr) in enumerate(occ):
         end = len(lines)
@@ -94,6 +95,8 @@ def scan(body: str, exclude: set[str]) -> list[Hit]:
             # Some MTAs put the error first ("User mailbox exceeds allowed size: addr").
             lead = [x for x in lines[max(previous + 1, i - 3) : i] if x.strip()]
             lead.append(first[:pos] if pos >= 0 else "")
+            if pos > 0 and len(prefixes.setdefault(addr, [])) < MAX_BLOCK_LINES:
+                prefixes[addr].append(first[:pos])
             if len(before.setdefault(addr, [])) < MAX_BLOCK_LINES:  # an address repeated 1,000 times
                 before[addr].extend(lead)  # must not make the text grow with it
         previous = i
@@ -111,7 +114,9 @@ def scan(body: str, exclude: set[str]) -> list[Hit]:
                 address=addr,
                 diagnostic=diag,
                 status=T.enhanced_status(diag),
-                command=T.smtp_command(" ".join(block)),
+                # The command named after the address, else on its own line before it (a transcript's
+                # ">>> RCPT To:<addr>"), not the first one the whole bounce names (another host's, maybe).
+                command=T.smtp_command(" ".join(block)) or T.smtp_command(" ".join(prefixes.get(addr, []))),
                 original_recipient=T.clean_address(alias.group(1)) if alias else "",
             )
         )

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
+# `typing` is for the type checker only (mypy reads TYPE_CHECKING by name): its import slows every start.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from email.message import Message
 
     from sendwell.bounces.mime import Part
 
-# Markers after which a bounce quotes the original message: a dashed rule naming it, or a known phrase.
+# Markers after which a bounce quotes the original message: a dashed rule naming it, or a known phrase. Each
+# match is held to one line ([^\S\n], not \s), so the pattern is searched over a whole text at once.
 ORIGINAL_MARKERS = re.compile(
-    r"^\s*(?:[-=*_#]{2,}\s*.*\b(original|returned|unsent|undelivered|rejected|copy of|headers? of|"
+    r"^[^\S\n]*(?:[-=*_#]{2,}[^\S\n]*.*\b(original|returned|unsent|undelivered|rejected|copy of|headers? of|"
     r"message (text )?follows|your message)|"
     r"below this line is a copy of the message|this is a copy of the message|original message (follows|headers)|"
     r"message headers follow|(un-?sent|returned|rejected) message follows|the header of the original|"
@@ -21,8 +23,8 @@ ORIGINAL_MARKERS = re.compile(
     r"start of returned message|begin forwarded message|content-type: message/rfc822|"
     r"the first \d+ lines of the message|your message (headers )?follows?|original-message:|"
     r"message headers:|message that could not be delivered:?$|"
-    r"^\s*-+ ?(original|forwarded) message ?-+)",
-    re.IGNORECASE,
+    r"^[^\S\n]*-+ ?(original|forwarded) message ?-+)",
+    re.IGNORECASE | re.MULTILINE,
 )
 HEADER_LINE = re.compile(
     r"^(received|return-path|message-id|from|to|subject|date|mime-version|x-[\w-]+|"
@@ -86,10 +88,15 @@ def html_to_text(markup: str) -> str:
 
 def split_original(text: str) -> tuple[str, str]:
     """(the bounce's own words, the quoted original message) of a plain-text bounce."""
+    pos = 0
+    while (m := ORIGINAL_MARKERS.search(text, pos)) is not None:
+        start = m.start()
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end
+        if end - start < 120:  # a marker is a short line of its own, not a sentence that mentions one
+            return text[: max(start - 1, 0)], text[end + 1 :]
+        pos = end + 1
     lines = text.split("\n")
-    for i, line in enumerate(lines):
-        if len(line) < 120 and ORIGINAL_MARKERS.match(line):
-            return "\n".join(lines[:i]), "\n".join(lines[i + 1 :])
     # No marker: the original starts at the first block of at least three header lines.
     run = 0
     for i, line in enumerate(lines):
