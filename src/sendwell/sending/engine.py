@@ -31,6 +31,7 @@ from sendwell.sending.commit import GroupCommit
 from sendwell.sending.courier import NO_SEAT, Courier
 from sendwell.sending.guard import Guard
 from sendwell.sending.halt import Halts
+from sendwell.sending.quota import DayQuota
 from sendwell.sending.relay import Connection, Relay, parse_relays
 from sendwell.sending.render import Builder, Built
 from sendwell.sending.report import RunReport
@@ -69,14 +70,14 @@ class Sender:
         self.relays = relays if relays is not None else parse_relays(settings.smtp.urls)
         self.report = RunReport()
         self.guard = Guard(settings.limit, self.report.warnings)
-        never = datetime.min.replace(tzinfo=clock().tzinfo)
+        never = datetime.min.replace(tzinfo=clock().tzinfo)  # for the courier's back-off: none yet
         self.courier = Courier(self.relays, settings, self.store, never, warn=self.guard.warn)
         self.halts = Halts(self.store, settings.sending.pause_after_same_refusals, clock)
         self.builder = Builder(settings.sending, dkim_dir=settings.dkim.dir)
         self.leases = queue.Leases(settings.sending.lease_seconds)
+        self.quota = DayQuota(self.store, settings.limit, self.owner, settings.sending.batch_size)
         self.states: dict[int, str] = {}
-        self._stop, self._turn = False, 0
-        self._stopped = asyncio.Event()
+        self._stop, self._turn, self._stopped = False, 0, asyncio.Event()
         self.store.watch(self._stopped)
 
     def _finish(self, why: str, message: str = "") -> None:
@@ -90,8 +91,6 @@ class Sender:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stopped.wait(), seconds)
 
-    # -- the run --------------------------------------------------------------------------------
-
     def run(self) -> RunReport:
         """Run the loop in this thread until it stops; returns the report."""
         return asyncio.run(self.run_async())
@@ -102,7 +101,7 @@ class Sender:
         # (job, its message when built ahead: rendered and signed in the pool, or why it failed)
         self.jobs: asyncio.Queue[tuple[queue.Job, Built | None] | None] = asyncio.Queue()
         self.commits = GroupCommit(
-            lambda batch: self.store.record(batch, self.clock(), self.report.server_problem),
+            lambda batch: self.store.record(batch, self.clock(), self.report.server_problem, self.owner),
             self.settings.smtp.connections,
         )
         loop = asyncio.get_running_loop()
@@ -133,6 +132,7 @@ class Sender:
             self.builder.close()
             with contextlib.suppress(StoreError):  # unreachable: those stay counted for today
                 await self.courier.return_unused()
+                await self.quota.give_back()
             with contextlib.suppress(StoreError):  # unreachable: the leases expire instead
                 if self.leases:
                     await self.store.release(self.leases.ids(), self.owner)
@@ -157,10 +157,9 @@ class Sender:
                     return self._finish("server", why + ": run the sending worker or send again")
                 await self._nap(min(wait, 0.5))
                 continue
-            tripped, remaining, capped, daily = await self._check(now)
-            checked = now
+            (tripped, remaining, capped, daily), checked = await self._check(now), now
             active = [cid for cid, st in self.states.items() if st == C.SENDING]
-            allowance = remaining - len(self.leases)
+            allowance = await self.quota.allowance(now, len(self.leases)) if remaining > 0 and active else 0
             if tripped or not active:
                 if self.forever:
                     await self._nap(5 if tripped else 1)
@@ -283,6 +282,7 @@ class Sender:
             status = done.result.status.value
             self.report.counts[status] = self.report.counts.get(status, 0) + 1
             self.guard.counted(done.result)
+            self.quota.counted(done.result)
         if tripped := self.guard.judge():
             await self.store.trip(tripped, self.clock())
             if not self.forever:
