@@ -176,7 +176,7 @@ class Sender:
                 if self.forever:
                     await self._nap(min(60.0, max(1.0, (renewed - now).total_seconds())))
                 elif not self.leases:
-                    what = capped or f"daily limit of {daily} reached"
+                    what = capped or self.quota.why_none(daily, remaining)
                     return self._finish("limit", f"{what}; the rest waits until {renewed:%Y-%m-%d %H:%M %Z}")
                 else:
                     await self._nap(0.05)

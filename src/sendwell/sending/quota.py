@@ -53,3 +53,9 @@ class DayQuota:
         if self.granted > self.spent:
             await self.store.return_day(self.day, self.owner, self.granted - self.spent)
             self.granted = self.spent
+
+    def why_none(self, daily: int, remaining: int) -> str:
+        """Why this worker may lease no more today: the limit reached, or its rest reserved by other workers."""
+        if remaining <= 0:
+            return f"daily limit of {daily} reached"
+        return f"the rest of the daily limit of {daily} ({remaining}) is reserved by other running workers"
