@@ -62,7 +62,7 @@ def test_the_preview_is_byte_for_byte_what_the_engine_sends(engine, server, tmp_
         # Before the start the tokens name no one (recipient 0); everything else is the same text.
         draft = drafts[got.rcpt]
         assert draft.recipient_id == 0 and draft.subject == shown.subject
-        token = re.compile(r"unsubscribe\+[0-9a-z.]+@")
+        token = re.compile(r"unsubscribe(?:\+|%20)[0-9a-z.]+")  # the mailto link carries the token in its address or Subject
         assert token.sub("", draft.text) == token.sub("", shown.text)
     bob = preview.preview(engine, settings, cid, "bob@example.org")
     assert bob.text.startswith("Hi there\nfrom Paris ()")  # default(…, true) covers the blank first_name

@@ -14,8 +14,9 @@ from sqlalchemy import func, select
 
 from sendwell import campaigns, history, preview, stats
 from sendwell.db.engine import open_database
-from sendwell.db.schema import daily_usage, events, recipients, relay_usage
+from sendwell.db.schema import daily_usage, events, recipients, relay_usage, usage_shards
 from sendwell.errors import UserError
+from sendwell.sending import usage as limit_usage
 from sendwell.sending.engine import send
 from sendwell.sending.testsend import send_test
 
@@ -37,9 +38,9 @@ def _counted(engine, cid: int) -> tuple:
     with engine.connect() as conn:
         tables = tuple(
             conn.execute(select(func.count()).select_from(t)).scalar()
-            for t in (recipients, daily_usage, relay_usage, events)
+            for t in (recipients, daily_usage, usage_shards, relay_usage, events)
         )
-        usage = conn.execute(select(daily_usage.c.sent, daily_usage.c.address_errors)).all()
+        usage = [(d["sent"], d["address_errors"]) for d in limit_usage.history(conn)]  # the workers' shards summed
     by_status = stats.campaign_stats(engine, cid)["by_status"]
     return tables, tuple(usage), tuple(sorted(by_status.items()))
 

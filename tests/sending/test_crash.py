@@ -43,7 +43,9 @@ class Receiver:
 CONNECTIONS = 4
 
 
-def worker(db_url: str, smtp_url: str, *extra: str, until_done: bool = True) -> subprocess.Popen:
+def worker(
+    db_url: str, smtp_url: str, *extra: str, until_done: bool = True, env: dict[str, str] | None = None
+) -> subprocess.Popen:
     env = {
         **os.environ,
         "SENDWELL_DATABASE_URL": db_url,
@@ -53,7 +55,7 @@ def worker(db_url: str, smtp_url: str, *extra: str, until_done: bool = True) -> 
         "SENDWELL_SENDING_SECRET": "k",
         "SENDWELL_SENDING_BATCH_SIZE": "100",
         "SENDWELL_LIMIT_START": "100000",
-    }
+    } | (env or {})
     args = [sys.executable, "-m", "sendwell.cli", "worker", *(["--until-done"] if until_done else []), *extra]
     return subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 

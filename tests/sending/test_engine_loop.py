@@ -43,6 +43,7 @@ class FakeStore:
             for i, a in enumerate(addresses, 1)
         }
         self.state, self.limit, self.used = CampaignState.SENDING.value, daily_limit, 0
+        self.reserved = 0  # of the daily limit
         self.breaker: str | None = None
         self.commits: list[int] = []  # outcomes per commit
         self.released: list[int] = []
@@ -80,7 +81,7 @@ class FakeStore:
             for rid in due
         ], 0
 
-    async def record(self, outcomes: Sequence[Outcome], now: datetime, server_problem: str | None) -> None:
+    async def record(self, outcomes: Sequence[Outcome], now: datetime, server_problem: str | None, owner="") -> None:
         self.commits.append(len(outcomes))
         for o in outcomes:
             r = o.result
@@ -114,6 +115,14 @@ class FakeStore:
 
     async def pause(self, campaign_id: int, reason: str, now: datetime) -> None:
         self.state = CampaignState.PAUSED.value
+
+    async def reserve_day(self, now: datetime, owner: str, want: int) -> int:
+        grant = max(0, min(want, self.limit - self.reserved))  # one worker: what it reserved covers its sends
+        self.reserved += grant
+        return grant
+
+    async def return_day(self, day: str, owner: str, unused: int) -> None:
+        self.reserved -= unused
 
     async def reserve_relay(self, day: str, relay: str, want: int, cap: int) -> int:
         return want

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from sendwell.config import LimitSettings
 from sendwell.db.engine import utcnow
-from sendwell.db.schema import daily_usage, events, recipients
+from sendwell.db.schema import daily_usage, events, recipients, usage_shards
 from sendwell.sending import limit, usage
 from sendwell.sending.engine import send
 from sendwell.sending.limit import DayStats, Level
@@ -90,8 +90,8 @@ def test_limit_holds_mail_until_the_next_day_and_then_grows(engine, server, cloc
     assert report.stopped == "done" and report.counts["sent"] == 7
     assert server.counts() == {f"r{i}@x.org": 1 for i in range(12)}
     with engine.connect() as conn:
-        days = conn.execute(select(daily_usage.c.limit, daily_usage.c.sent).order_by(daily_usage.c.day)).all()
-    assert [tuple(d) for d in days] == [(5, 5), (10, 7)]  # a full clean day doubled the next day's limit
+        days = [(d["limit"], d["sent"]) for d in reversed(usage.history(conn))]  # the workers' shards summed
+    assert days == [(5, 5), (10, 7)]  # a full clean day doubled the next day's limit
 
 
 def test_breaker_pauses_all_sending_until_resumed(engine, server):
@@ -261,3 +261,22 @@ def test_workers_sharing_a_capped_relay_never_exceed_its_cap_together(engine):
         assert {r.stopped for r in reports} == {"limit"}
     with engine.connect() as conn:
         assert relays_today(conn, settings.limit, utcnow()) == {f"127.0.0.1:{relay.port}": 20}
+
+
+def test_workers_reserve_the_daily_limit_exactly_and_count_in_their_own_rows(engine):
+    settings = LimitSettings(start=100, cap=100)
+    now = utcnow()
+    day = limit.day_of(now, settings)
+    with engine.begin() as conn:
+        assert usage.reserve_day(conn, settings, now, "worker-a", 60) == 60
+        assert usage.reserve_day(conn, settings, now, "worker-b", 60) == 40  # what a holds is not free
+        assert usage.reserve_day(conn, settings, now, "worker-c", 10) == 0
+        usage.add(conn, settings, now, sent=25, address_errors=5, owner="worker-a")
+        usage.return_day(conn, day, "worker-a", 30)  # a's run ends: it used 30 of its 60
+        assert usage.reserve_day(conn, settings, now, "worker-c", 50) == 30
+        usage.add(conn, settings, now, sent=40, address_errors=0, owner="worker-b")
+        assert usage.used(conn, settings, now) == 70  # the shards summed
+        today = usage.history(conn, 1)[0]
+        assert (today["sent"], today["address_errors"]) == (65, 5)
+        owners = conn.execute(select(usage_shards.c.owner).where(usage_shards.c.day == day)).scalars().all()
+    assert sorted(owners) == ["worker-a", "worker-b", "worker-c"]  # one row each

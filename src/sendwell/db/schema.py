@@ -250,6 +250,18 @@ daily_usage = Table(
     Column("complaints", Integer, nullable=False, default=0),
 )
 
+# The day's counts per worker (summed with daily_usage's when read): each commit of outcomes updates its own
+# worker's row, never one all workers share. `granted` is the part of the day's limit the worker reserved.
+usage_shards = Table(
+    "usage_shards",
+    metadata,
+    Column("day", String(10), primary_key=True),  # as daily_usage.day
+    Column("owner", String(255), primary_key=True),  # the worker (its lease owner)
+    Column("sent", Integer, nullable=False, default=0),
+    Column("address_errors", Integer, nullable=False, default=0),
+    Column("granted", Integer, nullable=False, default=0),
+)
+
 relay_usage = Table(
     "relay_usage",
     metadata,

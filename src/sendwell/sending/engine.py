@@ -31,6 +31,7 @@ from sendwell.sending.commit import GroupCommit
 from sendwell.sending.courier import NO_SEAT, Courier
 from sendwell.sending.guard import Guard
 from sendwell.sending.halt import Halts
+from sendwell.sending.quota import DayQuota
 from sendwell.sending.relay import Connection, Relay, parse_relays
 from sendwell.sending.render import Builder, Built
 from sendwell.sending.report import RunReport
@@ -70,14 +71,14 @@ class Sender:
         self.relays = relays if relays is not None else parse_relays(settings.smtp.urls)
         self.report = RunReport()
         self.guard = Guard(settings.limit, self.report.warnings)
-        never = datetime.min.replace(tzinfo=clock().tzinfo)
+        never = datetime.min.replace(tzinfo=clock().tzinfo)  # for the courier's back-off: none yet
         self.courier = Courier(self.relays, settings, self.store, never, warn=self.guard.warn)
         self.halts = Halts(self.store, settings.sending.pause_after_same_refusals, clock)
         self.builder = Builder(settings.sending, dkim_dir=settings.dkim.dir)
         self.leases = queue.Leases(settings.sending.lease_seconds)
+        self.quota = DayQuota(self.store, settings.limit, self.owner, settings.sending.batch_size)
         self.states: dict[int, str] = {}
-        self._stop, self._turn = False, 0
-        self._stopped = asyncio.Event()
+        self._stop, self._turn, self._stopped = False, 0, asyncio.Event()
         self.store.watch(self._stopped)
 
     def _finish(self, why: str, message: str = "") -> None:
@@ -91,8 +92,6 @@ class Sender:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stopped.wait(), seconds)
 
-    # -- the run --------------------------------------------------------------------------------
-
     def run(self) -> RunReport:
         """Run the loop in this thread until it stops; returns the report."""
         return asyncio.run(self.run_async())
@@ -103,7 +102,7 @@ class Sender:
         # (job, its message when built ahead: rendered and signed in the pool, or why it failed)
         self.jobs: asyncio.Queue[tuple[queue.Job, Built | None] | None] = asyncio.Queue()
         self.commits = GroupCommit(
-            lambda batch: self.store.record(batch, self.clock(), self.report.server_problem),
+            lambda batch: self.store.record(batch, self.clock(), self.report.server_problem, self.owner),
             self.settings.smtp.connections,
         )
         loop = asyncio.get_running_loop()
@@ -134,6 +133,7 @@ class Sender:
             self.builder.close()
             with contextlib.suppress(StoreError):  # unreachable: those stay counted for today
                 await self.courier.return_unused()
+                await self.quota.give_back()
             with contextlib.suppress(StoreError):  # unreachable: the leases expire instead
                 if self.leases:
                     await self.store.release(self.leases.ids(), self.owner)
@@ -158,10 +158,9 @@ class Sender:
                     return self._finish("server", why + ": run the sending worker or send again")
                 await self._nap(min(wait, 0.5))
                 continue
-            tripped, remaining, capped, daily = await self._check(now)
-            checked = now
+            (tripped, remaining, capped, daily), checked = await self._check(now), now
             active = [cid for cid, st in self.states.items() if st == C.SENDING]
-            allowance = remaining - len(self.leases)
+            allowance = await self.quota.allowance(now, len(self.leases)) if remaining > 0 and active else 0
             if tripped or not active:
                 if self.forever or (not tripped and self.duties.starts_in(now) is not None):  # or one starts soon
                     await self._nap(5 if tripped else 1)
@@ -178,7 +177,7 @@ class Sender:
                 if self.forever:
                     await self._nap(min(60.0, max(1.0, (renewed - now).total_seconds())))
                 elif not self.leases:
-                    what = capped or f"daily limit of {daily} reached"
+                    what = capped or self.quota.why_none(daily, remaining)
                     return self._finish("limit", f"{what}; the rest waits until {renewed:%Y-%m-%d %H:%M %Z}")
                 else:
                     await self._nap(0.05)
@@ -285,6 +284,7 @@ class Sender:
             status = done.result.status.value
             self.report.counts[status] = self.report.counts.get(status, 0) + 1
             self.guard.counted(done.result)
+            self.quota.counted(done.result)
         if tripped := self.guard.judge():
             await self.store.trip(tripped, self.clock())
             if not self.forever:

@@ -128,16 +128,20 @@ class SqlSendStore:
                 break
         return jobs, skipped
 
-    async def record(self, outcomes: Sequence[Outcome], now: datetime, server_problem: str | None) -> None:
-        await self._tx(self._record, outcomes, now, server_problem)
+    async def record(
+        self, outcomes: Sequence[Outcome], now: datetime, server_problem: str | None, owner: str = ""
+    ) -> None:
+        await self._tx(self._record, outcomes, now, server_problem, owner)
 
-    def _record(self, conn: Connection, outcomes: Sequence[Outcome], now: datetime, server_problem: str | None) -> None:
+    def _record(
+        self, conn: Connection, outcomes: Sequence[Outcome], now: datetime, server_problem: str | None, owner: str
+    ) -> None:
         self.db.recording(conn)
         results = [o.result for o in outcomes]
         queue.record(conn, results, now)
         sent = sum(1 for r in results if r.status is RecipientStatus.SENT)
         bad = sum(1 for r in results if r.status is RecipientStatus.ERROR and r.kind is FailureKind.RECIPIENT)
-        usage.add(conn, self.settings.limit, now, sent=sent, address_errors=bad)
+        usage.add(conn, self.settings.limit, now, sent=sent, address_errors=bad, owner=owner)
         troubled = {o.job.campaign_id for o in outcomes if o.result.kind is FailureKind.SERVER}
         for cid in troubled:
             _server_problem(conn, cid, server_problem, now)
@@ -205,6 +209,12 @@ class SqlSendStore:
             .where(campaigns.c.id == campaign_id, campaigns.c.state == CampaignState.SENDING)
             .values(state=CampaignState.PAUSED, server_problem=reason[:1000], server_problem_at=now)
         )
+
+    async def reserve_day(self, now: datetime, owner: str, want: int) -> int:
+        return await self._tx(lambda conn: usage.reserve_day(conn, self.settings.limit, now, owner, want))
+
+    async def return_day(self, day: str, owner: str, unused: int) -> None:
+        await self._tx(usage.return_day, day, owner, unused)
 
     async def reserve_relay(self, day: str, relay: str, want: int, cap: int) -> int:
         # usage.reserve_relay looked up at call time: tests/faults kill the connection inside it

@@ -83,10 +83,12 @@ class SendStore(Protocol):
         """Lease up to `n` due recipients, from the campaigns in this order; those now blacklisted are
         marked skipped instead. Returns (jobs, how many were skipped)."""
 
-    async def record(self, outcomes: Sequence[Outcome], now: datetime, server_problem: str | None) -> None:
-        """Write the outcomes and drop their leases; count them in today's usage; set `server_problem` on
-        their campaigns when one was a server problem; record the refusals as bounce events, whose policy
-        acts on the addresses (all in one transaction)."""
+    async def record(
+        self, outcomes: Sequence[Outcome], now: datetime, server_problem: str | None, owner: str = ""
+    ) -> None:
+        """Write the outcomes and drop their leases; count them in today's usage (in `owner`'s shard); set
+        `server_problem` on their campaigns when one was a server problem; record the refusals as bounce events,
+        whose policy acts on the addresses (all in one transaction)."""
 
     async def release(self, ids: Sequence[int], owner: str) -> None:
         """Give back `owner`'s leases on recipients not sent."""
@@ -104,6 +106,12 @@ class SendStore(Protocol):
 
     async def pause(self, campaign_id: int, reason: str, now: datetime) -> None:
         """Pause one sending campaign, keeping `reason` as its server problem (shown with its statistics)."""
+
+    async def reserve_day(self, now: datetime, owner: str, want: int) -> int:
+        """Reserve up to `want` messages of today's daily limit for `owner`; returns how many were granted."""
+
+    async def return_day(self, day: str, owner: str, unused: int) -> None:
+        """Give back reserved messages of the daily limit that `owner` did not send."""
 
     async def reserve_relay(self, day: str, relay: str, want: int, cap: int) -> int:
         """Reserve up to `want` of `relay`'s messages of `day` under its `cap`; returns how many were granted."""

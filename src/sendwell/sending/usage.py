@@ -1,8 +1,12 @@
-"""The daily limit's database side: one `daily_usage` row per day, rolling-hour counts and the breaker in `state`.
+"""The daily limit's database side: one `daily_usage` row per day plus one `usage_shards` row per worker and day
+(summed when read), rolling-hour counts and the breaker in `state`.
 
 Counts are written in the same transaction as the outcomes they count, so a crash cannot make the
-limit forget a message. The policy (how a new day's limit is set, when the breaker trips) is in
-sending/limit.py.
+limit forget a message. Each worker counts in its own shard, so concurrent commits of several workers
+never wait on one row; the day's row is locked only to reserve a block of the day's limit (`reserve_day`),
+which keeps the limit exact: a worker sends only what it reserved (sending/quota.py). The policy (how a new
+day's limit is set, when the breaker trips) is in sending/limit.py. In the rolling window every commit also
+updates the hour counts in `state` (one shared row: the calendar day scales better).
 """
 
 from __future__ import annotations
@@ -17,12 +21,13 @@ from sqlalchemy.exc import IntegrityError
 
 from sendwell.config import LimitSettings
 from sendwell.db.engine import as_utc
-from sendwell.db.schema import daily_usage, events, relay_usage, state
+from sendwell.db.schema import daily_usage, events, relay_usage, state, usage_shards
 from sendwell.sending import limit
 
 BREAKER = "breaker"
 ROLLING = "usage_rolling"  # {"<hour ISO>": sends} for the rolling 24-hour window
 D = daily_usage
+U = usage_shards
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,8 +99,19 @@ def set_state(conn: Connection, key: str, value: Any, now: datetime) -> None:
             conn.execute(update(state).where(state.c.key == key).values(value=text, updated_at=now))
 
 
+def _shards(day: Any, column: Any) -> Any:
+    """The workers' part of a count for `day` (a value or a column)."""
+    return select(func.coalesce(func.sum(column), 0)).where(U.c.day == day).scalar_subquery()
+
+
 def _row(conn: Connection, day: str) -> limit.DayStats | None:
-    r = conn.execute(select(D.c.limit, D.c.sent, D.c.address_errors).where(D.c.day == day)).first()
+    r = conn.execute(
+        select(
+            D.c.limit,
+            (D.c.sent + _shards(D.c.day, U.c.sent)).label("sent"),
+            (D.c.address_errors + _shards(D.c.day, U.c.address_errors)).label("address_errors"),
+        ).where(D.c.day == day)
+    ).first()
     return None if r is None else limit.DayStats(r.limit, r.sent, r.address_errors)
 
 
@@ -130,22 +146,65 @@ def remaining(conn: Connection, settings: LimitSettings, now: datetime) -> int:
     return max(0, today(conn, settings, now)[1].limit - used(conn, settings, now))
 
 
-def add(conn: Connection, settings: LimitSettings, now: datetime, *, sent: int, address_errors: int) -> None:
-    """Count messages that reached a recipient (accepted, or refused as a bad address)."""
+def add(
+    conn: Connection, settings: LimitSettings, now: datetime, *, sent: int, address_errors: int, owner: str = ""
+) -> None:
+    """Count messages that reached a recipient (accepted, or refused as a bad address), in `owner`'s shard."""
     if not sent and not address_errors:
         return
     day = limit.day_of(now, settings)
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    bump = f"UPDATE daily_usage SET sent = sent + {mark}, address_errors = address_errors + {mark} WHERE day = {mark}"
-    if conn.exec_driver_sql(bump, (sent, address_errors, day)).rowcount == 0:  # a new day: create its row
-        today(conn, settings, now)
-        conn.exec_driver_sql(bump, (sent, address_errors, day))
+    bump = (
+        f"UPDATE usage_shards SET sent = sent + {mark}, address_errors = address_errors + {mark} "
+        f"WHERE day = {mark} AND owner = {mark}"
+    )
+    if conn.exec_driver_sql(bump, (sent, address_errors, day, owner)).rowcount == 0:  # a new day or worker
+        _shard(conn, settings, now, owner)
+        conn.exec_driver_sql(bump, (sent, address_errors, day, owner))
     if settings.window == "rolling":
         buckets = get_state(conn, ROLLING) or {}
         hour = now.replace(minute=0, second=0, microsecond=0).isoformat()
         buckets[hour] = buckets.get(hour, 0) + sent + address_errors
         since = now - timedelta(hours=25)
         set_state(conn, ROLLING, {h: n for h, n in buckets.items() if datetime.fromisoformat(h) > since}, now)
+
+
+def _shard(conn: Connection, settings: LimitSettings, now: datetime, owner: str) -> str:
+    """Make sure today's row and `owner`'s shard of it exist; returns the day."""
+    day, _ = today(conn, settings, now)
+    exists = select(U.c.owner).where(U.c.day == day, U.c.owner == owner)
+    if conn.execute(exists).first() is None:
+        try:
+            with conn.begin_nested():
+                conn.execute(U.insert().values(day=day, owner=owner, sent=0, address_errors=0, granted=0))
+        except IntegrityError:  # the same owner's other transaction (a retried one) made it
+            pass
+    return day
+
+
+def reserve_day(conn: Connection, settings: LimitSettings, now: datetime, owner: str, want: int) -> int:
+    """Reserve up to `want` messages of today's limit for `owner`; returns how many were granted.
+
+    What is free is the limit less what was used (all shards and the day's row, or the last 24 hours) and
+    less what other workers reserved and have not used yet. The day's row is locked while we decide
+    (PostgreSQL: FOR UPDATE; SQLite: the transaction's write lock), so two workers never grant the same
+    messages: together they never send past the limit."""
+    day = _shard(conn, settings, now, owner)
+    lock = select(D.c.limit).where(D.c.day == day)
+    if conn.dialect.name == "postgresql":
+        lock = lock.with_for_update()
+    daily = conn.execute(lock).scalar_one()
+    shards = conn.execute(select(U.c.granted, U.c.sent, U.c.address_errors).where(U.c.day == day)).all()
+    held = sum(max(0, r.granted - r.sent - r.address_errors) for r in shards)  # a row per worker: few
+    grant = max(0, min(want, daily - used(conn, settings, now) - held))
+    if grant:
+        conn.execute(update(U).where(U.c.day == day, U.c.owner == owner).values(granted=U.c.granted + grant))
+    return grant
+
+
+def return_day(conn: Connection, day: str, owner: str, unused: int) -> None:
+    """Give back reserved messages of `day` this worker did not send."""
+    conn.execute(update(U).where(U.c.day == day, U.c.owner == owner).values(granted=U.c.granted - unused))
 
 
 def reserve_relay(conn: Connection, day: str, relay: str, want: int, cap: int) -> int:
@@ -195,7 +254,17 @@ def relays_on(conn: Connection, day: str) -> dict[str, int]:
 
 
 def history(conn: Connection, days: int = 30) -> list[DayUsage]:
-    rows = conn.execute(select(D).order_by(D.c.day.desc()).limit(days)).all()
+    rows = conn.execute(
+        select(
+            D.c.day,
+            D.c.limit,
+            (D.c.sent + _shards(D.c.day, U.c.sent)).label("sent"),
+            (D.c.address_errors + _shards(D.c.day, U.c.address_errors)).label("address_errors"),
+            D.c.complaints,
+        )
+        .order_by(D.c.day.desc())
+        .limit(days)
+    ).all()
     return [
         DayUsage(
             r.day,
@@ -217,7 +286,8 @@ def complaints_since(conn: Connection, since: datetime) -> int:
 
 def sent_since(conn: Connection, settings: LimitSettings, since: datetime) -> int:
     first = limit.day_of(since, settings)
-    return conn.execute(select(func.coalesce(func.sum(D.c.sent), 0)).where(D.c.day >= first)).scalar_one()
+    base = conn.execute(select(func.coalesce(func.sum(D.c.sent), 0)).where(D.c.day >= first)).scalar_one()
+    return base + conn.execute(select(func.coalesce(func.sum(U.c.sent), 0)).where(U.c.day >= first)).scalar_one()
 
 
 def breaker(conn: Connection) -> Breaker | None:
