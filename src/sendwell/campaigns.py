@@ -8,7 +8,7 @@ from email.utils import formataddr, parseaddr
 from typing import Any
 
 import jinja2
-from sqlalchemy import Connection, Engine, bindparam, func, select, text
+from sqlalchemy import Connection, Engine, bindparam, case, func, select, text
 from sqlalchemy.exc import IntegrityError
 
 from sendwell import audience
@@ -16,7 +16,7 @@ from sendwell.addresses import AddressError, parse_address
 from sendwell.db.engine import as_utc, inserted_id, utcnow
 from sendwell.db.schema import campaign_segments, campaigns, recipients, segments
 from sendwell.errors import Hint, NotFound, UserError
-from sendwell.model import CampaignState, RecipientStatus, Verdict, row_id
+from sendwell.model import WAITING_RETRY, CampaignState, RecipientStatus, Verdict, row_id
 
 TRACK_OPTIONS = ("reads", "clicks")
 EDITABLE = ("subject", "from_addr", "reply_to", "html", "text", "skip_verdicts", "track")
@@ -161,7 +161,16 @@ def get_campaign(engine: Engine, name_or_id: str | int) -> dict[str, Any]:
 
 def list_campaigns(engine: Engine) -> list[dict[str, Any]]:
     counts = (
-        select(recipients.c.campaign_id, func.count().label("recipients")).group_by(recipients.c.campaign_id).subquery()
+        select(
+            recipients.c.campaign_id,
+            func.count().label("recipients"),
+            *(
+                func.sum(case((recipients.c.status == s.value, 1), else_=0)).label(s.value)
+                for s in (RecipientStatus.QUEUED, RecipientStatus.DEFERRED)
+            ),
+        )
+        .group_by(recipients.c.campaign_id)
+        .subquery()
     )
     q = (
         select(
@@ -172,12 +181,19 @@ def list_campaigns(engine: Engine) -> list[dict[str, Any]]:
             campaigns.c.created_at,
             campaigns.c.started_at,
             func.coalesce(counts.c.recipients, 0).label("recipients"),
+            counts.c.queued,
+            counts.c.deferred,
         )
         .select_from(campaigns.outerjoin(counts, counts.c.campaign_id == campaigns.c.id))
         .order_by(campaigns.c.id)
     )
     with engine.connect() as conn:
-        return [dict(r._mapping) for r in conn.execute(q)]
+        rows = [dict(r._mapping) for r in conn.execute(q)]
+    for r in rows:  # the phase as the statistics say it (stats.phase): `waiting_retry` shows in lists too
+        queued, deferred = r.pop("queued") or 0, r.pop("deferred") or 0
+        waiting = r["state"] == CampaignState.SENDING and deferred and not queued
+        r["phase"] = WAITING_RETRY if waiting else r["state"]
+    return rows
 
 
 def edit_campaign(
