@@ -8,7 +8,7 @@ from email.utils import formataddr, parseaddr
 from typing import Any
 
 import jinja2
-from sqlalchemy import Connection, Engine, bindparam, func, select, text
+from sqlalchemy import BindParameter, Connection, Engine, bindparam, case, func, select, text
 from sqlalchemy.exc import IntegrityError
 
 from sendwell import audience, templates
@@ -18,7 +18,7 @@ from sendwell.db.engine import as_utc, inserted_id, utcnow
 from sendwell.db.schema import campaign_segments, campaigns, recipients, segments
 from sendwell.db.schema import templates as templates_table
 from sendwell.errors import Hint, NotFound, UserError
-from sendwell.model import CampaignState, RecipientStatus, Verdict, row_id
+from sendwell.model import WAITING_RETRY, CampaignState, RecipientStatus, Verdict, row_id
 
 TRACK_OPTIONS = ("reads", "clicks")
 EDITABLE = ("subject", "from_addr", "reply_to", "html", "text", "skip_verdicts", "track", "body_format")
@@ -195,7 +195,16 @@ def get_campaign(engine: Engine, name_or_id: str | int) -> dict[str, Any]:
 
 def list_campaigns(engine: Engine) -> list[dict[str, Any]]:
     counts = (
-        select(recipients.c.campaign_id, func.count().label("recipients")).group_by(recipients.c.campaign_id).subquery()
+        select(
+            recipients.c.campaign_id,
+            func.count().label("recipients"),
+            *(
+                func.sum(case((recipients.c.status == s.value, 1), else_=0)).label(s.value)
+                for s in (RecipientStatus.QUEUED, RecipientStatus.DEFERRED)
+            ),
+        )
+        .group_by(recipients.c.campaign_id)
+        .subquery()
     )
     q = (
         select(
@@ -206,12 +215,19 @@ def list_campaigns(engine: Engine) -> list[dict[str, Any]]:
             campaigns.c.created_at,
             campaigns.c.started_at,
             func.coalesce(counts.c.recipients, 0).label("recipients"),
+            counts.c.queued,
+            counts.c.deferred,
         )
         .select_from(campaigns.outerjoin(counts, counts.c.campaign_id == campaigns.c.id))
         .order_by(campaigns.c.id)
     )
     with engine.connect() as conn:
-        return [dict(r._mapping) for r in conn.execute(q)]
+        rows = [dict(r._mapping) for r in conn.execute(q)]
+    for r in rows:  # the phase as the statistics say it (stats.phase): `waiting_retry` shows in lists too
+        queued, deferred = r.pop("queued") or 0, r.pop("deferred") or 0
+        waiting = r["state"] == CampaignState.SENDING and deferred and not queued
+        r["phase"] = WAITING_RETRY if waiting else r["state"]
+    return rows
 
 
 def edit_campaign(
@@ -334,6 +350,50 @@ def delete_campaign(engine: Engine, name_or_id: str | int) -> None:
 
 
 STARTABLE = (CampaignState.DRAFT, CampaignState.SCHEDULED)
+_CANDIDATES = {
+    True: "SELECT email FROM contacts",
+    False: "SELECT DISTINCT email FROM segment_members WHERE segment_id IN :include",
+}
+# The excluded candidates, read from the excluded segments' members (few, usually), not from every candidate.
+_EXCLUDED = (
+    """SELECT COUNT(DISTINCT x.email) FROM segment_members x WHERE x.segment_id IN :exclude AND EXISTS ({within})"""
+)
+_WITHIN = {
+    True: "SELECT 1 FROM contacts c WHERE c.email = x.email",
+    False: "SELECT 1 FROM segment_members y WHERE y.segment_id IN :include AND y.email = x.email",
+}
+
+
+def _kept_figures(
+    conn: Connection, cid: int, include: list[int], exclude: list[int], all_contacts: bool, resolved: int
+) -> dict[str, int]:
+    """The audience figures kept when it is resolved, in the transaction that wrote the ledger: what the black
+    list took is what the candidates less the excluded lack in the ledger (a count, not a second pass)."""
+    inc = {} if all_contacts else {"include": include or [-1]}
+    binds: list[BindParameter[Any]] = [] if all_contacts else [bindparam("include", expanding=True)]
+    candidates = conn.execute(
+        text(f"SELECT COUNT(*) FROM ({_CANDIDATES[all_contacts]}) a").bindparams(*binds), inc
+    ).scalar_one()
+    excluded = 0
+    if exclude:
+        stmt = text(_EXCLUDED.format(within=_WITHIN[all_contacts]))
+        excluded = conn.execute(
+            stmt.bindparams(bindparam("exclude", expanding=True), *binds), {"exclude": exclude} | inc
+        ).scalar_one()
+    skipped = conn.execute(
+        select(func.count())
+        .select_from(recipients)
+        .where(recipients.c.campaign_id == cid, recipients.c.status == RecipientStatus.SKIPPED.value)
+    ).scalar_one()
+    return {
+        "candidates": candidates,
+        "excluded": excluded,
+        "blacklisted": candidates - excluded - resolved,
+        "skipped_by_verification": skipped,
+        "queued": resolved - skipped,
+    }
+
+
 # The audience figures a started campaign keeps (campaigns.audience), as the statistics show them.
 AUDIENCE_FIGURES = ("candidates", "excluded", "blacklisted", "skipped_by_verification", "queued")
 
@@ -359,22 +419,17 @@ def start_in(conn: Connection, campaign_id: int, *, due: datetime | None = None)
         raise UserError(f"campaign {row.name!r} was already started ({row.state})")
     segs = conn.execute(select(campaign_segments).where(campaign_segments.c.campaign_id == campaign_id)).all()
     now = utcnow()
-    figures = _audience_figures(conn, row)  # before the ledger is written: the same contacts, black list
+    include = [s.segment_id for s in segs if s.mode == "include"]
+    exclude = [s.segment_id for s in segs if s.mode == "exclude"]
     count = audience.resolve(
         conn,
         campaign_id,
-        include=[s.segment_id for s in segs if s.mode == "include"],
-        exclude=[s.segment_id for s in segs if s.mode == "exclude"],
+        include=include,
+        exclude=exclude,
         all_contacts=row.all_contacts,
         skip_verdicts=row.skip_verdicts or [],
     )
-    skipped = conn.execute(
-        select(func.count())
-        .select_from(recipients)
-        .where(recipients.c.campaign_id == campaign_id, recipients.c.status == RecipientStatus.SKIPPED.value)
-    ).scalar_one()
-    kept = {k: figures[k] for k in ("candidates", "excluded", "blacklisted")}
-    kept |= {"skipped_by_verification": skipped, "queued": count - skipped}
+    kept = _kept_figures(conn, campaign_id, include, exclude, row.all_contacts, count)
     conn.execute(
         campaigns.update()
         .where(campaigns.c.id == campaign_id)

@@ -77,6 +77,10 @@ class CampaignState(StrEnum):
     CANCELLED = "cancelled"
 
 
+# A phase of `sending`, derived, not stored: nothing is left queued, only deferred recipients wait for a retry.
+WAITING_RETRY = "waiting_retry"
+
+
 class BlacklistReason(StrEnum):
     MANUAL = "manual"
     HARD_BOUNCE = "hard_bounce"

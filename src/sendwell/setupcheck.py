@@ -122,9 +122,8 @@ def check_bounce_domain(settings: Settings, dns: Dns, from_domain: str = "exampl
     check_bounce_mx(report, dns, bounce, from_domain)
     f = report.findings[-1]
     level = ERROR if bounce in PLACEHOLDER_BOUNCE_DOMAINS or not bounce else f.level
-    return Finding(
-        Topic.BOUNCE_MX, level, f.message, f.fix, Hint.INGEST_BOUNCES if level is not OK else None, bounce or None
-    )
+    reading = level is not OK and bool(f.steps)  # a real domain: then read its mailbox
+    return Finding(Topic.BOUNCE_MX, level, f.message, f.fix, Hint.INGEST_BOUNCES if reading else None, bounce or None)
 
 
 def from_domains(engine: Engine) -> list[str]:

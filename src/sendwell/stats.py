@@ -17,10 +17,9 @@ from sendwell.campaigns import AUDIENCE_FIGURES, get_campaign
 from sendwell.config import SendingSettings
 from sendwell.db.engine import as_utc
 from sendwell.db.schema import contacts, recipient_display, recipients
-from sendwell.model import CampaignState, FailureKind, RecipientStatus, parse_statuses
+from sendwell.model import WAITING_RETRY, CampaignState, FailureKind, RecipientStatus, parse_statuses
 
 R = recipients
-WAITING_RETRY = "waiting_retry"  # a phase of `sending`: nothing left to send now, deferred recipients wait
 PROBLEM_ACTIONS = (history.SERVER_PROBLEM, history.SERVER_PROBLEM_OVER)
 DEFAULT_HORIZON = SendingSettings.retry_horizon_hours
 STATUSES = ("queued", "sent", "deferred", "error", "failed", "skipped")

@@ -95,7 +95,9 @@ def list_(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     from sendwell import campaigns
 
     rows = campaigns.list_campaigns(ctx_obj(ctx).engine)
-    print_json(rows) if as_json else table(rows, ["id", "name", "state", "recipients", "subject", "created_at"])
+    print_json(rows) if as_json else table(
+        rows, ["id", "name", "state", "phase", "recipients", "subject", "created_at"]
+    )
 
 
 @app.command()

@@ -125,7 +125,7 @@ def test(
 
 
 def history(ctx: typer.Context, campaign: str, as_json: JsonOpt = False) -> None:
-    """What was done to a campaign besides sending it (test sends), latest first."""
+    """What was done to a campaign besides sending it (test sends) and the server problems it met, latest first."""
     from sendwell import campaigns
     from sendwell import history as service
 

@@ -18,7 +18,7 @@ from rich.panel import Panel
 from rich.table import Table
 from sqlalchemy import Engine, func, select
 
-from sendwell import blacklist, campaigns, contacts, csvfile, exports, segments
+from sendwell import blacklist, campaigns, contacts, csvfile, exports, history, segments
 from sendwell.bounces import ingest
 from sendwell.config import Settings, load_settings
 from sendwell.db.engine import open_database
@@ -194,9 +194,11 @@ def _show_stats(console: Console, engine: Engine, campaign_id: int, counts: dict
         table.add_column(k, justify="right", style="red bold" if k == "error" else None)
     table.add_row(*(str(v) for v in counts.values()))
     console.print(table)
-    if camp.get("server_problem"):
+    problems = history.of_campaign(engine, campaign_id, actions=[history.SERVER_PROBLEM])
+    if problems:  # the outage is over by now (later messages went through): its history says what it was
+        current = " (still going on)" if camp.get("server_problem") else " (over: later messages went through)"
         console.print(
-            f"[yellow]relay problem (not counted against any address):[/yellow] {camp['server_problem']}",
+            f"[yellow]relay problem (not counted against any address):[/yellow] {problems[0]['summary']}{current}",
             highlight=False,
         )
     with engine.connect() as conn:
