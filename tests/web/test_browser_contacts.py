@@ -55,10 +55,10 @@ def test_import_with_mapping_preview_filter_bulk_action_verify_and_edit(page, tm
     page.click("#apply-filters")
     expect(page.locator("#rows")).to_contain_text("2 row(s)")
     expect(page.locator("#rows")).not_to_contain_text("gina@example.es")
-    page.check("#all-matching")
+    page.check("#rows input[name=all]")
     page.select_option("select[name=action]", "add_to_segment")
     page.select_option("select[name=target_segment]", "berlin")
-    page.click("#bulk-apply")
+    page.click("#rows .bulk-apply")
     expect(page.locator("#bulk-question")).to_contain_text("Add to segment: 2 contact(s)")
     shot(page, "42-contacts-bulk-confirm")
     page.click("#bulk-do")
@@ -67,8 +67,8 @@ def test_import_with_mapping_preview_filter_bulk_action_verify_and_edit(page, tm
 
     # Verify every contact offline from the page; the progress block is polled until it says done.
     page.goto("/contacts")
-    page.uncheck("#verify-form input[name=dns]")
-    page.click("#verify-form button")
+    page.uncheck("#rows .verify-form input[name=dns]")
+    page.click("#rows .verify-form button")
     expect(page.locator("#job-state")).to_contain_text("done")
     expect(page.locator("#job-verdicts")).to_contain_text("risky")
     page.click("#job-verdicts a:has-text('risky')")
