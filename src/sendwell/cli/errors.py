@@ -33,6 +33,11 @@ FLAGS = {
     "timezone": "--timezone",
     "map": "--map",
     "map_file": "--map-file",
+    "field": "--field",
+    "value": "--value",
+    "verdict": "--verdict",
+    "blacklisted": "--blacklisted",
+    "segment": "--segment",
     "on_duplicate": "--on-duplicate",
 }
 
