@@ -345,7 +345,7 @@ async def bulk(request: Request, engine: EngineDep, settings: SettingsDep, user:
 async def verify(request: Request, engine: EngineDep, settings: SettingsDep) -> Response:
     """Verify every contact the filters match (offline, or with DNS too) on a thread; the job's page follows it."""
     form = await request.form()
-    selection, flt = _selection(form)
+    _, flt = _selection(form)
     selection = Selection(matching=flt, everything=True)
     try:
         return _start_verify(request, engine, settings, selection, flt, dns=form.get("dns") == "1")
