@@ -233,3 +233,48 @@ def test_ui_contact_edit_and_history(ui, web_engine) -> None:
     assert [m["email"] for m in segments.show(web_engine, "vip")["shown"]] == ["ann@example.com"]
     r = ui.post("/contacts/edit", {"email": "ann@example.com", "name_0": "email", "value_0": "x@example.com"})
     assert "Fields: the address is not a field" in r.text and 'id="fields" class="field-error"' in r.text
+
+
+def test_ui_verify_with_dns_through_the_configured_resolver(db_url, web_engine) -> None:
+    from dataclasses import replace
+
+    from fastapi.testclient import TestClient
+
+    from sendwell.auth import create_user
+    from sendwell.verify.localdns import LocalDnsServer
+    from sendwell.web import create_app
+
+    from .helpers import MAX_UPLOAD, PASSWORD, UI
+
+    zone = {"mx.example.com": {"MX": [(10, "mx1.mx.example.com")]}, "nullmx.example.com": {"MX": [(0, ".")]}}
+    contacts.import_contacts(
+        web_engine, io.BytesIO(b"ann@mx.example.com\nbob@nullmx.example.com\ncy@none.example.com\n")
+    )
+    create_user(web_engine, "admin", PASSWORD)
+    with LocalDnsServer(zone) as dns:
+        base = settings_for(db_url)
+        settings = replace(base, verify=replace(base.verify, dns_server=f"127.0.0.1:{dns.port}", dns_timeout=1.0))
+        with TestClient(create_app(settings, web_engine, max_upload=MAX_UPLOAD)) as client:
+            ui = UI(client)
+            ui.get("/login")
+            ui.post("/login", {"username": "admin", "password": PASSWORD})
+            ui.get("/contacts")
+            r = ui.post("/contacts/verify", {"dns": "1"}, follow_redirects=False)
+            job = r.headers["location"].split("?")[0]
+            for _ in range(200):
+                fragment = ui.get(f"{job}/progress").text
+                if "· done" in fragment or "· failed" in fragment:
+                    break
+                time.sleep(0.1)
+            assert "with DNS" in ui.get(job).text and "· done" in fragment, fragment
+            assert emails_of(ui.get("/contacts?verdict=valid").text) == ["ann@mx.example.com"]
+            assert emails_of(ui.get("/contacts?verdict=invalid").text) == [
+                "bob@nullmx.example.com",
+                "cy@none.example.com",
+            ]
+
+
+def emails_of(html: str) -> list[str]:
+    import re
+
+    return re.findall(r'name="emails" value="([^"]+)"', html)
