@@ -75,6 +75,7 @@ class VerifySettings:
     dns_concurrency: int = 200
     smtp_probe: bool = False
     disposable_file: str = ""  # override file: one domain per line, "!domain" removes one
+    dns_server: str = ""  # resolver HOST[:PORT] for verification; empty: the system's
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, select, update
+from sqlalchemy import ColumnElement, Engine, func, select, update
 
 from sendwell import blacklist, segments
 from sendwell.addresses import AddressError, normalize
@@ -64,8 +64,6 @@ def parse_action(value: str) -> Action:
 
 
 def count(engine: Engine, selection: Selection) -> int:
-    from sqlalchemy import func
-
     where = selection.conditions(engine)
     with engine.connect() as conn:
         return conn.execute(select(func.count()).select_from(contacts).where(*where)).scalar_one()

@@ -121,9 +121,10 @@ def test_blacklisted_rows_reported_in_line_order_across_batches(engine, monkeypa
     assert [(r.line, r.text, r.reason) for r in report.suppressed] == [
         (4, "b3@example.com", "blacklisted (complaint)"),
         (8, "b7@example.com", "blacklisted (complaint)"),
-        (11, "B3@Example.com", "blacklisted (complaint)"),
     ]
-    assert report.blacklisted == 3 and report.imported == 10 and report.merged == 1
+    # line 11 repeats line 4 (a batch earlier): reported once as that, its first line already suppressed
+    assert [(d.line, d.first_line, d.text) for d in report.duplicates] == [(11, 4, "B3@Example.com")]
+    assert report.blacklisted == 2 and report.imported == 10 and report.merged == 1
 
 
 def test_repeats_in_one_batch_merge_in_line_order_and_keep_the_first_spelling(engine):
@@ -131,5 +132,9 @@ def test_repeats_in_one_batch_merge_in_line_order_and_keep_the_first_spelling(en
     report = contacts.import_contacts(engine, io.BytesIO(data))
     assert report.imported == 2 and report.merged == 2
     ann = contacts.get_contact(engine, "ann@example.com")
-    assert ann["display"] == "Ann@example.com" and ann["fields"] == {"a": "2", "b": "y"}
+    # merge (the default): the first row's values stay, later rows fill what is still empty, in line order
+    assert ann["display"] == "Ann@example.com" and ann["fields"] == {"a": "1", "b": "x"}
     assert contacts.get_contact(engine, "bob@example.com")["fields"] == {}
+    contacts.remove_contacts(engine, ["ann@example.com"])
+    contacts.import_contacts(engine, io.BytesIO(data), on_duplicate="last")  # later non-empty values win
+    assert contacts.get_contact(engine, "ann@example.com")["fields"] == {"a": "2", "b": "y"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import time
 
 from factories import sent_campaign
 
@@ -147,3 +148,133 @@ def test_show_has_the_whole_history_and_edit_changes_fields_and_segments(api, we
     r = api.patch("/api/v1/contacts/ann@example.com", json={"fields": {"first_name": "Ann"}, "segments": ["nope"]})
     assert r.status_code == 400 and r.json()["field"] == "segments"
     assert api.patch("/api/v1/contacts/ghost@example.com", json={"fields": {}}).status_code == 404
+
+
+# --- the UI's routes ---------------------------------------------------------------------------------
+
+
+def test_ui_import_preview_maps_columns_then_reports_on_the_redirected_page(ui, web_engine) -> None:
+    data = "Kontakt;Rufname;Nachname;Notiz\nann@example.com;Ann;Lee;x\nann@example.com;Annie;;y\nbob@example.com;Bob\n"
+    r = ui.post(
+        "/contacts/import", {"preview": "1"}, files={"file": ("shop.csv", data.encode())}, follow_redirects=False
+    )
+    assert r.status_code == 303 and r.headers["location"].startswith("/contacts/import/")
+    preview = r.headers["location"]
+    page = ui.get(preview).text
+    assert 'id="preview"' in page and "Rufname" in page and "ann@example.com" in page
+    assert '<option value="last_name" selected>' in page  # Nachname recognised; Kontakt and Rufname are not
+    r = ui.post(preview, {"col_0": "first_name", "col_1": "first_name", "col_2": "last_name", "col_3": "-"})
+    assert "choose the column that holds the addresses" in r.text and 'class="field-error"' in r.text
+    form = {"col_0": "email", "col_1": "first_name", "col_2": "last_name", "col_3": "-", "on_duplicate": "merge"}
+    r = ui.post(preview, form, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].endswith("/report")
+    page = ui.get(r.headers["location"]).text
+    assert 'id="report"' in page and 'id="warnings"' in page
+    assert "ann@example.com repeats line 2" in page and "2 fields where the header has 4" in page
+    assert contacts.get_contact(web_engine, "ann@example.com")["fields"] == {"first_name": "Ann", "last_name": "Lee"}
+    assert ui.get(preview).status_code == 404  # imported: the kept file is gone
+
+
+def test_ui_filter_bulk_confirmation_and_action(ui, web_engine) -> None:
+    contacts.import_contacts(web_engine, io.BytesIO(PEOPLE))
+    segments.create(web_engine, "paris")
+    page = ui.get("/contacts?field=city&value=paris").text
+    assert "ann@example.com" in page and "bob@example.com" not in page and "2 row(s)" in page
+    assert 'href="/contacts/export.csv?field=city&amp;value=paris"' in page
+    query = "field=city&value=paris&all=1&action=add_to_segment&target_segment=paris"
+    r = ui.get(f"/contacts/bulk?{query}")
+    assert "Add to segment: 2 contact(s)" in r.text and "segment “paris”" in r.text
+    form = {"field": "city", "value": "paris", "all": "1", "action": "add_to_segment", "target_segment": "paris"}
+    r = ui.post("/contacts/bulk", form, follow_redirects=False)
+    assert r.status_code == 303 and "notice=2+contact" in r.headers["location"]
+    assert "2 contact(s) added to segment paris" in ui.get(r.headers["location"]).text
+    assert [m["email"] for m in segments.show(web_engine, "paris")["shown"]] == [
+        "ann@example.com",
+        "postmaster@example.org",
+    ]
+    r = ui.get("/contacts/bulk?action=delete")  # nothing chosen: back to the list, the selection named
+    assert "Selection: choose at least one contact" in r.text
+    r = ui.get("/contacts/bulk?action=add_to_segment&emails=bob@example.com")
+    assert "Segment: choose a segment" in r.text
+    r = ui.post("/contacts/bulk", {"action": "delete", "emails": "bob@example.com"}, follow_redirects=False)
+    assert r.status_code == 303 and contacts.count(web_engine) == 3
+    assert "Verdict: &#39;bogus&#39; is not one of" in ui.get("/contacts?verdict=bogus").text
+
+
+def test_ui_verify_job_progress_and_result_filter(ui, web_engine) -> None:
+    contacts.import_contacts(web_engine, io.BytesIO(PEOPLE))
+    r = ui.post("/contacts/verify", {}, follow_redirects=False)  # no "dns": offline
+    assert r.status_code == 303 and r.headers["location"].startswith("/contacts/jobs/")
+    job = r.headers["location"].split("?")[0]
+    for _ in range(100):
+        fragment = ui.get(f"{job}/progress").text
+        if "· done" in fragment:
+            break
+        time.sleep(0.1)
+    assert "<strong>4</strong> of <strong>4</strong> checked" in fragment and 'id="job-verdicts"' in fragment
+    assert "hx-trigger" not in fragment  # finished: the page stops polling
+    page = ui.get("/contacts?verdict=risky").text
+    assert "postmaster@example.org" in page and "cy@mailinator.com" in page and "ann@example.com" not in page
+
+
+def test_ui_contact_edit_and_history(ui, web_engine) -> None:
+    contacts.import_contacts(web_engine, io.BytesIO(PEOPLE))
+    segments.create(web_engine, "vip")
+    blacklist.add(web_engine, ["ann@example.com"], reason="manual", note="asked")
+    page = ui.get("/contacts/show?email=ann@example.com").text
+    assert 'id="history-blacklist"' in page and "asked" in page and 'value="Paris"' in page
+    form = {"email": "ann@example.com", "name_0": "first_name", "value_0": "Annie", "name_1": "city", "value_1": ""}
+    r = ui.post("/contacts/edit", {**form, "name_2": "Lieblingsfarbe", "value_2": "blau", "segments": "vip"})
+    assert "saved" in r.text
+    assert contacts.get_contact(web_engine, "ann@example.com")["fields"] == {
+        "first_name": "Annie",
+        "lieblingsfarbe": "blau",
+    }
+    assert [m["email"] for m in segments.show(web_engine, "vip")["shown"]] == ["ann@example.com"]
+    r = ui.post("/contacts/edit", {"email": "ann@example.com", "name_0": "email", "value_0": "x@example.com"})
+    assert "Fields: the address is not a field" in r.text and 'id="fields" class="field-error"' in r.text
+
+
+def test_ui_verify_with_dns_through_the_configured_resolver(db_url, web_engine) -> None:
+    from dataclasses import replace
+
+    from fastapi.testclient import TestClient
+
+    from sendwell.auth import create_user
+    from sendwell.verify.localdns import LocalDnsServer
+    from sendwell.web import create_app
+
+    from .helpers import MAX_UPLOAD, PASSWORD, UI
+
+    zone = {"mx.example.com": {"MX": [(10, "mx1.mx.example.com")]}, "nullmx.example.com": {"MX": [(0, ".")]}}
+    contacts.import_contacts(
+        web_engine, io.BytesIO(b"ann@mx.example.com\nbob@nullmx.example.com\ncy@none.example.com\n")
+    )
+    create_user(web_engine, "admin", PASSWORD)
+    with LocalDnsServer(zone) as dns:
+        base = settings_for(db_url)
+        settings = replace(base, verify=replace(base.verify, dns_server=f"127.0.0.1:{dns.port}", dns_timeout=1.0))
+        with TestClient(create_app(settings, web_engine, max_upload=MAX_UPLOAD)) as client:
+            ui = UI(client)
+            ui.get("/login")
+            ui.post("/login", {"username": "admin", "password": PASSWORD})
+            ui.get("/contacts")
+            r = ui.post("/contacts/verify", {"dns": "1"}, follow_redirects=False)
+            job = r.headers["location"].split("?")[0]
+            for _ in range(200):
+                fragment = ui.get(f"{job}/progress").text
+                if "· done" in fragment or "· failed" in fragment:
+                    break
+                time.sleep(0.1)
+            assert "with DNS" in ui.get(job).text and "· done" in fragment, fragment
+            assert emails_of(ui.get("/contacts?verdict=valid").text) == ["ann@mx.example.com"]
+            assert emails_of(ui.get("/contacts?verdict=invalid").text) == [
+                "bob@nullmx.example.com",
+                "cy@none.example.com",
+            ]
+
+
+def emails_of(html: str) -> list[str]:
+    import re
+
+    return re.findall(r'name="emails" value="([^"]+)"', html)

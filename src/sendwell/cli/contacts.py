@@ -56,18 +56,33 @@ def import_(
     show_report(report, as_json, "contact(s)")
 
 
+FieldOpt = Annotated[
+    str, typer.Option("--field", help="Only contacts with this field set (with --value: containing that text)")
+]
+ValueOpt = Annotated[str, typer.Option("--value", help="Part of the --field value (case ignored)")]
+VerdictOpt = Annotated[str, typer.Option("--verdict", help="valid, risky, invalid, unknown or unchecked")]
+ListedOpt = Annotated[str, typer.Option("--blacklisted", help="yes, no, or a black-list reason")]
+SegmentOpt = Annotated[str, typer.Option("--segment", help="Only the members of this segment")]
+
+
 @app.command("list")
 def list_(
     ctx: typer.Context,
     search: Annotated[str | None, typer.Option(help="Part of the address")] = None,
+    field: FieldOpt = "",
+    value: ValueOpt = "",
+    verdict: VerdictOpt = "",
+    blacklisted: ListedOpt = "",
+    segment: SegmentOpt = "",
     limit: int = 100,
     offset: int = 0,
     as_json: JsonOpt = False,
 ) -> None:
-    """List contacts (paged)."""
-    from sendwell import contacts
+    """List contacts (paged), narrowed by address, a field's value, verdict, black-list status or segment."""
+    from sendwell import contactquery
 
-    rows = contacts.list_contacts(ctx_obj(ctx).engine, search=search, limit=limit, offset=offset)
+    matching = contactquery.ContactFilter(search or "", field, value, verdict, blacklisted, segment)
+    rows = contactquery.page(ctx_obj(ctx).engine, matching, limit=limit, offset=offset)
     if as_json:
         print_json(rows)
     else:
@@ -107,12 +122,23 @@ def remove(ctx: typer.Context, addresses: list[str], as_json: JsonOpt = False) -
 
 @app.command()
 def export(
-    ctx: typer.Context, output: Annotated[str, typer.Option("-o", "--output", help="File (default stdout)")] = "-"
+    ctx: typer.Context,
+    output: Annotated[str, typer.Option("-o", "--output", help="File (default stdout)")] = "-",
+    search: Annotated[str | None, typer.Option(help="Part of the address")] = None,
+    field: FieldOpt = "",
+    value: ValueOpt = "",
+    verdict: VerdictOpt = "",
+    blacklisted: ListedOpt = "",
+    segment: SegmentOpt = "",
 ) -> None:
-    """Export every contact as CSV (email, then one column per field)."""
-    from sendwell import exports
+    """Export the contacts (all, or those the filters match) as CSV (email, then one column per field)."""
+    from sendwell import contactquery, exports
 
-    n = write_export(exports.contacts(ctx_obj(ctx).engine), output)
+    engine = ctx_obj(ctx).engine
+    matching = contactquery.ContactFilter(search or "", field, value, verdict, blacklisted, segment)
+    with engine.connect() as conn:
+        matching.conditions(conn)  # a bad filter fails before the file is created
+    n = write_export(exports.contacts(engine, matching), output)
     if output != "-":
         console.print(f"{n} contact(s) written to {output}")
 

@@ -46,6 +46,11 @@ class VerifyOptions:
             probe_options = replace(probe_options, mail_from=probe_from)
         if not changes.get("disposable_overrides"):  # the flag beats the setting
             changes["disposable_overrides"] = v.disposable_file or None
+        if getattr(v, "dns_server", "") and not changes.get("nameservers"):  # so does --dns-server
+            host, _, port = v.dns_server.rpartition(":") if v.dns_server.count(":") == 1 else (v.dns_server, "", "")
+            changes["nameservers"] = [host]
+            if port.isdigit():
+                changes["dns_port"] = int(port)
         return cls(
             dns_timeout=v.dns_timeout,
             concurrency=v.dns_concurrency,
