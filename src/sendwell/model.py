@@ -4,7 +4,7 @@ nothing of sendwell but its errors (a leaf too)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, NamedTuple
@@ -115,7 +115,7 @@ class Rejected:
 
 @dataclass(slots=True)
 class ImportReport:
-    """What an import did: counts plus every rejected line."""
+    """What an import or a bulk change did: counts plus every rejected line (the API's report too)."""
 
     read: int = 0
     imported: int = 0  # new rows
@@ -125,14 +125,7 @@ class ImportReport:
     suppressed: list[Rejected] = field(default_factory=list)  # good rows that are blacklisted
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "read": self.read,
-            "imported": self.imported,
-            "merged": self.merged,
-            "blacklisted": self.blacklisted,
-            "rejected": [{"line": r.line, "text": r.text, "reason": r.reason} for r in self.rejected],
-            "suppressed": [{"line": r.line, "text": r.text, "reason": r.reason} for r in self.suppressed],
-        }
+        return asdict(self)
 
 
 @dataclass(frozen=True, slots=True)
