@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from email.utils import formataddr, parseaddr
 from typing import Any
@@ -153,7 +154,20 @@ def get_campaign(engine: Engine, name_or_id: str | int) -> dict[str, Any]:
     return data
 
 
-def list_campaigns(engine: Engine) -> list[dict[str, Any]]:
+@dataclass(frozen=True, slots=True)
+class CampaignSummary:
+    """A campaign as lists show it."""
+
+    id: int
+    name: str
+    subject: str
+    state: str
+    created_at: datetime
+    started_at: datetime | None
+    recipients: int  # ledger rows (0 until started)
+
+
+def list_campaigns(engine: Engine) -> list[CampaignSummary]:
     counts = (
         select(recipients.c.campaign_id, func.count().label("recipients")).group_by(recipients.c.campaign_id).subquery()
     )
@@ -171,7 +185,10 @@ def list_campaigns(engine: Engine) -> list[dict[str, Any]]:
         .order_by(campaigns.c.id)
     )
     with engine.connect() as conn:
-        return [dict(r._mapping) for r in conn.execute(q)]
+        return [
+            CampaignSummary(r.id, r.name, r.subject, r.state, r.created_at, r.started_at, r.recipients)
+            for r in conn.execute(q)
+        ]
 
 
 def edit_campaign(
