@@ -334,7 +334,9 @@ class BlacklistRecord:
 
 
 def _entry(row: Row[Any]) -> BlacklistEntry:
-    return BlacklistEntry(**row._mapping)
+    return BlacklistEntry(
+        row.email, row.display, row.reason, row.source, row.note, row.actor, row.created_at, row.event_id
+    )
 
 
 def list_entries(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from email.utils import formataddr, parseaddr
 from typing import Any
@@ -193,7 +194,21 @@ def get_campaign(engine: Engine, name_or_id: str | int) -> dict[str, Any]:
     return data
 
 
-def list_campaigns(engine: Engine) -> list[dict[str, Any]]:
+@dataclass(frozen=True, slots=True)
+class CampaignSummary:
+    """A campaign as lists show it."""
+
+    id: int
+    name: str
+    subject: str
+    state: str
+    created_at: datetime
+    started_at: datetime | None
+    recipients: int  # ledger rows (0 until started)
+    phase: str  # the state, or `waiting_retry` while only deferred recipients wait (stats.phase)
+
+
+def list_campaigns(engine: Engine) -> list[CampaignSummary]:
     counts = (
         select(
             recipients.c.campaign_id,
@@ -222,12 +237,13 @@ def list_campaigns(engine: Engine) -> list[dict[str, Any]]:
         .order_by(campaigns.c.id)
     )
     with engine.connect() as conn:
-        rows = [dict(r._mapping) for r in conn.execute(q)]
+        rows = conn.execute(q).all()
+    out = []
     for r in rows:  # the phase as the statistics say it (stats.phase): `waiting_retry` shows in lists too
-        queued, deferred = r.pop("queued") or 0, r.pop("deferred") or 0
-        waiting = r["state"] == CampaignState.SENDING and deferred and not queued
-        r["phase"] = WAITING_RETRY if waiting else r["state"]
-    return rows
+        waiting = r.state == CampaignState.SENDING and (r.deferred or 0) and not (r.queued or 0)
+        phase = WAITING_RETRY if waiting else r.state
+        out.append(CampaignSummary(r.id, r.name, r.subject, r.state, r.created_at, r.started_at, r.recipients, phase))
+    return out
 
 
 def edit_campaign(

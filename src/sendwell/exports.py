@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import Engine
@@ -43,7 +44,8 @@ def recipients(engine: Engine, campaign: str | int, statuses: str | Iterable[str
 
 def blacklist(engine: Engine) -> Export:
     """Every black-list entry, in address order."""
-    rows = ({c: getattr(e, c) for c in BLACKLIST_COLUMNS} for e in _blacklist.iter_entries(engine))
+    cells = attrgetter(*BLACKLIST_COLUMNS)
+    rows = (dict(zip(BLACKLIST_COLUMNS, cells(e), strict=True)) for e in _blacklist.iter_entries(engine))
     return Export("blacklist.csv", BLACKLIST_COLUMNS, rows)
 
 
@@ -51,7 +53,8 @@ def segment(engine: Engine, name: str) -> Export:
     """A segment's members, in address order (NotFound for an unknown segment, before any row)."""
     with engine.connect() as conn:
         _segments.segment_id(conn, name)  # the members' generator would only fail once the header is out
-    rows = ({c: getattr(m, c) for c in SEGMENT_COLUMNS} for m in _segments.iter_members(engine, name))
+    cells = attrgetter(*SEGMENT_COLUMNS)
+    rows = (dict(zip(SEGMENT_COLUMNS, cells(m), strict=True)) for m in _segments.iter_members(engine, name))
     return Export(f"segment-{name}.csv", SEGMENT_COLUMNS, rows)
 
 

@@ -198,7 +198,7 @@ def _show_stats(console: Console, engine: Engine, campaign_id: int, counts: dict
     if problems:  # the outage is over by now (later messages went through): its history says what it was
         current = " (still going on)" if camp.get("server_problem") else " (over: later messages went through)"
         console.print(
-            f"[yellow]relay problem (not counted against any address):[/yellow] {problems[0]['summary']}{current}",
+            f"[yellow]relay problem (not counted against any address):[/yellow] {problems[0].summary}{current}",
             highlight=False,
         )
     with engine.connect() as conn:

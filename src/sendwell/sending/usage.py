@@ -61,7 +61,7 @@ class RelayUsage:
 
 
 @dataclass(frozen=True, slots=True)
-class Today:
+class LimitToday:
     day: str
     limit: int
     used: int  # sent, or held by a worker to send
@@ -76,7 +76,7 @@ class LimitReport:
     """Today's allowance, the breaker, the policy in words, the capped relays and the history."""
 
     relays: list[RelayUsage]
-    today: Today
+    today: LimitToday
     window: str
     next_reset: str  # ISO 8601
     breaker: Breaker | None
@@ -348,7 +348,7 @@ def limit_report(
             RelayUsage(key, cap, relayed.get(key, 0), max(0, cap - relayed.get(key, 0)))
             for key, cap in (relay_caps or {}).items()
         ],
-        today=Today(
+        today=LimitToday(
             day,
             stats.limit,
             spent,

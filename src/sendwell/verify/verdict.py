@@ -44,7 +44,7 @@ SEVERITY: tuple[Verdict, ...] = (Verdict.INVALID, Verdict.RISKY, Verdict.UNKNOWN
 
 
 @dataclass(frozen=True, slots=True)
-class Checked:
+class CheckedAddress:
     """One address's verdict as a reader or a client sees it (Result.checked; `as_dict` writes the same fields)."""
 
     address: str  # the input, as given
@@ -74,8 +74,8 @@ class Result(NamedTuple):
         """Sendable as far as we know (valid, risky or unknown)."""
         return self.verdict is not Verdict.INVALID
 
-    def checked(self) -> Checked:
-        return Checked(
+    def checked(self) -> CheckedAddress:
+        return CheckedAddress(
             self.address, self.valid, self.verdict, list(self.reasons), self.suggestion, self.key, self.detail
         )
 

@@ -10,7 +10,7 @@ from fastapi.responses import StreamingResponse
 
 from sendwell import blacklist, campaigns, exports
 from sendwell.errors import NotFound, UserError
-from sendwell.model import BlacklistReason
+from sendwell.model import BlacklistReason, ImportReport
 from sendwell.web.api.common import Limit, Offset, Search, upload_name
 from sendwell.web.api.schemas import (
     REASON_NAMES,
@@ -52,11 +52,9 @@ def list_entries(
 
 
 @router.post("", response_model=ReportOut)
-def add(body: BlacklistAdd, engine: EngineDep, token: TokenDep) -> dict:
+def add(body: BlacklistAdd, engine: EngineDep, token: TokenDep) -> ImportReport:
     """Blacklist addresses; the bad ones are reported by position, the good ones added."""
-    return blacklist.add(
-        engine, body.addresses, reason=body.reason, source="api", note=body.note, actor=_actor(token)
-    ).as_dict()
+    return blacklist.add(engine, body.addresses, reason=body.reason, source="api", note=body.note, actor=_actor(token))
 
 
 @router.post("/import", response_model=ReportOut)
@@ -68,7 +66,7 @@ def import_entries(
     *,
     engine: EngineDep,
     token: TokenDep,
-) -> dict:
+) -> ImportReport:
     """Blacklist every address of an uploaded file or of pasted text (give one of `file` or `text`)."""
     if (file is None) == (text is None):
         raise UserError("give either a file or pasted text", field="file" if file is None else "text", named=True)
@@ -76,7 +74,7 @@ def import_entries(
         with blame("file"):
             return blacklist.import_file(
                 engine, file.file, name=upload_name(file), reason=reason, note=note, actor=_actor(token)
-            ).as_dict()
+            )
     with blame("text"):
         return blacklist.import_file(
             engine,
@@ -85,7 +83,7 @@ def import_entries(
             reason=reason,
             note=note,
             actor=_actor(token),
-        ).as_dict()
+        )
 
 
 @router.post("/from-campaign", response_model=Added)
@@ -98,9 +96,9 @@ def add_from_campaign(body: BlacklistFromCampaign, engine: EngineDep, token: Tok
 
 
 @router.post("/remove", response_model=ReportOut)
-def remove_many(body: BlacklistRemove, engine: EngineDep, token: TokenDep) -> dict:
+def remove_many(body: BlacklistRemove, engine: EngineDep, token: TokenDep) -> ImportReport:
     """Lift suppressions; the history keeps who removed them and why."""
-    return blacklist.remove(engine, body.addresses, note=body.note, actor=_actor(token)).as_dict()
+    return blacklist.remove(engine, body.addresses, note=body.note, actor=_actor(token))
 
 
 @router.get("/export.csv", response_class=StreamingResponse, responses={200: {"content": {"text/csv": {}}}})
@@ -117,8 +115,8 @@ def show(email: str, engine: EngineDep) -> blacklist.BlacklistRecord:
 
 
 @router.delete("/{email}", response_model=ReportOut)
-def remove(email: str, note: str = "", *, engine: EngineDep, token: TokenDep) -> dict:
+def remove(email: str, note: str = "", *, engine: EngineDep, token: TokenDep) -> ImportReport:
     with blame("email"):
         if blacklist.show(engine, email).entry is None:  # show() is a 404 when it never was on the list
             raise NotFound(f"{email}: not on the black list (any more)")
-    return blacklist.remove(engine, [email], note=note, actor=_actor(token)).as_dict()
+    return blacklist.remove(engine, [email], note=note, actor=_actor(token))

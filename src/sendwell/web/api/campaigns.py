@@ -38,8 +38,8 @@ router = APIRouter(prefix="/campaigns", tags=["campaigns"])
 CampaignRef = str  # a campaign's id or its name (an id wins)
 
 
-@router.get("")
-def list_campaigns(engine: EngineDep) -> list[dict[str, Any]]:
+@router.get("", response_model=list[campaigns.CampaignSummary])
+def list_campaigns(engine: EngineDep) -> list[campaigns.CampaignSummary]:
     return campaigns.list_campaigns(engine)
 
 

@@ -7,7 +7,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, Field
 
-from sendwell.model import BlacklistReason, RecipientStatus
+from sendwell.model import BlacklistReason, ImportReport, RecipientStatus
 
 MAX_PAGE = 1000
 # Statuses travel as names and are read by model.parse_statuses (the one parser, whose error names the field and
@@ -24,29 +24,7 @@ class Problem(BaseModel):
     pointer: str | None = Field(None, description="RFC 6901 pointer to the field in the request body, e.g. /subject")
 
 
-class RejectedOut(BaseModel):
-    line: int
-    text: str
-    reason: str
-
-
-class DuplicateOut(BaseModel):
-    line: int
-    first_line: int
-    text: str
-
-
-class ReportOut(BaseModel):
-    """What an import or a bulk change did: counts plus every rejected line."""
-
-    read: int
-    imported: int
-    merged: int
-    blacklisted: int
-    rejected: list[RejectedOut]
-    suppressed: list[RejectedOut]
-    warnings: list[RejectedOut] = []  # rows kept with a remark (a missing or extra trailing column)
-    duplicates: list[DuplicateOut] = []  # rows repeating an address of an earlier line of the file
+ReportOut = ImportReport  # what an import or a bulk change did: the services' own report, not a copy of its fields
 
 
 Item = TypeVar("Item")

@@ -11,7 +11,7 @@ from fastapi import APIRouter, File, Form, UploadFile
 
 from sendwell.errors import Hint, UserError
 from sendwell.readers import read_rows
-from sendwell.verify.verdict import Checked
+from sendwell.verify.verdict import CheckedAddress
 from sendwell.web.api.common import upload_name
 from sendwell.web.errors import blame
 from sendwell.web.state import SettingsDep
@@ -24,7 +24,7 @@ MAX_ADDRESSES = 100_000  # one answer holds every result; bigger lists go throug
 class ListVerified:
     total: int
     counts: dict[str, int]  # {verdict: addresses}
-    results: list[Checked]  # in the order given
+    results: list[CheckedAddress]  # in the order given
 
 
 @router.post("", response_model=ListVerified)
