@@ -269,6 +269,7 @@ TEXT_RULES: tuple[TextRule, ...] = (
         (r"\bxbl\b", "554 XBL hit for 192.0.2.7"),
         (r"\bpbl\b", "554 PBL hit for 192.0.2.7"),
         (r"sorbs", "554 Refused, SORBS hit for 192.0.2.7"),
+        (r"(is|as) an open relay", "550 Not accepted: 192.0.2.7 is listed as an open relay"),
         (r"barracudacentral", "554 Refused, see barracudacentral.org"),
         (r"(?<!not )listed (at|in|on|by)", "554 192.0.2.7 is listed on bl.example.net"),
         (
