@@ -231,3 +231,21 @@ def test_each_recipient_of_a_transcript_is_judged_by_its_own_command():
     by_address = {r.address: r for r in report.recipients}
     assert by_address["kim@example.org"].reason is Reason.USERUNKNOWN and by_address["kim@example.org"].hard
     assert not by_address["ann@example.com"].hard
+
+
+def test_a_recipients_summary_line_is_explained_by_its_session_not_by_the_next_hosts_line():
+    # Sendmail's "554 <addr>... Remote protocol error" is the recipient's own line; the next summary line
+    # ("550 example.net (smtp)... Host unknown") is another host's, and the answer is the session's.
+    body = (
+        "   ----- Transcript of session follows -----\n"
+        "While talking to mx.example.com:\n"
+        ">>> MAIL From:<news@sender.example>\n"
+        "<<< 550 <news@sender.example>... we take no mail from 192.0.2.7, it is an open relay\n"
+        "554 <ann@example.com>... Remote protocol error\n"
+        "550 example.net (smtp)... 550 Host unknown\n"
+        "554 <bo@example.net>... 550 Host unknown (Authoritative answer from name server)\n"
+    )
+    report = classify(_bounce("MAILER-DAEMON@mail.example.net", "Returned mail: see transcript for details", body))
+    ann = {r.address: r for r in report.recipients}["ann@example.com"]
+    assert "open relay" in ann.diagnostic and "Host unknown" not in ann.diagnostic
+    assert ann.reason is Reason.BLOCKED and not ann.hard

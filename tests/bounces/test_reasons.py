@@ -151,6 +151,12 @@ CASES = [
     ("", "<a@@example.org>: malformed address: unexpected @ in the local part", "", Reason.SYNTAXERROR),
     ("4.4.1", "We were not able to establish an SMTP connection to any MX of neko.example", "", Reason.NETWORKERROR),
     ("5.0.0", "550 5.0.0 <a@example.org>... User unknown 503 5.0.0 Need RCPT (recipient)", "", Reason.USERUNKNOWN),
+    # RFC 5321's 451 is "local error in processing"; a transient refusal at RCPT is not an unknown mailbox.
+    ("4.0.0", "451 Cannot read the routing map of shop.example just now", "RCPT", Reason.SYSTEMERROR),
+    ("", "451 Cannot read the routing map of shop.example just now", "RCPT", Reason.SYSTEMERROR),
+    ("4.0.0", "450 Please come back in a while", "RCPT", Reason.ONHOLD),
+    ("", "450 Please come back in a while", "RCPT", Reason.UNDEFINED),
+    ("5.0.0", "550 Please do not come back", "RCPT", Reason.USERUNKNOWN),
 ]
 
 
@@ -192,6 +198,7 @@ def test_unknown_user_is_hard_only_when_the_code_or_the_stage_points_at_the_addr
     [
         ("no SMTP connection got far enough; most progress was RCPT TO response; remote host said: 550 no", "RCPT"),
         ("550 5.1.1 unknown (in reply to RCPT TO command)", "RCPT"),
+        ("said: 451 try again later (in reply\n    to RCPT TO command)", "RCPT"),  # wrapped by the MTA
         ("SMTP error from remote mail server after end of data: 550 refused", "DATA"),
         (">>> DATA <<< 550 5.1.1 unknown <<< 503 5.0.0 Need RCPT (recipient)", "RCPT"),
         ("Connected to 192.0.2.9 but sender was rejected. Remote host said: 553 go away", "MAIL"),

@@ -269,6 +269,7 @@ TEXT_RULES: tuple[TextRule, ...] = (
         (r"\bxbl\b", "554 XBL hit for 192.0.2.7"),
         (r"\bpbl\b", "554 PBL hit for 192.0.2.7"),
         (r"sorbs", "554 Refused, SORBS hit for 192.0.2.7"),
+        (r"(is|as) an open relay", "550 Not accepted: 192.0.2.7 is listed as an open relay"),
         (r"barracudacentral", "554 Refused, see barracudacentral.org"),
         (r"(?<!not )listed (at|in|on|by)", "554 192.0.2.7 is listed on bl.example.net"),
         (
@@ -763,6 +764,12 @@ COMMAND_RULES: dict[str, R] = {
     "DATA": R.FILTERED,
 }
 
+# RFC 5321 4.2.3: basic reply codes whose meaning names a cause, for an answer with no words we know and no
+# enhanced code that names a subject.
+REPLY_CODE_RULES: dict[str, R] = {
+    "451": R.SYSTEMERROR  # "Requested action aborted: local error in processing"
+}
+
 # (refused command, reason from the words) → what it really means.
 COMMAND_OVERRIDES: dict[tuple[str, R], R] = {
     ("MAIL", R.USERUNKNOWN): R.REJECTED,
@@ -918,7 +925,14 @@ def _decide(status: str, norm: str, command: str, by_text: R | None) -> R:
         return REFUSAL_BY_COMMAND.get(command.upper(), R.BLOCKED)
     if by_status is not None:
         return by_status
+    code = T.smtp_code(norm)
+    by_reply = REPLY_CODE_RULES.get(code)
+    if by_reply is not None:
+        return by_reply
     by_command = COMMAND_RULES.get(command.upper())
+    # A mailbox that does not exist is a permanent fact: a transient (4xx) refusal at RCPT is not one.
+    if by_command is R.USERUNKNOWN and (status or code).startswith("4"):
+        by_command = None
     if by_command is not None:
         return by_command
     return R.ONHOLD if status else R.UNDEFINED

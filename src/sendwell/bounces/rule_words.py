@@ -167,6 +167,7 @@ WORDS: dict[str, tuple[str, ...] | None] = {
     "\\bxbl\\b": ("xbl",),
     "\\bpbl\\b": ("pbl",),
     "sorbs": ("sorbs",),
+    "(is|as) an open relay": (" an open relay",),
     "barracudacentral": ("barracudacentral",),
     "(?<!not )listed (at|in|on|by)": ("listed ",),
     "\\b(ip|ip address|client|host|sender ip) (address )?\\S* ?(is |has been )?(blocked|banned|blacklisted)": (

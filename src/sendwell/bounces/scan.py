@@ -21,6 +21,9 @@ _HEADER_CONTEXT = re.compile(
 _ALIAS_CONTEXT = re.compile(r"generated from:?\s*<?$", re.IGNORECASE)
 _ALIAS = re.compile(r"generated from:?\s*<?([^\s<>()]+@[^\s<>()]+?)>?\)?\s*$", re.IGNORECASE | re.MULTILINE)
 MAX_BLOCK_LINES = 14
+# Sendmail's summary line for one recipient or host: "554 <a@example.org>... Remote protocol error",
+# "550 example.org (smtp)... 550 Host unknown".
+_SUMMARY = re.compile(r"^\s*[245]\d\d[ -]\S[^\n]*?\.\.\.(\s|$)")
 
 
 def _is_sender_context(line: str, start: int) -> bool:
@@ -91,6 +94,12 @@ def scan(body: str, exclude: set[str]) -> list[Hit]:
         if block:  # the address line itself: keep only what follows the address
             first = block[0]
             pos = first.lower().find(addr)
+            if pos >= 0 and _SUMMARY.match(first):
+                # The recipient's own summary line: the next summary line is another recipient's or host's.
+                cut = next(
+                    (n for n in range(1, len(block)) if _SUMMARY.match(block[n]) and addr not in block[n].lower()), 0
+                )
+                block = block[:cut] if cut else block
             block[0] = first[pos + len(addr) :].lstrip(">:;,) \t") if pos >= 0 else first
             # Some MTAs put the error first ("User mailbox exceeds allowed size: addr").
             lead = [x for x in lines[max(previous + 1, i - 3) : i] if x.strip()]

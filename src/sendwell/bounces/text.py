@@ -238,7 +238,7 @@ _COMMAND_NAMES = {
 
 def smtp_command(text: str) -> str:
     """The SMTP command named as the one refused (RCPT, MAIL, DATA, HELO, CONN...), or ''."""
-    low = text.lower()
+    low = " ".join(text.lower().split())  # MTAs wrap lines anywhere: "(in reply\n    to RCPT TO command)"
     if not any(h in low for h in _COMMAND_HINTS):
         return ""
     m = _COMMAND.search(low) or _CONNECTED_BUT.search(low)
