@@ -66,6 +66,11 @@ def request_language(request: Request, chosen: str | None = None) -> str:
 
 def when(value: object, language: str) -> str:
     """A stored time as the language writes a short date and a 24-hour time (UTC, as stored; no seconds)."""
+    if isinstance(value, str) and len(value) == 10 and value[4] == "-":
+        try:
+            return format_date(date.fromisoformat(value), "medium", locale=language)
+        except ValueError:
+            return value
     if isinstance(value, str) and len(value) >= 16 and value[4] == "-":
         try:
             value = datetime.fromisoformat(value.replace("Z", "+00:00"))
