@@ -102,3 +102,16 @@ def test_favicon_is_served(app) -> None:
         r = client.get("/favicon.ico", follow_redirects=True)
         assert r.status_code == 200 and r.headers["content-type"].startswith("image/svg")
         assert 'rel="icon"' in client.get("/login").text
+
+
+def test_login_mistake_in_the_browsers_language(app) -> None:
+    from .helpers import csrf_of
+
+    with TestClient(app) as client:
+        page = client.get("/login", headers={"Accept-Language": "vi"})
+        r = client.post(
+            "/login",
+            data={"csrf": csrf_of(page.text), "username": "nobody", "password": "x"},
+            headers={"Accept-Language": "vi"},
+        )
+    assert r.status_code == 401 and "sai tên đăng nhập hoặc mật khẩu" in r.text
