@@ -38,5 +38,5 @@ clean:
 # src/sendwell/locale/vi/LC_MESSAGES/messages.po (tests/web/test_i18n_catalogue.py fails until every one is).
 messages: $(STAMP)
 	mkdir -p build
-	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output --omit-header -o build/messages.pot .
-	$(BIN)/pybabel update -i build/messages.pot -d src/sendwell/locale -D messages --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel extract -F babel.cfg --no-location --sort-output --omit-header --no-wrap -o build/messages.pot .
+	$(BIN)/pybabel update -i build/messages.pot -d src/sendwell/locale -D messages --no-fuzzy-matching --ignore-obsolete --no-wrap --ignore-pot-creation-date
