@@ -13,6 +13,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
 
+from sendwell.config import LANGUAGES
 from sendwell.db.engine import as_utc, inserted_id, utcnow
 from sendwell.db.schema import api_tokens, users
 from sendwell.errors import Hint, NotFound, UserError
@@ -184,6 +185,21 @@ def list_users(engine: Engine) -> list[User]:
             User(r.id, r.username, r.created_at)
             for r in conn.execute(select(users.c.id, users.c.username, users.c.created_at).order_by(users.c.username))
         ]
+
+
+def user_language(engine: Engine, username: str) -> str | None:
+    """The web UI language the user chose, or None (follow the browser)."""
+    with engine.connect() as conn:
+        return conn.execute(select(users.c.language).where(users.c.username == username)).scalar()
+
+
+def set_language(engine: Engine, username: str, language: str | None) -> None:
+    """Choose the user's web UI language (None: follow the browser)."""
+    if language is not None and language not in LANGUAGES:
+        raise UserError(f"{language!r} is not one of {', '.join(LANGUAGES)}", field="language")
+    with engine.begin() as conn:
+        if not conn.execute(users.update().where(users.c.username == username).values(language=language)).rowcount:
+            raise NotFound(f"user {username!r} does not exist", target=username)
 
 
 def verify_user(engine: Engine, username: str, password: str) -> bool:

@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sendwell.addresses import AddressError, parse_address
 from sendwell.db import bulk
 from sendwell.db.engine import utcnow
-from sendwell.db.schema import blacklist, blacklist_history, campaigns, events
+from sendwell.db.schema import blacklist, blacklist_history, campaigns, events, recipients
 from sendwell.errors import NotFound, UserError
 from sendwell.model import BlacklistReason, ImportReport, Rejected, parse_statuses
 from sendwell.readers import good_records, typed
@@ -227,6 +227,21 @@ def add_from_campaign(
         added = _merge_stage(conn, str(reason), f"campaign:{campaign_id}", note, actor, None)
         bulk.clear_stage(conn)
     return added
+
+
+def already_from_campaign(engine: Engine, campaign_id: int, statuses: str | Iterable[str]) -> int:
+    """How many distinct recipients of a campaign in these statuses are on the black list already (most error
+    addresses are suppressed at send time): what blacklisting them again would not add."""
+    wanted = [s.value for s in parse_statuses(statuses)]
+    with engine.connect() as conn:
+        return int(
+            conn.execute(
+                select(func.count(func.distinct(recipients.c.email)))
+                .select_from(recipients.join(blacklist, blacklist.c.email == recipients.c.email))
+                .where(recipients.c.campaign_id == campaign_id, recipients.c.status.in_(wanted))
+            ).scalar()
+            or 0
+        )
 
 
 def remove(engine: Engine, addresses: Iterable[str], *, note: str = "", actor: str = "") -> ImportReport:

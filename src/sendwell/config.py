@@ -108,6 +108,9 @@ class WebSettings:
     # peers whose X-Forwarded-For / X-Forwarded-Proto are believed (IPs or networks); none by default, not
     # even loopback: anyone who can reach the port could otherwise pick the address the throttle counts
     trusted_proxies: tuple[str, ...] = ()
+    # the web UI's language when neither the user's setting nor the browser's Accept-Language names one it has
+    # ("en" or "vi"); public pages (unsubscribe) use it when the subscriber's browser names none
+    language: str = "en"
 
 
 @dataclass(frozen=True)
@@ -137,6 +140,9 @@ class Settings:
 
 # Older or shorter environment names: they stand in for the file's value, and the SENDWELL_<SECTION>_<KEY> name
 # beats them.
+# The web UI's languages: one gettext catalogue each under sendwell/locale/ (the CLI stays English).
+LANGUAGES = ("en", "vi")
+
 SHORT_FORMS = {"SENDWELL_SMTP_URL": ("smtp", "urls"), "SENDWELL_DISPOSABLE_FILE": ("verify", "disposable_file")}
 
 
@@ -221,6 +227,8 @@ def load_settings(
         sections[sec.name] = replace(current, **changes)
     for key in set(data) - set(sections):
         raise ConfigError(f"unknown section [{key}] in {path}")
+    if sections["web"].language not in LANGUAGES:
+        raise ConfigError(f"[web] language: {sections['web'].language!r} is not one of {', '.join(LANGUAGES)}")
     if database_url:  # the --database flag beats everything
         sections["database"] = replace(sections["database"], url=database_url)
     return Settings(**sections)

@@ -10,10 +10,6 @@ import sys
 from dataclasses import replace
 from datetime import timedelta
 
-from domaincheck.dnsserver import ZoneServer
-from factories import started_campaign
-from sending.smtpd import ScriptedServer, free_port
-
 from sendwell import campaigns, dkim
 from sendwell.config import DkimSettings, SendingSettings, Settings, SmtpSettings
 from sendwell.db.engine import utcnow
@@ -21,6 +17,10 @@ from sendwell.domaincheck.lookup import Dns
 from sendwell.sending import workers
 from sendwell.sending.engine import Sender
 from sendwell.setupcheck import Topic, check_setup, for_campaign, forget_cached, tracking_refusal
+
+from domaincheck.dnsserver import ZoneServer
+from factories import started_campaign
+from sending.smtpd import ScriptedServer, free_port
 
 ZONE = {"bounces.shop.example": {"MX": ["10 mx.shop.example."]}, "mx.shop.example": {"A": ["192.0.2.1"]}}
 

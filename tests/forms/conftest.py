@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from sending.smtpd import ScriptedServer
 from sqlalchemy import Engine
 
 from sendwell import segments
@@ -13,6 +12,7 @@ from sendwell.config import Settings
 from sendwell.forms import store
 
 from .helpers import settings_with
+from sending.smtpd import ScriptedServer
 
 
 @pytest.fixture

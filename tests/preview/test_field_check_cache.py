@@ -3,11 +3,12 @@ campaign's templates or audience rules change; on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from factories import started_campaign
 from sqlalchemy import update
 
 from sendwell import campaigns, preview
 from sendwell.db.schema import contacts
+
+from factories import started_campaign
 
 
 def test_the_check_is_reused_until_the_campaign_changes_or_a_minute_passes(engine):

@@ -9,7 +9,6 @@ import subprocess
 import sys
 from datetime import timedelta
 
-from factories import add_contacts, started_campaign
 from sqlalchemy import select, update
 
 from sendwell import blacklist, campaigns, segments, stats
@@ -20,6 +19,7 @@ from sendwell.sending.engine import send
 
 from .conftest import sender_settings
 from .smtpd import Script, ScriptedServer
+from factories import add_contacts, started_campaign
 
 
 def _cli(engine, *args: str) -> subprocess.CompletedProcess[str]:

@@ -125,7 +125,8 @@ def test_send_with_several_processes_sends_each_recipient_once(run, smtp, tmp_pa
     out = json.loads(r.stdout)
     assert out["stats"]["by_status"]["sent"] == len(people)
     assert smtp.counts() == {a: 1 for a in people}
-    assert 0 < out["this_run"]["sent"] < len(people), r.stderr  # the other process sent the rest
+    assert 0 < out["attempts"]["sent"] < len(people), r.stderr  # the other process sent the rest
+    assert out["this_run"]["sent"] == out["this_run"]["recipients"] == len(people)  # per recipient, all processes
     bad = run("campaigns", "send", "split", "--processes", "5", "--connections", "4")
     assert bad.returncode == 2 and "--processes: at most one per connection" in bad.stderr
 

@@ -18,7 +18,6 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from factories import add_contacts, started_campaign
 from sqlalchemy import Engine, select
 from watch.postfix import Postfix, free_port, unavailable
 
@@ -27,6 +26,8 @@ from sendwell.config import Settings, SmtpSettings
 from sendwell.db.schema import blacklist, campaigns, recipients
 from sendwell.sending import control
 from sendwell.sending.engine import send
+
+from factories import add_contacts, started_campaign
 
 TO = "to.example.org"  # Postfix relays it to discard(8): accepted, then dropped
 DISCARD = f"""

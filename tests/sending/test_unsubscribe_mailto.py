@@ -8,8 +8,6 @@ from dataclasses import replace
 from email import message_from_bytes, policy
 from urllib.parse import unquote, urlparse
 
-from factories import sent_campaign
-
 from sendwell import blacklist, campaigns
 from sendwell.bounces import ingest
 from sendwell.config import SendingSettings, Settings
@@ -17,6 +15,8 @@ from sendwell.keys import app_secret
 from sendwell.preview import links_of
 from sendwell.sending import verp
 from sendwell.sending.message import CampaignContent, Links, Personal, PreparedCampaign
+
+from factories import sent_campaign
 
 
 def _mailto(engine, cid: int, rid: int, links: Links) -> str:

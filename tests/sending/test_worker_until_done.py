@@ -11,13 +11,13 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from factories import started_campaign
 
 from sendwell import campaigns
 from sendwell.db.engine import as_utc, open_database
 from sendwell.schedule import schedule_campaign
 
 from .smtpd import ScriptedServer
+from factories import started_campaign
 
 SENDWELL = [sys.executable, "-m", "sendwell.cli"]
 

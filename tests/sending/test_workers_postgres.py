@@ -10,7 +10,6 @@ from collections import Counter
 from datetime import UTC, datetime
 
 import pytest
-from factories import started_campaign
 from sqlalchemy import select
 
 from sendwell.config import LimitSettings
@@ -19,6 +18,7 @@ from sendwell.sending import limit, usage
 
 from .smtpd import Script, ScriptedServer
 from .test_crash import CONNECTIONS, wait_for, worker
+from factories import started_campaign
 
 pg_only = pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
 DAILY_LIMIT = 1000

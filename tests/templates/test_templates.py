@@ -4,13 +4,14 @@ the recipient gets the layout-wrapped, personalised HTML and a text part, as the
 from __future__ import annotations
 
 import pytest
-from factories import add_contacts
-from sending.conftest import sender_settings
-from sending.smtpd import Script, ScriptedServer
 
 from sendwell import campaigns, preview, templates
 from sendwell.errors import NotFound, UserError
 from sendwell.sending.engine import send
+
+from factories import add_contacts
+from sending.conftest import sender_settings
+from sending.smtpd import Script, ScriptedServer
 
 LAYOUT = (
     '<table role="presentation"><tr><td style="color:#111">'

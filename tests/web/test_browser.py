@@ -184,7 +184,7 @@ def test_the_seed_story_in_a_browser(page, tmp_path: Path, relay: SimulatedServe
     page.fill("#bl-text", "evil@example.com\nspam-trap@example.net")
     page.fill("#bl-note", "pasted by hand")
     page.click("form:has(#bl-text) button")
-    expect(page.locator("#report")).to_contain_text("2 addresses blacklisted")
+    expect(page.locator("#notice")).to_contain_text("2 added to the black list")
     shot(page, "03-blacklist-pasted")
 
     # A segment from a pasted custom recipient list, and one to exclude.
@@ -233,7 +233,7 @@ def test_the_seed_story_in_a_browser(page, tmp_path: Path, relay: SimulatedServe
 
     # Black list them, and keep a segment of them to exclude next time.
     page.click("form[action$='/recipients/blacklist'] button")
-    expect(page.locator(".ok")).to_contain_text("added to the black list")
+    expect(page.locator(".ok")).to_contain_text("already on the black list (added at send time)")
     page.fill("#seg-name", "spring errors")
     page.click("form[action$='/recipients/segment'] button")
     expect(page.locator("#member-count")).to_have_text("2")

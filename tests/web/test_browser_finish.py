@@ -12,12 +12,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sending.smtpd import Script, ScriptedServer
 
 from sendwell import blacklist
 from sendwell.db.engine import open_database
 
 from .test_browser import PASSWORD, page, server, shot  # noqa: F401 - the fixtures of the browser story
+from sending.smtpd import Script, ScriptedServer
 
 GREY = ["grey1@example.com", "grey2@example.com"]
 

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 from forms.helpers import confirm_link
-from sending.smtpd import ScriptedServer
 from sqlalchemy import select
 
 from sendwell import campaigns, segments
@@ -22,6 +21,7 @@ from sendwell.keys import app_secret
 from sendwell.sending import verp
 
 from .test_browser import page, server, shot  # noqa: F401 - the fixtures of the browser story
+from sending.smtpd import ScriptedServer
 
 PHONE = {"width": 390, "height": 844}
 

@@ -7,12 +7,11 @@ import csv
 import io
 import time
 
-from factories import sent_campaign
-
 from sendwell import blacklist, contacts, segments
 from sendwell.events import record_bounce
 
 from .helpers import settings_for
+from factories import sent_campaign
 
 PEOPLE = (
     b"email,first_name,city,plan\n"

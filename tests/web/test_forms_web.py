@@ -10,13 +10,14 @@ from urllib.parse import urlsplit
 import pytest
 from fastapi.testclient import TestClient
 from forms.helpers import confirm_link, settings_with
-from sending.smtpd import ScriptedServer
 from sqlalchemy import select
 
 from sendwell import blacklist, segments
 from sendwell.db.schema import consents, segment_members
 from sendwell.forms import store
 from sendwell.web import create_app
+
+from sending.smtpd import ScriptedServer
 
 TOKEN = re.compile(r'name="token" value="([^"]+)"')
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -75,9 +75,41 @@ app.command("doctor")(doctor.doctor)
 app.command("demo")(demo.demo)
 
 
+def _literal_help(command: Any) -> Any:
+    """Help texts are plain text: `[smtp] connections` is a setting's name, not Rich markup to swallow, and a flag
+    takes no value, so it shows none (not `<bool>`)."""
+    if command.help:
+        command.help = escape(command.help)
+    if command.short_help:
+        command.short_help = escape(command.short_help)
+    for param in command.params:
+        if param.param_type_name == "option":  # typer's own click: no isinstance against `click`
+            if param.help:
+                param.help = escape(param.help)
+            if getattr(param, "is_flag", False):
+                param.metavar = ""
+    made = command.get_help_option  # --help is made when help is shown: it is a flag too
+
+    def help_option(ctx: Any) -> Any:
+        option = made(ctx)
+        if option is not None:
+            option.metavar = ""
+        return option
+
+    command.get_help_option = help_option
+    for sub in getattr(command, "commands", {}).values():
+        _literal_help(sub)
+    return command
+
+
+def command() -> Any:
+    """The click command `sendwell` runs (and the reference docs describe)."""
+    return _literal_help(typer.main.get_command(app))
+
+
 def main() -> None:
     try:
-        app()
+        command()(standalone_mode=True)
     except (UserError, ConfigError) as err:
         message = describe(err) if isinstance(err, UserError) else str(err)
         err_console.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)

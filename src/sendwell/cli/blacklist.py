@@ -16,6 +16,7 @@ from sendwell.cli.common import (
     table,
     write_export,
 )
+from sendwell.model import BlacklistReason
 
 if TYPE_CHECKING:  # the service is imported when a command runs, so `--help` stays fast
     from sendwell.blacklist import Evidence
@@ -24,6 +25,8 @@ app = typer.Typer(help="The black list: addresses that are never mailed again.",
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output")]
 NoteOpt = Annotated[str, typer.Option(help="Why (kept in the history)")]
+REASONS = ", ".join(BlacklistReason)  # the help lists them from the one vocabulary
+ReasonOpt = Annotated[str, typer.Option(help="Why it is blacklisted: " + REASONS)]
 ActorOpt = Annotated[str, typer.Option(help="Who (kept in the history)", envvar="USER")]
 
 
@@ -33,7 +36,7 @@ def add(
     addresses: Annotated[list[str] | None, typer.Argument()] = None,
     from_campaign: Annotated[str | None, typer.Option(help="Blacklist recipients of this campaign")] = None,
     status: Annotated[str, typer.Option(help="…in these statuses (comma-separated)")] = "error",
-    reason: Annotated[str, typer.Option(help="manual, hard_bounce, complaint, unsubscribe, invalid")] = "manual",
+    reason: ReasonOpt = "manual",
     note: NoteOpt = "",
     actor: ActorOpt = "",
     as_json: JsonOpt = False,
@@ -65,7 +68,7 @@ def add(
 def import_(
     ctx: typer.Context,
     path: Annotated[str, typer.Argument(help="CSV or list file, or - for stdin")],
-    reason: Annotated[str, typer.Option(help="manual, hard_bounce, complaint, unsubscribe, invalid")] = "manual",
+    reason: ReasonOpt = "manual",
     note: NoteOpt = "",
     actor: ActorOpt = "",
     as_json: JsonOpt = False,
@@ -84,7 +87,7 @@ def import_(
 @app.command("list")
 def list_(
     ctx: typer.Context,
-    reason: Annotated[str | None, typer.Option()] = None,
+    reason: Annotated[str | None, typer.Option(help="Only this reason: " + REASONS)] = None,
     search: Annotated[str | None, typer.Option()] = None,
     limit: int = 100,
     offset: int = 0,
@@ -101,7 +104,11 @@ def list_(
 
 
 @app.command()
-def count(ctx: typer.Context, reason: Annotated[str | None, typer.Option()] = None, as_json: JsonOpt = False) -> None:
+def count(
+    ctx: typer.Context,
+    reason: Annotated[str | None, typer.Option(help="Only this reason: " + REASONS)] = None,
+    as_json: JsonOpt = False,
+) -> None:
     """How many addresses are suppressed."""
     from sendwell import blacklist
 

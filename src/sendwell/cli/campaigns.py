@@ -7,9 +7,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from sendwell.cli import preview, sending
-from sendwell.cli.common import console, ctx_obj, print_json, table
+from sendwell.cli.common import cell, console, ctx_obj, print_json, table
 from sendwell.errors import UserError
 
 app = typer.Typer(help="Campaigns: what to send, to which segments, excluding which.", no_args_is_help=True)
@@ -130,7 +131,7 @@ def show(ctx: typer.Context, campaign: str, as_json: JsonOpt = False) -> None:
         "scheduled_at",
         "server_problem",
     ):
-        console.print(f"[bold]{k}[/bold]: {data[k]}", highlight=False)
+        console.print(f"[bold]{k}[/bold]: {escape(cell(data[k]))}", highlight=False)
 
 
 @app.command()

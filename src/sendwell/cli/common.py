@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import sys
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, is_dataclass
+from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Annotated, Any
@@ -157,20 +159,43 @@ def show_report(report: Any, as_json: bool, noun: str, *, verb: str = "imported"
             err_console.print(f"  line {r.line}: {r.text!r}: {r.reason}", highlight=False, markup=False)
 
 
-def _cell(row: Any, column: str) -> str:
-    value = row.get(column) if isinstance(row, Mapping) else getattr(row, column, None)
-    return "" if value is None else str(value)
+def _value(row: Any, column: str) -> Any:
+    return row.get(column) if isinstance(row, Mapping) else getattr(row, column, None)
+
+
+_STAMP = re.compile(r"^(\d{4}-\d\d-\d\d)[T ](\d\d:\d\d:\d\d)(\.\d+)?(Z|[+-]00:?00)?$")
+
+
+def cell(value: Any) -> str:
+    """A value as a person reads it: nothing for None, lists joined, fields as `name=value`, times to the second
+    in UTC (`2026-12-06 13:05:09`), never a Python repr."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC)
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={cell(v)}" for k, v in value.items())
+    if isinstance(value, list | tuple | set | frozenset):
+        return ", ".join(cell(v) for v in value)
+    text = str(value)
+    found = _STAMP.match(text)
+    return f"{found.group(1)} {found.group(2)}" if found else text
 
 
 def table(rows: Iterable[Any], columns: list[str], title: str | None = None) -> None:
     """Rows (mappings, or a service's dataclasses) as a table of `columns`."""
     from rich.table import Table
+    from rich.text import Text
 
     t = Table(title=title)
     for c in columns:
         t.add_column(c)
     for r in rows:
-        t.add_row(*(_cell(r, c) for c in columns))
+        t.add_row(*(Text(cell(_value(r, c))) for c in columns))  # Text: a "[b]" in a name is not markup
     console.print(t)
 
 

@@ -79,6 +79,18 @@ def _show_stats(data: dict[str, Any]) -> None:
         console.print(f"  next retry: {_fmt_time(data['next_retry_at'])}", highlight=False)
 
 
+def this_run(before: dict[str, int], after: dict[str, int], attempts: dict[str, int]) -> dict[str, int]:
+    """What a run did per recipient, not per attempt: a recipient deferred twice and then sent is one `sent`;
+    `deferred` is the recipients still waiting for a retry. Counted from the campaign's rows before and after,
+    so the other sending processes' work is in it too."""
+    run = {k: max(0, after.get(k, 0) - before.get(k, 0)) for k in ("sent", "error", "failed", "skipped")}
+    # read/clicked rows were sent first: a recipient who read during the run moved on from sent
+    run["sent"] += max(0, sum(after.get(k, 0) - before.get(k, 0) for k in ("read", "clicked")))
+    run["deferred"] = after.get("deferred", 0) if attempts.get("deferred") else 0
+    run["recipients"] = sum(run.values())
+    return run
+
+
 def send(
     ctx: typer.Context,
     campaign: str,
@@ -144,18 +156,26 @@ def send(
     finally:  # stopped early (a signal, the breaker, an error): the helpers stop too
         _join(helpers, stop=report is None or report.stopped not in ("done", "idle"))
     data = campaign_stats(obj.engine, c["id"], retry_horizon_hours=settings.sending.retry_horizon_hours)
+    run = this_run(before["by_status"], data["by_status"], report.counts)
     if as_json:
         print_json(
             {
                 "stopped": report.stopped,
                 "message": report.message,
                 "warnings": report.warnings,
-                "this_run": report.counts,
+                "this_run": run,
+                "attempts": report.counts,
                 "stats": data,
             }
         )
     else:
         _show_stats(data)
+        console.print(
+            f"this run: {run['recipients']} recipient(s): "
+            + ", ".join(f"{run[k]} {k}" for k in ("sent", "error", "failed", "skipped", "deferred") if run[k])
+            + (f" ({sum(report.counts.values())} attempts)" if sum(report.counts.values()) > run["recipients"] else ""),
+            highlight=False,
+        )
         for w in report.warnings:
             err_console.print(f"[yellow]warning:[/yellow] {w}", highlight=False)
         if report.message:

@@ -298,6 +298,7 @@ users = Table(
     Column("username", String(200), nullable=False, unique=True),
     Column("password_hash", String(400), nullable=False),
     Column("created_at", Stamp, nullable=False),
+    Column("language", String(16)),  # the web UI's language for this user; none: the browser's
 )
 
 # Web UI sessions, kept here so logging out, a password change or `users revoke-sessions` ends them at once.

@@ -4,10 +4,8 @@ One asyncio loop runs the relay connections, builds messages, claims batches and
 is committed before its connection sends the next message (outcomes of all connections share a commit), so a
 killed worker repeats at most the message each connection had on the wire. Server problems (kind `server`)
 defer the recipient and pause every connection for the next step of the retry schedule (2 s, 5 s, 15 s, …).
-
-The loop's parts are elsewhere: the database behind a SendStore (sending/store.py, one per database in db/),
-messages and DKIM in render.py, its leases in queue.Leases, the schedule in retry.py, each attempt's ledger row
-in result.py, relays and their caps and seats in courier.py, campaigns paused on their own in halt.py.
+Elsewhere: the database behind a SendStore (store.py; one per database in db/), messages and DKIM in render.py,
+leases in queue.py, the schedule in retry.py, ledger rows in result.py, relays in courier.py, pauses in halt.py.
 """
 
 from __future__ import annotations

@@ -71,6 +71,15 @@ def next_limit(previous: DayStats | None, settings: LimitSettings) -> int:
     raise AssertionError("GROWTH ends with a catch-all rule")  # pragma: no cover
 
 
+def tomorrow(today: DayStats, settings: LimitSettings) -> tuple[int, int]:
+    """(the next day's limit if today ended now, the index in GROWTH of the rule that sets it): what the
+    dashboard explains."""
+    for i, rule in enumerate(GROWTH):
+        if rule.test(today, settings):
+            return max(settings.start, min(settings.cap, rule.apply(today.limit, settings))), i
+    raise AssertionError("GROWTH ends with a catch-all rule")  # pragma: no cover
+
+
 class Level(StrEnum):
     OK = "ok"
     WARN = "warn"

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
@@ -55,6 +56,11 @@ def create_app(settings: Settings, engine: Engine | None = None, *, max_upload: 
     app.include_router(webhooks.router)
     app.include_router(tracking.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> FileResponse:  # browsers ask for it on pages that name none (a 404 in every console)
+        return FileResponse(STATIC / "favicon.svg", media_type="image/svg+xml")
+
     app.add_middleware(SessionMiddleware)
     app.add_middleware(SecurityHeaders)
     if settings.web.trusted_proxies:  # X-Forwarded-For/-Proto from these peers only; nobody's by default

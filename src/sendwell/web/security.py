@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
@@ -17,6 +18,9 @@ from sendwell.auth import TokenInfo
 from sendwell.sessions import end_session, new_token, open_session, session_user
 
 COOKIE = "sendwell_session"
+# A notice for the page a redirect leads to ("3 addresses added to the black list"): a key and numbers, signed,
+# read once; the page writes the sentence itself, so no URL can put words in its success box.
+NOTICE_COOKIE = "sendwell_notice"
 UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # Paths that carry no session at all: the API, the unsubscribe and tracking links and the webhooks authenticate
 # each request by a token or a signature; the public subscription forms by their signed page token.
@@ -75,19 +79,45 @@ class SessionMiddleware:
         if token is None:
             token = new_token()
         scope["session"] = {"token": token, "csrf": _csrf(web.secret, token)}
+        given = _notice(_notice_signer(web.secret, token), _cookie(scope, NOTICE_COOKIE))
+        if given is not None:
+            scope["session"]["notice_in"] = given
         secure = scope.get("scheme") == "https"
         max_age = int(web.lifetimes.absolute.total_seconds())
 
         async def send_with_cookie(message: Message) -> None:
             if message["type"] == "http.response.start":
-                now = scope["session"]["token"]
+                session = scope["session"]
+                now = session["token"]
+                flags = "Path=/; HttpOnly; SameSite=Lax" + ("; Secure" if secure else "")
+                headers = MutableHeaders(scope=message)
                 if fresh or now != token:
-                    flags = f"Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax" + ("; Secure" if secure else "")
                     value = signer.sign(now).decode("ascii")
-                    MutableHeaders(scope=message).append("set-cookie", f"{COOKIE}={value}; {flags}")
+                    headers.append("set-cookie", f"{COOKIE}={value}; Max-Age={max_age}; {flags}")
+                if "notice_out" in session:
+                    value = (
+                        _notice_signer(web.secret, now).sign(json.dumps(session["notice_out"]).encode()).decode("ascii")
+                    )
+                    headers.append("set-cookie", f"{NOTICE_COOKIE}={value}; Max-Age=120; {flags}")
+                elif session.get("notice_shown") or (_cookie(scope, NOTICE_COOKIE) and given is None):
+                    headers.append("set-cookie", f"{NOTICE_COOKIE}=; Max-Age=0; {flags}")
             await send(message)
 
         await self.app(scope, receive, send_with_cookie)
+
+
+def _notice_signer(secret: str, token: str) -> Signer:
+    return Signer(secret, salt="sendwell.ui.notice." + token)  # bound to the session: no one else's cookie fits
+
+
+def _notice(signer: Signer, raw: str | None) -> dict[str, object] | None:
+    if not raw:
+        return None
+    try:
+        value = json.loads(signer.unsign(raw))
+    except (BadSignature, ValueError):
+        return None
+    return value if isinstance(value, dict) else None
 
 
 def _cookie(scope: Scope, name: str) -> str | None:

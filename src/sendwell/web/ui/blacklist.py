@@ -16,6 +16,7 @@ from sendwell.web.csvout import csv_response
 from sendwell.web.security import UserDep
 from sendwell.web.state import EngineDep
 from sendwell.web.ui.forms import actor, pasted_or_file, see_other
+from sendwell.web.ui.notices import flash
 from sendwell.web.ui.render import Pager, render
 
 router = APIRouter(prefix="/blacklist")
@@ -37,7 +38,7 @@ def _page(
         q=q,
         reason=reason,
         reasons=[r.value for r in BlacklistReason],
-        **{"report": None, "error": None, **extra},
+        **{"report": None, "error": None, "form": {}, "field": None, **extra},
     )
 
 
@@ -50,7 +51,12 @@ def blacklist_page(
     *,
     engine: EngineDep,
 ) -> Response:
-    return _page(request, engine, q, blacklist.parse_reason(reason).value if reason else "", page)
+    # "any reason" sends reason= (empty); an unknown name is shown as a message above the list, not a 400 page
+    try:
+        chosen = blacklist.parse_reason(reason).value if reason.strip() else ""
+    except UserError as err:
+        return _page(request, engine, q, "", page, status=400, error=str(err))
+    return _page(request, engine, q, chosen, page)
 
 
 @router.post("/add")
@@ -64,12 +70,19 @@ def add(
     user: UserDep,
 ) -> Response:
     """Paste a list or upload a file: both go through the same import (CSV with an email column, or a list)."""
+    form = {"text": text, "note": note}
     try:
         name, stream = pasted_or_file(text, file)
         report = blacklist.import_file(engine, stream, name=f"{name} (web)", note=note, actor=actor(user))
     except UserError as err:
-        return _page(request, engine, status=400, error=str(err))
-    return _page(request, engine, report=report, report_noun="addresses blacklisted")
+        return _page(request, engine, status=400, error=str(err), field=err.field or "text", form=form)
+    if report.rejected:  # the lines to correct stay in the box, next to the reasons they were refused
+        kept = "\n".join(r.text for r in report.rejected)
+        return _page(
+            request, engine, report=report, report_noun="addresses blacklisted", form={"text": kept, "note": note}
+        )
+    flash(request, "blacklist_import", read=report.read, added=report.imported, merged=report.merged)
+    return see_other("/blacklist")
 
 
 @router.get("/export.csv")

@@ -18,13 +18,15 @@ from sendwell.model import CampaignState, parse_statuses
 from sendwell.sending import control
 from sendwell.setupcheck import for_campaign, tracking_refusal
 from sendwell.tracking.report import tracking_stats
+from sendwell.web import i18n
 from sendwell.web.csvout import csv_response
 from sendwell.web.security import UserDep
 from sendwell.web.state import EngineDep, SettingsDep, get_settings
 from sendwell.web.ui.charts import status_bars
 from sendwell.web.ui.forms import actor, form_error, see_other
+from sendwell.web.ui.notices import flash
 from sendwell.web.ui.preview import draft_context
-from sendwell.web.ui.render import Pager, render, when
+from sendwell.web.ui.render import Pager, gettext, language_of, render
 
 router = APIRouter(prefix="/campaigns")
 FORM_FIELDS = ("name", "subject", "from_addr", "reply_to", "text", "html", "template", "body_format")
@@ -136,13 +138,13 @@ def create(
     return see_other(f"/campaigns/{cid}")
 
 
-def _stats_context(engine: Engine, cid: int, settings: Settings) -> dict[str, Any]:
+def _stats_context(engine: Engine, cid: int, settings: Settings, language: str) -> dict[str, Any]:
     data = stats.campaign_stats(engine, cid, retry_horizon_hours=settings.sending.retry_horizon_hours)
     return {
         "stats": data,
         "bars": status_bars(data["by_status"]),
         "live": data["phase"] == CampaignState.SENDING,  # waiting for a retry: nothing moves for minutes
-        "phase_text": stats.phase_line(data, when),
+        "phase_text": stats.phase_line(data, lambda v: i18n.when(v, language)),
     }
 
 
@@ -177,14 +179,14 @@ def show(request: Request, cid: int, engine: EngineDep, settings: SettingsDep) -
         setup_problems=problems,
         **shown,
         **_schedule_context(request, camp, settings.sending.timezone),
-        **_stats_context(engine, cid, settings),
+        **_stats_context(engine, cid, settings, language_of(request)),
     )
 
 
 @router.get("/{cid}/progress")
 def progress(request: Request, cid: int, engine: EngineDep, settings: SettingsDep) -> Response:
     """The statistics block alone, polled by htmx while the campaign sends (it stops polling when done)."""
-    context = _stats_context(engine, cid, settings)
+    context = _stats_context(engine, cid, settings, language_of(request))
     # Once it stops sending, reload the whole page so the state badge and the buttons follow.
     headers = {} if context["live"] else {"HX-Refresh": "true"}
     return render(request, "_campaign_stats.html", headers=headers, **context)
@@ -247,6 +249,35 @@ def _statuses(status: list[str]) -> list[str]:
     return [s.value for s in parse_statuses(status or ["error"], field="status")]
 
 
+# Statuses whose recipients one click may blacklist or make a segment of: the addresses that did not take mail.
+# For any other status (sent, read…) the page asks for the number of recipients to be typed first.
+ONE_CLICK = frozenset({"error", "failed", "skipped"})
+
+
+def _recipients_page(
+    request: Request, engine: Engine, cid: int, wanted: list[str], page: int = 1, status: int = 200, **extra: Any
+) -> Response:
+    data = stats.campaign_stats(engine, cid)
+    pager = Pager(page, sum(data["by_status"].get(s, 0) for s in wanted))
+    columns, rows = stats.iter_recipients(engine, cid, wanted, batch=min(5000, pager.offset + pager.size))
+    shown = list(islice(rows, pager.offset, pager.offset + pager.size))
+    query = "&".join(f"status={quote(s)}" for s in wanted)
+    return render(
+        request,
+        "recipients.html",
+        status=status,
+        stats=data,
+        statuses=wanted,
+        rows=shown,
+        pager=pager,
+        field_columns=columns[len(stats.EXPORT_COLUMNS) :],
+        status_query=query,
+        segment_name=f"{data['name']} {'+'.join(wanted)}",
+        one_click=set(wanted) <= ONE_CLICK,
+        **{"error": None, "field": None, "form": {}, **extra},
+    )
+
+
 @router.get("/{cid}/recipients")
 def recipients(
     request: Request,
@@ -257,24 +288,7 @@ def recipients(
     engine: EngineDep,
 ) -> Response:
     """The recipients in a status with their server's answer: where a click on a statistic leads."""
-    wanted = _statuses(status)
-    data = stats.campaign_stats(engine, cid)
-    pager = Pager(page, sum(data["by_status"].get(s, 0) for s in wanted))
-    columns, rows = stats.iter_recipients(engine, cid, wanted, batch=min(5000, pager.offset + pager.size))
-    shown = list(islice(rows, pager.offset, pager.offset + pager.size))
-    query = "&".join(f"status={quote(s)}" for s in wanted)
-    return render(
-        request,
-        "recipients.html",
-        stats=data,
-        statuses=wanted,
-        rows=shown,
-        pager=pager,
-        field_columns=columns[len(stats.EXPORT_COLUMNS) :],
-        status_query=query,
-        segment_name=f"{data['name']} {'+'.join(wanted)}",
-        notice=request.query_params.get("notice"),
-    )
+    return _recipients_page(request, engine, cid, _statuses(status), page)
 
 
 @router.get("/{cid}/recipients.csv")
@@ -282,32 +296,73 @@ def recipients_csv(cid: int, status: list[str] = Query(["error"]), *, engine: En
     return csv_response(exports.recipients(engine, cid, _statuses(status)))
 
 
+def _count_confirmed(engine: Engine, cid: int, wanted: list[str], typed: str) -> bool:
+    """One click is enough for error/failed/skipped; for other statuses the typed number must be the count."""
+    if set(wanted) <= ONE_CLICK:
+        return True
+    by_status = stats.campaign_stats(engine, cid)["by_status"]
+    return typed.strip() == str(sum(by_status.get(s, 0) for s in wanted))
+
+
+def _recipients_url(cid: int, wanted: list[str]) -> str:
+    return f"/campaigns/{cid}/recipients?" + "&".join(f"status={quote(s)}" for s in wanted)
+
+
 @router.post("/{cid}/recipients/blacklist")
 def blacklist_recipients(
+    request: Request,
     cid: int,
     status: list[str] = Form(["error"]),
     note: str = Form("", max_length=10_000),
+    confirm_count: str = Form("", max_length=20),
     *,
     engine: EngineDep,
     user: UserDep,
 ) -> Response:
     wanted = _statuses(status)
-    n = blacklist.add_from_campaign(engine, cid, wanted, note=note, actor=actor(user))
-    query = "&".join(f"status={quote(s)}" for s in wanted)
-    return see_other(f"/campaigns/{cid}/recipients?{query}&notice={quote(f'{n} address(es) added to the black list')}")
+    if not _count_confirmed(engine, cid, wanted, confirm_count):
+        t = gettext(request)
+        return _recipients_page(
+            request,
+            engine,
+            cid,
+            wanted,
+            status=400,
+            error=t.gettext("Type the number of recipients to confirm."),
+            field="confirm_count",
+            form={"note": note, "confirm_count": confirm_count},
+        )
+    already = blacklist.already_from_campaign(engine, cid, wanted)
+    added = blacklist.add_from_campaign(engine, cid, wanted, note=note, actor=actor(user))
+    flash(request, "blacklisted", added=added, already=already)
+    return see_other(_recipients_url(cid, wanted))
 
 
 @router.post("/{cid}/recipients/segment")
 def segment_of_recipients(
+    request: Request,
     cid: int,
-    name: str = Form(..., min_length=1, max_length=200),
+    name: str = Form("", max_length=200),
     status: list[str] = Form(["error"]),
+    confirm_count: str = Form("", max_length=20),
     *,
     engine: EngineDep,
 ) -> Response:
     wanted = _statuses(status)
-    segments.create_from_campaign(engine, name, cid, wanted)
-    return see_other(f"/segments/{segments.show(engine, name.strip(), limit=1).id}")
+    form = {"name": name, "confirm_count": confirm_count}
+    t = gettext(request)
+    if not _count_confirmed(engine, cid, wanted, confirm_count):
+        message, field = t.gettext("Type the number of recipients to confirm."), "confirm_count"
+    else:
+        try:
+            segments.create_from_campaign(engine, name, cid, wanted)
+        except UserError as err:
+            message, field = str(err), err.field or "name"
+        else:
+            created = segments.show(engine, name.strip(), limit=1)
+            flash(request, "segment_created", members=created.members)
+            return see_other(f"/segments/{created.id}")
+    return _recipients_page(request, engine, cid, wanted, status=400, error=message, field=field, form=form)
 
 
 @router.get("/{cid}/edit")

@@ -3,10 +3,13 @@ the templates draw them, so every label goes through Jinja's escaping."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict
 from datetime import date, timedelta
 from typing import Any
 
+from sendwell.config import LimitSettings
+from sendwell.sending.limit import DayStats, tomorrow
 from sendwell.sending.usage import DayUsage
 
 STATUS_COLOURS = {
@@ -79,6 +82,9 @@ def daily_chart(
                 {"x": round(i * step + step / 2, 1), "y": round(height - height * r["error_rate"] / top_rate, 1)}
             )
     return {
+        "ticks": [{"value": v, "y": y(v)} for v in _ticks(top)],
+        "rate_ticks": [{"value": v, "y": round(height - height * v / top_rate, 1)} for v in _ticks(top_rate, 4)],
+        "rows": [r for r in rows if r["limit"] is not None or r["sent"] or r["address_errors"]],
         "bars": bars,
         "limit_points": " ".join(limit_points),
         "rate_points": " ".join(f"{p['x']},{p['y']}" for p in rate_points),
@@ -87,4 +93,35 @@ def daily_chart(
         "height": height,
         "top": top,
         "top_rate": top_rate,
+    }
+
+
+def _ticks(top: float, count: int = 5) -> list[float]:
+    """About `count` round values from 0 to `top` for an axis (1, 2 or 5 times a power of ten apart)."""
+    if top <= 0:
+        return [0]
+    raw = top / count
+    power = 10.0 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+    if top >= count:  # counts of messages: whole numbers
+        step = max(1.0, round(step))
+    values, v = [], 0.0
+    while v <= top + 1e-9:
+        values.append(round(v, 6))
+        v += step
+    return values
+
+
+def outlook(today: dict[str, Any], settings: LimitSettings) -> dict[str, Any]:
+    """Tomorrow's limit if today ended now, and which growth rule sets it (an index into
+    sending.limit.GROWTH; the dashboard words each rule in the reader's language)."""
+    stats = DayStats(limit=today["limit"], sent=today["sent"], address_errors=today["address_errors"])
+    limit, rule = tomorrow(stats, settings)
+    return {
+        "limit": limit,
+        "rule": rule,
+        "start": settings.start,
+        "cap": settings.cap,
+        "grow_below": settings.grow_below,
+        "shrink_above": settings.shrink_above,
     }

@@ -8,7 +8,7 @@ from fastapi.responses import Response
 from sendwell.web.security import check_csrf, current_user, log_in, log_out, require_user
 from sendwell.web.state import EngineDep
 from sendwell.web.ui.forms import local_path, see_other
-from sendwell.web.ui.render import render
+from sendwell.web.ui.render import gettext, render
 
 router = APIRouter()
 
@@ -43,10 +43,21 @@ def login(
             status=429,
             headers={"Retry-After": str(int(verdict.retry_after) + 1)},
             next=local_path(next),
-            error=f"too many failed logins: try again in {minutes} minute(s)",
+            error=gettext(request).ngettext(
+                "too many failed logins: try again in %(num)d minute",
+                "too many failed logins: try again in %(num)d minutes",
+                minutes,
+            )
+            % {"num": minutes},
         )
     if not verify_user(engine, username, password):
-        return render(request, "login.html", status=401, next=local_path(next), error="wrong user name or password")
+        return render(
+            request,
+            "login.html",
+            status=401,
+            next=local_path(next),
+            error=gettext(request).gettext("wrong user name or password"),
+        )
     attempt_succeeded(engine, keys)
     log_in(request, username.strip())
     return see_other(local_path(next))

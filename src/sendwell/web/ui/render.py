@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -13,14 +12,12 @@ import jinja2
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 
+from sendwell.web import i18n
+from sendwell.web.ui import names
+from sendwell.web.ui.notices import pop_notice
+
 TEMPLATES = Path(__file__).parent / "templates"
 PAGE_SIZE = 50
-
-
-def when(value: Any) -> str:
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
-    return "" if value is None else str(value)
 
 
 def _query(request: Request, **changes: Any) -> str:
@@ -30,24 +27,57 @@ def _query(request: Request, **changes: Any) -> str:
     return "?" + urlencode(params) if params else "?"
 
 
-@lru_cache(maxsize=1)
-def environment() -> jinja2.Environment:
+@cache
+def environment(language: str = "en") -> jinja2.Environment:
+    """One environment per language: its gettext catalogue and its date and number filters."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
     )
-    env.filters["when"] = when
+    # newstyle: `_("… %(n)s", n=x)` formats and escapes like {% trans %}, and a missing variable is an error
+    env.install_gettext_translations(i18n.translations(language), newstyle=True)  # type: ignore[attr-defined]
+    env.filters["when"] = lambda v: i18n.when(v, language)
+    env.filters["num"] = lambda v: i18n.number(v, language)
+    env.filters["pct"] = lambda v, digits=1: i18n.percent(v, language, digits)
     env.globals["query"] = _query
+    t = i18n.translations(language)
+    for name, table in names.TABLES.items():
+        env.globals[name] = lambda value, table=table: t.gettext(table[value]) if value in table else (value or "")
+    env.globals["language"] = language
+    env.globals["languages"] = i18n.NAMES
     return env
+
+
+def language_of(request: Request) -> str:
+    """The language this request's pages are written in (looked up once per request)."""
+    session = request.scope.get("session") or {}
+    if "language" not in session:
+        chosen = None
+        if session.get("user"):
+            from sendwell.auth import user_language
+
+            chosen = user_language(request.app.state.web.engine, session["user"])
+        language = i18n.request_language(request, chosen)
+        if request.scope.get("session") is None:
+            return language
+        session["language"] = language
+    return str(session["language"])
+
+
+def gettext(request: Request) -> i18n.Translations:
+    """The catalogue for the handlers' own messages (flash notices, form errors)."""
+    return i18n.translations(language_of(request))
 
 
 def render(
     request: Request, template: str, status: int = 200, headers: Mapping[str, str] | None = None, **context: Any
 ) -> HTMLResponse:
     session = request.scope.get("session") or {}
+    language = language_of(request)
     base = {
         "request": request,
         "user": session.get("user"),
@@ -56,8 +86,9 @@ def render(
         "report": None,
         "report_noun": None,
         "error": None,
+        "notice": pop_notice(request, i18n.translations(language)),
     }
-    html = environment().get_template(template).render({**base, **context})
+    html = environment(language).get_template(template).render({**base, **context})
     return HTMLResponse(html, status_code=status, headers=headers)
 
 

@@ -10,10 +10,12 @@ from sqlalchemy import Engine
 
 from sendwell import exports, segments
 from sendwell.errors import UserError
+from sendwell.model import ImportReport
 from sendwell.readers import read_text
 from sendwell.web.csvout import csv_response
 from sendwell.web.state import EngineDep
 from sendwell.web.ui.forms import pasted_or_file, see_other
+from sendwell.web.ui.notices import flash
 from sendwell.web.ui.render import Pager, render
 
 router = APIRouter(prefix="/segments")
@@ -25,7 +27,7 @@ def _list(request: Request, engine: Engine, status: int = 200, **extra: Any) -> 
         "segments.html",
         status=status,
         segments=segments.list_segments(engine),
-        **{"error": None, "form": {}, **extra},
+        **{"error": None, "form": {}, "field": None, **extra},
     )
 
 
@@ -35,7 +37,12 @@ def _show(request: Request, engine: Engine, sid: int, page: int = 1, status: int
     pager = Pager(page, total)
     data = segments.show(engine, name, limit=pager.size, offset=pager.offset)
     return render(
-        request, "segment.html", status=status, seg=data, pager=pager, **{"report": None, "error": None, **extra}
+        request,
+        "segment.html",
+        status=status,
+        seg=data,
+        pager=pager,
+        **{"report": None, "error": None, "form": {}, "field": None, **extra},
     )
 
 
@@ -64,14 +71,31 @@ def create(
         source = pasted_or_file(text, file, required=False)
         sid = segments.create(engine, name, description)
     except UserError as err:
-        return _list(request, engine, status=400, error=str(err), form=form)
-    report = None
+        return _list(request, engine, status=400, error=str(err), form=form, field=err.field or "name")
     if source is not None:
         try:
             report = segments.import_members(engine, name.strip(), source[1], source_name=source[0])
         except UserError as err:
-            return _show(request, engine, sid, status=400, error=str(err))
-    return _show(request, engine, sid, report=report)
+            return _show(request, engine, sid, status=400, error=str(err), field="text", form={"text": text})
+        return _added(request, engine, sid, report)
+    flash(request, "segment_created", members=0)
+    return see_other(f"/segments/{sid}")
+
+
+def _added(request: Request, engine: Engine, sid: int, report: ImportReport) -> Response:
+    """Members added: a notice after a redirect, or the page with the refused lines kept in the box."""
+    if report.rejected:
+        kept = "\n".join(r.text for r in report.rejected)
+        return _show(request, engine, sid, report=report, form={"text": kept})
+    flash(
+        request,
+        "members_added",
+        read=report.read,
+        added=report.imported,
+        merged=report.merged,
+        blacklisted=report.blacklisted,
+    )
+    return see_other(f"/segments/{sid}")
 
 
 @router.get("/{sid}")
@@ -88,8 +112,8 @@ def add(
         source_name, stream = pasted_or_file(text, file)
         report = segments.import_members(engine, name, stream, source_name=source_name)
     except UserError as err:
-        return _show(request, engine, sid, status=400, error=str(err))
-    return _show(request, engine, sid, report=report)
+        return _show(request, engine, sid, status=400, error=str(err), field="text", form={"text": text})
+    return _added(request, engine, sid, report)
 
 
 @router.post("/{sid}/remove")
@@ -97,7 +121,10 @@ def remove(request: Request, sid: int, text: str = Form(...), *, engine: EngineD
     name = _name(engine, sid)
     addresses = [row.text for row in read_text(text)]
     report = segments.remove(engine, name, addresses)
-    return _show(request, engine, sid, report=report, report_noun="members removed")
+    if report.rejected:
+        return _show(request, engine, sid, report=report, report_noun="members removed")
+    flash(request, "members_removed", removed=report.imported)
+    return see_other(f"/segments/{sid}")
 
 
 @router.post("/{sid}/public")

@@ -1,0 +1,48 @@
+"""What the pages call the model's statuses, kinds, states and reasons: marked for the catalogue here, written
+out in the reader's language by the templates' `status_name`, `kind_name`, `state_name` and `reason_name`."""
+
+from __future__ import annotations
+
+
+def _(text: str) -> str:
+    return text  # marks the string for extraction; render.py translates it when a page shows it
+
+
+STATUS = {
+    "queued": _("queued"),
+    "sent": _("sent"),
+    "deferred": _("deferred"),
+    "error": _("error"),
+    "failed": _("failed"),
+    "skipped": _("skipped"),
+    "read": _("read"),
+    "clicked": _("clicked"),
+}
+KIND = {
+    "recipient": _("address does not exist"),
+    "mailbox_full": _("mailbox full"),
+    "server": _("server or network"),
+    "policy": _("refused by policy"),
+    "throttled": _("throttled"),
+    "blacklisted": _("on the black list"),
+    "excluded": _("excluded"),
+    "invalid": _("invalid address"),
+    "other": _("other"),
+}
+STATE = {
+    "draft": _("draft"),
+    "scheduled": _("scheduled"),
+    "sending": _("sending"),
+    "paused": _("paused"),
+    "done": _("done"),
+    "cancelled": _("cancelled"),
+}
+REASON = {
+    "manual": _("added by hand"),
+    "hard_bounce": _("hard bounce"),
+    "soft_bounce": _("repeated soft bounces"),
+    "complaint": _("spam complaint"),
+    "unsubscribe": _("unsubscribed"),
+    "invalid": _("invalid address"),
+}
+TABLES = {"status_name": STATUS, "kind_name": KIND, "state_name": STATE, "reason_name": REASON}
