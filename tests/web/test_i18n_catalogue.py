@@ -39,7 +39,6 @@ PENDING = {
     "contact.html",
     "contacts.html",
     "dashboard.html",
-    "unsubscribe.html",
 }
 
 # Words that are the same in every language: the product's name and file formats.
