@@ -31,7 +31,6 @@ PENDING = {
     "template_form.html",
     # the first pass's list
     "_campaign_preview.html",
-    "_campaign_stats.html",
     "campaign.html",
     "campaign_form.html",
     "contact.html",
