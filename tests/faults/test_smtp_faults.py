@@ -84,7 +84,7 @@ def test_server_fault_never_marks_error_and_campaign_finishes_after_recovery(sql
     assert sum(fault_server.unacked_counts().values()) <= fault_server.fired()
     # Over once messages went through: no current problem on the campaign, the problem kept in its history.
     assert server_problem(sqlite_engine, cid) is None, "an outage that is over is not shown as current"
-    past = [h["summary"] for h in history.of_campaign(sqlite_engine, cid, actions=[history.SERVER_PROBLEM])]
+    past = [h.summary for h in history.of_campaign(sqlite_engine, cid, actions=[history.SERVER_PROBLEM])]
     assert past, "the campaign's history keeps the server problem"
     if not isinstance(answer, Action):  # the server's own answer, not "connection reset" after it hung up
         assert any(answer.split(" ")[0] in p for p in past), past

@@ -24,7 +24,7 @@ def _submit(engine, settings, form, email, *, age=5.0, now=None, client="198.51.
 
 
 def _members(engine, name):
-    return [m["email"] for m in segments.show(engine, name)["shown"]]
+    return [m.email for m in segments.show(engine, name).shown]
 
 
 def test_double_opt_in_confirmed_by_the_mailed_link(engine, settings, form, smtp) -> None:

@@ -52,7 +52,7 @@ def test_deferred_only_is_finished_sending_waiting_for_retry_then_finished(engin
     out = _cli(engine, "campaigns", "stats", str(cid))
     assert out.returncode == 0, out.stderr
     assert "finished sending, 2 waiting for retry until" in out.stdout
-    assert [(c["state"], c["phase"]) for c in campaigns.list_campaigns(engine)] == [("sending", "waiting_retry")]
+    assert [(c.state, c.phase) for c in campaigns.list_campaigns(engine)] == [("sending", "waiting_retry")]
 
     # The greylisting is over: the retry goes through and the campaign is finished, not waiting any more.
     server.script = Script()
@@ -60,7 +60,7 @@ def test_deferred_only_is_finished_sending_waiting_for_retry_then_finished(engin
     send(engine, sender_settings(server.url), [cid], linger=0.5)
     data = stats.campaign_stats(engine, cid)
     assert (data["state"], data["phase"], data["waiting_retry"]) == ("finished", "finished", None)
-    assert [c["phase"] for c in campaigns.list_campaigns(engine)] == ["finished"]
+    assert [c.phase for c in campaigns.list_campaigns(engine)] == ["finished"]
     assert "finished" in _cli(engine, "campaigns", "stats", str(cid)).stdout.splitlines()[0]
 
 

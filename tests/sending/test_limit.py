@@ -90,7 +90,7 @@ def test_limit_holds_mail_until_the_next_day_and_then_grows(engine, server, cloc
     assert report.stopped == "done" and report.counts["sent"] == 7
     assert server.counts() == {f"r{i}@x.org": 1 for i in range(12)}
     with engine.connect() as conn:
-        days = [(d["limit"], d["sent"]) for d in reversed(usage.history(conn))]  # the workers' shards summed
+        days = [(d.limit, d.sent) for d in reversed(usage.history(conn))]  # the workers' shards summed
     assert days == [(5, 5), (10, 7)]  # a full clean day doubled the next day's limit
 
 
@@ -277,6 +277,6 @@ def test_workers_reserve_the_daily_limit_exactly_and_count_in_their_own_rows(eng
         usage.add(conn, settings, now, sent=40, address_errors=0, owner="worker-b")
         assert usage.used(conn, settings, now) == 70  # the shards summed
         today = usage.history(conn, 1)[0]
-        assert (today["sent"], today["address_errors"]) == (65, 5)
+        assert (today.sent, today.address_errors) == (65, 5)
         owners = conn.execute(select(usage_shards.c.owner).where(usage_shards.c.day == day)).scalars().all()
     assert sorted(owners) == ["worker-a", "worker-b", "worker-c"]  # one row each

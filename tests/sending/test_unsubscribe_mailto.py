@@ -39,7 +39,7 @@ def test_without_a_bounce_domain_the_mailto_goes_to_the_reply_to_and_is_processe
     raw = f"From: bye@example.com\r\nTo: news@shop.example\r\nSubject: Re: {subject}\r\n\r\nplease\r\n".encode()
     outcome = ingest.process(engine, settings, raw, "test")
     assert outcome.kind == "unsubscribe" and outcome.matched
-    assert blacklist.show(engine, "bye@example.com")["entry"]["reason"] == "unsubscribe"
+    assert blacklist.show(engine, "bye@example.com").entry.reason == "unsubscribe"
     forged = raw.replace(subject[-4:].encode(), b"0000")
     assert verp.unsubscribe_in_subject(app_secret(engine, settings), forged.decode().split("Subject: ")[1]) is None
 

@@ -71,7 +71,7 @@ def test_three_workers_one_killed_lose_nothing_and_never_pass_the_daily_limit(en
     )
     # the daily limit: never passed, counting every delivery (repeats too) and every counted send
     assert sum(delivered.values()) <= DAILY_LIMIT, sum(delivered.values())
-    assert today["sent"] == len(sent) <= DAILY_LIMIT, today
+    assert today.sent == len(sent) <= DAILY_LIMIT, today
     # ... and it was reached, less at most what the killed worker held reserved (two blocks)
     assert sum(delivered.values()) >= DAILY_LIMIT - 2 * BATCH - CONNECTIONS, sum(delivered.values())
     # each worker counted in its own row; the killed one's reservation stays (the day sends fewer, never more)

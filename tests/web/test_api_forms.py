@@ -46,7 +46,7 @@ def test_forms_api(api, web_engine, db_url) -> None:
     assert consent["submitted_addr"] == "198.51.100.1" and consent["method"] == "single"
     assert api.get("/api/v1/forms/Monthly/consents").json()[0]["id"] == consent["id"]
     assert api.get("/api/v1/consents", params={"email": "not-an-address"}).status_code == 400
-    assert segments.show(web_engine, "news")["members"] == 1
+    assert segments.show(web_engine, "news").members == 1
 
     assert api.delete("/api/v1/forms/Monthly").json() == {"deleted": 1}
     assert api.get("/api/v1/forms/Monthly").status_code == 404

@@ -53,7 +53,7 @@ def test_import_with_mapping_preview_filter_bulk_action_verify_and_edit(page, tm
     page.fill("#filters input[name=field]", "stadt")
     page.fill("#filters input[name=value]", "berlin")
     page.click("#apply-filters")
-    expect(page.locator("#rows")).to_contain_text("2 row(s)")
+    expect(page.locator("#rows")).to_contain_text("2 rows")
     expect(page.locator("#rows")).not_to_contain_text("gina@example.es")
     page.check("#rows input[name=all]")
     page.select_option("select[name=action]", "add_to_segment")

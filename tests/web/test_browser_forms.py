@@ -35,7 +35,7 @@ def relay(monkeypatch: pytest.MonkeyPatch) -> Iterator[ScriptedServer]:  # what 
 
 
 def _members(engine, name: str) -> list[str]:
-    return [m["email"] for m in segments.show(engine, name)["shown"]]
+    return [m.email for m in segments.show(engine, name).shown]
 
 
 def test_hosted_form_confirmation_and_preference_page(page, tmp_path: Path, relay: ScriptedServer) -> None:  # noqa: F811

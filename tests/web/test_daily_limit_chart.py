@@ -4,20 +4,22 @@ same numbers as a table, in both languages. (The dashboard includes templates/_d
 from __future__ import annotations
 
 import re
+from types import SimpleNamespace
 
 import pytest
 
 from sendwell.config import LimitSettings
+from sendwell.sending.usage import DayUsage, LimitToday
 from sendwell.web.ui.charts import _ticks, daily_chart, outlook
 from sendwell.web.ui.render import environment
 
 
-def _limit(sent: int, errors: int, limit: int = 100) -> dict:
+def _limit(sent: int, errors: int, limit: int = 100) -> SimpleNamespace:
+    """What the dashboard gets from usage.limit_report: today and the history, as the service's dataclasses."""
     rate = errors / (sent + errors) if sent + errors else 0.0
-    today = {"day": "2026-12-06", "limit": limit, "used": sent + errors, "remaining": limit - sent - errors,
-             "sent": sent, "address_errors": errors, "error_rate": rate}  # fmt: skip
-    history = [{"day": "2026-12-06", "limit": limit, "sent": sent, "address_errors": errors, "error_rate": rate}]
-    return {"today": today, "history": history}
+    today = LimitToday("2026-12-06", limit, sent + errors, limit - sent - errors, sent, errors, rate)
+    history = [DayUsage("2026-12-06", limit, sent, errors, rate, 0)]
+    return SimpleNamespace(today=today, history=history)
 
 
 def _render(language: str, sent: int, errors: int) -> str:
@@ -27,8 +29,8 @@ def _render(language: str, sent: int, errors: int) -> str:
         .get_template("_daily_limit.html")
         .render(
             limit=limit,
-            chart=daily_chart(limit["history"], "2026-12-06"),
-            outlook=outlook(limit["today"], LimitSettings(start=50, cap=1000)),
+            chart=daily_chart(limit.history, "2026-12-06"),
+            outlook=outlook(limit.today, LimitSettings(start=50, cap=1000)),
         )
     )
 

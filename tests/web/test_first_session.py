@@ -55,7 +55,7 @@ def test_sent_recipients_need_their_count_typed(ui, web_engine) -> None:
         {"status": "sent", "name": "readers", "confirm_count": "4"},
         follow_redirects=False,
     )
-    assert r.status_code == 303 and segments.list_segments(web_engine)[0]["members"] == 4
+    assert r.status_code == 303 and segments.list_segments(web_engine)[0].members == 4
     r = ui.post(f"/campaigns/{cid}/recipients/blacklist", {"status": "sent", "confirm_count": "4"})
     assert r.status_code == 200 and blacklist.count(web_engine) == 6
 

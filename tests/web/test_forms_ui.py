@@ -66,9 +66,9 @@ def test_segment_public_toggle(ui, web_engine) -> None:
     assert "Not on the preference page." in page.text
     r = ui.post(f"/segments/{sid}/public", {"public": "1"})
     assert r.status_code == 200 and "On the preference page" in r.text
-    assert segments.list_segments(web_engine)[0]["public"] is True
+    assert segments.list_segments(web_engine)[0].public is True
     ui.post(f"/segments/{sid}/public", {"public": "0"})
-    assert segments.list_segments(web_engine)[0]["public"] is False
+    assert segments.list_segments(web_engine)[0].public is False
 
 
 def test_forms_pages_need_a_login(app) -> None:

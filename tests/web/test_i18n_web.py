@@ -81,7 +81,7 @@ def test_unknown_installation_language_is_a_config_error(tmp_path) -> None:
 
 def test_the_query_string_cannot_write_a_notice(ui, web_engine, db_url) -> None:
     _token(web_engine, db_url)
-    cid = campaigns.list_campaigns(web_engine)[0]["id"]
+    cid = campaigns.list_campaigns(web_engine)[0].id
     page = ui.get(f"/campaigns/{cid}/recipients?status=queued&notice=Your+account+is+suspended%2C+call+555")
     assert page.status_code == 200
     assert "suspended" not in page.text and 'id="notice"' not in page.text

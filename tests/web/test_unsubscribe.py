@@ -121,7 +121,7 @@ def test_preference_page_leaves_one_public_segment(app, web_engine, db_url) -> N
         r = client.post(f"/unsubscribe/{token}/lists", data={"keep": str(news_id)})
         assert r.status_code == 200 and 'id="lists-left"' in r.text and "offers" in r.text
         assert client.post("/unsubscribe/1.1.0000000000000000/lists", data={"keep": "1"}).status_code == 404
-    members = {name: [m["email"] for m in segments.show(web_engine, name)["shown"]] for name in ("news", "offers")}
+    members = {name: [m.email for m in segments.show(web_engine, name).shown] for name in ("news", "offers")}
     assert members == {"news": ["other@example.com", "reader@example.com"], "offers": ["other@example.com"]}
     assert blacklist.count(web_engine) == 0
     assert offers_id != news_id
@@ -132,4 +132,4 @@ def test_preference_page_leaves_one_public_segment(app, web_engine, db_url) -> N
             headers={"Content-Type": "application/x-www-form-urlencoded"},
         )
         assert r.status_code == 200 and 'id="unsubscribed"' in r.text
-    assert blacklist.show(web_engine, "reader@example.com")["entry"]["reason"] == "unsubscribe"
+    assert blacklist.show(web_engine, "reader@example.com").entry.reason == "unsubscribe"

@@ -10,7 +10,7 @@ from typing import Any
 
 from sendwell.config import LimitSettings
 from sendwell.sending.limit import DayStats, tomorrow
-from sendwell.sending.usage import DayUsage
+from sendwell.sending.usage import DayUsage, LimitToday
 
 STATUS_COLOURS = {
     "queued": "#9aa5b8",
@@ -112,10 +112,10 @@ def _ticks(top: float, count: int = 5) -> list[float]:
     return values
 
 
-def outlook(today: dict[str, Any], settings: LimitSettings) -> dict[str, Any]:
+def outlook(today: LimitToday, settings: LimitSettings) -> dict[str, Any]:
     """Tomorrow's limit if today ended now, and which growth rule sets it (an index into
     sending.limit.GROWTH; the dashboard words each rule in the reader's language)."""
-    stats = DayStats(limit=today["limit"], sent=today["sent"], address_errors=today["address_errors"])
+    stats = DayStats(limit=today.limit, sent=today.sent, address_errors=today.address_errors)
     limit, rule = tomorrow(stats, settings)
     return {
         "limit": limit,
