@@ -6,8 +6,10 @@ from __future__ import annotations
 import csv
 import io
 import time
+from datetime import UTC, datetime
 
 from sendwell import blacklist, contacts, segments
+from sendwell.db.schema import consents
 from sendwell.events import record_bounce
 
 from .helpers import settings_for
@@ -219,6 +221,18 @@ def test_ui_contact_edit_and_history(ui, web_engine) -> None:
     blacklist.add(web_engine, ["ann@example.com"], reason="manual", note="asked")
     page = ui.get("/contacts/show?email=ann@example.com").text
     assert 'id="history-blacklist"' in page and "asked" in page and 'value="Paris"' in page
+    assert 'id="history-consents"' in page and "No consent recorded" in page
+    with web_engine.begin() as conn:  # what confirming a subscription form records (tests/forms: the whole flow)
+        now = datetime.now(UTC)
+        conn.execute(
+            consents.insert().values(
+                email="ann@example.com", form_name="Monthly news", segments=["vip"], consent_text="Yes, news monthly",
+                method="double", submitted_at=now, submitted_addr="203.0.113.9",
+                confirmed_at=now, confirmed_addr="203.0.113.9",
+            )
+        )  # fmt: skip
+    page = ui.get("/contacts/show?email=ann@example.com").text
+    assert "Monthly news" in page and "Yes, news monthly" in page and "203.0.113.9" in page
     form = {"email": "ann@example.com", "name_0": "first_name", "value_0": "Annie", "name_1": "city", "value_1": ""}
     r = ui.post("/contacts/edit", {**form, "name_2": "Lieblingsfarbe", "value_2": "blau", "segments": "vip"})
     assert "saved" in r.text

@@ -16,6 +16,7 @@ from sendwell.columns import EMAIL, HEADER_NAMES, SKIP, default_field, field_nam
 from sendwell.contactbulk import Action, Selection
 from sendwell.contactquery import ContactFilter
 from sendwell.errors import UserError
+from sendwell.forms.subscribe import consents_of
 from sendwell.model import BlacklistReason, OnDuplicate
 from sendwell.segments import list_segments
 from sendwell.web.api.common import upload_name
@@ -393,6 +394,7 @@ def show_contact(request: Request, email: str = Query(..., max_length=320), *, e
         "contact.html",
         contact=contact,
         history=contactquery.history(engine, contact["email"]),
+        consents=consents_of(engine, contact["email"]),
         all_segments=[s.name for s in list_segments(engine)],
         notice=request.query_params.get("notice"),
         error=request.query_params.get("error"),
