@@ -3,30 +3,17 @@ cli/sending.py."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.markup import escape
 
 from sendwell.cli import preview, sending
-from sendwell.cli.common import cell, console, ctx_obj, print_json, table
+from sendwell.cli.common import cell, console, ctx_obj, print_json, read_text_file, table
 from sendwell.errors import UserError
 
 app = typer.Typer(help="Campaigns: what to send, to which segments, excluding which.", no_args_is_help=True)
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output")]
-
-
-def _read(option: str, path: str | None) -> str | None:
-    if path is None:
-        return None
-    p = Path(path)
-    if not p.is_file():
-        raise UserError(f"{option} {path}: no such file")
-    try:
-        return p.read_text(encoding="utf-8")
-    except UnicodeDecodeError as err:
-        raise UserError(f"{option} {path}: not UTF-8 text (byte {err.start})") from None
 
 
 def _body(html: str | None, markdown: str | None) -> tuple[str | None, str | None]:
@@ -34,8 +21,8 @@ def _body(html: str | None, markdown: str | None) -> tuple[str | None, str | Non
     if html is not None and markdown is not None:
         raise UserError("give --html or --markdown, not both")
     if markdown is not None:
-        return _read("--markdown", markdown), "markdown"
-    return _read("--html", html), "html" if html is not None else None
+        return read_text_file("--markdown", markdown), "markdown"
+    return read_text_file("--html", html), "html" if html is not None else None
 
 
 def _split(values: list[str] | None) -> list[str]:
@@ -74,7 +61,7 @@ def create(
         subject=subject,
         from_addr=from_,
         html=body,
-        text=_read("--text", text),
+        text=read_text_file("--text", text),
         template=template,
         body_format=body_format or "html",
         reply_to=reply_to,
@@ -167,7 +154,7 @@ def edit(
         html=body,
         body_format=body_format,
         template="" if no_template else template,
-        text=_read("--text", text),
+        text=read_text_file("--text", text),
         include=_split(segment) if segment is not None else None,
         exclude=_split(exclude) if exclude is not None else None,
         skip_verdicts=skip.split(",") if skip is not None else None,

@@ -105,6 +105,21 @@ def column_mapping(spec: str | None, path: str | None) -> dict[str, str] | None:
     return mapping or None
 
 
+def read_text_file(option: str, path: str | Path | None, *, stdin: bool = False) -> str | None:
+    """The UTF-8 text of the file an option names (None when not given; '-' is stdin where `stdin`)."""
+    if path is None:
+        return None
+    if stdin and str(path) == "-":
+        return sys.stdin.read()
+    p = Path(path)
+    if not p.is_file():
+        raise UserError(f"{option} {path}: no such file")
+    try:
+        return p.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise UserError(f"{option} {path}: not UTF-8 text (byte {err.start})") from None
+
+
 def text_input(data: str) -> IO[bytes]:
     return io.BytesIO(data.encode("utf-8"))
 

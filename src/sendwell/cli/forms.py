@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from sendwell.cli.common import console, ctx_obj, print_json, table
+from sendwell.cli.common import console, ctx_obj, print_json, read_text_file, table
 
 app = typer.Typer(help="Subscription forms: people subscribe themselves and confirm by email.", no_args_is_help=True)
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output")]
@@ -25,10 +25,6 @@ SubjectOpt = Annotated[str | None, typer.Option("--subject", help="Subject of th
 BodyOpt = Annotated[
     Path | None, typer.Option("--body-file", help="Text body of the confirmation (Jinja2, with {{ confirm_url }})")
 ]
-
-
-def _body(path: Path | None) -> str | None:
-    return path.read_text(encoding="utf-8") if path is not None else None
 
 
 def _fields(value: str | None) -> list[str] | None:
@@ -78,7 +74,7 @@ def create(
         slug=slug,
         consent_text=consent,
         confirm_subject=subject,
-        confirm_body=_body(body_file),
+        confirm_body=read_text_file("--body-file", body_file),
     )
     form = store.get(obj.engine, fid)
     print_json(form) if as_json else _describe(form, obj.settings.sending.public_url)
@@ -156,7 +152,7 @@ def edit(
         slug=slug,
         consent_text=consent,
         confirm_subject=subject,
-        confirm_body=_body(body_file),
+        confirm_body=read_text_file("--body-file", body_file),
     )
     print_json(form) if as_json else _describe(form, obj.settings.sending.public_url)
 

@@ -4,33 +4,17 @@ is in sendwell.templates)."""
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from sendwell.cli.common import console, ctx_obj, print_json, table
+from sendwell.cli.common import console, ctx_obj, print_json, read_text_file, table
 from sendwell.errors import UserError
 
 app = typer.Typer(
     help="Templates: layouts (header, footer, styles, unsubscribe) a campaign's body goes into.", no_args_is_help=True
 )
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output")]
-
-
-def _read(option: str, path: str | None) -> str | None:
-    """A file's text, or stdin for '-'."""
-    if path is None:
-        return None
-    if path == "-":
-        return sys.stdin.read()
-    p = Path(path)
-    if not p.is_file():
-        raise UserError(f"{option} {path}: no such file")
-    try:
-        return p.read_text(encoding="utf-8")
-    except UnicodeDecodeError as err:
-        raise UserError(f"{option} {path}: not UTF-8 text (byte {err.start})") from None
 
 
 @app.command()
@@ -46,7 +30,8 @@ def create(
     """Create a template from an HTML file."""
     from sendwell import templates
 
-    t = templates.create_template(ctx_obj(ctx).engine, name, _read("--html", html) or "", _read("--text", text))
+    html_text, text_text = read_text_file("--html", html, stdin=True), read_text_file("--text", text, stdin=True)
+    t = templates.create_template(ctx_obj(ctx).engine, name, html_text or "", text_text)
     if as_json:
         print_json(t.as_dict())
     else:
@@ -113,8 +98,8 @@ def edit(
         ctx_obj(ctx).engine,
         template,
         name=rename,
-        html=_read("--html", html),
-        text=_read("--text", text),
+        html=read_text_file("--html", html, stdin=True),
+        text=read_text_file("--text", text, stdin=True),
         generated_text=generated_text,
     )
     console.print(f"template {t.name!r} updated", highlight=False)
