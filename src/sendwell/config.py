@@ -89,6 +89,9 @@ class BounceSettings:
     soft_threshold: float = 3.0
     soft_window_days: float = 15.0
     soft_stale_days: float = 7.0
+    # the mail server (name or IP) whose mailbox bounces are read from (the host of `bounces watch --imap`):
+    # the set-up check compares the bounce domain's MX with it; empty: not compared
+    mx_host: str = ""
 
 
 @dataclass(frozen=True)

@@ -119,7 +119,7 @@ def check_bounce_domain(settings: Settings, dns: Dns, from_domain: str = "exampl
     read from; the domain check's finding, said once for the installation (`from_domain` for its example)."""
     bounce = settings.sending.bounce_domain.strip().lower().rstrip(".")
     report = Report(bounce)
-    check_bounce_mx(report, dns, bounce, from_domain)
+    check_bounce_mx(report, dns, bounce, from_domain, settings.bounces.mx_host)
     f = report.findings[-1]
     level = ERROR if bounce in PLACEHOLDER_BOUNCE_DOMAINS or not bounce else f.level
     reading = level is not OK and bool(f.steps)  # a real domain: then read its mailbox
