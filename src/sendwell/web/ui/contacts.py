@@ -4,6 +4,8 @@ progress display, and one contact with its history, edit and delete. Every POST 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import asdict, is_dataclass
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -11,7 +13,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
 from sqlalchemy import Engine
 
-from sendwell import blacklist, contactbulk, contactquery, contacts, exports, readers
+from sendwell import blacklist, contactbulk, contactquery, contacts, exports, jobs, readers
 from sendwell.columns import EMAIL, HEADER_NAMES, SKIP, default_field, field_name
 from sendwell.contactbulk import Action, Selection
 from sendwell.contactquery import ContactFilter
@@ -21,7 +23,6 @@ from sendwell.model import BlacklistReason, OnDuplicate
 from sendwell.segments import list_segments
 from sendwell.web.api.common import upload_name
 from sendwell.web.csvout import csv_response
-from sendwell.web.jobs import Job, jobs_of
 from sendwell.web.security import UserDep
 from sendwell.web.state import EngineDep, SettingsDep
 from sendwell.web.ui.forms import actor, form_error, given, see_other
@@ -359,28 +360,28 @@ def _start_verify(
 ) -> Response:
     n = contactbulk.count(engine, selection)  # a bad filter fails here, on the form, not in the job
 
-    def work(job: Job) -> dict[str, Any]:
-        job.total = n
-        return contactbulk.apply(engine, selection, Action.VERIFY, settings=settings, dns=dns, progress=job.progress)
+    def work(progress: Callable[[int, int], None]) -> dict[str, Any]:
+        done = contactbulk.apply(engine, selection, Action.VERIFY, settings=settings, dns=dns, progress=progress)
+        return asdict(done) if is_dataclass(done) and not isinstance(done, type) else dict(done)
 
-    job = jobs_of(request).start(f"Verifying {n} contact(s) {'with DNS' if dns else 'offline'}", work)
-    return see_other(f"/contacts/jobs/{job.id}?" + urlencode(_params(flt)))
+    title = f"Verifying {n} contact(s) {'with DNS' if dns else 'offline'}"
+    job_id = jobs.start(engine, "verify", title, work, total=n)
+    return see_other(f"/contacts/jobs/{job_id}?" + urlencode(_params(flt)))
 
 
-def _job_context(request: Request, job_id: str) -> dict[str, Any]:
-    job = jobs_of(request).get(job_id)
-    return {"job": job, "back_query": urlencode(dict(request.query_params))}
+def _job_context(request: Request, engine: Engine, job_id: str) -> dict[str, Any]:
+    return {"job": jobs.get(engine, job_id), "back_query": urlencode(dict(request.query_params))}
 
 
 @router.get("/jobs/{job_id}")
-def job_page(request: Request, job_id: str) -> Response:
-    return render(request, "contacts_job.html", **_job_context(request, job_id))
+def job_page(request: Request, job_id: str, engine: EngineDep) -> Response:
+    return render(request, "contacts_job.html", **_job_context(request, engine, job_id))
 
 
 @router.get("/jobs/{job_id}/progress")
-def job_progress(request: Request, job_id: str) -> Response:
+def job_progress(request: Request, job_id: str, engine: EngineDep) -> Response:
     """The progress block alone, polled by htmx until the job ends."""
-    return render(request, "_contacts_job.html", **_job_context(request, job_id))
+    return render(request, "_contacts_job.html", **_job_context(request, engine, job_id))
 
 
 # --- one contact ---------------------------------------------------------------------------------------
