@@ -138,12 +138,19 @@ def create(
     return see_other(f"/campaigns/{cid}")
 
 
+# How often the statistics block refreshes itself, by phase: every 2 s while messages go out; while only
+# retries are left, slower (they come minutes apart) but still, so the page sees the last retry end; in any
+# other phase (finished, paused, draft…) not at all.
+POLL_SECONDS = {CampaignState.SENDING.value: 2, stats.WAITING_RETRY: 30}
+
+
 def _stats_context(engine: Engine, cid: int, settings: Settings, language: str) -> dict[str, Any]:
     data = stats.campaign_stats(engine, cid, retry_horizon_hours=settings.sending.retry_horizon_hours)
     return {
         "stats": data,
         "bars": status_bars(data["by_status"]),
-        "live": data["phase"] == CampaignState.SENDING,  # waiting for a retry: nothing moves for minutes
+        "live": data["phase"] == CampaignState.SENDING,  # the "live" badge: messages are going out now
+        "poll": POLL_SECONDS.get(str(data["phase"])),
         "phase_text": stats.phase_line(data, lambda v: i18n.when(v, language)),
     }
 
@@ -184,11 +191,15 @@ def show(request: Request, cid: int, engine: EngineDep, settings: SettingsDep) -
 
 
 @router.get("/{cid}/progress")
-def progress(request: Request, cid: int, engine: EngineDep, settings: SettingsDep) -> Response:
-    """The statistics block alone, polled by htmx while the campaign sends (it stops polling when done)."""
+def progress(
+    request: Request, cid: int, engine: EngineDep, settings: SettingsDep, phase: str = CampaignState.SENDING.value
+) -> Response:
+    """The statistics block alone, polled by htmx while the campaign sends or waits for retries (`phase`: the
+    one the page shows)."""
     context = _stats_context(engine, cid, settings, language_of(request))
-    # Once it stops sending, reload the whole page so the state badge and the buttons follow.
-    headers = {} if context["live"] else {"HX-Refresh": "true"}
+    # When the phase changes (sending → waiting for retry → finished), reload the whole page so the state badge,
+    # the phase line, the buttons and the pace of polling follow.
+    headers = {} if str(context["stats"]["phase"]) == phase else {"HX-Refresh": "true"}
     return render(request, "_campaign_stats.html", headers=headers, **context)
 
 
