@@ -753,7 +753,7 @@ def _bounce_mx_reaches_reader(
         f"MX of {bounce} points to {', '.join(hosts)}, bounces are read at {reader}: bounces land in a mailbox "
         "sendwell does not read, so it never learns which addresses are dead",
         f"point the MX of {bounce} at {reader}, or set [bounces] mx_host to the server whose mailbox sendwell "
-        "reads (the host of `bounces watch --imap`)",
+        "reads bounces from",
         mx=mx,
         reader=reader,
     )

@@ -24,7 +24,7 @@ from sendwell.segments import list_segments
 from sendwell.web.api.common import upload_name
 from sendwell.web.csvout import csv_response
 from sendwell.web.security import UserDep
-from sendwell.web.state import EngineDep, SettingsDep
+from sendwell.web.state import EngineDep, SettingsDep, get_settings
 from sendwell.web.ui.forms import actor, form_error, given, see_other
 from sendwell.web.ui.render import Pager, render
 from sendwell.web.ui.uploads import uploads_of
@@ -166,11 +166,14 @@ async def import_contacts(request: Request, engine: EngineDep) -> Response:
 def _run_import(
     request: Request, engine: Engine, token: str, mapping: dict[str, str] | None, on_duplicate: str
 ) -> Response:
+    order = contacts.name_order_of(get_settings(request))
     uploads = uploads_of(request)
     name, path = uploads.path(token)
     try:
         with path.open("rb") as stream:
-            report = contacts.import_contacts(engine, stream, name=name, mapping=mapping, on_duplicate=on_duplicate)
+            report = contacts.import_contacts(
+                engine, stream, name=name, mapping=mapping, on_duplicate=on_duplicate, name_order=order
+            )
     except UserError as err:
         if mapping is None:
             uploads.drop(token)
