@@ -176,3 +176,21 @@ def test_a_bounce_mx_pointing_at_another_server_than_the_reader_is_an_error(engi
     assert nameless.level.value == "warn" and "cannot tell" in nameless.message
     failing = _bounce_finding(engine, zone, "mail.elsewhere.example", servfail=["mail.elsewhere.example"])
     assert failing.level.value == "warn" and "cannot tell whether that is mail.elsewhere.example" in failing.message
+
+
+def test_without_mx_host_the_watcher_s_imap_host_is_compared_as_a_hint(engine):
+    from sendwell.bounces import imap
+
+    zone = {**ZONE, "imap.shop.example": {"A": ["192.0.2.1"]}, "imap.provider.example": {"A": ["203.0.113.5"]}}
+    imap.note_reader(engine, "imap.shop.example")  # what `bounces watch --imap` notes when it starts
+    assert imap.noted_reader(engine) == "imap.shop.example"
+    same = _bounce_finding(engine, zone, "")
+    assert same.level.value == "ok" and "the same server as imap.shop.example" in same.message
+    # Another server: maybe one mail system (a provider's MX and IMAP hosts differ), so a warning, not an error.
+    imap.note_reader(engine, "imap.provider.example")
+    other = _bounce_finding(engine, zone, "")
+    assert other.level.value == "warn"
+    assert "points to mx.shop.example, bounces are read at imap.provider.example (the IMAP server" in other.message
+    assert "[bounces] mx_host" in other.fix
+    # The setting says where bounces are read: it decides, and the noted host is not used.
+    assert _bounce_finding(engine, zone, "mx.shop.example").level.value == "ok"

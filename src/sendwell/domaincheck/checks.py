@@ -628,9 +628,19 @@ def check_rdns(report: Report, dns: Dns, ip: str, domain: str) -> None:
     )
 
 
-def check_bounce_mx(report: Report, dns: Dns, bounce: str | None, domain: str, reader: str | None = None) -> None:
+def check_bounce_mx(
+    report: Report,
+    dns: Dns,
+    bounce: str | None,
+    domain: str,
+    reader: str | None = None,
+    *,
+    imap_host: str | None = None,
+) -> None:
     """The bounce domain must take mail, and (when `reader`, the host bounces are read at, is known) take it
-    there: an MX pointing at another server loses every bounce as surely as no MX."""
+    there: an MX pointing at another server loses every bounce as surely as no MX. Without `reader`, the host
+    of the mailbox the watcher reads (`imap_host`) stands in, as a hint only: a provider's IMAP server is often
+    not its MX, so a difference is a warning, not an error."""
     suggested = f"bounces.{dmarc.org_domain(domain)}"
     if not bounce or bounce in PLACEHOLDER_BOUNCE_DOMAINS:
         report.add(
@@ -647,7 +657,7 @@ def check_bounce_mx(report: Report, dns: Dns, bounce: str | None, domain: str, r
     try:
         mx = dns.mx(bounce)
         if mx and not (len(mx) == 1 and mx[0][1] in ("", ".")):
-            _bounce_mx_reaches_reader(report, dns, bounce, mx, reader)
+            _bounce_mx_reaches_reader(report, dns, bounce, mx, reader, imap_host)
             return
         if mx:
             report.add(
@@ -690,13 +700,16 @@ def _host_addresses(dns: Dns, host: str) -> set[str]:
 
 
 def _bounce_mx_reaches_reader(
-    report: Report, dns: Dns, bounce: str, mx: list[tuple[int, str]], reader: str | None
+    report: Report, dns: Dns, bounce: str, mx: list[tuple[int, str]], reader: str | None, imap_host: str | None
 ) -> None:
     """Compare the MX hosts with the host bounces are read at: the same name, or a shared address (an MX named
     mx.example.com and a mailbox read at imap.example.com are often one machine)."""
     hosts = [h for _, h in mx]
     told = f"bounces to {bounce} go to {', '.join(hosts)}"
     reader = (reader or "").strip().lower().rstrip(".")
+    guessed = not reader and bool(imap_host)  # only the watcher's IMAP host: a hint, never an error
+    if guessed:
+        reader = (imap_host or "").strip().lower().rstrip(".")
     if not reader:
         report.add(
             Check.BOUNCE_MX,
@@ -743,6 +756,18 @@ def _bounce_mx_reaches_reader(
             f"MX of {bounce} points to {', '.join(hosts)}, bounces are read at {reader}; cannot tell whether they "
             f"are the same server: {', '.join(nameless)} has no address",
             f"give {', '.join(nameless)} an address, or set [bounces] mx_host to the name the MX uses",
+            mx=mx,
+            reader=reader,
+        )
+        return
+    if guessed:
+        report.add(
+            Check.BOUNCE_MX,
+            WARN,
+            f"MX of {bounce} points to {', '.join(hosts)}, bounces are read at {reader} (the IMAP server of the "
+            "bounce mailbox): not the same server; unless they are one mail system, bounces are lost",
+            f"point the MX of {bounce} at the mail server of {reader}, or, if the MX delivers to that mailbox, "
+            "set [bounces] mx_host to the MX's host to say so",
             mx=mx,
             reader=reader,
         )
