@@ -29,7 +29,7 @@ def _login(client: TestClient) -> UI:
     return ui
 
 
-def test_another_web_process_follows_the_job_and_sees_it_interrupted(db_url, web_engine) -> None:
+def test_another_web_process_follows_the_job_and_sees_it_interrupted(db_url, web_engine, token) -> None:
     contacts.import_contacts(web_engine, io.BytesIO(PEOPLE))
     create_user(web_engine, "admin", PASSWORD)
     settings = settings_for(db_url)
@@ -48,6 +48,10 @@ def test_another_web_process_follows_the_job_and_sees_it_interrupted(db_url, web
             time.sleep(0.1)
         assert "<strong>4</strong> of <strong>4</strong> checked" in fragment and 'id="job-verdicts"' in fragment
         assert "Verifying 4 contact(s) offline" in watcher.get(job).text
+        api = other.get(f"/api/v1/jobs/{job.rsplit('/', 1)[1]}", headers={"Authorization": f"Bearer {token}"})
+        assert api.status_code == 200, api.text
+        got = api.json()
+        assert (got["state"], got["done"], got["total"], got["result"]["count"]) == ("done", 4, 4, 4)
 
         # A job its server left running (the process stopped stamping it a minute ago).
         job_id = jobs.create(web_engine, "verify", "Verifying 9 contact(s) with DNS", total=9)
