@@ -365,6 +365,7 @@ def _start_verify(
 
     def work(progress: Callable[[int, int], None]) -> dict[str, Any]:
         done = contactbulk.apply(engine, selection, Action.VERIFY, settings=settings, dns=dns, progress=progress)
+        # kept as JSON in the jobs table: a dict today, a dataclass once services return them (issue 15)
         return asdict(done) if is_dataclass(done) and not isinstance(done, type) else dict(done)
 
     title = f"Verifying {n} contact(s) {'with DNS' if dns else 'offline'}"
