@@ -1,5 +1,6 @@
-"""What the pages call the model's statuses, kinds, states and reasons: marked for the catalogue here, written
-out in the reader's language by the templates' `status_name`, `kind_name`, `state_name` and `reason_name`."""
+"""What the pages call the model's statuses, kinds, states, reasons, verdicts and event types: marked for the
+catalogue here, written out in the reader's language by the templates' `status_name`, `kind_name`, `state_name`,
+`reason_name`, `verdict_name`, `change_name`, `event_name` and `opt_in_name` (unknown values are shown as they are)."""
 
 from __future__ import annotations
 
@@ -45,4 +46,25 @@ REASON = {
     "unsubscribe": _("unsubscribed"),
     "invalid": _("invalid address"),
 }
-TABLES = {"status_name": STATUS, "kind_name": KIND, "state_name": STATE, "reason_name": REASON}
+VERDICT = {
+    "valid": _("valid"),
+    "risky": _("risky"),
+    "invalid": _("invalid"),
+    "unknown": _("unknown"),
+    "unchecked": _("not verified"),
+    "yes": _("yes"),
+    "no": _("no"),
+}
+CHANGE = {"added": _("added"), "removed": _("removed")}  # a black-list history row's action
+EVENT = {"bounce": _("bounce"), "complaint": _("complaint"), "unsubscribe": _("unsubscribe"), "deferral": _("deferral")}
+OPT_IN = {"single": _("single opt-in"), "double": _("double opt-in")}
+TABLES = {
+    "status_name": STATUS,
+    "kind_name": KIND,
+    "state_name": STATE,
+    "reason_name": REASON,
+    "verdict_name": VERDICT,
+    "change_name": CHANGE,
+    "event_name": EVENT,
+    "opt_in_name": OPT_IN,
+}
