@@ -89,6 +89,112 @@ TABLE: list[tuple[str, str]] = [
         N_("a form named %(name)s or at address %(slug)s already exists"),
     ),
     (r"another form has this name or address", N_("another form has this name or address")),
+    # the set-up check's findings and fixes (sendwell.setupcheck, domaincheck.checks.check_bounce_mx)
+    (
+        r"public_url is not set: no one-click unsubscribe \(Gmail and Yahoo ask bulk senders for it\) and no read "
+        r"or click tracking; unsubscribe links are mailto: addresses instead",
+        N_(
+            "public_url is not set: no one-click unsubscribe (Gmail and Yahoo ask bulk senders for it) and no read "
+            "or click tracking; unsubscribe links are mailto: addresses instead"
+        ),
+    ),
+    (
+        r'set \[sending\] public_url = "(?P<example>[^"]+)", the address this installation\'s web server is '
+        r"reached at from the internet",
+        N_(
+            'set [sending] public_url = "%(example)s", the address this installation\'s web server is reached at '
+            "from the internet"
+        ),
+    ),
+    (
+        r"no bounce domain set \(now (?P<now>.*)\): bounces go nowhere, so sendwell never learns which addresses "
+        r"are dead",
+        N_("no bounce domain set (now %(now)s): bounces go nowhere, so sendwell never learns which addresses are dead"),
+    ),
+    (
+        r'set \[sending\] bounce_domain = "(?P<domain>[^"]+)" in sendwell\.toml, give it an MX pointing at the '
+        r"mailbox sendwell reads bounces from, and an SPF record",
+        N_(
+            'set [sending] bounce_domain = "%(domain)s" in sendwell.toml, give it an MX pointing at the mailbox '
+            "sendwell reads bounces from, and an SPF record"
+        ),
+    ),
+    (
+        r"add an MX record for (?P<domain>\S+) pointing at the server whose mailbox sendwell reads bounces from",
+        N_("add an MX record for %(domain)s pointing at the server whose mailbox sendwell reads bounces from"),
+    ),
+    (
+        r"the bounce domain (?P<domain>\S+) has a null MX: it refuses all mail, so every bounce is lost",
+        N_("the bounce domain %(domain)s has a null MX: it refuses all mail, so every bounce is lost"),
+    ),
+    (
+        r"the bounce domain (?P<domain>\S+) has no MX; bounces go to its address (?P<address>\S+) \(implicit MX\), "
+        r"which some servers do not do",
+        N_(
+            "the bounce domain %(domain)s has no MX; bounces go to its address %(address)s (implicit MX), which "
+            "some servers do not do"
+        ),
+    ),
+    (
+        r"the bounce domain (?P<domain>\S+) has no MX and no address: bounces cannot be delivered, so sendwell "
+        r"never learns which addresses are dead",
+        N_(
+            "the bounce domain %(domain)s has no MX and no address: bounces cannot be delivered, so sendwell never "
+            "learns which addresses are dead"
+        ),
+    ),
+    (r"could not look this up: (?P<detail>.*)", N_("could not look this up: %(detail)s")),
+    (
+        r"check again later; if it persists, the domain's DNS servers are not answering, which also makes receivers "
+        r"defer or refuse your mail",
+        N_(
+            "check again later; if it persists, the domain's DNS servers are not answering, which also makes "
+            "receivers defer or refuse your mail"
+        ),
+    ),
+    (
+        r"no DKIM key for (?P<domain>\S+), a From domain in use: its mail goes out unsigned, and Gmail, Yahoo and "
+        r"Microsoft reject or junk unsigned bulk mail",
+        N_(
+            "no DKIM key for %(domain)s, a From domain in use: its mail goes out unsigned, and Gmail, Yahoo and "
+            "Microsoft reject or junk unsigned bulk mail"
+        ),
+    ),
+    (
+        r"generate a key for (?P<domain>\S+), publish its DNS record, then check the domain",
+        N_("generate a key for %(domain)s, publish its DNS record, then check the domain"),
+    ),
+    (r"no relay is configured: nothing can be sent", N_("no relay is configured: nothing can be sent")),
+    (r"set \[smtp\] urls = (?P<example>.+)", N_("set [smtp] urls = %(example)s")),
+    (r"fix the relay URL in the configuration", N_("fix the relay URL in the configuration")),
+    (
+        r"the relay (?P<relay>\S+) cannot be reached \((?P<problem>.*)\): campaigns wait, deferred, until it can",
+        N_("the relay %(relay)s cannot be reached (%(problem)s): campaigns wait, deferred, until it can"),
+    ),
+    (
+        r"check the relay's address, port, TLS mode and password in \[smtp\] urls, and that this machine may "
+        r"connect to it",
+        N_(
+            "check the relay's address, port, TLS mode and password in [smtp] urls, and that this machine may "
+            "connect to it"
+        ),
+    ),
+    (
+        r"no sending worker is running; the last one was seen at (?P<at>.+?): started and scheduled campaigns wait, "
+        r"and retries are not made",
+        N_(
+            "no sending worker is running; the last one was seen at %(at)s: started and scheduled campaigns wait, "
+            "and retries are not made"
+        ),
+    ),
+    (
+        r"no sending worker is running: started and scheduled campaigns wait, and retries are not made",
+        N_("no sending worker is running: started and scheduled campaigns wait, and retries are not made"),
+    ),
+    (
+        r"run the sending worker \(or the web server with its worker\) and keep it running",
+        N_("run the sending worker (or the web server with its worker) and keep it running"),
+    ),
     # the address checks (sendwell.addresses), often after "'the address': "
     (r"empty address", N_("empty address")),
     (r"no '@' in address", N_("no '@' in address")),

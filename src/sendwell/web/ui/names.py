@@ -1,6 +1,6 @@
-"""What the pages call the model's statuses, kinds, states, reasons, verdicts and event types: marked for the
-catalogue here, written out in the reader's language by the templates' `status_name`, `kind_name`, `state_name`,
-`reason_name`, `verdict_name`, `change_name`, `event_name` and `opt_in_name` (unknown values are shown as they are)."""
+"""What the pages call the model's statuses, kinds, states, reasons, verdicts, event types and hints: marked for
+the catalogue here, written out in the reader's language by the templates' `status_name`, `kind_name`, and so on
+for each table in TABLES (a value a table does not know is shown as it is)."""
 
 from __future__ import annotations
 
@@ -57,6 +57,19 @@ VERDICT = {
 }
 CHANGE = {"added": _("added"), "removed": _("removed")}  # a black-list history row's action
 EVENT = {"bounce": _("bounce"), "complaint": _("complaint"), "unsubscribe": _("unsubscribe"), "deferral": _("deferral")}
+# The next steps a service points to (errors.Hint's values), as a page without commands says them.
+HINT = {
+    "list the campaigns": _("list the campaigns"),
+    "list the segments": _("list the segments"),
+    "list the templates": _("list the templates"),
+    "resume the campaign": _("resume the campaign"),
+    "resume sending": _("resume sending"),
+    "run the sending worker": _("run the sending worker"),
+    "generate a DKIM key": _("generate a DKIM key"),
+    "show the key's DKIM record": _("show the key's DKIM record"),
+    "activate the DKIM key": _("activate the DKIM key"),
+    "read bounces from the mailbox": _("read bounces from the mailbox"),
+}
 OPT_IN = {"single": _("single opt-in"), "double": _("double opt-in")}
 TABLES = {
     "status_name": STATUS,
@@ -67,4 +80,5 @@ TABLES = {
     "change_name": CHANGE,
     "event_name": EVENT,
     "opt_in_name": OPT_IN,
+    "hint_name": HINT,
 }
