@@ -197,6 +197,19 @@ TABLE: list[tuple[str, str]] = [
     ),
     # the address checks (sendwell.addresses), often after "'the address': "
     (r"empty address", N_("empty address")),
+    (
+        r"white space is not allowed in an address \(no quoting, comments, literals or names\)",
+        N_("white space is not allowed in an address (no quoting, comments, literals or names)"),
+    ),
+    (
+        r"a control character is not allowed in an address \(no quoting, comments, literals or names\)",
+        N_("a control character is not allowed in an address (no quoting, comments, literals or names)"),
+    ),
+    (
+        r"(?P<char>'.+') is not allowed in an address \(no quoting, comments, literals or names\)",
+        N_("%(char)s is not allowed in an address (no quoting, comments, literals or names)"),
+    ),
+    (r"unsafe character (?P<code>U\+[0-9A-F]+) in address", N_("unsafe character %(code)s in address")),
     (r"no '@' in address", N_("no '@' in address")),
     (r"missing local part before '@'", N_("missing local part before '@'")),
     (r"missing domain after '@'", N_("missing domain after '@'")),

@@ -36,6 +36,7 @@ STATE = {
     "sending": _("sending"),
     "paused": _("paused"),
     "done": _("done"),
+    "finished": _("finished"),
     "cancelled": _("cancelled"),
 }
 REASON = {

@@ -16,11 +16,13 @@ from sendwell.model import CampaignState
 from sendwell.sending.testsend import send_test
 from sendwell.web.security import UserDep
 from sendwell.web.state import EngineDep, web_state
-from sendwell.web.ui.forms import actor, see_other, service_message
+from sendwell.web.ui.forms import actor, form_error, see_other
+from sendwell.web.ui.messages import N_
 from sendwell.web.ui.notices import flash
 from sendwell.web.ui.render import gettext
 
 router = APIRouter(prefix="/campaigns")
+LABELS = {"to": N_("To"), "contact": N_("Preview as")}  # the test-send form's fields, as it names them
 
 # The message's HTML is the user's (and its merge fields the contacts'): no script, no form, no plugin, no
 # navigation out of the frame; its own inline styles and images only, shown inside this site's pages alone.
@@ -105,7 +107,7 @@ def test_send(
     except NotFound:
         raise
     except UserError as err:
-        flash(request, "test_refused", message=service_message(gettext(request), err))
+        flash(request, "test_refused", message=form_error(err, LABELS, gettext(request))[0])
         return see_other(back)
     failed = ", ".join(f"{d.to} ({d.answer})" for d in result.deliveries if not d.delivered)
     flash(
