@@ -83,7 +83,7 @@ def test_import_with_mapping_preview_filter_bulk_action_verify_and_edit(page, tm
     page.fill("input[aria-label='Value of stadt']", "")
     page.uncheck("#contact-segments input[value=berlin]")
     page.click("#save-contact")
-    expect(page.locator("#notice")).to_have_text("saved")
+    expect(page.locator("#notice")).to_have_text("Contact saved.")
     expect(page.locator("input[aria-label='Value of first_name']")).to_have_value("Annie")
     expect(page.locator("input[aria-label='Value of stadt']")).to_have_count(0)
     expect(page.locator("#contact-segments input[value=berlin]")).not_to_be_checked()
