@@ -71,6 +71,7 @@ HINT = {
     "activate the DKIM key": _("activate the DKIM key"),
     "read bounces from the mailbox": _("read bounces from the mailbox"),
 }
+JOB = {"running": _("running"), "done": _("done"), "failed": _("failed")}  # a verification job's state
 OPT_IN = {"single": _("single opt-in"), "double": _("double opt-in")}
 TABLES = {
     "status_name": STATUS,
@@ -82,4 +83,5 @@ TABLES = {
     "event_name": EVENT,
     "opt_in_name": OPT_IN,
     "hint_name": HINT,
+    "job_name": JOB,
 }
