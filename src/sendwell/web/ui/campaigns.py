@@ -22,7 +22,7 @@ from sendwell.web.csvout import csv_response
 from sendwell.web.security import UserDep
 from sendwell.web.state import EngineDep, SettingsDep, get_settings
 from sendwell.web.ui.charts import status_bars
-from sendwell.web.ui.forms import actor, form_error, see_other
+from sendwell.web.ui.forms import actor, form_error, see_other, service_message
 from sendwell.web.ui.messages import N_
 from sendwell.web.ui.notices import flash
 from sendwell.web.ui.preview import draft_context
@@ -352,7 +352,7 @@ def segment_of_recipients(
         try:
             segments.create_from_campaign(engine, name, cid, wanted)
         except UserError as err:
-            message, field = str(err), err.field or "name"
+            message, field = service_message(t, err), err.field or "name"
         else:
             created = segments.show(engine, name.strip(), limit=1)
             flash(request, "segment_created", members=created.members)

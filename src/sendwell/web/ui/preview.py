@@ -16,7 +16,7 @@ from sendwell.model import CampaignState
 from sendwell.sending.testsend import send_test
 from sendwell.web.security import UserDep
 from sendwell.web.state import EngineDep, web_state
-from sendwell.web.ui.forms import actor, form_error, see_other
+from sendwell.web.ui.forms import actor, form_error, see_other, service_message
 from sendwell.web.ui.messages import N_
 from sendwell.web.ui.notices import flash
 from sendwell.web.ui.render import gettext
@@ -70,12 +70,12 @@ def draft_context(request: Request, engine: Engine, cid: int) -> dict[str, Any]:
             ctx["preview_as"] = ctx["matches"][0]
             ctx["shown"] = preview.preview(engine, settings, cid, ctx["matches"][0])
         else:
-            ctx["preview_error"] = str(err)
+            ctx["preview_error"] = service_message(gettext(request), err)
     ctx["choices"] = preview.audience_sample(engine, cid)
     try:
         ctx["fields"] = preview.field_check_cached(engine, cid)  # a scan of the audience: once a minute
     except UserError as err:
-        ctx["fields"], ctx["preview_error"] = None, str(err)
+        ctx["fields"], ctx["preview_error"] = None, service_message(gettext(request), err)
     return ctx
 
 

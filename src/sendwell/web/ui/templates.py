@@ -122,24 +122,24 @@ def delete(request: Request, original: str = Form(..., max_length=200), *, engin
     return see_other("/templates")
 
 
-def _frame(html: str, text: str | None) -> HTMLResponse:
+def _frame(request: Request, html: str, text: str | None) -> HTMLResponse:
     try:
         shown = templates.render(html, text or None).html
     except UserError as err:  # a template being typed is often broken for a moment: say why in the frame
-        shown = f"<pre>{escape(str(err))}</pre>"
+        shown = f"<pre>{escape(service_message(gettext(request), err))}</pre>"
     return HTMLResponse(shown, headers=FRAME_HEADERS)
 
 
 @router.get("/preview.html", response_class=HTMLResponse)
-def saved_frame(engine: EngineDep, name: str = Query(..., max_length=200)) -> Response:
+def saved_frame(request: Request, engine: EngineDep, name: str = Query(..., max_length=200)) -> Response:
     """A saved template with the sample body and fields, for the edit page's frame when it opens."""
     t = templates.get_template(engine, name)
-    return _frame(t.html, t.text)
+    return _frame(request, t.html, t.text)
 
 
 @router.post("/preview.html", response_class=HTMLResponse)
-def draft_frame(html: str = Form(""), text: str = Form("")) -> Response:
+def draft_frame(request: Request, html: str = Form(""), text: str = Form("")) -> Response:
     """The template as typed (not saved), for the frame beside the editor; errors are shown in the frame."""
     if not html.strip():
-        return HTMLResponse("<p>(no HTML yet)</p>", headers=FRAME_HEADERS)
-    return _frame(html, text)
+        return HTMLResponse(f"<p>{escape(gettext(request).gettext('(no HTML yet)'))}</p>", headers=FRAME_HEADERS)
+    return _frame(request, html, text)
