@@ -93,10 +93,6 @@ def _contact_deleted(t: Translations, email: str = "") -> str:
     return t.gettext("Contact %(email)s deleted.") % {"email": email}
 
 
-def _template_saved(t: Translations) -> str:
-    return t.gettext("Template saved.")
-
-
 def _template_deleted(t: Translations, name: str = "") -> str:
     return t.gettext("Template %(name)s deleted.") % {"name": name}
 
@@ -128,7 +124,6 @@ NOTICES: dict[str, Callable[..., str]] = {
     "contacts_done": _contacts_done,
     "contact_saved": _contact_saved,
     "contact_deleted": _contact_deleted,
-    "template_saved": _template_saved,
     "template_deleted": _template_deleted,
     "template_restored": _template_restored,
     "test_sent": _test_sent,
