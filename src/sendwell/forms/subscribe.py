@@ -37,7 +37,7 @@ from sendwell.db.schema import (
     segments,
 )
 from sendwell.errors import UserError
-from sendwell.forms import mail, tokens
+from sendwell.forms import defaults, mail, tokens
 from sendwell.forms.store import sender_name
 from sendwell.model import BlacklistReason
 from sendwell.sending.message import one_line
@@ -87,6 +87,7 @@ class Submission:
     honeypot: str = ""  # the hidden field: people leave it empty
     client_addr: str = ""
     keep_typed: bool = False  # the person insists on the spelling a "did you mean" questioned
+    language: str = "en"  # the form page's language: the default consent and confirmation are written in it
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,7 +235,7 @@ def submit(
             return _result(Outcome.REFUSED)
         _count_hit(conn, settings, key, now)
         if not form["double_opt_in"] and entry is None:
-            values = _pending_values(form, address.key, address.display, fields, sub.client_addr, now, settings)
+            values = _pending_values(form, address.key, address.display, fields, sub, now, settings)
             _subscribe(conn, form, values, method="single", confirmed_at=now, confirmed_addr=sub.client_addr)
             return _result(Outcome.CONFIRMED)
         # one pending subscription per address and form: a second submission replaces the first (and its link)
@@ -243,10 +244,12 @@ def submit(
                 pending_contacts.c.form_id == form["id"], pending_contacts.c.email == address.key
             )
         )
-        values = _pending_values(form, address.key, address.display, fields, sub.client_addr, now, settings)
+        values = _pending_values(form, address.key, address.display, fields, sub, now, settings)
         pid = inserted_id(conn.execute(pending_contacts.insert().values(**values)))
     base = base_url or settings.sending.public_url
-    sent = _send_confirmation(settings, secret, base, form, pid, address.key, fields, values["expires_at"])
+    sent = _send_confirmation(
+        settings, secret, base, form, pid, address.key, fields, values["expires_at"], sub.language
+    )
     if not sent.delivered:
         log.warning("form %s: confirmation to %s not sent: %s", form["name"], address.key, sent.answer)
         with engine.begin() as conn:
@@ -260,7 +263,7 @@ def _pending_values(
     key: str,
     display: str,
     fields: dict[str, str],
-    client_addr: str,
+    sub: Submission,
     now: datetime,
     settings: Settings,
 ) -> dict[str, Any]:
@@ -269,8 +272,8 @@ def _pending_values(
         "email": key,
         "display": display,
         "fields": fields,
-        "consent_text": form["consent_text"],
-        "client_addr": client_addr[:64],
+        "consent_text": defaults.consent_in(form["consent_text"], sub.language),  # the words the page showed
+        "client_addr": sub.client_addr[:64],
         "created_at": now,
         "expires_at": now + timedelta(days=settings.forms.pending_days),
     }
@@ -285,11 +288,12 @@ def _send_confirmation(
     key: str,
     fields: dict[str, str],
     expires_at: datetime,
+    language: str,
 ) -> mail.Sent:
     from_addr = form["from_addr"] or settings.forms.from_addr
     url = confirm_url(base_url, tokens.confirm_token(secret, pid, expires_at.timestamp()))
     envelope, data = mail.build(
-        form, from_addr, key, fields, url, settings.forms.pending_days, secret, settings.sending.bounce_domain
+        form, from_addr, key, fields, url, settings.forms.pending_days, secret, settings.sending.bounce_domain, language
     )
     try:
         return mail.send(settings, from_addr, key, envelope, data)

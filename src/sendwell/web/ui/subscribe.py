@@ -10,11 +10,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from sendwell.forms import snippet, store
+from sendwell.forms import defaults, snippet, store
 from sendwell.forms import subscribe as service
 from sendwell.forms.subscribe import Confirmed, Outcome
 from sendwell.web.state import EngineDep, web_state
-from sendwell.web.ui.render import render
+from sendwell.web.ui.render import gettext, language_of, render
 
 router = APIRouter(prefix="/f")
 NOT_FOUND = "There is no subscription form at this address."
@@ -52,6 +52,7 @@ def _page(
     result: service.Result | None = None,
 ) -> Response:
     web = web_state(request)
+    t = gettext(request)
     return render(
         request,
         "subscribe.html",
@@ -60,8 +61,9 @@ def _page(
         sender=service.sender_of(form, web.settings),
         token=service.page_token(web.secret, form),
         values=values or {},
+        consent=defaults.consent_in(form["consent_text"], language_of(request)),
         result=result,
-        label=snippet.label,
+        label=lambda f: t.gettext(snippet.label(f)),
         honeypot=snippet.HONEYPOT,
     )
 
@@ -90,6 +92,7 @@ async def post(request: Request, slug: str, engine: EngineDep) -> Response:
         honeypot=text.get(snippet.HONEYPOT, ""),
         client_addr=_client(request),
         keep_typed=bool(text.get("keep_typed")),
+        language=language_of(request),  # as the page was shown: the consent and the confirmation say it so
     )
     web = web_state(request)
     base = web.settings.sending.public_url or str(request.base_url)
