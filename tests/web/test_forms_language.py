@@ -107,3 +107,21 @@ def test_operators_own_text_is_sent_as_written(db_url, web_engine, smtp, news) -
         mail.message.get_content().replace("\r\n", "\n").startswith("Hello Dan,")
     )  # the body is still the default: English asked
     assert shown == "Tôi đồng ý nhận bản tin."
+
+
+def test_public_form_answers_in_the_page_language(db_url, web_engine, smtp, news) -> None:
+    vi = {"Accept-Language": "vi"}
+    with _client(db_url, web_engine, smtp) as client:
+        page = client.get("/f/monthly-news", headers=vi)
+        assert ">Tên</label>" in page.text  # the first_name field's label
+        token = TOKEN.search(page.text).group(1)
+        typo = client.post("/f/monthly-news", data={"token": token, "email": "em@gmial.com"}, headers=vi)
+        assert typo.status_code == 422 and "Có phải ý bạn là em@gmail.com?" in typo.text, typo.text
+        done = client.post("/f/monthly-news", data={"token": token, "email": "em@example.org"}, headers=vi)
+        assert "Sắp xong rồi: chúng tôi đã gửi cho bạn một email." in done.text
+        path = urlsplit(confirm_link(smtp.accepted[0].message.get_content())).path
+        ok = client.post(path, headers=vi)
+        assert "Cảm ơn bạn: đăng ký của bạn đã được xác nhận." in ok.text
+        assert "Không có biểu mẫu đăng ký nào tại địa chỉ này." in client.get("/f/nothing-here", headers=vi).text
+        english = client.post("/f/monthly-news", data={"token": token, "email": "em@gmial.com"})
+        assert "Did you mean em@gmail.com?" in english.text

@@ -41,6 +41,7 @@ from sendwell.forms import defaults, mail, tokens
 from sendwell.forms.store import sender_name
 from sendwell.model import BlacklistReason
 from sendwell.sending.message import one_line
+from sendwell.translations import N_
 from sendwell.verify.checks import OfflineChecker
 from sendwell.verify.dns import DnsChecker, DomainStatus
 from sendwell.verify.run import VerifyOptions
@@ -66,16 +67,16 @@ class Outcome(StrEnum):
     UNSENT = "unsent"  # the confirmation could not be handed to the relay: nothing kept
 
 
-# What the person reads; the form's page shows it next to the address field.
+# What the person reads; the form's page shows it next to the address field, in the page's language.
 MESSAGES = {
-    Outcome.PENDING: "Almost done: we sent you an email. Open the link in it to confirm your subscription.",
-    Outcome.CONFIRMED: "Thank you: you are subscribed.",
-    Outcome.REFUSED: "We cannot subscribe this address. Please use another one, or write to us.",
-    Outcome.BOT: "Your submission could not be accepted.",
-    Outcome.TOO_FAST: "Please check your details and send the form again.",
-    Outcome.STALE: "Please check your details and send the form again.",
-    Outcome.RATE_LIMITED: "Too many subscriptions from your network just now. Please try again later.",
-    Outcome.UNSENT: "We could not send the confirmation email just now. Please try again in a few minutes.",
+    Outcome.PENDING: N_("Almost done: we sent you an email. Open the link in it to confirm your subscription."),
+    Outcome.CONFIRMED: N_("Thank you: you are subscribed."),
+    Outcome.REFUSED: N_("We cannot subscribe this address. Please use another one, or write to us."),
+    Outcome.BOT: N_("Your submission could not be accepted."),
+    Outcome.TOO_FAST: N_("Please check your details and send the form again."),
+    Outcome.STALE: N_("Please check your details and send the form again."),
+    Outcome.RATE_LIMITED: N_("Too many subscriptions from your network just now. Please try again later."),
+    Outcome.UNSENT: N_("We could not send the confirmation email just now. Please try again in a few minutes."),
 }
 
 
@@ -96,14 +97,18 @@ class Result:
     message: str
     suggestion: str | None = None
     pending_id: int | None = None
+    # `message` before its parts were filled in, and the parts: the page writes it out from the catalogue
+    text: str = ""
+    params: dict[str, str] = field(default_factory=dict)
 
     @property
     def accepted(self) -> bool:
         return self.outcome in (Outcome.PENDING, Outcome.CONFIRMED)
 
 
-def _result(outcome: Outcome, message: str | None = None, **kw: Any) -> Result:
-    return Result(outcome, message or MESSAGES[outcome], **kw)
+def _result(outcome: Outcome, text: str | None = None, params: dict[str, str] | None = None, **kw: Any) -> Result:
+    text = text or MESSAGES[outcome]
+    return Result(outcome, text % params if params else text, text=text, params=params or {}, **kw)
 
 
 def rate_key(client_addr: str) -> str:
@@ -151,6 +156,10 @@ def _check_bot(settings: Settings, secret: str, form: dict[str, Any], sub: Submi
     return None
 
 
+def _typo(suggestion: str) -> Result:
+    return _result(Outcome.TYPO, N_("Did you mean %(address)s?"), {"address": suggestion}, suggestion=suggestion)
+
+
 @lru_cache(maxsize=4)
 def _checker(disposable_file: str) -> OfflineChecker:
     """One checker per process (loading the disposable list costs 5 ms; a form may take many submissions)."""
@@ -163,23 +172,29 @@ def check_address(
     """The checks `verify` makes, answered for a person at a form: PENDING when the address may go on."""
     text = text.strip()
     if not text:
-        return _result(Outcome.INVALID, "Please enter your email address.")
+        return _result(Outcome.INVALID, N_("Please enter your email address."))
     found = _checker(settings.verify.disposable_file).check(text)
     if found.key is None:
         if found.suggestion:
-            return _result(Outcome.TYPO, f"Did you mean {found.suggestion}?", suggestion=found.suggestion)
-        return _result(Outcome.INVALID, f"This is not an email address: {found.detail}.")
+            return _typo(found.suggestion)
+        return _result(Outcome.INVALID, N_("This is not an email address: %(detail)s."), {"detail": found.detail})
     if Reason.TYPO_SUSPECTED in found.reasons and not keep_typed:
-        return _result(Outcome.TYPO, f"Did you mean {found.suggestion}?", suggestion=found.suggestion)
+        return _typo(found.suggestion or "")
     domain = found.key.rpartition("@")[2]
     if Reason.DISPOSABLE in found.reasons:
-        return _result(Outcome.INVALID, f"Addresses at {domain} are disposable: please use a lasting one.")
+        return _result(
+            Outcome.INVALID, N_("Addresses at %(domain)s are disposable: please use a lasting one."), {"domain": domain}
+        )
     if settings.forms.check_dns or dns is not None:
         options = dns or VerifyOptions.from_settings(settings)
         checker = DnsChecker(options.nameservers, options.dns_port, min(options.dns_timeout, 5.0), 1)
         status = asyncio.run(checker.check(domain)).status
         if status in (DomainStatus.NO_DOMAIN, DomainStatus.NO_MAIL):
-            return _result(Outcome.INVALID, f"The domain {domain} does not receive email: please check the address.")
+            return _result(
+                Outcome.INVALID,
+                N_("The domain %(domain)s does not receive email: please check the address."),
+                {"domain": domain},
+            )
         # DNS not answering now is no reason to turn a person away: the confirmation proves the address
     return _result(Outcome.PENDING, found.key)
 
