@@ -155,20 +155,22 @@ def _stats_context(engine: Engine, cid: int, settings: Settings, language: str) 
     }
 
 
-def _schedule_context(request: Request, camp: dict[str, Any], default_tz: str) -> dict[str, Any]:
-    """The schedule form: the time as it was given (in its zone), or empty; an error sent back by the POST."""
+def _schedule_context(camp: dict[str, Any], default_tz: str) -> dict[str, Any]:
+    """The schedule form: the time as it was given (in its zone), or empty."""
     tz = camp.get("schedule_tz") or default_tz
     shown = schedule.local(camp["scheduled_at"], schedule.zone(tz)) if camp.get("scheduled_at") else ""
-    return {
-        "schedule_at": shown.rsplit(" ", 1)[0],
-        "schedule_local": shown,
-        "schedule_tz": tz,
-        "schedule_error": request.query_params.get("schedule_error"),
-    }
+    return {"schedule_at": shown.rsplit(" ", 1)[0], "schedule_local": shown, "schedule_tz": tz, "schedule_error": None}
 
 
 @router.get("/{cid}")
 def show(request: Request, cid: int, engine: EngineDep, settings: SettingsDep) -> Response:
+    return _page(request, engine, settings, cid)
+
+
+def _page(
+    request: Request, engine: Engine, settings: Settings, cid: int, status: int = 200, **schedule_form: Any
+) -> Response:
+    """The campaign page; `schedule_form` overrides the schedule form's values (a refused time, as typed)."""
     camp = campaigns.get_campaign(engine, cid)
     draft = camp["state"] == CampaignState.DRAFT
     preview = campaigns.audience_preview(engine, cid) if draft else None
@@ -179,13 +181,14 @@ def show(request: Request, cid: int, engine: EngineDep, settings: SettingsDep) -
     return render(
         request,
         "campaign.html",
+        status=status,
         campaign=camp,
         draft=draft,
         preview=preview,
         tracked=tracked,
         setup_problems=problems,
         **shown,
-        **_schedule_context(request, camp, settings.sending.timezone),
+        **{**_schedule_context(camp, settings.sending.timezone), **schedule_form},
         **_stats_context(engine, cid, settings, language_of(request)),
     )
 
@@ -212,16 +215,22 @@ def send(cid: int, engine: EngineDep) -> Response:
 
 @router.post("/{cid}/schedule")
 def schedule_form(
-    cid: int, engine: EngineDep, settings: SettingsDep, at: str = Form(""), timezone: str = Form("")
+    request: Request,
+    cid: int,
+    engine: EngineDep,
+    settings: SettingsDep,
+    at: str = Form("", max_length=200),
+    timezone: str = Form("", max_length=200),
 ) -> Response:
-    """Schedule the draft (or move its time); a running worker starts it then. Errors come back on the page."""
+    """Schedule the draft (or move its time); a running worker starts it then. A refused time comes back on the
+    page, as typed (never in the URL: no link can put words in the page's error box)."""
     try:
         schedule.schedule_campaign(engine, cid, at, timezone or None, default_tz=settings.sending.timezone)
     except NotFound:
         raise
     except UserError as err:
         message, _ = form_error(err, LABELS)
-        return see_other(f"/campaigns/{cid}?schedule_error={quote(message)}#schedule")
+        return _page(request, engine, settings, cid, 400, schedule_error=message, schedule_at=at, schedule_tz=timezone)
     return see_other(f"/campaigns/{cid}#schedule")
 
 

@@ -65,6 +65,24 @@ def _members_removed(t: Translations, removed: int = 0) -> str:
     return t.ngettext("%(num)d member removed.", "%(num)d members removed.", removed) % {"num": removed}
 
 
+def _segment_public(t: Translations, public: int = 0) -> str:
+    if public:
+        return t.gettext("The segment is now listed on the preference page.")
+    return t.gettext("The segment is no longer listed on the preference page.")
+
+
+def _form_saved(t: Translations) -> str:
+    return t.gettext("Form saved.")
+
+
+def _template_saved(t: Translations) -> str:
+    return t.gettext("Template saved.")
+
+
+def _template_deleted(t: Translations) -> str:
+    return t.gettext("Template deleted.")
+
+
 NOTICES: dict[str, Callable[..., str]] = {
     "blacklisted": _blacklisted,
     "language_saved": _language_saved,
@@ -72,6 +90,10 @@ NOTICES: dict[str, Callable[..., str]] = {
     "blacklist_import": _blacklist_import,
     "members_added": _members_added,
     "members_removed": _members_removed,
+    "segment_public": _segment_public,
+    "form_saved": _form_saved,
+    "template_saved": _template_saved,
+    "template_deleted": _template_deleted,
 }
 
 

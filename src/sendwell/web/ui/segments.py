@@ -133,7 +133,8 @@ def public(request: Request, sid: int, public: str = Form(...), *, engine: Engin
     from sendwell.forms import preferences
 
     preferences.set_public(engine, _name(engine, sid), public == "1")
-    return _show(request, engine, sid)
+    flash(request, "segment_public", public=int(public == "1"))
+    return see_other(f"/segments/{sid}")
 
 
 @router.get("/{sid}/export.csv")

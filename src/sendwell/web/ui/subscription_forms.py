@@ -13,6 +13,7 @@ from sendwell.errors import UserError
 from sendwell.forms import snippet, store
 from sendwell.web.state import EngineDep, web_state
 from sendwell.web.ui.forms import form_error, see_other
+from sendwell.web.ui.notices import flash
 from sendwell.web.ui.render import render
 
 router = APIRouter(prefix="/forms")
@@ -54,7 +55,7 @@ def _show(request: Request, engine: Engine, fid: int, status: int = 200, **extra
         snippet=snippet.snippet(form, _base(request)),
         segments=segments.list_segments(engine),
         consents=store.recent_consents(engine, fid),
-        **{"values": form, "field": None, "saved": False, **extra},
+        **{"values": form, "field": None, **extra},
     )
 
 
@@ -126,7 +127,8 @@ async def edit(request: Request, fid: int, engine: EngineDep) -> Response:
         return _show(
             request, engine, fid, status=400, error=message, field=field, values={**store.get(engine, fid), **v}
         )
-    return _show(request, engine, fid, saved=True)
+    flash(request, "form_saved")
+    return see_other(f"/forms/{fid}")
 
 
 @router.post("/{fid}/delete")

@@ -10,11 +10,13 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import Engine
 
 from sendwell import templates
 from sendwell.errors import UserError
 from sendwell.web.state import EngineDep
 from sendwell.web.ui.forms import form_error, see_other
+from sendwell.web.ui.notices import flash
 from sendwell.web.ui.preview import FRAME_HEADERS
 from sendwell.web.ui.render import render
 
@@ -24,9 +26,11 @@ LABELS = {"name": "Name", "html": "HTML", "text": "Plain text"}
 
 @router.get("")
 def templates_page(request: Request, engine: EngineDep) -> Response:
-    notice = request.query_params.get("notice")
-    error = request.query_params.get("error")
-    return render(request, "templates.html", templates=templates.list_templates(engine), notice=notice, error=error)
+    return _list(request, engine)
+
+
+def _list(request: Request, engine: Engine, status: int = 200, error: str | None = None) -> Response:
+    return render(request, "templates.html", status=status, templates=templates.list_templates(engine), error=error)
 
 
 def _form(
@@ -37,17 +41,9 @@ def _form(
     status: int = 200,
     error: str | None = None,
     field: str | None = None,
-    notice: str | None = None,
 ) -> Response:
     return render(
-        request,
-        "template_form.html",
-        status=status,
-        values=values,
-        layout=template,
-        error=error,
-        field=field,
-        notice=notice,
+        request, "template_form.html", status=status, values=values, layout=template, error=error, field=field
     )
 
 
@@ -76,15 +72,15 @@ def create(
     except UserError as err:
         message, field = form_error(err, LABELS)
         return _form(request, values, status=400, error=message, field=field)
-    return see_other(f"/templates/edit?name={quote(t.name)}&notice=saved")
+    flash(request, "template_saved")
+    return see_other(f"/templates/edit?name={quote(t.name)}")
 
 
 @router.get("/edit")
 def edit_form(request: Request, engine: EngineDep, name: str = Query(..., max_length=200)) -> Response:
     t = templates.get_template(engine, name)
     values = {"name": t.name, "html": t.html, "text": t.text or ""}
-    notice = "Saved." if request.query_params.get("notice") == "saved" else None
-    return _form(request, values, template=t, notice=notice)
+    return _form(request, values, template=t)
 
 
 @router.post("/edit")
@@ -107,16 +103,18 @@ def edit(
         return _form(
             request, values, template=templates.get_template(engine, original), status=400, error=message, field=field
         )
-    return see_other(f"/templates/edit?name={quote(t.name)}&notice=saved")
+    flash(request, "template_saved")
+    return see_other(f"/templates/edit?name={quote(t.name)}")
 
 
 @router.post("/delete")
-def delete(original: str = Form(..., max_length=200), *, engine: EngineDep) -> Response:
+def delete(request: Request, original: str = Form(..., max_length=200), *, engine: EngineDep) -> Response:
     try:
         templates.delete_template(engine, original)
-    except UserError as err:
-        return see_other(f"/templates?error={quote(str(err))}")
-    return see_other(f"/templates?notice={quote(f'Template {original!r} deleted.')}")
+    except UserError as err:  # shown on the list it was pressed on, never carried in a URL
+        return _list(request, engine, status=400, error=str(err))
+    flash(request, "template_deleted")
+    return see_other("/templates")
 
 
 def _frame(html: str, text: str | None) -> HTMLResponse:
