@@ -68,7 +68,7 @@ def test_edit_a_template_with_live_preview_and_use_it_in_a_campaign(page, tmp_pa
 
     page.fill("#t-name", "brand")
     page.click("#template-save")
-    expect(page.locator("#notice")).to_have_text("Template saved.")
+    expect(page.locator("#template-notice")).to_have_text("Saved.")
     expect(page.locator("h1")).to_have_text("Template brand")
     expect(page.frame_locator("#template-preview").locator("#greet")).to_have_text("Dear Ada,")
 

@@ -47,7 +47,7 @@ def test_another_web_process_follows_the_job_and_sees_it_interrupted(db_url, web
                 break
             time.sleep(0.1)
         assert "<strong>4</strong> of <strong>4</strong> checked" in fragment and 'id="job-verdicts"' in fragment
-        assert "Verifying 4 contact(s) offline" in watcher.get(job).text
+        assert "Verifying 4 contacts offline" in watcher.get(job).text
         api = other.get(f"/api/v1/jobs/{job.rsplit('/', 1)[1]}", headers={"Authorization": f"Bearer {token}"})
         assert api.status_code == 200, api.text
         got = api.json()

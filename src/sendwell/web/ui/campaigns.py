@@ -18,33 +18,33 @@ from sendwell.model import CampaignState, parse_statuses
 from sendwell.sending import control
 from sendwell.setupcheck import for_campaign, tracking_refusal
 from sendwell.tracking.report import tracking_stats
-from sendwell.web import i18n
 from sendwell.web.csvout import csv_response
 from sendwell.web.security import UserDep
 from sendwell.web.state import EngineDep, SettingsDep, get_settings
 from sendwell.web.ui.charts import status_bars
-from sendwell.web.ui.forms import actor, form_error, see_other
+from sendwell.web.ui.forms import actor, form_error, see_other, service_message
+from sendwell.web.ui.messages import N_
 from sendwell.web.ui.notices import flash
 from sendwell.web.ui.preview import draft_context
-from sendwell.web.ui.render import Pager, gettext, language_of, render
+from sendwell.web.ui.render import Pager, gettext, render
 
 router = APIRouter(prefix="/campaigns")
 FORM_FIELDS = ("name", "subject", "from_addr", "reply_to", "text", "html", "template", "body_format")
 # A service's field → the label the form shows for it (the error names the field as the reader sees it).
 LABELS = {
-    "name": "Name",
-    "subject": "Subject",
-    "from_addr": "From",
-    "reply_to": "Reply-To",
-    "text": "Plain-text body",
-    "html": "HTML body",
-    "template": "Template",
-    "body_format": "Body format",
-    "include": "Send to",
-    "exclude": "Never send to",
-    "track": "Tracking",
-    "at": "Send at",
-    "timezone": "Time zone",
+    "name": N_("Name"),
+    "subject": N_("Subject"),
+    "from_addr": N_("From"),
+    "reply_to": N_("Reply-To"),
+    "text": N_("Plain-text body"),
+    "html": N_("HTML body"),
+    "template": N_("Template"),
+    "body_format": N_("Body format"),
+    "include": N_("Send to"),
+    "exclude": N_("Never send to"),
+    "track": N_("Tracking"),
+    "at": N_("Send at"),
+    "timezone": N_("Time zone"),
 }
 
 
@@ -133,7 +133,7 @@ def create(
             refuse_tracking=tracking_refusal(get_settings(request)),
         )
     except UserError as err:
-        message, field = form_error(err, LABELS)
+        message, field = form_error(err, LABELS, gettext(request))
         return _form(request, engine, values, status=400, error=message, field=field)
     return see_other(f"/campaigns/{cid}")
 
@@ -144,33 +144,25 @@ def create(
 POLL_SECONDS = {CampaignState.SENDING.value: 2, stats.WAITING_RETRY: 30}
 
 
-def _stats_context(engine: Engine, cid: int, settings: Settings, language: str) -> dict[str, Any]:
+def _stats_context(engine: Engine, cid: int, settings: Settings) -> dict[str, Any]:
     data = stats.campaign_stats(engine, cid, retry_horizon_hours=settings.sending.retry_horizon_hours)
     return {
         "stats": data,
         "bars": status_bars(data["by_status"]),
         "live": data["phase"] == CampaignState.SENDING,  # the "live" badge: messages are going out now
         "poll": POLL_SECONDS.get(str(data["phase"])),
-        "phase_text": stats.phase_line(data, lambda v: i18n.when(v, language)),
     }
 
 
-def _schedule_context(camp: dict[str, Any], default_tz: str) -> dict[str, Any]:
-    """The schedule form: the time as it was given (in its zone), or empty."""
+def _schedule_context(request: Request, camp: dict[str, Any], default_tz: str) -> dict[str, Any]:
+    """The schedule form: the time as it was given (in its zone), or empty; an error sent back by the POST."""
     tz = camp.get("schedule_tz") or default_tz
     shown = schedule.local(camp["scheduled_at"], schedule.zone(tz)) if camp.get("scheduled_at") else ""
-    return {"schedule_at": shown.rsplit(" ", 1)[0], "schedule_local": shown, "schedule_tz": tz, "schedule_error": None}
+    return {"schedule_at": shown.rsplit(" ", 1)[0], "schedule_local": shown, "schedule_tz": tz}
 
 
 @router.get("/{cid}")
 def show(request: Request, cid: int, engine: EngineDep, settings: SettingsDep) -> Response:
-    return _page(request, engine, settings, cid)
-
-
-def _page(
-    request: Request, engine: Engine, settings: Settings, cid: int, status: int = 200, **schedule_form: Any
-) -> Response:
-    """The campaign page; `schedule_form` overrides the schedule form's values (a refused time, as typed)."""
     camp = campaigns.get_campaign(engine, cid)
     draft = camp["state"] == CampaignState.DRAFT
     preview = campaigns.audience_preview(engine, cid) if draft else None
@@ -181,15 +173,14 @@ def _page(
     return render(
         request,
         "campaign.html",
-        status=status,
         campaign=camp,
         draft=draft,
         preview=preview,
         tracked=tracked,
         setup_problems=problems,
         **shown,
-        **{**_schedule_context(camp, settings.sending.timezone), **schedule_form},
-        **_stats_context(engine, cid, settings, language_of(request)),
+        **_schedule_context(request, camp, settings.sending.timezone),
+        **_stats_context(engine, cid, settings),
     )
 
 
@@ -199,7 +190,7 @@ def progress(
 ) -> Response:
     """The statistics block alone, polled by htmx while the campaign sends or waits for retries (`phase`: the
     one the page shows)."""
-    context = _stats_context(engine, cid, settings, language_of(request))
+    context = _stats_context(engine, cid, settings)
     # When the phase changes (sending → waiting for retry → finished), reload the whole page so the state badge,
     # the phase line, the buttons and the pace of polling follow.
     headers = {} if str(context["stats"]["phase"]) == phase else {"HX-Refresh": "true"}
@@ -215,22 +206,17 @@ def send(cid: int, engine: EngineDep) -> Response:
 
 @router.post("/{cid}/schedule")
 def schedule_form(
-    request: Request,
-    cid: int,
-    engine: EngineDep,
-    settings: SettingsDep,
-    at: str = Form("", max_length=200),
-    timezone: str = Form("", max_length=200),
+    request: Request, cid: int, engine: EngineDep, settings: SettingsDep, at: str = Form(""), timezone: str = Form("")
 ) -> Response:
-    """Schedule the draft (or move its time); a running worker starts it then. A refused time comes back on the
-    page, as typed (never in the URL: no link can put words in the page's error box)."""
+    """Schedule the draft (or move its time); a running worker starts it then. Errors come back on the page."""
     try:
         schedule.schedule_campaign(engine, cid, at, timezone or None, default_tz=settings.sending.timezone)
     except NotFound:
         raise
     except UserError as err:
-        message, _ = form_error(err, LABELS)
-        return _page(request, engine, settings, cid, 400, schedule_error=message, schedule_at=at, schedule_tz=timezone)
+        message, _ = form_error(err, LABELS, gettext(request))
+        flash(request, "error", place="schedule", message=message)
+        return see_other(f"/campaigns/{cid}#schedule")
     return see_other(f"/campaigns/{cid}#schedule")
 
 
@@ -377,7 +363,7 @@ def segment_of_recipients(
         try:
             segments.create_from_campaign(engine, name, cid, wanted)
         except UserError as err:
-            message, field = str(err), err.field or "name"
+            message, field = service_message(t, err), err.field or "name"
         else:
             created = segments.show(engine, name.strip(), limit=1)
             flash(request, "segment_created", members=created.members)
@@ -444,7 +430,7 @@ def edit(
             refuse_tracking=tracking_refusal(get_settings(request)),
         )
     except UserError as err:
-        message, field = form_error(err, LABELS)
+        message, field = form_error(err, LABELS, gettext(request))
         return _form(request, engine, values, campaign=camp, status=400, error=message, field=field)
     return see_other(f"/campaigns/{cid}")
 

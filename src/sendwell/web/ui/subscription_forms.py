@@ -13,19 +13,19 @@ from sendwell.errors import UserError
 from sendwell.forms import snippet, store
 from sendwell.web.state import EngineDep, web_state
 from sendwell.web.ui.forms import form_error, see_other
-from sendwell.web.ui.notices import flash
-from sendwell.web.ui.render import render
+from sendwell.web.ui.messages import N_
+from sendwell.web.ui.render import gettext, render
 
 router = APIRouter(prefix="/forms")
 LABELS = {
-    "name": "Name",
-    "segments": "Segments",
-    "fields": "Fields",
-    "from_addr": "Sender",
-    "slug": "Page address",
-    "consent_text": "Consent text",
-    "confirm_subject": "Confirmation subject",
-    "confirm_body": "Confirmation body",
+    "name": N_("Name"),
+    "segments": N_("Segments"),
+    "fields": N_("Fields"),
+    "from_addr": N_("Sender"),
+    "slug": N_("Page address"),
+    "consent_text": N_("Consent text"),
+    "confirm_subject": N_("Confirmation subject"),
+    "confirm_body": N_("Confirmation body"),
 }
 
 
@@ -55,7 +55,7 @@ def _show(request: Request, engine: Engine, fid: int, status: int = 200, **extra
         snippet=snippet.snippet(form, _base(request)),
         segments=segments.list_segments(engine),
         consents=store.recent_consents(engine, fid),
-        **{"values": form, "field": None, **extra},
+        **{"values": form, "field": None, "saved": False, **extra},
     )
 
 
@@ -94,14 +94,15 @@ async def create(request: Request, engine: EngineDep) -> Response:
             default_from=web_state(request).settings.forms.from_addr,
         )
     except UserError as err:
-        message, field = form_error(err, LABELS)
+        message, field = form_error(err, LABELS, gettext(request))
         return _list(request, engine, status=400, error=message, field=field, values=v)
     return see_other(f"/forms/{fid}")
 
 
 @router.get("/{fid}")
 def show(request: Request, fid: int, engine: EngineDep) -> Response:
-    return _show(request, engine, fid)
+    # `notice=saved` only picks the page's own "Saved." line: no text comes from the URL
+    return _show(request, engine, fid, saved=request.query_params.get("notice") == "saved")
 
 
 @router.post("/{fid}")
@@ -123,12 +124,11 @@ async def edit(request: Request, fid: int, engine: EngineDep) -> Response:
             confirm_body=v["confirm_body"],
         )
     except UserError as err:
-        message, field = form_error(err, LABELS)
+        message, field = form_error(err, LABELS, gettext(request))
         return _show(
             request, engine, fid, status=400, error=message, field=field, values={**store.get(engine, fid), **v}
         )
-    flash(request, "form_saved")
-    return see_other(f"/forms/{fid}")
+    return see_other(f"/forms/{fid}?notice=saved")  # Post/Redirect/GET: a reload does not save again
 
 
 @router.post("/{fid}/delete")
