@@ -176,3 +176,25 @@ def test_cli_preview_check_test_and_history(tmp_path, server):
     assert refused.returncode == 3 and "550 5.1.1 no such user" in refused.stdout
     rows = json.loads(run("history", "news", "--json").stdout)
     assert [r["action"] for r in rows] == ["test_send", "test_send"]
+
+
+def test_a_test_send_is_signed_with_the_from_domains_dkim_key(engine, server, tmp_path, monkeypatch):
+    """The real message, so the real signature: verified by dkimpy against the key's published DNS record."""
+    dkimpy = pytest.importorskip("dkim", reason="dkimpy is needed to verify signatures (pip install dkimpy)")
+    from sendwell import dkim as sd
+
+    monkeypatch.setenv("SENDWELL_DKIM_DIR", str(tmp_path))
+    sd.clear_cache()
+    sd.generate_key("shop.example", "s1", sd.Algorithm.RSA, directory=tmp_path)
+    records = dict(sd.dns_record(tmp_path, e) for e in sd.load_index(tmp_path))
+
+    def dnsfunc(name: bytes, timeout: int = 5) -> bytes:  # the TXT record `sendwell dkim` tells to publish
+        return records[name.decode().rstrip(".")].encode()
+
+    cid = campaign(engine, PEOPLE)  # From: news@shop.example
+    result = send_test(engine, sender_settings(server.url), cid, ["me@example.com"], contact="ann@example.org")
+    assert result.delivered == 1
+    [got] = server.accepted
+    assert got.data.startswith(b"DKIM-Signature:") and b"d=shop.example" in got.data.split(b"\r\n\r\n")[0]
+    assert dkimpy.verify(got.data, dnsfunc=dnsfunc)
+    assert not dkimpy.verify(got.data.replace(b"[TEST] ", b"", 1), dnsfunc=dnsfunc)  # the subject is signed

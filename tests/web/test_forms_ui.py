@@ -44,8 +44,9 @@ def test_forms_pages(ui, web_engine) -> None:
         "confirm_subject": "Confirm, {{ first_name }}",
         "confirm_body": "Click {{ confirm_url }}",
     }
-    saved = ui.post(f"/forms/{fid}", values)
-    assert saved.status_code == 200 and 'id="saved"' in saved.text
+    saved = ui.post(f"/forms/{fid}", values, follow_redirects=False)
+    assert saved.status_code == 303 and saved.headers["location"] == f"/forms/{fid}?notice=saved"
+    assert 'id="saved"' in ui.get(saved.headers["location"]).text and 'id="saved"' not in ui.get(f"/forms/{fid}").text
     form = store.get(web_engine, fid)
     assert (
         form["name"] == "Monthly news"
@@ -64,8 +65,10 @@ def test_segment_public_toggle(ui, web_engine) -> None:
     sid = segments.create(web_engine, "news")
     page = ui.get(f"/segments/{sid}")
     assert "Not on the preference page." in page.text
-    r = ui.post(f"/segments/{sid}/public", {"public": "1"})
-    assert r.status_code == 200 and "On the preference page" in r.text
+    r = ui.post(f"/segments/{sid}/public", {"public": "1"}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == f"/segments/{sid}"
+    page = ui.get(f"/segments/{sid}")
+    assert "On the preference page" in page.text
     assert segments.list_segments(web_engine)[0].public is True
     ui.post(f"/segments/{sid}/public", {"public": "0"})
     assert segments.list_segments(web_engine)[0].public is False

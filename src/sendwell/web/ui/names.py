@@ -71,7 +71,12 @@ HINT = {
     "activate the DKIM key": _("activate the DKIM key"),
     "read bounces from the mailbox": _("read bounces from the mailbox"),
 }
-JOB = {"running": _("running"), "done": _("done"), "failed": _("failed"), "interrupted": _("interrupted")}  # a verification job's state
+JOB = {
+    "running": _("running"),
+    "done": _("done"),
+    "failed": _("failed"),
+    "interrupted": _("interrupted"),
+}  # a verification job's state
 OPT_IN = {"single": _("single opt-in"), "double": _("double opt-in")}
 TABLES = {
     "status_name": STATUS,

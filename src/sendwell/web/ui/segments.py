@@ -156,7 +156,7 @@ def public(request: Request, sid: int, public: str = Form(...), *, engine: Engin
     from sendwell.forms import preferences
 
     preferences.set_public(engine, _name(engine, sid), public == "1")
-    return _show(request, engine, sid)
+    return see_other(f"/segments/{sid}")  # the page says where it is listed now
 
 
 @router.get("/{sid}/export.csv")

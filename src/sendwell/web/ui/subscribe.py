@@ -16,6 +16,8 @@ from sendwell.forms import subscribe as service
 from sendwell.forms.subscribe import Confirmed, Outcome
 from sendwell.translations import N_
 from sendwell.web.state import EngineDep, web_state
+from sendwell.web.ui import receipts
+from sendwell.web.ui.forms import see_other
 from sendwell.web.ui.render import gettext, language_of, render
 
 router = APIRouter(prefix="/f")
@@ -38,6 +40,7 @@ LINK_TEXT = {
     Confirmed.INVALID: N_("This link does not work. Please copy the whole link from the email."),
     Confirmed.REFUSED: service.MESSAGES[Outcome.REFUSED],
 }
+ACCEPTED = {Outcome.PENDING.value, Outcome.CONFIRMED.value}
 LINK_STATUS = {Confirmed.CONFIRMED: 200, Confirmed.EXPIRED: 410, Confirmed.INVALID: 404, Confirmed.REFUSED: 403}
 
 
@@ -88,6 +91,18 @@ def page(request: Request, slug: str, engine: EngineDep) -> Response:
     form = store.by_slug(engine, slug)
     if form is None:
         return _not_found(request)
+    web = web_state(request)
+    done = receipts.read(web.secret, request.url.path, request.query_params.get("done"))
+    if done in ACCEPTED:  # the page a successful post redirects to ("check your inbox")
+        outcome = Outcome(done)
+        result = service.Result(outcome, service.MESSAGES[outcome], text=service.MESSAGES[outcome])
+        return render(
+            request,
+            "subscribe_done.html",
+            form=form,
+            sender=service.sender_of(form, web.settings),
+            result=_in_language(request, result),
+        )
     return _page(request, form)
 
 
@@ -112,14 +127,8 @@ async def post(request: Request, slug: str, engine: EngineDep) -> Response:
     web = web_state(request)
     base = web.settings.sending.public_url or str(request.base_url)
     result = await run_in_threadpool(lambda: service.submit(engine, web.settings, web.secret, form, sub, base_url=base))
-    if result.accepted:
-        return render(
-            request,
-            "subscribe_done.html",
-            form=form,
-            sender=service.sender_of(form, web.settings),
-            result=_in_language(request, result),
-        )
+    if result.accepted:  # Post/Redirect/GET: reloading the page after it sends nothing again
+        return see_other(receipts.url(web.secret, request.url.path, "done", result.outcome.value))
     if result.outcome in (Outcome.BOT, Outcome.REFUSED, Outcome.RATE_LIMITED):
         values = {}  # nothing to correct: the form is shown empty
     return _page(request, form, status=STATUS[result.outcome], values=values, result=result)
@@ -143,10 +152,17 @@ def _link_page(request: Request, token: str, found: service.Confirmation) -> Res
 
 @router.get("/confirm/{token}")
 def confirm_page(request: Request, token: str, engine: EngineDep) -> Response:
-    return _link_page(request, token, service.check_link(engine, web_state(request).secret, token))
+    secret = web_state(request).secret
+    fid = receipts.read(secret, request.url.path, request.query_params.get("done"))
+    if isinstance(fid, int):  # the page a confirmation redirects to: the link itself is used up by now
+        return _link_page(request, token, service.Confirmation(Confirmed.CONFIRMED, store.get(engine, fid)))
+    return _link_page(request, token, service.check_link(engine, secret, token))
 
 
 @router.post("/confirm/{token}")
 def confirm(request: Request, token: str, engine: EngineDep) -> Response:
-    found = service.confirm(engine, web_state(request).secret, token, client_addr=_client(request))
+    secret = web_state(request).secret
+    found = service.confirm(engine, secret, token, client_addr=_client(request))
+    if found.outcome is Confirmed.CONFIRMED and found.form is not None:
+        return see_other(receipts.url(secret, request.url.path, "done", int(found.form["id"])))
     return _link_page(request, token, found)

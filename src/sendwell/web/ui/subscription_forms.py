@@ -101,7 +101,8 @@ async def create(request: Request, engine: EngineDep) -> Response:
 
 @router.get("/{fid}")
 def show(request: Request, fid: int, engine: EngineDep) -> Response:
-    return _show(request, engine, fid)
+    # `notice=saved` only picks the page's own "Saved." line: no text comes from the URL
+    return _show(request, engine, fid, saved=request.query_params.get("notice") == "saved")
 
 
 @router.post("/{fid}")
@@ -127,7 +128,7 @@ async def edit(request: Request, fid: int, engine: EngineDep) -> Response:
         return _show(
             request, engine, fid, status=400, error=message, field=field, values={**store.get(engine, fid), **v}
         )
-    return _show(request, engine, fid, saved=True)
+    return see_other(f"/forms/{fid}?notice=saved")  # Post/Redirect/GET: a reload does not save again
 
 
 @router.post("/{fid}/delete")

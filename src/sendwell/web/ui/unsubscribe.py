@@ -13,6 +13,8 @@ from sendwell import events
 from sendwell.forms import preferences
 from sendwell.sending import verp
 from sendwell.web.state import EngineDep, web_state
+from sendwell.web.ui import receipts
+from sendwell.web.ui.forms import see_other
 from sendwell.web.ui.render import render
 
 router = APIRouter(prefix="/unsubscribe")
@@ -43,7 +45,13 @@ def page(request: Request, token: str, engine: EngineDep) -> Response:
     found = _recipient(request, engine, token)
     if found is None:
         return render(request, "unsubscribe.html", status=404, done=False, error=GONE, token=token)
-    return render(request, "unsubscribe.html", done=False, error=None, token=token, **_preferences(engine, found))
+    # What the POST before the redirect did: unsubscribed from everything, or left these segments (their names).
+    did = receipts.read(web_state(request).secret, request.url.path, request.query_params.get("did"))
+    if did == "all":
+        return render(request, "unsubscribe.html", done=True, error=None, token=token)
+    left = [str(name) for name in did] if isinstance(did, list) else []
+    prefs = _preferences(engine, found)
+    return render(request, "unsubscribe.html", done=False, error=None, token=token, left=left, **prefs)
 
 
 @router.post("/{token}/lists")
@@ -58,15 +66,8 @@ async def lists(request: Request, token: str, engine: EngineDep) -> Response:
     if found is None or who is None:
         return render(request, "unsubscribe.html", status=404, done=False, error=GONE, token=token)
     left = await run_in_threadpool(preferences.keep_only, engine, who[0], keep)
-    return render(
-        request,
-        "unsubscribe.html",
-        done=False,
-        error=None,
-        token=token,
-        left=left,
-        **await run_in_threadpool(_preferences, engine, found),
-    )
+    page = f"/unsubscribe/{token}"
+    return see_other(receipts.url(web_state(request).secret, page, "did", left))
 
 
 @router.post("/{token}")
@@ -91,4 +92,6 @@ async def unsubscribe(request: Request, token: str, engine: EngineDep) -> Respon
             settings=web_state(request).settings,
         )
     )
-    return render(request, "unsubscribe.html", done=True, error=None, token=token)
+    # Post/Redirect/GET; a mail client's one-click POST ignores the answer
+    page = f"/unsubscribe/{token}"
+    return see_other(receipts.url(web_state(request).secret, page, "did", "all"))
