@@ -221,8 +221,9 @@ def _encode(body: str, boundary: str | None) -> tuple[bytes, bytes]:
             if body.endswith("\n"):
                 body = body[:-1]  # the skeleton already ends the body with CRLF
             return b"7bit", body.replace("\n", "\r\n").encode("ascii")
-    crlf = body.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\r\n")
-    data = binascii.b2a_base64(crlf.encode("utf-8"), newline=False)
+    if "\r" in body:
+        body = body.replace("\r\n", "\n").replace("\r", "\n")
+    data = binascii.b2a_base64(body.replace("\n", "\r\n").encode("utf-8"), newline=False)
     return b"base64", b"\r\n".join([data[i : i + _B64_LINE] for i in range(0, len(data), _B64_LINE)])
 
 
