@@ -1,13 +1,17 @@
 """End-to-end sending throughput into Postfix's smtp-sink, against `smtp-source -d` into the same sink.
 
-Each row is the whole path: ledger claim → personalised HTML + text message (≈10 KB on the wire) →
-aiosmtplib relay connection → outcome recorded, for a fresh ledger sent by fresh processes (so each
-row's peak RSS is its own). Rows: the SQLite ledger with 1/4/16/64 connections in one process;
-16 connections split over several processes sharing the SQLite file; the PostgreSQL ledger (a
-database of its own, created and dropped) with 16 connections split over 1, 2 and 4 worker
-processes. Each row gives msg/s, its ratio to the `smtp-source -d` ceiling (16 sessions, same
-message size, same sink), the sending processes' CPU per message (and for PostgreSQL the server
-backends' CPU per message), and the largest peak RSS of its sending processes.
+Each row is the whole path: ledger claim → personalised HTML + text message (≈10 KB on the wire; five
+merge fields, a condition and a loop) → relay connection → outcome recorded, for a fresh ledger sent by
+fresh processes (so each row's peak RSS is its own). Every row says its settings (processes,
+connections, messages per connection, claim batch size, the ledger's durability) and runs `--runs` times
+(3), each run in turns with `smtp-source -d` (16 sessions, same message size, same sink: the ceiling first
+in every other pair); it shows medians, and the ratio is the median of each pair's own ratio, since this
+shared machine drifts by ±30%. Rows: "target" (SQLite, 16 connections over 2 processes, every other
+setting its default: the >= 0.5 goal), "defaults" (what `sendwell campaigns send` does with no option: the
+>= 0.35 goal), PostgreSQL (a database of its own, created and dropped) with 16 connections over
+`--pg-processes`, and on request more SQLite rows (`--connections`: one process; `--split`: 16 connections
+over N processes). Each row also gives the sending processes' CPU per message (and for PostgreSQL the
+server backends'), messages per commit and the largest peak RSS of its sending processes.
 
 `--memory 10000,100000,1000000` instead sends campaigns of those sizes (SQLite, 16 connections, one
 process) and reports the peak RSS of each: it must stay flat as the list grows. 1M recipients takes
@@ -17,11 +21,11 @@ Diagnostics: `--sqlite-cache-mb N` overrides the senders' `PRAGMA cache_size` (S
 `--tracemalloc` reports the Python heap of each sender and where it grew (≈13× slower: for finding
 growth, not for throughput).
 
-    .venv/bin/python bench/bench_sending.py [--recipients 20000] [--connections 1,4,16,64] [--split 2]
-        [--pg-processes 1,2,4] [--memory 10000,100000,1000000] [--json out.json]
+    .venv/bin/python bench/bench_sending.py [--recipients 20000] [--runs 3] [--connections 1,4,16,64]
+        [--split 4] [--pg-processes 1,2,4] [--memory 10000,100000,1000000] [--json out.json]
 
-Writes bench/results/sending.json (and sending_memory.json). The senders use 10,000 messages per
-connection and claim batches of 500. Needs /usr/sbin/smtp-sink and smtp-source (`apt-get install
+Writes bench/results/sending.json (and sending_memory.json). The senders use the default settings but
+for the connections (and a daily limit above the campaign). Needs /usr/sbin/smtp-sink and smtp-source (`apt-get install
 postfix`; no daemon needed) and skips with a message when they are missing; PostgreSQL rows are
 skipped with a message when the server (SENDWELL_TEST_PG_URL or --pg-url) is not reachable.
 """

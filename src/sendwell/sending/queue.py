@@ -153,17 +153,11 @@ def claim(
     if any(r.queued_at is None for r in kept):  # queued when the campaign started (audience.resolve)
         started = conn.execute(select(campaigns.c.started_at).where(campaigns.c.id == campaign_id)).scalar()
     # A row without its own queue time was queued at the start; `now` only if that start was never written.
+    start = as_utc(started or now)
+    # rows unpacked as tuples (the RETURNING order above): a Row's attribute access costs more than the Job
     jobs = [
-        Job(
-            r.id,
-            r.campaign_id,
-            r.email,
-            r.display,
-            r.attempts,
-            as_utc(r.queued_at or started or now),
-            fields.get(r.email) or {},
-        )
-        for r in kept
+        Job(rid, cid, email, display, attempts, as_utc(queued) if queued else start, fields.get(email) or {})
+        for rid, cid, email, display, attempts, queued in kept
     ]
     return jobs, len(banned)
 
