@@ -29,9 +29,9 @@ class DatabaseSettings:
 class SmtpSettings:
     # One or more relay URLs: smtp://host:port, smtp+starttls://user:pass@host:587, smtps://host:465
     urls: tuple[str, ...] = ()
-    connections: int = 4  # concurrent connections per sending process
+    connections: int = 16  # concurrent connections per sending process (a relay that refuses more gets fewer)
     timeout: float = 30.0  # seconds, for every SMTP step
-    messages_per_connection: int = 100
+    messages_per_connection: int = 500  # then QUIT and a new session (Exim refuses past 1,000 by default)
     helo_name: str = ""
     rest_seconds: float = 30.0  # how long a failing relay is left alone
 

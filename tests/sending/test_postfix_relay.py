@@ -68,7 +68,11 @@ def relay() -> Iterator[Callable[[str], Postfix]]:
 
 
 def settings_for(mta: Postfix, **smtp) -> Settings:
-    return replace(Settings(), smtp=replace(SmtpSettings(), urls=(mta.url,), timeout=5.0, **smtp))
+    # 4 connections (the default when these tests were written): the bounds below count one message in
+    # flight per connection
+    return replace(
+        Settings(), smtp=replace(SmtpSettings(), urls=(mta.url,), timeout=5.0, **({"connections": 4} | smtp))
+    )
 
 
 def ledger(engine: Engine, cid: int) -> list:

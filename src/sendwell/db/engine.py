@@ -77,7 +77,9 @@ def make_engine(url: str | None = None) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         # pysqlite's own transaction handling defers BEGIN; take it over so writes lock predictably.
         event.listen(engine, "connect", lambda c, _r: setattr(c, "isolation_level", None))
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+        # on the DB-API connection: SQLAlchemy's statement path costs more than the BEGIN (the sender's
+        # every commit pays it)
+        event.listen(engine, "begin", lambda conn: conn.connection.driver_connection.execute("BEGIN IMMEDIATE"))
     else:
         engine = create_engine(url, pool_pre_ping=True)
     return engine
@@ -105,6 +107,25 @@ def ping(engine: Engine) -> None:
 _lock_files: dict[str, int] = {}
 
 
+def _turn_file(engine: Engine) -> int | None:
+    """The open `<file>-writers` of a SQLite file (None for PostgreSQL or an in-memory database)."""
+    path = engine.url.database
+    if engine.dialect.name != "sqlite" or not path or path == ":memory:":
+        return None
+    fd = _lock_files.get(path)
+    if fd is None:
+        fd = _lock_files[path] = os.open(path + "-writers", os.O_RDWR | os.O_CREAT, 0o600)
+    return fd
+
+
+def _try_turn(fd: int) -> bool:
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except BlockingIOError:
+        return False
+
+
 @contextlib.contextmanager
 def write_turn(engine: Engine, patience: float = 30.0) -> Iterator[None]:
     """Take turns with other processes at writing a SQLite file (a no-op for PostgreSQL).
@@ -115,25 +136,42 @@ def write_turn(engine: Engine, patience: float = 30.0) -> Iterator[None]:
     the lock is free. Other programs simply don't take it: SQLite's own lock still decides; after
     `patience` seconds we go ahead and let it.
     """
-    path = engine.url.database
-    if engine.dialect.name != "sqlite" or not path or path == ":memory:":
+    fd = _turn_file(engine)
+    if fd is None:
         yield
         return
-    fd = _lock_files.get(path)
-    if fd is None:
-        fd = _lock_files[path] = os.open(path + "-writers", os.O_RDWR | os.O_CREAT, 0o600)
     deadline, pause, held = time.monotonic() + patience, 0.00005, False
-    while not held:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            held = True
-        except BlockingIOError:
-            if time.monotonic() > deadline:
-                break
-            time.sleep(pause)
-            pause = min(pause * 2, 0.002)
+    while not (held := _try_turn(fd)):
+        if time.monotonic() > deadline:
+            break
+        time.sleep(pause)
+        pause = min(pause * 2, 0.002)
     try:
         yield
     finally:
         if held:
             fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+async def take_write_turn(engine: Engine, patience: float = 30.0) -> int | None:
+    """write_turn for an asyncio loop: while another process writes, the loop goes on (a sender's
+    connections keep sending) instead of sleeping. Returns the file to give to `end_write_turn` once
+    the transaction is over (None when there was no turn to take, or `patience` ran out). Nothing may be
+    awaited between this and the transaction: in one process the lock is already held."""
+    import asyncio
+
+    fd = _turn_file(engine)
+    if fd is None:
+        return None
+    deadline, pause = time.monotonic() + patience, 0.00002
+    while not _try_turn(fd):
+        if time.monotonic() > deadline:
+            return None
+        await asyncio.sleep(pause)
+        pause = min(pause * 2, 0.0005)
+    return fd
+
+
+def end_write_turn(fd: int | None) -> None:
+    if fd is not None:
+        fcntl.flock(fd, fcntl.LOCK_UN)

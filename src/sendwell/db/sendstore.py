@@ -66,9 +66,12 @@ class SqlTransactions:
         """A database error that a new connection may not have; not a bad statement or a constraint."""
         return bool(err.connection_invalidated)
 
-    def turn(self) -> contextlib.AbstractContextManager[None]:
-        """Held around each transaction (SQLite: take turns with other writers)."""
-        return contextlib.nullcontext()
+    async def take_turn(self) -> Any:
+        """Taken before each transaction (SQLite: take turns with other writers); given to `end_turn` after it."""
+        return None
+
+    def end_turn(self, turn: Any) -> None:
+        """After the transaction begun with the `turn` that `take_turn` gave."""
 
     def tune(self, conn: Connection) -> None:
         """Set up a transaction's connection."""
@@ -95,9 +98,13 @@ class SqlTransactions:
         delay = 0.1
         while True:
             try:
-                with self.turn(), self.engine.begin() as conn:
-                    self.tune(conn)
-                    result = fn(conn, *args)
+                turn = await self.take_turn()  # nothing awaited from here to the commit
+                try:
+                    with self.engine.begin() as conn:
+                        self.tune(conn)
+                        result = fn(conn, *args)
+                finally:
+                    self.end_turn(turn)
                 self._outage_since = 0.0
                 return result
             except DBAPIError as err:

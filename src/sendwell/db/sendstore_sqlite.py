@@ -1,16 +1,15 @@
-"""The send engine's store transactions on a SQLite file: writers take turns (db.engine.write_turn), the sender's
+"""The send engine's store transactions on a SQLite file: writers take turns (db.engine.take_write_turn), the sender's
 connections get a small page cache, and only a lock wait that ran out counts as a lost connection."""
 
 from __future__ import annotations
 
-import contextlib
 import sqlite3
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from sendwell.config import Settings
-from sendwell.db.engine import write_turn
+from sendwell.db.engine import end_write_turn, take_write_turn
 from sendwell.db.sendstore import SqlTransactions
 
 SENDER_CACHE = "PRAGMA cache_size=-4096"  # KiB
@@ -28,8 +27,11 @@ class SqliteTransactions(SqlTransactions):
             return not isinstance(err.orig, sqlite3.Error) or "locked" in str(err.orig)
         return False
 
-    def turn(self) -> contextlib.AbstractContextManager[None]:
-        return write_turn(self.engine)
+    async def take_turn(self) -> int | None:
+        return await take_write_turn(self.engine)
+
+    def end_turn(self, turn: int | None) -> None:
+        end_write_turn(turn)
 
     def tune(self, conn: Connection) -> None:
         """A 4 MiB page cache on the sender's connections, not the 64 MiB bulk imports get: the sender

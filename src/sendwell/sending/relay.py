@@ -388,8 +388,9 @@ class Connection:
                 return stage, code, text
             if stage is Stage.DATA and code != 354:
                 return stage, code, text
-        # Dot-stuffing: a line that starts with "." gets a second one (RFC 5321 4.5.2).
-        body = data.replace(b"\r\n.", b"\r\n..")
+        # Dot-stuffing: a line that starts with "." gets a second one (RFC 5321 4.5.2); looked for first,
+        # since most messages have none and a replace copies the whole message.
+        body = data.replace(b"\r\n.", b"\r\n..") if b"\r\n." in data else data
         if body.startswith(b"."):
             body = b"." + body
         self.stage = Stage.EOD

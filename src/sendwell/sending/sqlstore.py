@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -23,6 +24,7 @@ from sendwell.sending.queue import Job
 from sendwell.sending.store import Check, Outcome
 
 log = logging.getLogger("sendwell.sending")
+CALM_CHECK = 1.0  # seconds between looks for another worker's server problem that is over
 
 
 def open_store(engine: Engine, settings: Settings) -> SqlSendStore:
@@ -35,6 +37,7 @@ class SqlSendStore:
 
     def __init__(self, db: SqlTransactions, settings: Settings) -> None:
         self.db, self.engine, self.settings = db, db.engine, settings
+        self._calm: dict[int, float] = {}  # campaign -> when its server problem was last found over (monotonic)
 
     def watch(self, stopped: asyncio.Event) -> None:
         self.db.watch(stopped)
@@ -145,9 +148,15 @@ class SqlSendStore:
         troubled = {o.job.campaign_id for o in outcomes if o.result.kind is FailureKind.SERVER}
         for cid in troubled:
             _server_problem(conn, cid, server_problem, now)
-        # A message the relay took since: the problem is over; the banner goes, its history stays.
+        # A message the relay took since: the problem is over; the banner goes, its history stays. Looked
+        # for at once after our own problem, else at most every CALM_CHECK seconds (a statement per commit).
+        clock = time.monotonic()
+        for cid in troubled:
+            self._calm.pop(cid, None)
         for cid in {o.job.campaign_id for o in outcomes if o.result.status is RecipientStatus.SENT} - troubled:
-            _server_problem(conn, cid, None, now)
+            if clock - self._calm.get(cid, -CALM_CHECK) >= CALM_CHECK:
+                _server_problem(conn, cid, None, now)
+                self._calm[cid] = clock
         # Refusals become events in this same transaction; the hygiene policy (not the engine) decides
         # from them what happens to the address, as for a DSN.
         events.record_answers(
