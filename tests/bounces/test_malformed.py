@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sendwell.bounces import BounceReport, MessageKind, classify
+from sendwell.bounces.mime import load_text
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SAMPLE = sorted(FIXTURES.glob("*.eml"))[0].read_bytes()
@@ -156,3 +157,13 @@ def test_never_raises_on_mangled_bounces(cut, junk):
     report = _sound(raw := EXIM[:cut] + junk + EXIM[cut:], classify(raw))
     if cut >= EXIM.index(b"------ This is a copy"):  # only the returned copy was mangled: the notice is intact
         assert [r.address for r in report.recipients] == ["kim@example.org"] and report.first.hard
+
+
+def test_decoded_text_is_never_read_as_escape_letters() -> None:
+    # A part re-read from text already decoded (8-bit bytes became U+FFFD) used to be turned back into bytes by
+    # raw-unicode-escape: "\ufffd@example.co.jp" became the letters "\\ufffd@…", and the classifier blamed
+    # "ufffd@example.co.jp", an address the message never named (found by tests/fuzz).
+    part = load_text("Content-Type: text/plain\n\n<\ufffd\ufffd@example.co.jp>: unknown user\n")
+    body = part.get_payload(decode=True)
+    assert b"ufffd" not in body
+    assert "\ufffd\ufffd@example.co.jp".encode() in body

@@ -107,7 +107,10 @@ class Part:
             try:
                 raw = payload.encode("ascii")
             except UnicodeError:
-                raw = payload.encode("raw-unicode-escape")
+                # Text already decoded (a returned message re-read from a part, say): its characters as UTF-8.
+                # Not the email package's raw-unicode-escape, which writes U+FFFD as the letters "\\ufffd", and an
+                # address pattern then reads "ufffd@example.com" as a recipient the message never named.
+                raw = payload.encode("utf-8")
         cte = str(self.get("content-transfer-encoding", "")).lower()
         if cte == "quoted-printable":
             return binascii.a2b_qp(raw)
