@@ -47,7 +47,7 @@ def campaign_stats(
 ) -> dict[str, Any]:
     """`retry_horizon_hours`: how long after it was queued a deferred recipient is given up (the settings')."""
     c = get_campaign(engine, name_or_id)
-    cid = c["id"]
+    cid = c.id
     with engine.connect() as conn:
         by_sk = conn.execute(
             select(R.c.status, R.c.kind, func.count()).where(R.c.campaign_id == cid).group_by(R.c.status, R.c.kind)
@@ -84,7 +84,7 @@ def campaign_stats(
                 R.c.campaign_id == cid, R.c.status == RecipientStatus.DEFERRED.value
             )
         ).one()
-    by_status = dict.fromkeys(STATUSES + (TRACKED if c.get("track") else ()), 0)
+    by_status = dict.fromkeys(STATUSES + (TRACKED if c.track else ()), 0)
     by_kind: dict[str, dict[str, int]] = {}
     for status, kind, n in by_sk:
         by_status[status] = by_status.get(status, 0) + n
@@ -96,23 +96,23 @@ def campaign_stats(
     server = {
         "deferred": by_kind.get("deferred", {}).get("server", 0),
         "failed": by_kind.get("failed", {}).get("server", 0),
-        "last": c.get("server_problem"),
-        "at": as_utc(c.get("server_problem_at")),
-        "current": c.get("server_problem") is not None,
+        "last": c.server_problem,
+        "at": as_utc(c.server_problem_at),
+        "current": c.server_problem is not None,
         "history": [
             {"at": as_utc(h.at), "action": h.action, "summary": h.summary}
             for h in reversed(history.of_campaign(engine, cid, limit=50, actions=PROBLEM_ACTIONS))
         ],
     }
-    last_try = as_utc(last_queued or c.get("started_at"))
+    last_try = as_utc(last_queued or c.started_at)
     until = last_try + timedelta(hours=retry_horizon_hours) if last_try else None
     return {
         "id": cid,
-        "name": c["name"],
-        "state": c["state"],
+        "name": c.name,
+        "state": c.state,
         "recipients": sum(by_status.values()),
-        "started_at": c.get("started_at"),
-        "finished_at": c.get("finished_at"),
+        "started_at": c.started_at,
+        "finished_at": c.finished_at,
         "by_status": by_status,
         "by_kind": by_kind,
         "error_rate": round(address_errors / reached, 4) if reached else 0.0,
@@ -135,12 +135,12 @@ def campaign_stats(
         ],
         "server_problems": server,
         "next_retry_at": as_utc(next_retry),
-        "phase": phase(c["state"], by_status),
+        "phase": phase(c.state, by_status),
         "waiting_retry": {"count": by_status["deferred"], "next_at": as_utc(next_retry), "until": until}
         if by_status["deferred"]
         else None,
-        "audience": {k: (c.get("audience") or {}).get(k) for k in AUDIENCE_FIGURES} if c.get("audience") else None,
-        "tracking": _tracking(engine, cid) if c.get("track") else None,
+        "audience": {k: (c.audience or {}).get(k) for k in AUDIENCE_FIGURES} if c.audience else None,
+        "tracking": _tracking(engine, cid) if c.track else None,
     }
 
 
@@ -174,7 +174,7 @@ def iter_recipients(
     """(columns, rows) of a campaign's recipients in `statuses`, with the contact's fields as columns."""
     wanted = [s.value for s in parse_statuses(statuses)]
     campaign = get_campaign(engine, name_or_id)
-    cid, started = campaign["id"], campaign["started_at"]  # the queue time of rows that hold none
+    cid, started = campaign.id, campaign.started_at  # the queue time of rows that hold none
     cond = and_(R.c.campaign_id == cid, R.c.status.in_(wanted))
     with engine.connect() as conn:
         keys: dict[str, None] = {}

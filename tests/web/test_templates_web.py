@@ -48,11 +48,11 @@ def test_a_campaign_picks_a_template_and_the_template_is_kept_while_used(ui, web
     r = ui.post("/campaigns/new", data, follow_redirects=False)
     assert r.status_code == 303
     camp = campaigns.get_campaign(web_engine, "c")
-    assert camp["template"] == "brand" and camp["body_format"] == "markdown"
-    assert '<option value="brand" selected' in ui.get(f"/campaigns/{camp['id']}/edit").text
+    assert camp.template == "brand" and camp.body_format == "markdown"
+    assert '<option value="brand" selected' in ui.get(f"/campaigns/{camp.id}/edit").text
     r = ui.post("/templates/delete", {"original": "brand"}, follow_redirects=False)
     assert "used by 1 campaign(s): 'c'" in unquote(r.headers["location"])
-    r = ui.post(f"/campaigns/{camp['id']}/edit", {**data, "template": ""}, follow_redirects=False)
-    assert r.status_code == 303 and campaigns.get_campaign(web_engine, "c")["template"] is None
+    r = ui.post(f"/campaigns/{camp.id}/edit", {**data, "template": ""}, follow_redirects=False)
+    assert r.status_code == 303 and campaigns.get_campaign(web_engine, "c").template is None
     r = ui.post("/templates/delete", {"original": "brand"}, follow_redirects=False)
     assert "deleted" in unquote(r.headers["location"])

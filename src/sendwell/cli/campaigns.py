@@ -118,7 +118,7 @@ def show(ctx: typer.Context, campaign: str, as_json: JsonOpt = False) -> None:
         "scheduled_at",
         "server_problem",
     ):
-        console.print(f"[bold]{k}[/bold]: {escape(cell(data[k]))}", highlight=False)
+        console.print(f"[bold]{k}[/bold]: {escape(cell(getattr(data, k)))}", highlight=False)
 
 
 @app.command()

@@ -127,35 +127,35 @@ def send(
     parse_relays(settings.smtp.urls)  # fail early, with the configuration key named
     c, queued = control.prepare_send(obj.engine, campaign)
     if queued is not None and not as_json:
-        console.print(f"campaign {c['name']!r} started: {queued} recipients queued", highlight=False)
+        console.print(f"campaign {c.name!r} started: {queued} recipients queued", highlight=False)
     if background:
-        pid, log = _spawn_worker(settings, c["id"])
+        pid, log = _spawn_worker(settings, c.id)
         if as_json:
-            print_json({"id": c["id"], "worker_pid": pid, "log": log})
+            print_json({"id": c.id, "worker_pid": pid, "log": log})
         else:
             console.print(
-                f"sending in the background (worker pid {pid}, log {log}); see `sendwell campaigns stats {c['name']}`",
+                f"sending in the background (worker pid {pid}, log {log}); see `sendwell campaigns stats {c.name}`",
                 highlight=False,
             )
         return
-    before = campaign_stats(obj.engine, c["id"])
+    before = campaign_stats(obj.engine, c.id)
     todo = before["by_status"]["queued"] + before["by_status"]["deferred"]
     shares = [
         settings.smtp.connections // processes + (k < settings.smtp.connections % processes) for k in range(processes)
     ]
     helpers = [
-        _spawn_worker(replace(settings, smtp=replace(settings.smtp, connections=n)), c["id"], foreground=True)
+        _spawn_worker(replace(settings, smtp=replace(settings.smtp, connections=n)), c.id, foreground=True)
         for n in shares[1:]
     ]
     mine = replace(settings, smtp=replace(settings.smtp, connections=shares[0]))
     report = None
     try:
         report = _run_with_progress(
-            obj.engine, mine, c["id"], todo, quiet=as_json, runner=engine.send, shared=bool(helpers)
+            obj.engine, mine, c.id, todo, quiet=as_json, runner=engine.send, shared=bool(helpers)
         )
     finally:  # stopped early (a signal, the breaker, an error): the helpers stop too
         _join(helpers, stop=report is None or report.stopped not in ("done", "idle"))
-    data = campaign_stats(obj.engine, c["id"], retry_horizon_hours=settings.sending.retry_horizon_hours)
+    data = campaign_stats(obj.engine, c.id, retry_horizon_hours=settings.sending.retry_horizon_hours)
     run = this_run(before["by_status"], data["by_status"], report.counts)
     if as_json:
         print_json(
@@ -466,7 +466,7 @@ def worker(
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     obj = ctx_obj(ctx)
-    ids = [get_campaign(obj.engine, c)["id"] for c in campaign or []]
+    ids = [get_campaign(obj.engine, c).id for c in campaign or []]
     last = {"n": 0}
 
     def progress(report: Any) -> None:

@@ -20,6 +20,7 @@ from sendwell.web.api.schemas import (
     CampaignCreated,
     CampaignEdit,
     CampaignIn,
+    CampaignOut,
     Deleted,
     Resend,
     Scheduled,
@@ -51,8 +52,8 @@ def create(body: CampaignIn, engine: EngineDep, settings: SettingsDep) -> dict[s
     return {"id": cid, "name": body.name.strip()}
 
 
-@router.get("/{campaign}")
-def show(campaign: CampaignRef, engine: EngineDep) -> dict[str, Any]:
+@router.get("/{campaign}", response_model=CampaignOut)
+def show(campaign: CampaignRef, engine: EngineDep) -> campaigns.Campaign:
     return campaigns.get_campaign(engine, campaign)
 
 
@@ -62,8 +63,8 @@ def audience(campaign: CampaignRef, engine: EngineDep) -> dict[str, int]:
     return campaigns.audience_preview(engine, campaign)
 
 
-@router.patch("/{campaign}")
-def edit(campaign: CampaignRef, body: CampaignEdit, engine: EngineDep, settings: SettingsDep) -> dict[str, Any]:
+@router.patch("/{campaign}", response_model=CampaignOut)
+def edit(campaign: CampaignRef, body: CampaignEdit, engine: EngineDep, settings: SettingsDep) -> campaigns.Campaign:
     """Change a draft; `include`/`exclude` replace the segment lists. Returns the campaign as it now is.
     `track` is refused as on create while the installation has no public_url."""
     campaigns.edit_campaign(
@@ -86,7 +87,7 @@ def send(campaign: CampaignRef, engine: EngineDep) -> dict[str, Any]:
     follow the progress with GET .../stats.
     """
     camp, queued = control.prepare_send(engine, campaign)
-    return {"id": camp["id"], "name": camp["name"], "state": camp["state"], "queued": queued}
+    return {"id": camp.id, "name": camp.name, "state": camp.state, "queued": queued}
 
 
 @router.post("/{campaign}/schedule", response_model=Scheduled)
@@ -108,7 +109,7 @@ def unschedule_campaign(campaign: CampaignRef, engine: EngineDep) -> dict[str, A
 
 def _changed(engine: Engine, campaign: str, skipped: int | None = None) -> dict[str, Any]:
     camp = campaigns.get_campaign(engine, campaign)
-    return {"id": camp["id"], "name": camp["name"], "state": camp["state"], "skipped": skipped}
+    return {"id": camp.id, "name": camp.name, "state": camp.state, "skipped": skipped}
 
 
 @router.post("/{campaign}/pause", response_model=StateChange)
@@ -150,7 +151,7 @@ def tracking(campaign: CampaignRef, engine: EngineDep) -> dict[str, Any]:
     """Reads and clicks (people's, machines' apart) and clicks per link, for a campaign that tracks them."""
     from sendwell.tracking.report import tracking_stats
 
-    return tracking_stats(engine, campaigns.get_campaign(engine, campaign)["id"])
+    return tracking_stats(engine, campaigns.get_campaign(engine, campaign).id)
 
 
 @router.get("/{campaign}/recipients")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, Generic, Literal, TypeVar, get_type_hints
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, create_model
 
+from sendwell import campaigns
 from sendwell.model import BlacklistReason, ImportReport, RecipientStatus
 
 MAX_PAGE = 1000
@@ -23,6 +26,17 @@ class Problem(BaseModel):
     field: str | None = None
     pointer: str | None = Field(None, description="RFC 6901 pointer to the field in the request body, e.g. /subject")
 
+
+def shown(shape: type, *, hide: Iterable[str] = ()) -> type[BaseModel]:
+    """A response model derived from a service's dataclass: its fields, types and docstring, less those in `hide`
+    (what a client is not shown). The service's type stays the one place a field is declared."""
+    hints = get_type_hints(shape)
+    hidden = set(hide)
+    kept: dict[str, Any] = {f.name: (hints[f.name], ...) for f in dataclasses.fields(shape) if f.name not in hidden}
+    return create_model(shape.__name__, __doc__=shape.__doc__, **kept)
+
+
+CampaignOut = shown(campaigns.Campaign, hide=campaigns.PRIVATE_FIELDS)
 
 ReportOut = ImportReport  # what an import or a bulk change did: the services' own report, not a copy of its fields
 

@@ -53,7 +53,7 @@ def _form(
     engine: Engine,
     values: dict[str, Any],
     *,
-    campaign: dict | None = None,
+    campaign: campaigns.Campaign | None = None,
     status: int = 200,
     error: str | None = None,
     field: str | None = None,
@@ -148,10 +148,10 @@ def _stats_context(engine: Engine, cid: int, settings: Settings, language: str) 
     }
 
 
-def _schedule_context(request: Request, camp: dict[str, Any], default_tz: str) -> dict[str, Any]:
+def _schedule_context(request: Request, camp: campaigns.Campaign, default_tz: str) -> dict[str, Any]:
     """The schedule form: the time as it was given (in its zone), or empty; an error sent back by the POST."""
-    tz = camp.get("schedule_tz") or default_tz
-    shown = schedule.local(camp["scheduled_at"], schedule.zone(tz)) if camp.get("scheduled_at") else ""
+    tz = camp.schedule_tz or default_tz
+    shown = schedule.local(camp.scheduled_at, schedule.zone(tz)) if camp.scheduled_at else ""
     return {
         "schedule_at": shown.rsplit(" ", 1)[0],
         "schedule_local": shown,
@@ -163,12 +163,12 @@ def _schedule_context(request: Request, camp: dict[str, Any], default_tz: str) -
 @router.get("/{cid}")
 def show(request: Request, cid: int, engine: EngineDep, settings: SettingsDep) -> Response:
     camp = campaigns.get_campaign(engine, cid)
-    draft = camp["state"] == CampaignState.DRAFT
+    draft = camp.state == CampaignState.DRAFT
     preview = campaigns.audience_preview(engine, cid) if draft else None
-    tracked = tracking_stats(engine, cid) if camp.get("track") and not draft else None
+    tracked = tracking_stats(engine, cid) if camp.track and not draft else None
     shown = draft_context(request, engine, cid) if draft else {}  # the message preview and test send (ui/preview.py)
-    waiting = camp["state"] in (CampaignState.DRAFT, CampaignState.SCHEDULED)  # warned before it sends
-    problems = for_campaign(engine, settings, camp["from_addr"]) if waiting else []
+    waiting = camp.state in (CampaignState.DRAFT, CampaignState.SCHEDULED)  # warned before it sends
+    problems = for_campaign(engine, settings, camp.from_addr) if waiting else []
     return render(
         request,
         "campaign.html",
@@ -368,10 +368,10 @@ def segment_of_recipients(
 @router.get("/{cid}/edit")
 def edit_form(request: Request, cid: int, engine: EngineDep) -> Response:
     camp = campaigns.get_campaign(engine, cid)
-    values = {k: camp.get(k) or "" for k in FORM_FIELDS} | {
-        "include": camp["include"],
-        "exclude": camp["exclude"],
-        "track": camp.get("track") or [],
+    values = {k: getattr(camp, k) or "" for k in FORM_FIELDS} | {
+        "include": camp.include,
+        "exclude": camp.exclude,
+        "track": camp.track or [],
     }
     return _form(request, engine, values, campaign=camp)
 
@@ -395,7 +395,7 @@ def edit(
 ) -> Response:
     camp = campaigns.get_campaign(engine, cid)
     values = {
-        "name": camp["name"],
+        "name": camp.name,
         "subject": subject,
         "from_addr": from_addr,
         "reply_to": reply_to,
