@@ -41,7 +41,7 @@ def _counted(engine, cid: int) -> tuple:
             for t in (recipients, daily_usage, usage_shards, relay_usage, events)
         )
         usage = [(d.sent, d.address_errors) for d in limit_usage.history(conn)]  # the workers' shards summed
-    by_status = stats.campaign_stats(engine, cid)["by_status"]
+    by_status = stats.campaign_stats(engine, cid).by_status
     return tables, tuple(usage), tuple(sorted(by_status.items()))
 
 

@@ -14,6 +14,7 @@ from sendwell import campaigns, exports, schedule, stats
 from sendwell.model import parse_statuses
 from sendwell.sending import control
 from sendwell.setupcheck import tracking_refusal
+from sendwell.tracking.report import TrackingStats, tracking_stats
 from sendwell.web.api.common import Limit, Offset
 from sendwell.web.api.schemas import (
     STATUS_NAMES,
@@ -138,19 +139,17 @@ def resend(campaign: CampaignRef, body: Resend, engine: EngineDep) -> dict[str, 
     return {**_changed(engine, campaign), "requeued": requeued}
 
 
-@router.get("/{campaign}/stats")
-def campaign_stats(campaign: CampaignRef, engine: EngineDep, settings: SettingsDep) -> dict[str, Any]:
+@router.get("/{campaign}/stats", response_model=stats.CampaignStats)
+def campaign_stats(campaign: CampaignRef, engine: EngineDep, settings: SettingsDep) -> stats.CampaignStats:
     """Counts by status, the address-error rate, the top error answers, server problems (apart, with their
     history), the audience figures kept when it was resolved, and the phase: `waiting_retry` when nothing is
     left to send now but deferred recipients wait for a retry (until `waiting_retry.until`)."""
     return stats.campaign_stats(engine, campaign, retry_horizon_hours=settings.sending.retry_horizon_hours)
 
 
-@router.get("/{campaign}/tracking")
-def tracking(campaign: CampaignRef, engine: EngineDep) -> dict[str, Any]:
+@router.get("/{campaign}/tracking", response_model=TrackingStats)
+def tracking(campaign: CampaignRef, engine: EngineDep) -> TrackingStats:
     """Reads and clicks (people's, machines' apart) and clicks per link, for a campaign that tracks them."""
-    from sendwell.tracking.report import tracking_stats
-
     return tracking_stats(engine, campaigns.get_campaign(engine, campaign).id)
 
 
@@ -165,7 +164,7 @@ def recipients(
 ) -> dict[str, Any]:
     """One page of the recipients in these statuses, with their server's answer and the contact's fields."""
     wanted = [s.value for s in parse_statuses(status, field="status")]
-    by_status = stats.campaign_stats(engine, campaign)["by_status"]
+    by_status = stats.campaign_stats(engine, campaign).by_status
     columns, rows = stats.iter_recipients(engine, campaign, wanted, batch=min(5000, offset + limit))
     return {
         "total": sum(by_status.get(s, 0) for s in wanted),

@@ -142,8 +142,8 @@ def _stats_context(engine: Engine, cid: int, settings: Settings, language: str) 
     data = stats.campaign_stats(engine, cid, retry_horizon_hours=settings.sending.retry_horizon_hours)
     return {
         "stats": data,
-        "bars": status_bars(data["by_status"]),
-        "live": data["phase"] == CampaignState.SENDING,  # waiting for a retry: nothing moves for minutes
+        "bars": status_bars(data.by_status),
+        "live": data.phase == CampaignState.SENDING,  # waiting for a retry: nothing moves for minutes
         "phase_text": stats.phase_line(data, lambda v: i18n.when(v, language)),
     }
 
@@ -258,7 +258,7 @@ def _recipients_page(
     request: Request, engine: Engine, cid: int, wanted: list[str], page: int = 1, status: int = 200, **extra: Any
 ) -> Response:
     data = stats.campaign_stats(engine, cid)
-    pager = Pager(page, sum(data["by_status"].get(s, 0) for s in wanted))
+    pager = Pager(page, sum(data.by_status.get(s, 0) for s in wanted))
     columns, rows = stats.iter_recipients(engine, cid, wanted, batch=min(5000, pager.offset + pager.size))
     shown = list(islice(rows, pager.offset, pager.offset + pager.size))
     query = "&".join(f"status={quote(s)}" for s in wanted)
@@ -272,7 +272,7 @@ def _recipients_page(
         pager=pager,
         field_columns=columns[len(stats.EXPORT_COLUMNS) :],
         status_query=query,
-        segment_name=f"{data['name']} {'+'.join(wanted)}",
+        segment_name=f"{data.name} {'+'.join(wanted)}",
         one_click=set(wanted) <= ONE_CLICK,
         **{"error": None, "field": None, "form": {}, **extra},
     )
@@ -300,7 +300,7 @@ def _count_confirmed(engine: Engine, cid: int, wanted: list[str], typed: str) ->
     """One click is enough for error/failed/skipped; for other statuses the typed number must be the count."""
     if set(wanted) <= ONE_CLICK:
         return True
-    by_status = stats.campaign_stats(engine, cid)["by_status"]
+    by_status = stats.campaign_stats(engine, cid).by_status
     return typed.strip() == str(sum(by_status.get(s, 0) for s in wanted))
 
 
