@@ -369,14 +369,24 @@ FROM ({source}) a
 """
 
 
-def audience_preview(engine: Engine, name_or_id: str | int) -> dict[str, int]:
+@dataclass(frozen=True, slots=True)
+class AudiencePreview:
+    """Who starting a campaign now would reach."""
+
+    candidates: int  # in the included segments, or every contact
+    excluded: int  # of them, in an excluded segment
+    blacklisted: int  # of the rest, on the black list
+    to_send: int
+
+
+def audience_preview(engine: Engine, name_or_id: str | int) -> AudiencePreview:
     """What starting the campaign now would do: the candidates (included segments, or all contacts), how many
     the excluded segments and the black list take away, and how many remain (the same rules as audience)."""
     with engine.connect() as conn:
         return _audience_figures(conn, _campaign_row(conn, name_or_id))
 
 
-def _audience_figures(conn: Connection, row: Any) -> dict[str, int]:
+def _audience_figures(conn: Connection, row: Any) -> AudiencePreview:
     segs = conn.execute(select(campaign_segments).where(campaign_segments.c.campaign_id == row.id)).all()
     include = [s.segment_id for s in segs if s.mode == "include"] or [-1]
     exclude = [s.segment_id for s in segs if s.mode == "exclude"] or [-1]
@@ -390,12 +400,7 @@ def _audience_figures(conn: Connection, row: Any) -> dict[str, int]:
     )
     params = {"exclude": exclude} | ({} if row.all_contacts else {"include": include})
     candidates, excluded, blacklisted = conn.execute(stmt, params).one()
-    return {
-        "candidates": candidates,
-        "excluded": excluded,
-        "blacklisted": blacklisted,
-        "to_send": candidates - excluded - blacklisted,
-    }
+    return AudiencePreview(candidates, excluded, blacklisted, candidates - excluded - blacklisted)
 
 
 def delete_campaign(engine: Engine, name_or_id: str | int) -> None:

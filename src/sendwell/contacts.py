@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import IO, Any
 
 from sqlalchemy import Connection, Engine, func, select, text
 
 from sendwell.addresses import AddressError, normalize
+from sendwell.blacklist import BlacklistEntry
 from sendwell.db import bulk
 from sendwell.db.schema import blacklist, contacts
 from sendwell.errors import NotFound, UserError
@@ -310,16 +313,32 @@ def list_after(engine: Engine, last_id: int, limit: int) -> list[dict[str, Any]]
         return [dict(r._mapping) for r in conn.execute(q)]
 
 
-def get_contact(engine: Engine, address: str) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class Contact:
+    """One contact with its black-list entry, if any."""
+
+    id: int
+    email: str  # the comparison key
+    display: str  # as it was imported
+    domain: str
+    fields: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+    verdict: str | None  # the verification's (model.Verdict); None until verified
+    verdict_reasons: list[str] | None
+    suggestion: str | None  # a likely correction of a typo in the domain
+    verified_at: datetime | None
+    blacklisted: BlacklistEntry | None
+
+
+def get_contact(engine: Engine, address: str) -> Contact:
     key = _key(address)
     with engine.connect() as conn:
         row = conn.execute(select(contacts).where(contacts.c.email == key)).first()
         if row is None:
             raise NotFound(f"{address}: no such contact")
         entry = conn.execute(select(blacklist).where(blacklist.c.email == key)).first()
-    data = dict(row._mapping)
-    data["blacklisted"] = dict(entry._mapping) if entry else None
-    return data
+    return Contact(**row._mapping, blacklisted=BlacklistEntry(**entry._mapping) if entry else None)
 
 
 def remove_contacts(engine: Engine, addresses: list[str]) -> int:

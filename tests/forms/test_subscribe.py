@@ -43,7 +43,7 @@ def test_double_opt_in_confirmed_by_the_mailed_link(engine, settings, form, smtp
     done = confirm(engine, SECRET, token, client_addr="203.0.113.9")
     assert done.outcome is Confirmed.CONFIRMED
     assert _members(engine, "news") == ["gina.lopez@example.org"]
-    assert contacts.get_contact(engine, "gina.lopez@example.org")["fields"] == {"first_name": "Gina"}
+    assert contacts.get_contact(engine, "gina.lopez@example.org").fields == {"first_name": "Gina"}
     with engine.connect() as conn:
         consent = conn.execute(select(consents)).one()
         assert conn.execute(select(func.count()).select_from(pending_contacts)).scalar_one() == 0

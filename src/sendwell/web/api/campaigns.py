@@ -23,6 +23,7 @@ from sendwell.web.api.schemas import (
     CampaignIn,
     CampaignOut,
     Deleted,
+    RecipientRows,
     Resend,
     Scheduled,
     ScheduleIn,
@@ -58,8 +59,8 @@ def show(campaign: CampaignRef, engine: EngineDep) -> campaigns.Campaign:
     return campaigns.get_campaign(engine, campaign)
 
 
-@router.get("/{campaign}/audience")
-def audience(campaign: CampaignRef, engine: EngineDep) -> dict[str, int]:
+@router.get("/{campaign}/audience", response_model=campaigns.AudiencePreview)
+def audience(campaign: CampaignRef, engine: EngineDep) -> campaigns.AudiencePreview:
     """Who sending now would reach: candidates, minus the excluded segments, minus the black list."""
     return campaigns.audience_preview(engine, campaign)
 
@@ -153,7 +154,7 @@ def tracking(campaign: CampaignRef, engine: EngineDep) -> TrackingStats:
     return tracking_stats(engine, campaigns.get_campaign(engine, campaign).id)
 
 
-@router.get("/{campaign}/recipients")
+@router.get("/{campaign}/recipients", response_model=RecipientRows)
 def recipients(
     campaign: CampaignRef,
     status: Statuses = ["error"],  # noqa: B006 - FastAPI default

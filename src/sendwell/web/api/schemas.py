@@ -9,7 +9,8 @@ from typing import Any, Generic, Literal, TypeVar, get_type_hints
 
 from pydantic import BaseModel, Field, create_model
 
-from sendwell import campaigns
+from sendwell import campaigns, contactquery, contacts, setupcheck
+from sendwell.domaincheck.findings import Level
 from sendwell.model import BlacklistReason, ImportReport, RecipientStatus
 
 MAX_PAGE = 1000
@@ -38,6 +39,11 @@ def shown(shape: type, *, hide: Iterable[str] = ()) -> type[BaseModel]:
 
 CampaignOut = shown(campaigns.Campaign, hide=campaigns.PRIVATE_FIELDS)
 
+
+class ContactOut(shown(contacts.Contact), shown(contactquery.ContactHistory)):  # type: ignore[misc]
+    """One contact with its fields, verdict and black-list entry, and its history."""
+
+
 ReportOut = ImportReport  # what an import or a bulk change did: the services' own report, not a copy of its fields
 
 
@@ -52,6 +58,22 @@ class Page(BaseModel, Generic[Item]):
     limit: int
     offset: int
     items: list[Item]
+
+
+class RecipientRows(Page[dict[str, Any]]):
+    """One page of a campaign's recipients: each item has the `columns` as keys, the ledger's (email, status, the
+    server's answer, …) then the contact's fields."""
+
+    columns: list[str]
+
+
+class SetupOut(BaseModel):
+    """The set-up check: every finding, and the worst level."""
+
+    ok: bool = Field(description="No finding worse than ok")
+    worst: Level
+    checked_at: str | None = Field(description="When it was checked (ISO 8601)")
+    findings: list[setupcheck.Finding]
 
 
 class Addresses(BaseModel):
