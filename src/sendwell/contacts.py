@@ -10,6 +10,7 @@ from typing import IO, Any
 
 from sqlalchemy import Connection, Engine, func, select, text
 
+from sendwell import contactquery
 from sendwell.addresses import AddressError, normalize
 from sendwell.blacklist import BlacklistEntry
 from sendwell.db import bulk
@@ -253,35 +254,15 @@ def _key(address: str) -> str:
 
 
 def count(engine: Engine, search: str | None = None) -> int:
-    q = select(func.count()).select_from(contacts)
-    if search:
-        q = q.where(contacts.c.email.contains(search.lower(), autoescape=True))
-    with engine.connect() as conn:
-        return conn.execute(q).scalar_one()
+    """How many contacts (whose address contains `search`): the filter's search, contactquery's, on its own."""
+    return contactquery.count(engine, contactquery.ContactFilter(search=search or ""))
 
 
 def list_contacts(
     engine: Engine, *, search: str | None = None, limit: int = 100, offset: int = 0
 ) -> list[dict[str, Any]]:
-    q = (
-        select(
-            contacts.c.id,
-            contacts.c.email,
-            contacts.c.display,
-            contacts.c.fields,
-            contacts.c.verdict,
-            contacts.c.created_at,
-            (blacklist.c.reason).label("blacklisted"),
-        )
-        .select_from(contacts.outerjoin(blacklist, blacklist.c.email == contacts.c.email))
-        .order_by(contacts.c.id)
-        .limit(limit)
-        .offset(offset)
-    )
-    if search:
-        q = q.where(contacts.c.email.contains(search.lower(), autoescape=True))
-    with engine.connect() as conn:
-        return [dict(r._mapping) for r in conn.execute(q)]
+    """One page of contacts (whose address contains `search`) with their black-list reason, oldest first."""
+    return contactquery.page(engine, contactquery.ContactFilter(search=search or ""), limit=limit, offset=offset)
 
 
 def iter_contacts(engine: Engine, batch: int = 5000) -> Iterator[dict[str, Any]]:
