@@ -29,8 +29,8 @@ NOW = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
 def test_schedule_in_a_named_zone_stores_utc_and_shows_it_back_in_that_zone(engine):
     cid = started_campaign(engine, ["a@x.org"], start=False)
     got = schedule_campaign(engine, cid, "2026-12-24 09:00", "Asia/Ho_Chi_Minh", default_tz="UTC", now=NOW)
-    assert got["scheduled_at"] == datetime(2026, 12, 24, 2, 0, tzinfo=UTC)  # UTC+7
-    assert got["local"] == "2026-12-24 09:00 Asia/Ho_Chi_Minh"
+    assert got.scheduled_at == datetime(2026, 12, 24, 2, 0, tzinfo=UTC)  # UTC+7
+    assert got.local == "2026-12-24 09:00 Asia/Ho_Chi_Minh"
     row = campaigns.get_campaign(engine, cid)
     assert row.state == CampaignState.SCHEDULED
     assert as_utc(row.scheduled_at) == datetime(2026, 12, 24, 2, 0, tzinfo=UTC)
@@ -50,7 +50,7 @@ def test_schedule_in_a_named_zone_stores_utc_and_shows_it_back_in_that_zone(engi
 )
 def test_times_without_a_zone_take_the_given_or_the_installation_zone(sqlite_engine, at, zone, default, utc):
     cid = started_campaign(sqlite_engine, ["a@x.org"], start=False)
-    assert schedule_campaign(sqlite_engine, cid, at, zone, default_tz=default, now=NOW)["scheduled_at"] == utc
+    assert schedule_campaign(sqlite_engine, cid, at, zone, default_tz=default, now=NOW).scheduled_at == utc
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,7 @@ send, pause, resume, cancel; statistics and recipients by status (JSON pages or 
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from itertools import islice
 from typing import Annotated, Any
 
@@ -99,7 +100,7 @@ def schedule_campaign(
     """Start a draft at a later time (or move a scheduled campaign's time): the sending worker resolves its
     audience and sends it then. A time in the past is refused (400, field `at`)."""
     data = schedule.schedule_campaign(engine, campaign, body.at, body.timezone, default_tz=settings.sending.timezone)
-    return {**data, "state": "scheduled"}
+    return asdict(data) | {"state": "scheduled"}
 
 
 @router.delete("/{campaign}/schedule", response_model=StateChange)
