@@ -4,8 +4,6 @@ defence and its clock (see forms/tokens.py); the confirmation token is the link'
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
@@ -45,7 +43,7 @@ def _client(request: Request) -> str:
 
 def _page(
     request: Request,
-    form: dict[str, Any],
+    form: store.Form,
     *,
     status: int = 200,
     values: dict[str, str] | None = None,
@@ -82,10 +80,10 @@ async def post(request: Request, slug: str, engine: EngineDep) -> Response:
     data = await request.form()
     text = {k: v for k, v in data.items() if isinstance(v, str)}
     email = text.get("suggested") or text.get("email", "")  # "use the suggestion" sends it as `suggested`
-    values = {"email": email.strip()[:320], **{f: text.get(f, "")[:200] for f in form["fields"]}}
+    values = {"email": email.strip()[:320], **{f: text.get(f, "")[:200] for f in form.fields}}
     sub = service.Submission(
         email=values["email"],
-        fields={f: values[f] for f in form["fields"]},
+        fields={f: values[f] for f in form.fields},
         page_token=text.get("token", ""),
         honeypot=text.get(snippet.HONEYPOT, ""),
         client_addr=_client(request),

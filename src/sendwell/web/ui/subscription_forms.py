@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -124,7 +125,7 @@ async def edit(request: Request, fid: int, engine: EngineDep) -> Response:
     except UserError as err:
         message, field = form_error(err, LABELS)
         return _show(
-            request, engine, fid, status=400, error=message, field=field, values={**store.get(engine, fid), **v}
+            request, engine, fid, status=400, error=message, field=field, values=asdict(store.get(engine, fid)) | v
         )
     return _show(request, engine, fid, saved=True)
 
