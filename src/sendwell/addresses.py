@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
+from enum import StrEnum
 
 from email_validator import EmailNotValidError
 from email_validator.rfc_constants import DOT_ATOM_TEXT as _ASCII_DOT_ATOM
@@ -265,11 +266,25 @@ def split_named(text: str) -> tuple[str, str] | None:
     return name.strip(), address.strip()
 
 
-def name_parts(name: str) -> tuple[str, str]:
-    """(first name, last name) of a display name: `Lopez, Gina` is last-comma-first, otherwise the last word
-    is the last name (`Gina Maria Lopez` -> `Gina Maria`, `Lopez`); a single word is a first name."""
+class NameOrder(StrEnum):
+    """How a full name is written: which word is the given name `{{ first_name }}` greets by."""
+
+    GIVEN_FIRST = "given-first"  # Gina Maria Lopez: the last word is the family name
+    FAMILY_FIRST = "family-first"  # Nguyễn Văn An (Vietnamese, also Chinese, Japanese, Korean, Hungarian)
+
+
+def name_parts(name: str, order: NameOrder = NameOrder.GIVEN_FIRST) -> tuple[str, str]:
+    """(first name, last name) of a display name. `Lopez, Gina` is last-comma-first in either order. Given
+    first, the last word is the last name (`Gina Maria Lopez` -> `Gina Maria`, `Lopez`); family first, the last
+    word is the given name and the words before it the last name, the middle name with the family name as
+    Vietnamese forms write "họ và tên đệm" apart from "tên" (`Nguyễn Văn An` -> `An`, `Nguyễn Văn`): a greeting
+    says "Chào An". A single word is a first name."""
     if "," in name:
         last, _, first = name.partition(",")
         return first.strip(), last.strip()
-    first, _, last = name.strip().rpartition(" ")
-    return (first.strip(), last) if first.strip() else (last, "")
+    words = name.split()
+    if len(words) < 2:
+        return (words[0] if words else ""), ""
+    if order is NameOrder.FAMILY_FIRST:
+        return words[-1], " ".join(words[:-1])
+    return " ".join(words[:-1]), words[-1]

@@ -89,6 +89,9 @@ class BounceSettings:
     soft_threshold: float = 3.0
     soft_window_days: float = 15.0
     soft_stale_days: float = 7.0
+    # the mail server (name or IP) whose mailbox bounces are read from (the host of `bounces watch --imap`):
+    # the set-up check compares the bounce domain's MX with it; empty: not compared
+    mx_host: str = ""
 
 
 @dataclass(frozen=True)
@@ -114,6 +117,13 @@ class WebSettings:
 
 
 @dataclass(frozen=True)
+class ContactSettings:
+    # how a full name is written, to fill first_name/last_name from `Name <address>`: "given-first" (Gina
+    # Lopez) or "family-first" (Nguyễn Văn An); empty: family-first when [web] language is "vi", else given-first
+    name_order: str = ""
+
+
+@dataclass(frozen=True)
 class FormSettings:
     pending_days: float = 7.0  # an unconfirmed subscription (and its confirmation link) is dropped after this
     from_addr: str = ""  # the sender of a form that names none: "News <news@example.com>"
@@ -136,12 +146,15 @@ class Settings:
     webhook: WebhookSettings = field(default_factory=WebhookSettings)
     web: WebSettings = field(default_factory=WebSettings)
     forms: FormSettings = field(default_factory=FormSettings)
+    contacts: ContactSettings = field(default_factory=ContactSettings)
 
 
 # Older or shorter environment names: they stand in for the file's value, and the SENDWELL_<SECTION>_<KEY> name
 # beats them.
 # The web UI's languages: one gettext catalogue each under sendwell/locale/ (the CLI stays English).
 LANGUAGES = ("en", "vi")
+
+NAME_ORDERS = ("", "given-first", "family-first")
 
 SHORT_FORMS = {"SENDWELL_SMTP_URL": ("smtp", "urls"), "SENDWELL_DISPOSABLE_FILE": ("verify", "disposable_file")}
 
@@ -229,6 +242,10 @@ def load_settings(
         raise ConfigError(f"unknown section [{key}] in {path}")
     if sections["web"].language not in LANGUAGES:
         raise ConfigError(f"[web] language: {sections['web'].language!r} is not one of {', '.join(LANGUAGES)}")
+    if sections["contacts"].name_order not in NAME_ORDERS:
+        raise ConfigError(
+            f"[contacts] name_order: {sections['contacts'].name_order!r} is not given-first or family-first"
+        )
     if database_url:  # the --database flag beats everything
         sections["database"] = replace(sections["database"], url=database_url)
     return Settings(**sections)

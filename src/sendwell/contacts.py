@@ -11,7 +11,7 @@ from typing import IO, Any
 from sqlalchemy import Connection, Engine, func, select, text
 
 from sendwell import contactquery
-from sendwell.addresses import AddressError, normalize
+from sendwell.addresses import AddressError, NameOrder, normalize
 from sendwell.blacklist import BlacklistEntry
 from sendwell.db import bulk
 from sendwell.db.schema import blacklist, contacts
@@ -19,12 +19,23 @@ from sendwell.errors import NotFound, UserError
 from sendwell.model import Duplicate, ImportReport, OnDuplicate, Rejected
 from sendwell.readers import ColumnMap, good_records
 
+# The name order of a language whose names are written family name first, when [contacts] name_order is unset.
+FAMILY_FIRST_LANGUAGES = frozenset({"vi", "zh", "ja", "ko", "hu"})
+
 BATCH = 20_000
 BATCH_BYTES = 4 << 20  # wide rows (1 KB of fields and more) flush sooner: memory stays flat whatever the width
 MAX_SUPPRESSED_LISTED = 10_000  # keep the report bounded on huge imports (suppressed rows, duplicates, warnings)
 SEEN = "import_seen"
 _NOW = "CURRENT_TIMESTAMP"
 _json_array = json.JSONEncoder(ensure_ascii=False).encode
+
+
+def name_order_of(settings: Any) -> NameOrder:
+    """[contacts] name_order, or when unset the order of the installation's language ([web] language): an
+    installation in Vietnamese reads "Nguyễn Văn An" family name first."""
+    if settings.contacts.name_order:
+        return NameOrder(settings.contacts.name_order)
+    return NameOrder.FAMILY_FIRST if settings.web.language in FAMILY_FIRST_LANGUAGES else NameOrder.GIVEN_FIRST
 
 
 def import_contacts(
@@ -35,10 +46,12 @@ def import_contacts(
     on_read: Callable[[int], None] | None = None,
     mapping: ColumnMap | None = None,
     on_duplicate: OnDuplicate | str = OnDuplicate.MERGE,
+    name_order: NameOrder = NameOrder.GIVEN_FIRST,
 ) -> ImportReport:
     """Import every good row; report each rejected line, each row kept with a warning, each repeated address
     (with both lines) and each blacklisted address. `mapping` names the field of a column ({header: field});
-    `on_duplicate` says what a row repeating an earlier line's address does."""
+    `on_duplicate` says what a row repeating an earlier line's address does; `name_order` how the name of a
+    `Name <address>` cell splits into first and last name (`name_order_of(settings)`)."""
     policy = _policy(on_duplicate)
     report = ImportReport()
     with engine.begin() as conn:
@@ -56,7 +69,7 @@ def import_contacts(
                     merger.repeat([r for r, _ in repeats], policy)
 
         with bulk.Overlapped.on(conn, flush) as writer:  # PostgreSQL merges a batch while the next is read
-            _read_batches(stream, name, report, on_read, writer.submit, mapping)
+            _read_batches(stream, name, report, on_read, writer.submit, mapping, name_order)
         after = conn.execute(select(func.count()).select_from(contacts)).scalar_one()
         if after - before >= bulk.ANALYZE_AFTER:
             bulk.analyze(conn, "contacts")
@@ -73,10 +86,11 @@ def _read_batches(
     on_read: Callable[[int], None] | None,
     flush: Callable[[list[tuple]], None],
     mapping: ColumnMap | None = None,
+    name_order: NameOrder = NameOrder.GIVEN_FIRST,
 ) -> None:
     batch: list[tuple] = []
     size = 0
-    for record in good_records(stream, name, report, on_read, mapping=mapping):
+    for record in good_records(stream, name, report, on_read, mapping=mapping, name_order=name_order):
         batch.append(record)
         size += len(record[4]) + 2 * len(record[1])
         if len(batch) >= BATCH or size >= BATCH_BYTES:

@@ -19,6 +19,7 @@ from sendwell.addresses import (
     FAST_ADDRESS,
     MAX_ADDRESS_OCTETS,
     AddressError,
+    NameOrder,
     known_domain,
     name_parts,
     parse_address,
@@ -137,9 +138,11 @@ def read_rows(
     *,
     mapping: ColumnMap | None = None,
     warn: Warn | None = None,
+    name_order: NameOrder = NameOrder.GIVEN_FIRST,
 ) -> Iterator[Row]:
     """Yield every candidate address of a CSV file or a plain/pasted list."""
-    for line, key, shown, domain, extra in _records(stream, name, on_read, as_json=False, mapping=mapping, warn=warn):
+    records = _records(stream, name, on_read, as_json=False, mapping=mapping, warn=warn, name_order=name_order)
+    for line, key, shown, domain, extra in records:
         if key is None:
             yield Row(line, shown, None, error=extra)
         else:
@@ -154,8 +157,10 @@ def _records(
     as_json: bool | None,
     mapping: ColumnMap | None = None,
     warn: Warn | None = None,
+    name_order: NameOrder = NameOrder.GIVEN_FIRST,
 ) -> Iterator[Record]:
-    """Every candidate as a Record; fields as dicts, as JSON text (`as_json`), or not at all ("", as_json None)."""
+    """Every candidate as a Record; fields as dicts, as JSON text (`as_json`), or not at all ("", as_json None).
+    `name_order` splits the name of a `Name <address>` cell into first and last name."""
     counting = _Counting(stream, on_read)
     buffered = io.BufferedReader(counting, buffer_size=SAMPLE_BYTES)
     sample = buffered.peek(SAMPLE_BYTES)[:SAMPLE_BYTES]
@@ -172,7 +177,7 @@ def _records(
     header = table_header(first, mapping)
     if header is not None:
         delimiter, headers, cols = header
-        yield from _csv_records(text, headers, cols, delimiter, offset, as_json, warn or _no_warning)
+        yield from _csv_records(text, headers, cols, delimiter, offset, as_json, warn or _no_warning, name_order)
         return
     yield from _list_records(first, text, offset, as_json)
 
@@ -211,7 +216,14 @@ def _fields_encoder(names: list[str], others: list[int], as_json: bool | None) -
 
 
 def _csv_records(
-    text: IO[str], headers: list[str], cols: Columns, delimiter: str, offset: int, as_json: bool | None, warn: Warn
+    text: IO[str],
+    headers: list[str],
+    cols: Columns,
+    delimiter: str,
+    offset: int,
+    as_json: bool | None,
+    warn: Warn,
+    name_order: NameOrder = NameOrder.GIVEN_FIRST,
 ) -> Iterator[Record]:
     column = cols.email
     assert column is not None
@@ -253,7 +265,7 @@ def _csv_records(
                 continue
         named = split_named(raw) if "<" in raw else None
         if named is not None:
-            yield _named_record(start, named, named_fields(values), as_json)
+            yield _named_record(start, named, named_fields(values), as_json, name_order)
             continue
         try:
             key, _, domain = parse_address(raw)
@@ -263,15 +275,17 @@ def _csv_records(
         yield start, key, raw, domain, fields_of(values)
 
 
-def _named_record(line: int, named: tuple[str, str], fields: dict[str, str], as_json: bool | None) -> Record:
+def _named_record(
+    line: int, named: tuple[str, str], fields: dict[str, str], as_json: bool | None, name_order: NameOrder
+) -> Record:
     """A `Name <address>` cell, as when pasted: the address as written, the name filling first and last name
-    when the row leaves them empty."""
+    (split in `name_order`) when the row leaves them empty."""
     name, raw = named
     try:
         key, _, domain = parse_address(raw)
     except AddressError as err:
         return line, None, raw, "", str(err)
-    first, last = name_parts(name)
+    first, last = name_parts(name, name_order)
     for field, value in (("first_name", first), ("last_name", last)):
         if value and not fields.get(field):
             fields[field] = value
@@ -314,6 +328,7 @@ def good_records(
     *,
     fields: bool = True,
     mapping: ColumnMap | None = None,
+    name_order: NameOrder = NameOrder.GIVEN_FIRST,
 ) -> Iterator[tuple[int, str, str, str, str]]:
     """The rows of `stream` with a usable address, as the staging table's tuples (line, key, display, domain,
     fields as JSON text, or "" when `fields` is false); the others go into `report.rejected` with their line,
@@ -325,7 +340,10 @@ def good_records(
         report.warnings.append(Rejected(line, text, message))
 
     try:
-        for record in _records(stream, name, on_read, as_json=True if fields else None, mapping=mapping, warn=warn):
+        as_json = True if fields else None
+        for record in _records(
+            stream, name, on_read, as_json=as_json, mapping=mapping, warn=warn, name_order=name_order
+        ):
             read += 1
             if record[1] is None:
                 reject(Rejected(record[0], record[2], record[4]))

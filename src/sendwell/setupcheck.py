@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from sendwell import dkim
+from sendwell.bounces.imap import noted_reader
 from sendwell.config import Settings
 from sendwell.db.engine import utcnow
 from sendwell.db.schema import campaigns
@@ -114,12 +115,15 @@ def check_public_url(settings: Settings) -> Finding:
     )
 
 
-def check_bounce_domain(settings: Settings, dns: Dns, from_domain: str = "example.com") -> Finding:
+def check_bounce_domain(
+    settings: Settings, dns: Dns, from_domain: str = "example.com", imap_host: str | None = None
+) -> Finding:
     """The bounce domain (VERP Return-Path, mailto: unsubscribes) must have an MX, to the mailbox bounces are
-    read from; the domain check's finding, said once for the installation (`from_domain` for its example)."""
+    read from ([bounces] mx_host, else the IMAP host the watcher noted); the domain check's finding, said once
+    for the installation (`from_domain` for its example)."""
     bounce = settings.sending.bounce_domain.strip().lower().rstrip(".")
     report = Report(bounce)
-    check_bounce_mx(report, dns, bounce, from_domain)
+    check_bounce_mx(report, dns, bounce, from_domain, settings.bounces.mx_host, imap_host=imap_host)
     f = report.findings[-1]
     level = ERROR if bounce in PLACEHOLDER_BOUNCE_DOMAINS or not bounce else f.level
     reading = level is not OK and bool(f.steps)  # a real domain: then read its mailbox
@@ -245,7 +249,8 @@ def check_setup(
     report = SetupReport(checked_at=now or utcnow())
     domains = from_domains(engine) if domains is None else list(domains)
     report.findings.append(check_public_url(settings))
-    report.findings.append(check_bounce_domain(settings, dns, domains[0] if domains else "example.com"))
+    imap_host = noted_reader(engine)
+    report.findings.append(check_bounce_domain(settings, dns, domains[0] if domains else "example.com", imap_host))
     report.findings += check_dkim(settings, domains)
     report.findings += check_relays(settings, relay_timeout)
     report.findings.append(check_worker(engine, now))

@@ -11,7 +11,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 from sendwell import campaigns, dkim
-from sendwell.config import DkimSettings, SendingSettings, Settings, SmtpSettings
+from sendwell.config import BounceSettings, DkimSettings, SendingSettings, Settings, SmtpSettings
 from sendwell.db.engine import utcnow
 from sendwell.domaincheck.lookup import Dns
 from sendwell.sending import workers
@@ -136,3 +136,61 @@ def test_doctor_prints_each_finding_and_exits_1_on_an_error(db_url, tmp_path):
     assert "warn  public_url public_url is not set" in r.stdout
     assert "(`sendwell worker`)" in r.stdout  # the next step, said as a command
     assert r.stdout.strip().endswith("2 error(s), 2 warning(s), 0 ok")
+
+
+def _bounce_finding(engine, zone, mx_host, **servfail):
+    settings = replace(
+        Settings(),
+        sending=replace(SendingSettings(), bounce_domain="bounces.shop.example"),
+        bounces=replace(BounceSettings(), mx_host=mx_host),
+    )
+    with ZoneServer(zone, **servfail) as dns:
+        report = check_setup(engine, settings, dns=Dns(dns.resolver(timeout=1.0)), domains=[], relay_timeout=0.5)
+    [finding] = [f for f in report.findings if f.topic is Topic.BOUNCE_MX]
+    return finding
+
+
+def test_a_bounce_mx_pointing_at_another_server_than_the_reader_is_an_error(engine):
+    zone = {
+        **ZONE,
+        "imap.shop.example": {"A": ["192.0.2.1"]},  # the MX's machine under another name
+        "mail.elsewhere.example": {"A": ["198.51.100.7"]},
+    }
+    wrong = _bounce_finding(engine, zone, "mail.elsewhere.example")
+    assert wrong.level.value == "error"
+    assert "points to mx.shop.example, bounces are read at mail.elsewhere.example" in wrong.message
+    assert "point the MX of bounces.shop.example at mail.elsewhere.example" in wrong.fix
+
+    for reader in ("mx.shop.example", "MX.shop.example.", "imap.shop.example", "192.0.2.1"):
+        same = _bounce_finding(engine, zone, reader)
+        assert same.level.value == "ok", (reader, same.message)
+        assert "where bounces are read" in same.message
+
+    unknown = _bounce_finding(engine, zone, "")
+    assert unknown.level.value == "ok"
+    assert "whether that is where bounces are read is not known" in unknown.message
+    assert "[bounces] mx_host" in unknown.fix
+
+    # A reader whose name has no address, or a lookup that fails: cannot tell, said so, never "ok".
+    nameless = _bounce_finding(engine, zone, "nowhere.shop.example")
+    assert nameless.level.value == "warn" and "cannot tell" in nameless.message
+    failing = _bounce_finding(engine, zone, "mail.elsewhere.example", servfail=["mail.elsewhere.example"])
+    assert failing.level.value == "warn" and "cannot tell whether that is mail.elsewhere.example" in failing.message
+
+
+def test_without_mx_host_the_watcher_s_imap_host_is_compared_as_a_hint(engine):
+    from sendwell.bounces import imap
+
+    zone = {**ZONE, "imap.shop.example": {"A": ["192.0.2.1"]}, "imap.provider.example": {"A": ["203.0.113.5"]}}
+    imap.note_reader(engine, "imap.shop.example")  # what `bounces watch --imap` notes when it starts
+    assert imap.noted_reader(engine) == "imap.shop.example"
+    same = _bounce_finding(engine, zone, "")
+    assert same.level.value == "ok" and "the same server as imap.shop.example" in same.message
+    # Another server: maybe one mail system (a provider's MX and IMAP hosts differ), so a warning, not an error.
+    imap.note_reader(engine, "imap.provider.example")
+    other = _bounce_finding(engine, zone, "")
+    assert other.level.value == "warn"
+    assert "points to mx.shop.example, bounces are read at imap.provider.example (the IMAP server" in other.message
+    assert "[bounces] mx_host" in other.fix
+    # The setting says where bounces are read: it decides, and the noted host is not used.
+    assert _bounce_finding(engine, zone, "mx.shop.example").level.value == "ok"

@@ -17,6 +17,7 @@ rightly send those again), and every fault it injected (`fired`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
 import struct
 import threading
@@ -221,8 +222,20 @@ class FaultServer:
 
         fault = self._fault(Stage.CONNECT, [])
         if fault is not None:
-            if await self._act(fault, writer) or not fault.startswith("2"):
-                # a 4xx/5xx greeting: RFC 5321 lets the server wait for QUIT; we close
+            if isinstance(fault, Action):
+                await self._act(fault, writer)
+                return
+            await say(fault)
+            if not fault.startswith("2"):
+                # a 4xx/5xx greeting: the client should still end with QUIT (RFC 5321 3.1, 4.1.1.10); we wait a
+                # little for it, answering anything else "503", then close
+                with contextlib.suppress(TimeoutError):
+                    while line := await asyncio.wait_for(reader.readline(), 2.0):
+                        if line.strip().upper() == b"QUIT":
+                            self.quits += 1
+                            await say("221 2.0.0 bye")
+                            return
+                        await say("503 5.5.1 refused at the greeting; say QUIT")
                 return
         else:
             await say("220 fault.test ESMTP ready")

@@ -11,13 +11,14 @@ from __future__ import annotations
 import re
 import threading
 import time
+from collections import Counter
 from dataclasses import replace
 
 import pytest
 from sqlalchemy import select
 
 from sendwell import history
-from sendwell.db.schema import campaigns
+from sendwell.db.schema import campaigns, recipients
 from sendwell.sending.engine import send
 
 from .conftest import fault_settings, ledger, statuses
@@ -27,14 +28,12 @@ from factories import started_campaign
 ADDRS = [f"user{i}@example.org" for i in range(16)]
 
 # Server faults the sender must ride out: (stage, what the server does). None of them may produce
-# `error`; all of them except the 4xx at end of data are the relay's problem (kind `server`).
+# `error`; all of them except the 4xx at end of data are the relay's problem (kind `server`). Refusals at the
+# greeting charge nobody: GREETING_REFUSALS below.
 SERVER_FAULTS = [
-    (Stage.CONNECT, "421 4.3.2 too busy, try later"),
-    (Stage.CONNECT, "554 5.3.2 no service here"),
     (Stage.CONNECT, Action.DROP),
     (Stage.CONNECT, Action.RESET),
     (Stage.CONNECT, Action.STALL),
-    (Stage.EHLO, "421 4.3.2 shutting down"),
     (Stage.EHLO, Action.DROP),
     (Stage.EHLO, Action.STALL),
     (Stage.MAIL, "421 4.4.5 too many connections"),
@@ -91,14 +90,7 @@ def test_server_fault_never_marks_error_and_campaign_finishes_after_recovery(sql
 
 
 @pytest.mark.parametrize(
-    "case",
-    [
-        (Stage.CONNECT, "421 4.3.2 busy"),
-        (Stage.MAIL, "451 4.3.0 try later"),
-        (Stage.EOD, Action.RESET),
-        (Stage.RCPT, Action.STALL),
-    ],
-    ids=_id,
+    "case", [(Stage.MAIL, "451 4.3.0 try later"), (Stage.EOD, Action.RESET), (Stage.RCPT, Action.STALL)], ids=_id
 )
 def test_lasting_server_fault_leaves_recipients_deferred_server_never_error(engine, fault_server, case):
     stage, answer = case
@@ -112,6 +104,67 @@ def test_lasting_server_fault_leaves_recipients_deferred_server_never_error(engi
     assert ("deferred", "server") in set(got.values())
     assert fault_server.counts() == {}
     assert server_problem(engine, cid)
+
+
+GREETING_REFUSALS = [(Stage.CONNECT, "421 4.3.2 too busy, try later"), (Stage.EHLO, "421 4.3.2 shutting down")]
+
+
+def attempts(engine, cid: int) -> Counter:
+    with engine.connect() as conn:
+        return Counter(conn.execute(select(recipients.c.attempts).where(recipients.c.campaign_id == cid)).scalars())
+
+
+@pytest.mark.parametrize("case", GREETING_REFUSALS, ids=[_id(c) for c in GREETING_REFUSALS])
+def test_a_greeting_refused_for_a_while_charges_no_recipient(sqlite_engine, fault_server, case):
+    """A refusal at the greeting names no recipient: every connection waits, nobody is deferred or charged an
+    attempt, and the campaign finishes once the relay takes connections again."""
+    stage, answer = case
+    cid = started_campaign(sqlite_engine, ADDRS)
+    fault_server.arm(Fault(stage, answer, times=2))
+    report = send(sqlite_engine, fault_settings(fault_server.url), [cid], linger=5)
+
+    assert fault_server.fired() == 2
+    assert report.stopped == "done", report
+    assert report.counts.get("deferred", 0) == 0 and report.counts["error"] == 0
+    assert attempts(sqlite_engine, cid) == {1: len(ADDRS)}  # the one that delivered, nothing for the refusals
+    assert fault_server.counts() == {a: 1 for a in ADDRS}
+    assert server_problem(sqlite_engine, cid) is None
+    past = [h.summary for h in history.of_campaign(sqlite_engine, cid, actions=[history.SERVER_PROBLEM])]
+    assert any(answer.split(" ")[0] in p and "no recipient is charged" in p for p in past), past
+
+
+def test_a_relay_refusing_every_connection_at_greeting_waits_and_charges_nobody(engine, fault_server):
+    cid = started_campaign(engine, ADDRS[:6])
+    fault_server.arm(Fault(Stage.CONNECT, "421 4.3.2 busy"))  # for ever
+    report = send(engine, fault_settings(fault_server.url, retry_schedule=(0.2, 5.0)), [cid], linger=1)
+
+    assert report.stopped == "server", report
+    assert "refuses our connections at connect (421 4.3.2 busy)" in report.message, report.message
+    assert ledger(engine, cid) == {a: ("queued", None) for a in ADDRS[:6]}
+    assert attempts(engine, cid) == {0: 6}
+    assert "421 4.3.2 busy" in (server_problem(engine, cid) or "")
+    assert fault_server.quits >= 1  # each refused session ended with QUIT (RFC 5321 4.1.1.10)
+
+
+def test_a_relay_refusing_every_connection_with_a_5xx_pauses_the_campaign_charging_nobody(engine, fault_server):
+    """`554` at the greeting: the relay will not serve this sender (its access list, our address or name): the
+    campaign is paused saying so; nothing was sent, no recipient is charged or blacklisted."""
+    cid = started_campaign(engine, ADDRS[:6])
+    fault_server.arm(Fault(Stage.CONNECT, "554 5.7.1 no service for you"))
+    report = send(engine, fault_settings(fault_server.url, retry_schedule=(0.2, 5.0)), [cid], linger=1)
+
+    assert report.stopped == "paused", report
+    with engine.connect() as conn:
+        state, problem = conn.execute(
+            select(campaigns.c.state, campaigns.c.server_problem).where(campaigns.c.id == cid)
+        ).one()
+    assert state == "paused"
+    assert "refuses our connections at connect (554 5.7.1 no service for you)" in problem, problem
+    assert "resume the campaign" in problem
+    assert ledger(engine, cid) == {a: ("queued", None) for a in ADDRS[:6]}
+    assert attempts(engine, cid) == {0: 6}
+    assert fault_server.counts() == {}
+    assert fault_server.quits >= 1
 
 
 def test_outage_for_some_seconds_then_campaign_finishes_in_one_send(engine, fault_server):

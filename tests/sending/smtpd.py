@@ -46,6 +46,7 @@ class Script:
     ehlo: str | None = None  # answer to EHLO instead of the capabilities
     drop_at: str | None = None  # "mail" | "rcpt" | "data": close the connection at that step
     delay: float = 0.0  # seconds to wait before answering RCPT TO (timeouts)
+    hold: threading.Event | None = None  # while not set, RCPT TO is not answered (a test waits for a condition)
 
 
 class _Handler:
@@ -75,6 +76,8 @@ class _Handler:
         script = self.server.script
         if script.delay:
             await asyncio.sleep(script.delay)
+        while script.hold is not None and not script.hold.is_set():
+            await asyncio.sleep(0.01)
         if script.drop_at == "rcpt":
             server.transport.close()
             return "421 4.4.2 dropped"

@@ -4,8 +4,13 @@ import csv
 import io
 import json
 import os
+import sqlite3
 import subprocess
 import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -119,9 +124,22 @@ def test_send_with_several_processes_sends_each_recipient_once(run, smtp, tmp_pa
     is sent exactly once and the statistics are the campaign's, whoever sent."""
     people = {f"p{i}@x.org": f"P{i}" for i in range(300)}
     setup_campaign(tmp_path, "split", people)
-    smtp.script.delay = 0.02  # ~3 s for this process alone: the other one surely starts meanwhile
-    r = run("campaigns", "send", "split", "--processes", "2", "--connections", "4", "--json")
+    # Nothing is answered until both processes hold recipients, however long the second takes to start on a
+    # loaded machine: the first leases one batch (200), the second the rest.
+    smtp.script.hold = threading.Event()
+    with ThreadPoolExecutor(1) as pool:
+        sending = pool.submit(run, "campaigns", "send", "split", "--processes", "2", "--connections", "4", "--json")
+        try:
+            owners = lease_owners(tmp_path / "cli.db")
+            deadline = time.monotonic() + 50
+            while len(owners) < 2 and time.monotonic() < deadline and not sending.done():
+                time.sleep(0.05)
+                owners = lease_owners(tmp_path / "cli.db")
+        finally:
+            smtp.script.hold.set()
+        r = sending.result()
     assert r.returncode == 0, r.stderr
+    assert len(owners) == 2, owners
     out = json.loads(r.stdout)
     assert out["stats"]["by_status"]["sent"] == len(people)
     assert smtp.counts() == {a: 1 for a in people}
@@ -129,6 +147,12 @@ def test_send_with_several_processes_sends_each_recipient_once(run, smtp, tmp_pa
     assert out["this_run"]["sent"] == out["this_run"]["recipients"] == len(people)  # per recipient, all processes
     bad = run("campaigns", "send", "split", "--processes", "5", "--connections", "4")
     assert bad.returncode == 2 and "--processes: at most one per connection" in bad.stderr
+
+
+def lease_owners(db: Path) -> set[str]:
+    """The processes holding recipients of the ledger now."""
+    with closing(sqlite3.connect(db, timeout=30)) as con:
+        return {o for (o,) in con.execute("SELECT DISTINCT lease_owner FROM recipients WHERE lease_owner IS NOT NULL")}
 
 
 def test_send_in_the_background_hands_the_whole_configuration_to_the_worker(run, smtp, tmp_path):

@@ -116,6 +116,9 @@ class FakeStore:
     async def pause(self, campaign_id: int, reason: str, now: datetime) -> None:
         self.state = CampaignState.PAUSED.value
 
+    async def problem(self, campaign_id: int, problem: str, now: datetime) -> None:
+        pass
+
     async def reserve_day(self, now: datetime, owner: str, want: int) -> int:
         grant = max(0, min(want, self.limit - self.reserved))  # one worker: what it reserved covers its sends
         self.reserved += grant

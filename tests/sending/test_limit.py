@@ -10,9 +10,11 @@ from sqlalchemy import select
 from sendwell.config import LimitSettings
 from sendwell.db.engine import utcnow
 from sendwell.db.schema import daily_usage, events, recipients, usage_shards
+from sendwell.model import RecipientStatus
 from sendwell.sending import limit, usage
 from sendwell.sending.engine import send
 from sendwell.sending.limit import DayStats, Level
+from sendwell.sending.queue import Result
 
 from .conftest import sender_settings
 from factories import started_campaign
@@ -280,3 +282,31 @@ def test_workers_reserve_the_daily_limit_exactly_and_count_in_their_own_rows(eng
         assert (today.sent, today.address_errors) == (65, 5)
         owners = conn.execute(select(usage_shards.c.owner).where(usage_shards.c.day == day)).scalars().all()
     assert sorted(owners) == ["worker-a", "worker-b", "worker-c"]  # one row each
+
+
+def test_a_worker_holds_at_most_two_blocks_of_the_day_leased_ones_included(engine):
+    """What a worker holds (reserved, not spent) is what the day loses if it is killed: two blocks, never two
+    blocks on top of what it has leased."""
+    import asyncio
+
+    from sendwell.config import Settings
+    from sendwell.sending.quota import DayQuota
+    from sendwell.sending.sqlstore import open_store
+
+    settings = Settings(limit=LimitSettings(start=1000, cap=1000))
+    now = utcnow()
+    day = limit.day_of(now, settings.limit)
+    quota = DayQuota(open_store(engine, settings), settings.limit, "worker-a", 50)
+
+    async def story() -> list[int]:
+        seen = [await quota.allowance(now, 0)]  # reserves two blocks
+        seen.append(await quota.allowance(now, 60))  # 60 leased: 40 left, but two blocks are already held
+        for _ in range(30):
+            quota.counted(Result(0, RecipientStatus.SENT, None, None))
+        seen.append(await quota.allowance(now, 30))  # 30 spent: topped up to two blocks again
+        return seen
+
+    assert asyncio.run(story()) == [100, 40, 70]
+    with engine.connect() as conn:
+        granted = conn.execute(select(usage_shards.c.granted).where(usage_shards.c.day == day)).scalar_one()
+    assert granted == 130  # 100 + the 30 spent; the old top-up of `left` had reserved 160 by the second call

@@ -139,3 +139,19 @@ def test_first_transactions_refused_alike_pause_the_campaign_and_resend_recovers
     again = send(engine, settings_for(mta, helo_name="sender.example.org"), [cid], linger=2)
     assert again.stopped == "done", again
     assert Counter(r.status for r in ledger(engine, cid)) == {"sent": 60}
+
+
+def test_relay_refusing_this_client_at_greeting_pauses_the_campaign_charging_nobody(engine, relay):
+    """Postfix rejecting the client at connect (smtpd_delay_reject = no): `554 5.7.1 … Client host rejected` as
+    its greeting, every connection. About us, not a recipient: the campaign is paused saying so, nobody is
+    charged, and each session is ended with QUIT as RFC 5321 asks (Postfix answers it `221`)."""
+    mta = relay("smtpd_delay_reject = no\nsmtpd_client_restrictions = reject\n")
+    cid = started_campaign(engine, [f"user{i}@{TO}" for i in range(20)])
+    report = send(engine, settings_for(mta), [cid], linger=2)
+
+    assert report.stopped == "paused", report
+    state, problem = campaign_row(engine, cid)
+    assert state == "paused" and "refuses our connections at connect (554 5.7.1" in problem, problem
+    assert {(r.status, r.attempts) for r in ledger(engine, cid)} == {("queued", 0)}  # nothing sent, nobody charged
+    assert "from=<" not in mta.log()
+    assert "disconnect from" in mta.log() and "quit=1" in mta.log(), mta.log()[-2000:]

@@ -221,6 +221,7 @@ def test_cli_watch_once_prints_totals(db_url, account, monkeypatch):
     engine = open_database(db_url)
     with engine.connect() as conn:
         assert conn.execute(select(events.c.type)).scalars().all() == ["bounce"]
+    assert imap.noted_reader(engine) == "127.0.0.1"  # where bounces are read, for the set-up check
     engine.dispose()
 
 

@@ -250,7 +250,7 @@ def test_the_seed_story_in_a_browser(page, tmp_path: Path, relay: SimulatedServe
     assert relay.handler.rejected.total() == 2  # each bad address was tried once, in the first campaign only
 
     page.goto("/")
-    expect(page.locator("#limit-today")).to_have_text("1000")
+    expect(page.locator("#limit-today")).to_have_text("1,000")
     shot(page, "09-dashboard-daily-limit")
     page.goto("/blacklist")
     shot(page, "10-blacklist")

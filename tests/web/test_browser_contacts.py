@@ -59,10 +59,10 @@ def test_import_with_mapping_preview_filter_bulk_action_verify_and_edit(page, tm
     page.select_option("select[name=action]", "add_to_segment")
     page.select_option("select[name=target_segment]", "berlin")
     page.click("#rows .bulk-apply")
-    expect(page.locator("#bulk-question")).to_contain_text("Add to segment: 2 contact(s)")
+    expect(page.locator("#bulk-question")).to_contain_text("Add to segment: 2 contacts")
     shot(page, "42-contacts-bulk-confirm")
     page.click("#bulk-do")
-    expect(page.locator("#notice")).to_have_text("2 contact(s) added to segment berlin")
+    expect(page.locator("#notice")).to_have_text("2 contacts added to segment berlin.")
     expect(page.locator("#filters input[name=field]")).to_have_value("stadt")  # back on the same filtered list
 
     # Verify every contact offline from the page; the progress block is polled until it says done.
@@ -83,7 +83,7 @@ def test_import_with_mapping_preview_filter_bulk_action_verify_and_edit(page, tm
     page.fill("input[aria-label='Value of stadt']", "")
     page.uncheck("#contact-segments input[value=berlin]")
     page.click("#save-contact")
-    expect(page.locator("#notice")).to_have_text("saved")
+    expect(page.locator("#notice")).to_have_text("Contact saved.")
     expect(page.locator("input[aria-label='Value of first_name']")).to_have_value("Annie")
     expect(page.locator("input[aria-label='Value of stadt']")).to_have_count(0)
     expect(page.locator("#contact-segments input[value=berlin]")).not_to_be_checked()

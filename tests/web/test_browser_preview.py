@@ -82,7 +82,7 @@ def test_preview_and_test_send_on_the_draft_page(page, tmp_path: Path, relay: Sc
     # Below the fold under the frame: scrolled to first (Playwright's own scrolling missed it beside the frame).
     page.locator("#test-submit").scroll_into_view_if_needed()
     page.click("#test-submit")
-    expect(page.locator("#test-result")).to_contain_text("test message sent to 1 of 1 address(es)")
+    expect(page.locator("#notice")).to_contain_text("Test message sent to 1 of 1 address")
     expect(page.locator("#campaign-history")).to_contain_text("sent to 1 of 1")
     assert [a.rcpt for a in relay.accepted] == ["me@example.com"]
     assert relay.accepted[0].message["Subject"] == "[TEST] News for you"
@@ -91,7 +91,7 @@ def test_preview_and_test_send_on_the_draft_page(page, tmp_path: Path, relay: Sc
     page.fill("#test-to", "nobody@example.com")
     page.locator("#test-submit").scroll_into_view_if_needed()
     page.click("#test-submit")
-    expect(page.locator("#test-result")).to_contain_text("not delivered: nobody@example.com (at rcpt: 550 5.1.1")
+    expect(page.locator("#notice")).to_contain_text("Not delivered: nobody@example.com (at rcpt: 550 5.1.1")
     expect(page.locator("#campaign-state")).to_have_text("draft")  # nothing started, nothing counted
     assert len(relay.accepted) == 1
     assert page.alerts == []  # the message's script never ran

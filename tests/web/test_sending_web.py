@@ -137,6 +137,6 @@ def test_dashboard_draws_the_30_day_chart(ui, web_engine, db_url, relay) -> None
     ui.post(f"/campaigns/{cid}/send")
     send(web_engine, sending_settings(db_url, relay.url), [cid], linger=0)
     page = ui.get("/").text
-    assert 'id="limit-today">1000<' in page
+    assert 'id="limit-today">1,000<' in page
     assert "sent 6, address errors 2" in page  # today's bar, in its tooltip
     assert page.count("<rect") >= 60  # 30 days × (sent, errors)

@@ -3,8 +3,6 @@ policy, errors shown on the form, delete refused while used, and the campaign fo
 
 from __future__ import annotations
 
-from urllib.parse import unquote
-
 from sendwell import campaigns, templates
 from sendwell.web.ui.preview import FRAME_POLICY
 
@@ -51,8 +49,8 @@ def test_a_campaign_picks_a_template_and_the_template_is_kept_while_used(ui, web
     assert camp.template == "brand" and camp.body_format == "markdown"
     assert '<option value="brand" selected' in ui.get(f"/campaigns/{camp.id}/edit").text
     r = ui.post("/templates/delete", {"original": "brand"}, follow_redirects=False)
-    assert "used by 1 campaign(s): 'c'" in unquote(r.headers["location"])
+    assert r.status_code == 400 and "used by 1 campaign(s): &#39;c&#39;" in r.text  # on the list, where the button was
     r = ui.post(f"/campaigns/{camp.id}/edit", {**data, "template": ""}, follow_redirects=False)
     assert r.status_code == 303 and campaigns.get_campaign(web_engine, "c").template is None
     r = ui.post("/templates/delete", {"original": "brand"}, follow_redirects=False)
-    assert "deleted" in unquote(r.headers["location"])
+    assert "Template brand deleted." in ui.get(r.headers["location"]).text

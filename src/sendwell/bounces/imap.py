@@ -520,3 +520,29 @@ def ingest_processor(engine: Any, settings: Any) -> Processor:
 
     secret = app_secret(engine, settings)
     return lambda raw, source: ingest.process(engine, settings, raw, source, secret)
+
+
+# The host of the mailbox the watcher reads, noted in the `state` table when it starts: where bounces are read,
+# for the set-up check to compare with the bounce domain's MX when no setting says it ([bounces] mx_host).
+READER_KEY = "bounce_reader"
+
+
+def note_reader(engine: Any, host: str) -> None:
+    from sendwell.db.engine import utcnow
+    from sendwell.sending.usage import set_state
+
+    with engine.begin() as conn:
+        set_state(conn, READER_KEY, {"host": host}, utcnow())
+
+
+def noted_reader(engine: Any) -> str | None:
+    """The host of the mailbox the watcher last read, or None when it never ran."""
+    import json
+
+    from sqlalchemy import select
+
+    from sendwell.db.schema import state
+
+    with engine.connect() as conn:
+        value = conn.execute(select(state.c.value).where(state.c.key == READER_KEY)).scalar()
+    return json.loads(value).get("host") if value else None

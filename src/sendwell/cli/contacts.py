@@ -48,11 +48,12 @@ def import_(
     of addresses. Common header names fill first_name/last_name (Vorname, Prénom, Nombre, Tên, …)."""
     from sendwell import contacts
 
-    engine = ctx_obj(ctx).engine
+    obj = ctx_obj(ctx)
     mapping = column_mapping(map_, map_file)
+    order = contacts.name_order_of(obj.settings)
     with open_input(path) as (name, stream), byte_progress(name, path, "importing") as on_read:
         report = contacts.import_contacts(
-            engine, stream, name=name, on_read=on_read, mapping=mapping, on_duplicate=on_duplicate
+            obj.engine, stream, name=name, on_read=on_read, mapping=mapping, on_duplicate=on_duplicate, name_order=order
         )
     show_report(report, as_json, "contact(s)")
 

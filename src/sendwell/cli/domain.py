@@ -77,6 +77,7 @@ def check_command(
         relay_ip=relay_ip,
         bounce_domain=bounce_domain,
         keys_dir=directory or settings.dkim.dir,
+        bounce_reader=settings.bounces.mx_host,
     )
     if as_json:
         print_json(report.as_dict())

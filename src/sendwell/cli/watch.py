@@ -84,6 +84,7 @@ def watch(
             context = ssl.create_default_context(cafile=ca_file)
         except (OSError, ssl.SSLError) as err:
             raise UserError(f"--ca-file {ca_file}: cannot use it ({err})") from None
+    service.note_reader(obj.engine, mailbox.host)  # where bounces are read, for the set-up check
     watcher = service.Watcher(
         mailbox, password, service.ingest_processor(obj.engine, obj.settings), options, ssl_context=context
     )

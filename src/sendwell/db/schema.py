@@ -411,3 +411,23 @@ form_hits = Table(
     Column("hits", Integer, nullable=False),
     Column("window_start", Stamp, nullable=False),
 )
+
+# Long work started from a page (verifying contacts), its progress and result, in the database so every web
+# process sees it and a restart leaves a trace: the running process stamps `beat_at`, and a job whose stamp
+# is old is shown as interrupted (sendwell/jobs.py).
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("kind", String(32), nullable=False),  # verify
+    Column("title", String(255), nullable=False),
+    Column("state", String(16), nullable=False),  # running | done | failed | interrupted
+    Column("done", Integer, nullable=False, default=0),
+    Column("total", Integer, nullable=False, default=0),
+    Column("result", JSON, nullable=False, default=dict),
+    Column("error", Text, nullable=False, default=""),
+    Column("owner", String(255), nullable=False),  # the process running it (host:pid)
+    Column("started_at", Stamp, nullable=False, index=True),
+    Column("beat_at", Stamp, nullable=False),
+    Column("finished_at", Stamp),
+)

@@ -27,8 +27,10 @@ def check_domain(
     relay_ip: str | None = None,
     bounce_domain: str | None = None,
     keys_dir: str | os.PathLike | None = None,
+    bounce_reader: str | None = None,
 ) -> Report:
-    """Check `domain` as the From domain of campaigns sent through `relay_ip` with bounces to `bounce_domain`."""
+    """Check `domain` as the From domain of campaigns sent through `relay_ip` with bounces to `bounce_domain`,
+    whose mail should reach `bounce_reader` (the host bounces are read at, [bounces] mx_host), when known."""
     dns = dns or Dns()
     domain = domain.strip().lower().rstrip(".")
     bounce = (bounce_domain or "").strip().lower().rstrip(".") or None
@@ -60,7 +62,7 @@ def check_domain(
     check_alignment(report, domain, dkim_domains, envelope, spf_usable and spf_pass is not False, policy)
     if relay_ip:
         check_rdns(report, dns, relay_ip, domain)
-    check_bounce_mx(report, dns, bounce, domain)
+    check_bounce_mx(report, dns, bounce, domain, bounce_reader)
     return report
 
 
@@ -626,7 +628,19 @@ def check_rdns(report: Report, dns: Dns, ip: str, domain: str) -> None:
     )
 
 
-def check_bounce_mx(report: Report, dns: Dns, bounce: str | None, domain: str) -> None:
+def check_bounce_mx(
+    report: Report,
+    dns: Dns,
+    bounce: str | None,
+    domain: str,
+    reader: str | None = None,
+    *,
+    imap_host: str | None = None,
+) -> None:
+    """The bounce domain must take mail, and (when `reader`, the host bounces are read at, is known) take it
+    there: an MX pointing at another server loses every bounce as surely as no MX. Without `reader`, the host
+    of the mailbox the watcher reads (`imap_host`) stands in, as a hint only: a provider's IMAP server is often
+    not its MX, so a difference is a warning, not an error."""
     suggested = f"bounces.{dmarc.org_domain(domain)}"
     if not bounce or bounce in PLACEHOLDER_BOUNCE_DOMAINS:
         report.add(
@@ -643,7 +657,7 @@ def check_bounce_mx(report: Report, dns: Dns, bounce: str | None, domain: str) -
     try:
         mx = dns.mx(bounce)
         if mx and not (len(mx) == 1 and mx[0][1] in ("", ".")):
-            report.add(Check.BOUNCE_MX, OK, f"bounces to {bounce} go to {', '.join(h for _, h in mx)}", mx=mx)
+            _bounce_mx_reaches_reader(report, dns, bounce, mx, reader, imap_host)
             return
         if mx:
             report.add(
@@ -675,3 +689,96 @@ def check_bounce_mx(report: Report, dns: Dns, bounce: str | None, domain: str) -
             fix,
             steps=reading,
         )
+
+
+def _host_addresses(dns: Dns, host: str) -> set[str]:
+    """A host's addresses; an IP address stands for itself."""
+    try:
+        return {str(ipaddress.ip_address(host))}
+    except ValueError:
+        return set(dns.addresses(host))
+
+
+def _bounce_mx_reaches_reader(
+    report: Report, dns: Dns, bounce: str, mx: list[tuple[int, str]], reader: str | None, imap_host: str | None
+) -> None:
+    """Compare the MX hosts with the host bounces are read at: the same name, or a shared address (an MX named
+    mx.example.com and a mailbox read at imap.example.com are often one machine)."""
+    hosts = [h for _, h in mx]
+    told = f"bounces to {bounce} go to {', '.join(hosts)}"
+    reader = (reader or "").strip().lower().rstrip(".")
+    guessed = not reader and bool(imap_host)  # only the watcher's IMAP host: a hint, never an error
+    if guessed:
+        reader = (imap_host or "").strip().lower().rstrip(".")
+    if not reader:
+        report.add(
+            Check.BOUNCE_MX,
+            OK,
+            f"{told}; whether that is where bounces are read is not known",
+            "set [bounces] mx_host to the mail server whose mailbox sendwell reads bounces from, and this check "
+            "compares it with the MX",
+            mx=mx,
+            reader=None,
+        )
+        return
+    if reader in hosts:
+        report.add(Check.BOUNCE_MX, OK, f"{told}, where bounces are read", mx=mx, reader=reader)
+        return
+    try:
+        wanted = _host_addresses(dns, reader)
+        found = {h: _host_addresses(dns, h) for h in hosts}
+    except DnsFailure as err:
+        report.add(
+            Check.BOUNCE_MX,
+            WARN,
+            f"{told}; cannot tell whether that is {reader}, where bounces are read: {err}",
+            "check again later",
+            mx=mx,
+            reader=reader,
+        )
+        return
+    same = [h for h, addrs in found.items() if addrs & wanted]
+    if same:
+        report.add(
+            Check.BOUNCE_MX,
+            OK,
+            f"{told}, the same server as {reader}, where bounces are read ({', '.join(sorted(wanted))})",
+            mx=mx,
+            reader=reader,
+        )
+        return
+    unknown = [h for h, addrs in found.items() if not addrs]
+    if not wanted or unknown:
+        nameless = [reader] if not wanted else unknown
+        report.add(
+            Check.BOUNCE_MX,
+            WARN,
+            f"MX of {bounce} points to {', '.join(hosts)}, bounces are read at {reader}; cannot tell whether they "
+            f"are the same server: {', '.join(nameless)} has no address",
+            f"give {', '.join(nameless)} an address, or set [bounces] mx_host to the name the MX uses",
+            mx=mx,
+            reader=reader,
+        )
+        return
+    if guessed:
+        report.add(
+            Check.BOUNCE_MX,
+            WARN,
+            f"MX of {bounce} points to {', '.join(hosts)}, bounces are read at {reader} (the IMAP server of the "
+            "bounce mailbox): not the same server; unless they are one mail system, bounces are lost",
+            f"point the MX of {bounce} at the mail server of {reader}, or, if the MX delivers to that mailbox, "
+            "set [bounces] mx_host to the MX's host to say so",
+            mx=mx,
+            reader=reader,
+        )
+        return
+    report.add(
+        Check.BOUNCE_MX,
+        ERROR,
+        f"MX of {bounce} points to {', '.join(hosts)}, bounces are read at {reader}: bounces land in a mailbox "
+        "sendwell does not read, so it never learns which addresses are dead",
+        f"point the MX of {bounce} at {reader}, or set [bounces] mx_host to the server whose mailbox sendwell "
+        "reads bounces from",
+        mx=mx,
+        reader=reader,
+    )

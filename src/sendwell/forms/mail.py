@@ -3,6 +3,7 @@
 
 It is no campaign message: it carries campaign and recipient id 0 in its VERP address (as a test send does), so a
 bounce of it can never be taken for a campaign recipient's, and no List-Unsubscribe (nobody is subscribed yet).
+It is written in the subscriber's language while the form's subject and body are the defaults (forms/defaults.py).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import jinja2
 
 from sendwell import dkim
 from sendwell.config import Settings
+from sendwell.forms import defaults
 from sendwell.forms.store import Form
 from sendwell.model import RecipientStatus
 from sendwell.sending import outcome, verp
@@ -43,8 +45,9 @@ def build(
     days: float,
     secret: str,
     bounce_domain: str,
+    language: str = "en",
 ) -> tuple[str, bytes]:
-    """(envelope sender, the message's CRLF bytes, unsigned)."""
+    """(envelope sender, the message's CRLF bytes, unsigned); `language` is the one the form's page was shown in."""
     sender = parseaddr(from_addr)[0] or parseaddr(from_addr)[1]
     ctx = {
         **{k: v for k, v in fields.items() if isinstance(v, str)},
@@ -58,12 +61,12 @@ def build(
     msg["From"] = from_addr
     name = one_line(" ".join(str(fields[k]) for k in ("first_name", "last_name") if fields.get(k)))
     msg["To"] = formataddr((name, to)) if name else to
-    msg["Subject"] = one_line(_ENV.from_string(form.confirm_subject).render(ctx))
+    msg["Subject"] = one_line(_ENV.from_string(defaults.subject_in(form.confirm_subject, language)).render(ctx))
     msg["Date"] = formatdate(usegmt=True)
     domain = parseaddr(from_addr)[1].rpartition("@")[2] or "localhost"
     msg["Message-ID"] = f"<confirm.{secrets.token_hex(8)}@{domain}>"
     msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: an out-of-office reply should not answer it
-    msg.set_content(_ENV.from_string(form.confirm_body).render(ctx), charset="utf-8")
+    msg.set_content(_ENV.from_string(defaults.body_in(form.confirm_body, language)).render(ctx), charset="utf-8")
     return verp.bounce_address(secret, 0, 0, bounce_domain), msg.as_bytes(policy=policy.SMTP)
 
 

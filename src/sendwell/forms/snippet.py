@@ -10,12 +10,14 @@ from __future__ import annotations
 from html import escape
 
 from sendwell.forms.store import Form
+from sendwell.translations import N_
 
 HONEYPOT = "website"  # the hidden field: a person never sees it, a form-filling bot fills it
-_LABELS = {"first_name": "First name", "last_name": "Last name", "name": "Name"}
+_LABELS = {"first_name": N_("First name"), "last_name": N_("Last name"), "name": N_("Name")}
 
 
 def label(field: str) -> str:
+    """The field's label in English (the hosted page shows the known ones in the reader's language)."""
     return _LABELS.get(field, field.replace("_", " ").capitalize())
 
 

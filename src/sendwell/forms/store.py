@@ -19,20 +19,12 @@ from sendwell.addresses import AddressError, parse_address
 from sendwell.db.engine import inserted_id, utcnow
 from sendwell.db.schema import consents, form_segments, forms, pending_contacts, segments
 from sendwell.errors import NotFound, UserError
+from sendwell.forms import defaults
 from sendwell.model import row_id
 
 FIELD = re.compile(r"^[a-z_][a-z0-9_]{0,63}$")
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 MAX_FIELDS = 10
-DEFAULT_SUBJECT = "Please confirm your subscription to {{ sender }}"
-DEFAULT_BODY = """Hello{% if first_name %} {{ first_name }}{% endif %},
-
-please confirm that you want to receive emails from {{ sender }} at {{ email }}:
-
-{{ confirm_url }}
-
-The link works for {{ days }} days. If you did not ask for this, ignore this email: you will hear no more from us.
-"""
 _ENV = jinja2.Environment(autoescape=False)
 EDITABLE = ("from_addr", "fields", "double_opt_in", "consent_text", "confirm_subject", "confirm_body", "slug")
 
@@ -44,8 +36,9 @@ def sender_name(from_addr: str) -> str:
 
 
 def default_consent(from_addr: str) -> str:
-    who = sender_name(from_addr) or "us"
-    return f"Yes, send me emails from {who}. I can unsubscribe at any time with the link in every email."
+    """The consent sentence a new form starts with (stored in English, shown in each person's language)."""
+    who = sender_name(from_addr)
+    return defaults.CONSENT % {"sender": who} if who else defaults.CONSENT_NO_SENDER
 
 
 def slugify(name: str) -> str:
@@ -152,8 +145,8 @@ def create(
         "fields": _check_fields(fields),
         "double_opt_in": double_opt_in,
         "consent_text": (consent_text or "").strip() or default_consent(from_addr or default_from),
-        "confirm_subject": _check_template(confirm_subject or DEFAULT_SUBJECT, "confirm_subject"),
-        "confirm_body": _check_template(confirm_body or DEFAULT_BODY, "confirm_body", "confirm_url"),
+        "confirm_subject": _check_template(confirm_subject or defaults.SUBJECT, "confirm_subject"),
+        "confirm_body": _check_template(confirm_body or defaults.BODY, "confirm_body", "confirm_url"),
     }
     try:
         with engine.begin() as conn:

@@ -36,10 +36,11 @@ from sendwell.db.schema import (
     segments,
 )
 from sendwell.errors import UserError
-from sendwell.forms import mail, tokens
+from sendwell.forms import defaults, mail, tokens
 from sendwell.forms.store import Form, find, sender_name
 from sendwell.model import BlacklistReason
 from sendwell.sending.message import one_line
+from sendwell.translations import N_
 from sendwell.verify.checks import OfflineChecker
 from sendwell.verify.dns import DnsChecker, DomainStatus
 from sendwell.verify.run import VerifyOptions
@@ -65,16 +66,16 @@ class Outcome(StrEnum):
     UNSENT = "unsent"  # the confirmation could not be handed to the relay: nothing kept
 
 
-# What the person reads; the form's page shows it next to the address field.
+# What the person reads; the form's page shows it next to the address field, in the page's language.
 MESSAGES = {
-    Outcome.PENDING: "Almost done: we sent you an email. Open the link in it to confirm your subscription.",
-    Outcome.CONFIRMED: "Thank you: you are subscribed.",
-    Outcome.REFUSED: "We cannot subscribe this address. Please use another one, or write to us.",
-    Outcome.BOT: "Your submission could not be accepted.",
-    Outcome.TOO_FAST: "Please check your details and send the form again.",
-    Outcome.STALE: "Please check your details and send the form again.",
-    Outcome.RATE_LIMITED: "Too many subscriptions from your network just now. Please try again later.",
-    Outcome.UNSENT: "We could not send the confirmation email just now. Please try again in a few minutes.",
+    Outcome.PENDING: N_("Almost done: we sent you an email. Open the link in it to confirm your subscription."),
+    Outcome.CONFIRMED: N_("Thank you: you are subscribed."),
+    Outcome.REFUSED: N_("We cannot subscribe this address. Please use another one, or write to us."),
+    Outcome.BOT: N_("Your submission could not be accepted."),
+    Outcome.TOO_FAST: N_("Please check your details and send the form again."),
+    Outcome.STALE: N_("Please check your details and send the form again."),
+    Outcome.RATE_LIMITED: N_("Too many subscriptions from your network just now. Please try again later."),
+    Outcome.UNSENT: N_("We could not send the confirmation email just now. Please try again in a few minutes."),
 }
 
 
@@ -86,6 +87,7 @@ class Submission:
     honeypot: str = ""  # the hidden field: people leave it empty
     client_addr: str = ""
     keep_typed: bool = False  # the person insists on the spelling a "did you mean" questioned
+    language: str = "en"  # the form page's language: the default consent and confirmation are written in it
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,14 +96,18 @@ class Result:
     message: str
     suggestion: str | None = None
     pending_id: int | None = None
+    # `message` before its parts were filled in, and the parts: the page writes it out from the catalogue
+    text: str = ""
+    params: dict[str, str] = field(default_factory=dict)
 
     @property
     def accepted(self) -> bool:
         return self.outcome in (Outcome.PENDING, Outcome.CONFIRMED)
 
 
-def _result(outcome: Outcome, message: str | None = None, **kw: Any) -> Result:
-    return Result(outcome, message or MESSAGES[outcome], **kw)
+def _result(outcome: Outcome, text: str | None = None, params: dict[str, str] | None = None, **kw: Any) -> Result:
+    text = text or MESSAGES[outcome]
+    return Result(outcome, text % params if params else text, text=text, params=params or {}, **kw)
 
 
 def rate_key(client_addr: str) -> str:
@@ -149,6 +155,10 @@ def _check_bot(settings: Settings, secret: str, form: Form, sub: Submission, now
     return None
 
 
+def _typo(suggestion: str) -> Result:
+    return _result(Outcome.TYPO, N_("Did you mean %(address)s?"), {"address": suggestion}, suggestion=suggestion)
+
+
 @lru_cache(maxsize=4)
 def _checker(disposable_file: str) -> OfflineChecker:
     """One checker per process (loading the disposable list costs 5 ms; a form may take many submissions)."""
@@ -161,23 +171,29 @@ def check_address(
     """The checks `verify` makes, answered for a person at a form: PENDING when the address may go on."""
     text = text.strip()
     if not text:
-        return _result(Outcome.INVALID, "Please enter your email address.")
+        return _result(Outcome.INVALID, N_("Please enter your email address."))
     found = _checker(settings.verify.disposable_file).check(text)
     if found.key is None:
         if found.suggestion:
-            return _result(Outcome.TYPO, f"Did you mean {found.suggestion}?", suggestion=found.suggestion)
-        return _result(Outcome.INVALID, f"This is not an email address: {found.detail}.")
+            return _typo(found.suggestion)
+        return _result(Outcome.INVALID, N_("This is not an email address: %(detail)s."), {"detail": found.detail})
     if Reason.TYPO_SUSPECTED in found.reasons and not keep_typed:
-        return _result(Outcome.TYPO, f"Did you mean {found.suggestion}?", suggestion=found.suggestion)
+        return _typo(found.suggestion or "")
     domain = found.key.rpartition("@")[2]
     if Reason.DISPOSABLE in found.reasons:
-        return _result(Outcome.INVALID, f"Addresses at {domain} are disposable: please use a lasting one.")
+        return _result(
+            Outcome.INVALID, N_("Addresses at %(domain)s are disposable: please use a lasting one."), {"domain": domain}
+        )
     if settings.forms.check_dns or dns is not None:
         options = dns or VerifyOptions.from_settings(settings)
         checker = DnsChecker(options.nameservers, options.dns_port, min(options.dns_timeout, 5.0), 1)
         status = asyncio.run(checker.check(domain)).status
         if status in (DomainStatus.NO_DOMAIN, DomainStatus.NO_MAIL):
-            return _result(Outcome.INVALID, f"The domain {domain} does not receive email: please check the address.")
+            return _result(
+                Outcome.INVALID,
+                N_("The domain %(domain)s does not receive email: please check the address."),
+                {"domain": domain},
+            )
         # DNS not answering now is no reason to turn a person away: the confirmation proves the address
     return _result(Outcome.PENDING, found.key)
 
@@ -233,7 +249,7 @@ def submit(
             return _result(Outcome.REFUSED)
         _count_hit(conn, settings, key, now)
         if not form.double_opt_in and entry is None:
-            values = _pending_values(form, address.key, address.display, fields, sub.client_addr, now, settings)
+            values = _pending_values(form, address.key, address.display, fields, sub, now, settings)
             _subscribe(conn, form, values, method="single", confirmed_at=now, confirmed_addr=sub.client_addr)
             return _result(Outcome.CONFIRMED)
         # one pending subscription per address and form: a second submission replaces the first (and its link)
@@ -242,10 +258,12 @@ def submit(
                 pending_contacts.c.form_id == form.id, pending_contacts.c.email == address.key
             )
         )
-        values = _pending_values(form, address.key, address.display, fields, sub.client_addr, now, settings)
+        values = _pending_values(form, address.key, address.display, fields, sub, now, settings)
         pid = inserted_id(conn.execute(pending_contacts.insert().values(**values)))
     base = base_url or settings.sending.public_url
-    sent = _send_confirmation(settings, secret, base, form, pid, address.key, fields, values["expires_at"])
+    sent = _send_confirmation(
+        settings, secret, base, form, pid, address.key, fields, values["expires_at"], sub.language
+    )
     if not sent.delivered:
         log.warning("form %s: confirmation to %s not sent: %s", form.name, address.key, sent.answer)
         with engine.begin() as conn:
@@ -255,15 +273,15 @@ def submit(
 
 
 def _pending_values(
-    form: Form, key: str, display: str, fields: dict[str, str], client_addr: str, now: datetime, settings: Settings
+    form: Form, key: str, display: str, fields: dict[str, str], sub: Submission, now: datetime, settings: Settings
 ) -> dict[str, Any]:
     return {
         "form_id": form.id,
         "email": key,
         "display": display,
         "fields": fields,
-        "consent_text": form.consent_text,
-        "client_addr": client_addr[:64],
+        "consent_text": defaults.consent_in(form.consent_text, sub.language),  # the words the page showed
+        "client_addr": sub.client_addr[:64],
         "created_at": now,
         "expires_at": now + timedelta(days=settings.forms.pending_days),
     }
@@ -278,11 +296,12 @@ def _send_confirmation(
     key: str,
     fields: dict[str, str],
     expires_at: datetime,
+    language: str,
 ) -> mail.Sent:
     from_addr = form.from_addr or settings.forms.from_addr
     url = confirm_url(base_url, tokens.confirm_token(secret, pid, expires_at.timestamp()))
     envelope, data = mail.build(
-        form, from_addr, key, fields, url, settings.forms.pending_days, secret, settings.sending.bounce_domain
+        form, from_addr, key, fields, url, settings.forms.pending_days, secret, settings.sending.bounce_domain, language
     )
     try:
         return mail.send(settings, from_addr, key, envelope, data)

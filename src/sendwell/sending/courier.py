@@ -14,7 +14,7 @@ from sendwell.sending import outcome, retry
 from sendwell.sending.caps import BLOCK, RelayCaps
 from sendwell.sending.message import Rendered
 from sendwell.sending.relay import Connection, Relay, RelayPool, helo_name
-from sendwell.sending.seats import PROBE_AFTER, Seats
+from sendwell.sending.seats import PROBE_AFTER, Seats, greeting_refusal, refused_at_greeting
 from sendwell.sending.store import SendStore
 
 log = logging.getLogger("sendwell.sending")
@@ -54,7 +54,8 @@ class Courier:
     async def connect(self, conn: Connection | None, now: datetime) -> tuple[Connection | None, outcome.Reply | None]:
         """The connection for the next message (this one while it is open and its relay has a message left
         today): (None, None) when every relay reached its cap; (None, NO_SEAT) when every relay has as many
-        of our connections as it accepts; with a reply when it could not be opened (a server problem)."""
+        of our connections as it accepts; with a reply when it could not be opened (a server problem; one refused
+        at the greeting has already backed every connection off, and the engine charges no recipient for it)."""
         while True:
             if conn is not None and conn.is_open:
                 if await self._slot(conn.relay, now):
@@ -73,6 +74,10 @@ class Courier:
                 continue
             self.seats.failed(conn)
             if (taken := await self.seats.limited(conn, reply, smtp.timeout)) is None:
+                if refused_at_greeting(reply):  # no connection works: every one waits; nobody is charged
+                    self.pool.rest(relay)
+                    self.server_problem(now, reply, relay)
+                    self.problem = greeting_refusal(relay.label, reply)
                 return conn, reply  # the relay has a problem
             self.warn(
                 f"{relay.label} accepts {taken} of our connections at once ({reply.code or reply.problem} "

@@ -152,7 +152,7 @@ class Sender:
             if now < self.courier.backoff_until:
                 wait = (self.courier.backoff_until - now).total_seconds()
                 if not self.forever and wait > self.linger:
-                    why = f"the relay keeps failing ({self.report.server_problem}); next try in {wait:.0f} s"
+                    why = f"the relay keeps failing ({self.courier.problem}); next try in {wait:.0f} s"
                     return self._finish("server", why + ": run the sending worker or send again")
                 await self._nap(min(wait, 0.5))
                 continue
@@ -262,7 +262,7 @@ class Sender:
             self.jobs.put_nowait((job, built))
             await self.courier.wait_for_seat(self._nap, lambda: self._stop)
             return None
-        if conn is None or (reply is None and await self.halts.oversized(job.campaign_id, len(rendered.data), conn)):
+        if conn is None or await self.halts.unsendable(job.campaign_id, len(rendered.data), conn, reply):
             await self._give_back(job)
             return conn
         reply = reply or await self.courier.send(conn, rendered)

@@ -1,6 +1,7 @@
-"""What pauses one campaign on its own: its message is larger than the relay's SIZE, or its first
-transactions were all refused with one same answer, which is then about our sender, our greeting or our
-message, not about the recipients (`504 5.5.2 need fully-qualified hostname`, `552 5.3.4 message too big`).
+"""What pauses one campaign on its own: its message is larger than the relay's SIZE, the relay refuses every
+connection at its greeting with a 5xx, or its first transactions were all refused with one same answer, which is
+then about our sender, our greeting or our message, not about the recipients (`504 5.5.2 need fully-qualified
+hostname`, `552 5.3.4 message too big`).
 
 Sending the rest would only fail them all; the campaign is paused with the reason instead. The recipients
 already refused stay `failed` (never `error`, never blacklisted) and can be queued again once it is fixed.
@@ -15,6 +16,7 @@ from datetime import datetime
 from sendwell.model import RecipientStatus
 from sendwell.sending.outcome import Outcome, Reply
 from sendwell.sending.relay import Connection
+from sendwell.sending.seats import greeting_refusal, refused_at_greeting
 from sendwell.sending.store import SendStore
 
 log = logging.getLogger("sendwell.sending")
@@ -75,6 +77,21 @@ class Halts:
         if why is not None:
             await self.pause(campaign_id, why)
         return why is not None
+
+    async def unsendable(self, campaign_id: int, size: int, conn: Connection, reply: Reply | None) -> bool:
+        """True when the job cannot go over `conn` and is given back, uncharged: its message is larger than the
+        relay's SIZE, or the relay refused the connection at its greeting. A 5xx there pauses the campaign; a 4xx
+        is shown as its server problem while every connection waits (the courier's back-off)."""
+        if reply is None:
+            return await self.oversized(campaign_id, size, conn)
+        if not refused_at_greeting(reply):
+            return False
+        why = greeting_refusal(conn.relay.label, reply)
+        if reply.code is not None and reply.code >= 500:
+            await self.pause(campaign_id, why)
+        else:
+            await self.store.problem(campaign_id, why, self.clock())
+        return True
 
     async def answered(self, campaign_id: int, reply: Reply, verdict: Outcome) -> None:
         if why := self.same.seen(campaign_id, reply, verdict):

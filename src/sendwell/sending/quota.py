@@ -3,8 +3,8 @@ spent by the recipients it leases, so several workers together never send past t
 
 A leased recipient holds one reserved message; its outcome spends it when the relay answered for it (sent,
 or an address error: what the limit counts), else gives it back to this worker's part. What is left at the
-end of a run is given back to the day; a killed worker's part stays reserved (the day then sends fewer,
-never more).
+end of a run is given back to the day; a killed worker's part (at most two blocks) stays reserved (the day then
+sends fewer, never more).
 """
 
 from __future__ import annotations
@@ -32,9 +32,12 @@ class DayQuota:
         day = limit.day_of(now, self.settings)
         if day != self.day:  # a new day: yesterday's part does not carry over
             self.day, self.granted, self.spent = day, 0, 0
-        left = self.granted - self.spent - leased
-        if left < self.block and time.monotonic() >= self._refused_at + RETRY_AFTER:
-            got = await self.store.reserve_day(now, self.owner, 2 * self.block - left)
+        held = self.granted - self.spent  # reserved and not spent: leased, or free to lease
+        left = held - leased
+        # Top up to two blocks held in all, leased ones included: topping `left` up instead let a worker hold
+        # two blocks plus what it had leased, which a killed worker then took from the day (issue 19).
+        if left < self.block and held < 2 * self.block and time.monotonic() >= self._refused_at + RETRY_AFTER:
+            got = await self.store.reserve_day(now, self.owner, 2 * self.block - held)
             self.granted += got
             left += got
             if not got:

@@ -214,13 +214,27 @@ def _problem(stage: Stage, err: BaseException) -> Reply:
     return Reply(stage, None, None, " ".join(f"{type(err).__name__}: {err}".split())[:1000], problem)
 
 
-async def _quit(smtp: aiosmtplib.SMTP, code: int) -> None:
-    """Say QUIT before closing a session the server refused (RFC 5321 4.1.1.10), unless it is closing it
-    itself (421) or the socket is gone; a server that does not answer within a second is left."""
-    if code != 421 and smtp.is_connected:
+async def _quit(smtp: aiosmtplib.SMTP) -> None:
+    """Say QUIT before closing a session the server refused (RFC 5321 4.1.1.10), also after a 421 while the
+    socket stands (the server may not have closed it yet); a server that does not answer within a second is left."""
+    if smtp.is_connected:
         with contextlib.suppress(aiosmtplib.SMTPException, OSError, TimeoutError):
             await smtp.quit(timeout=1.0)
     smtp.close()
+
+
+class _Session(aiosmtplib.SMTP):
+    """aiosmtplib's client, saying QUIT after a refused greeting: aiosmtplib closes the socket at once, while
+    RFC 5321 (3.1, 4.1.1.10) has the client end even a refused session with QUIT (a 554 server waits for it)."""
+
+    async def _create_connection(self, timeout: float | None) -> aiosmtplib.SMTPResponse:
+        try:
+            return await super()._create_connection(timeout)
+        except aiosmtplib.SMTPConnectResponseError:
+            if self.protocol is not None and self.is_connected:
+                with contextlib.suppress(aiosmtplib.SMTPException, OSError, TimeoutError):
+                    await self.protocol.execute_command(b"QUIT", timeout=1.0)
+            raise
 
 
 async def _login(smtp: aiosmtplib.SMTP, username: str, password: str) -> None:
@@ -261,7 +275,7 @@ class Connection:
         if r.security != "plain" and not r.verify:
             context = ssl.create_default_context()
             context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
-        smtp = aiosmtplib.SMTP(
+        smtp = _Session(
             hostname=r.host,
             port=r.port,
             timeout=self.timeout,
@@ -288,7 +302,7 @@ class Connection:
                 stage = Stage.AUTH
                 await _login(smtp, r.username, r.password or "")
         except aiosmtplib.SMTPResponseException as err:
-            await _quit(smtp, err.code)
+            await _quit(smtp)
             return _reply(stage, err.code, err.message)
         except (aiosmtplib.SMTPException, OSError, ssl.SSLError, TimeoutError) as err:
             smtp.close()

@@ -20,6 +20,22 @@ PROBE_AFTER = 60.0  # seconds before a limited relay is offered one connection m
 AT_GREETING = (Stage.CONNECT, Stage.HELO)  # refusals about the connection, before any recipient
 
 
+def refused_at_greeting(reply: Reply) -> bool:
+    """The relay answered our connection with a refusal (greeting or EHLO): about us, not about a recipient."""
+    return reply.stage in AT_GREETING and reply.code is not None and reply.code >= 400
+
+
+def greeting_refusal(relay: str, reply: Reply) -> str:
+    """Why nothing goes while `relay` refuses every connection at its greeting (a sender-side problem)."""
+    answer = f"{reply.code} {reply.text}".strip()
+    if reply.code is not None and reply.code >= 500:
+        return (
+            f"the relay {relay} refuses our connections at {reply.stage.value} ({answer}): nothing was sent and no "
+            "recipient was charged; fix what it objects to (our address, host name or login), then resume the campaign"
+        )
+    return f"the relay {relay} refuses our connections at {reply.stage.value} ({answer}); no recipient is charged"
+
+
 class Seats:
     def __init__(self, wanted: int, clock: Callable[[], float] = time.monotonic) -> None:
         self.wanted, self.clock = wanted, clock

@@ -210,6 +210,9 @@ class SqlSendStore:
             .values(state=CampaignState.PAUSED, server_problem=reason[:1000], server_problem_at=now)
         )
 
+    async def problem(self, campaign_id: int, problem: str, now: datetime) -> None:
+        await self._tx(_server_problem, campaign_id, problem, now)
+
     async def reserve_day(self, now: datetime, owner: str, want: int) -> int:
         return await self._tx(lambda conn: usage.reserve_day(conn, self.settings.limit, now, owner, want))
 

@@ -107,6 +107,9 @@ class SendStore(Protocol):
     async def pause(self, campaign_id: int, reason: str, now: datetime) -> None:
         """Pause one sending campaign, keeping `reason` as its server problem (shown with its statistics)."""
 
+    async def problem(self, campaign_id: int, problem: str, now: datetime) -> None:
+        """Show `problem` as the campaign's current server problem (kept in its history), no recipient touched."""
+
     async def reserve_day(self, now: datetime, owner: str, want: int) -> int:
         """Reserve up to `want` messages of today's daily limit for `owner`; returns how many were granted."""
 

@@ -23,7 +23,6 @@ def create_app(settings: Settings, engine: Engine | None = None, *, max_upload: 
     from sendwell.web import errors, tracking, webhooks
     from sendwell.web.api import router as api_router
     from sendwell.web.headers import SecurityHeaders
-    from sendwell.web.jobs import Jobs
     from sendwell.web.limits import BodyLimit
     from sendwell.web.security import SessionMiddleware
     from sendwell.web.ui import router as ui_router
@@ -48,7 +47,6 @@ def create_app(settings: Settings, engine: Engine | None = None, *, max_upload: 
         "Authenticate with `Authorization: Bearer TOKEN` (`sendwell tokens create NAME`).",
     )
     app.state.web = state
-    app.state.jobs = Jobs()  # verifications started from the contacts page (web/jobs.py)
     app.state.uploads = Uploads()  # files between the import preview and the import (web/ui/uploads.py)
     errors.install(app)
     app.include_router(api_router)

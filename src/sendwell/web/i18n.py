@@ -1,37 +1,20 @@
-"""The web UI's languages: the gettext catalogues (compiled from the .po files at first use), the language of a
-request, and dates and numbers written the way that language writes them."""
+"""The web UI's languages: the language of a request, and dates and numbers written the way that language writes
+them (the catalogues themselves are in sendwell.translations: the emails sendwell writes use them too)."""
 
 from __future__ import annotations
 
-import io
 from datetime import date, datetime
-from functools import cache
-from pathlib import Path
 
 from babel.dates import format_date, format_datetime
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 from babel.numbers import format_decimal, format_percent
-from babel.support import Translations
+from babel.support import Translations as Translations
 from fastapi import Request
 
 from sendwell.config import LANGUAGES
+from sendwell.translations import LOCALE_DIR as LOCALE_DIR
+from sendwell.translations import translations as translations
 
-LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
 NAMES = {"en": "English", "vi": "Tiếng Việt"}  # each language by its own name, for the picker
-
-
-@cache
-def translations(language: str) -> Translations:
-    """The catalogue of `language`, compiled in memory from its .po file: an editable install or a fresh clone
-    needs no build step, and a compiled .mo can never be older than the .po it came from."""
-    po = LOCALE_DIR / language / "LC_MESSAGES" / "messages.po"
-    with po.open("rb") as f:
-        catalog = read_po(f, locale=language)
-    mo = io.BytesIO()
-    write_mo(mo, catalog)  # fuzzy entries are left out: they fall back to the English text
-    mo.seek(0)
-    return Translations(mo, domain="messages")
 
 
 def from_accept_language(header: str | None) -> str | None:

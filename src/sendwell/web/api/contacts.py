@@ -29,13 +29,19 @@ def import_contacts(
     on_duplicate: OnDuplicate = Form(OnDuplicate.MERGE, description="A row repeating an earlier line's address"),
     *,
     engine: EngineDep,
+    settings: SettingsDep,
 ) -> dict[str, Any]:
     """Import contacts from a file (read from its spooled copy, never whole in memory); bad lines are reported,
     rows kept with a missing or extra column are warned about, and repeated addresses name both lines."""
     mapping = parse_mapping(map) if map else None
     with blame("file"):
         return contacts.import_contacts(
-            engine, file.file, name=upload_name(file), mapping=mapping, on_duplicate=on_duplicate
+            engine,
+            file.file,
+            name=upload_name(file),
+            mapping=mapping,
+            on_duplicate=on_duplicate,
+            name_order=contacts.name_order_of(settings),
         ).as_dict()
 
 

@@ -15,9 +15,9 @@ from sendwell.model import BlacklistReason
 from sendwell.web.csvout import csv_response
 from sendwell.web.security import UserDep
 from sendwell.web.state import EngineDep
-from sendwell.web.ui.forms import actor, pasted_or_file, see_other
+from sendwell.web.ui.forms import actor, pasted_or_file, see_other, service_message
 from sendwell.web.ui.notices import flash
-from sendwell.web.ui.render import Pager, render
+from sendwell.web.ui.render import Pager, gettext, render
 
 router = APIRouter(prefix="/blacklist")
 
@@ -55,7 +55,7 @@ def blacklist_page(
     try:
         chosen = blacklist.parse_reason(reason).value if reason.strip() else ""
     except UserError as err:
-        return _page(request, engine, q, "", page, status=400, error=str(err))
+        return _page(request, engine, q, "", page, status=400, error=service_message(gettext(request), err))
     return _page(request, engine, q, chosen, page)
 
 
@@ -75,7 +75,14 @@ def add(
         name, stream = pasted_or_file(text, file)
         report = blacklist.import_file(engine, stream, name=f"{name} (web)", note=note, actor=actor(user))
     except UserError as err:
-        return _page(request, engine, status=400, error=str(err), field=err.field or "text", form=form)
+        return _page(
+            request,
+            engine,
+            status=400,
+            error=service_message(gettext(request), err),
+            field=err.field or "text",
+            form=form,
+        )
     if report.rejected:  # the lines to correct stay in the box, next to the reasons they were refused
         kept = "\n".join(r.text for r in report.rejected)
         return _page(

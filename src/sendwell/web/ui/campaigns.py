@@ -18,33 +18,33 @@ from sendwell.model import CampaignState, parse_statuses
 from sendwell.sending import control
 from sendwell.setupcheck import for_campaign, tracking_refusal
 from sendwell.tracking.report import tracking_stats
-from sendwell.web import i18n
 from sendwell.web.csvout import csv_response
 from sendwell.web.security import UserDep
 from sendwell.web.state import EngineDep, SettingsDep, get_settings
 from sendwell.web.ui.charts import status_bars
-from sendwell.web.ui.forms import actor, form_error, see_other
+from sendwell.web.ui.forms import actor, form_error, see_other, service_message
+from sendwell.web.ui.messages import N_
 from sendwell.web.ui.notices import flash
 from sendwell.web.ui.preview import draft_context
-from sendwell.web.ui.render import Pager, gettext, language_of, render
+from sendwell.web.ui.render import Pager, gettext, render
 
 router = APIRouter(prefix="/campaigns")
 FORM_FIELDS = ("name", "subject", "from_addr", "reply_to", "text", "html", "template", "body_format")
 # A service's field → the label the form shows for it (the error names the field as the reader sees it).
 LABELS = {
-    "name": "Name",
-    "subject": "Subject",
-    "from_addr": "From",
-    "reply_to": "Reply-To",
-    "text": "Plain-text body",
-    "html": "HTML body",
-    "template": "Template",
-    "body_format": "Body format",
-    "include": "Send to",
-    "exclude": "Never send to",
-    "track": "Tracking",
-    "at": "Send at",
-    "timezone": "Time zone",
+    "name": N_("Name"),
+    "subject": N_("Subject"),
+    "from_addr": N_("From"),
+    "reply_to": N_("Reply-To"),
+    "text": N_("Plain-text body"),
+    "html": N_("HTML body"),
+    "template": N_("Template"),
+    "body_format": N_("Body format"),
+    "include": N_("Send to"),
+    "exclude": N_("Never send to"),
+    "track": N_("Tracking"),
+    "at": N_("Send at"),
+    "timezone": N_("Time zone"),
 }
 
 
@@ -133,18 +133,24 @@ def create(
             refuse_tracking=tracking_refusal(get_settings(request)),
         )
     except UserError as err:
-        message, field = form_error(err, LABELS)
+        message, field = form_error(err, LABELS, gettext(request))
         return _form(request, engine, values, status=400, error=message, field=field)
     return see_other(f"/campaigns/{cid}")
 
 
-def _stats_context(engine: Engine, cid: int, settings: Settings, language: str) -> dict[str, Any]:
+# How often the statistics block refreshes itself, by phase: every 2 s while messages go out; while only
+# retries are left, slower (they come minutes apart) but still, so the page sees the last retry end; in any
+# other phase (finished, paused, draft…) not at all.
+POLL_SECONDS = {CampaignState.SENDING.value: 2, stats.WAITING_RETRY: 30}
+
+
+def _stats_context(engine: Engine, cid: int, settings: Settings) -> dict[str, Any]:
     data = stats.campaign_stats(engine, cid, retry_horizon_hours=settings.sending.retry_horizon_hours)
     return {
         "stats": data,
         "bars": status_bars(data.by_status),
-        "live": data.phase == CampaignState.SENDING,  # waiting for a retry: nothing moves for minutes
-        "phase_text": stats.phase_line(data, lambda v: i18n.when(v, language)),
+        "live": data.phase == CampaignState.SENDING,  # the "live" badge: messages are going out now
+        "poll": POLL_SECONDS.get(str(data.phase)),
     }
 
 
@@ -152,12 +158,7 @@ def _schedule_context(request: Request, camp: campaigns.Campaign, default_tz: st
     """The schedule form: the time as it was given (in its zone), or empty; an error sent back by the POST."""
     tz = camp.schedule_tz or default_tz
     shown = schedule.local(camp.scheduled_at, schedule.zone(tz)) if camp.scheduled_at else ""
-    return {
-        "schedule_at": shown.rsplit(" ", 1)[0],
-        "schedule_local": shown,
-        "schedule_tz": tz,
-        "schedule_error": request.query_params.get("schedule_error"),
-    }
+    return {"schedule_at": shown.rsplit(" ", 1)[0], "schedule_local": shown, "schedule_tz": tz}
 
 
 @router.get("/{cid}")
@@ -179,16 +180,20 @@ def show(request: Request, cid: int, engine: EngineDep, settings: SettingsDep) -
         setup_problems=problems,
         **shown,
         **_schedule_context(request, camp, settings.sending.timezone),
-        **_stats_context(engine, cid, settings, language_of(request)),
+        **_stats_context(engine, cid, settings),
     )
 
 
 @router.get("/{cid}/progress")
-def progress(request: Request, cid: int, engine: EngineDep, settings: SettingsDep) -> Response:
-    """The statistics block alone, polled by htmx while the campaign sends (it stops polling when done)."""
-    context = _stats_context(engine, cid, settings, language_of(request))
-    # Once it stops sending, reload the whole page so the state badge and the buttons follow.
-    headers = {} if context["live"] else {"HX-Refresh": "true"}
+def progress(
+    request: Request, cid: int, engine: EngineDep, settings: SettingsDep, phase: str = CampaignState.SENDING.value
+) -> Response:
+    """The statistics block alone, polled by htmx while the campaign sends or waits for retries (`phase`: the
+    one the page shows)."""
+    context = _stats_context(engine, cid, settings)
+    # When the phase changes (sending → waiting for retry → finished), reload the whole page so the state badge,
+    # the phase line, the buttons and the pace of polling follow.
+    headers = {} if str(context["stats"]["phase"]) == phase else {"HX-Refresh": "true"}
     return render(request, "_campaign_stats.html", headers=headers, **context)
 
 
@@ -201,7 +206,7 @@ def send(cid: int, engine: EngineDep) -> Response:
 
 @router.post("/{cid}/schedule")
 def schedule_form(
-    cid: int, engine: EngineDep, settings: SettingsDep, at: str = Form(""), timezone: str = Form("")
+    request: Request, cid: int, engine: EngineDep, settings: SettingsDep, at: str = Form(""), timezone: str = Form("")
 ) -> Response:
     """Schedule the draft (or move its time); a running worker starts it then. Errors come back on the page."""
     try:
@@ -209,8 +214,9 @@ def schedule_form(
     except NotFound:
         raise
     except UserError as err:
-        message, _ = form_error(err, LABELS)
-        return see_other(f"/campaigns/{cid}?schedule_error={quote(message)}#schedule")
+        message, _ = form_error(err, LABELS, gettext(request))
+        flash(request, "error", place="schedule", message=message)
+        return see_other(f"/campaigns/{cid}#schedule")
     return see_other(f"/campaigns/{cid}#schedule")
 
 
@@ -357,7 +363,7 @@ def segment_of_recipients(
         try:
             segments.create_from_campaign(engine, name, cid, wanted)
         except UserError as err:
-            message, field = str(err), err.field or "name"
+            message, field = service_message(t, err), err.field or "name"
         else:
             created = segments.show(engine, name.strip(), limit=1)
             flash(request, "segment_created", members=created.members)
@@ -424,7 +430,7 @@ def edit(
             refuse_tracking=tracking_refusal(get_settings(request)),
         )
     except UserError as err:
-        message, field = form_error(err, LABELS)
+        message, field = form_error(err, LABELS, gettext(request))
         return _form(request, engine, values, campaign=camp, status=400, error=message, field=field)
     return see_other(f"/campaigns/{cid}")
 

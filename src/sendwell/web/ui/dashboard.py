@@ -1,5 +1,5 @@
-"""The dashboard: the set-up check's problems, counts, the daily limit with its 30-day chart and the circuit
-breaker, the latest campaigns."""
+"""The dashboard: the set-up check's problems, counts, the daily limit (tomorrow's limit and why, its 30-day chart
+and table) and the circuit breaker, the latest campaigns."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from sendwell.sending import usage
 from sendwell.setupcheck import cached_setup
 from sendwell.web.security import UserDep
 from sendwell.web.state import EngineDep, SettingsDep
-from sendwell.web.ui.charts import daily_chart
+from sendwell.web.ui.charts import daily_chart, outlook
 from sendwell.web.ui.forms import actor, see_other
 from sendwell.web.ui.render import render
 
@@ -32,6 +32,7 @@ def dashboard(request: Request, engine: EngineDep, settings: SettingsDep) -> Res
         campaign_count=len(camps),
         limit=limit,
         chart=daily_chart(limit.history, limit.today.day),
+        outlook=outlook(limit.today, settings.limit),  # tomorrow's limit and the rule that sets it
         setup_problems=cached_setup(engine, settings).problems,
     )
 

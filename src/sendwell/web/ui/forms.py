@@ -6,11 +6,13 @@ import io
 from collections.abc import Mapping
 from typing import IO, Literal, overload
 
+from babel.support import Translations
 from fastapi import UploadFile
 from fastapi.responses import RedirectResponse
 
 from sendwell.errors import UserError
 from sendwell.web.api.common import upload_name
+from sendwell.web.ui import messages
 
 
 def given(upload: UploadFile | None) -> bool:
@@ -35,11 +37,22 @@ def pasted_or_file(text: str, upload: UploadFile | None, *, required: bool = Tru
     return None
 
 
-def form_error(err: UserError, labels: Mapping[str, str]) -> tuple[str, str | None]:
-    """(message as the page shows it, form field to outline): the field is called by its label on the form."""
+def form_error(err: UserError, labels: Mapping[str, str], t: Translations | None = None) -> tuple[str, str | None]:
+    """(message as the page shows it, form field to outline): the field is called by its label on the form;
+    with the reader's catalogue `t`, label and message are in the reader's language (web/ui/messages.py)."""
     if err.field is None or err.named:
-        return str(err), err.field
-    return f"{labels.get(err.field, err.field)}: {err.message}", err.field
+        return (service_message(t, err) if t else str(err)), err.field
+    label = labels.get(err.field, err.field)
+    if t is None:
+        return f"{label}: {err.message}", err.field
+    return f"{t.gettext(label)}: {messages.translate(t, err.message)}", err.field
+
+
+def service_message(t: Translations, err: UserError) -> str:
+    """A service's error as one line in the reader's language (the field named as the service names it)."""
+    if err.field is None or err.named:
+        return messages.translate(t, err.message)
+    return f"{err.field}: {messages.translate(t, err.message)}"
 
 
 def actor(user: str) -> str:

@@ -15,19 +15,19 @@ from fastapi.responses import HTMLResponse, Response
 from sendwell import templates
 from sendwell.errors import UserError
 from sendwell.web.state import EngineDep
-from sendwell.web.ui.forms import form_error, see_other
+from sendwell.web.ui.forms import form_error, see_other, service_message
+from sendwell.web.ui.messages import N_
+from sendwell.web.ui.notices import flash
 from sendwell.web.ui.preview import FRAME_HEADERS
-from sendwell.web.ui.render import render
+from sendwell.web.ui.render import gettext, render
 
 router = APIRouter(prefix="/templates")
-LABELS = {"name": "Name", "html": "HTML", "text": "Plain text"}
+LABELS = {"name": N_("Name"), "html": "HTML", "text": N_("Plain text")}
 
 
 @router.get("")
 def templates_page(request: Request, engine: EngineDep) -> Response:
-    notice = request.query_params.get("notice")
-    error = request.query_params.get("error")
-    return render(request, "templates.html", templates=templates.list_templates(engine), notice=notice, error=error)
+    return render(request, "templates.html", templates=templates.list_templates(engine))
 
 
 def _form(
@@ -38,7 +38,7 @@ def _form(
     status: int = 200,
     error: str | None = None,
     field: str | None = None,
-    notice: str | None = None,
+    saved: bool = False,
 ) -> Response:
     return render(
         request,
@@ -48,7 +48,7 @@ def _form(
         layout=template,
         error=error,
         field=field,
-        notice=notice,
+        saved=saved,
     )
 
 
@@ -75,7 +75,7 @@ def create(
     try:
         t = templates.create_template(engine, name, html, text if text.strip() else None)
     except UserError as err:
-        message, field = form_error(err, LABELS)
+        message, field = form_error(err, LABELS, gettext(request))
         return _form(request, values, status=400, error=message, field=field)
     return see_other(f"/templates/edit?name={quote(t.name)}&notice=saved")
 
@@ -84,8 +84,8 @@ def create(
 def edit_form(request: Request, engine: EngineDep, name: str = Query(..., max_length=200)) -> Response:
     t = templates.get_template(engine, name)
     values = {"name": t.name, "html": t.html, "text": t.text or ""}
-    notice = "Saved." if request.query_params.get("notice") == "saved" else None
-    return _form(request, values, template=t, notice=notice)
+    # `notice=saved` only picks the page's own "Saved." line: no text comes from the URL
+    return _form(request, values, template=t, saved=request.query_params.get("notice") == "saved")
 
 
 @router.post("/edit")
@@ -104,7 +104,7 @@ def edit(
             engine, original, name=name, html=html, text=text if text.strip() else None, generated_text=not text.strip()
         )
     except UserError as err:
-        message, field = form_error(err, LABELS)
+        message, field = form_error(err, LABELS, gettext(request))
         return _form(
             request, values, template=templates.get_template(engine, original), status=400, error=message, field=field
         )
@@ -112,32 +112,35 @@ def edit(
 
 
 @router.post("/delete")
-def delete(original: str = Form(..., max_length=200), *, engine: EngineDep) -> Response:
+def delete(request: Request, original: str = Form(..., max_length=200), *, engine: EngineDep) -> Response:
     try:
+        built_in = templates.get_template(engine, original).built_in
         templates.delete_template(engine, original)
-    except UserError as err:
-        return see_other(f"/templates?error={quote(str(err))}")
-    return see_other(f"/templates?notice={quote(f'Template {original!r} deleted.')}")
+    except UserError as err:  # shown on the list, where the button was
+        message = service_message(gettext(request), err)
+        return render(request, "templates.html", status=400, templates=templates.list_templates(engine), error=message)
+    flash(request, "template_restored" if built_in else "template_deleted", name=original)
+    return see_other("/templates")
 
 
-def _frame(html: str, text: str | None) -> HTMLResponse:
+def _frame(request: Request, html: str, text: str | None) -> HTMLResponse:
     try:
         shown = templates.render(html, text or None).html
     except UserError as err:  # a template being typed is often broken for a moment: say why in the frame
-        shown = f"<pre>{escape(str(err))}</pre>"
+        shown = f"<pre>{escape(service_message(gettext(request), err))}</pre>"
     return HTMLResponse(shown, headers=FRAME_HEADERS)
 
 
 @router.get("/preview.html", response_class=HTMLResponse)
-def saved_frame(engine: EngineDep, name: str = Query(..., max_length=200)) -> Response:
+def saved_frame(request: Request, engine: EngineDep, name: str = Query(..., max_length=200)) -> Response:
     """A saved template with the sample body and fields, for the edit page's frame when it opens."""
     t = templates.get_template(engine, name)
-    return _frame(t.html, t.text)
+    return _frame(request, t.html, t.text)
 
 
 @router.post("/preview.html", response_class=HTMLResponse)
-def draft_frame(html: str = Form(""), text: str = Form("")) -> Response:
+def draft_frame(request: Request, html: str = Form(""), text: str = Form("")) -> Response:
     """The template as typed (not saved), for the frame beside the editor; errors are shown in the frame."""
     if not html.strip():
-        return HTMLResponse("<p>(no HTML yet)</p>", headers=FRAME_HEADERS)
-    return _frame(html, text)
+        return HTMLResponse(f"<p>{escape(gettext(request).gettext('(no HTML yet)'))}</p>", headers=FRAME_HEADERS)
+    return _frame(request, html, text)

@@ -1,5 +1,6 @@
-"""What the pages call the model's statuses, kinds, states and reasons: marked for the catalogue here, written
-out in the reader's language by the templates' `status_name`, `kind_name`, `state_name` and `reason_name`."""
+"""What the pages call the model's statuses, kinds, states, reasons, verdicts, event types and hints: marked for
+the catalogue here, written out in the reader's language by the templates' `status_name`, `kind_name`, and so on
+for each table in TABLES (a value a table does not know is shown as it is)."""
 
 from __future__ import annotations
 
@@ -35,6 +36,7 @@ STATE = {
     "sending": _("sending"),
     "paused": _("paused"),
     "done": _("done"),
+    "finished": _("finished"),
     "cancelled": _("cancelled"),
 }
 REASON = {
@@ -45,4 +47,41 @@ REASON = {
     "unsubscribe": _("unsubscribed"),
     "invalid": _("invalid address"),
 }
-TABLES = {"status_name": STATUS, "kind_name": KIND, "state_name": STATE, "reason_name": REASON}
+VERDICT = {
+    "valid": _("valid"),
+    "risky": _("risky"),
+    "invalid": _("invalid"),
+    "unknown": _("unknown"),
+    "unchecked": _("not verified"),
+    "yes": _("yes"),
+    "no": _("no"),
+}
+CHANGE = {"added": _("added"), "removed": _("removed")}  # a black-list history row's action
+EVENT = {"bounce": _("bounce"), "complaint": _("complaint"), "unsubscribe": _("unsubscribe"), "deferral": _("deferral")}
+# The next steps a service points to (errors.Hint's values), as a page without commands says them.
+HINT = {
+    "list the campaigns": _("list the campaigns"),
+    "list the segments": _("list the segments"),
+    "list the templates": _("list the templates"),
+    "resume the campaign": _("resume the campaign"),
+    "resume sending": _("resume sending"),
+    "run the sending worker": _("run the sending worker"),
+    "generate a DKIM key": _("generate a DKIM key"),
+    "show the key's DKIM record": _("show the key's DKIM record"),
+    "activate the DKIM key": _("activate the DKIM key"),
+    "read bounces from the mailbox": _("read bounces from the mailbox"),
+}
+JOB = {"running": _("running"), "done": _("done"), "failed": _("failed"), "interrupted": _("interrupted")}  # a verification job's state
+OPT_IN = {"single": _("single opt-in"), "double": _("double opt-in")}
+TABLES = {
+    "status_name": STATUS,
+    "kind_name": KIND,
+    "state_name": STATE,
+    "reason_name": REASON,
+    "verdict_name": VERDICT,
+    "change_name": CHANGE,
+    "event_name": EVENT,
+    "opt_in_name": OPT_IN,
+    "hint_name": HINT,
+    "job_name": JOB,
+}

@@ -16,9 +16,13 @@ from sendwell.model import CampaignState
 from sendwell.sending.testsend import send_test
 from sendwell.web.security import UserDep
 from sendwell.web.state import EngineDep, web_state
-from sendwell.web.ui.forms import actor, see_other
+from sendwell.web.ui.forms import actor, form_error, see_other, service_message
+from sendwell.web.ui.messages import N_
+from sendwell.web.ui.notices import flash
+from sendwell.web.ui.render import gettext
 
 router = APIRouter(prefix="/campaigns")
+LABELS = {"to": N_("To"), "contact": N_("Preview as")}  # the test-send form's fields, as it names them
 
 # The message's HTML is the user's (and its merge fields the contacts'): no script, no form, no plugin, no
 # navigation out of the frame; its own inline styles and images only, shown inside this site's pages alone.
@@ -52,8 +56,6 @@ def draft_context(request: Request, engine: Engine, cid: int) -> dict[str, Any]:
         "matches": [],
         "shown": None,
         "view": "text" if request.query_params.get("view") == "text" else "html",
-        "test_notice": request.query_params.get("test_notice"),
-        "test_error": request.query_params.get("test_error"),
         "history": history.of_campaign(engine, cid, limit=10),
     }
     settings = web_state(request).settings
@@ -68,12 +70,12 @@ def draft_context(request: Request, engine: Engine, cid: int) -> dict[str, Any]:
             ctx["preview_as"] = ctx["matches"][0]
             ctx["shown"] = preview.preview(engine, settings, cid, ctx["matches"][0])
         else:
-            ctx["preview_error"] = str(err)
+            ctx["preview_error"] = service_message(gettext(request), err)
     ctx["choices"] = preview.audience_sample(engine, cid)
     try:
         ctx["fields"] = preview.field_check_cached(engine, cid)  # a scan of the audience: once a minute
     except UserError as err:
-        ctx["fields"], ctx["preview_error"] = None, str(err)
+        ctx["fields"], ctx["preview_error"] = None, service_message(gettext(request), err)
     return ctx
 
 
@@ -98,13 +100,23 @@ def test_send(
     engine: EngineDep,
     user: UserDep,
 ) -> Response:
-    """Send the test and come back to the draft page with its outcome in one line."""
-    back = f"/campaigns/{cid}?" + (f"contact={quote(contact)}&" if contact else "")
+    """Send the test and come back to the draft page with its outcome in one line (a notice in the session)."""
+    back = f"/campaigns/{cid}" + (f"?contact={quote(contact)}" if contact else "")
     try:
         result = send_test(engine, web_state(request).settings, cid, [to], contact or None, actor=actor(user))
     except NotFound:
         raise
     except UserError as err:
-        return see_other(back + f"test_error={quote(str(err))}#test-send")
-    key = "test_notice" if result.delivered == len(result.deliveries) else "test_error"
-    return see_other(back + f"{key}={quote(result.summary)}#test-send")
+        flash(request, "test_refused", message=form_error(err, LABELS, gettext(request))[0])
+        return see_other(back)
+    failed = ", ".join(f"{d.to} ({d.answer})" for d in result.deliveries if not d.delivered)
+    flash(
+        request,
+        "test_sent",
+        error=bool(failed),
+        delivered=result.delivered,
+        total=len(result.deliveries),
+        relay=result.relay,
+        failed=failed,
+    )
+    return see_other(back)

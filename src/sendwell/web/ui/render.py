@@ -13,7 +13,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 
 from sendwell.web import i18n
-from sendwell.web.ui import names
+from sendwell.web.ui import messages, names
 from sendwell.web.ui.notices import pop_notice
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -47,6 +47,8 @@ def environment(language: str = "en") -> jinja2.Environment:
     t = i18n.translations(language)
     for name, table in names.TABLES.items():
         env.globals[name] = lambda value, table=table: t.gettext(table[value]) if value in table else (value or "")
+    # a service's sentence (an error, a set-up finding) in the reader's language when web/ui/messages.py knows it
+    env.globals["service_text"] = lambda text: messages.translate(t, text) if text else ""
     env.globals["language"] = language
     env.globals["languages"] = i18n.NAMES
     return env

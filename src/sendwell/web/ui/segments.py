@@ -14,9 +14,9 @@ from sendwell.model import ImportReport
 from sendwell.readers import read_text
 from sendwell.web.csvout import csv_response
 from sendwell.web.state import EngineDep
-from sendwell.web.ui.forms import pasted_or_file, see_other
+from sendwell.web.ui.forms import pasted_or_file, see_other, service_message
 from sendwell.web.ui.notices import flash
-from sendwell.web.ui.render import Pager, render
+from sendwell.web.ui.render import Pager, gettext, render
 
 router = APIRouter(prefix="/segments")
 
@@ -71,12 +71,27 @@ def create(
         source = pasted_or_file(text, file, required=False)
         sid = segments.create(engine, name, description)
     except UserError as err:
-        return _list(request, engine, status=400, error=str(err), form=form, field=err.field or "name")
+        return _list(
+            request,
+            engine,
+            status=400,
+            error=service_message(gettext(request), err),
+            form=form,
+            field=err.field or "name",
+        )
     if source is not None:
         try:
             report = segments.import_members(engine, name.strip(), source[1], source_name=source[0])
         except UserError as err:
-            return _show(request, engine, sid, status=400, error=str(err), field="text", form={"text": text})
+            return _show(
+                request,
+                engine,
+                sid,
+                status=400,
+                error=service_message(gettext(request), err),
+                field="text",
+                form={"text": text},
+            )
         return _added(request, engine, sid, report)
     flash(request, "segment_created", members=0)
     return see_other(f"/segments/{sid}")
@@ -112,7 +127,15 @@ def add(
         source_name, stream = pasted_or_file(text, file)
         report = segments.import_members(engine, name, stream, source_name=source_name)
     except UserError as err:
-        return _show(request, engine, sid, status=400, error=str(err), field="text", form={"text": text})
+        return _show(
+            request,
+            engine,
+            sid,
+            status=400,
+            error=service_message(gettext(request), err),
+            field="text",
+            form={"text": text},
+        )
     return _added(request, engine, sid, report)
 
 

@@ -4,18 +4,21 @@ defence and its clock (see forms/tokens.py); the confirmation token is the link'
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from sendwell.forms import snippet, store
+from sendwell.forms import defaults, snippet, store
 from sendwell.forms import subscribe as service
 from sendwell.forms.subscribe import Confirmed, Outcome
+from sendwell.translations import N_
 from sendwell.web.state import EngineDep, web_state
-from sendwell.web.ui.render import render
+from sendwell.web.ui.render import gettext, language_of, render
 
 router = APIRouter(prefix="/f")
-NOT_FOUND = "There is no subscription form at this address."
+NOT_FOUND = N_("There is no subscription form at this address.")
 STATUS = {
     Outcome.PENDING: 200,
     Outcome.CONFIRMED: 200,
@@ -29,12 +32,25 @@ STATUS = {
     Outcome.UNSENT: 503,
 }
 LINK_TEXT = {
-    Confirmed.CONFIRMED: "Thank you: your subscription is confirmed.",
-    Confirmed.EXPIRED: "This link has expired or was used already. You can subscribe again with the form.",
-    Confirmed.INVALID: "This link does not work. Please copy the whole link from the email.",
+    Confirmed.CONFIRMED: N_("Thank you: your subscription is confirmed."),
+    Confirmed.EXPIRED: N_("This link has expired or was used already. You can subscribe again with the form."),
+    Confirmed.INVALID: N_("This link does not work. Please copy the whole link from the email."),
     Confirmed.REFUSED: service.MESSAGES[Outcome.REFUSED],
 }
 LINK_STATUS = {Confirmed.CONFIRMED: 200, Confirmed.EXPIRED: 410, Confirmed.INVALID: 404, Confirmed.REFUSED: 403}
+
+
+def _in_language(request: Request, result: service.Result | None) -> service.Result | None:
+    """The service's answer written out from the page's catalogue, its parts (an address, a domain) as they are."""
+    if result is None or not result.text:
+        return result
+    said = gettext(request).gettext(result.text)
+    return replace(result, message=said % result.params if result.params else said)
+
+
+def _not_found(request: Request) -> Response:
+    message = gettext(request).gettext(NOT_FOUND)
+    return render(request, "error.html", status=404, status_code=404, message=message)
 
 
 def _client(request: Request) -> str:
@@ -50,6 +66,7 @@ def _page(
     result: service.Result | None = None,
 ) -> Response:
     web = web_state(request)
+    t = gettext(request)
     return render(
         request,
         "subscribe.html",
@@ -58,8 +75,9 @@ def _page(
         sender=service.sender_of(form, web.settings),
         token=service.page_token(web.secret, form),
         values=values or {},
-        result=result,
-        label=snippet.label,
+        consent=defaults.consent_in(form.consent_text, language_of(request)),
+        result=_in_language(request, result),
+        label=lambda f: t.gettext(snippet.label(f)),
         honeypot=snippet.HONEYPOT,
     )
 
@@ -68,7 +86,7 @@ def _page(
 def page(request: Request, slug: str, engine: EngineDep) -> Response:
     form = store.by_slug(engine, slug)
     if form is None:
-        return render(request, "error.html", status=404, status_code=404, message=NOT_FOUND)
+        return _not_found(request)
     return _page(request, form)
 
 
@@ -76,7 +94,7 @@ def page(request: Request, slug: str, engine: EngineDep) -> Response:
 async def post(request: Request, slug: str, engine: EngineDep) -> Response:
     form = await run_in_threadpool(store.by_slug, engine, slug)
     if form is None:
-        return render(request, "error.html", status=404, status_code=404, message=NOT_FOUND)
+        return _not_found(request)
     data = await request.form()
     text = {k: v for k, v in data.items() if isinstance(v, str)}
     email = text.get("suggested") or text.get("email", "")  # "use the suggestion" sends it as `suggested`
@@ -88,13 +106,18 @@ async def post(request: Request, slug: str, engine: EngineDep) -> Response:
         honeypot=text.get(snippet.HONEYPOT, ""),
         client_addr=_client(request),
         keep_typed=bool(text.get("keep_typed")),
+        language=language_of(request),  # as the page was shown: the consent and the confirmation say it so
     )
     web = web_state(request)
     base = web.settings.sending.public_url or str(request.base_url)
     result = await run_in_threadpool(lambda: service.submit(engine, web.settings, web.secret, form, sub, base_url=base))
     if result.accepted:
         return render(
-            request, "subscribe_done.html", form=form, sender=service.sender_of(form, web.settings), result=result
+            request,
+            "subscribe_done.html",
+            form=form,
+            sender=service.sender_of(form, web.settings),
+            result=_in_language(request, result),
         )
     if result.outcome in (Outcome.BOT, Outcome.REFUSED, Outcome.RATE_LIMITED):
         values = {}  # nothing to correct: the form is shown empty
@@ -110,7 +133,7 @@ def _link_page(request: Request, token: str, found: service.Confirmation) -> Res
         status=LINK_STATUS.get(found.outcome, 200),
         token=token,
         outcome=found.outcome.value,
-        message=LINK_TEXT.get(found.outcome, ""),
+        message=gettext(request).gettext(LINK_TEXT[found.outcome]) if found.outcome in LINK_TEXT else "",
         form=form,
         email=found.email,
         sender=service.sender_of(form, web.settings) if form else "",

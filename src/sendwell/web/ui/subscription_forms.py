@@ -14,18 +14,19 @@ from sendwell.errors import UserError
 from sendwell.forms import snippet, store
 from sendwell.web.state import EngineDep, web_state
 from sendwell.web.ui.forms import form_error, see_other
-from sendwell.web.ui.render import render
+from sendwell.web.ui.messages import N_
+from sendwell.web.ui.render import gettext, render
 
 router = APIRouter(prefix="/forms")
 LABELS = {
-    "name": "Name",
-    "segments": "Segments",
-    "fields": "Fields",
-    "from_addr": "Sender",
-    "slug": "Page address",
-    "consent_text": "Consent text",
-    "confirm_subject": "Confirmation subject",
-    "confirm_body": "Confirmation body",
+    "name": N_("Name"),
+    "segments": N_("Segments"),
+    "fields": N_("Fields"),
+    "from_addr": N_("Sender"),
+    "slug": N_("Page address"),
+    "consent_text": N_("Consent text"),
+    "confirm_subject": N_("Confirmation subject"),
+    "confirm_body": N_("Confirmation body"),
 }
 
 
@@ -94,7 +95,7 @@ async def create(request: Request, engine: EngineDep) -> Response:
             default_from=web_state(request).settings.forms.from_addr,
         )
     except UserError as err:
-        message, field = form_error(err, LABELS)
+        message, field = form_error(err, LABELS, gettext(request))
         return _list(request, engine, status=400, error=message, field=field, values=v)
     return see_other(f"/forms/{fid}")
 
@@ -123,7 +124,7 @@ async def edit(request: Request, fid: int, engine: EngineDep) -> Response:
             confirm_body=v["confirm_body"],
         )
     except UserError as err:
-        message, field = form_error(err, LABELS)
+        message, field = form_error(err, LABELS, gettext(request))
         return _show(
             request, engine, fid, status=400, error=message, field=field, values=asdict(store.get(engine, fid)) | v
         )
