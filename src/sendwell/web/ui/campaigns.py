@@ -193,7 +193,7 @@ def progress(
     context = _stats_context(engine, cid, settings)
     # When the phase changes (sending → waiting for retry → finished), reload the whole page so the state badge,
     # the phase line, the buttons and the pace of polling follow.
-    headers = {} if str(context["stats"]["phase"]) == phase else {"HX-Refresh": "true"}
+    headers = {} if str(context["stats"].phase) == phase else {"HX-Refresh": "true"}
     return render(request, "_campaign_stats.html", headers=headers, **context)
 
 
