@@ -166,7 +166,45 @@ def _campaign_row(conn: Connection, name_or_id: str | int):  # a Row
     return row
 
 
-def get_campaign(engine: Engine, name_or_id: str | int) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class Campaign:
+    """A campaign as get_campaign gives it: its row, its segments, its recipients' count and its layout."""
+
+    id: int
+    name: str
+    subject: str
+    from_addr: str
+    reply_to: str | None
+    html: str | None  # HTML or Markdown, as body_format says
+    text: str | None
+    state: CampaignState
+    skip_verdicts: list[str]
+    track: list[str]  # TRACK_OPTIONS
+    all_contacts: bool  # no segment included: every contact is a candidate
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    scheduled_at: datetime | None
+    schedule_tz: str | None
+    server_problem: str | None
+    server_problem_at: datetime | None
+    audience: dict[str, int] | None  # AUDIENCE_FIGURES, kept when the audience was resolved
+    template_id: int | None
+    body_format: BodyFormat
+    include: list[str]  # segment names
+    exclude: list[str]
+    recipients: int  # ledger rows (0 until started)
+    template: str | None  # the layout's name
+    # The layout the body is set into (None without one): what rendering needs, not what a client shows.
+    layout_html: str | None
+    layout_text: str | None
+
+
+# What a client is shown of a campaign (the API leaves the layout's sources to the template's own endpoint).
+PRIVATE_FIELDS = ("layout_html", "layout_text")
+
+
+def get_campaign(engine: Engine, name_or_id: str | int) -> Campaign:
     """The campaign's row, its segments, its recipients' count and its template (`template` by name, and the
     `layout_html`/`layout_text` its body is set into; None without one)."""
     with engine.connect() as conn:
@@ -186,12 +224,17 @@ def get_campaign(engine: Engine, name_or_id: str | int) -> dict[str, Any]:
             select(func.count()).select_from(recipients).where(recipients.c.campaign_id == row.id)
         ).scalar_one()
     data = dict(row._mapping)
-    data["include"] = [s.name for s in segs if s.mode == "include"]
-    data["exclude"] = [s.name for s in segs if s.mode == "exclude"]
-    data["recipients"] = total
-    data["template"] = layout.name if layout else None
-    data["layout_html"], data["layout_text"] = (layout.html, layout.text) if layout else (None, None)
-    return data
+    data["state"] = CampaignState(row.state)
+    data["body_format"] = BodyFormat(row.body_format)
+    return Campaign(
+        **data,
+        include=[s.name for s in segs if s.mode == "include"],
+        exclude=[s.name for s in segs if s.mode == "exclude"],
+        recipients=total,
+        template=layout.name if layout else None,
+        layout_html=layout.html if layout else None,
+        layout_text=layout.text if layout else None,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -326,14 +369,24 @@ FROM ({source}) a
 """
 
 
-def audience_preview(engine: Engine, name_or_id: str | int) -> dict[str, int]:
+@dataclass(frozen=True, slots=True)
+class AudiencePreview:
+    """Who starting a campaign now would reach."""
+
+    candidates: int  # in the included segments, or every contact
+    excluded: int  # of them, in an excluded segment
+    blacklisted: int  # of the rest, on the black list
+    to_send: int
+
+
+def audience_preview(engine: Engine, name_or_id: str | int) -> AudiencePreview:
     """What starting the campaign now would do: the candidates (included segments, or all contacts), how many
     the excluded segments and the black list take away, and how many remain (the same rules as audience)."""
     with engine.connect() as conn:
         return _audience_figures(conn, _campaign_row(conn, name_or_id))
 
 
-def _audience_figures(conn: Connection, row: Any) -> dict[str, int]:
+def _audience_figures(conn: Connection, row: Any) -> AudiencePreview:
     segs = conn.execute(select(campaign_segments).where(campaign_segments.c.campaign_id == row.id)).all()
     include = [s.segment_id for s in segs if s.mode == "include"] or [-1]
     exclude = [s.segment_id for s in segs if s.mode == "exclude"] or [-1]
@@ -347,12 +400,7 @@ def _audience_figures(conn: Connection, row: Any) -> dict[str, int]:
     )
     params = {"exclude": exclude} | ({} if row.all_contacts else {"include": include})
     candidates, excluded, blacklisted = conn.execute(stmt, params).one()
-    return {
-        "candidates": candidates,
-        "excluded": excluded,
-        "blacklisted": blacklisted,
-        "to_send": candidates - excluded - blacklisted,
-    }
+    return AudiencePreview(candidates, excluded, blacklisted, candidates - excluded - blacklisted)
 
 
 def delete_campaign(engine: Engine, name_or_id: str | int) -> None:

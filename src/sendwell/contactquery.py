@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Engine, func, select, true
 
+from sendwell.blacklist import BlacklistChange
 from sendwell.db.schema import (
     blacklist,
     blacklist_history,
@@ -134,7 +136,44 @@ def field_names(engine: Engine, sample: int = 1000) -> list[str]:
         return sorted({k for fields in rows for k in (fields or {})})
 
 
-def history(engine: Engine, key: str, limit: int = 200) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class CampaignPart:
+    """A campaign the address was in, and its status there."""
+
+    campaign_id: int
+    campaign: str
+    status: str
+    kind: str | None
+    reason: str | None
+    smtp_answer: str | None
+    sent_at: datetime | None
+    opened_at: datetime | None
+    clicked_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class ContactEvent:
+    """A bounce, complaint, unsubscribe… recorded for the address."""
+
+    at: datetime
+    type: str
+    reason: str | None
+    hard: bool | None
+    status_code: str | None
+    detail: str | None
+    source: str | None
+    campaign: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ContactHistory:
+    campaigns: list[CampaignPart]
+    events: list[ContactEvent]
+    blacklist: list[BlacklistChange]
+    segments: list[str]
+
+
+def history(engine: Engine, key: str, limit: int = 200) -> ContactHistory:
     """What happened to an address (its comparison key), latest first: the campaigns it was in with its status
     there, the events (bounces, complaints, unsubscribes…), the black-list changes, and its segments."""
     with engine.connect() as conn:
@@ -183,9 +222,9 @@ def history(engine: Engine, key: str, limit: int = 200) -> dict[str, Any]:
             .where(segment_members.c.email == key)
             .order_by(segments.c.name)
         ).scalars()
-        return {
-            "campaigns": [dict(r._mapping) for r in sent],
-            "events": [dict(r._mapping) for r in happened],
-            "blacklist": [dict(r._mapping) for r in listed],
-            "segments": list(member_of),
-        }
+        return ContactHistory(
+            [CampaignPart(**r._mapping) for r in sent],
+            [ContactEvent(**r._mapping) for r in happened],
+            [BlacklistChange(**r._mapping) for r in listed],
+            list(member_of),
+        )

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import IO, Any
 
 from sqlalchemy import Connection, Engine, func, select, text
 
+from sendwell import contactquery
 from sendwell.addresses import AddressError, NameOrder, normalize
+from sendwell.blacklist import BlacklistEntry
 from sendwell.db import bulk
 from sendwell.db.schema import blacklist, contacts
 from sendwell.errors import NotFound, UserError
@@ -264,35 +268,15 @@ def _key(address: str) -> str:
 
 
 def count(engine: Engine, search: str | None = None) -> int:
-    q = select(func.count()).select_from(contacts)
-    if search:
-        q = q.where(contacts.c.email.contains(search.lower(), autoescape=True))
-    with engine.connect() as conn:
-        return conn.execute(q).scalar_one()
+    """How many contacts (whose address contains `search`): the filter's search, contactquery's, on its own."""
+    return contactquery.count(engine, contactquery.ContactFilter(search=search or ""))
 
 
 def list_contacts(
     engine: Engine, *, search: str | None = None, limit: int = 100, offset: int = 0
 ) -> list[dict[str, Any]]:
-    q = (
-        select(
-            contacts.c.id,
-            contacts.c.email,
-            contacts.c.display,
-            contacts.c.fields,
-            contacts.c.verdict,
-            contacts.c.created_at,
-            (blacklist.c.reason).label("blacklisted"),
-        )
-        .select_from(contacts.outerjoin(blacklist, blacklist.c.email == contacts.c.email))
-        .order_by(contacts.c.id)
-        .limit(limit)
-        .offset(offset)
-    )
-    if search:
-        q = q.where(contacts.c.email.contains(search.lower(), autoescape=True))
-    with engine.connect() as conn:
-        return [dict(r._mapping) for r in conn.execute(q)]
+    """One page of contacts (whose address contains `search`) with their black-list reason, oldest first."""
+    return contactquery.page(engine, contactquery.ContactFilter(search=search or ""), limit=limit, offset=offset)
 
 
 def iter_contacts(engine: Engine, batch: int = 5000) -> Iterator[dict[str, Any]]:
@@ -324,16 +308,32 @@ def list_after(engine: Engine, last_id: int, limit: int) -> list[dict[str, Any]]
         return [dict(r._mapping) for r in conn.execute(q)]
 
 
-def get_contact(engine: Engine, address: str) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class Contact:
+    """One contact with its black-list entry, if any."""
+
+    id: int
+    email: str  # the comparison key
+    display: str  # as it was imported
+    domain: str
+    fields: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+    verdict: str | None  # the verification's (model.Verdict); None until verified
+    verdict_reasons: list[str] | None
+    suggestion: str | None  # a likely correction of a typo in the domain
+    verified_at: datetime | None
+    blacklisted: BlacklistEntry | None
+
+
+def get_contact(engine: Engine, address: str) -> Contact:
     key = _key(address)
     with engine.connect() as conn:
         row = conn.execute(select(contacts).where(contacts.c.email == key)).first()
         if row is None:
             raise NotFound(f"{address}: no such contact")
         entry = conn.execute(select(blacklist).where(blacklist.c.email == key)).first()
-    data = dict(row._mapping)
-    data["blacklisted"] = dict(entry._mapping) if entry else None
-    return data
+    return Contact(**row._mapping, blacklisted=BlacklistEntry(**entry._mapping) if entry else None)
 
 
 def remove_contacts(engine: Engine, addresses: list[str]) -> int:

@@ -38,7 +38,7 @@ def recipients(engine: Engine, campaign: str | int, statuses: str | Iterable[str
     """A campaign's recipients in `statuses` with their server's answer, then the contact's fields."""
     wanted = [s.value for s in parse_statuses(statuses)]
     columns, rows = stats.iter_recipients(engine, campaign, wanted)
-    name = _campaigns.get_campaign(engine, campaign)["name"]
+    name = _campaigns.get_campaign(engine, campaign).name
     return Export(f"{name}-{'-'.join(wanted)}.csv", columns, rows)
 
 

@@ -79,19 +79,19 @@ class Preview:
 # --- the audience ------------------------------------------------------------------------------------------------
 
 
-def _members(conn: Connection, camp: dict[str, Any]) -> tuple[Subquery, dict[str, Any]]:
+def _members(conn: Connection, camp: campaigns.Campaign) -> tuple[Subquery, dict[str, Any]]:
     """(subquery of email, display of who the campaign sends to, its parameters)."""
-    if camp["state"] != CampaignState.DRAFT:  # started: its ledger, less those it skipped
+    if camp.state != CampaignState.DRAFT:  # started: its ledger, less those it skipped
         q = select(recipients.c.email, func.coalesce(recipients.c.display, recipients.c.email).label("display")).where(
-            recipients.c.campaign_id == camp["id"], recipients.c.status != RecipientStatus.SKIPPED.value
+            recipients.c.campaign_id == camp.id, recipients.c.status != RecipientStatus.SKIPPED.value
         )
         return q.subquery("m"), {}
-    segs = conn.execute(select(campaign_segments).where(campaign_segments.c.campaign_id == camp["id"])).all()
+    segs = conn.execute(select(campaign_segments).where(campaign_segments.c.campaign_id == camp.id)).all()
     stmt, params = audience.members(
         include=[s.segment_id for s in segs if s.mode == "include"],
         exclude=[s.segment_id for s in segs if s.mode == "exclude"],
-        all_contacts=camp["all_contacts"],
-        skip=camp["skip_verdicts"] or [],
+        all_contacts=camp.all_contacts,
+        skip=camp.skip_verdicts or [],
     )
     return stmt.columns(email=String, display=String).subquery("m"), params
 
@@ -137,10 +137,10 @@ def _unfilled(cover: Cover, missing: int, blank: int) -> int:
     return {Cover.NONE: missing + blank, Cover.MISSING: blank, Cover.ALL: 0}[cover]
 
 
-def _used(camp: dict[str, Any]) -> list[mergefields.FieldUse]:
+def _used(camp: campaigns.Campaign) -> list[mergefields.FieldUse]:
     try:
-        content = CampaignContent.of(camp)  # the body in its layout: the layout's fields count too
-        return mergefields.fields_used((camp["subject"], content.text, content.html))
+        content = CampaignContent.of(asdict(camp))  # the body in its layout: the layout's fields count too
+        return mergefields.fields_used((camp.subject, content.text, content.html))
     except jinja2.TemplateSyntaxError as err:  # saved before the checks existed: say so instead of failing
         raise UserError(f"template error on line {err.lineno}: {err.message}") from None
 
@@ -173,21 +173,21 @@ def field_check_cached(engine: Engine, campaign: str | int, max_age: float = CHE
     camp = campaigns.get_campaign(engine, campaign)
     key = (
         engine.url.render_as_string(),
-        camp["id"],
-        camp["state"],
-        camp["subject"],
-        camp["text"],
-        camp["html"],
-        tuple(camp["include"]),
-        tuple(camp["exclude"]),
-        tuple(camp["skip_verdicts"] or ()),
+        camp.id,
+        camp.state,
+        camp.subject,
+        camp.text,
+        camp.html,
+        tuple(camp.include),
+        tuple(camp.exclude),
+        tuple(camp.skip_verdicts or ()),
     )
     now = time.monotonic()
     with _CHECKED_LOCK:
         hit = _CHECKED.get(key)
     if hit is not None and now - hit[0] <= max_age:
         return hit[1]
-    checked = field_check(engine, camp["id"])
+    checked = field_check(engine, camp.id)
     with _CHECKED_LOCK:
         _CHECKED[key] = (now, checked)
         _CHECKED.move_to_end(key)
@@ -205,16 +205,14 @@ def links_of(engine: Engine, settings: Settings) -> Links:
     return Links(app_secret(engine, settings), settings.sending.bounce_domain, settings.sending.public_url)
 
 
-def recipient_of(conn: Connection, camp: dict[str, Any], contact: str | None) -> tuple[str, int, bool, dict]:
+def recipient_of(conn: Connection, camp: campaigns.Campaign, contact: str | None) -> tuple[str, int, bool, dict]:
     """(address, ledger row id or 0, in the audience, contact fields) of the recipient to preview."""
     m, params = _members(conn, camp)
     if contact is None:
         first = conn.execute(select(m.c.email).order_by(m.c.email).limit(1), params).scalar()
         if first is None:
             raise UserError(
-                f"campaign {camp['name']!r} has no recipients: name a contact to preview as",
-                field="contact",
-                named=True,
+                f"campaign {camp.name!r} has no recipients: name a contact to preview as", field="contact", named=True
             )
         key, member = first, True
     else:
@@ -225,9 +223,9 @@ def recipient_of(conn: Connection, camp: dict[str, Any], contact: str | None) ->
         member = conn.execute(select(m.c.email).where(m.c.email == key), params).first() is not None
     fields = conn.execute(select(contacts.c.fields).where(contacts.c.email == key)).scalar()
     if not member and fields is None:
-        raise UserError(f"{contact}: neither a contact nor a recipient of campaign {camp['name']!r}", field="contact")
+        raise UserError(f"{contact}: neither a contact nor a recipient of campaign {camp.name!r}", field="contact")
     rid = conn.execute(
-        select(recipients.c.id).where(recipients.c.campaign_id == camp["id"], recipients.c.email == key)
+        select(recipients.c.id).where(recipients.c.campaign_id == camp.id, recipients.c.email == key)
     ).scalar()
     return key, rid or 0, member, dict(fields or {})
 
@@ -235,7 +233,7 @@ def recipient_of(conn: Connection, camp: dict[str, Any], contact: str | None) ->
 def build(
     engine: Engine,
     settings: Settings,
-    camp: dict[str, Any],
+    camp: campaigns.Campaign,
     address: str,
     recipient_id: int,
     fields: dict[str, Any],
@@ -243,12 +241,12 @@ def build(
 ) -> tuple[Any, bytes]:
     """The engine's message for one recipient (rendered by PreparedCampaign, signed as the engine signs):
     (Rendered, the bytes handed to the relay)."""
-    prepared = PreparedCampaign(CampaignContent.of(camp, subject_prefix), links_of(engine, settings))
+    prepared = PreparedCampaign(CampaignContent.of(asdict(camp), subject_prefix), links_of(engine, settings))
     try:
         rendered = prepared.render(Personal(recipient_id, address, fields))
     except Exception as err:  # the engine records the same failure as a template error
         raise UserError(f"the message cannot be built for {address}: {type(err).__name__}: {err}") from None
-    signer = dkim.Signer.for_from_domain(camp["from_addr"], settings.dkim.dir)
+    signer = dkim.Signer.for_from_domain(camp.from_addr, settings.dkim.dir)
     return rendered, signer.sign(rendered.data) if signer is not None else rendered.data
 
 
@@ -263,7 +261,7 @@ def preview(engine: Engine, settings: Settings, campaign: str | int, contact: st
     # As a mail reader shows them: decoded, with its own line ends (the wire's CRLF stays in `eml`).
     text, html = (p.get_content().replace("\r\n", "\n") if p is not None else None for p in parts.values())
     return Preview(
-        camp["id"],
+        camp.id,
         address,
         rid,
         member,

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import Connection, Engine, func, select
@@ -45,6 +45,17 @@ def local(when: datetime, tz: ZoneInfo) -> str:
     return f"{as_utc(when).astimezone(tz):%Y-%m-%d %H:%M} {tz.key}"
 
 
+@dataclass(frozen=True, slots=True)
+class Scheduled:
+    """A campaign's start time as it was set: in UTC, and as people read it in the zone it was given in."""
+
+    id: int
+    name: str
+    scheduled_at: datetime  # UTC
+    timezone: str
+    local: str  # e.g. `2026-12-24 09:00 Asia/Ho_Chi_Minh`
+
+
 def schedule_campaign(
     engine: Engine,
     name_or_id: str | int,
@@ -53,7 +64,7 @@ def schedule_campaign(
     *,
     default_tz: str,
     now: datetime | None = None,
-) -> dict[str, Any]:
+) -> Scheduled:
     """Schedule a draft (or move a scheduled campaign's time); the audience is resolved when it starts."""
     tz = zone(timezone) if timezone else zone(default_tz, setting=True)
     when = parse_time(at, tz, now or utcnow())
@@ -66,7 +77,7 @@ def schedule_campaign(
             .where(campaigns.c.id == row.id, campaigns.c.state == row.state)
             .values(state=CampaignState.SCHEDULED.value, scheduled_at=when, schedule_tz=tz.key)
         )
-    return {"id": row.id, "name": row.name, "scheduled_at": when, "timezone": tz.key, "local": local(when, tz)}
+    return Scheduled(row.id, row.name, when, tz.key, local(when, tz))
 
 
 def unschedule_campaign(engine: Engine, name_or_id: str | int) -> str:

@@ -7,6 +7,7 @@ nothing about the list.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,6 +19,7 @@ from sendwell.config import SendingSettings
 from sendwell.db.engine import as_utc
 from sendwell.db.schema import contacts, recipient_display, recipients
 from sendwell.model import WAITING_RETRY, CampaignState, FailureKind, RecipientStatus, parse_statuses
+from sendwell.tracking.report import TrackingStats, tracking_stats
 
 R = recipients
 PROBLEM_ACTIONS = (history.SERVER_PROBLEM, history.SERVER_PROBLEM_OVER)
@@ -42,12 +44,84 @@ EXPORT_COLUMNS = [
 ]
 
 
+@dataclass(frozen=True, slots=True)
+class TopError:
+    """Recipients in error with the same reason and codes."""
+
+    reason: str | None
+    smtp_code: int | None
+    enhanced_code: str | None
+    count: int
+    example: str | None  # one of the server's answers
+
+
+@dataclass(frozen=True, slots=True)
+class TopOther:
+    """Failed or deferred recipients with the same kind, reason and codes."""
+
+    status: str
+    kind: str | None
+    reason: str | None
+    smtp_code: int | None
+    enhanced_code: str | None
+    count: int
+    example: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ProblemEvent:
+    at: datetime
+    action: str  # history.SERVER_PROBLEM or SERVER_PROBLEM_OVER
+    summary: str
+
+
+@dataclass(frozen=True, slots=True)
+class ServerProblems:
+    """The relay's or server's problems: apart from address errors (an outage says nothing about the list)."""
+
+    deferred: int
+    failed: int
+    last: str | None
+    at: datetime | None
+    current: bool
+    history: list[ProblemEvent]  # oldest first
+
+
+@dataclass(frozen=True, slots=True)
+class WaitingRetry:
+    count: int  # deferred recipients
+    next_at: datetime | None
+    until: datetime | None  # when the last of them is given up
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignStats:
+    id: int
+    name: str
+    state: CampaignState
+    recipients: int
+    started_at: datetime | None
+    finished_at: datetime | None
+    by_status: dict[str, int]  # STATUSES (and TRACKED when it tracks) → recipients
+    by_kind: dict[str, dict[str, int]]  # status → failure kind → recipients
+    error_rate: float  # address errors over the recipients reached
+    address_errors: int
+    top_errors: list[TopError]
+    top_other: list[TopOther]  # failed and deferred, server problems apart
+    server_problems: ServerProblems
+    next_retry_at: datetime | None
+    phase: str  # the state, or WAITING_RETRY
+    waiting_retry: WaitingRetry | None
+    audience: dict[str, int | None] | None  # campaigns.AUDIENCE_FIGURES kept when it was resolved
+    tracking: TrackingStats | None
+
+
 def campaign_stats(
     engine: Engine, name_or_id: str | int, top: int = 10, *, retry_horizon_hours: float = DEFAULT_HORIZON
-) -> dict[str, Any]:
+) -> CampaignStats:
     """`retry_horizon_hours`: how long after it was queued a deferred recipient is given up (the settings')."""
     c = get_campaign(engine, name_or_id)
-    cid = c["id"]
+    cid = c.id
     with engine.connect() as conn:
         by_sk = conn.execute(
             select(R.c.status, R.c.kind, func.count()).where(R.c.campaign_id == cid).group_by(R.c.status, R.c.kind)
@@ -84,7 +158,7 @@ def campaign_stats(
                 R.c.campaign_id == cid, R.c.status == RecipientStatus.DEFERRED.value
             )
         ).one()
-    by_status = dict.fromkeys(STATUSES + (TRACKED if c.get("track") else ()), 0)
+    by_status = dict.fromkeys(STATUSES + (TRACKED if c.track else ()), 0)
     by_kind: dict[str, dict[str, int]] = {}
     for status, kind, n in by_sk:
         by_status[status] = by_status.get(status, 0) + n
@@ -93,55 +167,39 @@ def campaign_stats(
     delivered = sum(by_status.get(s, 0) for s in ("sent", "read", "clicked"))
     address_errors = by_kind.get("error", {}).get(FailureKind.RECIPIENT.value, 0)
     reached = delivered + by_status["error"]
-    server = {
-        "deferred": by_kind.get("deferred", {}).get("server", 0),
-        "failed": by_kind.get("failed", {}).get("server", 0),
-        "last": c.get("server_problem"),
-        "at": as_utc(c.get("server_problem_at")),
-        "current": c.get("server_problem") is not None,
-        "history": [
-            {"at": as_utc(h.at), "action": h.action, "summary": h.summary}
+    server = ServerProblems(
+        by_kind.get("deferred", {}).get("server", 0),
+        by_kind.get("failed", {}).get("server", 0),
+        c.server_problem,
+        as_utc(c.server_problem_at),
+        c.server_problem is not None,
+        [
+            ProblemEvent(as_utc(h.at), h.action, h.summary)
             for h in reversed(history.of_campaign(engine, cid, limit=50, actions=PROBLEM_ACTIONS))
         ],
-    }
-    last_try = as_utc(last_queued or c.get("started_at"))
+    )
+    last_try = as_utc(last_queued or c.started_at)
     until = last_try + timedelta(hours=retry_horizon_hours) if last_try else None
-    return {
-        "id": cid,
-        "name": c["name"],
-        "state": c["state"],
-        "recipients": sum(by_status.values()),
-        "started_at": c.get("started_at"),
-        "finished_at": c.get("finished_at"),
-        "by_status": by_status,
-        "by_kind": by_kind,
-        "error_rate": round(address_errors / reached, 4) if reached else 0.0,
-        "address_errors": address_errors,
-        "top_errors": [
-            {"reason": why, "smtp_code": code, "enhanced_code": enh, "count": n, "example": ans}
-            for why, code, enh, n, ans in top_errors
-        ],
-        "top_other": [
-            {
-                "status": st,
-                "kind": kind,
-                "reason": why,
-                "smtp_code": code,
-                "enhanced_code": enh,
-                "count": n,
-                "example": ans,
-            }
-            for st, kind, why, code, enh, n, ans in top_other
-        ],
-        "server_problems": server,
-        "next_retry_at": as_utc(next_retry),
-        "phase": phase(c["state"], by_status),
-        "waiting_retry": {"count": by_status["deferred"], "next_at": as_utc(next_retry), "until": until}
-        if by_status["deferred"]
-        else None,
-        "audience": {k: (c.get("audience") or {}).get(k) for k in AUDIENCE_FIGURES} if c.get("audience") else None,
-        "tracking": _tracking(engine, cid) if c.get("track") else None,
-    }
+    return CampaignStats(
+        id=cid,
+        name=c.name,
+        state=c.state,
+        recipients=sum(by_status.values()),
+        started_at=c.started_at,
+        finished_at=c.finished_at,
+        by_status=by_status,
+        by_kind=by_kind,
+        error_rate=round(address_errors / reached, 4) if reached else 0.0,
+        address_errors=address_errors,
+        top_errors=[TopError(why, code, enh, n, ans) for why, code, enh, n, ans in top_errors],
+        top_other=[TopOther(*row) for row in top_other],
+        server_problems=server,
+        next_retry_at=as_utc(next_retry),
+        phase=phase(c.state, by_status),
+        waiting_retry=WaitingRetry(by_status["deferred"], as_utc(next_retry), until) if by_status["deferred"] else None,
+        audience={k: (c.audience or {}).get(k) for k in AUDIENCE_FIGURES} if c.audience else None,
+        tracking=tracking_stats(engine, cid) if c.track else None,
+    )
 
 
 def phase(state: str, by_status: dict[str, int]) -> str:
@@ -152,20 +210,13 @@ def phase(state: str, by_status: dict[str, int]) -> str:
     return state
 
 
-def phase_line(stats: dict[str, Any], when: Callable[[datetime | None], str]) -> str:
+def phase_line(stats: CampaignStats, when: Callable[[datetime | None], str]) -> str:
     """One line for people: `finished sending, 2 waiting for retry until …` (`when` formats a time)."""
-    if stats["phase"] == WAITING_RETRY:
-        w = stats["waiting_retry"]
-        return f"finished sending, {w['count']} waiting for retry until {when(w['until'])}"
-    if stats["phase"] == CampaignState.SENDING and stats["by_status"].get("deferred"):
-        return f"sending ({stats['by_status']['deferred']} deferred, next retry {when(stats['next_retry_at'])})"
-    return str(stats["phase"])
-
-
-def _tracking(engine: Engine, campaign_id: int) -> dict[str, Any]:
-    from sendwell.tracking.report import tracking_stats
-
-    return tracking_stats(engine, campaign_id)
+    if stats.phase == WAITING_RETRY and (w := stats.waiting_retry):
+        return f"finished sending, {w.count} waiting for retry until {when(w.until)}"
+    if stats.phase == CampaignState.SENDING and stats.by_status.get("deferred"):
+        return f"sending ({stats.by_status['deferred']} deferred, next retry {when(stats.next_retry_at)})"
+    return str(stats.phase)
 
 
 def iter_recipients(
@@ -174,7 +225,7 @@ def iter_recipients(
     """(columns, rows) of a campaign's recipients in `statuses`, with the contact's fields as columns."""
     wanted = [s.value for s in parse_statuses(statuses)]
     campaign = get_campaign(engine, name_or_id)
-    cid, started = campaign["id"], campaign["started_at"]  # the queue time of rows that hold none
+    cid, started = campaign.id, campaign.started_at  # the queue time of rows that hold none
     cond = and_(R.c.campaign_id == cid, R.c.status.in_(wanted))
     with engine.connect() as conn:
         keys: dict[str, None] = {}

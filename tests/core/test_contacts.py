@@ -28,7 +28,7 @@ def test_messy_csv_imports_good_rows_and_reports_bad_ones(engine):
     assert report.imported == 3 and report.merged == 1
     ann = contacts.get_contact(engine, "Ann@Example.com")
     # the duplicate merged: the earlier row's values stay, the later one fills nothing empty
-    assert ann["fields"] == {"first_name": "Ann", "city": "Paris"}
+    assert ann.fields == {"first_name": "Ann", "city": "Paris"}
     assert contacts.count(engine) == 3
 
 
@@ -36,7 +36,7 @@ def test_reimport_merges_fields_without_duplicates(engine):
     imp(engine, b"email,plan\nann@example.com,free\n")
     report = imp(engine, b"email,name\nann@example.com,Ann\nnew@example.com,New\n")
     assert report.imported == 1 and report.merged == 1
-    assert contacts.get_contact(engine, "ann@example.com")["fields"] == {"plan": "free", "name": "Ann"}
+    assert contacts.get_contact(engine, "ann@example.com").fields == {"plan": "free", "name": "Ann"}
     assert contacts.count(engine) == 2
 
 

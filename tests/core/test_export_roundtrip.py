@@ -56,4 +56,4 @@ def test_contacts_export_imports_back_with_the_same_fields(engine):
 def test_a_hand_made_csv_quote_before_a_formula_character_is_read_as_ours(engine):
     src = b"email,note\n'-joe@example.com,'=1+1\n"
     assert contacts.import_contacts(engine, io.BytesIO(src), name="in.csv").imported == 1
-    assert contacts.get_contact(engine, "-joe@example.com")["fields"] == {"note": "=1+1"}
+    assert contacts.get_contact(engine, "-joe@example.com").fields == {"note": "=1+1"}

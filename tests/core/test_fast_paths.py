@@ -133,8 +133,8 @@ def test_repeats_in_one_batch_merge_in_line_order_and_keep_the_first_spelling(en
     assert report.imported == 2 and report.merged == 2
     ann = contacts.get_contact(engine, "ann@example.com")
     # merge (the default): the first row's values stay, later rows fill what is still empty, in line order
-    assert ann["display"] == "Ann@example.com" and ann["fields"] == {"a": "1", "b": "x"}
-    assert contacts.get_contact(engine, "bob@example.com")["fields"] == {}
+    assert ann.display == "Ann@example.com" and ann.fields == {"a": "1", "b": "x"}
+    assert contacts.get_contact(engine, "bob@example.com").fields == {}
     contacts.remove_contacts(engine, ["ann@example.com"])
     contacts.import_contacts(engine, io.BytesIO(data), on_duplicate="last")  # later non-empty values win
-    assert contacts.get_contact(engine, "ann@example.com")["fields"] == {"a": "2", "b": "y"}
+    assert contacts.get_contact(engine, "ann@example.com").fields == {"a": "2", "b": "y"}

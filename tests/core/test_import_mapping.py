@@ -22,7 +22,7 @@ def imp(engine, data: str, **kw):
 
 
 def fields(engine, address: str) -> dict:
-    return contacts.get_contact(engine, address)["fields"]
+    return contacts.get_contact(engine, address).fields
 
 
 @pytest.mark.parametrize(
@@ -94,7 +94,7 @@ def test_name_and_address_in_one_cell_fill_the_empty_name_fields(engine):
     assert fields(engine, "john@example.com") == {"first_name": "John", "last_name": "Smith", "city": "Leeds"}
     # a name the row gives wins over the cell's
     assert fields(engine, "ann@example.com") == {"first_name": "Annie", "last_name": "Lee", "city": "Paris"}
-    assert contacts.get_contact(engine, "gina@example.es")["display"] == "gina@example.es"
+    assert contacts.get_contact(engine, "gina@example.es").display == "gina@example.es"
 
 
 def test_missing_and_extra_trailing_columns_are_kept_with_a_warning_naming_the_line(engine):

@@ -122,7 +122,7 @@ def test_a_ledger_row_holds_no_spelling_or_queue_time_that_its_readers_can_deriv
     contacts.import_contacts(engine, io.BytesIO(b"email\nAnn@Example.COM\nbob@example.com\n"))
     cid = campaigns.create_campaign(engine, name="c", subject="s", from_addr="me@example.com", text="t")
     assert campaigns.start_campaign(engine, cid) == 2
-    started = as_utc(campaigns.get_campaign(engine, cid)["started_at"])
+    started = as_utc(campaigns.get_campaign(engine, cid).started_at)
     with engine.connect() as conn:
         stored = dict(conn.execute(text("SELECT email, display FROM recipients")).all())
         assert stored == {"ann@example.com": "Ann@Example.COM", "bob@example.com": None}

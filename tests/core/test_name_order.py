@@ -64,7 +64,7 @@ def test_import_splits_name_cells_in_the_order_given(engine, order, an, gina):
     report = contacts.import_contacts(engine, io.BytesIO(CSV.encode()), name="people.csv", name_order=order)
     assert report.imported == 2
     for address, (first, last), city in (("an@example.vn", an, "Huế"), ("gina@example.es", gina, "Madrid")):
-        got = contacts.get_contact(engine, address)["fields"]
+        got = contacts.get_contact(engine, address).fields
         assert (got["first_name"], got["last_name"], got["city"]) == (first, last, city)
 
 
@@ -79,5 +79,5 @@ def test_cli_import_of_a_vietnamese_installation_reads_family_name_first(db_url,
         contacts.remove_contacts(engine, ["an@example.vn"])  # each run imports it afresh
         r = runner.invoke(app, ["--database", db_url, "contacts", "import", str(f)], env=env)
         assert r.exit_code == 0, r.output
-        got = contacts.get_contact(engine, "an@example.vn")["fields"]
+        got = contacts.get_contact(engine, "an@example.vn").fields
         assert (got["first_name"], got["last_name"]) == expected

@@ -71,7 +71,7 @@ def test_campaign_validation_names_the_field(engine):
 def test_edit_only_while_draft(engine):
     cid = campaigns.create_campaign(engine, name="c", subject="s", from_addr="Me <me@example.com>", text="t")
     campaigns.edit_campaign(engine, "c", subject="New {{ first_name }}")
-    assert campaigns.get_campaign(engine, cid)["subject"] == "New {{ first_name }}"
+    assert campaigns.get_campaign(engine, cid).subject == "New {{ first_name }}"
     campaigns.start_campaign(engine, cid)
     with pytest.raises(UserError, match="only a draft"):
         campaigns.edit_campaign(engine, "c", subject="late")
@@ -86,4 +86,4 @@ def test_edit_refuses_a_segment_both_included_and_excluded(engine):
     with pytest.raises(UserError, match="both included and excluded"):
         campaigns.edit_campaign(engine, "c", exclude=["a"])
     campaigns.edit_campaign(engine, "c", exclude=["b"])
-    assert campaigns.get_campaign(engine, "c")["exclude"] == ["b"]
+    assert campaigns.get_campaign(engine, "c").exclude == ["b"]

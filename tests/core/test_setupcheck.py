@@ -77,7 +77,7 @@ def test_a_set_up_installation_passes_every_check(engine, tmp_path):
     ]
     assert tracking_refusal(settings) is None
     assert [f.level.value for f in later.findings if f.topic is Topic.WORKER] == ["warn"]
-    assert campaigns.get_campaign(engine, cid)["state"] == "draft"  # looked at, not sent
+    assert campaigns.get_campaign(engine, cid).state == "draft"  # looked at, not sent
 
 
 def test_an_unreachable_relay_is_an_error_unless_another_one_answers(engine, tmp_path):

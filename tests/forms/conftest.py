@@ -27,7 +27,7 @@ def settings(db_url: str, smtp: ScriptedServer) -> Settings:
 
 
 @pytest.fixture
-def form(engine: Engine) -> dict:
+def form(engine: Engine) -> store.Form:
     segments.create(engine, "news", public=True)
     segments.create(engine, "offers", public=True)
     store.create(engine, "Newsletter", ["news"], fields=["first_name"], from_addr="Acme News <news@acme.example>")

@@ -43,12 +43,12 @@ def test_double_opt_in_confirmed_by_the_mailed_link(engine, settings, form, smtp
     done = confirm(engine, SECRET, token, client_addr="203.0.113.9")
     assert done.outcome is Confirmed.CONFIRMED
     assert _members(engine, "news") == ["gina.lopez@example.org"]
-    assert contacts.get_contact(engine, "gina.lopez@example.org")["fields"] == {"first_name": "Gina"}
+    assert contacts.get_contact(engine, "gina.lopez@example.org").fields == {"first_name": "Gina"}
     with engine.connect() as conn:
         consent = conn.execute(select(consents)).one()
         assert conn.execute(select(func.count()).select_from(pending_contacts)).scalar_one() == 0
     assert consent.form_name == "Newsletter" and consent.segments == ["news"] and consent.method == "double"
-    assert consent.consent_text == form["consent_text"] and "Acme News" in consent.consent_text
+    assert consent.consent_text == form.consent_text and "Acme News" in consent.consent_text
     assert consent.submitted_addr == "198.51.100.7" and consent.confirmed_addr == "203.0.113.9"
     # the same link again: nothing more happens
     assert confirm(engine, SECRET, token).outcome is Confirmed.EXPIRED
@@ -178,7 +178,7 @@ def test_blacklisted_meanwhile_is_refused_at_confirmation(engine, settings, form
 
 def test_forms_count_live_pending_only(engine, settings, form, smtp) -> None:
     assert _submit(engine, settings, form, "a@example.org").outcome is Outcome.PENDING
-    assert store.get(engine, form["id"])["pending"] == 1
+    assert store.get(engine, form.id).pending == 1
     later = utcnow() + timedelta(days=settings.forms.pending_days, minutes=1)
     assert _submit(engine, settings, form, "b@example.org", now=later).outcome is Outcome.PENDING  # drops a@
     with engine.connect() as conn:

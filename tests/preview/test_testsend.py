@@ -41,7 +41,7 @@ def _counted(engine, cid: int) -> tuple:
             for t in (recipients, daily_usage, usage_shards, relay_usage, events)
         )
         usage = [(d.sent, d.address_errors) for d in limit_usage.history(conn)]  # the workers' shards summed
-    by_status = stats.campaign_stats(engine, cid)["by_status"]
+    by_status = stats.campaign_stats(engine, cid).by_status
     return tables, tuple(usage), tuple(sorted(by_status.items()))
 
 
@@ -63,7 +63,7 @@ def test_a_test_send_reaches_only_the_given_addresses_with_test_in_the_subject(e
         assert msg["To"] == "Bob <bob@example.org>" and msg["List-Unsubscribe"]
         assert re.search(r"bounces\+\d+\.0\.", got.mail_from)  # VERP of recipient 0: a bounce blames no one
     assert _counted(engine, cid) == before  # no ledger row, no statistics, no daily or relay usage
-    assert campaigns.get_campaign(engine, cid)["state"] == "draft"
+    assert campaigns.get_campaign(engine, cid).state == "draft"
     [entry] = history.of_campaign(engine, cid)
     assert entry.action == "test_send" and entry.actor == "cli"
     assert entry.detail["to"] == ["me@example.com", "Boss@Example.com"]

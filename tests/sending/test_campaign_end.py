@@ -40,14 +40,14 @@ def test_deferred_only_is_finished_sending_waiting_for_retry_then_finished(engin
     send(engine, sender_settings(server.url, retry_schedule=(3600,)), [cid], linger=0.5)
 
     data = stats.campaign_stats(engine, cid, retry_horizon_hours=72)
-    assert data["state"] == "sending"  # the worker still retries it
-    assert data["phase"] == "waiting_retry"
-    waiting = data["waiting_retry"]
-    assert waiting["count"] == 2
-    assert waiting["until"] == data["started_at"].replace(tzinfo=waiting["until"].tzinfo) + timedelta(hours=72)
-    assert waiting["next_at"] > data["started_at"].replace(tzinfo=waiting["next_at"].tzinfo) + timedelta(minutes=50)
+    assert data.state == "sending"  # the worker still retries it
+    assert data.phase == "waiting_retry"
+    waiting = data.waiting_retry
+    assert waiting.count == 2
+    assert waiting.until == data.started_at.replace(tzinfo=waiting.until.tzinfo) + timedelta(hours=72)
+    assert waiting.next_at > data.started_at.replace(tzinfo=waiting.next_at.tzinfo) + timedelta(minutes=50)
     line = stats.phase_line(data, lambda t: t.strftime("%Y-%m-%d %H:%M"))
-    assert line == f"finished sending, 2 waiting for retry until {waiting['until']:%Y-%m-%d %H:%M}"
+    assert line == f"finished sending, 2 waiting for retry until {waiting.until:%Y-%m-%d %H:%M}"
 
     out = _cli(engine, "campaigns", "stats", str(cid))
     assert out.returncode == 0, out.stderr
@@ -59,7 +59,7 @@ def test_deferred_only_is_finished_sending_waiting_for_retry_then_finished(engin
     assert control.resend(engine, cid, "deferred") == 2
     send(engine, sender_settings(server.url), [cid], linger=0.5)
     data = stats.campaign_stats(engine, cid)
-    assert (data["state"], data["phase"], data["waiting_retry"]) == ("finished", "finished", None)
+    assert (data.state, data.phase, data.waiting_retry) == ("finished", "finished", None)
     assert [c.phase for c in campaigns.list_campaigns(engine)] == ["finished"]
     assert "finished" in _cli(engine, "campaigns", "stats", str(cid)).stdout.splitlines()[0]
 
@@ -76,11 +76,11 @@ def test_a_server_problem_is_shown_while_current_and_kept_in_the_history(engine)
     with engine.connect() as conn:
         problem = conn.execute(select(campaigns_table.c.server_problem).where(campaigns_table.c.id == cid)).scalar()
     assert problem is None  # later messages were accepted: no banner about an outage that is over
-    sp = stats.campaign_stats(engine, cid)["server_problems"]
-    assert sp["current"] is False
-    actions = [h["action"] for h in sp["history"]]
+    sp = stats.campaign_stats(engine, cid).server_problems
+    assert sp.current is False
+    actions = [h.action for h in sp.history]
     assert actions[0] == "server_problem" and actions[-1] == "server_problem_over"
-    assert "refused" in sp["history"][0]["summary"]
+    assert "refused" in sp.history[0].summary
 
 
 def test_a_server_problem_still_current_stays_shown(engine):
@@ -88,9 +88,9 @@ def test_a_server_problem_still_current_stays_shown(engine):
 
     cid = started_campaign(engine, [f"r{i}@x.org" for i in range(5)])
     send(engine, sender_settings(f"smtp://127.0.0.1:{free_port()}", retry_schedule=(0.2, 5.0)), [cid], linger=0.5)
-    sp = stats.campaign_stats(engine, cid)["server_problems"]
-    assert sp["current"] is True and "refused" in sp["last"]
-    assert [h["action"] for h in sp["history"]] == ["server_problem"]  # once, not once per deferred message
+    sp = stats.campaign_stats(engine, cid).server_problems
+    assert sp.current is True and "refused" in sp.last
+    assert [h.action for h in sp.history] == ["server_problem"]  # once, not once per deferred message
 
 
 def test_audience_figures_are_kept_when_the_campaign_starts(engine):
@@ -106,10 +106,10 @@ def test_audience_figures_are_kept_when_the_campaign_starts(engine):
     cid = campaigns.create_campaign(
         engine, name="k", subject="s", from_addr="a@shop.example", text="t", include=["vip"], exclude=["gone"]
     )
-    assert stats.campaign_stats(engine, cid)["audience"] is None  # a draft: the page shows the live preview
+    assert stats.campaign_stats(engine, cid).audience is None  # a draft: the page shows the live preview
     campaigns.start_campaign(engine, cid)
     with engine.begin() as conn:  # the black list and the segments change afterwards: the figures do not
         conn.execute(update(contacts).values(verdict=None))
     blacklist.add(engine, [people[7]], reason="manual")
-    kept = stats.campaign_stats(engine, cid)["audience"]
+    kept = stats.campaign_stats(engine, cid).audience
     assert kept == {"candidates": 8, "excluded": 2, "blacklisted": 1, "skipped_by_verification": 2, "queued": 3}

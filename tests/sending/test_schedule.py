@@ -29,13 +29,13 @@ NOW = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
 def test_schedule_in_a_named_zone_stores_utc_and_shows_it_back_in_that_zone(engine):
     cid = started_campaign(engine, ["a@x.org"], start=False)
     got = schedule_campaign(engine, cid, "2026-12-24 09:00", "Asia/Ho_Chi_Minh", default_tz="UTC", now=NOW)
-    assert got["scheduled_at"] == datetime(2026, 12, 24, 2, 0, tzinfo=UTC)  # UTC+7
-    assert got["local"] == "2026-12-24 09:00 Asia/Ho_Chi_Minh"
+    assert got.scheduled_at == datetime(2026, 12, 24, 2, 0, tzinfo=UTC)  # UTC+7
+    assert got.local == "2026-12-24 09:00 Asia/Ho_Chi_Minh"
     row = campaigns.get_campaign(engine, cid)
-    assert row["state"] == CampaignState.SCHEDULED
-    assert as_utc(row["scheduled_at"]) == datetime(2026, 12, 24, 2, 0, tzinfo=UTC)
-    assert row["schedule_tz"] == "Asia/Ho_Chi_Minh"
-    assert row["recipients"] == 0  # the audience is resolved when it starts, not now
+    assert row.state == CampaignState.SCHEDULED
+    assert as_utc(row.scheduled_at) == datetime(2026, 12, 24, 2, 0, tzinfo=UTC)
+    assert row.schedule_tz == "Asia/Ho_Chi_Minh"
+    assert row.recipients == 0  # the audience is resolved when it starts, not now
 
 
 @pytest.mark.parametrize(
@@ -50,7 +50,7 @@ def test_schedule_in_a_named_zone_stores_utc_and_shows_it_back_in_that_zone(engi
 )
 def test_times_without_a_zone_take_the_given_or_the_installation_zone(sqlite_engine, at, zone, default, utc):
     cid = started_campaign(sqlite_engine, ["a@x.org"], start=False)
-    assert schedule_campaign(sqlite_engine, cid, at, zone, default_tz=default, now=NOW)["scheduled_at"] == utc
+    assert schedule_campaign(sqlite_engine, cid, at, zone, default_tz=default, now=NOW).scheduled_at == utc
 
 
 @pytest.mark.parametrize(
@@ -68,7 +68,7 @@ def test_a_past_time_or_an_unreadable_time_or_zone_is_refused(engine, at, zone, 
         schedule_campaign(engine, cid, at, zone, default_tz="UTC", now=NOW)
     assert err.value.field == field and words in err.value.message
     assert "\n" not in str(err.value)
-    assert campaigns.get_campaign(engine, cid)["state"] == CampaignState.DRAFT
+    assert campaigns.get_campaign(engine, cid).state == CampaignState.DRAFT
 
 
 def test_unschedule_makes_a_draft_again_and_only_drafts_are_scheduled(engine):
@@ -77,7 +77,7 @@ def test_unschedule_makes_a_draft_again_and_only_drafts_are_scheduled(engine):
     campaigns.edit_campaign(engine, cid, subject="Still editable")  # nothing is resolved until it starts
     assert unschedule_campaign(engine, cid) == "c1"
     row = campaigns.get_campaign(engine, cid)
-    assert (row["state"], row["scheduled_at"], row["subject"]) == (CampaignState.DRAFT, None, "Still editable")
+    assert (row.state, row.scheduled_at, row.subject) == (CampaignState.DRAFT, None, "Still editable")
     with pytest.raises(UserError, match="is draft, not scheduled"):
         unschedule_campaign(engine, cid)
     started = started_campaign(engine, [], name="c2")
@@ -97,8 +97,8 @@ def test_start_due_starts_only_campaigns_whose_time_came_with_the_audience_of_th
         assert start_due(conn, NOW + timedelta(hours=1)) == {early: 3}
     with engine.begin() as conn:  # a second worker finds nothing left to start
         assert start_due(conn, NOW + timedelta(hours=1, seconds=1)) == {}
-    assert campaigns.get_campaign(engine, early)["state"] == CampaignState.SENDING
-    assert campaigns.get_campaign(engine, late)["state"] == CampaignState.SCHEDULED
+    assert campaigns.get_campaign(engine, early).state == CampaignState.SENDING
+    assert campaigns.get_campaign(engine, late).state == CampaignState.SCHEDULED
 
 
 def test_two_workers_at_the_same_moment_start_a_scheduled_campaign_once(engine):
@@ -119,7 +119,7 @@ def test_two_workers_at_the_same_moment_start_a_scheduled_campaign_once(engine):
     for t in threads:
         t.join(30)
     assert sorted(results, key=len) == [{}, {cid: 50}]
-    assert campaigns.get_campaign(engine, cid)["recipients"] == 50  # one ledger, not two
+    assert campaigns.get_campaign(engine, cid).recipients == 50  # one ledger, not two
 
 
 @pytest.fixture
@@ -188,7 +188,7 @@ def test_a_running_worker_sends_a_campaign_scheduled_10_seconds_ahead_after_its_
         while len(smtp.counts()) < len(people) + 1 and time.monotonic() < deadline:
             time.sleep(0.1)
         assert smtp.counts() == {a: 1 for a in [*people, "late@x.org"]}, logfile.read_text()
-        started = as_utc(campaigns.get_campaign(engine, cid)["started_at"])
+        started = as_utc(campaigns.get_campaign(engine, cid).started_at)
         assert started >= at  # started by the worker at its time, not earlier
     finally:
         worker.send_signal(signal.SIGTERM)

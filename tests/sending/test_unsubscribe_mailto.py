@@ -4,7 +4,7 @@ Reply-To (or From) with the token in the Subject, which the bounce reader recogn
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import asdict, replace
 from email import message_from_bytes, policy
 from urllib.parse import unquote, urlparse
 
@@ -20,7 +20,7 @@ from factories import sent_campaign
 
 
 def _mailto(engine, cid: int, rid: int, links: Links) -> str:
-    content = CampaignContent.of(campaigns.get_campaign(engine, cid))
+    content = CampaignContent.of(asdict(campaigns.get_campaign(engine, cid)))
     data = PreparedCampaign(content, links).render(Personal(rid, "bye@example.com", {})).data
     header = str(message_from_bytes(data, policy=policy.default)["List-Unsubscribe"])
     assert header.count("<") == 1  # no https link without public_url

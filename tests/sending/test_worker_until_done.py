@@ -59,8 +59,8 @@ def test_until_done_waits_for_a_campaign_due_soon_sends_it_and_exits(db_url, smt
         assert time.monotonic() - began < 45  # did not wait for the one due in an hour
         assert smtp.counts() == {a: 1 for a in people}, r.stderr
         camp = campaigns.get_campaign(engine, cid)
-        assert camp["state"] == "finished"
-        assert as_utc(camp["started_at"]) >= at  # started at its time, not before
-        assert campaigns.get_campaign(engine, later)["state"] == "scheduled"
+        assert camp.state == "finished"
+        assert as_utc(camp.started_at) >= at  # started at its time, not before
+        assert campaigns.get_campaign(engine, later).state == "scheduled"
     finally:
         engine.dispose()

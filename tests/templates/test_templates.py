@@ -82,7 +82,7 @@ def test_a_template_in_use_is_not_deleted_and_not_changed_while_sending(engine):
     with pytest.raises(UserError, match="is used by campaign 'c', which is sending"):
         templates.edit_template(engine, "brand", html=LAYOUT + "<p>new</p>")
     templates.edit_template(engine, "brand", name="renamed")  # a new name changes no message
-    assert campaigns.get_campaign(engine, cid)["template"] == "renamed"
+    assert campaigns.get_campaign(engine, cid).template == "renamed"
 
 
 def test_a_campaign_names_a_template_that_exists(engine):
@@ -91,9 +91,9 @@ def test_a_campaign_names_a_template_that_exists(engine):
     assert err.value.field == "template"
     cid = campaigns.create_campaign(engine, name="c", subject="s", from_addr="me@example.com", html="x")
     campaigns.edit_campaign(engine, cid, template="simple")
-    assert campaigns.get_campaign(engine, cid)["template"] == "simple"
+    assert campaigns.get_campaign(engine, cid).template == "simple"
     campaigns.edit_campaign(engine, cid, template="")
-    assert campaigns.get_campaign(engine, cid)["template"] is None
+    assert campaigns.get_campaign(engine, cid).template is None
     with pytest.raises(UserError, match="'rst' is not one of html, markdown"):
         campaigns.edit_campaign(engine, cid, body_format="rst")
 

@@ -167,13 +167,13 @@ def test_stats_count_people_and_machines_apart_with_clicks_per_link(engine, sent
     clicked(engine, sent, "cid@example.com", 1, after=timedelta(minutes=9))
     clicked(engine, sent, "bob@example.com", 2, ua="Mozilla/5.0 (compatible; Mimecast)")
     s = tracking_stats(engine, sent.campaign_id)
-    assert s["track"] == ["clicks", "reads"]
-    assert (s["read"], s["clicked"]) == (2, 2)  # ann opened and clicked, cid clicked; bob was machines only
-    assert s["opens"]["human"] == 1 and s["opens"]["machine"] == 2
-    assert s["opens"]["machine_by_reason"] == {"apple_proxy": 2} and s["opens"]["machine_recipients"] == 2
-    assert s["clicks"]["human"] == 3 and s["clicks"]["machine"] == 1
-    assert s["clicks"]["human_recipients"] == 2
-    assert [(link["url"], link["clicks"], link["people"], link["machine_clicks"]) for link in s["links"]] == [
+    assert s.track == ["clicks", "reads"]
+    assert (s.read, s.clicked) == (2, 2)  # ann opened and clicked, cid clicked; bob was machines only
+    assert s.opens.human == 1 and s.opens.machine == 2
+    assert s.opens.machine_by_reason == {"apple_proxy": 2} and s.opens.machine_recipients == 2
+    assert s.clicks.human == 3 and s.clicks.machine == 1
+    assert s.clicks.human_recipients == 2
+    assert [(link.url, link.clicks, link.people, link.machine_clicks) for link in s.links] == [
         (LINKS[0], 2, 2, 0),
         (LINKS[1].format(uid="{{ uid }}"), 1, 1, 0),
         (LINKS[2], 0, 0, 1),

@@ -92,8 +92,8 @@ def test_sent_messages_are_tracked_over_http_and_untracked_ones_carry_nothing(en
     assert r.headers["referrer-policy"] == "no-referrer"
     assert client.get("/t/c/AAAAAAAAAAAAAAAAAAAAAAAAAA", headers=AGENT).status_code == 404
     s = tracking_stats(engine, tracked)
-    assert (s["read"], s["clicked"]) == (1, 1)
-    assert [(link["url"], link["clicks"]) for link in s["links"]] == [
+    assert (s.read, s.clicked) == (1, 1)
+    assert [(link.url, link.clicks) for link in s.links] == [
         ("https://shop.example/a", 0),
         ("https://shop.example/b?u={{ uid }}", 1),
     ]

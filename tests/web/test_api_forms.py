@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from sendwell import segments
 from sendwell.db.engine import utcnow
+from sendwell.forms import store
 from sendwell.forms.subscribe import Outcome, Submission, page_token, submit
 
 from .helpers import settings_for
@@ -37,7 +38,8 @@ def test_forms_api(api, web_engine, db_url) -> None:
     # a single opt-in subscription, then its consent through both routes
     base = settings_for(db_url)
     settings = replace(base, forms=replace(base.forms, check_dns=False))
-    stored = api.get(f"/api/v1/forms/{form['id']}").json()
+    assert api.get(f"/api/v1/forms/{form['id']}").json()["consent_text"] == "Yes, mail me."
+    stored = store.get(web_engine, form["id"])
     token = page_token("s", stored, utcnow() - timedelta(seconds=10))
     sub = Submission("ann@example.org", {"first_name": "Ann"}, page_token=token, client_addr="198.51.100.1")
     assert submit(web_engine, settings, "s", stored, sub).outcome is Outcome.CONFIRMED

@@ -84,7 +84,7 @@ def _sent_campaign(db_url: str) -> tuple[int, int]:
         include=["newsletter"],
     )
     deadline = time.monotonic() + 90
-    while campaign_stats(engine, cid)["by_status"].get("queued", 0) and time.monotonic() < deadline:
+    while campaign_stats(engine, cid).by_status.get("queued", 0) and time.monotonic() < deadline:
         time.sleep(0.5)
     engine.dispose()
     return cid, draft

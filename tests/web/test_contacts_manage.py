@@ -172,7 +172,7 @@ def test_ui_import_preview_maps_columns_then_reports_on_the_redirected_page(ui, 
     page = ui.get(r.headers["location"]).text
     assert 'id="report"' in page and 'id="warnings"' in page
     assert "ann@example.com repeats line 2" in page and "2 fields where the header has 4" in page
-    assert contacts.get_contact(web_engine, "ann@example.com")["fields"] == {"first_name": "Ann", "last_name": "Lee"}
+    assert contacts.get_contact(web_engine, "ann@example.com").fields == {"first_name": "Ann", "last_name": "Lee"}
     assert ui.get(preview).status_code == 404  # imported: the kept file is gone
 
 
@@ -236,7 +236,7 @@ def test_ui_contact_edit_and_history(ui, web_engine) -> None:
     form = {"email": "ann@example.com", "name_0": "first_name", "value_0": "Annie", "name_1": "city", "value_1": ""}
     r = ui.post("/contacts/edit", {**form, "name_2": "Lieblingsfarbe", "value_2": "blau", "segments": "vip"})
     assert "saved" in r.text
-    assert contacts.get_contact(web_engine, "ann@example.com")["fields"] == {
+    assert contacts.get_contact(web_engine, "ann@example.com").fields == {
         "first_name": "Annie",
         "lieblingsfarbe": "blau",
     }

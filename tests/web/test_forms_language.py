@@ -32,7 +32,7 @@ def smtp() -> Iterator[ScriptedServer]:
 
 
 @pytest.fixture
-def news(web_engine) -> dict:
+def news(web_engine) -> store.Form:
     segments.create(web_engine, "news", public=True)
     fid = store.create(
         web_engine, "Monthly news", ["news"], fields=["first_name"], from_addr="Acme News <news@acme.example>"
@@ -81,7 +81,7 @@ def test_confirmation_in_english_otherwise(db_url, web_engine, smtp, news) -> No
     [mail] = smtp.accepted
     assert mail.message["Subject"] == "Please confirm your subscription to Acme News"
     assert mail.message.get_content().replace("\r\n", "\n").startswith("Hello Bea,\n\nplease confirm")
-    assert shown == news["consent_text"]
+    assert shown == news.consent_text
 
 
 def test_installation_language_when_the_browser_names_none_of_ours(db_url, web_engine, smtp, news) -> None:
@@ -95,7 +95,7 @@ def test_installation_language_when_the_browser_names_none_of_ours(db_url, web_e
 def test_operators_own_text_is_sent_as_written(db_url, web_engine, smtp, news) -> None:
     store.edit(
         web_engine,
-        news["id"],
+        news.id,
         confirm_subject="Xác nhận bản tin của {{ sender }} (Acme)",
         consent_text="Tôi đồng ý nhận bản tin.",
     )

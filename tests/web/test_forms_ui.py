@@ -36,7 +36,7 @@ def test_forms_pages(ui, web_engine) -> None:
     values = {
         "name": "Monthly news",
         "slug": "monthly",
-        "from_addr": form["from_addr"],
+        "from_addr": form.from_addr,
         "fields": "first_name,last_name",
         "segments": ["news"],
         "double_opt_in": "1",
@@ -48,12 +48,8 @@ def test_forms_pages(ui, web_engine) -> None:
     assert saved.status_code == 303 and saved.headers["location"] == f"/forms/{fid}?notice=saved"
     assert 'id="saved"' in ui.get(saved.headers["location"]).text and 'id="saved"' not in ui.get(f"/forms/{fid}").text
     form = store.get(web_engine, fid)
-    assert (
-        form["name"] == "Monthly news"
-        and form["segments"] == ["news"]
-        and form["fields"] == ["first_name", "last_name"]
-    )
-    assert form["consent_text"] == "Yes please."
+    assert form.name == "Monthly news" and form.segments == ["news"] and form.fields == ["first_name", "last_name"]
+    assert form.consent_text == "Yes please."
     bad = ui.post(f"/forms/{fid}", {**values, "confirm_body": "no link here"})
     assert bad.status_code == 400 and "Confirmation body:" in bad.text and 'value="Monthly news"' in bad.text
     assert "Monthly news" in ui.get("/forms").text

@@ -34,7 +34,7 @@ def _client(db_url, web_engine, smtp, **forms) -> TestClient:
 
 
 @pytest.fixture
-def news(web_engine) -> dict:
+def news(web_engine) -> store.Form:
     segments.create(web_engine, "news", public=True)
     fid = store.create(
         web_engine, "Monthly news", ["news"], fields=["first_name"], from_addr="Acme News <news@acme.example>"
@@ -53,7 +53,7 @@ def test_hosted_form_then_confirmation_link(db_url, web_engine, smtp, news) -> N
     with _client(db_url, web_engine, smtp) as client:
         page = client.get("/f/monthly-news")
         assert page.status_code == 200 and "set-cookie" not in page.headers
-        assert "Acme News" in page.text and news["consent_text"] in page.text and 'name="website"' in page.text
+        assert "Acme News" in page.text and news.consent_text in page.text and 'name="website"' in page.text
         done = _fill(client, "monthly-news", email="ann@example.org", first_name="Ann")
         assert done.status_code == 200 and 'id="form-done"' in done.text, done.text
         [mail] = smtp.accepted

@@ -140,4 +140,4 @@ def test_draft_page_test_send_form(page, web_engine, relay) -> None:
         and "550 5.1.1" in after.text
         and 'class="error" role="alert" id="notice"' in after.text
     )
-    assert campaigns.get_campaign(web_engine, cid)["recipients"] == 0
+    assert campaigns.get_campaign(web_engine, cid).recipients == 0

@@ -28,6 +28,6 @@ def test_schedule_form_on_the_draft_page(ui, web_engine) -> None:
     assert r.headers["location"] == f"/campaigns/{cid}#schedule"  # the error travels in the session, not the URL
     page = ui.get(r.headers["location"])
     assert 'id="schedule-error"' in page.text and "Send at: 2020-01-01 09:00 UTC is in the past" in page.text
-    assert campaigns.get_campaign(web_engine, cid)["state"] == "scheduled"  # the earlier time stands
+    assert campaigns.get_campaign(web_engine, cid).state == "scheduled"  # the earlier time stands
     r = ui.post(f"/campaigns/{cid}/unschedule", follow_redirects=False)
-    assert r.status_code == 303 and campaigns.get_campaign(web_engine, cid)["state"] == "draft"
+    assert r.status_code == 303 and campaigns.get_campaign(web_engine, cid).state == "draft"

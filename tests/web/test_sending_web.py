@@ -72,10 +72,10 @@ def test_ui_pause_resume_cancel_and_resend(ui, web_engine) -> None:
     cid = campaign(web_engine, PEOPLE, name="spring")
     ui.post(f"/campaigns/{cid}/send")
     assert ui.post(f"/campaigns/{cid}/pause", follow_redirects=False).status_code == 303
-    assert campaigns.get_campaign(web_engine, cid)["state"] == "paused"
+    assert campaigns.get_campaign(web_engine, cid).state == "paused"
     assert "Resume" in ui.get(f"/campaigns/{cid}").text
     ui.post(f"/campaigns/{cid}/resume")
-    assert campaigns.get_campaign(web_engine, cid)["state"] == "sending"
+    assert campaigns.get_campaign(web_engine, cid).state == "sending"
     with web_engine.begin() as conn:  # as if the relay had failed them for good
         conn.execute(recipients.update().where(recipients.c.campaign_id == cid).values(status="failed"))
     assert 'id="resend"' in ui.get(f"/campaigns/{cid}").text
@@ -83,7 +83,7 @@ def test_ui_pause_resume_cancel_and_resend(ui, web_engine) -> None:
     with web_engine.connect() as conn:
         assert {r.status for r in conn.execute(recipients.select())} == {"queued"}
     ui.post(f"/campaigns/{cid}/cancel")
-    assert campaigns.get_campaign(web_engine, cid)["state"] == "cancelled"
+    assert campaigns.get_campaign(web_engine, cid).state == "cancelled"
     r = ui.post(f"/campaigns/{cid}/pause")
     assert r.status_code == 400 and "cannot pause" in r.text
 

@@ -46,11 +46,11 @@ def test_a_campaign_picks_a_template_and_the_template_is_kept_while_used(ui, web
     r = ui.post("/campaigns/new", data, follow_redirects=False)
     assert r.status_code == 303
     camp = campaigns.get_campaign(web_engine, "c")
-    assert camp["template"] == "brand" and camp["body_format"] == "markdown"
-    assert '<option value="brand" selected' in ui.get(f"/campaigns/{camp['id']}/edit").text
+    assert camp.template == "brand" and camp.body_format == "markdown"
+    assert '<option value="brand" selected' in ui.get(f"/campaigns/{camp.id}/edit").text
     r = ui.post("/templates/delete", {"original": "brand"}, follow_redirects=False)
     assert r.status_code == 400 and "used by 1 campaign(s): &#39;c&#39;" in r.text  # on the list, where the button was
-    r = ui.post(f"/campaigns/{camp['id']}/edit", {**data, "template": ""}, follow_redirects=False)
-    assert r.status_code == 303 and campaigns.get_campaign(web_engine, "c")["template"] is None
+    r = ui.post(f"/campaigns/{camp.id}/edit", {**data, "template": ""}, follow_redirects=False)
+    assert r.status_code == 303 and campaigns.get_campaign(web_engine, "c").template is None
     r = ui.post("/templates/delete", {"original": "brand"}, follow_redirects=False)
     assert "Template brand deleted." in ui.get(r.headers["location"]).text

@@ -69,7 +69,7 @@ def test_tracking_choice_in_the_form_and_its_statistics(ui, api, web_engine, db_
         follow_redirects=False,
     )
     cid = int(r.headers["location"].rsplit("/", 1)[1])
-    assert campaigns.get_campaign(web_engine, cid)["track"] == ["clicks", "reads"]
+    assert campaigns.get_campaign(web_engine, cid).track == ["clicks", "reads"]
     ui.post(f"/campaigns/{cid}/send")
     with web_engine.connect() as conn:
         rid = conn.execute(select(recipients.c.id)).scalar_one()
@@ -98,7 +98,7 @@ def test_without_public_url_tracking_is_disabled_in_the_form_and_refused_by_the_
         assert r.status_code == 201
         r = api.patch("/api/v1/campaigns/t", json={"track": ["clicks"]})
         assert r.status_code == 400 and r.json()["field"] == "track"
-    assert campaigns.get_campaign(web_engine, "t")["track"] == []
+    assert campaigns.get_campaign(web_engine, "t").track == []
 
 
 def test_a_click_on_a_link_with_any_merged_text_redirects_percent_encoded(app, web_engine, db_url) -> None:

@@ -112,7 +112,7 @@ def test_edit_a_draft_then_delete_it(ui, web_engine) -> None:
     )
     assert r.status_code == 303
     camp = campaigns.get_campaign(web_engine, cid)
-    assert camp["subject"] == "Two" and camp["exclude"] == ["s1"]
+    assert camp.subject == "Two" and camp.exclude == ["s1"]
     r = ui.post(f"/campaigns/{cid}/delete", follow_redirects=False)
     assert r.status_code == 303 and campaigns.list_campaigns(web_engine) == []
 

@@ -48,11 +48,11 @@ def add(
     engine = ctx_obj(ctx).engine
     if from_campaign:
         camp = campaigns.get_campaign(engine, from_campaign)
-        n = blacklist.add_from_campaign(engine, camp["id"], status, note=note, actor=actor, reason=reason)
+        n = blacklist.add_from_campaign(engine, camp.id, status, note=note, actor=actor, reason=reason)
         if as_json:
             print_json({"added": n})
         else:
-            console.print(f"{n} address(es) added to the black list from campaign {camp['name']!r} ({status})")
+            console.print(f"{n} address(es) added to the black list from campaign {camp.name!r} ({status})")
         return
     if not addresses:
         raise UserError("give addresses, or --from-campaign C")

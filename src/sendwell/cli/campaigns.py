@@ -3,6 +3,7 @@ cli/sending.py."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Annotated
 
 import typer
@@ -118,7 +119,7 @@ def show(ctx: typer.Context, campaign: str, as_json: JsonOpt = False) -> None:
         "scheduled_at",
         "server_problem",
     ):
-        console.print(f"[bold]{k}[/bold]: {escape(cell(data[k]))}", highlight=False)
+        console.print(f"[bold]{k}[/bold]: {escape(cell(getattr(data, k)))}", highlight=False)
 
 
 @app.command()
@@ -189,11 +190,11 @@ def schedule(
     obj = ctx_obj(ctx)
     data = schedule_campaign(obj.engine, campaign, at, timezone, default_tz=obj.settings.sending.timezone)
     if as_json:
-        print_json(data | {"scheduled_at": data["scheduled_at"].isoformat()})
+        print_json(asdict(data) | {"scheduled_at": data.scheduled_at.isoformat()})
     else:
         console.print(
-            f"campaign {data['name']!r} scheduled for {data['local']} "
-            f"({data['scheduled_at']:%Y-%m-%d %H:%M} UTC); keep `sendwell worker` running",
+            f"campaign {data.name!r} scheduled for {data.local} "
+            f"({data.scheduled_at:%Y-%m-%d %H:%M} UTC); keep `sendwell worker` running",
             highlight=False,
         )
 

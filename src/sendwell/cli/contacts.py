@@ -3,6 +3,7 @@ from cli/verify.py."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Annotated
 
 import typer
@@ -108,7 +109,7 @@ def show(ctx: typer.Context, address: str, as_json: JsonOpt = False) -> None:
     if as_json:
         print_json(data)
         return
-    for k, v in data.items():
+    for k, v in asdict(data).items():
         console.print(f"[bold]{k}[/bold]: {v}", highlight=False)
 
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 
 from sendwell.cli.common import console, ctx_obj, print_json, read_text_file, table
+
+if TYPE_CHECKING:
+    from sendwell.forms.store import Form
 
 app = typer.Typer(help="Subscription forms: people subscribe themselves and confirm by email.", no_args_is_help=True)
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output")]
@@ -31,16 +35,16 @@ def _fields(value: str | None) -> list[str] | None:
     return None if value is None else [value]
 
 
-def _describe(form: dict[str, Any], public_url: str) -> None:
+def _describe(form: Form, public_url: str) -> None:
     base = public_url.rstrip("/") or "http://HOST:PORT"
-    mode = "double opt-in" if form["double_opt_in"] else "single opt-in"
-    console.print(f"[bold]{escape(form['name'])}[/bold] ({mode}): {base}/f/{form['slug']}", highlight=False)
-    console.print(f"  segments: {', '.join(form['segments'])}", highlight=False)
-    console.print(f"  fields: email{''.join(', ' + f for f in form['fields'])}", highlight=False)
-    console.print(f"  sender: {escape(form['from_addr'] or '(the [forms] from_addr setting)')}", highlight=False)
-    console.print(f"  consent: {escape(form['consent_text'])}", highlight=False)
-    console.print(f"  confirmation subject: {escape(form['confirm_subject'])}", highlight=False)
-    console.print(f"  pending: {form['pending']}, confirmed: {form['confirmed']}", highlight=False)
+    mode = "double opt-in" if form.double_opt_in else "single opt-in"
+    console.print(f"[bold]{escape(form.name)}[/bold] ({mode}): {base}/f/{form.slug}", highlight=False)
+    console.print(f"  segments: {', '.join(form.segments)}", highlight=False)
+    console.print(f"  fields: email{''.join(', ' + f for f in form.fields)}", highlight=False)
+    console.print(f"  sender: {escape(form.from_addr or '(the [forms] from_addr setting)')}", highlight=False)
+    console.print(f"  consent: {escape(form.consent_text)}", highlight=False)
+    console.print(f"  confirmation subject: {escape(form.confirm_subject)}", highlight=False)
+    console.print(f"  pending: {form.pending}, confirmed: {form.confirmed}", highlight=False)
 
 
 @app.command()
@@ -89,10 +93,11 @@ def list_(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     if as_json:
         print_json(rows)
         return
-    for r in rows:
-        r["segments"] = ", ".join(r["segments"])
-        r["opt_in"] = "double" if r["double_opt_in"] else "single"
-    table(rows, ["name", "slug", "segments", "opt_in", "pending", "confirmed"])
+    shown = [
+        asdict(r) | {"segments": ", ".join(r.segments), "opt_in": "double" if r.double_opt_in else "single"}
+        for r in rows
+    ]
+    table(shown, ["name", "slug", "segments", "opt_in", "pending", "confirmed"])
 
 
 @app.command()
@@ -112,7 +117,7 @@ def show(
     form = store.get(obj.engine, name)
     html = snippets.snippet(form, obj.settings.sending.public_url)
     if as_json:
-        print_json({**form, "snippet": html})
+        print_json(asdict(form) | {"snippet": html})
     elif snippet:
         print(html)
     else:

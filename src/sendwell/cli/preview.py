@@ -130,7 +130,7 @@ def history(ctx: typer.Context, campaign: str, as_json: JsonOpt = False) -> None
     from sendwell import history as service
 
     obj = ctx_obj(ctx)
-    rows = service.of_campaign(obj.engine, campaigns.get_campaign(obj.engine, campaign)["id"])
+    rows = service.of_campaign(obj.engine, campaigns.get_campaign(obj.engine, campaign).id)
     if as_json:
         print_json(rows)
     else:

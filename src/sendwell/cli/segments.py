@@ -48,7 +48,7 @@ def create(
     engine = ctx_obj(ctx).engine
     if from_campaign:
         camp = campaigns.get_campaign(engine, from_campaign)
-        n = segments.create_from_campaign(engine, name, camp["id"], status, description)
+        n = segments.create_from_campaign(engine, name, camp.id, status, description)
         if public:
             from sendwell.forms import preferences
 
@@ -56,7 +56,7 @@ def create(
         if as_json:
             print_json({"segment": name, "members": n})
         else:
-            console.print(f"segment {name!r} created with {n} recipient(s) of {camp['name']!r} in {status}")
+            console.print(f"segment {name!r} created with {n} recipient(s) of {camp.name!r} in {status}")
         return
     segments.create(engine, name, description, public=public)
     if import_:

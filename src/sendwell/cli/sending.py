@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -21,6 +21,9 @@ from sendwell.cli.common import (
 from sendwell.cli.errors import next_step
 from sendwell.errors import UserError
 
+if TYPE_CHECKING:
+    from sendwell.stats import CampaignStats
+
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output")]
 
 
@@ -28,55 +31,48 @@ def _fmt_time(value: Any) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S %Z").strip() if value else "-"
 
 
-def _show_stats(data: dict[str, Any]) -> None:
-    s = data["by_status"]
+def _show_stats(data: CampaignStats) -> None:
+    s = data.by_status
     from sendwell.stats import phase_line
 
     console.print(
-        f"[bold]{data['name']}[/bold] (id {data['id']}): {phase_line(data, _fmt_time)}, "
-        f"{data['recipients']} recipients",
+        f"[bold]{data.name}[/bold] (id {data.id}): {phase_line(data, _fmt_time)}, {data.recipients} recipients",
         highlight=False,
     )
-    if a := data.get("audience"):
+    if a := data.audience:
         console.print(
             f"  audience: {a['candidates']} candidates, {a['excluded']} excluded by segment, "
             f"{a['blacklisted']} on the black list, {a['skipped_by_verification']} skipped by verification",
             highlight=False,
         )
     console.print("  " + "  ".join(f"{k} {s[k]}" for k in s if s[k] or k in ("sent", "error")), highlight=False)
-    console.print(
-        f"  address-error rate {data['error_rate']:.1%} ({data['address_errors']} bad addresses)", highlight=False
-    )
-    for e in data["top_errors"]:
-        code = f"{e['smtp_code'] or ''} {e['enhanced_code'] or ''}".strip()
+    console.print(f"  address-error rate {data.error_rate:.1%} ({data.address_errors} bad addresses)", highlight=False)
+    for e in data.top_errors:
+        code = f"{e.smtp_code or ''} {e.enhanced_code or ''}".strip()
         console.print(
-            f"    {e['count']:>6} × {e['reason'] or '-'} {code}: {e['example'] or ''}"[:160],
-            highlight=False,
-            markup=False,
+            f"    {e.count:>6} × {e.reason or '-'} {code}: {e.example or ''}"[:160], highlight=False, markup=False
         )
-    if data["top_other"]:
+    if data.top_other:
         console.print("  not delivered, not the address's fault:")
-        for e in data["top_other"]:
-            code = f"{e['smtp_code'] or ''} {e['enhanced_code'] or ''}".strip()
+        for o in data.top_other:
+            code = f"{o.smtp_code or ''} {o.enhanced_code or ''}".strip()
             console.print(
-                f"    {e['count']:>6} × {e['status']}/{e['kind']} {e['reason'] or '-'} {code}: {e['example'] or ''}"[
-                    :160
-                ],
+                f"    {o.count:>6} × {o.status}/{o.kind} {o.reason or '-'} {code}: {o.example or ''}"[:160],
                 highlight=False,
                 markup=False,
             )
-    sp = data["server_problems"]
-    if sp["current"]:
+    sp = data.server_problems
+    if sp.current:
         console.print(
             f"  [bold yellow]server problem[/bold yellow] (not counted as address errors): "
-            f"{sp['deferred']} deferred, {sp['failed']} failed; since {_fmt_time(sp['at'])}: {sp['last']}",
+            f"{sp.deferred} deferred, {sp.failed} failed; since {_fmt_time(sp.at)}: {sp.last}",
             highlight=False,
         )
-    elif sp["history"]:
-        over = sp["history"][-1]["at"]
-        console.print(f"  earlier server problems ({len(sp['history'])} changes), over since {_fmt_time(over)}")
-    if s.get("deferred") and data["phase"] != "waiting_retry":
-        console.print(f"  next retry: {_fmt_time(data['next_retry_at'])}", highlight=False)
+    elif sp.history:
+        over = sp.history[-1].at
+        console.print(f"  earlier server problems ({len(sp.history)} changes), over since {_fmt_time(over)}")
+    if s.get("deferred") and data.phase != "waiting_retry":
+        console.print(f"  next retry: {_fmt_time(data.next_retry_at)}", highlight=False)
 
 
 def this_run(before: dict[str, int], after: dict[str, int], attempts: dict[str, int]) -> dict[str, int]:
@@ -127,36 +123,36 @@ def send(
     parse_relays(settings.smtp.urls)  # fail early, with the configuration key named
     c, queued = control.prepare_send(obj.engine, campaign)
     if queued is not None and not as_json:
-        console.print(f"campaign {c['name']!r} started: {queued} recipients queued", highlight=False)
+        console.print(f"campaign {c.name!r} started: {queued} recipients queued", highlight=False)
     if background:
-        pid, log = _spawn_worker(settings, c["id"])
+        pid, log = _spawn_worker(settings, c.id)
         if as_json:
-            print_json({"id": c["id"], "worker_pid": pid, "log": log})
+            print_json({"id": c.id, "worker_pid": pid, "log": log})
         else:
             console.print(
-                f"sending in the background (worker pid {pid}, log {log}); see `sendwell campaigns stats {c['name']}`",
+                f"sending in the background (worker pid {pid}, log {log}); see `sendwell campaigns stats {c.name}`",
                 highlight=False,
             )
         return
-    before = campaign_stats(obj.engine, c["id"])
-    todo = before["by_status"]["queued"] + before["by_status"]["deferred"]
+    before = campaign_stats(obj.engine, c.id)
+    todo = before.by_status["queued"] + before.by_status["deferred"]
     shares = [
         settings.smtp.connections // processes + (k < settings.smtp.connections % processes) for k in range(processes)
     ]
     helpers = [
-        _spawn_worker(replace(settings, smtp=replace(settings.smtp, connections=n)), c["id"], foreground=True)
+        _spawn_worker(replace(settings, smtp=replace(settings.smtp, connections=n)), c.id, foreground=True)
         for n in shares[1:]
     ]
     mine = replace(settings, smtp=replace(settings.smtp, connections=shares[0]))
     report = None
     try:
         report = _run_with_progress(
-            obj.engine, mine, c["id"], todo, quiet=as_json, runner=engine.send, shared=bool(helpers)
+            obj.engine, mine, c.id, todo, quiet=as_json, runner=engine.send, shared=bool(helpers)
         )
     finally:  # stopped early (a signal, the breaker, an error): the helpers stop too
         _join(helpers, stop=report is None or report.stopped not in ("done", "idle"))
-    data = campaign_stats(obj.engine, c["id"], retry_horizon_hours=settings.sending.retry_horizon_hours)
-    run = this_run(before["by_status"], data["by_status"], report.counts)
+    data = campaign_stats(obj.engine, c.id, retry_horizon_hours=settings.sending.retry_horizon_hours)
+    run = this_run(before.by_status, data.by_status, report.counts)
     if as_json:
         print_json(
             {
@@ -183,10 +179,10 @@ def send(
             err_console.print(
                 f"[{colour}]{report.stopped}:[/{colour}] {report.message}{next_step(report.stopped)}", highlight=False
             )
-        elif report.stopped == "idle" and data["by_status"]["deferred"]:
+        elif report.stopped == "idle" and data.by_status["deferred"]:
             console.print(
-                f"{data['by_status']['deferred']} deferred recipient(s) wait for a later retry (next at "
-                f"{_fmt_time(data['next_retry_at'])}): keep `sendwell worker` running, or send again then",
+                f"{data.by_status['deferred']} deferred recipient(s) wait for a later retry (next at "
+                f"{_fmt_time(data.next_retry_at)}): keep `sendwell worker` running, or send again then",
                 highlight=False,
             )
     if report.stopped in ("breaker", "error"):
@@ -226,12 +222,12 @@ def _run_with_progress(
             return runner(engine, settings, [cid], on_progress=lambda report: show(report.counts))
         # Other processes send too: count the campaign's rows, in a thread of its own, since a count over
         # a big campaign would stall the sending loop's connections.
-        start = campaign_stats(engine, cid)["by_status"]
+        start = campaign_stats(engine, cid).by_status
         done = threading.Event()
 
         def poll() -> None:
             while not done.wait(1.0):
-                now = campaign_stats(engine, cid)["by_status"]
+                now = campaign_stats(engine, cid).by_status
                 show({k: now.get(k, 0) - (0 if k == "deferred" else start.get(k, 0)) for k in now})
 
         watcher = threading.Thread(target=poll, name="progress", daemon=True)
@@ -353,7 +349,7 @@ def resend(
         return
     if not as_json:
         console.print(f"{n} recipients queued again", highlight=False)
-    cid = campaign_stats(obj.engine, campaign)["id"]
+    cid = campaign_stats(obj.engine, campaign).id
     report = _run_with_progress(obj.engine, obj.settings, cid, n, quiet=as_json, runner=engine.send)
     data = campaign_stats(obj.engine, cid, retry_horizon_hours=obj.settings.sending.retry_horizon_hours)
     if as_json:
@@ -466,7 +462,7 @@ def worker(
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     obj = ctx_obj(ctx)
-    ids = [get_campaign(obj.engine, c)["id"] for c in campaign or []]
+    ids = [get_campaign(obj.engine, c).id for c in campaign or []]
     last = {"n": 0}
 
     def progress(report: Any) -> None:

@@ -189,14 +189,14 @@ def _stats(engine: Engine, campaign_id: int) -> dict[str, int]:
 
 def _show_stats(console: Console, engine: Engine, campaign_id: int, counts: dict[str, int]) -> None:
     camp = campaigns.get_campaign(engine, campaign_id)
-    table = Table(title=f"campaign {camp['name']!r}")
+    table = Table(title=f"campaign {camp.name!r}")
     for k in counts:
         table.add_column(k, justify="right", style="red bold" if k == "error" else None)
     table.add_row(*(str(v) for v in counts.values()))
     console.print(table)
     problems = history.of_campaign(engine, campaign_id, actions=[history.SERVER_PROBLEM])
     if problems:  # the outage is over by now (later messages went through): its history says what it was
-        current = " (still going on)" if camp.get("server_problem") else " (over: later messages went through)"
+        current = " (still going on)" if camp.server_problem else " (over: later messages went through)"
         console.print(
             f"[yellow]relay problem (not counted against any address):[/yellow] {problems[0].summary}{current}",
             highlight=False,

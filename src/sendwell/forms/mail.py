@@ -21,6 +21,7 @@ import jinja2
 from sendwell import dkim
 from sendwell.config import Settings
 from sendwell.forms import defaults
+from sendwell.forms.store import Form
 from sendwell.model import RecipientStatus
 from sendwell.sending import outcome, verp
 from sendwell.sending.message import one_line
@@ -36,7 +37,7 @@ class Sent:
 
 
 def build(
-    form: dict[str, Any],
+    form: Form,
     from_addr: str,
     to: str,
     fields: dict[str, Any],
@@ -52,7 +53,7 @@ def build(
         **{k: v for k, v in fields.items() if isinstance(v, str)},
         "email": to,
         "sender": sender,
-        "form": form["name"],
+        "form": form.name,
         "confirm_url": confirm_url,
         "days": f"{days:g}",
     }
@@ -60,12 +61,12 @@ def build(
     msg["From"] = from_addr
     name = one_line(" ".join(str(fields[k]) for k in ("first_name", "last_name") if fields.get(k)))
     msg["To"] = formataddr((name, to)) if name else to
-    msg["Subject"] = one_line(_ENV.from_string(defaults.subject_in(form["confirm_subject"], language)).render(ctx))
+    msg["Subject"] = one_line(_ENV.from_string(defaults.subject_in(form.confirm_subject, language)).render(ctx))
     msg["Date"] = formatdate(usegmt=True)
     domain = parseaddr(from_addr)[1].rpartition("@")[2] or "localhost"
     msg["Message-ID"] = f"<confirm.{secrets.token_hex(8)}@{domain}>"
     msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: an out-of-office reply should not answer it
-    msg.set_content(_ENV.from_string(defaults.body_in(form["confirm_body"], language)).render(ctx), charset="utf-8")
+    msg.set_content(_ENV.from_string(defaults.body_in(form.confirm_body, language)).render(ctx), charset="utf-8")
     return verp.bounce_address(secret, 0, 0, bounce_domain), msg.as_bytes(policy=policy.SMTP)
 
 

@@ -8,8 +8,8 @@ moment the bot checks (time to submit, hidden field, rate limit) run as for the 
 from __future__ import annotations
 
 from html import escape
-from typing import Any
 
+from sendwell.forms.store import Form
 from sendwell.translations import N_
 
 HONEYPOT = "website"  # the hidden field: a person never sees it, a form-filling bot fills it
@@ -21,22 +21,22 @@ def label(field: str) -> str:
     return _LABELS.get(field, field.replace("_", " ").capitalize())
 
 
-def form_url(form: dict[str, Any], public_url: str) -> str:
-    return f"{public_url.rstrip('/')}/f/{form['slug']}"
+def form_url(form: Form, public_url: str) -> str:
+    return f"{public_url.rstrip('/')}/f/{form.slug}"
 
 
-def snippet(form: dict[str, Any], public_url: str) -> str:
+def snippet(form: Form, public_url: str) -> str:
     base = form_url(form, public_url or "https://YOUR-SENDWELL-ADDRESS")
     rows = [
         f'<form method="post" action="{escape(base)}" accept-charset="utf-8" class="sendwell-form">',
         '  <label>Email <input type="email" name="email" required autocomplete="email"></label>',
     ]
-    for f in form["fields"]:
+    for f in form.fields:
         rows.append(f'  <label>{escape(label(f))} <input type="text" name="{escape(f)}" maxlength="200"></label>')
     rows += [
         f'  <div style="position:absolute;left:-10000px" aria-hidden="true"><input type="text" name="{HONEYPOT}" '
         'tabindex="-1" autocomplete="off"></div>',
-        f"  <p>{escape(form['consent_text'])}</p>",
+        f"  <p>{escape(form.consent_text)}</p>",
         '  <button type="submit">Subscribe</button>',
         "</form>",
     ]

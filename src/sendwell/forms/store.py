@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from email.utils import parseaddr
 from typing import Any
 
@@ -169,7 +171,27 @@ def _find(conn: Connection, name_or_id: str | int) -> Any:
     return row
 
 
-def _full(conn: Connection, row: Any) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class Form:
+    """A subscription form with the names of the segments it fills and its pending and confirmed counts."""
+
+    id: int
+    name: str
+    slug: str  # its public page is /f/<slug>
+    from_addr: str  # the sender named on the page and of the confirmation mail ("": the installation's)
+    fields: list[str]  # contact fields asked besides the address
+    double_opt_in: bool
+    consent_text: str  # what the person agrees to
+    confirm_subject: str  # Jinja2 templates of the confirmation mail
+    confirm_body: str
+    created_at: datetime
+    updated_at: datetime
+    segments: list[str]
+    pending: int  # subscriptions waiting for their confirmation
+    confirmed: int  # consents collected
+
+
+def _full(conn: Connection, row: Any) -> Form:
     names = conn.execute(
         select(segments.c.name)
         .join(form_segments, form_segments.c.segment_id == segments.c.id)
@@ -184,23 +206,28 @@ def _full(conn: Connection, row: Any) -> dict[str, Any]:
     confirmed = conn.execute(
         select(func.count()).select_from(consents).where(consents.c.form_id == row.id)
     ).scalar_one()
-    return {**dict(row._mapping), "segments": list(names), "pending": pending, "confirmed": confirmed}
+    return Form(**row._mapping, segments=list(names), pending=pending, confirmed=confirmed)
 
 
-def get(engine: Engine, name_or_id: str | int) -> dict[str, Any]:
+def find(conn: Connection, name_or_id: str | int) -> Form:
+    """`get` inside a caller's transaction."""
+    return _full(conn, _find(conn, name_or_id))
+
+
+def get(engine: Engine, name_or_id: str | int) -> Form:
     """A form by id or name, with its segments' names and its pending and confirmed counts."""
     with engine.connect() as conn:
         return _full(conn, _find(conn, name_or_id))
 
 
-def by_slug(engine: Engine, slug: str) -> dict[str, Any] | None:
+def by_slug(engine: Engine, slug: str) -> Form | None:
     """The form at /f/<slug>, or None (the public page answers 404 without naming anything)."""
     with engine.connect() as conn:
         row = conn.execute(select(forms).where(forms.c.slug == slug)).first()
         return _full(conn, row) if row is not None else None
 
 
-def list_forms(engine: Engine) -> list[dict[str, Any]]:
+def list_forms(engine: Engine) -> list[Form]:
     with engine.begin() as conn:
         # the expired pending subscriptions go now too (submissions and confirmations also drop them)
         conn.execute(pending_contacts.delete().where(pending_contacts.c.expires_at <= utcnow()))
@@ -215,7 +242,7 @@ def edit(
     segment_names: Sequence[str] | None = None,
     new_name: str | None = None,
     **changes: Any,
-) -> dict[str, Any]:
+) -> Form:
     """Change what is given (None: keep); returns the form as `get` shows it."""
     unknown = set(changes) - set(EDITABLE)
     if unknown:

@@ -31,14 +31,13 @@ from sendwell.db.schema import (
     contacts,
     form_hits,
     form_segments,
-    forms,
     pending_contacts,
     segment_members,
     segments,
 )
 from sendwell.errors import UserError
 from sendwell.forms import defaults, mail, tokens
-from sendwell.forms.store import sender_name
+from sendwell.forms.store import Form, find, sender_name
 from sendwell.model import BlacklistReason
 from sendwell.sending.message import one_line
 from sendwell.translations import N_
@@ -140,15 +139,15 @@ def _count_hit(conn: Connection, settings: Settings, key: str, now: datetime) ->
     conn.execute(form_hits.delete().where(form_hits.c.window_start < now - window))  # old windows: a few rows
 
 
-def page_token(secret: str, form: dict[str, Any], now: datetime | None = None) -> str:
+def page_token(secret: str, form: Form, now: datetime | None = None) -> str:
     """The token the form's page carries: when it was shown, signed."""
-    return tokens.page_token(secret, form["id"], (now or utcnow()).timestamp())
+    return tokens.page_token(secret, form.id, (now or utcnow()).timestamp())
 
 
-def _check_bot(settings: Settings, secret: str, form: dict[str, Any], sub: Submission, now: datetime) -> Result | None:
+def _check_bot(settings: Settings, secret: str, form: Form, sub: Submission, now: datetime) -> Result | None:
     if sub.honeypot.strip():
         return _result(Outcome.BOT)
-    issued = tokens.read_page_token(secret, sub.page_token, form["id"])
+    issued = tokens.read_page_token(secret, sub.page_token, form.id)
     if issued is None or now.timestamp() - issued > settings.forms.token_hours * 3600:
         return _result(Outcome.STALE)
     if now.timestamp() - issued < settings.forms.min_seconds:
@@ -203,9 +202,9 @@ def _entry(conn: Connection, key: str) -> Any:
     return conn.execute(select(blacklist.c.reason).where(blacklist.c.email == key)).first()
 
 
-def _clean_fields(form: dict[str, Any], given: dict[str, str]) -> dict[str, str]:
+def _clean_fields(form: Form, given: dict[str, str]) -> dict[str, str]:
     out = {}
-    for name in form["fields"]:
+    for name in form.fields:
         value = one_line(given.get(name, ""))[:MAX_FIELD]
         if value:
             out[name] = value
@@ -220,7 +219,7 @@ def submit(
     engine: Engine,
     settings: Settings,
     secret: str,
-    form: dict[str, Any],
+    form: Form,
     sub: Submission,
     *,
     now: datetime | None = None,
@@ -249,14 +248,14 @@ def submit(
         if entry is not None and entry.reason not in LIFTED_BY_CONFIRMATION:
             return _result(Outcome.REFUSED)
         _count_hit(conn, settings, key, now)
-        if not form["double_opt_in"] and entry is None:
+        if not form.double_opt_in and entry is None:
             values = _pending_values(form, address.key, address.display, fields, sub, now, settings)
             _subscribe(conn, form, values, method="single", confirmed_at=now, confirmed_addr=sub.client_addr)
             return _result(Outcome.CONFIRMED)
         # one pending subscription per address and form: a second submission replaces the first (and its link)
         conn.execute(
             pending_contacts.delete().where(
-                pending_contacts.c.form_id == form["id"], pending_contacts.c.email == address.key
+                pending_contacts.c.form_id == form.id, pending_contacts.c.email == address.key
             )
         )
         values = _pending_values(form, address.key, address.display, fields, sub, now, settings)
@@ -266,7 +265,7 @@ def submit(
         settings, secret, base, form, pid, address.key, fields, values["expires_at"], sub.language
     )
     if not sent.delivered:
-        log.warning("form %s: confirmation to %s not sent: %s", form["name"], address.key, sent.answer)
+        log.warning("form %s: confirmation to %s not sent: %s", form.name, address.key, sent.answer)
         with engine.begin() as conn:
             conn.execute(pending_contacts.delete().where(pending_contacts.c.id == pid))
         return _result(Outcome.UNSENT)
@@ -274,20 +273,14 @@ def submit(
 
 
 def _pending_values(
-    form: dict[str, Any],
-    key: str,
-    display: str,
-    fields: dict[str, str],
-    sub: Submission,
-    now: datetime,
-    settings: Settings,
+    form: Form, key: str, display: str, fields: dict[str, str], sub: Submission, now: datetime, settings: Settings
 ) -> dict[str, Any]:
     return {
-        "form_id": form["id"],
+        "form_id": form.id,
         "email": key,
         "display": display,
         "fields": fields,
-        "consent_text": defaults.consent_in(form["consent_text"], sub.language),  # the words the page showed
+        "consent_text": defaults.consent_in(form.consent_text, sub.language),  # the words the page showed
         "client_addr": sub.client_addr[:64],
         "created_at": now,
         "expires_at": now + timedelta(days=settings.forms.pending_days),
@@ -298,14 +291,14 @@ def _send_confirmation(
     settings: Settings,
     secret: str,
     base_url: str,
-    form: dict[str, Any],
+    form: Form,
     pid: int,
     key: str,
     fields: dict[str, str],
     expires_at: datetime,
     language: str,
 ) -> mail.Sent:
-    from_addr = form["from_addr"] or settings.forms.from_addr
+    from_addr = form.from_addr or settings.forms.from_addr
     url = confirm_url(base_url, tokens.confirm_token(secret, pid, expires_at.timestamp()))
     envelope, data = mail.build(
         form, from_addr, key, fields, url, settings.forms.pending_days, secret, settings.sending.bounce_domain, language
@@ -330,7 +323,7 @@ class Confirmed(StrEnum):
 @dataclass(frozen=True, slots=True)
 class Confirmation:
     outcome: Confirmed
-    form: dict[str, Any] | None = None
+    form: Form | None = None
     email: str = ""
     consent_id: int | None = None
 
@@ -346,7 +339,7 @@ def check_link(engine: Engine, secret: str, token: str, now: datetime | None = N
         row = conn.execute(select(pending_contacts).where(pending_contacts.c.id == found[0])).first()
         if row is None or found[1] <= now.timestamp() or as_utc(row.expires_at) <= now:
             return Confirmation(Confirmed.EXPIRED)
-        form = dict(conn.execute(select(forms).where(forms.c.id == row.form_id)).one()._mapping)
+        form = find(conn, row.form_id)
     return Confirmation(Confirmed.PENDING, form, row.email)
 
 
@@ -372,7 +365,7 @@ def confirm(
         if row is None or expires <= now.timestamp() or as_utc(row.expires_at) <= now:
             expire(conn, now)
             return Confirmation(Confirmed.EXPIRED)
-        form = dict(conn.execute(select(forms).where(forms.c.id == row.form_id)).one()._mapping)
+        form = find(conn, row.form_id)
         entry = _entry(conn, row.email)
         if entry is not None and entry.reason not in LIFTED_BY_CONFIRMATION:
             return Confirmation(Confirmed.REFUSED, form, row.email)
@@ -390,7 +383,7 @@ def _upsert(table: Any, conn: Connection, values: dict[str, Any] | list[dict[str
 
 def _subscribe(
     conn: Connection,
-    form: dict[str, Any],
+    form: Form,
     pending: dict[str, Any],
     *,
     method: str,
@@ -425,7 +418,7 @@ def _subscribe(
     seg_rows = conn.execute(
         select(segments.c.id, segments.c.name)
         .join(form_segments, form_segments.c.segment_id == segments.c.id)
-        .where(form_segments.c.form_id == form["id"])
+        .where(form_segments.c.form_id == form.id)
         .order_by(segments.c.name)
     ).all()
     if seg_rows:
@@ -439,8 +432,8 @@ def _subscribe(
         conn.execute(
             consents.insert().values(
                 email=key,
-                form_id=form["id"],
-                form_name=form["name"],
+                form_id=form.id,
+                form_name=form.name,
                 segments=[s.name for s in seg_rows],
                 consent_text=pending["consent_text"],
                 method=method,
@@ -456,7 +449,7 @@ def _subscribe(
     return consent_id
 
 
-def _lift(conn: Connection, form: dict[str, Any], key: str, consent_id: int, at: datetime) -> None:
+def _lift(conn: Connection, form: Form, key: str, consent_id: int, at: datetime) -> None:
     """Take an unsubscribed address off the black list: its history keeps the unsubscribe and says why it ended."""
     entry = conn.execute(select(blacklist).where(blacklist.c.email == key)).first()
     if entry is None:
@@ -467,7 +460,7 @@ def _lift(conn: Connection, form: dict[str, Any], key: str, consent_id: int, at:
             email=key,
             action="removed",
             reason=entry.reason,
-            source=f"form:{form['name']}"[:200],
+            source=f"form:{form.name}"[:200],
             note=f"subscribed again and confirmed by its owner (consent #{consent_id})",
             actor="form",
             at=at,
@@ -475,9 +468,9 @@ def _lift(conn: Connection, form: dict[str, Any], key: str, consent_id: int, at:
     )
 
 
-def sender_of(form: dict[str, Any], settings: Settings) -> str:
+def sender_of(form: Form, settings: Settings) -> str:
     """The sender's name the public pages carry."""
-    return sender_name(form["from_addr"] or settings.forms.from_addr)
+    return sender_name(form.from_addr or settings.forms.from_addr)
 
 
 def consents_of(engine: Engine, address: str) -> list[dict[str, Any]]:

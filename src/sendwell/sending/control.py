@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from sqlalchemy import Connection, Engine, func, select, update
 
-from sendwell.campaigns import get_campaign, start_campaign
+from sendwell.campaigns import Campaign, get_campaign, start_campaign
 from sendwell.db.engine import utcnow
 from sendwell.db.schema import campaigns, recipients
 from sendwell.errors import Hint, UserError
@@ -31,33 +30,29 @@ TRANSITIONS: dict[tuple[str, str], str] = {
 }
 
 
-def _move(conn: Connection, campaign: dict[str, Any], action: str) -> str:
-    target = TRANSITIONS.get((campaign["state"], action))
+def _move(conn: Connection, campaign: Campaign, action: str) -> str:
+    target = TRANSITIONS.get((campaign.state, action))
     if target is None:
-        raise UserError(f"campaign {campaign['name']!r} is {campaign['state']}: cannot {action} it")
+        raise UserError(f"campaign {campaign.name!r} is {campaign.state}: cannot {action} it")
     conn.execute(
-        update(campaigns)
-        .where(campaigns.c.id == campaign["id"], campaigns.c.state == campaign["state"])
-        .values(state=target)
+        update(campaigns).where(campaigns.c.id == campaign.id, campaigns.c.state == campaign.state).values(state=target)
     )
     return target
 
 
-def prepare_send(engine: Engine, name_or_id: str | int) -> tuple[dict[str, Any], int | None]:
+def prepare_send(engine: Engine, name_or_id: str | int) -> tuple[Campaign, int | None]:
     """The campaign, started now if it was a draft or scheduled (returns how many recipients were queued then)."""
     campaign = get_campaign(engine, name_or_id)
     queued = None
-    if campaign["state"] in (C.DRAFT, C.SCHEDULED):
-        queued = start_campaign(engine, campaign["id"])
-        campaign = get_campaign(engine, campaign["id"])
-    if campaign["state"] == C.PAUSED:
+    if campaign.state in (C.DRAFT, C.SCHEDULED):
+        queued = start_campaign(engine, campaign.id)
+        campaign = get_campaign(engine, campaign.id)
+    if campaign.state == C.PAUSED:
         raise UserError(
-            f"campaign {campaign['name']!r} is paused: resume it first",
-            hint=Hint.RESUME_CAMPAIGN,
-            target=campaign["name"],
+            f"campaign {campaign.name!r} is paused: resume it first", hint=Hint.RESUME_CAMPAIGN, target=campaign.name
         )
-    if campaign["state"] == C.CANCELLED:
-        raise UserError(f"campaign {campaign['name']!r} was cancelled")
+    if campaign.state == C.CANCELLED:
+        raise UserError(f"campaign {campaign.name!r} was cancelled")
     return campaign, queued
 
 
@@ -78,12 +73,10 @@ def cancel(engine: Engine, name_or_id: str | int) -> int:
     campaign = get_campaign(engine, name_or_id)
     with engine.begin() as conn:
         _move(conn, campaign, "cancel")
-        conn.execute(update(campaigns).where(campaigns.c.id == campaign["id"]).values(finished_at=utcnow()))
+        conn.execute(update(campaigns).where(campaigns.c.id == campaign.id).values(finished_at=utcnow()))
         return conn.execute(
             update(recipients)
-            .where(
-                recipients.c.campaign_id == campaign["id"], recipients.c.status.in_((R.QUEUED.value, R.DEFERRED.value))
-            )
+            .where(recipients.c.campaign_id == campaign.id, recipients.c.status.in_((R.QUEUED.value, R.DEFERRED.value)))
             .values(
                 status=R.SKIPPED.value,
                 kind=FailureKind.EXCLUDED.value,
@@ -108,16 +101,16 @@ def resend(engine: Engine, name_or_id: str | int, statuses: str | Iterable[str])
         n = conn.execute(
             select(func.count())
             .select_from(recipients)
-            .where(recipients.c.campaign_id == campaign["id"], recipients.c.status.in_(wanted))
+            .where(recipients.c.campaign_id == campaign.id, recipients.c.status.in_(wanted))
         ).scalar_one()
         if n == 0:
             return 0
         _move(conn, campaign, "resend")
-        conn.execute(update(campaigns).where(campaigns.c.id == campaign["id"]).values(finished_at=None))
+        conn.execute(update(campaigns).where(campaigns.c.id == campaign.id).values(finished_at=None))
         now = utcnow()
         return conn.execute(
             update(recipients)
-            .where(recipients.c.campaign_id == campaign["id"], recipients.c.status.in_(wanted))
+            .where(recipients.c.campaign_id == campaign.id, recipients.c.status.in_(wanted))
             .values(
                 status=R.QUEUED.value,
                 kind=None,

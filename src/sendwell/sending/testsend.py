@@ -120,11 +120,11 @@ def send_test(
     rendered, data = preview.build(engine, settings, camp, address, 0, fields, subject_prefix=PREFIX)
     deliveries = asyncio.run(_deliver(relay, settings, rendered.envelope_from, data, addresses))
     subject = str(BytesHeaderParser(policy=policy.default).parsebytes(data)["Subject"] or "")
-    result = TestSend(camp["id"], address, subject, rendered.message_id, relay.label, deliveries)
+    result = TestSend(camp.id, address, subject, rendered.message_id, relay.label, deliveries)
     with engine.begin() as conn:
         history.record(
             conn,
-            camp["id"],
+            camp.id,
             history.TEST_SEND,
             result.summary,
             {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Engine, distinct, func, select
@@ -13,7 +14,38 @@ from sendwell.tracking.links import labels
 from sendwell.tracking.machine import Hit, Source
 
 
-def tracking_stats(engine: Engine, campaign_id: int) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class HitCounts:
+    """Reads (image fetches) or clicks: hits and distinct recipients, people's and machines' apart."""
+
+    human: int = 0
+    machine: int = 0
+    human_recipients: int = 0
+    machine_recipients: int = 0
+    machine_by_reason: dict[str, int] = field(default_factory=dict)  # the rule that flagged a machine → hits
+
+
+@dataclass(frozen=True, slots=True)
+class LinkClicks:
+    index: int  # the link's place in the HTML
+    url: str | None  # None: a link no longer in the campaign's HTML
+    clicks: int  # people's
+    people: int
+    machine_clicks: int
+
+
+@dataclass(frozen=True, slots=True)
+class TrackingStats:
+    campaign_id: int
+    track: list[str]  # what the campaign tracks: reads and/or clicks
+    read: int  # recipients (a click implies a read)
+    clicked: int
+    opens: HitCounts
+    clicks: HitCounts
+    links: list[LinkClicks]
+
+
+def tracking_stats(engine: Engine, campaign_id: int) -> TrackingStats:
     """Counts for `campaigns stats`.
 
     `read` and `clicked` count recipients (a click implies a read); `opens`/`clicks` count hits, the
@@ -45,28 +77,20 @@ def tracking_stats(engine: Engine, campaign_id: int) -> dict[str, Any]:
             .where(E.c.campaign_id == campaign_id, E.c.type == Hit.CLICK.value)
             .group_by(E.c.detail, E.c.source)
         ).all()
-    out: dict[str, Any] = {
-        "campaign_id": campaign_id,
-        "track": list(camp.track or []),
-        "read": read,
-        "clicked": clicked,
+    counts: dict[str, dict[str, Any]] = {
+        kind: {"human": 0, "machine": 0, "human_recipients": 0, "machine_recipients": 0, "machine_by_reason": {}}
+        for kind in Hit
     }
-    for kind in Hit:
-        out[f"{kind}s"] = {
-            "human": 0,
-            "machine": 0,
-            "human_recipients": 0,
-            "machine_recipients": 0,
-            "machine_by_reason": {},
-        }
     for kind, source, reason, n in hits:
-        out[f"{kind}s"][source] += n
+        counts[kind][source] += n
         if source == Source.MACHINE:
-            out[f"{kind}s"]["machine_by_reason"][reason or "unknown"] = n
+            counts[kind]["machine_by_reason"][reason or "unknown"] = n
     for kind, source, n in people:
-        out[f"{kind}s"][f"{source}_recipients"] = n
+        counts[kind][f"{source}_recipients"] = n
     names = labels(camp.html)
-    links = {i: {"index": i, "url": url, "clicks": 0, "people": 0, "machine_clicks": 0} for i, url in enumerate(names)}
+    links: dict[int, dict[str, Any]] = {
+        i: {"index": i, "url": url, "clicks": 0, "people": 0, "machine_clicks": 0} for i, url in enumerate(names)
+    }
     for detail, source, n, people in per_link:
         i = json.loads(detail or "{}").get("link", -1)
         row = links.setdefault(i, {"index": i, "url": None, "clicks": 0, "people": 0, "machine_clicks": 0})
@@ -75,5 +99,12 @@ def tracking_stats(engine: Engine, campaign_id: int) -> dict[str, Any]:
             row["people"] += people
         else:
             row["machine_clicks"] += n
-    out["links"] = [links[i] for i in sorted(links)]
-    return out
+    return TrackingStats(
+        campaign_id,
+        list(camp.track or []),
+        read,
+        clicked,
+        HitCounts(**counts[Hit.OPEN]),
+        HitCounts(**counts[Hit.CLICK]),
+        [LinkClicks(**links[i]) for i in sorted(links)],
+    )

@@ -90,9 +90,7 @@ def import_entries(
 def add_from_campaign(body: BlacklistFromCampaign, engine: EngineDep, token: TokenDep) -> dict[str, int]:
     """Blacklist every recipient of a campaign in the given statuses (e.g. every `error`)."""
     camp = campaigns.get_campaign(engine, body.campaign)
-    return {
-        "added": blacklist.add_from_campaign(engine, camp["id"], body.statuses, note=body.note, actor=_actor(token))
-    }
+    return {"added": blacklist.add_from_campaign(engine, camp.id, body.statuses, note=body.note, actor=_actor(token))}
 
 
 @router.post("/remove", response_model=ReportOut)

@@ -3,6 +3,7 @@ send, pause, resume, cancel; statistics and recipients by status (JSON pages or 
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from itertools import islice
 from typing import Annotated, Any
 
@@ -14,13 +15,16 @@ from sendwell import campaigns, exports, schedule, stats
 from sendwell.model import parse_statuses
 from sendwell.sending import control
 from sendwell.setupcheck import tracking_refusal
+from sendwell.tracking.report import TrackingStats, tracking_stats
 from sendwell.web.api.common import Limit, Offset
 from sendwell.web.api.schemas import (
     STATUS_NAMES,
     CampaignCreated,
     CampaignEdit,
     CampaignIn,
+    CampaignOut,
     Deleted,
+    RecipientRows,
     Resend,
     Scheduled,
     ScheduleIn,
@@ -51,19 +55,19 @@ def create(body: CampaignIn, engine: EngineDep, settings: SettingsDep) -> dict[s
     return {"id": cid, "name": body.name.strip()}
 
 
-@router.get("/{campaign}")
-def show(campaign: CampaignRef, engine: EngineDep) -> dict[str, Any]:
+@router.get("/{campaign}", response_model=CampaignOut)
+def show(campaign: CampaignRef, engine: EngineDep) -> campaigns.Campaign:
     return campaigns.get_campaign(engine, campaign)
 
 
-@router.get("/{campaign}/audience")
-def audience(campaign: CampaignRef, engine: EngineDep) -> dict[str, int]:
+@router.get("/{campaign}/audience", response_model=campaigns.AudiencePreview)
+def audience(campaign: CampaignRef, engine: EngineDep) -> campaigns.AudiencePreview:
     """Who sending now would reach: candidates, minus the excluded segments, minus the black list."""
     return campaigns.audience_preview(engine, campaign)
 
 
-@router.patch("/{campaign}")
-def edit(campaign: CampaignRef, body: CampaignEdit, engine: EngineDep, settings: SettingsDep) -> dict[str, Any]:
+@router.patch("/{campaign}", response_model=CampaignOut)
+def edit(campaign: CampaignRef, body: CampaignEdit, engine: EngineDep, settings: SettingsDep) -> campaigns.Campaign:
     """Change a draft; `include`/`exclude` replace the segment lists. Returns the campaign as it now is.
     `track` is refused as on create while the installation has no public_url."""
     campaigns.edit_campaign(
@@ -86,7 +90,7 @@ def send(campaign: CampaignRef, engine: EngineDep) -> dict[str, Any]:
     follow the progress with GET .../stats.
     """
     camp, queued = control.prepare_send(engine, campaign)
-    return {"id": camp["id"], "name": camp["name"], "state": camp["state"], "queued": queued}
+    return {"id": camp.id, "name": camp.name, "state": camp.state, "queued": queued}
 
 
 @router.post("/{campaign}/schedule", response_model=Scheduled)
@@ -96,7 +100,7 @@ def schedule_campaign(
     """Start a draft at a later time (or move a scheduled campaign's time): the sending worker resolves its
     audience and sends it then. A time in the past is refused (400, field `at`)."""
     data = schedule.schedule_campaign(engine, campaign, body.at, body.timezone, default_tz=settings.sending.timezone)
-    return {**data, "state": "scheduled"}
+    return asdict(data) | {"state": "scheduled"}
 
 
 @router.delete("/{campaign}/schedule", response_model=StateChange)
@@ -108,7 +112,7 @@ def unschedule_campaign(campaign: CampaignRef, engine: EngineDep) -> dict[str, A
 
 def _changed(engine: Engine, campaign: str, skipped: int | None = None) -> dict[str, Any]:
     camp = campaigns.get_campaign(engine, campaign)
-    return {"id": camp["id"], "name": camp["name"], "state": camp["state"], "skipped": skipped}
+    return {"id": camp.id, "name": camp.name, "state": camp.state, "skipped": skipped}
 
 
 @router.post("/{campaign}/pause", response_model=StateChange)
@@ -137,23 +141,21 @@ def resend(campaign: CampaignRef, body: Resend, engine: EngineDep) -> dict[str, 
     return {**_changed(engine, campaign), "requeued": requeued}
 
 
-@router.get("/{campaign}/stats")
-def campaign_stats(campaign: CampaignRef, engine: EngineDep, settings: SettingsDep) -> dict[str, Any]:
+@router.get("/{campaign}/stats", response_model=stats.CampaignStats)
+def campaign_stats(campaign: CampaignRef, engine: EngineDep, settings: SettingsDep) -> stats.CampaignStats:
     """Counts by status, the address-error rate, the top error answers, server problems (apart, with their
     history), the audience figures kept when it was resolved, and the phase: `waiting_retry` when nothing is
     left to send now but deferred recipients wait for a retry (until `waiting_retry.until`)."""
     return stats.campaign_stats(engine, campaign, retry_horizon_hours=settings.sending.retry_horizon_hours)
 
 
-@router.get("/{campaign}/tracking")
-def tracking(campaign: CampaignRef, engine: EngineDep) -> dict[str, Any]:
+@router.get("/{campaign}/tracking", response_model=TrackingStats)
+def tracking(campaign: CampaignRef, engine: EngineDep) -> TrackingStats:
     """Reads and clicks (people's, machines' apart) and clicks per link, for a campaign that tracks them."""
-    from sendwell.tracking.report import tracking_stats
-
-    return tracking_stats(engine, campaigns.get_campaign(engine, campaign)["id"])
+    return tracking_stats(engine, campaigns.get_campaign(engine, campaign).id)
 
 
-@router.get("/{campaign}/recipients")
+@router.get("/{campaign}/recipients", response_model=RecipientRows)
 def recipients(
     campaign: CampaignRef,
     status: Statuses = ["error"],  # noqa: B006 - FastAPI default
@@ -164,7 +166,7 @@ def recipients(
 ) -> dict[str, Any]:
     """One page of the recipients in these statuses, with their server's answer and the contact's fields."""
     wanted = [s.value for s in parse_statuses(status, field="status")]
-    by_status = stats.campaign_stats(engine, campaign)["by_status"]
+    by_status = stats.campaign_stats(engine, campaign).by_status
     columns, rows = stats.iter_recipients(engine, campaign, wanted, batch=min(5000, offset + limit))
     return {
         "total": sum(by_status.get(s, 0) for s in wanted),

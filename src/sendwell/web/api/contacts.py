@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 from fastapi.responses import StreamingResponse
+from sqlalchemy import Engine
 
 from sendwell import contactbulk, contactquery, contacts, exports
 from sendwell.columns import parse_mapping
 from sendwell.model import OnDuplicate
 from sendwell.web.api.common import Limit, Offset, Search, upload_name
-from sendwell.web.api.schemas import BulkIn, BulkOut, ContactEdit, Deleted, Page, ReportOut
+from sendwell.web.api.schemas import BulkIn, BulkOut, ContactEdit, ContactOut, Deleted, Page, ReportOut
 from sendwell.web.csvout import csv_response
 from sendwell.web.errors import blame
 from sendwell.web.security import TokenDep
@@ -100,22 +102,26 @@ def bulk(body: BulkIn, engine: EngineDep, settings: SettingsDep, token: TokenDep
     )
 
 
-@router.get("/{email}")
+def _with_history(engine: Engine, contact: contacts.Contact) -> dict[str, Any]:
+    return asdict(contact) | asdict(contactquery.history(engine, contact.email))
+
+
+@router.get("/{email}", response_model=ContactOut)
 def show_contact(email: str, engine: EngineDep) -> dict[str, Any]:
     """The contact, its fields, verdict, black-list entry, and its history: campaigns (with its status there),
     events, black-list changes, segments."""
     with blame("email"):
         contact = contacts.get_contact(engine, email)
-    return {**contact, **contactquery.history(engine, contact["email"])}
+    return _with_history(engine, contact)
 
 
-@router.patch("/{email}")
+@router.patch("/{email}", response_model=ContactOut)
 def edit_contact(email: str, body: ContactEdit, engine: EngineDep) -> dict[str, Any]:
     """Replace its fields (and, when given, its segments); the contact as `GET` shows it."""
     with blame("email"):
         contactbulk.update_contact(engine, email, body.fields, body.segments)
         contact = contacts.get_contact(engine, email)
-    return {**contact, **contactquery.history(engine, contact["email"])}
+    return _with_history(engine, contact)
 
 
 @router.delete("/{email}", response_model=Deleted)

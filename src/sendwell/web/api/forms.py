@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
@@ -77,9 +78,9 @@ class ConsentOut(BaseModel):
     confirmed_addr: str
 
 
-def _out(form: dict[str, Any], request: Request, public_url: str) -> dict[str, Any]:
+def _out(form: store.Form, request: Request, public_url: str) -> dict[str, Any]:
     base = public_url or str(request.base_url)
-    return {**form, "url": snippet.form_url(form, base), "snippet": snippet.snippet(form, base)}
+    return asdict(form) | {"url": snippet.form_url(form, base), "snippet": snippet.snippet(form, base)}
 
 
 @router.get("", response_model=list[FormOut])

@@ -105,4 +105,4 @@ def test_send(request: Request, campaign: str, body: TestSendIn, engine: EngineD
 @router.get("/{campaign}/history", response_model=list[history.HistoryEntry])
 def campaign_history(campaign: str, engine: EngineDep) -> list[history.HistoryEntry]:
     """What was done to the campaign besides sending it (test sends) and the server problems it met, latest first."""
-    return history.of_campaign(engine, campaigns.get_campaign(engine, campaign)["id"])
+    return history.of_campaign(engine, campaigns.get_campaign(engine, campaign).id)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, Generic, Literal, TypeVar, get_type_hints
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, create_model
 
+from sendwell import campaigns, contactquery, contacts, setupcheck
+from sendwell.domaincheck.findings import Level
 from sendwell.model import BlacklistReason, ImportReport, RecipientStatus
 
 MAX_PAGE = 1000
@@ -24,6 +28,22 @@ class Problem(BaseModel):
     pointer: str | None = Field(None, description="RFC 6901 pointer to the field in the request body, e.g. /subject")
 
 
+def shown(shape: type, *, hide: Iterable[str] = ()) -> type[BaseModel]:
+    """A response model derived from a service's dataclass: its fields, types and docstring, less those in `hide`
+    (what a client is not shown). The service's type stays the one place a field is declared."""
+    hints = get_type_hints(shape)
+    hidden = set(hide)
+    kept: dict[str, Any] = {f.name: (hints[f.name], ...) for f in dataclasses.fields(shape) if f.name not in hidden}
+    return create_model(shape.__name__, __doc__=shape.__doc__, **kept)
+
+
+CampaignOut = shown(campaigns.Campaign, hide=campaigns.PRIVATE_FIELDS)
+
+
+class ContactOut(shown(contacts.Contact), shown(contactquery.ContactHistory)):  # type: ignore[misc]
+    """One contact with its fields, verdict and black-list entry, and its history."""
+
+
 ReportOut = ImportReport  # what an import or a bulk change did: the services' own report, not a copy of its fields
 
 
@@ -38,6 +58,22 @@ class Page(BaseModel, Generic[Item]):
     limit: int
     offset: int
     items: list[Item]
+
+
+class RecipientRows(Page[dict[str, Any]]):
+    """One page of a campaign's recipients: each item has the `columns` as keys, the ledger's (email, status, the
+    server's answer, …) then the contact's fields."""
+
+    columns: list[str]
+
+
+class SetupOut(BaseModel):
+    """The set-up check: every finding, and the worst level."""
+
+    ok: bool = Field(description="No finding worse than ok")
+    worst: Level
+    checked_at: str | None = Field(description="When it was checked (ISO 8601)")
+    findings: list[setupcheck.Finding]
 
 
 class Addresses(BaseModel):

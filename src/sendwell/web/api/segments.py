@@ -42,7 +42,7 @@ def create(body: SegmentIn, engine: EngineDep) -> dict[str, Any]:
 def create_from_campaign(body: SegmentFromCampaign, engine: EngineDep) -> dict[str, Any]:
     """A new segment of the recipients of a campaign in the given statuses (e.g. every `error`)."""
     camp = campaigns.get_campaign(engine, body.campaign)
-    n = segments.create_from_campaign(engine, body.name, camp["id"], body.statuses, body.description)
+    n = segments.create_from_campaign(engine, body.name, camp.id, body.statuses, body.description)
     name = body.name.strip()
     return {"id": segments.show(engine, name, limit=1).id, "name": name, "members": n}
 

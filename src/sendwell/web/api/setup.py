@@ -7,12 +7,13 @@ from typing import Any
 from fastapi import APIRouter
 
 from sendwell.setupcheck import check_setup
+from sendwell.web.api.schemas import SetupOut
 from sendwell.web.state import EngineDep, SettingsDep
 
 router = APIRouter(prefix="/setup", tags=["set-up"])
 
 
-@router.get("")
+@router.get("", response_model=SetupOut)
 def setup(engine: EngineDep, settings: SettingsDep) -> dict[str, Any]:
     """Every finding (public_url, bounce_mx, dkim, relay, worker) with its level (ok, warn, error), what was found,
     what to do and the next step's hint; `worst` is the worst level. Checked now: it may take a few seconds."""

@@ -11,13 +11,13 @@ from sendwell.web.ui import (
     campaigns,
     contacts,
     dashboard,
+    layouts,
     login,
     preview,
     segments,
     settings,
     subscribe,
     subscription_forms,
-    templates,
     unsubscribe,
 )
 
@@ -26,6 +26,6 @@ router.include_router(login.router)
 router.include_router(unsubscribe.router)  # public: the signed token is the credential
 router.include_router(subscribe.router)  # public: subscription forms and their confirmation links
 protected = APIRouter(dependencies=[Depends(require_user), Depends(check_csrf)])
-for module in (dashboard, contacts, blacklist, segments, subscription_forms, preview, campaigns, templates, settings):
+for module in (dashboard, contacts, blacklist, segments, subscription_forms, preview, campaigns, layouts, settings):
     protected.include_router(module.router)
 router.include_router(protected)

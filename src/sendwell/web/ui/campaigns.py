@@ -53,7 +53,7 @@ def _form(
     engine: Engine,
     values: dict[str, Any],
     *,
-    campaign: dict | None = None,
+    campaign: campaigns.Campaign | None = None,
     status: int = 200,
     error: str | None = None,
     field: str | None = None,
@@ -148,28 +148,28 @@ def _stats_context(engine: Engine, cid: int, settings: Settings) -> dict[str, An
     data = stats.campaign_stats(engine, cid, retry_horizon_hours=settings.sending.retry_horizon_hours)
     return {
         "stats": data,
-        "bars": status_bars(data["by_status"]),
-        "live": data["phase"] == CampaignState.SENDING,  # the "live" badge: messages are going out now
-        "poll": POLL_SECONDS.get(str(data["phase"])),
+        "bars": status_bars(data.by_status),
+        "live": data.phase == CampaignState.SENDING,  # the "live" badge: messages are going out now
+        "poll": POLL_SECONDS.get(str(data.phase)),
     }
 
 
-def _schedule_context(request: Request, camp: dict[str, Any], default_tz: str) -> dict[str, Any]:
+def _schedule_context(request: Request, camp: campaigns.Campaign, default_tz: str) -> dict[str, Any]:
     """The schedule form: the time as it was given (in its zone), or empty; an error sent back by the POST."""
-    tz = camp.get("schedule_tz") or default_tz
-    shown = schedule.local(camp["scheduled_at"], schedule.zone(tz)) if camp.get("scheduled_at") else ""
+    tz = camp.schedule_tz or default_tz
+    shown = schedule.local(camp.scheduled_at, schedule.zone(tz)) if camp.scheduled_at else ""
     return {"schedule_at": shown.rsplit(" ", 1)[0], "schedule_local": shown, "schedule_tz": tz}
 
 
 @router.get("/{cid}")
 def show(request: Request, cid: int, engine: EngineDep, settings: SettingsDep) -> Response:
     camp = campaigns.get_campaign(engine, cid)
-    draft = camp["state"] == CampaignState.DRAFT
+    draft = camp.state == CampaignState.DRAFT
     preview = campaigns.audience_preview(engine, cid) if draft else None
-    tracked = tracking_stats(engine, cid) if camp.get("track") and not draft else None
+    tracked = tracking_stats(engine, cid) if camp.track and not draft else None
     shown = draft_context(request, engine, cid) if draft else {}  # the message preview and test send (ui/preview.py)
-    waiting = camp["state"] in (CampaignState.DRAFT, CampaignState.SCHEDULED)  # warned before it sends
-    problems = for_campaign(engine, settings, camp["from_addr"]) if waiting else []
+    waiting = camp.state in (CampaignState.DRAFT, CampaignState.SCHEDULED)  # warned before it sends
+    problems = for_campaign(engine, settings, camp.from_addr) if waiting else []
     return render(
         request,
         "campaign.html",
@@ -193,7 +193,7 @@ def progress(
     context = _stats_context(engine, cid, settings)
     # When the phase changes (sending → waiting for retry → finished), reload the whole page so the state badge,
     # the phase line, the buttons and the pace of polling follow.
-    headers = {} if str(context["stats"]["phase"]) == phase else {"HX-Refresh": "true"}
+    headers = {} if str(context["stats"].phase) == phase else {"HX-Refresh": "true"}
     return render(request, "_campaign_stats.html", headers=headers, **context)
 
 
@@ -264,7 +264,7 @@ def _recipients_page(
     request: Request, engine: Engine, cid: int, wanted: list[str], page: int = 1, status: int = 200, **extra: Any
 ) -> Response:
     data = stats.campaign_stats(engine, cid)
-    pager = Pager(page, sum(data["by_status"].get(s, 0) for s in wanted))
+    pager = Pager(page, sum(data.by_status.get(s, 0) for s in wanted))
     columns, rows = stats.iter_recipients(engine, cid, wanted, batch=min(5000, pager.offset + pager.size))
     shown = list(islice(rows, pager.offset, pager.offset + pager.size))
     query = "&".join(f"status={quote(s)}" for s in wanted)
@@ -278,7 +278,7 @@ def _recipients_page(
         pager=pager,
         field_columns=columns[len(stats.EXPORT_COLUMNS) :],
         status_query=query,
-        segment_name=f"{data['name']} {'+'.join(wanted)}",
+        segment_name=f"{data.name} {'+'.join(wanted)}",
         one_click=set(wanted) <= ONE_CLICK,
         **{"error": None, "field": None, "form": {}, **extra},
     )
@@ -306,7 +306,7 @@ def _count_confirmed(engine: Engine, cid: int, wanted: list[str], typed: str) ->
     """One click is enough for error/failed/skipped; for other statuses the typed number must be the count."""
     if set(wanted) <= ONE_CLICK:
         return True
-    by_status = stats.campaign_stats(engine, cid)["by_status"]
+    by_status = stats.campaign_stats(engine, cid).by_status
     return typed.strip() == str(sum(by_status.get(s, 0) for s in wanted))
 
 
@@ -374,10 +374,10 @@ def segment_of_recipients(
 @router.get("/{cid}/edit")
 def edit_form(request: Request, cid: int, engine: EngineDep) -> Response:
     camp = campaigns.get_campaign(engine, cid)
-    values = {k: camp.get(k) or "" for k in FORM_FIELDS} | {
-        "include": camp["include"],
-        "exclude": camp["exclude"],
-        "track": camp.get("track") or [],
+    values = {k: getattr(camp, k) or "" for k in FORM_FIELDS} | {
+        "include": camp.include,
+        "exclude": camp.exclude,
+        "track": camp.track or [],
     }
     return _form(request, engine, values, campaign=camp)
 
@@ -401,7 +401,7 @@ def edit(
 ) -> Response:
     camp = campaigns.get_campaign(engine, cid)
     values = {
-        "name": camp["name"],
+        "name": camp.name,
         "subject": subject,
         "from_addr": from_addr,
         "reply_to": reply_to,

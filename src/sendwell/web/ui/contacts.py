@@ -400,8 +400,8 @@ def show_contact(request: Request, email: str = Query(..., max_length=320), *, e
         request,
         "contact.html",
         contact=contact,
-        history=contactquery.history(engine, contact["email"]),
-        consents=consents_of(engine, contact["email"]),
+        history=contactquery.history(engine, contact.email),
+        consents=consents_of(engine, contact.email),
         all_segments=[s.name for s in list_segments(engine)],
         error=None,
         error_field=request.query_params.get("error_field"),
@@ -435,5 +435,5 @@ def delete_contact(
 ) -> Response:
     contact = contacts.get_contact(engine, email)
     contacts.remove_contacts(engine, [email])
-    flash(request, "contact_deleted", email=contact["email"])
+    flash(request, "contact_deleted", email=contact.email)
     return see_other("/contacts")

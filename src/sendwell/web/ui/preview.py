@@ -38,12 +38,12 @@ FRAME_HEADERS = {
 }
 
 
-def _draft(engine: Engine, cid: int) -> dict[str, Any]:
+def _draft(engine: Engine, cid: int) -> campaigns.Campaign:
     camp = campaigns.get_campaign(engine, cid)
-    if camp["state"] != CampaignState.DRAFT:
+    if camp.state != CampaignState.DRAFT:
         # A started campaign's preview would carry a real recipient's tracking tokens: a frame loading its
         # read pixel would count a read. `sendwell campaigns preview` shows it without loading anything.
-        raise UserError(f"campaign {camp['name']!r} is {camp['state']}: the page preview is for drafts")
+        raise UserError(f"campaign {camp.name!r} is {camp.state}: the page preview is for drafts")
     return camp
 
 

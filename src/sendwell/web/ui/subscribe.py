@@ -5,7 +5,6 @@ defence and its clock (see forms/tokens.py); the confirmation token is the link'
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -63,7 +62,7 @@ def _client(request: Request) -> str:
 
 def _page(
     request: Request,
-    form: dict[str, Any],
+    form: store.Form,
     *,
     status: int = 200,
     values: dict[str, str] | None = None,
@@ -79,7 +78,7 @@ def _page(
         sender=service.sender_of(form, web.settings),
         token=service.page_token(web.secret, form),
         values=values or {},
-        consent=defaults.consent_in(form["consent_text"], language_of(request)),
+        consent=defaults.consent_in(form.consent_text, language_of(request)),
         result=_in_language(request, result),
         label=lambda f: t.gettext(snippet.label(f)),
         honeypot=snippet.HONEYPOT,
@@ -114,10 +113,10 @@ async def post(request: Request, slug: str, engine: EngineDep) -> Response:
     data = await request.form()
     text = {k: v for k, v in data.items() if isinstance(v, str)}
     email = text.get("suggested") or text.get("email", "")  # "use the suggestion" sends it as `suggested`
-    values = {"email": email.strip()[:320], **{f: text.get(f, "")[:200] for f in form["fields"]}}
+    values = {"email": email.strip()[:320], **{f: text.get(f, "")[:200] for f in form.fields}}
     sub = service.Submission(
         email=values["email"],
-        fields={f: values[f] for f in form["fields"]},
+        fields={f: values[f] for f in form.fields},
         page_token=text.get("token", ""),
         honeypot=text.get(snippet.HONEYPOT, ""),
         client_addr=_client(request),

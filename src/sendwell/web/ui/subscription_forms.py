@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -126,7 +127,7 @@ async def edit(request: Request, fid: int, engine: EngineDep) -> Response:
     except UserError as err:
         message, field = form_error(err, LABELS, gettext(request))
         return _show(
-            request, engine, fid, status=400, error=message, field=field, values={**store.get(engine, fid), **v}
+            request, engine, fid, status=400, error=message, field=field, values=asdict(store.get(engine, fid)) | v
         )
     return see_other(f"/forms/{fid}?notice=saved")  # Post/Redirect/GET: a reload does not save again
 

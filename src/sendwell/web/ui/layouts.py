@@ -1,6 +1,7 @@
-"""Template pages: the list, and one page to create or edit a template with a code editor for its HTML and a live
-preview beside it. The preview is a form post into a sandboxed frame (the page's own preview button, pressed by
-editor.js after a pause in typing), answered with the frame's strict policy: the page works without JavaScript."""
+"""Layout template pages (the templates a campaign's body is set into): the list, and one page to create or edit
+a template with a code editor for its HTML and a live preview beside it. The preview is a form post into a
+sandboxed frame (the page's own preview button, pressed by editor.js after a pause in typing), answered with the
+frame's strict policy: the page works without JavaScript."""
 
 from __future__ import annotations
 
