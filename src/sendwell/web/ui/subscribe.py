@@ -163,5 +163,5 @@ def confirm(request: Request, token: str, engine: EngineDep) -> Response:
     secret = web_state(request).secret
     found = service.confirm(engine, secret, token, client_addr=_client(request))
     if found.outcome is Confirmed.CONFIRMED and found.form is not None:
-        return see_other(receipts.url(secret, request.url.path, "done", int(found.form["id"])))
+        return see_other(receipts.url(secret, request.url.path, "done", found.form.id))
     return _link_page(request, token, found)
