@@ -143,11 +143,11 @@ def test_editing_a_subscription_form_redirects_and_errors_stay(ui, web_engine) -
     assert r.status_code == 303 and r.headers["location"] == f"/forms/{fid}?notice=saved"
     assert 'id="saved"' in ui.get(r.headers["location"]).text
     assert 'id="saved"' not in ui.get(f"/forms/{fid}?notice=<script>x").text  # a flag, not text
-    assert store.get(web_engine, fid)["name"] == "Monthly news"
+    assert store.get(web_engine, fid).name == "Monthly news"
     r = ui.post(f"/forms/{fid}", {**values, "name": "Renamed", "confirm_body": "no link"}, follow_redirects=False)
     assert r.status_code == 400 and "Confirmation body:" in r.text  # on the same form, as typed
     assert 'value="Renamed"' in r.text and "no link</textarea>" in r.text
-    assert store.get(web_engine, fid)["name"] == "Monthly news"
+    assert store.get(web_engine, fid).name == "Monthly news"
 
 
 @pytest.fixture
@@ -232,7 +232,7 @@ def test_saving_a_contact_redirects_to_its_page(ui, web_engine) -> None:
     form = {"email": "ann@example.com", "name_0": "first_name", "value_0": "Ann"}
     r = ui.post("/contacts/edit", form, follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"].startswith("/contacts/show?")
-    assert contacts.get_contact(web_engine, "ann@example.com")["fields"] == {"first_name": "Ann"}
+    assert contacts.get_contact(web_engine, "ann@example.com").fields == {"first_name": "Ann"}
 
 
 def test_resuming_sending_redirects_to_the_dashboard(ui) -> None:
