@@ -53,7 +53,9 @@ def statuses(engine: Engine, cid: int) -> Counter:
     return Counter(status for status, _ in ledger(engine, cid).values())
 
 
-@pytest.fixture
-def fault_server():
-    with FaultServer(stall_seconds=5.0) as srv:
+@pytest.fixture(params=[False, True], ids=["one-by-one", "pipelining"])
+def fault_server(request):
+    """Every fault test runs against a server without PIPELINING and against one with it, where the engine
+    writes the next message's MAIL/RCPT/DATA behind each body (sending/relay.py)."""
+    with FaultServer(stall_seconds=5.0, pipelining=request.param) as srv:
         yield srv

@@ -2,7 +2,8 @@
 
 aiosmtpd answers well-formed SMTP and cannot easily stall half-way, cut a message body or reset a
 socket after reading the final dot, so this server speaks the protocol itself (greeting, EHLO/HELO,
-MAIL, RCPT, DATA, RSET, NOOP, QUIT; no PIPELINING, no extensions beyond 8BITMIME/SMTPUTF8).
+MAIL, RCPT, DATA, RSET, NOOP, QUIT; PIPELINING (RFC 2920) only when asked, no extensions beyond
+8BITMIME/SMTPUTF8/SIZE). Commands are read line by line, so pipelined ones are answered in turn.
 
 A `Fault` says where (stage), what (an SMTP answer such as "421 4.3.2 busy", or one of the actions
 DROP = close the socket, RESET = close with a TCP RST, STALL = say nothing until the client gives
@@ -80,6 +81,8 @@ class FaultServer:
     unacked: list[Received] = field(default_factory=list)
     connections: int = 0
     size: int | None = None  # the SIZE advertised in EHLO (RFC 1870), none when None
+    pipelining: bool = False  # advertise PIPELINING (RFC 2920)
+    pipelined: int = 0  # commands that arrived behind a message body in the same read (written ahead)
     quits: int = 0  # sessions the client ended with QUIT
     helo_names: list[str] = field(default_factory=list)  # what the client greeted with
     mail_args: list[str] = field(default_factory=list)  # each MAIL FROM's argument, parameters included
@@ -255,6 +258,7 @@ class FaultServer:
                     continue
                 if verb == "EHLO":
                     size = f"250-SIZE {self.size}\r\n" if self.size is not None else ""
+                    size += "250-PIPELINING\r\n" if self.pipelining else ""
                     await say(f"250-fault.test\r\n{size}250-8BITMIME\r\n250 SMTPUTF8")
                 else:
                     await say("250 fault.test")
@@ -288,6 +292,8 @@ class FaultServer:
                 await say("354 go ahead")
                 cut = self._fault(Stage.BODY, rcpts)
                 body = await _read_body(reader, stop_after=1 if cut is not None else None)
+                if b"MAIL FROM:" in getattr(reader, "_buffer", b""):  # the next message's commands came along
+                    self.pipelined += 1
                 if cut is not None:
                     await self._act(cut, writer)
                     return

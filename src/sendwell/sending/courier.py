@@ -99,9 +99,14 @@ class Courier:
         while not (stopped() or any(self.seats.free(r) for r in self.pool.available)):
             await nap(0.2)
 
-    async def send(self, conn: Connection, message: Rendered) -> outcome.Reply:
+    async def send(self, conn: Connection, message: Rendered, then: object = None) -> outcome.Reply:
+        """`then`: what this connection sends next when it is a message already built (its MAIL/RCPT/DATA go
+        behind this body, unless this session ends after this message)."""
+        ahead = None
+        if isinstance(then, Rendered) and conn.sent + 1 < self.settings.smtp.messages_per_connection:
+            ahead = (then.envelope_from, then.rcpt, len(then.data))
         # rendered (and signed) messages end every line in CRLF (tests/fuzz/test_header_injection.py)
-        reply = await conn.send(message.envelope_from, message.rcpt, message.data, crlf=True)
+        reply = await conn.send(message.envelope_from, message.rcpt, message.data, crlf=True, then=ahead)
         if conn.relay.daily_limit and outcome.classify(reply).status is not RecipientStatus.SENT:
             self.caps.give_back(conn.relay)
         return reply

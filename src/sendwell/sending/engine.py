@@ -1,11 +1,11 @@
 """The sending loop: limit → claim → black list → build → relay → outcome → record, for one process.
 
-One asyncio loop runs the relay connections, builds messages, claims batches and commits outcomes. Every outcome
-is committed before its connection sends the next message (outcomes of all connections share a commit), so a
-killed worker repeats at most the message each connection had on the wire. Server problems (kind `server`)
-defer the recipient and pause every connection for the next step of the retry schedule (2 s, 5 s, 15 s, …).
-Elsewhere: the database behind a SendStore (store.py; one per database in db/), messages and DKIM in render.py,
-leases in queue.py, the schedule in retry.py, ledger rows in result.py, relays in courier.py, pauses in halt.py.
+One asyncio loop runs the relay connections, builds messages, claims batches and commits outcomes. Every outcome is
+committed before its connection sends the next body (outcomes of all connections share a commit; the next message's
+MAIL/RCPT/DATA may go ahead, relay.py), so a killed worker repeats at most the message each connection had on the wire.
+Server problems (kind `server`) defer the recipient and pause every connection for the next step of the retry schedule
+(2 s, 5 s, 15 s, …). Elsewhere: the database behind a SendStore (store.py, db/), messages and DKIM in render.py, leases
+in queue.py, retries in retry.py, ledger rows in result.py, relays in courier.py, pauses in halt.py.
 """
 
 from __future__ import annotations
@@ -140,8 +140,7 @@ class Sender:
 
     async def _feed(self) -> None:
         size = self.settings.sending.batch_size
-        # Claim more only when fewer than two per connection are waiting: a queue kept full to `size`
-        # would lease a small campaign whole to the first worker while others sit idle.
+        # Claim more only when under two per connection wait (a full queue leases a small campaign to one worker)
         low = min(size, 2 * max(1, self.settings.smtp.connections))
         checked = datetime.min.replace(tzinfo=self.clock().tzinfo)
         while not self._stop:
@@ -220,24 +219,23 @@ class Sender:
         capped = self.courier.caps.refresh(found.relays, now)
         return tripped, 0 if capped else max(0, found.limit - found.used), capped, found.limit
 
-    async def _give_back(self, job: queue.Job) -> None:
-        """Release our lease on a job we will not send now, so any worker may claim it again."""
-        await self.store.release([job.id], self.owner)
-        self.leases.let_go(job.id)
-
     async def _deliver(self) -> None:
-        conn: Connection | None = None
+        conn, held = None, None  # held: the job this connection sends next, taken to announce it (relay.py)
         try:
-            while (item := await self.jobs.get()) is not None:
-                job, built = item
+            while (item := held or await self.jobs.get()) is not None:
+                (job, built), held = item, None
                 while (wait := (self.courier.backoff_until - self.clock()).total_seconds()) > 0 and not self._stop:
                     await asyncio.sleep(min(0.2, wait))
                 if self.leases.lapsing(job.id, self.clock()):  # not ours any more: whoever claims it next sends it
                     self.leases.let_go(job.id)
                 elif self._stop or self.states.get(job.campaign_id) != C.SENDING or job.campaign_id in self.halts.why:
-                    await self._give_back(job)
-                else:
-                    conn = await self._send_one(job, conn, built)
+                    await self.store.release([job.id], self.owner)  # not sent now: any worker may claim it again
+                    self.leases.let_go(job.id)
+                else:  # no None (the end) is queued before a stop; a connection yet to open may wait for a seat
+                    ready = conn is not None and conn.is_open and not (self._stop or self.jobs.empty())
+                    if held := self.jobs.get_nowait() if ready else None:
+                        held = (held[0], held[1] or self.builder.build_one(held[0]))  # built now, to announce it
+                    conn = await self._send_one(job, conn, built, held[1] if held else None)
         except StoreError as err:
             lost = isinstance(err, StoreUnavailable)
             if not lost:
@@ -252,7 +250,9 @@ class Sender:
             if conn is not None:
                 await conn.close()
 
-    async def _send_one(self, job: queue.Job, conn: Connection | None, built: Built | None) -> Connection | None:
+    async def _send_one(
+        self, job: queue.Job, conn: Connection | None, built: Built | None, then=None
+    ) -> Connection | None:
         rendered = built if built is not None else self.builder.build_one(job)
         if isinstance(rendered, Exception):  # a template that fails for this contact's fields
             await self.commits.record(Outcome(job, unbuilt(job, rendered)))
@@ -263,9 +263,10 @@ class Sender:
             await self.courier.wait_for_seat(self._nap, lambda: self._stop)
             return None
         if conn is None or await self.halts.unsendable(job.campaign_id, len(rendered.data), conn, reply):
-            await self._give_back(job)
+            await self.store.release([job.id], self.owner)
+            self.leases.let_go(job.id)
             return conn
-        reply = reply or await self.courier.send(conn, rendered)
+        reply = reply or await self.courier.send(conn, rendered, then)
         verdict, now = outcome.classify(reply), self.clock()
         await self.halts.answered(job.campaign_id, reply, verdict)
         await self.courier.answered(conn, reply, verdict, now)
@@ -279,8 +280,7 @@ class Sender:
     async def _committed(self, batch: list[Outcome]) -> None:
         for done in batch:
             self.leases.let_go(done.result.id)
-            status = done.result.status.value
-            self.report.counts[status] = self.report.counts.get(status, 0) + 1
+            self.report.counts[done.result.status.value] = self.report.counts.get(done.result.status.value, 0) + 1
             self.guard.counted(done.result)
             self.quota.counted(done.result)
         if tripped := self.guard.judge():
