@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sendwell import audience, templates
 from sendwell.addresses import AddressError, parse_address
 from sendwell.compose import BodyFormat
+from sendwell.config import LANGUAGES
 from sendwell.db.engine import as_utc, inserted_id, utcnow
 from sendwell.db.schema import campaign_segments, campaigns, recipients, segments
 from sendwell.db.schema import templates as templates_table
@@ -22,7 +23,7 @@ from sendwell.errors import Hint, NotFound, UserError
 from sendwell.model import WAITING_RETRY, CampaignState, RecipientStatus, Verdict, row_id
 
 TRACK_OPTIONS = ("reads", "clicks")
-EDITABLE = ("subject", "from_addr", "reply_to", "html", "text", "skip_verdicts", "track", "body_format")
+EDITABLE = ("subject", "from_addr", "reply_to", "html", "text", "skip_verdicts", "track", "body_format", "language")
 
 
 def _check_header(field: str, value: str) -> str:
@@ -55,6 +56,12 @@ def _check_template(field: str, source: str | None) -> str | None:
 def _check_format(value: str) -> str:
     if value not in {f.value for f in BodyFormat}:
         raise UserError(f"{value!r} is not one of {', '.join(f.value for f in BodyFormat)}", field="body_format")
+    return value
+
+
+def _check_language(value: str) -> str:
+    if value not in LANGUAGES:
+        raise UserError(f"{value!r} is not one of {', '.join(LANGUAGES)}", field="language")
     return value
 
 
@@ -110,9 +117,11 @@ def create_campaign(
     refuse_tracking: str | None = None,
     template: str | None = None,
     body_format: str = BodyFormat.HTML,
+    language: str = "en",
 ) -> int:
     """A draft; `refuse_tracking`: why this installation cannot track (setupcheck.tracking_refusal), if so;
-    `template` names its layout, `body_format` says whether `html` holds HTML or Markdown."""
+    `template` names its layout, `body_format` says whether `html` holds HTML or Markdown, `language` the one
+    of the words sendwell writes into it (the front ends default it to the installation's [web] language)."""
     name = name.strip()
     if not name:
         raise UserError("must not be empty", field="name")
@@ -139,6 +148,8 @@ def create_campaign(
     }
     if _check_format(body_format) != BodyFormat.HTML:  # the column's default otherwise
         values["body_format"] = body_format
+    if _check_language(language) != "en":  # as body_format: rows written by older schemas' code still insert
+        values["language"] = language
     try:
         with engine.begin() as conn:
             inc, exc = _segment_ids(conn, include, "include"), _segment_ids(conn, exclude, "exclude")
@@ -191,6 +202,7 @@ class Campaign:
     audience: dict[str, int] | None  # AUDIENCE_FIGURES, kept when the audience was resolved
     template_id: int | None
     body_format: BodyFormat
+    language: str  # of the words sendwell writes into it (config.LANGUAGES)
     include: list[str]  # segment names
     exclude: list[str]
     recipients: int  # ledger rows (0 until started)
@@ -315,6 +327,8 @@ def edit_campaign(
             _check_template(f, changes[f])
     if "body_format" in changes:
         _check_format(changes["body_format"])
+    if "language" in changes:
+        _check_language(changes["language"])
     if "skip_verdicts" in changes or "track" in changes:
         skip, tr = _check_options(changes.get("skip_verdicts", ()), changes.get("track", ()), refuse_tracking)
         if "skip_verdicts" in changes:

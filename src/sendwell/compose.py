@@ -1,5 +1,6 @@
 """A campaign's message sources put together: its body (HTML or Markdown) rendered and set into a layout's
-`{{ content }}`, and a plain-text part generated from the HTML when none is given. Pure: no database.
+`{{ content }}` with the layout's own words in the campaign's language (layoutwords), and a plain-text part
+generated from the HTML when none is given. Pure: no database.
 
 Everything here works on Jinja2 template *sources*, once per campaign, so a recipient still costs one render
 of one template and the merge-field check reads the layout and the body together. The Jinja2 tags are put
@@ -12,6 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+
+from sendwell.layoutwords import localize
 
 CONTENT = re.compile(r"\{\{-?\s*content\s*-?\}\}")  # where a layout takes the campaign's body
 _TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.S)
@@ -88,12 +91,16 @@ def compose(
     body_format: str = BodyFormat.HTML,
     layout_html: str | None = None,
     layout_text: str | None = None,
+    language: str = "en",
 ) -> Sources:
     """What is sent: the body alone, or set into the layout. With a layout, the text part is the layout's text
-    (or its HTML as text) around the body's text (or its HTML as text): a layout always sends both parts."""
+    (or its HTML as text) around the body's text (or its HTML as text): a layout always sends both parts. The
+    layout's marked words are put in `language` first, so the generated text part carries them too."""
     own = body_sources(body, text, body_format)
     if layout_html is None:
         return own
+    layout_html = localize(layout_html, language)
+    layout_text = localize(layout_text, language) if layout_text is not None else None
     body_html = own.html if own.html is not None else _text_as_html(own.text or "")
     body_text = own.text if own.text is not None else html_to_text(body_html)
     if layout_text is not None:

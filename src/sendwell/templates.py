@@ -76,9 +76,13 @@ class Rendered:
     text: str
 
 
+# A layout may mark the words sendwell writes as the built-in ones do (layoutwords): `{% trans %}` and `_()`.
+_PARSER = jinja2.Environment(extensions=["jinja2.ext.i18n"])
+
+
 def _check_source(field: str, source: str) -> str:
     try:
-        jinja2.Environment().parse(source)
+        _PARSER.parse(source)
     except jinja2.TemplateSyntaxError as err:
         raise UserError(f"template error on line {err.lineno}: {err.message}", field=field) from None
     if not compose.CONTENT.search(source):
@@ -249,10 +253,15 @@ def delete_template(engine: Engine, name_or_id: str | int) -> None:
 
 
 def render(
-    html: str, text: str | None = None, body: str = SAMPLE_BODY, fields: dict[str, Any] | None = None
+    html: str,
+    text: str | None = None,
+    body: str = SAMPLE_BODY,
+    fields: dict[str, Any] | None = None,
+    language: str = "en",
 ) -> Rendered:
-    """A layout (saved or being typed) with a sample body and one sample recipient's fields, as HTML and text."""
-    sources = compose.compose(body, None, compose.BodyFormat.HTML, html, text or None)
+    """A layout (saved or being typed) with a sample body and one sample recipient's fields, as HTML and text,
+    its own words in `language`."""
+    sources = compose.compose(body, None, compose.BodyFormat.HTML, html, text or None, language)
     ctx = dict(SAMPLE_FIELDS if fields is None else fields)
     ctx.setdefault("unsubscribe_url", SAMPLE_UNSUBSCRIBE)
     try:
@@ -266,6 +275,6 @@ def render(
     return Rendered(out_html, out_text)
 
 
-def preview(engine: Engine, name_or_id: str | int) -> Rendered:
+def preview(engine: Engine, name_or_id: str | int, language: str = "en") -> Rendered:
     t = get_template(engine, name_or_id)
-    return render(t.html, t.text)
+    return render(t.html, t.text, language=language)

@@ -15,6 +15,7 @@ from sendwell.errors import UserError
 
 app = typer.Typer(help="Campaigns: what to send, to which segments, excluding which.", no_args_is_help=True)
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output")]
+LANGUAGE_HELP = "Language of the words sendwell writes into it (a built-in layout's footer): en or vi"
 
 
 def _body(html: str | None, markdown: str | None) -> tuple[str | None, str | None]:
@@ -49,6 +50,7 @@ def create(
     ] = None,
     skip: Annotated[str, typer.Option(help="Skip contacts with these verification verdicts")] = "invalid",
     track: Annotated[str, typer.Option(help="Opt-in tracking: reads,clicks")] = "",
+    language: Annotated[str | None, typer.Option(help=LANGUAGE_HELP + " (default: [web] language)")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Create a draft campaign."""
@@ -71,6 +73,7 @@ def create(
         skip_verdicts=skip.split(","),
         track=track.split(","),
         refuse_tracking=tracking_refusal(ctx_obj(ctx).settings),
+        language=language or ctx_obj(ctx).settings.web.language,
     )
     if as_json:
         print_json({"id": cid, "name": name})
@@ -107,6 +110,7 @@ def show(ctx: typer.Context, campaign: str, as_json: JsonOpt = False) -> None:
         "reply_to",
         "template",
         "body_format",
+        "language",
         "include",
         "exclude",
         "all_contacts",
@@ -138,6 +142,7 @@ def edit(
     exclude: Annotated[list[str] | None, typer.Option(help="Replace the excluded segments")] = None,
     skip: Annotated[str | None, typer.Option()] = None,
     track: Annotated[str | None, typer.Option()] = None,
+    language: Annotated[str | None, typer.Option(help=LANGUAGE_HELP)] = None,
 ) -> None:
     """Change a draft campaign."""
     from sendwell import campaigns
@@ -160,6 +165,7 @@ def edit(
         exclude=_split(exclude) if exclude is not None else None,
         skip_verdicts=skip.split(",") if skip is not None else None,
         track=track.split(",") if track is not None else None,
+        language=language,
         refuse_tracking=tracking_refusal(ctx_obj(ctx).settings),
     )
     console.print(f"campaign {campaign!r} updated", highlight=False)

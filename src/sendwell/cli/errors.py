@@ -47,6 +47,7 @@ FLAGS = {
     "on_duplicate": "--on-duplicate",
     "template": "--template",
     "body_format": "--markdown",
+    "language": "--language",
 }
 
 # A hint → the command that does it; {target} is the name the error carries, {selector} a DKIM key's selector.

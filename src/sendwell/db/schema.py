@@ -144,6 +144,8 @@ campaigns = Table(
     Column("audience", JSON),  # the audience figures when it was resolved (campaigns.AUDIENCE_FIGURES)
     Column("template_id", Id, ForeignKey("templates.id", ondelete="RESTRICT")),  # the layout, if any
     Column("body_format", String(16), nullable=False, server_default="html"),  # html | markdown
+    # the language of the words sendwell writes into it (a built-in layout's footer): config.LANGUAGES
+    Column("language", String(16), nullable=False, server_default="en"),
 )
 
 campaign_segments = Table(

@@ -56,13 +56,15 @@ class CampaignContent:
     def of(cls, campaign: Mapping[str, Any], subject_prefix: str = "") -> CampaignContent:
         """From a campaigns row (or the campaign as campaigns.get_campaign gives it): what the engine and the
         preview render alike; a test send puts its prefix before the subject. The body (HTML or Markdown) is set
-        into the campaign's layout when it has one (`layout_html`, `layout_text`: the row joined to its template)."""
+        into the campaign's layout when it has one (`layout_html`, `layout_text`: the row joined to its template), the
+        layout's own words in the campaign's `language`."""
         sources = compose(
             campaign["html"],
             campaign["text"],
             campaign.get("body_format") or BodyFormat.HTML,
             campaign.get("layout_html"),
             campaign.get("layout_text"),
+            campaign.get("language") or "en",
         )
         return cls(
             campaign["id"],

@@ -51,7 +51,8 @@ def list_campaigns(engine: EngineDep) -> list[campaigns.CampaignSummary]:
 def create(body: CampaignIn, engine: EngineDep, settings: SettingsDep) -> dict[str, Any]:
     """A draft campaign; with no `include`, it goes to every contact (minus `exclude` and the black list).
     `track` is refused (400, field `track`) while the installation has no public_url: nothing could be tracked."""
-    cid = campaigns.create_campaign(engine, **body.model_dump(), refuse_tracking=tracking_refusal(settings))
+    values = body.model_dump() | {"language": body.language or settings.web.language}
+    cid = campaigns.create_campaign(engine, **values, refuse_tracking=tracking_refusal(settings))
     return {"id": cid, "name": body.name.strip()}
 
 

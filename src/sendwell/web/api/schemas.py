@@ -136,6 +136,9 @@ class CampaignIn(BaseModel):
     exclude: list[str] = Field(default_factory=list, description="Segments never to send to")
     skip_verdicts: list[str] = Field(default_factory=lambda: ["invalid"])
     track: list[str] = Field(default_factory=list)
+    language: Literal["en", "vi"] | None = Field(
+        None, description="Of the words sendwell writes into it, a built-in layout's footer (none: [web] language)"
+    )
 
 
 class CampaignEdit(BaseModel):
@@ -152,6 +155,7 @@ class CampaignEdit(BaseModel):
     exclude: list[str] | None = None
     skip_verdicts: list[str] | None = None
     track: list[str] | None = None
+    language: Literal["en", "vi"] | None = None
 
 
 class TemplateIn(BaseModel):

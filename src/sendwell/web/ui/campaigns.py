@@ -29,7 +29,7 @@ from sendwell.web.ui.preview import draft_context
 from sendwell.web.ui.render import Pager, gettext, render
 
 router = APIRouter(prefix="/campaigns")
-FORM_FIELDS = ("name", "subject", "from_addr", "reply_to", "text", "html", "template", "body_format")
+FORM_FIELDS = ("name", "subject", "from_addr", "reply_to", "text", "html", "template", "body_format", "language")
 # A service's field → the label the form shows for it (the error names the field as the reader sees it).
 LABELS = {
     "name": N_("Name"),
@@ -40,6 +40,7 @@ LABELS = {
     "html": N_("HTML body"),
     "template": N_("Template"),
     "body_format": N_("Body format"),
+    "language": N_("Language of the template's own words"),
     "include": N_("Send to"),
     "exclude": N_("Never send to"),
     "track": N_("Tracking"),
@@ -82,8 +83,8 @@ def campaigns_page(request: Request, engine: EngineDep) -> Response:
 
 
 @router.get("/new")
-def new_form(request: Request, engine: EngineDep) -> Response:
-    return _form(request, engine, {"include": [], "exclude": []})
+def new_form(request: Request, engine: EngineDep, settings: SettingsDep) -> Response:
+    return _form(request, engine, {"include": [], "exclude": [], "language": settings.web.language})
 
 
 @router.post("/new")
@@ -97,6 +98,7 @@ def create(
     html: str = Form(""),
     template: str = Form("", max_length=200),
     body_format: str = Form("html", max_length=16),
+    language: str = Form("", max_length=16),
     include: list[str] = Form([]),
     exclude: list[str] = Form([]),
     track: list[str] = Form([]),
@@ -112,6 +114,7 @@ def create(
         "html": html,
         "template": template,
         "body_format": body_format,
+        "language": language,
         "include": include,
         "exclude": exclude,
         "track": track,
@@ -127,6 +130,7 @@ def create(
             html=_blank_to_none(html),
             template=template or None,
             body_format=body_format,
+            language=language or get_settings(request).web.language,
             include=include,
             exclude=exclude,
             track=track,
@@ -393,6 +397,7 @@ def edit(
     html: str = Form(""),
     template: str = Form("", max_length=200),
     body_format: str = Form("html", max_length=16),
+    language: str = Form("", max_length=16),
     include: list[str] = Form([]),
     exclude: list[str] = Form([]),
     track: list[str] = Form([]),
@@ -409,6 +414,7 @@ def edit(
         "html": html,
         "template": template,
         "body_format": body_format,
+        "language": language,
         "include": include,
         "exclude": exclude,
         "track": track,
@@ -424,6 +430,7 @@ def edit(
             html=_blank_to_none(html),
             template=template,
             body_format=body_format,
+            language=language or None,
             include=include,
             exclude=exclude,
             track=track,

@@ -19,7 +19,7 @@ from sendwell.web.ui.forms import form_error, see_other, service_message
 from sendwell.web.ui.messages import N_
 from sendwell.web.ui.notices import flash
 from sendwell.web.ui.preview import FRAME_HEADERS
-from sendwell.web.ui.render import gettext, render
+from sendwell.web.ui.render import gettext, language_of, render
 
 router = APIRouter(prefix="/templates")
 LABELS = {"name": N_("Name"), "html": "HTML", "text": N_("Plain text")}
@@ -125,7 +125,7 @@ def delete(request: Request, original: str = Form(..., max_length=200), *, engin
 
 def _frame(request: Request, html: str, text: str | None) -> HTMLResponse:
     try:
-        shown = templates.render(html, text or None).html
+        shown = templates.render(html, text or None, language=language_of(request)).html  # the reader's words
     except UserError as err:  # a template being typed is often broken for a moment: say why in the frame
         shown = f"<pre>{escape(service_message(gettext(request), err))}</pre>"
     return HTMLResponse(shown, headers=FRAME_HEADERS)
