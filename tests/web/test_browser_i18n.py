@@ -78,9 +78,9 @@ def _sent_campaign(db_url: str) -> tuple[int, int]:
     draft = campaigns.create_campaign(  # a draft: its page shows the preview, the test send and the set-up problems
         engine,
         name="autumn",
-        subject="Hello {{ first_name }}",
+        subject="Autumn, {{ first_name }}",  # the operator's words, not a catalogue entry ("Hello" is the layouts')
         from_addr="shop@example.com",
-        html="<p>Hello {{ first_name }}</p>",
+        html="<p>Autumn, {{ first_name }}</p>",
         include=["newsletter"],
     )
     deadline = time.monotonic() + 90
