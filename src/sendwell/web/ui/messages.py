@@ -12,12 +12,15 @@ from functools import cache
 
 from babel.support import Translations
 
+from sendwell.web.ui import names
+
 
 def N_(text: str) -> str:
     return text  # marks the string for extraction; translate() looks it up when a page shows it
 
 
-# (the service's sentence as a pattern, the catalogue's sentence): a group named `reason` is itself translated.
+# (the service's sentence as a pattern, the catalogue's sentence): a group named `reason` is itself translated,
+# and one named `state` (a campaign's state) is called as the pages call it (web/ui/names.py).
 TABLE: list[tuple[str, str]] = [
     (r"must not be empty", N_("must not be empty")),
     (r"must be a single line \(no line breaks\)", N_("must be a single line (no line breaks)")),
@@ -195,6 +198,172 @@ TABLE: list[tuple[str, str]] = [
         r"run the sending worker \(or the web server with its worker\) and keep it running",
         N_("run the sending worker (or the web server with its worker) and keep it running"),
     ),
+    # the services' other sentences a page can show (tests/web/test_service_errors_translated.py lists the rest)
+    (r"campaign (?P<name>.+) does not exist", N_("campaign %(name)s does not exist")),
+    (r"segment (?P<name>'.*') does not exist", N_("segment %(name)s does not exist")),
+    (r"template (?P<name>'.*') does not exist", N_("template %(name)s does not exist")),
+    (r"form (?P<name>'.*') does not exist", N_("form %(name)s does not exist")),
+    (r"user (?P<name>'.*') does not exist", N_("user %(name)s does not exist")),
+    (r"(?P<address>.+): no such contact", N_("%(address)s: no such contact")),
+    (
+        r"no such job \(it may have ended more than a week ago\)",
+        N_("no such job (it may have ended more than a week ago)"),
+    ),
+    (
+        r"campaign (?P<name>'.*') was already started \((?P<state>.+)\)",
+        N_("campaign %(name)s was already started (%(state)s)"),
+    ),
+    (
+        r"campaign (?P<name>'.*') is sending; pause or cancel it first",
+        N_("campaign %(name)s is sending; pause or cancel it first"),
+    ),
+    (
+        r"campaign (?P<name>'.*') is (?P<state>\w+); only a draft can be edited",
+        N_("campaign %(name)s is %(state)s; only a draft can be edited"),
+    ),
+    (
+        r"campaign (?P<name>'.*') is (?P<state>\w+); only a draft can be scheduled",
+        N_("campaign %(name)s is %(state)s; only a draft can be scheduled"),
+    ),
+    (r"campaign (?P<name>'.*') is (?P<state>\w+), not scheduled", N_("campaign %(name)s is %(state)s, not scheduled")),
+    (
+        r"campaign (?P<name>'.*') is (?P<state>\w+): the page preview is for drafts",
+        N_("campaign %(name)s is %(state)s: the page preview is for drafts"),
+    ),
+    (
+        r"campaign (?P<name>'.*') is (?P<state>\w+): cannot resend it",
+        N_("campaign %(name)s is %(state)s: cannot send it again"),
+    ),
+    (
+        r"campaign (?P<name>'.*') is (?P<state>\w+): cannot pause it",
+        N_("campaign %(name)s is %(state)s: cannot pause it"),
+    ),
+    (
+        r"campaign (?P<name>'.*') is (?P<state>\w+): cannot resume it",
+        N_("campaign %(name)s is %(state)s: cannot resume it"),
+    ),
+    (
+        r"campaign (?P<name>'.*') is (?P<state>\w+): cannot cancel it",
+        N_("campaign %(name)s is %(state)s: cannot cancel it"),
+    ),
+    (r"campaign (?P<name>'.*') is paused: resume it first", N_("campaign %(name)s is paused: resume it first")),
+    (r"campaign (?P<name>'.*') was cancelled", N_("campaign %(name)s was cancelled")),
+    (
+        r"(?P<status>.+): only (?P<allowed>.+) recipients can be sent again \(never sent, error or skipped ones\)",
+        N_("%(status)s: only %(allowed)s recipients can be sent again (never sent, error or skipped ones)"),
+    ),
+    (
+        r"campaign (?P<name>'.*') has no recipients: name a contact to preview as",
+        N_("campaign %(name)s has no recipients: name a contact to preview as"),
+    ),
+    (
+        r"(?P<address>.+): neither a contact nor a recipient of campaign (?P<name>'.*')",
+        N_("%(address)s: neither a contact nor a recipient of campaign %(name)s"),
+    ),
+    (
+        r"the message cannot be built for (?P<address>.+?): (?P<detail>.*)",
+        N_("the message cannot be built for %(address)s: %(detail)s"),
+    ),
+    (
+        r"segment (?P<name>'.*') is used by campaign\(s\) (?P<campaigns>.+); delete those first",
+        N_("segment %(name)s is used by campaign(s) %(campaigns)s; delete those first"),
+    ),
+    (
+        r"template (?P<name>'.*') is used by (?P<n>\d+) campaign\(s\): (?P<campaigns>.+); delete those campaigns or "
+        r"give them another template first",
+        N_(
+            "template %(name)s is used by %(n)s campaign(s): %(campaigns)s; delete those campaigns or give them "
+            "another template first"
+        ),
+    ),
+    (
+        r"template (?P<name>'.*') is used by campaign (?P<campaign>'.*'), which is sending: change it once that "
+        r"campaign is done, or make a copy under another name",
+        N_(
+            "template %(name)s is used by campaign %(campaign)s, which is sending: change it once that campaign is "
+            "done, or make a copy under another name"
+        ),
+    ),
+    (
+        r"template (?P<name>'.*') is built in and as shipped: nothing to delete",
+        N_("template %(name)s is built in and as shipped: nothing to delete"),
+    ),
+    (r"template error: (?P<detail>.*)", N_("template error: %(detail)s")),
+    (r"the template cannot be rendered: (?P<detail>.*)", N_("the template cannot be rendered: %(detail)s")),
+    (
+        r"at most (?P<n>\d+) addresses for a test send \((?P<given>\d+) given\)",
+        N_("at most %(n)s addresses for a test send (%(given)s given)"),
+    ),
+    (r"at most (?P<n>\d+) fields \((?P<given>\d+) given\)", N_("at most %(n)s fields (%(given)s given)")),
+    (
+        r"a form that sends confirmations needs a sender address, e\.g\. 'News <news@example\.com>'",
+        N_("a form that sends confirmations needs a sender address, e.g. 'News <news@example.com>'"),
+    ),
+    (
+        r"(?P<name>'.*') is not a field name: use lower-case letters, digits and _ \(the address is always asked\)",
+        N_("%(name)s is not a field name: use lower-case letters, digits and _ (the address is always asked)"),
+    ),
+    (
+        r"no column (?P<name>'.*') in the file \(its columns: (?P<columns>.*)\)",
+        N_("no column %(name)s in the file (its columns: %(columns)s)"),
+    ),
+    (
+        r"(?P<name>.+): looks like a binary file, not CSV or text",
+        N_("%(name)s: looks like a binary file, not CSV or text"),
+    ),
+    (
+        r"this upload is gone \(imported already, or older than an hour\): choose the file again",
+        N_("this upload is gone (imported already, or older than an hour): choose the file again"),
+    ),
+    (r"this import's report is no longer kept", N_("this import's report is no longer kept")),
+    (r"(?P<address>.+): not on the black list and never was", N_("%(address)s: not on the black list and never was")),
+    (
+        r"(?P<value>'.*') is not a reason; choose from (?P<choices>.+)",
+        N_("%(value)s is not a reason; choose from %(choices)s"),
+    ),
+    (
+        r"(?P<names>.+) is not a status; choose from (?P<choices>.+)",
+        N_("%(names)s is not a status; choose from %(choices)s"),
+    ),
+    (
+        r"(?P<names>.+) are not statuses; choose from (?P<choices>.+)",
+        N_("%(names)s are not statuses; choose from %(choices)s"),
+    ),
+    (r"no status given; choose from (?P<choices>.+)", N_("no status given; choose from %(choices)s")),
+    (r"(?P<value>'.*') is not one of (?P<choices>.+)", N_("%(value)s is not one of %(choices)s")),
+    (r"\[sending\] timezone: (?P<reason>.+)", N_("[sending] timezone: %(reason)s")),
+    # a relay URL the set-up check cannot read ("[smtp] urls: " + sendwell.sending.relay's sentence)
+    (r"\[smtp\] urls: (?P<reason>.+)", N_("[smtp] urls: %(reason)s")),
+    (
+        r"\[smtp\] url (?P<url>'.*'): scheme must be one of (?P<schemes>.+)",
+        N_("[smtp] url %(url)s: scheme must be one of %(schemes)s"),
+    ),
+    (r"\[smtp\] url (?P<url>'.*'): no host", N_("[smtp] url %(url)s: no host")),
+    (r"\[smtp\] url (?P<url>'.*'): bad port", N_("[smtp] url %(url)s: bad port")),
+    (
+        r"\[smtp\] url (?P<url>'.*'): unknown option (?P<options>.+) \(known: (?P<known>.+)\)",
+        N_("[smtp] url %(url)s: unknown option %(options)s (known: %(known)s)"),
+    ),
+    (
+        r"\[smtp\] url (?P<url>'.*'): insecure_auth must be yes or no, not (?P<value>'.*')",
+        N_("[smtp] url %(url)s: insecure_auth must be yes or no, not %(value)s"),
+    ),
+    (
+        r"\[smtp\] url (?P<url>'.*'): a login over smtp:// sends the password unencrypted; use smtp\+starttls:// or "
+        r"smtps://, or add \?insecure_auth=yes for a relay on a trusted network",
+        N_(
+            "[smtp] url %(url)s: a login over smtp:// sends the password unencrypted; use smtp+starttls:// or "
+            "smtps://, or add ?insecure_auth=yes for a relay on a trusted network"
+        ),
+    ),
+    (
+        r"\[smtp\] url (?P<url>'.*'): daily_limit must be a positive whole number, not (?P<value>'.*')",
+        N_("[smtp] url %(url)s: daily_limit must be a positive whole number, not %(value)s"),
+    ),
+    (
+        r"no SMTP relay configured: set SENDWELL_SMTP_URL or \[smtp\] urls in sendwell\.toml",
+        N_("no SMTP relay configured: set SENDWELL_SMTP_URL or [smtp] urls in sendwell.toml"),
+    ),
     # the address checks (sendwell.addresses), often after "'the address': "
     (r"empty address", N_("empty address")),
     (
@@ -235,5 +404,7 @@ def translate(t: Translations, message: str) -> str:
             parts = found.groupdict()
             if "reason" in parts:
                 parts["reason"] = translate(t, parts["reason"])
+            if "state" in parts:
+                parts["state"] = t.gettext(names.STATE.get(parts["state"], parts["state"]))
             return t.gettext(msgid) % parts if parts else t.gettext(msgid)
     return message
