@@ -152,3 +152,9 @@ def test_the_lists_of_exceptions_name_only_what_exists() -> None:
     samples = {_sample(arg, "x") for _, _, arg in raised}
     assert set(NOT_SHOWN) <= samples
     assert set(REALISTIC) <= samples
+
+
+def test_an_error_page_is_in_the_readers_language(ui) -> None:
+    page = ui.get("/campaigns/987654", headers={"Accept-Language": "vi-VN,vi;q=0.9"})
+    assert page.status_code == 404 and '<html lang="vi">' in page.text
+    assert "chiến dịch 987654 không tồn tại" in page.text and "does not exist" not in page.text

@@ -1,5 +1,6 @@
 """Errors as JSON for the API — {"detail": message, "field": name or null, "pointer": "/name" or null} — and as
-pages for the UI. The services name the field (UserError.field); nothing here reads the message text."""
+pages for the UI. The services name the field (UserError.field); nothing here branches on the message text (a page
+shows it translated, web/ui/messages.py)."""
 
 from __future__ import annotations
 
@@ -47,7 +48,8 @@ def is_api(request: Request) -> bool:
 def install(app: FastAPI) -> None:
     """Register the handlers: UserError 400, NotFound 404, validation 422, HTTP errors in the same shape."""
     from sendwell.web.security import LoginRequired
-    from sendwell.web.ui.render import error_page
+    from sendwell.web.ui.forms import service_message
+    from sendwell.web.ui.render import error_page, gettext
 
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, _err: LoginRequired) -> Response:
@@ -70,7 +72,8 @@ def install(app: FastAPI) -> None:
         status = 404 if isinstance(err, NotFound) else 400
         if is_api(request):
             return JSONResponse(problem(str(err), err.field), status_code=status)
-        return error_page(request, status, str(err))
+        # the page is in the reader's language: the sentence as web/ui/messages.py's table writes it
+        return error_page(request, status, service_message(gettext(request), err))
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, err: RequestValidationError) -> Response:
