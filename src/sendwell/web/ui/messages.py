@@ -332,6 +332,17 @@ TABLE: list[tuple[str, str]] = [
     (r"no status given; choose from (?P<choices>.+)", N_("no status given; choose from %(choices)s")),
     (r"(?P<value>'.*') is not one of (?P<choices>.+)", N_("%(value)s is not one of %(choices)s")),
     (r"\[sending\] timezone: (?P<reason>.+)", N_("[sending] timezone: %(reason)s")),
+    # a broken DKIM key folder, met by the set-up check and by sending (sendwell.dkim)
+    (
+        r"(?P<path>.+): not a sendwell DKIM key index \((?P<detail>.*)\)",
+        N_("%(path)s: not a sendwell DKIM key index (%(detail)s)"),
+    ),
+    (
+        r"(?P<path>.+): DKIM key file missing \(listed in (?P<index>.+)\)",
+        N_("%(path)s: DKIM key file missing (listed in %(index)s)"),
+    ),
+    (r"(?P<path>.+): not a PEM private key \((?P<detail>.*)\)", N_("%(path)s: not a PEM private key (%(detail)s)")),
+    (r"(?P<domain>\S+): no DKIM key in (?P<folder>.+)", N_("%(domain)s: no DKIM key in %(folder)s")),
     # a relay URL the set-up check cannot read ("[smtp] urls: " + sendwell.sending.relay's sentence)
     (r"\[smtp\] urls: (?P<reason>.+)", N_("[smtp] urls: %(reason)s")),
     (
