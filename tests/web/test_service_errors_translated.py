@@ -21,8 +21,8 @@ VI = translations("vi")
 
 # Files whose messages no web page shows, by the front end that reaches them.
 NOT_IN_THE_WEB_UI: dict[str, str] = {
-    # The operator's own tools, run from the command line: reading bounces from a mailbox or files, DKIM keys,
-    # the database migration, the disposable-domain override file.
+    # The operator's own tools, run from the command line (or logged by the worker, not shown on a page): reading
+    # bounces from a mailbox or files, the database migration, the disposable-domain override file.
     "bounces/imap.py": "CLI: bounces are read from the mailbox by the command line or the worker's log",
     "bounces/ingest.py": "CLI: bounce files are read from the command line",
     "db/migrate.py": "CLI: migrations run from the command line",
@@ -72,7 +72,8 @@ VARIABLE_ONLY = {
     "campaigns.py:refuse_tracking": "the tracking refusal: its sentence is a TABLE row ('tracking needs …')",
     "schedule.py:what": "[sending] timezone: checked through REALISTIC above",
 }
-# More sentences the status parser writes (sendwell.model.parse_statuses) than its one f-string shows.
+# Sentences a page shows that no single literal spells out: the status parser's other forms
+# (sendwell.model.parse_statuses) and a relay URL as the set-up check reports it (sendwell.setupcheck).
 MORE = [
     "'sentt', 'errr' are not statuses; choose from sent, error",
     "no status given; choose from sent, error",
