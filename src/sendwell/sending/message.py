@@ -244,12 +244,20 @@ class _Templates:
         self.template = _ENV_HTML.from_string(source)
         used = jinja2.meta.find_undeclared_variables(_ENV_HTML.parse(source))
         self.static = None if used else self.template.render().split(_SPLIT)
+        # Template.render builds its context from a ChainMap of the globals, twice a call (a third of the render):
+        # flattened once here, then each call makes the context from a plain dict as Template.render would.
+        self.globals = dict(self.template.globals)
 
     def render(self, ctx: dict[str, Any]) -> list[str]:
         """[subject, text, html]"""
         if self.static is not None:
             return self.static
-        parts = self.template.render(ctx).split(_SPLIT)
+        t, env = self.template, self.template.environment
+        context = env.context_class(env, {**self.globals, **ctx}, t.name, t.blocks, globals=self.globals)
+        try:
+            parts = env.concat(t.root_render_func(context)).split(_SPLIT)
+        except Exception:
+            env.handle_exception()  # re-raises with the template's lines in the traceback, as Template.render
         if len(parts) != 3:  # a merge field contained the separator: render the parts one by one
             envs = (_ENV_TEXT, _ENV_TEXT, _ENV_HTML)
             parts = [env.from_string(src).render(ctx) for env, src in zip(envs, self.sources, strict=True)]
