@@ -18,12 +18,12 @@ from sendwell.model import CampaignState, parse_statuses
 from sendwell.sending import control
 from sendwell.setupcheck import for_campaign, tracking_refusal
 from sendwell.tracking.report import tracking_stats
+from sendwell.translations import N_
 from sendwell.web.csvout import csv_response
 from sendwell.web.security import UserDep
 from sendwell.web.state import EngineDep, SettingsDep, get_settings
 from sendwell.web.ui.charts import status_bars
 from sendwell.web.ui.forms import actor, form_error, see_other, service_message
-from sendwell.web.ui.messages import N_
 from sendwell.web.ui.notices import flash
 from sendwell.web.ui.preview import draft_context
 from sendwell.web.ui.render import Pager, gettext, render

@@ -21,12 +21,12 @@ from sendwell.errors import UserError
 from sendwell.forms.subscribe import consents_of
 from sendwell.model import BlacklistReason, OnDuplicate
 from sendwell.segments import list_segments
+from sendwell.translations import N_
 from sendwell.web.api.common import upload_name
 from sendwell.web.csvout import csv_response
 from sendwell.web.security import UserDep
 from sendwell.web.state import EngineDep, SettingsDep, get_settings
 from sendwell.web.ui.forms import actor, form_error, given, see_other
-from sendwell.web.ui.messages import N_
 from sendwell.web.ui.notices import flash
 from sendwell.web.ui.render import Pager, gettext, render
 from sendwell.web.ui.uploads import uploads_of

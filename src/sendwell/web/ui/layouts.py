@@ -14,9 +14,9 @@ from fastapi.responses import HTMLResponse, Response
 
 from sendwell import templates
 from sendwell.errors import UserError
+from sendwell.translations import N_
 from sendwell.web.state import EngineDep
 from sendwell.web.ui.forms import form_error, see_other, service_message
-from sendwell.web.ui.messages import N_
 from sendwell.web.ui.notices import flash
 from sendwell.web.ui.preview import FRAME_HEADERS
 from sendwell.web.ui.render import gettext, language_of, render

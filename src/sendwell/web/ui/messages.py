@@ -12,12 +12,8 @@ from functools import cache
 
 from babel.support import Translations
 
+from sendwell.translations import N_
 from sendwell.web.ui import names
-
-
-def N_(text: str) -> str:
-    return text  # marks the string for extraction; translate() looks it up when a page shows it
-
 
 # (the service's sentence as a pattern, the catalogue's sentence): a group named `reason` is itself translated,
 # and one named `state` (a campaign's state) is called as the pages call it (web/ui/names.py).

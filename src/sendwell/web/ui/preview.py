@@ -14,10 +14,10 @@ from sendwell import campaigns, history, preview
 from sendwell.errors import NotFound, UserError
 from sendwell.model import CampaignState
 from sendwell.sending.testsend import send_test
+from sendwell.translations import N_
 from sendwell.web.security import UserDep
 from sendwell.web.state import EngineDep, web_state
 from sendwell.web.ui.forms import actor, form_error, see_other, service_message
-from sendwell.web.ui.messages import N_
 from sendwell.web.ui.notices import flash
 from sendwell.web.ui.render import gettext
 

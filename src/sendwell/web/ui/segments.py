@@ -83,18 +83,16 @@ def create(
         try:
             report = segments.import_members(engine, name.strip(), source[1], source_name=source[0])
         except UserError as err:
-            return _show(
-                request,
-                engine,
-                sid,
-                status=400,
-                error=service_message(gettext(request), err),
-                field="text",
-                form={"text": text},
-            )
+            return _refused(request, engine, sid, err, text)
         return _added(request, engine, sid, report)
     flash(request, "segment_created", members=0)
     return see_other(f"/segments/{sid}")
+
+
+def _refused(request: Request, engine: Engine, sid: int, err: UserError, text: str) -> Response:
+    """Members refused as a whole (an unreadable file, say): the segment's page with the error and the text kept."""
+    error = service_message(gettext(request), err)
+    return _show(request, engine, sid, status=400, error=error, field="text", form={"text": text})
 
 
 def _added(request: Request, engine: Engine, sid: int, report: ImportReport) -> Response:
@@ -127,15 +125,7 @@ def add(
         source_name, stream = pasted_or_file(text, file)
         report = segments.import_members(engine, name, stream, source_name=source_name)
     except UserError as err:
-        return _show(
-            request,
-            engine,
-            sid,
-            status=400,
-            error=service_message(gettext(request), err),
-            field="text",
-            form={"text": text},
-        )
+        return _refused(request, engine, sid, err, text)
     return _added(request, engine, sid, report)
 
 

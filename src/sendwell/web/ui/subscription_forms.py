@@ -12,9 +12,9 @@ from sqlalchemy import Engine
 from sendwell import segments
 from sendwell.errors import UserError
 from sendwell.forms import snippet, store
+from sendwell.translations import N_
 from sendwell.web.state import EngineDep, web_state
 from sendwell.web.ui.forms import form_error, see_other
-from sendwell.web.ui.messages import N_
 from sendwell.web.ui.render import gettext, render
 
 router = APIRouter(prefix="/forms")
