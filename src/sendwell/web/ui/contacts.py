@@ -5,7 +5,6 @@ progress display, and one contact with its history, edit and delete. Every POST 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, is_dataclass
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -362,9 +361,7 @@ def _start_verify(
     n = contactbulk.count(engine, selection)  # a bad filter fails here, on the form, not in the job
 
     def work(progress: Callable[[int, int], None]) -> dict[str, Any]:
-        done = contactbulk.apply(engine, selection, Action.VERIFY, settings=settings, dns=dns, progress=progress)
-        # kept as JSON in the jobs table: a dict today, a dataclass once services return them (issue 15)
-        return asdict(done) if is_dataclass(done) and not isinstance(done, type) else dict(done)
+        return contactbulk.apply(engine, selection, Action.VERIFY, settings=settings, dns=dns, progress=progress)
 
     t = gettext(request)
     if dns:
