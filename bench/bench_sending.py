@@ -21,7 +21,7 @@ Diagnostics: `--sqlite-cache-mb N` overrides the senders' `PRAGMA cache_size` (S
 `--tracemalloc` reports the Python heap of each sender and where it grew (≈13× slower: for finding
 growth, not for throughput).
 
-    .venv/bin/python bench/bench_sending.py [--recipients 20000] [--runs 3] [--connections 1,4,16,64]
+    .venv/bin/python bench/bench_sending.py [--recipients 20000] [--runs 3] [--asyncio] [--connections 1,4,16,64]
         [--split 4] [--pg-processes 1,2,4] [--memory 10000,100000,1000000] [--json out.json]
 
 Writes bench/results/sending.json (and sending_memory.json). The senders use the default settings but
@@ -45,7 +45,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -200,16 +200,17 @@ def run(
     *,
     per_connection: int | None = None,
     batch: int | None = None,
+    loop: str | None = None,
     cache_mb: int | None = None,
     trace: bool = False,
 ) -> dict:
     """One sending process (the engine `sendwell worker` runs) until the campaign is done."""
-    from dataclasses import replace
 
     from sqlalchemy import event
 
     from sendwell.config import Settings
     from sendwell.db.engine import is_postgres, open_database
+    from sendwell.sending import eventloop
     from sendwell.sending.engine import send
 
     engine = open_database(db_url)
@@ -237,7 +238,9 @@ def run(
             connections=connections,
             messages_per_connection=per_connection or s.smtp.messages_per_connection,
         ),
-        sending=replace(s.sending, secret="bench", batch_size=batch or s.sending.batch_size),
+        sending=replace(
+            s.sending, secret="bench", batch_size=batch or s.sending.batch_size, event_loop=loop or s.sending.event_loop
+        ),
         limit=replace(s.limit, start=10 * recipients, cap=10 * recipients),
     )
     if trace:
@@ -258,6 +261,7 @@ def run(
         "cpu_s": cpu,
         "commits": commits[0],
         "durability": durability(engine),
+        "loop": eventloop.loop_name(settings.sending.event_loop),
         "db_cpu_s": sum(_proc_cpu(pid) - db_cpu.get(pid, 0.0) for pid in backends),
         "rss_before_mb": round(rss_before / 1024, 1),
         "max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
@@ -389,6 +393,7 @@ def configuration(db_url: str, recipients: int, connections: int, processes: int
         "msg_per_commit": round(sent / max(1, sum(o["commits"] for o in outs)), 1),
         "peak_rss_mb": max(o["max_rss_mb"] for o in outs),
         "durability": outs[0]["durability"],
+        "loop": outs[0]["loop"],
         "rss_at_start_mb": max(o["rss_before_mb"] for o in outs),
     }
     if sent != recipients:
@@ -448,6 +453,7 @@ COLUMNS = [
     "per_conn",
     "batch",
     "durability",
+    "loop",
     "msg_per_s",
     "ceiling",
     "ratio",
@@ -491,10 +497,12 @@ def main() -> None:
     ap.add_argument("--sqlite-cache-mb", type=int, help="diagnostic: the senders' SQLite page cache size")
     ap.add_argument("--tracemalloc", action="store_true", help="diagnostic: the senders' Python heap (slow)")
     ap.add_argument("--json", help="also write the results to this file")
+    ap.add_argument("--asyncio", action="store_true", help="also the target and defaults rows on asyncio's own loop")
     for hidden in ("--fill", "--run"):
         ap.add_argument(hidden, action="store_true", help=argparse.SUPPRESS)
     for hidden in ("--port", "--cid", "--per-connection", "--batch"):
         ap.add_argument(hidden, type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--event-loop", help=argparse.SUPPRESS)  # a child's [sending] event_loop
     ap.add_argument("--db", help=argparse.SUPPRESS)  # a child's ledger URL
     args = ap.parse_args()
     if args.fill:
@@ -511,6 +519,7 @@ def main() -> None:
                     args.recipients,
                     per_connection=args.per_connection,
                     batch=args.batch,
+                    loop=args.event_loop,
                     cache_mb=args.sqlite_cache_mb,
                     trace=args.tracemalloc,
                 )
@@ -547,11 +556,14 @@ class Config:
     procs: int = 1
     per_connection: int | None = None
     batch: int | None = None
+    loop: str | None = None  # [sending] event_loop
 
     def args(self) -> list[str]:
-        return [f"--per-connection={self.per_connection}"] * bool(self.per_connection) + [
-            f"--batch={self.batch}"
-        ] * bool(self.batch)
+        return (
+            [f"--per-connection={self.per_connection}"] * bool(self.per_connection)
+            + [f"--batch={self.batch}"] * bool(self.batch)
+            + [f"--event-loop={self.loop}"] * bool(self.loop)
+        )
 
 
 def plan(args: argparse.Namespace) -> list[Config]:
@@ -564,6 +576,8 @@ def plan(args: argparse.Namespace) -> list[Config]:
     ]
     rows += [Config("one process", "SQLite", c, 1) for c in _ints(args.connections)]
     rows += [Config("split", "SQLite", 16, p) for p in _ints(args.split) if p > 1 and p != TARGET_PROCESSES]
+    if args.asyncio:  # the two rows again on asyncio's own loop: what uvloop gives, in the same run
+        rows += [replace(r, row=r.row + " (asyncio)", loop="asyncio") for r in rows[:2]]
     return rows
 
 
@@ -605,7 +619,7 @@ def table(args: argparse.Namespace, port: int, extra: list[str]) -> None:
         row = _median_row(cfg, pairs, defaults)
         rows.append(row)
         print(
-            f"{cfg.row:<12} {cfg.ledger:<10} {cfg.conns:>2} conns / {cfg.procs} proc(s), "
+            f"{cfg.row:<12} {cfg.ledger:<10} {cfg.conns:>2} conns / {cfg.procs} proc(s), {row['loop']}, "
             f"{row['per_conn']} per connection, batch {row['batch']}: {row['msg_per_s']:>7,.0f} msg/s = "
             f"{row['ratio']:.2f} of {row['ceiling']:,.0f} (pairs {row['ratios']}) {row.get('note', '')}",
             flush=True,
@@ -647,6 +661,7 @@ def _median_row(cfg: Config, pairs: list[tuple[dict, dict]], defaults) -> dict:
         "per_conn": cfg.per_connection or defaults.smtp.messages_per_connection,
         "batch": cfg.batch or defaults.sending.batch_size,
         "durability": pairs[0][0]["durability"],
+        "loop": pairs[0][0]["loop"],
         "sent": pairs[0][0]["sent"],
         "msg_per_s": med("msg_per_s"),
         "ceiling": med("msg_per_s", 1),

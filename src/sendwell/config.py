@@ -8,6 +8,7 @@ settings: everything else is handed the Settings object.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import tomllib
 from dataclasses import dataclass, field, fields, replace
@@ -50,6 +51,7 @@ class SendingSettings:
     timezone: str = "UTC"  # the installation's time zone: a schedule given without one is in it
     # a campaign whose first N transactions are all refused with one answer (about us, not them) pauses; 0: never
     pause_after_same_refusals: int = 20
+    event_loop: str = "auto"  # the sender's event loop: auto (uvloop when installed), uvloop or asyncio
 
 
 @dataclass(frozen=True)
@@ -246,6 +248,12 @@ def load_settings(
         raise ConfigError(
             f"[contacts] name_order: {sections['contacts'].name_order!r} is not given-first or family-first"
         )
+    if sections["sending"].event_loop not in ("auto", "uvloop", "asyncio"):
+        raise ConfigError(
+            f"[sending] event_loop: {sections['sending'].event_loop!r} is not one of auto, uvloop, asyncio"
+        )
+    if sections["sending"].event_loop == "uvloop" and importlib.util.find_spec("uvloop") is None:
+        raise ConfigError("[sending] event_loop = uvloop, but uvloop is not installed (pip install uvloop, or auto)")
     if database_url:  # the --database flag beats everything
         sections["database"] = replace(sections["database"], url=database_url)
     return Settings(**sections)

@@ -14,6 +14,8 @@ from sendwell.db.schema import recipients
 from .faultsmtp import FaultServer
 
 FINAL_OR_WAITING = {"sent", "deferred", "error", "failed", "skipped"}
+# The event loop each fault server's runs go on (fault_server below): a relay URL not listed runs on the default.
+LOOPS: dict[str, str] = {}
 
 
 def fault_settings(
@@ -33,6 +35,7 @@ def fault_settings(
         smtp=replace(SmtpSettings(), urls=(url,), connections=connections, timeout=timeout, rest_seconds=0.2),
         sending=replace(
             SendingSettings(),
+            event_loop=LOOPS.get(url, "auto"),
             retry_schedule=retry_schedule,
             retry_horizon_hours=horizon_hours,
             secret="fault-secret",
@@ -53,9 +56,16 @@ def statuses(engine: Engine, cid: int) -> Counter:
     return Counter(status for status, _ in ledger(engine, cid).values())
 
 
-@pytest.fixture(params=[False, True], ids=["one-by-one", "pipelining"])
+@pytest.fixture(params=[(False, "asyncio"), (True, "auto")], ids=["one-by-one", "pipelining"])
 def fault_server(request):
     """Every fault test runs against a server without PIPELINING and against one with it, where the engine
-    writes the next message's MAIL/RCPT/DATA behind each body (sending/relay.py)."""
-    with FaultServer(stall_seconds=5.0, pipelining=request.param) as srv:
-        yield srv
+    writes the next message's MAIL/RCPT/DATA behind each body (sending/relay.py). The first runs the sender
+    on asyncio's own loop, the second on the default (uvloop where installed: sending/eventloop.py), so every
+    fault is met on both loops without running each test four times."""
+    pipelining, loop = request.param
+    with FaultServer(stall_seconds=5.0, pipelining=pipelining) as srv:
+        LOOPS[srv.url] = loop
+        try:
+            yield srv
+        finally:
+            LOOPS.pop(srv.url, None)

@@ -24,7 +24,7 @@ from typing import Any
 from sendwell.config import Settings
 from sendwell.db.engine import utcnow
 from sendwell.model import CampaignState, FailureKind, RecipientStatus
-from sendwell.sending import limit, outcome, queue, workers
+from sendwell.sending import eventloop, limit, outcome, queue, workers
 from sendwell.sending.commit import GroupCommit
 from sendwell.sending.courier import NO_SEAT, Courier
 from sendwell.sending.guard import Guard
@@ -92,7 +92,7 @@ class Sender:
 
     def run(self) -> RunReport:
         """Run the loop in this thread until it stops; returns the report."""
-        return asyncio.run(self.run_async())
+        return eventloop.run(self.run_async(), self.settings.sending.event_loop)
 
     async def run_async(self) -> RunReport:
         self.builder.secret = await self.store.secret()
