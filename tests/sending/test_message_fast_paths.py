@@ -4,12 +4,14 @@ parses back with the `email` package."""
 import base64
 import binascii
 import email
+import sys
 from email import base64mime, policy
 from email.utils import formataddr
 
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from sendwell.sending import message
 from sendwell.sending.message import (
     CampaignContent,
     Links,
@@ -64,6 +66,13 @@ def test_encode_equals_the_plain_code(body, with_boundary, trailing_lf):
     boundary = BOUNDARY if with_boundary else None
     cte, data = _encode(body, boundary.encode() if boundary else None)
     assert (cte, data) == encode_before(body, boundary)
+    if cte == b"base64":  # binascii's encoder where pybase64 is missing: the same bytes
+        assert message._b64 is not message._b64_binascii, "pybase64 is a dependency: installed with the package"
+        saved, message._b64 = message._b64, message._b64_binascii
+        try:
+            assert _encode(body, boundary.encode() if boundary else None) == (cte, data)
+        finally:
+            message._b64 = saved
     if cte == b"base64":  # the email package's own encoder wraps the same lines
         crlf = body.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\r\n").encode()
         assert data == base64mime.body_encode(crlf, eol="\r\n").rstrip(b"\r\n".decode()).encode()
@@ -129,3 +138,8 @@ def test_to_header_equals_formataddr(name):
         assert to == "To: " + formataddr((shown, "a@example.com"))
     parsed = email.message_from_bytes(data, policy=policy.default)["To"].addresses[0]
     assert parsed.addr_spec == "a@example.com"
+
+
+def test_base64_falls_back_to_binascii_without_pybase64(monkeypatch):
+    monkeypatch.setitem(sys.modules, "pybase64", None)  # what `import pybase64` then raises: ImportError
+    assert message._b64_encoder() is message._b64_binascii

@@ -17,7 +17,7 @@ import random
 import re
 import struct
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email import policy
@@ -242,6 +242,23 @@ def _short_lines(data: bytes) -> bool:
     return True
 
 
+def _b64_binascii(data: bytes) -> bytes:
+    return binascii.b2a_base64(data, newline=False)
+
+
+def _b64_encoder() -> Callable[[bytes], bytes]:
+    """pybase64's SIMD base64 (~0.3 µs for a 6 KB body, where binascii takes ~7; the bench sends a third of its
+    messages in base64), or binascii's, the same bytes, where pybase64 is not installed."""
+    try:
+        from pybase64 import b64encode
+    except ImportError:
+        return _b64_binascii
+    return b64encode
+
+
+_b64 = _b64_encoder()
+
+
 @lru_cache(maxsize=64)
 def _b64_lines(count: int) -> struct.Struct:
     """Cuts `count` base64 lines off the front of a buffer in C (a Python slice per line costs 3× as much)."""
@@ -264,7 +281,7 @@ def _encode(body: str, boundary: bytes | None) -> tuple[bytes, bytes]:
         if data.endswith(b"\n"):
             data = data[:-1]  # the skeleton already ends the body with CRLF
         return b"7bit", data.replace(b"\n", b"\r\n")
-    data = binascii.b2a_base64(data.replace(b"\n", b"\r\n"), newline=False)
+    data = _b64(data.replace(b"\n", b"\r\n"))
     full = len(data) // _B64_LINE
     lines = _b64_lines(full).unpack_from(data) if full else ()
     if len(data) % _B64_LINE:
