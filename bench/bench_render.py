@@ -7,11 +7,11 @@ address) and no public URL. The reference's `sending/message.py` and `sending/ve
 `git show REF:…` and loaded beside this tree's, and the two render in turns, so a busy shared machine
 slows both alike; each round renders `--recipients` messages, and the table shows the median of
 `--rounds` rounds of CPU time (time.process_time) per message, each message rendered as the sending loop
-does (render.Builder.render). Both render
-the same bytes once their random parts (MIME boundary, Message-ID) are seeded alike, which the bench checks
-on the first 60 recipients.
+does (render.Builder.render). Both render the same bytes once their random parts (MIME boundary,
+Message-ID) are seeded alike, which the bench checks on the first 60 recipients. Writes
+bench/results/render.json.
 
-    .venv/bin/python bench/bench_render.py [--ref main] [--recipients 20000] [--rounds 7] [--json out.json]
+    .venv/bin/python bench/bench_render.py [--ref main] [--recipients 20000] [--rounds 7]
 """
 
 from __future__ import annotations
@@ -88,7 +88,6 @@ def main() -> None:
     ap.add_argument("--ref", default="main", help="git ref to compare with (default: main)")
     ap.add_argument("--recipients", type=int, default=20_000)
     ap.add_argument("--rounds", type=int, default=7)
-    ap.add_argument("--json", help="also write the results here")
     args = ap.parse_args()
 
     from sendwell.sending import message as current
@@ -118,8 +117,6 @@ def main() -> None:
     for r in rows:
         r["vs ref"] = r["median µs"] / base
     report("render", rows, ["code", "median µs", "min µs", "max µs", "vs ref"], {"args": vars(args)})
-    if args.json:
-        Path(args.json).write_text(str(rows))
 
 
 if __name__ == "__main__":
