@@ -15,7 +15,7 @@ from dataclasses import replace
 from typing import Any
 
 from sendwell.config import SendingSettings
-from sendwell.sending.message import CampaignContent, Links, Personal, PreparedCampaign, Rendered
+from sendwell.sending.message import CampaignContent, Links, PreparedCampaign, Rendered
 from sendwell.sending.queue import Job
 
 log = logging.getLogger("sendwell.sending")
@@ -64,7 +64,7 @@ class Builder:
     def render(self, job: Job) -> Built:
         """The job's message, unsigned, or the exception its template raised for this contact's fields."""
         try:
-            return self.prepared[job.campaign_id].render(Personal(job.id, job.email, job.fields))
+            return self.prepared[job.campaign_id].render_fields(job.id, job.email, job.fields)
         except Exception as err:  # reported on the recipient's row
             return err
 

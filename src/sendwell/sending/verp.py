@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hmac
 import re
+from functools import lru_cache
+from typing import Any
 
 SIG_CHARS = 20  # hex digits of the HMAC kept: 80 bits
 _TOKEN = re.compile(r"^(\d+)\.(\d+)\.([0-9a-f]{" + str(SIG_CHARS) + r"})$")
@@ -16,9 +18,20 @@ BOUNCE_PREFIX = "bounces+"
 UNSUBSCRIBE_PREFIX = "unsubscribe+"
 
 
+@lru_cache(maxsize=8)
+def _keyed(secret: str) -> Any:
+    """HMAC-SHA256 with the secret's key blocks already hashed in: a copy per token skips that work. The C
+    object inside hmac.HMAC when there is one (CPython's, OpenSSL or HACL*): its copy, update and hexdigest
+    skip the wrapper's Python calls; the wrapper itself otherwise, which has the same three methods."""
+    mac = hmac.new(secret.encode(), digestmod="sha256")
+    return getattr(mac, "_hmac", None) or mac
+
+
 def _sig(secret: str, purpose: str, campaign_id: int, recipient_id: int) -> str:
-    # hmac.digest is the one-shot C path: a few µs, paid twice per message.
-    return hmac.digest(secret.encode(), f"{purpose}:{campaign_id}:{recipient_id}".encode(), "sha256").hex()[:SIG_CHARS]
+    # ~1 µs instead of hmac.digest's ~1.6, paid twice per message; the same digest (tested).
+    mac = _keyed(secret).copy()
+    mac.update(f"{purpose}:{campaign_id}:{recipient_id}".encode())
+    return mac.hexdigest()[:SIG_CHARS]
 
 
 def encode(secret: str, campaign_id: int, recipient_id: int, purpose: str = "bounce") -> str:
