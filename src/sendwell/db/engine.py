@@ -161,15 +161,72 @@ async def take_write_turn(engine: Engine, patience: float = 30.0) -> int | None:
     import asyncio
 
     fd = _turn_file(engine)
-    if fd is None:
-        return None
-    deadline, pause = time.monotonic() + patience, 0.00002
-    while not _try_turn(fd):
-        if time.monotonic() > deadline:
+    if fd is None or _try_turn(fd):
+        return fd
+    # Another process writes. A thread waits for the lock in the kernel, which wakes it the moment the lock
+    # is free; polling from the loop instead cost either a 1 ms oversleep per look (asyncio's timers) or a
+    # busy spin (uvloop runs sleeps under 0.5 ms at once).
+    deadline = time.monotonic() + patience
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
             return None
-        await asyncio.sleep(pause)
-        pause = min(pause * 2, 0.0005)
-    return fd
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(_FreeTurn.of(engine.url.database or "").when_free()), left)
+        if _try_turn(fd):  # the other process may have taken it again first: then wait again
+            return fd
+
+
+class _FreeTurn:
+    """A daemon thread per turn file that waits in the kernel until the file's lock is free, for the coroutines
+    of this process; the coroutines waiting at one time share one wait.
+
+    It locks a second open file description of `<file>-writers` (an flock belongs to a description, so the loop's
+    own description would get it at once while this process writes) and unlocks it straight away. A daemon, so
+    a process never waits at exit for a lock another process keeps."""
+
+    _all: dict[tuple[str, int], _FreeTurn] = {}  # (file, pid): a forked child starts its own thread
+
+    @classmethod
+    def of(cls, database: str) -> _FreeTurn:
+        key = (database, os.getpid())
+        found = cls._all.get(key)
+        if found is None:
+            found = cls._all[key] = cls(database + "-writers")
+        return found
+
+    def __init__(self, path: str) -> None:
+        import queue
+        import threading
+
+        self.path = path
+        self.asked: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self.waiting: Any = None  # the shared future of the current wait
+        threading.Thread(target=self._serve, name="sendwell-write-turn", daemon=True).start()
+
+    def when_free(self) -> Any:
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        fut = self.waiting
+        if fut is None or fut.done() or fut.get_loop() is not loop:
+            fut = self.waiting = loop.create_future()
+            self.asked.put(fut)
+        return fut
+
+    def _serve(self) -> None:
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        while True:
+            fut = self.asked.get()
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            with contextlib.suppress(RuntimeError):  # its loop is closed: nobody waits any more
+                fut.get_loop().call_soon_threadsafe(_settle, fut)
+
+
+def _settle(fut: Any) -> None:
+    if not fut.done():
+        fut.set_result(None)
 
 
 def end_write_turn(fd: int | None) -> None:
