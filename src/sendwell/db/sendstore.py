@@ -79,7 +79,7 @@ class SqlTransactions:
         """After the transaction begun with the `turn` that `take_turn` gave."""
 
     def tune(self, conn: Connection) -> None:
-        """Set up a transaction's connection."""
+        """Set up a new connection, in its first transaction."""
 
     def recording(self, conn: Connection) -> None:
         """Set up the transaction that records outcomes."""
@@ -126,7 +126,8 @@ class SqlTransactions:
                 try:
                     conn, kept = self._connection()
                     with conn.begin():
-                        self.tune(conn)
+                        if not kept:
+                            self.tune(conn)
                         result = fn(conn, *args)
                 finally:
                     self.end_turn(turn)

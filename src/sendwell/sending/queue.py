@@ -169,13 +169,16 @@ def claim(
     if banned:
         _skip(conn, banned, now)
     start = as_utc(now)  # `now` only if the campaign's start was never written
+    # The rows queued when their campaign started share its start time: each distinct time parsed once.
+    times: dict[Any, datetime] = {}
     # rows unpacked as tuples (the RETURNING order above)
     jobs = []
     for rid, cid, email, display, attempts, queued in rows:
         fields, listed = found[email]
         if not listed:
             fields = json.loads(fields) if isinstance(fields, (str, bytes)) else fields
-            queued_at = (as_utc(parse(queued)) if queued else None) or start
+            if (queued_at := times.get(queued)) is None:
+                queued_at = times[queued] = (as_utc(parse(queued)) if queued else None) or start
             jobs.append(Job(rid, cid, email, display, attempts, queued_at, fields or {}))
     return jobs, len(banned)
 

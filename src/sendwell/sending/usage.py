@@ -84,6 +84,8 @@ class LimitReport:
     history: list[DayUsage]
 
 
+# The statements of the sender's checks and reservations are built once: building one cost more than running it
+# (the day's row, with two scalar subqueries: ten times more), several times per transaction.
 _STATE = select(state.c.value).where(state.c.key == bindparam("key"))
 
 
@@ -107,8 +109,6 @@ def _shards(day: Any, column: Any) -> Any:
     return select(func.coalesce(func.sum(column), 0)).where(U.c.day == day).scalar_subquery()
 
 
-# The statements of the sender's checks and reservations are built once: building one cost more than running it
-# (the day's row, with two scalar subqueries: ten times more), several times per transaction.
 _ROW = select(
     D.c.limit,
     (D.c.sent + _shards(D.c.day, U.c.sent)).label("sent"),
@@ -215,11 +215,11 @@ def reserve_day(conn: Connection, settings: LimitSettings, now: datetime, owner:
     (PostgreSQL: FOR UPDATE; SQLite: the transaction's write lock), so two workers never grant the same
     messages: together they never send past the limit."""
     day = _shard(conn, settings, now, owner)
-    daily = conn.execute(_DAY_LIMIT_LOCKED if conn.dialect.name == "postgresql" else _DAY_LIMIT, {"day": day})
-    limit_ = daily.scalar_one()
+    lock = _DAY_LIMIT_LOCKED if conn.dialect.name == "postgresql" else _DAY_LIMIT
+    daily = conn.execute(lock, {"day": day}).scalar_one()
     shards = conn.execute(_HELD, {"day": day}).all()
     held = sum(max(0, r.granted - r.sent - r.address_errors) for r in shards)  # a row per worker: few
-    grant = max(0, min(want, limit_ - used(conn, settings, now) - held))  # read after the lock: up to date
+    grant = max(0, min(want, daily - used(conn, settings, now) - held))  # read after the lock: up to date
     if grant:
         conn.execute(_GRANT, {"b_day": day, "b_owner": owner, "grant": grant})
     return grant
