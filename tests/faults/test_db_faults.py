@@ -174,6 +174,37 @@ def test_postgres_connections_killed_between_transactions_sender_carries_on(engi
     assert srv.counts() == {a: 1 for a in addrs}
 
 
+@pg_only
+def test_postgres_store_connection_killed_while_idle_next_call_runs_at_once(engine, db_url, caplog):
+    """The store keeps one connection between its transactions; a restart kills it while idle. The next call
+    runs on a new connection at once, no pause and no warning, as the pool's pre-ping did at each checkout."""
+    import asyncio
+
+    from sendwell.sending.sqlstore import open_store
+
+    store = open_store(engine, fault_settings(""))
+    admin = _admin(db_url)
+    pid = text("SELECT pg_backend_pid()")
+
+    async def calls() -> list[int]:
+        backends = []
+        for _ in range(3):
+            backends.append(await store.db.run(lambda conn: conn.execute(pid).scalar()))
+            assert await store.error_window() == []
+            with admin.connect() as conn:
+                assert _terminate_others(conn, engine.url.database, set()) >= 1
+        backends.append(await store.db.run(lambda conn: conn.execute(pid).scalar()))
+        return backends
+
+    try:
+        with caplog.at_level("WARNING", logger="sendwell.sending"):
+            backends = asyncio.run(calls())
+    finally:
+        admin.dispose()
+    assert len(set(backends)) == 4, backends  # a new backend after each kill, the same one between kills
+    assert "connection lost" not in caplog.text
+
+
 def _kill_inside_a_transaction(db_url: str, database: str, until) -> int:
     """Lock the ledger so the sender's next statement waits inside its transaction, then kill that backend."""
     admin = _admin(db_url)

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import sqlite3
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
-from sendwell.config import Settings
 from sendwell.db.engine import end_write_turn, take_write_turn
 from sendwell.db.sendstore import SqlTransactions
 
@@ -16,10 +15,6 @@ SENDER_CACHE = "PRAGMA cache_size=-4096"  # KiB
 
 
 class SqliteTransactions(SqlTransactions):
-    def __init__(self, engine: Engine, settings: Settings) -> None:
-        super().__init__(engine, settings)
-        self._cached: set[int] = set()  # the connections given the sender's cache size
-
     def lost_connection(self, err: DBAPIError) -> bool:
         if err.connection_invalidated:
             return True
@@ -37,7 +32,4 @@ class SqliteTransactions(SqlTransactions):
         """A 4 MiB page cache on the sender's connections, not the 64 MiB bulk imports get: the sender
         touches the recent end of the ledger only, and with the big cache its memory grew with the list
         (67 MB at 10k recipients, 131 MB at 1M) for no speed."""
-        raw = id(conn.connection.dbapi_connection)
-        if raw not in self._cached:
-            conn.exec_driver_sql(SENDER_CACHE)
-            self._cached.add(raw)
+        conn.exec_driver_sql(SENDER_CACHE)

@@ -97,7 +97,7 @@ class SqlSendStore:
             queue.sending_campaigns(conn, campaign_ids),
             tripped.reason if tripped else None,
             stats.limit,
-            usage.used(conn, lim, now),
+            usage.used(conn, lim, now, stats),
             complaints,
             relays,
             next_scheduled,

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, select, update
+from sqlalchemy import Connection, Engine, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from sendwell.config import LimitSettings
@@ -84,8 +84,13 @@ class LimitReport:
     history: list[DayUsage]
 
 
+# The statements of the sender's checks and reservations are built once: building one cost more than running it
+# (the day's row, with two scalar subqueries: ten times more), several times per transaction.
+_STATE = select(state.c.value).where(state.c.key == bindparam("key"))
+
+
 def get_state(conn: Connection, key: str) -> Any:
-    value = conn.execute(select(state.c.value).where(state.c.key == key)).scalar()
+    value = conn.execute(_STATE, {"key": key}).scalar()
     return None if value is None else json.loads(value)
 
 
@@ -104,14 +109,15 @@ def _shards(day: Any, column: Any) -> Any:
     return select(func.coalesce(func.sum(column), 0)).where(U.c.day == day).scalar_subquery()
 
 
+_ROW = select(
+    D.c.limit,
+    (D.c.sent + _shards(D.c.day, U.c.sent)).label("sent"),
+    (D.c.address_errors + _shards(D.c.day, U.c.address_errors)).label("address_errors"),
+).where(D.c.day == bindparam("day"))
+
+
 def _row(conn: Connection, day: str) -> limit.DayStats | None:
-    r = conn.execute(
-        select(
-            D.c.limit,
-            (D.c.sent + _shards(D.c.day, U.c.sent)).label("sent"),
-            (D.c.address_errors + _shards(D.c.day, U.c.address_errors)).label("address_errors"),
-        ).where(D.c.day == day)
-    ).first()
+    r = conn.execute(_ROW, {"day": day}).first()
     return None if r is None else limit.DayStats(r.limit, r.sent, r.address_errors)
 
 
@@ -133,10 +139,11 @@ def today(conn: Connection, settings: LimitSettings, now: datetime) -> tuple[str
     return day, stats
 
 
-def used(conn: Connection, settings: LimitSettings, now: datetime) -> int:
-    """Messages counted against today's limit: the calendar day, or the last 24 hours."""
+def used(conn: Connection, settings: LimitSettings, now: datetime, stats: limit.DayStats | None = None) -> int:
+    """Messages counted against today's limit: the calendar day (`stats`, today's row, when just read), or
+    the last 24 hours."""
     if settings.window != "rolling":
-        return today(conn, settings, now)[1].used
+        return (stats or today(conn, settings, now)[1]).used
     buckets = get_state(conn, ROLLING) or {}
     since = now - timedelta(hours=24)
     return sum(n for hour, n in buckets.items() if datetime.fromisoformat(hour) > since)
@@ -146,6 +153,11 @@ def remaining(conn: Connection, settings: LimitSettings, now: datetime) -> int:
     return max(0, today(conn, settings, now)[1].limit - used(conn, settings, now))
 
 
+_BUMP = (
+    "UPDATE usage_shards SET sent = sent + {m}, address_errors = address_errors + {m} WHERE day = {m} AND owner = {m}"
+)
+
+
 def add(
     conn: Connection, settings: LimitSettings, now: datetime, *, sent: int, address_errors: int, owner: str = ""
 ) -> None:
@@ -153,14 +165,17 @@ def add(
     if not sent and not address_errors:
         return
     day = limit.day_of(now, settings)
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    bump = (
-        f"UPDATE usage_shards SET sent = sent + {mark}, address_errors = address_errors + {mark} "
-        f"WHERE day = {mark} AND owner = {mark}"
-    )
-    if conn.exec_driver_sql(bump, (sent, address_errors, day, owner)).rowcount == 0:  # a new day or worker
-        _shard(conn, settings, now, owner)
-        conn.exec_driver_sql(bump, (sent, address_errors, day, owner))
+    bump = _BUMP.format(m="?" if conn.dialect.paramstyle == "qmark" else "%s")
+    # on the DB-API cursor, as queue.record: once per commit of outcomes, where exec_driver_sql's own
+    # handling cost more than the statement
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute(bump, (sent, address_errors, day, owner))
+        if cursor.rowcount == 0:  # a new day or worker
+            _shard(conn, settings, now, owner)
+            cursor.execute(bump, (sent, address_errors, day, owner))
+    finally:
+        cursor.close()
     if settings.window == "rolling":
         buckets = get_state(conn, ROLLING) or {}
         hour = now.replace(minute=0, second=0, microsecond=0).isoformat()
@@ -169,11 +184,21 @@ def add(
         set_state(conn, ROLLING, {h: n for h, n in buckets.items() if datetime.fromisoformat(h) > since}, now)
 
 
+_SHARD = select(U.c.owner).where(U.c.day == bindparam("day"), U.c.owner == bindparam("owner"))
+_DAY_LIMIT = select(D.c.limit).where(D.c.day == bindparam("day"))
+_DAY_LIMIT_LOCKED = _DAY_LIMIT.with_for_update()  # PostgreSQL; SQLite's transaction holds the write lock
+_HELD = select(U.c.granted, U.c.sent, U.c.address_errors).where(U.c.day == bindparam("day"))
+_GRANT = (
+    update(U)
+    .where(U.c.day == bindparam("b_day"), U.c.owner == bindparam("b_owner"))  # not the columns' own names
+    .values(granted=U.c.granted + bindparam("grant"))
+)
+
+
 def _shard(conn: Connection, settings: LimitSettings, now: datetime, owner: str) -> str:
     """Make sure today's row and `owner`'s shard of it exist; returns the day."""
     day, _ = today(conn, settings, now)
-    exists = select(U.c.owner).where(U.c.day == day, U.c.owner == owner)
-    if conn.execute(exists).first() is None:
+    if conn.execute(_SHARD, {"day": day, "owner": owner}).first() is None:
         try:
             with conn.begin_nested():
                 conn.execute(U.insert().values(day=day, owner=owner, sent=0, address_errors=0, granted=0))
@@ -190,15 +215,13 @@ def reserve_day(conn: Connection, settings: LimitSettings, now: datetime, owner:
     (PostgreSQL: FOR UPDATE; SQLite: the transaction's write lock), so two workers never grant the same
     messages: together they never send past the limit."""
     day = _shard(conn, settings, now, owner)
-    lock = select(D.c.limit).where(D.c.day == day)
-    if conn.dialect.name == "postgresql":
-        lock = lock.with_for_update()
-    daily = conn.execute(lock).scalar_one()
-    shards = conn.execute(select(U.c.granted, U.c.sent, U.c.address_errors).where(U.c.day == day)).all()
+    lock = _DAY_LIMIT_LOCKED if conn.dialect.name == "postgresql" else _DAY_LIMIT
+    daily = conn.execute(lock, {"day": day}).scalar_one()
+    shards = conn.execute(_HELD, {"day": day}).all()
     held = sum(max(0, r.granted - r.sent - r.address_errors) for r in shards)  # a row per worker: few
-    grant = max(0, min(want, daily - used(conn, settings, now) - held))
+    grant = max(0, min(want, daily - used(conn, settings, now) - held))  # read after the lock: up to date
     if grant:
-        conn.execute(update(U).where(U.c.day == day, U.c.owner == owner).values(granted=U.c.granted + grant))
+        conn.execute(_GRANT, {"b_day": day, "b_owner": owner, "grant": grant})
     return grant
 
 
