@@ -157,6 +157,7 @@ class Settings:
 LANGUAGES = ("en", "vi")
 
 NAME_ORDERS = ("", "given-first", "family-first")
+EVENT_LOOPS = ("auto", "uvloop", "asyncio")  # [sending] event_loop (sending/eventloop.py)
 
 SHORT_FORMS = {"SENDWELL_SMTP_URL": ("smtp", "urls"), "SENDWELL_DISPOSABLE_FILE": ("verify", "disposable_file")}
 
@@ -248,9 +249,9 @@ def load_settings(
         raise ConfigError(
             f"[contacts] name_order: {sections['contacts'].name_order!r} is not given-first or family-first"
         )
-    if sections["sending"].event_loop not in ("auto", "uvloop", "asyncio"):
+    if sections["sending"].event_loop not in EVENT_LOOPS:
         raise ConfigError(
-            f"[sending] event_loop: {sections['sending'].event_loop!r} is not one of auto, uvloop, asyncio"
+            f"[sending] event_loop: {sections['sending'].event_loop!r} is not one of {', '.join(EVENT_LOOPS)}"
         )
     if sections["sending"].event_loop == "uvloop" and importlib.util.find_spec("uvloop") is None:
         raise ConfigError("[sending] event_loop = uvloop, but uvloop is not installed (pip install uvloop, or auto)")

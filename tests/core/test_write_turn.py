@@ -34,16 +34,14 @@ def test_a_taken_turn_is_waited_for_without_spinning_and_given_when_free(tmp_pat
     async def main() -> tuple[int | None, float, float, bool]:
         cpu = time.process_time()
         task = asyncio.create_task(take_write_turn(engine))
-        ticks = 0
         for _ in range(40):  # the loop keeps running while the turn is taken: 0.4 s of its own timers
             await asyncio.sleep(0.01)
-            ticks += 1
         waited_cpu = time.process_time() - cpu
         early = task.done()
         released = time.monotonic()
         fcntl.flock(other, fcntl.LOCK_UN)
         fd = await asyncio.wait_for(task, 10)
-        return fd, waited_cpu, time.monotonic() - released, early or ticks != 40
+        return fd, waited_cpu, time.monotonic() - released, early
 
     fd, waited_cpu, after_release, early = eventloop.run(main(), loop)
     try:
@@ -80,7 +78,7 @@ def test_a_turn_never_freed_is_given_up_after_the_patience(tmp_path, loop):
 
 
 @pytest.mark.parametrize("loop", LOOPS)
-def test_coroutines_of_one_process_take_the_turn_one_at_a_time(tmp_path, loop):
+def test_every_coroutine_waiting_for_the_turn_gets_it_once_it_is_free(tmp_path, loop):
     if loop == "uvloop":
         pytest.importorskip("uvloop", reason="uvloop is not installed (pip install uvloop)")
     path = str(tmp_path / "ledger.db")

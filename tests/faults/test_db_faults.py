@@ -205,6 +205,36 @@ def test_postgres_store_connection_killed_while_idle_next_call_runs_at_once(engi
     assert "connection lost" not in caplog.text
 
 
+@pg_only
+def test_postgres_store_connection_killed_while_idle_then_a_claim_runs_at_once(engine, db_url, caplog):
+    """The same when the next call's first statement goes through the DB-API cursor (the claim, as the outcomes'
+    record): psycopg's error is not SQLAlchemy's there, and the claim must still run at once on a new connection."""
+    import asyncio
+
+    from sendwell.db.engine import utcnow
+    from sendwell.sending.sqlstore import open_store
+
+    cid = started_campaign(engine, ["a@x.org", "b@x.org"])
+    store = open_store(engine, fault_settings(""))
+    admin = _admin(db_url)
+
+    async def claim_after_kill() -> list[str]:
+        assert await store.error_window() == []  # the store's connection is now kept
+        with admin.connect() as conn:
+            assert _terminate_others(conn, engine.url.database, set()) >= 1
+        jobs, skipped = await store.claim([cid], "w1", 10, 30.0, utcnow())
+        assert skipped == 0
+        return sorted(j.email for j in jobs)
+
+    try:
+        with caplog.at_level("WARNING", logger="sendwell.sending"):
+            assert asyncio.run(claim_after_kill()) == ["a@x.org", "b@x.org"]
+    finally:
+        store.close()
+        admin.dispose()
+    assert "connection lost" not in caplog.text
+
+
 def _kill_inside_a_transaction(db_url: str, database: str, until) -> int:
     """Lock the ledger so the sender's next statement waits inside its transaction, then kill that backend."""
     admin = _admin(db_url)

@@ -232,3 +232,18 @@ def test_non_ascii_address_goes_with_smtputf8_or_fails_as_not_the_address_fault(
     got = {a: (r.status, r.kind, r.enhanced_code) for a, r in rows(engine, cid2).items()}
     assert got == {"jörg@x.org": ("failed", "policy", "5.6.7"), "ann@x.org": ("sent", None, "2.0.0")}
     assert not blacklist.is_blacklisted(engine, "jörg@x.org")
+
+
+def test_a_run_gives_its_database_connection_back(engine, server):
+    """The send store keeps one connection for its transactions (db/sendstore.py); a finished run gives it back
+    to the pool at once, not when the garbage collector meets the run (an idle PostgreSQL backend until then)."""
+    import gc
+
+    cid = started_campaign(engine, ["a@x.org", "b@x.org"])
+    gc.disable()  # the run's objects are not collected before the check
+    try:
+        report = send(engine, sender_settings(server.url), [cid], linger=0)
+        assert report.counts["sent"] == 2
+        assert engine.pool.checkedout() == 0
+    finally:
+        gc.enable()

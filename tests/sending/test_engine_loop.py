@@ -47,10 +47,14 @@ class FakeStore:
         self.breaker: str | None = None
         self.commits: list[int] = []  # outcomes per commit
         self.released: list[int] = []
+        self.closed = False  # close(): the run gave back what the store keeps
         self.queued_at = datetime.now(UTC)
 
     def watch(self, stopped: asyncio.Event) -> None:
         pass
+
+    def close(self) -> None:
+        self.closed = True
 
     async def secret(self) -> str:
         return "test-secret"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import logging
 import os
 import time
 from collections.abc import Iterator
@@ -199,7 +200,8 @@ class _FreeTurn:
         import queue
         import threading
 
-        self.path = path
+        # opened here, not in the thread: a failure is the caller's error, not a thread that silently stops
+        self.fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
         self.asked: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self.waiting: Any = None  # the shared future of the current wait
         threading.Thread(target=self._serve, name="sendwell-write-turn", daemon=True).start()
@@ -215,11 +217,13 @@ class _FreeTurn:
         return fut
 
     def _serve(self) -> None:
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         while True:
             fut = self.asked.get()
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            fcntl.flock(fd, fcntl.LOCK_UN)
+            try:
+                fcntl.flock(self.fd, fcntl.LOCK_EX)
+                fcntl.flock(self.fd, fcntl.LOCK_UN)
+            except OSError:  # the waiters look at the lock themselves again (and SQLite's own lock still decides)
+                logging.getLogger("sendwell.db").exception("waiting for the SQLite write turn failed")
             with contextlib.suppress(RuntimeError):  # its loop is closed: nobody waits any more
                 fut.get_loop().call_soon_threadsafe(_settle, fut)
 

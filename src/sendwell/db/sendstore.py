@@ -108,6 +108,10 @@ class SqlTransactions:
         self._finalizer = weakref.finalize(self, _close, self._held)  # given back once the store is gone
         return self._held, False
 
+    def close(self) -> None:
+        """Give the kept connection back at the end of a run (else only when the store is collected)."""
+        self._drop()
+
     def _drop(self) -> None:
         """Give the kept connection back to the pool (closed if it was lost); the next transaction takes another."""
         if self._finalizer is not None:

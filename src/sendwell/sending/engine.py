@@ -133,9 +133,9 @@ class Sender:
                 await self.courier.return_unused()
                 await self.quota.give_back()
             with contextlib.suppress(StoreError):  # unreachable: the leases expire instead
-                if self.leases:
-                    await self.store.release(self.leases.ids(), self.owner)
+                await self.store.release(self.leases.ids(), self.owner)
             self.leases.clear()
+            self.store.close()
         return self.report
 
     async def _feed(self) -> None:

@@ -13,11 +13,11 @@ from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 T = TypeVar("T")
-CHOICES = ("auto", "uvloop", "asyncio")
 
 
 def loop_factory(choice: str = "auto") -> Callable[[], asyncio.AbstractEventLoop] | None:
-    """The loop factory for `choice` (None: asyncio's default loop)."""
+    """The loop factory for `choice` (config.EVENT_LOOPS; None: asyncio's default loop). Settings read from a file
+    refuse "uvloop" without uvloop installed; settings built in code fall back to asyncio's loop."""
     if choice == "asyncio":
         return None
     try:

@@ -42,6 +42,9 @@ class SqlSendStore:
     def watch(self, stopped: asyncio.Event) -> None:
         self.db.watch(stopped)
 
+    def close(self) -> None:
+        self.db.close()
+
     async def _tx(self, fn: Callable[..., Any], *args: Any) -> Any:
         return await self.db.run(fn, *args)
 

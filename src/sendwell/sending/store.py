@@ -52,6 +52,10 @@ class SendStore(Protocol):
     def watch(self, stopped: asyncio.Event) -> None:
         """The run's stop event: a retry after a lost connection waits on it, and gives up once it is set."""
 
+    def close(self) -> None:
+        """The run is over: give back what the store keeps between calls (a database connection); a later call
+        takes it again."""
+
     async def secret(self) -> str:
         """The installation's HMAC secret (VERP tokens, unsubscribe and tracking links)."""
 
