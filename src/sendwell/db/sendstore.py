@@ -103,17 +103,14 @@ class SqlTransactions:
         conn = self._held
         if conn is not None and not conn.closed and not conn.invalidated and self._thread == threading.get_ident():
             return conn, True
-        self._drop()
+        self.close()
         self._held, self._thread = self.engine.connect(), threading.get_ident()
         self._finalizer = weakref.finalize(self, _close, self._held)  # given back once the store is gone
         return self._held, False
 
     def close(self) -> None:
-        """Give the kept connection back at the end of a run (else only when the store is collected)."""
-        self._drop()
-
-    def _drop(self) -> None:
-        """Give the kept connection back to the pool (closed if it was lost); the next transaction takes another."""
+        """Give the kept connection back to the pool (closed if it was lost): at the end of a run, and after an
+        error; the next transaction takes another."""
         if self._finalizer is not None:
             self._finalizer()  # closes self._held
         self._held = self._finalizer = None
@@ -138,7 +135,7 @@ class SqlTransactions:
                 self._outage_since = 0.0
                 return result
             except DBAPIError as err:
-                self._drop()
+                self.close()
                 if not self.lost_connection(err):
                     raise StoreError(str(err)) from err
                 if kept and err.connection_invalidated:

@@ -133,10 +133,13 @@ def _shown_name(name: str, fields: Mapping[str, Any] | None) -> str:
     return one_line(first or last or "")
 
 
+def _names(email: str, name: str, unsubscribe_url: str) -> dict[str, Any]:
+    """What a template may use besides the contact's fields (and wins over a field of the same name)."""
+    return {"email": email, "name": name, "unsubscribe_url": unsubscribe_url}
+
+
 def _context(p: Personal, name: str, unsubscribe_url: str) -> dict[str, Any]:
-    ctx = dict(p.fields or {})
-    ctx.update(email=p.email, name=name, unsubscribe_url=unsubscribe_url)
-    return ctx
+    return {**(p.fields or {}), **_names(p.email, name, unsubscribe_url)}
 
 
 def _tracked_html(content: CampaignContent, links: Links) -> tuple[str | None, bool]:
@@ -372,7 +375,7 @@ class PreparedCampaign:
         cid = self.content.id
         unsub, unsub_url, unsub_post = _unsubscribe(self.links, cid, rid, self.reply_to, self.reachable)
         name = _shown_name(name, fields)
-        extra: dict[str, Any] = {"email": email, "name": name, "unsubscribe_url": unsub_url}
+        extra = _names(email, name, unsub_url)
         if self.tracking:
             extra.update(tracking_context(secret=self.links.secret, campaign_id=cid, recipient_id=rid))
         parts = self.templates.render(fields, extra)  # subject, text, html
