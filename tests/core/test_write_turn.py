@@ -7,29 +7,38 @@ import asyncio
 import fcntl
 import os
 import time
+from collections.abc import Iterator
 
 import pytest
+from sqlalchemy import Engine
 
 from sendwell.db.engine import end_write_turn, make_engine, take_write_turn
 from sendwell.sending import eventloop
 
-LOOPS = ["asyncio", "uvloop"]
 
-
-def _hold(path: str) -> int:
-    """Take the turn file's lock as another process would: from an open file description of its own."""
-    fd = os.open(path + "-writers", os.O_RDWR | os.O_CREAT, 0o600)
-    fcntl.flock(fd, fcntl.LOCK_EX)
-    return fd
-
-
-@pytest.mark.parametrize("loop", LOOPS)
-def test_a_taken_turn_is_waited_for_without_spinning_and_given_when_free(tmp_path, loop):
-    if loop == "uvloop":
+@pytest.fixture(params=["asyncio", "uvloop"])
+def loop(request) -> str:
+    """The event loop the test runs on (sending/eventloop.py)."""
+    if request.param == "uvloop":
         pytest.importorskip("uvloop", reason="uvloop is not installed (pip install uvloop)")
+    return request.param
+
+
+@pytest.fixture
+def taken(tmp_path) -> Iterator[tuple[Engine, str, int]]:
+    """A SQLite ledger whose write turn another process holds: (engine, path, the holder's file: an open
+    file description of its own, as another process's would be)."""
     path = str(tmp_path / "ledger.db")
     engine = make_engine(path)
-    other = _hold(path)
+    other = os.open(path + "-writers", os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(other, fcntl.LOCK_EX)
+    yield engine, path, other
+    os.close(other)
+    engine.dispose()
+
+
+def test_a_taken_turn_is_waited_for_without_spinning_and_given_when_free(taken, loop):
+    engine, path, other = taken
 
     async def main() -> tuple[int | None, float, float, bool]:
         cpu = time.process_time()
@@ -57,33 +66,17 @@ def test_a_taken_turn_is_waited_for_without_spinning_and_given_when_free(tmp_pat
         os.close(probe)
     finally:
         end_write_turn(fd)
-        os.close(other)
-        engine.dispose()
 
 
-@pytest.mark.parametrize("loop", LOOPS)
-def test_a_turn_never_freed_is_given_up_after_the_patience(tmp_path, loop):
-    if loop == "uvloop":
-        pytest.importorskip("uvloop", reason="uvloop is not installed (pip install uvloop)")
-    path = str(tmp_path / "ledger.db")
-    engine = make_engine(path)
-    other = _hold(path)
-    try:
-        started = time.monotonic()
-        assert eventloop.run(take_write_turn(engine, patience=0.3), loop) is None  # SQLite's own lock decides then
-        assert time.monotonic() - started >= 0.3
-    finally:
-        os.close(other)
-        engine.dispose()
+def test_a_turn_never_freed_is_given_up_after_the_patience(taken, loop):
+    engine, _, _ = taken
+    started = time.monotonic()
+    assert eventloop.run(take_write_turn(engine, patience=0.3), loop) is None  # SQLite's own lock decides then
+    assert time.monotonic() - started >= 0.3
 
 
-@pytest.mark.parametrize("loop", LOOPS)
-def test_every_coroutine_waiting_for_the_turn_gets_it_once_it_is_free(tmp_path, loop):
-    if loop == "uvloop":
-        pytest.importorskip("uvloop", reason="uvloop is not installed (pip install uvloop)")
-    path = str(tmp_path / "ledger.db")
-    engine = make_engine(path)
-    other = _hold(path)
+def test_every_coroutine_waiting_for_the_turn_gets_it_once_it_is_free(taken, loop):
+    engine, _, other = taken
     order: list[int] = []
 
     async def writer(k: int) -> None:
@@ -98,9 +91,5 @@ def test_every_coroutine_waiting_for_the_turn_gets_it_once_it_is_free(tmp_path, 
         fcntl.flock(other, fcntl.LOCK_UN)
         await asyncio.wait_for(asyncio.gather(*tasks), 10)
 
-    try:
-        eventloop.run(main(), loop)
-        assert sorted(order) == [0, 1, 2]
-    finally:
-        os.close(other)
-        engine.dispose()
+    eventloop.run(main(), loop)
+    assert sorted(order) == [0, 1, 2]

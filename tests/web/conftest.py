@@ -72,8 +72,6 @@ def ui(app, web_engine: Engine) -> Iterator[UI]:
     create_user(web_engine, "admin", PASSWORD)
     with TestClient(app) as client:
         page = UI(client)
-        page.get("/login")
-        r = page.post("/login", {"username": "admin", "password": PASSWORD}, follow_redirects=False)
-        assert r.status_code == 303, r.text
+        page.login()
         page.get("/")
         yield page

@@ -42,6 +42,12 @@ class UI:
     def post(self, url: str, data: dict | None = None, **kw):
         return self.client.post(url, data={"csrf": self.csrf, **(data or {})}, **kw)
 
+    def login(self, username: str = "admin", password: str = PASSWORD) -> None:
+        """Through the real login form; a login that is not answered with its redirect fails the test."""
+        self.get("/login")
+        r = self.post("/login", {"username": username, "password": password}, follow_redirects=False)
+        assert r.status_code == 303, r.text
+
 
 def sending_settings(url: str, relay: str) -> Settings:
     """Settings that deliver to a test relay at once (short retries, small batches)."""

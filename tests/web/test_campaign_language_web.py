@@ -36,9 +36,7 @@ def vi_ui(vi_app, web_engine) -> Iterator[UI]:
     create_user(web_engine, "admin", PASSWORD)
     with TestClient(vi_app) as client:
         page = UI(client)
-        page.get("/login")
-        r = page.post("/login", {"username": "admin", "password": PASSWORD}, follow_redirects=False)
-        assert r.status_code == 303
+        page.login()
         yield page
 
 

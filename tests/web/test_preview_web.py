@@ -45,8 +45,7 @@ def page(relay_app, web_engine) -> Iterator[UI]:
     create_user(web_engine, "admin", PASSWORD)
     with TestClient(relay_app) as c:
         ui = UI(c)
-        ui.get("/login")
-        assert ui.post("/login", {"username": "admin", "password": PASSWORD}, follow_redirects=False).status_code == 303
+        ui.login()
         yield ui
 
 
