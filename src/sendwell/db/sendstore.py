@@ -84,6 +84,11 @@ class SqlTransactions:
     def recording(self, conn: Connection) -> None:
         """Set up the transaction that records outcomes."""
 
+    def alone(self, conn: Connection, fn: Callable[..., Any], args: tuple[Any, ...]) -> Any:
+        """Run fn(conn, *args), which sends one statement, as its own transaction where that saves round trips
+        (PostgreSQL); here simply inside the transaction `run` began."""
+        return fn(conn, *args)
+
     # -- transactions ---------------------------------------------------------------------------
 
     def watch(self, stopped: asyncio.Event) -> None:
@@ -115,10 +120,10 @@ class SqlTransactions:
             self._finalizer()  # closes self._held
         self._held = self._finalizer = None
 
-    async def run(self, fn: Callable[..., Any], *args: Any) -> Any:
+    async def run(self, fn: Callable[..., Any], *args: Any, alone: bool = False) -> Any:
         """Run fn(conn, *args) in one transaction, again on a new connection when this one was lost.
         Every transaction here may run twice: claims and outcomes are keyed by recipient (only a commit
-        lost in flight can count one batch's attempts twice)."""
+        lost in flight can count one batch's attempts twice). `alone`: fn sends one statement (see `alone`)."""
         delay = 0.1
         while True:
             kept = False
@@ -129,7 +134,7 @@ class SqlTransactions:
                     with conn.begin():
                         if not kept:
                             self.tune(conn)
-                        result = fn(conn, *args)
+                        result = self.alone(conn, fn, args) if alone else fn(conn, *args)
                 finally:
                     self.end_turn(turn)
                 self._outage_since = 0.0

@@ -209,18 +209,31 @@ _RECORD = (
     "enhanced_code = {m}, smtp_answer = {m}, message_id = {m}, next_attempt_at = {m}, "
     "sent_at = COALESCE({m}, sent_at), updated_at = {m}, lease_owner = NULL, lease_until = NULL WHERE id = {m}"
 )
+# PostgreSQL: all outcomes in one statement, the rows joined from a VALUES list (typed by its first row). An
+# executemany runs the statement once per row, and each run cost the server more than the row's update did.
+_RECORD_ROWS = (
+    "UPDATE recipients AS r SET status = v.status, kind = v.kind, reason = v.reason, attempts = r.attempts + 1, "
+    "smtp_code = v.smtp_code, enhanced_code = v.enhanced_code, smtp_answer = v.smtp_answer, "
+    "message_id = v.message_id, next_attempt_at = v.next_attempt_at, sent_at = COALESCE(v.sent_at, r.sent_at), "
+    "updated_at = v.updated_at, lease_owner = NULL, lease_until = NULL "
+    "FROM (VALUES {rows}) AS v (status, kind, reason, smtp_code, enhanced_code, smtp_answer, message_id, "
+    "next_attempt_at, sent_at, updated_at, id){join} WHERE r.id = v.id"
+)
+_TYPED_ROW = (
+    "(%s::text, %s::text, %s::text, %s::int, %s::text, %s::text, %s::text, "
+    "%s::timestamptz, %s::timestamptz, %s::timestamptz, %s::bigint)"
+)
+# The commit of the one-statement record need not wait for the WAL flush (as sendstore_postgres.recording says);
+# set_config(..., true) is the statement's own SET LOCAL.
+_QUICK = ", counted, (SELECT set_config('synchronous_commit', 'off', true)) AS quick"
+_ROW = "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
 
 
-def record(conn: Connection, results: Iterable[Result], now: datetime) -> None:
-    """Write outcomes (one executemany) and drop their leases.
-
-    Plain DB-API SQL on the transaction's own DB-API cursor: this runs for every message, and SQLAlchemy's
-    statement handling (exec_driver_sql included) cost more than the database itself did.
-    """
+def _outcome_rows(conn: Connection, results: Iterable[Result], now: datetime) -> list[tuple[Any, ...]]:
     dialect = conn.dialect
     stamp = Stamp.dialect_impl(dialect).bind_processor(dialect) or (lambda v: v)
     at = stamp(now)
-    params = [
+    return [
         (
             r.status.value,
             r.kind.value if r.kind else None,
@@ -236,13 +249,52 @@ def record(conn: Connection, results: Iterable[Result], now: datetime) -> None:
         )
         for r in results
     ]
-    if params:
-        mark = "?" if dialect.paramstyle == "qmark" else "%s"
-        cursor = conn.connection.cursor()
-        try:
-            cursor.executemany(_RECORD.format(m=mark), params)
-        finally:
-            cursor.close()
+
+
+def _rows_statement(rows: Sequence[tuple[Any, ...]], join: str = "") -> tuple[str, list[Any]]:
+    sql = _RECORD_ROWS.format(rows=", ".join([_TYPED_ROW] + [_ROW] * (len(rows) - 1)), join=join)
+    return sql, [value for row in rows for value in row]
+
+
+def record(conn: Connection, results: Iterable[Result], now: datetime) -> None:
+    """Write outcomes and drop their leases: one statement on PostgreSQL, one executemany on SQLite.
+
+    Plain DB-API SQL on the transaction's own DB-API cursor: this runs for every message, and SQLAlchemy's
+    statement handling (exec_driver_sql included) cost more than the database itself did.
+    """
+    rows = _outcome_rows(conn, results, now)
+    if not rows:
+        return
+    cursor = conn.connection.cursor()
+    try:
+        if conn.dialect.name == "postgresql":
+            cursor.execute(*_rows_statement(rows))
+        else:
+            cursor.executemany(_RECORD.format(m="?"), rows)
+    finally:
+        cursor.close()
+
+
+def record_counted(
+    conn: Connection, results: Sequence[Result], now: datetime, count: tuple[str, Sequence[Any]]
+) -> bool:
+    """PostgreSQL: `record` and `count` (an UPDATE of one usage row) as one statement, run as its own transaction
+    (SqlTransactions.run(alone=True)): one round trip for a group of outcomes, where BEGIN, the statements and
+    COMMIT took five. The outcomes are joined to the counted row, so when `count` finds no
+    row (a new day) nothing is written and False is returned."""
+    rows = _outcome_rows(conn, results, now)
+    sql, params = _rows_statement(rows, join=_QUICK)
+    counting, counting_params = count
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute(
+            f"WITH counted AS ({counting} RETURNING 1), recorded AS ({sql}) SELECT count(*) FROM counted",
+            [*counting_params, *params],
+        )
+        row = cursor.fetchone()
+    finally:
+        cursor.close()
+    return bool(row and row[0])
 
 
 def release(conn: Connection, ids: Iterable[int], owner: str) -> None:

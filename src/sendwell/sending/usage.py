@@ -158,6 +158,16 @@ _BUMP = (
 )
 
 
+def counting(
+    settings: LimitSettings, now: datetime, *, sent: int, address_errors: int, owner: str
+) -> tuple[str, tuple[Any, ...]] | None:
+    """What `add` runs once `owner`'s row of the day exists, as (PostgreSQL SQL, parameters), for a caller that
+    makes it part of its own statement; None with a rolling window, where `add` writes more."""
+    if settings.window == "rolling":
+        return None
+    return _BUMP.format(m="%s"), (sent, address_errors, limit.day_of(now, settings), owner)
+
+
 def add(
     conn: Connection, settings: LimitSettings, now: datetime, *, sent: int, address_errors: int, owner: str = ""
 ) -> None:
