@@ -84,6 +84,10 @@ class SqlTransactions:
     def recording(self, conn: Connection) -> None:
         """Set up the transaction that records outcomes."""
 
+    def reusable(self, conn: Connection) -> bool:
+        """Whether the kept connection may run the next transaction."""
+        return True
+
     def alone(self, conn: Connection, fn: Callable[..., Any], args: tuple[Any, ...]) -> Any:
         """Run fn(conn, *args), which sends one statement, as its own transaction where that saves round trips
         (PostgreSQL); here simply inside the transaction `run` began."""
@@ -106,7 +110,13 @@ class SqlTransactions:
         between transactions: a pool checkout and check-in (and PostgreSQL's pre-ping) per transaction cost
         the sender more CPU than the statements of a group commit."""
         conn = self._held
-        if conn is not None and not conn.closed and not conn.invalidated and self._thread == threading.get_ident():
+        if (
+            conn is not None
+            and not conn.closed
+            and not conn.invalidated
+            and self._thread == threading.get_ident()
+            and self.reusable(conn)
+        ):
             return conn, True
         self.close()
         self._held, self._thread = self.engine.connect(), threading.get_ident()

@@ -42,7 +42,10 @@ class PostgresTransactions(SqlTransactions):
                 None, None, err, psycopg.Error, connection_invalidated=lost, dialect=conn.dialect
             ) from err
         finally:
-            with contextlib.suppress(psycopg.Error):  # a broken connection cannot switch back
+            with contextlib.suppress(psycopg.Error):  # a broken one cannot switch back (and `reusable` drops it)
                 raw.autocommit = False
-            if raw.autocommit and not conn.invalidated:  # never reused: it would commit statement by statement
-                conn.invalidate()
+
+    def reusable(self, conn: Connection) -> bool:
+        # never a connection left in autocommit: every later transaction would commit statement by statement
+        raw = conn.connection.driver_connection
+        return raw is not None and not raw.autocommit
