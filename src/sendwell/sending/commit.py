@@ -17,10 +17,12 @@ class GroupCommit:
         self._pending: list[tuple[Outcome, asyncio.Future]] = []
         self._wake = asyncio.Event()
         self.closing = False
+        # made in the loop it serves; kept, since Python 3.11's get_running_loop asks the kernel for the pid
+        self._future = asyncio.get_running_loop().create_future
 
     async def record(self, done: Outcome) -> None:
         """Queue the outcome for the next commit and wait for it: the connection sends nothing until then."""
-        fut = asyncio.get_running_loop().create_future()
+        fut = self._future()
         self._pending.append((done, fut))
         self._wake.set()
         await fut
