@@ -110,14 +110,11 @@ class SqlTransactions:
         between transactions: a pool checkout and check-in (and PostgreSQL's pre-ping) per transaction cost
         the sender more CPU than the statements of a group commit."""
         conn = self._held
-        if (
-            conn is not None
-            and not conn.closed
-            and not conn.invalidated
-            and self._thread == threading.get_ident()
-            and self.reusable(conn)
-        ):
-            return conn, True
+        if conn is not None and not conn.closed and not conn.invalidated:
+            if not self.reusable(conn):
+                conn.invalidate()  # closed, not given back: the pool would keep it as it is
+            elif self._thread == threading.get_ident():
+                return conn, True
         self.close()
         self._held, self._thread = self.engine.connect(), threading.get_ident()
         self._finalizer = weakref.finalize(self, _close, self._held)  # given back once the store is gone

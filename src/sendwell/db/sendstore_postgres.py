@@ -29,8 +29,8 @@ class PostgresTransactions(SqlTransactions):
         # commit after it finds no transaction open and sends nothing. (Its pre-ping does the same switch.)
         raw = conn.connection.driver_connection
         assert raw is not None  # a live connection: run() took it just now
-        raw.autocommit = True
         try:
+            raw.autocommit = True
             return fn(conn, *args)
         except psycopg.Error as err:
             # fn used the DB-API cursor: its error is psycopg's, and with no transaction open no rollback fails

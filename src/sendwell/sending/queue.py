@@ -225,7 +225,7 @@ _TYPED_ROW = (
 )
 # The commit of the one-statement record need not wait for the WAL flush (as sendstore_postgres.recording says);
 # set_config(..., true) is the statement's own SET LOCAL.
-_QUICK = ", counted, (SELECT set_config('synchronous_commit', 'off', true)) AS quick"
+_QUICK = ", (SELECT set_config('synchronous_commit', 'off', true)) AS quick"
 _ROW = "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
 
 
@@ -276,17 +276,22 @@ def record(conn: Connection, results: Iterable[Result], now: datetime) -> None:
 
 
 def record_counted(
-    conn: Connection, results: Sequence[Result], now: datetime, count: tuple[str, Sequence[Any]]
+    conn: Connection, results: Sequence[Result], now: datetime, count: tuple[str, Sequence[Any]] | None
 ) -> bool:
-    """PostgreSQL: `record` and `count` (an UPDATE of one usage row) as one statement, run as its own transaction
-    (SqlTransactions.run(alone=True)): one round trip for a group of outcomes, where BEGIN, the statements and
-    COMMIT took five. The outcomes are joined to the counted row, so when `count` finds no
+    """PostgreSQL: `record` and `count` (an UPDATE of one usage row; None: nothing to count) as one statement, run
+    as its own transaction (SqlTransactions.run(alone=True)): one round trip for a group of outcomes, where BEGIN,
+    the statements and COMMIT took five. The outcomes are joined to the counted row, so when `count` finds no
     row (a new day) nothing is written and False is returned."""
     rows = _outcome_rows(conn, results, now)
-    sql, params = _rows_statement(rows, join=_QUICK)
-    counting, counting_params = count
+    if not rows:
+        return True
     cursor = conn.connection.cursor()
     try:
+        if count is None:
+            cursor.execute(*_rows_statement(rows, join=_QUICK))
+            return True
+        sql, params = _rows_statement(rows, join=", counted" + _QUICK)
+        counting, counting_params = count
         cursor.execute(
             f"WITH counted AS ({counting} RETURNING 1), recorded AS ({sql}) SELECT count(*) FROM counted",
             [*counting_params, *params],

@@ -137,32 +137,38 @@ class SqlSendStore:
     async def record(
         self, outcomes: Sequence[Outcome], now: datetime, server_problem: str | None, owner: str = ""
     ) -> None:
-        count = self._plain_count(outcomes, now, owner)
-        if count is not None and await self.db.run(self._record_plain, outcomes, now, count, alone=True):
+        plain, count = self._plain(outcomes, now, owner)
+        if plain and await self.db.run(self._record_plain, outcomes, now, count, alone=True):
             return
         await self._tx(self._record, outcomes, now, server_problem, owner)
 
-    def _plain_count(self, outcomes: Sequence[Outcome], now: datetime, owner: str) -> tuple[str, Any] | None:
-        """On PostgreSQL, when the outcomes are only rows and counts to write (no refusal to record as an event,
-        no server problem, no look for one that is over due): the usage statement to join them with; else None."""
+    def _plain(self, outcomes: Sequence[Outcome], now: datetime, owner: str) -> tuple[bool, tuple[str, Any] | None]:
+        """On PostgreSQL, whether the outcomes are only rows and counts to write (no refusal to record as an event,
+        no server problem, no look for one that is over due), and the usage statement to join them with (None when
+        nothing counts against the limit)."""
         if self.engine.dialect.name != "postgresql":
-            return None
+            return False, None
         clock = time.monotonic()
         sent = bad = 0
         for o in outcomes:
             r = o.result
             if o.refused is not None or r.kind is FailureKind.SERVER:
-                return None
+                return False, None
             if r.status is RecipientStatus.SENT:
                 sent += 1
                 if clock - self._calm.get(o.job.campaign_id, -CALM_CHECK) >= CALM_CHECK:
-                    return None
+                    return False, None
             elif r.status is RecipientStatus.ERROR and r.kind is FailureKind.RECIPIENT:
                 bad += 1
-        return usage.counting(self.settings.limit, now, sent=sent, address_errors=bad, owner=owner)
+        if not (sent or bad):  # as usage.add: no row to touch
+            return True, None
+        count = usage.counting(self.settings.limit, now, sent=sent, address_errors=bad, owner=owner)
+        return count is not None, count
 
     @staticmethod
-    def _record_plain(conn: Connection, outcomes: Sequence[Outcome], now: datetime, count: tuple[str, Any]) -> bool:
+    def _record_plain(
+        conn: Connection, outcomes: Sequence[Outcome], now: datetime, count: tuple[str, Any] | None
+    ) -> bool:
         return queue.record_counted(conn, [o.result for o in outcomes], now, count)
 
     def _record(
