@@ -223,10 +223,10 @@ _TYPED_ROW = (
     "(%s::text, %s::text, %s::text, %s::int, %s::text, %s::text, %s::text, "
     "%s::timestamptz, %s::timestamptz, %s::timestamptz, %s::bigint)"
 )
+_ROW = "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
 # The commit of the one-statement record need not wait for the WAL flush (as sendstore_postgres.recording says);
 # set_config(..., true) is the statement's own SET LOCAL.
 _QUICK = ", (SELECT set_config('synchronous_commit', 'off', true)) AS quick"
-_ROW = "(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
 
 
 def _outcome_rows(conn: Connection, results: Iterable[Result], now: datetime) -> list[tuple[Any, ...]]:
