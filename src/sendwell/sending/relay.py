@@ -429,7 +429,7 @@ class Connection:
         if then is not None:
             self.ahead = then
             end += b"".join(c for _, c in self._commands(*then, False))
-        wire.write_both(body, end)
+        wire.write(body, end)
         return (Stage.EOD, *await wire.read(self.timeout))
 
     async def _cancel_ahead(self, reopen: bool = True) -> None:

@@ -149,17 +149,16 @@ class SqlSendStore:
         if self.engine.dialect.name != "postgresql":
             return False, None
         clock = time.monotonic()
-        sent = bad = 0
         for o in outcomes:
             r = o.result
             if o.refused is not None or r.kind is FailureKind.SERVER:
                 return False, None
-            if r.status is RecipientStatus.SENT:
-                sent += 1
-                if clock - self._calm.get(o.job.campaign_id, -CALM_CHECK) >= CALM_CHECK:
-                    return False, None
-            elif r.status is RecipientStatus.ERROR and r.kind is FailureKind.RECIPIENT:
-                bad += 1
+            if (
+                r.status is RecipientStatus.SENT
+                and clock - self._calm.get(o.job.campaign_id, -CALM_CHECK) >= CALM_CHECK
+            ):
+                return False, None
+        sent, bad = _counted([o.result for o in outcomes])
         if not (sent or bad):  # as usage.add: no row to touch
             return True, None
         count = usage.counting(self.settings.limit, now, sent=sent, address_errors=bad, owner=owner)
@@ -177,8 +176,7 @@ class SqlSendStore:
         self.db.recording(conn)
         results = [o.result for o in outcomes]
         queue.record(conn, results, now)
-        sent = sum(1 for r in results if r.status is RecipientStatus.SENT)
-        bad = sum(1 for r in results if r.status is RecipientStatus.ERROR and r.kind is FailureKind.RECIPIENT)
+        sent, bad = _counted(results)
         usage.add(conn, self.settings.limit, now, sent=sent, address_errors=bad, owner=owner)
         troubled = {o.job.campaign_id for o in outcomes if o.result.kind is FailureKind.SERVER}
         for cid in troubled:
@@ -291,3 +289,10 @@ def _server_problem(conn: Connection, cid: int, problem: str | None, now: dateti
     conn.execute(update(campaigns).where(campaigns.c.id == cid).values(server_problem=problem, server_problem_at=now))
     if current != problem:  # once per problem, not per deferred message
         history.record(conn, cid, history.SERVER_PROBLEM, problem or "server problem", {}, at=now)
+
+
+def _counted(results: Sequence[queue.Result]) -> tuple[int, int]:
+    """What counts against the daily limit: (messages accepted, refused as bad addresses)."""
+    sent = sum(1 for r in results if r.status is RecipientStatus.SENT)
+    bad = sum(1 for r in results if r.status is RecipientStatus.ERROR and r.kind is FailureKind.RECIPIENT)
+    return sent, bad
