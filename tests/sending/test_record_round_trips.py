@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -110,45 +110,62 @@ def test_outcomes_written_alike_on_the_long_and_the_short_way(engine):
     assert counted(engine, "w1") == (5, 0)
 
 
+class Steps:
+    """The store on the test database, driven a call at a time on a loop of its own."""
+
+    def __init__(self, engine) -> None:
+        self.store = open_store(engine, sender_settings("smtp://127.0.0.1:1"))
+        self.loop = asyncio.new_event_loop()
+
+    def run(self, awaitable: Any) -> Any:
+        return self.loop.run_until_complete(awaitable)
+
+    def claim(self, cid: int, n: int) -> list[Job]:
+        return self.run(claimed(self.store, cid, n))
+
+    def record(self, outcomes: list[Outcome], owner: str, problem: str | None = None) -> None:
+        self.run(self.store.record(outcomes, utcnow(), problem, owner=owner))
+
+    def traced(self, outcomes: list[Outcome], owner: str, problem: str | None = None) -> list[str]:
+        """The protocol messages of recording `outcomes`."""
+        return traced(self.store, lambda: self.record(outcomes, owner, problem))
+
+    def backend(self) -> int:
+        return self.run(self.store.db.run(lambda c: c.execute(text("SELECT pg_backend_pid()")).scalar()))
+
+
+@pytest.fixture
+def steps(engine) -> Iterator[Steps]:
+    s = Steps(engine)
+    yield s
+    s.store.close()
+    s.loop.close()
+
+
 @pg_only
-def test_plain_outcomes_take_one_round_trip_on_postgres(engine):
+def test_plain_outcomes_take_one_round_trip_on_postgres(engine, steps):
     addrs = [f"p{i}@example.org" for i in range(8)]
-    cid = started_campaign(engine, addrs)
-    store = open_store(engine, sender_settings("smtp://127.0.0.1:1"))
-    loop = asyncio.new_event_loop()
-    try:
-        jobs = loop.run_until_complete(claimed(store, cid, 8))
-        loop.run_until_complete(store.record([sent(jobs[0])], utcnow(), None, owner="w1"))  # makes w1's usage row
-        plain = traced(
-            store,
-            lambda: loop.run_until_complete(store.record([sent(j) for j in jobs[1:6]], utcnow(), None, owner="w1")),
-        )
-        assert sum("ReadyForQuery" in m for m in plain) == 1, plain
-        assert not any('Query\t "BEGIN"' in m or '"COMMIT"' in m for m in plain), plain
-        # a server problem is more than rows: the long transaction, BEGIN to COMMIT
-        trouble = Outcome(
-            jobs[6],
-            Result(jobs[6].id, RecipientStatus.DEFERRED, FailureKind.SERVER, "421", 421, next_attempt_at=utcnow()),
-        )
-        long = traced(
-            store, lambda: loop.run_until_complete(store.record([trouble], utcnow(), "relay down", owner="w1"))
-        )
-        assert any('"BEGIN"' in m for m in long) and any('"COMMIT"' in m for m in long), long
+    jobs = steps.claim(started_campaign(engine, addrs), 8)
+    steps.record([sent(jobs[0])], "w1")  # makes w1's usage row
+    plain = steps.traced([sent(j) for j in jobs[1:6]], "w1")
+    assert sum("ReadyForQuery" in m for m in plain) == 1, plain
+    assert not any('Query\t "BEGIN"' in m or '"COMMIT"' in m for m in plain), plain
+    # a server problem is more than rows: the long transaction, BEGIN to COMMIT
+    trouble = Outcome(
+        jobs[6], Result(jobs[6].id, RecipientStatus.DEFERRED, FailureKind.SERVER, "421", 421, next_attempt_at=utcnow())
+    )
+    long = steps.traced([trouble], "w1", "relay down")
+    assert any('"BEGIN"' in m for m in long) and any('"COMMIT"' in m for m in long), long
 
-        # the connection is transactional again after the one statement: a failing transaction leaves nothing
-        def half(conn) -> None:
-            conn.execute(text("UPDATE recipients SET status = 'failed' WHERE email = :e"), {"e": addrs[7]})
-            conn.execute(text("SELECT 1/0"))
+    # the connection is transactional again after the one statement: a failing transaction leaves nothing
+    def half(conn) -> None:
+        conn.execute(text("UPDATE recipients SET status = 'failed' WHERE email = :e"), {"e": addrs[7]})
+        conn.execute(text("SELECT 1/0"))
 
-        loop.run_until_complete(store.record([sent(jobs[7])], utcnow(), None, owner="w1"))
-        with pytest.raises(Exception, match="division by zero"):
-            loop.run_until_complete(store.db.run(half))
-        assert (
-            loop.run_until_complete(store.db.run(lambda c: c.execute(text("SHOW synchronous_commit")).scalar())) == "on"
-        )
-    finally:
-        store.close()
-        loop.close()
+    steps.record([sent(jobs[7])], "w1")
+    with pytest.raises(Exception, match="division by zero"):
+        steps.run(steps.store.db.run(half))
+    assert steps.run(steps.store.db.run(lambda c: c.execute(text("SHOW synchronous_commit")).scalar())) == "on"
     assert rows(engine)[addrs[7]][:2] == ("sent", 1)
     assert counted(engine, "w1") == (7, 0)
 
@@ -168,27 +185,17 @@ def details(engine) -> dict[str, tuple[Any, ...]]:
 
 
 @pg_only
-def test_a_mixed_plain_group_keeps_every_value_and_counts_sent_and_address_errors(engine):
+def test_a_mixed_plain_group_keeps_every_value_and_counts_sent_and_address_errors(engine, steps):
     """Sent, deferred and bounced rows in one statement (the VALUES list is typed by its first row, a sent one
     whose kind and retry time are NULL); nothing to count for a deferred-only group, and no usage row for it."""
     addrs = [f"m{i}@example.org" for i in range(5)]
-    cid = started_campaign(engine, addrs)
-    store = open_store(engine, sender_settings("smtp://127.0.0.1:1"))
-    loop = asyncio.new_event_loop()
-    try:
-        jobs = loop.run_until_complete(claimed(store, cid, 5))
-        only_deferred = traced(
-            store, lambda: loop.run_until_complete(store.record([deferred(jobs[4])], utcnow(), None, owner="w2"))
-        )
-        assert sum("ReadyForQuery" in m for m in only_deferred) == 1, only_deferred
-        assert counted(engine, "w2") == (0, 0)  # no row made for it
-        loop.run_until_complete(store.record([sent(jobs[0])], utcnow(), None, owner="w2"))  # the long way: the row
-        group = [sent(jobs[1]), deferred(jobs[2]), bounced(jobs[3])]
-        plain = traced(store, lambda: loop.run_until_complete(store.record(group, utcnow(), None, owner="w2")))
-        assert sum("ReadyForQuery" in m for m in plain) == 1, plain
-    finally:
-        store.close()
-        loop.close()
+    jobs = steps.claim(started_campaign(engine, addrs), 5)
+    only_deferred = steps.traced([deferred(jobs[4])], "w2")
+    assert sum("ReadyForQuery" in m for m in only_deferred) == 1, only_deferred
+    assert counted(engine, "w2") == (0, 0)  # no row made for it
+    steps.record([sent(jobs[0])], "w2")  # the long way: the row
+    plain = steps.traced([sent(jobs[1]), deferred(jobs[2]), bounced(jobs[3])], "w2")
+    assert sum("ReadyForQuery" in m for m in plain) == 1, plain
     got = details(engine)
     assert got[addrs[1]] == ("sent", None, None, 250, "2.0.0", "250 2.0.0 Ok", 1)
     assert got[addrs[2]] == ("deferred", "recipient", "mailbox busy", 450, None, None, 1)
@@ -198,55 +205,40 @@ def test_a_mixed_plain_group_keeps_every_value_and_counts_sent_and_address_error
 
 
 @pg_only
-def test_the_one_statement_after_its_connection_was_killed_runs_again_at_once(engine, db_url, caplog):
+def test_the_one_statement_after_its_connection_was_killed_runs_again_at_once(engine, db_url, steps, caplog):
     """A restart kills the store's idle connection; the next plain group fails on it (psycopg's error, no
     transaction to roll back), is said as a lost connection and runs at once on a new one: written once."""
     from sqlalchemy import create_engine
     from sqlalchemy.pool import NullPool
 
     addrs = [f"k{i}@example.org" for i in range(3)]
-    cid = started_campaign(engine, addrs)
-    store = open_store(engine, sender_settings("smtp://127.0.0.1:1"))
+    jobs = steps.claim(started_campaign(engine, addrs), 3)
+    steps.record([sent(jobs[0])], "w3")
+    before = steps.backend()
     admin = create_engine(db_url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-    loop = asyncio.new_event_loop()
     try:
-        jobs = loop.run_until_complete(claimed(store, cid, 3))
-        loop.run_until_complete(store.record([sent(jobs[0])], utcnow(), None, owner="w3"))
-        before = loop.run_until_complete(store.db.run(lambda c: c.execute(text("SELECT pg_backend_pid()")).scalar()))
         with admin.connect() as c:
             assert c.execute(text("SELECT pg_terminate_backend(:p)"), {"p": before}).scalar()
-        with caplog.at_level("WARNING", logger="sendwell.sending"):
-            loop.run_until_complete(store.record([sent(j) for j in jobs[1:]], utcnow(), None, owner="w3"))
-        after = loop.run_until_complete(store.db.run(lambda c: c.execute(text("SELECT pg_backend_pid()")).scalar()))
     finally:
-        store.close()
-        loop.close()
         admin.dispose()
-    assert after != before
+    with caplog.at_level("WARNING", logger="sendwell.sending"):
+        steps.record([sent(j) for j in jobs[1:]], "w3")
+    assert steps.backend() != before
     assert "connection lost" not in caplog.text
     assert {a: v[:2] for a, v in rows(engine).items()} == {a: ("sent", 1) for a in addrs}
     assert counted(engine, "w3") == (3, 0)
 
 
 @pg_only
-def test_a_bad_value_in_the_one_statement_is_a_store_error(engine):
+def test_a_bad_value_in_the_one_statement_is_a_store_error(engine, steps):
     """An error that is not a lost connection (here a code longer than its column) stops the run as a database
     error, as on the long way; psycopg's own exception must not get past the store."""
     from sendwell.db.sendstore import StoreError
 
-    cid = started_campaign(engine, ["b0@example.org", "b1@example.org"])
-    store = open_store(engine, sender_settings("smtp://127.0.0.1:1"))
-    loop = asyncio.new_event_loop()
-    try:
-        jobs = loop.run_until_complete(claimed(store, cid, 2))
-        loop.run_until_complete(store.record([sent(jobs[0])], utcnow(), None, owner="w4"))
-        odd = Outcome(
-            jobs[1], Result(jobs[1].id, RecipientStatus.SENT, None, None, 250, "2.0.0." * 5, "250", sent=True)
-        )
-        with pytest.raises(StoreError, match="too long"):
-            loop.run_until_complete(store.record([odd], utcnow(), None, owner="w4"))
-    finally:
-        store.close()
-        loop.close()
+    jobs = steps.claim(started_campaign(engine, ["b0@example.org", "b1@example.org"]), 2)
+    steps.record([sent(jobs[0])], "w4")
+    odd = Outcome(jobs[1], Result(jobs[1].id, RecipientStatus.SENT, None, None, 250, "2.0.0." * 5, "250", sent=True))
+    with pytest.raises(StoreError, match="too long"):
+        steps.record([odd], "w4")
     assert rows(engine)["b1@example.org"][:2] == ("queued", 0)
     assert counted(engine, "w4") == (1, 0)
