@@ -83,22 +83,15 @@ def started_campaign(
 
 
 def sent_campaign(
-    engine: Engine,
-    addresses: list[str],
-    *,
-    name: str = "c",
-    from_addr: str = "me@example.com",
-    message_ids: dict[str, str] | None = None,
+    engine: Engine, addresses: list[str], *, name: str = "c", from_addr: str = "me@example.com"
 ) -> tuple[int, dict[str, int]]:
-    """A campaign to segment "s" of `addresses`, all recipients sent five minutes ago (with the Message-IDs given
-    by address), as bounces and webhooks find it; returns (campaign id, {email: recipient id})."""
+    """A campaign to segment "s" of `addresses`, all recipients sent five minutes ago, as bounces and webhooks
+    find it; returns (campaign id, {email: recipient id})."""
     segments.create(engine, "s")
     segments.add(engine, "s", addresses)
     cid = campaigns.create_campaign(engine, name=name, subject="s", from_addr=from_addr, text="t", include=["s"])
     campaigns.start_campaign(engine, cid)
     with engine.begin() as conn:
         conn.execute(update(recipients).values(status="sent", sent_at=utcnow() - timedelta(minutes=5)))
-        for email, mid in (message_ids or {}).items():
-            conn.execute(update(recipients).where(recipients.c.email == email).values(message_id=mid))
         rows = conn.execute(select(recipients.c.id, recipients.c.email)).all()
     return cid, {r.email: r.id for r in rows}

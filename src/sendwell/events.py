@@ -23,6 +23,7 @@ from sendwell.config import Settings
 from sendwell.db.engine import as_utc, utcnow
 from sendwell.db.schema import address_scores, daily_usage, events, recipients
 from sendwell.model import BlacklistReason, RecipientStatus
+from sendwell.sending import msgid
 
 _COUNTED_AS_SENT = (RecipientStatus.SENT.value, RecipientStatus.READ.value, RecipientStatus.CLICKED.value)
 MATCH_BY_ADDRESS_DAYS = 30  # a bounce with no token or Message-ID matches the address's latest send this recent
@@ -86,8 +87,13 @@ def find_recipient(
         row = conn.execute(cols.where(recipients.c.id == recipient_id, recipients.c.campaign_id == campaign_id)).first()
         if row is not None:
             return row
-    if message_id:
-        row = conn.execute(cols.where(recipients.c.message_id == message_id.strip())).first()
+    if message_id and (named := msgid.row_of(message_id)) is not None:
+        cid, rid = named  # the whole Message-ID must match: the random part tells attempts apart
+        row = conn.execute(
+            cols.where(
+                recipients.c.id == rid, recipients.c.campaign_id == cid, recipients.c.message_id == message_id.strip()
+            )
+        ).first()
         if row is not None:
             return row
     if email:

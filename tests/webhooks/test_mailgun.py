@@ -7,11 +7,12 @@ import json
 import time
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from sendwell.bounces import webhooks
 from sendwell.config import Settings
-from sendwell.db.schema import events
+from sendwell.db.schema import events, recipients
+from sendwell.sending import msgid
 
 from .conftest import MAILGUN_KEY, configured, fixture_text, listed_as, mailgun_signature, setup_campaign, status_of
 
@@ -31,9 +32,12 @@ def event_count(engine) -> int:
 
 
 def test_permanent_failure_matched_by_message_id_blacklists(engine):
-    _, ids = setup_campaign(engine, ["dead@example.com"], {"dead@example.com": "<20261128.9.X@mg.example.org>"})
+    cid, ids = setup_campaign(engine, ["dead@example.com"])
+    ours = msgid.new(cid, ids["dead@example.com"], "news.example.org")  # Mailgun hands back the one it was given
+    with engine.begin() as conn:
+        conn.execute(update(recipients).where(recipients.c.id == ids["dead@example.com"]).values(message_id=ours))
     applied = webhooks.handle(
-        engine, ON, "mailgun", signed("mailgun_failed_permanent.json", MESSAGE_ID="20261128.9.X@mg.example.org"), {}
+        engine, ON, "mailgun", signed("mailgun_failed_permanent.json", MESSAGE_ID=ours.strip("<>")), {}
     ).applied
     assert applied[0].recipient_id == ids["dead@example.com"] and applied[0].blacklisted == "hard_bounce"
     assert status_of(engine, ids["dead@example.com"]) == "error"

@@ -199,13 +199,7 @@ recipients = Table(
     # audience writes one address index, not two
     UniqueConstraint("email", "campaign_id", name="uq_recipients_email_campaign"),
     Index("ix_recipients_claim", "campaign_id", "status", "next_attempt_at"),
-    # partial: rows get a Message-ID only when sent, so resolving an audience pays nothing for it
-    Index(
-        "ix_recipients_message_id",
-        "message_id",
-        sqlite_where=text("message_id IS NOT NULL"),
-        postgresql_where=text("message_id IS NOT NULL"),
-    ),
+    # No index on message_id: our Message-IDs name their row (sending/msgid.py), found by its key (0018).
 )
 
 # How a recipient was spelled in its list (`display` is NULL when that is the address itself).

@@ -14,7 +14,6 @@ field cannot inject a `Bcc:`.
 from __future__ import annotations
 
 import binascii
-import random
 import re
 import struct
 import time
@@ -32,7 +31,7 @@ import jinja2
 import jinja2.meta
 
 from sendwell.compose import BodyFormat, compose
-from sendwell.sending import verp
+from sendwell.sending import msgid, verp
 from sendwell.tracking.rewrite import tracked_template, tracking_context
 
 UNSUBSCRIBE_PATH = "/unsubscribe/"  # {public_url}/unsubscribe/<token>: GET shows a page, POST unsubscribes (RFC 8058)
@@ -379,11 +378,7 @@ class PreparedCampaign:
         if self.tracking:
             extra.update(tracking_context(secret=self.links.secret, campaign_id=cid, recipient_id=rid))
         parts = self.templates.render(fields, extra)  # subject, text, html
-        # The recipient id zero-padded: a campaign's Message-IDs then sort in sending order, so the
-        # ledger's message_id index grows at one end instead of taking each one at a random page. The random
-        # part tells attempts apart (the ids make it unique): Python's PRNG, seeded from the OS (and again in
-        # a forked child), not a system call per message.
-        message_id = f"<{cid}.{rid:010d}.{random.getrandbits(48):012x}@{self.msgid_domain}>"
+        message_id = msgid.new(cid, rid, self.msgid_domain)
         head = [
             _to_header(name, email),
             _subject_header(one_line(parts[0])),
