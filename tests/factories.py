@@ -95,3 +95,30 @@ def sent_campaign(
         conn.execute(update(recipients).values(status="sent", sent_at=utcnow() - timedelta(minutes=5)))
         rows = conn.execute(select(recipients.c.id, recipients.c.email)).all()
     return cid, {r.email: r.id for r in rows}
+
+
+def two_sent_campaigns(
+    engine: Engine, address: str, *, from_addr: str = "me@example.com", message_id=None
+) -> list[tuple[int, int, str]]:
+    """Two campaigns sent to `address`, the first an hour ago, the second five minutes ago, each row with its
+    Message-ID (`message_id(cid, rid)`, ours by default); [(campaign id, recipient id, Message-ID)], oldest
+    first. A report that names only the address is the second's: one quoting the first's Message-ID is not."""
+    from sendwell.sending import msgid
+
+    make = message_id or (lambda cid, rid: msgid.new(cid, rid, from_addr.rpartition("@")[2]))
+    segments.create(engine, "both")
+    segments.add(engine, "both", [address])
+    sent = []
+    for minutes_ago, name in ((60, "first"), (5, "second")):
+        cid = campaigns.create_campaign(engine, name=name, subject="s", from_addr=from_addr, text="t", include=["both"])
+        campaigns.start_campaign(engine, cid)
+        with engine.begin() as conn:
+            rid = conn.execute(select(recipients.c.id).where(recipients.c.campaign_id == cid)).scalar_one()
+            mid = make(cid, rid)
+            conn.execute(
+                update(recipients)
+                .where(recipients.c.id == rid)
+                .values(status="sent", message_id=mid, sent_at=utcnow() - timedelta(minutes=minutes_ago))
+            )
+        sent.append((cid, rid, mid))
+    return sent

@@ -1,39 +1,16 @@
 """A report without our VERP token finds its recipient by the Message-ID it quotes: the ids in our Message-IDs
 name the ledger row, and the whole Message-ID must match it (the ledger keeps no index of Message-IDs)."""
 
-from datetime import timedelta
+from sqlalchemy import inspect, select
 
-from sqlalchemy import inspect, select, update
-
-from sendwell import campaigns, events, segments
+from sendwell import events
 from sendwell.bounces import ingest
 from sendwell.config import Settings
-from sendwell.db.engine import utcnow
 from sendwell.db.schema import recipients
 from sendwell.demo.server import Behaviour, SimulatedMX
 from sendwell.sending import msgid
 
-
-def two_campaigns_to(engine, address: str) -> dict[int, tuple[int, str]]:
-    """Two sent campaigns to `address`, the second sent later; {campaign: (recipient id, Message-ID)}."""
-    segments.create(engine, "s")
-    segments.add(engine, "s", [address])
-    sent = {}
-    for minutes_ago, name in ((60, "first"), (5, "second")):
-        cid = campaigns.create_campaign(
-            engine, name=name, subject="s", from_addr="me@example.com", text="t", include=["s"]
-        )
-        campaigns.start_campaign(engine, cid)
-        with engine.begin() as conn:
-            rid = conn.execute(select(recipients.c.id).where(recipients.c.campaign_id == cid)).scalar_one()
-            mid = msgid.new(cid, rid, "example.com")
-            conn.execute(
-                update(recipients)
-                .where(recipients.c.id == rid)
-                .values(status="sent", message_id=mid, sent_at=utcnow() - timedelta(minutes=minutes_ago))
-            )
-        sent[cid] = (rid, mid)
-    return sent
+from factories import two_sent_campaigns
 
 
 def status(engine, rid: int) -> str:
@@ -42,7 +19,7 @@ def status(engine, rid: int) -> str:
 
 
 def test_a_bounce_quoting_an_older_message_id_is_that_campaigns(engine):
-    (first, (rid1, mid1)), (second, (rid2, _)) = two_campaigns_to(engine, "x@example.com").items()
+    (_, rid1, mid1), (_, rid2, _) = two_sent_campaigns(engine, "x@example.com")
     original = f"Message-ID: {mid1}\r\nTo: x@example.com\r\nSubject: s\r\n\r\nbody".encode()
     raw = SimulatedMX(Behaviour())._dsn("someone-else@example.org", "x@example.com", original)
     outcome = ingest.process(engine, Settings(), raw, "test")
@@ -52,8 +29,7 @@ def test_a_bounce_quoting_an_older_message_id_is_that_campaigns(engine):
 
 
 def test_only_the_whole_message_id_of_a_row_finds_it(engine):
-    sent = two_campaigns_to(engine, "x@example.com")
-    (c1, (rid1, mid1)), (c2, (rid2, mid2)) = sent.items()
+    (c1, rid1, mid1), (c2, rid2, mid2) = two_sent_campaigns(engine, "x@example.com")
     random1 = mid1.split(".")[2].split("@")[0]
     with engine.connect() as conn:
 
@@ -66,8 +42,18 @@ def test_only_the_whole_message_id_of_a_row_finds_it(engine):
         assert found(mid1.replace(random1, "0" * len(random1))) is None  # another attempt's, or a guess
         assert found(f"<{c2}.{rid2:010d}.{random1}@example.com>") is None  # one row's ids, another's random part
         assert found(f"<{c2}.{rid1:010d}.{random1}@example.com>") is None  # the row is not in that campaign
+        assert found(mid1.strip("<>")) is None  # as stored, with its brackets, or not at all
+        assert found(mid1[:-1]) is None and found(mid1 + ">") is None
         assert found("<CAF1234.5678@mail.example.org>") is None  # not one of ours
         assert found("<9999999999999999999.1.ab@x>") is None  # past a 64-bit id: not ours, and no error
+
+
+def test_message_ids_written_before_the_zero_padding_still_find_their_row(engine):
+    (_, rid1, old), _ = two_sent_campaigns(
+        engine, "x@example.com", message_id=lambda cid, rid: f"<{cid}.{rid}.a1b2c3d4e5f6@example.com>"
+    )
+    with engine.connect() as conn:
+        assert events.find_recipient(conn, "", message_id=old).id == rid1
 
 
 def test_the_ledger_keeps_no_message_id_index(engine):

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sendwell.config import Settings
 from sendwell.db.schema import recipients
 
-from factories import sent_campaign
+from factories import sent_campaign, two_sent_campaigns
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CERT_URL = "https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-0000000000000000000000.pem"
@@ -132,6 +132,12 @@ def body(doc: object) -> bytes:
 def setup_campaign(engine, addrs: list[str]):
     """A started campaign from the webhooks' sending domain, all sent five minutes ago; {email: recipient id}."""
     return sent_campaign(engine, addrs, from_addr="news@news.example.org")
+
+
+def two_campaigns(engine, address: str) -> list[tuple[int, int, str]]:
+    """Two campaigns from the webhooks' sending domain sent to `address`, oldest first (factories.two_sent_campaigns):
+    a provider's report quoting the first's Message-ID is the first's, though the address alone names the second."""
+    return two_sent_campaigns(engine, address, from_addr="news@news.example.org")
 
 
 def status_of(engine, rid: int) -> str:

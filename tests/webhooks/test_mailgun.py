@@ -7,14 +7,22 @@ import json
 import time
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from sendwell.bounces import webhooks
 from sendwell.config import Settings
-from sendwell.db.schema import events, recipients
-from sendwell.sending import msgid
+from sendwell.db.schema import events
 
-from .conftest import MAILGUN_KEY, configured, fixture_text, listed_as, mailgun_signature, setup_campaign, status_of
+from .conftest import (
+    MAILGUN_KEY,
+    configured,
+    fixture_text,
+    listed_as,
+    mailgun_signature,
+    setup_campaign,
+    status_of,
+    two_campaigns,
+)
 
 ON = configured(mailgun_key=MAILGUN_KEY)
 
@@ -32,15 +40,13 @@ def event_count(engine) -> int:
 
 
 def test_permanent_failure_matched_by_message_id_blacklists(engine):
-    cid, ids = setup_campaign(engine, ["dead@example.com"])
-    ours = msgid.new(cid, ids["dead@example.com"], "news.example.org")  # Mailgun hands back the one it was given
-    with engine.begin() as conn:
-        conn.execute(update(recipients).where(recipients.c.id == ids["dead@example.com"]).values(message_id=ours))
+    (_, older, ours), (_, newer, _) = two_campaigns(engine, "dead@example.com")
+    # Mailgun hands back the Message-ID it was given, without its brackets
     applied = webhooks.handle(
         engine, ON, "mailgun", signed("mailgun_failed_permanent.json", MESSAGE_ID=ours.strip("<>")), {}
     ).applied
-    assert applied[0].recipient_id == ids["dead@example.com"] and applied[0].blacklisted == "hard_bounce"
-    assert status_of(engine, ids["dead@example.com"]) == "error"
+    assert applied[0].recipient_id == older and applied[0].blacklisted == "hard_bounce"
+    assert (status_of(engine, older), status_of(engine, newer)) == ("error", "sent")
 
 
 def test_temporary_failure_complaint_and_unsubscribe(engine):

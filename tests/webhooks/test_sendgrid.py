@@ -10,7 +10,7 @@ import pytest
 from sendwell.bounces import webhooks
 from sendwell.config import Settings
 
-from .conftest import configured, fixture_text, listed_as, setup_campaign, status_of
+from .conftest import configured, fixture_text, listed_as, setup_campaign, status_of, two_campaigns
 
 ADDRS = [
     "ok@example.com",
@@ -25,10 +25,8 @@ ADDRS = [
 ]
 
 
-def payload() -> bytes:
-    return fixture_text(
-        "sendgrid_events.json", MSGID_OK="ok.1@news.example.org", MSGID_DEAD="<dead.1@news.example.org>"
-    ).encode()
+def payload(dead: str = "<dead.1@news.example.org>") -> bytes:
+    return fixture_text("sendgrid_events.json", MSGID_OK="ok.1@news.example.org", MSGID_DEAD=dead).encode()
 
 
 def keypair() -> tuple[object, str]:
@@ -50,6 +48,19 @@ def signed_headers(key, raw: bytes, timestamp: str = "1795910200") -> dict[str, 
         "X-Twilio-Email-Event-Webhook-Timestamp": timestamp,
         "Content-Type": "application/json",
     }
+
+
+def test_a_bounce_is_the_campaign_whose_message_id_sendgrid_quotes(engine):
+    (_, older, ours), (_, newer, _) = two_campaigns(engine, "dead@example.com")
+    key, public = keypair()
+    raw = payload(dead=ours)  # SendGrid's smtp-id: the Message-ID it was given
+    applied = webhooks.handle(
+        engine, configured(sendgrid_key=public), "sendgrid", raw, signed_headers(key, raw)
+    ).applied
+    assert [(a.recipient_id, a.blacklisted) for a in applied if a.email == "dead@example.com"] == [
+        (older, "hard_bounce")
+    ]
+    assert (status_of(engine, older), status_of(engine, newer)) == ("error", "sent")
 
 
 def test_each_event_kind_is_recorded_as_what_it_means(engine):

@@ -21,6 +21,7 @@ from .conftest import (
     notification,
     setup_campaign,
     status_of,
+    two_campaigns,
 )
 
 ON = configured(ses_topics=(TOPIC,))
@@ -49,6 +50,15 @@ def test_signed_permanent_bounce_marks_error_and_blacklists(engine, sns, version
     again = webhooks.handle(engine, settings, "ses", body(request), {}, fetch=sns.fetch)
     assert again.replay and again.applied == []  # SNS delivers again: the MessageId is remembered
     assert event_count(engine) == 1
+
+
+def test_a_bounce_is_the_campaign_whose_message_id_ses_quotes(engine, sns):
+    (_, older, ours), (_, newer, _) = two_campaigns(engine, "dead@example.com")
+    message = fixture_text("ses_bounce_permanent.json", SOURCE="news@news.example.org", MESSAGE_ID=ours)
+    request = sns.sign(notification(message, Subject="Amazon SES Bounce"), "2")
+    applied = webhooks.handle(engine, ON, "ses", body(request), {}, fetch=sns.fetch).applied
+    assert [(a.recipient_id, a.blacklisted) for a in applied] == [(older, "hard_bounce")]
+    assert (status_of(engine, older), status_of(engine, newer)) == ("error", "sent")
 
 
 @pytest.mark.parametrize("field", ["notificationType", "eventType"])  # identity notifications, event publishing

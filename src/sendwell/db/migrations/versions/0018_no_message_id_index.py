@@ -1,8 +1,10 @@
 """recipients: no index on message_id
 
-Every Message-ID sendwell has written is `<campaign.recipient.random@domain>` (sending/msgid.py): a report that
-quotes one finds its row by the key, then compares the whole Message-ID. The index cost an insert per message
-sent (about a tenth of a sending process's time with two processes on SQLite: docs/performance.md).
+Every campaign Message-ID sendwell has written is `<campaign.recipient.random@domain>` (sending/msgid.py): a
+report that quotes one finds its row by the key, then compares the whole Message-ID. The index cost an insert per
+message sent (about a tenth of a sending process's time with two processes on SQLite: docs/performance.md).
+Going down builds the index again with a plain CREATE INDEX, which holds writes to the ledger (sending) until
+it is built (the longer, the more rows were sent).
 
 Revision ID: 0018_no_message_id_index
 Revises: 0017_campaign_language
