@@ -66,7 +66,7 @@ def test_mbox_and_eml_and_bad_messages_never_stop_the_run(engine, tmp_path):
         assert conn.execute(select(events.c.id)).first() is not None
 
 
-def test_bounce_without_token_matches_by_message_id_or_address(engine):
+def test_bounce_without_token_or_message_id_matches_by_address(engine):
     settings = Settings()
     cid, ids = sent_campaign(engine, ["x@example.com"])
     raw = SimulatedMX(Behaviour())._dsn("someone-else@example.org", "x@example.com", b"Subject: s\r\n\r\n")
