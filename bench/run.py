@@ -18,11 +18,12 @@ FOLLOWS = {"sending": "pg_workers"}  # asked for by name, these bring the other 
 chosen = []
 while args and args[0] in names:
     chosen.append(names[args.pop(0)])
-runs = [(script, args) for script in chosen or scripts]
-for script in chosen:
+runs = []
+for script in chosen or scripts:
+    runs.append((script, args))
     follow = names.get(FOLLOWS.get(script.stem.removeprefix("bench_"), ""))
-    if follow is not None and follow not in chosen:
-        runs.insert(runs.index((script, args)) + 1, (follow, []))
+    if chosen and follow is not None and follow not in chosen:
+        runs.append((follow, []))
 failed = []
 for script, script_args in runs:
     print(f"\n== {script.name} ==", flush=True)
