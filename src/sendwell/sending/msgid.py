@@ -8,7 +8,7 @@ import random
 import re
 
 # Every campaign Message-ID since the first release has this shape (the recipient id zero-padded since
-# 2026-11-29). Ids of up to 18 digits: more would not fit a 64-bit key, and no ledger comes near.
+# 2026-11-29). Ids of up to 18 digits: every one fits a 64-bit key (19 may not), and no ledger comes near.
 _OURS = re.compile(r"(<)?([0-9]{1,18})\.([0-9]{1,18})\.[0-9a-f]+@[^<>\s]+(?(1)>)")  # the brackets in pairs
 
 
