@@ -96,6 +96,8 @@ def import_members(
             writer.submit(batch)
         if report.imported >= bulk.ANALYZE_AFTER:
             bulk.analyze(conn, "segment_members")
+    if report.imported >= bulk.ANALYZE_AFTER:
+        bulk.vacuum(engine, "segment_members")
     report.merged = report.read - len(report.rejected) - report.imported
     return report
 
@@ -151,9 +153,11 @@ def create_from_campaign(
             ).rowcount
             if added >= bulk.ANALYZE_AFTER:
                 bulk.analyze(conn, "segment_members")
-            return added
     except IntegrityError:
         raise UserError(f"segment {name!r} already exists", field="name", named=True) from None
+    if added >= bulk.ANALYZE_AFTER:
+        bulk.vacuum(engine, "segment_members")
+    return added
 
 
 def list_segments(engine: Engine) -> list[Segment]:

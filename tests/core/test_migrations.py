@@ -17,7 +17,7 @@ from sendwell.db import migrate
 from sendwell.db.engine import as_utc, make_engine
 from sendwell.db.schema import metadata
 
-HEAD = "0018_no_message_id_index"  # the latest revision
+HEAD = "0019_member_key_spelling"  # the latest revision
 
 
 def test_migrated_database_matches_the_declared_schema(engine):

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select, update
 
 from sendwell import blacklist, campaigns, segments, stats
@@ -113,3 +114,38 @@ def test_audience_figures_are_kept_when_the_campaign_starts(engine):
     blacklist.add(engine, [people[7]], reason="manual")
     kept = stats.campaign_stats(engine, cid).audience
     assert kept == {"candidates": 8, "excluded": 2, "blacklisted": 1, "skipped_by_verification": 2, "queued": 3}
+
+
+@pytest.mark.parametrize(
+    ("include", "exclude"),
+    [
+        (["a"], ["x"]),  # one segment each way: counted without DISTINCT
+        (["a", "b"], ["x", "y"]),  # overlapping segments: each address counted once
+        (["a"], ["x", "y"]),
+        (["a", "b"], ["x"]),
+        ([], ["x", "y"]),  # every contact
+    ],
+)
+def test_kept_figures_count_each_address_once_whatever_the_segments(engine, include, exclude):
+    people = [f"p{i}@x.org" for i in range(12)]
+    add_contacts(engine, people)
+    for name, members in {"a": people[:8], "b": people[4:10], "x": people[:3], "y": people[2:5]}.items():
+        segments.create(engine, name)
+        segments.add(engine, name, members)
+    blacklist.add(engine, [people[5], people[11]], reason="manual")
+    cid = campaigns.create_campaign(
+        engine, name="f", subject="s", from_addr="a@shop.example", text="t", include=include, exclude=exclude
+    )
+    preview = campaigns.audience_preview(engine, cid)  # counted the general way, with DISTINCT
+    queued = campaigns.start_campaign(engine, cid)
+    kept = stats.campaign_stats(engine, cid).audience
+    assert kept is not None
+    assert (kept["candidates"], kept["excluded"], kept["blacklisted"]) == (
+        preview.candidates,
+        preview.excluded,
+        preview.blacklisted,
+    )
+    assert kept["queued"] == queued == preview.to_send
+    everyone = set().union(*({"a": people[:8], "b": people[4:10]}[s] for s in include)) if include else set(people)
+    out = set().union(*({"x": people[:3], "y": people[2:5]}[s] for s in exclude))
+    assert kept["candidates"] == len(everyone) and kept["excluded"] == len(everyone & out)

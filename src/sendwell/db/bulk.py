@@ -3,7 +3,7 @@
 Imports stream rows into the stage in batches; one set-based statement per batch then merges the
 stage into the real table, so per-row work stays in C and memory stays flat. (The contact import on
 SQLite skips the stage: its upsert through executemany writes each row once instead of twice.)
-Also here: refreshing PostgreSQL's planner statistics after bulk changes, and `Overlapped`, which
+Also here: refreshing PostgreSQL's planner statistics and visibility after bulk changes, and `Overlapped`, which
 lets the server merge one batch while Python reads the next.
 """
 
@@ -14,7 +14,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, text
+from sqlalchemy import Connection, Engine, bindparam, text
 
 STAGE = "import_stage"
 STAGE_COLUMNS = ("line", "email", "display", "domain", "fields")
@@ -69,6 +69,20 @@ def analyze(conn: Connection, *tables: str) -> None:
     """
     if conn.dialect.name == "postgresql":
         conn.execute(text(f"ANALYZE {', '.join(tables)}"))
+
+
+def vacuum(engine: Engine, table: str) -> None:
+    """VACUUM a table after a bulk insert has committed, as autovacuum would (it may be off, or a minute late).
+
+    PostgreSQL only. An index-only scan skips a row only on a page VACUUM has marked all-visible: until then
+    the audience fetches each segment member's row for its spelling (db/schema.py, segment_members). On the
+    new pages of a fresh import this takes a few hundredths of a second for a million rows; it runs outside
+    any transaction (VACUUM cannot run inside one) and skips the table if another VACUUM holds it.
+    """
+    if engine.dialect.name != "postgresql":
+        return
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text(f"VACUUM (SKIP_LOCKED) {table}"))
 
 
 def json_merge(dialect: str, old: str, new: str) -> str:

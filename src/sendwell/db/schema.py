@@ -14,6 +14,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
@@ -103,10 +104,13 @@ segments = Table(
 segment_members = Table(
     "segment_members",
     metadata,
-    Column("segment_id", Id, ForeignKey("segments.id", ondelete="CASCADE"), primary_key=True),
-    Column("email", String(320), primary_key=True),
+    Column("segment_id", Id, ForeignKey("segments.id", ondelete="CASCADE")),
+    Column("email", String(320)),
     Column("display", String(320), nullable=False),
     Column("added_at", Stamp, nullable=False),
+    # PostgreSQL: the key also holds the spelling, so an audience reads the members from the key alone (an
+    # index-only scan of the vacuumed pages) instead of fetching every row (migration 0019)
+    PrimaryKeyConstraint("segment_id", "email", postgresql_include=["display"]),
 )
 
 templates = Table(
