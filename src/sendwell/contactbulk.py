@@ -14,6 +14,7 @@ from sendwell import blacklist, segments
 from sendwell.addresses import AddressError, normalize
 from sendwell.columns import field_name
 from sendwell.contactquery import ContactFilter
+from sendwell.db import bulk
 from sendwell.db.engine import utcnow
 from sendwell.db.schema import contacts, segment_members
 from sendwell.db.schema import segments as segments_table
@@ -132,6 +133,8 @@ def apply(
         else:
             blacklist.add(engine, addresses, reason=reason, source=source, note=note, actor=actor)
         done += len(addresses)
+    if action is Action.ADD_TO_SEGMENT and done >= bulk.ANALYZE_AFTER:
+        bulk.vacuum(engine, "segment_members")  # as a big import does: audiences read members from the key
     return {"action": action.value, "count": done}
 
 

@@ -7,7 +7,7 @@ import pytest
 from alembic import command
 from sqlalchemy import select, text
 
-from sendwell import audience, campaigns, segments
+from sendwell import audience, campaigns, contactbulk, contacts, segments
 from sendwell.db import bulk, migrate
 from sendwell.db.engine import make_engine
 from sendwell.db.schema import recipients
@@ -36,6 +36,7 @@ def _member_scans(engine, cid: int, include: list[int], exclude: list[int]) -> l
     with engine.connect() as conn:
         # a small test table may be read whole (a sequential scan); the bench's 800,000 members are read by key
         conn.execute(text("SET LOCAL enable_seqscan = off"))
+        conn.execute(text("SET LOCAL enable_bitmapscan = off"))
         sql = stmt.bindparams(**params).compile(conn, compile_kwargs={"render_postcompile": True})
         plan = conn.exec_driver_sql("EXPLAIN (ANALYZE, FORMAT JSON) " + str(sql), sql.params)
         walk(plan.scalar_one()[0]["Plan"])
@@ -61,22 +62,45 @@ def test_a_big_import_leaves_members_readable_from_the_key_alone(engine):
         assert node["Heap Fetches"] == 0
 
 
+def _all_visible(engine) -> tuple[int, int]:
+    """(pages, pages marked all-visible) of segment_members, freshly counted."""
+    with engine.begin() as conn:
+        conn.execute(text("ANALYZE segment_members"))
+        return conn.execute(
+            text("SELECT relpages, relallvisible FROM pg_class WHERE relname = 'segment_members'")
+        ).one()
+
+
 @POSTGRES_ONLY
 def test_a_segment_made_from_a_campaign_is_vacuumed_too(engine):
     segments.create(engine, "in")
     segments.import_members(engine, "in", _members_csv(N))
     cid = campaigns.create_campaign(engine, name="c", subject="s", from_addr="me@example.com", text="t", include=["in"])
     campaigns.start_campaign(engine, cid)
-    with engine.begin() as conn:  # a fresh table state: the new segment's pages are not all-visible until vacuumed
-        conn.execute(text("ANALYZE segment_members"))
-        before = conn.execute(text("SELECT relallvisible FROM pg_class WHERE relname = 'segment_members'")).scalar()
+    before = _all_visible(engine)[1]
     assert segments.create_from_campaign(engine, "again", cid, "queued") == N
-    with engine.begin() as conn:
-        conn.execute(text("ANALYZE segment_members"))
-        pages, visible = conn.execute(
-            text("SELECT relpages, relallvisible FROM pg_class WHERE relname = 'segment_members'")
-        ).one()
-    assert visible == pages > before
+    pages, visible = _all_visible(engine)
+    assert visible == pages and visible > before
+
+
+@POSTGRES_ONLY
+def test_adding_many_contacts_to_a_segment_vacuums_as_an_import_does(engine):
+    people = [f"p{i:06d}@example.com" for i in range(N)]
+    contacts.import_contacts(engine, io.BytesIO(("email\n" + "\n".join(people)).encode()))
+    segments.create(engine, "chosen")
+    before = _all_visible(engine)[1]
+    done = contactbulk.apply(engine, contactbulk.Selection(everything=True), "add_to_segment", segment="chosen")
+    assert done["count"] == N
+    pages, visible = _all_visible(engine)
+    assert visible == pages and visible > before
+
+
+@POSTGRES_ONLY
+def test_a_failed_vacuum_is_logged_not_raised(engine, caplog):
+    bulk.vacuum(engine, "no_such_table")  # the rows a caller wrote are committed: nothing to undo
+    assert "VACUUM no_such_table after a bulk insert failed" in caplog.text
+    with engine.connect() as conn:  # the pool's connections still work
+        assert conn.execute(text("SELECT 1")).scalar() == 1
 
 
 def test_spellings_come_through_the_key(engine):
