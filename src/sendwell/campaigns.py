@@ -97,7 +97,8 @@ def _segment_ids(conn: Connection, names: Sequence[str], field: str) -> list[int
         sid = conn.execute(select(segments.c.id).where(segments.c.name == name)).scalar()
         if sid is None:
             raise UserError(f"{name!r}: no such segment", field=field, hint=Hint.LIST_SEGMENTS)
-        ids.append(sid)
+        if sid not in ids:  # a segment named twice is named once (the campaign's segments are a set)
+            ids.append(sid)
     return ids
 
 

@@ -87,3 +87,19 @@ def test_edit_refuses_a_segment_both_included_and_excluded(engine):
         campaigns.edit_campaign(engine, "c", exclude=["a"])
     campaigns.edit_campaign(engine, "c", exclude=["b"])
     assert campaigns.get_campaign(engine, "c").exclude == ["b"]
+
+
+def test_a_segment_named_twice_is_named_once(engine):
+    # the campaign's segments are a set: a name repeated (a pasted list, a form sent twice) is not an error, and
+    # certainly not "campaign already exists"
+    segments.create(engine, "a")
+    segments.add(engine, "a", ["1@example.com", "2@example.com"])
+    segments.create(engine, "x")
+    segments.add(engine, "x", ["2@example.com"])
+    cid = campaigns.create_campaign(
+        engine, name="c", subject="s", from_addr="me@example.com", text="t", include=["a", "a"], exclude=["x", "x"]
+    )
+    got = campaigns.get_campaign(engine, "c")
+    assert (got.include, got.exclude) == (["a"], ["x"])
+    campaigns.edit_campaign(engine, "c", include=["a", "a"], exclude=["x", "x"])
+    assert campaigns.start_campaign(engine, cid) == 1
