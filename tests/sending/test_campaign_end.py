@@ -129,9 +129,10 @@ def test_audience_figures_are_kept_when_the_campaign_starts(engine):
 def test_kept_figures_count_each_address_once_whatever_the_segments(engine, include, exclude):
     people = [f"p{i}@x.org" for i in range(12)]
     add_contacts(engine, people)
-    for name, members in {"a": people[:8], "b": people[4:10], "x": people[:3], "y": people[2:5]}.items():
+    members = {"a": people[:8], "b": people[4:10], "x": people[:3], "y": people[2:5]}
+    for name, addresses in members.items():
         segments.create(engine, name)
-        segments.add(engine, name, members)
+        segments.add(engine, name, addresses)
     blacklist.add(engine, [people[5], people[11]], reason="manual")
     cid = campaigns.create_campaign(
         engine, name="f", subject="s", from_addr="a@shop.example", text="t", include=include, exclude=exclude
@@ -146,6 +147,6 @@ def test_kept_figures_count_each_address_once_whatever_the_segments(engine, incl
         preview.blacklisted,
     )
     assert kept["queued"] == queued == preview.to_send
-    everyone = set().union(*({"a": people[:8], "b": people[4:10]}[s] for s in include)) if include else set(people)
-    out = set().union(*({"x": people[:3], "y": people[2:5]}[s] for s in exclude))
+    everyone = set().union(*(members[s] for s in include)) if include else set(people)
+    out = set().union(*(members[s] for s in exclude))
     assert kept["candidates"] == len(everyone) and kept["excluded"] == len(everyone & out)
